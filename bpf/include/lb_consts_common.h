@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Limits, slot numbers and enum values shared by the BPF stages and the loader.
+ *
+ * Every limit sits behind #ifndef so a test build can shrink or grow it. The
+ * loader checks a config against these same numbers, so an over-limit config
+ * is rejected with a message instead of failing inside the kernel.
+ */
+#ifndef LB_CONSTS_COMMON_H
+#define LB_CONSTS_COMMON_H
+
+/* How many VIPs (address, port, protocol) one interface can serve. */
+#ifndef LB_MAX_VIPS
+#define LB_MAX_VIPS 256
+#endif
+
+/* How many backends one VIP can have. */
+#ifndef LB_MAX_BACKENDS_PER_VIP
+#define LB_MAX_BACKENDS_PER_VIP 1024
+#endif
+
+/* Backend slots in all: a backend listed under two VIPs takes two slots. */
+#ifndef LB_MAX_BACKENDS
+#define LB_MAX_BACKENDS 4096
+#endif
+
+/* Each VIP owns two backend pools; a reload writes the one not in use and then
+ * flips the VIP to it with one atomic hash update, so a packet never sees a
+ * half-written backend list.
+ */
+#define LB_POOLS_PER_VIP 2
+#define LB_MAX_POOLS (LB_MAX_VIPS * LB_POOLS_PER_VIP)
+
+/* Default size of the flow table (LRU: the least recently seen flow goes first). */
+#ifndef LB_DEFAULT_FLOW_TABLE_SIZE
+#define LB_DEFAULT_FLOW_TABLE_SIZE 65536
+#endif
+
+/* Default idle time after which a UDP flow is scheduled again, in seconds. */
+#ifndef LB_DEFAULT_FLOW_TIMEOUT_S
+#define LB_DEFAULT_FLOW_TIMEOUT_S 30
+#endif
+
+/* A flow's last-seen time is only rewritten when it is this stale, so that a
+ * busy flow does not dirty its shared cache line on every packet.
+ */
+#ifndef LB_FLOW_TOUCH_NS
+#define LB_FLOW_TOUCH_NS 1000000000ULL
+#endif
+
+/* Egress interfaces the encap stage may redirect to (devmap entries). */
+#ifndef LB_MAX_TX_PORTS
+#define LB_MAX_TX_PORTS 256
+#endif
+
+/* Default run priority in the libxdp dispatcher (lower runs first). */
+#ifndef LB_DEFAULT_PRIORITY
+#define LB_DEFAULT_PRIORITY 50
+#endif
+
+/* Outer IPv4 header TTL of encapsulated packets. */
+#define LB_OUTER_TTL 64
+
+/* Slots of the stage prog array. parse is attached to the interface, so it has
+ * no slot; it tail-calls LB, which tail-calls ENCAP.
+ */
+enum lb_stage_slot {
+	LB_SLOT_LB = 0,
+	LB_SLOT_ENCAP = 1,
+	LB_SLOT_COUNT,
+};
+
+/* Backend states. 0 is an unused slot, so a zeroed entry is never chosen. */
+enum lb_backend_state {
+	LB_BACKEND_EMPTY = 0,
+	LB_BACKEND_UP = 1,    /* takes new flows and keeps its flows */
+	LB_BACKEND_DRAIN = 2, /* keeps its flows, takes no new ones */
+	LB_BACKEND_DOWN = 3,  /* takes nothing: its flows are scheduled again */
+};
+
+/* struct lb_backend.flags */
+#define LB_BACKEND_F_STATIC_MAC (1U << 0) /* use .mac as next hop, not the FIB's */
+
+/* Encapsulation formats, one encap stage program each. */
+enum lb_encap_type {
+	LB_ENCAP_IPIP = 0,
+};
+
+/* struct lb_packet_ctx.flags */
+#define LB_CTX_F_VLAN (1U << 0)     /* the frame carries one 802.1Q tag */
+#define LB_CTX_F_FRAGMENT (1U << 1) /* IPv4 fragment: flow key has no ports */
+#define LB_CTX_F_TCP_SYN (1U << 2)  /* TCP SYN without ACK: a new connection */
+
+#endif /* LB_CONSTS_COMMON_H */

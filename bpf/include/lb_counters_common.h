@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The verdict and reason counters of every stage, listed once.
+ *
+ * LB_COUNTERS(X) expands X(ID, "stage", "reason") for each counter: the BPF side
+ * uses the IDs as indexes into the per-CPU counters map, the loader and the
+ * tests use the names. Add a counter here and both sides know it.
+ */
+#ifndef LB_COUNTERS_COMMON_H
+#define LB_COUNTERS_COMMON_H
+
+#define LB_COUNTERS(X)                                                                 \
+	/* parse: where each frame went */                                             \
+	X(PARSE_TO_LB, "parse", "to_lb")                  /* VIP packet entered lb */  \
+	X(PARSE_PASS_NOT_IPV4, "parse", "pass_not_ipv4")  /* ARP, IPv6, ... */         \
+	X(PARSE_PASS_NOT_VIP, "parse", "pass_not_vip")    /* IPv4, no VIP matched */   \
+	X(PARSE_PASS_MALFORMED, "parse", "pass_malformed") /* truncated or bad header */ \
+	X(PARSE_PASS_FRAGMENT, "parse", "pass_fragment")  /* fragment of a port VIP */ \
+	X(PARSE_PASS_NO_LB_STAGE, "parse", "pass_no_lb_stage") /* lb slot empty */     \
+	/* lb: how the backend was found */                                            \
+	X(LB_FLOW_HIT, "lb", "flow_hit")                  /* established flow */       \
+	X(LB_FLOW_NEW, "lb", "flow_new")                  /* first packet of a flow */ \
+	X(LB_FLOW_EXPIRED, "lb", "flow_expired")          /* idle UDP flow re-chosen */ \
+	X(LB_FLOW_BACKEND_GONE, "lb", "flow_backend_gone") /* backend down/removed */  \
+	X(LB_FLOW_UPDATE_FAILED, "lb", "flow_update_failed") /* flow not stored */      \
+	X(LB_DROP_NO_BACKEND, "lb", "drop_no_backend")    /* no backend is up */       \
+	X(LB_PASS_NO_VIP, "lb", "pass_no_vip")            /* VIP vanished (reload) */  \
+	X(LB_PASS_NO_ENCAP_STAGE, "lb", "pass_no_encap_stage") /* encap slot empty */  \
+	/* encap: what happened to the encapsulated frame */                           \
+	X(ENCAP_TX, "encap", "tx")                        /* XDP_TX, same port */      \
+	X(ENCAP_REDIRECT, "encap", "redirect")            /* XDP_REDIRECT, devmap */   \
+	X(ENCAP_PASS_NO_NEIGH, "encap", "pass_no_neigh")  /* stack resolves the MAC */ \
+	X(ENCAP_DROP_MTU, "encap", "drop_mtu")            /* too big once encapsulated */ \
+	X(ENCAP_DROP_NO_ROUTE, "encap", "drop_no_route")  /* FIB: no route */          \
+	X(ENCAP_DROP_FWD_DISABLED, "encap", "drop_fwd_disabled") /* forwarding off */ \
+	X(ENCAP_DROP_NO_TX_PORT, "encap", "drop_no_tx_port") /* egress not in devmap */ \
+	X(ENCAP_DROP_HEADROOM, "encap", "drop_headroom")  /* adjust_head failed */     \
+	X(ENCAP_DROP_BAD_CTX, "encap", "drop_bad_ctx")    /* context/backend invalid */
+
+#define LB_COUNTER_ENUM_ENTRY(id, stage, reason) LB_C_##id,
+enum lb_counter {
+	LB_COUNTERS(LB_COUNTER_ENUM_ENTRY)
+	LB_COUNTER_MAX,
+};
+#undef LB_COUNTER_ENUM_ENTRY
+
+#endif /* LB_COUNTERS_COMMON_H */

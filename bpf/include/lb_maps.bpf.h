@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The maps every stage shares. Each stage object declares all of them; the
+ * loader creates each map once, hands the same fd to every object
+ * (bpf_map__reuse_fd) and pins it under /sys/fs/bpf/xdp-lb/<ifname>/.
+ * Map names are at most 15 characters: the kernel cuts longer ones.
+ */
+#ifndef LB_MAPS_BPF_H
+#define LB_MAPS_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "lb_structs_common.h"
+#include "lb_counters_common.h"
+
+/* Stage slots (enum lb_stage_slot); the loader fills them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, LB_SLOT_COUNT);
+	__type(key, __u32);
+	__type(value, __u32);
+} stage_slots SEC(".maps");
+
+/* The per-packet context parse writes and later stages read. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_packet_ctx);
+} packet_ctx SEC(".maps");
+
+/* Verdict and reason counters of all stages (enum lb_counter). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LB_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* VIP lookup: (address, port or 0, protocol) -> VIP. Not preallocated, so an
+ * update replaces the element under RCU and a reader never sees a torn value.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_VIPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lb_vip_key);
+	__type(value, struct lb_vip);
+} vips SEC(".maps");
+
+/* Backend pools, two per VIP (see LB_POOLS_PER_VIP). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_POOLS);
+	__type(key, __u32);
+	__type(value, struct lb_pool);
+} pools SEC(".maps");
+
+/* Backend slots; ids stay stable across reloads while (VIP, address, MAC) do. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct lb_backend);
+} backends SEC(".maps");
+
+/* Load of each backend as least-loaded sees it, shared by all CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct lb_backend_load);
+} backend_load SEC(".maps");
+
+/* Per-CPU traffic figures of each backend, for lbctl and tests. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct lb_backend_stats);
+} backend_stats SEC(".maps");
+
+/* Flow table: 5-tuple -> backend. LRU: when full, the stalest flow goes. The
+ * loader sets max_entries from flow_table_size.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_DEFAULT_FLOW_TABLE_SIZE);
+	__type(key, struct lb_flow_key);
+	__type(value, struct lb_flow);
+} flows SEC(".maps");
+
+/* Egress interfaces for XDP_REDIRECT, keyed by ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, LB_MAX_TX_PORTS);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+} tx_ports SEC(".maps");
+
+#endif /* LB_MAPS_BPF_H */

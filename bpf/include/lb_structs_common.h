@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Map keys and values, and the per-packet context the stages hand on.
+ * Shared with the loader: fixed-width types only, no pointers, explicit padding
+ * so that BPF and userspace agree on every byte.
+ */
+#ifndef LB_STRUCTS_COMMON_H
+#define LB_STRUCTS_COMMON_H
+
+#include <linux/types.h>
+#include "lb_consts_common.h"
+
+/* vips map key. port 0 is the wildcard entry: any port of that address and
+ * protocol. Address and port are in network byte order.
+ */
+struct lb_vip_key {
+	__be32 addr;
+	__be16 port;
+	__u8 proto; /* IPPROTO_UDP or IPPROTO_TCP */
+	__u8 pad;
+};
+
+/* vips map value. */
+struct lb_vip {
+	__u32 vip_id;  /* 0 .. LB_MAX_VIPS-1, stable across reloads */
+	__u32 pool_id; /* the pool in use: vip_id * LB_POOLS_PER_VIP + generation */
+};
+
+/* pools map value: the backends of one VIP, as ids into the backends map. */
+struct lb_pool {
+	__u32 backend_count;
+	__u32 pad;
+	__u32 backend_ids[LB_MAX_BACKENDS_PER_VIP];
+};
+
+/* backends map value. */
+struct lb_backend {
+	__be32 addr;    /* tunnel destination */
+	__u8 mac[6];    /* next-hop MAC when LB_BACKEND_F_STATIC_MAC */
+	__u8 state;     /* enum lb_backend_state */
+	__u8 flags;     /* LB_BACKEND_F_* */
+	__u32 vip_id;   /* owner VIP: a flow whose backend slot moved on is rescheduled */
+	__u32 weight;   /* >= 1; least-loaded divides the load by it */
+};
+
+/* backend_load map value: shared by all CPUs, updated with atomic adds. The
+ * least-loaded policy reads it: load = packets / flows.
+ */
+struct lb_backend_load {
+	__u64 packets;
+	__u64 flows;
+};
+
+/* backend_stats map value (per CPU): what the operator reads. */
+struct lb_backend_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+};
+
+/* flows map key: the 5-tuple in network byte order. Fragments carry ports 0. */
+struct lb_flow_key {
+	__be32 src;
+	__be32 dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* flows map value. */
+struct lb_flow {
+	__u32 backend_id;
+	__u32 pad;
+	__u64 last_seen_ns; /* bpf_ktime_get_ns() */
+};
+
+/* Per-packet context (one per CPU, packet_ctx map). parse writes every field of
+ * it on every packet before the first tail call; lb fills backend_id; encap
+ * reads it. A tail-call chain runs on one CPU without preemption, so a per-CPU
+ * slot cannot be overwritten by another packet while in use.
+ */
+struct lb_packet_ctx {
+	struct lb_flow_key flow;
+	__u32 vip_id;
+	__u32 pool_id;
+	__u32 backend_id; /* set by lb; parse writes LB_NO_BACKEND */
+	__u16 l3_offset;  /* offset of the IPv4 header from the frame start */
+	__u16 ip_tot_len; /* IPv4 total length, host byte order */
+	__u32 frame_len;  /* data_end - data as parse saw it */
+	__u32 flags;      /* LB_CTX_F_* */
+};
+
+#define LB_NO_BACKEND 0xffffffffU
+
+#endif /* LB_STRUCTS_COMMON_H */

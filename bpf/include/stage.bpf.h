@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What every stage does the same way: count, fetch the context, hand on. */
+#ifndef LB_STAGE_BPF_H
+#define LB_STAGE_BPF_H
+
+#include "lb_maps.bpf.h"
+
+/* Bumps one per-CPU counter; per-CPU, so a plain add is race-free. */
+static __always_inline void lb_count(enum lb_counter id)
+{
+	__u32 key = id;
+	__u64 *value = bpf_map_lookup_elem(&counters, &key);
+
+	if (value)
+		*value += 1;
+}
+
+/* This CPU's packet context. Never NULL in practice; callers still check
+ * because the verifier requires it.
+ */
+static __always_inline struct lb_packet_ctx *lb_packet_ctx(void)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(&packet_ctx, &key);
+}
+
+/* Tail-calls the stage in @slot. Returns only when the slot is empty: the
+ * fall-through is counted under @fallthrough and the frame goes on to the next
+ * program or the stack, never dropped silently.
+ */
+static __always_inline int lb_next_stage(struct xdp_md *ctx, __u32 slot,
+					 enum lb_counter fallthrough)
+{
+	bpf_tail_call(ctx, &stage_slots, slot);
+	lb_count(fallthrough);
+	return XDP_PASS;
+}
+
+#endif /* LB_STAGE_BPF_H */

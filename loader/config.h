@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* config.yaml: parsing (libyaml) and validation into struct lb_config.
+ *
+ * Two forms are accepted. The seed form of the original project:
+ *     vip: 123.168.9.8
+ *     backends:
+ *       - ip: 10.0.1.1
+ * is one UDP VIP on every port. The extended form has a `vips:` list and
+ * interface-wide keys; docs/configuration.md describes every key.
+ *
+ * Every error names file:line:column and the field, e.g.
+ *     config.yaml:7:13: vips[0].backends[1].ip: "10.0.1" is not an IPv4 address
+ */
+#ifndef LB_CONFIG_H
+#define LB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lb_consts_common.h"
+
+struct lb_backend_config {
+	uint32_t addr;     /* network byte order */
+	uint8_t mac[6];
+	bool has_mac;      /* `mac:` given: static next hop, no FIB neighbour */
+	uint32_t weight;   /* 1..LB_MAX_WEIGHT, default 1 */
+	uint8_t state;     /* enum lb_backend_state: UP (default), DRAIN or DOWN */
+	int line;          /* where it was written, for later messages */
+};
+
+struct lb_vip_config {
+	uint32_t addr;     /* network byte order */
+	uint16_t port;     /* host byte order; 0 = every port */
+	uint8_t proto;     /* IPPROTO_UDP (default) or IPPROTO_TCP */
+	size_t backend_count;
+	struct lb_backend_config *backends;
+	int line;
+};
+
+struct lb_config {
+	char path[256];            /* as given, for messages */
+	size_t vip_count;
+	struct lb_vip_config *vips;
+	uint8_t encap;             /* enum lb_encap_type, default LB_ENCAP_IPIP */
+	uint32_t outer_src;        /* network order; 0 = the client's source address */
+	uint32_t priority;         /* libxdp run priority, default LB_DEFAULT_PRIORITY */
+	uint32_t flow_timeout_s;   /* UDP idle timeout, default LB_DEFAULT_FLOW_TIMEOUT_S */
+	uint32_t flow_table_size;  /* flows map size, default LB_DEFAULT_FLOW_TABLE_SIZE */
+};
+
+#define LB_MAX_WEIGHT 65535
+#define LB_MAX_FLOW_TABLE_SIZE (64U * 1024 * 1024)
+#define LB_MAX_FLOW_TIMEOUT_S 86400
+#define LB_MAX_PRIORITY 1000
+#define LB_CONFIG_ERR_LEN 512
+
+/* Reads and validates @path into @cfg. Returns 0, or -1 with one line in @err
+ * ("file:line:col: field: what is wrong"); @cfg is then empty and needs no free.
+ */
+int lb_config_load(const char *path, struct lb_config *cfg, char *err, size_t err_len);
+
+/* The same on a string (tests, fuzzing); @name stands for the file in messages. */
+int lb_config_parse(const char *name, const char *text, size_t len, struct lb_config *cfg,
+		    char *err, size_t err_len);
+
+void lb_config_free(struct lb_config *cfg);
+
+/* "udp"/"tcp", "up"/"drain"/"down", "ipip": names as the config spells them. */
+const char *lb_proto_name(uint8_t proto);
+const char *lb_state_name(uint8_t state);
+const char *lb_encap_name(uint8_t encap);
+
+#endif /* LB_CONFIG_H */
