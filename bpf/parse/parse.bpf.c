@@ -1,9 +1,188 @@
 // SPDX-License-Identifier: GPL-2.0
-/* placeholder while the stage is written */
+/* Parse stage: the pipeline's entry; finds the VIP of a frame and hands it to lb.
+ *
+ * parse never changes a frame and never drops one. A frame that is not for a
+ * VIP (ARP, IPv6, ICMP, other addresses and ports) and a malformed frame leave
+ * with XDP_PASS exactly as they came, counted by reason, so the next XDP
+ * program and the kernel stack still see them. Only a VIP frame goes on to lb.
+ *
+ * Fragment policy: an IPv4 fragment (MF set or fragment offset != 0) is never
+ * matched or hashed on ports, because only the first fragment carries them.
+ * A fragment is looked up as the port-wildcard VIP (address, port 0, protocol)
+ * only. On a match it enters the pipeline with ports 0 in the flow key and
+ * LB_CTX_F_FRAGMENT set, so every fragment from one source to that VIP lands
+ * on the same backend, which reassembles the datagram. Without a wildcard VIP
+ * the fragment goes to the stack: a first fragment (offset 0) whose ports can
+ * be read and match a port-specific VIP is counted as pass_fragment (VIP
+ * traffic the balancer cannot serve); any other fragment as pass_not_vip,
+ * since a later fragment cannot be told apart from non-VIP traffic.
+ * Fragments never carry LB_CTX_F_TCP_SYN: the TCP flags are not read.
+ */
+#include <linux/in.h>
+
+#include "parsing.bpf.h"
 #include "stage.bpf.h"
+
+/* IPv4 frag_off bits, host byte order: more fragments, fragment offset. */
+#define LB_IP_MF 0x2000
+#define LB_IP_OFFSET 0x1fff
+
+/* The frame leaves the pipeline: count why and hand it on unchanged. */
+static __always_inline int parse_pass(enum lb_counter reason)
+{
+	lb_count(reason);
+	return XDP_PASS;
+}
+
+/* One vips lookup; port 0 asks for the wildcard entry. */
+static __always_inline struct lb_vip *vip_lookup(__be32 addr, __be16 port, __u8 proto)
+{
+	struct lb_vip_key key = { .addr = addr, .port = port, .proto = proto, .pad = 0 };
+
+	return bpf_map_lookup_elem(&vips, &key);
+}
+
+static __always_inline void use_vip(struct lb_packet_ctx *pkt, const struct lb_vip *vip)
+{
+	pkt->vip_id = vip->vip_id;
+	pkt->pool_id = vip->pool_id;
+}
+
+/* Ethernet (+ one VLAN tag) and IPv4 up to the L4 header. Fills the addresses,
+ * protocol, offsets and lengths of @pkt. Returns XDP_PASS or -1 (go on).
+ */
+static __always_inline int parse_l3(struct hdr_cursor *nh, void *data, void *data_end,
+				    struct lb_packet_ctx *pkt, struct iphdr **iph)
+{
+	struct ethhdr *eth;
+	int vlan_tagged, proto;
+
+	proto = parse_ethhdr(nh, data_end, &eth, &vlan_tagged);
+	/* Shorter than its Ethernet header or VLAN tag: broken, not another protocol. */
+	if (proto < 0)
+		return parse_pass(LB_C_PARSE_PASS_MALFORMED);
+	if (proto != ETH_P_IP)
+		return parse_pass(LB_C_PARSE_PASS_NOT_IPV4);
+	pkt->l3_offset = nh->pos - data;
+	if (vlan_tagged)
+		pkt->flags |= LB_CTX_F_VLAN;
+
+	if (parse_iphdr(nh, data_end, iph) < 0)
+		return parse_pass(LB_C_PARSE_PASS_MALFORMED);
+	proto = (*iph)->protocol;
+	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP)
+		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
+	pkt->flow.src = (*iph)->saddr;
+	pkt->flow.dst = (*iph)->daddr;
+	pkt->flow.proto = proto;
+	pkt->ip_tot_len = bpf_ntohs((*iph)->tot_len);
+	pkt->frame_len = data_end - data;
+	return -1;
+}
+
+/* A fragment, see the policy at the top. @nh is at the L4 header of a first
+ * fragment, or at fragment data. Returns XDP_PASS or -1 (go on).
+ */
+static __always_inline int parse_fragment(struct hdr_cursor *nh, void *data_end,
+					  struct iphdr *iph, struct lb_packet_ctx *pkt)
+{
+	int l4_len = pkt->ip_tot_len - iph->ihl * 4;
+	struct lb_vip *vip;
+	__be16 *ports;
+
+	vip = vip_lookup(pkt->flow.dst, 0, pkt->flow.proto);
+	if (vip) {
+		use_vip(pkt, vip);
+		pkt->flags |= LB_CTX_F_FRAGMENT;
+		return -1;
+	}
+	if (iph->frag_off & bpf_htons(LB_IP_OFFSET))
+		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
+	/* Source and destination port, 2 bytes each, lead UDP and TCP headers. */
+	ports = nh->pos;
+	if ((void *)(ports + 2) > data_end || l4_len < 4)
+		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
+	if (vip_lookup(pkt->flow.dst, ports[1], pkt->flow.proto))
+		return parse_pass(LB_C_PARSE_PASS_FRAGMENT);
+	return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
+}
+
+/* The ports of a whole (unfragmented) UDP or TCP packet, whose L4 header must
+ * lie inside the IP payload, not in Ethernet padding. Returns XDP_PASS or -1.
+ */
+static __always_inline int parse_ports(struct hdr_cursor *nh, void *data_end,
+				       struct iphdr *iph, struct lb_packet_ctx *pkt)
+{
+	int l4_len = pkt->ip_tot_len - iph->ihl * 4;
+	struct udphdr *udph;
+	struct tcphdr *tcph;
+	int len;
+
+	if (pkt->flow.proto == IPPROTO_UDP) {
+		len = parse_udphdr(nh, data_end, &udph);
+		if (len < 0 || len > l4_len)
+			return parse_pass(LB_C_PARSE_PASS_MALFORMED);
+		pkt->flow.sport = udph->source;
+		pkt->flow.dport = udph->dest;
+		return -1;
+	}
+	len = parse_tcphdr(nh, data_end, &tcph);
+	if (len < 0 || len > l4_len)
+		return parse_pass(LB_C_PARSE_PASS_MALFORMED);
+	pkt->flow.sport = tcph->source;
+	pkt->flow.dport = tcph->dest;
+	if (tcph->syn && !tcph->ack)
+		pkt->flags |= LB_CTX_F_TCP_SYN;
+	return -1;
+}
+
+/* The exact VIP (address, port, protocol), else the port wildcard. */
+static __always_inline int find_vip(struct lb_packet_ctx *pkt)
+{
+	struct lb_vip *vip;
+
+	vip = vip_lookup(pkt->flow.dst, pkt->flow.dport, pkt->flow.proto);
+	if (!vip)
+		vip = vip_lookup(pkt->flow.dst, 0, pkt->flow.proto);
+	if (!vip)
+		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
+	use_vip(pkt, vip);
+	return -1;
+}
+
 SEC("xdp")
 int xdp_lb_parse(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor nh = { .pos = data };
+	/* Built whole on the stack and stored in one assignment below, so no
+	 * byte of an earlier packet's context survives into this one.
+	 */
+	struct lb_packet_ctx pkt = { .backend_id = LB_NO_BACKEND };
+	struct lb_packet_ctx *slot;
+	struct iphdr *iph;
+	int action;
+
+	action = parse_l3(&nh, data, data_end, &pkt, &iph);
+	if (action >= 0)
+		return action;
+	if (iph->frag_off & bpf_htons(LB_IP_MF | LB_IP_OFFSET)) {
+		action = parse_fragment(&nh, data_end, iph, &pkt);
+	} else {
+		action = parse_ports(&nh, data_end, iph, &pkt);
+		if (action < 0)
+			action = find_vip(&pkt);
+	}
+	if (action >= 0)
+		return action;
+
+	slot = lb_packet_ctx();
+	if (!slot) /* cannot happen: a one-entry per-CPU array always has entry 0 */
+		return XDP_PASS;
+	*slot = pkt;
+	lb_count(LB_C_PARSE_TO_LB);
 	return lb_next_stage(ctx, LB_SLOT_LB, LB_C_PARSE_PASS_NO_LB_STAGE);
 }
+
 char LICENSE[] SEC("license") = "GPL";

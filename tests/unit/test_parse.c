@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the parse stage: which frames reach lb, with which context. */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lb_structs_common.h"
+#include "packet.h"
+#include "parse.skel.h"
+#include "sink_record.h"
+#include "sinks.skel.h"
+#include "test_harness.h"
+#include "xdp_test_run.h"
+
+#define CLIENT "10.0.0.1"
+#define CLIENT_PORT 1234
+#define VIP_A "10.0.0.100"
+#define VIP_B "10.0.0.101"
+#define NOT_A_VIP "10.0.0.200"
+
+/* IPv4 frag_off values, host byte order. */
+#define DF 0x4000
+#define MF 0x2000
+#define FRAG_AT(bytes) ((bytes) / 8)
+
+/* payload_len of a frame_desc: 0 takes this default, NO_PAYLOAD means none. */
+#define DEFAULT_PAYLOAD 32
+#define NO_PAYLOAD SIZE_MAX
+
+/* The VIPs every case runs against. */
+static const struct {
+	const char *addr;
+	uint16_t port; /* 0: any port */
+	uint8_t proto;
+	uint32_t vip_id, pool_id;
+} test_vips[] = {
+	{ VIP_A, 80, IPPROTO_UDP, 1, 2 },
+	{ VIP_A, 0, IPPROTO_TCP, 2, 4 },
+	{ VIP_B, 0, IPPROTO_UDP, 3, 6 },
+	{ VIP_A, 53, IPPROTO_TCP, 4, 8 }, /* beats VIP_A's TCP wildcard on port 53 */
+};
+
+/* Everything the tests need from the two loaded objects. */
+static struct {
+	struct parse_bpf *parse;
+	struct sinks_bpf *sinks;
+	int prog_fd, slots_fd, ctx_fd, counters_fd, records_fd, sink_fd;
+	int cpus;
+	int err; /* setup: 0, or -errno of the step that failed */
+	const char *failed_step;
+} fx;
+
+#define NEED_FIXTURE()                                                               \
+	do {                                                                         \
+		if (geteuid() != 0)                                                  \
+			TEST_SKIP("needs root");                                     \
+		if (fx.err) {                                                        \
+			test_fail(__FILE__, __LINE__, "setup: %s: %s", fx.failed_step, \
+				  strerror(-fx.err));                                \
+			return;                                                      \
+		}                                                                    \
+	} while (0)
+
+static int setup_step(int err, const char *step)
+{
+	if (err && !fx.err) {
+		fx.err = err < 0 ? err : -EINVAL;
+		fx.failed_step = step;
+	}
+	return err;
+}
+
+static int sink_slot_set(int present)
+{
+	__u32 key = LB_SLOT_LB;
+
+	if (!present)
+		return bpf_map_delete_elem(fx.slots_fd, &key) ? -errno : 0;
+	return bpf_map_update_elem(fx.slots_fd, &key, &fx.sink_fd, BPF_ANY) ? -errno : 0;
+}
+
+static int vips_fill(int vips_fd)
+{
+	struct lb_vip_key key;
+	struct lb_vip vip;
+	size_t i;
+
+	for (i = 0; i < sizeof(test_vips) / sizeof(test_vips[0]); i++) {
+		memset(&key, 0, sizeof(key));
+		key.addr = pkt_ip(test_vips[i].addr);
+		key.port = htons(test_vips[i].port);
+		key.proto = test_vips[i].proto;
+		vip.vip_id = test_vips[i].vip_id;
+		vip.pool_id = test_vips[i].pool_id;
+		if (bpf_map_update_elem(vips_fd, &key, &vip, BPF_NOEXIST))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Loads parse, and the sink sharing its stage_slots and packet_ctx, with the
+ * sink in the lb slot and the VIPs above in place.
+ */
+static void fixture_setup(void)
+{
+	struct bpf_map *sink_slots, *sink_ctx;
+
+	fx.cpus = libbpf_num_possible_cpus();
+	fx.parse = parse_bpf__open_and_load();
+	if (setup_step(fx.parse ? 0 : -errno, "load parse"))
+		return;
+	fx.sinks = sinks_bpf__open();
+	if (setup_step(fx.sinks ? 0 : -errno, "open sinks"))
+		return;
+	sink_slots = fx.sinks->maps.stage_slots;
+	sink_ctx = fx.sinks->maps.packet_ctx;
+	if (setup_step(bpf_map__reuse_fd(sink_slots, bpf_map__fd(fx.parse->maps.stage_slots)),
+		       "share stage_slots") ||
+	    setup_step(bpf_map__reuse_fd(sink_ctx, bpf_map__fd(fx.parse->maps.packet_ctx)),
+		       "share packet_ctx") ||
+	    setup_step(sinks_bpf__load(fx.sinks), "load sinks"))
+		return;
+	fx.prog_fd = bpf_program__fd(fx.parse->progs.xdp_lb_parse);
+	fx.slots_fd = bpf_map__fd(fx.parse->maps.stage_slots);
+	fx.ctx_fd = bpf_map__fd(fx.parse->maps.packet_ctx);
+	fx.counters_fd = bpf_map__fd(fx.parse->maps.counters);
+	fx.records_fd = bpf_map__fd(fx.sinks->maps.sink_records);
+	fx.sink_fd = bpf_program__fd(fx.sinks->progs.xdp_test_sink);
+	if (setup_step(vips_fill(bpf_map__fd(fx.parse->maps.vips)), "fill vips"))
+		return;
+	setup_step(sink_slot_set(1), "put the sink in the lb slot");
+}
+
+static void fixture_teardown(void)
+{
+	sinks_bpf__destroy(fx.sinks);
+	parse_bpf__destroy(fx.parse);
+}
+
+static void sink_read(struct sink_record *rec)
+{
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(fx.records_fd, &key, rec))
+		memset(rec, 0, sizeof(*rec));
+}
+
+/* Sets the packet context of every CPU to 0xff bytes: a stale context. */
+static int packet_ctx_poison(void)
+{
+	size_t size = (size_t)fx.cpus * sizeof(struct lb_packet_ctx);
+	void *values = malloc(size);
+	__u32 key = 0;
+	int err;
+
+	if (!values)
+		return -ENOMEM;
+	memset(values, 0xff, size);
+	err = bpf_map_update_elem(fx.ctx_fd, &key, values, BPF_ANY) ? -errno : 0;
+	free(values);
+	return err;
+}
+
+/* A raw edit of the built frame, to break what the builder gets right. */
+struct byte_patch {
+	uint8_t at;  /* offset from the start of the IPv4 header */
+	uint8_t len; /* 0: no patch */
+	uint8_t bytes[2];
+};
+
+/* A test frame: the client's UDP frame of pkt_spec_udp() with these changes. */
+struct frame_desc {
+	uint16_t ethertype;    /* 0: IPv4 from the fields below; else raw payload */
+	int vlan_tags;         /* 0, 1, or 2 802.1Q tags (QinQ) */
+	uint8_t proto;         /* IPPROTO_UDP, IPPROTO_TCP, or raw payload (ICMP) */
+	const char *dst;       /* destination address */
+	uint16_t dport;
+	uint8_t tcp_flags;     /* 0: ACK */
+	uint16_t frag_off;     /* DF, MF, FRAG_AT() */
+	size_t ip_options_len; /* NOP options */
+	size_t payload_len;    /* L4 payload; 0: DEFAULT_PAYLOAD; NO_PAYLOAD */
+	size_t padding;        /* zero bytes after the IPv4 packet (Ethernet padding) */
+	struct byte_patch patch;
+};
+
+static size_t frame_build(const struct frame_desc *d, uint8_t *buf)
+{
+	static const uint8_t nop_options[40] = { [0 ... 39] = 1 };
+	size_t len, l3 = 14 + 4 * (size_t)d->vlan_tags;
+	struct pkt_spec spec;
+
+	pkt_spec_udp(&spec);
+	spec.ethertype = d->ethertype;
+	spec.vlan = d->vlan_tags > 0;
+	spec.vlan_tci = 100;
+	spec.proto = d->proto;
+	spec.dst = pkt_ip(d->dst ? d->dst : VIP_A);
+	spec.dport = d->dport;
+	spec.tcp_flags = d->tcp_flags;
+	spec.frag_off = d->frag_off;
+	spec.ip_options = nop_options;
+	spec.ip_options_len = d->ip_options_len;
+	spec.payload_len = d->payload_len == NO_PAYLOAD ? 0 :
+			   d->payload_len ? d->payload_len : DEFAULT_PAYLOAD;
+	/* Room for a second tag and the padding below. */
+	len = pkt_build(&spec, buf, PKT_MAX - 64);
+	if (!len)
+		return 0;
+	if (d->vlan_tags == 2) {
+		/* An outer 802.1Q tag (TCI 200) in front of the builder's one. */
+		memmove(buf + 16, buf + 12, len - 12);
+		memcpy(buf + 12, (uint8_t[]){ 0x81, 0x00, 0x00, 200 }, 4);
+		len += 4;
+	}
+	memcpy(buf + l3 + d->patch.at, d->patch.bytes, d->patch.len);
+	memset(buf + len, 0, d->padding);
+	return len + d->padding;
+}
+
+#define FLOW(dst_, sport_, dport_, proto_)                                             \
+	{                                                                              \
+		.src = pkt_ip(CLIENT), .dst = pkt_ip(dst_), .sport = htons(sport_),    \
+		.dport = htons(dport_), .proto = (proto_)                              \
+	}
+
+#define VIP_CTX(flow_, vip_, pool_, l3_offset_, tot_len_, frame_len_, flags_)          \
+	{                                                                              \
+		.flow = flow_, .vip_id = (vip_), .pool_id = (pool_),                   \
+		.backend_id = LB_NO_BACKEND, .l3_offset = (l3_offset_),                \
+		.ip_tot_len = (tot_len_), .frame_len = (frame_len_), .flags = (flags_) \
+	}
+
+struct parse_case {
+	const char *name;
+	struct frame_desc frame;
+	uint32_t verdict;         /* XDP_TX: handed on to the sink in the lb slot */
+	struct lb_packet_ctx ctx; /* what the sink saw, byte for byte (XDP_TX only) */
+	enum lb_counter counter;  /* the one counter that moves, by 1 */
+};
+
+static char what_buf[160];
+
+static const char *what(const char *name, const char *item)
+{
+	snprintf(what_buf, sizeof(what_buf), "%s: %s", name, item);
+	return what_buf;
+}
+
+/* Runs one frame and checks verdict, frame, counters and the sink's record. */
+static void run_case(const struct parse_case *c)
+{
+	static uint8_t in[PKT_MAX];
+	static struct xdp_result res;
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	struct counter_delta delta = { c->counter, 1 };
+	struct sink_record rec_before, rec_after;
+	size_t len = frame_build(&c->frame, in);
+	bool ok = true;
+
+	if (!ASSERT_TRUE(len > 0, what(c->name, "frame built")))
+		return;
+	sink_read(&rec_before);
+	counters_read(fx.counters_fd, before);
+	xdp_run(fx.prog_fd, in, len, 0, &res);
+	counters_read(fx.counters_fd, after);
+	sink_read(&rec_after);
+
+	ok &= ASSERT_OK(res.err, what(c->name, "test run"));
+	ok &= ASSERT_STREQ(xdp_verdict_name(res.verdict), xdp_verdict_name(c->verdict),
+			   what(c->name, "verdict"));
+	ok &= ASSERT_BYTES(res.out, res.out_len, in, len, what(c->name, "frame unchanged"));
+	ok &= counters_expect(before, after, &delta, 1, c->name);
+	if (c->verdict == XDP_TX) {
+		ok &= ASSERT_EQ(rec_after.hits - rec_before.hits, 1, what(c->name, "sink hits"));
+		ok &= ASSERT_BYTES(&rec_after.ctx, sizeof(rec_after.ctx), &c->ctx, sizeof(c->ctx),
+				   what(c->name, "packet context"));
+		ok &= ASSERT_EQ(rec_after.frame_len, len, what(c->name, "frame length at lb"));
+	} else {
+		ok &= ASSERT_EQ(rec_after.hits - rec_before.hits, 0, what(c->name, "sink hits"));
+	}
+	if (!ok)
+		test_hexdump(what(c->name, "input frame"), in, len);
+}
+
+static void run_cases(const struct parse_case *cases, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		run_case(&cases[i]);
+}
+
+#define RUN_CASES(cases) run_cases(cases, sizeof(cases) / sizeof(cases[0]))
+
+/* UDP frame of the defaults: 20 + 8 + 32 = 60 IP bytes, 74 in the frame. */
+#define UDP_TOT 60
+#define UDP_FRAME 74
+/* TCP: 20 + 20 + 32 = 72 IP bytes, 86 in the frame. */
+#define TCP_TOT 72
+#define TCP_FRAME 86
+
+static void test_vip_lookup(void)
+{
+	const struct parse_case cases[] = {
+		{ "UDP to an exact VIP",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 }, XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, UDP_TOT,
+			  UDP_FRAME, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "UDP to a port-wildcard VIP",
+		  { .proto = IPPROTO_UDP, .dst = VIP_B, .dport = 5000 }, XDP_TX,
+		  VIP_CTX(FLOW(VIP_B, CLIENT_PORT, 5000, IPPROTO_UDP), 3, 6, 14, UDP_TOT,
+			  UDP_FRAME, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "TCP to a port-wildcard VIP",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443 }, XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 443, IPPROTO_TCP), 2, 4, 14, TCP_TOT,
+			  TCP_FRAME, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "exact VIP beats the wildcard",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 53 }, XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 53, IPPROTO_TCP), 4, 8, 14, TCP_TOT,
+			  TCP_FRAME, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "protocol is in the key: TCP to the UDP VIP's port takes the TCP wildcard",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 80 }, XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_TCP), 2, 4, 14, TCP_TOT,
+			  TCP_FRAME, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "protocol is in the key: UDP to the TCP-only port 53",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 53 }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_NOT_VIP },
+		{ "protocol is in the key: TCP to a UDP-only wildcard",
+		  { .proto = IPPROTO_TCP, .dst = VIP_B, .dport = 80 }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_NOT_VIP },
+		{ "address that is no VIP",
+		  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP, .dport = 80 }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_NOT_VIP },
+		{ "VIP address, another port, no wildcard",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 81 }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_NOT_VIP },
+		{ "ICMP to a VIP address",
+		  { .proto = IPPROTO_ICMP, .dst = VIP_A }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_NOT_VIP },
+		{ "DF alone is not a fragment",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .frag_off = DF }, XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, UDP_TOT,
+			  UDP_FRAME, 0),
+		  LB_C_PARSE_TO_LB },
+	};
+
+	NEED_FIXTURE();
+	RUN_CASES(cases);
+}
+
+static void test_tcp_syn_flag(void)
+{
+	const struct parse_case cases[] = {
+		{ "TCP SYN: a new connection",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443, .tcp_flags = 0x02 },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 443, IPPROTO_TCP), 2, 4, 14, TCP_TOT,
+			  TCP_FRAME, LB_CTX_F_TCP_SYN),
+		  LB_C_PARSE_TO_LB },
+		{ "TCP SYN+ACK: not a new connection",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443, .tcp_flags = 0x12 },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 443, IPPROTO_TCP), 2, 4, 14, TCP_TOT,
+			  TCP_FRAME, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "TCP FIN+ACK: no SYN",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443, .tcp_flags = 0x11 },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 443, IPPROTO_TCP), 2, 4, 14, TCP_TOT,
+			  TCP_FRAME, 0),
+		  LB_C_PARSE_TO_LB },
+	};
+
+	NEED_FIXTURE();
+	RUN_CASES(cases);
+}
+
+static void test_layer2(void)
+{
+	const struct parse_case cases[] = {
+		{ "ARP", { .ethertype = ETH_P_ARP, .payload_len = 28 }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_NOT_IPV4 },
+		{ "IPv6", { .ethertype = ETH_P_IPV6, .payload_len = 48 }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_NOT_IPV4 },
+		{ "VLAN-tagged UDP to a VIP",
+		  { .vlan_tags = 1, .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 }, XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 18, UDP_TOT,
+			  UDP_FRAME + 4, LB_CTX_F_VLAN),
+		  LB_C_PARSE_TO_LB },
+		{ "VLAN-tagged ARP", { .vlan_tags = 1, .ethertype = ETH_P_ARP, .payload_len = 28 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_NOT_IPV4 },
+		{ "QinQ (two tags) to a VIP is not followed",
+		  { .vlan_tags = 2, .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 }, XDP_PASS,
+		  {}, LB_C_PARSE_PASS_NOT_IPV4 },
+		{ "Ethernet padding after a short IPv4 packet",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .payload_len = NO_PAYLOAD,
+		    .padding = 18 },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, 28, 60, 0),
+		  LB_C_PARSE_TO_LB },
+	};
+
+	NEED_FIXTURE();
+	RUN_CASES(cases);
+}
+
+static void test_ip_options(void)
+{
+	const struct parse_case cases[] = {
+		{ "IHL 6: ports found after 4 option bytes",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .ip_options_len = 4 },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, UDP_TOT + 4,
+			  UDP_FRAME + 4, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "IHL 15: ports found after 40 option bytes",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .ip_options_len = 40 },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, UDP_TOT + 40,
+			  UDP_FRAME + 40, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "IHL 15, TCP SYN with VLAN tag",
+		  { .vlan_tags = 1, .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 53,
+		    .tcp_flags = 0x02, .ip_options_len = 40 },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 53, IPPROTO_TCP), 4, 8, 18, TCP_TOT + 40,
+			  TCP_FRAME + 44, LB_CTX_F_VLAN | LB_CTX_F_TCP_SYN),
+		  LB_C_PARSE_TO_LB },
+	};
+
+	NEED_FIXTURE();
+	RUN_CASES(cases);
+}
+
+/* Each case breaks one header field of a VIP frame; none may reach lb. */
+static void test_malformed(void)
+{
+	const struct parse_case cases[] = {
+		{ "IHL 4",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .patch = { 0, 1, { 0x44 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "IP version 6 under EtherType IPv4",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .patch = { 0, 1, { 0x65 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "IHL 15 without the option bytes: header beyond the packet",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .payload_len = NO_PAYLOAD,
+		    .patch = { 0, 1, { 0x4f } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "total length one byte beyond the frame",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .patch = { 2, 2, { 0, UDP_TOT + 1 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "total length shorter than the IP header",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .patch = { 2, 2, { 0, 19 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "UDP length one byte beyond the IP payload",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .patch = { 24, 2, { 0, UDP_TOT - 20 + 1 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "UDP length below the UDP header",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .patch = { 24, 2, { 0, 7 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "UDP header in the Ethernet padding, not in the IP packet",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .patch = { 2, 2, { 0, 24 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "TCP data offset 4",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443,
+		    .patch = { 32, 1, { 0x40 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "TCP data offset 15 beyond the frame",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443, .payload_len = NO_PAYLOAD,
+		    .patch = { 32, 1, { 0xf0 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "TCP header in the Ethernet padding, not in the IP packet",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443,
+		    .patch = { 2, 2, { 0, 36 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "TCP data offset 15 inside the frame: options are fine",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443,
+		    .patch = { 32, 1, { 0xf0 } }, .payload_len = 40 },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 443, IPPROTO_TCP), 2, 4, 14, TCP_TOT + 8,
+			  TCP_FRAME + 8, 0),
+		  LB_C_PARSE_TO_LB },
+	};
+
+	NEED_FIXTURE();
+	RUN_CASES(cases);
+}
+
+/* The fragment policy of parse.bpf.c. Later fragments are built with an L4
+ * header in their data, so a stage that read ports there would be caught.
+ */
+static void test_fragments(void)
+{
+	const struct parse_case cases[] = {
+		{ "first fragment to a wildcard VIP: ports 0",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443, .frag_off = MF,
+		    .tcp_flags = 0x02 },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, 0, 0, IPPROTO_TCP), 2, 4, 14, TCP_TOT, TCP_FRAME,
+			  LB_CTX_F_FRAGMENT),
+		  LB_C_PARSE_TO_LB },
+		{ "middle fragment to a wildcard VIP",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443,
+		    .frag_off = MF | FRAG_AT(1480) },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, 0, 0, IPPROTO_TCP), 2, 4, 14, TCP_TOT, TCP_FRAME,
+			  LB_CTX_F_FRAGMENT),
+		  LB_C_PARSE_TO_LB },
+		{ "last fragment to a wildcard VIP, VLAN",
+		  { .vlan_tags = 1, .proto = IPPROTO_UDP, .dst = VIP_B, .dport = 5000,
+		    .frag_off = FRAG_AT(2960) },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_B, 0, 0, IPPROTO_UDP), 3, 6, 18, UDP_TOT, UDP_FRAME + 4,
+			  LB_CTX_F_FRAGMENT | LB_CTX_F_VLAN),
+		  LB_C_PARSE_TO_LB },
+		{ "fragment to the exact port 53 still takes the TCP wildcard",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 53, .frag_off = MF },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, 0, 0, IPPROTO_TCP), 2, 4, 14, TCP_TOT, TCP_FRAME,
+			  LB_CTX_F_FRAGMENT),
+		  LB_C_PARSE_TO_LB },
+		{ "first fragment to a port VIP",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .frag_off = MF },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_FRAGMENT },
+		{ "later fragment to a port VIP",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .frag_off = FRAG_AT(1480) },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		{ "first fragment to a VIP address, port of no VIP",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 81, .frag_off = MF },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		{ "first fragment to a port VIP, too short for ports",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .frag_off = MF,
+		    .patch = { 2, 2, { 0, 23 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		{ "fragment to an address that is no VIP",
+		  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP, .dport = 80, .frag_off = MF },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		{ "malformed IP header of a fragment",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443, .frag_off = MF,
+		    .patch = { 0, 1, { 0x44 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+	};
+
+	NEED_FIXTURE();
+	RUN_CASES(cases);
+}
+
+/* With the lb slot empty a VIP frame is counted twice and passed on, and the
+ * context is still written (on the CPU that ran it; the others keep 0xff).
+ */
+static void test_empty_lb_slot(void)
+{
+	const struct frame_desc frame = { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 };
+	const struct lb_packet_ctx want = VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP),
+						  1, 2, 14, UDP_TOT, UDP_FRAME, 0);
+	const struct counter_delta deltas[] = {
+		{ LB_C_PARSE_TO_LB, 1 },
+		{ LB_C_PARSE_PASS_NO_LB_STAGE, 1 },
+	};
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	struct sink_record rec_before, rec_after;
+	static struct xdp_result res;
+	struct lb_packet_ctx stale, *percpu;
+	int cpu, written = 0, untouched = 0;
+	uint8_t in[PKT_MAX];
+	__u32 key = 0;
+	size_t len;
+
+	NEED_FIXTURE();
+	percpu = calloc((size_t)fx.cpus, sizeof(*percpu));
+	if (!ASSERT_TRUE(percpu != NULL, "alloc"))
+		return;
+	memset(&stale, 0xff, sizeof(stale));
+	len = frame_build(&frame, in);
+	if (!ASSERT_OK(sink_slot_set(0), "empty the lb slot") ||
+	    !ASSERT_OK(packet_ctx_poison(), "poison packet_ctx"))
+		goto out;
+	sink_read(&rec_before);
+	counters_read(fx.counters_fd, before);
+	xdp_run(fx.prog_fd, in, len, 0, &res);
+	counters_read(fx.counters_fd, after);
+	sink_read(&rec_after);
+
+	ASSERT_OK(res.err, "test run");
+	ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "verdict");
+	ASSERT_BYTES(res.out, res.out_len, in, len, "frame unchanged");
+	counters_expect(before, after, deltas, 2, "empty lb slot");
+	ASSERT_EQ(rec_after.hits - rec_before.hits, 0, "sink hits");
+	if (ASSERT_OK(bpf_map_lookup_elem(fx.ctx_fd, &key, percpu), "read packet_ctx")) {
+		for (cpu = 0; cpu < fx.cpus; cpu++) {
+			if (!memcmp(&percpu[cpu], &want, sizeof(want)))
+				written++;
+			else if (!memcmp(&percpu[cpu], &stale, sizeof(stale)))
+				untouched++;
+			else
+				ASSERT_BYTES(&percpu[cpu], sizeof(want), &want, sizeof(want),
+					     "packet_ctx of a CPU");
+		}
+		ASSERT_EQ(written, 1, "CPUs whose context was written");
+		ASSERT_EQ(untouched, fx.cpus - 1, "CPUs whose context stayed stale");
+	}
+out:
+	ASSERT_OK(sink_slot_set(1), "put the sink back");
+	free(percpu);
+}
+
+/* parse writes every byte of the context on every VIP packet: after a poisoned
+ * context, and after a packet that set more fields and flags.
+ */
+static void test_every_field_every_packet(void)
+{
+	const struct parse_case cases[] = {
+		{ "all flags and options after a poisoned context",
+		  { .vlan_tags = 1, .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 53,
+		    .tcp_flags = 0x02, .ip_options_len = 40, .frag_off = MF },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, 0, 0, IPPROTO_TCP), 2, 4, 18, TCP_TOT + 40,
+			  TCP_FRAME + 44, LB_CTX_F_VLAN | LB_CTX_F_FRAGMENT),
+		  LB_C_PARSE_TO_LB },
+		{ "plain UDP right after it: nothing of the last context left",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .payload_len = NO_PAYLOAD },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, 28, 42, 0),
+		  LB_C_PARSE_TO_LB },
+	};
+
+	NEED_FIXTURE();
+	if (!ASSERT_OK(packet_ctx_poison(), "poison packet_ctx"))
+		return;
+	run_case(&cases[0]);
+	run_case(&cases[1]);
+	/* The fewest fields set, on a poisoned context: the pad bytes too. */
+	if (!ASSERT_OK(packet_ctx_poison(), "poison packet_ctx"))
+		return;
+	run_case(&cases[1]);
+}
+
+/* A VIP frame cut at every length: never aborted, never handed on, always
+ * passed unchanged and counted as malformed. The kernel refuses to run a frame
+ * shorter than an Ethernet header (EINVAL): then nothing may have moved.
+ */
+static void truncate_every_length(const char *name, const struct frame_desc *frame)
+{
+	const struct counter_delta delta = { LB_C_PARSE_PASS_MALFORMED, 1 };
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	struct sink_record rec_before, rec_after;
+	static struct xdp_result res;
+	uint8_t in[PKT_MAX];
+	size_t full, len;
+	char label[160];
+	bool ok;
+
+	full = frame_build(frame, in);
+	for (len = 0; len < full; len++) {
+		snprintf(label, sizeof(label), "%s cut to %zu bytes", name, len);
+		sink_read(&rec_before);
+		counters_read(fx.counters_fd, before);
+		xdp_run(fx.prog_fd, in, len, 0, &res);
+		counters_read(fx.counters_fd, after);
+		sink_read(&rec_after);
+
+		ok = ASSERT_EQ(rec_after.hits - rec_before.hits, 0, label);
+		if (res.err == -EINVAL && len < 14) {
+			ok &= counters_expect(before, after, NULL, 0, label);
+		} else {
+			ok &= ASSERT_OK(res.err, label);
+			ok &= ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", label);
+			ok &= ASSERT_BYTES(res.out, res.out_len, in, len, label);
+			ok &= counters_expect(before, after, &delta, 1, label);
+		}
+		if (!ok) {
+			test_hexdump("input frame", in, len);
+			return; /* one broken length shows it; the rest would repeat it */
+		}
+	}
+}
+
+static void test_truncated(void)
+{
+	const struct frame_desc udp = { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 };
+	const struct frame_desc tcp = { .vlan_tags = 1, .proto = IPPROTO_TCP, .dst = VIP_A,
+					.dport = 53, .tcp_flags = 0x02, .ip_options_len = 40 };
+
+	NEED_FIXTURE();
+	truncate_every_length("UDP VIP frame", &udp);
+	truncate_every_length("VLAN TCP VIP frame with options", &tcp);
+}
+
+int main(int argc, char **argv)
+{
+	const struct test_case cases[] = {
+		TEST_CASE(test_vip_lookup),
+		TEST_CASE(test_tcp_syn_flag),
+		TEST_CASE(test_layer2),
+		TEST_CASE(test_ip_options),
+		TEST_CASE(test_malformed),
+		TEST_CASE(test_fragments),
+		TEST_CASE(test_empty_lb_slot),
+		TEST_CASE(test_every_field_every_packet),
+		TEST_CASE(test_truncated),
+	};
+	int status;
+
+	if (geteuid() == 0)
+		fixture_setup();
+	status = test_main("parse", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+	fixture_teardown();
+	return status;
+}
