@@ -1,0 +1,894 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the lb stage (bpf/lb/least_loaded.bpf.c) under BPF_PROG_TEST_RUN.
+ *
+ * The stage runs alone: each test writes the packet context parse would have
+ * written (on every CPU, since the test run may land on any), fills pools,
+ * backends and backend_load directly, and puts the test sink in the encap slot
+ * to see which backend the stage handed on. Every case loads a fresh stage so
+ * that no map state leaks from one case to the next.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lb_structs_common.h"
+#include "least_loaded.skel.h"
+#include "packet.h"
+#include "sink_record.h"
+#include "sinks.skel.h"
+#include "test_harness.h"
+#include "xdp_test_run.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NSEC_PER_SEC 1000000000LL
+
+#define TEST_VIP_ID 3
+/* The VIP's second pool: a stage that derived the pool from vip_id would miss it. */
+#define TEST_POOL_ID (TEST_VIP_ID * LB_POOLS_PER_VIP + 1)
+#define OTHER_VIP_ID 4
+
+/* Two-backend scenarios: A starts idle and takes the first flow, B is busy. */
+#define BACKEND_A 10
+#define BACKEND_B 11
+#define BUSY_PACKETS 1000
+
+struct lb_fixture {
+	struct least_loaded_bpf *lb;
+	struct sinks_bpf *sinks;
+	int cpus;
+	int prog_fd;
+	int ctx_fd, counters_fd, slots_fd, pools_fd, backends_fd, load_fd, stats_fd, flows_fd;
+	int records_fd;
+};
+
+/* What one packet did. */
+struct lb_outcome {
+	uint32_t verdict;
+	uint64_t sink_hits;  /* 1 when the stage tail-called the encap slot */
+	uint32_t backend_id; /* ctx.backend_id as the sink received it */
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static void fixture_close(struct lb_fixture *fx)
+{
+	sinks_bpf__destroy(fx->sinks);
+	least_loaded_bpf__destroy(fx->lb);
+	memset(fx, 0, sizeof(*fx));
+}
+
+static bool sinks_open(struct lb_fixture *fx)
+{
+	__u32 slot = LB_SLOT_ENCAP;
+	int sink_fd;
+
+	fx->sinks = sinks_bpf__open();
+	if (!ASSERT_TRUE(fx->sinks != NULL, "open sinks_bpf"))
+		return false;
+	/* The sink must read the stage's context through the stage's own map. */
+	if (!ASSERT_OK(bpf_map__reuse_fd(fx->sinks->maps.stage_slots, fx->slots_fd),
+		       "reuse stage_slots") ||
+	    !ASSERT_OK(bpf_map__reuse_fd(fx->sinks->maps.packet_ctx, fx->ctx_fd),
+		       "reuse packet_ctx") ||
+	    !ASSERT_OK(sinks_bpf__load(fx->sinks), "load sinks_bpf"))
+		return false;
+	fx->records_fd = bpf_map__fd(fx->sinks->maps.sink_records);
+	sink_fd = bpf_program__fd(fx->sinks->progs.xdp_test_sink);
+	return ASSERT_OK(bpf_map_update_elem(fx->slots_fd, &slot, &sink_fd, BPF_ANY),
+			 "put the sink in the encap slot");
+}
+
+/* Loads the stage (with @flow_timeout_ns, 0 = the default) and the sink. */
+static bool fixture_open(struct lb_fixture *fx, uint64_t flow_timeout_ns)
+{
+	memset(fx, 0, sizeof(*fx));
+	if (geteuid() != 0) {
+		test_skip("needs root for BPF");
+		return false;
+	}
+	fx->cpus = libbpf_num_possible_cpus();
+	fx->lb = least_loaded_bpf__open();
+	if (!ASSERT_TRUE(fx->lb != NULL, "open least_loaded_bpf"))
+		return false;
+	if (flow_timeout_ns)
+		fx->lb->rodata->flow_timeout_ns = flow_timeout_ns;
+	if (!ASSERT_OK(least_loaded_bpf__load(fx->lb), "load least_loaded_bpf"))
+		goto fail;
+	fx->prog_fd = bpf_program__fd(fx->lb->progs.xdp_lb_lload);
+	fx->ctx_fd = bpf_map__fd(fx->lb->maps.packet_ctx);
+	fx->counters_fd = bpf_map__fd(fx->lb->maps.counters);
+	fx->slots_fd = bpf_map__fd(fx->lb->maps.stage_slots);
+	fx->pools_fd = bpf_map__fd(fx->lb->maps.pools);
+	fx->backends_fd = bpf_map__fd(fx->lb->maps.backends);
+	fx->load_fd = bpf_map__fd(fx->lb->maps.backend_load);
+	fx->stats_fd = bpf_map__fd(fx->lb->maps.backend_stats);
+	fx->flows_fd = bpf_map__fd(fx->lb->maps.flows);
+	if (!sinks_open(fx))
+		goto fail;
+	return true;
+fail:
+	fixture_close(fx);
+	return false;
+}
+
+static void backend_put(struct lb_fixture *fx, __u32 id, __u8 state, __u32 vip_id, __u32 weight)
+{
+	struct lb_backend backend = {
+		.addr = htonl(0x0a010000 | id),
+		.state = state,
+		.vip_id = vip_id,
+		.weight = weight,
+	};
+
+	ASSERT_OK(bpf_map_update_elem(fx->backends_fd, &id, &backend, BPF_ANY), "write backend");
+}
+
+static void load_put(struct lb_fixture *fx, __u32 id, __u64 packets, __u64 flows)
+{
+	struct lb_backend_load load = { .packets = packets, .flows = flows };
+
+	ASSERT_OK(bpf_map_update_elem(fx->load_fd, &id, &load, BPF_ANY), "write backend_load");
+}
+
+static struct lb_backend_load load_get(struct lb_fixture *fx, __u32 id)
+{
+	struct lb_backend_load load = {};
+
+	ASSERT_OK(bpf_map_lookup_elem(fx->load_fd, &id, &load), "read backend_load");
+	return load;
+}
+
+/* backend_stats of @id summed over all CPUs. */
+static struct lb_backend_stats stats_get(struct lb_fixture *fx, __u32 id)
+{
+	struct lb_backend_stats sum = {}, *percpu = calloc(fx->cpus, sizeof(*percpu));
+	int cpu;
+
+	if (percpu && ASSERT_OK(bpf_map_lookup_elem(fx->stats_fd, &id, percpu),
+				"read backend_stats")) {
+		for (cpu = 0; cpu < fx->cpus; cpu++) {
+			sum.packets += percpu[cpu].packets;
+			sum.bytes += percpu[cpu].bytes;
+			sum.new_flows += percpu[cpu].new_flows;
+		}
+	}
+	free(percpu);
+	return sum;
+}
+
+static void pool_put(struct lb_fixture *fx, __u32 pool_id, const __u32 *ids, __u32 count)
+{
+	struct lb_pool *pool = calloc(1, sizeof(*pool));
+
+	if (!ASSERT_TRUE(pool != NULL, "allocate pool"))
+		return;
+	pool->backend_count = count;
+	memcpy(pool->backend_ids, ids, count * sizeof(*ids));
+	ASSERT_OK(bpf_map_update_elem(fx->pools_fd, &pool_id, pool, BPF_ANY), "write pool");
+	free(pool);
+}
+
+/* The usual two-backend pool: A idle, B busy with one flow. */
+static void pool_put_a_b(struct lb_fixture *fx)
+{
+	static const __u32 ids[] = { BACKEND_A, BACKEND_B };
+
+	backend_put(fx, BACKEND_A, LB_BACKEND_UP, TEST_VIP_ID, 1);
+	backend_put(fx, BACKEND_B, LB_BACKEND_UP, TEST_VIP_ID, 1);
+	load_put(fx, BACKEND_B, BUSY_PACKETS, 1);
+	pool_put(fx, TEST_POOL_ID, ids, ARRAY_SIZE(ids));
+}
+
+/* A distinct 5-tuple per @n: 10.0.x.y:(1024 + n) -> 10.0.0.100:80. */
+static struct lb_flow_key flow_key(__u32 n, __u8 proto)
+{
+	struct lb_flow_key key = {
+		.src = htonl(0x0a000001 + n),
+		.dst = pkt_ip("10.0.0.100"),
+		.sport = htons((__u16)(1024 + n)),
+		.dport = htons(80),
+		.proto = proto,
+	};
+
+	return key;
+}
+
+static int flow_get(struct lb_fixture *fx, const struct lb_flow_key *key, struct lb_flow *flow)
+{
+	return bpf_map_lookup_elem(fx->flows_fd, key, flow) ? -errno : 0;
+}
+
+static void flow_put(struct lb_fixture *fx, const struct lb_flow_key *key, __u32 backend_id,
+		     uint64_t last_seen_ns)
+{
+	struct lb_flow flow = { .backend_id = backend_id, .last_seen_ns = last_seen_ns };
+
+	ASSERT_OK(bpf_map_update_elem(fx->flows_fd, key, &flow, BPF_ANY), "write flow");
+}
+
+/* Writes @ctx into every CPU's packet_ctx slot. */
+static void ctx_put(struct lb_fixture *fx, const struct lb_packet_ctx *ctx)
+{
+	struct lb_packet_ctx *percpu = calloc(fx->cpus, sizeof(*percpu));
+	__u32 key = 0;
+	int cpu;
+
+	if (!ASSERT_TRUE(percpu != NULL, "allocate packet contexts"))
+		return;
+	for (cpu = 0; cpu < fx->cpus; cpu++)
+		percpu[cpu] = *ctx;
+	ASSERT_OK(bpf_map_update_elem(fx->ctx_fd, &key, percpu, BPF_ANY), "write packet_ctx");
+	free(percpu);
+}
+
+/* Runs one packet of @key for @pool_id; ctx.frame_len is @frame_len, which
+ * need not match the frame: it proves the stage counts what parse saw.
+ */
+static void send_to_pool(struct lb_fixture *fx, const struct lb_flow_key *key, __u32 pool_id,
+			 __u32 frame_len, struct lb_outcome *out)
+{
+	struct lb_packet_ctx ctx = {
+		.flow = *key,
+		.vip_id = TEST_VIP_ID,
+		.pool_id = pool_id,
+		.backend_id = LB_NO_BACKEND,
+		.l3_offset = 14,
+		.frame_len = frame_len,
+	};
+	struct sink_record record = {};
+	struct xdp_result *res = calloc(1, sizeof(*res));
+	uint8_t frame[PKT_MAX];
+	struct pkt_spec spec;
+	__u32 zero = 0;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (!ASSERT_TRUE(res != NULL, "allocate result"))
+		return;
+	pkt_spec_udp(&spec);
+	spec.src = key->src;
+	spec.dst = key->dst;
+	spec.proto = key->proto;
+	spec.sport = ntohs(key->sport);
+	spec.dport = ntohs(key->dport);
+	len = pkt_build(&spec, frame, sizeof(frame));
+	ctx.ip_tot_len = (__u16)(len - 14);
+	ctx_put(fx, &ctx);
+	ASSERT_OK(bpf_map_update_elem(fx->records_fd, &zero, &record, BPF_ANY), "clear sink");
+
+	xdp_run(fx->prog_fd, frame, len, 0, res);
+	ASSERT_OK(res->err, "bpf_prog_test_run");
+	out->verdict = res->verdict;
+	if (ASSERT_OK(bpf_map_lookup_elem(fx->records_fd, &zero, &record), "read sink")) {
+		out->sink_hits = record.hits;
+		out->backend_id = record.ctx.backend_id;
+	}
+	free(res);
+}
+
+/* Sends one packet of @key (frame_len 100) and checks that it was handed on
+ * with @backend_id (or, for LB_NO_BACKEND, dropped) and that exactly the
+ * counter @reason moved.
+ */
+static void expect_step(struct lb_fixture *fx, const struct lb_flow_key *key, __u32 backend_id,
+			enum lb_counter reason, const char *what)
+{
+	struct counter_delta delta = { reason, 1 };
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	struct lb_outcome out;
+	char msg[160];
+
+	counters_read(fx->counters_fd, before);
+	send_to_pool(fx, key, TEST_POOL_ID, 100, &out);
+	counters_read(fx->counters_fd, after);
+
+	snprintf(msg, sizeof(msg), "%s: verdict", what);
+	if (backend_id == LB_NO_BACKEND) {
+		ASSERT_EQ(out.verdict, XDP_DROP, msg);
+		snprintf(msg, sizeof(msg), "%s: sink not reached", what);
+		ASSERT_EQ(out.sink_hits, 0, msg);
+	} else {
+		ASSERT_EQ(out.verdict, XDP_TX, msg);
+		snprintf(msg, sizeof(msg), "%s: sink reached once", what);
+		ASSERT_EQ(out.sink_hits, 1, msg);
+		snprintf(msg, sizeof(msg), "%s: backend handed on", what);
+		ASSERT_EQ(out.backend_id, backend_id, msg);
+	}
+	snprintf(msg, sizeof(msg), "%s: counters", what);
+	counters_expect(before, after, &delta, 1, msg);
+}
+
+/* Checks the flows map entry of @key: its backend, and its last_seen_ns in
+ * [@seen_min, @seen_max].
+ */
+static void expect_flow(struct lb_fixture *fx, const struct lb_flow_key *key, __u32 backend_id,
+			int64_t seen_min, int64_t seen_max, const char *what)
+{
+	struct lb_flow flow;
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "%s: flow entry present", what);
+	if (!ASSERT_OK(flow_get(fx, key, &flow), msg))
+		return;
+	snprintf(msg, sizeof(msg), "%s: flow entry backend", what);
+	ASSERT_EQ(flow.backend_id, backend_id, msg);
+	snprintf(msg, sizeof(msg), "%s: flow last_seen_ns in [%lld, %lld], got %llu", what,
+		 (long long)seen_min, (long long)seen_max, (unsigned long long)flow.last_seen_ns);
+	ASSERT_TRUE((int64_t)flow.last_seen_ns >= seen_min &&
+		    (int64_t)flow.last_seen_ns <= seen_max, msg);
+}
+
+/* --- least-loaded choice ----------------------------------------------------- */
+
+struct backend_setup {
+	__u32 id;
+	__u8 state;
+	bool other_vip; /* owned by OTHER_VIP_ID instead of the packet's VIP */
+	__u32 weight;
+	__u64 packets, flows; /* backend_load before the packet */
+};
+
+#define BACKEND(id_, state_, weight_, packets_, flows_)                                 \
+	{ .id = (id_), .state = (state_), .weight = (weight_), .packets = (packets_),  \
+	  .flows = (flows_) }
+#define UP LB_BACKEND_UP
+
+struct choice_case {
+	const char *name;
+	struct backend_setup backends[6];
+	__u32 count;        /* pool entries */
+	int expected_index; /* the pool index chosen; -1: dropped */
+};
+
+static const struct choice_case choice_cases[] = {
+	{ "lowest packets per flow wins",
+	  { BACKEND(1, UP, 1, 100, 10), BACKEND(2, UP, 1, 50, 10), BACKEND(3, UP, 1, 80, 10) },
+	  3, 1 },
+	{ "a backend with no flows has load 0, whatever its packets",
+	  { BACKEND(1, UP, 1, 1, 1), BACKEND(2, UP, 1, 5000, 0), BACKEND(3, UP, 1, 2, 1) },
+	  3, 1 },
+	{ "fixed point: 4/3 beats 3/2 and 5/3 (all 1 in integers)",
+	  { BACKEND(1, UP, 1, 3, 2), BACKEND(2, UP, 1, 5, 3), BACKEND(3, UP, 1, 4, 3) },
+	  3, 2 },
+	{ "equal load: fewer flows wins",
+	  { BACKEND(1, UP, 1, 20, 2), BACKEND(2, UP, 1, 10, 1) }, 2, 1 },
+	{ "equal load and flows: lower pool index wins, not lower id",
+	  { BACKEND(9, UP, 1, 10, 1), BACKEND(4, UP, 1, 10, 1), BACKEND(6, UP, 1, 10, 1) },
+	  3, 0 },
+	{ "weight divides the load: 300/10/4 beats 100/10",
+	  { BACKEND(1, UP, 1, 100, 10), BACKEND(2, UP, 4, 300, 10) }, 2, 1 },
+	{ "weight 1 beats weight 2 when its load per weight is lower",
+	  { BACKEND(1, UP, 2, 300, 10), BACKEND(2, UP, 1, 140, 10) }, 2, 1 },
+	{ "weight 0 counts as 1 (10 loses to 9)",
+	  { BACKEND(1, UP, 0, 100, 10), BACKEND(2, UP, 1, 90, 10) }, 2, 1 },
+	{ "weight 0 counts as 1 (8 beats 9)",
+	  { BACKEND(1, UP, 0, 80, 10), BACKEND(2, UP, 1, 90, 10) }, 2, 0 },
+	{ "equal weighted load: fewer flows wins",
+	  { BACKEND(1, UP, 2, 40, 2), BACKEND(2, UP, 1, 10, 1) }, 2, 1 },
+	{ "only UP takes new flows: idle DRAIN, DOWN, EMPTY are skipped",
+	  { BACKEND(1, LB_BACKEND_DRAIN, 1, 0, 0), BACKEND(2, LB_BACKEND_DOWN, 1, 0, 0),
+	    BACKEND(3, LB_BACKEND_EMPTY, 1, 0, 0), BACKEND(4, UP, 1, 100, 1) },
+	  4, 3 },
+	{ "an idle backend of another VIP is skipped",
+	  { { .id = 1, .state = UP, .other_vip = true, .weight = 1 },
+	    BACKEND(2, UP, 1, 100, 1) },
+	  2, 1 },
+	{ "ids past the backend table are ignored",
+	  { BACKEND(LB_MAX_BACKENDS, UP, 1, 0, 0), BACKEND(0xfffffff0, UP, 1, 0, 0),
+	    BACKEND(5, UP, 1, 100, 1) },
+	  3, 2 },
+	{ "no UP backend: dropped",
+	  { BACKEND(1, LB_BACKEND_DRAIN, 1, 0, 0), BACKEND(2, LB_BACKEND_DOWN, 1, 0, 0) }, 2, -1 },
+	{ "empty pool: dropped", { BACKEND(1, UP, 1, 0, 0) }, 0, -1 },
+};
+
+/* Sets up @backends as the pool of TEST_POOL_ID, sends the first packet of a
+ * new flow and checks the choice, the flow entry, every backend's load and
+ * stats, and the counters.
+ */
+static void check_choice(const char *name, const struct backend_setup *backends, __u32 count,
+			 int expected_index)
+{
+	const struct lb_flow_key key = flow_key(0, IPPROTO_UDP);
+	__u32 *ids = calloc(count + 1, sizeof(*ids));
+	__u32 chosen = expected_index < 0 ? LB_NO_BACKEND : backends[expected_index].id;
+	struct lb_fixture fx;
+	struct lb_flow flow;
+	int64_t t0, t1;
+	char msg[160];
+	__u32 i;
+
+	if (!ASSERT_TRUE(ids != NULL, "allocate ids") || !fixture_open(&fx, 0)) {
+		free(ids);
+		return;
+	}
+	/* The "empty pool" row still writes its backend: the count alone hides it. */
+	for (i = 0; i < (count ? count : 1); i++) {
+		const struct backend_setup *b = &backends[i];
+
+		ids[i] = b->id;
+		if (b->id >= LB_MAX_BACKENDS)
+			continue;
+		backend_put(&fx, b->id, b->state, b->other_vip ? OTHER_VIP_ID : TEST_VIP_ID,
+			    b->weight);
+		load_put(&fx, b->id, b->packets, b->flows);
+	}
+	pool_put(&fx, TEST_POOL_ID, ids, count);
+
+	t0 = now_ns();
+	expect_step(&fx, &key, chosen,
+		    expected_index < 0 ? LB_C_LB_DROP_NO_BACKEND : LB_C_LB_FLOW_NEW, name);
+	t1 = now_ns();
+	if (expected_index >= 0) {
+		expect_flow(&fx, &key, chosen, t0, t1, name);
+	} else {
+		snprintf(msg, sizeof(msg), "%s: no flow entry", name);
+		ASSERT_EQ(flow_get(&fx, &key, &flow), -ENOENT, msg);
+	}
+
+	for (i = 0; i < count; i++) {
+		const struct backend_setup *b = &backends[i];
+		bool is_chosen = (int)i == expected_index;
+		struct lb_backend_load load;
+		struct lb_backend_stats stats;
+
+		if (b->id >= LB_MAX_BACKENDS)
+			continue;
+		load = load_get(&fx, b->id);
+		stats = stats_get(&fx, b->id);
+		snprintf(msg, sizeof(msg), "%s: backend %u load.packets", name, b->id);
+		ASSERT_EQ(load.packets, b->packets + is_chosen, msg);
+		snprintf(msg, sizeof(msg), "%s: backend %u load.flows", name, b->id);
+		ASSERT_EQ(load.flows, b->flows + is_chosen, msg);
+		snprintf(msg, sizeof(msg), "%s: backend %u stats.packets", name, b->id);
+		ASSERT_EQ(stats.packets, is_chosen, msg);
+		snprintf(msg, sizeof(msg), "%s: backend %u stats.bytes", name, b->id);
+		ASSERT_EQ(stats.bytes, is_chosen ? 100 : 0, msg);
+		snprintf(msg, sizeof(msg), "%s: backend %u stats.new_flows", name, b->id);
+		ASSERT_EQ(stats.new_flows, is_chosen, msg);
+	}
+	fixture_close(&fx);
+	free(ids);
+}
+
+static void test_least_loaded_choice(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(choice_cases); i++)
+		check_choice(choice_cases[i].name, choice_cases[i].backends,
+			     choice_cases[i].count, choice_cases[i].expected_index);
+}
+
+/* A full pool: the scan must reach index 1023, past any bounded loop. */
+static void test_full_pool_last_is_least_loaded(void)
+{
+	struct backend_setup *backends = calloc(LB_MAX_BACKENDS_PER_VIP, sizeof(*backends));
+	__u32 i;
+
+	if (!ASSERT_TRUE(backends != NULL, "allocate backends"))
+		return;
+	for (i = 0; i < LB_MAX_BACKENDS_PER_VIP; i++) {
+		/* Scattered ids, so the pool's indirection is exercised too. */
+		struct backend_setup b = BACKEND(3 * i + 1, UP, 1, 100, 1);
+
+		backends[i] = b;
+	}
+	backends[LB_MAX_BACKENDS_PER_VIP - 1].packets = 99;
+	check_choice("1024 backends, the last least loaded", backends, LB_MAX_BACKENDS_PER_VIP,
+		     LB_MAX_BACKENDS_PER_VIP - 1);
+	free(backends);
+}
+
+/* --- established flows --------------------------------------------------------- */
+
+/* Once placed, a flow stays even when another backend becomes far less loaded. */
+static void test_sticky_flow(void)
+{
+	const struct lb_flow_key key = flow_key(0, IPPROTO_UDP);
+	struct lb_backend_stats stats;
+	struct lb_fixture fx;
+	int i;
+
+	if (!fixture_open(&fx, 0))
+		return;
+	pool_put_a_b(&fx);
+	expect_step(&fx, &key, BACKEND_A, LB_C_LB_FLOW_NEW, "first packet");
+	load_put(&fx, BACKEND_A, 1000000, 1);
+	load_put(&fx, BACKEND_B, 0, 0);
+	for (i = 0; i < 3; i++)
+		expect_step(&fx, &key, BACKEND_A, LB_C_LB_FLOW_HIT, "later packet");
+	expect_flow(&fx, &key, BACKEND_A, 0, INT64_MAX, "after 4 packets");
+	ASSERT_EQ(load_get(&fx, BACKEND_A).packets, 1000003, "A load.packets");
+	ASSERT_EQ(load_get(&fx, BACKEND_A).flows, 1, "A load.flows: hits add no flow");
+	stats = stats_get(&fx, BACKEND_A);
+	ASSERT_EQ(stats.packets, 4, "A stats.packets");
+	ASSERT_EQ(stats.new_flows, 1, "A stats.new_flows");
+	ASSERT_EQ(stats_get(&fx, BACKEND_B).packets, 0, "B stats.packets");
+	fixture_close(&fx);
+}
+
+/* Idle time and last_seen_ns handling of an established flow. */
+struct idle_case {
+	const char *name;
+	uint64_t flow_timeout_ns; /* 0: the default, LB_DEFAULT_FLOW_TIMEOUT_S */
+	__u8 proto;
+	int64_t last_seen_offset; /* written as now + offset before the packet */
+	bool expired;             /* LB_FLOW_EXPIRED and moved to B, else a hit on A */
+	bool stamp_refreshed;     /* last_seen_ns rewritten to the packet's time */
+};
+
+static const struct idle_case idle_cases[] = {
+	{ "UDP idle 31 s > 30 s default: scheduled again", 0, IPPROTO_UDP,
+	  -31 * NSEC_PER_SEC, true, true },
+	{ "UDP idle 29 s < 30 s default: kept", 0, IPPROTO_UDP, -29 * NSEC_PER_SEC, false,
+	  true },
+	{ "TCP idle 10 min: kept (TCP has no idle timeout)", 0, IPPROTO_TCP,
+	  -600 * NSEC_PER_SEC, false, true },
+	{ "timeout 2 s: UDP idle 3 s scheduled again", 2 * NSEC_PER_SEC, IPPROTO_UDP,
+	  -3 * NSEC_PER_SEC, true, true },
+	{ "timeout 2 s: UDP idle 1.5 s kept", 2 * NSEC_PER_SEC, IPPROTO_UDP,
+	  -3 * NSEC_PER_SEC / 2, false, true },
+	{ "timeout 2 s: TCP idle 3 s kept", 2 * NSEC_PER_SEC, IPPROTO_TCP, -3 * NSEC_PER_SEC,
+	  false, true },
+	{ "stamp 0.5 s old: not rewritten", 0, IPPROTO_UDP, -NSEC_PER_SEC / 2, false, false },
+	{ "stamp 2 s old: rewritten", 0, IPPROTO_UDP, -2 * NSEC_PER_SEC, false, true },
+	{ "stamp 10 s ahead (another CPU's clock): kept, not rewritten", 0, IPPROTO_UDP,
+	  10 * NSEC_PER_SEC, false, false },
+};
+
+static void check_idle(const struct idle_case *c)
+{
+	const struct lb_flow_key key = flow_key(0, c->proto);
+	struct lb_fixture fx;
+	int64_t stamp, t0, t1;
+	char msg[160];
+
+	if (!fixture_open(&fx, c->flow_timeout_ns))
+		return;
+	pool_put_a_b(&fx);
+	expect_step(&fx, &key, BACKEND_A, LB_C_LB_FLOW_NEW, c->name);
+	/* Now B is the better choice for anything scheduled again. */
+	load_put(&fx, BACKEND_A, 100 * BUSY_PACKETS, 1);
+	/* Monotonic time starts at boot: a machine up for less than the offset
+	 * gets a stamp at boot, which is still idle for longer than 30 s.
+	 */
+	stamp = now_ns() + c->last_seen_offset;
+	if (stamp < 1)
+		stamp = 1;
+	flow_put(&fx, &key, BACKEND_A, stamp);
+
+	t0 = now_ns();
+	expect_step(&fx, &key, c->expired ? BACKEND_B : BACKEND_A,
+		    c->expired ? LB_C_LB_FLOW_EXPIRED : LB_C_LB_FLOW_HIT, c->name);
+	t1 = now_ns();
+	if (c->stamp_refreshed)
+		expect_flow(&fx, &key, c->expired ? BACKEND_B : BACKEND_A, t0, t1, c->name);
+	else
+		expect_flow(&fx, &key, BACKEND_A, stamp, stamp, c->name);
+	snprintf(msg, sizeof(msg), "%s: B load.flows", c->name);
+	ASSERT_EQ(load_get(&fx, BACKEND_B).flows, 1 + c->expired, msg);
+	snprintf(msg, sizeof(msg), "%s: B stats.new_flows", c->name);
+	ASSERT_EQ(stats_get(&fx, BACKEND_B).new_flows, c->expired, msg);
+	snprintf(msg, sizeof(msg), "%s: A stats.packets", c->name);
+	ASSERT_EQ(stats_get(&fx, BACKEND_A).packets, 2 - c->expired, msg);
+	fixture_close(&fx);
+}
+
+static void test_flow_idle_time(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(idle_cases); i++)
+		check_idle(&idle_cases[i]);
+}
+
+/* What an established flow on A, and a new flow, do after A changes. */
+struct change_case {
+	const char *name;
+	__u8 state;            /* A's state after the flow was placed */
+	__u32 vip_id;          /* A's owner after the flow was placed */
+	__u32 flow_backend;    /* the flow entry's backend_id after; 0 = A */
+	enum lb_counter reason; /* what the flow's next packet counts */
+	__u32 old_flow_to;     /* where that packet goes */
+	__u32 new_flow_to;     /* where a new flow goes */
+};
+
+static const struct change_case change_cases[] = {
+	{ "A stays UP: flow kept, A still least loaded", LB_BACKEND_UP, TEST_VIP_ID, 0,
+	  LB_C_LB_FLOW_HIT, BACKEND_A, BACKEND_A },
+	{ "A drains: flow kept, no new flow", LB_BACKEND_DRAIN, TEST_VIP_ID, 0, LB_C_LB_FLOW_HIT,
+	  BACKEND_A, BACKEND_B },
+	{ "A down: flow moved, no new flow", LB_BACKEND_DOWN, TEST_VIP_ID, 0,
+	  LB_C_LB_FLOW_BACKEND_GONE, BACKEND_B, BACKEND_B },
+	{ "A slot emptied: flow moved", LB_BACKEND_EMPTY, TEST_VIP_ID, 0,
+	  LB_C_LB_FLOW_BACKEND_GONE, BACKEND_B, BACKEND_B },
+	{ "A slot now owned by another VIP: flow moved", LB_BACKEND_UP, OTHER_VIP_ID, 0,
+	  LB_C_LB_FLOW_BACKEND_GONE, BACKEND_B, BACKEND_B },
+	{ "flow names a backend past the table: scheduled again", LB_BACKEND_UP, TEST_VIP_ID,
+	  LB_MAX_BACKENDS, LB_C_LB_FLOW_BACKEND_GONE, BACKEND_A, BACKEND_A },
+};
+
+static void check_change(const struct change_case *c)
+{
+	const struct lb_flow_key old_key = flow_key(0, IPPROTO_TCP);
+	const struct lb_flow_key new_key = flow_key(1, IPPROTO_TCP);
+	bool moved = c->reason != LB_C_LB_FLOW_HIT;
+	struct lb_fixture fx;
+	char msg[160];
+
+	if (!fixture_open(&fx, 0))
+		return;
+	pool_put_a_b(&fx);
+	expect_step(&fx, &old_key, BACKEND_A, LB_C_LB_FLOW_NEW, c->name);
+	backend_put(&fx, BACKEND_A, c->state, c->vip_id, 1);
+	if (c->flow_backend)
+		flow_put(&fx, &old_key, c->flow_backend, now_ns());
+
+	expect_step(&fx, &old_key, c->old_flow_to, c->reason, c->name);
+	expect_flow(&fx, &old_key, c->old_flow_to, 0, INT64_MAX, c->name);
+	snprintf(msg, sizeof(msg), "%s: %s load.flows", c->name,
+		 c->old_flow_to == BACKEND_A ? "A" : "B");
+	ASSERT_EQ(load_get(&fx, c->old_flow_to).flows,
+		  c->old_flow_to == BACKEND_A ? 1 + moved : 2, msg);
+	expect_step(&fx, &new_key, c->new_flow_to, LB_C_LB_FLOW_NEW, c->name);
+	fixture_close(&fx);
+}
+
+static void test_backend_changes(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(change_cases); i++)
+		check_change(&change_cases[i]);
+}
+
+/* With nothing UP, an established flow on a DOWN backend is dropped, and
+ * dropping is all that is counted: no flow_backend_gone, no load, no store.
+ */
+static void test_no_backend_drop(void)
+{
+	const struct lb_flow_key key = flow_key(0, IPPROTO_UDP);
+	struct lb_fixture fx;
+	int64_t stamp;
+
+	if (!fixture_open(&fx, 0))
+		return;
+	pool_put_a_b(&fx);
+	backend_put(&fx, BACKEND_A, LB_BACKEND_DOWN, TEST_VIP_ID, 1);
+	backend_put(&fx, BACKEND_B, LB_BACKEND_DRAIN, TEST_VIP_ID, 1);
+	stamp = now_ns() - 5 * NSEC_PER_SEC;
+	flow_put(&fx, &key, BACKEND_A, stamp);
+	expect_step(&fx, &key, LB_NO_BACKEND, LB_C_LB_DROP_NO_BACKEND, "flow on a DOWN backend");
+	expect_flow(&fx, &key, BACKEND_A, stamp, stamp, "flow entry untouched");
+	ASSERT_EQ(load_get(&fx, BACKEND_A).packets, 0, "A load.packets");
+	ASSERT_EQ(load_get(&fx, BACKEND_B).packets, BUSY_PACKETS, "B load.packets");
+	ASSERT_EQ(load_get(&fx, BACKEND_B).flows, 1, "B load.flows");
+	ASSERT_EQ(stats_get(&fx, BACKEND_A).packets + stats_get(&fx, BACKEND_B).packets, 0,
+		  "stats.packets");
+	fixture_close(&fx);
+}
+
+/* --- fall-through paths ------------------------------------------------------- */
+
+static void test_pool_missing(void)
+{
+	const struct lb_flow_key key = flow_key(0, IPPROTO_UDP);
+	const struct counter_delta delta[] = { { LB_C_LB_PASS_NO_VIP, 1 } };
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	struct lb_outcome out;
+	struct lb_fixture fx;
+	struct lb_flow flow;
+
+	if (!fixture_open(&fx, 0))
+		return;
+	pool_put_a_b(&fx);
+	counters_read(fx.counters_fd, before);
+	send_to_pool(&fx, &key, LB_MAX_POOLS, 100, &out);
+	counters_read(fx.counters_fd, after);
+	ASSERT_EQ(out.verdict, XDP_PASS, "verdict");
+	ASSERT_EQ(out.sink_hits, 0, "sink not reached");
+	counters_expect(before, after, delta, ARRAY_SIZE(delta), "counters");
+	ASSERT_EQ(flow_get(&fx, &key, &flow), -ENOENT, "no flow entry");
+	ASSERT_EQ(load_get(&fx, BACKEND_A).packets, 0, "A load.packets");
+	fixture_close(&fx);
+}
+
+/* An empty encap slot passes the frame up, counted, with the work done. */
+static void test_encap_slot_empty(void)
+{
+	const struct lb_flow_key key = flow_key(0, IPPROTO_UDP);
+	const struct counter_delta delta[] = {
+		{ LB_C_LB_FLOW_NEW, 1 },
+		{ LB_C_LB_PASS_NO_ENCAP_STAGE, 1 },
+	};
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	struct lb_packet_ctx *percpu;
+	__u32 slot = LB_SLOT_ENCAP, zero = 0;
+	struct lb_outcome out;
+	struct lb_fixture fx;
+	int cpu, written = 0;
+
+	if (!fixture_open(&fx, 0))
+		return;
+	pool_put_a_b(&fx);
+	ASSERT_OK(bpf_map_delete_elem(fx.slots_fd, &slot), "empty the encap slot");
+	counters_read(fx.counters_fd, before);
+	send_to_pool(&fx, &key, TEST_POOL_ID, 100, &out);
+	counters_read(fx.counters_fd, after);
+	ASSERT_EQ(out.verdict, XDP_PASS, "verdict");
+	ASSERT_EQ(out.sink_hits, 0, "sink not reached");
+	counters_expect(before, after, delta, ARRAY_SIZE(delta), "counters");
+	expect_flow(&fx, &key, BACKEND_A, 0, INT64_MAX, "flow stored anyway");
+
+	/* The stage ran on one CPU: that CPU's context names the backend. */
+	percpu = calloc(fx.cpus, sizeof(*percpu));
+	if (percpu && ASSERT_OK(bpf_map_lookup_elem(fx.ctx_fd, &zero, percpu), "read ctx")) {
+		for (cpu = 0; cpu < fx.cpus; cpu++)
+			written += percpu[cpu].backend_id == BACKEND_A;
+		ASSERT_EQ(written, 1, "contexts with backend_id = A");
+	}
+	free(percpu);
+	fixture_close(&fx);
+}
+
+/* --- accounting ------------------------------------------------------------------ */
+
+/* backend_load and backend_stats over a sequence of packets of three flows. */
+static void test_accounting_sequence(void)
+{
+	static const struct {
+		__u32 flow;
+		__u32 frame_len;
+		__u32 backend_id;
+		enum lb_counter reason;
+	} steps[] = {
+		{ 0, 100, BACKEND_A, LB_C_LB_FLOW_NEW },
+		{ 0, 200, BACKEND_A, LB_C_LB_FLOW_HIT },
+		/* A: 2 packets/1 flow; B: 0/0 -> B. */
+		{ 1, 300, BACKEND_B, LB_C_LB_FLOW_NEW },
+		{ 0, 400, BACKEND_A, LB_C_LB_FLOW_HIT },
+		{ 1, 50, BACKEND_B, LB_C_LB_FLOW_HIT },
+		/* A: 3/1; B: 2/1 -> B. */
+		{ 2, 60, BACKEND_B, LB_C_LB_FLOW_NEW },
+		{ 2, 70, BACKEND_B, LB_C_LB_FLOW_HIT },
+		/* A: 3/1; B: 4/2 -> B (2 < 3). */
+		{ 3, 1500, BACKEND_B, LB_C_LB_FLOW_NEW },
+	};
+	static const __u32 ids[] = { BACKEND_A, BACKEND_B };
+	struct lb_backend_stats stats;
+	struct lb_backend_load load;
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	struct lb_outcome out;
+	struct lb_fixture fx;
+	size_t i;
+
+	if (!fixture_open(&fx, 0))
+		return;
+	backend_put(&fx, BACKEND_A, LB_BACKEND_UP, TEST_VIP_ID, 1);
+	backend_put(&fx, BACKEND_B, LB_BACKEND_UP, TEST_VIP_ID, 1);
+	pool_put(&fx, TEST_POOL_ID, ids, ARRAY_SIZE(ids));
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		const struct lb_flow_key key = flow_key(steps[i].flow, IPPROTO_UDP);
+		const struct counter_delta delta = { steps[i].reason, 1 };
+		char msg[64];
+
+		counters_read(fx.counters_fd, before);
+		send_to_pool(&fx, &key, TEST_POOL_ID, steps[i].frame_len, &out);
+		counters_read(fx.counters_fd, after);
+		snprintf(msg, sizeof(msg), "step %zu: verdict", i);
+		ASSERT_EQ(out.verdict, XDP_TX, msg);
+		snprintf(msg, sizeof(msg), "step %zu: backend", i);
+		ASSERT_EQ(out.backend_id, steps[i].backend_id, msg);
+		snprintf(msg, sizeof(msg), "step %zu: counters", i);
+		counters_expect(before, after, &delta, 1, msg);
+	}
+	load = load_get(&fx, BACKEND_A);
+	ASSERT_EQ(load.packets, 3, "A load.packets");
+	ASSERT_EQ(load.flows, 1, "A load.flows");
+	load = load_get(&fx, BACKEND_B);
+	ASSERT_EQ(load.packets, 5, "B load.packets");
+	ASSERT_EQ(load.flows, 3, "B load.flows");
+	stats = stats_get(&fx, BACKEND_A);
+	ASSERT_EQ(stats.packets, 3, "A stats.packets");
+	ASSERT_EQ(stats.bytes, 100 + 200 + 400, "A stats.bytes (ctx frame_len)");
+	ASSERT_EQ(stats.new_flows, 1, "A stats.new_flows");
+	stats = stats_get(&fx, BACKEND_B);
+	ASSERT_EQ(stats.packets, 5, "B stats.packets");
+	ASSERT_EQ(stats.bytes, 300 + 50 + 60 + 70 + 1500, "B stats.bytes (ctx frame_len)");
+	ASSERT_EQ(stats.new_flows, 3, "B stats.new_flows");
+	fixture_close(&fx);
+}
+
+/* Equal-size flows: least-loaded with the fewer-flows tie-break spreads them
+ * so that per-backend flow counts differ by at most one.
+ */
+static void test_even_spread(void)
+{
+	enum { BACKENDS = 7, FLOWS = 1000, PACKETS_PER_FLOW = 3 };
+	const struct counter_delta delta[] = {
+		{ LB_C_LB_FLOW_NEW, FLOWS },
+		{ LB_C_LB_FLOW_HIT, FLOWS * (PACKETS_PER_FLOW - 1) },
+	};
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	__u64 min_flows = UINT64_MAX, max_flows = 0, sum_flows = 0, forwarded = 0;
+	__u32 ids[BACKENDS], placed[BACKENDS] = {}, f, b;
+	struct lb_outcome out;
+	struct lb_fixture fx;
+	int p;
+
+	if (!fixture_open(&fx, 0))
+		return;
+	for (b = 0; b < BACKENDS; b++) {
+		ids[b] = 100 + b;
+		backend_put(&fx, ids[b], LB_BACKEND_UP, TEST_VIP_ID, 1);
+	}
+	pool_put(&fx, TEST_POOL_ID, ids, BACKENDS);
+	counters_read(fx.counters_fd, before);
+	for (f = 0; f < FLOWS; f++) {
+		const struct lb_flow_key key = flow_key(f, f % 2 ? IPPROTO_TCP : IPPROTO_UDP);
+		__u32 first = LB_NO_BACKEND;
+
+		for (p = 0; p < PACKETS_PER_FLOW; p++) {
+			send_to_pool(&fx, &key, TEST_POOL_ID, 64, &out);
+			forwarded += out.verdict == XDP_TX && out.sink_hits == 1;
+			if (p == 0)
+				first = out.backend_id;
+			else if (out.backend_id != first)
+				ASSERT_EQ(out.backend_id, first, "flow changed backend");
+		}
+		if (first >= 100 && first < 100 + BACKENDS)
+			placed[first - 100]++;
+	}
+	counters_read(fx.counters_fd, after);
+	counters_expect(before, after, delta, ARRAY_SIZE(delta), "counters");
+	ASSERT_EQ(forwarded, FLOWS * PACKETS_PER_FLOW, "packets handed on");
+	for (b = 0; b < BACKENDS; b++) {
+		struct lb_backend_load load = load_get(&fx, ids[b]);
+		struct lb_backend_stats stats = stats_get(&fx, ids[b]);
+
+		ASSERT_EQ(load.flows, placed[b], "load.flows = flows the sink saw");
+		ASSERT_EQ(stats.new_flows, placed[b], "stats.new_flows = flows the sink saw");
+		ASSERT_EQ(load.packets, placed[b] * PACKETS_PER_FLOW, "load.packets");
+		min_flows = load.flows < min_flows ? load.flows : min_flows;
+		max_flows = load.flows > max_flows ? load.flows : max_flows;
+		sum_flows += load.flows;
+	}
+	ASSERT_EQ(sum_flows, FLOWS, "flows placed");
+	if (!ASSERT_TRUE(max_flows - min_flows <= 1, "flow counts differ by at most 1"))
+		printf("    min %llu, max %llu\n", (unsigned long long)min_flows,
+		       (unsigned long long)max_flows);
+	fixture_close(&fx);
+}
+
+static const struct test_case cases[] = {
+	TEST_CASE(test_least_loaded_choice),
+	TEST_CASE(test_full_pool_last_is_least_loaded),
+	TEST_CASE(test_sticky_flow),
+	TEST_CASE(test_flow_idle_time),
+	TEST_CASE(test_backend_changes),
+	TEST_CASE(test_no_backend_drop),
+	TEST_CASE(test_pool_missing),
+	TEST_CASE(test_encap_slot_empty),
+	TEST_CASE(test_accounting_sequence),
+	TEST_CASE(test_even_spread),
+};
+
+int main(int argc, char **argv)
+{
+	return test_main("lb", cases, ARRAY_SIZE(cases), argc, argv);
+}
