@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Next hop of an encapsulated packet, shared by the encap stages: FIB lookup,
+ * MAC addresses, and the choice of XDP_TX, XDP_REDIRECT or XDP_PASS.
+ *
+ * An encap stage builds its outer IPv4 header, calls next_hop_resolve() BEFORE
+ * it changes the frame (so that every drop leaves the frame as it came), pushes
+ * its headers, calls next_hop_set_macs() on the moved Ethernet header and ends
+ * with next_hop_send(). Each path through these counts exactly one encap
+ * counter.
+ */
+#ifndef LB_NEXTHOP_BPF_H
+#define LB_NEXTHOP_BPF_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "stage.bpf.h"
+
+#ifndef AF_INET
+#define AF_INET 2 /* BPF programs have no libc socket headers */
+#endif
+
+/* Where and how an encapsulated frame leaves. */
+struct next_hop {
+	__u32 ifindex;       /* egress interface from the FIB */
+	__u32 action;        /* XDP_TX, XDP_REDIRECT, or XDP_PASS: the stack forwards it */
+	__u8 dmac[ETH_ALEN]; /* MACs to write; with XDP_PASS the frame keeps its own */
+	__u8 smac[ETH_ALEN];
+};
+
+/* Counts @reason and drops: the one way an encap stage drops a frame. */
+static __always_inline int encap_drop(enum lb_counter reason)
+{
+	lb_count(reason);
+	return XDP_DROP;
+}
+
+/* Routes @outer as if it had arrived on the ingress interface. Fills
+ * hop->ifindex, and the MACs when the neighbour is known. Returns the
+ * BPF_FIB_LKUP_RET_* code, or < 0 when the kernel rejects the arguments.
+ */
+static __always_inline int next_hop_fib(struct xdp_md *ctx, const struct iphdr *outer,
+					struct next_hop *hop)
+{
+	struct bpf_fib_lookup params = {};
+	int rc;
+
+	params.family = AF_INET;
+	params.tos = outer->tos;
+	params.l4_protocol = outer->protocol;
+	/* The encapsulated length: the kernel checks it against the egress MTU. */
+	params.tot_len = bpf_ntohs(outer->tot_len);
+	params.ifindex = ctx->ingress_ifindex;
+	params.ipv4_src = outer->saddr;
+	params.ipv4_dst = outer->daddr;
+	rc = bpf_fib_lookup(ctx, &params, sizeof(params), 0);
+	/* Only ifindex and the MACs are read back: the kernel overwrites
+	 * ipv4_dst with the gateway and tot_len with the MTU.
+	 */
+	hop->ifindex = params.ifindex;
+	__builtin_memcpy(hop->dmac, params.dmac, ETH_ALEN);
+	__builtin_memcpy(hop->smac, params.smac, ETH_ALEN);
+	return rc;
+}
+
+/* Copies the destination MAC of the frame as it arrived, i.e. the address of
+ * the ingress interface (the frame was sent to this host). Returns 0, or -1
+ * when the frame has no Ethernet header.
+ */
+static __always_inline int next_hop_ingress_mac(struct xdp_md *ctx, __u8 *mac)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = (void *)(long)ctx->data;
+
+	if ((void *)(eth + 1) > data_end)
+		return -1;
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	return 0;
+}
+
+/* XDP_TX back out of the ingress interface, or XDP_REDIRECT to another one. A
+ * redirect target must be in tx_ports (the loader puts there the interfaces
+ * that can send XDP frames); checking it here drops before the frame changes.
+ */
+static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_hop *hop)
+{
+	if (hop->ifindex == ctx->ingress_ifindex) {
+		hop->action = XDP_TX;
+		return -1;
+	}
+	if (!bpf_map_lookup_elem(&tx_ports, &hop->ifindex))
+		return encap_drop(LB_C_ENCAP_DROP_NO_TX_PORT);
+	hop->action = XDP_REDIRECT;
+	return -1;
+}
+
+/* Decides where the frame carrying @outer goes. Returns XDP_DROP (counted) or
+ * -1 with @hop filled in; nothing is counted then until next_hop_send().
+ *
+ * Without a neighbour entry the frame goes to the stack (XDP_PASS) with its
+ * original Ethernet header, which is addressed to this host: the kernel
+ * forwards the encapsulated packet and resolves the neighbour itself.
+ *
+ * A static MAC (LB_BACKEND_F_STATIC_MAC) replaces the neighbour's MAC, so it
+ * also stands in for a missing neighbour. The source MAC is then the problem:
+ * the kernel fills smac only together with dmac (BPF_FIB_LOOKUP_SKIP_NEIGH,
+ * which would fill it, needs 6.5). When the egress is the ingress interface,
+ * the frame's own destination MAC is that interface's address; for any other
+ * egress the frame goes to the stack like any frame without a neighbour.
+ * A static MAC does not stand in for a route: without a route there is no
+ * egress interface, so the frame is dropped as no route.
+ */
+static __always_inline int next_hop_resolve(struct xdp_md *ctx, const struct iphdr *outer,
+					    const struct lb_backend *backend,
+					    struct next_hop *hop)
+{
+	int static_mac = backend->flags & LB_BACKEND_F_STATIC_MAC;
+
+	switch (next_hop_fib(ctx, outer, hop)) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		break;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		if (!static_mac || hop->ifindex != ctx->ingress_ifindex ||
+		    next_hop_ingress_mac(ctx, hop->smac)) {
+			hop->action = XDP_PASS;
+			return -1;
+		}
+		break;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return encap_drop(LB_C_ENCAP_DROP_MTU);
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		return encap_drop(LB_C_ENCAP_DROP_FWD_DISABLED);
+	default:
+		/* No route, blackhole, unreachable, prohibit, a local address
+		 * (NOT_FWDED), ...; < 0 cannot happen with these arguments.
+		 */
+		return encap_drop(LB_C_ENCAP_DROP_NO_ROUTE);
+	}
+	if (static_mac)
+		__builtin_memcpy(hop->dmac, backend->mac, ETH_ALEN);
+	return next_hop_choose_port(ctx, hop);
+}
+
+/* Writes the next hop's MACs into the (moved) Ethernet header, unless the frame
+ * goes to the stack, which needs the original header.
+ */
+static __always_inline void next_hop_set_macs(struct ethhdr *eth, const struct next_hop *hop)
+{
+	if (hop->action == XDP_PASS)
+		return;
+	__builtin_memcpy(eth->h_dest, hop->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, hop->smac, ETH_ALEN);
+}
+
+/* Counts the verdict next_hop_resolve() chose and returns it. */
+static __always_inline int next_hop_send(const struct next_hop *hop)
+{
+	switch (hop->action) {
+	case XDP_TX:
+		lb_count(LB_C_ENCAP_TX);
+		return XDP_TX;
+	case XDP_REDIRECT:
+		lb_count(LB_C_ENCAP_REDIRECT);
+		/* The low bits of the flags are the verdict when the port left
+		 * tx_ports since next_hop_resolve(): XDP_DROP, never XDP_ABORTED.
+		 */
+		return bpf_redirect_map(&tx_ports, hop->ifindex, XDP_DROP);
+	default:
+		lb_count(LB_C_ENCAP_PASS_NO_NEIGH);
+		return XDP_PASS;
+	}
+}
+
+#endif /* LB_NEXTHOP_BPF_H */
