@@ -23,7 +23,7 @@ struct lb_scan {
 	__u32 vip_id;
 	__u32 best_id; /* LB_NO_BACKEND until an UP backend is seen */
 	__u64 best_load;
-	__u64 best_flows;
+	__u64 best_share; /* flows per unit of weight, fixed point */
 };
 
 /* Where a scan starts: any real backend compares below it. On purpose there is
@@ -95,7 +95,7 @@ static long lb_scan_one(__u32 index, void *data)
 	struct lb_scan *scan = data;
 	struct lb_backend_load *load_entry;
 	struct lb_backend *backend;
-	__u64 flows, weight, load;
+	__u64 flows, weight, load, share;
 	__u32 id;
 
 	/* bpf_loop gives no bound on index; the verifier needs one here. */
@@ -112,16 +112,21 @@ static long lb_scan_one(__u32 index, void *data)
 		return 0;
 	flows = load_entry->flows;
 	weight = backend->weight ? backend->weight : 1;
-	load = flows ? (load_entry->packets << LB_LOAD_SHIFT) / (flows * weight) : 0;
-	/* Ties go to the backend with fewer flows: when all flows are the same
-	 * size every backend has the same load, and this spreads the flow counts
-	 * evenly. Remaining ties keep the lower pool index (strict <), which is
-	 * deterministic for tests.
+	/* The original project's load: packets per flow, not weighted. It is
+	 * an average flow size, so dividing it by a weight would make the
+	 * heaviest backend look least loaded for ever and take every new flow.
 	 */
-	if (load < scan->best_load || (load == scan->best_load && flows < scan->best_flows)) {
+	load = flows ? (load_entry->packets << LB_LOAD_SHIFT) / flows : 0;
+	share = (flows << LB_LOAD_SHIFT) / weight;
+	/* Ties go to the backend with the fewest flows per unit of weight: when
+	 * flows are alike every backend has the same load, and this spreads new
+	 * flows in proportion to the weights (evenly at equal weights).
+	 * Remaining ties keep the lower pool index (strict <): deterministic.
+	 */
+	if (load < scan->best_load || (load == scan->best_load && share < scan->best_share)) {
 		scan->best_id = id;
 		scan->best_load = load;
-		scan->best_flows = flows;
+		scan->best_share = share;
 	}
 	return 0;
 }
@@ -134,7 +139,7 @@ static __always_inline __u32 lb_pick_backend(struct lb_pool *pool, __u32 vip_id)
 		.vip_id = vip_id,
 		.best_id = LB_NO_BACKEND,
 		.best_load = LB_SCAN_START,
-		.best_flows = LB_SCAN_START,
+		.best_share = LB_SCAN_START,
 	};
 	__u32 count = pool->backend_count;
 

@@ -369,16 +369,18 @@ static const struct choice_case choice_cases[] = {
 	{ "equal load and flows: lower pool index wins, not lower id",
 	  { BACKEND(9, UP, 1, 10, 1), BACKEND(4, UP, 1, 10, 1), BACKEND(6, UP, 1, 10, 1) },
 	  3, 0 },
-	{ "weight divides the load: 300/10/4 beats 100/10",
-	  { BACKEND(1, UP, 1, 100, 10), BACKEND(2, UP, 4, 300, 10) }, 2, 1 },
-	{ "weight 1 beats weight 2 when its load per weight is lower",
-	  { BACKEND(1, UP, 2, 300, 10), BACKEND(2, UP, 1, 140, 10) }, 2, 1 },
-	{ "weight 0 counts as 1 (10 loses to 9)",
-	  { BACKEND(1, UP, 0, 100, 10), BACKEND(2, UP, 1, 90, 10) }, 2, 1 },
-	{ "weight 0 counts as 1 (8 beats 9)",
-	  { BACKEND(1, UP, 0, 80, 10), BACKEND(2, UP, 1, 90, 10) }, 2, 0 },
-	{ "equal weighted load: fewer flows wins",
-	  { BACKEND(1, UP, 2, 40, 2), BACKEND(2, UP, 1, 10, 1) }, 2, 1 },
+	{ "weight does not scale the load: 100/10 beats 300/10 at weight 4",
+	  { BACKEND(1, UP, 1, 100, 10), BACKEND(2, UP, 4, 300, 10) }, 2, 0 },
+	{ "equal load: fewer flows per weight wins (10/2 beats 6/1)",
+	  { BACKEND(1, UP, 1, 60, 6), BACKEND(2, UP, 2, 100, 10) }, 2, 1 },
+	{ "equal load: fewer flows per weight wins (4/1 beats 10/2)",
+	  { BACKEND(1, UP, 2, 100, 10), BACKEND(2, UP, 1, 40, 4) }, 2, 1 },
+	{ "equal load, equal flows per weight: lower pool index",
+	  { BACKEND(1, UP, 2, 80, 8), BACKEND(2, UP, 1, 40, 4) }, 2, 0 },
+	{ "weight 0 counts as 1 (5/0 loses to 4/1)",
+	  { BACKEND(1, UP, 0, 50, 5), BACKEND(2, UP, 1, 40, 4) }, 2, 1 },
+	{ "weight 0 counts as 1 (3/0 beats 4/1)",
+	  { BACKEND(1, UP, 0, 30, 3), BACKEND(2, UP, 1, 40, 4) }, 2, 0 },
 	{ "only UP takes new flows: idle DRAIN, DOWN, EMPTY are skipped",
 	  { BACKEND(1, LB_BACKEND_DRAIN, 1, 0, 0), BACKEND(2, LB_BACKEND_DOWN, 1, 0, 0),
 	    BACKEND(3, LB_BACKEND_EMPTY, 1, 0, 0), BACKEND(4, UP, 1, 100, 1) },
@@ -875,6 +877,44 @@ static void test_even_spread(void)
 	fixture_close(&fx);
 }
 
+/* Weights 1, 2 and 5 with alike flows: new flows follow the weights, each
+ * backend within one flow of its share.
+ */
+static void test_weighted_spread(void)
+{
+	enum { BACKENDS = 3, FLOWS = 800, PACKETS_PER_FLOW = 2 };
+	static const __u32 weights[BACKENDS] = { 1, 2, 5 };
+	__u32 ids[BACKENDS], b, f, weight_sum = 0;
+	struct lb_outcome out;
+	struct lb_fixture fx;
+	int p;
+
+	if (!fixture_open(&fx, 0))
+		return;
+	for (b = 0; b < BACKENDS; b++) {
+		ids[b] = 200 + b;
+		weight_sum += weights[b];
+		backend_put(&fx, ids[b], LB_BACKEND_UP, TEST_VIP_ID, weights[b]);
+	}
+	pool_put(&fx, TEST_POOL_ID, ids, BACKENDS);
+	for (f = 0; f < FLOWS; f++) {
+		const struct lb_flow_key key = flow_key(f, IPPROTO_UDP);
+
+		for (p = 0; p < PACKETS_PER_FLOW; p++)
+			send_to_pool(&fx, &key, TEST_POOL_ID, 64, &out);
+	}
+	for (b = 0; b < BACKENDS; b++) {
+		__u64 flows = load_get(&fx, ids[b]).flows;
+		__u64 share = (__u64)FLOWS * weights[b] / weight_sum;
+
+		if (!ASSERT_TRUE(flows + 1 >= share && flows <= share + 1,
+				 "flows within one of the weighted share"))
+			printf("    weight %u: %llu flows, share %llu\n", weights[b],
+			       (unsigned long long)flows, (unsigned long long)share);
+	}
+	fixture_close(&fx);
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(test_least_loaded_choice),
 	TEST_CASE(test_full_pool_last_is_least_loaded),
@@ -886,6 +926,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_encap_slot_empty),
 	TEST_CASE(test_accounting_sequence),
 	TEST_CASE(test_even_spread),
+	TEST_CASE(test_weighted_spread),
 };
 
 int main(int argc, char **argv)
