@@ -14,16 +14,16 @@
 	X(PARSE_PASS_NOT_IPV4, "parse", "pass_not_ipv4")  /* ARP, IPv6, ... */         \
 	X(PARSE_PASS_NOT_VIP, "parse", "pass_not_vip")    /* IPv4, no VIP matched */   \
 	X(PARSE_PASS_MALFORMED, "parse", "pass_malformed") /* truncated or bad header */ \
-	X(PARSE_PASS_FRAGMENT, "parse", "pass_fragment")  /* fragment of a port VIP */ \
-	X(PARSE_PASS_NO_LB_STAGE, "parse", "pass_no_lb_stage") /* lb slot empty */     \
+	X(PARSE_PASS_FRAGMENT, "parse", "pass_fragment")  /* 1st fragment, port VIP */ \
+	X(PARSE_PASS_NO_LB_STAGE, "parse", "pass_no_lb_stage") /* lb slot empty, to_lb too */ \
 	/* lb: how the backend was found */                                            \
 	X(LB_FLOW_HIT, "lb", "flow_hit")                  /* established flow */       \
 	X(LB_FLOW_NEW, "lb", "flow_new")                  /* first packet of a flow */ \
 	X(LB_FLOW_EXPIRED, "lb", "flow_expired")          /* idle UDP flow re-chosen */ \
-	X(LB_FLOW_BACKEND_GONE, "lb", "flow_backend_gone") /* backend down/removed */  \
+	X(LB_FLOW_BACKEND_GONE, "lb", "flow_backend_gone") /* down, emptied, reused */ \
 	X(LB_FLOW_UPDATE_FAILED, "lb", "flow_update_failed") /* flow not stored */      \
 	X(LB_DROP_NO_BACKEND, "lb", "drop_no_backend")    /* no backend is up */       \
-	X(LB_PASS_NO_VIP, "lb", "pass_no_vip")            /* VIP vanished (reload) */  \
+	X(LB_PASS_NO_VIP, "lb", "pass_no_vip")            /* pool id out of range */  \
 	X(LB_PASS_NO_ENCAP_STAGE, "lb", "pass_no_encap_stage") /* encap slot empty */  \
 	/* encap: what happened to the encapsulated frame */                           \
 	X(ENCAP_TX, "encap", "tx")                        /* XDP_TX, same port */      \
