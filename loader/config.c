@@ -1,0 +1,1088 @@
+// SPDX-License-Identifier: GPL-2.0
+/* config.yaml: read with libyaml's document API, checked key by key, into struct lb_config. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "config.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A config near the limits is a few hundred KiB; anything this big is a mistake. */
+#define CONFIG_MAX_FILE_SIZE (16U << 20)
+/* Longest field path, e.g. "vips[255].backends[1023].weight", with room to spare. */
+#define FIELD_PATH_LEN 128
+/* Characters of a value or key shown in a message; each may take 4 bytes escaped. */
+#define SHOWN_CHARS 40
+#define QUOTED_LEN (SHOWN_CHARS * 4 + 8)
+/* Keys of the largest mapping (the top level). */
+#define MAX_KEYS 8
+/* Unknown keys longer than this get no "did you mean" suggestion. */
+#define MAX_SUGGEST_LEN 32
+
+struct parser {
+	const char *name; /* the file, as given, for messages */
+	yaml_document_t *doc;
+	struct lb_config *cfg;
+	char *err;
+	size_t err_len;
+	char path[FIELD_PATH_LEN]; /* the field being read, e.g. "vips[0].port" */
+	size_t total_backends;
+	/* Top-level keys seen so far: the seed form may not be mixed with vips. */
+	yaml_node_t *vip_key;
+	yaml_node_t *backends_key;
+	yaml_node_t *vips_key;
+};
+
+/* One key of a mapping: its reader gets the key and value nodes and the object filled. */
+struct key_spec {
+	const char *name;
+	int (*read)(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj);
+	bool required;
+};
+
+struct name_value {
+	const char *name;
+	uint8_t value;
+};
+
+static const struct name_value protocols[] = {
+	{ "udp", IPPROTO_UDP },
+	{ "tcp", IPPROTO_TCP },
+};
+
+static const struct name_value states[] = {
+	{ "up", LB_BACKEND_UP },
+	{ "drain", LB_BACKEND_DRAIN },
+	{ "down", LB_BACKEND_DOWN },
+};
+
+static const struct name_value encaps[] = {
+	{ "ipip", LB_ENCAP_IPIP },
+};
+
+static const char *name_of(const struct name_value *names, size_t count, uint8_t value)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (names[i].value == value)
+			return names[i].name;
+	return "unknown";
+}
+
+const char *lb_proto_name(uint8_t proto)
+{
+	return name_of(protocols, ARRAY_SIZE(protocols), proto);
+}
+
+const char *lb_state_name(uint8_t state)
+{
+	return name_of(states, ARRAY_SIZE(states), state);
+}
+
+const char *lb_encap_name(uint8_t encap)
+{
+	return name_of(encaps, ARRAY_SIZE(encaps), encap);
+}
+
+/* --- messages --------------------------------------------------------------------- */
+
+static void set_error(char *err, size_t err_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_error(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !err_len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+}
+
+/* Copies @text into @out (QUOTED_LEN bytes) as one printable line: quotes, backslashes
+ * and control or non-ASCII bytes are escaped, and a long text is cut with "...". A
+ * message must stay one line whatever the file holds.
+ */
+static const char *render(char *out, const void *text, size_t len, bool quoted)
+{
+	const unsigned char *s = text;
+	size_t o = 0, i;
+
+	if (quoted)
+		out[o++] = '"';
+	for (i = 0; i < len && i < SHOWN_CHARS; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			o += sprintf(out + o, "\\%c", s[i]);
+		else if (s[i] < 0x20 || s[i] >= 0x7f)
+			o += sprintf(out + o, "\\x%02x", s[i]);
+		else
+			out[o++] = s[i];
+	}
+	if (i < len)
+		o += sprintf(out + o, "...");
+	if (quoted)
+		out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
+static const char *render_scalar(char *out, const yaml_node_t *node)
+{
+	return render(out, node->data.scalar.value, node->data.scalar.length, true);
+}
+
+/* What a node is, for "found ...": a list, a mapping, or its quoted text. */
+static const char *describe(char *out, const yaml_node_t *node)
+{
+	if (node->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	if (node->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	return render_scalar(out, node);
+}
+
+static int fail_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Writes "file:line:col: field: what" (libyaml counts from 0, people from 1); returns -1. */
+static int fail_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, ...)
+{
+	char what[LB_CONFIG_ERR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	set_error(p->err, p->err_len, "%s:%zu:%zu: %s: %s", p->name, mark->line + 1,
+		  mark->column + 1, p->path[0] ? p->path : "top level", what);
+	return -1;
+}
+
+#define fail(p, node, ...) fail_at(p, &(node)->start_mark, __VA_ARGS__)
+
+static int out_of_memory(struct parser *p)
+{
+	set_error(p->err, p->err_len, "%s: out of memory", p->name);
+	return -1;
+}
+
+/* Field paths grow as the reader descends and are cut back on the way up. */
+static size_t path_push_key(struct parser *p, const char *key)
+{
+	size_t len = strlen(p->path);
+
+	snprintf(p->path + len, sizeof(p->path) - len, "%s%s", len ? "." : "", key);
+	return len;
+}
+
+static size_t path_push_index(struct parser *p, size_t index)
+{
+	size_t len = strlen(p->path);
+
+	snprintf(p->path + len, sizeof(p->path) - len, "[%zu]", index);
+	return len;
+}
+
+static void path_pop(struct parser *p, size_t len)
+{
+	p->path[len] = '\0';
+}
+
+/* --- scalars ---------------------------------------------------------------------- */
+
+static yaml_node_t *node_at(struct parser *p, int id)
+{
+	return yaml_document_get_node(p->doc, id);
+}
+
+/* "key:" with nothing after it, or an explicit YAML null. */
+static bool node_is_null(const yaml_node_t *node)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	size_t i;
+
+	if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(nulls); i++)
+		if (!strcmp((const char *)node->data.scalar.value, nulls[i]))
+			return true;
+	return false;
+}
+
+/* The node is not the @expected kind of thing: say what it is instead. */
+static int wrong_type(struct parser *p, yaml_node_t *node, const char *expected)
+{
+	char found[QUOTED_LEN];
+
+	if (node_is_null(node))
+		return fail(p, node, "no value given, expected %s", expected);
+	return fail(p, node, "expected %s, found %s", expected, describe(found, node));
+}
+
+/* The text of a scalar that holds something, or NULL after an error. */
+static const char *scalar_text(struct parser *p, yaml_node_t *node, const char *expected)
+{
+	char found[QUOTED_LEN];
+	const char *text;
+
+	if (node->type != YAML_SCALAR_NODE || node_is_null(node)) {
+		wrong_type(p, node, expected);
+		return NULL;
+	}
+	text = (const char *)node->data.scalar.value;
+	/* A double-quoted "\0" would silently cut the text short. */
+	if (strlen(text) != node->data.scalar.length) {
+		fail(p, node, "%s holds a NUL character, expected %s", render_scalar(found, node),
+		     expected);
+		return NULL;
+	}
+	return text;
+}
+
+/* Decimal digits only: YAML 1.1 would read "0x10", "010", "1_000" and "1e3" in ways
+ * people do not expect, and "-1" or "30s" are mistakes worth a message.
+ */
+static int read_uint(struct parser *p, yaml_node_t *node, uint32_t min, uint32_t max,
+		     uint32_t *out)
+{
+	char expected[64], shown[QUOTED_LEN];
+	unsigned long long value;
+	const char *text;
+	size_t len;
+
+	snprintf(expected, sizeof(expected), "an integer %u..%u", min, max);
+	text = scalar_text(p, node, expected);
+	if (!text)
+		return -1;
+	len = strlen(text);
+	if (!len || strspn(text, "0123456789") != len)
+		return fail(p, node, "%s is not a decimal integer, expected %u..%u",
+			    render_scalar(shown, node), min, max);
+	if (len > 1 && text[0] == '0')
+		return fail(p, node,
+			    "%s has a leading zero (YAML may read it as octal), expected %u..%u",
+			    render_scalar(shown, node), min, max);
+	/* Ten digits cannot overflow strtoull; more are out of range anyway. */
+	value = len > 10 ? ~0ULL : strtoull(text, NULL, 10);
+	if (value < min || value > max)
+		return fail(p, node, "%s is out of range, expected %u..%u",
+			    render(shown, text, len, false), min, max);
+	*out = value;
+	return 0;
+}
+
+static int read_u16(struct parser *p, yaml_node_t *node, uint16_t *out)
+{
+	uint32_t value;
+
+	if (read_uint(p, node, 0, UINT16_MAX, &value))
+		return -1;
+	*out = value;
+	return 0;
+}
+
+/* Dotted quad, four decimal parts, no leading zeros (glibc's inet_pton rules). */
+static bool ipv4_from_text(const char *text, uint32_t *addr)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, text, &in) != 1)
+		return false;
+	*addr = in.s_addr;
+	return true;
+}
+
+/* Why @addr (network order) cannot be a VIP, a backend or a tunnel source, or NULL. */
+static const char *not_unicast(uint32_t addr)
+{
+	uint32_t host = ntohl(addr);
+
+	if (host == 0)
+		return "the unspecified address";
+	if (host == 0xffffffff)
+		return "the broadcast address";
+	if ((host >> 28) == 0xe)
+		return "a multicast address (224.0.0.0/4)";
+	return NULL;
+}
+
+static int check_unicast(struct parser *p, yaml_node_t *node, uint32_t addr)
+{
+	char shown[QUOTED_LEN];
+	const char *why = not_unicast(addr);
+
+	if (why)
+		return fail(p, node, "%s is %s, expected a unicast address",
+			    render_scalar(shown, node), why);
+	return 0;
+}
+
+static int read_ipv4(struct parser *p, yaml_node_t *node, uint32_t *addr)
+{
+	char shown[QUOTED_LEN];
+	const char *text = scalar_text(p, node, "an IPv4 address");
+
+	if (!text)
+		return -1;
+	if (!ipv4_from_text(text, addr))
+		return fail(p, node, "%s is not an IPv4 address", render_scalar(shown, node));
+	return check_unicast(p, node, *addr);
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Exactly six two-digit hex groups separated by colons. */
+static bool mac_from_text(const char *text, uint8_t mac[6])
+{
+	int i, high, low;
+
+	if (strlen(text) != 17)
+		return false;
+	for (i = 0; i < 6; i++, text += 3) {
+		high = hex_digit(text[0]);
+		low = hex_digit(text[1]);
+		if (high < 0 || low < 0 || (i < 5 && text[2] != ':'))
+			return false;
+		mac[i] = high << 4 | low;
+	}
+	return true;
+}
+
+static int read_mac(struct parser *p, yaml_node_t *node, uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+	char shown[QUOTED_LEN];
+	const char *text = scalar_text(p, node, "a MAC address like 02:00:00:00:01:01");
+
+	if (!text)
+		return -1;
+	if (!mac_from_text(text, mac))
+		return fail(p, node, "%s is not a MAC address, expected six hex bytes "
+			    "like 02:00:00:00:01:01", render_scalar(shown, node));
+	/* The group bit is also set in the broadcast address. */
+	if (mac[0] & 1)
+		return fail(p, node, "%s is a multicast MAC address, expected a unicast next hop",
+			    render_scalar(shown, node));
+	if (!memcmp(mac, zero, sizeof(zero)))
+		return fail(p, node, "%s is the zero MAC address, expected a unicast next hop",
+			    render_scalar(shown, node));
+	return 0;
+}
+
+/* One of a few words; @noun is "a protocol", @expected e.g. "udp or tcp". */
+static int read_choice(struct parser *p, yaml_node_t *node, const struct name_value *names,
+		       size_t count, const char *noun, const char *expected, uint8_t *out)
+{
+	char shown[QUOTED_LEN];
+	const char *text = scalar_text(p, node, expected);
+	size_t i;
+
+	if (!text)
+		return -1;
+	for (i = 0; i < count; i++) {
+		if (!strcmp(text, names[i].name)) {
+			*out = names[i].value;
+			return 0;
+		}
+	}
+	return fail(p, node, "%s is not %s, expected %s", render_scalar(shown, node), noun,
+		    expected);
+}
+
+/* --- mappings and lists ----------------------------------------------------------- */
+
+static int lower(int c)
+{
+	return tolower((unsigned char)c);
+}
+
+static size_t min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+
+	return m < c ? m : c;
+}
+
+/* Edits (insert, delete, change, swap two neighbours) from @a to @b, ignoring case. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t d[MAX_SUGGEST_LEN + 1][MAX_SUGGEST_LEN + 1];
+	size_t la = strlen(a), lb = strlen(b), i, j, cost;
+
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			cost = lower(a[i - 1]) != lower(b[j - 1]);
+			d[i][j] = min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+			if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+			    lower(a[i - 2]) == lower(b[j - 1]) && d[i - 2][j - 2] + 1 < d[i][j])
+				d[i][j] = d[i - 2][j - 2] + 1;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The known key @unknown most likely meant: one edit away, two for longer keys. */
+static const char *closest_key(const char *unknown, const struct key_spec *keys, size_t count)
+{
+	size_t i, distance, best_distance = ~(size_t)0, allowed;
+	const char *best = NULL;
+
+	if (strlen(unknown) > MAX_SUGGEST_LEN)
+		return NULL;
+	for (i = 0; i < count; i++) {
+		distance = edit_distance(unknown, keys[i].name);
+		allowed = strlen(keys[i].name) <= 4 ? 1 : 2;
+		if (distance <= allowed && distance < best_distance) {
+			best = keys[i].name;
+			best_distance = distance;
+		}
+	}
+	return best;
+}
+
+static int unknown_key(struct parser *p, yaml_node_t *key, const struct key_spec *keys,
+		       size_t count)
+{
+	const char *guess = closest_key((const char *)key->data.scalar.value, keys, count);
+	char known[MAX_KEYS * 24] = "";
+	size_t i, len = 0;
+
+	if (guess)
+		return fail(p, key, "unknown key (did you mean \"%s\"?)", guess);
+	for (i = 0; i < count; i++)
+		len += snprintf(known + len, sizeof(known) - len, "%s%s", i ? ", " : "",
+				keys[i].name);
+	return fail(p, key, "unknown key, expected one of: %s", known);
+}
+
+/* Reads a mapping whose keys are @keys, each at most once, in the order written; then
+ * checks that the required ones were there. @expected names the mapping for messages.
+ */
+static int read_mapping(struct parser *p, yaml_node_t *node, const char *expected,
+			const struct key_spec *keys, size_t count, void *obj)
+{
+	yaml_node_t *seen[MAX_KEYS] = { NULL };
+	char shown[QUOTED_LEN];
+	yaml_node_pair_t *pair;
+	yaml_node_t *key;
+	size_t i, len;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return wrong_type(p, node, expected);
+	for (pair = node->data.mapping.pairs.start; pair < node->data.mapping.pairs.top; pair++) {
+		key = node_at(p, pair->key);
+		if (key->type != YAML_SCALAR_NODE)
+			return fail(p, key, "expected a key name, found %s", describe(shown, key));
+		for (i = 0; i < count; i++)
+			if (!strcmp((const char *)key->data.scalar.value, keys[i].name))
+				break;
+		len = path_push_key(p, render(shown, key->data.scalar.value,
+					      key->data.scalar.length, false));
+		if (i == count)
+			return unknown_key(p, key, keys, count);
+		if (seen[i])
+			return fail(p, key, "key given twice (first on line %zu)",
+				    seen[i]->start_mark.line + 1);
+		seen[i] = key;
+		if (keys[i].read(p, key, node_at(p, pair->value), obj))
+			return -1;
+		path_pop(p, len);
+	}
+	for (i = 0; i < count; i++)
+		if (keys[i].required && !seen[i])
+			return fail(p, node, "missing key \"%s\"", keys[i].name);
+	return 0;
+}
+
+/* The items of a list; an empty list is left to the caller, which knows what it lacks. */
+static int read_list(struct parser *p, yaml_node_t *node, const char *expected,
+		     yaml_node_item_t **items, size_t *count)
+{
+	if (node->type != YAML_SEQUENCE_NODE)
+		return wrong_type(p, node, expected);
+	*items = node->data.sequence.items.start;
+	*count = node->data.sequence.items.top - node->data.sequence.items.start;
+	return 0;
+}
+
+/* --- backends --------------------------------------------------------------------- */
+
+static int backend_ip(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_backend_config *backend = obj;
+
+	(void)key;
+	return read_ipv4(p, value, &backend->addr);
+}
+
+static int backend_weight(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_backend_config *backend = obj;
+
+	(void)key;
+	return read_uint(p, value, 1, LB_MAX_WEIGHT, &backend->weight);
+}
+
+static int backend_state(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_backend_config *backend = obj;
+
+	(void)key;
+	return read_choice(p, value, states, ARRAY_SIZE(states), "a backend state",
+			   "up, drain or down", &backend->state);
+}
+
+static int backend_mac(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_backend_config *backend = obj;
+
+	(void)key;
+	backend->has_mac = true;
+	return read_mac(p, value, backend->mac);
+}
+
+static const struct key_spec backend_keys[] = {
+	{ "ip", backend_ip, true },
+	{ "weight", backend_weight, false },
+	{ "state", backend_state, false },
+	{ "mac", backend_mac, false },
+};
+
+/* Two entries for one backend would double its share and split its flows' counters. */
+static int check_backend_unique(struct parser *p, yaml_node_t *node,
+				const struct lb_vip_config *vip, size_t index)
+{
+	const struct lb_backend_config *backend = &vip->backends[index];
+	char address[INET_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < index; i++) {
+		if (vip->backends[i].addr != backend->addr)
+			continue;
+		inet_ntop(AF_INET, &backend->addr, address, sizeof(address));
+		return fail(p, node, "backend %s is listed twice (first at backends[%zu], line %d)",
+			    address, i, vip->backends[i].line);
+	}
+	return 0;
+}
+
+static int read_backend_list(struct parser *p, yaml_node_t *node, struct lb_vip_config *vip)
+{
+	struct lb_backend_config *backend;
+	yaml_node_item_t *items = NULL;
+	yaml_node_t *item;
+	size_t count = 0, i, len;
+
+	if (read_list(p, node, "a list of backends", &items, &count))
+		return -1;
+	if (!count)
+		return fail(p, node, "the list is empty, a VIP needs at least one backend");
+	if (count > LB_MAX_BACKENDS_PER_VIP)
+		return fail(p, node, "has %zu backends, the limit is %u", count,
+			    LB_MAX_BACKENDS_PER_VIP);
+	if (p->total_backends + count > LB_MAX_BACKENDS)
+		return fail(p, node,
+			    "makes %zu backends in all, the limit is %u "
+			    "(a backend under two VIPs counts twice)",
+			    p->total_backends + count, LB_MAX_BACKENDS);
+	p->total_backends += count;
+
+	vip->backends = calloc(count, sizeof(*vip->backends));
+	if (!vip->backends)
+		return out_of_memory(p);
+	for (i = 0; i < count; i++) {
+		item = node_at(p, items[i]);
+		backend = &vip->backends[i];
+		vip->backend_count = i + 1;
+		backend->weight = 1;
+		backend->state = LB_BACKEND_UP;
+		backend->line = item->start_mark.line + 1;
+		len = path_push_index(p, i);
+		if (read_mapping(p, item, "a backend (a mapping with \"ip\")", backend_keys,
+				 ARRAY_SIZE(backend_keys), backend) ||
+		    check_backend_unique(p, item, vip, i))
+			return -1;
+		path_pop(p, len);
+	}
+	return 0;
+}
+
+/* --- VIPs ------------------------------------------------------------------------- */
+
+static int vip_address(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip = obj;
+
+	(void)key;
+	return read_ipv4(p, value, &vip->addr);
+}
+
+static int vip_port(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip = obj;
+
+	(void)key;
+	return read_u16(p, value, &vip->port);
+}
+
+static int vip_protocol(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip = obj;
+
+	(void)key;
+	return read_choice(p, value, protocols, ARRAY_SIZE(protocols), "a protocol",
+			   "udp or tcp", &vip->proto);
+}
+
+static int vip_backends(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	(void)key;
+	return read_backend_list(p, value, obj);
+}
+
+static const struct key_spec vip_keys[] = {
+	{ "address", vip_address, true },
+	{ "port", vip_port, false },
+	{ "protocol", vip_protocol, false },
+	{ "backends", vip_backends, true },
+};
+
+/* "10.0.0.100 tcp port 80" or "10.0.0.100 udp every port". */
+static const char *vip_name(char *out, size_t size, const struct lb_vip_config *vip)
+{
+	char address[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &vip->addr, address, sizeof(address));
+	if (vip->port)
+		snprintf(out, size, "%s %s port %u", address, lb_proto_name(vip->proto),
+			 vip->port);
+	else
+		snprintf(out, size, "%s %s every port", address, lb_proto_name(vip->proto));
+	return out;
+}
+
+/* A wildcard (port 0) and a specific port of one address may coexist: the specific
+ * entry wins. Only the very same (address, port, protocol) twice is ambiguous.
+ */
+static int check_vip_unique(struct parser *p, yaml_node_t *node, size_t index)
+{
+	const struct lb_vip_config *vips = p->cfg->vips, *vip = &vips[index];
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < index; i++) {
+		if (vips[i].addr != vip->addr || vips[i].port != vip->port ||
+		    vips[i].proto != vip->proto)
+			continue;
+		return fail(p, node, "VIP %s is listed twice (first at vips[%zu], line %d)",
+			    vip_name(name, sizeof(name), vip), i, vips[i].line);
+	}
+	return 0;
+}
+
+static int read_vip_list(struct parser *p, yaml_node_t *node)
+{
+	struct lb_config *cfg = p->cfg;
+	struct lb_vip_config *vip;
+	yaml_node_item_t *items = NULL;
+	yaml_node_t *item;
+	size_t count = 0, i, len;
+
+	if (read_list(p, node, "a list of VIPs", &items, &count))
+		return -1;
+	if (!count)
+		return fail(p, node, "the list is empty, expected at least one VIP");
+	if (count > LB_MAX_VIPS)
+		return fail(p, node, "has %zu VIPs, the limit is %u", count, LB_MAX_VIPS);
+
+	cfg->vips = calloc(count, sizeof(*cfg->vips));
+	if (!cfg->vips)
+		return out_of_memory(p);
+	for (i = 0; i < count; i++) {
+		item = node_at(p, items[i]);
+		vip = &cfg->vips[i];
+		cfg->vip_count = i + 1;
+		vip->proto = IPPROTO_UDP;
+		vip->line = item->start_mark.line + 1;
+		len = path_push_index(p, i);
+		if (read_mapping(p, item, "a VIP (a mapping with \"address\" and \"backends\")",
+				 vip_keys, ARRAY_SIZE(vip_keys), vip) ||
+		    check_vip_unique(p, item, i))
+			return -1;
+		path_pop(p, len);
+	}
+	return 0;
+}
+
+/* --- the top level ---------------------------------------------------------------- */
+
+/* The seed form's keys and vips exclude each other, whichever comes first. */
+static int check_not_mixed(struct parser *p, yaml_node_t *key)
+{
+	yaml_node_t *seed = p->vip_key ? p->vip_key : p->backends_key;
+
+	if (key == p->vips_key && seed)
+		return fail(p, key, "cannot be mixed with the seed form's \"vip\" and "
+			    "\"backends\" (line %zu)", seed->start_mark.line + 1);
+	if (key != p->vips_key && p->vips_key)
+		return fail(p, key, "the seed form cannot be mixed with \"vips\" (line %zu)",
+			    p->vips_key->start_mark.line + 1);
+	return 0;
+}
+
+/* The seed form is one UDP VIP on every port; "vip" and "backends" both fill it. */
+static struct lb_vip_config *seed_vip(struct parser *p, yaml_node_t *key)
+{
+	struct lb_config *cfg = p->cfg;
+
+	if (!cfg->vips) {
+		cfg->vips = calloc(1, sizeof(*cfg->vips));
+		if (!cfg->vips) {
+			out_of_memory(p);
+			return NULL;
+		}
+		cfg->vip_count = 1;
+		cfg->vips[0].proto = IPPROTO_UDP;
+		cfg->vips[0].line = key->start_mark.line + 1;
+	}
+	return &cfg->vips[0];
+}
+
+static int root_vip(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip;
+
+	(void)obj;
+	p->vip_key = key;
+	if (check_not_mixed(p, key))
+		return -1;
+	vip = seed_vip(p, key);
+	if (!vip)
+		return -1;
+	vip->line = key->start_mark.line + 1;
+	return read_ipv4(p, value, &vip->addr);
+}
+
+static int root_backends(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip;
+
+	(void)obj;
+	p->backends_key = key;
+	if (check_not_mixed(p, key))
+		return -1;
+	vip = seed_vip(p, key);
+	if (!vip)
+		return -1;
+	/* The field path is "backends", so items read as "backends[1].ip". */
+	return read_backend_list(p, value, vip);
+}
+
+static int root_vips(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	(void)obj;
+	p->vips_key = key;
+	if (check_not_mixed(p, key))
+		return -1;
+	return read_vip_list(p, value);
+}
+
+static int root_encap(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	(void)key;
+	(void)obj;
+	return read_choice(p, value, encaps, ARRAY_SIZE(encaps), "an encapsulation", "ipip",
+			   &p->cfg->encap);
+}
+
+static int root_outer_source(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	const char *expected = "\"client\" or an IPv4 address";
+	char shown[QUOTED_LEN];
+	const char *text = scalar_text(p, value, expected);
+
+	(void)key;
+	(void)obj;
+	if (!text)
+		return -1;
+	if (!strcmp(text, "client")) {
+		p->cfg->outer_src = 0;
+		return 0;
+	}
+	if (!ipv4_from_text(text, &p->cfg->outer_src))
+		return fail(p, value, "%s is neither \"client\" nor an IPv4 address",
+			    render_scalar(shown, value));
+	return check_unicast(p, value, p->cfg->outer_src);
+}
+
+static int root_priority(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	(void)key;
+	(void)obj;
+	return read_uint(p, value, 0, LB_MAX_PRIORITY, &p->cfg->priority);
+}
+
+static int root_flow_timeout(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	(void)key;
+	(void)obj;
+	return read_uint(p, value, 1, LB_MAX_FLOW_TIMEOUT_S, &p->cfg->flow_timeout_s);
+}
+
+static int root_flow_table_size(struct parser *p, yaml_node_t *key, yaml_node_t *value,
+				void *obj)
+{
+	(void)key;
+	(void)obj;
+	return read_uint(p, value, 1, LB_MAX_FLOW_TABLE_SIZE, &p->cfg->flow_table_size);
+}
+
+static const struct key_spec root_keys[] = {
+	{ "vip", root_vip, false },
+	{ "backends", root_backends, false },
+	{ "vips", root_vips, false },
+	{ "encap", root_encap, false },
+	{ "outer_source", root_outer_source, false },
+	{ "priority", root_priority, false },
+	{ "flow_timeout", root_flow_timeout, false },
+	{ "flow_table_size", root_flow_table_size, false },
+};
+
+_Static_assert(ARRAY_SIZE(root_keys) <= MAX_KEYS, "MAX_KEYS too small");
+
+static int read_root(struct parser *p)
+{
+	yaml_node_t *root = yaml_document_get_root_node(p->doc);
+	static const yaml_mark_t start;
+
+	if (!root)
+		return fail_at(p, &start, "the file is empty, expected a mapping with \"vips\"");
+	if (read_mapping(p, root, "a mapping with \"vips\"", root_keys, ARRAY_SIZE(root_keys),
+			 NULL))
+		return -1;
+	if (p->vips_key)
+		return 0;
+	if (p->vip_key && !p->backends_key)
+		return fail(p, root, "missing key \"backends\"");
+	if (p->backends_key && !p->vip_key)
+		return fail(p, root, "missing key \"vip\"");
+	if (!p->vip_key)
+		return fail(p, root, "missing key \"vips\"");
+	return 0;
+}
+
+/* --- libyaml errors and the entry points ------------------------------------------ */
+
+/* Reader errors give a byte offset rather than a mark. */
+static yaml_mark_t mark_of_offset(const char *text, size_t len, size_t offset)
+{
+	yaml_mark_t mark = { 0 };
+	size_t i;
+
+	for (i = 0; i < offset && i < len; i++) {
+		if (text[i] == '\n') {
+			mark.line++;
+			mark.column = 0;
+		} else {
+			mark.column++;
+		}
+	}
+	mark.index = i;
+	return mark;
+}
+
+static void yaml_error(struct parser *p, const yaml_parser_t *yaml, const char *text,
+		       size_t len)
+{
+	const char *problem = yaml->problem ? yaml->problem : "unknown problem";
+	yaml_mark_t mark = yaml->problem_mark;
+
+	switch (yaml->error) {
+	case YAML_NO_ERROR:
+		/* libyaml 0.2.5's composer fails a lost strdup() without setting an error. */
+	case YAML_MEMORY_ERROR:
+		out_of_memory(p);
+		return;
+	case YAML_READER_ERROR:
+		mark = mark_of_offset(text, len, yaml->problem_offset);
+		if (yaml->problem_value >= 0)
+			set_error(p->err, p->err_len, "%s:%zu:%zu: YAML error: %s (0x%x)", p->name,
+				  mark.line + 1, mark.column + 1, problem, yaml->problem_value);
+		else
+			set_error(p->err, p->err_len, "%s:%zu:%zu: YAML error: %s", p->name,
+				  mark.line + 1, mark.column + 1, problem);
+		return;
+	default:
+		if (yaml->context)
+			set_error(p->err, p->err_len, "%s:%zu:%zu: YAML error: %s (%s at %zu:%zu)",
+				  p->name, mark.line + 1, mark.column + 1, problem, yaml->context,
+				  yaml->context_mark.line + 1, yaml->context_mark.column + 1);
+		else
+			set_error(p->err, p->err_len, "%s:%zu:%zu: YAML error: %s", p->name,
+				  mark.line + 1, mark.column + 1, problem);
+	}
+}
+
+/* Loads the one document of the stream; a second document is an error, not ignored. */
+static int load_document(struct parser *p, yaml_parser_t *yaml, const char *text, size_t len)
+{
+	yaml_document_t extra;
+	yaml_node_t *extra_root;
+	yaml_mark_t mark;
+
+	if (!yaml_parser_load(yaml, p->doc)) {
+		yaml_error(p, yaml, text, len);
+		return -1;
+	}
+	if (!yaml_parser_load(yaml, &extra)) {
+		yaml_error(p, yaml, text, len);
+		yaml_document_delete(p->doc);
+		return -1;
+	}
+	extra_root = yaml_document_get_root_node(&extra);
+	if (extra_root)
+		mark = extra_root->start_mark;
+	yaml_document_delete(&extra);
+	if (extra_root) {
+		yaml_document_delete(p->doc);
+		return fail_at(p, &mark,
+			       "a second YAML document starts here, the file must hold only one");
+	}
+	return 0;
+}
+
+int lb_config_parse(const char *name, const char *text, size_t len, struct lb_config *cfg,
+		    char *err, size_t err_len)
+{
+	struct parser p = {
+		.name = name ? name : "config",
+		.cfg = cfg,
+		.err = err,
+		.err_len = err_len,
+	};
+	yaml_document_t doc;
+	yaml_parser_t yaml;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	set_error(err, err_len, "%s", "");
+	cfg->encap = LB_ENCAP_IPIP;
+	cfg->priority = LB_DEFAULT_PRIORITY;
+	cfg->flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S;
+	cfg->flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE;
+	if (!text)
+		text = "";
+
+	if (!yaml_parser_initialize(&yaml)) {
+		memset(cfg, 0, sizeof(*cfg));
+		return out_of_memory(&p);
+	}
+	yaml_parser_set_input_string(&yaml, (const unsigned char *)text, len);
+	p.doc = &doc;
+	ret = load_document(&p, &yaml, text, len);
+	if (!ret) {
+		ret = read_root(&p);
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&yaml);
+
+	if (ret)
+		lb_config_free(cfg);
+	else
+		snprintf(cfg->path, sizeof(cfg->path), "%s", p.name);
+	return ret;
+}
+
+/* The whole file in memory: libyaml then reports reader errors at an offset we can map. */
+static int read_file(const char *path, char **text, size_t *len, char *err, size_t err_len)
+{
+	size_t size = 0, capacity = 0, got;
+	char *buf = NULL, *bigger;
+	int saved;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f) {
+		set_error(err, err_len, "Failed to open config file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (size == capacity) {
+			if (capacity >= CONFIG_MAX_FILE_SIZE) {
+				saved = EFBIG;
+				goto fail;
+			}
+			capacity = capacity ? capacity * 2 : 4096;
+			bigger = realloc(buf, capacity);
+			if (!bigger) {
+				saved = ENOMEM;
+				goto fail;
+			}
+			buf = bigger;
+		}
+		got = fread(buf + size, 1, capacity - size, f);
+		size += got;
+		if (got)
+			continue;
+		if (ferror(f)) {
+			saved = errno;
+			goto fail;
+		}
+		break;
+	}
+	fclose(f);
+	*text = buf;
+	*len = size;
+	return 0;
+
+fail:
+	fclose(f);
+	free(buf);
+	set_error(err, err_len, "Failed to read config file %s: %s", path, strerror(saved));
+	return -1;
+}
+
+int lb_config_load(const char *path, struct lb_config *cfg, char *err, size_t err_len)
+{
+	size_t len;
+	char *text;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (read_file(path, &text, &len, err, err_len))
+		return -1;
+	ret = lb_config_parse(path, text, len, cfg, err, err_len);
+	free(text);
+	return ret;
+}
+
+void lb_config_free(struct lb_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->vip_count; i++)
+		free(cfg->vips[i].backends);
+	free(cfg->vips);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,844 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Tests of the config.yaml reader: good files field by field, bad files message by message. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "test_harness.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define GOOD_DIR "tests/config/good/"
+#define BAD_DIR "tests/config/bad/"
+
+/* --- allocation failures -------------------------------------------------------------
+ * The binary's own malloc family stands in for glibc's (libyaml's allocations and
+ * glibc's internal ones come here too) and forwards to it, so that a test can make the
+ * n-th allocation from now fail. Off unless alloc_fail_at is set.
+ */
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *ptr, size_t size);
+extern void __libc_free(void *ptr);
+
+static long alloc_fail_at;
+static long alloc_count;
+
+static bool alloc_fails(void)
+{
+	if (!alloc_fail_at || ++alloc_count != alloc_fail_at)
+		return false;
+	errno = ENOMEM;
+	return true;
+}
+
+void *malloc(size_t size)
+{
+	return alloc_fails() ? NULL : __libc_malloc(size);
+}
+
+void *calloc(size_t count, size_t size)
+{
+	return alloc_fails() ? NULL : __libc_calloc(count, size);
+}
+
+void *realloc(void *ptr, size_t size)
+{
+	return alloc_fails() ? NULL : __libc_realloc(ptr, size);
+}
+
+void free(void *ptr)
+{
+	__libc_free(ptr);
+}
+
+/* --- helpers ---------------------------------------------------------------------- */
+
+static const char *ip_text(uint32_t addr, char *buf)
+{
+	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+static bool config_is_empty(const struct lb_config *cfg)
+{
+	static const struct lb_config empty;
+
+	return !memcmp(cfg, &empty, sizeof(empty));
+}
+
+/* Reads a whole file into a NUL-terminated buffer, or NULL. */
+static char *slurp(const char *path, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = fopen(path, "r");
+	long size;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (size = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET)) {
+		text = calloc(1, size + 1);
+		if (text && fread(text, 1, size, f) != (size_t)size) {
+			free(text);
+			text = NULL;
+		}
+		*len = size;
+	}
+	fclose(f);
+	return text;
+}
+
+/* --- good files: every field checked ---------------------------------------------- */
+
+struct expect_backend {
+	const char *ip;
+	uint32_t weight;
+	uint8_t state;
+	const char *mac; /* NULL: no static MAC */
+	int line;
+};
+
+struct expect_vip {
+	const char *address;
+	uint16_t port;
+	uint8_t proto;
+	int line;
+	size_t backend_count;
+	struct expect_backend backends[4];
+};
+
+struct good_case {
+	const char *file;
+	uint8_t encap;
+	const char *outer_src; /* NULL: the client's address */
+	uint32_t priority;
+	uint32_t flow_timeout_s;
+	uint32_t flow_table_size;
+	size_t vip_count;
+	struct expect_vip vips[4];
+};
+
+static const struct good_case good_cases[] = {
+	{
+		/* The original project's file: defaults everywhere. */
+		.file = GOOD_DIR "seed.yaml",
+		.encap = LB_ENCAP_IPIP,
+		.priority = LB_DEFAULT_PRIORITY,
+		.flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S,
+		.flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE,
+		.vip_count = 1,
+		.vips = { {
+			"123.168.9.8", 0, IPPROTO_UDP, 1, 2, {
+				{ "10.0.1.1", 1, LB_BACKEND_UP, NULL, 3 },
+				{ "10.0.2.2", 1, LB_BACKEND_UP, NULL, 4 },
+			},
+		} },
+	},
+	{
+		.file = GOOD_DIR "extended.yaml",
+		.encap = LB_ENCAP_IPIP,
+		.outer_src = "192.0.2.10",
+		.priority = 10,
+		.flow_timeout_s = 120,
+		.flow_table_size = 1048576,
+		.vip_count = 4,
+		.vips = {
+			{ "10.0.0.100", 80, IPPROTO_TCP, 8, 3, {
+				{ "10.0.1.1", 2, LB_BACKEND_UP, "02:00:00:00:01:01", 12 },
+				{ "10.0.1.2", 65535, LB_BACKEND_DRAIN, NULL, 16 },
+				{ "10.0.1.3", 1, LB_BACKEND_DOWN, "0a:1b:2c:3d:4e:5f", 19 },
+			} },
+			{ "10.0.0.100", 0, IPPROTO_TCP, 23, 1, {
+				{ "10.0.1.1", 1, LB_BACKEND_UP, NULL, 26 },
+			} },
+			{ "10.0.0.100", 80, IPPROTO_UDP, 28, 2, {
+				{ "10.0.2.1", 1, LB_BACKEND_UP, NULL, 32 },
+				{ "10.0.2.2", 1, LB_BACKEND_UP, "02:00:00:00:02:02", 33 },
+			} },
+			{ "10.0.0.200", 65535, IPPROTO_UDP, 34, 1, {
+				{ "10.0.3.1", 1, LB_BACKEND_UP, NULL, 36 },
+			} },
+		},
+	},
+	{
+		/* Interface-wide keys beside the seed form, at their range limits. */
+		.file = GOOD_DIR "seed_with_globals.yaml",
+		.encap = LB_ENCAP_IPIP,
+		.priority = 0,
+		.flow_timeout_s = LB_MAX_FLOW_TIMEOUT_S,
+		.flow_table_size = LB_MAX_FLOW_TABLE_SIZE,
+		.vip_count = 1,
+		.vips = { {
+			"123.168.9.8", 0, IPPROTO_UDP, 7, 2, {
+				{ "10.0.1.1", 3, LB_BACKEND_UP, NULL, 9 },
+				{ "10.0.2.2", 1, LB_BACKEND_DRAIN, "02:00:00:00:02:02", 11 },
+			},
+		} },
+	},
+};
+
+static void check_backend(const struct lb_backend_config *actual,
+			  const struct expect_backend *expected, const char *where)
+{
+	char ip[INET_ADDRSTRLEN], mac[18], what[224];
+
+	snprintf(what, sizeof(what), "%s ip", where);
+	ASSERT_STREQ(ip_text(actual->addr, ip), expected->ip, what);
+	snprintf(what, sizeof(what), "%s weight", where);
+	ASSERT_EQ(actual->weight, expected->weight, what);
+	snprintf(what, sizeof(what), "%s state", where);
+	ASSERT_EQ(actual->state, expected->state, what);
+	snprintf(what, sizeof(what), "%s line", where);
+	ASSERT_EQ(actual->line, expected->line, what);
+	snprintf(what, sizeof(what), "%s has_mac", where);
+	ASSERT_EQ(actual->has_mac, expected->mac != NULL, what);
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", actual->mac[0],
+		 actual->mac[1], actual->mac[2], actual->mac[3], actual->mac[4], actual->mac[5]);
+	snprintf(what, sizeof(what), "%s mac", where);
+	ASSERT_STREQ(mac, expected->mac ? expected->mac : "00:00:00:00:00:00", what);
+}
+
+static void check_vip(const struct lb_vip_config *actual, const struct expect_vip *expected,
+		      const char *file, size_t index)
+{
+	char ip[INET_ADDRSTRLEN], where[160], what[192];
+	size_t i;
+
+	snprintf(where, sizeof(where), "%s vips[%zu]", file, index);
+	snprintf(what, sizeof(what), "%s address", where);
+	ASSERT_STREQ(ip_text(actual->addr, ip), expected->address, what);
+	snprintf(what, sizeof(what), "%s port", where);
+	ASSERT_EQ(actual->port, expected->port, what);
+	snprintf(what, sizeof(what), "%s proto", where);
+	ASSERT_EQ(actual->proto, expected->proto, what);
+	snprintf(what, sizeof(what), "%s line", where);
+	ASSERT_EQ(actual->line, expected->line, what);
+	snprintf(what, sizeof(what), "%s backend_count", where);
+	if (!ASSERT_EQ(actual->backend_count, expected->backend_count, what))
+		return;
+	for (i = 0; i < expected->backend_count; i++) {
+		snprintf(what, sizeof(what), "%s.backends[%zu]", where, i);
+		check_backend(&actual->backends[i], &expected->backends[i], what);
+	}
+}
+
+static void check_good(const struct good_case *c, const struct lb_config *cfg)
+{
+	char ip[INET_ADDRSTRLEN];
+	size_t i;
+
+	ASSERT_STREQ(cfg->path, c->file, "path");
+	ASSERT_EQ(cfg->encap, c->encap, "encap");
+	ASSERT_STREQ(ip_text(cfg->outer_src, ip), c->outer_src ? c->outer_src : "0.0.0.0",
+		     "outer_src");
+	ASSERT_EQ(cfg->priority, c->priority, "priority");
+	ASSERT_EQ(cfg->flow_timeout_s, c->flow_timeout_s, "flow_timeout_s");
+	ASSERT_EQ(cfg->flow_table_size, c->flow_table_size, "flow_table_size");
+	if (!ASSERT_EQ(cfg->vip_count, c->vip_count, "vip_count"))
+		return;
+	for (i = 0; i < c->vip_count; i++)
+		check_vip(&cfg->vips[i], &c->vips[i], c->file, i);
+}
+
+static void test_good_files(void)
+{
+	char err[LB_CONFIG_ERR_LEN];
+	struct lb_config cfg;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good_cases); i++) {
+		if (!ASSERT_EQ(lb_config_load(good_cases[i].file, &cfg, err, sizeof(err)), 0,
+			       good_cases[i].file)) {
+			printf("    error: %s\n", err);
+			continue;
+		}
+		ASSERT_STREQ(err, "", "no message on success");
+		check_good(&good_cases[i], &cfg);
+		lb_config_free(&cfg);
+		ASSERT_TRUE(config_is_empty(&cfg), "lb_config_free empties the config");
+	}
+}
+
+/* The seed form must keep loading unchanged: the file is compared byte for byte. */
+static void test_seed_file_unchanged(void)
+{
+	static const char seed[] = "vip: 123.168.9.8\n"
+				   "backends:\n"
+				   "  - ip: 10.0.1.1\n"
+				   "  - ip: 10.0.2.2\n";
+	size_t len = 0;
+	char *text = slurp(GOOD_DIR "seed.yaml", &len);
+
+	if (!ASSERT_TRUE(text != NULL, "read " GOOD_DIR "seed.yaml"))
+		return;
+	ASSERT_BYTES(text, len, seed, sizeof(seed) - 1, "seed.yaml");
+	free(text);
+}
+
+/* --- bad files: the exact message of each ----------------------------------------- */
+
+struct bad_case {
+	const char *file;
+	const char *message;
+};
+
+#define BAD(file, message) { BAD_DIR file, BAD_DIR file message }
+
+static const struct bad_case bad_cases[] = {
+	/* YAML itself */
+	BAD("syntax_indent.yaml", ":3:4: YAML error: did not find expected '-' indicator "
+				  "(while parsing a block collection at 2:3)"),
+	BAD("syntax_tab.yaml", ":3:1: YAML error: found character that cannot start any token "
+			       "(while scanning for the next token at 3:1)"),
+	BAD("undefined_alias.yaml", ":3:5: YAML error: found undefined alias"),
+	BAD("invalid_utf8.yaml", ":3:23: YAML error: incomplete UTF-8 octet sequence"),
+	BAD("two_documents.yaml", ":5:1: top level: a second YAML document starts here, "
+				  "the file must hold only one"),
+	/* shape */
+	BAD("empty.yaml", ":1:1: top level: the file is empty, expected a mapping with \"vips\""),
+	BAD("comments_only.yaml", ":1:1: top level: the file is empty, "
+				  "expected a mapping with \"vips\""),
+	BAD("top_list.yaml", ":1:1: top level: expected a mapping with \"vips\", found a list"),
+	BAD("top_scalar.yaml", ":1:1: top level: expected a mapping with \"vips\", "
+			       "found \"123.168.9.8\""),
+	BAD("unknown_key_suggest.yaml", ":3:5: vips[0].prot: unknown key (did you mean \"port\"?)"),
+	BAD("unknown_key_case.yaml", ":5:9: vips[0].backends[0].Weight: unknown key "
+				     "(did you mean \"weight\"?)"),
+	BAD("unknown_key_list.yaml", ":1:1: timeout: unknown key, expected one of: vip, backends, "
+				     "vips, encap, outer_source, priority, flow_timeout, "
+				     "flow_table_size"),
+	BAD("key_not_scalar.yaml", ":3:5: vips[0]: expected a key name, found a list"),
+	BAD("list_for_scalar.yaml", ":3:11: vips[0].port: expected an integer 0..65535, "
+				    "found a list"),
+	BAD("scalar_for_list.yaml", ":3:15: vips[0].backends: expected a list of backends, "
+				    "found \"10.0.1.1\""),
+	BAD("mapping_for_list.yaml", ":2:3: vips: expected a list of VIPs, found a mapping"),
+	BAD("scalar_for_backend.yaml", ":3:5: backends[0]: expected a backend "
+				       "(a mapping with \"ip\"), found \"10.0.1.1\""),
+	BAD("null_value.yaml", ":2:13: vips[0].address: no value given, "
+			       "expected an IPv4 address"),
+	BAD("duplicate_key.yaml", ":5:5: vips[0].port: key given twice (first on line 3)"),
+	BAD("missing_vips.yaml", ":1:1: top level: missing key \"vips\""),
+	BAD("missing_backends.yaml", ":2:5: vips[0]: missing key \"backends\""),
+	BAD("missing_ip.yaml", ":4:9: vips[0].backends[0]: missing key \"ip\""),
+	BAD("seed_mixed.yaml", ":2:1: vips: cannot be mixed with the seed form's \"vip\" and "
+			       "\"backends\" (line 1)"),
+	BAD("seed_mixed_backends.yaml", ":5:1: backends: the seed form cannot be mixed with "
+					"\"vips\" (line 1)"),
+	BAD("seed_no_backends.yaml", ":1:1: top level: missing key \"backends\""),
+	/* addresses */
+	BAD("bad_ip.yaml", ":7:13: vips[0].backends[1].ip: \"10.0.1\" is not an IPv4 address"),
+	BAD("bad_ip_leading_zero.yaml", ":1:6: vip: \"123.168.9.08\" is not an IPv4 address"),
+	BAD("seed_bad_backend.yaml", ":4:9: backends[1].ip: \"10.0.2.300\" is not an "
+				     "IPv4 address"),
+	BAD("vip_unspecified.yaml", ":1:6: vip: \"0.0.0.0\" is the unspecified address, "
+				    "expected a unicast address"),
+	BAD("vip_multicast.yaml", ":2:14: vips[0].address: \"239.1.2.3\" is a multicast address "
+				  "(224.0.0.0/4), expected a unicast address"),
+	BAD("backend_broadcast.yaml", ":4:9: backends[1].ip: \"255.255.255.255\" is the "
+				      "broadcast address, expected a unicast address"),
+	/* VIP keys */
+	BAD("port_range.yaml", ":3:11: vips[0].port: 65536 is out of range, expected 0..65535"),
+	BAD("port_name.yaml", ":3:11: vips[0].port: \"http\" is not a decimal integer, "
+			      "expected 0..65535"),
+	BAD("port_negative.yaml", ":3:11: vips[0].port: \"-1\" is not a decimal integer, "
+				  "expected 0..65535"),
+	BAD("protocol.yaml", ":3:15: vips[0].protocol: \"sctp\" is not a protocol, "
+			     "expected udp or tcp"),
+	BAD("no_backends.yaml", ":3:15: vips[0].backends: the list is empty, a VIP needs at "
+				"least one backend"),
+	BAD("no_vips.yaml", ":1:7: vips: the list is empty, expected at least one VIP"),
+	BAD("backend_twice.yaml", ":6:9: vips[0].backends[2]: backend 10.0.1.1 is listed twice "
+				  "(first at backends[0], line 4)"),
+	BAD("vip_twice.yaml", ":6:5: vips[1]: VIP 10.0.0.100 udp port 53 is listed twice "
+			      "(first at vips[0], line 2)"),
+	/* backend keys */
+	BAD("weight_zero.yaml", ":4:13: backends[0].weight: 0 is out of range, expected 1..65535"),
+	BAD("weight_range.yaml", ":4:13: backends[0].weight: 65536 is out of range, "
+				 "expected 1..65535"),
+	BAD("state.yaml", ":4:12: backends[0].state: \"disabled\" is not a backend state, "
+			  "expected up, drain or down"),
+	BAD("mac_short.yaml", ":4:10: backends[0].mac: \"02:00:00:00:01\" is not a MAC address, "
+			      "expected six hex bytes like 02:00:00:00:01:01"),
+	BAD("mac_multicast.yaml", ":4:10: backends[0].mac: \"01:00:5e:00:00:01\" is a multicast "
+				  "MAC address, expected a unicast next hop"),
+	/* interface-wide keys */
+	BAD("flow_timeout_zero.yaml", ":1:15: flow_timeout: 0 is out of range, expected 1..86400"),
+	BAD("flow_timeout_units.yaml", ":1:15: flow_timeout: \"30s\" is not a decimal integer, "
+				       "expected 1..86400"),
+	BAD("flow_table_size_range.yaml", ":1:18: flow_table_size: 67108865 is out of range, "
+					  "expected 1..67108864"),
+	BAD("flow_table_size_hex.yaml", ":1:18: flow_table_size: \"0x10000\" is not a decimal "
+					"integer, expected 1..67108864"),
+	BAD("priority_range.yaml", ":1:11: priority: 1001 is out of range, expected 0..1000"),
+	BAD("priority_float.yaml", ":1:11: priority: \"1e3\" is not a decimal integer, "
+				   "expected 0..1000"),
+	BAD("outer_source.yaml", ":1:15: outer_source: \"server\" is neither \"client\" nor an "
+				 "IPv4 address"),
+	BAD("outer_source_multicast.yaml", ":1:15: outer_source: \"224.0.0.5\" is a multicast "
+					   "address (224.0.0.0/4), expected a unicast address"),
+	BAD("encap.yaml", ":1:8: encap: \"gre\" is not an encapsulation, expected ipip"),
+};
+
+static void test_bad_files(void)
+{
+	char err[LB_CONFIG_ERR_LEN];
+	struct lb_config cfg;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
+		memset(&cfg, 0xa5, sizeof(cfg));
+		ASSERT_EQ(lb_config_load(bad_cases[i].file, &cfg, err, sizeof(err)), -1,
+			  bad_cases[i].file);
+		ASSERT_STREQ(err, bad_cases[i].message, bad_cases[i].file);
+		ASSERT_TRUE(config_is_empty(&cfg), bad_cases[i].file);
+	}
+}
+
+/* A file added to bad/ without an expected message would never be checked. */
+static void test_bad_files_all_listed(void)
+{
+	struct dirent *entry;
+	char path[PATH_MAX];
+	size_t i, found = 0;
+	DIR *dir;
+
+	dir = opendir(BAD_DIR);
+	if (!ASSERT_TRUE(dir != NULL, "open " BAD_DIR))
+		return;
+	while ((entry = readdir(dir))) {
+		if (!strstr(entry->d_name, ".yaml"))
+			continue;
+		snprintf(path, sizeof(path), BAD_DIR "%s", entry->d_name);
+		for (i = 0; i < ARRAY_SIZE(bad_cases); i++)
+			if (!strcmp(bad_cases[i].file, path))
+				break;
+		if (!ASSERT_TRUE(i < ARRAY_SIZE(bad_cases), path))
+			printf("    %s has no expected message in bad_cases\n", path);
+		found++;
+	}
+	closedir(dir);
+	ASSERT_EQ(found, ARRAY_SIZE(bad_cases), "files in " BAD_DIR);
+	ASSERT_TRUE(found >= 20, "at least 20 bad files");
+}
+
+/* --- in-memory configs ------------------------------------------------------------ */
+
+#define SEED_TAIL "vip: 123.168.9.8\nbackends: [{ip: 10.0.1.1}]\n"
+
+struct text_case {
+	const char *description;
+	const char *text;
+	const char *message; /* NULL: loads */
+};
+
+static const struct text_case text_cases[] = {
+	/* integers: decimal only */
+	{ "plus sign", "priority: +1\n" SEED_TAIL,
+	  "mem:1:11: priority: \"+1\" is not a decimal integer, expected 0..1000" },
+	{ "leading zero", "priority: 010\n" SEED_TAIL,
+	  "mem:1:11: priority: \"010\" has a leading zero (YAML may read it as octal), "
+	  "expected 0..1000" },
+	{ "underscore", "flow_table_size: 1_000\n" SEED_TAIL,
+	  "mem:1:18: flow_table_size: \"1_000\" is not a decimal integer, expected 1..67108864" },
+	{ "float", "flow_timeout: 1.5\n" SEED_TAIL,
+	  "mem:1:15: flow_timeout: \"1.5\" is not a decimal integer, expected 1..86400" },
+	{ "2^32", "flow_table_size: 4294967296\n" SEED_TAIL,
+	  "mem:1:18: flow_table_size: 4294967296 is out of range, expected 1..67108864" },
+	{ "many digits", "priority: 123456789012345678901234567890123456789012345\n" SEED_TAIL,
+	  "mem:1:11: priority: 1234567890123456789012345678901234567890... is out of range, "
+	  "expected 0..1000" },
+	{ "empty quoted number", "priority: \"\"\n" SEED_TAIL,
+	  "mem:1:11: priority: \"\" is not a decimal integer, expected 0..1000" },
+	{ "null number", "priority: ~\n" SEED_TAIL,
+	  "mem:1:11: priority: no value given, expected an integer 0..1000" },
+	{ "mapping for a number", "flow_timeout: {seconds: 3}\n" SEED_TAIL,
+	  "mem:1:15: flow_timeout: expected an integer 1..86400, found a mapping" },
+	{ "quoted number reads as its text", "flow_timeout: \"45\"\n" SEED_TAIL, NULL },
+	{ "lowest values", "priority: 0\nflow_timeout: 1\nflow_table_size: 1\n" SEED_TAIL, NULL },
+	{ "highest priority", "priority: 1000\n" SEED_TAIL, NULL },
+	{ "port 0 is every port",
+	  "vips: [{address: 10.0.0.1, port: 0, backends: [{ip: 10.0.1.1}]}]\n", NULL },
+	/* what messages show of odd values */
+	{ "long value cut", "vip: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+			    "backends: [{ip: 10.0.1.1}]\n",
+	  "mem:1:6: vip: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is not an IPv4 address" },
+	{ "newline escaped", "vip: \"10.0.0.1\\n\"\nbackends: [{ip: 10.0.1.1}]\n",
+	  "mem:1:6: vip: \"10.0.0.1\\x0a\" is not an IPv4 address" },
+	{ "NUL in a value", "vip: \"10.0.0.1\\0junk\"\nbackends: [{ip: 10.0.1.1}]\n",
+	  "mem:1:6: vip: \"10.0.0.1\\x00junk\" holds a NUL character, expected an IPv4 address" },
+	{ "quote in a key", "vips: [{\"por\\\"t\": 1}]\n",
+	  "mem:1:9: vips[0].por\\\"t: unknown key (did you mean \"port\"?)" },
+	/* keys */
+	{ "typo two edits away", "vips: [{adress: 10.0.0.1, backends: [{ip: 10.0.1.1}]}]\n",
+	  "mem:1:9: vips[0].adress: unknown key (did you mean \"address\"?)" },
+	{ "swapped letters", "flow_tiemout: 3\n" SEED_TAIL,
+	  "mem:1:1: flow_tiemout: unknown key (did you mean \"flow_timeout\"?)" },
+	{ "seed keys in any order", "backends: [{ip: 10.0.1.1}]\nvip: 123.168.9.8\n", NULL },
+	{ "backends before vip, vip missing", "backends: [{ip: 10.0.1.1}]\n",
+	  "mem:1:1: top level: missing key \"vip\"" },
+	/* aliases are followed, so a repeated VIP is still one VIP listed twice */
+	{ "alias repeats a VIP",
+	  "vips:\n  - &web {address: 10.0.0.1, backends: [{ip: 10.0.1.1}]}\n  - *web\n",
+	  "mem:2:5: vips[1]: VIP 10.0.0.1 udp every port is listed twice "
+	  "(first at vips[0], line 2)" },
+	{ "alias to its own list", "vips: &loop [*loop]\n",
+	  "mem:1:7: vips[0]: expected a VIP (a mapping with \"address\" and \"backends\"), "
+	  "found a list" },
+	{ "merge keys are not supported",
+	  "vips: [{<<: {address: 10.0.0.1}, backends: [{ip: 10.0.1.1}]}]\n",
+	  "mem:1:9: vips[0].<<: unknown key, expected one of: address, port, protocol, "
+	  "backends" },
+	{ "same address, udp and tcp",
+	  "vips:\n  - {address: 10.0.0.1, port: 53, backends: [{ip: 10.0.1.1}]}\n"
+	  "  - {address: 10.0.0.1, port: 53, protocol: tcp, backends: [{ip: 10.0.1.1}]}\n", NULL },
+	{ "same backend under two VIPs",
+	  "vips:\n  - {address: 10.0.0.1, backends: [{ip: 10.0.1.1}]}\n"
+	  "  - {address: 10.0.0.2, backends: [{ip: 10.0.1.1}]}\n", NULL },
+	{ "zero MAC", "vip: 10.0.0.1\nbackends: [{ip: 10.0.1.1, mac: \"00:00:00:00:00:00\"}]\n",
+	  "mem:2:32: backends[0].mac: \"00:00:00:00:00:00\" is the zero MAC address, "
+	  "expected a unicast next hop" },
+	{ "broadcast MAC", "vip: 10.0.0.1\nbackends: [{ip: 10.0.1.1, mac: ff:ff:ff:ff:ff:ff}]\n",
+	  "mem:2:32: backends[0].mac: \"ff:ff:ff:ff:ff:ff\" is a multicast MAC address, "
+	  "expected a unicast next hop" },
+	{ "MAC with dashes", "vip: 10.0.0.1\nbackends: [{ip: 10.0.1.1, mac: 02-00-00-00-01-01}]\n",
+	  "mem:2:32: backends[0].mac: \"02-00-00-00-01-01\" is not a MAC address, "
+	  "expected six hex bytes like 02:00:00:00:01:01" },
+	{ "outer_source broadcast", "outer_source: 255.255.255.255\n" SEED_TAIL,
+	  "mem:1:15: outer_source: \"255.255.255.255\" is the broadcast address, "
+	  "expected a unicast address" },
+	{ "state in capitals", "vip: 10.0.0.1\nbackends: [{ip: 10.0.1.1, state: UP}]\n",
+	  "mem:2:34: backends[0].state: \"UP\" is not a backend state, "
+	  "expected up, drain or down" },
+};
+
+static void test_text_cases(void)
+{
+	char err[LB_CONFIG_ERR_LEN];
+	const struct text_case *c;
+	struct lb_config cfg;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(text_cases); i++) {
+		c = &text_cases[i];
+		ret = lb_config_parse("mem", c->text, strlen(c->text), &cfg, err, sizeof(err));
+		if (c->message) {
+			ASSERT_EQ(ret, -1, c->description);
+			ASSERT_STREQ(err, c->message, c->description);
+			ASSERT_TRUE(config_is_empty(&cfg), c->description);
+		} else if (!ASSERT_EQ(ret, 0, c->description)) {
+			printf("    error: %s\n", err);
+		}
+		lb_config_free(&cfg);
+	}
+}
+
+/* Values the table above only shows load: check what they load as. */
+static void test_text_values(void)
+{
+	static const char text[] = "flow_timeout: \"45\"\n"
+				   "vips:\n"
+				   "  - {address: 10.0.0.1, port: 53, backends: [{ip: 10.0.1.1}]}\n"
+				   "  - {address: 10.0.0.1, port: 53, protocol: tcp,\n"
+				   "     backends: [{ip: 10.0.1.1, mac: 02:AB:cd:00:00:01}]}\n";
+	char err[LB_CONFIG_ERR_LEN];
+	struct lb_config cfg;
+
+	if (!ASSERT_OK(lb_config_parse("mem", text, strlen(text), &cfg, err, sizeof(err)), err))
+		return;
+	ASSERT_EQ(cfg.flow_timeout_s, 45, "quoted flow_timeout");
+	ASSERT_EQ(cfg.vip_count, 2, "vip_count");
+	ASSERT_EQ(cfg.vips[0].proto, IPPROTO_UDP, "vips[0] default protocol");
+	ASSERT_EQ(cfg.vips[1].proto, IPPROTO_TCP, "vips[1] protocol");
+	ASSERT_EQ(cfg.vips[1].line, 4, "vips[1] line");
+	ASSERT_EQ(cfg.vips[1].backends[0].line, 5, "vips[1].backends[0] line");
+	ASSERT_TRUE(cfg.vips[1].backends[0].has_mac, "has_mac");
+	ASSERT_BYTES(cfg.vips[1].backends[0].mac, 6, "\x02\xab\xcd\x00\x00\x01", 6,
+		     "mixed-case MAC");
+	lb_config_free(&cfg);
+}
+
+/* Only @len bytes are read: the text need not end in NUL, and what follows is not read. */
+static void test_text_length(void)
+{
+	static const char text[] = SEED_TAIL "this: is not read";
+	char err[LB_CONFIG_ERR_LEN];
+	struct lb_config cfg;
+
+	ASSERT_OK(lb_config_parse("mem", text, strlen(SEED_TAIL), &cfg, err, sizeof(err)), err);
+	ASSERT_EQ(cfg.vip_count, 1, "vip_count");
+	lb_config_free(&cfg);
+	ASSERT_EQ(lb_config_parse("mem", text, sizeof(text) - 1, &cfg, err, sizeof(err)), -1,
+		  "whole text");
+	ASSERT_STREQ(err, "mem:3:1: this: unknown key, expected one of: vip, backends, vips, "
+		     "encap, outer_source, priority, flow_timeout, flow_table_size", "whole text");
+	ASSERT_EQ(lb_config_parse("mem", NULL, 0, &cfg, err, sizeof(err)), -1, "NULL text");
+	ASSERT_STREQ(err, "mem:1:1: top level: the file is empty, expected a mapping with \"vips\"",
+		     "NULL text");
+}
+
+/* --- limits: generated configs at and one past each limit ------------------------- */
+
+/* Writes "vips:" and one flow-style VIP a line; VIP v gets backends[v] backends.
+ * *column is set to the 1-based column of the last VIP's backends list.
+ */
+static char *generate(size_t vip_count, const size_t *backends, size_t *column)
+{
+	size_t size = 0, v, b;
+	char *text = NULL;
+	long start;
+	FILE *f;
+
+	f = open_memstream(&text, &size);
+	if (!f)
+		return NULL;
+	fprintf(f, "vips:\n");
+	for (v = 0; v < vip_count; v++) {
+		start = ftell(f);
+		fprintf(f, "  - {address: 10.1.%zu.%zu, backends: ", v >> 8, v & 0xff);
+		*column = ftell(f) - start + 1;
+		for (b = 0; b < backends[v]; b++)
+			fprintf(f, "%s{ip: 10.2.%zu.%zu}", b ? ", " : "[", b >> 8, b & 0xff);
+		fprintf(f, "]}\n");
+	}
+	fclose(f);
+	return text;
+}
+
+struct limit_case {
+	const char *description;
+	size_t vip_count;
+	size_t backends_each; /* every VIP but the last */
+	size_t backends_last;
+	const char *message;  /* NULL: loads; "%zu" stands for the last VIP's column */
+};
+
+static const struct limit_case limit_cases[] = {
+	{ "LB_MAX_VIPS VIPs", LB_MAX_VIPS, 1, 1, NULL },
+	{ "one VIP too many", LB_MAX_VIPS + 1, 1, 1,
+	  "limits:2:3: vips: has 257 VIPs, the limit is 256" },
+	{ "LB_MAX_BACKENDS_PER_VIP backends", 1, 0, LB_MAX_BACKENDS_PER_VIP, NULL },
+	{ "one backend too many for a VIP", 1, 0, LB_MAX_BACKENDS_PER_VIP + 1,
+	  "limits:2:%zu: vips[0].backends: has 1025 backends, the limit is 1024" },
+	{ "LB_MAX_BACKENDS backends in all", LB_MAX_BACKENDS / LB_MAX_BACKENDS_PER_VIP,
+	  LB_MAX_BACKENDS_PER_VIP, LB_MAX_BACKENDS_PER_VIP, NULL },
+	{ "one backend too many in all", LB_MAX_BACKENDS / LB_MAX_BACKENDS_PER_VIP + 1,
+	  LB_MAX_BACKENDS_PER_VIP, 1,
+	  "limits:6:%zu: vips[4].backends: makes 4097 backends in all, the limit is 4096 "
+	  "(a backend under two VIPs counts twice)" },
+};
+
+static void test_limits(void)
+{
+	char err[LB_CONFIG_ERR_LEN], expected[LB_CONFIG_ERR_LEN];
+	size_t backends[LB_MAX_VIPS + 1], column = 0, i, v, total;
+	const struct limit_case *c;
+	struct lb_config cfg;
+	char *text;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(limit_cases); i++) {
+		c = &limit_cases[i];
+		for (v = 0; v < c->vip_count; v++)
+			backends[v] = v + 1 < c->vip_count ? c->backends_each : c->backends_last;
+		text = generate(c->vip_count, backends, &column);
+		if (!ASSERT_TRUE(text != NULL, c->description))
+			continue;
+		ret = lb_config_parse("limits", text, strlen(text), &cfg, err, sizeof(err));
+		free(text);
+		if (c->message) {
+			snprintf(expected, sizeof(expected), c->message, column);
+			ASSERT_EQ(ret, -1, c->description);
+			ASSERT_STREQ(err, expected, c->description);
+			ASSERT_TRUE(config_is_empty(&cfg), c->description);
+			continue;
+		}
+		if (!ASSERT_EQ(ret, 0, c->description)) {
+			printf("    error: %s\n", err);
+			continue;
+		}
+		ASSERT_EQ(cfg.vip_count, c->vip_count, c->description);
+		for (v = 0, total = 0; v < cfg.vip_count; v++)
+			total += cfg.vips[v].backend_count;
+		ASSERT_EQ(total, (c->vip_count - 1) * c->backends_each + c->backends_last,
+			  c->description);
+		lb_config_free(&cfg);
+	}
+}
+
+/* --- opening, emptiness on failure, allocation failures --------------------------- */
+
+static void test_open_errors(void)
+{
+	char err[LB_CONFIG_ERR_LEN];
+	struct lb_config cfg;
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	ASSERT_EQ(lb_config_load("tests/config/no-such-file.yaml", &cfg, err, sizeof(err)), -1,
+		  "missing file");
+	ASSERT_STREQ(err, "Failed to open config file tests/config/no-such-file.yaml: "
+		     "No such file or directory", "missing file");
+	ASSERT_TRUE(config_is_empty(&cfg), "missing file leaves cfg empty");
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	ASSERT_EQ(lb_config_load("tests/config", &cfg, err, sizeof(err)), -1, "directory");
+	ASSERT_STREQ(err, "Failed to read config file tests/config: Is a directory", "directory");
+	ASSERT_TRUE(config_is_empty(&cfg), "directory leaves cfg empty");
+}
+
+/* An error found after VIPs and backends were allocated still leaves nothing behind;
+ * a failed load does not spoil the next one; a short buffer gets a cut message.
+ */
+static void test_failed_load_leaves_empty(void)
+{
+	char err[LB_CONFIG_ERR_LEN], tiny[12];
+	struct lb_config cfg;
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	ASSERT_EQ(lb_config_load(BAD_DIR "vip_twice.yaml", &cfg, err, sizeof(err)), -1,
+		  "late error");
+	ASSERT_TRUE(config_is_empty(&cfg), "late error leaves cfg empty");
+	lb_config_free(&cfg);
+	ASSERT_TRUE(config_is_empty(&cfg), "lb_config_free on an empty config");
+
+	ASSERT_OK(lb_config_load(GOOD_DIR "seed.yaml", &cfg, err, sizeof(err)), err);
+	ASSERT_EQ(cfg.vip_count, 1, "load after a failed load");
+	lb_config_free(&cfg);
+
+	ASSERT_EQ(lb_config_load(BAD_DIR "weight_zero.yaml", &cfg, tiny, sizeof(tiny)), -1,
+		  "short message buffer");
+	ASSERT_STREQ(tiny, "tests/confi", "message cut to the buffer");
+	ASSERT_EQ(lb_config_load(BAD_DIR "weight_zero.yaml", &cfg, NULL, 0), -1, "no buffer");
+}
+
+/* Fails the 1st, 2nd, ... allocation of one load until a load needs no more: each load
+ * must fail cleanly (-1, a message, cfg empty; valgrind shows nothing leaked) or, where
+ * the allocation was optional, load the same config.
+ */
+static void run_alloc_failures(const char *what, const char *text, size_t len)
+{
+	char err[LB_CONFIG_ERR_LEN], expected[LB_CONFIG_ERR_LEN];
+	struct lb_config cfg;
+	long n, failed = 0;
+	int ret;
+
+	for (n = 1; n < 100000; n++) {
+		alloc_count = 0;
+		alloc_fail_at = n;
+		if (text)
+			ret = lb_config_parse(what, text, len, &cfg, err, sizeof(err));
+		else
+			ret = lb_config_load(what, &cfg, err, sizeof(err));
+		alloc_fail_at = 0;
+		if (alloc_count < n) {
+			/* Nothing failed: every allocation of a load has been tried. */
+			ASSERT_EQ(ret, 0, what);
+			lb_config_free(&cfg);
+			break;
+		}
+		if (ret == 0) {
+			/* One the code can do without: stdio then reads unbuffered. */
+			ASSERT_EQ(cfg.vip_count, 4, what);
+			lb_config_free(&cfg);
+			continue;
+		}
+		failed++;
+		ASSERT_EQ(ret, -1, what);
+		ASSERT_TRUE(config_is_empty(&cfg), what);
+		snprintf(expected, sizeof(expected), "%s: out of memory", what);
+		if (text)
+			ASSERT_STREQ(err, expected, what);
+		else
+			ASSERT_TRUE(err[0] != '\0', what);
+	}
+	ASSERT_TRUE(failed > 10, "allocations were failed one by one");
+	printf("    %s: %ld allocations failed in turn\n", what, failed);
+}
+
+/* Valgrind puts its own malloc in place of the binary's unless told not to. */
+static bool alloc_failures_work(void)
+{
+	void *(*volatile allocate)(size_t) = malloc;
+	void *ptr;
+
+	alloc_count = 0;
+	alloc_fail_at = 1;
+	ptr = allocate(16);
+	alloc_fail_at = 0;
+	free(ptr);
+	return alloc_count == 1 && !ptr;
+}
+
+static void test_allocation_failures(void)
+{
+	size_t len = 0;
+	char *text;
+
+	if (!alloc_failures_work())
+		TEST_SKIP("malloc is not the test's "
+			  "(valgrind: --soname-synonyms=somalloc=nouserintercepts)");
+	text = slurp(GOOD_DIR "extended.yaml", &len);
+	if (!ASSERT_TRUE(text != NULL, "read extended.yaml"))
+		return;
+	run_alloc_failures("mem", text, len);
+	free(text);
+	run_alloc_failures(GOOD_DIR "extended.yaml", NULL, 0);
+}
+
+static void test_names(void)
+{
+	ASSERT_STREQ(lb_proto_name(IPPROTO_UDP), "udp", "udp");
+	ASSERT_STREQ(lb_proto_name(IPPROTO_TCP), "tcp", "tcp");
+	ASSERT_STREQ(lb_proto_name(IPPROTO_ICMP), "unknown", "icmp");
+	ASSERT_STREQ(lb_state_name(LB_BACKEND_UP), "up", "up");
+	ASSERT_STREQ(lb_state_name(LB_BACKEND_DRAIN), "drain", "drain");
+	ASSERT_STREQ(lb_state_name(LB_BACKEND_DOWN), "down", "down");
+	ASSERT_STREQ(lb_state_name(LB_BACKEND_EMPTY), "unknown", "empty slot");
+	ASSERT_STREQ(lb_encap_name(LB_ENCAP_IPIP), "ipip", "ipip");
+	ASSERT_STREQ(lb_encap_name(7), "unknown", "encap 7");
+}
+
+/* The file paths are relative to the top of the tree: go there when started elsewhere
+ * (the binary is <top>/build/tests/test_config).
+ */
+static void chdir_to_top(void)
+{
+	char exe[PATH_MAX];
+	ssize_t len;
+
+	if (!access(GOOD_DIR "seed.yaml", R_OK))
+		return;
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len <= 0)
+		return;
+	exe[len] = '\0';
+	if (chdir(dirname(dirname(dirname(exe)))))
+		fprintf(stderr, "cannot go to the top of the tree: %s\n", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		TEST_CASE(test_seed_file_unchanged),
+		TEST_CASE(test_good_files),
+		TEST_CASE(test_bad_files),
+		TEST_CASE(test_bad_files_all_listed),
+		TEST_CASE(test_text_cases),
+		TEST_CASE(test_text_values),
+		TEST_CASE(test_text_length),
+		TEST_CASE(test_limits),
+		TEST_CASE(test_open_errors),
+		TEST_CASE(test_failed_load_leaves_empty),
+		TEST_CASE(test_allocation_failures),
+		TEST_CASE(test_names),
+	};
+
+	chdir_to_top();
+	return test_main("config", cases, ARRAY_SIZE(cases), argc, argv);
+}
