@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Config -> maps with stable ids and an undo journal; see apply.h. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "apply.h"
+#include "lb_structs_common.h"
+
+/* One journaled write: enough to put the old value (or absence) back. */
+struct undo_entry {
+	int map_fd;
+	__u32 key_size, value_size;
+	bool existed;
+	unsigned char key[sizeof(struct lb_vip_key)];
+	unsigned char *old_value; /* value_size bytes (times CPUs for per-CPU maps) */
+};
+
+struct undo_log {
+	struct undo_entry *entries;
+	size_t count, cap;
+};
+
+/* What the maps hold now. */
+struct current_state {
+	struct lb_backend backends[LB_MAX_BACKENDS];
+	struct lb_vip_key vip_keys[LB_MAX_VIPS];
+	struct lb_vip vips[LB_MAX_VIPS];
+	size_t vip_count;
+	bool vip_id_used[LB_MAX_VIPS];
+};
+
+/* What the maps will hold. */
+struct plan {
+	__u32 vip_ids[LB_MAX_VIPS];      /* per config VIP */
+	__u32 pool_ids[LB_MAX_VIPS];     /* per config VIP: the spare pool */
+	bool vip_id_taken[LB_MAX_VIPS];  /* old or new: not free this round */
+	bool backend_kept[LB_MAX_BACKENDS];
+	bool backend_taken[LB_MAX_BACKENDS];
+	struct lb_pool pool;             /* scratch for one VIP's pool */
+};
+
+static int undo_record(struct undo_log *log, int map_fd, const void *key, __u32 key_size,
+		       __u32 value_size)
+{
+	struct undo_entry *e;
+
+	if (log->count == log->cap) {
+		size_t cap = log->cap ? log->cap * 2 : 64;
+		struct undo_entry *grown = realloc(log->entries, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		log->entries = grown;
+		log->cap = cap;
+	}
+	e = &log->entries[log->count];
+	memset(e, 0, sizeof(*e));
+	e->map_fd = map_fd;
+	e->key_size = key_size;
+	e->value_size = value_size;
+	memcpy(e->key, key, key_size);
+	e->old_value = calloc(1, value_size);
+	if (!e->old_value)
+		return -ENOMEM;
+	e->existed = bpf_map_lookup_elem(map_fd, key, e->old_value) == 0;
+	log->count++;
+	return 0;
+}
+
+static void undo_rollback(struct undo_log *log)
+{
+	size_t i = log->count;
+
+	while (i--) {
+		struct undo_entry *e = &log->entries[i];
+
+		if (e->existed)
+			bpf_map_update_elem(e->map_fd, e->key, e->old_value, BPF_ANY);
+		else
+			bpf_map_delete_elem(e->map_fd, e->key);
+	}
+}
+
+static void undo_free(struct undo_log *log)
+{
+	size_t i;
+
+	for (i = 0; i < log->count; i++)
+		free(log->entries[i].old_value);
+	free(log->entries);
+	memset(log, 0, sizeof(*log));
+}
+
+/* Journals, then writes one element. */
+static int write_elem(struct undo_log *log, int map_fd, const void *key, __u32 key_size,
+		      const void *value, __u32 value_size)
+{
+	int err = undo_record(log, map_fd, key, key_size, value_size);
+
+	if (err)
+		return err;
+	return bpf_map_update_elem(map_fd, key, value, BPF_ANY) ? -errno : 0;
+}
+
+static int delete_elem(struct undo_log *log, int map_fd, const void *key, __u32 key_size,
+		       __u32 value_size)
+{
+	int err = undo_record(log, map_fd, key, key_size, value_size);
+
+	if (err)
+		return err;
+	return bpf_map_delete_elem(map_fd, key) && errno != ENOENT ? -errno : 0;
+}
+
+static int read_state(const struct lb_maps *maps, struct current_state *cur)
+{
+	struct lb_vip_key key, next;
+	void *prev = NULL;
+	__u32 id;
+
+	for (id = 0; id < LB_MAX_BACKENDS; id++)
+		if (bpf_map_lookup_elem(maps->fd[LB_MAP_BACKENDS], &id, &cur->backends[id]))
+			return -errno;
+	while (bpf_map_get_next_key(maps->fd[LB_MAP_VIPS], prev, &next) == 0) {
+		struct lb_vip vip;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(maps->fd[LB_MAP_VIPS], &key, &vip))
+			continue; /* removed meanwhile: nobody else writes, but be safe */
+		if (cur->vip_count == LB_MAX_VIPS || vip.vip_id >= LB_MAX_VIPS)
+			return -EOVERFLOW;
+		cur->vip_keys[cur->vip_count] = key;
+		cur->vips[cur->vip_count++] = vip;
+		cur->vip_id_used[vip.vip_id] = true;
+	}
+	return 0;
+}
+
+static struct lb_vip_key vip_key_of(const struct lb_vip_config *v)
+{
+	struct lb_vip_key key = { .addr = v->addr, .port = htons(v->port), .proto = v->proto };
+
+	return key;
+}
+
+static int find_vip(const struct current_state *cur, const struct lb_vip_key *key)
+{
+	size_t i;
+
+	for (i = 0; i < cur->vip_count; i++)
+		if (!memcmp(&cur->vip_keys[i], key, sizeof(*key)))
+			return (int)i;
+	return -1;
+}
+
+static struct lb_backend backend_of(const struct lb_backend_config *b, __u32 vip_id)
+{
+	struct lb_backend be = {
+		.addr = b->addr,
+		.state = b->state,
+		.flags = b->has_mac ? LB_BACKEND_F_STATIC_MAC : 0,
+		.vip_id = vip_id,
+		.weight = b->weight,
+	};
+
+	if (b->has_mac)
+		memcpy(be.mac, b->mac, sizeof(be.mac));
+	return be;
+}
+
+/* The id this backend had (same VIP, address and next hop), or a free one. */
+static int backend_id_for(const struct current_state *cur, struct plan *plan,
+			  const struct lb_backend *want, bool *kept)
+{
+	__u32 id;
+
+	for (id = 0; id < LB_MAX_BACKENDS; id++) {
+		const struct lb_backend *b = &cur->backends[id];
+
+		if (b->state == LB_BACKEND_EMPTY || plan->backend_kept[id] ||
+		    b->vip_id != want->vip_id || b->addr != want->addr ||
+		    b->flags != want->flags || memcmp(b->mac, want->mac, sizeof(b->mac)))
+			continue;
+		plan->backend_kept[id] = plan->backend_taken[id] = true;
+		*kept = true;
+		return (int)id;
+	}
+	for (id = 0; id < LB_MAX_BACKENDS; id++) {
+		if (cur->backends[id].state != LB_BACKEND_EMPTY || plan->backend_taken[id])
+			continue;
+		plan->backend_taken[id] = true;
+		*kept = false;
+		return (int)id;
+	}
+	return -ENOSPC;
+}
+
+static int free_vip_id(struct plan *plan)
+{
+	__u32 id;
+
+	for (id = 0; id < LB_MAX_VIPS; id++) {
+		if (!plan->vip_id_taken[id]) {
+			plan->vip_id_taken[id] = true;
+			return (int)id;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* A new backend starts with zero load and zero figures. */
+static int reset_backend_figures(struct undo_log *log, const struct lb_maps *maps, __u32 id)
+{
+	int cpus = libbpf_num_possible_cpus();
+	struct lb_backend_load load = { 0 };
+	struct lb_backend_stats *stats;
+	int err;
+
+	err = write_elem(log, maps->fd[LB_MAP_BACKEND_LOAD], &id, sizeof(id), &load,
+			 sizeof(load));
+	if (err)
+		return err;
+	if (cpus < 0)
+		return cpus;
+	stats = calloc((size_t)cpus, sizeof(*stats));
+	if (!stats)
+		return -ENOMEM;
+	err = write_elem(log, maps->fd[LB_MAP_BACKEND_STATS], &id, sizeof(id), stats,
+			 (__u32)(cpus * sizeof(*stats)));
+	free(stats);
+	return err;
+}
+
+/* Steps 1-3: backend slots and the spare pool of every VIP (not yet visible). */
+static int stage_vip(struct undo_log *log, const struct lb_maps *maps,
+		     const struct current_state *cur, struct plan *plan,
+		     const struct lb_vip_config *v, size_t vi, struct lb_apply_result *res)
+{
+	struct lb_vip_key key = vip_key_of(v);
+	int old = find_vip(cur, &key), err;
+	size_t bi;
+
+	if (old >= 0) {
+		plan->vip_ids[vi] = cur->vips[old].vip_id;
+		/* The other pool of the pair is the spare one. */
+		plan->pool_ids[vi] = cur->vips[old].pool_id ^ 1;
+		res->vips_kept++;
+	} else {
+		int id = free_vip_id(plan);
+
+		if (id < 0)
+			return id;
+		plan->vip_ids[vi] = (__u32)id;
+		plan->pool_ids[vi] = (__u32)id * LB_POOLS_PER_VIP;
+		res->vips_added++;
+	}
+
+	memset(&plan->pool, 0, sizeof(plan->pool));
+	for (bi = 0; bi < v->backend_count; bi++) {
+		struct lb_backend be = backend_of(&v->backends[bi], plan->vip_ids[vi]);
+		bool kept;
+		int id = backend_id_for(cur, plan, &be, &kept);
+		__u32 uid;
+
+		if (id < 0)
+			return id;
+		uid = (__u32)id;
+		if (!kept) {
+			err = reset_backend_figures(log, maps, uid);
+			if (err)
+				return err;
+			res->backends_added++;
+		} else {
+			res->backends_kept++;
+		}
+		/* A kept backend may change state or weight in place. */
+		if (!kept || memcmp(&cur->backends[uid], &be, sizeof(be))) {
+			err = write_elem(log, maps->fd[LB_MAP_BACKENDS], &uid, sizeof(uid), &be,
+					 sizeof(be));
+			if (err)
+				return err;
+		}
+		plan->pool.backend_ids[plan->pool.backend_count++] = uid;
+	}
+	return write_elem(log, maps->fd[LB_MAP_POOLS], &plan->pool_ids[vi], sizeof(__u32),
+			  &plan->pool, sizeof(plan->pool));
+}
+
+static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
+		       const struct current_state *cur, struct plan *plan,
+		       const struct lb_config *cfg, struct lb_apply_result *res, const char **step)
+{
+	struct lb_backend empty = { 0 };
+	size_t i;
+	__u32 id;
+	int err;
+
+	memcpy(plan->vip_id_taken, cur->vip_id_used, sizeof(plan->vip_id_taken));
+	for (id = 0; id < LB_MAX_BACKENDS; id++)
+		plan->backend_taken[id] = cur->backends[id].state != LB_BACKEND_EMPTY;
+
+	*step = "write backend pools";
+	for (i = 0; i < cfg->vip_count; i++) {
+		err = stage_vip(log, maps, cur, plan, &cfg->vips[i], i, res);
+		if (err)
+			return err;
+	}
+
+	/* Publish: one atomic replace per VIP switches it to its new pool. */
+	*step = "publish VIPs";
+	for (i = 0; i < cfg->vip_count; i++) {
+		struct lb_vip_key key = vip_key_of(&cfg->vips[i]);
+		struct lb_vip vip = { .vip_id = plan->vip_ids[i], .pool_id = plan->pool_ids[i] };
+
+		err = write_elem(log, maps->fd[LB_MAP_VIPS], &key, sizeof(key), &vip, sizeof(vip));
+		if (err)
+			return err;
+	}
+
+	*step = "remove old VIPs";
+	for (i = 0; i < cur->vip_count; i++) {
+		bool still = false;
+		size_t j;
+
+		for (j = 0; j < cfg->vip_count && !still; j++) {
+			struct lb_vip_key key = vip_key_of(&cfg->vips[j]);
+
+			still = !memcmp(&key, &cur->vip_keys[i], sizeof(key));
+		}
+		if (still)
+			continue;
+		err = delete_elem(log, maps->fd[LB_MAP_VIPS], &cur->vip_keys[i],
+				  sizeof(cur->vip_keys[i]), sizeof(struct lb_vip));
+		if (err)
+			return err;
+		res->vips_removed++;
+	}
+
+	/* Last, so that no published pool still points at them. Their flows
+	 * are scheduled again by lb (the slot is EMPTY now).
+	 */
+	*step = "remove old backends";
+	for (id = 0; id < LB_MAX_BACKENDS; id++) {
+		if (cur->backends[id].state == LB_BACKEND_EMPTY || plan->backend_kept[id])
+			continue;
+		err = write_elem(log, maps->fd[LB_MAP_BACKENDS], &id, sizeof(id), &empty,
+				 sizeof(empty));
+		if (err)
+			return err;
+		res->backends_removed++;
+	}
+	return 0;
+}
+
+int lb_apply_config(const struct lb_maps *maps, const struct lb_config *cfg,
+		    struct lb_apply_result *res, char *err, size_t err_len)
+{
+	struct current_state *cur = calloc(1, sizeof(*cur));
+	struct plan *plan = calloc(1, sizeof(*plan));
+	struct undo_log log = { 0 };
+	const char *step = "read the loaded state";
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (!cur || !plan) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = read_state(maps, cur);
+	if (!ret)
+		ret = apply_steps(&log, maps, cur, plan, cfg, res, &step);
+	if (ret) {
+		undo_rollback(&log);
+		snprintf(err, err_len, "Failed to %s: %s%s", step, strerror(-ret),
+			 ret == -ENOSPC ? " (no free backend or VIP slot)" : "");
+	}
+out:
+	undo_free(&log);
+	free(cur);
+	free(plan);
+	if (ret == -ENOMEM && err_len && !err[0])
+		snprintf(err, err_len, "Failed to apply the config: out of memory");
+	return ret;
+}

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/* lb-load: load xdp-lb on an interface, reload its config in place, or unload it.
+ *
+ *   lb-load [--mode native|skb] [-v] CONFIG IFNAME   load, or reload when loaded
+ *   lb-load --unload [-v] IFNAME                     detach ours, remove our pins
+ *
+ * Nothing is left half-done: each step that changes the kernel's state is
+ * undone, in reverse order, when a later step fails.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
+#include "apply.h"
+#include "config.h"
+#include "log.h"
+#include "maps.h"
+#include "pins.h"
+#include "pipeline.h"
+
+struct options {
+	const char *config_path;
+	const char *ifname;
+	enum xdp_attach_mode mode;
+	bool unload;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: lb-load [options] CONFIG IFNAME   load xdp-lb on IFNAME, or apply CONFIG\n"
+		"                                          in place when it is already loaded\n"
+		"       lb-load --unload [-v] IFNAME      detach xdp-lb from IFNAME, remove its state\n"
+		"\n"
+		"Options:\n"
+		"  -m, --mode native|skb  XDP mode (default native; skb = generic XDP)\n"
+		"  -u, --unload           unload instead of load\n"
+		"  -v, --verbose          show libbpf/libxdp messages and the verifier log\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"State is pinned under " LB_PIN_ROOT "/IFNAME. See docs/operations.md.\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *opt, bool *verbose)
+{
+	static const struct option long_opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "unload", no_argument, NULL, 'u' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	opt->mode = XDP_MODE_NATIVE;
+	while ((c = getopt_long(argc, argv, "m:uvh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!strcmp(optarg, "native")) {
+				opt->mode = XDP_MODE_NATIVE;
+			} else if (!strcmp(optarg, "skb")) {
+				opt->mode = XDP_MODE_SKB;
+			} else {
+				lb_err("--mode must be native or skb, not \"%s\"", optarg);
+				return 2;
+			}
+			break;
+		case 'u':
+			opt->unload = true;
+			break;
+		case 'v':
+			*verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (opt->unload && argc - optind == 1) {
+		opt->ifname = argv[optind];
+		return 0;
+	}
+	if (!opt->unload && argc - optind == 2) {
+		opt->config_path = argv[optind];
+		opt->ifname = argv[optind + 1];
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}
+
+static const char *mode_name(enum xdp_attach_mode mode)
+{
+	return mode == XDP_MODE_SKB ? "skb" : mode == XDP_MODE_HW ? "hw" : "native";
+}
+
+/* Forwarding off makes bpf_fib_lookup refuse every next hop. */
+static void warn_if_forwarding_off(const char *ifname)
+{
+	char path[128], value[8] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", ifname);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(value, sizeof(value), f) && value[0] == '0')
+		lb_warn("IPv4 forwarding is off on %s: the kernel's FIB will not resolve next hops "
+			"and VIP packets are dropped (counter encap.drop_fwd_disabled). "
+			"Enable it: sysctl -w net.ipv4.conf.%s.forwarding=1",
+			ifname, ifname);
+	fclose(f);
+}
+
+static void print_summary(const struct options *opt, int ifindex, const struct lb_config *cfg,
+			  const struct lb_maps *maps, bool reload, bool legacy, const char *why,
+			  const struct lb_apply_result *res, const char *pin_dir)
+{
+	struct lb_attachment att;
+	char addr[INET_ADDRSTRLEN];
+	size_t i, j;
+
+	lb_attachment_query(ifindex, &att);
+	printf("xdp-lb %s on %s (ifindex %d), %s mode, %s\n", reload ? "reloaded" : "loaded",
+	       opt->ifname, ifindex, mode_name(att.mode),
+	       legacy ? "single-program (legacy) mode" : "libxdp dispatcher");
+	if (legacy)
+		printf("  legacy because %s;\n"
+		       "  no other XDP program can share %s while xdp-lb is loaded\n",
+		       why, opt->ifname);
+	printf("  stages: parse %s id %u priority %d | lb xdp_lb_lload id %u | encap xdp_lb_ipip "
+	       "id %u\n",
+	       LB_PARSE_PROG_NAME, att.parse_id, att.parse_prio,
+	       lb_slot_prog_id(maps, LB_SLOT_LB), lb_slot_prog_id(maps, LB_SLOT_ENCAP));
+	for (i = 0; i < cfg->vip_count; i++) {
+		const struct lb_vip_config *v = &cfg->vips[i];
+
+		inet_ntop(AF_INET, &v->addr, addr, sizeof(addr));
+		if (v->port)
+			printf("  VIP %s:%u/%s -> %zu backends:", addr, v->port,
+			       lb_proto_name(v->proto), v->backend_count);
+		else
+			printf("  VIP %s:*/%s -> %zu backends:", addr, lb_proto_name(v->proto),
+			       v->backend_count);
+		for (j = 0; j < v->backend_count; j++) {
+			const struct lb_backend_config *b = &v->backends[j];
+
+			inet_ntop(AF_INET, &b->addr, addr, sizeof(addr));
+			printf(" %s", addr);
+			if (b->state != LB_BACKEND_UP)
+				printf("(%s)", lb_state_name(b->state));
+			if (b->weight != 1)
+				printf("(weight %u)", b->weight);
+		}
+		printf("\n");
+	}
+	if (cfg->outer_src)
+		inet_ntop(AF_INET, &cfg->outer_src, addr, sizeof(addr));
+	printf("  encap %s, outer source %s, flow table %u entries, UDP flow timeout %u s\n",
+	       lb_encap_name(cfg->encap), cfg->outer_src ? addr : "the client's address",
+	       cfg->flow_table_size, cfg->flow_timeout_s);
+	if (reload)
+		printf("  changes: VIPs +%zu -%zu (%zu kept), backends +%zu -%zu (%zu kept); "
+		       "established flows kept\n",
+		       res->vips_added, res->vips_removed, res->vips_kept, res->backends_added,
+		       res->backends_removed, res->backends_kept);
+	printf("  state pinned under %s\n", pin_dir);
+}
+
+/* The pinned state must fit the new config where it cannot change in place. */
+static int check_reload_compatible(const struct lb_maps *maps, const struct lb_config *cfg,
+				   const struct lb_attachment *att, const struct options *opt)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(maps->fd[LB_MAP_FLOWS], &info, &len))
+		return -errno;
+	if (info.max_entries != cfg->flow_table_size) {
+		lb_err("flow_table_size cannot change in place (%u -> %u): that would drop every "
+		       "established flow. Unload first: lb-load --unload %s",
+		       info.max_entries, cfg->flow_table_size, opt->ifname);
+		return -EINVAL;
+	}
+	if (att->found && att->parse_prio != (int)cfg->priority) {
+		lb_err("priority cannot change in place (%d -> %u): the program must be attached "
+		       "again. Unload first: lb-load --unload %s",
+		       att->parse_prio, cfg->priority, opt->ifname);
+		return -EINVAL;
+	}
+	if (att->found && att->mode != opt->mode) {
+		lb_err("%s is attached in %s mode, not %s: unload first: lb-load --unload %s",
+		       opt->ifname, mode_name(att->mode), mode_name(opt->mode), opt->ifname);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void attach_error(int err, const struct options *opt, const struct lb_attachment *att)
+{
+	if (err == -EBUSY || err == -EEXIST)
+		lb_err("Failed to attach %s to %s: another XDP program%s%s is attached without the "
+		       "libxdp dispatcher; unload it first (xdp-loader unload %s --all, or "
+		       "ip link set dev %s xdp off)",
+		       LB_PARSE_PROG_NAME, opt->ifname, att->first_other[0] ? ", " : "",
+		       att->first_other, opt->ifname, opt->ifname);
+	else if (err == -EOPNOTSUPP)
+		lb_err("Failed to attach %s to %s: %s mode is not supported by this device (try "
+		       "--mode skb)",
+		       LB_PARSE_PROG_NAME, opt->ifname, mode_name(opt->mode));
+	else
+		lb_err("Failed to attach %s to %s: %s (run with -v for details)",
+		       LB_PARSE_PROG_NAME, opt->ifname, strerror(-err));
+}
+
+static int do_load(const struct options *opt, const struct lb_config *cfg, int ifindex)
+{
+	struct lb_apply_result res = { 0 };
+	struct lb_stages stages = { 0 };
+	struct lb_slot_backup backup = { { -1, -1 } };
+	struct lb_attachment att;
+	struct lb_maps maps;
+	char pin_dir[128], why[320] = "", msg[LB_CONFIG_ERR_LEN];
+	const char *missing;
+	bool loaded, attached_now = false, legacy, installed = false, pinned_now = false;
+	int err;
+
+	lb_pin_dir(opt->ifname, pin_dir, sizeof(pin_dir));
+	lb_maps_init(&maps);
+	err = lb_maps_open_pinned(pin_dir, &maps, &missing);
+	if (err && err != -ENOENT) {
+		lb_err("Failed to open the state under %s (map %s: %s): unload first: lb-load "
+		       "--unload %s",
+		       pin_dir, missing ? missing : "?", strerror(-err), opt->ifname);
+		return 1;
+	}
+	loaded = !err;
+	err = lb_attachment_query(ifindex, &att);
+	if (err) {
+		lb_err("Failed to query XDP programs on %s: %s", opt->ifname, strerror(-err));
+		goto out;
+	}
+	if (loaded) {
+		err = check_reload_compatible(&maps, cfg, &att, opt);
+		if (err)
+			goto out;
+	} else if (att.found) {
+		/* Attached but no pins: an lb-load that was killed half-way. */
+		lb_warn("found %s (id %u) on %s without its state (an interrupted load?); "
+			"replacing it",
+			LB_PARSE_PROG_NAME, att.parse_id, opt->ifname);
+		err = lb_parse_detach(ifindex);
+		if (err) {
+			lb_err("Failed to detach the stale %s from %s: %s", LB_PARSE_PROG_NAME,
+			       opt->ifname, strerror(-err));
+			goto out;
+		}
+		att.found = false;
+	}
+
+	if (!att.found) {
+		err = lb_parse_attach(ifindex, opt->mode, cfg, &maps, &legacy, why, sizeof(why));
+		if (err) {
+			attach_error(err, opt, &att);
+			goto out;
+		}
+		attached_now = true;
+	} else {
+		legacy = att.legacy;
+		if (legacy)
+			snprintf(why, sizeof(why), "it was attached that way");
+	}
+
+	/* Keep the programs now in the slots until the new config is in, so
+	 * that a failure below can put them back.
+	 */
+	err = lb_slots_backup(&maps, &backup);
+	if (!err)
+		err = lb_stages_install(&stages, &maps, cfg, legacy, msg, sizeof(msg));
+	else
+		snprintf(msg, sizeof(msg), "Failed to back up the stage slots: %s", strerror(-err));
+	if (err) {
+		lb_err("%s", msg);
+		goto out;
+	}
+	installed = true;
+	lb_tx_ports_fill(&maps);
+	err = lb_apply_config(&maps, cfg, &res, msg, sizeof(msg));
+	if (err) {
+		lb_err("%s", msg);
+		goto out;
+	}
+	if (!loaded) {
+		err = lb_maps_pin(&maps, pin_dir);
+		if (err) {
+			lb_err("Failed to pin maps under %s: %s", pin_dir, strerror(-err));
+			goto out;
+		}
+		pinned_now = true;
+	}
+	warn_if_forwarding_off(opt->ifname);
+	print_summary(opt, ifindex, cfg, &maps, loaded, legacy, why, &res, pin_dir);
+	err = 0;
+out:
+	if (err) {
+		/* Reverse order of setup. apply undid its own writes. */
+		if (pinned_now)
+			lb_pins_remove(pin_dir);
+		if (installed)
+			lb_slots_restore(&maps, &backup);
+		if (attached_now)
+			lb_parse_detach(ifindex);
+		lb_err("nothing was changed on %s", opt->ifname);
+	}
+	lb_slots_backup_release(&backup);
+	lb_stages_destroy(&stages);
+	lb_maps_close(&maps);
+	return err ? 1 : 0;
+}
+
+static int do_unload(const struct options *opt)
+{
+	int ifindex = (int)if_nametoindex(opt->ifname);
+	char pin_dir[128];
+	bool had_pins, detached = false;
+	int err;
+
+	lb_pin_dir(opt->ifname, pin_dir, sizeof(pin_dir));
+	had_pins = access(pin_dir, F_OK) == 0;
+	if (ifindex) {
+		err = lb_parse_detach(ifindex);
+		if (err && err != -ENOENT) {
+			lb_err("Failed to detach %s from %s: %s", LB_PARSE_PROG_NAME, opt->ifname,
+			       strerror(-err));
+			return 1;
+		}
+		detached = !err;
+	}
+	if (!detached && !had_pins) {
+		lb_err("xdp-lb is not loaded on %s%s", opt->ifname,
+		       ifindex ? "" : " (no such interface, and no state)");
+		return 1;
+	}
+	err = lb_pins_remove(pin_dir);
+	if (err) {
+		lb_err("Failed to remove the state under %s: %s", pin_dir, strerror(-err));
+		return 1;
+	}
+	if (!ifindex)
+		printf("xdp-lb state for %s removed (the interface no longer exists)\n",
+		       opt->ifname);
+	else
+		printf("xdp-lb unloaded from %s; other XDP programs there are untouched\n",
+		       opt->ifname);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct lb_config cfg = { 0 };
+	struct options opt = { 0 };
+	char err_msg[LB_CONFIG_ERR_LEN];
+	bool verbose = false;
+	int ifindex, lock_fd, ret;
+
+	ret = parse_args(argc, argv, &opt, &verbose);
+	if (ret)
+		return ret;
+	lb_log_setup(verbose);
+
+	/* The config is checked first: that needs no privileges. */
+	if (!opt.unload && lb_config_load(opt.config_path, &cfg, err_msg, sizeof(err_msg))) {
+		fprintf(stderr, "%s\n", err_msg);
+		return 1;
+	}
+	ret = 1;
+	if (geteuid() != 0) {
+		lb_err("lb-load must run as root: it loads BPF programs and attaches XDP "
+		       "(CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)");
+		goto out;
+	}
+	lock_fd = lb_lock_interface(opt.ifname);
+	if (lock_fd < 0) {
+		if (lock_fd == -EWOULDBLOCK)
+			lb_err("another lb-load is working on %s right now; try again when it "
+			       "has finished",
+			       opt.ifname);
+		else
+			lb_err("Failed to lock %s/%s.lock: %s", LB_LOCK_DIR, opt.ifname,
+			       strerror(-lock_fd));
+		goto out;
+	}
+	ret = lb_bpffs_ensure();
+	if (ret == -ENOTSUP) {
+		lb_err("no bpffs at %s in this mount namespace (ip netns exec gives each command "
+		       "its own /sys): pins would vanish when lb-load exits. Run it with "
+		       "nsenter --net=/run/netns/NAME instead, or mount bpffs there for good",
+		       LB_BPFFS);
+		ret = 1;
+		goto out;
+	} else if (ret) {
+		lb_err("Failed to mount bpffs at %s: %s", LB_BPFFS, strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	if (opt.unload) {
+		ret = do_unload(&opt);
+		goto out;
+	}
+	ifindex = (int)if_nametoindex(opt.ifname);
+	if (!ifindex) {
+		lb_err("Failed to find interface %s: %s", opt.ifname, strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	ret = do_load(&opt, &cfg, ifindex);
+out:
+	lb_config_free(&cfg);
+	return ret;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Messages of lb-load and lbctl: errors read "Failed to <verb> <object>: <why>";
+ * libbpf and libxdp stay quiet unless -v, but libxdp's lines are kept so the
+ * summary can say why the dispatcher was not used.
+ */
+#ifndef LB_LOG_H
+#define LB_LOG_H
+
+#include <stdbool.h>
+
+extern bool lb_verbose;
+
+/* Routes libbpf and libxdp output through us; call once at start. */
+void lb_log_setup(bool verbose);
+
+void lb_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lb_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void lb_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The most recent libxdp line containing @needle, or NULL. */
+const char *lb_libxdp_line(const char *needle);
+/* Forgets the libxdp lines seen so far (before an attach attempt). */
+void lb_libxdp_lines_clear(void);
+
+#endif /* LB_LOG_H */

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The BPF side of lb-load: attaching the parse stage through libxdp, loading
+ * the lb and encap stages and putting them into the prog array.
+ */
+#ifndef LB_PIPELINE_H
+#define LB_PIPELINE_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <xdp/libxdp.h>
+
+#include "config.h"
+#include "maps.h"
+
+#define LB_PARSE_PROG_NAME "xdp_lb_parse"
+
+/* What is attached to an interface, as libxdp sees it. */
+struct lb_attachment {
+	bool has_xdp;          /* any XDP program at all */
+	bool legacy;           /* single program, no dispatcher */
+	bool found;            /* our parse program is among them */
+	__u32 parse_id;
+	int parse_prio;
+	enum xdp_attach_mode mode;
+	int program_count;     /* programs on the interface, ours included */
+	char first_other[64];  /* name of a program that is not ours, if any */
+};
+
+int lb_attachment_query(int ifindex, struct lb_attachment *att);
+
+/* Opens parse, makes it share @maps (or create them, sized from @cfg), and
+ * attaches it through libxdp at cfg->priority. On success the maps it created
+ * are added to @maps. *legacy tells whether libxdp fell back to a single
+ * program; @why then says why, in words.
+ */
+int lb_parse_attach(int ifindex, enum xdp_attach_mode mode, const struct lb_config *cfg,
+		    struct lb_maps *maps, bool *legacy, char *why, size_t why_len);
+
+/* Detaches our parse program from @ifindex; other programs stay. */
+int lb_parse_detach(int ifindex);
+
+struct lb_stages {
+	struct least_loaded_bpf *lb;
+	struct ipip_bpf *encap;
+	enum bpf_attach_type attach_type; /* what the prog array's owner required */
+};
+
+/* References to the programs in the slots, taken before a swap: a program
+ * that leaves the prog array is freed unless someone still holds it, and a
+ * rollback must be able to put it back.
+ */
+struct lb_slot_backup {
+	int fd[LB_SLOT_COUNT]; /* -1: the slot was empty */
+};
+
+int lb_slots_backup(const struct lb_maps *maps, struct lb_slot_backup *bk);
+/* Puts the backed-up programs back (an empty slot is emptied again). */
+void lb_slots_restore(const struct lb_maps *maps, const struct lb_slot_backup *bk);
+void lb_slots_backup_release(struct lb_slot_backup *bk);
+
+/* Loads lb and encap against @maps and swaps them into their slots (encap
+ * first, so lb never hands on to an empty slot). The prog array accepts only
+ * programs whose expected_attach_type matches its owner's, which depends on
+ * how parse was attached (kernel-facts.md): the likely one is tried first,
+ * then the other. On failure the slots hold what they held before.
+ */
+int lb_stages_install(struct lb_stages *st, const struct lb_maps *maps,
+		      const struct lb_config *cfg, bool legacy, char *err, size_t err_len);
+void lb_stages_destroy(struct lb_stages *st);
+
+/* Program id in a stage slot, 0 when empty. */
+__u32 lb_slot_prog_id(const struct lb_maps *maps, __u32 slot);
+
+/* Adds every interface of this network namespace but loopback to tx_ports,
+ * so the encap stage can redirect to any of them. Returns how many.
+ */
+int lb_tx_ports_fill(const struct lb_maps *maps);
+
+#endif /* LB_PIPELINE_H */
