@@ -21,6 +21,8 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
+# Keep intermediate objects (tools are linked from tests/tools/*.o).
+.SECONDARY:
 
 MULTIARCH := $(shell $(CC) -dumpmachine 2>/dev/null)
 BPF_INCLUDES := -Ibpf/include -I/usr/include/$(MULTIARCH)
@@ -45,8 +47,8 @@ BPF_OBJS := $(foreach s,$(BPF_SRCS) $(TEST_BPF_SRCS),$(call bpf_obj,$(s)))
 SKELS := $(foreach s,$(BPF_SRCS),$(call skel,$(s)))
 TEST_SKELS := $(foreach s,$(TEST_BPF_SRCS),$(call skel,$(s)))
 
-LOADER_LIB_SRCS := loader/config.c loader/counter_names.c loader/pipeline.c \
-		   loader/pins.c loader/log.c
+LOADER_LIB_SRCS := loader/config.c loader/counter_names.c loader/pipeline.c loader/maps.c \
+		   loader/pins.c loader/log.c loader/apply.c
 LOADER_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LOADER_LIB_SRCS))
 
 TEST_LIB_SRCS := tests/lib/test_harness.c tests/lib/packet.c tests/lib/xdp_test_run.c
@@ -55,7 +57,7 @@ TEST_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TEST_LIB_SRCS))
 UNIT_TESTS := parse lb encap
 UNIT_TEST_BINS := $(patsubst %,$(OUTPUT)/tests/test_%,$(UNIT_TESTS))
 CONFIG_TEST_BIN := $(OUTPUT)/tests/test_config
-TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture
+TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bpf/xdp_pass.bpf.o
 
 .PHONY: all
 all: lb-load lbctl
@@ -68,6 +70,8 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/lb/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
 $(OUTPUT)/bpf/%.bpf.o: bpf/encap/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(OUTPUT)/bpf/%.bpf.o: tests/unit/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(OUTPUT)/bpf/%.bpf.o: tests/tools/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/skel
@@ -109,13 +113,18 @@ $(OUTPUT)/bpf $(OUTPUT)/skel:
 	$(Q)mkdir -p $@
 
 # --- tests -------------------------------------------------------------------------
-.PHONY: test test-build deps
+.PHONY: test test-build deps demo
 test-build: all $(UNIT_TEST_BINS) $(CONFIG_TEST_BIN) $(TOOL_BINS)
 
 # TESTS=substring picks suites by name; see tests/run.sh.
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
+
+# The main job on a local lab of network namespaces (see scripts/demo.sh).
+demo: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)OUTPUT=$(OUTPUT) scripts/demo.sh
 
 # Installs the Debian packages the build and the tests need, if any is missing.
 deps:
@@ -130,6 +139,7 @@ help:
 	@echo '  all (default)   build the BPF stages, ./lb-load and ./lbctl'
 	@echo '  test            install missing packages, build, run all suites (as root)'
 	@echo '                  TESTS=name runs only the suites whose name contains it'
+	@echo '  demo            build, then balance traffic in a namespace lab (as root; KEEP=1 keeps it)'
 	@echo '  deps            install the Debian packages the build and tests need'
 	@echo '  clean           remove $(OUTPUT)/, lb-load and lbctl'
 	@echo 'Variables: V=1 (show commands), OUTPUT=dir (default build), EXTRA_CFLAGS'

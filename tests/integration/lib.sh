@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the integration tests (sourced): a topology per test, checks that
+# stop the test at the first failure, a distinct skip code, cleanup after every
+# test, and the closing summary line tests/run.sh adds up.
+#
+# A test file defines functions and calls run_tests SUITE test_a test_b ...
+# Inside a test: check CMD... / check_eq ACTUAL EXPECTED WHAT / skip REASON.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OUTPUT=${OUTPUT:-build}
+[[ $OUTPUT = /* ]] || OUTPUT=$ROOT/$OUTPUT
+TOOLS=$OUTPUT/tools
+SKIP_CODE=77
+# Unique per run: names of namespaces, files and pins never collide.
+PREFIX=xlbt$$
+TMP=$(mktemp -d "/tmp/$PREFIX.XXXX")
+PIDS=()
+
+# Stops the test; shows the balancer's counters, which usually say why.
+fail() {
+	echo "    FAIL: $*"
+	if [[ -e /run/netns/$PREFIX-lb ]]; then
+		echo "    balancer state:"
+		nsenter --net="/run/netns/$PREFIX-lb" "$ROOT/lbctl" stats veth1 2>&1 |
+			sed 's/^/      /'
+	fi
+	exit 1
+}
+
+skip() {
+	echo "    SKIP: $*"
+	exit "$SKIP_CODE"
+}
+
+check() {
+	"$@" || fail "command failed: $*"
+}
+
+check_eq() {
+	[[ $1 == "$2" ]] || fail "$3: expected '$2', got '$1'"
+}
+
+# Output must contain a fixed string.
+check_contains() {
+	grep -qF -- "$2" <<<"$1" || fail "$3: expected to find '$2' in:
+$1"
+}
+
+# Runs in a namespace's network only: the host's /sys/fs/bpf stays visible,
+# which lb-load needs (kernel-facts.md: ip netns exec hides bpffs).
+in_net() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$PREFIX-$ns" "$@"
+}
+
+# Starts a background command in a namespace and remembers its PID. nsenter
+# execs the command, so the PID is the command's own and a signal reaches it.
+spawn() {
+	local ns=$1 out=$2
+	shift 2
+	nsenter --net="/run/netns/$PREFIX-$ns" "$@" >"$out" 2>&1 &
+	PIDS+=($!)
+}
+
+# Ends only the processes this test started, by PID.
+stop_spawned() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	PIDS=()
+}
+
+# Waits until file $1 exists (a tool's ready marker), at most 5 s.
+wait_file() {
+	local i
+	for i in $(seq 50); do
+		[[ -e $1 ]] && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for $1"
+}
+
+lb_load() {
+	in_net lb "$ROOT/lb-load" "$@"
+}
+
+lbctl() {
+	in_net lb "$ROOT/lbctl" "$@"
+}
+
+topology() {
+	OUTPUT=$OUTPUT "$ROOT/scripts/topology.sh" "$@"
+}
+
+# Removes what a test may have left: our program and pins, then namespaces.
+cleanup_test() {
+	stop_spawned
+	if [[ -e /run/netns/$PREFIX-lb ]]; then
+		lb_load --unload veth1 >/dev/null 2>&1 || true
+	fi
+	topology down "$PREFIX"
+}
+
+# INTEGRATION_ONLY=name runs only the tests whose name contains it.
+run_tests() {
+	local suite=$1 t status passed=0 failed=0 skipped=0 selected=()
+	shift
+	for t in "$@"; do
+		[[ -z ${INTEGRATION_ONLY:-} || $t == *"$INTEGRATION_ONLY"* ]] && selected+=("$t")
+	done
+	set -- "${selected[@]}"
+	if [[ $(id -u) -ne 0 ]]; then
+		for t in "$@"; do echo "ok - $suite: $t # SKIP needs root"; done
+		echo "$suite: 0 passed, 0 failed, $# skipped"
+		return 0
+	fi
+	trap 'cleanup_test; rm -rf "$TMP"' EXIT
+	for t in "$@"; do
+		(
+			set -u
+			# Each test has its own files: no marker or capture of an
+			# earlier test can be mistaken for this one's.
+			TMP=$TMP/$t
+			mkdir -p "$TMP"
+			trap cleanup_test EXIT
+			"$t"
+		)
+		status=$?
+		if ((status == 0)); then
+			passed=$((passed + 1))
+			echo "ok - $suite: $t"
+		elif ((status == SKIP_CODE)); then
+			skipped=$((skipped + 1))
+			echo "ok - $suite: $t # SKIP"
+		else
+			failed=$((failed + 1))
+			echo "not ok - $suite: $t"
+		fi
+	done
+	echo "$suite: $passed passed, $failed failed, $skipped skipped"
+	((failed == 0))
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs the test suites and adds their closing lines into one summary.
+#   tests/run.sh [NAME]   run the suites whose name contains NAME
+# Each suite prints "<suite>: N passed, N failed, N skipped" last; a suite that
+# exits non-zero without that line (a crash) counts as one failure.
+set -u
+cd "$(dirname "$0")/.."
+OUTPUT=${OUTPUT:-build}
+filter=${1:-}
+
+suites=(
+	"unit-parse|$OUTPUT/tests/test_parse"
+	"unit-lb|$OUTPUT/tests/test_lb"
+	"unit-encap|$OUTPUT/tests/test_encap"
+	"config|$OUTPUT/tests/test_config"
+)
+for script in tests/integration/test_*.sh; do
+	name=$(basename "$script" .sh)
+	suites+=("integration-${name#test_}|$script")
+done
+
+passed=0 failed=0 skipped=0 broken=()
+for entry in "${suites[@]}"; do
+	name=${entry%%|*} cmd=${entry#*|}
+	[[ -n $filter && $name != *"$filter"* ]] && continue
+	echo "=== $name"
+	log=$(mktemp)
+	"$cmd" 2>&1 | tee "$log"
+	status=${PIPESTATUS[0]}
+	summary=$(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -n 1)
+	rm -f "$log"
+	if [[ -z $summary ]]; then
+		echo "$name: exited with status $status and no summary line"
+		failed=$((failed + 1))
+		broken+=("$name")
+		continue
+	fi
+	read -r p f s < <(sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped/\1 \2 \3/' <<<"$summary")
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	if ((status != 0 && f == 0)); then
+		failed=$((failed + 1))
+		broken+=("$name (status $status)")
+	elif ((f > 0)); then
+		broken+=("$name")
+	fi
+done
+echo
+((${#broken[@]})) && echo "failing suites: ${broken[*]}"
+echo "$passed passed, $failed failed, $skipped skipped"
+((failed == 0))

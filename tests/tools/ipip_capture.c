@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ipip_capture: a backend's receiver. Captures frames on an interface
+ * (AF_PACKET, so no ipip module is needed) and checks every IPIP frame:
+ * outer IPv4 header (IHL 5, protocol 4, TTL 64, checksum, total length,
+ * destination = this backend, source as expected, TOS and DF equal to the
+ * inner header's) and the inner packet (IPv4 and UDP/TCP checksums intact).
+ *
+ *   ipip_capture -i IFNAME -b BACKEND_IP [-o OUTER_SRC|client] [-R READY_FILE]
+ *
+ * Runs until SIGTERM/SIGINT, then prints one line per inner flow
+ *   flow udp 10.0.0.1:10000 123.168.9.8:5000 7
+ * and a closing line
+ *   capture ipip=N bad=N other=N
+ * Each bad frame is reported on stderr with the reason.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "packet.h"
+
+#define MAX_FLOWS 65536
+
+struct flow {
+	uint8_t proto;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	unsigned long count;
+};
+
+static struct flow flows[MAX_FLOWS];
+static size_t flow_count;
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void tally(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
+{
+	size_t i;
+
+	for (i = 0; i < flow_count; i++) {
+		struct flow *f = &flows[i];
+
+		if (f->proto == proto && f->src == src && f->dst == dst && f->sport == sport &&
+		    f->dport == dport) {
+			f->count++;
+			return;
+		}
+	}
+	if (flow_count < MAX_FLOWS)
+		flows[flow_count++] = (struct flow){ proto, src, dst, sport, dport, 1 };
+}
+
+/* L4 checksum of the inner packet must verify (sum to 0xffff -> folded 0). */
+static int l4_ok(const uint8_t *ip, size_t ihl, size_t tot_len)
+{
+	uint8_t buf[PKT_MAX + 12];
+	size_t seg = tot_len - ihl;
+
+	if (seg + 12 > sizeof(buf))
+		return 0;
+	memcpy(buf, ip + 12, 8);
+	buf[8] = 0;
+	buf[9] = ip[9];
+	buf[10] = (uint8_t)(seg >> 8);
+	buf[11] = (uint8_t)seg;
+	memcpy(buf + 12, ip + ihl, seg);
+	if (ip[9] == IPPROTO_UDP && get16(ip + ihl + 6) == 0)
+		return 1; /* no checksum */
+	return pkt_csum(buf, seg + 12) == 0;
+}
+
+/* Returns NULL when the frame is a correct IPIP frame, else the reason. */
+static const char *check(const uint8_t *f, size_t len, uint32_t backend, uint32_t outer_src,
+			 int outer_is_client)
+{
+	const uint8_t *o = f + 14, *in;
+	size_t in_ihl, in_len;
+	uint32_t osrc, odst, isrc;
+
+	if (len < 14 + 40)
+		return "frame too short for IPIP";
+	if (o[0] != 0x45)
+		return "outer version/IHL is not 4/5";
+	if (o[8] != 64)
+		return "outer TTL is not 64";
+	if (pkt_csum(o, 20) != 0)
+		return "outer header checksum wrong";
+	memcpy(&osrc, o + 12, 4);
+	memcpy(&odst, o + 16, 4);
+	if (odst != backend)
+		return "outer destination is not this backend";
+	in = o + 20;
+	if ((in[0] >> 4) != 4)
+		return "inner packet is not IPv4";
+	in_ihl = (size_t)(in[0] & 0x0f) * 4;
+	in_len = get16(in + 2);
+	if (get16(o + 2) != in_len + 20)
+		return "outer total length != inner + 20";
+	if (14 + 20 + in_len > len)
+		return "frame shorter than the outer total length";
+	if (o[1] != in[1])
+		return "outer TOS differs from inner";
+	if ((get16(o + 6) & 0x4000) != (get16(in + 6) & 0x4000) || (get16(o + 6) & 0xbfff))
+		return "outer DF/fragment bits not copied from inner DF";
+	if (pkt_csum(in, in_ihl) != 0)
+		return "inner header checksum wrong";
+	memcpy(&isrc, in + 12, 4);
+	if (outer_is_client ? osrc != isrc : osrc != outer_src)
+		return "outer source is not the expected one";
+	if ((in[9] == IPPROTO_UDP || in[9] == IPPROTO_TCP) && !l4_ok(in, in_ihl, in_len))
+		return "inner L4 checksum wrong (payload damaged)";
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *ifname = NULL, *ready = NULL;
+	uint32_t backend = 0, outer_src = 0;
+	unsigned long ipip = 0, bad = 0, other = 0;
+	int outer_is_client = 1, opt, fd;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	uint8_t frame[PKT_MAX + 64];
+	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	size_t i;
+
+	while ((opt = getopt(argc, argv, "i:b:o:R:")) != -1) {
+		switch (opt) {
+		case 'i': ifname = optarg; break;
+		case 'b': backend = pkt_ip(optarg); break;
+		case 'o':
+			outer_is_client = !strcmp(optarg, "client");
+			if (!outer_is_client)
+				outer_src = pkt_ip(optarg);
+			break;
+		case 'R': ready = optarg; break;
+		default:
+			fprintf(stderr, "usage: ipip_capture -i IF -b BACKEND_IP [-o SRC|client] "
+					"[-R READY_FILE]\n");
+			return 2;
+		}
+	}
+	if (!ifname || !backend)
+		return 2;
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (!sll.sll_ifindex || fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		perror("ipip_capture: capture socket");
+		return 1;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	if (ready) {
+		FILE *r = fopen(ready, "w");
+
+		if (r)
+			fclose(r);
+	}
+	while (!stop) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct sockaddr_ll from;
+		socklen_t from_len = sizeof(from);
+		const char *why;
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = recvfrom(fd, frame, sizeof(frame), 0, (struct sockaddr *)&from, &from_len);
+		if (n < 0 || from.sll_pkttype == PACKET_OUTGOING)
+			continue;
+		if (n < 34 || get16(frame + 12) != ETH_P_IP || frame[14 + 9] != IPPROTO_IPIP) {
+			other++;
+			continue;
+		}
+		ipip++;
+		why = check(frame, (size_t)n, backend, outer_src, outer_is_client);
+		if (why) {
+			bad++;
+			fprintf(stderr, "ipip_capture: bad frame (%s)\n", why);
+			continue;
+		}
+		{
+			const uint8_t *in = frame + 34;
+			size_t ihl = (size_t)(in[0] & 0x0f) * 4;
+			int frag = (get16(in + 6) & 0x3fff) != 0;
+			uint32_t src, dst;
+
+			memcpy(&src, in + 12, 4);
+			memcpy(&dst, in + 16, 4);
+			tally(in[9], src, dst, frag ? 0 : get16(in + ihl), frag ? 0 : get16(in + ihl + 2));
+		}
+	}
+	for (i = 0; i < flow_count; i++) {
+		inet_ntop(AF_INET, &flows[i].src, s, sizeof(s));
+		inet_ntop(AF_INET, &flows[i].dst, d, sizeof(d));
+		printf("flow %s %s:%u %s:%u %lu\n",
+		       flows[i].proto == IPPROTO_TCP ? "tcp" : flows[i].proto == IPPROTO_UDP ? "udp"
+											   : "other",
+		       s, flows[i].sport, d, flows[i].dport, flows[i].count);
+	}
+	printf("capture ipip=%lu bad=%lu other=%lu\n", ipip, bad, other);
+	close(fd);
+	return 0;
+}
