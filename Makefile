@@ -51,7 +51,8 @@ LOADER_LIB_SRCS := loader/config.c loader/counter_names.c loader/pipeline.c load
 		   loader/pins.c loader/log.c loader/apply.c
 LOADER_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LOADER_LIB_SRCS))
 
-TEST_LIB_SRCS := tests/lib/test_harness.c tests/lib/packet.c tests/lib/xdp_test_run.c
+TEST_LIB_SRCS := tests/lib/test_harness.c tests/lib/packet.c tests/lib/xdp_test_run.c \
+		 tests/lib/stage_fixture.c
 TEST_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TEST_LIB_SRCS))
 
 UNIT_TESTS := parse lb encap
@@ -88,6 +89,7 @@ $(OUTPUT)/loader/pipeline.o: $(SKELS)
 $(OUTPUT)/tests/unit/test_parse.o: $(call skel,bpf/parse/parse.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_lb.o: $(call skel,bpf/lb/least_loaded.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_encap.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)
+$(OUTPUT)/tests/lib/stage_fixture.o: $(TEST_SKELS)
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 

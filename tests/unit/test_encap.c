@@ -27,6 +27,7 @@
 #include "ipip.skel.h"
 #include "lb_structs_common.h"
 #include "packet.h"
+#include "stage_fixture.h"
 #include "test_harness.h"
 #include "xdp_test_run.h"
 
@@ -127,30 +128,8 @@ static struct {
 	struct ipip_bpf *skel_lb_src; /* outer_src_addr = LB_ADDR */
 	int ctx_fd, counters_fd, backends_fd, tx_ports_fd;
 	int lbt0, lbt2;
-	int cpus;
-	int err; /* setup: 0, or -errno of the step that failed */
-	char failed_step[160];
+	struct fixture_status status;
 } fx;
-
-#define NEED_FIXTURE()                                                                \
-	do {                                                                          \
-		if (geteuid() != 0)                                                   \
-			TEST_SKIP("needs root");                                      \
-		if (fx.err) {                                                         \
-			test_fail(__FILE__, __LINE__, "setup: %s: %s", fx.failed_step, \
-				  strerror(-fx.err));                                 \
-			return;                                                       \
-		}                                                                     \
-	} while (0)
-
-static int setup_step(int err, const char *step)
-{
-	if (err && !fx.err) {
-		fx.err = err < 0 ? err : -EINVAL;
-		snprintf(fx.failed_step, sizeof(fx.failed_step), "%s", step);
-	}
-	return err;
-}
 
 static int write_sysctl(const char *path, const char *value)
 {
@@ -171,19 +150,20 @@ static int net_namespace_setup(void)
 	char command[256];
 	size_t i;
 
-	if (setup_step(unshare(CLONE_NEWNET) ? -errno : 0, "unshare(CLONE_NEWNET)"))
-		return fx.err;
+	if (fixture_step(&fx.status, unshare(CLONE_NEWNET) ? -errno : 0, "unshare(CLONE_NEWNET)"))
+		return fx.status.err;
 	for (i = 0; i < ARRAY_SIZE(net_setup); i++) {
 		snprintf(command, sizeof(command), "%s >/dev/null 2>&1", net_setup[i]);
-		if (setup_step(system(command) ? -EIO : 0, net_setup[i]))
-			return fx.err;
+		if (fixture_step(&fx.status, system(command) ? -EIO : 0, net_setup[i]))
+			return fx.status.err;
 	}
-	if (setup_step(write_sysctl(FWD_ALL, "1"), FWD_ALL) ||
-	    setup_step(write_sysctl(FWD_LBT0, "1"), FWD_LBT0))
-		return fx.err;
+	if (fixture_step(&fx.status, write_sysctl(FWD_ALL, "1"), FWD_ALL) ||
+	    fixture_step(&fx.status, write_sysctl(FWD_LBT0, "1"), FWD_LBT0))
+		return fx.status.err;
 	fx.lbt0 = (int)if_nametoindex("lbt0");
 	fx.lbt2 = (int)if_nametoindex("lbt2");
-	return setup_step(fx.lbt0 && fx.lbt2 ? 0 : -ENODEV, "if_nametoindex(lbt0, lbt2)");
+	return fixture_step(&fx.status, fx.lbt0 && fx.lbt2 ? 0 : -ENODEV,
+			    "if_nametoindex(lbt0, lbt2)");
 }
 
 /* The second load shares every map of the first; only .rodata differs. */
@@ -231,17 +211,16 @@ static void fixture_setup(void)
 {
 	if (geteuid() != 0 || net_namespace_setup())
 		return;
-	fx.cpus = libbpf_num_possible_cpus();
 	fx.skel = ipip_bpf__open_and_load();
-	if (setup_step(fx.skel ? 0 : -errno, "open and load ipip_bpf"))
+	if (fixture_step(&fx.status, fx.skel ? 0 : -errno, "open and load ipip_bpf"))
 		return;
 	fx.ctx_fd = bpf_map__fd(fx.skel->maps.packet_ctx);
 	fx.counters_fd = bpf_map__fd(fx.skel->maps.counters);
 	fx.backends_fd = bpf_map__fd(fx.skel->maps.backends);
 	fx.tx_ports_fd = bpf_map__fd(fx.skel->maps.tx_ports);
-	if (setup_step(load_with_lb_source(), "load ipip_bpf with outer_src_addr"))
+	if (fixture_step(&fx.status, load_with_lb_source(), "load ipip_bpf with outer_src_addr"))
 		return;
-	setup_step(fill_backends(), "fill backends");
+	fixture_step(&fx.status, fill_backends(), "fill backends");
 }
 
 static void fixture_teardown(void)
@@ -256,29 +235,20 @@ static void fixture_teardown(void)
 static int packet_ctx_set(uint32_t backend_id, uint16_t l3_offset, const uint8_t *frame,
 			  size_t len)
 {
-	struct lb_packet_ctx *values = calloc((size_t)fx.cpus, sizeof(*values));
 	struct lb_packet_ctx one = {
 		.backend_id = backend_id,
 		.l3_offset = l3_offset,
 		.frame_len = (uint32_t)len,
 		.flags = l3_offset == 18 ? LB_CTX_F_VLAN : 0,
 	};
-	uint32_t key = 0;
-	int cpu, err;
 
-	if (!values)
-		return -ENOMEM;
 	if (len >= l3_offset + 20u) {
 		one.ip_tot_len = (uint16_t)(frame[l3_offset + 2] << 8 | frame[l3_offset + 3]);
 		one.flow.proto = frame[l3_offset + 9];
 		memcpy(&one.flow.src, frame + l3_offset + 12, 4);
 		memcpy(&one.flow.dst, frame + l3_offset + 16, 4);
 	}
-	for (cpu = 0; cpu < fx.cpus; cpu++)
-		values[cpu] = one;
-	err = bpf_map_update_elem(fx.ctx_fd, &key, values, BPF_ANY) ? -errno : 0;
-	free(values);
-	return err;
+	return ctx_write_all_cpus(fx.ctx_fd, &one);
 }
 
 static int tx_port_set(int ifindex, int present)
@@ -564,19 +534,19 @@ static const struct encap_case bad_ctx_cases[] = {
 
 static void test_outer_header_format(void)
 {
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	run_cases(format_cases, ARRAY_SIZE(format_cases));
 }
 
 static void test_next_hop(void)
 {
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	run_cases(next_hop_cases, ARRAY_SIZE(next_hop_cases));
 }
 
 static void test_bad_context(void)
 {
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	run_cases(bad_ctx_cases, ARRAY_SIZE(bad_ctx_cases));
 }
 
@@ -611,7 +581,7 @@ static void test_golden_bytes(void)
 	struct xdp_result res;
 	size_t len;
 
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	/* The hand-made input is the frame the builder makes, so the hand sums
 	 * above also check pkt_build, which the other cases rely on.
 	 */

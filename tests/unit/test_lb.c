@@ -22,7 +22,7 @@
 #include "least_loaded.skel.h"
 #include "packet.h"
 #include "sink_record.h"
-#include "sinks.skel.h"
+#include "stage_fixture.h"
 #include "test_harness.h"
 #include "xdp_test_run.h"
 
@@ -41,11 +41,9 @@
 
 struct lb_fixture {
 	struct least_loaded_bpf *lb;
-	struct sinks_bpf *sinks;
-	int cpus;
+	struct stage_sink sink; /* in the encap slot */
 	int prog_fd;
-	int ctx_fd, counters_fd, slots_fd, pools_fd, backends_fd, load_fd, stats_fd, flows_fd;
-	int records_fd;
+	int ctx_fd, counters_fd, pools_fd, backends_fd, load_fd, stats_fd, flows_fd;
 };
 
 /* What one packet did. */
@@ -66,61 +64,43 @@ static int64_t now_ns(void)
 
 static void fixture_close(struct lb_fixture *fx)
 {
-	sinks_bpf__destroy(fx->sinks);
+	sink_detach(&fx->sink);
 	least_loaded_bpf__destroy(fx->lb);
 	memset(fx, 0, sizeof(*fx));
 }
 
-static bool sinks_open(struct lb_fixture *fx)
+static void fixture_load(struct lb_fixture *fx, uint64_t flow_timeout_ns,
+			 struct fixture_status *status)
 {
-	__u32 slot = LB_SLOT_ENCAP;
-	int sink_fd;
-
-	fx->sinks = sinks_bpf__open();
-	if (!ASSERT_TRUE(fx->sinks != NULL, "open sinks_bpf"))
-		return false;
-	/* The sink must read the stage's context through the stage's own map. */
-	if (!ASSERT_OK(bpf_map__reuse_fd(fx->sinks->maps.stage_slots, fx->slots_fd),
-		       "reuse stage_slots") ||
-	    !ASSERT_OK(bpf_map__reuse_fd(fx->sinks->maps.packet_ctx, fx->ctx_fd),
-		       "reuse packet_ctx") ||
-	    !ASSERT_OK(sinks_bpf__load(fx->sinks), "load sinks_bpf"))
-		return false;
-	fx->records_fd = bpf_map__fd(fx->sinks->maps.sink_records);
-	sink_fd = bpf_program__fd(fx->sinks->progs.xdp_test_sink);
-	return ASSERT_OK(bpf_map_update_elem(fx->slots_fd, &slot, &sink_fd, BPF_ANY),
-			 "put the sink in the encap slot");
-}
-
-/* Loads the stage (with @flow_timeout_ns, 0 = the default) and the sink. */
-static bool fixture_open(struct lb_fixture *fx, uint64_t flow_timeout_ns)
-{
-	memset(fx, 0, sizeof(*fx));
-	if (geteuid() != 0) {
-		test_skip("needs root for BPF");
-		return false;
-	}
-	fx->cpus = libbpf_num_possible_cpus();
 	fx->lb = least_loaded_bpf__open();
-	if (!ASSERT_TRUE(fx->lb != NULL, "open least_loaded_bpf"))
-		return false;
+	if (fixture_step(status, fx->lb ? 0 : -errno, "open least_loaded_bpf"))
+		return;
 	if (flow_timeout_ns)
 		fx->lb->rodata->flow_timeout_ns = flow_timeout_ns;
-	if (!ASSERT_OK(least_loaded_bpf__load(fx->lb), "load least_loaded_bpf"))
-		goto fail;
+	if (fixture_step(status, least_loaded_bpf__load(fx->lb), "load least_loaded_bpf"))
+		return;
 	fx->prog_fd = bpf_program__fd(fx->lb->progs.xdp_lb_lload);
 	fx->ctx_fd = bpf_map__fd(fx->lb->maps.packet_ctx);
 	fx->counters_fd = bpf_map__fd(fx->lb->maps.counters);
-	fx->slots_fd = bpf_map__fd(fx->lb->maps.stage_slots);
 	fx->pools_fd = bpf_map__fd(fx->lb->maps.pools);
 	fx->backends_fd = bpf_map__fd(fx->lb->maps.backends);
 	fx->load_fd = bpf_map__fd(fx->lb->maps.backend_load);
 	fx->stats_fd = bpf_map__fd(fx->lb->maps.backend_stats);
 	fx->flows_fd = bpf_map__fd(fx->lb->maps.flows);
-	if (!sinks_open(fx))
-		goto fail;
-	return true;
-fail:
+	fixture_step(status, sink_attach(&fx->sink, fx->lb->obj, LB_SLOT_ENCAP),
+		     "put the sink in the encap slot");
+}
+
+/* Loads the stage (with @flow_timeout_ns, 0 = the default) and the sink. */
+static bool fixture_open(struct lb_fixture *fx, uint64_t flow_timeout_ns)
+{
+	struct fixture_status status = {};
+
+	memset(fx, 0, sizeof(*fx));
+	if (geteuid() == 0)
+		fixture_load(fx, flow_timeout_ns, &status);
+	if (fixture_ready(&status, __FILE__, __LINE__))
+		return true;
 	fixture_close(fx);
 	return false;
 }
@@ -155,18 +135,9 @@ static struct lb_backend_load load_get(struct lb_fixture *fx, __u32 id)
 /* backend_stats of @id summed over all CPUs. */
 static struct lb_backend_stats stats_get(struct lb_fixture *fx, __u32 id)
 {
-	struct lb_backend_stats sum = {}, *percpu = calloc(fx->cpus, sizeof(*percpu));
-	int cpu;
+	struct lb_backend_stats sum;
 
-	if (percpu && ASSERT_OK(bpf_map_lookup_elem(fx->stats_fd, &id, percpu),
-				"read backend_stats")) {
-		for (cpu = 0; cpu < fx->cpus; cpu++) {
-			sum.packets += percpu[cpu].packets;
-			sum.bytes += percpu[cpu].bytes;
-			sum.new_flows += percpu[cpu].new_flows;
-		}
-	}
-	free(percpu);
+	ASSERT_OK(percpu_sum_u64(fx->stats_fd, &id, &sum, sizeof(sum)), "read backend_stats");
 	return sum;
 }
 
@@ -220,21 +191,6 @@ static void flow_put(struct lb_fixture *fx, const struct lb_flow_key *key, __u32
 	ASSERT_OK(bpf_map_update_elem(fx->flows_fd, key, &flow, BPF_ANY), "write flow");
 }
 
-/* Writes @ctx into every CPU's packet_ctx slot. */
-static void ctx_put(struct lb_fixture *fx, const struct lb_packet_ctx *ctx)
-{
-	struct lb_packet_ctx *percpu = calloc(fx->cpus, sizeof(*percpu));
-	__u32 key = 0;
-	int cpu;
-
-	if (!ASSERT_TRUE(percpu != NULL, "allocate packet contexts"))
-		return;
-	for (cpu = 0; cpu < fx->cpus; cpu++)
-		percpu[cpu] = *ctx;
-	ASSERT_OK(bpf_map_update_elem(fx->ctx_fd, &key, percpu, BPF_ANY), "write packet_ctx");
-	free(percpu);
-}
-
 /* Runs one packet of @key for @pool_id; ctx.frame_len is @frame_len, which
  * need not match the frame: it proves the stage counts what parse saw.
  */
@@ -253,7 +209,6 @@ static void send_to_pool(struct lb_fixture *fx, const struct lb_flow_key *key, _
 	struct xdp_result *res = calloc(1, sizeof(*res));
 	uint8_t frame[PKT_MAX];
 	struct pkt_spec spec;
-	__u32 zero = 0;
 	size_t len;
 
 	memset(out, 0, sizeof(*out));
@@ -267,13 +222,13 @@ static void send_to_pool(struct lb_fixture *fx, const struct lb_flow_key *key, _
 	spec.dport = ntohs(key->dport);
 	len = pkt_build(&spec, frame, sizeof(frame));
 	ctx.ip_tot_len = (__u16)(len - 14);
-	ctx_put(fx, &ctx);
-	ASSERT_OK(bpf_map_update_elem(fx->records_fd, &zero, &record, BPF_ANY), "clear sink");
+	ASSERT_OK(ctx_write_all_cpus(fx->ctx_fd, &ctx), "write packet_ctx");
+	ASSERT_OK(sink_record_clear(&fx->sink), "clear sink");
 
 	xdp_run(fx->prog_fd, frame, len, 0, res);
 	ASSERT_OK(res->err, "bpf_prog_test_run");
 	out->verdict = res->verdict;
-	if (ASSERT_OK(bpf_map_lookup_elem(fx->records_fd, &zero, &record), "read sink")) {
+	if (ASSERT_OK(sink_record_read(&fx->sink, &record), "read sink")) {
 		out->sink_hits = record.hits;
 		out->backend_id = record.ctx.backend_id;
 	}
@@ -719,16 +674,15 @@ static void test_encap_slot_empty(void)
 		{ LB_C_LB_PASS_NO_ENCAP_STAGE, 1 },
 	};
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	struct lb_packet_ctx *percpu;
-	__u32 slot = LB_SLOT_ENCAP, zero = 0;
+	struct lb_packet_ctx *percpu = NULL;
 	struct lb_outcome out;
 	struct lb_fixture fx;
-	int cpu, written = 0;
+	int cpu, cpus, written = 0;
 
 	if (!fixture_open(&fx, 0))
 		return;
 	pool_put_a_b(&fx);
-	ASSERT_OK(bpf_map_delete_elem(fx.slots_fd, &slot), "empty the encap slot");
+	ASSERT_OK(sink_slot_empty(&fx.sink), "empty the encap slot");
 	counters_read(fx.counters_fd, before);
 	send_to_pool(&fx, &key, TEST_POOL_ID, 100, &out);
 	counters_read(fx.counters_fd, after);
@@ -738,9 +692,8 @@ static void test_encap_slot_empty(void)
 	expect_flow(&fx, &key, BACKEND_A, 0, INT64_MAX, "flow stored anyway");
 
 	/* The stage ran on one CPU: that CPU's context names the backend. */
-	percpu = calloc(fx.cpus, sizeof(*percpu));
-	if (percpu && ASSERT_OK(bpf_map_lookup_elem(fx.ctx_fd, &zero, percpu), "read ctx")) {
-		for (cpu = 0; cpu < fx.cpus; cpu++)
+	if (ASSERT_OK(ctx_read_all_cpus(fx.ctx_fd, &percpu, &cpus), "read ctx")) {
+		for (cpu = 0; cpu < cpus; cpu++)
 			written += percpu[cpu].backend_id == BACKEND_A;
 		ASSERT_EQ(written, 1, "contexts with backend_id = A");
 	}

@@ -13,7 +13,7 @@
 #include "packet.h"
 #include "parse.skel.h"
 #include "sink_record.h"
-#include "sinks.skel.h"
+#include "stage_fixture.h"
 #include "test_harness.h"
 #include "xdp_test_run.h"
 
@@ -45,44 +45,13 @@ static const struct {
 	{ VIP_A, 53, IPPROTO_TCP, 4, 8 }, /* beats VIP_A's TCP wildcard on port 53 */
 };
 
-/* Everything the tests need from the two loaded objects. */
+/* Everything the tests need from parse and the sink in its lb slot. */
 static struct {
 	struct parse_bpf *parse;
-	struct sinks_bpf *sinks;
-	int prog_fd, slots_fd, ctx_fd, counters_fd, records_fd, sink_fd;
-	int cpus;
-	int err; /* setup: 0, or -errno of the step that failed */
-	const char *failed_step;
+	struct stage_sink sink;
+	int prog_fd, ctx_fd, counters_fd;
+	struct fixture_status status;
 } fx;
-
-#define NEED_FIXTURE()                                                               \
-	do {                                                                         \
-		if (geteuid() != 0)                                                  \
-			TEST_SKIP("needs root");                                     \
-		if (fx.err) {                                                        \
-			test_fail(__FILE__, __LINE__, "setup: %s: %s", fx.failed_step, \
-				  strerror(-fx.err));                                \
-			return;                                                      \
-		}                                                                    \
-	} while (0)
-
-static int setup_step(int err, const char *step)
-{
-	if (err && !fx.err) {
-		fx.err = err < 0 ? err : -EINVAL;
-		fx.failed_step = step;
-	}
-	return err;
-}
-
-static int sink_slot_set(int present)
-{
-	__u32 key = LB_SLOT_LB;
-
-	if (!present)
-		return bpf_map_delete_elem(fx.slots_fd, &key) ? -errno : 0;
-	return bpf_map_update_elem(fx.slots_fd, &key, &fx.sink_fd, BPF_ANY) ? -errno : 0;
-}
 
 static int vips_fill(int vips_fd)
 {
@@ -108,62 +77,30 @@ static int vips_fill(int vips_fd)
  */
 static void fixture_setup(void)
 {
-	struct bpf_map *sink_slots, *sink_ctx;
-
-	fx.cpus = libbpf_num_possible_cpus();
 	fx.parse = parse_bpf__open_and_load();
-	if (setup_step(fx.parse ? 0 : -errno, "load parse"))
-		return;
-	fx.sinks = sinks_bpf__open();
-	if (setup_step(fx.sinks ? 0 : -errno, "open sinks"))
-		return;
-	sink_slots = fx.sinks->maps.stage_slots;
-	sink_ctx = fx.sinks->maps.packet_ctx;
-	if (setup_step(bpf_map__reuse_fd(sink_slots, bpf_map__fd(fx.parse->maps.stage_slots)),
-		       "share stage_slots") ||
-	    setup_step(bpf_map__reuse_fd(sink_ctx, bpf_map__fd(fx.parse->maps.packet_ctx)),
-		       "share packet_ctx") ||
-	    setup_step(sinks_bpf__load(fx.sinks), "load sinks"))
+	if (fixture_step(&fx.status, fx.parse ? 0 : -errno, "load parse") ||
+	    fixture_step(&fx.status, sink_attach(&fx.sink, fx.parse->obj, LB_SLOT_LB),
+			 "put the sink in the lb slot"))
 		return;
 	fx.prog_fd = bpf_program__fd(fx.parse->progs.xdp_lb_parse);
-	fx.slots_fd = bpf_map__fd(fx.parse->maps.stage_slots);
 	fx.ctx_fd = bpf_map__fd(fx.parse->maps.packet_ctx);
 	fx.counters_fd = bpf_map__fd(fx.parse->maps.counters);
-	fx.records_fd = bpf_map__fd(fx.sinks->maps.sink_records);
-	fx.sink_fd = bpf_program__fd(fx.sinks->progs.xdp_test_sink);
-	if (setup_step(vips_fill(bpf_map__fd(fx.parse->maps.vips)), "fill vips"))
-		return;
-	setup_step(sink_slot_set(1), "put the sink in the lb slot");
+	fixture_step(&fx.status, vips_fill(bpf_map__fd(fx.parse->maps.vips)), "fill vips");
 }
 
 static void fixture_teardown(void)
 {
-	sinks_bpf__destroy(fx.sinks);
+	sink_detach(&fx.sink);
 	parse_bpf__destroy(fx.parse);
-}
-
-static void sink_read(struct sink_record *rec)
-{
-	__u32 key = 0;
-
-	if (bpf_map_lookup_elem(fx.records_fd, &key, rec))
-		memset(rec, 0, sizeof(*rec));
 }
 
 /* Sets the packet context of every CPU to 0xff bytes: a stale context. */
 static int packet_ctx_poison(void)
 {
-	size_t size = (size_t)fx.cpus * sizeof(struct lb_packet_ctx);
-	void *values = malloc(size);
-	__u32 key = 0;
-	int err;
+	struct lb_packet_ctx stale;
 
-	if (!values)
-		return -ENOMEM;
-	memset(values, 0xff, size);
-	err = bpf_map_update_elem(fx.ctx_fd, &key, values, BPF_ANY) ? -errno : 0;
-	free(values);
-	return err;
+	memset(&stale, 0xff, sizeof(stale));
+	return ctx_write_all_cpus(fx.ctx_fd, &stale);
 }
 
 /* A raw edit of the built frame, to break what the builder gets right. */
@@ -264,11 +201,11 @@ static void run_case(const struct parse_case *c)
 
 	if (!ASSERT_TRUE(len > 0, what(c->name, "frame built")))
 		return;
-	sink_read(&rec_before);
+	sink_record_read(&fx.sink, &rec_before);
 	counters_read(fx.counters_fd, before);
 	xdp_run(fx.prog_fd, in, len, 0, &res);
 	counters_read(fx.counters_fd, after);
-	sink_read(&rec_after);
+	sink_record_read(&fx.sink, &rec_after);
 
 	ok &= ASSERT_OK(res.err, what(c->name, "test run"));
 	ok &= ASSERT_STREQ(xdp_verdict_name(res.verdict), xdp_verdict_name(c->verdict),
@@ -354,7 +291,7 @@ static void test_vip_lookup(void)
 		  LB_C_PARSE_TO_LB },
 	};
 
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	RUN_CASES(cases);
 }
 
@@ -381,7 +318,7 @@ static void test_tcp_syn_flag(void)
 		  LB_C_PARSE_TO_LB },
 	};
 
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	RUN_CASES(cases);
 }
 
@@ -410,7 +347,7 @@ static void test_layer2(void)
 		  LB_C_PARSE_TO_LB },
 	};
 
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	RUN_CASES(cases);
 }
 
@@ -438,7 +375,7 @@ static void test_ip_options(void)
 		  LB_C_PARSE_TO_LB },
 	};
 
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	RUN_CASES(cases);
 }
 
@@ -499,7 +436,7 @@ static void test_malformed(void)
 		  LB_C_PARSE_TO_LB },
 	};
 
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	RUN_CASES(cases);
 }
 
@@ -558,7 +495,7 @@ static void test_fragments(void)
 		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
 	};
 
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	RUN_CASES(cases);
 }
 
@@ -577,34 +514,30 @@ static void test_empty_lb_slot(void)
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
 	struct sink_record rec_before, rec_after;
 	static struct xdp_result res;
-	struct lb_packet_ctx stale, *percpu;
-	int cpu, written = 0, untouched = 0;
+	struct lb_packet_ctx stale, *percpu = NULL;
+	int cpu, cpus, written = 0, untouched = 0;
 	uint8_t in[PKT_MAX];
-	__u32 key = 0;
 	size_t len;
 
-	NEED_FIXTURE();
-	percpu = calloc((size_t)fx.cpus, sizeof(*percpu));
-	if (!ASSERT_TRUE(percpu != NULL, "alloc"))
-		return;
+	REQUIRE_FIXTURE(&fx.status);
 	memset(&stale, 0xff, sizeof(stale));
 	len = frame_build(&frame, in);
-	if (!ASSERT_OK(sink_slot_set(0), "empty the lb slot") ||
+	if (!ASSERT_OK(sink_slot_empty(&fx.sink), "empty the lb slot") ||
 	    !ASSERT_OK(packet_ctx_poison(), "poison packet_ctx"))
 		goto out;
-	sink_read(&rec_before);
+	sink_record_read(&fx.sink, &rec_before);
 	counters_read(fx.counters_fd, before);
 	xdp_run(fx.prog_fd, in, len, 0, &res);
 	counters_read(fx.counters_fd, after);
-	sink_read(&rec_after);
+	sink_record_read(&fx.sink, &rec_after);
 
 	ASSERT_OK(res.err, "test run");
 	ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "verdict");
 	ASSERT_BYTES(res.out, res.out_len, in, len, "frame unchanged");
 	counters_expect(before, after, deltas, 2, "empty lb slot");
 	ASSERT_EQ(rec_after.hits - rec_before.hits, 0, "sink hits");
-	if (ASSERT_OK(bpf_map_lookup_elem(fx.ctx_fd, &key, percpu), "read packet_ctx")) {
-		for (cpu = 0; cpu < fx.cpus; cpu++) {
+	if (ASSERT_OK(ctx_read_all_cpus(fx.ctx_fd, &percpu, &cpus), "read packet_ctx")) {
+		for (cpu = 0; cpu < cpus; cpu++) {
 			if (!memcmp(&percpu[cpu], &want, sizeof(want)))
 				written++;
 			else if (!memcmp(&percpu[cpu], &stale, sizeof(stale)))
@@ -614,10 +547,10 @@ static void test_empty_lb_slot(void)
 					     "packet_ctx of a CPU");
 		}
 		ASSERT_EQ(written, 1, "CPUs whose context was written");
-		ASSERT_EQ(untouched, fx.cpus - 1, "CPUs whose context stayed stale");
+		ASSERT_EQ(untouched, cpus - 1, "CPUs whose context stayed stale");
 	}
 out:
-	ASSERT_OK(sink_slot_set(1), "put the sink back");
+	ASSERT_OK(sink_slot_fill(&fx.sink), "put the sink back");
 	free(percpu);
 }
 
@@ -641,7 +574,7 @@ static void test_every_field_every_packet(void)
 		  LB_C_PARSE_TO_LB },
 	};
 
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	if (!ASSERT_OK(packet_ctx_poison(), "poison packet_ctx"))
 		return;
 	run_case(&cases[0]);
@@ -670,11 +603,11 @@ static void truncate_every_length(const char *name, const struct frame_desc *fra
 	full = frame_build(frame, in);
 	for (len = 0; len < full; len++) {
 		snprintf(label, sizeof(label), "%s cut to %zu bytes", name, len);
-		sink_read(&rec_before);
+		sink_record_read(&fx.sink, &rec_before);
 		counters_read(fx.counters_fd, before);
 		xdp_run(fx.prog_fd, in, len, 0, &res);
 		counters_read(fx.counters_fd, after);
-		sink_read(&rec_after);
+		sink_record_read(&fx.sink, &rec_after);
 
 		ok = ASSERT_EQ(rec_after.hits - rec_before.hits, 0, label);
 		if (res.err == -EINVAL && len < 14) {
@@ -698,7 +631,7 @@ static void test_truncated(void)
 	const struct frame_desc tcp = { .vlan_tags = 1, .proto = IPPROTO_TCP, .dst = VIP_A,
 					.dport = 53, .tcp_flags = 0x02, .ip_options_len = 40 };
 
-	NEED_FIXTURE();
+	REQUIRE_FIXTURE(&fx.status);
 	truncate_every_length("UDP VIP frame", &udp);
 	truncate_every_length("VLAN TCP VIP frame with options", &tcp);
 }
