@@ -37,7 +37,8 @@ LIBS := $(shell $(PKG_CONFIG) --libs libxdp libbpf yaml-0.1 2>/dev/null || \
 # BPF stage programs: one object and one skeleton each.
 BPF_SRCS := bpf/parse/parse.bpf.c \
 	    bpf/lb/least_loaded.bpf.c \
-	    bpf/encap/ipip.bpf.c
+	    bpf/encap/ipip.bpf.c \
+	    bpf/encap/gue.bpf.c
 TEST_BPF_SRCS := tests/unit/sinks.bpf.c
 BPF_HDRS := $(wildcard bpf/include/*.h)
 
@@ -48,7 +49,7 @@ SKELS := $(foreach s,$(BPF_SRCS),$(call skel,$(s)))
 TEST_SKELS := $(foreach s,$(TEST_BPF_SRCS),$(call skel,$(s)))
 
 LOADER_LIB_SRCS := loader/config.c loader/counter_names.c loader/pipeline.c loader/maps.c \
-		   loader/pins.c loader/log.c loader/apply.c
+		   loader/pins.c loader/log.c loader/apply.c loader/stages.c
 LOADER_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LOADER_LIB_SRCS))
 
 TEST_LIB_SRCS := tests/lib/test_harness.c tests/lib/packet.c tests/lib/xdp_test_run.c \
@@ -85,7 +86,7 @@ $(OUTPUT)/%.o: %.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -MMD -MP -Itests/lib -c $< -o $@
 
-$(OUTPUT)/loader/pipeline.o: $(SKELS)
+$(OUTPUT)/loader/pipeline.o $(OUTPUT)/loader/stages.o: $(SKELS)
 $(OUTPUT)/tests/unit/test_parse.o: $(call skel,bpf/parse/parse.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_lb.o: $(call skel,bpf/lb/least_loaded.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_encap.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)

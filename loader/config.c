@@ -38,6 +38,7 @@ struct parser {
 	yaml_node_t *vip_key;
 	yaml_node_t *backends_key;
 	yaml_node_t *vips_key;
+	yaml_node_t *encap_port_key; /* encap.port, which only gue takes */
 };
 
 /* One key of a mapping: its reader gets the key and value nodes and the object filled. */
@@ -65,6 +66,7 @@ static const struct name_value states[] = {
 
 static const struct name_value encaps[] = {
 	{ "ipip", LB_ENCAP_IPIP },
+	{ "gue", LB_ENCAP_GUE },
 };
 
 static const char *name_of(const struct name_value *names, size_t count, uint8_t value)
@@ -808,12 +810,44 @@ static int root_vips(struct parser *p, yaml_node_t *key, yaml_node_t *value, voi
 	return read_vip_list(p, value);
 }
 
-static int root_encap(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+static int encap_type(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
 {
 	(void)key;
 	(void)obj;
-	return read_choice(p, value, encaps, ARRAY_SIZE(encaps), "an encapsulation", "ipip",
-			   &p->cfg->encap);
+	return read_choice(p, value, encaps, ARRAY_SIZE(encaps), "an encapsulation",
+			   "ipip or gue", &p->cfg->encap);
+}
+
+static int encap_port(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	uint32_t port;
+
+	(void)obj;
+	p->encap_port_key = key;
+	if (read_uint(p, value, 1, UINT16_MAX, &port))
+		return -1;
+	p->cfg->gue_port = (uint16_t)port;
+	return 0;
+}
+
+static const struct key_spec encap_keys[] = {
+	{ "type", encap_type, true },
+	{ "port", encap_port, false },
+};
+
+/* `encap: gue`, or `encap: {type: gue, port: 6080}`. */
+static int root_encap(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	if (value->type == YAML_SCALAR_NODE)
+		return encap_type(p, key, value, obj);
+	if (read_mapping(p, value, "an encapsulation name or a mapping with \"type\"",
+			 encap_keys, ARRAY_SIZE(encap_keys), obj))
+		return -1;
+	if (p->encap_port_key && p->cfg->encap != LB_ENCAP_GUE) {
+		path_push_key(p, "port");
+		return fail(p, p->encap_port_key, "only encap type gue has a port");
+	}
+	return 0;
 }
 
 static int root_outer_source(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
@@ -988,6 +1022,7 @@ int lb_config_parse(const char *name, const char *text, size_t len, struct lb_co
 	memset(cfg, 0, sizeof(*cfg));
 	set_error(err, err_len, "%s", "");
 	cfg->encap = LB_ENCAP_IPIP;
+	cfg->gue_port = LB_DEFAULT_GUE_PORT;
 	cfg->priority = LB_DEFAULT_PRIORITY;
 	cfg->flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S;
 	cfg->flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE;

@@ -43,6 +43,7 @@ struct lb_config {
 	size_t vip_count;
 	struct lb_vip_config *vips;
 	uint8_t encap;             /* enum lb_encap_type, default LB_ENCAP_IPIP */
+	uint16_t gue_port;         /* GUE destination port, default LB_DEFAULT_GUE_PORT */
 	uint32_t outer_src;        /* network order; 0 = the client's source address */
 	uint32_t priority;         /* libxdp run priority, default LB_DEFAULT_PRIORITY */
 	uint32_t flow_timeout_s;   /* UDP idle timeout, default LB_DEFAULT_FLOW_TIMEOUT_S */
@@ -66,7 +67,9 @@ int lb_config_parse(const char *name, const char *text, size_t len, struct lb_co
 
 void lb_config_free(struct lb_config *cfg);
 
-/* "udp"/"tcp", "up"/"drain"/"down", "ipip": names as the config spells them. */
+/* "udp"/"tcp", "up"/"drain"/"down", "ipip"/"gue": names as the config spells
+ * them; "unknown" for a value that has none.
+ */
 const char *lb_proto_name(uint8_t proto);
 const char *lb_state_name(uint8_t state);
 const char *lb_encap_name(uint8_t encap);

@@ -23,6 +23,7 @@
 #include "maps.h"
 #include "pins.h"
 #include "pipeline.h"
+#include "stages.h"
 
 struct options {
 	const char *config_path;
@@ -128,6 +129,7 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 	struct lb_attachment att;
 	char addr[INET_ADDRSTRLEN];
 	size_t i, j;
+	__u32 slot;
 
 	lb_attachment_query(ifindex, &att);
 	printf("xdp-lb %s on %s (ifindex %d), %s mode, %s\n", reload ? "reloaded" : "loaded",
@@ -137,10 +139,22 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 		printf("  legacy because %s;\n"
 		       "  no other XDP program can share %s while xdp-lb is loaded\n",
 		       why, opt->ifname);
-	printf("  stages: parse %s id %u priority %d | lb xdp_lb_lload id %u | encap xdp_lb_ipip "
-	       "id %u\n",
-	       LB_PARSE_PROG_NAME, att.parse_id, att.parse_prio,
-	       lb_slot_prog_id(maps, LB_SLOT_LB), lb_slot_prog_id(maps, LB_SLOT_ENCAP));
+	printf("  stages: parse %s id %u priority %d", LB_PARSE_PROG_NAME, att.parse_id,
+	       att.parse_prio);
+	for (slot = 0; slot < LB_SLOT_COUNT; slot++) {
+		const struct lb_stage_def *def = lb_slot_stage(maps, pin_dir, slot);
+
+		printf(" | %s %s id %u", lb_slot_name(slot), def ? def->name : "?",
+		       lb_slot_prog_id(maps, slot));
+	}
+	printf("\n  swappable at runtime (lbctl swap %s SLOT STAGE):", opt->ifname);
+	for (slot = 0; slot < LB_SLOT_COUNT; slot++) {
+		char names[128];
+
+		lb_stage_names(slot, names, sizeof(names));
+		printf(" %s: %s%s", lb_slot_name(slot), names, slot + 1 < LB_SLOT_COUNT ? ";" : "");
+	}
+	printf("\n");
 	for (i = 0; i < cfg->vip_count; i++) {
 		const struct lb_vip_config *v = &cfg->vips[i];
 
@@ -165,8 +179,8 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 	}
 	if (cfg->outer_src)
 		inet_ntop(AF_INET, &cfg->outer_src, addr, sizeof(addr));
-	printf("  encap %s, outer source %s, flow table %u entries, UDP flow timeout %u s\n",
-	       lb_encap_name(cfg->encap), cfg->outer_src ? addr : "the client's address",
+	printf("  outer source %s, GUE port %u, flow table %u entries, UDP flow timeout %u s\n",
+	       cfg->outer_src ? addr : "the client's address", cfg->gue_port,
 	       cfg->flow_table_size, cfg->flow_timeout_s);
 	if (reload)
 		printf("  changes: VIPs +%zu -%zu (%zu kept), backends +%zu -%zu (%zu kept); "
@@ -224,8 +238,17 @@ static void attach_error(int err, const struct options *opt, const struct lb_att
 
 static int do_load(const struct options *opt, const struct lb_config *cfg, int ifindex)
 {
+	struct lb_tunables tunables = {
+		.flow_timeout_ns = (__u64)cfg->flow_timeout_s * 1000000000ULL,
+		.outer_src_addr = cfg->outer_src,
+		.gue_port = htons(cfg->gue_port),
+	};
+	const struct lb_stage_def *selected[LB_SLOT_COUNT] = {
+		[LB_SLOT_LB] = lb_stage_find(LB_SLOT_LB, "least-loaded"),
+		[LB_SLOT_ENCAP] = lb_stage_find(LB_SLOT_ENCAP, lb_encap_name(cfg->encap)),
+	};
 	struct lb_apply_result res = { 0 };
-	struct lb_stages stages = { 0 };
+	static struct lb_stages stages;
 	struct lb_slot_backup backup = { { -1, -1 } };
 	struct lb_attachment att;
 	struct lb_maps maps;
@@ -285,7 +308,8 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	 */
 	err = lb_slots_backup(&maps, &backup);
 	if (!err)
-		err = lb_stages_install(&stages, &maps, cfg, legacy, msg, sizeof(msg));
+		err = lb_stages_install(&stages, &maps, &tunables, selected, legacy, msg,
+					sizeof(msg));
 	else
 		snprintf(msg, sizeof(msg), "Failed to back up the stage slots: %s", strerror(-err));
 	if (err) {
@@ -307,6 +331,11 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 		}
 		pinned_now = true;
 	}
+	err = lb_stages_pin(&stages, pin_dir);
+	if (err) {
+		lb_err("Failed to pin the stage programs under %s: %s", pin_dir, strerror(-err));
+		goto out;
+	}
 	warn_if_forwarding_off(opt->ifname);
 	print_summary(opt, ifindex, cfg, &maps, loaded, legacy, why, &res, pin_dir);
 	err = 0;
@@ -317,6 +346,9 @@ out:
 			lb_pins_remove(pin_dir);
 		if (installed)
 			lb_slots_restore(&maps, &backup);
+		/* A reload's stage pins may now name the new programs: still
+		 * valid stages, only not the ones in the slots.
+		 */
 		if (attached_now)
 			lb_parse_detach(ifindex);
 		lb_err("nothing was changed on %s", opt->ifname);

@@ -4,6 +4,8 @@
  *   lbctl status IFNAME          mode, stage programs, VIPs and backends
  *   lbctl stats IFNAME [--json]  stage counters and per-backend figures
  *   lbctl flows IFNAME           the flow table: 5-tuple -> backend
+ *   lbctl swap IFNAME SLOT STAGE put another stage into a slot, e.g. swap veth1 encap gue
+ *   lbctl encap IFNAME STAGE     the same for the encap slot: encap veth1 gue
  *
  * Commands may be shortened to any unambiguous prefix (st is ambiguous, sta
  * is status, stats needs stats).
@@ -26,11 +28,15 @@
 #include "maps.h"
 #include "pins.h"
 #include "pipeline.h"
+#include "stages.h"
 
 struct ctl {
 	const char *ifname;
+	char pin_dir[128];
 	struct lb_maps maps;
 	bool json;
+	const char *args[2]; /* positional arguments after IFNAME */
+	int arg_count;
 };
 
 /* A VIP as read back from the maps. */
@@ -102,7 +108,6 @@ static __u64 count_flows(const struct ctl *ctl)
 static int cmd_status(struct ctl *ctl)
 {
 	static struct vip_view vips[LB_MAX_VIPS];
-	static const char *const slot_names[LB_SLOT_COUNT] = { "lb", "encap" };
 	int ifindex = (int)if_nametoindex(ctl->ifname), n, i;
 	struct lb_attachment att = { 0 };
 	char name[64], label[64], addr[INET_ADDRSTRLEN];
@@ -120,10 +125,14 @@ static int cmd_status(struct ctl *ctl)
 		       LB_PARSE_PROG_NAME, att.parse_id, att.parse_prio, att.program_count,
 		       ctl->ifname);
 	for (slot = 0; slot < LB_SLOT_COUNT; slot++) {
+		const struct lb_stage_def *def = lb_slot_stage(&ctl->maps, ctl->pin_dir, slot);
 		__u32 id = lb_slot_prog_id(&ctl->maps, slot);
+		char names[128];
 
 		prog_name_by_id(id, name, sizeof(name));
-		printf("  %-6s %-16s id %u\n", slot_names[slot], name, id);
+		lb_stage_names(slot, names, sizeof(names));
+		printf("  %-6s %-16s id %-6u stage %-12s (available: %s)\n", lb_slot_name(slot),
+		       name, id, def ? def->name : "?", names);
 	}
 	n = read_vips(ctl, vips, LB_MAX_VIPS);
 	for (i = 0; i < n; i++) {
@@ -297,14 +306,68 @@ static int cmd_flows(struct ctl *ctl)
 	return 0;
 }
 
+/* Puts stage STAGE into slot SLOT: one atomic prog-array update with the
+ * program lb-load already verified and pinned. Flows and config are untouched.
+ */
+static int swap_slot(struct ctl *ctl, const char *slot_name, const char *stage_name)
+{
+	const struct lb_stage_def *def, *before;
+	char names[128];
+	int slot, lock_fd, err;
+
+	slot = lb_slot_by_name(slot_name);
+	if (slot < 0) {
+		lb_err("unknown slot \"%s\", expected lb or encap", slot_name);
+		return -EINVAL;
+	}
+	def = lb_stage_find((__u32)slot, stage_name);
+	if (!def) {
+		lb_stage_names((__u32)slot, names, sizeof(names));
+		lb_err("no stage \"%s\" for slot %s, expected one of: %s", stage_name, slot_name,
+		       names);
+		return -EINVAL;
+	}
+	/* The same lock as lb-load: a reload replaces the pins we read. */
+	lock_fd = lb_lock_interface(ctl->ifname);
+	if (lock_fd < 0) {
+		lb_err("another lb-load or lbctl is changing %s right now; try again", ctl->ifname);
+		return lock_fd;
+	}
+	before = lb_slot_stage(&ctl->maps, ctl->pin_dir, (__u32)slot);
+	err = lb_stage_activate(&ctl->maps, ctl->pin_dir, def);
+	close(lock_fd);
+	if (err) {
+		lb_err("Failed to put stage %s into slot %s of %s: %s", def->name, slot_name,
+		       ctl->ifname, strerror(-err));
+		return err;
+	}
+	printf("%s: slot %s now runs %s (%s id %u), was %s\n", ctl->ifname, slot_name,
+	       def->name, def->prog_name, lb_slot_prog_id(&ctl->maps, (__u32)slot),
+	       before ? before->name : "?");
+	return 0;
+}
+
+static int cmd_swap(struct ctl *ctl)
+{
+	return swap_slot(ctl, ctl->args[0], ctl->args[1]);
+}
+
+static int cmd_encap(struct ctl *ctl)
+{
+	return swap_slot(ctl, "encap", ctl->args[0]);
+}
+
 static const struct command {
 	const char *name;
 	int (*run)(struct ctl *ctl);
+	int args; /* positional arguments after IFNAME */
 	const char *help;
 } commands[] = {
-	{ "status", cmd_status, "status IFNAME          mode, stage programs, VIPs, backends" },
-	{ "stats", cmd_stats, "stats IFNAME [--json]  counters and per-backend figures" },
-	{ "flows", cmd_flows, "flows IFNAME           the flow table" },
+	{ "status", cmd_status, 0, "status IFNAME          mode, stage programs, VIPs, backends" },
+	{ "stats", cmd_stats, 0, "stats IFNAME [--json]  counters and per-backend figures" },
+	{ "flows", cmd_flows, 0, "flows IFNAME           the flow table" },
+	{ "swap", cmd_swap, 2, "swap IFNAME SLOT STAGE put STAGE into SLOT (lb, encap) at once" },
+	{ "encap", cmd_encap, 1, "encap IFNAME STAGE     swap the encap stage: ipip or gue" },
 };
 
 static void usage(FILE *out)
@@ -338,7 +401,6 @@ int main(int argc, char **argv)
 {
 	const struct command *cmd;
 	struct ctl ctl = { 0 };
-	char pin_dir[128];
 	const char *missing;
 	bool verbose = false;
 	int i, err;
@@ -361,9 +423,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("Usage: lbctl %s\n", cmd->help);
 			return 0;
-		} else if (!ctl.ifname && argv[i][0] != '-')
+		} else if (!ctl.ifname && argv[i][0] != '-') {
 			ctl.ifname = argv[i];
-		else {
+		} else if (ctl.ifname && argv[i][0] != '-' && ctl.arg_count < 2) {
+			ctl.args[ctl.arg_count++] = argv[i];
+		} else {
 			lb_err("unexpected argument \"%s\"", argv[i]);
 			return 2;
 		}
@@ -372,15 +436,19 @@ int main(int argc, char **argv)
 		lb_err("lbctl %s needs an interface name", cmd->name);
 		return 2;
 	}
+	if (ctl.arg_count != cmd->args) {
+		lb_err("usage: lbctl %s", cmd->help);
+		return 2;
+	}
 	lb_log_setup(verbose);
 	if (geteuid() != 0) {
 		lb_err("lbctl must run as root: it reads pinned BPF maps");
 		return 1;
 	}
-	lb_pin_dir(ctl.ifname, pin_dir, sizeof(pin_dir));
-	err = lb_maps_open_pinned(pin_dir, &ctl.maps, &missing);
+	lb_pin_dir(ctl.ifname, ctl.pin_dir, sizeof(ctl.pin_dir));
+	err = lb_maps_open_pinned(ctl.pin_dir, &ctl.maps, &missing);
 	if (err) {
-		lb_err("xdp-lb is not loaded on %s (no state under %s%s%s)", ctl.ifname, pin_dir,
+		lb_err("xdp-lb is not loaded on %s (no state under %s%s%s)", ctl.ifname, ctl.pin_dir,
 		       missing ? ": missing " : "", missing ? missing : "");
 		return 1;
 	}

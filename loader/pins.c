@@ -13,6 +13,7 @@
 
 #include "maps.h"
 #include "pins.h"
+#include "stages.h"
 
 /* Inode of one of our namespaces, or 0. */
 static ino_t ns_inode(const char *pid, const char *type)
@@ -83,8 +84,19 @@ int lb_pins_remove(const char *dir)
 	char path[256];
 	int i, err = 0;
 
+	size_t s;
+
 	for (i = 0; i < LB_MAP_COUNT; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
+		if (unlink(path) && errno != ENOENT && !err)
+			err = -errno;
+	}
+	for (s = 0; s < lb_stage_def_count; s++) {
+		lb_stage_pin_path(dir, &lb_stage_defs[s], path, sizeof(path));
+		if (unlink(path) && errno != ENOENT && !err)
+			err = -errno;
+		/* The aside pin of a load that was interrupted while pinning. */
+		strncat(path, "_new", sizeof(path) - strlen(path) - 1);
 		if (unlink(path) && errno != ENOENT && !err)
 			err = -errno;
 	}

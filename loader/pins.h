@@ -25,7 +25,7 @@ void lb_pin_dir(const char *ifname, char *buf, size_t len);
  */
 int lb_lock_interface(const char *ifname);
 
-/* Removes the pins of lb_map_names under @dir, then @dir and, if empty, the
+/* Removes the map pins and stage pins under @dir, then @dir and, if empty, the
  * xdp-lb root. Missing pins are not an error. 0 or -errno of the first failure.
  */
 int lb_pins_remove(const char *dir);

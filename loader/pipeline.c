@@ -9,8 +9,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "ipip.skel.h"
-#include "least_loaded.skel.h"
 #include "log.h"
 #include "parse.skel.h"
 #include "pipeline.h"
@@ -149,46 +147,6 @@ __u32 lb_slot_prog_id(const struct lb_maps *maps, __u32 slot)
 	return id;
 }
 
-void lb_stages_destroy(struct lb_stages *st)
-{
-	least_loaded_bpf__destroy(st->lb);
-	ipip_bpf__destroy(st->encap);
-	st->lb = NULL;
-	st->encap = NULL;
-}
-
-static int stages_load(struct lb_stages *st, const struct lb_maps *maps,
-		       const struct lb_config *cfg, enum bpf_attach_type type, const char **what)
-{
-	int err;
-
-	*what = "open stage xdp_lb_lload";
-	st->lb = least_loaded_bpf__open();
-	if (!st->lb)
-		return -errno;
-	st->lb->rodata->flow_timeout_ns = (__u64)cfg->flow_timeout_s * 1000000000ULL;
-	bpf_program__set_expected_attach_type(st->lb->progs.xdp_lb_lload, type);
-	err = lb_maps_reuse(st->lb->obj, maps);
-	if (err)
-		return err;
-	*what = "load stage xdp_lb_lload";
-	err = least_loaded_bpf__load(st->lb);
-	if (err)
-		return err;
-
-	*what = "open stage xdp_lb_ipip";
-	st->encap = ipip_bpf__open();
-	if (!st->encap)
-		return -errno;
-	st->encap->rodata->outer_src_addr = cfg->outer_src;
-	bpf_program__set_expected_attach_type(st->encap->progs.xdp_lb_ipip, type);
-	err = lb_maps_reuse(st->encap->obj, maps);
-	if (err)
-		return err;
-	*what = "load stage xdp_lb_ipip";
-	return ipip_bpf__load(st->encap);
-}
-
 static int slot_set(const struct lb_maps *maps, __u32 slot, int prog_fd)
 {
 	/* One update is an atomic exchange: the slot is never empty. */
@@ -240,8 +198,46 @@ void lb_slots_backup_release(struct lb_slot_backup *bk)
 	}
 }
 
+void lb_stages_destroy(struct lb_stages *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->count; i++)
+		lb_stage_close(&st->stage[i]);
+	st->count = 0;
+}
+
+static int stages_load_all(struct lb_stages *st, const struct lb_maps *maps,
+			   const struct lb_tunables *tunables, enum bpf_attach_type type,
+			   const char **what)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < lb_stage_def_count && i < LB_MAX_STAGES; i++) {
+		*what = lb_stage_defs[i].prog_name;
+		err = lb_stage_load(&lb_stage_defs[i], maps, tunables, type, &st->stage[i]);
+		if (err)
+			return err;
+		st->count++;
+	}
+	return 0;
+}
+
+static int stage_fd(const struct lb_stages *st, const struct lb_stage_def *def)
+{
+	size_t i;
+
+	for (i = 0; i < st->count; i++)
+		if (st->stage[i].def == def)
+			return st->stage[i].prog_fd;
+	return -1;
+}
+
 int lb_stages_install(struct lb_stages *st, const struct lb_maps *maps,
-		      const struct lb_config *cfg, bool legacy, char *err_buf, size_t err_len)
+		      const struct lb_tunables *tunables,
+		      const struct lb_stage_def *const selected[LB_SLOT_COUNT], bool legacy,
+		      char *err_buf, size_t err_len)
 {
 	/* Legacy: parse is a plain XDP program (BPF_XDP). Dispatcher: parse is
 	 * an freplace program, which owns the array with 0 on Debian's 6.1 and
@@ -249,30 +245,28 @@ int lb_stages_install(struct lb_stages *st, const struct lb_maps *maps,
 	 */
 	enum bpf_attach_type order[2] = { legacy ? BPF_XDP : 0, legacy ? 0 : BPF_XDP };
 	struct lb_slot_backup backup;
-	const char *what = "back up the stage slots";
-	int i, err;
+	const char *what = "back up the stage slots", *verb = "";
+	int i, slot, err;
 
 	err = lb_slots_backup(maps, &backup);
 	if (err)
 		goto fail;
-
 	for (i = 0; i < 2; i++) {
 		memset(st, 0, sizeof(*st));
 		st->attach_type = order[i];
-		err = stages_load(st, maps, cfg, order[i], &what);
-		if (!err) {
-			what = "install stage xdp_lb_ipip";
-			err = slot_set(maps, LB_SLOT_ENCAP, bpf_program__fd(st->encap->progs.xdp_lb_ipip));
-		}
-		if (!err) {
-			what = "install stage xdp_lb_lload";
-			err = slot_set(maps, LB_SLOT_LB, bpf_program__fd(st->lb->progs.xdp_lb_lload));
+		verb = "load stage";
+		err = stages_load_all(st, maps, tunables, order[i], &what);
+		for (slot = LB_SLOT_COUNT - 1; !err && slot >= 0; slot--) {
+			verb = "install stage";
+			what = selected[slot]->prog_name;
+			err = slot_set(maps, (__u32)slot, stage_fd(st, selected[slot]));
 		}
 		if (!err) {
 			lb_slots_backup_release(&backup);
 			return 0;
 		}
-		lb_debug("%s with expected_attach_type %d: %s", what, order[i], strerror(-err));
+		lb_debug("%s %s with expected_attach_type %d: %s", verb, what, order[i],
+			 strerror(-err));
 		lb_slots_restore(maps, &backup);
 		lb_stages_destroy(st);
 		/* Only a type mismatch is worth the second try. */
@@ -281,9 +275,71 @@ int lb_stages_install(struct lb_stages *st, const struct lb_maps *maps,
 	}
 	lb_slots_backup_release(&backup);
 fail:
-	snprintf(err_buf, err_len, "Failed to %s: %s%s", what, strerror(-err),
-		 strstr(what, "load") ? " (run with -v for the verifier log)" : "");
+	snprintf(err_buf, err_len, "Failed to %s %s: %s%s", verb, what, strerror(-err),
+		 !strcmp(verb, "load stage") ? " (run with -v for the verifier log)" : "");
 	return err;
+}
+
+int lb_stages_pin(const struct lb_stages *st, const char *pin_dir)
+{
+	char path[256], aside[272];
+	size_t i;
+
+	for (i = 0; i < st->count; i++) {
+		lb_stage_pin_path(pin_dir, st->stage[i].def, path, sizeof(path));
+		/* bpffs refuses names with a dot: "_new", not ".new". */
+		snprintf(aside, sizeof(aside), "%s_new", path);
+		unlink(aside);
+		if (bpf_obj_pin(st->stage[i].prog_fd, aside) || rename(aside, path)) {
+			int err = -errno;
+
+			unlink(aside);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int lb_stage_activate(const struct lb_maps *maps, const char *pin_dir,
+		      const struct lb_stage_def *def)
+{
+	char path[256];
+	int fd, err;
+
+	lb_stage_pin_path(pin_dir, def, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = slot_set(maps, def->slot, fd);
+	close(fd);
+	return err;
+}
+
+const struct lb_stage_def *lb_slot_stage(const struct lb_maps *maps, const char *pin_dir,
+					 __u32 slot)
+{
+	__u32 active = lb_slot_prog_id(maps, slot);
+	char path[256];
+	size_t i;
+
+	for (i = 0; active && i < lb_stage_def_count; i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (lb_stage_defs[i].slot != slot)
+			continue;
+		lb_stage_pin_path(pin_dir, &lb_stage_defs[i], path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.id == active) {
+			close(fd);
+			return &lb_stage_defs[i];
+		}
+		close(fd);
+	}
+	return NULL;
 }
 
 int lb_tx_ports_fill(const struct lb_maps *maps)

@@ -11,6 +11,10 @@
 
 #include "config.h"
 #include "maps.h"
+#include "stages.h"
+
+/* Room for every stage of the library. */
+#define LB_MAX_STAGES 16
 
 #define LB_PARSE_PROG_NAME "xdp_lb_parse"
 
@@ -39,12 +43,6 @@ int lb_parse_attach(int ifindex, enum xdp_attach_mode mode, const struct lb_conf
 /* Detaches our parse program from @ifindex; other programs stay. */
 int lb_parse_detach(int ifindex);
 
-struct lb_stages {
-	struct least_loaded_bpf *lb;
-	struct ipip_bpf *encap;
-	enum bpf_attach_type attach_type; /* what the prog array's owner required */
-};
-
 /* References to the programs in the slots, taken before a swap: a program
  * that leaves the prog array is freed unless someone still holds it, and a
  * rollback must be able to put it back.
@@ -58,15 +56,38 @@ int lb_slots_backup(const struct lb_maps *maps, struct lb_slot_backup *bk);
 void lb_slots_restore(const struct lb_maps *maps, const struct lb_slot_backup *bk);
 void lb_slots_backup_release(struct lb_slot_backup *bk);
 
-/* Loads lb and encap against @maps and swaps them into their slots (encap
- * first, so lb never hands on to an empty slot). The prog array accepts only
- * programs whose expected_attach_type matches its owner's, which depends on
- * how parse was attached (kernel-facts.md): the likely one is tried first,
- * then the other. On failure the slots hold what they held before.
+/* Every stage of the library, loaded against one set of maps. */
+struct lb_stages {
+	struct lb_stage stage[LB_MAX_STAGES];
+	size_t count;
+	enum bpf_attach_type attach_type; /* what the prog array's owner required */
+};
+
+/* Loads every stage of the library against @maps and swaps @selected[slot]
+ * into each slot, the last slot first, so that no stage hands on to an empty
+ * slot. The prog array accepts only programs whose expected_attach_type
+ * matches its owner's, which depends on how parse was attached
+ * (kernel-facts.md): the likely one is tried first, then the other. On
+ * failure the slots hold what they held before.
  */
 int lb_stages_install(struct lb_stages *st, const struct lb_maps *maps,
-		      const struct lb_config *cfg, bool legacy, char *err, size_t err_len);
+		      const struct lb_tunables *tunables,
+		      const struct lb_stage_def *const selected[LB_SLOT_COUNT], bool legacy,
+		      char *err, size_t err_len);
+
+/* Pins every loaded stage under @pin_dir (lb_stage_pin_path), replacing older
+ * pins atomically (pin aside, then rename over). 0 or -errno.
+ */
+int lb_stages_pin(const struct lb_stages *st, const char *pin_dir);
 void lb_stages_destroy(struct lb_stages *st);
+
+/* Puts stage @def, pinned under @pin_dir, into its slot: one atomic update. */
+int lb_stage_activate(const struct lb_maps *maps, const char *pin_dir,
+		      const struct lb_stage_def *def);
+
+/* The library stage now in @slot (by program id against the pins), or NULL. */
+const struct lb_stage_def *lb_slot_stage(const struct lb_maps *maps, const char *pin_dir,
+					 __u32 slot);
 
 /* Program id in a stage slot, 0 when empty. */
 __u32 lb_slot_prog_id(const struct lb_maps *maps, __u32 slot);

@@ -83,7 +83,17 @@ enum lb_backend_state {
 /* Encapsulation formats, one encap stage program each. */
 enum lb_encap_type {
 	LB_ENCAP_IPIP = 0,
+	LB_ENCAP_GUE = 1,
 };
+
+/* Default UDP destination port of GUE (the backends' `ip fou add port`). */
+#ifndef LB_DEFAULT_GUE_PORT
+#define LB_DEFAULT_GUE_PORT 6080
+#endif
+
+/* GUE source ports: 49152 + the low 14 bits of the flow hash. */
+#define LB_GUE_SPORT_BASE 0xc000
+#define LB_GUE_SPORT_MASK 0x3fff
 
 /* struct lb_packet_ctx.flags */
 #define LB_CTX_F_VLAN (1U << 0)     /* the frame carries one 802.1Q tag */

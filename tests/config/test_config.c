@@ -115,6 +115,7 @@ struct expect_vip {
 struct good_case {
 	const char *file;
 	uint8_t encap;
+	uint16_t gue_port;
 	const char *outer_src; /* NULL: the client's address */
 	uint32_t priority;
 	uint32_t flow_timeout_s;
@@ -128,6 +129,7 @@ static const struct good_case good_cases[] = {
 		/* The original project's file: defaults everywhere. */
 		.file = GOOD_DIR "seed.yaml",
 		.encap = LB_ENCAP_IPIP,
+		.gue_port = LB_DEFAULT_GUE_PORT,
 		.priority = LB_DEFAULT_PRIORITY,
 		.flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S,
 		.flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE,
@@ -141,7 +143,8 @@ static const struct good_case good_cases[] = {
 	},
 	{
 		.file = GOOD_DIR "extended.yaml",
-		.encap = LB_ENCAP_IPIP,
+		.encap = LB_ENCAP_GUE,
+		.gue_port = 7000,
 		.outer_src = "192.0.2.10",
 		.priority = 10,
 		.flow_timeout_s = 120,
@@ -169,6 +172,7 @@ static const struct good_case good_cases[] = {
 		/* Interface-wide keys beside the seed form, at their range limits. */
 		.file = GOOD_DIR "seed_with_globals.yaml",
 		.encap = LB_ENCAP_IPIP,
+		.gue_port = LB_DEFAULT_GUE_PORT,
 		.priority = 0,
 		.flow_timeout_s = LB_MAX_FLOW_TIMEOUT_S,
 		.flow_table_size = LB_MAX_FLOW_TABLE_SIZE,
@@ -234,6 +238,7 @@ static void check_good(const struct good_case *c, const struct lb_config *cfg)
 
 	ASSERT_STREQ(cfg->path, c->file, "path");
 	ASSERT_EQ(cfg->encap, c->encap, "encap");
+	ASSERT_EQ(cfg->gue_port, c->gue_port, "gue_port");
 	ASSERT_STREQ(ip_text(cfg->outer_src, ip), c->outer_src ? c->outer_src : "0.0.0.0",
 		     "outer_src");
 	ASSERT_EQ(cfg->priority, c->priority, "priority");
@@ -382,7 +387,7 @@ static const struct bad_case bad_cases[] = {
 				 "IPv4 address"),
 	BAD("outer_source_multicast.yaml", ":1:15: outer_source: \"224.0.0.5\" is a multicast "
 					   "address (224.0.0.0/4), expected a unicast address"),
-	BAD("encap.yaml", ":1:8: encap: \"gre\" is not an encapsulation, expected ipip"),
+	BAD("encap.yaml", ":1:8: encap: \"gre\" is not an encapsulation, expected ipip or gue"),
 };
 
 static void test_bad_files(void)
@@ -438,6 +443,25 @@ struct text_case {
 };
 
 static const struct text_case text_cases[] = {
+	/* encap: a name, or a mapping with type and (gue only) port */
+	{ "encap gue", "encap: gue\n" SEED_TAIL, NULL },
+	{ "encap mapping, ipip", "encap: {type: ipip}\n" SEED_TAIL, NULL },
+	{ "encap mapping, unknown type", "encap: {type: vxlan, port: 4789}\n" SEED_TAIL,
+	  "mem:1:15: encap.type: \"vxlan\" is not an encapsulation, expected ipip or gue" },
+	{ "encap mapping without type", "encap: {port: 7000}\n" SEED_TAIL,
+	  "mem:1:8: encap: missing key \"type\"" },
+	{ "encap port with ipip", "encap: {type: ipip, port: 7000}\n" SEED_TAIL,
+	  "mem:1:21: encap.port: only encap type gue has a port" },
+	{ "encap port before type", "encap: {port: 7000, type: ipip}\n" SEED_TAIL,
+	  "mem:1:9: encap.port: only encap type gue has a port" },
+	{ "encap port 0", "encap: {type: gue, port: 0}\n" SEED_TAIL,
+	  "mem:1:26: encap.port: 0 is out of range, expected 1..65535" },
+	{ "encap port too big", "encap: {type: gue, port: 65536}\n" SEED_TAIL,
+	  "mem:1:26: encap.port: 65536 is out of range, expected 1..65535" },
+	{ "encap unknown key", "encap: {type: gue, prot: 1}\n" SEED_TAIL,
+	  "mem:1:20: encap.prot: unknown key (did you mean \"port\"?)" },
+	{ "encap as a list", "encap: [gue]\n" SEED_TAIL,
+	  "mem:1:8: encap: expected an encapsulation name or a mapping with \"type\", found a list" },
 	/* integers: decimal only */
 	{ "plus sign", "priority: +1\n" SEED_TAIL,
 	  "mem:1:11: priority: \"+1\" is not a decimal integer, expected 0..1000" },
@@ -801,6 +825,7 @@ static void test_names(void)
 	ASSERT_STREQ(lb_state_name(LB_BACKEND_DOWN), "down", "down");
 	ASSERT_STREQ(lb_state_name(LB_BACKEND_EMPTY), "unknown", "empty slot");
 	ASSERT_STREQ(lb_encap_name(LB_ENCAP_IPIP), "ipip", "ipip");
+	ASSERT_STREQ(lb_encap_name(LB_ENCAP_GUE), "gue", "gue");
 	ASSERT_STREQ(lb_encap_name(7), "unknown", "encap 7");
 }
 

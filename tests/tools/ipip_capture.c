@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ipip_capture: a backend's receiver. Captures frames on an interface
- * (AF_PACKET, so no ipip module is needed) and checks every IPIP frame:
- * outer IPv4 header (IHL 5, protocol 4, TTL 64, checksum, total length,
- * destination = this backend, source as expected, TOS and DF equal to the
- * inner header's) and the inner packet (IPv4 and UDP/TCP checksums intact).
+ * (AF_PACKET, so no ipip or fou module is needed) and checks every tunnelled
+ * frame: IPIP (protocol 4), and with -g PORT also GUE direct IP (UDP to PORT,
+ * checksum 0, source port 49152-65535, UDP length = inner length + 8).
+ * Outer IPv4 header: IHL 5, TTL 64, checksum, total length, destination =
+ * this backend, source as expected, TOS and DF equal to the inner header's.
+ * Inner packet: IPv4 and UDP/TCP checksums intact.
  *
- *   ipip_capture -i IFNAME -b BACKEND_IP [-o OUTER_SRC|client] [-R READY_FILE]
+ *   ipip_capture -i IFNAME -b BACKEND_IP [-o OUTER_SRC|client] [-g GUE_PORT] [-R READY_FILE]
  *
  * Runs until SIGTERM/SIGINT, then prints one line per inner flow
  *   flow udp 10.0.0.1:10000 123.168.9.8:5000 7
  * and a closing line
- *   capture ipip=N bad=N other=N
+ *   capture ipip=N bad=N other=N gue=N
  * Each bad frame is reported on stderr with the reason.
  */
 #include <arpa/inet.h>
@@ -90,16 +92,18 @@ static int l4_ok(const uint8_t *ip, size_t ihl, size_t tot_len)
 	return pkt_csum(buf, seg + 12) == 0;
 }
 
-/* Returns NULL when the frame is a correct IPIP frame, else the reason. */
-static const char *check(const uint8_t *f, size_t len, uint32_t backend, uint32_t outer_src,
-			 int outer_is_client)
+/* Returns NULL when the frame is a correct tunnelled frame, else the reason.
+ * @tunnel_len is the outer headers' length: 20 (IPIP) or 28 (GUE).
+ */
+static const char *check(const uint8_t *f, size_t len, size_t tunnel_len, uint32_t backend,
+			 uint32_t outer_src, int outer_is_client)
 {
 	const uint8_t *o = f + 14, *in;
 	size_t in_ihl, in_len;
 	uint32_t osrc, odst, isrc;
 
-	if (len < 14 + 40)
-		return "frame too short for IPIP";
+	if (len < 14 + tunnel_len + 20)
+		return "frame too short for the tunnel";
 	if (o[0] != 0x45)
 		return "outer version/IHL is not 4/5";
 	if (o[8] != 64)
@@ -110,15 +114,23 @@ static const char *check(const uint8_t *f, size_t len, uint32_t backend, uint32_
 	memcpy(&odst, o + 16, 4);
 	if (odst != backend)
 		return "outer destination is not this backend";
-	in = o + 20;
+	in = o + tunnel_len;
 	if ((in[0] >> 4) != 4)
 		return "inner packet is not IPv4";
 	in_ihl = (size_t)(in[0] & 0x0f) * 4;
 	in_len = get16(in + 2);
-	if (get16(o + 2) != in_len + 20)
-		return "outer total length != inner + 20";
-	if (14 + 20 + in_len > len)
+	if (get16(o + 2) != in_len + tunnel_len)
+		return "outer total length != inner + outer headers";
+	if (14 + tunnel_len + in_len > len)
 		return "frame shorter than the outer total length";
+	if (tunnel_len == 28) {
+		if (get16(o + 24) != in_len + 8)
+			return "GUE: UDP length != inner length + 8";
+		if (get16(o + 26) != 0)
+			return "GUE: UDP checksum is not 0";
+		if (get16(o + 20) < 49152)
+			return "GUE: source port outside 49152-65535";
+	}
 	if (o[1] != in[1])
 		return "outer TOS differs from inner";
 	if ((get16(o + 6) & 0x4000) != (get16(in + 6) & 0x4000) || (get16(o + 6) & 0xbfff))
@@ -137,14 +149,15 @@ int main(int argc, char **argv)
 {
 	const char *ifname = NULL, *ready = NULL;
 	uint32_t backend = 0, outer_src = 0;
-	unsigned long ipip = 0, bad = 0, other = 0;
+	unsigned long ipip = 0, gue = 0, bad = 0, other = 0;
+	uint16_t gue_port = 0;
 	int outer_is_client = 1, opt, fd;
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	uint8_t frame[PKT_MAX + 64];
 	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
 	size_t i;
 
-	while ((opt = getopt(argc, argv, "i:b:o:R:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:b:o:g:R:")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'b': backend = pkt_ip(optarg); break;
@@ -153,10 +166,11 @@ int main(int argc, char **argv)
 			if (!outer_is_client)
 				outer_src = pkt_ip(optarg);
 			break;
+		case 'g': gue_port = (uint16_t)atoi(optarg); break;
 		case 'R': ready = optarg; break;
 		default:
 			fprintf(stderr, "usage: ipip_capture -i IF -b BACKEND_IP [-o SRC|client] "
-					"[-R READY_FILE]\n");
+					"[-g GUE_PORT] [-R READY_FILE]\n");
 			return 2;
 		}
 	}
@@ -180,6 +194,7 @@ int main(int argc, char **argv)
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		struct sockaddr_ll from;
 		socklen_t from_len = sizeof(from);
+		size_t tunnel_len;
 		const char *why;
 		ssize_t n;
 
@@ -188,19 +203,29 @@ int main(int argc, char **argv)
 		n = recvfrom(fd, frame, sizeof(frame), 0, (struct sockaddr *)&from, &from_len);
 		if (n < 0 || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		if (n < 34 || get16(frame + 12) != ETH_P_IP || frame[14 + 9] != IPPROTO_IPIP) {
+		if (n < 42 || get16(frame + 12) != ETH_P_IP) {
 			other++;
 			continue;
 		}
-		ipip++;
-		why = check(frame, (size_t)n, backend, outer_src, outer_is_client);
+		if (frame[14 + 9] == IPPROTO_IPIP) {
+			tunnel_len = 20;
+			ipip++;
+		} else if (gue_port && frame[14 + 9] == IPPROTO_UDP && frame[14] == 0x45 &&
+			   get16(frame + 14 + 22) == gue_port) {
+			tunnel_len = 28;
+			gue++;
+		} else {
+			other++;
+			continue;
+		}
+		why = check(frame, (size_t)n, tunnel_len, backend, outer_src, outer_is_client);
 		if (why) {
 			bad++;
 			fprintf(stderr, "ipip_capture: bad frame (%s)\n", why);
 			continue;
 		}
 		{
-			const uint8_t *in = frame + 34;
+			const uint8_t *in = frame + 14 + tunnel_len;
 			size_t ihl = (size_t)(in[0] & 0x0f) * 4;
 			int frag = (get16(in + 6) & 0x3fff) != 0;
 			uint32_t src, dst;
@@ -218,7 +243,7 @@ int main(int argc, char **argv)
 											   : "other",
 		       s, flows[i].sport, d, flows[i].dport, flows[i].count);
 	}
-	printf("capture ipip=%lu bad=%lu other=%lu\n", ipip, bad, other);
+	printf("capture ipip=%lu bad=%lu other=%lu gue=%lu\n", ipip, bad, other, gue);
 	close(fd);
 	return 0;
 }

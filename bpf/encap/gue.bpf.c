@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Encap stage, GUE "direct IP" (variant 1): IPv4 in UDP, the inner IPv4 header
+ * right behind the UDP header, as the Linux fou module decapsulates it
+ * (`ip fou add port 6080 ipproto 4`).
+ *
+ *   before: [L2 (14, or 18 with an 802.1Q tag)][inner IPv4 ...]
+ *   after:  [L2, same tag, next-hop MACs][outer IPv4][UDP -> gue_port][inner IPv4 ...]
+ *
+ * Why UDP: ECMP routers and NIC RSS hash on the UDP ports, and the source port
+ * is derived from the inner flow, so flows spread over paths and receive queues
+ * while every packet of one flow keeps one path. IPIP gives them nothing to
+ * hash but the two addresses.
+ *
+ * The UDP checksum is 0: IPv4 allows it (RFC 768), the inner packet carries its
+ * own checksums, and computing one over the whole payload would cost more than
+ * the rest of the stage.
+ */
+#include <linux/in.h>
+#include <linux/udp.h>
+
+#include "encap.bpf.h"
+#include "flow_hash_common.h"
+
+/* Set through the skeleton before load. outer_src_addr 0 keeps the client's
+ * address; gue_port is the backends' fou port, network byte order.
+ */
+const volatile __be32 outer_src_addr = 0;
+const volatile __be16 gue_port = bpf_htons(LB_DEFAULT_GUE_PORT);
+
+struct gue_outer {
+	struct iphdr ip;
+	struct udphdr udp;
+};
+
+/* A source port in the dynamic range (49152-65535) from the flow hash. */
+static __always_inline __be16 gue_source_port(const struct lb_flow_key *flow)
+{
+	return bpf_htons(LB_GUE_SPORT_BASE | (lb_flow_hash(flow) & LB_GUE_SPORT_MASK));
+}
+
+SEC("xdp")
+int xdp_lb_gue(struct xdp_md *ctx)
+{
+	struct lb_packet_ctx *packet = lb_packet_ctx();
+	const struct lb_backend *backend;
+	struct gue_outer outer = {};
+	struct next_hop hop = {};
+	struct gue_outer *slot;
+	struct iphdr *inner;
+	__u32 l3_offset;
+	int action;
+
+	if (!packet)
+		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+	l3_offset = packet->l3_offset;
+	backend = encap_backend(packet);
+	inner = encap_inner_header(ctx, l3_offset);
+	if (!backend || !inner)
+		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+	encap_outer_ipv4(inner, outer_src_addr, backend->addr, IPPROTO_UDP, sizeof(outer.udp),
+			 &outer.ip);
+	outer.udp.source = gue_source_port(&packet->flow);
+	outer.udp.dest = gue_port;
+	outer.udp.len = bpf_htons(bpf_ntohs(inner->tot_len) + sizeof(outer.udp));
+	outer.udp.check = 0;
+
+	action = next_hop_resolve(ctx, &outer.ip, backend, &hop);
+	if (action >= 0)
+		return action;
+	slot = encap_push(ctx, l3_offset, sizeof(outer), &hop);
+	if (!slot)
+		return XDP_DROP;
+	*slot = outer;
+	return next_hop_send(&hop);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The flow hash: Bob Jenkins' lookup3 mix over the 5-tuple, the function the
+ * kernel calls jhash_3words. Shared with userspace so tests (and, later,
+ * stateless policies in other balancers) compute the same value.
+ */
+#ifndef LB_FLOW_HASH_COMMON_H
+#define LB_FLOW_HASH_COMMON_H
+
+#include <linux/types.h>
+#include "lb_structs_common.h"
+
+#define LB_FLOW_HASH_INITVAL 0xdeadbeefU
+
+static inline __u32 lb_rol32(__u32 word, unsigned int shift)
+{
+	return (word << shift) | (word >> ((-shift) & 31));
+}
+
+/* lookup3's final mix of three words. */
+static inline __u32 lb_hash_3words(__u32 a, __u32 b, __u32 c, __u32 initval)
+{
+	a += LB_FLOW_HASH_INITVAL + (3 << 2) + initval;
+	b += LB_FLOW_HASH_INITVAL + (3 << 2) + initval;
+	c += LB_FLOW_HASH_INITVAL + (3 << 2) + initval;
+	c ^= b; c -= lb_rol32(b, 14);
+	a ^= c; a -= lb_rol32(c, 11);
+	b ^= a; b -= lb_rol32(a, 25);
+	c ^= b; c -= lb_rol32(b, 16);
+	a ^= c; a -= lb_rol32(c, 4);
+	b ^= a; b -= lb_rol32(a, 14);
+	c ^= b; c -= lb_rol32(b, 24);
+	return c;
+}
+
+/* Hash of a flow key; the protocol is the seed so TCP and UDP differ. */
+static inline __u32 lb_flow_hash(const struct lb_flow_key *flow)
+{
+	__u32 ports = ((__u32)flow->sport << 16) | flow->dport;
+
+	return lb_hash_3words(flow->src, flow->dst, ports, flow->proto);
+}
+
+#endif /* LB_FLOW_HASH_COMMON_H */

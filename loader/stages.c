@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The stage library and a generic stage loader; see stages.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "gue.skel.h"
+#include "ipip.skel.h"
+#include "lb_consts_common.h"
+#include "least_loaded.skel.h"
+#include "stages.h"
+
+const struct lb_stage_def lb_stage_defs[] = {
+	{ "least-loaded", LB_SLOT_LB, "xdp_lb_lload", least_loaded_bpf__elf_bytes },
+	{ "ipip", LB_SLOT_ENCAP, "xdp_lb_ipip", ipip_bpf__elf_bytes },
+	{ "gue", LB_SLOT_ENCAP, "xdp_lb_gue", gue_bpf__elf_bytes },
+};
+const size_t lb_stage_def_count = sizeof(lb_stage_defs) / sizeof(lb_stage_defs[0]);
+
+static const char *const slot_names[LB_SLOT_COUNT] = {
+	[LB_SLOT_LB] = "lb",
+	[LB_SLOT_ENCAP] = "encap",
+};
+
+const char *lb_slot_name(__u32 slot)
+{
+	return slot < LB_SLOT_COUNT ? slot_names[slot] : NULL;
+}
+
+int lb_slot_by_name(const char *name)
+{
+	int slot;
+
+	for (slot = 0; slot < LB_SLOT_COUNT; slot++)
+		if (!strcmp(slot_names[slot], name))
+			return slot;
+	return -1;
+}
+
+const struct lb_stage_def *lb_stage_find(__u32 slot, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < lb_stage_def_count; i++)
+		if (lb_stage_defs[i].slot == slot && !strcmp(lb_stage_defs[i].name, name))
+			return &lb_stage_defs[i];
+	return NULL;
+}
+
+void lb_stage_names(__u32 slot, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < lb_stage_def_count && used < len; i++)
+		if (lb_stage_defs[i].slot == slot)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+						 lb_stage_defs[i].name);
+}
+
+void lb_stage_pin_path(const char *pin_dir, const struct lb_stage_def *def, char *buf,
+		       size_t len)
+{
+	snprintf(buf, len, "%s/stage_%s_%s", pin_dir, lb_slot_name(def->slot), def->name);
+}
+
+/* Sets the `const volatile` global @var of @obj before load, if it has one of
+ * that size. Returns 0 when set or absent, -EINVAL on a size mismatch.
+ */
+static int set_rodata(struct bpf_object *obj, const char *var, const void *value, size_t size)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vsi;
+	const struct btf_type *sec;
+	struct bpf_map *map;
+	size_t data_size;
+	void *data;
+	int id, i;
+
+	if (!btf)
+		return 0;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		return 0;
+	sec = btf__type_by_id(btf, (__u32)id);
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__is_internal(map) && strstr(bpf_map__name(map), ".rodata"))
+			break;
+	}
+	if (!map)
+		return 0;
+	data = (void *)bpf_map__initial_value(map, &data_size);
+	vsi = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, vsi++) {
+		const struct btf_type *t = btf__type_by_id(btf, vsi->type);
+
+		if (strcmp(btf__name_by_offset(btf, t->name_off), var))
+			continue;
+		if (vsi->size != size || !data || vsi->offset + size > data_size)
+			return -EINVAL;
+		memcpy((char *)data + vsi->offset, value, size);
+		return 0;
+	}
+	return 0;
+}
+
+static int set_tunables(struct bpf_object *obj, const struct lb_tunables *t)
+{
+	int err = set_rodata(obj, "flow_timeout_ns", &t->flow_timeout_ns,
+			     sizeof(t->flow_timeout_ns));
+
+	if (!err)
+		err = set_rodata(obj, "outer_src_addr", &t->outer_src_addr,
+				 sizeof(t->outer_src_addr));
+	if (!err)
+		err = set_rodata(obj, "gue_port", &t->gue_port, sizeof(t->gue_port));
+	return err;
+}
+
+int lb_stage_load(const struct lb_stage_def *def, const struct lb_maps *maps,
+		  const struct lb_tunables *tunables, enum bpf_attach_type type,
+		  struct lb_stage *st)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = def->prog_name);
+	struct bpf_program *prog;
+	const void *bytes;
+	size_t size;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	st->def = def;
+	st->prog_fd = -1;
+	bytes = def->elf_bytes(&size);
+	st->obj = bpf_object__open_mem(bytes, size, &opts);
+	if (!st->obj) {
+		err = -errno;
+		goto fail;
+	}
+	prog = bpf_object__find_program_by_name(st->obj, def->prog_name);
+	if (!prog) {
+		err = -ENOENT;
+		goto fail;
+	}
+	bpf_program__set_expected_attach_type(prog, type);
+	err = set_tunables(st->obj, tunables);
+	if (!err)
+		err = lb_maps_reuse(st->obj, maps);
+	if (!err)
+		err = bpf_object__load(st->obj);
+	if (err)
+		goto fail;
+	st->prog_fd = bpf_program__fd(prog);
+	return 0;
+fail:
+	lb_stage_close(st);
+	return err;
+}
+
+void lb_stage_close(struct lb_stage *st)
+{
+	bpf_object__close(st->obj);
+	st->obj = NULL;
+	st->prog_fd = -1;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The stage library: every program that can fill a slot of the pipeline.
+ *
+ * lb-load loads every stage of every slot, pins them under the interface's pin
+ * directory, and puts the configured one into each slot. Swapping a slot is
+ * then one atomic prog-array update with a program that is already verified
+ * (lbctl swap): nothing is loaded or detached at swap time.
+ *
+ * To add a stage: write bpf/<slot>/<name>.bpf.c with one SEC("xdp") program
+ * that follows the stage contract (docs/architecture.md), add it to BPF_SRCS
+ * in the Makefile, and add a row to lb_stage_defs in stages.c.
+ */
+#ifndef LB_STAGES_H
+#define LB_STAGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/bpf.h>
+
+#include "maps.h"
+
+struct bpf_object;
+
+struct lb_stage_def {
+	const char *name;      /* as the config and lbctl spell it: "ipip", "gue" */
+	__u32 slot;            /* enum lb_stage_slot */
+	const char *prog_name; /* the SEC("xdp") function, <= 15 characters */
+	const void *(*elf_bytes)(size_t *size); /* the object, embedded by its skeleton */
+};
+
+/* Load-time settings a stage may declare as `const volatile` globals; each is
+ * set in every stage that declares it (by name, through BTF), ignored by the
+ * others.
+ */
+struct lb_tunables {
+	__u64 flow_timeout_ns; /* lb: UDP idle timeout */
+	__be32 outer_src_addr; /* encap: outer source, 0 = the client's */
+	__be16 gue_port;       /* gue: UDP destination port */
+};
+
+struct lb_stage {
+	const struct lb_stage_def *def;
+	struct bpf_object *obj;
+	int prog_fd;
+};
+
+extern const struct lb_stage_def lb_stage_defs[];
+extern const size_t lb_stage_def_count;
+
+/* "lb", "encap"; NULL when out of range. */
+const char *lb_slot_name(__u32 slot);
+/* The slot named @name, or -1. */
+int lb_slot_by_name(const char *name);
+/* The stage @name of @slot, or NULL. */
+const struct lb_stage_def *lb_stage_find(__u32 slot, const char *name);
+/* "ipip gue": the stage names of @slot, for messages. */
+void lb_stage_names(__u32 slot, char *buf, size_t len);
+
+/* Opens @def, sets @tunables, makes it use @maps, loads it with
+ * expected_attach_type @type. 0 or -errno (with @st cleared).
+ */
+int lb_stage_load(const struct lb_stage_def *def, const struct lb_maps *maps,
+		  const struct lb_tunables *tunables, enum bpf_attach_type type,
+		  struct lb_stage *st);
+void lb_stage_close(struct lb_stage *st);
+
+/* The pin of @def under @pin_dir: <pin_dir>/stage_<slot>_<name>. */
+void lb_stage_pin_path(const char *pin_dir, const struct lb_stage_def *def, char *buf,
+		       size_t len);
+
+#endif /* LB_STAGES_H */
