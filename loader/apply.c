@@ -29,10 +29,16 @@ struct undo_log {
 /* What the maps hold now. */
 struct current_state {
 	struct lb_backend backends[LB_MAX_BACKENDS];
-	struct lb_vip_key vip_keys[LB_MAX_VIPS];
+	__u32 gen;                             /* the generation parse reads */
+	struct lb_vip_key vip_keys[LB_MAX_VIPS]; /* of generation gen */
 	struct lb_vip vips[LB_MAX_VIPS];
 	size_t vip_count;
 	bool vip_id_used[LB_MAX_VIPS];
+	/* Entries of the other generation: left by a reload that was killed
+	 * before it switched. Invisible to parse; removed first.
+	 */
+	struct lb_vip_key stale_keys[LB_MAX_VIPS];
+	size_t stale_count;
 };
 
 /* What the maps will hold. */
@@ -122,8 +128,11 @@ static int read_state(const struct lb_maps *maps, struct current_state *cur)
 {
 	struct lb_vip_key key, next;
 	void *prev = NULL;
-	__u32 id;
+	__u32 id, zero = 0;
 
+	if (bpf_map_lookup_elem(maps->fd[LB_MAP_CONFIG_GEN], &zero, &cur->gen))
+		return -errno;
+	cur->gen &= 1;
 	for (id = 0; id < LB_MAX_BACKENDS; id++)
 		if (bpf_map_lookup_elem(maps->fd[LB_MAP_BACKENDS], &id, &cur->backends[id]))
 			return -errno;
@@ -132,6 +141,12 @@ static int read_state(const struct lb_maps *maps, struct current_state *cur)
 
 		key = next;
 		prev = &key;
+		if (key.gen != cur->gen) {
+			if (cur->stale_count == LB_MAX_VIPS)
+				return -EOVERFLOW;
+			cur->stale_keys[cur->stale_count++] = key;
+			continue;
+		}
 		if (bpf_map_lookup_elem(maps->fd[LB_MAP_VIPS], &key, &vip))
 			continue; /* removed meanwhile: nobody else writes, but be safe */
 		if (cur->vip_count == LB_MAX_VIPS || vip.vip_id >= LB_MAX_VIPS)
@@ -143,9 +158,14 @@ static int read_state(const struct lb_maps *maps, struct current_state *cur)
 	return 0;
 }
 
-static struct lb_vip_key vip_key_of(const struct lb_vip_config *v)
+static struct lb_vip_key vip_key_of(const struct lb_vip_config *v, __u32 gen)
 {
-	struct lb_vip_key key = { .addr = v->addr, .port = htons(v->port), .proto = v->proto };
+	struct lb_vip_key key = {
+		.addr = v->addr,
+		.port = htons(v->port),
+		.proto = v->proto,
+		.gen = (__u8)gen,
+	};
 
 	return key;
 }
@@ -243,7 +263,7 @@ static int stage_vip(struct undo_log *log, const struct lb_maps *maps,
 		     const struct current_state *cur, struct plan *plan,
 		     const struct lb_vip_config *v, size_t vi, struct lb_apply_result *res)
 {
-	struct lb_vip_key key = vip_key_of(v);
+	struct lb_vip_key key = vip_key_of(v, cur->gen);
 	int old = find_vip(cur, &key), err;
 	size_t bi;
 
@@ -302,9 +322,19 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 	__u32 id;
 	int err;
 
+	__u32 new_gen = cur->gen ^ 1, zero = 0;
+
 	memcpy(plan->vip_id_taken, cur->vip_id_used, sizeof(plan->vip_id_taken));
 	for (id = 0; id < LB_MAX_BACKENDS; id++)
 		plan->backend_taken[id] = cur->backends[id].state != LB_BACKEND_EMPTY;
+
+	*step = "clear an unfinished generation";
+	for (i = 0; i < cur->stale_count; i++) {
+		err = delete_elem(log, maps->fd[LB_MAP_VIPS], &cur->stale_keys[i],
+				  sizeof(cur->stale_keys[i]), sizeof(struct lb_vip));
+		if (err)
+			return err;
+	}
 
 	*step = "write backend pools";
 	for (i = 0; i < cfg->vip_count; i++) {
@@ -313,10 +343,10 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 			return err;
 	}
 
-	/* Publish: one atomic replace per VIP switches it to its new pool. */
-	*step = "publish VIPs";
+	/* The new generation, invisible until the switch below. */
+	*step = "write the new VIP generation";
 	for (i = 0; i < cfg->vip_count; i++) {
-		struct lb_vip_key key = vip_key_of(&cfg->vips[i]);
+		struct lb_vip_key key = vip_key_of(&cfg->vips[i], new_gen);
 		struct lb_vip vip = { .vip_id = plan->vip_ids[i], .pool_id = plan->pool_ids[i] };
 
 		err = write_elem(log, maps->fd[LB_MAP_VIPS], &key, sizeof(key), &vip, sizeof(vip));
@@ -324,23 +354,31 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 			return err;
 	}
 
-	*step = "remove old VIPs";
+	/* The commit point: one word switches every VIP to the new config. A
+	 * load killed before it leaves the old config running; after it, the
+	 * new one (and stale entries the next lb-load clears).
+	 */
+	*step = "switch to the new generation";
+	err = write_elem(log, maps->fd[LB_MAP_CONFIG_GEN], &zero, sizeof(zero), &new_gen,
+			 sizeof(new_gen));
+	if (err)
+		return err;
+
+	*step = "remove the old generation";
 	for (i = 0; i < cur->vip_count; i++) {
 		bool still = false;
 		size_t j;
 
 		for (j = 0; j < cfg->vip_count && !still; j++) {
-			struct lb_vip_key key = vip_key_of(&cfg->vips[j]);
+			struct lb_vip_key key = vip_key_of(&cfg->vips[j], cur->gen);
 
 			still = !memcmp(&key, &cur->vip_keys[i], sizeof(key));
 		}
-		if (still)
-			continue;
+		res->vips_removed += !still;
 		err = delete_elem(log, maps->fd[LB_MAP_VIPS], &cur->vip_keys[i],
 				  sizeof(cur->vip_keys[i]), sizeof(struct lb_vip));
 		if (err)
 			return err;
-		res->vips_removed++;
 	}
 
 	/* Last, so that no published pool still points at them. Their flows

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Writes a config into the shared maps: VIPs, pools, backends.
  *
+ * All or nothing, also when killed: the VIPs are written as a new config
+ * generation that parse does not see until one word (config_gen) flips; only
+ * then is the old generation removed.
+ *
  * Ids stay stable: a VIP keeps its id while (address, port, protocol) stays, a
  * backend keeps its id while (VIP, address, MAC) stays, so established flows
  * (which store a backend id) survive a reload. A VIP's new backend list goes

@@ -57,15 +57,22 @@ static void vip_label(const struct lb_vip_key *key, char *buf, size_t len)
 		snprintf(buf, len, "%s:*/%s", addr, lb_proto_name(key->proto));
 }
 
-/* Reads every VIP with its live pool; returns the count or -errno. */
+/* Reads every VIP of the live config generation with its live pool; returns
+ * the count.
+ */
 static int read_vips(const struct ctl *ctl, struct vip_view *out, int cap)
 {
-	struct lb_vip_key key, *prev = NULL;
+	struct lb_vip_key key, prev_key, *prev = NULL;
+	__u32 zero = 0, gen = 0;
 	int n = 0;
 
+	bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_CONFIG_GEN], &zero, &gen);
 	while (n < cap && bpf_map_get_next_key(ctl->maps.fd[LB_MAP_VIPS], prev, &key) == 0) {
+		prev_key = key;
+		prev = &prev_key;
+		if (key.gen != (gen & 1))
+			continue;
 		out[n].key = key;
-		prev = &out[n].key;
 		if (bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_VIPS], &key, &out[n].vip) ||
 		    bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_POOLS], &out[n].vip.pool_id,
 					&out[n].pool))

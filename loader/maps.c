@@ -22,6 +22,7 @@ const char *const lb_map_names[LB_MAP_COUNT] = {
 	[LB_MAP_BACKEND_STATS] = "backend_stats",
 	[LB_MAP_FLOWS] = "flows",
 	[LB_MAP_TX_PORTS] = "tx_ports",
+	[LB_MAP_CONFIG_GEN] = "config_gen",
 };
 
 void lb_maps_init(struct lb_maps *maps)

@@ -13,6 +13,9 @@
 #define LB_MAX_VIPS 256
 #endif
 
+/* The vips map holds two config generations (see struct lb_vip_key.gen). */
+#define LB_CONFIG_GENERATIONS 2
+
 /* How many backends one VIP can have. */
 #ifndef LB_MAX_BACKENDS_PER_VIP
 #define LB_MAX_BACKENDS_PER_VIP 1024

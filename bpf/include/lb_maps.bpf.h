@@ -36,12 +36,21 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* VIP lookup: (address, port or 0, protocol) -> VIP. Not preallocated, so an
- * update replaces the element under RCU and a reader never sees a torn value.
+/* The config generation parse reads VIPs from: one __u32, 0 or 1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} config_gen SEC(".maps");
+
+/* VIP lookup: (address, port or 0, protocol, generation) -> VIP. Not
+ * preallocated, so an update replaces the element under RCU and a reader never
+ * sees a torn value. Room for two generations of every VIP.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LB_MAX_VIPS);
+	__uint(max_entries, LB_MAX_VIPS * LB_CONFIG_GENERATIONS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lb_vip_key);
 	__type(value, struct lb_vip);

@@ -10,13 +10,16 @@
 #include "lb_consts_common.h"
 
 /* vips map key. port 0 is the wildcard entry: any port of that address and
- * protocol. Address and port are in network byte order.
+ * protocol. Address and port are in network byte order. gen is the config
+ * generation (0 or 1) the entry belongs to: parse only sees the generation
+ * config_gen names, so a reload writes the other one and switches all VIPs at
+ * once by flipping that one word.
  */
 struct lb_vip_key {
 	__be32 addr;
 	__be16 port;
 	__u8 proto; /* IPPROTO_UDP or IPPROTO_TCP */
-	__u8 pad;
+	__u8 gen;
 };
 
 /* vips map value. */

@@ -34,10 +34,20 @@ static __always_inline int parse_pass(enum lb_counter reason)
 	return XDP_PASS;
 }
 
-/* One vips lookup; port 0 asks for the wildcard entry. */
-static __always_inline struct lb_vip *vip_lookup(__be32 addr, __be16 port, __u8 proto)
+/* The config generation to read VIPs from. Read once per packet, so every
+ * lookup of one packet sees the same config even when a reload flips it.
+ */
+static __always_inline __u8 config_generation(void)
 {
-	struct lb_vip_key key = { .addr = addr, .port = port, .proto = proto, .pad = 0 };
+	__u32 key = 0, *gen = bpf_map_lookup_elem(&config_gen, &key);
+
+	return gen ? (__u8)(*gen & 1) : 0;
+}
+
+/* One vips lookup; port 0 asks for the wildcard entry. */
+static __always_inline struct lb_vip *vip_lookup(__be32 addr, __be16 port, __u8 proto, __u8 gen)
+{
+	struct lb_vip_key key = { .addr = addr, .port = port, .proto = proto, .gen = gen };
 
 	return bpf_map_lookup_elem(&vips, &key);
 }
@@ -84,13 +94,13 @@ static __always_inline int parse_l3(struct hdr_cursor *nh, void *data, void *dat
  * fragment, or at fragment data. Returns XDP_PASS or -1 (go on).
  */
 static __always_inline int parse_fragment(struct hdr_cursor *nh, void *data_end,
-					  struct iphdr *iph, struct lb_packet_ctx *pkt)
+					  struct iphdr *iph, struct lb_packet_ctx *pkt, __u8 gen)
 {
 	int l4_len = pkt->ip_tot_len - iph->ihl * 4;
 	struct lb_vip *vip;
 	__be16 *ports;
 
-	vip = vip_lookup(pkt->flow.dst, 0, pkt->flow.proto);
+	vip = vip_lookup(pkt->flow.dst, 0, pkt->flow.proto, gen);
 	if (vip) {
 		use_vip(pkt, vip);
 		pkt->flags |= LB_CTX_F_FRAGMENT;
@@ -102,7 +112,7 @@ static __always_inline int parse_fragment(struct hdr_cursor *nh, void *data_end,
 	ports = nh->pos;
 	if ((void *)(ports + 2) > data_end || l4_len < 4)
 		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
-	if (vip_lookup(pkt->flow.dst, ports[1], pkt->flow.proto))
+	if (vip_lookup(pkt->flow.dst, ports[1], pkt->flow.proto, gen))
 		return parse_pass(LB_C_PARSE_PASS_FRAGMENT);
 	return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
 }
@@ -137,13 +147,13 @@ static __always_inline int parse_ports(struct hdr_cursor *nh, void *data_end,
 }
 
 /* The exact VIP (address, port, protocol), else the port wildcard. */
-static __always_inline int find_vip(struct lb_packet_ctx *pkt)
+static __always_inline int find_vip(struct lb_packet_ctx *pkt, __u8 gen)
 {
 	struct lb_vip *vip;
 
-	vip = vip_lookup(pkt->flow.dst, pkt->flow.dport, pkt->flow.proto);
+	vip = vip_lookup(pkt->flow.dst, pkt->flow.dport, pkt->flow.proto, gen);
 	if (!vip)
-		vip = vip_lookup(pkt->flow.dst, 0, pkt->flow.proto);
+		vip = vip_lookup(pkt->flow.dst, 0, pkt->flow.proto, gen);
 	if (!vip)
 		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
 	use_vip(pkt, vip);
@@ -168,11 +178,11 @@ int xdp_lb_parse(struct xdp_md *ctx)
 	if (action >= 0)
 		return action;
 	if (iph->frag_off & bpf_htons(LB_IP_MF | LB_IP_OFFSET)) {
-		action = parse_fragment(&nh, data_end, iph, &pkt);
+		action = parse_fragment(&nh, data_end, iph, &pkt, config_generation());
 	} else {
 		action = parse_ports(&nh, data_end, iph, &pkt);
 		if (action < 0)
-			action = find_vip(&pkt);
+			action = find_vip(&pkt, config_generation());
 	}
 	if (action >= 0)
 		return action;

@@ -295,6 +295,59 @@ static void test_vip_lookup(void)
 	RUN_CASES(cases);
 }
 
+static int config_gen_set(__u32 gen)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(fx.parse->maps.config_gen), &zero, &gen, BPF_ANY)
+		       ? -errno
+		       : 0;
+}
+
+/* parse sees only the VIPs of the generation config_gen names: a reload
+ * switches every VIP at once by flipping it.
+ */
+static void test_config_generation(void)
+{
+	const struct parse_case generation_0[] = {
+		{ "generation 0: its VIP matches",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 }, XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, UDP_TOT,
+			  UDP_FRAME, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "generation 0: generation 1's VIP does not",
+		  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP, .dport = 7 }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_NOT_VIP },
+	};
+	const struct parse_case generation_1[] = {
+		{ "generation 1: its VIP matches",
+		  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP, .dport = 7 }, XDP_TX,
+		  VIP_CTX(FLOW(NOT_A_VIP, CLIENT_PORT, 7, IPPROTO_UDP), 9, 18, 14, UDP_TOT,
+			  UDP_FRAME, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "generation 1: generation 0's VIP does not",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_NOT_VIP },
+		{ "generation 1: nor its wildcard",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443 }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_NOT_VIP },
+	};
+	struct lb_vip_key key = { .addr = pkt_ip(NOT_A_VIP), .port = htons(7),
+				  .proto = IPPROTO_UDP, .gen = 1 };
+	struct lb_vip vip = { .vip_id = 9, .pool_id = 18 };
+	int vips_fd;
+
+	REQUIRE_FIXTURE(&fx.status);
+	vips_fd = bpf_map__fd(fx.parse->maps.vips);
+	if (!ASSERT_OK(bpf_map_update_elem(vips_fd, &key, &vip, BPF_NOEXIST), "add a gen-1 VIP"))
+		return;
+	RUN_CASES(generation_0);
+	if (ASSERT_OK(config_gen_set(1), "switch to generation 1"))
+		RUN_CASES(generation_1);
+	ASSERT_OK(config_gen_set(0), "switch back to generation 0");
+	ASSERT_OK(bpf_map_delete_elem(vips_fd, &key), "remove the gen-1 VIP");
+}
+
 static void test_tcp_syn_flag(void)
 {
 	const struct parse_case cases[] = {
@@ -640,6 +693,7 @@ int main(int argc, char **argv)
 {
 	const struct test_case cases[] = {
 		TEST_CASE(test_vip_lookup),
+		TEST_CASE(test_config_generation),
 		TEST_CASE(test_tcp_syn_flag),
 		TEST_CASE(test_layer2),
 		TEST_CASE(test_ip_options),
