@@ -67,6 +67,8 @@ check_delivery() {
 	local flows=$1 per_flow=$2 n=$3 i
 	for ((i = 1; i <= n; i++)); do
 		check_contains "$(cat "$TMP/cap$i.out")" "bad=0" "backend $i frames well-formed"
+		check_contains "$(cat "$TMP/cap$i.out")" "socket_drops=0" \
+			"backend $i capture kept up (a drop here is the test's, not the balancer's)"
 	done
 	local all dup
 	all=$(cat "$TMP"/cap*.out | grep '^flow ' | awk '{print $3, $4}' | sort)

@@ -91,6 +91,7 @@ test_swap_under_traffic_loses_nothing() {
 	ipip=$(capture_total ipip) gue=$(capture_total gue)
 	echo "    received: ipip=$ipip gue=$gue"
 	check_eq "$(capture_total bad)" 0 "bad frames"
+	check_eq "$(capture_total socket_drops)" 0 "frames the captures themselves dropped"
 	check_eq $((ipip + gue)) 100000 "packets received (ipip + gue)"
 	((ipip > 0 && gue > 0)) || fail "one format never arrived: ipip=$ipip gue=$gue"
 	check_eq "$(counter encap.tx)" 100000 "encap.tx"
