@@ -40,4 +40,16 @@ static inline __u32 lb_flow_hash(const struct lb_flow_key *flow)
 	return lb_hash_3words(flow->src, flow->dst, ports, flow->proto);
 }
 
+/* Seed of the candidate positions, apart from the flow hash's own. */
+#define LB_SAMPLE_SEED 0x5a17e5edU
+
+/* The @i-th candidate position of a flow in a pool of @count (> 0) backends:
+ * spread like random picks, but the same for the same flow, so tests (and a
+ * second balancer) can tell which backends a new flow looked at.
+ */
+static inline __u32 lb_sample_index(__u32 flow_hash, __u32 i, __u32 count)
+{
+	return lb_hash_3words(flow_hash, i, count, LB_SAMPLE_SEED) % count;
+}
+
 #endif /* LB_FLOW_HASH_COMMON_H */

@@ -33,6 +33,14 @@
 #define LB_POOLS_PER_VIP 2
 #define LB_MAX_POOLS (LB_MAX_VIPS * LB_POOLS_PER_VIP)
 
+/* Least-loaded looks at this many backends per new flow: a pool this small
+ * is scanned whole (exact); a larger one at this many positions picked by the
+ * flow's hash, so a new flow costs the same with 8 or 1024 backends.
+ */
+#ifndef LB_LEAST_LOADED_CANDIDATES
+#define LB_LEAST_LOADED_CANDIDATES 8
+#endif
+
 /* Default size of the flow table (LRU: the least recently seen flow goes first). */
 #ifndef LB_DEFAULT_FLOW_TABLE_SIZE
 #define LB_DEFAULT_FLOW_TABLE_SIZE 65536

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 
+#include "flow_hash_common.h"
 #include "stage.bpf.h"
 
 /* Idle time after which a UDP flow is scheduled again; the loader sets it
@@ -25,6 +26,9 @@ struct lb_scan {
 	__u64 best_load;
 	__u64 best_share; /* flows per unit of weight, fixed point */
 };
+
+_Static_assert((LB_MAX_BACKENDS_PER_VIP & (LB_MAX_BACKENDS_PER_VIP - 1)) == 0,
+	       "candidate positions are bounded with a mask");
 
 /* Where a scan starts: any real backend compares below it. On purpose there is
  * no "best_id == LB_NO_BACKEND" test in the callback: a verifier that walks
@@ -89,27 +93,21 @@ static __always_inline enum lb_counter lb_flow_lookup(struct lb_packet_ctx *ctx,
 	return LB_C_LB_FLOW_HIT;
 }
 
-/* bpf_loop callback: weighs pool entry @index against the best one so far. */
-static long lb_scan_one(__u32 index, void *data)
+/* Weighs backend @id against the best candidate so far. */
+static __always_inline void lb_consider(struct lb_scan *scan, __u32 id)
 {
-	struct lb_scan *scan = data;
 	struct lb_backend_load *load_entry;
 	struct lb_backend *backend;
 	__u64 flows, weight, load, share;
-	__u32 id;
 
-	/* bpf_loop gives no bound on index; the verifier needs one here. */
-	if (index >= LB_MAX_BACKENDS_PER_VIP)
-		return 1;
-	id = scan->pool->backend_ids[index];
 	if (id >= LB_MAX_BACKENDS)
-		return 0;
+		return;
 	backend = bpf_map_lookup_elem(&backends, &id);
 	if (!backend || backend->state != LB_BACKEND_UP || backend->vip_id != scan->vip_id)
-		return 0;
+		return;
 	load_entry = bpf_map_lookup_elem(&backend_load, &id);
 	if (!load_entry)
-		return 0;
+		return;
 	flows = load_entry->flows;
 	weight = backend->weight ? backend->weight : 1;
 	/* The original project's load: packets per flow, not weighted. It is
@@ -121,18 +119,38 @@ static long lb_scan_one(__u32 index, void *data)
 	/* Ties go to the backend with the fewest flows per unit of weight: when
 	 * flows are alike every backend has the same load, and this spreads new
 	 * flows in proportion to the weights (evenly at equal weights).
-	 * Remaining ties keep the lower pool index (strict <): deterministic.
+	 * Remaining ties keep the earlier candidate (strict <): deterministic.
 	 */
 	if (load < scan->best_load || (load == scan->best_load && share < scan->best_share)) {
 		scan->best_id = id;
 		scan->best_load = load;
 		scan->best_share = share;
 	}
+}
+
+/* bpf_loop callback of the full scan: pool entry @index. */
+static long lb_scan_one(__u32 index, void *data)
+{
+	struct lb_scan *scan = data;
+
+	/* bpf_loop gives no bound on index; the verifier needs one here. */
+	if (index >= LB_MAX_BACKENDS_PER_VIP)
+		return 1;
+	lb_consider(scan, scan->pool->backend_ids[index]);
 	return 0;
 }
 
-/* The least-loaded UP backend of @pool owned by @vip_id, or LB_NO_BACKEND. */
-static __always_inline __u32 lb_pick_backend(struct lb_pool *pool, __u32 vip_id)
+/* The least-loaded UP backend of @pool owned by @vip_id among the flow's
+ * candidates, or LB_NO_BACKEND. A pool of up to LB_LEAST_LOADED_CANDIDATES is
+ * scanned whole: exactly least-loaded. A larger pool is judged on that many
+ * positions picked from @flow_hash (the "power of d choices": with d = 8 the
+ * busiest backend stays within a few flows of the mean), so a new flow costs
+ * the same whatever the pool's size. Only when no candidate is UP is the whole
+ * pool scanned (bpf_loop: 1024 iterations walked one by one would exceed the
+ * verifier's budget), so a flow is dropped only when no backend at all is UP.
+ */
+static __always_inline __u32 lb_pick_backend(struct lb_pool *pool, __u32 vip_id,
+					     __u32 flow_hash)
 {
 	struct lb_scan scan = {
 		.pool = pool,
@@ -141,14 +159,30 @@ static __always_inline __u32 lb_pick_backend(struct lb_pool *pool, __u32 vip_id)
 		.best_load = LB_SCAN_START,
 		.best_share = LB_SCAN_START,
 	};
-	__u32 count = pool->backend_count;
+	__u32 count = pool->backend_count, i, pos;
 
-	/* A pool holds up to 1024 backends: a loop the verifier walks would
-	 * exceed its instruction budget, bpf_loop is verified once.
-	 */
 	if (count > LB_MAX_BACKENDS_PER_VIP)
 		count = LB_MAX_BACKENDS_PER_VIP;
-	bpf_loop(count, lb_scan_one, &scan, 0);
+#pragma unroll
+	for (i = 0; i < LB_LEAST_LOADED_CANDIDATES; i++) {
+		if (count <= LB_LEAST_LOADED_CANDIDATES) {
+			if (i >= count)
+				break;
+			pos = i;
+		} else {
+			pos = lb_sample_index(flow_hash, i, count);
+		}
+		/* pos < count <= 1024 already, and the compiler knows it, so it
+		 * would drop a bounds check the verifier cannot do without (it
+		 * does not see through %). Hide the value, then mask: a no-op
+		 * the verifier understands.
+		 */
+		barrier_var(pos);
+		pos &= LB_MAX_BACKENDS_PER_VIP - 1;
+		lb_consider(&scan, pool->backend_ids[pos]);
+	}
+	if (scan.best_id == LB_NO_BACKEND && count > LB_LEAST_LOADED_CANDIDATES)
+		bpf_loop(count, lb_scan_one, &scan, 0);
 	return scan.best_id;
 }
 
@@ -204,7 +238,7 @@ int xdp_lb_lload(struct xdp_md *xdp)
 	now = bpf_ktime_get_ns();
 	reason = lb_flow_lookup(ctx, now, &backend_id);
 	if (reason != LB_C_LB_FLOW_HIT) {
-		backend_id = lb_pick_backend(pool, ctx->vip_id);
+		backend_id = lb_pick_backend(pool, ctx->vip_id, lb_flow_hash(&ctx->flow));
 		/* Counted alone: the flow's own reason would say it went somewhere. */
 		if (backend_id == LB_NO_BACKEND) {
 			lb_count(LB_C_LB_DROP_NO_BACKEND);

@@ -22,6 +22,7 @@
 #include "least_loaded.skel.h"
 #include "packet.h"
 #include "sink_record.h"
+#include "flow_hash_common.h"
 #include "stage_fixture.h"
 #include "test_harness.h"
 #include "xdp_test_run.h"
@@ -431,24 +432,150 @@ static void test_least_loaded_choice(void)
 			     choice_cases[i].count, choice_cases[i].expected_index);
 }
 
-/* A full pool: the scan must reach index 1023, past any bounded loop. */
-static void test_full_pool_last_is_least_loaded(void)
+/* The positions least-loaded weighs for check_choice()'s flow in a pool of
+ * @count > LB_LEAST_LOADED_CANDIDATES, from the same shared functions.
+ */
+static void candidates_of(__u32 count, __u32 pos[LB_LEAST_LOADED_CANDIDATES])
 {
-	struct backend_setup *backends = calloc(LB_MAX_BACKENDS_PER_VIP, sizeof(*backends));
+	const struct lb_flow_key key = flow_key(0, IPPROTO_UDP);
+	__u32 hash = lb_flow_hash(&key), i;
+
+	for (i = 0; i < LB_LEAST_LOADED_CANDIDATES; i++)
+		pos[i] = lb_sample_index(hash, i, count);
+}
+
+static bool is_candidate(const __u32 pos[LB_LEAST_LOADED_CANDIDATES], __u32 index)
+{
 	__u32 i;
 
-	if (!ASSERT_TRUE(backends != NULL, "allocate backends"))
-		return;
-	for (i = 0; i < LB_MAX_BACKENDS_PER_VIP; i++) {
-		/* Scattered ids, so the pool's indirection is exercised too. */
+	for (i = 0; i < LB_LEAST_LOADED_CANDIDATES; i++)
+		if (pos[i] == index)
+			return true;
+	return false;
+}
+
+/* A pool of @count UP backends with scattered ids (so the pool's indirection
+ * is exercised), each at load 100/1.
+ */
+static struct backend_setup *pool_setup(__u32 count)
+{
+	struct backend_setup *backends = calloc(count, sizeof(*backends));
+	__u32 i;
+
+	for (i = 0; backends && i < count; i++) {
 		struct backend_setup b = BACKEND(3 * i + 1, UP, 1, 100, 1);
 
 		backends[i] = b;
 	}
-	backends[LB_MAX_BACKENDS_PER_VIP - 1].packets = 99;
-	check_choice("1024 backends, the last least loaded", backends, LB_MAX_BACKENDS_PER_VIP,
-		     LB_MAX_BACKENDS_PER_VIP - 1);
+	return backends;
+}
+
+/* A pool up to LB_LEAST_LOADED_CANDIDATES is scanned whole: the last one wins
+ * when it is the least loaded.
+ */
+static void test_small_pool_exact(void)
+{
+	struct backend_setup *backends = pool_setup(LB_LEAST_LOADED_CANDIDATES);
+
+	if (!ASSERT_TRUE(backends != NULL, "allocate backends"))
+		return;
+	backends[LB_LEAST_LOADED_CANDIDATES - 1].packets = 99;
+	check_choice("8 backends, the last least loaded", backends, LB_LEAST_LOADED_CANDIDATES,
+		     LB_LEAST_LOADED_CANDIDATES - 1);
 	free(backends);
+}
+
+/* A larger pool is judged on the flow's candidates only: the least loaded of
+ * them wins even when a backend elsewhere is less loaded still. That is what
+ * keeps a new flow's cost flat as pools grow.
+ */
+static void test_large_pool_candidates(void)
+{
+	static const __u32 sizes[] = { LB_LEAST_LOADED_CANDIDATES + 1, 64, LB_MAX_BACKENDS_PER_VIP };
+	__u32 pos[LB_LEAST_LOADED_CANDIDATES], s, i, elsewhere;
+	char name[96];
+
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		struct backend_setup *backends = pool_setup(sizes[s]);
+
+		if (!ASSERT_TRUE(backends != NULL, "allocate backends"))
+			return;
+		candidates_of(sizes[s], pos);
+		for (elsewhere = 0; is_candidate(pos, elsewhere); elsewhere++)
+			;
+		backends[elsewhere].packets = 1;      /* least loaded, not a candidate */
+		backends[pos[5]].packets = 50;        /* least loaded candidate */
+		for (i = 0; i < 5; i++)               /* an earlier equal one would win */
+			if (pos[i] == pos[5])
+				backends[pos[5]].packets = 100;
+		snprintf(name, sizeof(name), "%u backends: the least loaded of the flow's candidates",
+			 sizes[s]);
+		check_choice(name, backends, sizes[s],
+			     backends[pos[5]].packets == 50 ? (int)pos[5] : (int)pos[0]);
+		free(backends);
+	}
+}
+
+/* No candidate UP: the whole pool is scanned, so a flow is only dropped when no
+ * backend at all is UP. The one UP backend sits late in a full pool.
+ */
+static void test_large_pool_fallback_scan(void)
+{
+	__u32 count = LB_MAX_BACKENDS_PER_VIP, pos[LB_LEAST_LOADED_CANDIDATES], i, up;
+	struct backend_setup *backends = pool_setup(count);
+
+	if (!ASSERT_TRUE(backends != NULL, "allocate backends"))
+		return;
+	candidates_of(count, pos);
+	for (i = 0; i < count; i++)
+		backends[i].state = LB_BACKEND_DOWN;
+	for (up = count - 1; is_candidate(pos, up); up--)
+		;
+	backends[up].state = UP;
+	check_choice("1024 backends, only a non-candidate near the end UP", backends, count,
+		     (int)up);
+	backends[up].state = LB_BACKEND_DRAIN;
+	check_choice("1024 backends, none UP: dropped", backends, count, -1);
+	free(backends);
+}
+
+/* Balance of the candidate rule with alike flows over 1024 backends: the
+ * busiest and the idlest stay within a few flows of the mean.
+ */
+static void test_large_pool_balance(void)
+{
+	enum { BACKENDS = LB_MAX_BACKENDS_PER_VIP, PER_BACKEND = 16, FLOWS = BACKENDS * PER_BACKEND };
+	__u32 *ids = calloc(BACKENDS, sizeof(*ids)), f, b;
+	__u64 min_flows = UINT64_MAX, max_flows = 0;
+	struct lb_outcome out;
+	struct lb_fixture fx;
+
+	if (!ASSERT_TRUE(ids != NULL, "allocate ids") || !fixture_open(&fx, 0)) {
+		free(ids);
+		return;
+	}
+	for (b = 0; b < BACKENDS; b++) {
+		ids[b] = b;
+		backend_put(&fx, ids[b], LB_BACKEND_UP, TEST_VIP_ID, 1);
+	}
+	pool_put(&fx, TEST_POOL_ID, ids, BACKENDS);
+	for (f = 0; f < FLOWS; f++) {
+		const struct lb_flow_key key = flow_key(f, IPPROTO_UDP);
+
+		send_to_pool(&fx, &key, TEST_POOL_ID, 64, &out);
+	}
+	for (b = 0; b < BACKENDS; b++) {
+		__u64 flows = load_get(&fx, ids[b]).flows;
+
+		min_flows = flows < min_flows ? flows : min_flows;
+		max_flows = flows > max_flows ? flows : max_flows;
+	}
+	printf("    %u flows over %u backends: min %llu, max %llu flows (mean %u)\n", FLOWS,
+	       BACKENDS, (unsigned long long)min_flows, (unsigned long long)max_flows, PER_BACKEND);
+	ASSERT_TRUE(max_flows <= PER_BACKEND + 2, "busiest backend within 2 flows of the mean");
+	ASSERT_TRUE(min_flows + 2 >= PER_BACKEND, "idlest backend within 2 flows of the mean");
+	fixture_close(&fx);
+	free(ids);
 }
 
 /* --- established flows --------------------------------------------------------- */
@@ -870,7 +997,10 @@ static void test_weighted_spread(void)
 
 static const struct test_case cases[] = {
 	TEST_CASE(test_least_loaded_choice),
-	TEST_CASE(test_full_pool_last_is_least_loaded),
+	TEST_CASE(test_small_pool_exact),
+	TEST_CASE(test_large_pool_candidates),
+	TEST_CASE(test_large_pool_fallback_scan),
+	TEST_CASE(test_large_pool_balance),
 	TEST_CASE(test_sticky_flow),
 	TEST_CASE(test_flow_idle_time),
 	TEST_CASE(test_backend_changes),
