@@ -56,6 +56,9 @@ static __always_inline struct iphdr *encap_inner_header(struct xdp_md *ctx, __u3
 	if ((void *)(inner + 1) > data_end)
 		return NULL;
 	tot_len = bpf_ntohs(inner->tot_len);
+	/* As in parse_iphdr(): 6.1's verifier needs the bound again. */
+	barrier_var(tot_len);
+	tot_len &= 0xffff;
 	if (inner->version != 4 || tot_len < sizeof(*inner) || (void *)inner + tot_len > data_end)
 		return NULL;
 	return inner;

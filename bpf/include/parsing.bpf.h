@@ -15,6 +15,7 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
 
 struct hdr_cursor {
 	void *pos;
@@ -73,6 +74,12 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 	if ((void *)iph + hdr_len > data_end)
 		return -1;
 	tot_len = bpf_ntohs(iph->tot_len);
+	/* The 6.1 verifier forgets the range of a byte-swapped value and then
+	 * refuses the pointer math below; the compiler knows it is < 65536 and
+	 * would drop a plain mask, so hide the value from it first.
+	 */
+	barrier_var(tot_len);
+	tot_len &= 0xffff;
 	if (tot_len < hdr_len || (void *)iph + tot_len > data_end)
 		return -1;
 	nh->pos = (void *)iph + hdr_len;
