@@ -56,7 +56,7 @@ TEST_LIB_SRCS := tests/lib/test_harness.c tests/lib/packet.c tests/lib/xdp_test_
 		 tests/lib/stage_fixture.c
 TEST_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TEST_LIB_SRCS))
 
-UNIT_TESTS := parse lb encap
+UNIT_TESTS := parse lb encap gue
 UNIT_TEST_BINS := $(patsubst %,$(OUTPUT)/tests/test_%,$(UNIT_TESTS))
 CONFIG_TEST_BIN := $(OUTPUT)/tests/test_config
 TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bpf/xdp_pass.bpf.o
@@ -90,6 +90,7 @@ $(OUTPUT)/loader/pipeline.o $(OUTPUT)/loader/stages.o: $(SKELS)
 $(OUTPUT)/tests/unit/test_parse.o: $(call skel,bpf/parse/parse.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_lb.o: $(call skel,bpf/lb/least_loaded.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_encap.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)
+$(OUTPUT)/tests/unit/test_gue.o: $(call skel,bpf/encap/gue.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/lib/stage_fixture.o: $(TEST_SKELS)
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
@@ -103,6 +104,8 @@ lbctl: $(OUTPUT)/loader/lbctl.o $(LOADER_LIB_OBJS)
 # Unit tests link only what they test: the stage skeletons and the test library.
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(TEST_LIB_OBJS) $(OUTPUT)/loader/counter_names.o
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+# The encap stage tests share their network, backends and case runner.
+$(OUTPUT)/tests/test_encap $(OUTPUT)/tests/test_gue: $(OUTPUT)/tests/unit/encap_fixture.o
 
 $(CONFIG_TEST_BIN): $(OUTPUT)/tests/config/test_config.o $(TEST_LIB_OBJS) \
 		    $(OUTPUT)/loader/config.o $(OUTPUT)/loader/counter_names.o

@@ -13,6 +13,7 @@ suites=(
 	"unit-parse|$OUTPUT/tests/test_parse"
 	"unit-lb|$OUTPUT/tests/test_lb"
 	"unit-encap|$OUTPUT/tests/test_encap"
+	"unit-gue|$OUTPUT/tests/test_gue"
 	"config|$OUTPUT/tests/test_config"
 )
 for script in tests/integration/test_*.sh; do

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Network, backends and case runner of the encap stage tests; see encap_fixture.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "encap_fixture.h"
+#include "packet.h"
+#include "test_harness.h"
+
+#define LBT0_MAC "02:00:00:00:00:0a"
+#define LBT2_MAC "02:00:00:00:00:2a"
+#define NEIGH_MAC "02:00:00:00:01:01"
+#define LBT2_NEIGH_MAC "02:00:00:00:09:01"
+
+const uint8_t lbt0_mac[6] = { 0x02, 0, 0, 0, 0x00, 0x0a };
+const uint8_t lbt2_mac[6] = { 0x02, 0, 0, 0, 0x00, 0x2a };
+const uint8_t neigh_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x01 };
+const uint8_t lbt2_neigh_mac[6] = { 0x02, 0, 0, 0, 0x09, 0x01 };
+const uint8_t static_mac[6] = { 0x02, 0, 0, 0, 0x0f, 0x01 };
+const uint8_t static_mac_2[6] = { 0x02, 0, 0, 0, 0x0f, 0x03 };
+
+/* The network namespace; each command must succeed. */
+static const char *const net_setup[] = {
+	"ip link set lo up",
+	"ip link add lbt0 address " LBT0_MAC " mtu 1500 type veth peer name lbt1",
+	"ip link add lbt2 address " LBT2_MAC " type veth peer name lbt3",
+	"ip addr add " LB_ADDR "/16 dev lbt0",
+	"ip link set lbt0 up",
+	"ip link set lbt1 up",
+	"ip link set lbt2 up",
+	"ip link set lbt3 up",
+	"ip route add 10.9.0.0/16 dev lbt2",
+	"ip route add blackhole 198.51.100.0/24",
+	"ip neigh add " NEIGH_ADDR " lladdr " NEIGH_MAC " dev lbt0 nud permanent",
+	"ip neigh add " LBT2_NEIGH_ADDR " lladdr " LBT2_NEIGH_MAC " dev lbt2 nud permanent",
+};
+
+#define FWD_ALL "/proc/sys/net/ipv4/conf/all/forwarding"
+#define FWD_LBT0 "/proc/sys/net/ipv4/conf/lbt0/forwarding"
+
+static const struct {
+	uint32_t id;
+	const char *addr;
+	uint8_t state;
+	const uint8_t *mac; /* static MAC, or NULL */
+} test_backends[] = {
+	{ B_NEIGH, NEIGH_ADDR, LB_BACKEND_UP, NULL },
+	{ B_STATIC, NEIGH_ADDR, LB_BACKEND_UP, static_mac },
+	{ B_NO_NEIGH, NO_NEIGH_ADDR, LB_BACKEND_UP, NULL },
+	{ B_STATIC_NO_NEIGH, STATIC_NO_NEIGH_ADDR, LB_BACKEND_UP, static_mac_2 },
+	{ B_NO_ROUTE, NO_ROUTE_ADDR, LB_BACKEND_UP, NULL },
+	{ B_STATIC_NO_ROUTE, STATIC_NO_ROUTE_ADDR, LB_BACKEND_UP, static_mac },
+	{ B_VIA_LBT2, LBT2_NEIGH_ADDR, LB_BACKEND_UP, NULL },
+	{ B_EMPTY, NEIGH_ADDR, LB_BACKEND_EMPTY, NULL },
+	{ B_DRAIN, NEIGH_ADDR, LB_BACKEND_DRAIN, NULL },
+	{ B_LOCAL, LB_ADDR, LB_BACKEND_UP, NULL },
+	{ B_BLACKHOLE, BLACKHOLE_ADDR, LB_BACKEND_UP, NULL },
+	{ B_STATIC_LBT2, LBT2_NO_NEIGH_ADDR, LB_BACKEND_UP, static_mac },
+};
+
+static const char *backend_addr(uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(test_backends); i++)
+		if (test_backends[i].id == id)
+			return test_backends[i].addr;
+	return "0.0.0.0";
+}
+
+static int write_sysctl(const char *path, const char *value)
+{
+	FILE *f = fopen(path, "w");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(value, f) < 0)
+		err = -EIO;
+	if (fclose(f))
+		err = -errno;
+	return err;
+}
+
+int encap_net_setup(struct encap_fixture *fx)
+{
+	char command[256];
+	size_t i;
+
+	if (fixture_step(&fx->status, unshare(CLONE_NEWNET) ? -errno : 0, "unshare(CLONE_NEWNET)"))
+		return fx->status.err;
+	for (i = 0; i < ARRAY_SIZE(net_setup); i++) {
+		snprintf(command, sizeof(command), "%s >/dev/null 2>&1", net_setup[i]);
+		if (fixture_step(&fx->status, system(command) ? -EIO : 0, net_setup[i]))
+			return fx->status.err;
+	}
+	if (fixture_step(&fx->status, write_sysctl(FWD_ALL, "1"), FWD_ALL) ||
+	    fixture_step(&fx->status, write_sysctl(FWD_LBT0, "1"), FWD_LBT0))
+		return fx->status.err;
+	fx->lbt0 = (int)if_nametoindex("lbt0");
+	fx->lbt2 = (int)if_nametoindex("lbt2");
+	return fixture_step(&fx->status, fx->lbt0 && fx->lbt2 ? 0 : -ENODEV,
+			    "if_nametoindex(lbt0, lbt2)");
+}
+
+int encap_share_maps(struct bpf_object *second, const struct bpf_object *first)
+{
+	struct bpf_map *map, *shared;
+	int err;
+
+	bpf_object__for_each_map(map, second) {
+		if (bpf_map__is_internal(map))
+			continue;
+		shared = bpf_object__find_map_by_name(first, bpf_map__name(map));
+		err = shared ? bpf_map__reuse_fd(map, bpf_map__fd(shared)) : -ENOENT;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int fill_backends(int backends_fd)
+{
+	struct lb_backend backend;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(test_backends); i++) {
+		memset(&backend, 0, sizeof(backend));
+		backend.addr = pkt_ip(test_backends[i].addr);
+		backend.state = test_backends[i].state;
+		backend.weight = 1;
+		if (test_backends[i].mac) {
+			memcpy(backend.mac, test_backends[i].mac, 6);
+			backend.flags = LB_BACKEND_F_STATIC_MAC;
+		}
+		if (bpf_map_update_elem(backends_fd, &test_backends[i].id, &backend, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int map_fd(const struct bpf_object *obj, const char *name)
+{
+	const struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+
+	return map ? bpf_map__fd(map) : -ENOENT;
+}
+
+int encap_maps_setup(struct encap_fixture *fx, const struct bpf_object *stage_obj)
+{
+	fx->ctx_fd = map_fd(stage_obj, "packet_ctx");
+	fx->counters_fd = map_fd(stage_obj, "counters");
+	fx->backends_fd = map_fd(stage_obj, "backends");
+	fx->tx_ports_fd = map_fd(stage_obj, "tx_ports");
+	if (fx->ctx_fd < 0 || fx->counters_fd < 0 || fx->backends_fd < 0 || fx->tx_ports_fd < 0)
+		return -ENOENT;
+	return fill_backends(fx->backends_fd);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t host)
+{
+	p[0] = (uint8_t)(host >> 8);
+	p[1] = (uint8_t)host;
+}
+
+void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t *frame,
+			  size_t len, struct lb_packet_ctx *ctx)
+{
+	const uint8_t *ip;
+	size_t ihl;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->backend_id = backend_id;
+	ctx->l3_offset = l3_offset;
+	ctx->frame_len = (uint32_t)len;
+	ctx->flags = l3_offset == 18 ? LB_CTX_F_VLAN : 0;
+	if (len < l3_offset + 20u)
+		return;
+	ip = frame + l3_offset;
+	ctx->ip_tot_len = get16(ip + 2);
+	ctx->flow.proto = ip[9];
+	memcpy(&ctx->flow.src, ip + 12, 4);
+	memcpy(&ctx->flow.dst, ip + 16, 4);
+	/* Like parse: only a whole packet has ports to hash (MF or an offset
+	 * makes a fragment), and they are copied in network byte order.
+	 */
+	if (get16(ip + 6) & 0x3fff) {
+		ctx->flags |= LB_CTX_F_FRAGMENT;
+		return;
+	}
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	if ((ctx->flow.proto == IPPROTO_UDP || ctx->flow.proto == IPPROTO_TCP) &&
+	    l3_offset + ihl + 4 <= len) {
+		memcpy(&ctx->flow.sport, ip + ihl, 2);
+		memcpy(&ctx->flow.dport, ip + ihl + 2, 2);
+	}
+}
+
+size_t encap_expected(const uint8_t *in, size_t in_len, size_t l2_len, const uint8_t *dmac,
+		      const uint8_t *smac, uint32_t outer_src, uint32_t outer_dst,
+		      uint8_t protocol, const uint8_t *own, size_t own_len, uint8_t *out)
+{
+	const uint8_t *inner = in + l2_len;
+	uint8_t *outer = out + l2_len;
+	uint16_t csum;
+
+	memcpy(out, in, l2_len);
+	if (dmac)
+		memcpy(out, dmac, 6);
+	if (smac)
+		memcpy(out + 6, smac, 6);
+	outer[0] = 0x45;                                         /* version 4, IHL 5 */
+	outer[1] = inner[1];                                     /* TOS */
+	put16(outer + 2, (uint16_t)(get16(inner + 2) + 20 + own_len)); /* total length */
+	outer[4] = inner[4];                                     /* id */
+	outer[5] = inner[5];
+	outer[6] = inner[6] & 0x40;                              /* DF, nothing else */
+	outer[7] = 0;
+	outer[8] = 64;                                           /* TTL */
+	outer[9] = protocol;
+	outer[10] = 0;
+	outer[11] = 0;
+	memcpy(outer + 12, &outer_src, 4);
+	memcpy(outer + 16, &outer_dst, 4);
+	csum = pkt_csum(outer, 20);
+	memcpy(outer + 10, &csum, 2);
+	memcpy(outer + 20, own, own_len);
+	memcpy(outer + 20 + own_len, inner, in_len - l2_len);
+	return in_len + 20 + own_len;
+}
+
+size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap)
+{
+	static const uint8_t options[8] = { 0x94, 0x04, 0x00, 0x00,  /* router alert */
+					    0x01, 0x01, 0x01, 0x00 }; /* NOP x3, EOL */
+	struct pkt_spec spec;
+	size_t len;
+
+	pkt_spec_udp(&spec);
+	if (c->proto)
+		spec.proto = c->proto;
+	spec.tos = c->tos;
+	spec.frag_off = c->frag_off;
+	spec.vlan = c->vlan;
+	spec.vlan_tci = 100;
+	if (c->ip_options) {
+		spec.ip_options = options;
+		spec.ip_options_len = sizeof(options);
+	}
+	if (c->payload_len)
+		spec.payload_len = c->payload_len;
+	if (c->sport)
+		spec.sport = c->sport;
+	len = pkt_build(&spec, frame, cap);
+	if (!len || len + c->padding > cap || c->cut >= len)
+		return 0;
+	memset(frame + len, 0, c->padding);
+	len += c->padding - c->cut;
+	if (c->version)
+		frame[c->vlan ? 18 : 14] = (uint8_t)(c->version << 4 | 5);
+	if (c->tot_len)
+		put16(frame + (c->vlan ? 18 : 14) + 2, c->tot_len);
+	if (c->qinq && len + 4 <= cap) {
+		memmove(frame + 16, frame + 12, len - 12);
+		put16(frame + 12, 0x88a8);
+		put16(frame + 14, 200);
+		len += 4;
+	}
+	return len;
+}
+
+static int tx_port_set(const struct encap_fixture *fx, int ifindex, int present)
+{
+	struct bpf_devmap_val value = { .ifindex = (uint32_t)ifindex };
+	uint32_t key = (uint32_t)ifindex;
+
+	if (present)
+		return bpf_map_update_elem(fx->tx_ports_fd, &key, &value, BPF_ANY) ? -errno : 0;
+	if (bpf_map_delete_elem(fx->tx_ports_fd, &key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+void encap_run_case(struct encap_fixture *fx, const struct encap_case *c,
+		    struct xdp_result *res)
+{
+	const struct encap_stage *stage = &fx->stage;
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	const struct counter_delta delta = { c->counter, 1 };
+	size_t l2_len = c->vlan ? 18 : 14, len, want_len, own_len = 0;
+	uint8_t frame[PKT_MAX], want[PKT_MAX + 20 + ENCAP_OWN_HEADERS_MAX];
+	uint8_t own[ENCAP_OWN_HEADERS_MAX];
+	struct lb_packet_ctx ctx;
+	uint32_t outer_src;
+	uint16_t l3_offset;
+
+	memset(res, 0, sizeof(*res));
+	len = encap_case_frame(c, frame, sizeof(frame));
+	if (!ASSERT_TRUE(len > 0, c->name))
+		return;
+	l3_offset = c->l3_offset ? (uint16_t)c->l3_offset : (uint16_t)l2_len;
+	encap_ctx_from_frame(c->backend_id, l3_offset, frame, len, &ctx);
+	if (c->ctx_sport)
+		ctx.flow.sport = htons(c->ctx_sport);
+	if (!ASSERT_OK(ctx_write_all_cpus(fx->ctx_fd, &ctx), c->name) ||
+	    !ASSERT_OK(tx_port_set(fx, fx->lbt2, c->lbt2_tx_port), c->name))
+		return;
+	if (c->forwarding_off && !ASSERT_OK(write_sysctl(FWD_LBT0, "0"), c->name))
+		return;
+
+	counters_read(fx->counters_fd, before);
+	xdp_run(c->lb_source ? stage->prog_fd_lb_source : stage->prog_fd, frame, len, fx->lbt0,
+		res);
+	counters_read(fx->counters_fd, after);
+
+	if (c->forwarding_off)
+		ASSERT_OK(write_sysctl(FWD_LBT0, "1"), c->name);
+	tx_port_set(fx, fx->lbt2, 0);
+	if (!ASSERT_OK(res->err, c->name))
+		return;
+	if (res->verdict != c->verdict)
+		test_fail(__FILE__, __LINE__, "%s: verdict %s, expected %s", c->name,
+			  xdp_verdict_name(res->verdict), xdp_verdict_name(c->verdict));
+	counters_expect(before, after, &delta, 1, c->name);
+
+	if (c->out == OUT_UNCHANGED) {
+		if (!ASSERT_BYTES(res->out, res->out_len, frame, len, c->name))
+			test_hexdump("input", frame, len);
+		return;
+	}
+	if (stage->own_headers)
+		own_len = stage->own_headers(c, &ctx, frame + l2_len, own);
+	outer_src = c->lb_source ? pkt_ip(LB_ADDR) : pkt_ip(CLIENT);
+	want_len = encap_expected(frame, len, l2_len, c->out == OUT_ENCAP ? c->dmac : NULL,
+				  c->out == OUT_ENCAP ? c->smac : NULL, outer_src,
+				  pkt_ip(backend_addr(c->backend_id)), stage->outer_protocol, own,
+				  own_len, want);
+	if (!ASSERT_BYTES(res->out, res->out_len, want, want_len, c->name))
+		test_hexdump("input", frame, len);
+	/* A correct header checksum makes the sum over the header 0. */
+	if (res->out_len >= l2_len + 20)
+		ASSERT_EQ(pkt_csum(res->out + l2_len, 20), 0, c->name);
+}
+
+void encap_run_cases(struct encap_fixture *fx, const struct encap_case *cases, size_t count)
+{
+	struct xdp_result res;
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		encap_run_case(fx, &cases[i], &res);
+}

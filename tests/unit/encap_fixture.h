@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The network, backends and table-driven case runner shared by the unit tests
+ * of the encap stages (test_encap.c: IPIP, test_gue.c: GUE).
+ *
+ * A stage asks the kernel FIB for the next hop, so encap_net_setup() first
+ * moves the process into a network namespace of its own (unshare): the veth
+ * pairs, routes and neighbours below live there and vanish with the process.
+ *
+ *   lbt0 (02:00:00:00:00:0a, 10.0.0.10/16, MTU 1500) -- lbt1   ingress of every frame
+ *     neighbour 10.0.1.1 -> 02:00:00:00:01:01 (permanent)
+ *   lbt2 (02:00:00:00:00:2a) -- lbt3, route 10.9.0.0/16 dev lbt2
+ *     neighbour 10.9.0.1 -> 02:00:00:00:09:01 (permanent)
+ *   blackhole 198.51.100.0/24; no default route
+ *
+ * Expected frames are built here from the input, field by field (see
+ * encap_expected()), from the RFCs and the stage's own format, never from the
+ * BPF code. Each test adds a golden case whose bytes are spelled out by hand.
+ */
+#ifndef TEST_ENCAP_FIXTURE_H
+#define TEST_ENCAP_FIXTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lb_counters_common.h"
+#include "lb_structs_common.h"
+#include "stage_fixture.h"
+#include "xdp_test_run.h"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define CLIENT "10.0.0.1"
+#define LB_ADDR "10.0.0.10"
+#define NEIGH_ADDR "10.0.1.1"
+#define NO_NEIGH_ADDR "10.0.1.2"
+#define STATIC_NO_NEIGH_ADDR "10.0.1.3"
+#define LBT2_NEIGH_ADDR "10.9.0.1"
+#define LBT2_NO_NEIGH_ADDR "10.9.0.2"
+#define NO_ROUTE_ADDR "192.0.2.1"
+#define STATIC_NO_ROUTE_ADDR "192.0.2.2"
+#define BLACKHOLE_ADDR "198.51.100.1"
+
+extern const uint8_t lbt0_mac[6];
+extern const uint8_t lbt2_mac[6];
+extern const uint8_t neigh_mac[6];
+extern const uint8_t lbt2_neigh_mac[6];
+extern const uint8_t static_mac[6];
+extern const uint8_t static_mac_2[6];
+
+/* Backend slots the cases point at. */
+enum {
+	B_NEIGH,            /* next hop known: XDP_TX on lbt0 */
+	B_STATIC,           /* same address, static MAC beats the neighbour's */
+	B_NO_NEIGH,         /* on lbt0's subnet, no neighbour: to the stack */
+	B_STATIC_NO_NEIGH,  /* no neighbour, but a static MAC */
+	B_NO_ROUTE,         /* nothing routes there */
+	B_STATIC_NO_ROUTE,  /* no route, static MAC: still no route */
+	B_VIA_LBT2,         /* egress lbt2: XDP_REDIRECT */
+	B_EMPTY,            /* unused slot */
+	B_DRAIN,            /* draining backends still get their flows' packets */
+	B_LOCAL,            /* the LB's own address: the FIB does not forward */
+	B_BLACKHOLE,        /* blackhole route */
+	B_STATIC_LBT2,      /* static MAC, no neighbour, egress lbt2: to the stack */
+	B_OUT_OF_RANGE = LB_MAX_BACKENDS,
+};
+
+enum expect_frame {
+	OUT_UNCHANGED,   /* dropped: the frame as it came */
+	OUT_ENCAP,       /* encapsulated, MACs set to dmac/smac */
+	OUT_ENCAP_OWN_L2 /* encapsulated, the original Ethernet header kept */
+};
+
+struct encap_case {
+	const char *name;
+	/* input: the default UDP frame (pkt_spec_udp) with these changes */
+	uint8_t proto;      /* 0: UDP */
+	uint8_t tos;
+	uint16_t frag_off;  /* host order, 0x4000 DF, 0x2000 MF */
+	int vlan;           /* one 802.1Q tag */
+	int ip_options;     /* 8 bytes of IP options */
+	size_t payload_len; /* 0: 32 bytes */
+	size_t padding;     /* zero bytes behind the IP packet (Ethernet padding) */
+	size_t cut;         /* bytes cut off the end: a truncated IP packet */
+	int qinq;           /* an 802.1ad tag in front of the 802.1Q one (needs .vlan) */
+	uint8_t version;    /* IP version field, 0: 4 */
+	uint16_t tot_len;   /* IP total length field, 0: the real one */
+	uint16_t sport;     /* UDP/TCP source port, host order, 0: 1234 */
+	/* context and environment */
+	uint32_t backend_id;
+	int l3_offset;      /* 0: the frame's own (14, or 18 with a tag) */
+	uint16_t ctx_sport; /* source port of the context's flow key, 0: as parse writes it */
+	int lb_source;      /* run the second load: outer_src_addr = LB_ADDR, and the
+			     * stage's other tunables as its test sets them there */
+	int lbt2_tx_port;   /* lbt2 is in tx_ports */
+	int forwarding_off; /* lbt0 forwarding is 0 during the run */
+	/* expectations */
+	uint32_t verdict;
+	enum expect_frame out;
+	const uint8_t *dmac, *smac;
+	enum lb_counter counter;
+};
+
+#define TX_VIA_NEIGH .verdict = XDP_TX, .out = OUT_ENCAP, .dmac = neigh_mac, .smac = lbt0_mac, \
+		     .counter = LB_C_ENCAP_TX
+#define DROPPED(reason) .verdict = XDP_DROP, .out = OUT_UNCHANGED, .counter = LB_C_ENCAP_##reason
+
+/* The most bytes of its own headers an encap stage puts behind the outer IPv4 header. */
+#define ENCAP_OWN_HEADERS_MAX 32
+
+/* What differs between encap stages: the programs and the stage's own format. */
+struct encap_stage {
+	int prog_fd;            /* the stage with its default tunables */
+	int prog_fd_lb_source;  /* the second load (encap_case.lb_source) */
+	uint8_t outer_protocol; /* protocol field of the outer IPv4 header */
+	/* Writes the headers the stage puts between the outer IPv4 header and
+	 * the inner packet, as expected for @c with context @ctx and @inner the
+	 * inner IPv4 header; returns their length, at most ENCAP_OWN_HEADERS_MAX.
+	 * NULL: none (IPIP).
+	 */
+	size_t (*own_headers)(const struct encap_case *c, const struct lb_packet_ctx *ctx,
+			      const uint8_t *inner, uint8_t *out);
+};
+
+/* Everything the cases need: the network, the maps all loads share, the stage. */
+struct encap_fixture {
+	struct fixture_status status;
+	int lbt0, lbt2; /* ifindexes */
+	int ctx_fd, counters_fd, backends_fd, tx_ports_fd;
+	struct encap_stage stage;
+};
+
+/* Moves the process into a network namespace of its own and builds the network
+ * above in it. Returns 0 or -errno; a failing step is recorded in fx->status.
+ */
+int encap_net_setup(struct encap_fixture *fx);
+
+/* Before @second (opened, not loaded) is loaded: makes it use every map of
+ * @first (loaded) except its own .rodata/.data/.bss, so that the two loads of
+ * a stage differ only in their tunables.
+ */
+int encap_share_maps(struct bpf_object *second, const struct bpf_object *first);
+
+/* Takes the map fds from @stage_obj (a loaded stage) and writes the backends. */
+int encap_maps_setup(struct encap_fixture *fx, const struct bpf_object *stage_obj);
+
+/* The packet context parse and lb would leave for @frame: @backend_id, the
+ * addresses and protocol of the IPv4 header at @l3_offset, and the ports of a
+ * whole UDP or TCP packet (0 for a fragment).
+ */
+void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t *frame,
+			  size_t len, struct lb_packet_ctx *ctx);
+
+/* What an encap stage must make of @in, assembled field by field from RFC 791
+ * and the encapsulation's definition: the L2 header with @dmac/@smac (NULL keeps
+ * the frame's own), an outer IPv4 header carrying @protocol from @outer_src to
+ * @outer_dst, the stage's @own_len bytes of @own headers, then everything
+ * behind the old L2 header unchanged. Returns the length.
+ */
+size_t encap_expected(const uint8_t *in, size_t in_len, size_t l2_len, const uint8_t *dmac,
+		      const uint8_t *smac, uint32_t outer_src, uint32_t outer_dst,
+		      uint8_t protocol, const uint8_t *own, size_t own_len, uint8_t *out);
+
+/* The input frame of @c; 0 when it cannot be built. */
+size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap);
+
+/* Runs @c through fx->stage and checks verdict, bytes, outer checksum and that
+ * exactly @c->counter moved, by one. @res receives the run's output.
+ */
+void encap_run_case(struct encap_fixture *fx, const struct encap_case *c,
+		    struct xdp_result *res);
+
+/* encap_run_case() on each of @count cases. */
+void encap_run_cases(struct encap_fixture *fx, const struct encap_case *cases, size_t count);
+
+#endif /* TEST_ENCAP_FIXTURE_H */
