@@ -85,6 +85,11 @@ wait_file() {
 	fail "timed out waiting for $1"
 }
 
+# This test's pin directory: its veth1, in its own network namespace.
+pin_dir() {
+	echo "/sys/fs/bpf/xdp-lb/veth1@netns$(stat -L -c %i "/run/netns/$PREFIX-lb")"
+}
+
 lb_load() {
 	in_net lb "$ROOT/lb-load" "$@"
 }

@@ -40,10 +40,6 @@ vip_signature() {
 SIG_A="  VIP $VIP:*/udp: 2 backends"
 SIG_B=$(printf '  VIP %s:*/udp: 3 backends\n  VIP %s:80/tcp: 1 backends' "$VIP" "$VIP2")
 
-pin_dir() {
-	echo "/sys/fs/bpf/xdp-lb/veth1@netns$(stat -L -c %i "/run/netns/$PREFIX-lb")"
-}
-
 # A complete pipeline: parse attached, both slots filled with library stages.
 check_pipeline_complete() {
 	local status

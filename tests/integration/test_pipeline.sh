@@ -189,11 +189,12 @@ test_reload_keeps_established_flows() {
 test_unload_leaves_nothing() {
 	topology up "$PREFIX" "$VIP" "$B1" "$B2"
 	check lb_load "$ROOT/config.yaml" veth1 >/dev/null
-	local pin_dir="/sys/fs/bpf/xdp-lb/veth1@netns$(stat -L -c %i "/run/netns/$PREFIX-lb")" out
-	[[ -d $pin_dir ]] || fail "no pins at $pin_dir"
+	local dir out
+	dir=$(pin_dir)
+	[[ -d $dir ]] || fail "no pins at $dir"
 	out=$(lb_load --unload veth1) || fail "unload failed: $out"
 	check_contains "$out" "xdp-lb unloaded from veth1" "unload message"
-	[[ ! -e $pin_dir ]] || fail "pins left at $pin_dir"
+	[[ ! -e $dir ]] || fail "pins left at $dir"
 	ip -n "$PREFIX-lb" link show veth1 | grep -q xdp && fail "XDP still attached"
 	out=$(lb_load --unload veth1 2>&1) && fail "second unload succeeded"
 	check_contains "$out" "xdp-lb is not loaded on veth1" "second unload message"
@@ -202,7 +203,7 @@ test_unload_leaves_nothing() {
 # Every refused load says why in one line and leaves the interface as it was.
 test_refusals_change_nothing() {
 	topology up "$PREFIX" "$VIP" "$B1" "$B2"
-	local out pin_root=/sys/fs/bpf/xdp-lb
+	local out
 	printf 'vip: 123.168.9.8\nbackends:\n  - ip: 10.0.1\n' >"$TMP/bad.yaml"
 	out=$(lb_load "$TMP/bad.yaml" veth1 2>&1) && fail "bad config loaded"
 	check_contains "$out" "$TMP/bad.yaml:3:9: backends[0].ip:" "config error has file:line:col"
@@ -221,7 +222,7 @@ test_refusals_change_nothing() {
 	check_contains "$out" "another XDP program" "foreign program message"
 	check_contains "$out" "nothing was changed on veth1" "rollback message"
 	check_contains "$(ip -n "$PREFIX-lb" -d link show veth1)" "xdp_pass" "foreign program kept"
-	ls "$pin_root" 2>/dev/null | grep -q "^veth1@" && fail "pins left after refusals"
+	[[ ! -e $(pin_dir) ]] || fail "pins left after refusals at $(pin_dir)"
 	ip -n "$PREFIX-lb" link set dev veth1 xdp off
 	# A reload that cannot apply in place is refused; the old config runs on.
 	check lb_load "$ROOT/config.yaml" veth1 >/dev/null

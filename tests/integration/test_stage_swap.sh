@@ -125,8 +125,10 @@ test_swap_refusals_and_reload() {
 	# The config's encap key sets the slot again at reload.
 	out=$(lb_load "$TMP/config.yaml" veth1) || fail "reload failed: $out"
 	check_contains "$(lbctl status veth1)" "stage ipip" "reload applies encap: ipip"
+	local dir
+	dir=$(pin_dir)
 	check lb_load --unload veth1 >/dev/null
-	ls /sys/fs/bpf/xdp-lb 2>/dev/null | grep -q "^veth1@" && fail "stage pins left after unload"
+	[[ ! -e $dir ]] || fail "stage pins left after unload at $dir"
 	return 0
 }
 
