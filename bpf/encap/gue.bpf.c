@@ -64,7 +64,7 @@ int xdp_lb_gue(struct xdp_md *ctx)
 	outer.udp.len = bpf_htons(bpf_ntohs(inner->tot_len) + sizeof(outer.udp));
 	outer.udp.check = 0;
 
-	action = next_hop_resolve(ctx, &outer.ip, backend, &hop);
+	action = next_hop_resolve(ctx, &outer.ip, packet->backend_id, backend, &hop);
 	if (action >= 0)
 		return action;
 	slot = encap_push(ctx, l3_offset, sizeof(outer), &hop);

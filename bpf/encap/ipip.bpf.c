@@ -38,7 +38,7 @@ int xdp_lb_ipip(struct xdp_md *ctx)
 		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
 	encap_outer_ipv4(inner, outer_src_addr, backend->addr, IPPROTO_IPIP, 0, &outer);
 
-	action = next_hop_resolve(ctx, &outer, backend, &hop);
+	action = next_hop_resolve(ctx, &outer, packet->backend_id, backend, &hop);
 	if (action >= 0)
 		return action;
 	slot = encap_push(ctx, l3_offset, sizeof(outer), &hop);

@@ -23,6 +23,35 @@
 #define AF_INET 2 /* BPF programs have no libc socket headers */
 #endif
 
+/* How long a backend's next hop, as the FIB answered it, is reused before the
+ * FIB is asked again (per CPU). A route or neighbour change reaches traffic
+ * within this time; 0 asks the FIB for every packet. Set by the loader.
+ */
+const volatile __u64 nexthop_cache_ns = 100000000ULL;
+
+/* One backend's cached FIB answer. Only successful lookups are cached: a
+ * missing neighbour or route is looked up again on every packet.
+ */
+struct next_hop_entry {
+	__u64 expires_ns;
+	__be32 daddr;          /* the backend address it was looked up for */
+	__u32 ingress_ifindex; /* and the interface it was looked up from */
+	__u32 ifindex;
+	__u32 mtu;             /* the route's MTU: larger packets are dropped */
+	__u8 dmac[ETH_ALEN];
+	__u8 smac[ETH_ALEN];
+};
+
+/* Per encap program and per CPU, so no CPU writes another's entry and a reload
+ * (new programs) starts empty.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct next_hop_entry);
+} next_hop_cache SEC(".maps");
+
 /* Where and how an encapsulated frame leaves. */
 struct next_hop {
 	__u32 ifindex;       /* egress interface from the FIB */
@@ -64,6 +93,67 @@ static __always_inline int next_hop_fib(struct xdp_md *ctx, const struct iphdr *
 	__builtin_memcpy(hop->dmac, params.dmac, ETH_ALEN);
 	__builtin_memcpy(hop->smac, params.smac, ETH_ALEN);
 	return rc;
+}
+
+/* The MTU of the route to @outer's destination: a lookup with the largest
+ * length, which the kernel answers with FRAG_NEEDED and the MTU. Only on a
+ * cache refresh.
+ */
+static __always_inline __u32 next_hop_route_mtu(struct xdp_md *ctx, const struct iphdr *outer)
+{
+	struct bpf_fib_lookup params = {};
+
+	params.family = AF_INET;
+	params.tos = outer->tos;
+	params.l4_protocol = outer->protocol;
+	params.tot_len = 0xffff;
+	params.ifindex = ctx->ingress_ifindex;
+	params.ipv4_src = outer->saddr;
+	params.ipv4_dst = outer->daddr;
+	if (bpf_fib_lookup(ctx, &params, sizeof(params), 0) == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return params.mtu_result;
+	return 0xffff;
+}
+
+/* The cached next hop of @backend_id: 1 on a hit (@hop filled), 0 on a miss. */
+static __always_inline int next_hop_cache_get(struct xdp_md *ctx, const struct iphdr *outer,
+					      __u32 backend_id, struct next_hop *hop,
+					      __u32 *mtu)
+{
+	struct next_hop_entry *entry;
+
+	if (!nexthop_cache_ns)
+		return 0;
+	entry = bpf_map_lookup_elem(&next_hop_cache, &backend_id);
+	if (!entry || entry->daddr != outer->daddr ||
+	    entry->ingress_ifindex != ctx->ingress_ifindex ||
+	    bpf_ktime_get_ns() >= entry->expires_ns)
+		return 0;
+	hop->ifindex = entry->ifindex;
+	__builtin_memcpy(hop->dmac, entry->dmac, ETH_ALEN);
+	__builtin_memcpy(hop->smac, entry->smac, ETH_ALEN);
+	*mtu = entry->mtu;
+	return 1;
+}
+
+/* Remembers a successful lookup of @backend_id for nexthop_cache_ns. */
+static __always_inline void next_hop_cache_put(struct xdp_md *ctx, const struct iphdr *outer,
+					       __u32 backend_id, const struct next_hop *hop)
+{
+	struct next_hop_entry *entry;
+
+	if (!nexthop_cache_ns)
+		return;
+	entry = bpf_map_lookup_elem(&next_hop_cache, &backend_id);
+	if (!entry)
+		return;
+	entry->daddr = outer->daddr;
+	entry->ingress_ifindex = ctx->ingress_ifindex;
+	entry->ifindex = hop->ifindex;
+	entry->mtu = next_hop_route_mtu(ctx, outer);
+	__builtin_memcpy(entry->dmac, hop->dmac, ETH_ALEN);
+	__builtin_memcpy(entry->smac, hop->smac, ETH_ALEN);
+	entry->expires_ns = bpf_ktime_get_ns() + nexthop_cache_ns;
 }
 
 /* Copies the destination MAC of the frame as it arrived, i.e. the address of
@@ -114,13 +204,20 @@ static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_
  * egress interface, so the frame is dropped as no route.
  */
 static __always_inline int next_hop_resolve(struct xdp_md *ctx, const struct iphdr *outer,
-					    const struct lb_backend *backend,
+					    __u32 backend_id, const struct lb_backend *backend,
 					    struct next_hop *hop)
 {
 	int static_mac = backend->flags & LB_BACKEND_F_STATIC_MAC;
+	__u32 mtu;
 
+	if (next_hop_cache_get(ctx, outer, backend_id, hop, &mtu)) {
+		if (bpf_ntohs(outer->tot_len) > mtu)
+			return encap_drop(LB_C_ENCAP_DROP_MTU);
+		goto resolved;
+	}
 	switch (next_hop_fib(ctx, outer, hop)) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
+		next_hop_cache_put(ctx, outer, backend_id, hop);
 		break;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 		if (!static_mac || hop->ifindex != ctx->ingress_ifindex ||
@@ -139,6 +236,7 @@ static __always_inline int next_hop_resolve(struct xdp_md *ctx, const struct iph
 		 */
 		return encap_drop(LB_C_ENCAP_DROP_NO_ROUTE);
 	}
+resolved:
 	if (static_mac)
 		__builtin_memcpy(hop->dmac, backend->mac, ETH_ALEN);
 	return next_hop_choose_port(ctx, hop);

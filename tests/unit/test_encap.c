@@ -21,27 +21,45 @@
 static struct encap_fixture fx;
 static struct ipip_bpf *skel;        /* outer source = client (default) */
 static struct ipip_bpf *skel_lb_src; /* outer_src_addr = LB_ADDR */
+static struct ipip_bpf *skel_cached; /* next hops cached for NEXT_HOP_TTL_NS */
 
-/* The second load shares every map of the first; only .rodata differs. */
-static int load_with_lb_source(void)
+#define NEXT_HOP_TTL_NS 300000000ULL
+
+/* The tables below state what the FIB answers for each packet, so those loads
+ * ask it every time (nexthop_cache_ns 0); test_next_hop_cache covers the cache.
+ */
+static int load_uncached(void)
+{
+	skel = ipip_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->nexthop_cache_ns = 0;
+	return ipip_bpf__load(skel);
+}
+
+/* Later loads share every map of the first; only .rodata differs. */
+static int load_second(struct ipip_bpf **out, __be32 outer_src, __u64 cache_ns)
 {
 	int err;
 
-	skel_lb_src = ipip_bpf__open();
-	if (!skel_lb_src)
+	*out = ipip_bpf__open();
+	if (!*out)
 		return -errno;
-	skel_lb_src->rodata->outer_src_addr = pkt_ip(LB_ADDR);
-	err = encap_share_maps(skel_lb_src->obj, skel->obj);
-	return err ? err : ipip_bpf__load(skel_lb_src);
+	(*out)->rodata->outer_src_addr = outer_src;
+	(*out)->rodata->nexthop_cache_ns = cache_ns;
+	err = encap_share_maps((*out)->obj, skel->obj);
+	return err ? err : ipip_bpf__load(*out);
 }
 
 static void fixture_setup(void)
 {
 	if (geteuid() != 0 || encap_net_setup(&fx))
 		return;
-	skel = ipip_bpf__open_and_load();
-	if (fixture_step(&fx.status, skel ? 0 : -errno, "open and load ipip_bpf") ||
-	    fixture_step(&fx.status, load_with_lb_source(), "load ipip_bpf with outer_src_addr") ||
+	if (fixture_step(&fx.status, load_uncached(), "open and load ipip_bpf") ||
+	    fixture_step(&fx.status, load_second(&skel_lb_src, pkt_ip(LB_ADDR), 0),
+			 "load ipip_bpf with outer_src_addr") ||
+	    fixture_step(&fx.status, load_second(&skel_cached, 0, NEXT_HOP_TTL_NS),
+			 "load ipip_bpf with a next-hop cache") ||
 	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends"))
 		return;
 	fx.stage.prog_fd = bpf_program__fd(skel->progs.xdp_lb_ipip);
@@ -51,6 +69,7 @@ static void fixture_setup(void)
 
 static void fixture_teardown(void)
 {
+	ipip_bpf__destroy(skel_cached);
 	ipip_bpf__destroy(skel_lb_src);
 	ipip_bpf__destroy(skel);
 }
@@ -218,11 +237,48 @@ static void test_golden_bytes(void)
 	counters_expect(before, after, &tx, 1, "golden counters");
 }
 
+/* The next-hop cache: the FIB's answer for a backend is reused until it
+ * expires, MTU included, then asked again. Run with the cached load.
+ */
+static void test_next_hop_cache(void)
+{
+	static const uint8_t new_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x99 };
+	const struct encap_case first = { .name = "first packet: from the FIB",
+					  .backend_id = B_NEIGH, TX_VIA_NEIGH };
+	const struct encap_case cached = { .name = "neighbour changed, within the TTL: cached MAC",
+					   .backend_id = B_NEIGH, TX_VIA_NEIGH };
+	const struct encap_case too_big = { .name = "from the cache: inner 1481 still too big",
+					    .payload_len = 1481 - 28, .backend_id = B_NEIGH,
+					    DROPPED(DROP_MTU) };
+	const struct encap_case refreshed = { .name = "after the TTL: the FIB's new MAC",
+					      .backend_id = B_NEIGH, .verdict = XDP_TX,
+					      .out = OUT_ENCAP, .dmac = new_mac, .smac = lbt0_mac,
+					      .counter = LB_C_ENCAP_TX };
+	int uncached_fd = fx.stage.prog_fd;
+	static struct xdp_result res;
+
+	REQUIRE_FIXTURE(&fx.status);
+	fx.stage.prog_fd = bpf_program__fd(skel_cached->progs.xdp_lb_ipip);
+	encap_run_case(&fx, &first, &res);
+	ASSERT_OK(system("ip neigh replace " NEIGH_ADDR " lladdr 02:00:00:00:01:99 dev lbt0 "
+			 "nud permanent"),
+		  "change the neighbour's MAC");
+	encap_run_case(&fx, &cached, &res);
+	encap_run_case(&fx, &too_big, &res);
+	usleep(NEXT_HOP_TTL_NS / 1000 + 50000);
+	encap_run_case(&fx, &refreshed, &res);
+	ASSERT_OK(system("ip neigh replace " NEIGH_ADDR " lladdr 02:00:00:00:01:01 dev lbt0 "
+			 "nud permanent"),
+		  "restore the neighbour's MAC");
+	fx.stage.prog_fd = uncached_fd;
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(test_golden_bytes),
 	TEST_CASE(test_outer_header_format),
 	TEST_CASE(test_next_hop),
 	TEST_CASE(test_bad_context),
+	TEST_CASE(test_next_hop_cache),
 };
 
 int main(int argc, char **argv)
