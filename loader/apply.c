@@ -11,6 +11,7 @@
 
 #include "apply.h"
 #include "lb_structs_common.h"
+#include "maglev.h"
 
 /* One journaled write: enough to put the old value (or absence) back. */
 struct undo_entry {
@@ -34,6 +35,7 @@ struct current_state {
 	struct lb_vip vips[LB_MAX_VIPS];
 	size_t vip_count;
 	bool vip_id_used[LB_MAX_VIPS];
+	bool table_used[LB_MAGLEV_TABLES];     /* Maglev tables generation gen reads */
 	/* Entries of the other generation: left by a reload that was killed
 	 * before it switched. Invisible to parse; removed first.
 	 */
@@ -48,7 +50,11 @@ struct plan {
 	bool vip_id_taken[LB_MAX_VIPS];  /* old or new: not free this round */
 	bool backend_kept[LB_MAX_BACKENDS];
 	bool backend_taken[LB_MAX_BACKENDS];
+	__u16 tables[LB_MAX_VIPS];       /* per config VIP: its Maglev table */
+	bool table_taken[LB_MAGLEV_TABLES]; /* written this round */
 	struct lb_pool pool;             /* scratch for one VIP's pool */
+	struct lb_pool_weights weights;  /* scratch for that pool's weights */
+	struct lb_maglev_table table;    /* scratch for one Maglev table */
 };
 
 static int undo_record(struct undo_log *log, int map_fd, const void *key, __u32 key_size,
@@ -154,6 +160,8 @@ static int read_state(const struct lb_maps *maps, struct current_state *cur)
 		cur->vip_keys[cur->vip_count] = key;
 		cur->vips[cur->vip_count++] = vip;
 		cur->vip_id_used[vip.vip_id] = true;
+		if (vip.maglev_table < LB_MAGLEV_TABLES)
+			cur->table_used[vip.maglev_table] = true;
 	}
 	return 0;
 }
@@ -255,7 +263,98 @@ static int reset_backend_figures(struct undo_log *log, const struct lb_maps *map
 	err = write_elem(log, maps->fd[LB_MAP_BACKEND_STATS], &id, sizeof(id), stats,
 			 (__u32)(cpus * sizeof(*stats)));
 	free(stats);
+	if (!err) {
+		struct lb_backend_conns conns = { 0 };
+
+		err = write_elem(log, maps->fd[LB_MAP_BACKEND_CONNS], &id, sizeof(id), &conns,
+				 sizeof(conns));
+	}
 	return err;
+}
+
+static __u32 gcd(__u32 a, __u32 b)
+{
+	while (b) {
+		__u32 t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* A stride coprime with @total, near total / golden ratio: consecutive
+ * weighted round-robin tickets then land far apart, and a cycle of @total
+ * tickets still visits every weighted position once.
+ */
+static __u32 coprime_stride(__u32 total)
+{
+	__u32 stride = (__u32)((__u64)total * 618 / 1000);
+
+	if (!stride)
+		stride = 1;
+	while (gcd(stride, total) != 1)
+		stride++;
+	return stride;
+}
+
+/* The weights of @v's pool: only UP backends (weight >= 1) take new flows. */
+static void pool_weights_of(const struct lb_vip_config *v, struct lb_pool_weights *w)
+{
+	size_t i;
+
+	memset(w, 0, sizeof(*w));
+	for (i = 0; i < v->backend_count; i++) {
+		const struct lb_backend_config *b = &v->backends[i];
+
+		if (b->state == LB_BACKEND_UP)
+			w->total += b->weight;
+		w->cumulative[i] = w->total;
+	}
+	w->stride = w->total ? coprime_stride(w->total) : 0;
+}
+
+/* A Maglev table neither the live generation nor this round uses. */
+static int free_table(const struct current_state *cur, struct plan *plan)
+{
+	__u32 t;
+
+	for (t = 0; t < LB_MAGLEV_TABLES; t++) {
+		if (!cur->table_used[t] && !plan->table_taken[t]) {
+			plan->table_taken[t] = true;
+			return (int)t;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* The spare pool's weights and, for a Maglev VIP, a table built from the
+ * backends just written: both invisible until the VIP switches to that pool.
+ */
+static int stage_vip_policy(struct undo_log *log, const struct lb_maps *maps,
+			    const struct current_state *cur, struct plan *plan,
+			    const struct lb_vip_config *v, size_t vi)
+{
+	__u32 table_id;
+	int err, t;
+
+	pool_weights_of(v, &plan->weights);
+	err = write_elem(log, maps->fd[LB_MAP_POOL_WEIGHTS], &plan->pool_ids[vi],
+			 sizeof(__u32), &plan->weights, sizeof(plan->weights));
+	plan->tables[vi] = LB_NO_TABLE;
+	if (err || v->policy != LB_POLICY_MAGLEV)
+		return err;
+	t = free_table(cur, plan);
+	if (t < 0)
+		return t;
+	err = lb_maglev_from_maps(maps, plan->pool_ids[vi], plan->vip_ids[vi], v->maglev_size,
+				  &plan->table);
+	if (err)
+		return err;
+	table_id = (__u32)t;
+	plan->tables[vi] = (__u16)t;
+	return write_elem(log, maps->fd[LB_MAP_MAGLEV_TABLES], &table_id, sizeof(table_id),
+			  &plan->table, sizeof(plan->table));
 }
 
 /* Steps 1-3: backend slots and the spare pool of every VIP (not yet visible). */
@@ -309,8 +408,9 @@ static int stage_vip(struct undo_log *log, const struct lb_maps *maps,
 		}
 		plan->pool.backend_ids[plan->pool.backend_count++] = uid;
 	}
-	return write_elem(log, maps->fd[LB_MAP_POOLS], &plan->pool_ids[vi], sizeof(__u32),
-			  &plan->pool, sizeof(plan->pool));
+	err = write_elem(log, maps->fd[LB_MAP_POOLS], &plan->pool_ids[vi], sizeof(__u32),
+			 &plan->pool, sizeof(plan->pool));
+	return err ? err : stage_vip_policy(log, maps, cur, plan, v, vi);
 }
 
 static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
@@ -347,7 +447,12 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 	*step = "write the new VIP generation";
 	for (i = 0; i < cfg->vip_count; i++) {
 		struct lb_vip_key key = vip_key_of(&cfg->vips[i], new_gen);
-		struct lb_vip vip = { .vip_id = plan->vip_ids[i], .pool_id = plan->pool_ids[i] };
+		struct lb_vip vip = {
+			.vip_id = plan->vip_ids[i],
+			.pool_id = plan->pool_ids[i],
+			.policy = cfg->vips[i].policy,
+			.maglev_table = plan->tables[i],
+		};
 
 		err = write_elem(log, maps->fd[LB_MAP_VIPS], &key, sizeof(key), &vip, sizeof(vip));
 		if (err)
@@ -417,7 +522,7 @@ int lb_apply_config(const struct lb_maps *maps, const struct lb_config *cfg,
 	if (ret) {
 		undo_rollback(&log);
 		snprintf(err, err_len, "Failed to %s: %s%s", step, strerror(-ret),
-			 ret == -ENOSPC ? " (no free backend or VIP slot)" : "");
+			 ret == -ENOSPC ? " (no free backend, VIP or Maglev table slot)" : "");
 	}
 out:
 	undo_free(&log);

@@ -11,6 +11,12 @@
  * into its spare pool and is published by one atomic update of its vips entry.
  * Every visible write is journaled; on failure the journal is played back and
  * the maps are as they were.
+ *
+ * Next to each pool go what the policies need, also into the spare slots and
+ * published with the VIP entry: the pool's weights (pool_weights) and, for a
+ * Maglev VIP, a lookup table built into a table the live generation does not
+ * use. The VIP entry carries the config's policy, so a reload undoes any
+ * lbctl policy switch.
  */
 #ifndef LB_APPLY_H
 #define LB_APPLY_H

@@ -39,6 +39,8 @@ struct parser {
 	yaml_node_t *backends_key;
 	yaml_node_t *vips_key;
 	yaml_node_t *encap_port_key; /* encap.port, which only gue takes */
+	yaml_node_t *table_size_key; /* this VIP's policy.table_size, which only maglev takes */
+	size_t maglev_vips;          /* VIPs with policy maglev so far */
 };
 
 /* One key of a mapping: its reader gets the key and value nodes and the object filled. */
@@ -69,6 +71,19 @@ static const struct name_value encaps[] = {
 	{ "gue", LB_ENCAP_GUE },
 };
 
+/* The stage library (loader/stages.c) names each policy's stage the same way. */
+static const struct name_value policies[] = {
+	{ "least-loaded", LB_POLICY_LEAST_LOADED },
+	{ "round-robin", LB_POLICY_ROUND_ROBIN },
+	{ "weighted-round-robin", LB_POLICY_WEIGHTED_RR },
+	{ "hash", LB_POLICY_HASH },
+	{ "maglev", LB_POLICY_MAGLEV },
+	{ "least-conn", LB_POLICY_LEAST_CONN },
+};
+
+#define POLICY_CHOICES \
+	"least-loaded, round-robin, weighted-round-robin, hash, maglev or least-conn"
+
 static const char *name_of(const struct name_value *names, size_t count, uint8_t value)
 {
 	size_t i;
@@ -92,6 +107,21 @@ const char *lb_state_name(uint8_t state)
 const char *lb_encap_name(uint8_t encap)
 {
 	return name_of(encaps, ARRAY_SIZE(encaps), encap);
+}
+
+const char *lb_policy_name(uint8_t policy)
+{
+	return name_of(policies, ARRAY_SIZE(policies), policy);
+}
+
+int lb_policy_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(policies); i++)
+		if (!strcmp(policies[i].name, name))
+			return policies[i].value;
+	return -1;
 }
 
 /* --- messages --------------------------------------------------------------------- */
@@ -543,7 +573,8 @@ static int backend_weight(struct parser *p, yaml_node_t *key, yaml_node_t *value
 	struct lb_backend_config *backend = obj;
 
 	(void)key;
-	return read_uint(p, value, 1, LB_MAX_WEIGHT, &backend->weight);
+	/* 0 is allowed and means drain (see read_backend_list). */
+	return read_uint(p, value, 0, LB_MAX_WEIGHT, &backend->weight);
 }
 
 static int backend_state(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
@@ -625,6 +656,11 @@ static int read_backend_list(struct parser *p, yaml_node_t *node, struct lb_vip_
 				 ARRAY_SIZE(backend_keys), backend) ||
 		    check_backend_unique(p, item, vip, i))
 			return -1;
+		/* Weight 0 takes no new flows and keeps its established ones:
+		 * that is drain, so every policy treats it alike.
+		 */
+		if (!backend->weight && backend->state == LB_BACKEND_UP)
+			backend->state = LB_BACKEND_DRAIN;
 		path_pop(p, len);
 	}
 	return 0;
@@ -663,12 +699,88 @@ static int vip_backends(struct parser *p, yaml_node_t *key, yaml_node_t *value, 
 	return read_backend_list(p, value, obj);
 }
 
+static int policy_type(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip = obj;
+
+	(void)key;
+	return read_choice(p, value, policies, ARRAY_SIZE(policies), "a scheduling policy",
+			   POLICY_CHOICES, &vip->policy);
+}
+
+/* Trial division: table sizes are at most LB_MAGLEV_MAX_SIZE. */
+static bool is_prime(uint32_t n)
+{
+	uint32_t d;
+
+	if (n < 2)
+		return false;
+	for (d = 2; d * d <= n; d++)
+		if (n % d == 0)
+			return false;
+	return true;
+}
+
+static int policy_table_size(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip = obj;
+
+	p->table_size_key = key;
+	if (read_uint(p, value, 2, LB_MAGLEV_MAX_SIZE, &vip->maglev_size))
+		return -1;
+	/* A prime size makes every backend's step visit every position. */
+	if (!is_prime(vip->maglev_size))
+		return fail(p, value, "%u is not a prime, expected a prime 2..%u (e.g. 65537, 251)",
+			    vip->maglev_size, LB_MAGLEV_MAX_SIZE);
+	return 0;
+}
+
+static const struct key_spec policy_keys[] = {
+	{ "type", policy_type, true },
+	{ "table_size", policy_table_size, false },
+};
+
+/* `policy: hash`, or `policy: {type: maglev, table_size: 251}`. */
+static int vip_policy(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip = obj;
+
+	p->table_size_key = NULL;
+	if (value->type == YAML_SCALAR_NODE)
+		return policy_type(p, key, value, obj);
+	if (read_mapping(p, value, "a policy name or a mapping with \"type\"", policy_keys,
+			 ARRAY_SIZE(policy_keys), obj))
+		return -1;
+	if (p->table_size_key && vip->policy != LB_POLICY_MAGLEV) {
+		path_push_key(p, "table_size");
+		return fail(p, p->table_size_key, "only policy type maglev has a table_size");
+	}
+	return 0;
+}
+
 static const struct key_spec vip_keys[] = {
 	{ "address", vip_address, true },
 	{ "port", vip_port, false },
 	{ "protocol", vip_protocol, false },
+	{ "policy", vip_policy, false },
 	{ "backends", vip_backends, true },
 };
+
+/* Maglev limits that need the whole VIP: a table per VIP from a bounded set, and
+ * a table with room for every backend.
+ */
+static int check_vip_policy(struct parser *p, yaml_node_t *node, const struct lb_vip_config *vip)
+{
+	if (vip->policy != LB_POLICY_MAGLEV)
+		return 0;
+	if (++p->maglev_vips > LB_MAGLEV_MAX_VIPS)
+		return fail(p, node, "is VIP number %zu with policy maglev, the limit is %u",
+			    p->maglev_vips, LB_MAGLEV_MAX_VIPS);
+	if (vip->maglev_size < vip->backend_count)
+		return fail(p, node, "maglev table_size %u is smaller than the VIP's %zu backends",
+			    vip->maglev_size, vip->backend_count);
+	return 0;
+}
 
 /* "10.0.0.100 tcp port 80" or "10.0.0.100 udp every port". */
 static const char *vip_name(char *out, size_t size, const struct lb_vip_config *vip)
@@ -726,11 +838,12 @@ static int read_vip_list(struct parser *p, yaml_node_t *node)
 		vip = &cfg->vips[i];
 		cfg->vip_count = i + 1;
 		vip->proto = IPPROTO_UDP;
+		vip->maglev_size = LB_MAGLEV_DEFAULT_SIZE;
 		vip->line = item->start_mark.line + 1;
 		len = path_push_index(p, i);
 		if (read_mapping(p, item, "a VIP (a mapping with \"address\" and \"backends\")",
 				 vip_keys, ARRAY_SIZE(vip_keys), vip) ||
-		    check_vip_unique(p, item, i))
+		    check_vip_unique(p, item, i) || check_vip_policy(p, item, vip))
 			return -1;
 		path_pop(p, len);
 	}
@@ -766,6 +879,7 @@ static struct lb_vip_config *seed_vip(struct parser *p, yaml_node_t *key)
 		}
 		cfg->vip_count = 1;
 		cfg->vips[0].proto = IPPROTO_UDP;
+		cfg->vips[0].maglev_size = LB_MAGLEV_DEFAULT_SIZE;
 		cfg->vips[0].line = key->start_mark.line + 1;
 	}
 	return &cfg->vips[0];

@@ -24,7 +24,7 @@ struct lb_backend_config {
 	uint32_t addr;     /* network byte order */
 	uint8_t mac[6];
 	bool has_mac;      /* `mac:` given: static next hop, no FIB neighbour */
-	uint32_t weight;   /* 1..LB_MAX_WEIGHT, default 1 */
+	uint32_t weight;   /* 0..LB_MAX_WEIGHT, default 1; 0 = drain (state becomes drain) */
 	uint8_t state;     /* enum lb_backend_state: UP (default), DRAIN or DOWN */
 	int line;          /* where it was written, for later messages */
 };
@@ -33,6 +33,8 @@ struct lb_vip_config {
 	uint32_t addr;     /* network byte order */
 	uint16_t port;     /* host byte order; 0 = every port */
 	uint8_t proto;     /* IPPROTO_UDP (default) or IPPROTO_TCP */
+	uint8_t policy;    /* enum lb_policy, default LB_POLICY_LEAST_LOADED */
+	uint32_t maglev_size; /* Maglev table size, a prime; default LB_MAGLEV_DEFAULT_SIZE */
 	size_t backend_count;
 	struct lb_backend_config *backends;
 	int line;
@@ -73,5 +75,9 @@ void lb_config_free(struct lb_config *cfg);
 const char *lb_proto_name(uint8_t proto);
 const char *lb_state_name(uint8_t state);
 const char *lb_encap_name(uint8_t encap);
+/* "least-loaded", "round-robin", ... as `policy:` spells them. */
+const char *lb_policy_name(uint8_t policy);
+/* The policy named @name, or -1. */
+int lb_policy_by_name(const char *name);
 
 #endif /* LB_CONFIG_H */

@@ -23,6 +23,10 @@ const char *const lb_map_names[LB_MAP_COUNT] = {
 	[LB_MAP_FLOWS] = "flows",
 	[LB_MAP_TX_PORTS] = "tx_ports",
 	[LB_MAP_CONFIG_GEN] = "config_gen",
+	[LB_MAP_POOL_WEIGHTS] = "pool_weights",
+	[LB_MAP_MAGLEV_TABLES] = "maglev_tables",
+	[LB_MAP_VIP_SCHED] = "vip_sched",
+	[LB_MAP_BACKEND_CONNS] = "backend_conns",
 };
 
 void lb_maps_init(struct lb_maps *maps)

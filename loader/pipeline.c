@@ -257,9 +257,13 @@ int lb_stages_install(struct lb_stages *st, const struct lb_maps *maps,
 		verb = "load stage";
 		err = stages_load_all(st, maps, tunables, order[i], &what);
 		for (slot = LB_SLOT_COUNT - 1; !err && slot >= 0; slot--) {
+			/* A slot the caller left open gets its library default. */
+			const struct lb_stage_def *def =
+				selected[slot] ? selected[slot] : lb_stage_default((__u32)slot);
+
 			verb = "install stage";
-			what = selected[slot]->prog_name;
-			err = slot_set(maps, (__u32)slot, stage_fd(st, selected[slot]));
+			what = def ? def->prog_name : lb_slot_name((__u32)slot);
+			err = def ? slot_set(maps, (__u32)slot, stage_fd(st, def)) : -ENOENT;
 		}
 		if (!err) {
 			lb_slots_backup_release(&backup);

@@ -64,8 +64,9 @@ struct lb_stages {
 };
 
 /* Loads every stage of the library against @maps and swaps @selected[slot]
- * into each slot, the last slot first, so that no stage hands on to an empty
- * slot. The prog array accepts only programs whose expected_attach_type
+ * (NULL: the slot's first library stage) into each slot, the last slot first,
+ * so that no stage hands on to an empty slot. The prog array accepts only
+ * programs whose expected_attach_type
  * matches its owner's, which depends on how parse was attached
  * (kernel-facts.md): the likely one is tried first, then the other. On
  * failure the slots hold what they held before.

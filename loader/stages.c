@@ -8,21 +8,40 @@
 #include <bpf/libbpf.h>
 
 #include "gue.skel.h"
+#include "hash.skel.h"
 #include "ipip.skel.h"
 #include "lb_consts_common.h"
+#include "least_conn.skel.h"
 #include "least_loaded.skel.h"
+#include "maglev.skel.h"
+#include "round_robin.skel.h"
 #include "stages.h"
+#include "weighted_rr.skel.h"
 
+/* The policy stages are named as the config's `policy:` spells them. */
 const struct lb_stage_def lb_stage_defs[] = {
 	{ "least-loaded", LB_SLOT_LB, "xdp_lb_lload", least_loaded_bpf__elf_bytes },
 	{ "ipip", LB_SLOT_ENCAP, "xdp_lb_ipip", ipip_bpf__elf_bytes },
 	{ "gue", LB_SLOT_ENCAP, "xdp_lb_gue", gue_bpf__elf_bytes },
+	{ "round-robin", LB_SLOT_RR, "xdp_lb_rr", round_robin_bpf__elf_bytes },
+	{ "weighted-round-robin", LB_SLOT_WRR, "xdp_lb_wrr", weighted_rr_bpf__elf_bytes },
+	{ "hash", LB_SLOT_HASH, "xdp_lb_hash", hash_bpf__elf_bytes },
+	{ "maglev", LB_SLOT_MAGLEV, "xdp_lb_maglev", maglev_bpf__elf_bytes },
+	{ "least-conn", LB_SLOT_LCONN, "xdp_lb_lconn", least_conn_bpf__elf_bytes },
 };
 const size_t lb_stage_def_count = sizeof(lb_stage_defs) / sizeof(lb_stage_defs[0]);
 
+/* "lb" stays least-loaded's slot (the default policy); each other policy has
+ * its own, which parse picks by the VIP's policy.
+ */
 static const char *const slot_names[LB_SLOT_COUNT] = {
 	[LB_SLOT_LB] = "lb",
 	[LB_SLOT_ENCAP] = "encap",
+	[LB_SLOT_RR] = "rr",
+	[LB_SLOT_WRR] = "wrr",
+	[LB_SLOT_HASH] = "hash",
+	[LB_SLOT_MAGLEV] = "maglev",
+	[LB_SLOT_LCONN] = "lconn",
 };
 
 const char *lb_slot_name(__u32 slot)
@@ -46,6 +65,16 @@ const struct lb_stage_def *lb_stage_find(__u32 slot, const char *name)
 
 	for (i = 0; i < lb_stage_def_count; i++)
 		if (lb_stage_defs[i].slot == slot && !strcmp(lb_stage_defs[i].name, name))
+			return &lb_stage_defs[i];
+	return NULL;
+}
+
+const struct lb_stage_def *lb_stage_default(__u32 slot)
+{
+	size_t i;
+
+	for (i = 0; i < lb_stage_def_count; i++)
+		if (lb_stage_defs[i].slot == slot)
 			return &lb_stage_defs[i];
 	return NULL;
 }

@@ -53,6 +53,8 @@ const char *lb_slot_name(__u32 slot);
 int lb_slot_by_name(const char *name);
 /* The stage @name of @slot, or NULL. */
 const struct lb_stage_def *lb_stage_find(__u32 slot, const char *name);
+/* The first stage of @slot in the library (a policy slot has only one), or NULL. */
+const struct lb_stage_def *lb_stage_default(__u32 slot);
 /* "ipip gue": the stage names of @slot, for messages. */
 void lb_stage_names(__u32 slot, char *buf, size_t len);
 

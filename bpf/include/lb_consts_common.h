@@ -8,6 +8,8 @@
 #ifndef LB_CONSTS_COMMON_H
 #define LB_CONSTS_COMMON_H
 
+#include <linux/types.h>
+
 /* How many VIPs (address, port, protocol) one interface can serve. */
 #ifndef LB_MAX_VIPS
 #define LB_MAX_VIPS 256
@@ -72,13 +74,67 @@
 #define LB_OUTER_TTL 64
 
 /* Slots of the stage prog array. parse is attached to the interface, so it has
- * no slot; it tail-calls LB, which tail-calls ENCAP.
+ * no slot; it tail-calls the slot of the VIP's scheduling policy (LB is the
+ * default policy's, least-loaded), which tail-calls ENCAP. The policy slots
+ * after ENCAP keep the first two numbers stable.
  */
 enum lb_stage_slot {
-	LB_SLOT_LB = 0,
+	LB_SLOT_LB = 0,     /* least-loaded */
 	LB_SLOT_ENCAP = 1,
+	LB_SLOT_RR = 2,     /* round-robin */
+	LB_SLOT_WRR = 3,    /* weighted round-robin */
+	LB_SLOT_HASH = 4,   /* 5-tuple hash, stateless */
+	LB_SLOT_MAGLEV = 5, /* Maglev consistent hashing */
+	LB_SLOT_LCONN = 6,  /* least connections */
 	LB_SLOT_COUNT,
 };
+
+/* Scheduling policies (struct lb_vip.policy), one lb stage program each. 0 is
+ * the default, so a zeroed VIP entry means least-loaded.
+ */
+enum lb_policy {
+	LB_POLICY_LEAST_LOADED = 0,
+	LB_POLICY_ROUND_ROBIN = 1,
+	LB_POLICY_WEIGHTED_RR = 2,
+	LB_POLICY_HASH = 3,
+	LB_POLICY_MAGLEV = 4,
+	LB_POLICY_LEAST_CONN = 5,
+	LB_POLICY_COUNT,
+};
+
+/* The prog-array slot of @policy; LB_SLOT_COUNT (never filled) when invalid. */
+static inline __u32 lb_policy_slot(__u32 policy)
+{
+	if (policy == LB_POLICY_LEAST_LOADED)
+		return LB_SLOT_LB;
+	if (policy < LB_POLICY_COUNT)
+		return LB_SLOT_ENCAP + policy;
+	return LB_SLOT_COUNT;
+}
+
+/* Maglev lookup tables: the size is a prime per VIP (config), at most this. */
+#ifndef LB_MAGLEV_MAX_SIZE
+#define LB_MAGLEV_MAX_SIZE 65537
+#endif
+#define LB_MAGLEV_DEFAULT_SIZE 65537
+
+/* How many VIPs may use Maglev at once. Each has two tables, like its pools: a
+ * reload builds the new one while the old one serves, so 2 x 8 tables of 256
+ * KiB = 4 MiB in all.
+ */
+#ifndef LB_MAGLEV_MAX_VIPS
+#define LB_MAGLEV_MAX_VIPS 8
+#endif
+#define LB_MAGLEV_TABLES (LB_MAGLEV_MAX_VIPS * 2)
+#define LB_NO_TABLE 0xffff /* struct lb_vip.maglev_table of a VIP without one */
+
+/* Round-robin draws this many tickets before it scans for any UP backend: a
+ * ticket that lands on a DRAIN or DOWN backend is thrown away, so the UP
+ * backends still share new flows exactly evenly.
+ */
+#ifndef LB_RR_DRAWS
+#define LB_RR_DRAWS 4
+#endif
 
 /* Backend states. 0 is an unused slot, so a zeroed entry is never chosen. */
 enum lb_backend_state {
@@ -110,5 +166,8 @@ enum lb_encap_type {
 #define LB_CTX_F_VLAN (1U << 0)     /* the frame carries one 802.1Q tag */
 #define LB_CTX_F_FRAGMENT (1U << 1) /* IPv4 fragment: flow key has no ports */
 #define LB_CTX_F_TCP_SYN (1U << 2)  /* TCP SYN without ACK: a new connection */
+
+/* struct lb_flow.flags */
+#define LB_FLOW_F_COUNTED (1ULL << 0) /* counted in backend_conns (least-conn) */
 
 #endif /* LB_CONSTS_COMMON_H */

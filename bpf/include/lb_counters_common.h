@@ -16,6 +16,7 @@
 	X(PARSE_PASS_MALFORMED, "parse", "pass_malformed") /* truncated or bad header */ \
 	X(PARSE_PASS_FRAGMENT, "parse", "pass_fragment")  /* 1st fragment, port VIP */ \
 	X(PARSE_PASS_NO_LB_STAGE, "parse", "pass_no_lb_stage") /* lb slot empty, to_lb too */ \
+	X(PARSE_PASS_BAD_POLICY, "parse", "pass_bad_policy") /* VIP names no policy */ \
 	/* lb: how the backend was found */                                            \
 	X(LB_FLOW_HIT, "lb", "flow_hit")                  /* established flow */       \
 	X(LB_FLOW_NEW, "lb", "flow_new")                  /* first packet of a flow */ \
@@ -25,6 +26,8 @@
 	X(LB_DROP_NO_BACKEND, "lb", "drop_no_backend")    /* no backend is up */       \
 	X(LB_PASS_NO_VIP, "lb", "pass_no_vip")            /* pool id out of range */  \
 	X(LB_PASS_NO_ENCAP_STAGE, "lb", "pass_no_encap_stage") /* encap slot empty */  \
+	X(LB_STATELESS, "lb", "stateless")                /* hash: placed, not stored */ \
+	X(LB_PASS_NO_TABLE, "lb", "pass_no_table")        /* Maglev VIP, no table */   \
 	/* encap: what happened to the encapsulated frame */                           \
 	X(ENCAP_TX, "encap", "tx")                        /* XDP_TX, same port */      \
 	X(ENCAP_REDIRECT, "encap", "redirect")            /* XDP_REDIRECT, devmap */   \

@@ -98,6 +98,38 @@ struct {
 	__type(value, struct lb_flow);
 } flows SEC(".maps");
 
+/* Per-pool weights of the weighted policies, written with the pool. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_POOLS);
+	__type(key, __u32);
+	__type(value, struct lb_pool_weights);
+} pool_weights SEC(".maps");
+
+/* Maglev lookup tables, two per Maglev VIP (the one in use and a spare). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAGLEV_TABLES);
+	__type(key, __u32);
+	__type(value, struct lb_maglev_table);
+} maglev_tables SEC(".maps");
+
+/* Round-robin state of each VIP, by vip_id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct lb_vip_sched);
+} vip_sched SEC(".maps");
+
+/* Active flows of each backend as least-conn counts them, shared by all CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct lb_backend_conns);
+} backend_conns SEC(".maps");
+
 /* Egress interfaces for XDP_REDIRECT, keyed by ifindex. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -22,10 +22,46 @@ struct lb_vip_key {
 	__u8 gen;
 };
 
-/* vips map value. */
+/* vips map value. The whole value is replaced in one update, so a packet sees
+ * a VIP's pool, policy and Maglev table of one moment.
+ */
 struct lb_vip {
-	__u32 vip_id;  /* 0 .. LB_MAX_VIPS-1, stable across reloads */
-	__u32 pool_id; /* the pool in use: vip_id * LB_POOLS_PER_VIP + generation */
+	__u32 vip_id;       /* 0 .. LB_MAX_VIPS-1, stable across reloads */
+	__u32 pool_id;      /* the pool in use: vip_id * LB_POOLS_PER_VIP + generation */
+	__u16 policy;       /* enum lb_policy: which lb stage parse hands on to */
+	__u16 maglev_table; /* index into maglev_tables, LB_NO_TABLE if none */
+};
+
+/* pool_weights map value, one per pool and written with it: what the weighted
+ * policies (weighted round-robin, hash) need. Only UP backends of weight >= 1
+ * count, so a DRAIN or DOWN backend has no share of new flows.
+ */
+struct lb_pool_weights {
+	__u32 total;  /* sum of the counted weights; 0: no backend takes new flows */
+	__u32 stride; /* coprime with total: spreads round-robin tickets over the cycle */
+	/* cumulative[i]: the counted weights of pool entries 0..i */
+	__u32 cumulative[LB_MAX_BACKENDS_PER_VIP];
+};
+
+/* maglev_tables map value: one VIP's lookup table, built by the loader. */
+struct lb_maglev_table {
+	__u32 size; /* a prime <= LB_MAGLEV_MAX_SIZE; entries past it are unused */
+	__u32 pad;
+	__u32 backend_ids[LB_MAGLEV_MAX_SIZE]; /* LB_NO_BACKEND: no backend is up */
+};
+
+/* vip_sched map value: per-VIP state of round-robin, shared by all CPUs. */
+struct lb_vip_sched {
+	__u64 ticket; /* next round-robin ticket, taken with an atomic add */
+};
+
+/* backend_conns map value: least-conn's active flows of a backend (atomic). A
+ * flow placed by least-conn adds 1 and subtracts it once when it ends (TCP FIN
+ * or RST seen) or is rescheduled. Signed: a backend slot reset under a flow
+ * that then ends goes below 0, which least-conn reads as 0.
+ */
+struct lb_backend_conns {
+	__s64 active;
 };
 
 /* pools map value: the backends of one VIP, as ids into the backends map. */
@@ -74,7 +110,8 @@ struct lb_flow_key {
 struct lb_flow {
 	__u32 backend_id;
 	__u32 pad;
-	__u64 last_seen_ns; /* bpf_ktime_get_ns() */
+	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) */
+	__u64 flags;        /* LB_FLOW_F_*; 64 bits for BPF's atomic and without ALU32 */
 };
 
 /* Per-packet context (one per CPU, packet_ctx map). parse writes every field of
@@ -91,6 +128,9 @@ struct lb_packet_ctx {
 	__u16 ip_tot_len; /* IPv4 total length, host byte order */
 	__u32 frame_len;  /* data_end - data as parse saw it */
 	__u32 flags;      /* LB_CTX_F_* */
+	__u16 policy;     /* the VIP's enum lb_policy */
+	__u16 maglev_table; /* the VIP's Maglev table, LB_NO_TABLE if none */
+	__u32 pad;        /* per-CPU values are 8-byte strided: keep the size so */
 };
 
 #define LB_NO_BACKEND 0xffffffffU

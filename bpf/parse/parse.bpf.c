@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Parse stage: the pipeline's entry; finds the VIP of a frame and hands it to lb.
+/* Parse stage: the pipeline's entry; finds the VIP of a frame, hands it to its policy's lb stage.
  *
  * parse never changes a frame and never drops one. A frame that is not for a
  * VIP (ARP, IPv6, ICMP, other addresses and ports) and a malformed frame leave
@@ -56,6 +56,8 @@ static __always_inline void use_vip(struct lb_packet_ctx *pkt, const struct lb_v
 {
 	pkt->vip_id = vip->vip_id;
 	pkt->pool_id = vip->pool_id;
+	pkt->policy = vip->policy;
+	pkt->maglev_table = vip->maglev_table;
 }
 
 /* Ethernet (+ one VLAN tag) and IPv4 up to the L4 header. Fills the addresses,
@@ -186,13 +188,19 @@ int xdp_lb_parse(struct xdp_md *ctx)
 	}
 	if (action >= 0)
 		return action;
+	/* A policy this parse does not know (a newer loader?) is not a reason to
+	 * drop: the frame goes to the stack, counted.
+	 */
+	if (lb_policy_slot(pkt.policy) >= LB_SLOT_COUNT)
+		return parse_pass(LB_C_PARSE_PASS_BAD_POLICY);
 
 	slot = lb_packet_ctx();
 	if (!slot) /* cannot happen: a one-entry per-CPU array always has entry 0 */
 		return XDP_PASS;
 	*slot = pkt;
 	lb_count(LB_C_PARSE_TO_LB);
-	return lb_next_stage(ctx, LB_SLOT_LB, LB_C_PARSE_PASS_NO_LB_STAGE);
+	/* Each policy is its own lb stage: the VIP's policy picks the slot. */
+	return lb_next_stage(ctx, lb_policy_slot(pkt.policy), LB_C_PARSE_PASS_NO_LB_STAGE);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -58,8 +58,10 @@ static int64_t now_ns(void)
 {
 	struct timespec ts;
 
-	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* The stage stamps flows with bpf_ktime_get_coarse_ns(), which is
+	 * CLOCK_MONOTONIC_COARSE: the same clock keeps t0 <= stamp <= t1 exact.
+	 */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 

@@ -56,7 +56,7 @@ static struct {
 static int vips_fill(int vips_fd)
 {
 	struct lb_vip_key key;
-	struct lb_vip vip;
+	struct lb_vip vip = { 0 }; /* policy 0: least-loaded, in the lb slot */
 	size_t i;
 
 	for (i = 0; i < sizeof(test_vips) / sizeof(test_vips[0]); i++) {
