@@ -1,0 +1,425 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The VM suite, run inside Debian 12's own kernel by tests/vm/init: libxdp's dispatcher,
+# other XDP programs sharing it, rebuilds under traffic, unloading, the legacy fallback,
+# and real backends that decapsulate (IPIP and GUE, across encap swaps) and answer the
+# client directly. Same lab and checks as the integration tests (tests/integration/lib.sh,
+# scripts/topology.sh).
+source "$(dirname "$0")/../integration/lib.sh"
+
+VIP=123.168.9.8     # UDP, every port
+TCP_VIP=123.168.9.9 # TCP port 80
+B1=10.0.1.1 B2=10.0.2.2
+LB_ADDR=10.0.0.10   # the balancer's own address: not a VIP
+PRIORITY=40         # not libxdp's default (50), so a row at 40 is the config's doing
+GUE_PORT=6080       # the config's default GUE port: the backends' fou port
+PORT_COUNT=$OUTPUT/bpf/xdp_port_count.bpf.o
+PIN=/sys/fs/bpf/$PREFIX # pins of the port_count instances
+
+write_config() {
+	cat >"$TMP/lb.yaml" <<EOF
+priority: $1
+vips:
+  - address: $VIP
+    backends: [{ip: $B1}, {ip: $B2}]
+  - address: $TCP_VIP
+    port: 80
+    protocol: tcp
+    backends: [{ip: $B1}, {ip: $B2}]
+EOF
+}
+
+# The lab, and the config at priority $1 (default $PRIORITY).
+lab_up() {
+	topology up "$PREFIX" "$VIP $TCP_VIP" "$B1" "$B2"
+	write_config "${1:-$PRIORITY}"
+}
+
+# veth1's programs in xdp-loader's words, in run order, e.g.
+# "xdp_dispatcher 20:xdp_port_count 40:xdp_lb_parse" (one name alone: no dispatcher).
+xdp_chain() {
+	in_net lb xdp-loader status veth1 |
+		awk '$1 == "veth1" { printf "%s", $2 } $1 == "=>" { printf " %s:%s", $2, $3 }'
+}
+
+check_chain() {
+	check_eq "$(xdp_chain)" "$1" "programs on veth1 (xdp-loader status)"
+}
+
+# Another XDP program: tests/vm/xdp_port_count.bpf.c at priority $2, pinned as $1.
+load_port_count() {
+	mkdir -p "$PIN/$1"
+	in_net lb xdp-loader load -P "$2" -p "$PIN/$1" veth1 "$PORT_COUNT" ||
+		fail "xdp-loader could not load xdp_port_count at priority $2"
+}
+
+# Unloads the program running at priority $1, by its id.
+unload_priority() {
+	local id
+	id=$(in_net lb xdp-loader status veth1 | awk -v p="$1" '$1 == "=>" && $2 == p { print $4 }')
+	[[ -n $id ]] || fail "no program at priority $1"
+	in_net lb xdp-loader unload veth1 -i "$id" || fail "xdp-loader unload -i $id failed"
+}
+
+# Packets to destination port $2 that port_count instance $1 has seen.
+port_count() {
+	local key
+	key=$(printf '0x%02x 0x%02x 0 0' $(($2 & 255)) $(($2 >> 8)))
+	bpftool map lookup pinned "$PIN/$1/port_packets" key $key |
+		awk '$1 == "\"value\":" { print $2 }'
+}
+
+# One counter (stage.reason) from lbctl stats --json.
+counter() {
+	local stage=${1%%.*} reason=${1#*.}
+	lbctl stats veth1 --json | grep -oE "\"$stage\": \{[^}]*\}" |
+		grep -oE "\"$reason\": [0-9]+" | grep -oE '[0-9]+$'
+}
+
+# Packets xdp-filter dropped for its rule on port $1 ("7777  dst,udp  HITS").
+filter_port_hits() {
+	in_net lb xdp-filter status | awk -v port="$1" '$1 == port { print $3 }'
+}
+
+# veth1's ifindex in the balancer (/sys/class/net shows the guest's own interfaces).
+lb_ifindex() {
+	ip -n "$PREFIX-lb" -o link show veth1 | cut -d: -f1
+}
+
+# --- traffic: IPIP frames captured at the backends (tests/tools/ipip_capture.c) ----
+# Extra arguments go to ipip_capture (-g PORT: GUE frames too).
+start_captures() {
+	local i addr=("$B1" "$B2")
+	rm -f "$TMP"/cap*.ready # a second round must wait for its own captures
+	for i in 1 2; do
+		spawn "b$i" "$TMP/cap$i.out" "$TOOLS/ipip_capture" -i eth0 -b "${addr[i - 1]}" \
+			-o client -R "$TMP/cap$i.ready" "$@"
+	done
+	wait_file "$TMP/cap1.ready"
+	wait_file "$TMP/cap2.ready"
+}
+
+# Stops the captures; every frame well-formed, every flow on one backend, $1 flows of
+# $2 packets in all.
+check_captures() {
+	local flows=$1 per_flow=$2 all
+	stop_captures
+	check_contains "$(cat "$TMP/cap1.out")" "bad=0" "backend 1 frames well-formed"
+	check_contains "$(cat "$TMP/cap2.out")" "bad=0" "backend 2 frames well-formed"
+	all=$(grep -h '^flow ' "$TMP/cap1.out" "$TMP/cap2.out" | awk '{ print $3, $4 }' | sort)
+	[[ -z $(uniq -d <<<"$all") ]] || fail "flows seen on both backends: $(uniq -d <<<"$all")"
+	check_eq "$(grep -c . <<<"$all")" "$flows" "flows received at the backends"
+	awk -v want="$per_flow" '$1 == "flow" && $NF != want { bad = 1 } END { exit bad }' \
+		"$TMP/cap1.out" "$TMP/cap2.out" || fail "a flow did not get $per_flow packets"
+}
+
+# Stops the captures, and every other spawned process, once their sockets are drained:
+# ipip_capture stops reading at SIGTERM, so the last frames must cross the bridge and
+# be read first (a slow guest lags behind the sender).
+stop_captures() {
+	local i
+	sleep 0.5
+	for i in $(seq 50); do
+		(($(capture_backlog b1) + $(capture_backlog b2) == 0)) && break
+		sleep 0.1
+	done
+	stop_spawned
+}
+
+# Bytes waiting in the packet sockets of a backend (ss -0: Recv-Q).
+capture_backlog() {
+	in_net "$1" ss -Hn -0 | awk '{ n += $3 } END { print n + 0 }'
+}
+
+send_vip_flows() {
+	in_net client "$TOOLS/flow_send" -d "$VIP" "$@" >/dev/null || fail "flow_send $* failed"
+}
+
+# A UDP echo on the balancer's own address: non-VIP traffic the kernel answers.
+start_stack_echo() {
+	spawn lb "$TMP/echo.out" socat UDP4-RECVFROM:6000,bind=$LB_ADDR,fork SYSTEM:"exec cat"
+	wait_listening lb u 6000
+}
+
+wait_listening() {
+	local ns=$1 proto=$2 port=$3 i
+	for i in $(seq 100); do
+		in_net "$ns" ss -Hln"$proto" "sport = :$port" | grep -q . && return 0
+		sleep 0.1
+	done
+	fail "nothing listens on $proto port $port in $ns"
+}
+
+# The first reply line to a UDP datagram, sent from a new source port.
+udp_ask() {
+	in_net client timeout 5 bash -c \
+		'exec 3<>"/dev/udp/$1/$2" && echo "$3" >&3 && head -n 1 <&3' _ "$@"
+}
+
+# --- tests -------------------------------------------------------------------------
+
+# Issue point 1.
+test_dispatcher_mode() {
+	lab_up
+	local out
+	out=$(lb_load "$TMP/lb.yaml" veth1) || fail "lb-load failed: $out"
+	echo "$out" | sed 's/^/    | /'
+	# lb-load prints this when xdp_multiprog__is_legacy() is false after the attach.
+	check_contains "$out" "libxdp dispatcher" "load summary"
+	check_contains "$out" "priority $PRIORITY" "load summary"
+	check_chain "xdp_dispatcher $PRIORITY:xdp_lb_parse"
+	check_contains "$(lbctl status veth1)" "veth1: libxdp dispatcher" "lbctl status"
+	# The stages behind the dispatcher's freplace slot balance traffic.
+	start_captures
+	send_vip_flows -p 5000 -f 10 -n 5
+	check_captures 10 5
+	check_eq "$(counter parse.to_lb)" 50 "parse.to_lb"
+	check_eq "$(counter lb.flow_new)" 10 "lb.flow_new"
+}
+
+# Issue point 2: one program before ours and one after, in run order and in load order.
+test_coexistence() {
+	lab_up
+	load_port_count first 20
+	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
+	load_port_count last 60
+	check_chain "xdp_dispatcher 20:xdp_port_count $PRIORITY:xdp_lb_parse 60:xdp_port_count"
+	start_stack_echo
+	start_captures
+	send_vip_flows -p 5000 -f 10 -n 3
+	local i reply
+	for i in 1 2 3; do
+		reply=$(udp_ask "$LB_ADDR" 6000 "ping $i") || fail "no echo for ping $i"
+		check_eq "$reply" "ping $i" "the stack's echo"
+	done
+	check_captures 10 3
+	# VIP traffic: seen by the program before ours, balanced by us, so never after us.
+	check_eq "$(port_count first 5000)" 30 "VIP packets seen before xdp-lb"
+	check_eq "$(port_count last 5000)" 0 "VIP packets seen after xdp-lb"
+	# Non-VIP traffic goes down the whole chain and up to the stack.
+	check_eq "$(port_count first 6000)" 3 "non-VIP packets seen before xdp-lb"
+	check_eq "$(port_count last 6000)" 3 "non-VIP packets seen after xdp-lb"
+	check_eq "$(counter parse.to_lb)" 30 "parse.to_lb"
+}
+
+# Issue point 2: priorities, not load order, decide who runs first. xdp-filter runs at
+# priority 10 (its object's run config) and drops UDP to port 7777, a VIP port here.
+test_priorities_decide_order() {
+	lab_up
+	check in_net lb xdp-filter load veth1 -f udp
+	check in_net lb xdp-filter port 7777 -m dst -p udp
+	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
+	check_chain "xdp_dispatcher 10:xdpfilt_alw_udp $PRIORITY:xdp_lb_parse"
+	start_captures
+	send_vip_flows -p 7777 -f 2 -n 3
+	check_captures 0 0
+	check_eq "$(filter_port_hits 7777)" 6 "xdp-filter's hits on port 7777"
+	check_eq "$(counter parse.to_lb)" 0 "parse.to_lb behind xdp-filter"
+
+	# Loaded after xdp-filter, but at priority 5: xdp-lb now runs first.
+	check lb_load --unload veth1 >/dev/null
+	write_config 5
+	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
+	check_chain "xdp_dispatcher 5:xdp_lb_parse 10:xdpfilt_alw_udp"
+	start_captures
+	send_vip_flows -p 7777 -f 2 -n 3
+	check_captures 2 3
+	check_eq "$(filter_port_hits 7777)" 6 "xdp-filter's hits on port 7777 (unchanged)"
+}
+
+# Issue point 3: each attach or detach makes libxdp build and swap in a new dispatcher.
+test_rebuilds_lose_no_vip_packet() {
+	lab_up
+	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
+	start_captures
+	# Rounds of 10 new flows x 40 packets (about 1 s each) until every step is done,
+	# however slow the guest: each step happens while packets are on their way.
+	nsenter --net="/run/netns/$PREFIX-client" bash -c 'sport=10000
+		until [[ -e $1 ]]; do
+			"$2" -d "$3" -p 5000 -f 10 -n 40 -r 400 -b $sport || exit 1
+			sport=$((sport + 10))
+		done' _ "$TMP/stop" "$TOOLS/flow_send" "$VIP" >"$TMP/send.out" &
+	local sender=$! step sent
+	PIDS+=("$sender") # cleanup ends it if the test stops early
+	sleep 0.5
+	for step in "load_port_count a 20" "load_port_count b 60" \
+		    "in_net lb xdp-filter load veth1 -f udp" "unload_priority 20" \
+		    "in_net lb xdp-filter unload veth1" "unload_priority 60"; do
+		$step || fail "$step failed"
+		[[ $(xdp_chain) == *" $PRIORITY:xdp_lb_parse"* ]] || fail "xdp-lb gone after $step"
+	done
+	touch "$TMP/stop"
+	wait "$sender" || fail "flow_send failed: $(cat "$TMP/send.out")"
+	PIDS=("${PIDS[@]/$sender/}")
+	check_chain "xdp_dispatcher $PRIORITY:xdp_lb_parse"
+	sent=$(awk '$1 == "sent" { n += $2 } END { print n + 0 }' "$TMP/send.out")
+	echo "    $sent VIP packets sent during 6 dispatcher rebuilds"
+	check_captures $((sent / 40)) 40
+}
+
+# Issue point 4, part 1.
+test_unload_ours_leaves_theirs() {
+	lab_up
+	load_port_count first 20
+	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
+	load_port_count last 60
+	local out ifindex
+	out=$(lb_load --unload veth1) || fail "unload failed: $out"
+	check_contains "$out" "other XDP programs there are untouched" "unload message"
+	check_chain "xdp_dispatcher 20:xdp_port_count 60:xdp_port_count"
+	check_no_lb_pins
+	# libxdp's pins for this dispatcher name exactly its two remaining programs.
+	ifindex=$(lb_ifindex)
+	check_eq "$(ls /sys/fs/bpf/xdp/dispatch-"$ifindex"-*/ | tr '\n' ' ')" \
+		"prog0-link prog0-prog prog1-link prog1-prog " "libxdp's dispatcher pins"
+	# Both keep running: VIP traffic now passes down the chain to the second one.
+	send_vip_flows -p 5000 -f 4 -n 2
+	check_eq "$(port_count first 5000)" 8 "VIP packets at the first program"
+	check_eq "$(port_count last 5000)" 8 "VIP packets at the last program"
+}
+
+# Issue point 4, part 2, and nothing left once ours goes too.
+test_unload_theirs_leaves_ours() {
+	lab_up
+	load_port_count first 20
+	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
+	load_port_count last 60
+	unload_priority 20
+	unload_priority 60
+	check_chain "xdp_dispatcher $PRIORITY:xdp_lb_parse"
+	start_captures
+	send_vip_flows -p 5000 -f 6 -n 3
+	check_captures 6 3
+	check lb_load --unload veth1 >/dev/null
+	check_chain "<No"
+	check_no_lb_pins
+	local ifindex
+	ifindex=$(lb_ifindex)
+	[[ -n $ifindex ]] || fail "no ifindex for veth1"
+	ls -d /sys/fs/bpf/xdp/dispatch-"$ifindex"-* 2>/dev/null && fail "libxdp pins left"
+	return 0
+}
+
+check_no_lb_pins() {
+	local dir
+	dir=/sys/fs/bpf/xdp-lb/veth1@netns$(stat -L -c %i "/run/netns/$PREFIX-lb")
+	[[ ! -e $dir ]] || fail "xdp-lb pins left: $(ls "$dir")"
+}
+
+# Issue point 5.
+test_legacy_fallback() {
+	lab_up
+	local out
+	out=$(in_net lb env LIBXDP_SKIP_DISPATCHER=1 "$ROOT/lb-load" "$TMP/lb.yaml" veth1) ||
+		fail "lb-load failed: $out"
+	echo "$out" | sed 's/^/    | /'
+	check_contains "$out" "single-program (legacy) mode" "load summary"
+	check_contains "$out" "legacy because LIBXDP_SKIP_DISPATCHER is set" "load summary"
+	check_contains "$out" "no other XDP program can share veth1" "load summary"
+	check_chain "xdp_lb_parse"
+	check_contains "$(lbctl status veth1)" "veth1: single-program (legacy)" "lbctl status"
+	# What it means: another program cannot join, and ours stays.
+	mkdir -p "$PIN/other"
+	in_net lb xdp-loader load -P 60 -p "$PIN/other" veth1 "$PORT_COUNT" 2>/dev/null &&
+		fail "another program joined a legacy attachment"
+	check_chain "xdp_lb_parse"
+	start_captures
+	send_vip_flows -p 5000 -f 6 -n 3
+	check_captures 6 3
+}
+
+# Issue point 6: backends decapsulate with the kernel's ipip device, and GUE with its fou
+# port in front of it, and answer the client from the VIP directly (direct server return).
+backend_up() {
+	local ns=$PREFIX-$1 name=$1
+	ip -n "$ns" link set tunl0 up
+	# fou strips the UDP header and hands the inner IPv4 packet to tunl0, as IPIP.
+	ip -n "$ns" fou add port "$GUE_PORT" ipproto 4 || fail "ip fou add failed in $name"
+	ip -n "$ns" addr add "$VIP/32" dev lo
+	ip -n "$ns" addr add "$TCP_VIP/32" dev lo
+	# The inner source (the client) is not routed via tunl0: rp_filter would drop it.
+	# arp_ignore/arp_announce: the VIPs on lo are never announced on the wire.
+	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.tunl0.rp_filter=0 net.ipv4.conf.all.arp_ignore=1 \
+		net.ipv4.conf.all.arp_announce=2
+	# Each reply names the backend: "b1=request". One child per client address and
+	# port, which ends 5 s after its client goes quiet.
+	spawn "$name" "$TMP/$name-udp.log" socat -T 5 UDP4-LISTEN:5000,bind=$VIP,fork,reuseaddr \
+		SYSTEM:"exec sed -u s/^/$name=/"
+	spawn "$name" "$TMP/$name-tcp.log" socat -T 5 TCP4-LISTEN:80,bind=$TCP_VIP,fork,reuseaddr \
+		SYSTEM:"exec sed -u s/^/$name=/"
+	wait_listening "$name" u 5000
+	wait_listening "$name" t 80
+}
+
+# Three requests on one connection (one source port); prints the three replies. The
+# socket is connected to the VIP: a reply from any other address would not reach it.
+udp_connection() {
+	in_net client timeout 20 bash -c 'exec 3<>"/dev/udp/$1/5000" || exit 1
+		for r in 1 2 3; do echo "$2-r$r" >&3; timeout 5 head -n 1 <&3; done' _ "$VIP" "$1"
+}
+
+tcp_connection() {
+	in_net client timeout 20 bash -c 'exec 3<>"/dev/tcp/$1/80" || exit 1
+		for r in 1 2 3; do echo "$2-r$r" >&3; read -r -t 5 line <&3; echo "$line"; done' \
+		_ "$TCP_VIP" "$1"
+}
+
+# Every request answered, all three by the same backend, which joins $BACKENDS.
+check_connection() {
+	local name=$1 replies=$2 backend
+	backend=${replies%%=*}
+	[[ $backend == b[12] ]] || fail "connection $name: no backend answered: '$replies'"
+	check_eq "$replies" "$(printf '%s\n' "$backend=$name-r"{1..3})" "replies on $name"
+	BACKENDS+="$backend "
+}
+
+# The lab with both backends up (backend_up) and xdp-lb loaded, encap ipip.
+real_backends_up() {
+	lab_up
+	backend_up b1
+	backend_up b2
+	# A veth leaves checksums to the receiver (CHECKSUM_PARTIAL); XDP_TX puts the frame
+	# on the wire as it is, so the client computes them itself, as a host behind a NIC.
+	ip netns exec "$PREFIX-client" ethtool -K eth0 tx off >/dev/null
+	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
+}
+
+test_real_backends() {
+	real_backends_up
+	local c
+	BACKENDS=
+	for c in u1 u2 u3 u4 u5 u6; do
+		check_connection "$c" "$(udp_connection "$c")"
+	done
+	for c in t1 t2 t3 t4 t5 t6; do
+		check_connection "$c" "$(tcp_connection "$c")"
+	done
+	echo "    backend of each connection: $BACKENDS"
+	[[ $BACKENDS == *b1* && $BACKENDS == *b2* ]] || fail "one backend took every connection"
+	# One flow per connection: no packet of a connection was scheduled anew.
+	check_eq "$(counter lb.flow_new)" 12 "lb.flow_new"
+	check_eq "$(counter encap.tx)" "$(counter parse.to_lb)" "every VIP packet encapsulated"
+}
+
+# Everything a test may leave: its processes, other XDP programs, ours, pins, the lab.
+cleanup_test() {
+	stop_spawned
+	if [[ -e /run/netns/$PREFIX-lb ]]; then
+		in_net lb xdp-filter unload veth1 >/dev/null 2>&1
+		lb_load --unload veth1 >/dev/null 2>&1
+		in_net lb xdp-loader unload veth1 --all >/dev/null 2>&1
+	fi
+	rm -rf "$PIN"
+	topology down "$PREFIX"
+}
+
+run_tests vm-dispatcher \
+	test_dispatcher_mode \
+	test_coexistence \
+	test_priorities_decide_order \
+	test_rebuilds_lose_no_vip_packet \
+	test_unload_ours_leaves_theirs \
+	test_unload_theirs_leaves_ours \
+	test_legacy_fallback \
+	test_real_backends; exit # one command to the end: a later edit is never half read
