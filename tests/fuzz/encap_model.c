@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The documented encap outcomes and the outer header check; see encap_model.h. */
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "encap_model.h"
+
+#define OUTER_LEN 20
+#define OUTER_TTL 64
+#define IPPROTO_IPIP_ 4
+#define IP_DF_HIGH_BYTE 0x40 /* DF in the first byte of frag_off */
+
+/* Notes the rule that decided; returns its counter. */
+static enum lb_counter rule(struct encap_expect *out, enum lb_counter counter, const char *why)
+{
+	out->why = why;
+	return counter;
+}
+
+/* The order is the kernel FIB's, as the table in docs/architecture.md lists it:
+ * route first, then the MTU of the egress, then the neighbour.
+ */
+static enum lb_counter decide(const struct fuzz_backend *backend, int ingress,
+			      const uint8_t *frame, const struct lb_packet_ctx *ctx,
+			      struct encap_expect *out)
+{
+	const struct fuzz_route *route = &backend->route;
+	bool static_mac = backend->entry.flags & LB_BACKEND_F_STATIC_MAC;
+
+	if (!route->egress)
+		return rule(out, LB_C_ENCAP_DROP_NO_ROUTE, "no route to the backend");
+	if ((uint32_t)ctx->ip_tot_len + OUTER_LEN > route->egress_mtu)
+		return rule(out, LB_C_ENCAP_DROP_MTU, "too big once encapsulated");
+	if (route->has_neigh) {
+		out->set_macs = true;
+		memcpy(out->dmac, static_mac ? backend->entry.mac : route->neigh_mac, 6);
+		memcpy(out->smac, route->egress_mac, 6);
+		if (route->egress == ingress)
+			return rule(out, LB_C_ENCAP_TX, "neighbour behind the ingress");
+		if (route->in_tx_ports)
+			return rule(out, LB_C_ENCAP_REDIRECT, "neighbour behind another port");
+		return rule(out, LB_C_ENCAP_DROP_NO_TX_PORT, "egress not in tx_ports");
+	}
+	if (static_mac && route->egress == ingress) {
+		/* The frame was sent to this host: its destination MAC is the
+		 * ingress interface's, the source of the frame going back out.
+		 */
+		out->set_macs = true;
+		memcpy(out->dmac, backend->entry.mac, 6);
+		memcpy(out->smac, frame, 6);
+		return rule(out, LB_C_ENCAP_TX, "static MAC, no neighbour");
+	}
+	return rule(out, LB_C_ENCAP_PASS_NO_NEIGH, "no neighbour: the kernel forwards it");
+}
+
+void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t *frame,
+		 const struct lb_packet_ctx *ctx, struct encap_expect *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->counter = decide(backend, ingress, frame, ctx, out);
+	switch (out->counter) {
+	case LB_C_ENCAP_TX:
+		out->verdict = XDP_TX;
+		break;
+	case LB_C_ENCAP_REDIRECT:
+		out->verdict = XDP_REDIRECT;
+		break;
+	case LB_C_ENCAP_PASS_NO_NEIGH:
+		out->verdict = XDP_PASS;
+		break;
+	default:
+		/* A drop leaves the frame as it came. */
+		out->verdict = XDP_DROP;
+		out->set_macs = false;
+	}
+	out->encapsulated = out->verdict != XDP_DROP;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* A correct header checksum makes the one's complement sum of the header 0xffff. */
+static bool ipv4_header_sum_ok(const uint8_t *ip)
+{
+	uint32_t sum = 0;
+	int i;
+
+	for (i = 0; i < OUTER_LEN; i += 2)
+		sum += get16(ip + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+#define WRONG(...) (snprintf(buf, buf_len, __VA_ARGS__), buf)
+
+const char *encap_check(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len,
+			size_t l3, const struct encap_expect *exp, uint32_t outer_src,
+			uint32_t outer_dst, char *buf, size_t buf_len)
+{
+	const uint8_t *inner = in + l3, *outer = out + l3;
+
+	if (out_len != in_len + OUTER_LEN)
+		return WRONG("length %zu, expected %zu + %d", out_len, in_len, OUTER_LEN);
+	if (memcmp(out, exp->set_macs ? exp->dmac : in, 6))
+		return WRONG("destination MAC");
+	if (memcmp(out + 6, exp->set_macs ? exp->smac : in + 6, 6))
+		return WRONG("source MAC");
+	if (memcmp(out + 12, in + 12, l3 - 12))
+		return WRONG("EtherType or VLAN tag changed");
+	if (outer[0] != 0x45)
+		return WRONG("outer version/IHL 0x%02x, expected 0x45", outer[0]);
+	if (outer[1] != inner[1])
+		return WRONG("outer TOS 0x%02x, expected the inner 0x%02x", outer[1], inner[1]);
+	if (get16(outer + 2) != get16(inner + 2) + OUTER_LEN)
+		return WRONG("outer total length %u, expected %u + %d", get16(outer + 2),
+			     get16(inner + 2), OUTER_LEN);
+	if (memcmp(outer + 4, inner + 4, 2))
+		return WRONG("outer id differs from the inner one");
+	if (outer[6] != (inner[6] & IP_DF_HIGH_BYTE) || outer[7] != 0)
+		return WRONG("outer frag_off 0x%04x, expected the inner DF only", get16(outer + 6));
+	if (outer[8] != OUTER_TTL || outer[9] != IPPROTO_IPIP_)
+		return WRONG("outer TTL %u protocol %u, expected %d and %d", outer[8], outer[9],
+			     OUTER_TTL, IPPROTO_IPIP_);
+	if (!ipv4_header_sum_ok(outer))
+		return WRONG("outer header checksum 0x%04x is wrong", get16(outer + 10));
+	if (memcmp(outer + 12, &outer_src, 4) || memcmp(outer + 16, &outer_dst, 4))
+		return WRONG("outer addresses");
+	if (memcmp(outer + OUTER_LEN, inner, in_len - l3))
+		return WRONG("the inner packet (or the padding behind it) changed");
+	return NULL;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the IPIP encap stage must do with a frame for a given backend, from the
+ * next-hop table of docs/architecture.md ("encap: IPIP"), and a check of the
+ * frame it sends: outer header field by field, inner packet byte for byte.
+ */
+#ifndef FUZZ_ENCAP_MODEL_H
+#define FUZZ_ENCAP_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuzz_pipeline.h"
+#include "lb_counters_common.h"
+
+struct encap_expect {
+	enum lb_counter counter;
+	uint32_t verdict;
+	bool encapsulated;  /* sent on with the outer header; else dropped as it came */
+	bool set_macs;      /* the L2 header gets dmac/smac; else it stays the frame's */
+	uint8_t dmac[6], smac[6];
+	const char *why;
+};
+
+/* The outcome for @frame (parse's context @ctx) sent to @backend. */
+void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t *frame,
+		 const struct lb_packet_ctx *ctx, struct encap_expect *out);
+
+/* Checks that @out is @in encapsulated as @exp says, the inner IPv4 packet at
+ * @l3 behind an outer header from @outer_src to @outer_dst. Returns NULL, or
+ * what is wrong in @buf.
+ */
+const char *encap_check(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len,
+			size_t l3, const struct encap_expect *exp, uint32_t outer_src,
+			uint32_t outer_dst, char *buf, size_t buf_len);
+
+#endif /* FUZZ_ENCAP_MODEL_H */

@@ -1,0 +1,849 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Frame generators of the packet fuzzer; see frame_gen.h. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "frame_gen.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_IPV6 0x86dd
+#define ETHERTYPE_LLDP 0x88cc
+#define TPID_8021Q 0x8100
+#define TPID_8021AD 0x88a8
+#define TPID_9100 0x9100
+
+#define IP_DF 0x4000
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+
+/* The truncated class cuts one base frame of at most TRUNC_SPAN bytes to 0, 1,
+ * ..., TRUNC_SPAN - 1 bytes on consecutive indexes: every offset, every header.
+ */
+#define TRUNC_SPAN 160
+/* Base frames of a class are drawn from streams apart from the frames' own. */
+#define BASE_STREAM 64
+
+/* A function, not a macro: arguments that draw random numbers are drawn once. */
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+static struct gen_target targets[GEN_MAX_TARGETS];
+static size_t target_count;
+
+void gen_set_targets(const struct gen_target *list, size_t count)
+{
+	target_count = min_size(count, (size_t)GEN_MAX_TARGETS);
+	memcpy(targets, list, target_count * sizeof(*targets));
+}
+
+/* --- building a frame -------------------------------------------------------------- */
+
+/* Everything a built frame is made of. ethertype ETHERTYPE_IPV4 builds an IPv4
+ * packet from the fields below; any other gets payload_len random bytes.
+ */
+struct frame_spec {
+	uint8_t dst_mac[6], src_mac[6];
+	uint16_t tpids[4];      /* VLAN tags in front, outermost first */
+	size_t tag_count;
+	uint16_t ethertype;     /* behind the tags */
+	uint32_t src, dst;      /* network byte order */
+	uint8_t proto, tos, ttl;
+	uint16_t ip_id, frag_off; /* host byte order, flags included */
+	uint8_t ip_options[40];
+	size_t ip_options_len;  /* a multiple of 4 */
+	uint16_t sport, dport;  /* host byte order */
+	uint8_t tcp_flags;
+	size_t tcp_options_len; /* a multiple of 4, at most 40 */
+	size_t payload_len;     /* cut when the frame would exceed FRAME_MAX */
+	size_t padding;         /* bytes behind the IPv4 packet (Ethernet padding) */
+};
+
+/* Offsets of the headers of a built frame; l4 is 0 without a UDP/TCP header. */
+struct frame_layout {
+	size_t l3, l4, ip_end;
+};
+
+static void put16(uint8_t *p, uint16_t host)
+{
+	p[0] = (uint8_t)(host >> 8);
+	p[1] = (uint8_t)host;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void fill_random(struct rng *r, uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = rng_byte(r);
+}
+
+/* One's complement sum of big-endian 16-bit words. */
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += get16(p + i);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_finish(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* UDP/TCP checksum over the IPv4 pseudo header and @len bytes of segment. */
+static uint16_t l4_checksum(const uint8_t *ip, const uint8_t *seg, size_t len)
+{
+	uint32_t sum = sum16(0, ip + 12, 8); /* source and destination */
+
+	sum += ip[9] + (uint32_t)len;
+	return csum_finish(sum16(sum, seg, len));
+}
+
+static void ipv4_checksum_fix(uint8_t *ip)
+{
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+
+	put16(ip + 10, 0);
+	put16(ip + 10, csum_finish(sum16(0, ip, ihl)));
+}
+
+/* Writes the Ethernet header and tags; returns the L3 offset. */
+static size_t build_l2(struct rng *r, const struct frame_spec *s, uint8_t *p)
+{
+	size_t off = 12, i;
+
+	memcpy(p, s->dst_mac, 6);
+	memcpy(p + 6, s->src_mac, 6);
+	for (i = 0; i < s->tag_count; i++, off += 4) {
+		put16(p + off, s->tpids[i]);
+		put16(p + off + 2, (uint16_t)rng_below(r, 4096));
+	}
+	put16(p + off, s->ethertype);
+	return off + 2;
+}
+
+static void frame_build(struct rng *r, const struct frame_spec *s, struct frame *f,
+			struct frame_layout *lay)
+{
+	size_t ihl = 20 + s->ip_options_len, l4_hdr = 0, room, payload, tot, padding;
+	uint8_t *ip, *seg;
+
+	memset(lay, 0, sizeof(*lay));
+	lay->l3 = build_l2(r, s, f->data);
+	if (s->ethertype != ETHERTYPE_IPV4) {
+		payload = min_size(s->payload_len, FRAME_MAX - lay->l3);
+		fill_random(r, f->data + lay->l3, payload);
+		f->len = lay->l3 + payload;
+		lay->ip_end = f->len;
+		return;
+	}
+	if (s->proto == IPPROTO_UDP)
+		l4_hdr = 8;
+	else if (s->proto == IPPROTO_TCP)
+		l4_hdr = 20 + s->tcp_options_len;
+	room = FRAME_MAX - lay->l3 - ihl - l4_hdr;
+	payload = min_size(s->payload_len, room);
+	padding = min_size(s->padding, room - payload);
+	tot = ihl + l4_hdr + payload;
+
+	ip = f->data + lay->l3;
+	ip[0] = (uint8_t)(0x40 | ihl / 4);
+	ip[1] = s->tos;
+	put16(ip + 2, (uint16_t)tot);
+	put16(ip + 4, s->ip_id);
+	put16(ip + 6, s->frag_off);
+	ip[8] = s->ttl;
+	ip[9] = s->proto;
+	memcpy(ip + 12, &s->src, 4);
+	memcpy(ip + 16, &s->dst, 4);
+	memcpy(ip + 20, s->ip_options, s->ip_options_len);
+
+	seg = ip + ihl;
+	fill_random(r, seg + l4_hdr, payload);
+	if (s->proto == IPPROTO_UDP) {
+		put16(seg, s->sport);
+		put16(seg + 2, s->dport);
+		put16(seg + 4, (uint16_t)(l4_hdr + payload));
+		put16(seg + 6, 0);
+		/* A computed 0 is sent as 0xffff: 0 means "no checksum". */
+		put16(seg + 6, l4_checksum(ip, seg, l4_hdr + payload) ?: 0xffff);
+	} else if (s->proto == IPPROTO_TCP) {
+		put16(seg, s->sport);
+		put16(seg + 2, s->dport);
+		fill_random(r, seg + 4, 8); /* sequence and acknowledgment numbers */
+		seg[12] = (uint8_t)(l4_hdr / 4 << 4);
+		seg[13] = s->tcp_flags;
+		put16(seg + 14, 65535);
+		put16(seg + 16, 0);
+		put16(seg + 18, 0);
+		/* Options: NOPs, with random kinds now and then. */
+		memset(seg + 20, 1, s->tcp_options_len);
+		if (s->tcp_options_len && rng_one_in(r, 2))
+			fill_random(r, seg + 20, s->tcp_options_len);
+		put16(seg + 16, l4_checksum(ip, seg, l4_hdr + payload));
+	}
+	if (l4_hdr)
+		lay->l4 = lay->l3 + ihl;
+	ipv4_checksum_fix(ip);
+	lay->ip_end = lay->l3 + tot;
+	fill_random(r, f->data + lay->ip_end, padding);
+	/* Real padding is mostly zeros. */
+	if (rng_one_in(r, 2))
+		memset(f->data + lay->ip_end, 0, padding);
+	f->len = lay->ip_end + padding;
+}
+
+/* --- random specs ------------------------------------------------------------------ */
+
+static const uint8_t lb_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0xf0, 0x00 };
+
+static void random_unicast_mac(struct rng *r, uint8_t *mac)
+{
+	fill_random(r, mac, 6);
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+}
+
+/* Clients come from a small pool, 32 sources with 8 ports each, so that flows
+ * repeat and established flows are tested as much as new ones.
+ */
+static uint32_t client_addr(struct rng *r)
+{
+	return htonl(0x0a010000 | rng_range(r, 1, 32));
+}
+
+static uint16_t client_port(struct rng *r)
+{
+	return (uint16_t)(1024 + rng_below(r, 8));
+}
+
+/* A destination port for a wildcard VIP: a few common ones, now and then any. */
+static uint16_t any_port(struct rng *r)
+{
+	static const uint16_t common[] = { 0, 22, 53, 80, 123, 443, 4789, 8080 };
+
+	if (rng_one_in(r, 4))
+		return (uint16_t)rng_next(r);
+	return common[rng_below(r, ARRAY_SIZE(common))];
+}
+
+/* An address no VIP has: the LB's own, a neighbour of the VIPs, any. */
+static uint32_t non_vip_addr(struct rng *r)
+{
+	switch (rng_below(r, 3)) {
+	case 0:
+		return htonl(0x0a00000a); /* 10.0.0.10, the balancer's address */
+	case 1:
+		return htonl(0x0a000067); /* 10.0.0.103 */
+	default:
+		return (uint32_t)rng_next(r);
+	}
+}
+
+static size_t random_payload_len(struct rng *r)
+{
+	switch (rng_below(r, 8)) {
+	case 0 ... 3:
+		return rng_below(r, 65);
+	case 4 ... 6:
+		return rng_range(r, 65, 1472);
+	default:
+		return rng_range(r, 1473, FRAME_MAX);
+	}
+}
+
+static void random_ip_options(struct rng *r, struct frame_spec *s)
+{
+	static const uint8_t router_alert[4] = { 0x94, 0x04, 0x00, 0x00 };
+	size_t i;
+
+	s->ip_options_len = 4 * rng_range(r, 1, 10);
+	switch (rng_below(r, 3)) {
+	case 0: /* NOPs and an end-of-list */
+		memset(s->ip_options, 1, s->ip_options_len);
+		s->ip_options[s->ip_options_len - 1] = 0;
+		break;
+	case 1: /* router alert, then NOPs */
+		memset(s->ip_options, 1, s->ip_options_len);
+		memcpy(s->ip_options, router_alert, sizeof(router_alert));
+		break;
+	default:
+		for (i = 0; i < s->ip_options_len; i++)
+			s->ip_options[i] = rng_byte(r);
+	}
+}
+
+static uint8_t random_tcp_flags(struct rng *r)
+{
+	static const uint8_t common[] = { TCP_SYN, TCP_SYN | TCP_ACK, TCP_ACK, TCP_PSH | TCP_ACK,
+					  TCP_FIN | TCP_ACK, TCP_RST };
+
+	if (rng_one_in(r, 8))
+		return rng_byte(r);
+	return common[rng_below(r, ARRAY_SIZE(common))];
+}
+
+/* Points @s at @t: address, protocol and (for a wildcard VIP, any) port. */
+static void aim_at(struct rng *r, struct frame_spec *s, const struct gen_target *t)
+{
+	s->dst = t->addr;
+	s->proto = t->proto;
+	if (!t->port)
+		s->dport = any_port(r);
+	else
+		s->dport = rng_one_in(r, 8) ? any_port(r) : t->port;
+}
+
+/* A well-formed UDP or TCP frame: to a VIP seven times in eight, else to an
+ * address no VIP has. One VLAN tag, IP options, TCP options, Ethernet padding
+ * and DF now and then; payloads mostly short, sometimes up to FRAME_MAX.
+ */
+static void spec_valid(struct rng *r, struct frame_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	memcpy(s->dst_mac, lb_mac, 6);
+	if (rng_one_in(r, 8))
+		random_unicast_mac(r, s->dst_mac);
+	random_unicast_mac(r, s->src_mac);
+	if (rng_one_in(r, 4)) {
+		s->tpids[0] = TPID_8021Q;
+		s->tag_count = 1;
+	}
+	s->ethertype = ETHERTYPE_IPV4;
+	s->src = client_addr(r);
+	s->sport = client_port(r);
+	if (target_count && !rng_one_in(r, 8)) {
+		aim_at(r, s, &targets[rng_below(r, (uint32_t)target_count)]);
+	} else {
+		s->dst = non_vip_addr(r);
+		s->proto = rng_one_in(r, 2) ? IPPROTO_UDP : IPPROTO_TCP;
+		s->dport = any_port(r);
+	}
+	s->tos = rng_one_in(r, 4) ? rng_byte(r) : 0;
+	s->ttl = (uint8_t)rng_range(r, 1, 255);
+	s->ip_id = (uint16_t)rng_next(r);
+	s->frag_off = rng_one_in(r, 2) ? IP_DF : 0;
+	if (rng_one_in(r, 4))
+		random_ip_options(r, s);
+	s->tcp_flags = random_tcp_flags(r);
+	if (rng_one_in(r, 4))
+		s->tcp_options_len = 4 * rng_range(r, 1, 10);
+	s->payload_len = random_payload_len(r);
+	if (rng_one_in(r, 8))
+		s->padding = rng_range(r, 1, 40);
+}
+
+/* spec_valid() aimed at a VIP of protocol @proto, when there is one. */
+static void spec_valid_proto(struct rng *r, struct frame_spec *s, uint8_t proto)
+{
+	size_t i, start, n = target_count;
+
+	spec_valid(r, s);
+	start = n ? rng_below(r, (uint32_t)n) : 0;
+	for (i = 0; i < n; i++) {
+		const struct gen_target *t = &targets[(start + i) % n];
+
+		if (t->proto == proto) {
+			aim_at(r, s, t);
+			return;
+		}
+	}
+	s->proto = proto;
+}
+
+/* --- the classes ------------------------------------------------------------------- */
+
+static void gen_random_bytes(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	(void)call;
+	f->len = rng_range(r, FRAME_MIN, rng_one_in(r, 2) ? 128 : FRAME_MAX);
+	fill_random(r, f->data, f->len);
+	/* Now and then the start of an IPv4 header, so the bytes get past Ethernet. */
+	switch (rng_below(r, 4)) {
+	case 1:
+		put16(f->data + 12, ETHERTYPE_IPV4);
+		break;
+	case 2:
+		put16(f->data + 12, ETHERTYPE_IPV4);
+		if (f->len > 14)
+			f->data[14] = 0x45;
+		break;
+	case 3:
+		put16(f->data + 12, TPID_8021Q);
+		if (f->len >= 19) {
+			put16(f->data + 16, ETHERTYPE_IPV4);
+			f->data[18] = 0x45;
+		}
+		break;
+	}
+}
+
+static void gen_valid(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	struct frame_layout lay;
+	struct frame_spec s;
+
+	(void)call;
+	spec_valid(r, &s);
+	frame_build(r, &s, f, &lay);
+}
+
+static void gen_truncated(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	struct rng base = rng_for(call->seed, call->class + BASE_STREAM, call->index / TRUNC_SPAN);
+	size_t cut = call->index % TRUNC_SPAN;
+	struct frame_layout lay;
+	struct frame_spec s;
+
+	(void)r;
+	/* Short enough that every cut of it fits the span: at most
+	 * 18 + 60 + 60 + 16 = 154 bytes.
+	 */
+	spec_valid(&base, &s);
+	s.payload_len = rng_below(&base, 17);
+	s.padding = 0;
+	frame_build(&base, &s, f, &lay);
+	if (cut > f->len)
+		memset(f->data + f->len, 0, cut - f->len); /* past the end: padding */
+	f->len = cut;
+}
+
+/* A total length worth trying for an IPv4 header at @ip of a frame @frame_len long. */
+static uint16_t odd_tot_len(struct rng *r, const uint8_t *ip, size_t l3, size_t frame_len)
+{
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4, real = get16(ip + 2), in_frame = frame_len - l3;
+
+	switch (rng_below(r, 10)) {
+	case 0:
+		return 0;
+	case 1:
+		return (uint16_t)rng_below(r, 20);
+	case 2:
+		return (uint16_t)(ihl - 1);
+	case 3:
+		return (uint16_t)ihl;
+	case 4:
+		return (uint16_t)(real - 1);
+	case 5:
+		return (uint16_t)(real + 1);
+	case 6:
+		return (uint16_t)in_frame;
+	case 7:
+		return (uint16_t)(in_frame + rng_range(r, 1, 8));
+	case 8:
+		return 65535;
+	default:
+		return (uint16_t)rng_next(r);
+	}
+}
+
+static void gen_ipv4_header(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	static const uint8_t protocols[] = { 0, 1, 4, 6, 17, 41, 47, 50, 132, 255 };
+	static const uint32_t addresses[] = { 0x00000000, 0xffffffff, 0xe0000001, 0x7f000001,
+					      0x0a000064 };
+	struct frame_layout lay;
+	struct frame_spec s;
+	uint8_t *ip;
+	int i, changes;
+	size_t k;
+
+	(void)call;
+	spec_valid(r, &s);
+	if (rng_one_in(r, 2))
+		random_ip_options(r, &s);
+	if (rng_one_in(r, 2))
+		s.payload_len = rng_below(r, 65);
+	frame_build(r, &s, f, &lay);
+	ip = f->data + lay.l3;
+	changes = (int)rng_range(r, 1, 3);
+	for (i = 0; i < changes; i++) {
+		switch (rng_below(r, 8)) {
+		case 0: /* IHL, without moving what follows */
+			ip[0] = (uint8_t)((ip[0] & 0xf0) | rng_below(r, 16));
+			break;
+		case 1:
+			put16(ip + 2, odd_tot_len(r, ip, lay.l3, f->len));
+			break;
+		case 2:
+			ip[0] = (uint8_t)((ip[0] & 0x0f) | rng_below(r, 16) << 4);
+			break;
+		case 3:
+			put16(ip + 6, (uint16_t)rng_next(r));
+			break;
+		case 4:
+			ip[9] = rng_one_in(r, 4) ? rng_byte(r)
+						 : protocols[rng_below(r, ARRAY_SIZE(protocols))];
+			break;
+		case 5: {
+			uint32_t addr = htonl(addresses[rng_below(r, ARRAY_SIZE(addresses))]);
+
+			memcpy(ip + (rng_one_in(r, 2) ? 12 : 16), &addr, 4);
+			break;
+		}
+		case 6: /* the frame ends inside the IPv4 header or just behind it */
+			k = (size_t)(ip[0] & 0x0f) * 4 + 9;
+			f->len = min_size(f->len, lay.l3 + rng_below(r, (uint32_t)k));
+			f->len = f->len < FRAME_MIN ? FRAME_MIN : f->len;
+			break;
+		default: /* bytes behind the packet */
+			if (f->len < FRAME_MAX - 64) {
+				fill_random(r, f->data + f->len, 64);
+				f->len += rng_range(r, 1, 64);
+			}
+		}
+	}
+	if (rng_one_in(r, 2))
+		ipv4_checksum_fix(ip);
+}
+
+static void gen_fragments(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	struct frame_layout lay;
+	struct frame_spec s;
+	size_t ihl, keep;
+	uint16_t offset = (uint16_t)rng_range(r, 1, IP_OFFSET);
+	uint8_t *ip;
+
+	(void)call;
+	spec_valid(r, &s);
+	switch (rng_below(r, 6)) {
+	case 0:
+	case 1:
+		s.frag_off = IP_MF; /* first fragment: the L4 header is there */
+		break;
+	case 2:
+		s.frag_off = IP_MF | offset;
+		break;
+	case 3:
+		s.frag_off = offset; /* last fragment */
+		break;
+	case 4:
+		s.frag_off = IP_DF | IP_MF | (rng_one_in(r, 2) ? offset : 0);
+		break;
+	default:
+		s.frag_off = (uint16_t)(rng_next(r) & (IP_MF | IP_OFFSET)) | IP_MF;
+	}
+	frame_build(r, &s, f, &lay);
+	ip = f->data + lay.l3;
+	if (rng_one_in(r, 4)) {
+		/* A tiny fragment: 0..7 bytes of IP payload, so maybe not even both
+		 * ports; the frame keeps its bytes behind as padding, or ends there.
+		 */
+		ihl = (size_t)(ip[0] & 0x0f) * 4;
+		keep = rng_below(r, 8);
+		if (ihl + keep < get16(ip + 2)) {
+			put16(ip + 2, (uint16_t)(ihl + keep));
+			ipv4_checksum_fix(ip);
+			if (rng_one_in(r, 2))
+				f->len = lay.l3 + ihl + keep;
+		}
+	}
+}
+
+static void gen_vlan_stacks(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	static const uint16_t tpids[] = { TPID_8021Q, TPID_8021Q, TPID_8021AD, TPID_9100 };
+	static const uint16_t inner[] = { ETHERTYPE_ARP, ETHERTYPE_IPV6, TPID_8021Q,
+					  ETHERTYPE_LLDP };
+	struct frame_layout lay;
+	struct frame_spec s;
+	size_t i;
+
+	(void)call;
+	spec_valid(r, &s);
+	s.tag_count = rng_below(r, 5);
+	for (i = 0; i < s.tag_count; i++)
+		s.tpids[i] = rng_one_in(r, 8) ? (uint16_t)rng_next(r)
+					      : tpids[rng_below(r, ARRAY_SIZE(tpids))];
+	if (rng_one_in(r, 4)) {
+		s.ethertype = rng_one_in(r, 4) ? (uint16_t)rng_next(r)
+					       : inner[rng_below(r, ARRAY_SIZE(inner))];
+		s.payload_len = rng_below(r, 100);
+	}
+	frame_build(r, &s, f, &lay);
+}
+
+/* An IPv6 extension header of @len bytes (a multiple of 8) announcing @next. */
+static size_t put_ipv6_ext(struct rng *r, uint8_t *p, uint8_t type, uint8_t next, size_t len)
+{
+	fill_random(r, p, len);
+	p[0] = next;
+	if (type == 44) { /* fragment header: always 8 bytes */
+		p[1] = 0;
+		return 8;
+	}
+	if (type == 51) /* AH counts 4-byte words, less 2 */
+		p[1] = (uint8_t)(len / 4 - 2);
+	else
+		p[1] = (uint8_t)(len / 8 - 1);
+	return len;
+}
+
+static void gen_ipv6(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	static const uint8_t ext_types[] = { 0, 43, 44, 60, 51, 135 };
+	static const uint8_t last_types[] = { 17, 6, 58, 59, 4 };
+	uint8_t chain[5], *ip6, *p;
+	uint32_t v4 = target_count ? targets[rng_below(r, (uint32_t)target_count)].addr
+				   : htonl(0x0a000064);
+	struct frame_layout lay;
+	struct frame_spec s;
+	size_t i, ext_count, l3, payload;
+
+	(void)call;
+	spec_valid(r, &s);
+	s.ethertype = rng_one_in(r, 8) ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6; /* v6 behind 0x0800 */
+	s.payload_len = 0;
+	frame_build(r, &s, f, &lay);
+	l3 = lay.l3;
+	ip6 = f->data + l3;
+	memset(ip6, 0, 40);
+	ip6[0] = 0x60 | rng_below(r, 16);
+	ip6[7] = (uint8_t)rng_range(r, 1, 255);
+	fill_random(r, ip6 + 8, 16); /* source */
+	/* Destination: a VIP as v4-mapped or NAT64 address, or anything. */
+	switch (rng_below(r, 3)) {
+	case 0:
+		ip6[34] = 0xff;
+		ip6[35] = 0xff;
+		memcpy(ip6 + 36, &v4, 4);
+		break;
+	case 1:
+		put16(ip6 + 24, 0x0064);
+		put16(ip6 + 26, 0xff9b);
+		memcpy(ip6 + 36, &v4, 4);
+		break;
+	default:
+		fill_random(r, ip6 + 24, 16);
+	}
+	ext_count = rng_below(r, 5);
+	for (i = 0; i < ext_count; i++)
+		chain[i] = ext_types[rng_below(r, ARRAY_SIZE(ext_types))];
+	chain[ext_count] = last_types[rng_below(r, ARRAY_SIZE(last_types))];
+	ip6[6] = chain[0];
+	p = ip6 + 40;
+	for (i = 0; i < ext_count; i++)
+		p += put_ipv6_ext(r, p, chain[i], chain[i + 1], 8 * rng_range(r, 1, 4));
+	/* The upper layer: a UDP or TCP header to a VIP port, or random bytes. */
+	payload = rng_below(r, 200);
+	fill_random(r, p, payload + 20);
+	if (chain[ext_count] == 17 || chain[ext_count] == 6) {
+		put16(p, client_port(r));
+		put16(p + 2, any_port(r));
+	}
+	if (chain[ext_count] == 17)
+		put16(p + 4, (uint16_t)(8 + payload));
+	if (chain[ext_count] == 6)
+		p[12] = 5 << 4;
+	p += payload + 20;
+	f->len = (size_t)(p - f->data);
+	put16(ip6 + 4, (uint16_t)(f->len - l3 - 40));
+	if (rng_one_in(r, 8))
+		put16(ip6 + 4, (uint16_t)rng_next(r));
+}
+
+static void gen_udp_length(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	struct frame_layout lay;
+	struct frame_spec s;
+	uint16_t real, ulen;
+	size_t ihl;
+	uint8_t *ip;
+
+	(void)call;
+	spec_valid_proto(r, &s, IPPROTO_UDP);
+	s.payload_len = rng_one_in(r, 4) ? 0 : rng_below(r, 65); /* 0: zero-length UDP */
+	frame_build(r, &s, f, &lay);
+	ip = f->data + lay.l3;
+	real = get16(f->data + lay.l4 + 4);
+	switch (rng_below(r, 9)) {
+	case 0:
+		ulen = 0;
+		break;
+	case 1:
+		ulen = (uint16_t)rng_range(r, 1, 7);
+		break;
+	case 2:
+		ulen = 8;
+		break;
+	case 3:
+		ulen = real; /* as built */
+		break;
+	case 4: /* shorter than the payload: the rest is trailing data */
+		ulen = (uint16_t)(real > 8 ? rng_range(r, 8, real - 1) : 8);
+		break;
+	case 5: /* oversized: beyond the IP payload */
+		ulen = (uint16_t)(real + rng_range(r, 1, 16));
+		break;
+	case 6:
+		ulen = 65535;
+		break;
+	case 7: /* as big as the frame's bytes behind the UDP header, padding included */
+		ulen = (uint16_t)(f->len - lay.l4);
+		break;
+	default:
+		ulen = (uint16_t)rng_next(r);
+	}
+	put16(f->data + lay.l4 + 4, ulen);
+	if (rng_one_in(r, 4)) {
+		/* The IPv4 packet ends inside the UDP header or payload. */
+		ihl = (size_t)(ip[0] & 0x0f) * 4;
+		put16(ip + 2, (uint16_t)(ihl + rng_below(r, real + 1u)));
+		ipv4_checksum_fix(ip);
+	}
+}
+
+static void gen_tcp_offset(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	struct frame_layout lay;
+	struct frame_spec s;
+	size_t ihl, seg_len;
+	uint8_t *ip, *tcp;
+
+	(void)call;
+	spec_valid_proto(r, &s, IPPROTO_TCP);
+	s.tcp_options_len = 4 * rng_below(r, 11);
+	s.payload_len = rng_one_in(r, 2) ? 0 : rng_below(r, 33);
+	frame_build(r, &s, f, &lay);
+	ip = f->data + lay.l3;
+	tcp = f->data + lay.l4;
+	tcp[12] = (uint8_t)(rng_below(r, 16) << 4 | (tcp[12] & 0x0f));
+	if (rng_one_in(r, 4))
+		tcp[13] = rng_byte(r);
+	switch (rng_below(r, 4)) {
+	case 0: /* the IPv4 packet ends inside the TCP header */
+		ihl = (size_t)(ip[0] & 0x0f) * 4;
+		seg_len = get16(ip + 2) - ihl;
+		put16(ip + 2, (uint16_t)(ihl + rng_below(r, (uint32_t)seg_len + 1)));
+		ipv4_checksum_fix(ip);
+		break;
+	case 1: /* so does the frame */
+		f->len = lay.l4 + rng_below(r, (uint32_t)(f->len - lay.l4 + 1));
+		f->len = f->len < FRAME_MIN ? FRAME_MIN : f->len;
+		break;
+	}
+}
+
+static void gen_byte_flips(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	static const uint8_t interesting[] = { 0x00, 0x01, 0x7f, 0x80, 0xff, 0x45, 0x08, 0x81 };
+	struct frame_layout lay;
+	struct frame_spec s;
+	size_t pos, k;
+	int i, flips;
+
+	(void)call;
+	spec_valid(r, &s);
+	frame_build(r, &s, f, &lay);
+	flips = (int)rng_range(r, 1, 8);
+	for (i = 0; i < flips; i++) {
+		/* Mostly in the headers, where a flip changes the verdict. */
+		pos = rng_one_in(r, 4) ? rng_below(r, (uint32_t)f->len)
+				       : rng_below(r, (uint32_t)min_size(f->len, (size_t)80));
+		switch (rng_below(r, 16)) {
+		case 0 ... 7:
+			f->data[pos] ^= (uint8_t)(1 << rng_below(r, 8));
+			break;
+		case 8 ... 10:
+			f->data[pos] = rng_byte(r);
+			break;
+		case 11 ... 12:
+			f->data[pos] = interesting[rng_below(r, ARRAY_SIZE(interesting))];
+			break;
+		case 13: /* bytes go missing: every header behind moves */
+			k = min_size((size_t)rng_range(r, 1, 8), f->len - pos);
+			if (f->len - k < FRAME_MIN)
+				break;
+			memmove(f->data + pos, f->data + pos + k, f->len - pos - k);
+			f->len -= k;
+			break;
+		case 14: /* bytes appear */
+			k = rng_range(r, 1, 8);
+			if (f->len + k > FRAME_MAX)
+				break;
+			memmove(f->data + pos + k, f->data + pos, f->len - pos);
+			fill_random(r, f->data + pos, k);
+			f->len += k;
+			break;
+		default:
+			f->len = pos < FRAME_MIN ? FRAME_MIN : pos;
+		}
+	}
+}
+
+static void gen_non_vip(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	static const uint8_t others[] = { 1, 2, 4, 41, 47, 50, 51, 132 };
+	struct frame_layout lay;
+	struct frame_spec s;
+
+	(void)call;
+	spec_valid(r, &s);
+	switch (rng_below(r, 5)) {
+	case 0:
+		s.dst = non_vip_addr(r);
+		break;
+	case 1: /* a VIP's address, a protocol other than UDP and TCP */
+		s.proto = others[rng_below(r, ARRAY_SIZE(others))];
+		break;
+	case 2: /* a VIP's address and protocol, another port */
+		s.dport = (uint16_t)rng_next(r);
+		break;
+	case 3:
+		s.ethertype = ETHERTYPE_ARP;
+		s.payload_len = 28;
+		break;
+	default:
+		s.ethertype = rng_one_in(r, 2) ? ETHERTYPE_LLDP : (uint16_t)rng_next(r);
+		s.payload_len = rng_below(r, 200);
+	}
+	frame_build(r, &s, f, &lay);
+}
+
+const struct frame_class frame_classes[] = {
+	{ "random-bytes", gen_random_bytes },
+	{ "valid", gen_valid },
+	{ "truncated", gen_truncated },
+	{ "ipv4-header", gen_ipv4_header },
+	{ "fragments", gen_fragments },
+	{ "vlan-stacks", gen_vlan_stacks },
+	{ "ipv6", gen_ipv6 },
+	{ "udp-length", gen_udp_length },
+	{ "tcp-offset", gen_tcp_offset },
+	{ "byte-flips", gen_byte_flips },
+	{ "non-vip", gen_non_vip },
+};
+
+const size_t frame_class_count = ARRAY_SIZE(frame_classes);
+
+void gen_frame(uint64_t seed, uint32_t class, uint64_t index, struct frame *f)
+{
+	struct rng r = rng_for(seed, class, index);
+	const struct gen_call call = { .seed = seed, .class = class, .index = index };
+
+	f->len = 0;
+	frame_classes[class].generate(&r, &call, f);
+}

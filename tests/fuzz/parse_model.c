@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The documented parse rules, as a userspace reference; see parse_model.h.
+ *
+ * From docs/architecture.md: Ethernet plus at most one 802.1Q tag, IPv4
+ * (options allowed), UDP or TCP. Malformed (truncated, bad IHL, total length
+ * beyond the frame, UDP length beyond the IP payload, TCP data offset out of
+ * range) passes as pass_malformed; not IPv4 as pass_not_ipv4; IPv4 that is not
+ * a VIP's (another protocol, address or port) as pass_not_vip. VIP lookup by
+ * (address, port, protocol), then the port wildcard. Fragments match only the
+ * wildcard VIP, with ports 0 in the flow key; without one a first fragment
+ * whose ports match a port VIP is pass_fragment, any other pass_not_vip.
+ */
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "parse_model.h"
+
+#define ETHERTYPE_IPV4 0x0800
+#define TPID_8021Q 0x8100
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static int vip_find(const struct model_vip *vips, size_t count, uint32_t addr, uint16_t port,
+		    uint8_t proto)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (vips[i].addr == addr && vips[i].port == port && vips[i].proto == proto)
+			return (int)i;
+	return -1;
+}
+
+/* Notes the rule that decided; returns its counter. */
+static enum lb_counter rule(struct parse_expect *out, enum lb_counter counter, const char *why)
+{
+	out->why = why;
+	return counter;
+}
+
+/* The fragment rules. @l4 and @l4_len: where the L4 header of a first fragment
+ * would be, and how much IP payload there is.
+ */
+static enum lb_counter fragment(const uint8_t *frame, size_t len, const struct model_vip *vips,
+				size_t count, size_t l4, size_t l4_len, bool first,
+				struct parse_expect *out)
+{
+	struct lb_packet_ctx *ctx = &out->ctx;
+
+	out->vip = vip_find(vips, count, ctx->flow.dst, 0, ctx->flow.proto);
+	if (out->vip >= 0) {
+		ctx->flags |= LB_CTX_F_FRAGMENT;
+		return rule(out, LB_C_PARSE_TO_LB, "fragment to a wildcard VIP");
+	}
+	if (!first)
+		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "later fragment, no wildcard VIP");
+	if (l4 + 4 > len || l4_len < 4)
+		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "first fragment without both ports");
+	if (vip_find(vips, count, ctx->flow.dst, get16(frame + l4 + 2), ctx->flow.proto) >= 0)
+		return rule(out, LB_C_PARSE_PASS_FRAGMENT, "first fragment to a port VIP");
+	return rule(out, LB_C_PARSE_PASS_NOT_VIP, "first fragment, no VIP");
+}
+
+/* The ports of a whole packet: the L4 header must lie inside the IP payload.
+ * Returns pass_malformed, or LB_COUNTER_MAX when the ports are in the context.
+ */
+static enum lb_counter ports(const uint8_t *frame, size_t len, size_t l4, size_t l4_len,
+			     struct parse_expect *out)
+{
+	struct lb_packet_ctx *ctx = &out->ctx;
+	size_t hdr_len;
+
+	if (ctx->flow.proto == IPPROTO_UDP) {
+		if (l4 + 8 > len)
+			return rule(out, LB_C_PARSE_PASS_MALFORMED, "UDP header truncated");
+		hdr_len = get16(frame + l4 + 4);
+		if (hdr_len < 8 || hdr_len > l4_len)
+			return rule(out, LB_C_PARSE_PASS_MALFORMED, "UDP length out of range");
+	} else {
+		if (l4 + 20 > len)
+			return rule(out, LB_C_PARSE_PASS_MALFORMED, "TCP header truncated");
+		hdr_len = (size_t)(frame[l4 + 12] >> 4) * 4;
+		if (hdr_len < 20 || l4 + hdr_len > len || hdr_len > l4_len)
+			return rule(out, LB_C_PARSE_PASS_MALFORMED, "TCP data offset out of range");
+		/* SYN without ACK: a new connection. */
+		if ((frame[l4 + 13] & 0x12) == 0x02)
+			ctx->flags |= LB_CTX_F_TCP_SYN;
+	}
+	memcpy(&ctx->flow.sport, frame + l4, 2);
+	memcpy(&ctx->flow.dport, frame + l4 + 2, 2);
+	return LB_COUNTER_MAX;
+}
+
+/* The rules in the documented order; returns the parse counter. */
+static enum lb_counter classify(const uint8_t *frame, size_t len, const struct model_vip *vips,
+				size_t vip_count, struct parse_expect *out)
+{
+	struct lb_packet_ctx *ctx = &out->ctx;
+	size_t l3 = 14, ihl, tot, l4;
+	uint16_t ethertype, frag;
+	enum lb_counter counter;
+
+	if (len < 14)
+		return rule(out, LB_C_PARSE_PASS_MALFORMED, "Ethernet header truncated");
+	ethertype = get16(frame + 12);
+	if (ethertype == TPID_8021Q) {
+		if (len < 18)
+			return rule(out, LB_C_PARSE_PASS_MALFORMED, "VLAN tag truncated");
+		ethertype = get16(frame + 16);
+		l3 = 18;
+		ctx->flags |= LB_CTX_F_VLAN;
+	}
+	if (ethertype != ETHERTYPE_IPV4)
+		return rule(out, LB_C_PARSE_PASS_NOT_IPV4, "not IPv4 (behind at most one tag)");
+	if (l3 + 20 > len)
+		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv4 header truncated");
+	ihl = (size_t)(frame[l3] & 0x0f) * 4;
+	if (frame[l3] >> 4 != 4 || ihl < 20)
+		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv4 version or IHL");
+	if (l3 + ihl > len)
+		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv4 options truncated");
+	tot = get16(frame + l3 + 2);
+	if (tot < ihl || l3 + tot > len)
+		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv4 total length");
+	ctx->flow.proto = frame[l3 + 9];
+	if (ctx->flow.proto != IPPROTO_UDP && ctx->flow.proto != IPPROTO_TCP)
+		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "IPv4, neither UDP nor TCP");
+
+	memcpy(&ctx->flow.src, frame + l3 + 12, 4);
+	memcpy(&ctx->flow.dst, frame + l3 + 16, 4);
+	ctx->l3_offset = (uint16_t)l3;
+	ctx->ip_tot_len = (uint16_t)tot;
+	ctx->frame_len = (uint32_t)len;
+	l4 = l3 + ihl;
+	frag = get16(frame + l3 + 6);
+	if (frag & (IP_MF | IP_OFFSET))
+		return fragment(frame, len, vips, vip_count, l4, tot - ihl, !(frag & IP_OFFSET),
+				out);
+	counter = ports(frame, len, l4, tot - ihl, out);
+	if (counter != LB_COUNTER_MAX)
+		return counter;
+	out->vip = vip_find(vips, vip_count, ctx->flow.dst, ntohs(ctx->flow.dport),
+			    ctx->flow.proto);
+	if (out->vip >= 0)
+		return rule(out, LB_C_PARSE_TO_LB, "VIP (address, port, protocol)");
+	out->vip = vip_find(vips, vip_count, ctx->flow.dst, 0, ctx->flow.proto);
+	if (out->vip >= 0)
+		return rule(out, LB_C_PARSE_TO_LB, "VIP (address, wildcard port, protocol)");
+	return rule(out, LB_C_PARSE_PASS_NOT_VIP, "no VIP for address, port, protocol");
+}
+
+void parse_model(const uint8_t *frame, size_t len, const struct model_vip *vips,
+		 size_t vip_count, struct parse_expect *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->vip = -1;
+	out->ctx.backend_id = LB_NO_BACKEND;
+	out->counter = classify(frame, len, vips, vip_count, out);
+	/* Only a frame handed to lb has a context: parse stores nothing else. */
+	if (out->counter != LB_C_PARSE_TO_LB) {
+		out->vip = -1;
+		memset(&out->ctx, 0, sizeof(out->ctx));
+	}
+}

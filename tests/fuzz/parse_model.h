@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the parse stage must do with a frame, worked out in userspace from the
+ * documented rules (docs/architecture.md "parse", docs/operations.md
+ * "Counters"), not from the BPF code: the parse counter it moves and, for a
+ * VIP frame, the packet context it hands to lb. The fuzzer compares the real
+ * pipeline with this on every frame.
+ */
+#ifndef FUZZ_PARSE_MODEL_H
+#define FUZZ_PARSE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lb_counters_common.h"
+#include "lb_structs_common.h"
+
+/* A VIP as parse looks it up. */
+struct model_vip {
+	uint32_t addr; /* network byte order */
+	uint16_t port; /* host byte order, 0 = every port */
+	uint8_t proto;
+};
+
+struct parse_expect {
+	enum lb_counter counter; /* the one parse counter the frame moves */
+	int vip;                 /* index into the VIP table, -1 unless to_lb */
+	struct lb_packet_ctx ctx; /* what parse hands on, when to_lb */
+	const char *why;         /* the rule that decided, for messages */
+};
+
+/* Classifies @len bytes of @frame against @vips. */
+void parse_model(const uint8_t *frame, size_t len, const struct model_vip *vips,
+		 size_t vip_count, struct parse_expect *out);
+
+#endif /* FUZZ_PARSE_MODEL_H */
