@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/* veth_trial: one throughput trial on a veth pair. Attaches the backend sink
+ * (backend_sink.bpf.c) in native mode to IFNAME, starts the traffic generator,
+ * counts what arrives during a window after a warm-up, stops the generator
+ * and prints one JSON object.
+ *
+ *   veth_trial -i IFNAME [-w WARMUP_S] [-m MEASURE_S] -- GENERATOR [ARGS...]
+ *
+ * The rate is what the sink received in the window over the window's length,
+ * so the generator's start-up and the first packets of each flow (new flows)
+ * are not in it. The generator's own output goes to stderr.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "backend_sink.skel.h"
+
+/* The sink counts up to 4096 backends and "not IPIP". */
+#define MAX_KEYS 4097
+
+struct counts {
+	__u32 key[MAX_KEYS];
+	__u64 frames[MAX_KEYS];
+	size_t n;
+	double at; /* monotonic seconds */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Every key of the sink's map with its count summed over all CPUs. */
+static int counts_read(int map_fd, struct counts *c)
+{
+	int cpus = libbpf_num_possible_cpus(), cpu, err = 0;
+	__u64 *percpu = calloc((size_t)cpus, sizeof(*percpu));
+	__u32 key, *prev = NULL;
+
+	c->n = 0;
+	if (!percpu)
+		return -ENOMEM;
+	while (c->n < MAX_KEYS && !bpf_map_get_next_key(map_fd, prev, &key)) {
+		if (bpf_map_lookup_elem(map_fd, &key, percpu)) {
+			err = -errno;
+			break;
+		}
+		c->key[c->n] = key;
+		c->frames[c->n] = 0;
+		for (cpu = 0; cpu < cpus; cpu++)
+			c->frames[c->n] += percpu[cpu];
+		prev = &c->key[c->n];
+		c->n++;
+	}
+	c->at = now_s();
+	free(percpu);
+	return err;
+}
+
+static __u64 frames_of(const struct counts *c, __u32 key)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->key[i] == key)
+			return c->frames[i];
+	return 0;
+}
+
+static void print_result(const struct counts *start, const struct counts *end)
+{
+	double seconds = end->at - start->at;
+	__u64 total = 0, d;
+	char addr[INET_ADDRSTRLEN];
+	size_t i;
+	int first = 1;
+
+	for (i = 0; i < end->n; i++)
+		total += end->frames[i] - frames_of(start, end->key[i]);
+	printf("{\"seconds\": %.3f, \"frames\": %llu, \"pps\": %.0f, \"not_ipip\": %llu, "
+	       "\"by_backend\": {",
+	       seconds, (unsigned long long)total, total / seconds,
+	       (unsigned long long)(frames_of(end, 0) - frames_of(start, 0)));
+	for (i = 0; i < end->n; i++) {
+		if (!end->key[i])
+			continue;
+		d = end->frames[i] - frames_of(start, end->key[i]);
+		inet_ntop(AF_INET, &end->key[i], addr, sizeof(addr));
+		printf("%s\"%s\": %llu", first ? "" : ", ", addr, (unsigned long long)d);
+		first = 0;
+	}
+	printf("}}\n");
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: veth_trial -i IFNAME [-w WARMUP_S] [-m MEASURE_S] -- GENERATOR "
+			"[ARGS...]\n");
+	return 2;
+}
+
+static pid_t start_generator(char **argv)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		/* Our stdout carries the result only. */
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		execv(argv[0], argv);
+		fprintf(stderr, "veth_trial: Failed to run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Sleeps @seconds unless the generator ends first: then returns -1 with
+ * *@ended set (it has been reaped).
+ */
+static int sleep_while_running(pid_t pid, double seconds, int *ended)
+{
+	double until = now_s() + seconds;
+	int status;
+
+	while (now_s() < until) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			*ended = 1;
+			return -1;
+		}
+		usleep(20000);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct counts start, end;
+	struct backend_sink_bpf *skel;
+	double warmup = 1, measure = 3;
+	const char *ifname = NULL;
+	int ifindex, map_fd, c, status, ended = 0, rc = 1;
+	pid_t pid;
+
+	while ((c = getopt(argc, argv, "+i:w:m:")) != -1) {
+		switch (c) {
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'w':
+			warmup = atof(optarg);
+			break;
+		case 'm':
+			measure = atof(optarg);
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (!ifname || optind >= argc || measure <= 0)
+		return usage();
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex) {
+		fprintf(stderr, "veth_trial: Failed to find interface %s: %s\n", ifname,
+			strerror(errno));
+		return 1;
+	}
+	skel = backend_sink_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "veth_trial: Failed to load the sink: %s\n", strerror(errno));
+		return 1;
+	}
+	if (bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xdp_backend_sink),
+			   XDP_FLAGS_DRV_MODE, NULL)) {
+		fprintf(stderr, "veth_trial: Failed to attach the sink to %s: %s\n", ifname,
+			strerror(errno));
+		goto out;
+	}
+	map_fd = bpf_map__fd(skel->maps.frames_by_backend);
+	pid = start_generator(&argv[optind]);
+	if (pid < 0) {
+		fprintf(stderr, "veth_trial: Failed to fork: %s\n", strerror(errno));
+		goto detach;
+	}
+	if (sleep_while_running(pid, warmup, &ended) || counts_read(map_fd, &start) ||
+	    sleep_while_running(pid, measure, &ended) || counts_read(map_fd, &end)) {
+		fprintf(stderr, "veth_trial: %s\n",
+			ended ? "the generator ended before the window did"
+			      : "Failed to read the sink's counts");
+		if (!ended) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		goto detach;
+	}
+	/* The generator stops at SIGINT and prints its summary. */
+	kill(pid, SIGINT);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "veth_trial: the generator failed (status %d)\n", status);
+		goto detach;
+	}
+	print_result(&start, &end);
+	rc = 0;
+detach:
+	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+out:
+	backend_sink_bpf__destroy(skel);
+	return rc;
+}
