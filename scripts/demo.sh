@@ -1,22 +1,45 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The main job on one machine: a client, the balancer (veth1) and the backends
-# of config.yaml in network namespaces; lb-load config.yaml veth1; UDP and TCP
-# flows to the VIP; what each backend received; then everything is removed.
+# of config.yaml in network namespaces; lb-load config.yaml veth1; many UDP and
+# TCP flows and a burst of XDP live frames to the VIP, with live per-backend
+# figures; then what each backend received, checked against what was sent and
+# what the balancer counted, and a bar chart; then everything is removed.
 #
-#   sudo make demo               (this script, after installing and building)
-#   KEEP=1 sudo make demo        leave the lab up to play with
-#   FLOWS=100 PACKETS=10 ...     traffic shape (defaults 60 flows x 8 packets)
+#   sudo make demo                this script, after installing and building
+#   KEEP=1 sudo make demo         leave the lab up to play with (says how to remove it)
+#   DEMO_SHORT=1                  a run of a few seconds (tests/integration/test_demo.sh)
+#   FLOWS=200 PACKETS=10 MAX_PACKETS=20 RATE=1000   kernel-path traffic shape
+#   LIVE_FLOWS=1000 LIVE_RATE=100000 LIVE_SECONDS=3 LIVE_THREADS=1  the live frames
+#   DEMO_OUT=build/demo           figures, captures, chart (distribution.png)
+#
+# Traffic, in four phases from the client namespace:
+#   1. UDP, FLOWS flows x PACKETS packets (flow_send, through the kernel)
+#   2. UDP, FLOWS/2 flows of 1..MAX_PACKETS packets, 18..1400-byte payloads
+#   3. TCP, FLOWS flows of 1..MAX_PACKETS packets (a SYN, then ACK segments)
+#   4. UDP, LIVE_FLOWS flows of XDP live frames (xdp_send) at LIVE_RATE
+# config.yaml (the seed form) has one UDP VIP on every port. Before phase 3
+# the demo reloads, in place, DEMO_OUT/demo-config.yaml: the same VIP and
+# backends, plus the same address for TCP on every port.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUTPUT=${OUTPUT:-$ROOT/build}
 [[ $OUTPUT = /* ]] || OUTPUT=$ROOT/$OUTPUT
+TOOLS=$OUTPUT/tools
 CONFIG=${CONFIG:-$ROOT/config.yaml}
-FLOWS=${FLOWS:-60}
-PACKETS=${PACKETS:-8}
-P=${DEMO_PREFIX:-xlbdemo}
-TMP=$(mktemp -d "/tmp/$P.XXXX")
+OUT=${DEMO_OUT:-$OUTPUT/demo}
+[[ $OUT = /* ]] || OUT=$ROOT/$OUT
+P=${DEMO_PREFIX:-xlbdemo$$}
+if [[ ${DEMO_SHORT:-0} == 1 ]]; then
+	FLOWS=${FLOWS:-40} PACKETS=${PACKETS:-5} MAX_PACKETS=${MAX_PACKETS:-8} RATE=${RATE:-4000}
+	LIVE_FLOWS=${LIVE_FLOWS:-50} LIVE_RATE=${LIVE_RATE:-20000} LIVE_SECONDS=${LIVE_SECONDS:-0.5}
+else
+	FLOWS=${FLOWS:-200} PACKETS=${PACKETS:-10} MAX_PACKETS=${MAX_PACKETS:-20}
+	RATE=${RATE:-1000}
+	LIVE_FLOWS=${LIVE_FLOWS:-1000} LIVE_RATE=${LIVE_RATE:-100000}
+	LIVE_SECONDS=${LIVE_SECONDS:-3}
+fi
 PIDS=()
 
 [[ $(id -u) -eq 0 ]] || { echo "demo: run as root (sudo make demo)" >&2; exit 1; }
@@ -34,29 +57,87 @@ in_net() {
 	nsenter --net="/run/netns/$P-$ns" "$@"
 }
 
-teardown() {
+stop_pids() {
 	local pid
 	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 	PIDS=()
-	if [[ ${KEEP:-0} == 1 ]]; then
+}
+
+# On any exit, success or failure: stop what we started, then remove the lab
+# (or, with KEEP=1, say how to).
+teardown() {
+	local status=$?
+	set +e # remove all that can be removed, whatever fails
+	stop_pids
+	if [[ ${KEEP:-0} == 1 && -e /run/netns/$P-lb ]]; then
 		echo
 		echo "KEEP=1: the lab is up. Try:"
-		echo "  nsenter --net=/run/netns/$P-lb $ROOT/lbctl stats veth1"
-		echo "  nsenter --net=/run/netns/$P-client $OUTPUT/tools/flow_send -d $vip -f 10 -n 5"
-		echo "Remove it with: nsenter --net=/run/netns/$P-lb $ROOT/lb-load --unload veth1;" \
+		echo "  nsenter --net=/run/netns/$P-lb $ROOT/lbctl stats veth1 --watch"
+		echo "  nsenter --net=/run/netns/$P-client $TOOLS/flow_send -d $vip -f 10 -n 5"
+		echo "Remove it with:"
+		echo "  nsenter --net=/run/netns/$P-lb $ROOT/lb-load --unload veth1;" \
 			"$ROOT/scripts/topology.sh down $P"
 	else
-		[[ -e /run/netns/$P-lb ]] && in_net lb "$ROOT/lb-load" --unload veth1 >/dev/null 2>&1
+		[[ -e /run/netns/$P-lb ]] &&
+			in_net lb "$ROOT/lb-load" --unload veth1 >/dev/null 2>&1
 		"$ROOT/scripts/topology.sh" down "$P"
 	fi
-	rm -rf "$TMP"
+	((status == 0)) || echo "demo: FAILED (exit $status)" >&2
 }
 trap teardown EXIT
+trap 'exit 130' INT TERM
 
-echo "== topology: client 10.0.0.1, balancer veth1 10.0.0.10, backends" $backends
+# The same VIP and backends, plus TCP on every port of the VIP.
+write_tcp_config() {
+	local addr
+	{
+		echo "# Written by scripts/demo.sh: $(basename "$CONFIG")'s VIP and backends"
+		echo "# for UDP (as there), and the same address and backends for TCP on"
+		echo "# every port."
+		echo "vips:"
+		for proto in udp tcp; do
+			echo "  - address: $vip"
+			echo "    protocol: $proto"
+			echo "    backends:"
+			for addr in $backends; do echo "      - ip: $addr"; done
+		done
+	} >"$OUT/demo-config.yaml"
+}
+
+# "flow PROTO SRC:SPORT DST:DPORT PACKETS" for each flow a sender reports.
+sent_flows() {
+	local proto=$1 dport=$2 file=$3
+	awk -v proto="$proto" -v dst="$vip:$dport" '
+		$1 == "flow" && $2 ~ /:/ { print "flow", proto, $2, dst, $3 }
+		$1 == "flow" && $2 !~ /:/ { print "flow", proto, "10.0.0.1:" $2, dst, $3 }' "$file"
+}
+
+# Phases 1-4, while lbctl shows live figures.
+send_traffic() {
+	in_net client "$TOOLS/flow_send" -d "$vip" -p 5000 -f "$FLOWS" -n "$PACKETS" -r "$RATE" \
+		-b 10000 >"$OUT/send-udp-fixed.txt"
+	in_net client "$TOOLS/flow_send" -d "$vip" -p 5001 -f $((FLOWS / 2)) -m "$MAX_PACKETS" \
+		-s 18-1400 -S 7 -r "$RATE" -b 20000 >"$OUT/send-udp-random.txt"
+	in_net lb "$ROOT/lb-load" "$OUT/demo-config.yaml" veth1 >"$OUT/reload.txt"
+	in_net client "$TOOLS/flow_send" -d "$vip" -p 80 -P tcp -f "$FLOWS" -m "$MAX_PACKETS" \
+		-S 11 -r "$RATE" -b 30000 >"$OUT/send-tcp.txt"
+	in_net client "$TOOLS/xdp_send" -i eth0 -D "$lb_mac" -d "$vip" -p 6000 -f "$LIVE_FLOWS" \
+		-b 40000 -t "$LIVE_SECONDS" -r "$LIVE_RATE" -T "${LIVE_THREADS:-1}" -l \
+		>"$OUT/send-live.txt"
+}
+
+mkdir -p "$OUT"
+rm -f "$OUT"/{send-*,capture-*,reload,figures,flows-*}.txt "$OUT"/{stats.json,distribution.png}
+write_tcp_config
+
+echo "== topology: client 10.0.0.1, balancer veth1 10.0.0.10, backends" "${backends//$'\n'/ }" \
+	"(namespaces $P-*)"
 # shellcheck disable=SC2086
 OUTPUT=$OUTPUT "$ROOT/scripts/topology.sh" up "$P" "$vip" $backends
+# The client's switch port takes XDP live frames only with an XDP program.
+ip -n "$P-sw" link set dev p-client xdp obj "$OUTPUT/bpf/xdp_pass.bpf.o" sec xdp
+lb_mac=$(ip -n "$P-lb" -o link show veth1 | grep -oE 'link/ether [0-9a-f:]+' | cut -d' ' -f2)
 
 echo "== sudo ./lb-load $(basename "$CONFIG") veth1"
 in_net lb "$ROOT/lb-load" "$CONFIG" veth1
@@ -64,30 +145,161 @@ in_net lb "$ROOT/lb-load" "$CONFIG" veth1
 i=0
 for addr in $backends; do
 	i=$((i + 1))
-	nsenter --net="/run/netns/$P-b$i" "$OUTPUT/tools/ipip_capture" -i eth0 -b "$addr" \
-		-o client -R "$TMP/ready$i" >"$TMP/cap$i" 2>&1 &
+	rm -f "$OUT/ready$i"
+	nsenter --net="/run/netns/$P-b$i" "$TOOLS/ipip_capture" -i eth0 -b "$addr" -o client \
+		-R "$OUT/ready$i" >"$OUT/capture-b$i.txt" 2>&1 &
 	PIDS+=($!)
 done
 for ((j = 1; j <= i; j++)); do
-	for _ in $(seq 50); do [[ -e $TMP/ready$j ]] && break; sleep 0.1; done
+	for _ in $(seq 50); do [[ -e $OUT/ready$j ]] && break; sleep 0.1; done
+	[[ -e $OUT/ready$j ]] ||
+		{ echo "demo: the capture in backend $j did not start" >&2; exit 1; }
+	rm -f "$OUT/ready$j"
 done
 
-echo "== client: $FLOWS UDP flows x $PACKETS packets, then $((FLOWS / 2)) flows of 1..$PACKETS packets, to $vip"
-in_net client "$OUTPUT/tools/flow_send" -d "$vip" -p 5000 -f "$FLOWS" -n "$PACKETS" | head -n 1
-in_net client "$OUTPUT/tools/flow_send" -d "$vip" -p 5001 -P udp -f $((FLOWS / 2)) \
-	-m "$PACKETS" -S 7 -b 30000 | head -n 1
-sleep 0.5
-for pid in "${PIDS[@]}"; do kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; done
-PIDS=()
+echo "== traffic from the client to $vip, live figures from lbctl stats veth1 --watch:"
+echo "   1. UDP: $FLOWS flows x $PACKETS packets, $RATE packets/s (through the kernel)"
+echo "   2. UDP: $((FLOWS / 2)) flows of 1..$MAX_PACKETS packets, payloads of 18..1400 bytes"
+echo "   3. TCP: $FLOWS flows of 1..$MAX_PACKETS packets, after reloading with" \
+	"$(basename "$OUT")/demo-config.yaml (adds TCP)"
+echo "   4. UDP: $LIVE_FLOWS flows of XDP live frames for ${LIVE_SECONDS}s at" \
+	"$LIVE_RATE frames/s (xdp_send)"
+echo
+# nsenter execs lbctl: $! is lbctl itself, so stop_pids reaches it.
+nsenter --net="/run/netns/$P-lb" "$ROOT/lbctl" stats veth1 --watch 1 &
+PIDS+=($!)
+send_traffic || { echo "demo: sending traffic failed" >&2; exit 1; }
+sleep 1.1 # the last frames cross the bridge; one more refresh
+stop_pids
 
-echo "== what each backend received (checked IPIP frames, by inner flow)"
+# --- what happened -------------------------------------------------------------
+{
+	sent_flows udp 5000 "$OUT/send-udp-fixed.txt"
+	sent_flows udp 5001 "$OUT/send-udp-random.txt"
+	sent_flows tcp 80 "$OUT/send-tcp.txt"
+	sent_flows udp 6000 "$OUT/send-live.txt"
+} | sort >"$OUT/flows-sent.txt"
+grep -h '^flow ' "$OUT"/capture-b*.txt | sort >"$OUT/flows-received.txt" || true
+in_net lb "$ROOT/lbctl" stats veth1 --json >"$OUT/stats.json"
+
+# Per backend address (its slots under the UDP and the TCP VIP added up).
+balancer_view=$(grep -oE '\{"vip": [^}]*\}' "$OUT/stats.json" | grep '"address"' |
+	sed -E 's/.*"address": "([^"]+)".*"packets": ([0-9]+).*"new_flows": ([0-9]+).*/\1 \2 \3/' |
+	awk '{ p[$1] += $2; f[$1] += $3 } END { for (a in p) print a, p[a], f[a] }')
+
+echo
+echo "== what each backend received (every IPIP frame checked), and what the balancer counted"
+printf '  %-15s %9s %9s %11s %13s %7s\n' backend flows packets "bad frames" \
+	"lbctl packets" "flows"
 i=0
 for addr in $backends; do
 	i=$((i + 1))
-	printf '  %-10s flows %4d  packets %6d  %s\n' "$addr" \
-		"$(grep -c '^flow ' "$TMP/cap$i" || true)" \
-		"$(awk '$1 == "flow" { n += $NF } END { print n + 0 }' "$TMP/cap$i")" \
-		"$(tail -n 1 "$TMP/cap$i")"
+	summary=$(grep '^capture ' "$OUT/capture-b$i.txt" || echo "capture (none)")
+	read -r lb_packets lb_flows <<<"$(awk -v a="$addr" '$1 == a { print $2, $3 }' \
+		<<<"$balancer_view")"
+	printf '  %-15s %9s %9s %11s %13s %7s\n' "$addr" \
+		"$(grep -c '^flow ' "$OUT/capture-b$i.txt" || true)" \
+		"$(awk '$1 == "flow" { n += $NF } END { print n + 0 }' "$OUT/capture-b$i.txt")" \
+		"$(grep -oE 'bad=[0-9]+' <<<"$summary" | cut -d= -f2)" \
+		"${lb_packets:-0}" "${lb_flows:-0}"
 done
+
+# Adds up the last field (packets) of flow lines, or field NAME=N of the
+# captures' closing lines.
+packets_of() { awk '{ n += $NF } END { print n + 0 }'; }
+capture_sum() {
+	grep -ohE "(^| )$1=[0-9]+" "$OUT"/capture-b*.txt | awk -F= '{ n += $2 } END { print n + 0 }'
+}
+# Stage counter STAGE.REASON from the final lbctl stats --json.
+counter() {
+	grep -oE "\"${1%%.*}\": \{[^}]*\}" "$OUT/stats.json" | grep -oE "\"${1#*.}\": [0-9]+" |
+		grep -oE '[0-9]+$'
+}
+
+sent_packets=$(packets_of <"$OUT/flows-sent.txt")
+received_packets=$(packets_of <"$OUT/flows-received.txt")
+balancer_packets=$(awk '{ n += $2 } END { print n + 0 }' <<<"$balancer_view")
+sent_count=$(wc -l <"$OUT/flows-sent.txt")
+received_count=$(wc -l <"$OUT/flows-received.txt")
+# A flow on two backends shows as two lines with the same 5-tuple.
+split_flows=$(awk '{ print $2, $3, $4 }' "$OUT/flows-received.txt" | uniq -d | wc -l)
+bad=$(capture_sum bad)
+drops=$(capture_sum socket_drops)
+# Phase 4 apart: live frames are not paced by any stack, so the lab's own
+# veth queues may overflow (refused by the client's interface, or dropped
+# before or behind the balancer). Those losses are the lab's, and measured.
+live_sent=$(grep " $vip:6000 " "$OUT/flows-sent.txt" | packets_of)
+live_received=$(grep " $vip:6000 " "$OUT/flows-received.txt" | packets_of)
+live_refused=$(grep -oE 'xmit_errors=[0-9]+' "$OUT/send-live.txt" | cut -d= -f2 || true)
+live_refused=${live_refused:-0}
+live_at_balancer=$((balancer_packets - (sent_packets - live_sent)))
+cat >"$OUT/figures.txt" <<EOF
+sent_flows=$sent_count
+sent_packets=$sent_packets
+received_flows=$received_count
+received_packets=$received_packets
+balancer_packets=$balancer_packets
+flows_on_several_backends=$split_flows
+bad_frames=$bad
+capture_socket_drops=$drops
+live=$(grep '^xdp_send ' "$OUT/send-live.txt")
+live_sent=$live_sent
+live_refused=$live_refused
+live_at_balancer=$live_at_balancer
+live_received=$live_received
+EOF
+
+echo
+printf '  sent %s packets in %s flows; the backends received %s packets in %s flows;\n' \
+	"$sent_packets" "$sent_count" "$received_packets" "$received_count"
+printf '  the balancer forwarded %s packets; xdp_send: %s\n' "$balancer_packets" \
+	"$(grep '^xdp_send ' "$OUT/send-live.txt" | cut -d' ' -f2-4)"
+failures=()
+((split_flows == 0)) || failures+=("$split_flows flows reached more than one backend")
+((bad == 0)) || failures+=("$bad malformed frames at the backends")
+# Inside the balancer nothing may be lost, whatever the lab did.
+(($(counter parse.to_lb) == $(counter encap.tx) + $(counter encap.redirect))) ||
+	failures+=("the balancer took $(counter parse.to_lb) VIP packets and sent on fewer")
+if ((live_received == live_sent)); then
+	cmp -s "$OUT/flows-sent.txt" "$OUT/flows-received.txt" || failures+=(
+		"flows received differ from those sent: diff $OUT/flows-{sent,received}.txt")
+	((balancer_packets == sent_packets)) || failures+=(
+		"the balancer counted $balancer_packets packets, $sent_packets were sent")
+else
+	echo "  phase 4 outran the lab's virtual links (LIVE_RATE=$LIVE_RATE): of" \
+		"$live_sent live frames the client's interface refused $live_refused," \
+		"$live_at_balancer reached the balancer (all sent on), $live_received reached" \
+		"the backends (whose capture sockets dropped $drops); phases 1-3 are checked" \
+		"flow by flow, phase 4 by totals" |
+		fold -s -w 96 | sed '2,$s/^/  /'
+	[[ $(grep -v " $vip:6000 " "$OUT/flows-sent.txt") == \
+		"$(grep -v " $vip:6000 " "$OUT/flows-received.txt")" ]] ||
+		failures+=("flows of phases 1-3 received differ from those sent")
+	((live_received <= live_at_balancer && live_at_balancer <= live_sent - live_refused)) ||
+		failures+=("phase 4 does not add up: see $OUT/figures.txt")
+fi
+
+title="xdp-lb demo: VIP $vip (udp, tcp) on veth1, $(wc -w <<<"$backends") backends"
+detail="$sent_count flows, $sent_packets packets: udp, tcp, xdp live frames"
+for addr in $backends; do
+	awk -v a="$addr" '$1 == a { print $1, $2, $3 }' <<<"$balancer_view"
+done | "$TOOLS/bar_chart" -o "$OUT/distribution.png" -t "$title" -t "$detail" \
+		"packets per backend" "flows per backend"
+echo "  chart: $OUT/distribution.png (packets and flows per backend)"
+
+echo
 echo "== lbctl stats veth1"
 in_net lb "$ROOT/lbctl" stats veth1
+
+echo
+if ((${#failures[@]})); then
+	printf 'demo: CHECK FAILED: %s\n' "${failures[@]}" >&2
+	exit 1
+fi
+if ((live_received == live_sent)); then
+	echo "== checks passed: every flow on exactly one backend, with every packet sent;" \
+		"sent = received = forwarded ($sent_packets)"
+else
+	echo "== checks passed: every flow on exactly one backend; phases 1-3 complete, flow by" \
+		"flow; nothing lost inside the balancer"
+fi

@@ -2,12 +2,14 @@
 /* flow_send: sends N flows x M packets of UDP or TCP to a VIP through the
  * kernel's routing (raw IPv4 socket), so each flow has a known 5-tuple.
  *
- *   flow_send -d VIP [-p PORT] [-P udp|tcp] [-f FLOWS] [-n PACKETS] [-s BYTES]
- *             [-b SPORT_BASE] [-r PPS] [-m MAX_PACKETS -S SEED]
+ *   flow_send -d VIP [-p PORT] [-P udp|tcp] [-f FLOWS] [-n PACKETS] [-s BYTES|MIN-MAX]
+ *             [-b SPORT_BASE] [-r PPS] [-m MAX_PACKETS] [-S SEED] [-a SRC]
  *
  * Flow i uses source port SPORT_BASE + i; packets are interleaved across
- * flows. With -m, flow i sends a random 1..MAX packets (seeded, reproducible)
- * instead of -n. TCP flows open with a SYN, then send ACK segments.
+ * flows. With -m, flow i sends a random 1..MAX packets instead of -n; with
+ * -s MIN-MAX each packet carries a random MIN..MAX bytes of payload (both
+ * seeded by -S, so a run can be repeated). TCP flows open with a SYN, then
+ * send ACK segments. -r paces to PPS packets a second (default 20000).
  * Prints "sent P packets in F flows" and, per flow, "flow SPORT PACKETS".
  */
 #include <arpa/inet.h>
@@ -28,13 +30,14 @@ struct args {
 	uint16_t port, sport_base;
 	uint8_t proto;
 	unsigned int flows, packets, max_packets, seed, pps;
-	size_t size;
+	size_t size, max_size; /* payload bytes; random in size..max_size when larger */
 };
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: flow_send -d VIP [-p PORT] [-P udp|tcp] [-f FLOWS] [-n PACKETS] "
-			"[-s BYTES] [-b SPORT_BASE] [-r PPS] [-m MAX -S SEED] [-a SRC]\n");
+	fprintf(stderr, "usage: flow_send -d VIP [-p PORT] [-P udp|tcp] [-f FLOWS] [-n PACKETS]\n"
+			"                 [-s BYTES|MIN-MAX] [-b SPORT_BASE] [-r PPS] [-m MAX] "
+			"[-S SEED] [-a SRC]\n");
 	return 2;
 }
 
@@ -90,7 +93,11 @@ int main(int argc, char **argv)
 		case 'P': a.proto = !strcmp(optarg, "tcp") ? IPPROTO_TCP : IPPROTO_UDP; break;
 		case 'f': a.flows = (unsigned int)atoi(optarg); break;
 		case 'n': a.packets = (unsigned int)atoi(optarg); break;
-		case 's': a.size = (size_t)atoi(optarg); break;
+		case 's':
+			a.size = (size_t)atoi(optarg);
+			a.max_size = strchr(optarg, '-') ? (size_t)atoi(strchr(optarg, '-') + 1)
+							 : a.size;
+			break;
 		case 'b': a.sport_base = (uint16_t)atoi(optarg); break;
 		case 'r': a.pps = (unsigned int)atoi(optarg); break;
 		case 'm': a.max_packets = (unsigned int)atoi(optarg); break;
@@ -98,7 +105,10 @@ int main(int argc, char **argv)
 		default: return usage();
 		}
 	}
-	if (!a.dst || !a.flows || a.flows > 65535U - a.sport_base || a.size > 1400)
+	if (!a.max_size)
+		a.max_size = a.size;
+	if (!a.dst || !a.flows || a.flows > 65535U - a.sport_base || a.max_size > 1400 ||
+	    a.max_size < a.size)
 		return usage();
 	if (!a.src)
 		a.src = route_source(a.dst);
@@ -137,6 +147,8 @@ int main(int argc, char **argv)
 			s.ip_id = (uint16_t)(round * a.flows + i);
 			s.frag_off = 0x4000; /* DF, as most stacks send */
 			s.payload_len = a.size;
+			if (a.max_size > a.size)
+				s.payload_len += (size_t)rand() % (a.max_size - a.size + 1);
 			if (a.proto == IPPROTO_TCP)
 				s.tcp_flags = done[i] == 0 ? 0x02 /* SYN */ : 0x10 /* ACK */;
 			len = pkt_build(&s, frame, sizeof(frame));
