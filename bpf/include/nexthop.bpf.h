@@ -25,7 +25,9 @@
 
 /* How long a backend's next hop, as the FIB answered it, is reused before the
  * FIB is asked again (per CPU). A route or neighbour change reaches traffic
- * within this time; 0 asks the FIB for every packet. Set by the loader.
+ * within this time; 0 asks the FIB for every packet. Set by the loader. Timed
+ * with the coarse clock (jiffies): a fraction of bpf_ktime_get_ns()'s cost,
+ * and a few milliseconds are nothing against 100.
  */
 const volatile __u64 nexthop_cache_ns = 100000000ULL;
 
@@ -127,7 +129,7 @@ static __always_inline int next_hop_cache_get(struct xdp_md *ctx, const struct i
 	entry = bpf_map_lookup_elem(&next_hop_cache, &backend_id);
 	if (!entry || entry->daddr != outer->daddr ||
 	    entry->ingress_ifindex != ctx->ingress_ifindex ||
-	    bpf_ktime_get_ns() >= entry->expires_ns)
+	    bpf_ktime_get_coarse_ns() >= entry->expires_ns)
 		return 0;
 	hop->ifindex = entry->ifindex;
 	__builtin_memcpy(hop->dmac, entry->dmac, ETH_ALEN);
@@ -153,7 +155,7 @@ static __always_inline void next_hop_cache_put(struct xdp_md *ctx, const struct 
 	entry->mtu = next_hop_route_mtu(ctx, outer);
 	__builtin_memcpy(entry->dmac, hop->dmac, ETH_ALEN);
 	__builtin_memcpy(entry->smac, hop->smac, ETH_ALEN);
-	entry->expires_ns = bpf_ktime_get_ns() + nexthop_cache_ns;
+	entry->expires_ns = bpf_ktime_get_coarse_ns() + nexthop_cache_ns;
 }
 
 /* Copies the destination MAC of the frame as it arrived, i.e. the address of
