@@ -79,11 +79,11 @@ int lb_lock_interface(const char *ifname)
 	return fd;
 }
 
-int lb_pins_remove(const char *dir)
+/* Removes our pins under @dir, then @dir. */
+static int remove_pin_dir(const char *dir)
 {
 	char path[256];
 	int i, err = 0;
-
 	size_t s;
 
 	for (i = 0; i < LB_MAP_COUNT; i++) {
@@ -102,6 +102,25 @@ int lb_pins_remove(const char *dir)
 	}
 	if (rmdir(dir) && errno != ENOENT && !err)
 		err = -errno;
+	return err;
+}
+
+void lb_pin_staging_dir(const char *dir, char *buf, size_t len)
+{
+	/* bpffs refuses names with a dot. */
+	snprintf(buf, len, "%s_new", dir);
+}
+
+int lb_pins_remove(const char *dir)
+{
+	char staging[160];
+	int err = remove_pin_dir(dir), staging_err;
+
+	/* And the staging directory of a first load that was interrupted. */
+	lb_pin_staging_dir(dir, staging, sizeof(staging));
+	staging_err = remove_pin_dir(staging);
+	if (!err)
+		err = staging_err;
 	/* The root is shared by all interfaces: only remove it when empty. */
 	if (rmdir(LB_PIN_ROOT) && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
 		if (!err)

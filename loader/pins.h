@@ -25,8 +25,14 @@ void lb_pin_dir(const char *ifname, char *buf, size_t len);
  */
 int lb_lock_interface(const char *ifname);
 
-/* Removes the map pins and stage pins under @dir, then @dir and, if empty, the
- * xdp-lb root. Missing pins are not an error. 0 or -errno of the first failure.
+/* Where a first load pins everything before it renames the directory to @dir:
+ * <dir>_new. The state then appears whole or not at all, even when the load is
+ * killed while pinning.
+ */
+void lb_pin_staging_dir(const char *dir, char *buf, size_t len);
+
+/* Removes the map pins and stage pins under @dir and its staging directory,
+ * then the directories and, if empty, the xdp-lb root. Missing pins are not an error. 0 or -errno of the first failure.
  */
 int lb_pins_remove(const char *dir);
 

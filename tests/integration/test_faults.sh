@@ -221,6 +221,23 @@ test_deleted_interface_then_unload() {
 	[[ ! -e $dir ]] || fail "pins left at $dir"
 }
 
+# A first load killed while pinning leaves its staging directory (pins go
+# there, then the directory is renamed into place); the next load clears it.
+test_stale_staging_dir_is_cleared() {
+	topology up "$PREFIX" "$VIP" "$B1" "$B2"
+	local dir staging
+	dir=$(pin_dir)
+	staging="${dir}_new"
+	mkdir -p "$staging"
+	bpftool map create "$staging/counters" type array key 4 value 8 entries 1 name stale ||
+		fail "could not make a stale pin"
+	check lb_load "$ROOT/config.yaml" veth1 >/dev/null
+	[[ ! -e $staging ]] || fail "the stale staging directory is still there"
+	check_pipeline_complete "after a load over a stale staging directory"
+	check lb_load --unload veth1 >/dev/null
+	[[ ! -e $dir ]] || fail "pins left after unload"
+}
+
 test_two_loads_at_once() {
 	topology up "$PREFIX" "$VIP" "$B1" "$B2"
 	local lock out
@@ -259,4 +276,5 @@ run_tests integration-faults \
 	test_full_flow_table_evicts \
 	test_removed_backend_reschedules_its_flows \
 	test_deleted_interface_then_unload \
+	test_stale_staging_dir_is_cleared \
 	test_two_loads_at_once
