@@ -5,6 +5,10 @@
 #   make test TESTS=parse   run the suites whose name contains "parse"
 #   make help       list the targets
 
+# SANITIZE=1: userspace built with ASan and UBSan into build/sanitize/ (make sanitize).
+ifeq ($(SANITIZE),1)
+OUTPUT ?= build/sanitize
+endif
 OUTPUT ?= build
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -31,12 +35,22 @@ BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror $(BPF_INCLUDES)
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Ibpf/include -Iloader -I$(OUTPUT)/skel \
 	  $(EXTRA_CFLAGS)
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+.DEFAULT_GOAL := sanitize
+endif
 LIBS := $(shell $(PKG_CONFIG) --libs libxdp libbpf yaml-0.1 2>/dev/null || \
 	  echo -lxdp -lbpf -lyaml) -lelf -lz
+PNG_LIBS := $(shell $(PKG_CONFIG) --libs libpng 2>/dev/null || echo -lpng)
 
 # BPF stage programs: one object and one skeleton each.
 BPF_SRCS := bpf/parse/parse.bpf.c \
 	    bpf/lb/least_loaded.bpf.c \
+	    bpf/lb/round_robin.bpf.c \
+	    bpf/lb/weighted_rr.bpf.c \
+	    bpf/lb/hash.bpf.c \
+	    bpf/lb/maglev.bpf.c \
+	    bpf/lb/least_conn.bpf.c \
 	    bpf/encap/ipip.bpf.c \
 	    bpf/encap/gue.bpf.c
 TEST_BPF_SRCS := tests/unit/sinks.bpf.c
@@ -49,17 +63,22 @@ SKELS := $(foreach s,$(BPF_SRCS),$(call skel,$(s)))
 TEST_SKELS := $(foreach s,$(TEST_BPF_SRCS),$(call skel,$(s)))
 
 LOADER_LIB_SRCS := loader/config.c loader/counter_names.c loader/pipeline.c loader/maps.c \
-		   loader/pins.c loader/log.c loader/apply.c loader/stages.c
+		   loader/pins.c loader/log.c loader/apply.c loader/stages.c loader/maglev.c
 LOADER_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LOADER_LIB_SRCS))
 
 TEST_LIB_SRCS := tests/lib/test_harness.c tests/lib/packet.c tests/lib/xdp_test_run.c \
 		 tests/lib/stage_fixture.c
 TEST_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TEST_LIB_SRCS))
 
-UNIT_TESTS := parse lb encap gue
+UNIT_TESTS := parse lb encap gue policies
 UNIT_TEST_BINS := $(patsubst %,$(OUTPUT)/tests/test_%,$(UNIT_TESTS))
 CONFIG_TEST_BIN := $(OUTPUT)/tests/test_config
 TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bpf/xdp_pass.bpf.o
+# Demo and benchmark tools: live-frames sender, PNG bar chart and its checker.
+TOOL_BINS += $(OUTPUT)/tools/xdp_send $(OUTPUT)/tools/bar_chart $(OUTPUT)/tools/png_check
+# The VM suite (tests/vm/) boots Debian 12's own kernel; its files live in $(VM_DIR).
+VM_DIR := $(OUTPUT)/vm
+VM_FILES := $(VM_DIR)/initramfs.cpio.gz $(OUTPUT)/bpf/xdp_port_count.bpf.o
 
 .PHONY: all
 all: lb-load lbctl
@@ -74,6 +93,8 @@ $(OUTPUT)/bpf/%.bpf.o: bpf/encap/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
 $(OUTPUT)/bpf/%.bpf.o: tests/unit/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(OUTPUT)/bpf/%.bpf.o: tests/tools/%.bpf.c | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(OUTPUT)/bpf/%.bpf.o: tests/vm/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/skel
@@ -92,13 +113,16 @@ $(OUTPUT)/tests/unit/test_lb.o: $(call skel,bpf/lb/least_loaded.bpf.c) $(TEST_SK
 $(OUTPUT)/tests/unit/test_encap.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_gue.o: $(call skel,bpf/encap/gue.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/lib/stage_fixture.o: $(TEST_SKELS)
+# The policy tests build whole balancers with the loader's own library.
+$(OUTPUT)/tests/unit/test_policies.o: $(SKELS) $(TEST_SKELS)
+$(OUTPUT)/tests/test_policies: $(LOADER_LIB_OBJS)
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 
 lb-load: $(OUTPUT)/loader/lb_load.o $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-lbctl: $(OUTPUT)/loader/lbctl.o $(LOADER_LIB_OBJS)
+lbctl: $(OUTPUT)/loader/lbctl.o $(OUTPUT)/loader/lbctl_stats.o $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 # Unit tests link only what they test: the stage skeletons and the test library.
@@ -115,6 +139,15 @@ $(OUTPUT)/tools/%: $(OUTPUT)/tests/tools/%.o $(OUTPUT)/tests/lib/packet.o
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ -o $@
 
+# xdp_send embeds its XDP program (skeleton); the chart tools use libpng.
+$(OUTPUT)/tests/tools/xdp_send.o: $(OUTPUT)/skel/xdp_send.skel.h
+$(OUTPUT)/tools/xdp_send: $(OUTPUT)/tests/tools/xdp_send.o $(OUTPUT)/tests/lib/packet.o
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
+$(OUTPUT)/tools/bar_chart $(OUTPUT)/tools/png_check: $(OUTPUT)/tools/%: $(OUTPUT)/tests/tools/%.o
+	@mkdir -p $(@D)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(PNG_LIBS) -lm -o $@
+
 $(OUTPUT)/bpf $(OUTPUT)/skel:
 	$(Q)mkdir -p $@
 
@@ -124,17 +157,103 @@ test-build: all $(UNIT_TEST_BINS) $(CONFIG_TEST_BIN) $(TOOL_BINS)
 
 # TESTS=substring picks suites by name; see tests/run.sh.
 test: deps
-	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)$(MAKE) --no-print-directory test-build vm-image
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
 
+# The VM suite alone (tests/vm/run.sh; VM_ONLY=name picks guest tests, see docs/testing.md).
+.PHONY: test-vm vm-image
+test-vm: deps
+	$(Q)$(MAKE) --no-print-directory test-build vm-image
+	$(Q)OUTPUT=$(OUTPUT) tests/run.sh vm-dispatcher
+
+vm-image: $(VM_FILES)
+
+# The kernel package is downloaded once (apt-get download, never installed) and kept.
+$(VM_DIR)/kernel/version:
+	$(call msg,KERNEL,$(VM_DIR)/kernel)tests/vm/build-image.sh kernel $(VM_DIR)
+
+$(VM_DIR)/initramfs.cpio.gz: tests/vm/init tests/vm/build-image.sh $(VM_DIR)/kernel/version
+	$(call msg,INITRD,$@)tests/vm/build-image.sh initramfs $(VM_DIR)
+
 # The main job on a local lab of network namespaces (see scripts/demo.sh).
+# It needs lb-load, lbctl and the traffic and chart tools, not the test suites.
 demo: deps
-	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)$(MAKE) --no-print-directory all tools
 	$(Q)OUTPUT=$(OUTPUT) scripts/demo.sh
+
+.PHONY: tools
+tools: $(TOOL_BINS)
 
 # Installs the Debian packages the build and the tests need, if any is missing.
 deps:
 	$(Q)scripts/install-deps.sh
+
+# --- benchmarks (bench/, docs/performance.md): as root, not part of make test -------
+BENCH_BIN := $(OUTPUT)/bench/prog_cost
+BENCH_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,bench/prog_cost.c bench/cost_cases.c \
+		bench/cost_run.c bench/cost_pipeline.c)
+BENCH_TRIAL := $(OUTPUT)/bench/veth_trial
+BENCH_SEND := $(OUTPUT)/bench/live_send
+BENCH_FILES := $(BENCH_BIN) $(BENCH_TRIAL) $(BENCH_SEND) $(OUTPUT)/bpf/xdp_tx_floor.bpf.o
+$(OUTPUT)/bpf/%.bpf.o: bench/%.bpf.c | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(OUTPUT)/bench/prog_cost.o: $(call skel,bench/xdp_tx_floor.bpf.c) $(TEST_SKELS)
+$(OUTPUT)/bench/cost_pipeline.o $(OUTPUT)/bench/cost_cases.o: $(SKELS) $(TEST_SKELS)
+$(BENCH_BIN): $(BENCH_OBJS) $(LOADER_LIB_OBJS) $(TEST_LIB_OBJS)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+$(OUTPUT)/bench/veth_trial.o: $(call skel,bench/backend_sink.bpf.c)
+$(BENCH_TRIAL): $(OUTPUT)/bench/veth_trial.o
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+$(OUTPUT)/bench/live_send.o: $(call skel,bench/live_send.bpf.c)
+$(BENCH_SEND): $(OUTPUT)/bench/live_send.o $(OUTPUT)/tests/lib/packet.o
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+.PHONY: bench bench-build
+bench-build: all $(BENCH_FILES)
+bench:
+	$(Q)scripts/install-deps.sh bench
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)OUTPUT=$(OUTPUT) bench/run.sh
+
+# --- fuzzing and sanitizers (docs/fuzzing.md) --------------------------------------
+# The packet fuzzer runs a short seeded pass in `make test`; `make fuzz` runs it
+# long with a fresh seed, then the config parser under libFuzzer.
+FUZZ_SRCS := tests/fuzz/fuzz_packets.c tests/fuzz/frame_gen.c tests/fuzz/parse_model.c \
+	     tests/fuzz/encap_model.c tests/fuzz/fuzz_pipeline.c tests/fuzz/fuzz_flows.c
+FUZZ_PACKETS_BIN := $(OUTPUT)/tests/fuzz_packets
+FUZZ_CONFIG_BIN := $(OUTPUT)/fuzz/fuzz_config
+FUZZ_FRAMES ?= 1000000
+FUZZ_SECONDS ?= 60
+FUZZ_SEED ?=
+test-build: $(FUZZ_PACKETS_BIN)
+
+$(OUTPUT)/tests/fuzz/fuzz_pipeline.o: $(SKELS)
+$(FUZZ_PACKETS_BIN): $(patsubst %.c,$(OUTPUT)/%.o,$(FUZZ_SRCS)) $(LOADER_LIB_OBJS) \
+		     $(OUTPUT)/tests/lib/test_harness.o
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# libFuzzer comes with clang: the parser is compiled again with its instrumentation.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	       -Ibpf/include -Iloader
+$(FUZZ_CONFIG_BIN): tests/fuzz/fuzz_config.c loader/config.c loader/config.h $(BPF_HDRS)
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lyaml -o $@
+
+.PHONY: fuzz sanitize
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory test-build $(FUZZ_CONFIG_BIN)
+	$(Q)OUTPUT=$(OUTPUT) FUZZ_FRAMES=$(FUZZ_FRAMES) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run_fuzz.sh
+
+# With SANITIZE=1 (the default goal then): lb-load and lbctl land in $(OUTPUT), not
+# over ./lb-load, with the unit, config and fuzz test binaries beside them;
+# tests/fuzz/test_sanitized.sh builds and runs them in `make test`.
+sanitize: $(OUTPUT)/lb-load $(OUTPUT)/lbctl $(UNIT_TEST_BINS) $(CONFIG_TEST_BIN) \
+	  $(FUZZ_PACKETS_BIN) $(FUZZ_CONFIG_BIN)
+$(OUTPUT)/lb-load: $(OUTPUT)/loader/lb_load.o $(LOADER_LIB_OBJS)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+$(OUTPUT)/lbctl: $(OUTPUT)/loader/lbctl.o $(OUTPUT)/loader/lbctl_stats.o $(LOADER_LIB_OBJS)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 .PHONY: clean help
 clean:
@@ -145,7 +264,15 @@ help:
 	@echo '  all (default)   build the BPF stages, ./lb-load and ./lbctl'
 	@echo '  test            install missing packages, build, run all suites (as root)'
 	@echo '                  TESTS=name runs only the suites whose name contains it'
-	@echo '  demo            build, then balance traffic in a namespace lab (as root; KEEP=1 keeps it)'
+	@echo '  test-vm         the VM suite alone: Debian 12 kernel under QEMU (docs/testing.md)'
+	@echo '  vm-image        download that kernel (kept in $(VM_DIR)) and build its initramfs'
+	@echo '  demo            build, then balance traffic in a namespace lab (as root; KEEP=1 keeps it,'
+	@echo '                  DEMO_SHORT=1 is quick; docs/demo.md)'
+	@echo '  tools           the traffic, capture and chart tools into $(OUTPUT)/tools'
+	@echo '  bench           benchmarks (as root, ~2 min): bench/results/latest.md, docs/performance.md'
 	@echo '  deps            install the Debian packages the build and tests need'
+	@echo '  fuzz            packet fuzzer, FUZZ_FRAMES (1M) frames with a fresh seed (FUZZ_SEED=),'
+	@echo '                  then config.yaml under libFuzzer for FUZZ_SECONDS (60); docs/fuzzing.md'
+	@echo '  SANITIZE=1      build lb-load, lbctl and the tests with ASan/UBSan into build/sanitize/'
 	@echo '  clean           remove $(OUTPUT)/, lb-load and lbctl'
 	@echo 'Variables: V=1 (show commands), OUTPUT=dir (default build), EXTRA_CFLAGS'

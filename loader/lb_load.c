@@ -175,7 +175,7 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 			if (b->weight != 1)
 				printf("(weight %u)", b->weight);
 		}
-		printf("\n");
+		printf("; policy %s\n", lb_policy_name(v->policy));
 	}
 	if (cfg->outer_src)
 		inet_ntop(AF_INET, &cfg->outer_src, addr, sizeof(addr));
@@ -219,6 +219,30 @@ static int check_reload_compatible(const struct lb_maps *maps, const struct lb_c
 	return 0;
 }
 
+/* A first load pins maps and stages in a staging directory and renames it into
+ * place: a load killed while pinning leaves no half state that a later
+ * lb-load would refuse, only a staging directory it clears.
+ */
+static int pin_first_load(const struct lb_maps *maps, const struct lb_stages *stages,
+			  const char *pin_dir)
+{
+	char staging[160];
+	int err;
+
+	lb_pin_staging_dir(pin_dir, staging, sizeof(staging));
+	lb_pins_remove(staging); /* a staging directory left by a killed load */
+	err = lb_maps_pin(maps, staging);
+	if (!err)
+		err = lb_stages_pin(stages, staging);
+	if (!err && rename(staging, pin_dir))
+		err = -errno;
+	if (err) {
+		lb_pins_remove(staging);
+		lb_err("Failed to pin the state under %s: %s", pin_dir, strerror(-err));
+	}
+	return err;
+}
+
 static void attach_error(int err, const struct options *opt, const struct lb_attachment *att)
 {
 	if (err == -EBUSY || err == -EEXIST)
@@ -249,7 +273,7 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	};
 	struct lb_apply_result res = { 0 };
 	static struct lb_stages stages;
-	struct lb_slot_backup backup = { { -1, -1 } };
+	struct lb_slot_backup backup;
 	struct lb_attachment att;
 	struct lb_maps maps;
 	char pin_dir[128], why[320] = "", msg[LB_CONFIG_ERR_LEN];
@@ -257,6 +281,8 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	bool loaded, attached_now = false, legacy, installed = false, pinned_now = false;
 	int err;
 
+	/* Nothing backed up yet: a failure before the backup releases nothing. */
+	memset(&backup, -1, sizeof(backup));
 	lb_pin_dir(opt->ifname, pin_dir, sizeof(pin_dir));
 	lb_maps_init(&maps);
 	err = lb_maps_open_pinned(pin_dir, &maps, &missing);
@@ -324,17 +350,17 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 		goto out;
 	}
 	if (!loaded) {
-		err = lb_maps_pin(&maps, pin_dir);
+		err = pin_first_load(&maps, &stages, pin_dir);
+		if (err)
+			goto out;
+		pinned_now = true;
+	} else {
+		err = lb_stages_pin(&stages, pin_dir);
 		if (err) {
-			lb_err("Failed to pin maps under %s: %s", pin_dir, strerror(-err));
+			lb_err("Failed to pin the stage programs under %s: %s", pin_dir,
+			       strerror(-err));
 			goto out;
 		}
-		pinned_now = true;
-	}
-	err = lb_stages_pin(&stages, pin_dir);
-	if (err) {
-		lb_err("Failed to pin the stage programs under %s: %s", pin_dir, strerror(-err));
-		goto out;
 	}
 	warn_if_forwarding_off(opt->ifname);
 	print_summary(opt, ifindex, cfg, &maps, loaded, legacy, why, &res, pin_dir);

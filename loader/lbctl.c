@@ -2,10 +2,13 @@
 /* lbctl: look at a loaded xdp-lb.
  *
  *   lbctl status IFNAME          mode, stage programs, VIPs and backends
- *   lbctl stats IFNAME [--json]  stage counters and per-backend figures
+ *   lbctl stats IFNAME [--json] [--watch [SECONDS]] [--count N]
+ *                                per VIP and backend figures, rates; passes and drops
  *   lbctl flows IFNAME           the flow table: 5-tuple -> backend
  *   lbctl swap IFNAME SLOT STAGE put another stage into a slot, e.g. swap veth1 encap gue
  *   lbctl encap IFNAME STAGE     the same for the encap slot: encap veth1 gue
+ *   lbctl policy IFNAME VIP POLICY  switch one VIP's scheduling policy, e.g.
+ *                                   policy veth1 10.0.0.100:80/tcp maglev
  *
  * Commands may be shortened to any unambiguous prefix (st is ambiguous, sta
  * is status, stats needs stats).
@@ -15,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
@@ -24,7 +29,9 @@
 #include "config.h"
 #include "counter_names.h"
 #include "lb_structs_common.h"
+#include "lbctl_stats.h"
 #include "log.h"
+#include "maglev.h"
 #include "maps.h"
 #include "pins.h"
 #include "pipeline.h"
@@ -35,6 +42,8 @@ struct ctl {
 	char pin_dir[128];
 	struct lb_maps maps;
 	bool json;
+	double watch_s;    /* stats: refresh period, 0 = print once */
+	long watch_count;  /* stats: refreshes before exiting, 0 = until killed */
 	const char *args[2]; /* positional arguments after IFNAME */
 	int arg_count;
 };
@@ -146,6 +155,10 @@ static int cmd_status(struct ctl *ctl)
 		vip_label(&vips[i].key, label, sizeof(label));
 		printf("  VIP %s (id %u, pool %u): %u backends\n", label, vips[i].vip.vip_id,
 		       vips[i].vip.pool_id, vips[i].pool.backend_count);
+		printf("    policy %s", lb_policy_name((__u8)vips[i].vip.policy));
+		if (vips[i].vip.policy == LB_POLICY_MAGLEV)
+			printf(" (table %u)", vips[i].vip.maglev_table);
+		printf("\n");
 		for (j = 0; j < vips[i].pool.backend_count && j < LB_MAX_BACKENDS_PER_VIP; j++) {
 			__u32 id = vips[i].pool.backend_ids[j];
 			struct lb_backend be = { 0 };
@@ -160,134 +173,90 @@ static int cmd_status(struct ctl *ctl)
 	return 0;
 }
 
-static int sum_percpu_u64(int fd, __u32 key, __u64 *out)
+/* Output of one refresh: redrawn in place on a terminal, else appended. */
+static void show_stats(const struct ctl *ctl, const struct lb_stats_sample *now,
+		       const struct lb_stats_sample *prev, int *lines_shown)
 {
-	int cpus = libbpf_num_possible_cpus(), cpu;
-	__u64 *vals = calloc((size_t)cpus, sizeof(*vals));
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *buf = open_memstream(&text, &len);
 
-	*out = 0;
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &key, vals)) {
-		free(vals);
-		return -errno;
+	if (!buf)
+		return;
+	if (ctl->json)
+		lb_stats_print_json(buf, ctl->ifname, now, prev);
+	else
+		lb_stats_print_text(buf, ctl->ifname, now, prev);
+	fclose(buf);
+	if (!ctl->json && isatty(STDOUT_FILENO) && *lines_shown) {
+		struct winsize ws = { 0 };
+
+		/* Up over the last refresh and clear from there; when it did
+		 * not fit on the screen (of a known size), clear the screen.
+		 */
+		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || !ws.ws_row ||
+		    *lines_shown < ws.ws_row)
+			printf("\033[%dA\033[J", *lines_shown);
+		else
+			printf("\033[H\033[2J");
+	} else if (!ctl->json && *lines_shown) {
+		printf("\n");
 	}
-	for (cpu = 0; cpu < cpus; cpu++)
-		*out += vals[cpu];
-	free(vals);
-	return 0;
+	fputs(text, stdout);
+	fflush(stdout);
+	*lines_shown = 0;
+	for (i = 0; i < len; i++)
+		*lines_shown += text[i] == '\n';
+	free(text);
 }
 
-static int backend_stats_sum(int fd, __u32 id, struct lb_backend_stats *out)
-{
-	int cpus = libbpf_num_possible_cpus(), cpu;
-	struct lb_backend_stats *vals = calloc((size_t)cpus, sizeof(*vals));
-
-	memset(out, 0, sizeof(*out));
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &id, vals)) {
-		free(vals);
-		return -errno;
-	}
-	for (cpu = 0; cpu < cpus; cpu++) {
-		out->packets += vals[cpu].packets;
-		out->bytes += vals[cpu].bytes;
-		out->new_flows += vals[cpu].new_flows;
-	}
-	free(vals);
-	return 0;
-}
-
-static void print_counters_text(const struct ctl *ctl)
-{
-	const char *stage = "";
-	__u32 id;
-	__u64 v;
-
-	for (id = 0; id < LB_COUNTER_MAX; id++) {
-		if (strcmp(stage, lb_counter_stage(id))) {
-			stage = lb_counter_stage(id);
-			printf("%s%s:", id ? "\n" : "", stage);
-		}
-		sum_percpu_u64(ctl->maps.fd[LB_MAP_COUNTERS], id, &v);
-		printf(" %s=%llu", lb_counter_reason(id), (unsigned long long)v);
-	}
-	printf("\n");
-}
-
-static void print_counters_json(const struct ctl *ctl)
-{
-	const char *stage = NULL;
-	__u32 id;
-	__u64 v;
-
-	printf("\"counters\": {");
-	for (id = 0; id < LB_COUNTER_MAX; id++) {
-		if (!stage || strcmp(stage, lb_counter_stage(id))) {
-			printf("%s\"%s\": {", stage ? "}, " : "", lb_counter_stage(id));
-			stage = lb_counter_stage(id);
-		} else {
-			printf(", ");
-		}
-		sum_percpu_u64(ctl->maps.fd[LB_MAP_COUNTERS], id, &v);
-		printf("\"%s\": %llu", lb_counter_reason(id), (unsigned long long)v);
-	}
-	printf("}}");
-}
-
+/* Once, or with --watch at once and then every period, with rates from the
+ * previous sample.
+ */
 static int cmd_stats(struct ctl *ctl)
 {
-	static struct vip_view vips[LB_MAX_VIPS];
-	char label[64], addr[INET_ADDRSTRLEN];
-	int n = read_vips(ctl, vips, LB_MAX_VIPS), i, first = 1;
-	__u32 j;
+	struct lb_stats_sample *samples = calloc(2, sizeof(*samples));
+	struct lb_stats_sample *now = &samples[0], *prev = &samples[1], *swap;
+	struct timespec period;
+	int err, lines_shown = 0;
+	long shown = 0;
+	char pin[256];
 
-	if (ctl->json) {
-		printf("{\"interface\": \"%s\", ", ctl->ifname);
-		print_counters_json(ctl);
-		printf(", \"backends\": [");
-	} else {
-		print_counters_text(ctl);
-		printf("%-22s %-15s %-5s %12s %14s %10s %10s\n", "VIP", "backend", "state",
-		       "packets", "bytes", "new_flows", "load");
-	}
-	for (i = 0; i < n; i++) {
-		vip_label(&vips[i].key, label, sizeof(label));
-		for (j = 0; j < vips[i].pool.backend_count && j < LB_MAX_BACKENDS_PER_VIP; j++) {
-			__u32 id = vips[i].pool.backend_ids[j];
-			struct lb_backend be = { 0 };
-			struct lb_backend_load load = { 0 };
-			struct lb_backend_stats st;
-
-			bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_BACKENDS], &id, &be);
-			bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_BACKEND_LOAD], &id, &load);
-			backend_stats_sum(ctl->maps.fd[LB_MAP_BACKEND_STATS], id, &st);
-			inet_ntop(AF_INET, &be.addr, addr, sizeof(addr));
-			if (ctl->json) {
-				printf("%s{\"vip\": \"%s\", \"id\": %u, \"address\": \"%s\", "
-				       "\"state\": \"%s\", \"weight\": %u, \"packets\": %llu, "
-				       "\"bytes\": %llu, \"new_flows\": %llu, "
-				       "\"load_packets\": %llu, \"load_flows\": %llu}",
-				       first ? "" : ", ", label, id, addr, lb_state_name(be.state),
-				       be.weight, (unsigned long long)st.packets,
-				       (unsigned long long)st.bytes,
-				       (unsigned long long)st.new_flows,
-				       (unsigned long long)load.packets,
-				       (unsigned long long)load.flows);
-				first = 0;
-			} else {
-				printf("%-22s %-15s %-5s %12llu %14llu %10llu %10.2f\n", label, addr,
-				       lb_state_name(be.state), (unsigned long long)st.packets,
-				       (unsigned long long)st.bytes,
-				       (unsigned long long)st.new_flows,
-				       load.flows ? (double)load.packets / (double)load.flows : 0.0);
-			}
+	if (!samples)
+		return -ENOMEM;
+	err = lb_stats_sample(&ctl->maps, now);
+	if (err)
+		goto out;
+	show_stats(ctl, now, NULL, &lines_shown);
+	if (!ctl->watch_s)
+		goto out;
+	shown = 1;
+	period.tv_sec = (time_t)ctl->watch_s;
+	period.tv_nsec = (long)((ctl->watch_s - (double)period.tv_sec) * 1e9);
+	snprintf(pin, sizeof(pin), "%s/%s", ctl->pin_dir, lb_map_names[LB_MAP_COUNTERS]);
+	while (!ctl->watch_count || shown < ctl->watch_count) {
+		swap = prev;
+		prev = now;
+		now = swap;
+		nanosleep(&period, NULL);
+		/* Our fds keep the maps alive after an unload: the pin says
+		 * whether anything still writes to them (a reload keeps it).
+		 */
+		if (access(pin, F_OK)) {
+			fprintf(stderr, "lbctl: xdp-lb is no longer loaded on %s\n", ctl->ifname);
+			break;
 		}
+		err = lb_stats_sample(&ctl->maps, now);
+		if (err)
+			break;
+		show_stats(ctl, now, prev, &lines_shown);
+		shown++;
 	}
-	if (ctl->json)
-		printf("], \"flows\": %llu}\n", (unsigned long long)count_flows(ctl));
-	return 0;
+out:
+	if (err)
+		lb_err("Failed to read the counters of %s: %s", ctl->ifname, strerror(-err));
+	free(samples);
+	return err;
 }
 
 static int cmd_flows(struct ctl *ctl)
@@ -324,7 +293,8 @@ static int swap_slot(struct ctl *ctl, const char *slot_name, const char *stage_n
 
 	slot = lb_slot_by_name(slot_name);
 	if (slot < 0) {
-		lb_err("unknown slot \"%s\", expected lb or encap", slot_name);
+		lb_err("unknown slot \"%s\", expected lb or encap (or a policy's slot: rr, wrr, "
+		       "hash, maglev, lconn)", slot_name);
 		return -EINVAL;
 	}
 	def = lb_stage_find((__u32)slot, stage_name);
@@ -364,6 +334,186 @@ static int cmd_encap(struct ctl *ctl)
 	return swap_slot(ctl, "encap", ctl->args[0]);
 }
 
+/* lbctl stats --help: what each figure means. */
+static const char stats_details[] =
+	"Per VIP and per backend: packets, bytes, packets/s, Mbit/s (of the frames as they\n"
+	"arrived), active and total flows, and the least-loaded load (packets per flow);\n"
+	"then the stage counters: what was balanced, passed to the kernel and dropped,\n"
+	"by reason (non-zero ones; --json has all).\n"
+	"  active flows  entries of the flow table naming the backend, counted by walking\n"
+	"                the flows map; an idle flow stays until LRU eviction removes it\n"
+	"  total flows   new flows ever scheduled onto the backend\n"
+	"  --watch [S]   refresh every S seconds (default 1; redrawn in place on a\n"
+	"                terminal); rates are taken between two refreshes, so the first\n"
+	"                shows none\n"
+	"  --count N     stop after N refreshes\n"
+	"  --json        one JSON object per refresh and line; pps and mbps only when\n"
+	"                there are two samples (--watch)\n";
+
+/* "ADDR", "ADDR:PORT", "ADDR:PORT/PROTO", PORT "*" for the wildcard entry:
+ * every VIP of the live generation that fits goes into @out.
+ */
+static int match_vips(const struct ctl *ctl, const char *spec, struct vip_view *out, int cap)
+{
+	static struct vip_view vips[LB_MAX_VIPS];
+	char addr_text[INET_ADDRSTRLEN + 16], *colon, *slash;
+	int port = -1, proto = -1, n, i, found = 0;
+	struct in_addr addr;
+
+	snprintf(addr_text, sizeof(addr_text), "%s", spec);
+	slash = strchr(addr_text, '/');
+	if (slash) {
+		*slash++ = '\0';
+		if (!strcmp(slash, "tcp"))
+			proto = IPPROTO_TCP;
+		else if (!strcmp(slash, "udp"))
+			proto = IPPROTO_UDP;
+		else
+			proto = -2;
+	}
+	colon = strchr(addr_text, ':');
+	if (colon) {
+		char *end;
+
+		*colon++ = '\0';
+		port = !strcmp(colon, "*") ? 0 : (int)strtol(colon, &end, 10);
+		if (strcmp(colon, "*") && (*end || port < 0 || port > 65535))
+			port = -2;
+	}
+	if (proto == -2 || port == -2 || inet_pton(AF_INET, addr_text, &addr) != 1)
+		return -EINVAL;
+	n = read_vips(ctl, vips, LB_MAX_VIPS);
+	for (i = 0; i < n; i++) {
+		if (vips[i].key.addr != addr.s_addr ||
+		    (port >= 0 && vips[i].key.port != htons((__u16)port)) ||
+		    (proto >= 0 && vips[i].key.proto != proto))
+			continue;
+		if (found < cap)
+			out[found] = vips[i];
+		found++;
+	}
+	return found;
+}
+
+/* A table for @view's live pool, in a table no VIP entry of either
+ * generation names. The live generation may hold at most LB_MAGLEV_MAX_VIPS
+ * tables, so that a reload always finds free ones for its own.
+ */
+static int maglev_table_for(const struct ctl *ctl, const struct vip_view *view, __u16 *table_id)
+{
+	struct lb_vip_key key, prev_key, *prev = NULL;
+	bool used[LB_MAGLEV_TABLES] = { false };
+	struct lb_maglev_table *table;
+	__u32 zero = 0, gen = 0, t;
+	int live = 0, err;
+
+	bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_CONFIG_GEN], &zero, &gen);
+	while (bpf_map_get_next_key(ctl->maps.fd[LB_MAP_VIPS], prev, &key) == 0) {
+		struct lb_vip vip;
+
+		prev_key = key;
+		prev = &prev_key;
+		if (bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_VIPS], &key, &vip) ||
+		    vip.maglev_table >= LB_MAGLEV_TABLES)
+			continue;
+		used[vip.maglev_table] = true;
+		live += key.gen == (gen & 1);
+	}
+	if (live >= LB_MAGLEV_MAX_VIPS) {
+		lb_err("%d VIPs already have a Maglev table, the limit is %u", live,
+		       LB_MAGLEV_MAX_VIPS);
+		return -ENOSPC;
+	}
+	for (t = 0; t < LB_MAGLEV_TABLES && used[t]; t++)
+		;
+	if (t == LB_MAGLEV_TABLES) {
+		lb_err("no free Maglev table: a reload frees the previous generation's");
+		return -ENOSPC;
+	}
+	table = calloc(1, sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	err = lb_maglev_from_maps(&ctl->maps, view->vip.pool_id, view->vip.vip_id,
+				  LB_MAGLEV_DEFAULT_SIZE, table);
+	if (!err && bpf_map_update_elem(ctl->maps.fd[LB_MAP_MAGLEV_TABLES], &t, table, BPF_ANY))
+		err = -errno;
+	free(table);
+	if (err) {
+		lb_err("Failed to build the Maglev table of the VIP: %s", strerror(-err));
+		return err;
+	}
+	*table_id = (__u16)t;
+	return 0;
+}
+
+/* Switches one VIP of the live generation to another policy: one update of
+ * its vips entry, so every packet sees the old or the new policy. The flow
+ * table is untouched, so established flows keep their backends. A reload
+ * applies the config's policy again.
+ */
+static int cmd_policy(struct ctl *ctl)
+{
+	const char *spec = ctl->args[0], *name = ctl->args[1];
+	struct vip_view found[4];
+	struct lb_vip vip;
+	char label[64], names[160] = "";
+	int policy = lb_policy_by_name(name), lock_fd, n, i, err = 0;
+
+	if (policy < 0) {
+		for (i = 0; i < LB_POLICY_COUNT; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 i ? ", " : "", lb_policy_name((__u8)i));
+		lb_err("unknown policy \"%s\", expected one of: %s", name, names);
+		return -EINVAL;
+	}
+	if (!lb_slot_prog_id(&ctl->maps, lb_policy_slot((__u32)policy))) {
+		lb_err("slot %s of %s is empty: load this xdp-lb's lb-load again first",
+		       lb_slot_name(lb_policy_slot((__u32)policy)), ctl->ifname);
+		return -ENOENT;
+	}
+	/* The same lock as lb-load: a reload rewrites the vips entries. */
+	lock_fd = lb_lock_interface(ctl->ifname);
+	if (lock_fd < 0) {
+		lb_err("another lb-load or lbctl is changing %s right now; try again", ctl->ifname);
+		return lock_fd;
+	}
+	n = match_vips(ctl, spec, found, (int)(sizeof(found) / sizeof(found[0])));
+	if (n != 1) {
+		if (n == -EINVAL)
+			lb_err("\"%s\" is not a VIP, expected ADDR[:PORT|*[/udp|tcp]]", spec);
+		else if (n == 0)
+			lb_err("no VIP %s on %s (lbctl status lists them)", spec, ctl->ifname);
+		else
+			lb_err("%s names %d VIPs on %s: add :PORT/PROTO (lbctl status lists them)",
+			       spec, n, ctl->ifname);
+		err = n < 0 ? n : n == 0 ? -ENOENT : -EINVAL;
+		goto out;
+	}
+	vip = found[0].vip;
+	vip.policy = (__u16)policy;
+	if (policy == LB_POLICY_MAGLEV && vip.maglev_table >= LB_MAGLEV_TABLES) {
+		err = maglev_table_for(ctl, &found[0], &vip.maglev_table);
+		if (err)
+			goto out;
+	}
+	/* The hash map replaces the element under RCU: never seen half-written. */
+	if (bpf_map_update_elem(ctl->maps.fd[LB_MAP_VIPS], &found[0].key, &vip, BPF_EXIST)) {
+		err = -errno;
+		vip_label(&found[0].key, label, sizeof(label));
+		lb_err("Failed to update VIP %s: %s", label, strerror(-err));
+		goto out;
+	}
+	vip_label(&found[0].key, label, sizeof(label));
+	printf("%s: VIP %s now uses policy %s (stage %s), was %s; established flows keep their "
+	       "backends; a reload applies the config's policy again\n",
+	       ctl->ifname, label, lb_policy_name((__u8)policy),
+	       lb_slot_name(lb_policy_slot((__u32)policy)),
+	       lb_policy_name((__u8)found[0].vip.policy));
+out:
+	close(lock_fd);
+	return err;
+}
+
 static const struct command {
 	const char *name;
 	int (*run)(struct ctl *ctl);
@@ -371,10 +521,12 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "status", cmd_status, 0, "status IFNAME          mode, stage programs, VIPs, backends" },
-	{ "stats", cmd_stats, 0, "stats IFNAME [--json]  counters and per-backend figures" },
+	{ "stats", cmd_stats, 0, "stats IFNAME [--json] [--watch [S]] [--count N]  figures" },
 	{ "flows", cmd_flows, 0, "flows IFNAME           the flow table" },
 	{ "swap", cmd_swap, 2, "swap IFNAME SLOT STAGE put STAGE into SLOT (lb, encap) at once" },
 	{ "encap", cmd_encap, 1, "encap IFNAME STAGE     swap the encap stage: ipip or gue" },
+	{ "policy", cmd_policy, 2, "policy IFNAME VIP POLICY  switch one VIP's policy, VIP as "
+				   "ADDR[:PORT|*[/udp|tcp]]" },
 };
 
 static void usage(FILE *out)
@@ -384,6 +536,17 @@ static void usage(FILE *out)
 	fprintf(out, "Usage: lbctl COMMAND IFNAME [options]   (-v: libbpf messages)\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  lbctl %s\n", commands[i].help);
+}
+
+/* A decimal number such as 2 or 0.5 (an option's value, not an interface). */
+static bool is_number(const char *s)
+{
+	char *end;
+
+	if (!*s || !(*s >= '0' && *s <= '9'))
+		return false;
+	strtod(s, &end);
+	return !*end;
 }
 
 /* Exact name, or the only command the prefix starts. */
@@ -428,8 +591,28 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
 			verbose = true;
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("Usage: lbctl %s\n", cmd->help);
+			printf("Usage: lbctl %s\n%s", cmd->help,
+			       cmd->run == cmd_stats ? stats_details : "");
 			return 0;
+		} else if (cmd->run == cmd_stats && !strncmp(argv[i], "--watch", 7) &&
+			   (!argv[i][7] || argv[i][7] == '=')) {
+			/* The period is optional: "--watch", "--watch 2", "--watch=0.5". */
+			const char *period = argv[i][7] ? argv[i] + 8 : "1";
+
+			if (!argv[i][7] && i + 1 < argc && is_number(argv[i + 1]))
+				period = argv[++i];
+			ctl.watch_s = is_number(period) ? strtod(period, NULL) : 0;
+			if (ctl.watch_s < 0.05 || ctl.watch_s > 3600) {
+				lb_err("--watch takes a period of 0.05 to 3600 seconds, not \"%s\"",
+				       period);
+				return 2;
+			}
+		} else if (cmd->run == cmd_stats && !strcmp(argv[i], "--count") && i + 1 < argc) {
+			ctl.watch_count = strtol(argv[++i], NULL, 10);
+			if (ctl.watch_count < 1) {
+				lb_err("--count takes a number of refreshes >= 1");
+				return 2;
+			}
 		} else if (!ctl.ifname && argv[i][0] != '-') {
 			ctl.ifname = argv[i];
 		} else if (ctl.ifname && argv[i][0] != '-' && ctl.arg_count < 2) {
@@ -443,6 +626,8 @@ int main(int argc, char **argv)
 		lb_err("lbctl %s needs an interface name", cmd->name);
 		return 2;
 	}
+	if (ctl.watch_count && !ctl.watch_s)
+		ctl.watch_s = 1;
 	if (ctl.arg_count != cmd->args) {
 		lb_err("usage: lbctl %s", cmd->help);
 		return 2;

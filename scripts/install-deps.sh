@@ -8,7 +8,15 @@ packages=(
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libyaml-dev bpftool   # libraries, skeletons
 	xdp-tools iproute2 util-linux             # xdp-loader, ip, nsenter/setpriv
 	linux-libc-dev                            # kernel UAPI headers for the BPF build
+	libpng-dev                                # make demo's bar chart (tests/tools/bar_chart.c)
+	libclang-rt-14-dev                        # libFuzzer and the sanitizers (tests/fuzz/)
+	qemu-system-x86 busybox-static kmod socat ethtool   # VM suite (tests/vm/)
 )
+# `install-deps.sh bench` (make bench) adds the report's: its plot (gnuplot without X)
+# and the script that writes it (Python's standard library only).
+if [[ ${1:-} == bench ]]; then
+	packages+=(gnuplot-nox python3)
+fi
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,12 +14,17 @@ suites=(
 	"unit-lb|$OUTPUT/tests/test_lb"
 	"unit-encap|$OUTPUT/tests/test_encap"
 	"unit-gue|$OUTPUT/tests/test_gue"
+	"unit-policies|$OUTPUT/tests/test_policies"
 	"config|$OUTPUT/tests/test_config"
+	"fuzz-packets|$OUTPUT/tests/fuzz_packets"
+	"sanitize|tests/fuzz/test_sanitized.sh"
 )
 for script in tests/integration/test_*.sh; do
 	name=$(basename "$script" .sh)
 	suites+=("integration-${name#test_}|$script")
 done
+# Debian 12's kernel under QEMU: libxdp's dispatcher, coexistence, real backends.
+suites+=("vm-dispatcher|tests/vm/run.sh")
 
 passed=0 failed=0 skipped=0 broken=()
 for entry in "${suites[@]}"; do

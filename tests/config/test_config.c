@@ -21,11 +21,20 @@
  * The binary's own malloc family stands in for glibc's (libyaml's allocations and
  * glibc's internal ones come here too) and forwards to it, so that a test can make the
  * n-th allocation from now fail. Off unless alloc_fail_at is set.
+ *
+ * Built with AddressSanitizer (make SANITIZE=1), the stand-ins forward to ASan's
+ * allocator instead: its interceptors (strdup, ...) allocate there, so glibc's free
+ * would abort on their memory, and ASan would check no heap access at all.
  */
-extern void *__libc_malloc(size_t size);
-extern void *__libc_calloc(size_t count, size_t size);
-extern void *__libc_realloc(void *ptr, size_t size);
-extern void __libc_free(void *ptr);
+#ifdef __SANITIZE_ADDRESS__
+#define REAL_ALLOC(fn) __interceptor_##fn
+#else
+#define REAL_ALLOC(fn) __libc_##fn
+#endif
+extern void *REAL_ALLOC(malloc)(size_t size);
+extern void *REAL_ALLOC(calloc)(size_t count, size_t size);
+extern void *REAL_ALLOC(realloc)(void *ptr, size_t size);
+extern void REAL_ALLOC(free)(void *ptr);
 
 static long alloc_fail_at;
 static long alloc_count;
@@ -40,22 +49,22 @@ static bool alloc_fails(void)
 
 void *malloc(size_t size)
 {
-	return alloc_fails() ? NULL : __libc_malloc(size);
+	return alloc_fails() ? NULL : REAL_ALLOC(malloc)(size);
 }
 
 void *calloc(size_t count, size_t size)
 {
-	return alloc_fails() ? NULL : __libc_calloc(count, size);
+	return alloc_fails() ? NULL : REAL_ALLOC(calloc)(count, size);
 }
 
 void *realloc(void *ptr, size_t size)
 {
-	return alloc_fails() ? NULL : __libc_realloc(ptr, size);
+	return alloc_fails() ? NULL : REAL_ALLOC(realloc)(ptr, size);
 }
 
 void free(void *ptr)
 {
-	__libc_free(ptr);
+	REAL_ALLOC(free)(ptr);
 }
 
 /* --- helpers ---------------------------------------------------------------------- */
@@ -110,6 +119,8 @@ struct expect_vip {
 	int line;
 	size_t backend_count;
 	struct expect_backend backends[4];
+	uint8_t policy;       /* 0: least-loaded */
+	uint32_t maglev_size; /* 0: the default */
 };
 
 struct good_case {
@@ -121,7 +132,7 @@ struct good_case {
 	uint32_t flow_timeout_s;
 	uint32_t flow_table_size;
 	size_t vip_count;
-	struct expect_vip vips[4];
+	struct expect_vip vips[8];
 };
 
 static const struct good_case good_cases[] = {
@@ -166,6 +177,34 @@ static const struct good_case good_cases[] = {
 			{ "10.0.0.200", 65535, IPPROTO_UDP, 34, 1, {
 				{ "10.0.3.1", 1, LB_BACKEND_UP, NULL, 36 },
 			} },
+		},
+	},
+	{
+		/* Every policy form; weight 0 is drain (state down stays down). */
+		.file = GOOD_DIR "policies.yaml",
+		.encap = LB_ENCAP_IPIP,
+		.gue_port = LB_DEFAULT_GUE_PORT,
+		.priority = LB_DEFAULT_PRIORITY,
+		.flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S,
+		.flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE,
+		.vip_count = 7,
+		.vips = {
+			{ "10.0.0.100", 1, IPPROTO_UDP, 4, 1,
+			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 6 } } },
+			{ "10.0.0.100", 2, IPPROTO_UDP, 7, 2,
+			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 10 },
+			    { "10.0.1.2", 0, LB_BACKEND_DRAIN, NULL, 10 } },
+			  LB_POLICY_ROUND_ROBIN },
+			{ "10.0.0.100", 3, IPPROTO_UDP, 11, 1,
+			  { { "10.0.1.1", 3, LB_BACKEND_UP, NULL, 14 } }, LB_POLICY_WEIGHTED_RR },
+			{ "10.0.0.100", 4, IPPROTO_UDP, 15, 1,
+			  { { "10.0.1.1", 0, LB_BACKEND_DOWN, NULL, 18 } }, LB_POLICY_HASH },
+			{ "10.0.0.100", 5, IPPROTO_UDP, 19, 1,
+			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 22 } }, LB_POLICY_MAGLEV },
+			{ "10.0.0.100", 6, IPPROTO_UDP, 23, 1,
+			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 26 } }, LB_POLICY_MAGLEV, 251 },
+			{ "10.0.0.100", 7, IPPROTO_UDP, 27, 1,
+			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 30 } }, LB_POLICY_LEAST_CONN },
 		},
 	},
 	{
@@ -222,6 +261,11 @@ static void check_vip(const struct lb_vip_config *actual, const struct expect_vi
 	ASSERT_EQ(actual->proto, expected->proto, what);
 	snprintf(what, sizeof(what), "%s line", where);
 	ASSERT_EQ(actual->line, expected->line, what);
+	snprintf(what, sizeof(what), "%s policy", where);
+	ASSERT_STREQ(lb_policy_name(actual->policy), lb_policy_name(expected->policy), what);
+	snprintf(what, sizeof(what), "%s maglev table size", where);
+	ASSERT_EQ(actual->maglev_size,
+		  expected->maglev_size ? expected->maglev_size : LB_MAGLEV_DEFAULT_SIZE, what);
 	snprintf(what, sizeof(what), "%s backend_count", where);
 	if (!ASSERT_EQ(actual->backend_count, expected->backend_count, what))
 		return;
@@ -363,9 +407,8 @@ static const struct bad_case bad_cases[] = {
 	BAD("vip_twice.yaml", ":6:5: vips[1]: VIP 10.0.0.100 udp port 53 is listed twice "
 			      "(first at vips[0], line 2)"),
 	/* backend keys */
-	BAD("weight_zero.yaml", ":4:13: backends[0].weight: 0 is out of range, expected 1..65535"),
 	BAD("weight_range.yaml", ":4:13: backends[0].weight: 65536 is out of range, "
-				 "expected 1..65535"),
+				 "expected 0..65535"),
 	BAD("state.yaml", ":4:12: backends[0].state: \"disabled\" is not a backend state, "
 			  "expected up, drain or down"),
 	BAD("mac_short.yaml", ":4:10: backends[0].mac: \"02:00:00:00:01\" is not a MAC address, "
@@ -388,6 +431,20 @@ static const struct bad_case bad_cases[] = {
 	BAD("outer_source_multicast.yaml", ":1:15: outer_source: \"224.0.0.5\" is a multicast "
 					   "address (224.0.0.0/4), expected a unicast address"),
 	BAD("encap.yaml", ":1:8: encap: \"gre\" is not an encapsulation, expected ipip or gue"),
+	/* policies */
+	BAD("policy_unknown.yaml", ":3:13: vips[0].policy: \"random\" is not a scheduling policy, "
+				   "expected least-loaded, round-robin, weighted-round-robin, "
+				   "hash, maglev or least-conn"),
+	BAD("policy_table_size_prime.yaml", ":3:40: vips[0].policy.table_size: 65536 is not a "
+					    "prime, expected a prime 2..65537 (e.g. 65537, 251)"),
+	BAD("policy_table_size_range.yaml", ":3:40: vips[0].policy.table_size: 131071 is out of "
+					    "range, expected 2..65537"),
+	BAD("policy_table_size_not_maglev.yaml", ":3:14: vips[0].policy.table_size: only policy "
+						 "type maglev has a table_size"),
+	BAD("policy_table_too_small.yaml", ":2:5: vips[0]: maglev table_size 2 is smaller than "
+					   "the VIP's 3 backends"),
+	BAD("policy_maglev_vips.yaml", ":12:5: vips[9]: is VIP number 9 with policy maglev, the "
+				       "limit is 8"),
 };
 
 static void test_bad_files(void)
@@ -517,7 +574,16 @@ static const struct text_case text_cases[] = {
 	{ "merge keys are not supported",
 	  "vips: [{<<: {address: 10.0.0.1}, backends: [{ip: 10.0.1.1}]}]\n",
 	  "mem:1:9: vips[0].<<: unknown key, expected one of: address, port, protocol, "
-	  "backends" },
+	  "policy, backends" },
+	{ "policy key suggested",
+	  "vips: [{address: 10.0.0.1, polcy: hash, backends: [{ip: 10.0.1.1}]}]\n",
+	  "mem:1:28: vips[0].polcy: unknown key (did you mean \"policy\"?)" },
+	{ "policy given twice",
+	  "vips: [{address: 10.0.0.1, policy: hash, policy: maglev, backends: [{ip: 10.0.1.1}]}]\n",
+	  "mem:1:42: vips[0].policy: key given twice (first on line 1)" },
+	{ "policy mapping without a type",
+	  "vips: [{address: 10.0.0.1, policy: {table_size: 7}, backends: [{ip: 10.0.1.1}]}]\n",
+	  "mem:1:36: vips[0].policy: missing key \"type\"" },
 	{ "same address, udp and tcp",
 	  "vips:\n  - {address: 10.0.0.1, port: 53, backends: [{ip: 10.0.1.1}]}\n"
 	  "  - {address: 10.0.0.1, port: 53, protocol: tcp, backends: [{ip: 10.0.1.1}]}\n", NULL },
@@ -735,10 +801,10 @@ static void test_failed_load_leaves_empty(void)
 	ASSERT_EQ(cfg.vip_count, 1, "load after a failed load");
 	lb_config_free(&cfg);
 
-	ASSERT_EQ(lb_config_load(BAD_DIR "weight_zero.yaml", &cfg, tiny, sizeof(tiny)), -1,
+	ASSERT_EQ(lb_config_load(BAD_DIR "weight_range.yaml", &cfg, tiny, sizeof(tiny)), -1,
 		  "short message buffer");
 	ASSERT_STREQ(tiny, "tests/confi", "message cut to the buffer");
-	ASSERT_EQ(lb_config_load(BAD_DIR "weight_zero.yaml", &cfg, NULL, 0), -1, "no buffer");
+	ASSERT_EQ(lb_config_load(BAD_DIR "weight_range.yaml", &cfg, NULL, 0), -1, "no buffer");
 }
 
 /* Fails the 1st, 2nd, ... allocation of one load until a load needs no more: each load

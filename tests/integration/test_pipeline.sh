@@ -88,7 +88,8 @@ test_load_summary_and_status() {
 	out=$(lb_load "$ROOT/config.yaml" veth1) || fail "lb-load failed: $out"
 	echo "$out" | sed 's/^/    | /'
 	check_contains "$out" "xdp-lb loaded on veth1" "summary"
-	check_contains "$out" "VIP $VIP:*/udp -> 2 backends: $B1 $B2" "summary VIP line"
+	check_contains "$out" "VIP $VIP:*/udp -> 2 backends: $B1 $B2; policy least-loaded" \
+		"summary VIP line"
 	if ! grep -q "libxdp dispatcher" <<<"$out"; then
 		check_contains "$out" "legacy because" "legacy mode is explained"
 		check_contains "$out" "no other XDP program can share veth1" "legacy consequence"
