@@ -55,17 +55,6 @@ struct vip_view {
 	struct lb_pool pool;
 };
 
-static void vip_label(const struct lb_vip_key *key, char *buf, size_t len)
-{
-	char addr[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &key->addr, addr, sizeof(addr));
-	if (key->port)
-		snprintf(buf, len, "%s:%u/%s", addr, ntohs(key->port), lb_proto_name(key->proto));
-	else
-		snprintf(buf, len, "%s:*/%s", addr, lb_proto_name(key->proto));
-}
-
 /* Reads every VIP of the live config generation with its live pool; returns
  * the count.
  */
@@ -152,7 +141,7 @@ static int cmd_status(struct ctl *ctl)
 	}
 	n = read_vips(ctl, vips, LB_MAX_VIPS);
 	for (i = 0; i < n; i++) {
-		vip_label(&vips[i].key, label, sizeof(label));
+		lb_vip_label(&vips[i].key, label, sizeof(label));
 		printf("  VIP %s (id %u, pool %u): %u backends\n", label, vips[i].vip.vip_id,
 		       vips[i].vip.pool_id, vips[i].pool.backend_count);
 		printf("    policy %s", lb_policy_name((__u8)vips[i].vip.policy));
@@ -499,11 +488,11 @@ static int cmd_policy(struct ctl *ctl)
 	/* The hash map replaces the element under RCU: never seen half-written. */
 	if (bpf_map_update_elem(ctl->maps.fd[LB_MAP_VIPS], &found[0].key, &vip, BPF_EXIST)) {
 		err = -errno;
-		vip_label(&found[0].key, label, sizeof(label));
+		lb_vip_label(&found[0].key, label, sizeof(label));
 		lb_err("Failed to update VIP %s: %s", label, strerror(-err));
 		goto out;
 	}
-	vip_label(&found[0].key, label, sizeof(label));
+	lb_vip_label(&found[0].key, label, sizeof(label));
 	printf("%s: VIP %s now uses policy %s (stage %s), was %s; established flows keep their "
 	       "backends; a reload applies the config's policy again\n",
 	       ctl->ifname, label, lb_policy_name((__u8)policy),

@@ -266,7 +266,7 @@ static struct vip_totals vip_totals(const struct lb_stats_sample *now,
 
 /* --- text ------------------------------------------------------------------------- */
 
-static void vip_label(const struct lb_vip_key *key, char *buf, size_t len)
+void lb_vip_label(const struct lb_vip_key *key, char *buf, size_t len)
 {
 	char addr[INET_ADDRSTRLEN];
 
@@ -368,7 +368,7 @@ void lb_stats_print_text(FILE *out, const char *ifname, const struct lb_stats_sa
 		const struct lb_stats_vip *vip = &now->vips[v];
 		struct vip_totals t = vip_totals(now, vip, prev);
 
-		vip_label(&vip->key, label, sizeof(label));
+		lb_vip_label(&vip->key, label, sizeof(label));
 		human_bytes(t.bytes, bytes, sizeof(bytes));
 		rate_cells(&t.rate, pps, mbps, sizeof(pps));
 		snprintf(active, sizeof(active), "%llu", (unsigned long long)t.active_flows);
@@ -440,7 +440,7 @@ void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sa
 		const struct lb_stats_backend *b = &now->backends[i];
 		struct rate r = backend_rate(now, b, prev);
 
-		vip_label(&now->vips[b->vip_index].key, label, sizeof(label));
+		lb_vip_label(&now->vips[b->vip_index].key, label, sizeof(label));
 		inet_ntop(AF_INET, &b->config.addr, addr, sizeof(addr));
 		fprintf(out, "%s{\"vip\": \"%s\", \"id\": %u, \"address\": \"%s\", "
 			"\"state\": \"%s\", \"weight\": %u, \"packets\": %llu, \"bytes\": %llu, "
@@ -460,7 +460,7 @@ void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sa
 		const struct lb_stats_vip *vip = &now->vips[v];
 		struct vip_totals t = vip_totals(now, vip, prev);
 
-		vip_label(&vip->key, label, sizeof(label));
+		lb_vip_label(&vip->key, label, sizeof(label));
 		fprintf(out, "%s{\"vip\": \"%s\", \"id\": %u, \"backend_count\": %u, "
 			"\"packets\": %llu, \"bytes\": %llu, \"active_flows\": %llu, "
 			"\"total_flows\": %llu",

@@ -50,4 +50,7 @@ void lb_stats_print_text(FILE *out, const char *ifname, const struct lb_stats_sa
 void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sample *now,
 			 const struct lb_stats_sample *prev);
 
+/* "10.0.0.100:80/tcp"; a port wildcard shows "*" as its port. */
+void lb_vip_label(const struct lb_vip_key *key, char *buf, size_t len);
+
 #endif /* LB_LBCTL_STATS_H */

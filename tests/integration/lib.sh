@@ -98,6 +98,32 @@ lbctl() {
 	in_net lb "$ROOT/lbctl" "$@"
 }
 
+# Lets the last frames cross the bridge, then stops the captures.
+finish_captures() {
+	sleep 0.5
+	stop_spawned
+}
+
+# Sums field NAME=N of the captures' closing lines ($TMP/cap*.out).
+capture_total() {
+	grep -h '^capture ' "$TMP"/cap*.out | grep -oE "$1=[0-9]+" | cut -d= -f2 |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+
+# One counter, stage.reason, from lbctl stats --json.
+counter() {
+	local stage=${1%%.*} reason=${1#*.}
+	lbctl stats veth1 --json | grep -oE "\"$stage\": \{[^}]*\}" |
+		grep -oE "\"$reason\": [0-9]+" | grep -oE '[0-9]+$'
+}
+
+# Every flow (source and destination) seen on exactly one backend capture.
+check_one_backend_per_flow() {
+	local dup
+	dup=$(cat "$TMP"/cap*.out | grep '^flow ' | awk '{print $3, $4}' | sort | uniq -d)
+	[[ -z $dup ]] || fail "flows seen on more than one backend: $dup"
+}
+
 topology() {
 	OUTPUT=$OUTPUT "$ROOT/scripts/topology.sh" "$@"
 }

@@ -41,11 +41,6 @@ start_captures() {
 	for ((j = 1; j <= i; j++)); do wait_file "$TMP/cap$j.ready"; done
 }
 
-finish_captures() {
-	sleep 0.5 # let the last frames cross the bridge
-	stop_spawned
-}
-
 # Sums "flow ..." counts of a capture file.
 capture_packets() {
 	awk '$1 == "flow" { n += $NF } END { print n + 0 }' "$1"
@@ -53,13 +48,6 @@ capture_packets() {
 
 capture_flows() {
 	grep -c '^flow ' "$1" || true
-}
-
-# Reads one counter (stage.reason) from lbctl stats --json.
-counter() {
-	local stage=${1%%.*} reason=${1#*.}
-	lbctl stats veth1 --json | grep -oE "\"$stage\": \{[^}]*\}" |
-		grep -oE "\"$reason\": [0-9]+" | grep -oE '[0-9]+$'
 }
 
 # Every capture clean, every flow on exactly one backend, totals as sent.

@@ -18,29 +18,6 @@ start_captures() {
 	wait_file "$TMP/cap2.ready"
 }
 
-finish_captures() {
-	sleep 0.5
-	stop_spawned
-}
-
-capture_total() {
-	grep -h '^capture ' "$TMP"/cap*.out | grep -oE "$1=[0-9]+" | cut -d= -f2 |
-		awk '{ n += $1 } END { print n + 0 }'
-}
-
-counter() {
-	local stage=${1%%.*} reason=${1#*.}
-	lbctl stats veth1 --json | grep -oE "\"$stage\": \{[^}]*\}" |
-		grep -oE "\"$reason\": [0-9]+" | grep -oE '[0-9]+$'
-}
-
-# Every flow (source and destination) seen on exactly one backend.
-check_one_backend_per_flow() {
-	local dup
-	dup=$(cat "$TMP"/cap*.out | grep '^flow ' | awk '{print $3, $4}' | sort | uniq -d)
-	[[ -z $dup ]] || fail "flows seen on more than one backend: $dup"
-}
-
 # Flows to VIP port $2 that backend capture $1 saw.
 flows_at() {
 	grep '^flow ' "$TMP/$1.out" | awk -v d="$VIP:$2" '$4 == d' | wc -l

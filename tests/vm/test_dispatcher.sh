@@ -69,13 +69,6 @@ port_count() {
 		awk '$1 == "\"value\":" { print $2 }'
 }
 
-# One counter (stage.reason) from lbctl stats --json.
-counter() {
-	local stage=${1%%.*} reason=${1#*.}
-	lbctl stats veth1 --json | grep -oE "\"$stage\": \{[^}]*\}" |
-		grep -oE "\"$reason\": [0-9]+" | grep -oE '[0-9]+$'
-}
-
 # Packets xdp-filter dropped for its rule on port $1 ("7777  dst,udp  HITS").
 filter_port_hits() {
 	in_net lb xdp-filter status | awk -v port="$1" '$1 == port { print $3 }'
