@@ -41,33 +41,26 @@ static __always_inline __be16 gue_source_port(const struct lb_flow_key *flow)
 SEC("xdp")
 int xdp_lb_gue(struct xdp_md *ctx)
 {
-	struct lb_packet_ctx *packet = lb_packet_ctx();
-	const struct lb_backend *backend;
 	struct gue_outer outer = {};
 	struct next_hop hop = {};
 	struct gue_outer *slot;
-	struct iphdr *inner;
-	__u32 l3_offset;
+	struct encap_job job;
 	int action;
 
-	if (!packet)
-		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
-	l3_offset = packet->l3_offset;
-	backend = encap_backend(packet);
-	inner = encap_inner_header(ctx, l3_offset);
-	if (!backend || !inner)
-		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
-	encap_outer_ipv4(inner, outer_src_addr, backend->addr, IPPROTO_UDP, sizeof(outer.udp),
-			 &outer.ip);
-	outer.udp.source = gue_source_port(&packet->flow);
-	outer.udp.dest = gue_port;
-	outer.udp.len = bpf_htons(bpf_ntohs(inner->tot_len) + sizeof(outer.udp));
-	outer.udp.check = 0;
-
-	action = next_hop_resolve(ctx, &outer.ip, packet->backend_id, backend, &hop);
+	action = encap_begin(ctx, &job);
 	if (action >= 0)
 		return action;
-	slot = encap_push(ctx, l3_offset, sizeof(outer), &hop);
+	encap_outer_ipv4(job.inner, outer_src_addr, job.backend->addr, IPPROTO_UDP,
+			 sizeof(outer.udp), &outer.ip);
+	outer.udp.source = gue_source_port(&job.packet->flow);
+	outer.udp.dest = gue_port;
+	outer.udp.len = bpf_htons(bpf_ntohs(job.inner->tot_len) + sizeof(outer.udp));
+	outer.udp.check = 0;
+
+	action = next_hop_resolve(ctx, &outer.ip, job.packet->backend_id, job.backend, &hop);
+	if (action >= 0)
+		return action;
+	slot = encap_push(ctx, job.l3_offset, sizeof(outer), &hop);
 	if (!slot)
 		return XDP_DROP;
 	*slot = outer;

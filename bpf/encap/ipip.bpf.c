@@ -21,27 +21,21 @@ const volatile __be32 outer_src_addr = 0;
 SEC("xdp")
 int xdp_lb_ipip(struct xdp_md *ctx)
 {
-	struct lb_packet_ctx *packet = lb_packet_ctx();
-	const struct lb_backend *backend;
 	struct next_hop hop = {};
 	struct iphdr outer = {};
-	struct iphdr *inner, *slot;
-	__u32 l3_offset;
+	struct encap_job job;
+	struct iphdr *slot;
 	int action;
 
-	if (!packet)
-		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
-	l3_offset = packet->l3_offset;
-	backend = encap_backend(packet);
-	inner = encap_inner_header(ctx, l3_offset);
-	if (!backend || !inner)
-		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
-	encap_outer_ipv4(inner, outer_src_addr, backend->addr, IPPROTO_IPIP, 0, &outer);
-
-	action = next_hop_resolve(ctx, &outer, packet->backend_id, backend, &hop);
+	action = encap_begin(ctx, &job);
 	if (action >= 0)
 		return action;
-	slot = encap_push(ctx, l3_offset, sizeof(outer), &hop);
+	encap_outer_ipv4(job.inner, outer_src_addr, job.backend->addr, IPPROTO_IPIP, 0, &outer);
+
+	action = next_hop_resolve(ctx, &outer, job.packet->backend_id, job.backend, &hop);
+	if (action >= 0)
+		return action;
+	slot = encap_push(ctx, job.l3_offset, sizeof(outer), &hop);
 	if (!slot)
 		return XDP_DROP;
 	*slot = outer;

@@ -64,6 +64,31 @@ static __always_inline struct iphdr *encap_inner_header(struct xdp_md *ctx, __u3
 	return inner;
 }
 
+/* What an encap stage works on: the context, its backend, the inner packet. */
+struct encap_job {
+	struct lb_packet_ctx *packet;
+	const struct lb_backend *backend;
+	struct iphdr *inner;
+	__u32 l3_offset;
+};
+
+/* The start of every encap stage: @job filled, or XDP_DROP (counted as
+ * drop_bad_ctx) when the context names no backend or does not match the frame.
+ * Returns -1 to go on.
+ */
+static __always_inline int encap_begin(struct xdp_md *ctx, struct encap_job *job)
+{
+	job->packet = lb_packet_ctx();
+	if (!job->packet)
+		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+	job->l3_offset = job->packet->l3_offset;
+	job->backend = encap_backend(job->packet);
+	job->inner = encap_inner_header(ctx, job->l3_offset);
+	if (!job->backend || !job->inner)
+		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+	return -1;
+}
+
 /* Fills @outer, checksum included: an IPv4 header carrying @protocol to @daddr
  * whose payload is @extra bytes of the stage's own headers plus @inner.
  * @saddr 0 means the client's address (the inner source).
