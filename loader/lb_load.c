@@ -446,6 +446,12 @@ int main(int argc, char **argv)
 		       "(CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)");
 		goto out;
 	}
+	/* Before the lock: a refused load leaves no lock file behind. */
+	ifindex = (int)if_nametoindex(opt.ifname);
+	if (!opt.unload && !ifindex) {
+		lb_err("Failed to find interface %s: %s", opt.ifname, strerror(errno));
+		goto out;
+	}
 	lock_fd = lb_lock_interface(opt.ifname);
 	if (lock_fd < 0) {
 		if (lock_fd == -EWOULDBLOCK)
@@ -472,12 +478,9 @@ int main(int argc, char **argv)
 	}
 	if (opt.unload) {
 		ret = do_unload(&opt);
-		goto out;
-	}
-	ifindex = (int)if_nametoindex(opt.ifname);
-	if (!ifindex) {
-		lb_err("Failed to find interface %s: %s", opt.ifname, strerror(errno));
-		ret = 1;
+		/* Nothing is left to serialise: the lock file goes with the state. */
+		if (!ret)
+			lb_lock_remove(opt.ifname);
 		goto out;
 	}
 	ret = do_load(&opt, &cfg, ifindex);

@@ -57,16 +57,31 @@ void lb_pin_dir(const char *ifname, char *buf, size_t len)
 		snprintf(buf, len, "%s/%s@netns%lu", LB_PIN_ROOT, ifname, (unsigned long)net);
 }
 
+/* /run/xdp-lb/<pin directory's name>.lock: each namespace has its own lock. */
+static void lock_path(const char *ifname, char *buf, size_t len)
+{
+	char dir[128];
+
+	lb_pin_dir(ifname, dir, sizeof(dir));
+	snprintf(buf, len, "%s/%s.lock", LB_LOCK_DIR, strrchr(dir, '/') + 1);
+}
+
+void lb_lock_remove(const char *ifname)
+{
+	char path[160];
+
+	lock_path(ifname, path, sizeof(path));
+	unlink(path);
+}
+
 int lb_lock_interface(const char *ifname)
 {
-	char path[128], dir[128];
+	char path[160];
 	int fd;
 
 	if (mkdir(LB_LOCK_DIR, 0700) && errno != EEXIST)
 		return -errno;
-	/* Same name as the pin directory, so each namespace has its own lock. */
-	lb_pin_dir(ifname, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/%s.lock", LB_LOCK_DIR, strrchr(dir, '/') + 1);
+	lock_path(ifname, path, sizeof(path));
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;

@@ -31,6 +31,9 @@ int lb_lock_interface(const char *ifname);
  */
 void lb_pin_staging_dir(const char *dir, char *buf, size_t len);
 
+/* Removes the lock file after an unload, while still holding the lock. */
+void lb_lock_remove(const char *ifname);
+
 /* Removes the map pins and stage pins under @dir and its staging directory,
  * then the directories and, if empty, the xdp-lb root. Missing pins are not an error. 0 or -errno of the first failure.
  */

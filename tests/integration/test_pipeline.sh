@@ -184,6 +184,7 @@ test_unload_leaves_nothing() {
 	out=$(lb_load --unload veth1) || fail "unload failed: $out"
 	check_contains "$out" "xdp-lb unloaded from veth1" "unload message"
 	[[ ! -e $dir ]] || fail "pins left at $dir"
+	[[ ! -e /run/xdp-lb/$(basename "$dir").lock ]] || fail "lock file left after unload"
 	ip -n "$PREFIX-lb" link show veth1 | grep -q xdp && fail "XDP still attached"
 	out=$(lb_load --unload veth1 2>&1) && fail "second unload succeeded"
 	check_contains "$out" "xdp-lb is not loaded on veth1" "second unload message"
@@ -196,8 +197,13 @@ test_refusals_change_nothing() {
 	printf 'vip: 123.168.9.8\nbackends:\n  - ip: 10.0.1\n' >"$TMP/bad.yaml"
 	out=$(lb_load "$TMP/bad.yaml" veth1 2>&1) && fail "bad config loaded"
 	check_contains "$out" "$TMP/bad.yaml:3:9: backends[0].ip:" "config error has file:line:col"
+	# Namespace inodes are reused: a lock file of that name may predate this test.
+	local lock
+	lock=/run/xdp-lb/nosuch0@netns$(stat -L -c %i "/run/netns/$PREFIX-lb").lock
+	rm -f "$lock"
 	out=$(lb_load "$ROOT/config.yaml" nosuch0 2>&1) && fail "missing interface loaded"
 	check_contains "$out" "Failed to find interface nosuch0: No such device" "missing interface"
+	[[ ! -e $lock ]] || fail "a refused load left a lock file"
 	out=$(in_net lb setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$ROOT/lb-load" "$ROOT/config.yaml" veth1 2>&1) && fail "non-root load succeeded"
 	check_contains "$out" "lb-load must run as root" "not root"
