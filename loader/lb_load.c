@@ -478,9 +478,11 @@ int main(int argc, char **argv)
 	}
 	if (opt.unload) {
 		ret = do_unload(&opt);
-		/* Nothing is left to serialise: the lock file goes with the state. */
-		if (!ret)
-			lb_lock_remove(opt.ifname);
+		/* The lock file goes with the state, and is not left behind by an
+		 * unload that found nothing either. Removing it while holding the
+		 * lock is harmless: the next lb-load creates it again.
+		 */
+		lb_lock_remove(opt.ifname);
 		goto out;
 	}
 	ret = do_load(&opt, &cfg, ifindex);
