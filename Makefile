@@ -52,7 +52,8 @@ BPF_SRCS := bpf/parse/parse.bpf.c \
 	    bpf/lb/maglev.bpf.c \
 	    bpf/lb/least_conn.bpf.c \
 	    bpf/encap/ipip.bpf.c \
-	    bpf/encap/gue.bpf.c
+	    bpf/encap/gue.bpf.c \
+	    bpf/encap/nat.bpf.c
 TEST_BPF_SRCS := tests/unit/sinks.bpf.c
 BPF_HDRS := $(wildcard bpf/include/*.h)
 
@@ -70,7 +71,7 @@ TEST_LIB_SRCS := tests/lib/test_harness.c tests/lib/packet.c tests/lib/xdp_test_
 		 tests/lib/stage_fixture.c
 TEST_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TEST_LIB_SRCS))
 
-UNIT_TESTS := parse lb encap gue policies
+UNIT_TESTS := parse lb encap gue policies nat
 UNIT_TEST_BINS := $(patsubst %,$(OUTPUT)/tests/test_%,$(UNIT_TESTS))
 CONFIG_TEST_BIN := $(OUTPUT)/tests/test_config
 TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bpf/xdp_pass.bpf.o
@@ -112,6 +113,7 @@ $(OUTPUT)/tests/unit/test_parse.o: $(call skel,bpf/parse/parse.bpf.c) $(TEST_SKE
 $(OUTPUT)/tests/unit/test_lb.o: $(call skel,bpf/lb/least_loaded.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_encap.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_gue.o: $(call skel,bpf/encap/gue.bpf.c) $(TEST_SKELS)
+$(OUTPUT)/tests/unit/test_nat.o: $(call skel,bpf/encap/nat.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/lib/stage_fixture.o: $(TEST_SKELS)
 # The policy tests build whole balancers with the loader's own library.
 $(OUTPUT)/tests/unit/test_policies.o: $(SKELS) $(TEST_SKELS)
@@ -129,7 +131,8 @@ lbctl: $(OUTPUT)/loader/lbctl.o $(OUTPUT)/loader/lbctl_stats.o $(LOADER_LIB_OBJS
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(TEST_LIB_OBJS) $(OUTPUT)/loader/counter_names.o
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 # The encap stage tests share their network, backends and case runner.
-$(OUTPUT)/tests/test_encap $(OUTPUT)/tests/test_gue: $(OUTPUT)/tests/unit/encap_fixture.o
+$(OUTPUT)/tests/test_encap $(OUTPUT)/tests/test_gue $(OUTPUT)/tests/test_nat: \
+	$(OUTPUT)/tests/unit/encap_fixture.o
 
 $(CONFIG_TEST_BIN): $(OUTPUT)/tests/config/test_config.o $(TEST_LIB_OBJS) \
 		    $(OUTPUT)/loader/config.o $(OUTPUT)/loader/counter_names.o

@@ -452,6 +452,7 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 			.pool_id = plan->pool_ids[i],
 			.policy = cfg->vips[i].policy,
 			.maglev_table = plan->tables[i],
+			.forwarding = cfg->vips[i].forwarding,
 		};
 
 		err = write_elem(log, maps->fd[LB_MAP_VIPS], &key, sizeof(key), &vip, sizeof(vip));

@@ -22,7 +22,7 @@
 #define SHOWN_CHARS 40
 #define QUOTED_LEN (SHOWN_CHARS * 4 + 8)
 /* Keys of the largest mapping (the top level). */
-#define MAX_KEYS 8
+#define MAX_KEYS 10
 /* Unknown keys longer than this get no "did you mean" suggestion. */
 #define MAX_SUGGEST_LEN 32
 
@@ -41,6 +41,14 @@ struct parser {
 	yaml_node_t *encap_port_key; /* encap.port, which only gue takes */
 	yaml_node_t *table_size_key; /* this VIP's policy.table_size, which only maglev takes */
 	size_t maglev_vips;          /* VIPs with policy maglev so far */
+	/* The first VIP's `forwarding: nat` and `forwarding: ipip|gue`, checked
+	 * against nat_source and encap once the whole file is read.
+	 */
+	yaml_node_t *nat_forwarding;
+	char nat_forwarding_path[FIELD_PATH_LEN];
+	yaml_node_t *encap_forwarding;
+	char encap_forwarding_path[FIELD_PATH_LEN];
+	uint8_t encap_forwarding_type; /* enum lb_encap_type of encap_forwarding */
 };
 
 /* One key of a mapping: its reader gets the key and value nodes and the object filled. */
@@ -69,6 +77,14 @@ static const struct name_value states[] = {
 static const struct name_value encaps[] = {
 	{ "ipip", LB_ENCAP_IPIP },
 	{ "gue", LB_ENCAP_GUE },
+};
+
+/* `forwarding:` of a VIP: an encapsulation (enum lb_encap_type) or nat. */
+#define FORWARDING_NAT 0xff
+static const struct name_value forwardings[] = {
+	{ "ipip", LB_ENCAP_IPIP },
+	{ "gue", LB_ENCAP_GUE },
+	{ "nat", FORWARDING_NAT },
 };
 
 /* The stage library (loader/stages.c) names each policy's stage the same way. */
@@ -758,11 +774,50 @@ static int vip_policy(struct parser *p, yaml_node_t *key, yaml_node_t *value, vo
 	return 0;
 }
 
+/* `forwarding: ipip | gue | nat`. An encapsulation must be the interface's
+ * `encap` (one encap slot serves every encapsulating VIP); that and nat's
+ * nat_source are checked after the whole file (check_forwarding()).
+ */
+static int vip_forwarding(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip = obj;
+	uint8_t choice = 0;
+
+	(void)key;
+	if (read_choice(p, value, forwardings, ARRAY_SIZE(forwardings), "a forwarding mode",
+			"ipip, gue or nat", &choice))
+		return -1;
+	if (choice == FORWARDING_NAT) {
+		vip->forwarding = LB_FORWARD_NAT;
+		if (!p->nat_forwarding) {
+			p->nat_forwarding = value;
+			snprintf(p->nat_forwarding_path, sizeof(p->nat_forwarding_path), "%s",
+				 p->path);
+		}
+		return 0;
+	}
+	vip->forwarding = LB_FORWARD_ENCAP;
+	if (!p->encap_forwarding) {
+		p->encap_forwarding = value;
+		p->encap_forwarding_type = choice;
+		snprintf(p->encap_forwarding_path, sizeof(p->encap_forwarding_path), "%s",
+			 p->path);
+		return 0;
+	}
+	if (choice != p->encap_forwarding_type)
+		return fail(p, value, "%s differs from forwarding %s at line %zu: all "
+			    "encapsulating VIPs share the interface's encap", lb_encap_name(choice),
+			    lb_encap_name(p->encap_forwarding_type),
+			    p->encap_forwarding->start_mark.line + 1);
+	return 0;
+}
+
 static const struct key_spec vip_keys[] = {
 	{ "address", vip_address, true },
 	{ "port", vip_port, false },
 	{ "protocol", vip_protocol, false },
 	{ "policy", vip_policy, false },
+	{ "forwarding", vip_forwarding, false },
 	{ "backends", vip_backends, true },
 };
 
@@ -984,6 +1039,14 @@ static int root_outer_source(struct parser *p, yaml_node_t *key, yaml_node_t *va
 	return check_unicast(p, value, p->cfg->outer_src);
 }
 
+/* The balancer address NAT VIPs' packets leave from (docs/nat.md). */
+static int root_nat_source(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	(void)key;
+	(void)obj;
+	return read_ipv4(p, value, &p->cfg->nat_src);
+}
+
 static int root_priority(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
 {
 	(void)key;
@@ -1012,12 +1075,33 @@ static const struct key_spec root_keys[] = {
 	{ "vips", root_vips, false },
 	{ "encap", root_encap, false },
 	{ "outer_source", root_outer_source, false },
+	{ "nat_source", root_nat_source, false },
 	{ "priority", root_priority, false },
 	{ "flow_timeout", root_flow_timeout, false },
 	{ "flow_table_size", root_flow_table_size, false },
 };
 
 _Static_assert(ARRAY_SIZE(root_keys) <= MAX_KEYS, "MAX_KEYS too small");
+
+/* The keys `forwarding:` depends on may come later in the file: checked last. */
+static int check_forwarding(struct parser *p)
+{
+	const char *encap = lb_encap_name(p->cfg->encap);
+
+	if (p->nat_forwarding && !p->cfg->nat_src) {
+		snprintf(p->path, sizeof(p->path), "%s", p->nat_forwarding_path);
+		return fail(p, p->nat_forwarding, "nat needs the top-level key nat_source (the "
+			    "balancer address the backends see and answer)");
+	}
+	if (p->encap_forwarding && p->encap_forwarding_type != p->cfg->encap) {
+		snprintf(p->path, sizeof(p->path), "%s", p->encap_forwarding_path);
+		return fail(p, p->encap_forwarding, "%s differs from the interface's encap %s: "
+			    "set encap: %s (all encapsulating VIPs share it)",
+			    lb_encap_name(p->encap_forwarding_type), encap,
+			    lb_encap_name(p->encap_forwarding_type));
+	}
+	return 0;
+}
 
 static int read_root(struct parser *p)
 {
@@ -1028,6 +1112,8 @@ static int read_root(struct parser *p)
 		return fail_at(p, &start, "the file is empty, expected a mapping with \"vips\"");
 	if (read_mapping(p, root, "a mapping with \"vips\"", root_keys, ARRAY_SIZE(root_keys),
 			 NULL))
+		return -1;
+	if (check_forwarding(p))
 		return -1;
 	if (p->vips_key)
 		return 0;

@@ -35,6 +35,7 @@ struct lb_vip_config {
 	uint8_t proto;     /* IPPROTO_UDP (default) or IPPROTO_TCP */
 	uint8_t policy;    /* enum lb_policy, default LB_POLICY_LEAST_LOADED */
 	uint32_t maglev_size; /* Maglev table size, a prime; default LB_MAGLEV_DEFAULT_SIZE */
+	uint8_t forwarding; /* enum lb_forwarding: encap (default, the interface's) or nat */
 	size_t backend_count;
 	struct lb_backend_config *backends;
 	int line;
@@ -47,6 +48,7 @@ struct lb_config {
 	uint8_t encap;             /* enum lb_encap_type, default LB_ENCAP_IPIP */
 	uint16_t gue_port;         /* GUE destination port, default LB_DEFAULT_GUE_PORT */
 	uint32_t outer_src;        /* network order; 0 = the client's source address */
+	uint32_t nat_src;          /* network order; NAT VIPs' source; 0 = none given */
 	uint32_t priority;         /* libxdp run priority, default LB_DEFAULT_PRIORITY */
 	uint32_t flow_timeout_s;   /* UDP idle timeout, default LB_DEFAULT_FLOW_TIMEOUT_S */
 	uint32_t flow_table_size;  /* flows map size, default LB_DEFAULT_FLOW_TABLE_SIZE */

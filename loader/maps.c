@@ -27,6 +27,8 @@ const char *const lb_map_names[LB_MAP_COUNT] = {
 	[LB_MAP_MAGLEV_TABLES] = "maglev_tables",
 	[LB_MAP_VIP_SCHED] = "vip_sched",
 	[LB_MAP_BACKEND_CONNS] = "backend_conns",
+	[LB_MAP_NAT_REPLY] = "nat_reply",
+	[LB_MAP_NAT_FORWARD] = "nat_forward",
 };
 
 void lb_maps_init(struct lb_maps *maps)

@@ -14,6 +14,7 @@
 #include "least_conn.skel.h"
 #include "least_loaded.skel.h"
 #include "maglev.skel.h"
+#include "nat.skel.h"
 #include "round_robin.skel.h"
 #include "stages.h"
 #include "weighted_rr.skel.h"
@@ -28,6 +29,7 @@ const struct lb_stage_def lb_stage_defs[] = {
 	{ "hash", LB_SLOT_HASH, "xdp_lb_hash", hash_bpf__elf_bytes },
 	{ "maglev", LB_SLOT_MAGLEV, "xdp_lb_maglev", maglev_bpf__elf_bytes },
 	{ "least-conn", LB_SLOT_LCONN, "xdp_lb_lconn", least_conn_bpf__elf_bytes },
+	{ "nat", LB_SLOT_NAT, "xdp_lb_nat", nat_bpf__elf_bytes },
 };
 const size_t lb_stage_def_count = sizeof(lb_stage_defs) / sizeof(lb_stage_defs[0]);
 
@@ -42,6 +44,7 @@ static const char *const slot_names[LB_SLOT_COUNT] = {
 	[LB_SLOT_HASH] = "hash",
 	[LB_SLOT_MAGLEV] = "maglev",
 	[LB_SLOT_LCONN] = "lconn",
+	[LB_SLOT_NAT] = "nat",
 };
 
 const char *lb_slot_name(__u32 slot)
@@ -146,6 +149,8 @@ static int set_tunables(struct bpf_object *obj, const struct lb_tunables *t)
 				 sizeof(t->outer_src_addr));
 	if (!err)
 		err = set_rodata(obj, "gue_port", &t->gue_port, sizeof(t->gue_port));
+	if (!err)
+		err = set_rodata(obj, "nat_src_addr", &t->nat_src_addr, sizeof(t->nat_src_addr));
 	return err;
 }
 

@@ -36,6 +36,7 @@ struct lb_tunables {
 	__u64 flow_timeout_ns; /* lb: UDP idle timeout */
 	__be32 outer_src_addr; /* encap: outer source, 0 = the client's */
 	__be16 gue_port;       /* gue: UDP destination port */
+	__be32 nat_src_addr;   /* nat: source toward backends, 0 = no nat VIP */
 };
 
 struct lb_stage {

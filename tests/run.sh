@@ -15,6 +15,7 @@ suites=(
 	"unit-encap|$OUTPUT/tests/test_encap"
 	"unit-gue|$OUTPUT/tests/test_gue"
 	"unit-policies|$OUTPUT/tests/test_policies"
+	"unit-nat|$OUTPUT/tests/test_nat"
 	"config|$OUTPUT/tests/test_config"
 	"fuzz-packets|$OUTPUT/tests/fuzz_packets"
 	"sanitize|tests/fuzz/test_sanitized.sh"

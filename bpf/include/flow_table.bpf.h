@@ -186,7 +186,9 @@ struct lb_sched {
 	__u32 backend_id;
 };
 
-/* Counts @reason and the packet, and hands it to the encap stage. */
+/* Counts @reason and the packet, and hands it to the VIP's forwarding stage
+ * (encap, or NAT).
+ */
 static __always_inline int lb_sched_forward(struct xdp_md *xdp, struct lb_sched *s,
 					    __u32 backend_id, enum lb_counter reason,
 					    bool new_flow)
@@ -194,7 +196,8 @@ static __always_inline int lb_sched_forward(struct xdp_md *xdp, struct lb_sched 
 	lb_count(reason);
 	lb_account(s->ctx, backend_id, new_flow);
 	s->ctx->backend_id = backend_id;
-	return lb_next_stage(xdp, LB_SLOT_ENCAP, LB_C_LB_PASS_NO_ENCAP_STAGE);
+	return lb_next_stage(xdp, lb_forwarding_slot(s->ctx->forwarding),
+			     LB_C_LB_PASS_NO_ENCAP_STAGE);
 }
 
 /* The first step of every policy stage: the VIP's pool and the flow table.

@@ -86,6 +86,7 @@ enum lb_stage_slot {
 	LB_SLOT_HASH = 4,   /* 5-tuple hash, stateless */
 	LB_SLOT_MAGLEV = 5, /* Maglev consistent hashing */
 	LB_SLOT_LCONN = 6,  /* least connections */
+	LB_SLOT_NAT = 7,    /* NAT forwarding, both directions (docs/nat.md) */
 	LB_SLOT_COUNT,
 };
 
@@ -153,6 +154,42 @@ enum lb_encap_type {
 	LB_ENCAP_GUE = 1,
 };
 
+/* How a VIP's packets reach the backend (struct lb_vip.forwarding): 0 is the
+ * encap slot's stage (ipip or gue, the interface's encap), so a zeroed VIP
+ * entry and a context built without it forward as before NAT existed.
+ */
+enum lb_forwarding {
+	LB_FORWARD_ENCAP = 0,
+	LB_FORWARD_NAT = 1, /* full NAT: unmodified backends, replies via the balancer */
+};
+
+/* The prog-array slot the lb stages hand a packet of @forwarding on to. */
+static inline __u32 lb_forwarding_slot(__u32 forwarding)
+{
+	return forwarding == LB_FORWARD_NAT ? LB_SLOT_NAT : LB_SLOT_ENCAP;
+}
+
+/* NAT source ports: LB_NAT_PORT_MIN .. LB_NAT_PORT_MIN + LB_NAT_PORT_COUNT - 1,
+ * below Linux's default ephemeral range (32768-60999), so a nat_source that is
+ * also the balancer's own address does not share ports with its sockets.
+ */
+#ifndef LB_NAT_PORT_MIN
+#define LB_NAT_PORT_MIN 16384
+#endif
+#ifndef LB_NAT_PORT_COUNT
+#define LB_NAT_PORT_COUNT 16384
+#endif
+
+/* Ports a new NAT mapping tries before it gives up (nat.drop_no_port). */
+#ifndef LB_NAT_PORT_TRIES
+#define LB_NAT_PORT_TRIES 8
+#endif
+
+/* Size of each NAT state table (LRU, like the flow table). */
+#ifndef LB_NAT_TABLE_SIZE
+#define LB_NAT_TABLE_SIZE 65536
+#endif
+
 /* Default UDP destination port of GUE (the backends' `ip fou add port`). */
 #ifndef LB_DEFAULT_GUE_PORT
 #define LB_DEFAULT_GUE_PORT 6080
@@ -166,6 +203,7 @@ enum lb_encap_type {
 #define LB_CTX_F_VLAN (1U << 0)     /* the frame carries one 802.1Q tag */
 #define LB_CTX_F_FRAGMENT (1U << 1) /* IPv4 fragment: flow key has no ports */
 #define LB_CTX_F_TCP_SYN (1U << 2)  /* TCP SYN without ACK: a new connection */
+#define LB_CTX_F_NAT_REPLY (1U << 3) /* a backend's reply to a NAT mapping, no VIP */
 
 /* struct lb_flow.flags */
 #define LB_FLOW_F_COUNTED (1ULL << 0) /* counted in backend_conns (least-conn) */

@@ -17,6 +17,8 @@
 	X(PARSE_PASS_FRAGMENT, "parse", "pass_fragment")  /* 1st fragment, port VIP */ \
 	X(PARSE_PASS_NO_LB_STAGE, "parse", "pass_no_lb_stage") /* lb slot empty, to_lb too */ \
 	X(PARSE_PASS_BAD_POLICY, "parse", "pass_bad_policy") /* VIP names no policy */ \
+	X(PARSE_TO_NAT_REPLY, "parse", "to_nat_reply")    /* reply to a NAT mapping */ \
+	X(PARSE_PASS_NO_NAT_STAGE, "parse", "pass_no_nat_stage") /* nat slot empty */ \
 	/* lb: how the backend was found */                                            \
 	X(LB_FLOW_HIT, "lb", "flow_hit")                  /* established flow */       \
 	X(LB_FLOW_NEW, "lb", "flow_new")                  /* first packet of a flow */ \
@@ -25,7 +27,7 @@
 	X(LB_FLOW_UPDATE_FAILED, "lb", "flow_update_failed") /* flow not stored */      \
 	X(LB_DROP_NO_BACKEND, "lb", "drop_no_backend")    /* no backend is up */       \
 	X(LB_PASS_NO_VIP, "lb", "pass_no_vip")            /* pool id out of range */  \
-	X(LB_PASS_NO_ENCAP_STAGE, "lb", "pass_no_encap_stage") /* encap slot empty */  \
+	X(LB_PASS_NO_ENCAP_STAGE, "lb", "pass_no_encap_stage") /* encap/nat slot empty */ \
 	X(LB_STATELESS, "lb", "stateless")                /* hash: placed, not stored */ \
 	X(LB_PASS_NO_TABLE, "lb", "pass_no_table")        /* Maglev VIP, no table */   \
 	/* encap: what happened to the encapsulated frame */                           \
@@ -37,7 +39,11 @@
 	X(ENCAP_DROP_FWD_DISABLED, "encap", "drop_fwd_disabled") /* forwarding off */ \
 	X(ENCAP_DROP_NO_TX_PORT, "encap", "drop_no_tx_port") /* egress not in devmap */ \
 	X(ENCAP_DROP_HEADROOM, "encap", "drop_headroom")  /* adjust_head failed */     \
-	X(ENCAP_DROP_BAD_CTX, "encap", "drop_bad_ctx")    /* context/backend invalid */
+	X(ENCAP_DROP_BAD_CTX, "encap", "drop_bad_ctx")    /* context/backend invalid */ \
+	/* nat: why a NAT packet went nowhere (its sends count as encap's) */          \
+	X(NAT_DROP_NO_PORT, "nat", "drop_no_port")        /* every port tried taken */ \
+	X(NAT_DROP_FRAGMENT, "nat", "drop_fragment")      /* ports unknown, no NAT */  \
+	X(NAT_PASS_NO_STATE, "nat", "pass_no_state")      /* reply's mapping expired */
 
 #define LB_COUNTER_ENUM_ENTRY(id, stage, reason) LB_C_##id,
 enum lb_counter {

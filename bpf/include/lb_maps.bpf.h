@@ -130,6 +130,24 @@ struct {
 	__type(value, struct lb_backend_conns);
 } backend_conns SEC(".maps");
 
+/* NAT state, reply direction: the reply's 5-tuple -> the client and VIP.
+ * parse looks it up for frames that match no VIP (docs/nat.md).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_NAT_TABLE_SIZE);
+	__type(key, struct lb_flow_key);
+	__type(value, struct lb_nat_reply);
+} nat_reply SEC(".maps");
+
+/* NAT state, forward direction: the client's 5-tuple -> backend and port. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_NAT_TABLE_SIZE);
+	__type(key, struct lb_flow_key);
+	__type(value, struct lb_nat_forward);
+} nat_forward SEC(".maps");
+
 /* Egress interfaces for XDP_REDIRECT, keyed by ifindex. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -30,6 +30,8 @@ struct lb_vip {
 	__u32 pool_id;      /* the pool in use: vip_id * LB_POOLS_PER_VIP + generation */
 	__u16 policy;       /* enum lb_policy: which lb stage parse hands on to */
 	__u16 maglev_table; /* index into maglev_tables, LB_NO_TABLE if none */
+	__u8 forwarding;    /* enum lb_forwarding: the slot lb hands on to */
+	__u8 pad[3];
 };
 
 /* pool_weights map value, one per pool and written with it: what the weighted
@@ -130,7 +132,31 @@ struct lb_packet_ctx {
 	__u32 flags;      /* LB_CTX_F_* */
 	__u16 policy;     /* the VIP's enum lb_policy */
 	__u16 maglev_table; /* the VIP's Maglev table, LB_NO_TABLE if none */
-	__u32 pad;        /* per-CPU values are 8-byte strided: keep the size so */
+	__u8 forwarding;  /* the VIP's enum lb_forwarding */
+	__u8 pad[3];      /* per-CPU values are 8-byte strided: keep the size so */
+};
+
+/* nat_reply map value, keyed by the reply's 5-tuple (backend address and
+ * port -> nat_source and the allocated port). It owns the port: a mapping
+ * exists while this entry does, and both directions refresh last_seen_ns.
+ */
+struct lb_nat_reply {
+	__be32 client_addr;
+	__be32 vip_addr;
+	__be16 client_port;
+	__be16 vip_port;
+	__u32 pad;
+	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns(); UDP expires after flow_timeout */
+};
+
+/* nat_forward map value, keyed by the client's 5-tuple: which port the flow
+ * was given toward which backend. Only a hint; nat_reply decides whether the
+ * mapping still holds.
+ */
+struct lb_nat_forward {
+	__be32 backend_addr;
+	__be16 backend_port;
+	__be16 nat_port;
 };
 
 #define LB_NO_BACKEND 0xffffffffU

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Parse stage: the pipeline's entry; finds the VIP of a frame, hands it to its policy's lb stage.
  *
+ * NAT replies: a whole TCP or UDP frame that matches no VIP but whose 5-tuple
+ * is in nat_reply (a backend answering a NATed flow at nat_source) goes to the
+ * NAT stage instead, with LB_CTX_F_NAT_REPLY set (docs/nat.md).
+ *
  * parse never changes a frame and never drops one. A frame that is not for a
  * VIP (ARP, IPv6, ICMP, other addresses and ports) and a malformed frame leave
  * with XDP_PASS exactly as they came, counted by reason, so the next XDP
@@ -58,6 +62,7 @@ static __always_inline void use_vip(struct lb_packet_ctx *pkt, const struct lb_v
 	pkt->pool_id = vip->pool_id;
 	pkt->policy = vip->policy;
 	pkt->maglev_table = vip->maglev_table;
+	pkt->forwarding = vip->forwarding;
 }
 
 /* Ethernet (+ one VLAN tag) and IPv4 up to the L4 header. Fills the addresses,
@@ -156,10 +161,18 @@ static __always_inline int find_vip(struct lb_packet_ctx *pkt, __u8 gen)
 	vip = vip_lookup(pkt->flow.dst, pkt->flow.dport, pkt->flow.proto, gen);
 	if (!vip)
 		vip = vip_lookup(pkt->flow.dst, 0, pkt->flow.proto, gen);
-	if (!vip)
-		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
-	use_vip(pkt, vip);
-	return -1;
+	if (vip) {
+		use_vip(pkt, vip);
+		return -1;
+	}
+	/* Costs non-VIP TCP/UDP traffic one hash lookup; the key holds the
+	 * nat_source address, so only replies to NAT mappings can match.
+	 */
+	if (bpf_map_lookup_elem(&nat_reply, &pkt->flow)) {
+		pkt->flags |= LB_CTX_F_NAT_REPLY;
+		return -1;
+	}
+	return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
 }
 
 SEC("xdp")
@@ -188,6 +201,14 @@ int xdp_lb_parse(struct xdp_md *ctx)
 	}
 	if (action >= 0)
 		return action;
+	if (pkt.flags & LB_CTX_F_NAT_REPLY) {
+		slot = lb_packet_ctx();
+		if (!slot)
+			return XDP_PASS;
+		*slot = pkt;
+		lb_count(LB_C_PARSE_TO_NAT_REPLY);
+		return lb_next_stage(ctx, LB_SLOT_NAT, LB_C_PARSE_PASS_NO_NAT_STAGE);
+	}
 	/* A policy this parse does not know (a newer loader?) is not a reason to
 	 * drop: the frame goes to the stack, counted.
 	 */

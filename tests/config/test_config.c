@@ -359,8 +359,8 @@ static const struct bad_case bad_cases[] = {
 	BAD("unknown_key_case.yaml", ":5:9: vips[0].backends[0].Weight: unknown key "
 				     "(did you mean \"weight\"?)"),
 	BAD("unknown_key_list.yaml", ":1:1: timeout: unknown key, expected one of: vip, backends, "
-				     "vips, encap, outer_source, priority, flow_timeout, "
-				     "flow_table_size"),
+				     "vips, encap, outer_source, nat_source, priority, "
+				     "flow_timeout, flow_table_size"),
 	BAD("key_not_scalar.yaml", ":3:5: vips[0]: expected a key name, found a list"),
 	BAD("list_for_scalar.yaml", ":3:11: vips[0].port: expected an integer 0..65535, "
 				    "found a list"),
@@ -493,6 +493,11 @@ static void test_bad_files_all_listed(void)
 
 #define SEED_TAIL "vip: 123.168.9.8\nbackends: [{ip: 10.0.1.1}]\n"
 
+/* One TCP VIP on port 8080 whose forwarding is @mode (on line 1, value at column 68). */
+#define NAT_VIP(mode)                                                                    \
+	"vips: [{address: 10.0.0.10, port: 8080, protocol: tcp, forwarding: " mode ", "      \
+	"backends: [{ip: 10.0.0.2}]}]\n"
+
 struct text_case {
 	const char *description;
 	const char *text;
@@ -519,6 +524,27 @@ static const struct text_case text_cases[] = {
 	  "mem:1:20: encap.prot: unknown key (did you mean \"port\"?)" },
 	{ "encap as a list", "encap: [gue]\n" SEED_TAIL,
 	  "mem:1:8: encap: expected an encapsulation name or a mapping with \"type\", found a list" },
+	/* forwarding: per VIP; nat needs nat_source, ipip/gue must be the encap */
+	{ "forwarding nat with nat_source", NAT_VIP("nat") "nat_source: 10.0.0.10\n", NULL },
+	{ "nat_source after, forwarding ipip", NAT_VIP("ipip") "nat_source: 10.0.0.10\n", NULL },
+	{ "forwarding gue with encap gue", "encap: gue\n" NAT_VIP("gue"), NULL },
+	{ "forwarding nat without nat_source", NAT_VIP("nat"),
+	  "mem:1:68: vips[0].forwarding: nat needs the top-level key nat_source (the balancer "
+	  "address the backends see and answer)" },
+	{ "forwarding gue, encap ipip", NAT_VIP("gue"),
+	  "mem:1:68: vips[0].forwarding: gue differs from the interface's encap ipip: set "
+	  "encap: gue (all encapsulating VIPs share it)" },
+	{ "forwarding ipip and gue", "encap: gue\nvips: [{address: 10.0.0.10, port: 80, "
+	  "forwarding: gue, backends: [{ip: 10.0.0.2}]}, {address: 10.0.0.10, port: 81, "
+	  "forwarding: ipip, backends: [{ip: 10.0.0.2}]}]\n",
+	  "mem:2:128: vips[1].forwarding: ipip differs from forwarding gue at line 2: all "
+	  "encapsulating VIPs share the interface's encap" },
+	{ "forwarding unknown", NAT_VIP("dsr"),
+	  "mem:1:68: vips[0].forwarding: \"dsr\" is not a forwarding mode, expected ipip, gue "
+	  "or nat" },
+	{ "nat_source not unicast", NAT_VIP("nat") "nat_source: 224.0.0.1\n",
+	  "mem:2:13: nat_source: \"224.0.0.1\" is a multicast address (224.0.0.0/4), expected "
+	  "a unicast address" },
 	/* integers: decimal only */
 	{ "plus sign", "priority: +1\n" SEED_TAIL,
 	  "mem:1:11: priority: \"+1\" is not a decimal integer, expected 0..1000" },
@@ -574,7 +600,7 @@ static const struct text_case text_cases[] = {
 	{ "merge keys are not supported",
 	  "vips: [{<<: {address: 10.0.0.1}, backends: [{ip: 10.0.1.1}]}]\n",
 	  "mem:1:9: vips[0].<<: unknown key, expected one of: address, port, protocol, "
-	  "policy, backends" },
+	  "policy, forwarding, backends" },
 	{ "policy key suggested",
 	  "vips: [{address: 10.0.0.1, polcy: hash, backends: [{ip: 10.0.1.1}]}]\n",
 	  "mem:1:28: vips[0].polcy: unknown key (did you mean \"policy\"?)" },
@@ -654,6 +680,27 @@ static void test_text_values(void)
 	lb_config_free(&cfg);
 }
 
+/* forwarding and nat_source land in the config; no forwarding: is the interface's encap. */
+static void test_forwarding_values(void)
+{
+	static const char text[] = "nat_source: 10.0.0.10\n"
+				   "vips:\n"
+				   "  - {address: 10.0.0.10, port: 8080, protocol: tcp, forwarding: nat,\n"
+				   "     backends: [{ip: 10.0.0.2}]}\n"
+				   "  - {address: 10.0.0.20, forwarding: ipip, backends: [{ip: 10.0.0.2}]}\n"
+				   "  - {address: 10.0.0.30, backends: [{ip: 10.0.0.2}]}\n";
+	char err[LB_CONFIG_ERR_LEN];
+	struct lb_config cfg;
+
+	if (!ASSERT_OK(lb_config_parse("mem", text, strlen(text), &cfg, err, sizeof(err)), err))
+		return;
+	ASSERT_EQ(cfg.nat_src, htonl(0x0a00000a), "nat_source");
+	ASSERT_EQ(cfg.vips[0].forwarding, LB_FORWARD_NAT, "vips[0] forwarding nat");
+	ASSERT_EQ(cfg.vips[1].forwarding, LB_FORWARD_ENCAP, "vips[1] forwarding ipip");
+	ASSERT_EQ(cfg.vips[2].forwarding, LB_FORWARD_ENCAP, "vips[2] default forwarding");
+	lb_config_free(&cfg);
+}
+
 /* Only @len bytes are read: the text need not end in NUL, and what follows is not read. */
 static void test_text_length(void)
 {
@@ -667,7 +714,8 @@ static void test_text_length(void)
 	ASSERT_EQ(lb_config_parse("mem", text, sizeof(text) - 1, &cfg, err, sizeof(err)), -1,
 		  "whole text");
 	ASSERT_STREQ(err, "mem:3:1: this: unknown key, expected one of: vip, backends, vips, "
-		     "encap, outer_source, priority, flow_timeout, flow_table_size", "whole text");
+		     "encap, outer_source, nat_source, priority, flow_timeout, flow_table_size",
+		     "whole text");
 	ASSERT_EQ(lb_config_parse("mem", NULL, 0, &cfg, err, sizeof(err)), -1, "NULL text");
 	ASSERT_STREQ(err, "mem:1:1: top level: the file is empty, expected a mapping with \"vips\"",
 		     "NULL text");
@@ -922,6 +970,7 @@ int main(int argc, char **argv)
 		TEST_CASE(test_bad_files_all_listed),
 		TEST_CASE(test_text_cases),
 		TEST_CASE(test_text_values),
+		TEST_CASE(test_forwarding_values),
 		TEST_CASE(test_text_length),
 		TEST_CASE(test_limits),
 		TEST_CASE(test_open_errors),

@@ -607,6 +607,86 @@ out:
 	free(percpu);
 }
 
+/* A NAT VIP's context names its forwarding; a frame matching no VIP but a
+ * nat_reply entry goes to the nat slot, flagged; without the entry (or with an
+ * empty nat slot) it is not VIP traffic.
+ */
+static void test_nat_reply(void)
+{
+	const struct frame_desc frame = { .proto = IPPROTO_UDP, .dst = NOT_A_VIP, .dport = 7 };
+	const struct lb_flow_key flow = FLOW(NOT_A_VIP, CLIENT_PORT, 7, IPPROTO_UDP);
+	const struct lb_packet_ctx want = VIP_CTX(FLOW(NOT_A_VIP, CLIENT_PORT, 7, IPPROTO_UDP),
+						  0, 0, 14, UDP_TOT, UDP_FRAME,
+						  LB_CTX_F_NAT_REPLY);
+	const struct counter_delta to_nat = { LB_C_PARSE_TO_NAT_REPLY, 1 };
+	const struct counter_delta no_stage[] = {
+		{ LB_C_PARSE_TO_NAT_REPLY, 1 },
+		{ LB_C_PARSE_PASS_NO_NAT_STAGE, 1 },
+	};
+	const struct counter_delta not_vip = { LB_C_PARSE_PASS_NOT_VIP, 1 };
+	struct lb_vip_key key = { .addr = pkt_ip(VIP_B), .port = htons(8080),
+				  .proto = IPPROTO_UDP };
+	struct lb_vip vip = { .vip_id = 5, .pool_id = 10, .forwarding = LB_FORWARD_NAT };
+	struct parse_case nat_vip = {
+		"NAT VIP: forwarding in the context",
+		{ .proto = IPPROTO_UDP, .dst = VIP_B, .dport = 8080 }, XDP_TX,
+		VIP_CTX(FLOW(VIP_B, CLIENT_PORT, 8080, IPPROTO_UDP), 5, 10, 14, UDP_TOT,
+			UDP_FRAME, 0),
+		LB_C_PARSE_TO_LB,
+	};
+	struct lb_nat_reply state = { .client_addr = pkt_ip(CLIENT) };
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	struct sink_record rec_before, rec_after;
+	struct stage_sink nat_sink = { 0 };
+	static struct xdp_result res;
+	int vips_fd, nat_fd;
+	uint8_t in[PKT_MAX];
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	vips_fd = bpf_map__fd(fx.parse->maps.vips);
+	nat_fd = bpf_map__fd(fx.parse->maps.nat_reply);
+	nat_vip.ctx.forwarding = LB_FORWARD_NAT;
+	if (ASSERT_OK(bpf_map_update_elem(vips_fd, &key, &vip, BPF_NOEXIST), "add a NAT VIP")) {
+		run_case(&nat_vip);
+		ASSERT_OK(bpf_map_delete_elem(vips_fd, &key), "remove the NAT VIP");
+	}
+	if (!ASSERT_OK(sink_attach(&nat_sink, fx.parse->obj, LB_SLOT_NAT), "sink in nat slot"))
+		return;
+	len = frame_build(&frame, in);
+
+	/* No state: the stack's. */
+	counters_read(fx.counters_fd, before);
+	xdp_run(fx.prog_fd, in, len, 0, &res);
+	counters_read(fx.counters_fd, after);
+	ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "no state: verdict");
+	counters_expect(before, after, &not_vip, 1, "no state");
+
+	if (!ASSERT_OK(bpf_map_update_elem(nat_fd, &flow, &state, BPF_ANY), "add NAT state"))
+		goto out;
+	sink_record_read(&nat_sink, &rec_before);
+	counters_read(fx.counters_fd, before);
+	xdp_run(fx.prog_fd, in, len, 0, &res);
+	counters_read(fx.counters_fd, after);
+	sink_record_read(&nat_sink, &rec_after);
+	ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_TX", "reply: handed to nat");
+	ASSERT_BYTES(res.out, res.out_len, in, len, "reply: frame unchanged");
+	counters_expect(before, after, &to_nat, 1, "reply");
+	ASSERT_EQ(rec_after.hits - rec_before.hits, 1, "nat sink hits");
+	ASSERT_BYTES(&rec_after.ctx, sizeof(want), &want, sizeof(want), "reply context");
+
+	if (ASSERT_OK(sink_slot_empty(&nat_sink), "empty the nat slot")) {
+		counters_read(fx.counters_fd, before);
+		xdp_run(fx.prog_fd, in, len, 0, &res);
+		counters_read(fx.counters_fd, after);
+		ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "empty nat slot: verdict");
+		counters_expect(before, after, no_stage, 2, "empty nat slot");
+	}
+	ASSERT_OK(bpf_map_delete_elem(nat_fd, &flow), "remove NAT state");
+out:
+	sink_detach(&nat_sink);
+}
+
 /* parse writes every byte of the context on every VIP packet: after a poisoned
  * context, and after a packet that set more fields and flags.
  */
@@ -700,6 +780,7 @@ int main(int argc, char **argv)
 		TEST_CASE(test_malformed),
 		TEST_CASE(test_fragments),
 		TEST_CASE(test_empty_lb_slot),
+		TEST_CASE(test_nat_reply),
 		TEST_CASE(test_every_field_every_packet),
 		TEST_CASE(test_truncated),
 	};

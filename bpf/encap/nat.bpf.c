@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/* NAT stage: full NAT of client -> VIP packets to the backend, and of the backend's replies back.
+ *
+ * Forward (from lb, a VIP with `forwarding: nat`):
+ *   client:cport -> VIP:vport   becomes   nat_source:nport -> backend:vport
+ * Reply (from parse, LB_CTX_F_NAT_REPLY: the 5-tuple is in nat_reply):
+ *   backend:vport -> nat_source:nport   becomes   VIP:vport -> client:cport
+ *
+ * The backends need no change: they see an ordinary connection from the
+ * balancer and answer it, so replies come back whatever their routes. IPv4 and
+ * TCP/UDP checksums are updated incrementally; the frame keeps its length.
+ * The next hop and the verdict come from nexthop.bpf.h and count under the
+ * encap counters (encap.tx, encap.redirect, ...), as for ipip and gue. As
+ * there, the FIB is asked before the frame changes, so a dropped frame is the
+ * frame that came in. Port allocation and expiry: nat_state.bpf.h.
+ */
+#include <linux/in.h>
+
+#include "encap.bpf.h"
+#include "nat_rewrite.bpf.h"
+#include "nat_state.bpf.h"
+
+/* Ends a NAT packet: the route is resolved, @to is written, MACs set. */
+static __always_inline int nat_send(struct xdp_md *ctx, struct iphdr *iph,
+				    const struct nat_tuple *to, struct next_hop *hop)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = (void *)(long)ctx->data;
+
+	if ((void *)(eth + 1) > data_end ||
+	    nat_rewrite(iph, nat_l4_header(iph), data_end, to))
+		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+	next_hop_set_macs(eth, hop);
+	return next_hop_send(hop);
+}
+
+/* Client -> VIP: to the backend lb chose, from nat_source:allocated port. */
+static __always_inline int nat_forward_packet(struct xdp_md *ctx)
+{
+	struct next_hop hop = {};
+	struct encap_job job;
+	struct nat_tuple to;
+	struct iphdr route;
+	int action;
+
+	action = encap_begin(ctx, &job);
+	if (action >= 0)
+		return action;
+	/* Only a first fragment carries the ports: none can be translated. */
+	if (job.packet->flags & LB_CTX_F_FRAGMENT)
+		return encap_drop(LB_C_NAT_DROP_FRAGMENT);
+	if (!nat_src_addr)
+		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+	/* The packet as it will leave, for the FIB (addresses, TOS, length). */
+	route = *job.inner;
+	route.saddr = nat_src_addr;
+	route.daddr = job.backend->addr;
+	action = next_hop_resolve(ctx, &route, job.packet->backend_id, job.backend, &hop);
+	if (action >= 0)
+		return action;
+
+	/* The backend listens on the VIP's port (the client's, for a
+	 * port-wildcard VIP).
+	 */
+	to.saddr = nat_src_addr;
+	to.daddr = job.backend->addr;
+	to.dport = job.packet->flow.dport;
+	to.sport = nat_port_for(&job.packet->flow, to.daddr, to.dport);
+	if (!to.sport)
+		return encap_drop(LB_C_NAT_DROP_NO_PORT);
+	return nat_send(ctx, job.inner, &to, &hop);
+}
+
+/* Backend -> nat_source: back to the client, from the VIP. The route to a
+ * client is not cached (the next-hop cache is per backend): one FIB lookup.
+ */
+static __always_inline int nat_reply_packet(struct xdp_md *ctx, struct lb_packet_ctx *packet)
+{
+	/* No backend entry: no static MAC, and an id past the cache's end. */
+	const struct lb_backend no_backend = {};
+	struct next_hop hop = {};
+	struct lb_nat_reply *entry;
+	struct nat_tuple to;
+	struct iphdr *iph;
+	struct iphdr route;
+	int action;
+
+	iph = encap_inner_header(ctx, packet->l3_offset);
+	if (!iph)
+		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+	entry = bpf_map_lookup_elem(&nat_reply, &packet->flow);
+	/* Evicted since parse, or a UDP mapping past its timeout: not ours. */
+	if (!entry || nat_expired(entry, packet->flow.proto, bpf_ktime_get_coarse_ns())) {
+		lb_count(LB_C_NAT_PASS_NO_STATE);
+		return XDP_PASS;
+	}
+	to.saddr = entry->vip_addr;
+	to.daddr = entry->client_addr;
+	to.sport = entry->vip_port;
+	to.dport = entry->client_port;
+	route = *iph;
+	route.saddr = to.saddr;
+	route.daddr = to.daddr;
+	action = next_hop_resolve(ctx, &route, LB_MAX_BACKENDS, &no_backend, &hop);
+	if (action >= 0)
+		return action;
+	nat_touch(entry, bpf_ktime_get_coarse_ns());
+	return nat_send(ctx, iph, &to, &hop);
+}
+
+SEC("xdp")
+int xdp_lb_nat(struct xdp_md *ctx)
+{
+	struct lb_packet_ctx *packet = lb_packet_ctx();
+
+	if (!packet)
+		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+	if (packet->flags & LB_CTX_F_NAT_REPLY)
+		return nat_reply_packet(ctx, packet);
+	return nat_forward_packet(ctx);
+}
+
+char LICENSE[] SEC("license") = "GPL";

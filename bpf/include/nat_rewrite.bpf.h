@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Rewrites the addresses and ports of a TCP or UDP packet in place, with the
+ * IPv4 and L4 checksums updated incrementally (RFC 1624: HC' = ~(~HC + ~m + m')).
+ *
+ * Every sum below adds 16-bit words as they lie in memory. The one's
+ * complement sum does not depend on byte order as long as every word is read
+ * the same way, so no byte swapping is needed anywhere.
+ */
+#ifndef LB_NAT_REWRITE_BPF_H
+#define LB_NAT_REWRITE_BPF_H
+
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+
+#include "csum.bpf.h"
+
+/* The four fields NAT changes. */
+struct nat_tuple {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 sport;
+	__be16 dport;
+};
+
+/* Where the L4 header of @iph (a packet parse checked whole) starts. */
+static __always_inline void *nat_l4_header(struct iphdr *iph)
+{
+	/* ihl * 4 is at most 60; the mask only shows the verifier the bound. */
+	return (void *)iph + ((iph->ihl * 4) & 0x3c);
+}
+
+/* The sum of the 16-bit halves of a 32-bit word, as they lie in memory. */
+static __always_inline __u32 nat_word_sum(__u32 word)
+{
+	return (word & 0xffff) + (word >> 16);
+}
+
+/* ~m + m' for the addresses only (what the IPv4 header checksum covers). */
+static __always_inline __u32 nat_addr_delta(const struct nat_tuple *from,
+					    const struct nat_tuple *to)
+{
+	return nat_word_sum(~from->saddr) + nat_word_sum(~from->daddr) +
+	       nat_word_sum(to->saddr) + nat_word_sum(to->daddr);
+}
+
+/* ~m + m' for addresses and ports (the L4 checksum covers the pseudo-header). */
+static __always_inline __u32 nat_l4_delta(const struct nat_tuple *from,
+					  const struct nat_tuple *to)
+{
+	return nat_addr_delta(from, to) + (__u16)~from->sport + (__u16)~from->dport +
+	       to->sport + to->dport;
+}
+
+/* @check updated by @delta. */
+static __always_inline __sum16 nat_csum_apply(__sum16 check, __u32 delta)
+{
+	return (__sum16)csum_fold32((__u16)~check + delta);
+}
+
+/* Writes @to into the packet. @l4 is the TCP or UDP header of @iph. A UDP
+ * checksum of 0 means "none" and stays 0; a computed 0 is sent as 0xffff.
+ * Returns 0, or -1 with the packet unchanged when the L4 header is not whole
+ * in the frame (parse checked it: only a context that does not match the
+ * frame gets there).
+ */
+static __always_inline int nat_rewrite(struct iphdr *iph, void *l4, void *data_end,
+				       const struct nat_tuple *to)
+{
+	struct nat_tuple from;
+	struct udphdr *udph;
+	struct tcphdr *tcph;
+	__sum16 *l4_check;
+	__be16 *ports;
+
+	if (iph->protocol == IPPROTO_TCP) {
+		tcph = l4;
+		if ((void *)(tcph + 1) > data_end)
+			return -1;
+		l4_check = &tcph->check;
+	} else {
+		udph = l4;
+		if ((void *)(udph + 1) > data_end)
+			return -1;
+		l4_check = &udph->check;
+	}
+	ports = l4;
+	from.saddr = iph->saddr;
+	from.daddr = iph->daddr;
+	from.sport = ports[0];
+	from.dport = ports[1];
+
+	iph->check = nat_csum_apply(iph->check, nat_addr_delta(&from, to));
+	if (iph->protocol == IPPROTO_TCP || *l4_check) {
+		*l4_check = nat_csum_apply(*l4_check, nat_l4_delta(&from, to));
+		if (iph->protocol == IPPROTO_UDP && !*l4_check)
+			*l4_check = (__sum16)0xffff;
+	}
+	iph->saddr = to->saddr;
+	iph->daddr = to->daddr;
+	ports[0] = to->sport;
+	ports[1] = to->dport;
+	return 0;
+}
+
+#endif /* LB_NAT_REWRITE_BPF_H */

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* NAT mappings: the source port a client flow is given toward its backend,
+ * allocated without collisions, and the state that translates replies back.
+ *
+ * nat_reply (keyed by the reply's 5-tuple: backend ip:port -> nat_source:port)
+ * owns the port; nat_forward (keyed by the client's 5-tuple) only remembers
+ * which port the flow holds and is checked against nat_reply on every packet.
+ * A new port is claimed with BPF_NOEXIST, an atomic insert: two CPUs can never
+ * both own one reply 5-tuple.
+ *
+ * Expiry is the flow table's (flow_table.bpf.h): a UDP mapping idle longer
+ * than flow_timeout_ns may be taken over by a new flow; a TCP mapping leaves
+ * only by LRU eviction. Both directions refresh last_seen_ns, at most once
+ * per LB_FLOW_TOUCH_NS.
+ */
+#ifndef LB_NAT_STATE_BPF_H
+#define LB_NAT_STATE_BPF_H
+
+#include <linux/in.h>
+#include <stdbool.h>
+
+#include "flow_hash_common.h"
+#include "stage.bpf.h"
+
+/* Idle time after which a UDP mapping may be reused; set by the loader. */
+const volatile __u64 flow_timeout_ns = LB_DEFAULT_FLOW_TIMEOUT_S * 1000000000ULL;
+
+/* The balancer address NAT writes as the source toward backends (nat_source
+ * in the config). Set by the loader; 0 (no nat VIP) drops as a bad context.
+ */
+const volatile __be32 nat_src_addr = 0;
+
+/* Whether the mapping of @entry has expired (see the top of the file). */
+static __always_inline bool nat_expired(const struct lb_nat_reply *entry, __u8 proto, __u64 now)
+{
+	return proto == IPPROTO_UDP && now > entry->last_seen_ns &&
+	       now - entry->last_seen_ns > flow_timeout_ns;
+}
+
+/* Keeps a live mapping live; a write at most once per LB_FLOW_TOUCH_NS. */
+static __always_inline void nat_touch(struct lb_nat_reply *entry, __u64 now)
+{
+	if (now > entry->last_seen_ns && now - entry->last_seen_ns > LB_FLOW_TOUCH_NS)
+		entry->last_seen_ns = now;
+}
+
+/* The reply 5-tuple of a mapping: backend -> nat_source:@nat_port. */
+static __always_inline void nat_reply_key(struct lb_flow_key *key, __u8 proto,
+					  __be32 backend_addr, __be16 backend_port,
+					  __be16 nat_port)
+{
+	__builtin_memset(key, 0, sizeof(*key));
+	key->src = backend_addr;
+	key->dst = nat_src_addr;
+	key->sport = backend_port;
+	key->dport = nat_port;
+	key->proto = proto;
+}
+
+/* Whether @entry is @client's own mapping. */
+static __always_inline bool nat_owned_by(const struct lb_nat_reply *entry,
+					 const struct lb_flow_key *client)
+{
+	return entry->client_addr == client->src && entry->client_port == client->sport &&
+	       entry->vip_addr == client->dst && entry->vip_port == client->dport;
+}
+
+/* The port @client already holds toward @backend_addr:@backend_port, or 0. */
+static __always_inline __be16 nat_port_held(const struct lb_flow_key *client,
+					    __be32 backend_addr, __be16 backend_port, __u64 now)
+{
+	struct lb_nat_forward *fwd = bpf_map_lookup_elem(&nat_forward, client);
+	struct lb_nat_reply *entry;
+	struct lb_flow_key key;
+
+	if (!fwd || fwd->backend_addr != backend_addr || fwd->backend_port != backend_port)
+		return 0;
+	nat_reply_key(&key, client->proto, backend_addr, backend_port, fwd->nat_port);
+	entry = bpf_map_lookup_elem(&nat_reply, &key);
+	/* Evicted, expired, or taken over after expiry: the flow needs a new port. */
+	if (!entry || !nat_owned_by(entry, client) || nat_expired(entry, client->proto, now))
+		return 0;
+	nat_touch(entry, now);
+	return fwd->nat_port;
+}
+
+/* Tries to make @key (a free or expired reply 5-tuple) @value's. Returns 0
+ * when the port is now this flow's.
+ */
+static __always_inline int nat_claim(struct lb_flow_key *key, struct lb_nat_reply *value,
+				     __u8 proto)
+{
+	struct lb_nat_reply *old;
+	__u64 seen;
+
+	if (!bpf_map_update_elem(&nat_reply, key, value, BPF_NOEXIST))
+		return 0;
+	old = bpf_map_lookup_elem(&nat_reply, key);
+	if (!old || !nat_expired(old, proto, value->last_seen_ns))
+		return -1;
+	/* Expired: of the CPUs that saw it so, only the one whose
+	 * compare-and-swap wins the timestamp takes the port over.
+	 */
+	seen = old->last_seen_ns;
+	if (__sync_val_compare_and_swap(&old->last_seen_ns, seen, value->last_seen_ns) != seen)
+		return -1;
+	return bpf_map_update_elem(&nat_reply, key, value, BPF_EXIST) ? -1 : 0;
+}
+
+/* The source port of @client's flow toward @backend_addr:@backend_port:
+ * the one it holds, or a new one from the flow's hash, probing at most
+ * LB_NAT_PORT_TRIES ports. Returns 0 when none was free.
+ */
+static __always_inline __be16 nat_port_for(const struct lb_flow_key *client,
+					   __be32 backend_addr, __be16 backend_port)
+{
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct lb_nat_reply value = {
+		.client_addr = client->src,
+		.client_port = client->sport,
+		.vip_addr = client->dst,
+		.vip_port = client->dport,
+		.last_seen_ns = now,
+	};
+	struct lb_nat_forward fwd = {
+		.backend_addr = backend_addr,
+		.backend_port = backend_port,
+	};
+	struct lb_flow_key key;
+	__u32 hash, i;
+	__be16 port;
+
+	port = nat_port_held(client, backend_addr, backend_port, now);
+	if (port)
+		return port;
+	hash = lb_flow_hash(client);
+	for (i = 0; i < LB_NAT_PORT_TRIES; i++) {
+		/* An odd step visits LB_NAT_PORT_COUNT (a power of two) ports before repeating. */
+		port = bpf_htons(LB_NAT_PORT_MIN + ((hash + i * 2654435761U) % LB_NAT_PORT_COUNT));
+		nat_reply_key(&key, client->proto, backend_addr, backend_port, port);
+		if (nat_claim(&key, &value, client->proto))
+			continue;
+		fwd.nat_port = port;
+		/* Without it the next packet claims a port again; the one just
+		 * claimed then expires unused. Nothing is lost but a port.
+		 */
+		bpf_map_update_elem(&nat_forward, client, &fwd, BPF_ANY);
+		return port;
+	}
+	return 0;
+}
+
+#endif /* LB_NAT_STATE_BPF_H */

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the NAT stage: both directions byte-exact, checksums, ports, state, counters.
+ *
+ * The network namespace and backends are the encap tests' (encap_fixture.h);
+ * the client 10.0.0.1 gets a permanent neighbour on lbt0 so replies can be
+ * sent to it. Expected frames are the input with the four NAT fields replaced
+ * and every checksum computed again from scratch (RFC 791, 768, 793), never
+ * from the stage's incremental update; the input frames carry valid checksums.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "encap_fixture.h"
+#include "flow_hash_common.h"
+#include "nat.skel.h"
+#include "packet.h"
+#include "test_harness.h"
+#include "xdp_test_run.h"
+
+#define VIP "10.0.0.100" /* pkt_spec_udp()'s destination */
+#define VIP_PORT 80
+#define CLIENT_PORT 1234
+#define NAT_SOURCE LB_ADDR
+
+static const uint8_t client_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+
+static struct encap_fixture fx;
+static struct nat_bpf *skel;
+static int nat_reply_fd, nat_forward_fd;
+
+static int load_nat(void)
+{
+	skel = nat_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->nexthop_cache_ns = 0;
+	skel->rodata->nat_src_addr = pkt_ip(NAT_SOURCE);
+	return nat_bpf__load(skel);
+}
+
+static int add_client_neighbour(void)
+{
+	return system("ip neigh replace " CLIENT " lladdr 02:00:00:00:00:01 dev lbt0 "
+		      "nud permanent >/dev/null 2>&1") ? -EIO : 0;
+}
+
+static void fixture_setup(void)
+{
+	if (geteuid() != 0 || encap_net_setup(&fx))
+		return;
+	if (fixture_step(&fx.status, load_nat(), "open and load nat_bpf") ||
+	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends") ||
+	    fixture_step(&fx.status, add_client_neighbour(), "client neighbour"))
+		return;
+	fx.stage.prog_fd = bpf_program__fd(skel->progs.xdp_lb_nat);
+	nat_reply_fd = bpf_map__fd(skel->maps.nat_reply);
+	nat_forward_fd = bpf_map__fd(skel->maps.nat_forward);
+}
+
+static void fixture_teardown(void)
+{
+	nat_bpf__destroy(skel);
+}
+
+/* The client's frame: @proto from CLIENT:@sport to VIP:80 (valid checksums). */
+static size_t client_frame(uint8_t proto, uint16_t sport, uint8_t *frame)
+{
+	struct pkt_spec spec;
+
+	pkt_spec_udp(&spec);
+	spec.proto = proto;
+	spec.sport = sport;
+	memcpy(spec.dst_mac, lbt0_mac, 6);
+	memcpy(spec.src_mac, client_mac, 6);
+	return pkt_build(&spec, frame, PKT_MAX);
+}
+
+/* The backend's reply: @proto from @backend:80 to NAT_SOURCE:@nat_port. */
+static size_t reply_frame(uint8_t proto, const char *backend, uint16_t nat_port,
+			  uint8_t *frame)
+{
+	struct pkt_spec spec;
+
+	pkt_spec_udp(&spec);
+	spec.proto = proto;
+	spec.src = pkt_ip(backend);
+	spec.dst = pkt_ip(NAT_SOURCE);
+	spec.sport = VIP_PORT;
+	spec.dport = nat_port;
+	memcpy(spec.dst_mac, lbt0_mac, 6);
+	memcpy(spec.src_mac, neigh_mac, 6);
+	return pkt_build(&spec, frame, PKT_MAX);
+}
+
+/* Offset of the L4 checksum in a frame without tag or IP options. */
+static size_t l4_check_offset(uint8_t proto)
+{
+	return 14 + 20 + (proto == IPPROTO_TCP ? 16 : 6);
+}
+
+/* Writes the NAT fields into @frame (no tag, no options) and every checksum
+ * from scratch: what a correct NAT leaves. A UDP checksum of 0 stays 0.
+ */
+static void expected_frame(uint8_t *frame, size_t len, const uint8_t *dmac, const uint8_t *smac,
+			   uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport)
+{
+	uint8_t *ip = frame + 14, *l4 = ip + 20;
+	uint8_t proto = ip[9];
+	uint16_t ip_len = (uint16_t)((ip[2] << 8) | ip[3]);
+	uint16_t l4_len = ip_len - 20, check;
+	size_t check_at = l4_check_offset(proto);
+	uint8_t pseudo[12 + PKT_MAX];
+	int udp_none = proto == IPPROTO_UDP && !frame[check_at] && !frame[check_at + 1];
+
+	(void)len;
+	memcpy(frame, dmac, 6);
+	memcpy(frame + 6, smac, 6);
+	memcpy(ip + 12, &saddr, 4);
+	memcpy(ip + 16, &daddr, 4);
+	ip[10] = ip[11] = 0;
+	check = pkt_csum(ip, 20);
+	memcpy(ip + 10, &check, 2);
+	sport = htons(sport);
+	dport = htons(dport);
+	memcpy(l4, &sport, 2);
+	memcpy(l4 + 2, &dport, 2);
+	if (udp_none)
+		return;
+	frame[check_at] = frame[check_at + 1] = 0;
+	memcpy(pseudo, &saddr, 4);
+	memcpy(pseudo + 4, &daddr, 4);
+	pseudo[8] = 0;
+	pseudo[9] = proto;
+	pseudo[10] = (uint8_t)(l4_len >> 8);
+	pseudo[11] = (uint8_t)l4_len;
+	memcpy(pseudo + 12, l4, l4_len);
+	check = pkt_csum(pseudo, 12 + l4_len);
+	if (proto == IPPROTO_UDP && !check)
+		check = 0xffff;
+	memcpy(frame + check_at, &check, 2);
+}
+
+/* The flow key parse writes for @frame (a whole packet). */
+static void write_ctx(const uint8_t *frame, size_t len, uint32_t backend_id, uint32_t flags)
+{
+	struct lb_packet_ctx ctx;
+
+	encap_ctx_from_frame(backend_id, 14, frame, len, &ctx);
+	ctx.flags |= flags;
+	ctx.forwarding = LB_FORWARD_NAT;
+	ctx_write_all_cpus(fx.ctx_fd, &ctx);
+}
+
+/* Runs @in; checks verdict, output bytes (@expected, or the input when NULL)
+ * and that exactly @counter moved by one.
+ */
+static void run_expect(const uint8_t *in, size_t len, uint32_t verdict, const uint8_t *expected,
+		       enum lb_counter counter, const char *what)
+{
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	const struct counter_delta delta = { counter, 1 };
+	struct xdp_result res;
+
+	counters_read(fx.counters_fd, before);
+	xdp_run(fx.stage.prog_fd, in, len, fx.lbt0, &res);
+	counters_read(fx.counters_fd, after);
+	if (!ASSERT_OK(res.err, what))
+		return;
+	ASSERT_STREQ(xdp_verdict_name(res.verdict), xdp_verdict_name(verdict), what);
+	ASSERT_BYTES(res.out, res.out_len, expected ? expected : in, len, what);
+	counters_expect(before, after, &delta, 1, what);
+}
+
+/* The @i-th port the stage tries for the client flow @proto CLIENT:@sport -> VIP:80. */
+static uint16_t candidate_port(uint8_t proto, uint16_t sport, uint32_t i)
+{
+	struct lb_flow_key key = {
+		.src = pkt_ip(CLIENT),
+		.dst = pkt_ip(VIP),
+		.sport = htons(sport),
+		.dport = htons(VIP_PORT),
+		.proto = proto,
+	};
+
+	return (uint16_t)(LB_NAT_PORT_MIN +
+			  (lb_flow_hash(&key) + i * 2654435761U) % LB_NAT_PORT_COUNT);
+}
+
+static struct lb_flow_key reply_key(uint8_t proto, const char *backend, uint16_t nat_port)
+{
+	struct lb_flow_key key = {
+		.src = pkt_ip(backend),
+		.dst = pkt_ip(NAT_SOURCE),
+		.sport = htons(VIP_PORT),
+		.dport = htons(nat_port),
+		.proto = proto,
+	};
+
+	return key;
+}
+
+/* Forward, then the backend's reply, for one protocol: both frames byte-exact,
+ * the port from the first candidate, kept by the flow's next packet.
+ */
+static void nat_round_trip(uint8_t proto, uint16_t sport)
+{
+	uint8_t in[PKT_MAX], want[PKT_MAX];
+	uint16_t port = candidate_port(proto, sport, 0);
+	struct lb_flow_key key = reply_key(proto, NEIGH_ADDR, port);
+	struct lb_nat_reply entry;
+	size_t len;
+
+	len = client_frame(proto, sport, in);
+	memcpy(want, in, len);
+	expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
+		       port, VIP_PORT);
+	write_ctx(in, len, B_NEIGH, 0);
+	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "forward: to the backend");
+	if (!ASSERT_OK(bpf_map_lookup_elem(nat_reply_fd, &key, &entry), "reply state stored"))
+		return;
+	ASSERT_EQ(entry.client_addr, pkt_ip(CLIENT), "state: client address");
+	ASSERT_EQ(entry.client_port, htons(sport), "state: client port");
+	ASSERT_EQ(entry.vip_addr, pkt_ip(VIP), "state: VIP address");
+	ASSERT_EQ(entry.vip_port, htons(VIP_PORT), "state: VIP port");
+	write_ctx(in, len, B_NEIGH, 0);
+	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "forward again: the same port");
+
+	len = reply_frame(proto, NEIGH_ADDR, port, in);
+	memcpy(want, in, len);
+	expected_frame(want, len, client_mac, lbt0_mac, pkt_ip(VIP), pkt_ip(CLIENT), VIP_PORT,
+		       sport);
+	write_ctx(in, len, LB_NO_BACKEND, LB_CTX_F_NAT_REPLY);
+	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "reply: back to the client");
+}
+
+static void test_tcp_round_trip(void)
+{
+	REQUIRE_FIXTURE(&fx.status);
+	nat_round_trip(IPPROTO_TCP, 40001);
+}
+
+static void test_udp_round_trip(void)
+{
+	REQUIRE_FIXTURE(&fx.status);
+	nat_round_trip(IPPROTO_UDP, 40002);
+}
+
+/* A UDP checksum of 0 (none) is not made up by NAT. */
+static void test_udp_without_checksum(void)
+{
+	uint8_t in[PKT_MAX], want[PKT_MAX];
+	uint16_t sport = 40003, port = candidate_port(IPPROTO_UDP, sport, 0);
+	size_t len, at = l4_check_offset(IPPROTO_UDP);
+
+	REQUIRE_FIXTURE(&fx.status);
+	len = client_frame(IPPROTO_UDP, sport, in);
+	in[at] = in[at + 1] = 0;
+	memcpy(want, in, len);
+	expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
+		       port, VIP_PORT);
+	ASSERT_TRUE(!want[at] && !want[at + 1], "expected checksum stays 0");
+	write_ctx(in, len, B_NEIGH, 0);
+	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "UDP checksum 0");
+}
+
+/* A taken port is skipped; an expired UDP mapping is taken over, a TCP one
+ * (expires by LRU only) is not; every candidate taken: dropped, unchanged.
+ */
+static void test_port_collisions(void)
+{
+	struct lb_nat_reply other = {
+		.client_addr = pkt_ip("10.0.0.77"), .client_port = htons(999),
+		.vip_addr = pkt_ip(VIP), .vip_port = htons(VIP_PORT),
+	};
+	uint8_t in[PKT_MAX], want[PKT_MAX];
+	struct lb_flow_key key;
+	struct lb_nat_reply got;
+	uint16_t sport;
+	size_t len;
+	uint32_t i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	/* Live (last seen now-ish: far in the future never expires). */
+	other.last_seen_ns = ~0ULL >> 1;
+	sport = 40010;
+	key = reply_key(IPPROTO_TCP, NEIGH_ADDR, candidate_port(IPPROTO_TCP, sport, 0));
+	ASSERT_OK(bpf_map_update_elem(nat_reply_fd, &key, &other, BPF_ANY), "occupy port 0");
+	len = client_frame(IPPROTO_TCP, sport, in);
+	memcpy(want, in, len);
+	expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
+		       candidate_port(IPPROTO_TCP, sport, 1), VIP_PORT);
+	write_ctx(in, len, B_NEIGH, 0);
+	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "taken port skipped");
+	ASSERT_OK(bpf_map_lookup_elem(nat_reply_fd, &key, &got), "other mapping kept");
+	ASSERT_EQ(got.client_addr, other.client_addr, "other mapping untouched");
+
+	/* Idle since boot: expired for UDP, not for TCP. */
+	other.last_seen_ns = 1;
+	sport = 40011;
+	key = reply_key(IPPROTO_UDP, NEIGH_ADDR, candidate_port(IPPROTO_UDP, sport, 0));
+	ASSERT_OK(bpf_map_update_elem(nat_reply_fd, &key, &other, BPF_ANY), "stale UDP port");
+	len = client_frame(IPPROTO_UDP, sport, in);
+	memcpy(want, in, len);
+	expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
+		       candidate_port(IPPROTO_UDP, sport, 0), VIP_PORT);
+	write_ctx(in, len, B_NEIGH, 0);
+	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "expired UDP port taken over");
+	ASSERT_OK(bpf_map_lookup_elem(nat_reply_fd, &key, &got), "taken-over mapping");
+	ASSERT_EQ(got.client_port, htons(sport), "taken-over mapping names the new client");
+
+	sport = 40012;
+	key = reply_key(IPPROTO_TCP, NEIGH_ADDR, candidate_port(IPPROTO_TCP, sport, 0));
+	ASSERT_OK(bpf_map_update_elem(nat_reply_fd, &key, &other, BPF_ANY), "idle TCP port");
+	len = client_frame(IPPROTO_TCP, sport, in);
+	memcpy(want, in, len);
+	expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
+		       candidate_port(IPPROTO_TCP, sport, 1), VIP_PORT);
+	write_ctx(in, len, B_NEIGH, 0);
+	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "idle TCP port not taken over");
+
+	other.last_seen_ns = ~0ULL >> 1;
+	sport = 40013;
+	for (i = 0; i < LB_NAT_PORT_TRIES; i++) {
+		key = reply_key(IPPROTO_TCP, NEIGH_ADDR, candidate_port(IPPROTO_TCP, sport, i));
+		ASSERT_OK(bpf_map_update_elem(nat_reply_fd, &key, &other, BPF_ANY),
+			  "occupy every candidate");
+	}
+	len = client_frame(IPPROTO_TCP, sport, in);
+	write_ctx(in, len, B_NEIGH, 0);
+	run_expect(in, len, XDP_DROP, NULL, LB_C_NAT_DROP_NO_PORT, "no port free: dropped");
+}
+
+/* Frames NAT cannot or must not translate leave as they came. */
+static void test_untranslatable(void)
+{
+	uint8_t in[PKT_MAX];
+	struct pkt_spec spec;
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	pkt_spec_udp(&spec);
+	spec.frag_off = 0x2000;
+	memcpy(spec.dst_mac, lbt0_mac, 6);
+	len = pkt_build(&spec, in, PKT_MAX);
+	write_ctx(in, len, B_NEIGH, LB_CTX_F_FRAGMENT);
+	run_expect(in, len, XDP_DROP, NULL, LB_C_NAT_DROP_FRAGMENT, "fragment dropped");
+
+	len = reply_frame(IPPROTO_TCP, NEIGH_ADDR, 16000, in);
+	write_ctx(in, len, LB_NO_BACKEND, LB_CTX_F_NAT_REPLY);
+	run_expect(in, len, XDP_PASS, NULL, LB_C_NAT_PASS_NO_STATE, "reply without state");
+
+	len = client_frame(IPPROTO_TCP, 40020, in);
+	write_ctx(in, len, B_NO_ROUTE, 0);
+	run_expect(in, len, XDP_DROP, NULL, LB_C_ENCAP_DROP_NO_ROUTE, "no route to backend");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		TEST_CASE(test_tcp_round_trip),
+		TEST_CASE(test_udp_round_trip),
+		TEST_CASE(test_udp_without_checksum),
+		TEST_CASE(test_port_collisions),
+		TEST_CASE(test_untranslatable),
+	};
+	int status;
+
+	fixture_setup();
+	status = test_main("nat", cases, ARRAY_SIZE(cases), argc, argv);
+	fixture_teardown();
+	return status;
+}
