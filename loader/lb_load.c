@@ -175,7 +175,8 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 			if (b->weight != 1)
 				printf("(weight %u)", b->weight);
 		}
-		printf("; policy %s\n", lb_policy_name(v->policy));
+		printf("; policy %s; %s\n", lb_policy_name(v->policy),
+		       v->forwarding == LB_FORWARD_NAT ? "forwarding nat" : lb_encap_name(cfg->encap));
 	}
 	if (cfg->outer_src)
 		inet_ntop(AF_INET, &cfg->outer_src, addr, sizeof(addr));
@@ -266,6 +267,7 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 		.flow_timeout_ns = (__u64)cfg->flow_timeout_s * 1000000000ULL,
 		.outer_src_addr = cfg->outer_src,
 		.gue_port = htons(cfg->gue_port),
+		.nat_src_addr = cfg->nat_src,
 	};
 	const struct lb_stage_def *selected[LB_SLOT_COUNT] = {
 		[LB_SLOT_LB] = lb_stage_find(LB_SLOT_LB, "least-loaded"),

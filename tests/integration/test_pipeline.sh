@@ -76,7 +76,7 @@ test_load_summary_and_status() {
 	out=$(lb_load "$ROOT/config.yaml" veth1) || fail "lb-load failed: $out"
 	echo "$out" | sed 's/^/    | /'
 	check_contains "$out" "xdp-lb loaded on veth1" "summary"
-	check_contains "$out" "VIP $VIP:*/udp -> 2 backends: $B1 $B2; policy least-loaded" \
+	check_contains "$out" "VIP $VIP:*/udp -> 2 backends: $B1 $B2; policy least-loaded; ipip" \
 		"summary VIP line"
 	if ! grep -q "libxdp dispatcher" <<<"$out"; then
 		check_contains "$out" "legacy because" "legacy mode is explained"
