@@ -6,7 +6,7 @@ set -eu
 packages=(
 	clang llvm gcc make pkg-config           # compilers
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libyaml-dev bpftool   # libraries, skeletons
-	xdp-tools iproute2 util-linux             # xdp-loader, ip, nsenter/setpriv
+	xdp-tools iproute2 util-linux procps      # xdp-loader, ip, nsenter/setpriv, pkill
 	linux-libc-dev                            # kernel UAPI headers for the BPF build
 	libpng-dev                                # make demo's bar chart (tests/tools/bar_chart.c)
 	libclang-rt-14-dev                        # libFuzzer and the sanitizers (tests/fuzz/)

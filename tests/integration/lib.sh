@@ -67,6 +67,9 @@ spawn() {
 stop_spawned() {
 	local pid
 	for pid in "${PIDS[@]}"; do
+		# Its children first (socat's fork mode serves each peer in a
+		# child, which would outlive its parent), by parent PID only.
+		pkill -TERM -P "$pid" 2>/dev/null || true
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	for pid in "${PIDS[@]}"; do
