@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "flow_hash_common.h"
 #include "lb_maps.bpf.h"
 
 _Static_assert((LB_MAX_BACKENDS_PER_VIP & (LB_MAX_BACKENDS_PER_VIP - 1)) == 0,
@@ -28,6 +29,24 @@ static __always_inline __u32 lb_pool_count(const struct lb_pool *pool)
 	__u32 count = pool->backend_count;
 
 	return count > LB_MAX_BACKENDS_PER_VIP ? LB_MAX_BACKENDS_PER_VIP : count;
+}
+
+/* The @i-th candidate position a new flow weighs in a pool of @count (see
+ * LB_LEAST_LOADED_CANDIDATES): every position of a pool that small, else
+ * positions picked by @flow_hash, so a new flow costs the same whatever the
+ * pool's size. Returns false when the pool has no @i-th candidate.
+ */
+static __always_inline bool lb_candidate(__u32 i, __u32 count, __u32 flow_hash, __u32 *pos)
+{
+	if (count <= LB_LEAST_LOADED_CANDIDATES) {
+		if (i >= count)
+			return false;
+		*pos = i;
+	} else {
+		*pos = lb_sample_index(flow_hash, i, count);
+	}
+	*pos = lb_pool_index(*pos);
+	return true;
 }
 
 /* Whether backend @id may take a new flow of @vip_id. */

@@ -81,14 +81,9 @@ static __always_inline __u32 least_conn_pick(struct lb_sched *s)
 
 #pragma unroll
 	for (i = 0; i < LB_LEAST_LOADED_CANDIDATES; i++) {
-		if (count <= LB_LEAST_LOADED_CANDIDATES) {
-			if (i >= count)
-				break;
-			pos = i;
-		} else {
-			pos = lb_sample_index(hash, i, count);
-		}
-		lconn_consider(&scan, s->pool->backend_ids[lb_pool_index(pos)]);
+		if (!lb_candidate(i, count, hash, &pos))
+			break;
+		lconn_consider(&scan, s->pool->backend_ids[pos]);
 	}
 	if (scan.best_id == LB_NO_BACKEND && count > LB_LEAST_LOADED_CANDIDATES)
 		bpf_loop(count, lconn_scan_one, &scan, 0);

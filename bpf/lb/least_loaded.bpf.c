@@ -6,6 +6,7 @@
 
 #include "flow_hash_common.h"
 #include "flow_table.bpf.h"
+#include "pick.bpf.h"
 
 /* Fractional bits of a load figure, so that 3 packets over 2 flows (1.5)
  * still compares above 4 over 3 (1.33) instead of both truncating to 1.
@@ -20,9 +21,6 @@ struct lb_scan {
 	__u64 best_load;
 	__u64 best_share; /* flows per unit of weight, fixed point */
 };
-
-_Static_assert((LB_MAX_BACKENDS_PER_VIP & (LB_MAX_BACKENDS_PER_VIP - 1)) == 0,
-	       "candidate positions are bounded with a mask");
 
 /* Where a scan starts: any real backend compares below it. On purpose there is
  * no "best_id == LB_NO_BACKEND" test in the callback: a verifier that walks
@@ -97,26 +95,12 @@ static __always_inline __u32 lb_pick_backend(struct lb_pool *pool, __u32 vip_id,
 		.best_load = LB_SCAN_START,
 		.best_share = LB_SCAN_START,
 	};
-	__u32 count = pool->backend_count, i, pos;
+	__u32 count = lb_pool_count(pool), i, pos;
 
-	if (count > LB_MAX_BACKENDS_PER_VIP)
-		count = LB_MAX_BACKENDS_PER_VIP;
 #pragma unroll
 	for (i = 0; i < LB_LEAST_LOADED_CANDIDATES; i++) {
-		if (count <= LB_LEAST_LOADED_CANDIDATES) {
-			if (i >= count)
-				break;
-			pos = i;
-		} else {
-			pos = lb_sample_index(flow_hash, i, count);
-		}
-		/* pos < count <= 1024 already, and the compiler knows it, so it
-		 * would drop a bounds check the verifier cannot do without (it
-		 * does not see through %). Hide the value, then mask: a no-op
-		 * the verifier understands.
-		 */
-		barrier_var(pos);
-		pos &= LB_MAX_BACKENDS_PER_VIP - 1;
+		if (!lb_candidate(i, count, flow_hash, &pos))
+			break;
 		lb_consider(&scan, pool->backend_ids[pos]);
 	}
 	if (scan.best_id == LB_NO_BACKEND && count > LB_LEAST_LOADED_CANDIDATES)
