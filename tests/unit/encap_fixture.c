@@ -355,6 +355,34 @@ void encap_run_case(struct encap_fixture *fx, const struct encap_case *c,
 		ASSERT_EQ(pkt_csum(res->out + l2_len, 20), 0, c->name);
 }
 
+/* Contexts no encap stage may trust: encap_begin() checks them for all. */
+const struct encap_case encap_bad_ctx_cases[] = {
+	{ .name = "backend id out of range", .backend_id = B_OUT_OF_RANGE,
+	  DROPPED(DROP_BAD_CTX) },
+	{ .name = "backend id LB_NO_BACKEND", .backend_id = LB_NO_BACKEND,
+	  DROPPED(DROP_BAD_CTX) },
+	{ .name = "EMPTY backend", .backend_id = B_EMPTY, DROPPED(DROP_BAD_CTX) },
+	{ .name = "l3_offset 16", .l3_offset = 16, .backend_id = B_NEIGH,
+	  DROPPED(DROP_BAD_CTX) },
+	{ .name = "l3_offset 65535", .l3_offset = 0xffff, .backend_id = B_NEIGH,
+	  DROPPED(DROP_BAD_CTX) },
+	{ .name = "l3_offset 14 on a tagged frame: no IPv4 there", .vlan = 1, .l3_offset = 14,
+	  .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
+	{ .name = "l3_offset 18 on an untagged frame", .l3_offset = 18, .backend_id = B_NEIGH,
+	  DROPPED(DROP_BAD_CTX) },
+	{ .name = "l3_offset 22: two tags (QinQ) are not supported", .vlan = 1, .qinq = 1,
+	  .l3_offset = 22, .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
+	{ .name = "IP version 6 at l3_offset", .version = 6, .backend_id = B_NEIGH,
+	  DROPPED(DROP_BAD_CTX) },
+	{ .name = "IPv4 header cut short", .payload_len = 1, .cut = 1 + 8 + 10,
+	  .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
+	{ .name = "IPv4 total length below the header size", .tot_len = 19,
+	  .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
+	{ .name = "IPv4 total length beyond the frame", .cut = 1, .backend_id = B_NEIGH,
+	  DROPPED(DROP_BAD_CTX) },
+};
+const size_t encap_bad_ctx_case_count = ARRAY_SIZE(encap_bad_ctx_cases);
+
 void encap_run_cases(struct encap_fixture *fx, const struct encap_case *cases, size_t count)
 {
 	struct xdp_result res;

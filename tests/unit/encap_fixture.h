@@ -171,6 +171,10 @@ size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap);
 void encap_run_case(struct encap_fixture *fx, const struct encap_case *c,
 		    struct xdp_result *res);
 
+/* Bad contexts every encap stage must drop (drop_bad_ctx, frame unchanged). */
+extern const struct encap_case encap_bad_ctx_cases[];
+extern const size_t encap_bad_ctx_case_count;
+
 /* encap_run_case() on each of @count cases. */
 void encap_run_cases(struct encap_fixture *fx, const struct encap_case *cases, size_t count);
 

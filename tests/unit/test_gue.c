@@ -160,27 +160,6 @@ static const struct encap_case next_hop_cases[] = {
 	  DROPPED(DROP_FWD_DISABLED) },
 };
 
-/* Contexts encap must not trust. */
-static const struct encap_case bad_ctx_cases[] = {
-	{ .name = "backend id out of range", .backend_id = B_OUT_OF_RANGE,
-	  DROPPED(DROP_BAD_CTX) },
-	{ .name = "backend id LB_NO_BACKEND", .backend_id = LB_NO_BACKEND,
-	  DROPPED(DROP_BAD_CTX) },
-	{ .name = "EMPTY backend", .backend_id = B_EMPTY, DROPPED(DROP_BAD_CTX) },
-	{ .name = "l3_offset 16", .l3_offset = 16, .backend_id = B_NEIGH,
-	  DROPPED(DROP_BAD_CTX) },
-	{ .name = "l3_offset 14 on a tagged frame: no IPv4 there", .vlan = 1, .l3_offset = 14,
-	  .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
-	{ .name = "l3_offset 18 on an untagged frame", .l3_offset = 18, .backend_id = B_NEIGH,
-	  DROPPED(DROP_BAD_CTX) },
-	{ .name = "IP version 6 at l3_offset", .version = 6, .backend_id = B_NEIGH,
-	  DROPPED(DROP_BAD_CTX) },
-	{ .name = "IPv4 total length below the header size", .tot_len = 19,
-	  .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
-	{ .name = "IPv4 total length beyond the frame", .cut = 1, .backend_id = B_NEIGH,
-	  DROPPED(DROP_BAD_CTX) },
-};
-
 static void test_outer_headers(void)
 {
 	REQUIRE_FIXTURE(&fx.status);
@@ -196,7 +175,7 @@ static void test_next_hop(void)
 static void test_bad_context(void)
 {
 	REQUIRE_FIXTURE(&fx.status);
-	encap_run_cases(&fx, bad_ctx_cases, ARRAY_SIZE(bad_ctx_cases));
+	encap_run_cases(&fx, encap_bad_ctx_cases, encap_bad_ctx_case_count);
 }
 
 /* Runs the UDP flow CLIENT:@sport -> VIP:80 to B_NEIGH, whose context carries
