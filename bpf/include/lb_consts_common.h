@@ -163,12 +163,6 @@ enum lb_forwarding {
 	LB_FORWARD_NAT = 1, /* full NAT: unmodified backends, replies via the balancer */
 };
 
-/* The prog-array slot the lb stages hand a packet of @forwarding on to. */
-static inline __u32 lb_forwarding_slot(__u32 forwarding)
-{
-	return forwarding == LB_FORWARD_NAT ? LB_SLOT_NAT : LB_SLOT_ENCAP;
-}
-
 /* NAT source ports: LB_NAT_PORT_MIN .. LB_NAT_PORT_MIN + LB_NAT_PORT_COUNT - 1,
  * below Linux's default ephemeral range (32768-60999), so a nat_source that is
  * also the balancer's own address does not share ports with its sockets.

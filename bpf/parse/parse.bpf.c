@@ -175,6 +175,30 @@ static __always_inline int find_vip(struct lb_packet_ctx *pkt, __u8 gen)
 	return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
 }
 
+#define POLICY_STAGE(policy) \
+	case policy: \
+		return lb_next_stage(ctx, lb_policy_slot(policy), LB_C_PARSE_PASS_NO_LB_STAGE)
+
+/* Each policy is its own lb stage: the VIP's policy picks the slot. One tail
+ * call per policy, each with a constant key, which the kernel turns into a
+ * direct jump; a key known only at run time takes the slower indirect path.
+ * The caller has rejected unknown policies.
+ */
+static __always_inline int to_policy_stage(struct xdp_md *ctx, __u8 policy)
+{
+	_Static_assert(LB_POLICY_COUNT == 6, "to_policy_stage() has one case per policy");
+	switch (policy) {
+	POLICY_STAGE(LB_POLICY_LEAST_LOADED);
+	POLICY_STAGE(LB_POLICY_ROUND_ROBIN);
+	POLICY_STAGE(LB_POLICY_WEIGHTED_RR);
+	POLICY_STAGE(LB_POLICY_HASH);
+	POLICY_STAGE(LB_POLICY_MAGLEV);
+	POLICY_STAGE(LB_POLICY_LEAST_CONN);
+	default:
+		return parse_pass(LB_C_PARSE_PASS_BAD_POLICY);
+	}
+}
+
 SEC("xdp")
 int xdp_lb_parse(struct xdp_md *ctx)
 {
@@ -220,8 +244,7 @@ int xdp_lb_parse(struct xdp_md *ctx)
 		return XDP_PASS;
 	*slot = pkt;
 	lb_count(LB_C_PARSE_TO_LB);
-	/* Each policy is its own lb stage: the VIP's policy picks the slot. */
-	return lb_next_stage(ctx, lb_policy_slot(pkt.policy), LB_C_PARSE_PASS_NO_LB_STAGE);
+	return to_policy_stage(ctx, pkt.policy);
 }
 
 char LICENSE[] SEC("license") = "GPL";
