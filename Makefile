@@ -196,8 +196,7 @@ BENCH_BIN := $(OUTPUT)/bench/prog_cost
 BENCH_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,bench/prog_cost.c bench/cost_cases.c \
 		bench/cost_run.c bench/cost_pipeline.c)
 BENCH_TRIAL := $(OUTPUT)/bench/veth_trial
-BENCH_SEND := $(OUTPUT)/bench/live_send
-BENCH_FILES := $(BENCH_BIN) $(BENCH_TRIAL) $(BENCH_SEND) $(OUTPUT)/bpf/xdp_tx_floor.bpf.o
+BENCH_FILES := $(BENCH_BIN) $(BENCH_TRIAL) $(OUTPUT)/tools/xdp_send $(OUTPUT)/bpf/xdp_tx_floor.bpf.o
 $(OUTPUT)/bpf/%.bpf.o: bench/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(OUTPUT)/bench/prog_cost.o: $(call skel,bench/xdp_tx_floor.bpf.c) $(TEST_SKELS)
@@ -206,9 +205,6 @@ $(BENCH_BIN): $(BENCH_OBJS) $(LOADER_LIB_OBJS) $(TEST_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 $(OUTPUT)/bench/veth_trial.o: $(call skel,bench/backend_sink.bpf.c)
 $(BENCH_TRIAL): $(OUTPUT)/bench/veth_trial.o
-	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
-$(OUTPUT)/bench/live_send.o: $(call skel,bench/live_send.bpf.c)
-$(BENCH_SEND): $(OUTPUT)/bench/live_send.o $(OUTPUT)/tests/lib/packet.o
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 .PHONY: bench bench-build

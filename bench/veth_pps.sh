@@ -5,7 +5,7 @@
 # maps lb-load pins for the config.
 #
 #   <P>-gen  gen0 10.0.0.1/16  ==veth==  veth1 10.0.0.10/16  <P>-lb
-#   live_send (XDP live frames) -> gen0 -> veth1: lb-load CONFIG, or the bare
+#   xdp_send (XDP live frames) -> gen0 -> veth1: lb-load CONFIG, or the bare
 #   XDP_TX reflector -> XDP_TX -> gen0: backend sink, counts per backend, drops
 #
 # Trials alternate (reflector, balancer, reflector, ...), so both see the same
@@ -82,7 +82,7 @@ trial() {
 	local mode=$1 result
 	echo "veth_pps: trial $mode" >&2
 	result=$(nsenter --net="$GEN" "$OUTPUT/bench/veth_trial" -i gen0 -w "$warmup" \
-		-m "$measure" -- "$OUTPUT/bench/live_send" -i gen0 -D "$lb_mac" -s 10.0.0.1 \
+		-m "$measure" -- "$OUTPUT/tools/xdp_send" -i gen0 -D "$lb_mac" -a 10.0.0.1 \
 		-d "$vip" -p 5000 -f "$flows" -t 600)
 	printf '    {"mode": "%s", "result": %s}' "$mode" "$result"
 }
