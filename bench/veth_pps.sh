@@ -65,7 +65,7 @@ lb_mac=$(ip -n "$P-lb" link show veth1 | awk '$1 == "link/ether" { print $2 }')
 
 # Bytes the kernel charges for each map lb-load pinned.
 pinned_memory() {
-	local dir=/sys/fs/bpf/xdp-lb/veth1@netns$(stat -L -c %i "$LB") pin bytes sep=""
+	local dir=/sys/fs/bpf/xdp-lb/veth1@$P-lb pin bytes sep=""
 	printf '{'
 	for pin in "$dir"/*; do
 		# Stage programs are pinned there too: only maps answer.

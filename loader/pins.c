@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bpffs, pin directory and lock handling; see pins.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -15,7 +17,9 @@
 #include "pins.h"
 #include "stages.h"
 
-/* Inode of one of our namespaces, or 0. */
+/* Inode of one of a process's namespaces, or 0 when it cannot be read (pid 1's
+ * are unreadable in many containers and hardened hosts).
+ */
 static ino_t ns_inode(const char *pid, const char *type)
 {
 	char path[64];
@@ -25,36 +29,157 @@ static ino_t ns_inode(const char *pid, const char *type)
 	return stat(path, &st) ? 0 : st.st_ino;
 }
 
-int lb_bpffs_ensure(void)
+/* Whether the calling process is in the initial network namespace. pid 1's
+ * namespace answers where it can be read; elsewhere a sysctl the kernel
+ * registers for the initial namespace only (net.core.netdev_max_backlog) does:
+ * /proc/sys/net shows the reading process's own namespace.
+ */
+static bool in_initial_netns(ino_t self)
+{
+	ino_t init = ns_inode("1", "net");
+
+	if (init)
+		return init == self;
+	return access("/proc/sys/net/core/netdev_max_backlog", F_OK) == 0;
+}
+
+/* A name can be a bpffs directory name and a file name: bpffs refuses dots. */
+static bool pin_safe_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= LB_NETNS_NAME_MAX && !strpbrk(name, "./ \t\n");
+}
+
+/* The first name (in byte order) under /run/netns bound to network namespace
+ * @inode, or "" when none is (or none is usable in a path).
+ */
+static void netns_name(ino_t inode, char *name, size_t len)
+{
+	struct dirent *de;
+	struct stat st;
+	char path[300];
+	DIR *dir;
+
+	name[0] = '\0';
+	dir = opendir(LB_NETNS_RUN_DIR);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		if (!pin_safe_name(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", LB_NETNS_RUN_DIR, de->d_name);
+		if (stat(path, &st) || st.st_ino != inode)
+			continue;
+		if (!name[0] || strcmp(de->d_name, name) < 0)
+			snprintf(name, len, "%s", de->d_name);
+	}
+	closedir(dir);
+}
+
+void lb_netns_identify(struct lb_netns *ns)
+{
+	memset(ns, 0, sizeof(*ns));
+	ns->inode = (unsigned long)ns_inode("self", "net");
+	ns->initial = in_initial_netns((ino_t)ns->inode);
+	if (!ns->initial)
+		netns_name((ino_t)ns->inode, ns->name, sizeof(ns->name));
+}
+
+/* The source of the sysfs mounted on /sys in our mount namespace. `ip netns
+ * exec NAME` mounts a fresh sysfs there with NAME as its source; the host's
+ * says "sysfs". The last /sys line of mountinfo is the one on top.
+ */
+static void sys_mount_source(char *source, size_t len)
+{
+	char line[1024], mnt[256], fstype[64], src[256];
+	const char *sep;
+	FILE *f;
+
+	source[0] = '\0';
+	f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		/* id parent major:minor root MOUNTPOINT ... - FSTYPE SOURCE ... */
+		if (sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1 || strcmp(mnt, "/sys"))
+			continue;
+		sep = strstr(line, " - ");
+		if (sep && sscanf(sep + 3, "%63s %255s", fstype, src) == 2 &&
+		    !strcmp(fstype, "sysfs"))
+			snprintf(source, len, "%s", src);
+	}
+	fclose(f);
+}
+
+bool lb_in_ip_netns_exec(char *name, size_t len)
+{
+	char source[256], path[300];
+	struct stat st;
+
+	sys_mount_source(source, sizeof(source));
+	if (!source[0] || !strcmp(source, "sysfs") || strchr(source, '/'))
+		return false;
+	/* The source must name the network namespace we are in. */
+	snprintf(path, sizeof(path), "%s/%s", LB_NETNS_RUN_DIR, source);
+	if (stat(path, &st) || st.st_ino != ns_inode("self", "net"))
+		return false;
+	snprintf(name, len, "%s", source);
+	return true;
+}
+
+static bool bpffs_mounted(void)
 {
 	struct statfs fs;
 
-	if (statfs(LB_BPFFS, &fs) == 0 && fs.f_type == BPF_FS_MAGIC)
+	return statfs(LB_BPFFS, &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
+}
+
+int lb_bpffs_ensure(bool *mounted_now)
+{
+	char name[256];
+
+	*mounted_now = false;
+	if (bpffs_mounted())
 		return 0;
 	/* `ip netns exec` runs us in a new mount namespace with its own /sys: a
-	 * bpffs mounted there, and every pin in it, is gone when we exit, and
+	 * bpffs mounted there, and every pin in it, is gone when it exits, and
 	 * the prog array would be emptied with it.
 	 */
-	if (ns_inode("self", "mnt") != ns_inode("1", "mnt"))
+	if (lb_in_ip_netns_exec(name, sizeof(name)))
 		return -ENOTSUP;
 	if (mkdir(LB_BPFFS, 0700) && errno != EEXIST)
 		return -errno;
 	if (mount("bpf", LB_BPFFS, "bpf", 0, "mode=0700"))
 		return -errno;
+	*mounted_now = true;
 	return 0;
+}
+
+int lb_bpffs_check(void)
+{
+	char name[256];
+
+	if (bpffs_mounted())
+		return 0;
+	return lb_in_ip_netns_exec(name, sizeof(name)) ? -ENOTSUP : -ENOENT;
 }
 
 void lb_pin_dir(const char *ifname, char *buf, size_t len)
 {
-	ino_t net = ns_inode("self", "net");
+	struct lb_netns ns;
 
 	/* Interface names are per network namespace and bpffs is not: outside
-	 * the initial namespace the directory also names the namespace.
+	 * the initial namespace the directory also names the namespace, by its
+	 * /run/netns name where it has one, else by its inode.
 	 */
-	if (net == ns_inode("1", "net"))
+	lb_netns_identify(&ns);
+	if (ns.initial)
 		snprintf(buf, len, "%s/%s", LB_PIN_ROOT, ifname);
+	else if (ns.name[0])
+		snprintf(buf, len, "%s/%s@%s", LB_PIN_ROOT, ifname, ns.name);
 	else
-		snprintf(buf, len, "%s/%s@netns%lu", LB_PIN_ROOT, ifname, (unsigned long)net);
+		snprintf(buf, len, "%s/%s@netns%lu", LB_PIN_ROOT, ifname, ns.inode);
 }
 
 /* /run/xdp-lb/<pin directory's name>.lock: each namespace has its own lock. */

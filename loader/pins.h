@@ -3,20 +3,54 @@
 #ifndef LB_PINS_H
 #define LB_PINS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define LB_BPFFS "/sys/fs/bpf"
 #define LB_PIN_ROOT LB_BPFFS "/xdp-lb"
 #define LB_LOCK_DIR "/run/xdp-lb"
 
-/* Mounts bpffs at /sys/fs/bpf when nothing is mounted there. 0 or -errno;
- * -ENOTSUP in a mount namespace other than init's (ip netns exec), where a
- * new bpffs would vanish with the process.
+#define LB_NETNS_RUN_DIR "/run/netns"
+/* Longest /run/netns name used in a pin directory's name; longer ones (and
+ * names bpffs refuses: with a dot) fall back to the namespace's inode.
  */
-int lb_bpffs_ensure(void);
+#define LB_NETNS_NAME_MAX 64
 
-/* /sys/fs/bpf/xdp-lb/<ifname> into @buf; in a network namespace other than
- * the initial one, /sys/fs/bpf/xdp-lb/<ifname>@netns<inode>.
+/* The network namespace the caller runs in, as pin directories name it. */
+struct lb_netns {
+	bool initial;                      /* the host's own namespace */
+	unsigned long inode;               /* its nsfs inode */
+	char name[LB_NETNS_NAME_MAX + 1];  /* its /run/netns name, or "" */
+};
+
+void lb_netns_identify(struct lb_netns *ns);
+
+/* True when we run under `ip netns exec`: /sys is the sysfs that iproute2
+ * mounts for the namespace (its source is the namespace's name, @name gets it).
+ */
+bool lb_in_ip_netns_exec(char *name, size_t len);
+
+/* Mounts bpffs at /sys/fs/bpf when nothing is mounted there (*mounted_now then
+ * true). 0 or -errno; -ENOTSUP under `ip netns exec`, where a new bpffs would
+ * vanish with the command. Anywhere else (a private mount namespace, as in a
+ * container) the mount lives as long as that mount namespace.
+ */
+int lb_bpffs_ensure(bool *mounted_now);
+
+/* For readers (lbctl): 0 when bpffs is mounted, -ENOTSUP when it is not and we
+ * run under `ip netns exec`, -ENOENT when it is not otherwise.
+ */
+int lb_bpffs_check(void);
+
+/* The message for -ENOTSUP from the two above, shared by lb-load and lbctl. */
+#define LB_IP_NETNS_EXEC_MSG                                                             \
+	"no bpffs at " LB_BPFFS " under `ip netns exec` (it gives each command its own "  \
+	"/sys): pins made here would vanish when the command exits. Run the tool with "   \
+	"nsenter --net=/run/netns/NAME instead"
+
+/* /sys/fs/bpf/xdp-lb/<ifname> in the initial network namespace; elsewhere
+ * /sys/fs/bpf/xdp-lb/<ifname>@<name> for a namespace named under /run/netns,
+ * else /sys/fs/bpf/xdp-lb/<ifname>@netns<inode>.
  */
 void lb_pin_dir(const char *ifname, char *buf, size_t len);
 

@@ -90,7 +90,7 @@ wait_file() {
 
 # This test's pin directory: its veth1, in its own network namespace.
 pin_dir() {
-	echo "/sys/fs/bpf/xdp-lb/veth1@netns$(stat -L -c %i "/run/netns/$PREFIX-lb")"
+	echo "/sys/fs/bpf/xdp-lb/veth1@$PREFIX-lb"
 }
 
 lb_load() {

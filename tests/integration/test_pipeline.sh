@@ -199,7 +199,7 @@ test_refusals_change_nothing() {
 	check_contains "$out" "$TMP/bad.yaml:3:9: backends[0].ip:" "config error has file:line:col"
 	# Namespace inodes are reused: a lock file of that name may predate this test.
 	local lock
-	lock=/run/xdp-lb/nosuch0@netns$(stat -L -c %i "/run/netns/$PREFIX-lb").lock
+	lock=/run/xdp-lb/nosuch0@$PREFIX-lb.lock
 	rm -f "$lock"
 	out=$(lb_load "$ROOT/config.yaml" nosuch0 2>&1) && fail "missing interface loaded"
 	check_contains "$out" "Failed to find interface nosuch0: No such device" "missing interface"
@@ -209,7 +209,7 @@ test_refusals_change_nothing() {
 	check_contains "$out" "lb-load must run as root" "not root"
 	out=$(ip netns exec "$PREFIX-lb" "$ROOT/lb-load" "$ROOT/config.yaml" veth1 2>&1) &&
 		fail "load under ip netns exec succeeded"
-	check_contains "$out" "no bpffs at /sys/fs/bpf in this mount namespace" "ip netns exec"
+	check_contains "$out" "no bpffs at /sys/fs/bpf under \`ip netns exec\`" "ip netns exec"
 	ip -n "$PREFIX-lb" link show veth1 | grep -q xdp && fail "XDP attached after refusals"
 	# A foreign program attached without libxdp's dispatcher stays put.
 	ip -n "$PREFIX-lb" link set dev veth1 xdp obj "$OUTPUT/bpf/xdp_pass.bpf.o" sec xdp

@@ -295,7 +295,7 @@ test_unload_theirs_leaves_ours() {
 
 check_no_lb_pins() {
 	local dir
-	dir=/sys/fs/bpf/xdp-lb/veth1@netns$(stat -L -c %i "/run/netns/$PREFIX-lb")
+	dir=/sys/fs/bpf/xdp-lb/veth1@$PREFIX-lb
 	[[ ! -e $dir ]] || fail "xdp-lb pins left: $(ls "$dir")"
 }
 
