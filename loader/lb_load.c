@@ -19,6 +19,7 @@
 
 #include "apply.h"
 #include "config.h"
+#include "host.h"
 #include "log.h"
 #include "maps.h"
 #include "pins.h"
@@ -102,24 +103,6 @@ static int parse_args(int argc, char **argv, struct options *opt, bool *verbose)
 static const char *mode_name(enum xdp_attach_mode mode)
 {
 	return mode == XDP_MODE_SKB ? "skb" : mode == XDP_MODE_HW ? "hw" : "native";
-}
-
-/* Forwarding off makes bpf_fib_lookup refuse every next hop. */
-static void warn_if_forwarding_off(const char *ifname)
-{
-	char path[128], value[8] = "";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", ifname);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(value, sizeof(value), f) && value[0] == '0')
-		lb_warn("IPv4 forwarding is off on %s: the kernel's FIB will not resolve next hops "
-			"and VIP packets are dropped (counter encap.drop_fwd_disabled). "
-			"Enable it: sysctl -w net.ipv4.conf.%s.forwarding=1",
-			ifname, ifname);
-	fclose(f);
 }
 
 static void print_summary(const struct options *opt, int ifindex, const struct lb_config *cfg,
@@ -281,6 +264,9 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	char pin_dir[128], why[320] = "", msg[LB_CONFIG_ERR_LEN];
 	const char *missing;
 	bool loaded, attached_now = false, legacy, installed = false, pinned_now = false;
+	bool have_previous, host_prepared = false;
+	struct lb_host_state previous;
+	struct lb_host_plan host;
 	int err;
 
 	/* Nothing backed up yet: a failure before the backup releases nothing. */
@@ -318,6 +304,17 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 		att.found = false;
 	}
 
+	/* Host settings first: a load the host would then drop is no load. */
+	have_previous = loaded && !lb_host_state_read(&maps, &previous);
+	err = lb_host_prepare(opt->ifname, ifindex, opt->mode == XDP_MODE_NATIVE, cfg,
+			      have_previous ? &previous : NULL, &host, msg, sizeof(msg));
+	if (err) {
+		lb_err("%s", msg);
+		goto out;
+	}
+	host_prepared = true;
+	tunables.ingress_tx_via_stack = !!(host.state.flags & LB_HOST_F_TX_VIA_STACK);
+
 	if (!att.found) {
 		err = lb_parse_attach(ifindex, opt->mode, cfg, &maps, &legacy, why, sizeof(why));
 		if (err) {
@@ -345,10 +342,17 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 		goto out;
 	}
 	installed = true;
-	lb_tx_ports_fill(&maps);
+	lb_tx_ports_fill(&maps, opt->mode == XDP_MODE_NATIVE);
 	err = lb_apply_config(&maps, cfg, &res, msg, sizeof(msg));
 	if (err) {
 		lb_err("%s", msg);
+		goto out;
+	}
+	err = lb_host_state_create(&maps);
+	if (!err)
+		err = lb_host_state_write(&maps, &host.state);
+	if (err) {
+		lb_err("Failed to record the host settings in map host_state: %s", strerror(-err));
 		goto out;
 	}
 	if (!loaded) {
@@ -364,8 +368,8 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 			goto out;
 		}
 	}
-	warn_if_forwarding_off(opt->ifname);
 	print_summary(opt, ifindex, cfg, &maps, loaded, legacy, why, &res, pin_dir);
+	lb_host_print(opt->ifname, &host);
 	err = 0;
 out:
 	if (err) {
@@ -379,6 +383,8 @@ out:
 		 */
 		if (attached_now)
 			lb_parse_detach(ifindex);
+		if (host_prepared)
+			lb_host_undo(opt->ifname, &host);
 		lb_err("nothing was changed on %s", opt->ifname);
 	}
 	lb_slots_backup_release(&backup);
@@ -387,15 +393,32 @@ out:
 	return err ? 1 : 0;
 }
 
+/* The host settings a load recorded under @pin_dir; false when there are none. */
+static bool read_host_state(const char *pin_dir, struct lb_host_state *state)
+{
+	struct lb_maps maps;
+	char path[192];
+	bool ok;
+
+	lb_maps_init(&maps);
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, lb_map_names[LB_MAP_HOST_STATE]);
+	maps.fd[LB_MAP_HOST_STATE] = bpf_obj_get(path);
+	ok = maps.fd[LB_MAP_HOST_STATE] >= 0 && !lb_host_state_read(&maps, state);
+	lb_maps_close(&maps);
+	return ok;
+}
+
 static int do_unload(const struct options *opt)
 {
 	int ifindex = (int)if_nametoindex(opt->ifname);
+	struct lb_host_state host_state;
 	char pin_dir[128];
-	bool had_pins, detached = false;
+	bool had_pins, detached = false, have_host_state;
 	int err;
 
 	lb_pin_dir(opt->ifname, pin_dir, sizeof(pin_dir));
 	had_pins = access(pin_dir, F_OK) == 0;
+	have_host_state = read_host_state(pin_dir, &host_state);
 	if (ifindex) {
 		err = lb_parse_detach(ifindex);
 		if (err && err != -ENOENT) {
@@ -415,12 +438,14 @@ static int do_unload(const struct options *opt)
 		lb_err("Failed to remove the state under %s: %s", pin_dir, strerror(-err));
 		return 1;
 	}
-	if (!ifindex)
+	if (!ifindex) {
 		printf("xdp-lb state for %s removed (the interface no longer exists)\n",
 		       opt->ifname);
-	else
-		printf("xdp-lb unloaded from %s; other XDP programs there are untouched\n",
-		       opt->ifname);
+		return 0;
+	}
+	printf("xdp-lb unloaded from %s; other XDP programs there are untouched\n", opt->ifname);
+	if (have_host_state)
+		lb_host_restore(opt->ifname, &host_state);
 	return 0;
 }
 
@@ -429,7 +454,7 @@ int main(int argc, char **argv)
 	struct lb_config cfg = { 0 };
 	struct options opt = { 0 };
 	char err_msg[LB_CONFIG_ERR_LEN];
-	bool verbose = false;
+	bool verbose = false, bpffs_mounted_now;
 	int ifindex, lock_fd, ret;
 
 	ret = parse_args(argc, argv, &opt, &verbose);
@@ -465,12 +490,9 @@ int main(int argc, char **argv)
 			       strerror(-lock_fd));
 		goto out;
 	}
-	ret = lb_bpffs_ensure();
+	ret = lb_bpffs_ensure(&bpffs_mounted_now);
 	if (ret == -ENOTSUP) {
-		lb_err("no bpffs at %s in this mount namespace (ip netns exec gives each command "
-		       "its own /sys): pins would vanish when lb-load exits. Run it with "
-		       "nsenter --net=/run/netns/NAME instead, or mount bpffs there for good",
-		       LB_BPFFS);
+		lb_err(LB_IP_NETNS_EXEC_MSG);
 		ret = 1;
 		goto out;
 	} else if (ret) {
@@ -478,6 +500,10 @@ int main(int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
+	if (bpffs_mounted_now)
+		lb_info("bpffs was not mounted at %s: mounted it (it lasts as long as this mount "
+			"namespace)",
+			LB_BPFFS);
 	if (opt.unload) {
 		ret = do_unload(&opt);
 		/* The lock file goes with the state, and is not left behind by an

@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "counter_names.h"
+#include "host.h"
 #include "lb_structs_common.h"
 #include "lbctl_stats.h"
 #include "log.h"
@@ -110,6 +111,24 @@ static __u64 count_flows(const struct ctl *ctl)
 	return n;
 }
 
+/* How balanced frames leave, and what lb-load changed on the host. */
+static void print_host_state(const struct ctl *ctl)
+{
+	struct lb_host_state host;
+
+	if (lb_host_state_read(&ctl->maps, &host))
+		return;
+	printf("  frames leave %s\n",
+	       host.flags & LB_HOST_F_TX_VIA_STACK ?
+		       "through the kernel's forwarding: the veth peer runs no XDP program, so "
+		       "it would drop XDP_TX frames (load again once it has one)" :
+		       "by XDP_TX or XDP_REDIRECT");
+	if (host.flags & (LB_HOST_F_FORWARDING_SET | LB_HOST_F_ACCEPT_LOCAL_SET))
+		printf("  set by lb-load, restored at unload:%s%s\n",
+		       host.flags & LB_HOST_F_FORWARDING_SET ? " IPv4 forwarding" : "",
+		       host.flags & LB_HOST_F_ACCEPT_LOCAL_SET ? " accept_local" : "");
+}
+
 static int cmd_status(struct ctl *ctl)
 {
 	static struct vip_view vips[LB_MAX_VIPS];
@@ -139,6 +158,7 @@ static int cmd_status(struct ctl *ctl)
 		printf("  %-6s %-16s id %-6u stage %-12s (available: %s)\n", lb_slot_name(slot),
 		       name, id, def ? def->name : "?", names);
 	}
+	print_host_state(ctl);
 	n = read_vips(ctl, vips, LB_MAX_VIPS);
 	for (i = 0; i < n; i++) {
 		lb_vip_label(&vips[i].key, label, sizeof(label));
@@ -213,7 +233,7 @@ static int cmd_stats(struct ctl *ctl)
 
 	if (!samples)
 		return -ENOMEM;
-	err = lb_stats_sample(&ctl->maps, now);
+	err = lb_stats_sample(&ctl->maps, ctl->ifname, now);
 	if (err)
 		goto out;
 	show_stats(ctl, now, NULL, &lines_shown);
@@ -235,7 +255,7 @@ static int cmd_stats(struct ctl *ctl)
 			fprintf(stderr, "lbctl: xdp-lb is no longer loaded on %s\n", ctl->ifname);
 			break;
 		}
-		err = lb_stats_sample(&ctl->maps, now);
+		err = lb_stats_sample(&ctl->maps, ctl->ifname, now);
 		if (err)
 			break;
 		show_stats(ctl, now, prev, &lines_shown);
@@ -624,6 +644,14 @@ int main(int argc, char **argv)
 	lb_log_setup(verbose);
 	if (geteuid() != 0) {
 		lb_err("lbctl must run as root: it reads pinned BPF maps");
+		return 1;
+	}
+	err = lb_bpffs_check();
+	if (err == -ENOTSUP) {
+		lb_err(LB_IP_NETNS_EXEC_MSG);
+		return 1;
+	} else if (err) {
+		lb_err("xdp-lb is not loaded on %s (no bpffs mounted at %s)", ctl.ifname, LB_BPFFS);
 		return 1;
 	}
 	lb_pin_dir(ctl.ifname, ctl.pin_dir, sizeof(ctl.pin_dir));

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "counter_names.h"
+#include "host.h"
 #include "lbctl_stats.h"
 
 /* Flow table entries fetched per batch syscall. A hash map's batch must hold
@@ -126,7 +127,27 @@ static int vip_key_cmp(const void *a, const void *b)
 	return (int)x->proto - (int)y->proto;
 }
 
-int lb_stats_sample(const struct lb_maps *maps, struct lb_stats_sample *out)
+/* The drops counted outside our maps since the load: now minus what host_state
+ * recorded at the load (a counter that went down, as when a driver's queues
+ * were reconfigured, counts from 0).
+ */
+static void sample_outside(const struct lb_maps *maps, const char *ifname,
+			   struct lb_drop_stats *out)
+{
+	struct lb_host_state host;
+	unsigned int i;
+
+	if (lb_drop_stats_read(ifname, out) || lb_host_state_read(maps, &host))
+		return;
+	for (i = 0; i < out->count; i++) {
+		__u64 base = lb_drop_stat_get(&host.baseline, out->stat[i].name);
+
+		if (out->stat[i].value >= base)
+			out->stat[i].value -= base;
+	}
+}
+
+int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_stats_sample *out)
 {
 	static __u64 active[LB_MAX_BACKENDS];
 	static struct lb_vip_key keys[LB_MAX_VIPS * LB_CONFIG_GENERATIONS];
@@ -143,6 +164,7 @@ int lb_stats_sample(const struct lb_maps *maps, struct lb_stats_sample *out)
 	}
 	memset(active, 0, sizeof(active));
 	walk_flows(maps->fd[LB_MAP_FLOWS], active, &out->flows_in_table);
+	sample_outside(maps, ifname, &out->outside);
 
 	bpf_map_lookup_elem(maps->fd[LB_MAP_CONFIG_GEN], &zero, &gen);
 	while (key_count < LB_MAX_VIPS * LB_CONFIG_GENERATIONS &&
@@ -318,7 +340,34 @@ static enum counter_kind counter_kind(unsigned int id)
 	return KIND_BALANCED;
 }
 
-/* One line of the non-zero counters of @kind, wrapped under its heading. */
+/* Appends "name value" to a line under a heading, wrapping at 96 columns. */
+static void print_item(FILE *out, int *col, int *shown, const char *name, __u64 value)
+{
+	char item[96];
+	int len;
+
+	len = snprintf(item, sizeof(item), "%s%s %llu", *shown ? ", " : " ", name,
+		       (unsigned long long)value);
+	if (*col + len > 96) {
+		fprintf(out, ",\n%-9s", "");
+		*col = 9;
+		len = snprintf(item, sizeof(item), " %s %llu", name, (unsigned long long)value);
+	}
+	*col += fprintf(out, "%s", item);
+	(*shown)++;
+}
+
+/* Whether an outside drop counter is about the interface (driver, link) or
+ * the whole namespace (kernel).
+ */
+static bool outside_is_interface(const struct lb_drop_stat *st)
+{
+	return strncmp(st->name, "kernel ", 7) != 0;
+}
+
+/* One line of the non-zero counters of @kind, wrapped under its heading; the
+ * dropped line also has the interface's drops outside our counters.
+ */
 static void print_counter_line(FILE *out, const struct lb_stats_sample *s, enum counter_kind kind,
 			       const char *heading, const char *note)
 {
@@ -326,24 +375,32 @@ static void print_counter_line(FILE *out, const struct lb_stats_sample *s, enum 
 	unsigned int id;
 
 	for (id = 0; id < LB_COUNTER_MAX; id++) {
-		char item[96];
-		int len;
+		char name[64];
 
 		if (counter_kind(id) != kind || !s->counters[id])
 			continue;
-		len = snprintf(item, sizeof(item), "%s%s.%s %llu", shown ? ", " : " ",
-			       lb_counter_stage(id), lb_counter_reason(id),
-			       (unsigned long long)s->counters[id]);
-		if (col + len > 96) {
-			fprintf(out, ",\n%-9s", "");
-			col = 9;
-			len = snprintf(item, sizeof(item), " %s.%s %llu", lb_counter_stage(id),
-				       lb_counter_reason(id), (unsigned long long)s->counters[id]);
-		}
-		col += fprintf(out, "%s", item);
-		shown++;
+		snprintf(name, sizeof(name), "%s.%s", lb_counter_stage(id), lb_counter_reason(id));
+		print_item(out, &col, &shown, name, s->counters[id]);
 	}
+	for (id = 0; kind == KIND_DROPPED && id < s->outside.count; id++)
+		if (outside_is_interface(&s->outside.stat[id]) && s->outside.stat[id].value)
+			print_item(out, &col, &shown, s->outside.stat[id].name,
+				   s->outside.stat[id].value);
 	fprintf(out, "%s%s\n", shown ? "" : " none", shown && note ? note : "");
+}
+
+/* The kernel's drops of forwarded packets in this namespace, when any. */
+static void print_kernel_line(FILE *out, const struct lb_stats_sample *s)
+{
+	int col = fprintf(out, "%-9s", "kernel"), shown = 0;
+	unsigned int i;
+
+	for (i = 0; i < s->outside.count; i++)
+		if (!outside_is_interface(&s->outside.stat[i]) && s->outside.stat[i].value)
+			print_item(out, &col, &shown, s->outside.stat[i].name + 7,
+				   s->outside.stat[i].value);
+	fprintf(out, "%s\n", shown ? "  (IP drops in this namespace since the load, all traffic)"
+				  : " no IP drops in this namespace since the load");
 }
 
 #define ROW_FORMAT "%-25s %-5s %11s %10s %9s %8s %7s %7s %7s\n"
@@ -401,6 +458,7 @@ void lb_stats_print_text(FILE *out, const char *ifname, const struct lb_stats_sa
 	print_counter_line(out, now, KIND_BALANCED, "pipeline", NULL);
 	print_counter_line(out, now, KIND_PASSED, "passed", "  (to the kernel)");
 	print_counter_line(out, now, KIND_DROPPED, "dropped", NULL);
+	print_kernel_line(out, now);
 }
 
 /* --- JSON ------------------------------------------------------------------------- */
@@ -470,7 +528,17 @@ void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sa
 		print_rate_json(out, &t.rate);
 		fprintf(out, "}");
 	}
-	fprintf(out, "]");
+	fprintf(out, "], \"outside\": {");
+	for (i = 0; i < now->outside.count; i++) {
+		const struct lb_drop_stat *st = &now->outside.stat[i];
+		const char *space = strchr(st->name, ' ');
+
+		/* "driver xdp_tx_errors" -> "driver.xdp_tx_errors" */
+		fprintf(out, "%s\"%.*s.%s\": %llu", i ? ", " : "",
+			space ? (int)(space - st->name) : 0, st->name, space ? space + 1 : st->name,
+			(unsigned long long)st->value);
+	}
+	fprintf(out, "}");
 	if (prev && now->time_ns > prev->time_ns)
 		fprintf(out, ", \"interval_s\": %.3f",
 			(double)(now->time_ns - prev->time_ns) / 1e9);

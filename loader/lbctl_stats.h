@@ -10,6 +10,7 @@
 #include "lb_counters_common.h"
 #include "lb_structs_common.h"
 #include "maps.h"
+#include "netdev.h"
 
 /* One backend slot of a VIP's live pool. */
 struct lb_stats_backend {
@@ -36,12 +37,17 @@ struct lb_stats_sample {
 	struct lb_stats_backend backends[LB_MAX_BACKENDS];
 	__u32 backend_count;
 	__u64 flows_in_table;
+	/* Drops outside our counters since the load (netdev.h): the driver's XDP
+	 * errors and the interface's drops, then the kernel's IP counters of
+	 * this namespace (all of its traffic, not only ours).
+	 */
+	struct lb_drop_stats outside;
 };
 
-/* Reads counters, the live config generation's VIPs and backends, and walks
- * the flow table once. 0 or -errno.
+/* Reads counters, the live config generation's VIPs and backends, walks the
+ * flow table once, and reads @ifname's drops outside our counters. 0 or -errno.
  */
-int lb_stats_sample(const struct lb_maps *maps, struct lb_stats_sample *out);
+int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_stats_sample *out);
 
 /* Prints @now; with @prev (an earlier sample) also packets/s and Mbit/s. */
 void lb_stats_print_text(FILE *out, const char *ifname, const struct lb_stats_sample *now,

@@ -29,6 +29,7 @@ const char *const lb_map_names[LB_MAP_COUNT] = {
 	[LB_MAP_BACKEND_CONNS] = "backend_conns",
 	[LB_MAP_NAT_REPLY] = "nat_reply",
 	[LB_MAP_NAT_FORWARD] = "nat_forward",
+	[LB_MAP_HOST_STATE] = "host_state",
 };
 
 void lb_maps_init(struct lb_maps *maps)

@@ -28,6 +28,7 @@ enum lb_map {
 	LB_MAP_BACKEND_CONNS,
 	LB_MAP_NAT_REPLY,
 	LB_MAP_NAT_FORWARD,
+	LB_MAP_HOST_STATE, /* loader only: see host.h */
 	LB_MAP_COUNT,
 };
 

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "netdev.h"
 #include "parse.skel.h"
 #include "pipeline.h"
 
@@ -346,7 +347,7 @@ const struct lb_stage_def *lb_slot_stage(const struct lb_maps *maps, const char 
 	return NULL;
 }
 
-int lb_tx_ports_fill(const struct lb_maps *maps)
+int lb_tx_ports_fill(const struct lb_maps *maps, bool native)
 {
 	struct if_nameindex *ifs = if_nameindex(), *it;
 	int added = 0;
@@ -359,9 +360,17 @@ int lb_tx_ports_fill(const struct lb_maps *maps)
 
 		if (!strcmp(it->if_name, "lo"))
 			continue;
-		/* A device without XDP transmit support is refused: encap then
-		 * counts drop_no_tx_port for it, which is the truth.
+		/* A veth whose peer runs no XDP program would drop what we
+		 * redirect into it: left out, encap hands its frames to the
+		 * kernel (encap.pass_to_stack). A device without XDP transmit
+		 * support is refused by the devmap, with the same result.
 		 */
+		if (lb_xdp_tx_dropped_by_peer((int)it->if_index, native, NULL)) {
+			bpf_map_delete_elem(maps->fd[LB_MAP_TX_PORTS], &key);
+			lb_debug("tx_ports: %s not added: its veth peer runs no XDP program",
+				 it->if_name);
+			continue;
+		}
 		if (bpf_map_update_elem(maps->fd[LB_MAP_TX_PORTS], &key, &val, BPF_ANY))
 			lb_debug("tx_ports: %s not added: %s", it->if_name, strerror(errno));
 		else

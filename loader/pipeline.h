@@ -94,8 +94,10 @@ const struct lb_stage_def *lb_slot_stage(const struct lb_maps *maps, const char 
 __u32 lb_slot_prog_id(const struct lb_maps *maps, __u32 slot);
 
 /* Adds every interface of this network namespace but loopback to tx_ports,
- * so the encap stage can redirect to any of them. Returns how many.
+ * so the encap stage can redirect to any of them, except (with @native) the
+ * veths whose peer would drop XDP frames: encap hands frames for those to the
+ * kernel. Returns how many.
  */
-int lb_tx_ports_fill(const struct lb_maps *maps);
+int lb_tx_ports_fill(const struct lb_maps *maps, bool native);
 
 #endif /* LB_PIPELINE_H */

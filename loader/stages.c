@@ -151,6 +151,9 @@ static int set_tunables(struct bpf_object *obj, const struct lb_tunables *t)
 		err = set_rodata(obj, "gue_port", &t->gue_port, sizeof(t->gue_port));
 	if (!err)
 		err = set_rodata(obj, "nat_src_addr", &t->nat_src_addr, sizeof(t->nat_src_addr));
+	if (!err)
+		err = set_rodata(obj, "ingress_tx_via_stack", &t->ingress_tx_via_stack,
+				 sizeof(t->ingress_tx_via_stack));
 	return err;
 }
 

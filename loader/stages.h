@@ -37,6 +37,7 @@ struct lb_tunables {
 	__be32 outer_src_addr; /* encap: outer source, 0 = the client's */
 	__be16 gue_port;       /* gue: UDP destination port */
 	__be32 nat_src_addr;   /* nat: source toward backends, 0 = no nat VIP */
+	__u8 ingress_tx_via_stack; /* encap, nat: the ingress takes no XDP_TX frames */
 };
 
 struct lb_stage {

@@ -37,7 +37,7 @@
 	X(ENCAP_DROP_MTU, "encap", "drop_mtu")            /* too big once encapsulated */ \
 	X(ENCAP_DROP_NO_ROUTE, "encap", "drop_no_route")  /* FIB: no route */          \
 	X(ENCAP_DROP_FWD_DISABLED, "encap", "drop_fwd_disabled") /* forwarding off */ \
-	X(ENCAP_DROP_NO_TX_PORT, "encap", "drop_no_tx_port") /* egress not in devmap */ \
+	X(ENCAP_PASS_TO_STACK, "encap", "pass_to_stack")  /* egress takes no XDP frames */ \
 	X(ENCAP_DROP_HEADROOM, "encap", "drop_headroom")  /* adjust_head failed */     \
 	X(ENCAP_DROP_BAD_CTX, "encap", "drop_bad_ctx")    /* context/backend invalid */ \
 	/* nat: why a NAT packet went nowhere (its sends count as encap's) */          \

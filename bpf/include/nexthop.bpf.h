@@ -54,13 +54,33 @@ struct {
 	__type(value, struct next_hop_entry);
 } next_hop_cache SEC(".maps");
 
+/* Set by the loader when the ingress interface cannot send XDP_TX frames: a
+ * veth whose peer runs no XDP program drops them (they show only in its
+ * driver counters). Encapsulated frames for that port then go to the kernel,
+ * which forwards them: slower, but delivered.
+ */
+const volatile __u8 ingress_tx_via_stack = 0;
+
 /* Where and how an encapsulated frame leaves. */
 struct next_hop {
 	__u32 ifindex;       /* egress interface from the FIB */
 	__u32 action;        /* XDP_TX, XDP_REDIRECT, or XDP_PASS: the stack forwards it */
+	__u32 pass_reason;   /* with XDP_PASS: the encap counter that says why */
 	__u8 dmac[ETH_ALEN]; /* MACs to write; with XDP_PASS the frame keeps its own */
 	__u8 smac[ETH_ALEN];
 };
+
+/* Hands the encapsulated frame to the kernel, counted as @reason: it keeps the
+ * Ethernet header it came with, addressed to this host, and the kernel
+ * forwards it by its own routes and neighbours (lb-load makes sure the
+ * interface forwards and accepts the frame's source).
+ */
+static __always_inline int next_hop_via_stack(struct next_hop *hop, enum lb_counter reason)
+{
+	hop->action = XDP_PASS;
+	hop->pass_reason = reason;
+	return -1;
+}
 
 /* Counts @reason and drops: the one way an encap stage drops a frame. */
 static __always_inline int encap_drop(enum lb_counter reason)
@@ -174,17 +194,19 @@ static __always_inline int next_hop_ingress_mac(struct xdp_md *ctx, __u8 *mac)
 }
 
 /* XDP_TX back out of the ingress interface, or XDP_REDIRECT to another one. A
- * redirect target must be in tx_ports (the loader puts there the interfaces
- * that can send XDP frames); checking it here drops before the frame changes.
+ * port that cannot send XDP frames (the ingress with ingress_tx_via_stack, or
+ * a port the loader left out of tx_ports) gets the frame through the kernel.
  */
 static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_hop *hop)
 {
 	if (hop->ifindex == ctx->ingress_ifindex) {
+		if (ingress_tx_via_stack)
+			return next_hop_via_stack(hop, LB_C_ENCAP_PASS_TO_STACK);
 		hop->action = XDP_TX;
 		return -1;
 	}
 	if (!bpf_map_lookup_elem(&tx_ports, &hop->ifindex))
-		return encap_drop(LB_C_ENCAP_DROP_NO_TX_PORT);
+		return next_hop_via_stack(hop, LB_C_ENCAP_PASS_TO_STACK);
 	hop->action = XDP_REDIRECT;
 	return -1;
 }
@@ -194,7 +216,8 @@ static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_
  *
  * Without a neighbour entry the frame goes to the stack (XDP_PASS) with its
  * original Ethernet header, which is addressed to this host: the kernel
- * forwards the encapsulated packet and resolves the neighbour itself.
+ * forwards the encapsulated packet and resolves the neighbour itself. So does
+ * a frame whose egress port cannot send XDP frames (next_hop_choose_port()).
  *
  * A static MAC (LB_BACKEND_F_STATIC_MAC) replaces the neighbour's MAC, so it
  * also stands in for a missing neighbour. The source MAC is then the problem:
@@ -223,10 +246,8 @@ static __always_inline int next_hop_resolve(struct xdp_md *ctx, const struct iph
 		break;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 		if (!static_mac || hop->ifindex != ctx->ingress_ifindex ||
-		    next_hop_ingress_mac(ctx, hop->smac)) {
-			hop->action = XDP_PASS;
-			return -1;
-		}
+		    next_hop_ingress_mac(ctx, hop->smac))
+			return next_hop_via_stack(hop, LB_C_ENCAP_PASS_NO_NEIGH);
 		break;
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
 		return encap_drop(LB_C_ENCAP_DROP_MTU);
@@ -269,7 +290,7 @@ static __always_inline int next_hop_send(const struct next_hop *hop)
 		 */
 		return bpf_redirect_map(&tx_ports, hop->ifindex, XDP_DROP);
 	default:
-		lb_count(LB_C_ENCAP_PASS_NO_NEIGH);
+		lb_count(hop->pass_reason);
 		return XDP_PASS;
 	}
 }

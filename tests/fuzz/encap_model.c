@@ -33,14 +33,17 @@ static enum lb_counter decide(const struct fuzz_backend *backend, int ingress,
 	if ((uint32_t)ctx->ip_tot_len + OUTER_LEN > route->egress_mtu)
 		return rule(out, LB_C_ENCAP_DROP_MTU, "too big once encapsulated");
 	if (route->has_neigh) {
+		/* A port that cannot send XDP frames: the kernel forwards the
+		 * frame, which keeps the Ethernet header it came with.
+		 */
+		if (route->egress != ingress && !route->in_tx_ports)
+			return rule(out, LB_C_ENCAP_PASS_TO_STACK, "egress not in tx_ports");
 		out->set_macs = true;
 		memcpy(out->dmac, static_mac ? backend->entry.mac : route->neigh_mac, 6);
 		memcpy(out->smac, route->egress_mac, 6);
 		if (route->egress == ingress)
 			return rule(out, LB_C_ENCAP_TX, "neighbour behind the ingress");
-		if (route->in_tx_ports)
-			return rule(out, LB_C_ENCAP_REDIRECT, "neighbour behind another port");
-		return rule(out, LB_C_ENCAP_DROP_NO_TX_PORT, "egress not in tx_ports");
+		return rule(out, LB_C_ENCAP_REDIRECT, "neighbour behind another port");
 	}
 	if (static_mac && route->egress == ingress) {
 		/* The frame was sent to this host: its destination MAC is the
@@ -67,6 +70,7 @@ void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t 
 		out->verdict = XDP_REDIRECT;
 		break;
 	case LB_C_ENCAP_PASS_NO_NEIGH:
+	case LB_C_ENCAP_PASS_TO_STACK:
 		out->verdict = XDP_PASS;
 		break;
 	default:

@@ -218,6 +218,8 @@ static int share_maps(struct fuzz_pipeline *p, struct bpf_object *obj)
 	for (i = 0; i < LB_MAP_COUNT; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, lb_map_names[i]);
 
+		if (i == LB_MAP_HOST_STATE)
+			continue; /* the loader's own, see above */
 		err = map ? bpf_map__reuse_fd(map, p->maps.fd[i]) : -ENOENT;
 		if (step(p, err, "share map %s", lb_map_names[i]))
 			return err;
@@ -247,6 +249,9 @@ static int stages_load(struct fuzz_pipeline *p, const struct lb_config *cfg)
 	for (i = 0; i < LB_MAP_COUNT; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(p->parse->obj, lb_map_names[i]);
 
+		/* lb-load's own record of host settings: no stage has it. */
+		if (i == LB_MAP_HOST_STATE)
+			continue;
 		p->maps.fd[i] = map ? bpf_map__fd(map) : -1;
 		if (step(p, p->maps.fd[i] < 0 ? -ENOENT : 0, "find map %s", lb_map_names[i]))
 			return p->err;
@@ -283,7 +288,7 @@ static int config_apply(struct fuzz_pipeline *p, struct lb_config *cfg)
 		return step(p, -EINVAL, "parse the config: %s", err);
 	if (step(p, stages_load(p, cfg), "load the stages"))
 		return p->err;
-	if (step(p, lb_tx_ports_fill(&p->maps) < 0 ? -EIO : 0, "fill tx_ports"))
+	if (step(p, lb_tx_ports_fill(&p->maps, false) < 0 ? -EIO : 0, "fill tx_ports"))
 		return p->err;
 	if (lb_apply_config(&p->maps, cfg, &res, err, sizeof(err)))
 		return step(p, -EIO, "apply the config: %s", err);

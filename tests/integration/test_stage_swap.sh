@@ -72,7 +72,7 @@ test_swap_under_traffic_loses_nothing() {
 	((ipip > 0 && gue > 0)) || fail "one format never arrived: ipip=$ipip gue=$gue"
 	check_eq "$(counter encap.tx)" 100000 "encap.tx"
 	local drops=0 reason
-	for reason in pass_no_neigh drop_mtu drop_no_route drop_fwd_disabled drop_no_tx_port \
+	for reason in pass_no_neigh pass_to_stack drop_mtu drop_no_route drop_fwd_disabled \
 		drop_headroom drop_bad_ctx; do
 		drops=$((drops + $(counter "encap.$reason")))
 	done

@@ -24,6 +24,7 @@ static struct encap_fixture fx;
 static struct ipip_bpf *skel;        /* outer source = client (default) */
 static struct ipip_bpf *skel_lb_src; /* outer_src_addr = LB_ADDR */
 static struct ipip_bpf *skel_cached; /* next hops cached for NEXT_HOP_TTL_NS */
+static struct ipip_bpf *skel_via_stack; /* ingress_tx_via_stack = 1 */
 
 #define NEXT_HOP_TTL_NS 1000000000ULL /* long enough for an `ip` run, even under ASan */
 
@@ -40,7 +41,8 @@ static int load_uncached(void)
 }
 
 /* Later loads share every map of the first; only .rodata differs. */
-static int load_second(struct ipip_bpf **out, __be32 outer_src, __u64 cache_ns)
+static int load_second(struct ipip_bpf **out, __be32 outer_src, __u64 cache_ns,
+		       __u8 via_stack)
 {
 	int err;
 
@@ -49,6 +51,7 @@ static int load_second(struct ipip_bpf **out, __be32 outer_src, __u64 cache_ns)
 		return -errno;
 	(*out)->rodata->outer_src_addr = outer_src;
 	(*out)->rodata->nexthop_cache_ns = cache_ns;
+	(*out)->rodata->ingress_tx_via_stack = via_stack;
 	err = encap_share_maps((*out)->obj, skel->obj);
 	return err ? err : ipip_bpf__load(*out);
 }
@@ -58,10 +61,12 @@ static void fixture_setup(void)
 	if (geteuid() != 0 || encap_net_setup(&fx))
 		return;
 	if (fixture_step(&fx.status, load_uncached(), "open and load ipip_bpf") ||
-	    fixture_step(&fx.status, load_second(&skel_lb_src, pkt_ip(LB_ADDR), 0),
+	    fixture_step(&fx.status, load_second(&skel_lb_src, pkt_ip(LB_ADDR), 0, 0),
 			 "load ipip_bpf with outer_src_addr") ||
-	    fixture_step(&fx.status, load_second(&skel_cached, 0, NEXT_HOP_TTL_NS),
+	    fixture_step(&fx.status, load_second(&skel_cached, 0, NEXT_HOP_TTL_NS, 0),
 			 "load ipip_bpf with a next-hop cache") ||
+	    fixture_step(&fx.status, load_second(&skel_via_stack, 0, 0, 1),
+			 "load ipip_bpf with ingress_tx_via_stack") ||
 	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends"))
 		return;
 	fx.stage.prog_fd = bpf_program__fd(skel->progs.xdp_lb_ipip);
@@ -71,6 +76,7 @@ static void fixture_setup(void)
 
 static void fixture_teardown(void)
 {
+	ipip_bpf__destroy(skel_via_stack);
 	ipip_bpf__destroy(skel_cached);
 	ipip_bpf__destroy(skel_lb_src);
 	ipip_bpf__destroy(skel);
@@ -124,8 +130,9 @@ static const struct encap_case next_hop_cases[] = {
 	  .backend_id = B_VIA_LBT2, .lbt2_tx_port = 1, .verdict = XDP_REDIRECT,
 	  .out = OUT_ENCAP, .dmac = lbt2_neigh_mac, .smac = lbt2_mac,
 	  .counter = LB_C_ENCAP_REDIRECT },
-	{ .name = "egress lbt2 not in tx_ports", .backend_id = B_VIA_LBT2,
-	  DROPPED(DROP_NO_TX_PORT) },
+	{ .name = "egress lbt2 not in tx_ports: XDP_PASS, the kernel forwards it",
+	  .backend_id = B_VIA_LBT2, .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2,
+	  .counter = LB_C_ENCAP_PASS_TO_STACK },
 	{ .name = "no route", .backend_id = B_NO_ROUTE, DROPPED(DROP_NO_ROUTE) },
 	{ .name = "static MAC does not stand in for a route", .backend_id = B_STATIC_NO_ROUTE,
 	  DROPPED(DROP_NO_ROUTE) },
@@ -150,6 +157,36 @@ static void test_next_hop(void)
 {
 	REQUIRE_FIXTURE(&fx.status);
 	encap_run_cases(&fx, next_hop_cases, ARRAY_SIZE(next_hop_cases));
+}
+
+/* The ingress cannot send XDP_TX frames (a veth whose peer runs no XDP
+ * program): what would leave by XDP_TX goes to the kernel instead, keeping the
+ * Ethernet header it came with; redirects and drops are as without the flag.
+ */
+static const struct encap_case via_stack_cases[] = {
+	{ .name = "neighbour behind the ingress: XDP_PASS, the kernel forwards it",
+	  .backend_id = B_NEIGH, .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2,
+	  .counter = LB_C_ENCAP_PASS_TO_STACK },
+	{ .name = "static MAC behind the ingress: XDP_PASS as well", .backend_id = B_STATIC,
+	  .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2, .counter = LB_C_ENCAP_PASS_TO_STACK },
+	{ .name = "VLAN: XDP_PASS, tag kept", .vlan = 1, .backend_id = B_NEIGH,
+	  .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2, .counter = LB_C_ENCAP_PASS_TO_STACK },
+	{ .name = "no neighbour: still pass_no_neigh", .backend_id = B_NO_NEIGH,
+	  .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2, .counter = LB_C_ENCAP_PASS_NO_NEIGH },
+	{ .name = "egress lbt2 in tx_ports: still XDP_REDIRECT", .backend_id = B_VIA_LBT2,
+	  .lbt2_tx_port = 1, .verdict = XDP_REDIRECT, .out = OUT_ENCAP, .dmac = lbt2_neigh_mac,
+	  .smac = lbt2_mac, .counter = LB_C_ENCAP_REDIRECT },
+	{ .name = "no route: still dropped", .backend_id = B_NO_ROUTE, DROPPED(DROP_NO_ROUTE) },
+};
+
+static void test_ingress_tx_via_stack(void)
+{
+	int default_fd = fx.stage.prog_fd;
+
+	REQUIRE_FIXTURE(&fx.status);
+	fx.stage.prog_fd = bpf_program__fd(skel_via_stack->progs.xdp_lb_ipip);
+	encap_run_cases(&fx, via_stack_cases, ARRAY_SIZE(via_stack_cases));
+	fx.stage.prog_fd = default_fd;
 }
 
 static void test_bad_context(void)
@@ -262,6 +299,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_golden_bytes),
 	TEST_CASE(test_outer_header_format),
 	TEST_CASE(test_next_hop),
+	TEST_CASE(test_ingress_tx_via_stack),
 	TEST_CASE(test_bad_context),
 	TEST_CASE(test_next_hop_cache),
 };
