@@ -14,6 +14,10 @@
 #   scripts/topology.sh up PREFIX "VIP..." BACKEND_IP...   create (idempotent: down first)
 #   scripts/topology.sh down PREFIX                         remove everything PREFIX names
 # Backends must lie in 10.0.0.0/16. Names are PREFIX-based: pick a unique one.
+#
+# TOPOLOGY_PLAIN=1: a plain veth lab, as a user would make it by hand: the
+# balancer does not forward, the switch side of veth1 runs no XDP program and
+# no neighbour is resolved. lb-load must cope with all three.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,8 +58,10 @@ topology_up() {
 	ip netns add "$p-lb"
 	wire "$p" "$p-lb" veth1 p-lb
 	ip -n "$p-lb" addr add 10.0.0.10/16 dev veth1
-	ip netns exec "$p-lb" sysctl -qw net.ipv4.conf.all.forwarding=1
-	ip -n "$p-sw" link set dev p-lb xdp obj "$OUTPUT/bpf/xdp_pass.bpf.o" sec xdp
+	if [[ -z ${TOPOLOGY_PLAIN:-} ]]; then
+		ip netns exec "$p-lb" sysctl -qw net.ipv4.conf.all.forwarding=1
+		ip -n "$p-sw" link set dev p-lb xdp obj "$OUTPUT/bpf/xdp_pass.bpf.o" sec xdp
+	fi
 	for addr in "$@"; do
 		i=$((i + 1))
 		ip netns add "$p-b$i"
@@ -65,6 +71,7 @@ topology_up() {
 		# without rp_filter they at least do not log martians.
 		ip netns exec "$p-b$i" sysctl -qw net.ipv4.conf.all.rp_filter=0
 	done
+	[[ -z ${TOPOLOGY_PLAIN:-} ]] || return 0
 	# Resolve the backends' MACs the way traffic would: one datagram each
 	# makes the balancer's kernel ARP for it.
 	for addr in "$@"; do

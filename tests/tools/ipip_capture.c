@@ -3,11 +3,13 @@
  * (AF_PACKET, so no ipip or fou module is needed) and checks every tunnelled
  * frame: IPIP (protocol 4), and with -g PORT also GUE direct IP (UDP to PORT,
  * checksum 0, source port 49152-65535, UDP length = inner length + 8).
- * Outer IPv4 header: IHL 5, TTL 64, checksum, total length, destination =
+ * Outer IPv4 header: IHL 5, TTL 64 (-t: another, e.g. 63 for frames the
+ * balancer's kernel forwarded, which decrements it), checksum, total length, destination =
  * this backend, source as expected, TOS and DF equal to the inner header's.
  * Inner packet: IPv4 and UDP/TCP checksums intact.
  *
- *   ipip_capture -i IFNAME -b BACKEND_IP [-o OUTER_SRC|client] [-g GUE_PORT] [-R READY_FILE]
+ *   ipip_capture -i IFNAME -b BACKEND_IP [-o OUTER_SRC|client] [-g GUE_PORT] [-t TTL]
+ *                [-R READY_FILE]
  *
  * Runs until SIGTERM/SIGINT, then prints one line per inner flow
  *   flow udp 10.0.0.1:10000 123.168.9.8:5000 7
@@ -117,6 +119,9 @@ static int l4_ok(const uint8_t *ip, size_t ihl, size_t tot_len)
 	return pkt_csum(buf, seg + 12) == 0;
 }
 
+/* The outer TTL every frame must carry (-t). */
+static int expected_ttl = 64;
+
 /* Returns NULL when the frame is a correct tunnelled frame, else the reason.
  * @tunnel_len is the outer headers' length: 20 (IPIP) or 28 (GUE).
  */
@@ -131,8 +136,8 @@ static const char *check(const uint8_t *f, size_t len, size_t tunnel_len, uint32
 		return "frame too short for the tunnel";
 	if (o[0] != 0x45)
 		return "outer version/IHL is not 4/5";
-	if (o[8] != 64)
-		return "outer TTL is not 64";
+	if (o[8] != expected_ttl)
+		return "outer TTL is not the expected one (-t)";
 	if (pkt_csum(o, 20) != 0)
 		return "outer header checksum wrong";
 	memcpy(&osrc, o + 12, 4);
@@ -182,7 +187,7 @@ int main(int argc, char **argv)
 	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
 	size_t i;
 
-	while ((opt = getopt(argc, argv, "i:b:o:g:R:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:b:o:g:t:R:")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'b': backend = pkt_ip(optarg); break;
@@ -192,10 +197,11 @@ int main(int argc, char **argv)
 				outer_src = pkt_ip(optarg);
 			break;
 		case 'g': gue_port = (uint16_t)atoi(optarg); break;
+		case 't': expected_ttl = atoi(optarg); break;
 		case 'R': ready = optarg; break;
 		default:
 			fprintf(stderr, "usage: ipip_capture -i IF -b BACKEND_IP [-o SRC|client] "
-					"[-g GUE_PORT] [-R READY_FILE]\n");
+					"[-g GUE_PORT] [-t TTL] [-R READY_FILE]\n");
 			return 2;
 		}
 	}

@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# First contact on a bare machine, as a new user or a container has it: a
+# private mount namespace with no bpffs at /sys/fs/bpf, no sudo, and plain veth
+# labs with nothing prepared (the balancer does not forward, veth1's peer runs
+# no XDP program, no neighbour is resolved). lb-load must mount bpffs, turn
+# forwarding on, get frames delivered through the kernel where the peer would
+# drop XDP_TX frames, and put everything back at unload; whatever is lost
+# outside our counters must show in lbctl stats.
+
+# The whole suite runs in a mount namespace of its own, as in a privileged
+# container: what it mounts and unmounts never reaches the host.
+if [[ -z ${XLB_BARE_INNER:-} ]]; then
+	exec unshare --mount --propagation private env XLB_BARE_INNER=1 "$0" "$@"
+fi
+source "$(dirname "$0")/lib.sh"
+
+LB=10.0.0.10 B1=10.0.0.2 B2=10.0.0.3
+# The VIP and backends of config.yaml, which the plain lab serves.
+VIP=123.168.9.8 SEED_B1=10.0.1.1 SEED_B2=10.0.2.2
+
+# No sudo here, whether the machine has one or not.
+if command -v sudo >/dev/null; then
+	mount --bind /dev/null "$(command -v sudo)"
+fi
+
+# Unmounts every bpffs stacked on /sys/fs/bpf in this mount namespace.
+unmount_bpffs() {
+	while mountpoint -q /sys/fs/bpf; do
+		umount -l /sys/fs/bpf || fail "cannot unmount /sys/fs/bpf"
+	done
+}
+
+# A plain lab and captures at both backends; frames forwarded by the
+# balancer's kernel arrive with the outer TTL decremented once.
+plain_lab() {
+	TOPOLOGY_PLAIN=1 topology up "$PREFIX" "$VIP" "$SEED_B1" "$SEED_B2"
+}
+
+start_captures() {
+	local ttl=$1 i=0 addr
+	for addr in "$SEED_B1" "$SEED_B2"; do
+		i=$((i + 1))
+		spawn "b$i" "$TMP/cap$i.out" "$TOOLS/ipip_capture" -i eth0 -b "$addr" -o client \
+			-t "$ttl" -R "$TMP/ready$i"
+		wait_file "$TMP/ready$i"
+	done
+}
+
+sysctl_of() {
+	in_net lb cat "/proc/sys/net/ipv4/conf/veth1/$1"
+}
+
+# After an unload: no program on veth1, no pins, no lock, sysctls as before.
+check_nothing_left() {
+	check_eq "$(sysctl_of forwarding)" 0 "forwarding after unload"
+	check_eq "$(sysctl_of accept_local)" 0 "accept_local after unload"
+	in_net lb ip link show veth1 | grep -q ' xdp' && fail "an XDP program is left on veth1"
+	[[ ! -e $(pin_dir) ]] || fail "pins left under $(pin_dir)"
+	[[ ! -e /run/xdp-lb/veth1@$PREFIX-lb.lock ]] || fail "lock file left"
+}
+
+test_no_bpffs_no_sudo() {
+	unmount_bpffs
+	! command -v sudo >/dev/null || [[ ! -s $(command -v sudo) ]] ||
+		fail "sudo is still usable"
+	plain_lab
+	local out
+	out=$(lb_load "$ROOT/config.yaml" veth1) || fail "lb-load failed: $out"
+	check_contains "$out" "bpffs was not mounted at /sys/fs/bpf: mounted it" "says it mounted bpffs"
+	check mountpoint -q /sys/fs/bpf
+	check_contains "$out" "state pinned under $(pin_dir)" "pin directory named by the namespace"
+	[[ -e $(pin_dir)/stage_slots ]] || fail "no pins under $(pin_dir)"
+	out=$(lbctl status veth1) || fail "lbctl status failed: $out"
+	out=$(lb_load --unload veth1) || fail "unload failed: $out"
+	check_nothing_left
+}
+
+test_plain_veth_lab_delivers() {
+	unmount_bpffs
+	plain_lab
+	check_eq "$(sysctl_of forwarding)" 0 "forwarding before the load"
+	local out sent=200
+	out=$(lb_load "$ROOT/config.yaml" veth1) || fail "lb-load failed: $out"
+	check_contains "$out" "IPv4 forwarding was off on veth1: turned on" "says it turned forwarding on"
+	check_contains "$out" "veth1 is a veth whose peer p-lb (in another network namespace) runs no XDP program" \
+		"says why frames go through the kernel"
+	check_contains "$out" "xdp-filter load p-lb" "says how to get full speed"
+	check_eq "$(sysctl_of forwarding)" 1 "forwarding while loaded"
+	check_contains "$(lbctl status veth1)" "frames leave through the kernel's forwarding" \
+		"status says how frames leave"
+	start_captures 63
+	in_net client "$TOOLS/flow_send" -d "$VIP" -p 5000 -f 40 -n 5 >/dev/null ||
+		fail "flow_send failed"
+	finish_captures
+	check_eq "$(capture_total packets)" "$sent" "packets at the backends"
+	check_eq "$(capture_total bad)" 0 "bad frames at the backends"
+	check_eq "$(capture_total socket_drops)" 0 "capture socket drops"
+	check_one_backend_per_flow
+	check_eq "$(counter parse.to_lb)" "$sent" "VIP packets at the balancer"
+	check_eq "$(($(counter encap.pass_to_stack) + $(counter encap.pass_no_neigh)))" "$sent" \
+		"frames handed to the kernel"
+	check_eq "$(counter encap.tx)" 0 "XDP_TX frames (the peer would drop them)"
+	out=$(lbctl stats veth1)
+	check_contains "$out" "dropped   none" "nothing dropped, driver included"
+	check_contains "$out" "kernel    no IP drops" "the kernel dropped nothing"
+	out=$(lb_load --unload veth1) || fail "unload failed: $out"
+	check_contains "$out" "IPv4 forwarding on veth1 is off again" "says it restored forwarding"
+	check_nothing_left
+}
+
+# The balancer's own address as nat_source, every neighbour cold: the first
+# frames to each server are handed to the kernel with a local source address,
+# which it forwards (and ARPs for) only with accept_local.
+test_nat_source_is_the_balancer_cold_neighbours() {
+	local i used="" out
+	unmount_bpffs
+	TOPOLOGY_PLAIN=1 topology up "$PREFIX" "" "$B1" "$B2"
+	for i in client b1 b2; do
+		check in_net "$i" ethtool -K eth0 tx off >/dev/null
+	done
+	cat >"$TMP/config.yaml" <<YAML
+nat_source: $LB
+vips:
+  - {address: $LB, port: 8080, protocol: tcp, forwarding: nat, backends: [{ip: $B1}, {ip: $B2}]}
+  - {address: $LB, port: 8081, protocol: udp, forwarding: nat, backends: [{ip: $B1}, {ip: $B2}]}
+YAML
+	out=$(lb_load "$TMP/config.yaml" veth1) || fail "lb-load failed: $out"
+	check_contains "$out" "accept_local turned on for veth1: frames handed to the kernel carry this host's address $LB" \
+		"says why accept_local"
+	check_eq "$(sysctl_of accept_local)" 1 "accept_local while loaded"
+	in_net lb ip neigh show | grep -q lladdr && fail "a neighbour was already resolved"
+	printf '#!/bin/sh\necho "$1"\nexec cat\n' >"$TMP/serve.sh"
+	for i in 1 2; do
+		spawn "b$i" "$TMP/tcp$i.log" socat TCP-LISTEN:8080,fork,reuseaddr \
+			EXEC:"sh $TMP/serve.sh b$i"
+		spawn "b$i" "$TMP/udp$i.log" socat UDP-LISTEN:8081,fork,reuseaddr \
+			EXEC:"sh $TMP/serve.sh b$i"
+	done
+	for i in 1 2; do
+		for _ in $(seq 50); do
+			in_net "b$i" ss -ltn | grep -q ':8080 ' && break
+			sleep 0.1
+		done
+	done
+	for i in $(seq 4); do
+		echo "request $i $RANDOM" >"$TMP/request$i"
+		in_net client timeout 10 socat -t 2 - "TCP:$LB:8080" <"$TMP/request$i" \
+			>"$TMP/reply$i" || fail "TCP connection $i failed"
+		[[ $(tail -n 1 "$TMP/reply$i") == $(cat "$TMP/request$i") ]] ||
+			fail "TCP reply $i is not the request echoed: $(cat "$TMP/reply$i")"
+		used+="$(head -n 1 "$TMP/reply$i") "
+		in_net client timeout 5 socat -t 1 - "UDP:$LB:8081" <"$TMP/request$i" \
+			>"$TMP/ureply$i" || fail "UDP exchange $i failed"
+		[[ $(tail -n 1 "$TMP/ureply$i") == $(cat "$TMP/request$i") ]] ||
+			fail "UDP reply $i is not the request echoed: $(cat "$TMP/ureply$i")"
+	done
+	check_contains "$used" "b1" "server b1 answered"
+	check_contains "$used" "b2" "server b2 answered"
+	(($(counter encap.pass_no_neigh) > 0)) || fail "no frame met a cold neighbour"
+	check_contains "$(lbctl stats veth1)" "dropped   none" "nothing dropped"
+	stop_spawned
+	out=$(lb_load --unload veth1) || fail "unload failed: $out"
+	check_contains "$out" "accept_local on veth1 is off again" "says it restored accept_local"
+	check_nothing_left
+}
+
+# XDP_TX toward a peer that loses its XDP program after the load: the driver
+# drops every frame, and lbctl stats must say so.
+test_driver_drops_are_shown() {
+	local out tx sent=50
+	unmount_bpffs
+	plain_lab
+	check ip -n "$PREFIX-sw" link set dev p-lb xdp obj "$OUTPUT/bpf/xdp_pass.bpf.o" sec xdp
+	out=$(lb_load "$ROOT/config.yaml" veth1) || fail "lb-load failed: $out"
+	grep -q "runs no XDP program" <<<"$out" && fail "lb-load did not see the peer's program"
+	check_contains "$(lbctl status veth1)" "frames leave by XDP_TX" "status says XDP_TX"
+	check ip -n "$PREFIX-sw" link set dev p-lb xdp off
+	in_net client "$TOOLS/flow_send" -d "$VIP" -p 5000 -f 10 -n 5 >/dev/null ||
+		fail "flow_send failed"
+	# The first frame to each backend meets a cold neighbour and goes
+	# through the kernel; every other one is an XDP_TX the driver drops.
+	tx=$(counter encap.tx)
+	check_eq "$((tx + $(counter encap.pass_no_neigh)))" "$sent" "frames sent on"
+	((tx >= sent - 2)) || fail "only $tx of $sent frames left by XDP_TX"
+	out=$(lbctl stats veth1)
+	check_contains "$out" "driver xdp_tx_errors $tx" "driver drops in the dropped line"
+	check_contains "$(lbctl stats veth1 --json)" "\"driver.xdp_tx_errors\": $tx" \
+		"driver drops in --json"
+}
+
+# Pin directories: none of the namespace in the initial one (whatever /proc/1
+# allows), the inode in one without a name; `ip netns exec` is refused with
+# the same words by lb-load and lbctl.
+test_pin_directory_names() {
+	local out inner
+	unmount_bpffs
+	ip link add "${PREFIX}a" type veth peer name "${PREFIX}b" || fail "cannot create a veth pair"
+	check ip link set "${PREFIX}a" up
+	check ip link set "${PREFIX}b" up
+	out=$("$ROOT/lb-load" "$ROOT/config.yaml" "${PREFIX}a") || {
+		ip link del "${PREFIX}a"
+		fail "lb-load in the initial namespace failed: $out"
+	}
+	grep -q "state pinned under /sys/fs/bpf/xdp-lb/${PREFIX}a$" <<<"$out" || {
+		"$ROOT/lb-load" --unload "${PREFIX}a" >/dev/null
+		ip link del "${PREFIX}a"
+		fail "initial namespace: pin directory is not /sys/fs/bpf/xdp-lb/${PREFIX}a: $out"
+	}
+	"$ROOT/lb-load" --unload "${PREFIX}a" >/dev/null || fail "unload in the initial namespace"
+	ip link del "${PREFIX}a"
+
+	# A namespace with no name under /run/netns.
+	inner=$(unshare --net bash -c '
+		ip link add eth9 type veth peer name eth8 && ip link set eth9 up &&
+		ip link set eth8 up || exit 1
+		"$1" "$2" eth9 | grep "state pinned under" || exit 1
+		echo "inode $(stat -L -c %i /proc/self/ns/net)"
+		"$1" --unload eth9 >/dev/null' _ "$ROOT/lb-load" "$ROOT/config.yaml") ||
+		fail "lb-load in an unnamed namespace failed: $inner"
+	check_contains "$inner" "state pinned under /sys/fs/bpf/xdp-lb/eth9@netns$(sed -n 's/^inode //p' <<<"$inner")" \
+		"unnamed namespace: pinned under its inode"
+
+	plain_lab
+	out=$(ip netns exec "$PREFIX-lb" "$ROOT/lb-load" "$ROOT/config.yaml" veth1 2>&1) &&
+		fail "lb-load under ip netns exec succeeded: $out"
+	check_contains "$out" "under \`ip netns exec\`" "lb-load names ip netns exec"
+	check_contains "$out" "nsenter --net=/run/netns/NAME" "lb-load says what to use"
+	in_net lb ip link show veth1 | grep -q ' xdp' && fail "lb-load attached under ip netns exec"
+	check lb_load "$ROOT/config.yaml" veth1 >/dev/null
+	out=$(ip netns exec "$PREFIX-lb" "$ROOT/lbctl" status veth1 2>&1) &&
+		fail "lbctl under ip netns exec succeeded: $out"
+	check_contains "$out" "under \`ip netns exec\`" "lbctl says what lb-load says"
+}
+
+run_tests integration-bare test_no_bpffs_no_sudo test_plain_veth_lab_delivers \
+	test_nat_source_is_the_balancer_cold_neighbours test_driver_drops_are_shown \
+	test_pin_directory_names
