@@ -10,8 +10,9 @@
  *   lbctl policy IFNAME VIP POLICY  switch one VIP's scheduling policy, e.g.
  *                                   policy veth1 10.0.0.100:80/tcp maglev
  *
- * Commands may be shortened to any unambiguous prefix (st is ambiguous, sta
- * is status, stats needs stats).
+ * Commands may be shortened to any unambiguous prefix (s, st, sta and stat
+ * start both status and stats and are refused; statu is status, stats must be
+ * written whole).
  */
 #include <errno.h>
 #include <net/if.h>

@@ -242,7 +242,7 @@ int lb_stages_install(struct lb_stages *st, const struct lb_maps *maps,
 {
 	/* Legacy: parse is a plain XDP program (BPF_XDP). Dispatcher: parse is
 	 * an freplace program, which owns the array with 0 on Debian's 6.1 and
-	 * with BPF_XDP on newer kernels.
+	 * 6.12, reportedly with BPF_XDP on mainline 6.18 (docs/kernels.md).
 	 */
 	enum bpf_attach_type order[2] = { legacy ? BPF_XDP : 0, legacy ? 0 : BPF_XDP };
 	struct lb_slot_backup backup;

@@ -68,7 +68,7 @@ struct lb_stages {
  * so that no stage hands on to an empty slot. The prog array accepts only
  * programs whose expected_attach_type
  * matches its owner's, which depends on how parse was attached
- * (kernel-facts.md): the likely one is tried first, then the other. On
+ * (docs/kernels.md): the likely one is tried first, then the other. On
  * failure the slots hold what they held before.
  */
 int lb_stages_install(struct lb_stages *st, const struct lb_maps *maps,

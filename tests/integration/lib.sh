@@ -47,7 +47,7 @@ $1"
 }
 
 # Runs in a namespace's network only: the host's /sys/fs/bpf stays visible,
-# which lb-load needs (kernel-facts.md: ip netns exec hides bpffs).
+# which lb-load needs (docs/kernels.md: ip netns exec hides bpffs).
 in_net() {
 	local ns=$1
 	shift

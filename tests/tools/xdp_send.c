@@ -10,7 +10,7 @@
  * then source address, counted up) and is transmitted out of IFNAME
  * (XDP_TX of a test run = redirect out of its ingress interface). No socket,
  * no qdisc: on a veth the frames go straight into the peer, which must have
- * an XDP program attached to take them (kernel-facts.md).
+ * an XDP program attached to take them (docs/kernels.md).
  *
  *   -i IFNAME        interface to send out of (its MAC is the source MAC)
  *   -D MAC           destination MAC: the balancer's interface

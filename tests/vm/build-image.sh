@@ -11,7 +11,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-# Loaded in this order by /init: PCI transport, then 9p over virtio (kernel-facts.md).
+# Loaded in this order by /init: PCI transport, then 9p over virtio (docs/kernels.md).
 BOOT_MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 	      9pnet 9pnet_virtio netfs fscache 9p"
 

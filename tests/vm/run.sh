@@ -65,7 +65,7 @@ fi
 
 : >"$VM_DIR/console.log"
 start=$SECONDS
-# KVM guests hang on this machine (kernel-facts.md): TCG, and a hard time-out.
+# KVM guests hang on this machine (docs/kernels.md): TCG, and a hard time-out.
 timeout -k 10 "$TIMEOUT" "${qemu[@]}" -serial "file:$VM_DIR/console.log" &
 vm_pid=$!
 # The guest writes its test output straight into the share: show it as it comes.
