@@ -300,6 +300,12 @@ int lb_drop_stats_read(const char *ifname, struct lb_drop_stats *out)
 	static const char *const ip_fields[] = { "InHdrErrors", "InAddrErrors", "OutDiscards",
 						 "OutNoRoutes", "FragFails", NULL };
 	static const char *const ext_fields[] = { "IPReversePathFilter", NULL };
+	/* A forwarded packet whose next hop never answered ARP is dropped with
+	 * an ICMP "host unreachable" to its source, or with none when ICMP is
+	 * rate-limited, and counted nowhere else.
+	 */
+	static const char *const icmp_fields[] = { "OutDestUnreachs", "OutRateLimitGlobal",
+						   "OutRateLimitHost", NULL };
 	int fd;
 
 	memset(out, 0, sizeof(*out));
@@ -311,6 +317,7 @@ int lb_drop_stats_read(const char *ifname, struct lb_drop_stats *out)
 	read_link_drops(ifname, out);
 	read_mib("/proc/net/snmp", "Ip", ip_fields, out);
 	read_mib("/proc/net/netstat", "TcpExt", ext_fields, out);
+	read_mib("/proc/net/snmp", "Icmp", icmp_fields, out);
 	return 0;
 }
 

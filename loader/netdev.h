@@ -49,9 +49,11 @@ struct lb_drop_stats {
 /* Reads, for interface @ifname: the driver's XDP error counters (ethtool
  * statistics whose names hold "xdp" and "err", summed over queues: veth's
  * rx_queue_N_xdp_tx_errors -> "driver xdp_tx_errors"), the interface's
- * rx_dropped and tx_dropped, and the IP counters of this network namespace
- * that count forwarded packets the kernel dropped (/proc/net/snmp). Counters a
- * driver does not have are absent. 0 or -errno.
+ * rx_dropped and tx_dropped, the IP counters of this network namespace that
+ * count forwarded packets the kernel dropped (/proc/net/snmp, /proc/net/netstat),
+ * and the ICMP unreachables it sent instead of forwarding (a neighbour that
+ * never answered ARP ends so).
+ * Counters a driver does not have are absent. 0 or -errno.
  */
 int lb_drop_stats_read(const char *ifname, struct lb_drop_stats *out);
 

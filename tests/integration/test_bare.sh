@@ -189,6 +189,31 @@ test_driver_drops_are_shown() {
 		"driver drops in --json"
 }
 
+# A backend that never answers ARP: the frames handed to the kernel without a
+# neighbour are dropped there (with an ICMP host unreachable to the client),
+# and lbctl stats must show it on its kernel line.
+test_unresolved_neighbour_is_shown() {
+	local out i n=0
+	unmount_bpffs
+	TOPOLOGY_PLAIN=1 topology up "$PREFIX" "$VIP"
+	printf 'vip: %s\nbackends:\n  - ip: 10.0.9.9\n' "$VIP" >"$TMP/config.yaml"
+	out=$(lb_load "$TMP/config.yaml" veth1) || fail "lb-load failed: $out"
+	in_net client "$TOOLS/flow_send" -d "$VIP" -p 5000 -f 2 -n 5 >/dev/null ||
+		fail "flow_send failed"
+	check_eq "$(counter encap.pass_no_neigh)" 10 "frames handed to the kernel"
+	# The kernel gives up after its ARP probes (about 3 s), then drops them.
+	for i in $(seq 80); do
+		# One ICMP unreachable per frame, sent or suppressed by rate limiting.
+		n=$(lbctl stats veth1 --json |
+			grep -oE '"kernel.Out(DestUnreachs|RateLimitGlobal|RateLimitHost)": [0-9]+' |
+			grep -oE '[0-9]+$' | awk '{ n += $1 } END { print n + 0 }')
+		((n >= 10)) && break
+		sleep 0.1
+	done
+	((n >= 10)) || fail "ICMP unreachables sent or suppressed: $n, not >= 10"
+	check_contains "$(lbctl stats veth1)" "OutDestUnreachs" "shown on the kernel line"
+}
+
 # Pin directories: none of the namespace in the initial one (whatever /proc/1
 # allows), the inode in one without a name; `ip netns exec` is refused with
 # the same words by lb-load and lbctl.
@@ -235,4 +260,4 @@ test_pin_directory_names() {
 
 run_tests integration-bare test_no_bpffs_no_sudo test_plain_veth_lab_delivers \
 	test_nat_source_is_the_balancer_cold_neighbours test_driver_drops_are_shown \
-	test_pin_directory_names
+	test_unresolved_neighbour_is_shown test_pin_directory_names
