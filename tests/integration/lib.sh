@@ -127,6 +127,38 @@ check_one_backend_per_flow() {
 	[[ -z $dup ]] || fail "flows seen on more than one backend: $dup"
 }
 
+# Servers b1 and b2 on TCP port $1 and UDP port $2 (socat): each answers with
+# its name on a line of its own, then echoes every byte it receives, so a
+# reply tells which server took the connection. Waits until both listen.
+start_echo_servers() {
+	local tcp=$1 udp=$2 i
+	printf '#!/bin/sh\necho "$1"\nexec cat\n' >"$TMP/serve.sh"
+	for i in 1 2; do
+		spawn "b$i" "$TMP/tcp$i.log" socat "TCP-LISTEN:$tcp,fork,reuseaddr" \
+			EXEC:"sh $TMP/serve.sh b$i"
+		spawn "b$i" "$TMP/udp$i.log" socat "UDP-LISTEN:$udp,fork,reuseaddr" \
+			EXEC:"sh $TMP/serve.sh b$i"
+	done
+	for i in 1 2; do
+		for _ in $(seq 50); do
+			in_net "b$i" ss -ltn | grep -q ":$tcp " && break
+			sleep 0.1
+		done
+		in_net "b$i" ss -ltn | grep -q ":$tcp " || fail "server b$i not listening"
+	done
+}
+
+# A veth sender with checksum offload leaves TCP/UDP checksums partial (the
+# receiver would complete them); NAT updates a checksum, it cannot complete
+# one, so the hosts compute full checksums like a NIC delivers them
+# (docs/nat.md, "Limits").
+full_checksums() {
+	local ns
+	for ns in client b1 b2; do
+		check in_net "$ns" ethtool -K eth0 tx off >/dev/null
+	done
+}
+
 topology() {
 	OUTPUT=$OUTPUT "$ROOT/scripts/topology.sh" "$@"
 }

@@ -116,9 +116,7 @@ test_nat_source_is_the_balancer_cold_neighbours() {
 	local i used="" out
 	unmount_bpffs
 	TOPOLOGY_PLAIN=1 topology up "$PREFIX" "" "$B1" "$B2"
-	for i in client b1 b2; do
-		check in_net "$i" ethtool -K eth0 tx off >/dev/null
-	done
+	full_checksums
 	cat >"$TMP/config.yaml" <<YAML
 nat_source: $LB
 vips:
@@ -130,19 +128,7 @@ YAML
 		"says why accept_local"
 	check_eq "$(sysctl_of accept_local)" 1 "accept_local while loaded"
 	in_net lb ip neigh show | grep -q lladdr && fail "a neighbour was already resolved"
-	printf '#!/bin/sh\necho "$1"\nexec cat\n' >"$TMP/serve.sh"
-	for i in 1 2; do
-		spawn "b$i" "$TMP/tcp$i.log" socat TCP-LISTEN:8080,fork,reuseaddr \
-			EXEC:"sh $TMP/serve.sh b$i"
-		spawn "b$i" "$TMP/udp$i.log" socat UDP-LISTEN:8081,fork,reuseaddr \
-			EXEC:"sh $TMP/serve.sh b$i"
-	done
-	for i in 1 2; do
-		for _ in $(seq 50); do
-			in_net "b$i" ss -ltn | grep -q ':8080 ' && break
-			sleep 0.1
-		done
-	done
+	start_echo_servers 8080 8081
 	for i in $(seq 4); do
 		echo "request $i $RANDOM" >"$TMP/request$i"
 		in_net client timeout 10 socat -t 2 - "TCP:$LB:8080" <"$TMP/request$i" \

@@ -10,37 +10,6 @@ LB=10.0.0.10 B1=10.0.0.2 B2=10.0.0.3
 TCP_PORT=8080 UDP_PORT=8081
 CONNECTIONS=8
 
-# Each server answers with its name on a line of its own, then echoes every
-# byte it receives: a reply tells which server took the connection.
-start_servers() {
-	local i
-	printf '#!/bin/sh\necho "$1"\nexec cat\n' >"$TMP/serve.sh"
-	for i in 1 2; do
-		spawn "b$i" "$TMP/tcp$i.log" socat "TCP-LISTEN:$TCP_PORT,fork,reuseaddr" \
-			EXEC:"sh $TMP/serve.sh b$i"
-		spawn "b$i" "$TMP/udp$i.log" socat "UDP-LISTEN:$UDP_PORT,fork,reuseaddr" \
-			EXEC:"sh $TMP/serve.sh b$i"
-	done
-	for i in 1 2; do
-		for _ in $(seq 50); do
-			in_net "b$i" ss -ltn | grep -q ":$TCP_PORT " && break
-			sleep 0.1
-		done
-		in_net "b$i" ss -ltn | grep -q ":$TCP_PORT " || fail "server b$i not listening"
-	done
-}
-
-# A veth sender with checksum offload leaves TCP/UDP checksums partial (the
-# receiver would complete them); NAT updates a checksum, it cannot complete
-# one, so the hosts here compute full checksums like a NIC delivers them
-# (docs/nat.md, "Limits").
-full_checksums() {
-	local ns
-	for ns in client b1 b2; do
-		check in_net "$ns" ethtool -K eth0 tx off >/dev/null
-	done
-}
-
 load_nat_config() {
 	cat >"$TMP/config.yaml" <<YAML
 nat_source: $LB
@@ -72,7 +41,7 @@ test_tcp_connections() {
 	topology up "$PREFIX" "" "$B1" "$B2"
 	full_checksums
 	load_nat_config
-	start_servers
+	start_echo_servers "$TCP_PORT" "$UDP_PORT"
 	# 200 KB each: many full-sized segments in both directions.
 	head -c 200000 /dev/urandom >"$TMP/request"
 	for i in $(seq "$CONNECTIONS"); do
@@ -93,7 +62,7 @@ test_udp_datagrams() {
 	topology up "$PREFIX" "" "$B1" "$B2"
 	full_checksums
 	load_nat_config
-	start_servers
+	start_echo_servers "$TCP_PORT" "$UDP_PORT"
 	for i in $(seq 4); do
 		echo "datagram $i $RANDOM" >"$TMP/request$i"
 		in_net client timeout 5 socat -t 1 - "UDP:$LB:$UDP_PORT" <"$TMP/request$i" \
