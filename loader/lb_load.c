@@ -46,7 +46,10 @@ static void usage(FILE *out)
 		"  -v, --verbose          show libbpf/libxdp messages and the verifier log\n"
 		"  -h, --help             this text\n"
 		"\n"
-		"State is pinned under " LB_PIN_ROOT "/IFNAME. See docs/operations.md.\n");
+		"State is pinned under " LB_PIN_ROOT "/IFNAME (IFNAME@NETNS inside a network\n"
+		"namespace). lb-load mounts bpffs if needed, turns IPv4 forwarding on for IFNAME\n"
+		"(and accept_local when a configured source is this host's), and --unload puts\n"
+		"them back. See docs/operations.md.\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *opt, bool *verbose)
