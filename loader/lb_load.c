@@ -386,8 +386,12 @@ out:
 		 */
 		if (attached_now)
 			lb_parse_detach(ifindex);
-		if (host_prepared)
+		if (host_prepared) {
 			lb_host_undo(opt->ifname, &host);
+			/* The record may already hold this run's settings. */
+			if (have_previous)
+				lb_host_state_write(&maps, &previous);
+		}
 		lb_err("nothing was changed on %s", opt->ifname);
 	}
 	lb_slots_backup_release(&backup);
