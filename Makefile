@@ -76,6 +76,8 @@ UNIT_TESTS := parse lb encap gue policies nat
 UNIT_TEST_BINS := $(patsubst %,$(OUTPUT)/tests/test_%,$(UNIT_TESTS))
 CONFIG_TEST_BIN := $(OUTPUT)/tests/test_config
 TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bpf/xdp_pass.bpf.o
+# The receiver of plain UDP/TCP frames (tests/integration/test_senders.sh).
+TOOL_BINS += $(OUTPUT)/tools/frame_capture
 # Demo and benchmark tools: live-frames sender, PNG bar chart and its checker.
 TOOL_BINS += $(OUTPUT)/tools/xdp_send $(OUTPUT)/tools/bar_chart $(OUTPUT)/tools/png_check
 # The VM suite (tests/vm/) boots Debian 12's own kernel; its files live in $(VM_DIR).
@@ -143,9 +145,12 @@ $(OUTPUT)/tools/%: $(OUTPUT)/tests/tools/%.o $(OUTPUT)/tests/lib/packet.o
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ -o $@
 
-# xdp_send embeds its XDP program (skeleton); the chart tools use libpng.
-$(OUTPUT)/tests/tools/xdp_send.o: $(OUTPUT)/skel/xdp_send.skel.h
-$(OUTPUT)/tools/xdp_send: $(OUTPUT)/tests/tools/xdp_send.o $(OUTPUT)/tests/lib/packet.o
+# xdp_send embeds its XDP program (skeleton) and has one file per method; the
+# chart tools use libpng.
+XDP_SEND_OBJS := $(patsubst %,$(OUTPUT)/tests/tools/%.o,xdp_send xdp_send_live xdp_send_afxdp \
+		   xdp_send_packet)
+$(OUTPUT)/tests/tools/xdp_send_live.o: $(OUTPUT)/skel/xdp_send.skel.h
+$(OUTPUT)/tools/xdp_send: $(XDP_SEND_OBJS) $(OUTPUT)/tests/lib/packet.o
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
 $(OUTPUT)/tools/bar_chart $(OUTPUT)/tools/png_check: $(OUTPUT)/tools/%: $(OUTPUT)/tests/tools/%.o

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* xdp_send's program: turns one template frame into many flows and transmits each copy.
+/* xdp_send's program for -M live: turns one template frame into many flows and transmits each copy.
  *
  * It runs under BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES: the kernel
  * hands it page-pool copies of the template and transmits what it returns
@@ -108,6 +108,17 @@ int xdp_send_flows(struct xdp_md *ctx)
 	if (ip->protocol == IPPROTO_UDP && *l4_check == 0)
 		*l4_check = 0xffff;
 	return XDP_TX;
+}
+
+/* xdp_send's probe of live frames: one test run of it tells whether the
+ * kernel takes BPF_F_TEST_XDP_LIVE_FRAMES, and its frame goes nowhere (not
+ * transmitted, not counted as a flow's).
+ */
+SEC("xdp")
+int xdp_send_probe(struct xdp_md *ctx)
+{
+	(void)ctx;
+	return XDP_DROP;
 }
 
 char LICENSE[] SEC("license") = "GPL";
