@@ -3,8 +3,9 @@
 # make demo in its short form (DEMO_SHORT=1) with its figures recounted from
 # the raw sender and capture files; its clean-up on success, KEEP=1, failure
 # and Ctrl-C; lbctl stats (per VIP and backend, active flows, --watch rates,
-# passes and drops by reason); the traffic tools (xdp_send live frames,
-# flow_send sizes) and the chart tools (bar_chart, png_check).
+# passes and drops by reason); the traffic tools (xdp_send, with live frames
+# or its fallback, and flow_send sizes) and the chart tools (bar_chart,
+# png_check). xdp_send's methods one by one: test_senders.sh.
 source "$(dirname "$0")/lib.sh"
 
 VIP=123.168.9.8
@@ -57,12 +58,17 @@ start_captures() {
 
 # --- make demo --------------------------------------------------------------------
 
-test_demo_short_figures_add_up() {
-	local out d=$TMP/demo sent received pin f
+# Runs the short demo and recounts its figures; $1: the method phase 4's
+# xdp_send must have used ("" when any will do).
+check_demo_figures() {
+	local method=$1 out d=$TMP/demo sent received pin f
 	out=$(run_demo 2>&1) || fail "the demo failed:
 $out"
 	sed -n '/^== what each backend/,/chart:/p' <<<"$out" | sed 's/^/    | /'
 	check_contains "$out" "== checks passed" "the demo's own verdict"
+	grep '^xdp_send: ' <<<"$out" | sed 's/^/    | /'
+	[[ -z $method ]] || check_contains "$(cat "$d/send-live.txt")" " method=$method" \
+		"phase 4's method"
 
 	# Our own accounting, from what the senders said they sent (phases 1-4)
 	# and what the backends' captures checked and counted.
@@ -118,6 +124,15 @@ $out"
 	check_eq "$(lab_namespaces)" 0 "namespaces left"
 	pin=$(grep -oE 'state pinned under [^ ]+' <<<"$out" | awk '{ print $4 }')
 	[[ -n $pin && ! -e $pin ]] || fail "pins left at '$pin'"
+}
+
+test_demo_short_figures_add_up() {
+	check_demo_figures ""
+}
+
+# Phase 4 where the kernel refuses live frames: xdp_send falls back to AF_XDP.
+test_demo_without_live_frames() {
+	XDP_SEND_REFUSE=live check_demo_figures afxdp
 }
 
 test_demo_keep_leaves_the_lab_and_says_how_to_remove_it() {
@@ -271,27 +286,43 @@ test_stats_passes_and_drops_by_reason() {
 
 # --- traffic tools ------------------------------------------------------------------
 
-# xdp_send's live frames through the lab: source ports past 65535 move on to
-# the next source address, so both checksum updates are exercised; every
-# frame must arrive intact (the captures verify IP and UDP/TCP checksums).
-test_xdp_send_live_frames_through_the_balancer() {
+# xdp_send through the lab: source ports past 65535 move on to the next
+# source address, so both checksum updates are exercised; every frame must
+# arrive intact (the captures verify IP and UDP/TCP checksums). $1: what
+# XDP_SEND_REFUSE says (auto's fallback); $2: the method that must then
+# be used ("" when any will do).
+check_xdp_send_through_the_balancer() {
+	local refuse=$1 method=$2
 	topology up "$PREFIX" "$VIP $TCP_VIP" "$B1" "$B2"
 	write_two_vip_config
 	check lb_load "$TMP/two.yaml" veth1 >/dev/null
 	ip -n "$PREFIX-sw" link set dev p-client xdp obj "$OUTPUT/bpf/xdp_pass.bpf.o" sec xdp
-	local mac out out2 sent received
+	local mac out out2 sent received used
 	mac=$(ip -n "$PREFIX-lb" -o link show veth1 | grep -oE 'link/ether [0-9a-f:]+' |
 		cut -d' ' -f2)
 	start_captures
-	out=$(in_net client "$TOOLS/xdp_send" -i eth0 -D "$mac" -d "$VIP" -p 7000 -f 300 \
-		-b 65400 -n 3000 -s 200 -l) || fail "xdp_send failed: $out"
-	tail -n 1 <<<"$out" | sed 's/^/    | /'
+	out=$(XDP_SEND_REFUSE=$refuse in_net client "$TOOLS/xdp_send" -i eth0 -D "$mac" \
+		-d "$VIP" -p 7000 -f 300 -b 65400 -n 3000 -s 200 -l 2>"$TMP/xdp_send.err") ||
+		fail "xdp_send failed: $(cat "$TMP/xdp_send.err")"
+	{ cat "$TMP/xdp_send.err"; tail -n 1 <<<"$out"; } | sed 's/^/    | /'
+	used=$(tail -n 1 <<<"$out" | grep -oE ' method=[a-z]+$' | cut -d= -f2)
+	[[ -z $method ]] || check_eq "$used" "$method" "method"
 	check_contains "$out" "xdp_send frames=3000 " "frames sent"
-	check_contains "$out" " frame_bytes=200 flows=300 threads=1 xmit=3000 xmit_errors=0" \
-		"summary"
+	check_contains "$out" " frame_bytes=200 flows=300 threads=1 xmit=" "summary"
+	check_contains "$out" " xmit_errors=0 method=$used" "nothing refused"
+	# Live frames: the driver's XDP transmit counts exactly ours. Otherwise
+	# the interface's own counter, which the client's stack may add to.
+	if [[ $used == live ]]; then
+		check_contains "$out" " xmit=3000 " "XDP transmits"
+	else
+		(($(grep -oE ' xmit=[0-9]+' <<<"$out" | cut -d= -f2) >= 3000)) ||
+			fail "the interface sent fewer than 3000 frames: $(tail -n 1 <<<"$out")"
+	fi
 	check_contains "$out" "flow 10.0.0.3:65427 10" "third source address after 2 x 136 ports"
-	out2=$(in_net client "$TOOLS/xdp_send" -i eth0 -D "$mac" -d "$TCP_VIP" -p 80 -P tcp \
-		-f 50 -n 500 -r 5000 -l) || fail "xdp_send tcp failed: $out2"
+	out2=$(XDP_SEND_REFUSE=$refuse in_net client "$TOOLS/xdp_send" -i eth0 -D "$mac" \
+		-d "$TCP_VIP" -p 80 -P tcp -f 50 -n 500 -r 5000 -l 2>"$TMP/xdp_send.err") ||
+		fail "xdp_send tcp failed: $(cat "$TMP/xdp_send.err")"
+	check_contains "$out2" " method=$used" "the same method for TCP"
 	sleep 0.5
 	stop_spawned
 	sent=$({
@@ -299,10 +330,18 @@ test_xdp_send_live_frames_through_the_balancer() {
 		awk -v d="$TCP_VIP:80" '$1 == "flow" { print "tcp", $2, d, $3 }' <<<"$out2"
 	} | sort)
 	received=$(cat "$TMP"/cap*.out | awk '$1 == "flow" { print $2, $3, $4, $5 }' | sort)
-	check_eq "$received" "$sent" "every live frame arrived, on its flow's one backend"
+	check_eq "$received" "$sent" "every frame arrived, on its flow's one backend"
 	check_contains "$(cat "$TMP"/cap*.out)" "bad=0 " "checksums intact"
 	check_eq "$(lbctl stats veth1 --json | backends_sum bytes)" $((3000 * 200 + 500 * 64)) \
 		"bytes the balancer counted (frame sizes)"
+}
+
+test_xdp_send_through_the_balancer() {
+	check_xdp_send_through_the_balancer "" ""
+}
+
+test_xdp_send_afxdp_fallback_through_the_balancer() {
+	check_xdp_send_through_the_balancer live afxdp
 }
 
 test_flow_send_random_sizes_are_seeded() {
@@ -373,13 +412,15 @@ test_png_check_rejects_damaged_files() {
 
 run_tests integration-demo \
 	test_demo_short_figures_add_up \
+	test_demo_without_live_frames \
 	test_demo_keep_leaves_the_lab_and_says_how_to_remove_it \
 	test_demo_failure_removes_the_lab \
 	test_demo_interrupted_removes_the_lab \
 	test_stats_per_vip_and_backend \
 	test_stats_watch_rates_between_samples \
 	test_stats_passes_and_drops_by_reason \
-	test_xdp_send_live_frames_through_the_balancer \
+	test_xdp_send_through_the_balancer \
+	test_xdp_send_afxdp_fallback_through_the_balancer \
 	test_flow_send_random_sizes_are_seeded \
 	test_bar_chart_bars_scale_with_values \
 	test_png_check_rejects_damaged_files
