@@ -95,7 +95,10 @@ def veth_summary(veth):
                 by_backend[addr] = by_backend.get(addr, 0) + n
     reflector = statistics.median(pps["reflector"])
     balancer = statistics.median(pps["balancer"])
+    # xdp_send's method per trial (runs before it was recorded: live frames).
+    methods = sorted({t["result"].get("generator_method", "live") for t in veth["trials"]})
     return {"reflector_pps": pps["reflector"], "balancer_pps": pps["balancer"],
+            "generator_methods": methods,
             "reflector_median": reflector, "balancer_median": balancer,
             "ratio": balancer / reflector if reflector else 0,
             "balancer_frames_by_backend": by_backend,
@@ -165,7 +168,10 @@ def markdown(meta, pc, veth, s):
         f"{verdict(t['new_le_9x'])} |",
         f"| veth pps >= {TARGET_VETH:g}x the bare XDP_TX reflector | "
         f"{v['balancer_median'] / 1e6:.2f} / {v['reflector_median'] / 1e6:.2f} Mpps = "
-        f"{v['ratio']:.2f}x | {verdict(t['veth_ge_0_9'])} |",
+        f"{v['ratio']:.2f}x | {verdict(t['veth_ge_0_9'])}" +
+        ("" if v["generator_methods"] == ["live"] else
+         f" (generator: {', '.join(v['generator_methods'])}, not live frames: see part 2)") +
+        " |",
     ]
     for sc in s["scaling"]:
         out.append(f"| new flow, {sc['large']} backends <= {TARGET_SCALING:g}x "
@@ -193,6 +199,14 @@ def markdown(meta, pc, veth, s):
         f"{veth['flows']} UDP flows to {veth['vip']} ({veth['config']}), 64-byte frames, "
         f"one generator CPU; {veth['measure_s']} s windows after {veth['warmup_s']} s "
         "warm-up, reflector and balancer trials alternating.",
+        "",
+        f"Generator: {veth.get('generator', 'xdp_send')}, method "
+        f"{', '.join(v['generator_methods'])}" +
+        ("." if v["generator_methods"] == ["live"] else
+         " (the kernel refused XDP live frames, or METHOD chose another): on this machine "
+         "such a generator sends fewer frames per second than the balancer forwards, so "
+         "both modes receive about what it sends and the ratio measures the generator, "
+         "not the balancer."),
         "",
         "| trial | reflector pps | balancer pps |",
         "|---|---|---|",

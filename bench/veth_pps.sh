@@ -5,8 +5,14 @@
 # maps lb-load pins for the config.
 #
 #   <P>-gen  gen0 10.0.0.1/16  ==veth==  veth1 10.0.0.10/16  <P>-lb
-#   xdp_send (XDP live frames) -> gen0 -> veth1: lb-load CONFIG, or the bare
-#   XDP_TX reflector -> XDP_TX -> gen0: backend sink, counts per backend, drops
+#   xdp_send -> gen0 -> veth1: lb-load CONFIG, or the bare XDP_TX reflector
+#   -> XDP_TX -> gen0: backend sink, counts per backend, drops
+#
+# xdp_send picks its method (-M auto): XDP live frames, or where the kernel
+# refuses them AF_XDP (copy mode), or AF_PACKET. Each trial's result names
+# the method it used ("generator_method"), and so does stderr. The other
+# methods are slower than the balancer here: their ratio measures the
+# generator (docs/performance.md).
 #
 # Trials alternate (reflector, balancer, reflector, ...), so both see the same
 # machine. The backends are on veth1's subnet with permanent neighbours, so
@@ -15,7 +21,8 @@
 #   bench/veth_pps.sh OUT.json
 # Environment: TRIALS (per mode, default 3), FLOWS (default 1024), WARMUP and
 # MEASURE (seconds per trial, default 1 and 3), CONFIG (default config.yaml: a
-# seed-form config, one UDP VIP on every port, backends in 10.0.0.0/16).
+# seed-form config, one UDP VIP on every port, backends in 10.0.0.0/16),
+# METHOD (xdp_send -M, default auto).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +31,7 @@ OUTPUT=${OUTPUT:-build}
 out=$1
 trials=${TRIALS:-3} flows=${FLOWS:-1024} warmup=${WARMUP:-1} measure=${MEASURE:-3}
 config=${CONFIG:-$ROOT/config.yaml}
+method=${METHOD:-auto}
 P=xlbb$$
 GEN=/run/netns/$P-gen LB=/run/netns/$P-lb
 lb_loaded=0
@@ -83,13 +91,17 @@ trial() {
 	echo "veth_pps: trial $mode" >&2
 	result=$(nsenter --net="$GEN" "$OUTPUT/bench/veth_trial" -i gen0 -w "$warmup" \
 		-m "$measure" -- "$OUTPUT/tools/xdp_send" -i gen0 -D "$lb_mac" -a 10.0.0.1 \
-		-d "$vip" -p 5000 -f "$flows" -t 600)
+		-d "$vip" -p 5000 -f "$flows" -t 600 -M "$method")
+	echo "veth_pps: trial $mode: $(grep -oE '"pps": [0-9]+' <<<"$result")," \
+		"xdp_send method $(grep -oE '"generator_method": "[a-z]+"' <<<"$result" |
+			cut -d'"' -f4)" >&2
 	printf '    {"mode": "%s", "result": %s}' "$mode" "$result"
 }
 
 {
 	printf '{\n  "config": "%s", "vip": "%s", "flows": %s, "warmup_s": %s, ' \
 		"${config#"$ROOT"/}" "$vip" "$flows" "$warmup"
+	printf '"generator": "xdp_send -M %s", ' "$method"
 	printf '"measure_s": %s,\n  "trials": [\n' "$measure"
 	for t in $(seq "$trials"); do
 		ip -n "$P-lb" link set dev veth1 xdpdrv obj "$OUTPUT/bpf/xdp_tx_floor.bpf.o" sec xdp

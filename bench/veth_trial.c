@@ -8,7 +8,10 @@
  *
  * The rate is what the sink received in the window over the window's length,
  * so the generator's start-up and the first packets of each flow (new flows)
- * are not in it. The generator's own output goes to stderr.
+ * are not in it. The generator's own output goes to stderr; its last line
+ * starting "xdp_send " (xdp_send's summary) goes into the result too, with
+ * the method it names: "generator" and "generator_method" ("" and
+ * "unknown" for a generator that prints none).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -82,14 +85,21 @@ static __u64 frames_of(const struct counts *c, __u32 key)
 	return 0;
 }
 
-static void print_result(const struct counts *start, const struct counts *end)
+static void print_result(const struct counts *start, const struct counts *end,
+			 const char *summary)
 {
+	const char *method = strstr(summary, " method=");
+	int method_len = 0;
 	double seconds = end->at - start->at;
 	__u64 total = 0, d;
 	char addr[INET_ADDRSTRLEN];
 	size_t i;
 	int first = 1;
 
+	if (method) {
+		method += strlen(" method=");
+		method_len = (int)strcspn(method, " \n");
+	}
 	for (i = 0; i < end->n; i++)
 		total += end->frames[i] - frames_of(start, end->key[i]);
 	printf("{\"seconds\": %.3f, \"frames\": %llu, \"pps\": %.0f, \"not_ipip\": %llu, "
@@ -104,7 +114,9 @@ static void print_result(const struct counts *start, const struct counts *end)
 		printf("%s\"%s\": %llu", first ? "" : ", ", addr, (unsigned long long)d);
 		first = 0;
 	}
-	printf("}}\n");
+	printf("}, \"generator\": \"%.*s\", \"generator_method\": \"%.*s\"}\n",
+	       (int)strcspn(summary, "\"\\\n"), summary, method ? method_len : 7,
+	       method ? method : "unknown");
 }
 
 static int usage(void)
@@ -114,18 +126,53 @@ static int usage(void)
 	return 2;
 }
 
-static pid_t start_generator(char **argv)
+/* Starts the generator with its stdout on a pipe (*@out: our end). */
+static pid_t start_generator(char **argv, int *out)
 {
-	pid_t pid = fork();
+	int fds[2];
+	pid_t pid;
 
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return pid;
+	}
 	if (pid == 0) {
 		/* Our stdout carries the result only. */
-		dup2(STDERR_FILENO, STDOUT_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
 		execv(argv[0], argv);
 		fprintf(stderr, "veth_trial: Failed to run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	close(fds[1]);
+	*out = fds[0];
 	return pid;
+}
+
+/* Copies the generator's output to stderr until it closes it; keeps in
+ * @summary its last line that starts with "xdp_send ".
+ */
+static void read_generator(int fd, char *summary, size_t size)
+{
+	FILE *f = fdopen(fd, "r");
+	char line[1024];
+
+	summary[0] = 0;
+	if (!f) {
+		close(fd);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		fputs(line, stderr);
+		if (!strncmp(line, "xdp_send ", 9))
+			snprintf(summary, size, "%s", line);
+	}
+	fclose(f);
 }
 
 /* Sleeps @seconds unless the generator ends first: then returns -1 with
@@ -152,7 +199,8 @@ int main(int argc, char **argv)
 	struct backend_sink_bpf *skel;
 	double warmup = 1, measure = 3;
 	const char *ifname = NULL;
-	int ifindex, map_fd, c, status, ended = 0, rc = 1;
+	int ifindex, map_fd, c, status, ended = 0, rc = 1, gen_out = -1;
+	char summary[1024];
 	pid_t pid;
 
 	while ((c = getopt(argc, argv, "+i:w:m:")) != -1) {
@@ -190,7 +238,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	map_fd = bpf_map__fd(skel->maps.frames_by_backend);
-	pid = start_generator(&argv[optind]);
+	pid = start_generator(&argv[optind], &gen_out);
 	if (pid < 0) {
 		fprintf(stderr, "veth_trial: Failed to fork: %s\n", strerror(errno));
 		goto detach;
@@ -204,15 +252,17 @@ int main(int argc, char **argv)
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 		}
+		read_generator(gen_out, summary, sizeof(summary));
 		goto detach;
 	}
 	/* The generator stops at SIGINT and prints its summary. */
 	kill(pid, SIGINT);
+	read_generator(gen_out, summary, sizeof(summary));
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		fprintf(stderr, "veth_trial: the generator failed (status %d)\n", status);
 		goto detach;
 	}
-	print_result(&start, &end);
+	print_result(&start, &end, summary);
 	rc = 0;
 detach:
 	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
