@@ -76,8 +76,9 @@ UNIT_TESTS := parse lb encap gue policies nat
 UNIT_TEST_BINS := $(patsubst %,$(OUTPUT)/tests/test_%,$(UNIT_TESTS))
 CONFIG_TEST_BIN := $(OUTPUT)/tests/test_config
 TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bpf/xdp_pass.bpf.o
-# The receiver of plain UDP/TCP frames (tests/integration/test_senders.sh).
-TOOL_BINS += $(OUTPUT)/tools/frame_capture
+# The receiver of plain UDP/TCP frames and a stand-in for a kernel that refuses
+# live frames (tests/integration/test_senders.sh).
+TOOL_BINS += $(OUTPUT)/tools/frame_capture $(OUTPUT)/tools/refuse_live.so
 # Demo and benchmark tools: live-frames sender, PNG bar chart and its checker.
 TOOL_BINS += $(OUTPUT)/tools/xdp_send $(OUTPUT)/tools/bar_chart $(OUTPUT)/tools/png_check
 # The VM suite (tests/vm/) boots Debian 12's own kernel; its files live in $(VM_DIR).
@@ -153,6 +154,9 @@ $(OUTPUT)/tests/tools/xdp_send_live.o: $(OUTPUT)/skel/xdp_send.skel.h
 $(OUTPUT)/tools/xdp_send: $(XDP_SEND_OBJS) $(OUTPUT)/tests/lib/packet.o
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
+$(OUTPUT)/tools/refuse_live.so: tests/tools/refuse_live.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(CFLAGS) -shared -fPIC $< -o $@
 $(OUTPUT)/tools/bar_chart $(OUTPUT)/tools/png_check: $(OUTPUT)/tools/%: $(OUTPUT)/tests/tools/%.o
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(PNG_LIBS) -lm -o $@

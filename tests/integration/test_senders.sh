@@ -5,8 +5,9 @@
 # (frame_capture: IPv4 and UDP/TCP checksums, lengths) and counted per flow,
 # against what xdp_send says it sent. Live frames are skipped only where the
 # running kernel refuses them; auto's fallbacks are taken for real where a
-# method really fails (a busy queue, too few queues) and through
-# XDP_SEND_REFUSE where the kernel has every method.
+# method really fails (a busy queue, too few queues), through refuse_live.so
+# (live frames refused with EPERM at the system call, as some kernels do) and
+# through XDP_SEND_REFUSE where the kernel has every method.
 source "$(dirname "$0")/lib.sh"
 
 DST=10.0.0.2
@@ -186,12 +187,13 @@ test_auto_uses_live_frames_or_says_why_not() {
 		"the receiver's totals"
 }
 
-test_auto_falls_back_to_afxdp_when_live_frames_are_refused() {
+# The kernel's refusal as xdp_send meets it: its probe run fails with EPERM.
+test_auto_falls_back_to_afxdp_when_the_kernel_refuses_live_frames() {
 	sender_lab
 	start_capture
-	XDP_SEND_REFUSE=live xsend auto -f 300 -b 65400 -n 3000 -s 100 -l ||
+	LD_PRELOAD=$TOOLS/refuse_live.so xsend auto -f 300 -b 65400 -n 3000 -s 100 -l ||
 		fail "xdp_send failed: $(cat "$TMP/auto.err")"
-	check_eq "$(cat "$TMP/auto.err")" "xdp_send: live frames refused by XDP_SEND_REFUSE\
+	check_eq "$(cat "$TMP/auto.err")" "xdp_send: live frames refused by the kernel\
  (Operation not permitted); using AF_XDP (copy mode) on eth0" "the fallback line"
 	check_contains "$(summary_of auto)" "xdp_send frames=3000 " "frames"
 	check_contains "$(summary_of auto)" " frame_bytes=100 flows=300 threads=1 xmit=3000\
@@ -200,6 +202,13 @@ test_auto_falls_back_to_afxdp_when_live_frames_are_refused() {
 	check_eq "$(received_flows)" "$(sent_flows auto udp 5000 | sort)" "every frame received"
 	check_contains "$(cat "$TMP/cap.out")" "capture frames=3000 bad=0 other=0 socket_drops=0\
  flows=300 min_bytes=100 max_bytes=100" "the receiver's totals"
+
+	# The test hook takes the same way, and says it was the hook.
+	XDP_SEND_REFUSE=live xsend hook -n 10 || fail "xdp_send failed: $(cat "$TMP/hook.err")"
+	check_eq "$(cat "$TMP/hook.err")" "xdp_send: live frames refused by XDP_SEND_REFUSE\
+ (Operation not permitted); using AF_XDP (copy mode) on eth0" "the hook's fallback line"
+	check_contains "$(summary_of hook)" "xdp_send frames=10 " "the hook's frames"
+	check_contains "$(summary_of hook)" " method=afxdp" "the hook's method"
 }
 
 # AF_XDP really unavailable: queue 0 is held by another AF_XDP socket.
@@ -215,9 +224,9 @@ test_auto_falls_back_to_packet_when_afxdp_cannot_be_set_up() {
 	check_contains "$(cat "$TMP/holder.out")" "using AF_XDP" "the queue's holder started"
 	holder=${PIDS[0]}
 	start_capture
-	XDP_SEND_REFUSE=live xsend auto -f 10 -n 1000 -l ||
+	LD_PRELOAD=$TOOLS/refuse_live.so xsend auto -f 10 -n 1000 -l ||
 		fail "xdp_send failed: $(cat "$TMP/auto.err")"
-	check_eq "$(cat "$TMP/auto.err")" "xdp_send: live frames refused by XDP_SEND_REFUSE\
+	check_eq "$(cat "$TMP/auto.err")" "xdp_send: live frames refused by the kernel\
  (Operation not permitted); AF_XDP (copy mode) unavailable (Failed to bind an AF_XDP socket\
  to eth0 queue 0: Device or resource busy); using AF_PACKET (sendmmsg) on eth0" \
 		"the fallback line"
@@ -343,15 +352,19 @@ test_forced_method_fails_with_its_reason() {
 	# Live frames first, before the capture: where the kernel takes them
 	# this sends one frame.
 	if xsend live -M live -n 1 -p 9; then
-		XDP_SEND_REFUSE=live xsend live -M live -n 100 && fail "refused -M live succeeded"
-		check_eq "$(cat "$TMP/live.err")" "xdp_send: Failed to use live frames\
- (XDP_SEND_REFUSE=live): Operation not permitted (method live)" "-M live's message"
+		LD_PRELOAD=$TOOLS/refuse_live.so xsend live -M live -n 100 &&
+			fail "refused -M live succeeded"
+		check_eq "$(cat "$TMP/live.err")" "xdp_send: Failed to run live frames on eth0:\
+ Operation not permitted (method live)" "-M live's message"
 	else
 		check_contains "$(cat "$TMP/live.err")" "xdp_send: Failed to run live frames on eth0: " \
 			"-M live's message (refused by this kernel)"
 		check_contains "$(cat "$TMP/live.err")" " (method live)" "-M live's message names it"
 	fi
 	[[ ! -s $TMP/live.out ]] || fail "a failed method printed a summary: $(cat "$TMP/live.out")"
+	XDP_SEND_REFUSE=live xsend hook -M live -n 100 && fail "-M live refused by the hook succeeded"
+	check_eq "$(cat "$TMP/hook.err")" "xdp_send: Failed to use live frames\
+ (XDP_SEND_REFUSE=live): Operation not permitted (method live)" "-M live's message (hook)"
 
 	start_capture
 	if (($(nproc) >= 2)); then
@@ -388,7 +401,7 @@ run_tests integration-senders \
 	test_packet_sendmmsg \
 	test_afxdp_and_packet_need_no_xdp_on_the_peer \
 	test_auto_uses_live_frames_or_says_why_not \
-	test_auto_falls_back_to_afxdp_when_live_frames_are_refused \
+	test_auto_falls_back_to_afxdp_when_the_kernel_refuses_live_frames \
 	test_auto_falls_back_to_packet_when_afxdp_cannot_be_set_up \
 	test_auto_with_threads_on_one_queue \
 	test_afxdp_one_socket_per_queue \

@@ -148,7 +148,8 @@ out:
 }
 
 /* Through netlink (getifaddrs), not /sys/class/net: under nsenter --net the
- * latter still shows the host's interfaces.
+ * latter still shows the host's interfaces. getifaddrs has the 32-bit
+ * counters: a run of more than 2^32 frames would see them wrap.
  */
 bool link_tx_counters(const char *ifname, unsigned long long *xmit, unsigned long long *errs)
 {
@@ -195,8 +196,8 @@ static uint16_t csum_replace(uint16_t check, const uint16_t *from, const uint16_
  */
 void flow_headers(const struct args *a, uint8_t *frame, uint32_t flow)
 {
-	uint8_t *ip = frame + 14, *l4 = ip + 20;
-	uint16_t old[3], new[3], check, *l4_check;
+	uint8_t *ip = frame + 14, *l4 = ip + 20, *l4_check;
+	uint16_t old[3], new[3], check;
 	uint32_t src = htonl(ntohl(a->src) + flow / a->ports_per_source);
 	uint16_t sport = htons((uint16_t)(a->sport_base + flow % a->ports_per_source));
 
@@ -212,7 +213,7 @@ void flow_headers(const struct args *a, uint8_t *frame, uint32_t flow)
 	memcpy(ip + 10, &check, 2);
 
 	/* The L4 checksum covers the pseudo header's source address too. */
-	l4_check = (uint16_t *)(l4 + (a->proto == IPPROTO_TCP ? 16 : 6));
+	l4_check = l4 + (a->proto == IPPROTO_TCP ? 16 : 6);
 	memcpy(&check, l4_check, 2);
 	if (a->proto == IPPROTO_UDP && !check)
 		return; /* sent without a checksum */
