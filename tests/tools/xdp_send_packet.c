@@ -3,7 +3,7 @@
  * frames on a SOCK_RAW socket bound to the interface, with
  * PACKET_QDISC_BYPASS (straight to the driver, as the other methods go).
  * Measured here it beat a PACKET_TX_RING (TPACKET_V2): 0.71 against 0.55
- * Mpps (kernel-facts.md), and it is simpler. sendmmsg() says how many frames
+ * Mpps (docs/kernels.md), and it is simpler. sendmmsg() says how many frames
  * the kernel took; a frame it refused (ENOBUFS: the driver dropped it,
  * EAGAIN: the socket's buffer is full) is sent again, so the frames taken are
  * always the first ones of the flow sequence.
