@@ -200,6 +200,26 @@ test_unresolved_neighbour_is_shown() {
 	check_contains "$(lbctl stats veth1)" "OutDestUnreachs" "shown on the kernel line"
 }
 
+# The README's first command, as a new user runs it on such a machine: no
+# bpffs, no sudo, and a kernel that refuses XDP live frames (refuse_live.so
+# makes every live test run fail with EPERM, as the CI kernel does), so the
+# demo's phase 4 must fall back to another way of sending.
+test_readme_demo_on_a_bare_host() {
+	local out
+	unmount_bpffs
+	out=$(DEMO_SHORT=1 DEMO_PREFIX=$PREFIX DEMO_OUT=$TMP/demo \
+		LD_PRELOAD=$TOOLS/refuse_live.so timeout 300 \
+		make -C "$ROOT" --no-print-directory OUTPUT="$OUTPUT" demo 2>&1) ||
+		fail "make demo failed:
+$out"
+	check_contains "$out" "bpffs was not mounted at /sys/fs/bpf: mounted it" "lb-load mounted bpffs"
+	check_contains "$out" "live frames refused by the kernel (Operation not permitted)" \
+		"xdp_send says why it falls back"
+	check_contains "$(cat "$TMP/demo/send-live.txt")" " method=afxdp" "phase 4 sent by AF_XDP"
+	check_contains "$out" "== checks passed" "the demo's own verdict"
+	[[ -z $(ip netns list | grep "^$PREFIX-") ]] || fail "the demo left namespaces"
+}
+
 # Pin directories: none of the namespace in the initial one (whatever /proc/1
 # allows), the inode in one without a name; `ip netns exec` is refused with
 # the same words by lb-load and lbctl.
@@ -246,4 +266,4 @@ test_pin_directory_names() {
 
 run_tests integration-bare test_no_bpffs_no_sudo test_plain_veth_lab_delivers \
 	test_nat_source_is_the_balancer_cold_neighbours test_driver_drops_are_shown \
-	test_unresolved_neighbour_is_shown test_pin_directory_names
+	test_unresolved_neighbour_is_shown test_readme_demo_on_a_bare_host test_pin_directory_names
