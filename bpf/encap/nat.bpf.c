@@ -9,6 +9,14 @@
  * The backends need no change: they see an ordinary connection from the
  * balancer and answer it, so replies come back whatever their routes. IPv4 and
  * TCP/UDP checksums are updated incrementally; the frame keeps its length.
+ *
+ * A NAT balancer is a router hop, in both directions: a packet that arrives
+ * with TTL 0 or 1 is dropped (nat.drop_ttl_exceeded; no ICMP time exceeded
+ * yet), and one this stage sends itself (XDP_TX, XDP_REDIRECT) leaves with its
+ * TTL one lower. One it hands to the kernel (XDP_PASS: no neighbour yet, or an
+ * egress that takes no XDP frames) keeps its TTL: the kernel forwards it and
+ * takes the one off itself, so the hop is counted once either way.
+ *
  * The next hop and the verdict come from nexthop.bpf.h and count under the
  * encap counters (encap.tx, encap.redirect, ...), as for ipip and gue. As
  * there, the FIB is asked before the frame changes, so a dropped frame is the
@@ -30,6 +38,8 @@ static __always_inline int nat_send(struct xdp_md *ctx, struct iphdr *iph,
 	if ((void *)(eth + 1) > data_end ||
 	    nat_rewrite(iph, nat_l4_header(iph), data_end, to))
 		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+	if (hop->action != XDP_PASS)
+		nat_ttl_decrement(iph);
 	next_hop_set_macs(eth, hop);
 	return next_hop_send(hop);
 }
@@ -51,6 +61,8 @@ static __always_inline int nat_forward_packet(struct xdp_md *ctx)
 		return encap_drop(LB_C_NAT_DROP_FRAGMENT);
 	if (!nat_src_addr)
 		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+	if (nat_ttl_expired(job.inner))
+		return encap_drop(LB_C_NAT_DROP_TTL_EXCEEDED);
 	/* The packet as it will leave, for the FIB (addresses, TOS, length). */
 	route = *job.inner;
 	route.saddr = nat_src_addr;
@@ -94,6 +106,8 @@ static __always_inline int nat_reply_packet(struct xdp_md *ctx, struct lb_packet
 		lb_count(LB_C_NAT_PASS_NO_STATE);
 		return XDP_PASS;
 	}
+	if (nat_ttl_expired(iph))
+		return encap_drop(LB_C_NAT_DROP_TTL_EXCEEDED);
 	to.saddr = entry->vip_addr;
 	to.daddr = entry->client_addr;
 	to.sport = entry->vip_port;

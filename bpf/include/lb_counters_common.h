@@ -43,7 +43,8 @@
 	/* nat: why a NAT packet went nowhere (its sends count as encap's) */          \
 	X(NAT_DROP_NO_PORT, "nat", "drop_no_port")        /* every port tried taken */ \
 	X(NAT_DROP_FRAGMENT, "nat", "drop_fragment")      /* ports unknown, no NAT */  \
-	X(NAT_PASS_NO_STATE, "nat", "pass_no_state")      /* reply's mapping expired */
+	X(NAT_PASS_NO_STATE, "nat", "pass_no_state")      /* reply's mapping expired */ \
+	X(NAT_DROP_TTL_EXCEEDED, "nat", "drop_ttl_exceeded") /* TTL <= 1: not forwarded */
 
 #define LB_COUNTER_ENUM_ENTRY(id, stage, reason) LB_C_##id,
 enum lb_counter {

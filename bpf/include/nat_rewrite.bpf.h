@@ -9,6 +9,7 @@
 #ifndef LB_NAT_REWRITE_BPF_H
 #define LB_NAT_REWRITE_BPF_H
 
+#include <stdbool.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/tcp.h>
@@ -102,6 +103,27 @@ static __always_inline int nat_rewrite(struct iphdr *iph, void *l4, void *data_e
 	ports[0] = to->sport;
 	ports[1] = to->dport;
 	return 0;
+}
+
+/* A router's TTL rule (RFC 1812, 5.3.1): a packet that arrives with TTL 0
+ * or 1 must not be forwarded.
+ */
+static __always_inline bool nat_ttl_expired(const struct iphdr *iph)
+{
+	return iph->ttl <= 1;
+}
+
+/* Takes one off the TTL of @iph (the caller checked it is above 1) and updates
+ * the header checksum for it. TTL and protocol share one 16-bit word; it is
+ * added as it lies in memory, like every word above.
+ */
+static __always_inline void nat_ttl_decrement(struct iphdr *iph)
+{
+	__u16 *word = (__u16 *)&iph->ttl;
+	__u16 old = *word;
+
+	iph->ttl--;
+	iph->check = nat_csum_apply(iph->check, (__u16)~old + *word);
 }
 
 #endif /* LB_NAT_REWRITE_BPF_H */

@@ -9,6 +9,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -103,11 +105,22 @@ static size_t l4_check_offset(uint8_t proto)
 	return 14 + 20 + (proto == IPPROTO_TCP ? 16 : 6);
 }
 
-/* Writes the NAT fields into @frame (no tag, no options) and every checksum
- * from scratch: what a correct NAT leaves. A UDP checksum of 0 stays 0.
+/* How the TTL of a translated frame changes (docs/nat.md): one off when the
+ * stage sends it itself, none when it hands it to the kernel, which forwards
+ * it and takes the one off there.
+ */
+enum ttl_rule {
+	TTL_KEPT,
+	TTL_ONE_OFF,
+};
+
+/* Writes the NAT fields into @frame (no tag, no options), the TTL by @ttl and
+ * every checksum from scratch: what a correct NAT leaves. A UDP checksum of 0
+ * stays 0.
  */
 static void expected_frame(uint8_t *frame, size_t len, const uint8_t *dmac, const uint8_t *smac,
-			   uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport)
+			   uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+			   enum ttl_rule ttl)
 {
 	uint8_t *ip = frame + 14, *l4 = ip + 20;
 	uint8_t proto = ip[9];
@@ -122,6 +135,8 @@ static void expected_frame(uint8_t *frame, size_t len, const uint8_t *dmac, cons
 	memcpy(frame + 6, smac, 6);
 	memcpy(ip + 12, &saddr, 4);
 	memcpy(ip + 16, &daddr, 4);
+	if (ttl == TTL_ONE_OFF)
+		ip[8]--;
 	ip[10] = ip[11] = 0;
 	check = pkt_csum(ip, 20);
 	memcpy(ip + 10, &check, 2);
@@ -143,6 +158,15 @@ static void expected_frame(uint8_t *frame, size_t len, const uint8_t *dmac, cons
 	if (proto == IPPROTO_UDP && !check)
 		check = 0xffff;
 	memcpy(frame + check_at, &check, 2);
+}
+
+/* "@name: @item" for an assertion message; valid until the next call. */
+static const char *what_case(const char *name, const char *item)
+{
+	static char buf[160];
+
+	snprintf(buf, sizeof(buf), "%s: %s", name, item);
+	return buf;
 }
 
 /* The flow key parse writes for @frame (a whole packet). */
@@ -218,7 +242,7 @@ static void nat_round_trip(uint8_t proto, uint16_t sport)
 	len = client_frame(proto, sport, in);
 	memcpy(want, in, len);
 	expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
-		       port, VIP_PORT);
+		       port, VIP_PORT, TTL_ONE_OFF);
 	write_ctx(in, len, B_NEIGH, 0);
 	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "forward: to the backend");
 	if (!ASSERT_OK(bpf_map_lookup_elem(nat_reply_fd, &key, &entry), "reply state stored"))
@@ -233,7 +257,7 @@ static void nat_round_trip(uint8_t proto, uint16_t sport)
 	len = reply_frame(proto, NEIGH_ADDR, port, in);
 	memcpy(want, in, len);
 	expected_frame(want, len, client_mac, lbt0_mac, pkt_ip(VIP), pkt_ip(CLIENT), VIP_PORT,
-		       sport);
+		       sport, TTL_ONE_OFF);
 	write_ctx(in, len, LB_NO_BACKEND, LB_CTX_F_NAT_REPLY);
 	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "reply: back to the client");
 }
@@ -262,7 +286,7 @@ static void test_udp_without_checksum(void)
 	in[at] = in[at + 1] = 0;
 	memcpy(want, in, len);
 	expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
-		       port, VIP_PORT);
+		       port, VIP_PORT, TTL_ONE_OFF);
 	ASSERT_TRUE(!want[at] && !want[at + 1], "expected checksum stays 0");
 	write_ctx(in, len, B_NEIGH, 0);
 	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "UDP checksum 0");
@@ -293,7 +317,7 @@ static void test_port_collisions(void)
 	len = client_frame(IPPROTO_TCP, sport, in);
 	memcpy(want, in, len);
 	expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
-		       candidate_port(IPPROTO_TCP, sport, 1), VIP_PORT);
+		       candidate_port(IPPROTO_TCP, sport, 1), VIP_PORT, TTL_ONE_OFF);
 	write_ctx(in, len, B_NEIGH, 0);
 	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "taken port skipped");
 	ASSERT_OK(bpf_map_lookup_elem(nat_reply_fd, &key, &got), "other mapping kept");
@@ -307,7 +331,7 @@ static void test_port_collisions(void)
 	len = client_frame(IPPROTO_UDP, sport, in);
 	memcpy(want, in, len);
 	expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
-		       candidate_port(IPPROTO_UDP, sport, 0), VIP_PORT);
+		       candidate_port(IPPROTO_UDP, sport, 0), VIP_PORT, TTL_ONE_OFF);
 	write_ctx(in, len, B_NEIGH, 0);
 	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "expired UDP port taken over");
 	ASSERT_OK(bpf_map_lookup_elem(nat_reply_fd, &key, &got), "taken-over mapping");
@@ -319,7 +343,7 @@ static void test_port_collisions(void)
 	len = client_frame(IPPROTO_TCP, sport, in);
 	memcpy(want, in, len);
 	expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
-		       candidate_port(IPPROTO_TCP, sport, 1), VIP_PORT);
+		       candidate_port(IPPROTO_TCP, sport, 1), VIP_PORT, TTL_ONE_OFF);
 	write_ctx(in, len, B_NEIGH, 0);
 	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "idle TCP port not taken over");
 
@@ -359,6 +383,159 @@ static void test_untranslatable(void)
 	run_expect(in, len, XDP_DROP, NULL, LB_C_ENCAP_DROP_NO_ROUTE, "no route to backend");
 }
 
+/* Sets the TTL of @frame (no tag) and its IPv4 header checksum, from scratch. */
+static void frame_set_ttl(uint8_t *frame, uint8_t ttl)
+{
+	uint8_t *ip = frame + 14;
+	uint16_t check;
+
+	ip[8] = ttl;
+	ip[10] = ip[11] = 0;
+	check = pkt_csum(ip, 20);
+	memcpy(ip + 10, &check, 2);
+}
+
+/* Whether a mapping holds @port for backend @backend_addr. */
+static bool port_taken(uint8_t proto, const char *backend, uint16_t port)
+{
+	struct lb_flow_key key = reply_key(proto, backend, port);
+	struct lb_nat_reply entry;
+
+	return !bpf_map_lookup_elem(nat_reply_fd, &key, &entry);
+}
+
+struct ttl_case {
+	const char *name;
+	int reply;           /* the backend's reply to a mapping; else the client's packet */
+	int no_state;        /* reply: to a port no mapping holds */
+	uint32_t backend_id; /* client's packet: the backend lb chose */
+	uint8_t ttl;         /* on arrival */
+	uint32_t verdict;
+	enum lb_counter counter;
+	enum ttl_rule rule;  /* sent (XDP_TX) or handed to the kernel (XDP_PASS, translated) */
+};
+
+/* A NAT balancer is a router hop (docs/nat.md): TTL 0 and 1 are dropped before
+ * anything else is decided and no mapping is made for them; a frame the stage
+ * sends leaves with its TTL one lower, one it hands to the kernel keeps it.
+ * Every output is compared with a frame whose checksums are computed from
+ * scratch. Each client case is a flow of its own, so its port is the flow's
+ * first candidate.
+ */
+static void test_ttl(void)
+{
+	static const struct ttl_case cases[] = {
+		{ "client, TTL 64: sent with 63", 0, 0, B_NEIGH, 64, XDP_TX, LB_C_ENCAP_TX,
+		  TTL_ONE_OFF },
+		{ "client, TTL 2: sent with 1", 0, 0, B_NEIGH, 2, XDP_TX, LB_C_ENCAP_TX,
+		  TTL_ONE_OFF },
+		{ "client, TTL 255: sent with 254", 0, 0, B_NEIGH, 255, XDP_TX, LB_C_ENCAP_TX,
+		  TTL_ONE_OFF },
+		{ "client, TTL 1: dropped", 0, 0, B_NEIGH, 1, XDP_DROP,
+		  LB_C_NAT_DROP_TTL_EXCEEDED, TTL_KEPT },
+		{ "client, TTL 0: dropped", 0, 0, B_NEIGH, 0, XDP_DROP,
+		  LB_C_NAT_DROP_TTL_EXCEEDED, TTL_KEPT },
+		{ "client, no neighbour, TTL 64: to the kernel with 64", 0, 0, B_NO_NEIGH, 64,
+		  XDP_PASS, LB_C_ENCAP_PASS_NO_NEIGH, TTL_KEPT },
+		{ "client, no neighbour, TTL 1: dropped, not handed to the kernel", 0, 0,
+		  B_NO_NEIGH, 1, XDP_DROP, LB_C_NAT_DROP_TTL_EXCEEDED, TTL_KEPT },
+		{ "client, no route, TTL 1: the TTL is judged first", 0, 0, B_NO_ROUTE, 1,
+		  XDP_DROP, LB_C_NAT_DROP_TTL_EXCEEDED, TTL_KEPT },
+		{ "reply, TTL 64: sent with 63", 1, 0, 0, 64, XDP_TX, LB_C_ENCAP_TX, TTL_ONE_OFF },
+		{ "reply, TTL 2: sent with 1", 1, 0, 0, 2, XDP_TX, LB_C_ENCAP_TX, TTL_ONE_OFF },
+		{ "reply, TTL 1: dropped", 1, 0, 0, 1, XDP_DROP, LB_C_NAT_DROP_TTL_EXCEEDED,
+		  TTL_KEPT },
+		{ "reply, TTL 0: dropped", 1, 0, 0, 0, XDP_DROP, LB_C_NAT_DROP_TTL_EXCEEDED,
+		  TTL_KEPT },
+		{ "reply without a mapping, TTL 1: not ours, to the stack", 1, 1, 0, 1, XDP_PASS,
+		  LB_C_NAT_PASS_NO_STATE, TTL_KEPT },
+	};
+	const uint16_t mapped_sport = 40100;
+	uint16_t mapped_port = candidate_port(IPPROTO_TCP, mapped_sport, 0);
+	uint8_t in[PKT_MAX], want[PKT_MAX];
+	size_t i, len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	/* The mapping the replies answer. */
+	len = client_frame(IPPROTO_TCP, mapped_sport, in);
+	memcpy(want, in, len);
+	expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
+		       mapped_port, VIP_PORT, TTL_ONE_OFF);
+	write_ctx(in, len, B_NEIGH, 0);
+	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "mapping for the replies");
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct ttl_case *c = &cases[i];
+		uint16_t sport = (uint16_t)(40101 + i);
+		const char *backend = c->backend_id == B_NO_NEIGH ? NO_NEIGH_ADDR :
+				      c->backend_id == B_NO_ROUTE ? NO_ROUTE_ADDR :
+								    NEIGH_ADDR;
+		uint16_t port = c->no_state ? 16001 : mapped_port;
+
+		if (c->reply) {
+			len = reply_frame(IPPROTO_TCP, NEIGH_ADDR, port, in);
+			frame_set_ttl(in, c->ttl);
+			memcpy(want, in, len);
+			expected_frame(want, len, client_mac, lbt0_mac, pkt_ip(VIP),
+				       pkt_ip(CLIENT), VIP_PORT, mapped_sport, c->rule);
+			write_ctx(in, len, LB_NO_BACKEND, LB_CTX_F_NAT_REPLY);
+		} else {
+			port = candidate_port(IPPROTO_TCP, sport, 0);
+			len = client_frame(IPPROTO_TCP, sport, in);
+			frame_set_ttl(in, c->ttl);
+			memcpy(want, in, len);
+			/* Handed to the kernel: its own Ethernet header, to this host. */
+			expected_frame(want, len, c->verdict == XDP_PASS ? lbt0_mac : neigh_mac,
+				       c->verdict == XDP_PASS ? client_mac : lbt0_mac,
+				       pkt_ip(NAT_SOURCE), pkt_ip(backend), port, VIP_PORT,
+				       c->rule);
+			write_ctx(in, len, c->backend_id, 0);
+		}
+		run_expect(in, len, c->verdict,
+			   c->verdict == XDP_DROP || c->counter == LB_C_NAT_PASS_NO_STATE ? NULL
+											   : want,
+			   c->counter, c->name);
+		if (!c->reply && c->verdict == XDP_DROP)
+			ASSERT_TRUE(!port_taken(IPPROTO_TCP, backend, port),
+				    what_case(c->name, "no mapping made"));
+	}
+}
+
+/* Every arriving TTL from 2 to 255, both directions: the incremental checksum
+ * update of the TTL (and the addresses and ports with it) against one
+ * computed from scratch.
+ */
+static void test_ttl_every_value(void)
+{
+	const uint16_t sport = 40200;
+	uint16_t port = candidate_port(IPPROTO_UDP, sport, 0);
+	uint8_t in[PKT_MAX], want[PKT_MAX];
+	char label[64];
+	size_t len;
+	int ttl;
+
+	REQUIRE_FIXTURE(&fx.status);
+	for (ttl = 2; ttl <= 255; ttl++) {
+		snprintf(label, sizeof(label), "forward, TTL %d", ttl);
+		len = client_frame(IPPROTO_UDP, sport, in);
+		frame_set_ttl(in, (uint8_t)ttl);
+		memcpy(want, in, len);
+		expected_frame(want, len, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE),
+			       pkt_ip(NEIGH_ADDR), port, VIP_PORT, TTL_ONE_OFF);
+		write_ctx(in, len, B_NEIGH, 0);
+		run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, label);
+
+		snprintf(label, sizeof(label), "reply, TTL %d", ttl);
+		len = reply_frame(IPPROTO_UDP, NEIGH_ADDR, port, in);
+		frame_set_ttl(in, (uint8_t)ttl);
+		memcpy(want, in, len);
+		expected_frame(want, len, client_mac, lbt0_mac, pkt_ip(VIP), pkt_ip(CLIENT),
+			       VIP_PORT, sport, TTL_ONE_OFF);
+		write_ctx(in, len, LB_NO_BACKEND, LB_CTX_F_NAT_REPLY);
+		run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, label);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -367,6 +544,8 @@ int main(int argc, char **argv)
 		TEST_CASE(test_udp_without_checksum),
 		TEST_CASE(test_port_collisions),
 		TEST_CASE(test_untranslatable),
+		TEST_CASE(test_ttl),
+		TEST_CASE(test_ttl_every_value),
 	};
 	int status;
 
