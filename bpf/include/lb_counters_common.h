@@ -19,6 +19,10 @@
 	X(PARSE_PASS_BAD_POLICY, "parse", "pass_bad_policy") /* VIP names no policy */ \
 	X(PARSE_TO_NAT_REPLY, "parse", "to_nat_reply")    /* reply to a NAT mapping */ \
 	X(PARSE_PASS_NO_NAT_STAGE, "parse", "pass_no_nat_stage") /* nat slot empty */ \
+	X(PARSE_PASS_L2_NOT_UNICAST, "parse", "pass_l2_not_unicast") /* bcast/mcast MAC */ \
+	X(PARSE_PASS_L2_OTHER_HOST, "parse", "pass_l2_other_host") /* not our MAC */ \
+	X(PARSE_DROP_BAD_IP_CSUM, "parse", "drop_bad_ip_csum") /* IPv4 header checksum */ \
+	X(PARSE_DROP_MARTIAN_SRC, "parse", "drop_martian_src") /* 0/8, 127/8, 224/3, VIP */ \
 	/* lb: how the backend was found */                                            \
 	X(LB_FLOW_HIT, "lb", "flow_hit")                  /* established flow */       \
 	X(LB_FLOW_NEW, "lb", "flow_new")                  /* first packet of a flow */ \

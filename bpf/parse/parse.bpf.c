@@ -5,10 +5,13 @@
  * is in nat_reply (a backend answering a NATed flow at nat_source) goes to the
  * NAT stage instead, with LB_CTX_F_NAT_REPLY set (docs/nat.md).
  *
- * parse never changes a frame and never drops one. A frame that is not for a
- * VIP (ARP, IPv6, ICMP, other addresses and ports) and a malformed frame leave
- * with XDP_PASS exactly as they came, counted by reason, so the next XDP
- * program and the kernel stack still see them. Only a VIP frame goes on to lb.
+ * parse never changes a frame. A frame that is not for a VIP (ARP, IPv6,
+ * ICMP, other addresses and ports) and a malformed frame leave with XDP_PASS
+ * exactly as they came, counted by reason, so the next XDP program and the
+ * kernel stack still see them. Only a VIP frame (or a NAT reply) goes on, and
+ * only after the checks of vip_frame_check(): a frame not sent to this host's
+ * MAC address is passed too; a frame with a broken IPv4 header checksum or an
+ * impossible source address is dropped, the only frames parse drops.
  *
  * Fragment policy: an IPv4 fragment (MF set or fragment offset != 0) is never
  * matched or hashed on ports, because only the first fragment carries them.
@@ -23,7 +26,9 @@
  * Fragments never carry LB_CTX_F_TCP_SYN: the TCP flags are not read.
  */
 #include <linux/in.h>
+#include <stdbool.h>
 
+#include "csum.bpf.h"
 #include "parsing.bpf.h"
 #include "stage.bpf.h"
 
@@ -31,11 +36,27 @@
 #define LB_IP_MF 0x2000
 #define LB_IP_OFFSET 0x1fff
 
+/* The MAC address of the interface parse is attached to, its six bytes as
+ * they lie in a frame, set by the loader; 16-bit words so that the compare
+ * below is three loads and three XORs. All zeros (unit tests, an older loader)
+ * means unknown: the destination MAC of a VIP frame is then only checked for
+ * the group bit. The address is read when parse is attached; a MAC changed
+ * later needs lb-load --unload and a new load (docs/operations.md).
+ */
+const volatile __u16 lb_if_mac[ETH_ALEN / 2] = {};
+
 /* The frame leaves the pipeline: count why and hand it on unchanged. */
 static __always_inline int parse_pass(enum lb_counter reason)
 {
 	lb_count(reason);
 	return XDP_PASS;
+}
+
+/* The frame is dropped as it came: count why. */
+static __always_inline int parse_drop(enum lb_counter reason)
+{
+	lb_count(reason);
+	return XDP_DROP;
 }
 
 /* The config generation to read VIPs from. Read once per packet, so every
@@ -175,6 +196,71 @@ static __always_inline int find_vip(struct lb_packet_ctx *pkt, __u8 gen)
 	return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
 }
 
+/* Whether @mac (2-byte aligned: an Ethernet header's h_dest) is this
+ * interface's address; true when that is unknown.
+ */
+static __always_inline bool mac_is_ours(const __u8 *mac)
+{
+	const __u16 *word = (const __u16 *)mac;
+	__u16 ours0 = lb_if_mac[0], ours1 = lb_if_mac[1], ours2 = lb_if_mac[2];
+
+	if (!(ours0 | ours1 | ours2))
+		return true;
+	return !((word[0] ^ ours0) | (word[1] ^ ours1) | (word[2] ^ ours2));
+}
+
+/* A source no packet from a client can have (RFC 1812, 5.3.7; RFC 1122,
+ * 3.2.1.3): "this network" 0.0.0.0/8, loopback 127.0.0.0/8, multicast
+ * 224.0.0.0/4 and the reserved 240.0.0.0/4 with the limited broadcast
+ * 255.255.255.255 in it; and the packet's own destination, the VIP (a reply
+ * would go to the VIP itself: the "land" attack). One byte and one word
+ * compared. Another VIP as the source is not recognised: that would need a
+ * second lookup.
+ */
+static __always_inline bool src_is_martian(__be32 src, __be32 dst)
+{
+	__u8 first = bpf_ntohl(src) >> 24;
+
+	return first == 0 || first == 127 || first >= 224 || src == dst;
+}
+
+/* What a balancer checks before it forwards a frame to a VIP (or a NAT
+ * reply), in this order:
+ *
+ * - the Ethernet destination: a broadcast or multicast frame (I/G bit set) is
+ *   not addressed to this host alone, and one for another unicast MAC (seen in
+ *   promiscuous mode, or flooded by a bridge) not to this host at all. Both
+ *   are passed untouched: the stack and the next program decide, as they
+ *   would without a balancer (the kernel drops other hosts' frames).
+ * - the IPv4 header checksum: a router drops a packet whose checksum is wrong
+ *   (RFC 1812, 5.2.2), and so does the kernel. Passing it would only move the
+ *   drop; encapsulating it would send it on under a new, valid outer header,
+ *   and balance it on addresses that may be the corrupt bytes.
+ * - the source address (src_is_martian()): dropped, as a router drops it.
+ *
+ * Returns XDP_PASS or XDP_DROP, counted, or -1 to go on.
+ */
+static __always_inline int vip_frame_check(void *data, void *data_end, struct iphdr *iph,
+					   const struct lb_packet_ctx *pkt)
+{
+	struct ethhdr *eth = data;
+
+	/* parse_ethhdr() checked it; checked again so that the accesses below
+	 * are proven here, whatever range the compiler's registers still carry.
+	 */
+	if ((void *)(eth + 1) > data_end)
+		return parse_pass(LB_C_PARSE_PASS_MALFORMED);
+	if (eth->h_dest[0] & 1)
+		return parse_pass(LB_C_PARSE_PASS_L2_NOT_UNICAST);
+	if (!mac_is_ours(eth->h_dest))
+		return parse_pass(LB_C_PARSE_PASS_L2_OTHER_HOST);
+	if (!ipv4_header_csum_ok(iph, data_end))
+		return parse_drop(LB_C_PARSE_DROP_BAD_IP_CSUM);
+	if (src_is_martian(pkt->flow.src, pkt->flow.dst))
+		return parse_drop(LB_C_PARSE_DROP_MARTIAN_SRC);
+	return -1;
+}
+
 #define POLICY_STAGE(policy) \
 	case policy: \
 		return lb_next_stage(ctx, lb_policy_slot(policy), LB_C_PARSE_PASS_NO_LB_STAGE)
@@ -223,6 +309,9 @@ int xdp_lb_parse(struct xdp_md *ctx)
 		if (action < 0)
 			action = find_vip(&pkt, config_generation());
 	}
+	if (action >= 0)
+		return action;
+	action = vip_frame_check(data, data_end, iph, &pkt);
 	if (action >= 0)
 		return action;
 	if (pkt.flags & LB_CTX_F_NAT_REPLY) {

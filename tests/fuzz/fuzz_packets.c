@@ -405,7 +405,7 @@ static void frame_check(const uint8_t *in, size_t len, const struct frame_id *id
 	const char *wrong;
 	int i;
 
-	parse_model(in, len, pipeline.model_vips, pipeline.vip_count, &pe);
+	parse_model(in, len, pipeline.model_vips, pipeline.vip_count, pipeline.if_mac, &pe);
 	frame_run(in, len, &res);
 	if (counters_now(now)) {
 		problem(&rep, "cannot read the counters");
@@ -418,6 +418,9 @@ static void frame_check(const uint8_t *in, size_t len, const struct frame_id *id
 	tally.frames++;
 
 	want[pe.counter] = 1;
+	/* A frame parse does not hand on leaves by its counter: pass_* or drop_*. */
+	if (!strncmp(lb_counter_reason(pe.counter), "drop_", 5))
+		verdict = XDP_DROP;
 	if (res.err)
 		problem(&rep, "BPF_PROG_TEST_RUN failed: %s", strerror(-res.err));
 	if (!res.err && res.verdict == XDP_ABORTED)

@@ -234,6 +234,8 @@ static int slot_set(struct fuzz_pipeline *p, __u32 slot, int prog_fd)
 	return step(p, err ? -errno : 0, "put a stage into slot %u", slot);
 }
 
+static void mac_parse(const char *text, uint8_t mac[6]);
+
 static int stages_load(struct fuzz_pipeline *p, const struct lb_config *cfg)
 {
 	int i, err;
@@ -241,6 +243,11 @@ static int stages_load(struct fuzz_pipeline *p, const struct lb_config *cfg)
 	p->parse = parse_bpf__open();
 	if (step(p, p->parse ? 0 : -errno, "open parse"))
 		return p->err;
+	/* As lb-load does: parse knows the MAC of the interface it serves,
+	 * INGRESS, links[0].
+	 */
+	mac_parse(links[0].mac, p->if_mac);
+	memcpy((void *)p->parse->rodata->lb_if_mac, p->if_mac, sizeof(p->if_mac));
 	err = bpf_map__set_max_entries(p->parse->maps.flows, cfg->flow_table_size);
 	if (step(p, err, "size the flow table") ||
 	    step(p, parse_bpf__load(p->parse), "load parse"))

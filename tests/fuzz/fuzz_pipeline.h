@@ -57,6 +57,7 @@ struct fuzz_pipeline {
 	struct lb_maps maps;    /* parse's map fds, shared by all three */
 	int parse_prog_fd;
 	int ingress;            /* lbf0's ifindex: every frame arrives there */
+	uint8_t if_mac[6];      /* lbf0's MAC, parse's lb_if_mac */
 	int cpu;                /* the process runs on this CPU only */
 	int cpus;               /* possible CPUs: per-CPU map values */
 	uint32_t flow_table_size;

@@ -9,6 +9,12 @@
  * (address, port, protocol), then the port wildcard. Fragments match only the
  * wildcard VIP, with ports 0 in the flow key; without one a first fragment
  * whose ports match a port VIP is pass_fragment, any other pass_not_vip.
+ * A frame that matched a VIP (a fragment too) is then judged, in this order:
+ * Ethernet destination with the group bit set: pass_l2_not_unicast; another
+ * unicast MAC than the interface's (when that is known): pass_l2_other_host;
+ * a wrong IPv4 header checksum, options included: drop_bad_ip_csum; a source
+ * in 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4 or 240.0.0.0/4, or equal to the
+ * destination: drop_martian_src.
  */
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -97,9 +103,45 @@ static enum lb_counter ports(const uint8_t *frame, size_t len, size_t l4, size_t
 	return LB_COUNTER_MAX;
 }
 
+/* The one's complement sum of @len bytes (even) as big-endian words, folded. */
+static uint16_t sum_folded(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += get16(p + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* What a frame that matched a VIP must pass before it is balanced. @l3 and
+ * @ihl: the IPv4 header, checked whole in the frame. Returns the counter, or
+ * LB_COUNTER_MAX to go on.
+ */
+static enum lb_counter vip_frame(const uint8_t *frame, size_t l3, size_t ihl,
+				 const uint8_t *if_mac, struct parse_expect *out)
+{
+	const struct lb_flow_key *flow = &out->ctx.flow;
+	uint8_t first = ((const uint8_t *)&flow->src)[0];
+
+	if (frame[0] & 1)
+		return rule(out, LB_C_PARSE_PASS_L2_NOT_UNICAST, "VIP, group destination MAC");
+	if (if_mac && memcmp(frame, if_mac, 6))
+		return rule(out, LB_C_PARSE_PASS_L2_OTHER_HOST, "VIP, another host's MAC");
+	if (sum_folded(frame + l3, ihl) != 0xffff)
+		return rule(out, LB_C_PARSE_DROP_BAD_IP_CSUM, "VIP, wrong IPv4 header checksum");
+	if (first == 0 || first == 127 || first >= 224)
+		return rule(out, LB_C_PARSE_DROP_MARTIAN_SRC, "VIP, martian source");
+	if (flow->src == flow->dst)
+		return rule(out, LB_C_PARSE_DROP_MARTIAN_SRC, "VIP, the VIP as source");
+	return LB_COUNTER_MAX;
+}
+
 /* The rules in the documented order; returns the parse counter. */
 static enum lb_counter classify(const uint8_t *frame, size_t len, const struct model_vip *vips,
-				size_t vip_count, struct parse_expect *out)
+				size_t vip_count, const uint8_t *if_mac, struct parse_expect *out)
 {
 	struct lb_packet_ctx *ctx = &out->ctx;
 	size_t l3 = 14, ihl, tot, l4;
@@ -139,29 +181,38 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 	ctx->frame_len = (uint32_t)len;
 	l4 = l3 + ihl;
 	frag = get16(frame + l3 + 6);
-	if (frag & (IP_MF | IP_OFFSET))
-		return fragment(frame, len, vips, vip_count, l4, tot - ihl, !(frag & IP_OFFSET),
-				out);
-	counter = ports(frame, len, l4, tot - ihl, out);
-	if (counter != LB_COUNTER_MAX)
+	if (frag & (IP_MF | IP_OFFSET)) {
+		counter = fragment(frame, len, vips, vip_count, l4, tot - ihl, !(frag & IP_OFFSET),
+				   out);
+	} else {
+		counter = ports(frame, len, l4, tot - ihl, out);
+		if (counter != LB_COUNTER_MAX)
+			return counter;
+		out->vip = vip_find(vips, vip_count, ctx->flow.dst, ntohs(ctx->flow.dport),
+				    ctx->flow.proto);
+		if (out->vip >= 0)
+			counter = rule(out, LB_C_PARSE_TO_LB, "VIP (address, port, protocol)");
+		else if ((out->vip = vip_find(vips, vip_count, ctx->flow.dst, 0,
+					      ctx->flow.proto)) >= 0)
+			counter = rule(out, LB_C_PARSE_TO_LB,
+				       "VIP (address, wildcard port, protocol)");
+		else
+			return rule(out, LB_C_PARSE_PASS_NOT_VIP,
+				    "no VIP for address, port, protocol");
+	}
+	if (counter != LB_C_PARSE_TO_LB)
 		return counter;
-	out->vip = vip_find(vips, vip_count, ctx->flow.dst, ntohs(ctx->flow.dport),
-			    ctx->flow.proto);
-	if (out->vip >= 0)
-		return rule(out, LB_C_PARSE_TO_LB, "VIP (address, port, protocol)");
-	out->vip = vip_find(vips, vip_count, ctx->flow.dst, 0, ctx->flow.proto);
-	if (out->vip >= 0)
-		return rule(out, LB_C_PARSE_TO_LB, "VIP (address, wildcard port, protocol)");
-	return rule(out, LB_C_PARSE_PASS_NOT_VIP, "no VIP for address, port, protocol");
+	counter = vip_frame(frame, l3, ihl, if_mac, out);
+	return counter == LB_COUNTER_MAX ? LB_C_PARSE_TO_LB : counter;
 }
 
 void parse_model(const uint8_t *frame, size_t len, const struct model_vip *vips,
-		 size_t vip_count, struct parse_expect *out)
+		 size_t vip_count, const uint8_t *if_mac, struct parse_expect *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->vip = -1;
 	out->ctx.backend_id = LB_NO_BACKEND;
-	out->counter = classify(frame, len, vips, vip_count, out);
+	out->counter = classify(frame, len, vips, vip_count, if_mac, out);
 	/* Only a frame handed to lb has a context: parse stores nothing else. */
 	if (out->counter != LB_C_PARSE_TO_LB) {
 		out->vip = -1;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What the parse stage must do with a frame, worked out in userspace from the
  * documented rules (docs/architecture.md "parse", docs/operations.md
- * "Counters"), not from the BPF code: the parse counter it moves and, for a
- * VIP frame, the packet context it hands to lb. The fuzzer compares the real
+ * "Counters"), not from the BPF code: the parse counter it moves (a drop_
+ * counter means XDP_DROP, any other XDP_PASS unless to_lb) and, for a VIP
+ * frame, the packet context it hands to lb. The fuzzer compares the real
  * pipeline with this on every frame.
  */
 #ifndef FUZZ_PARSE_MODEL_H
@@ -28,8 +29,10 @@ struct parse_expect {
 	const char *why;         /* the rule that decided, for messages */
 };
 
-/* Classifies @len bytes of @frame against @vips. */
+/* Classifies @len bytes of @frame against @vips, for a parse that knows its
+ * interface's MAC @if_mac (NULL: unknown, as when the loader sets none).
+ */
 void parse_model(const uint8_t *frame, size_t len, const struct model_vip *vips,
-		 size_t vip_count, struct parse_expect *out);
+		 size_t vip_count, const uint8_t *if_mac, struct parse_expect *out);
 
 #endif /* FUZZ_PARSE_MODEL_H */

@@ -45,13 +45,25 @@ static const struct {
 	{ VIP_A, 53, IPPROTO_TCP, 4, 8 }, /* beats VIP_A's TCP wildcard on port 53 */
 };
 
+/* The balancer's MAC: the loader's lb_if_mac, and every test frame's destination
+ * unless a case says otherwise (pkt_spec_udp()).
+ */
+static const uint8_t lb_mac[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a };
+
 /* Everything the tests need from parse and the sink in its lb slot. */
 static struct {
 	struct parse_bpf *parse;
+	/* A second load with lb_if_mac left 0 (an older loader, unit tests
+	 * elsewhere), sharing every map of the first.
+	 */
+	struct parse_bpf *parse_no_mac;
 	struct stage_sink sink;
-	int prog_fd, ctx_fd, counters_fd;
+	int prog_fd, prog_fd_no_mac, ctx_fd, counters_fd;
 	struct fixture_status status;
 } fx;
+
+/* The program run_case() runs: fx.prog_fd unless a test switches. */
+static int run_prog_fd;
 
 static int vips_fill(int vips_fd)
 {
@@ -75,14 +87,60 @@ static int vips_fill(int vips_fd)
 /* Loads parse, and the sink sharing its stage_slots and packet_ctx, with the
  * sink in the lb slot and the VIPs above in place.
  */
+/* Makes @second (opened) use every map of @first (loaded) but its own data
+ * sections, so the two loads differ only in their load-time constants.
+ */
+static int share_maps(struct bpf_object *second, const struct bpf_object *first)
+{
+	struct bpf_map *map, *mine;
+	int err;
+
+	bpf_object__for_each_map(map, first) {
+		if (bpf_map__is_internal(map))
+			continue;
+		mine = bpf_object__find_map_by_name(second, bpf_map__name(map));
+		if (!mine)
+			return -ENOENT;
+		err = bpf_map__reuse_fd(mine, bpf_map__fd(map));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int load_parse(void)
+{
+	fx.parse = parse_bpf__open();
+	if (!fx.parse)
+		return -errno;
+	memcpy((void *)fx.parse->rodata->lb_if_mac, lb_mac, sizeof(lb_mac));
+	return parse_bpf__load(fx.parse);
+}
+
+static int load_parse_no_mac(void)
+{
+	int err;
+
+	fx.parse_no_mac = parse_bpf__open();
+	if (!fx.parse_no_mac)
+		return -errno;
+	err = share_maps(fx.parse_no_mac->obj, fx.parse->obj);
+	return err ? err : parse_bpf__load(fx.parse_no_mac);
+}
+
+/* Loads parse, and the sink sharing its stage_slots and packet_ctx, with the
+ * sink in the lb slot and the VIPs above in place.
+ */
 static void fixture_setup(void)
 {
-	fx.parse = parse_bpf__open_and_load();
-	if (fixture_step(&fx.status, fx.parse ? 0 : -errno, "load parse") ||
+	if (fixture_step(&fx.status, load_parse(), "load parse") ||
+	    fixture_step(&fx.status, load_parse_no_mac(), "load parse without a MAC") ||
 	    fixture_step(&fx.status, sink_attach(&fx.sink, fx.parse->obj, LB_SLOT_LB),
 			 "put the sink in the lb slot"))
 		return;
 	fx.prog_fd = bpf_program__fd(fx.parse->progs.xdp_lb_parse);
+	fx.prog_fd_no_mac = bpf_program__fd(fx.parse_no_mac->progs.xdp_lb_parse);
+	run_prog_fd = fx.prog_fd;
 	fx.ctx_fd = bpf_map__fd(fx.parse->maps.packet_ctx);
 	fx.counters_fd = bpf_map__fd(fx.parse->maps.counters);
 	fixture_step(&fx.status, vips_fill(bpf_map__fd(fx.parse->maps.vips)), "fill vips");
@@ -91,6 +149,7 @@ static void fixture_setup(void)
 static void fixture_teardown(void)
 {
 	sink_detach(&fx.sink);
+	parse_bpf__destroy(fx.parse_no_mac);
 	parse_bpf__destroy(fx.parse);
 }
 
@@ -112,9 +171,11 @@ struct byte_patch {
 
 /* A test frame: the client's UDP frame of pkt_spec_udp() with these changes. */
 struct frame_desc {
+	const uint8_t *dst_mac; /* NULL: the balancer's, lb_mac */
 	uint16_t ethertype;    /* 0: IPv4 from the fields below; else raw payload */
 	int vlan_tags;         /* 0, 1, or 2 802.1Q tags (QinQ) */
 	uint8_t proto;         /* IPPROTO_UDP, IPPROTO_TCP, or raw payload (ICMP) */
+	const char *src;       /* source address; NULL: CLIENT */
 	const char *dst;       /* destination address */
 	uint16_t dport;
 	uint8_t tcp_flags;     /* 0: ACK */
@@ -123,6 +184,7 @@ struct frame_desc {
 	size_t payload_len;    /* L4 payload; 0: DEFAULT_PAYLOAD; NO_PAYLOAD */
 	size_t padding;        /* zero bytes after the IPv4 packet (Ethernet padding) */
 	struct byte_patch patch;
+	uint16_t csum_xor;     /* flipped in the IPv4 header checksum, after the patch */
 };
 
 static size_t frame_build(const struct frame_desc *d, uint8_t *buf)
@@ -132,6 +194,10 @@ static size_t frame_build(const struct frame_desc *d, uint8_t *buf)
 	struct pkt_spec spec;
 
 	pkt_spec_udp(&spec);
+	if (d->dst_mac)
+		memcpy(spec.dst_mac, d->dst_mac, ETH_ALEN);
+	if (d->src)
+		spec.src = pkt_ip(d->src);
 	spec.ethertype = d->ethertype;
 	spec.vlan = d->vlan_tags > 0;
 	spec.vlan_tci = 100;
@@ -155,6 +221,8 @@ static size_t frame_build(const struct frame_desc *d, uint8_t *buf)
 		len += 4;
 	}
 	memcpy(buf + l3 + d->patch.at, d->patch.bytes, d->patch.len);
+	buf[l3 + 10] ^= (uint8_t)(d->csum_xor >> 8);
+	buf[l3 + 11] ^= (uint8_t)d->csum_xor;
 	memset(buf + len, 0, d->padding);
 	return len + d->padding;
 }
@@ -162,6 +230,12 @@ static size_t frame_build(const struct frame_desc *d, uint8_t *buf)
 #define FLOW(dst_, sport_, dport_, proto_)                                             \
 	{                                                                              \
 		.src = pkt_ip(CLIENT), .dst = pkt_ip(dst_), .sport = htons(sport_),    \
+		.dport = htons(dport_), .proto = (proto_)                              \
+	}
+
+#define FLOW_FROM(src_, dst_, sport_, dport_, proto_)                                  \
+	{                                                                              \
+		.src = pkt_ip(src_), .dst = pkt_ip(dst_), .sport = htons(sport_),      \
 		.dport = htons(dport_), .proto = (proto_)                              \
 	}
 
@@ -203,7 +277,7 @@ static void run_case(const struct parse_case *c)
 		return;
 	sink_record_read(&fx.sink, &rec_before);
 	counters_read(fx.counters_fd, before);
-	xdp_run(fx.prog_fd, in, len, 0, &res);
+	xdp_run(run_prog_fd, in, len, 0, &res);
 	counters_read(fx.counters_fd, after);
 	sink_record_read(&fx.sink, &rec_after);
 
@@ -398,6 +472,258 @@ static void test_layer2(void)
 		  XDP_TX,
 		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, 28, 60, 0),
 		  LB_C_PARSE_TO_LB },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	RUN_CASES(cases);
+}
+
+static const uint8_t mac_broadcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t mac_ipv4_multicast[ETH_ALEN] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+static const uint8_t mac_ipv6_multicast[ETH_ALEN] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
+/* lb_mac with the group bit set. */
+static const uint8_t mac_ours_as_group[ETH_ALEN] = { 0x03, 0x00, 0x00, 0x00, 0x00, 0x0a };
+static const uint8_t mac_zero[ETH_ALEN] = { 0 };
+/* lb_mac with one bit (0x04, never the group bit) flipped in byte 0, 1, ... 5. */
+static const uint8_t mac_other[ETH_ALEN][ETH_ALEN] = {
+	{ 0x06, 0x00, 0x00, 0x00, 0x00, 0x0a }, { 0x02, 0x04, 0x00, 0x00, 0x00, 0x0a },
+	{ 0x02, 0x00, 0x04, 0x00, 0x00, 0x0a }, { 0x02, 0x00, 0x00, 0x04, 0x00, 0x0a },
+	{ 0x02, 0x00, 0x00, 0x00, 0x04, 0x0a }, { 0x02, 0x00, 0x00, 0x00, 0x00, 0x0e },
+};
+
+#define UDP_VIP_CTX \
+	VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, UDP_TOT, UDP_FRAME, 0)
+
+/* A VIP frame is balanced only when it was sent to this host alone: a group
+ * (broadcast, multicast) destination or another host's MAC is passed
+ * untouched. Frames that are no VIP's are classified as before: the Ethernet
+ * destination is judged only once the frame is known to be for a VIP, and
+ * before anything in its IPv4 header.
+ */
+static void test_l2_destination(void)
+{
+	const struct parse_case cases[] = {
+		{ "own MAC", { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 }, XDP_TX,
+		  UDP_VIP_CTX, LB_C_PARSE_TO_LB },
+		{ "broadcast to a VIP",
+		  { .dst_mac = mac_broadcast, .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_NOT_UNICAST },
+		{ "IPv4 multicast MAC to a VIP",
+		  { .dst_mac = mac_ipv4_multicast, .proto = IPPROTO_TCP, .dst = VIP_A,
+		    .dport = 443 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_NOT_UNICAST },
+		{ "IPv6 multicast MAC to a VIP",
+		  { .dst_mac = mac_ipv6_multicast, .proto = IPPROTO_UDP, .dst = VIP_B,
+		    .dport = 9 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_NOT_UNICAST },
+		{ "own MAC with the group bit set",
+		  { .dst_mac = mac_ours_as_group, .proto = IPPROTO_UDP, .dst = VIP_A,
+		    .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_NOT_UNICAST },
+		{ "broadcast, VLAN-tagged",
+		  { .dst_mac = mac_broadcast, .vlan_tags = 1, .proto = IPPROTO_UDP, .dst = VIP_A,
+		    .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_NOT_UNICAST },
+		{ "broadcast fragment to a wildcard VIP",
+		  { .dst_mac = mac_broadcast, .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443,
+		    .frag_off = MF },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_NOT_UNICAST },
+		{ "another host's MAC, byte 0 differs",
+		  { .dst_mac = mac_other[0], .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_OTHER_HOST },
+		{ "another host's MAC, byte 1 differs",
+		  { .dst_mac = mac_other[1], .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_OTHER_HOST },
+		{ "another host's MAC, byte 2 differs",
+		  { .dst_mac = mac_other[2], .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_OTHER_HOST },
+		{ "another host's MAC, byte 3 differs",
+		  { .dst_mac = mac_other[3], .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_OTHER_HOST },
+		{ "another host's MAC, byte 4 differs",
+		  { .dst_mac = mac_other[4], .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_OTHER_HOST },
+		{ "another host's MAC, byte 5 differs, TCP SYN",
+		  { .dst_mac = mac_other[5], .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443,
+		    .tcp_flags = 0x02 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_OTHER_HOST },
+		{ "all-zero MAC",
+		  { .dst_mac = mac_zero, .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_OTHER_HOST },
+		{ "another host's MAC comes before a bad IPv4 checksum",
+		  { .dst_mac = mac_other[5], .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .csum_xor = 0x0100 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_OTHER_HOST },
+		{ "broadcast comes before a martian source",
+		  { .dst_mac = mac_broadcast, .src = "127.0.0.1", .proto = IPPROTO_UDP,
+		    .dst = VIP_A, .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_NOT_UNICAST },
+		{ "broadcast ARP: not IPv4, as before",
+		  { .dst_mac = mac_broadcast, .ethertype = ETH_P_ARP, .payload_len = 28 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_NOT_IPV4 },
+		{ "broadcast to an address that is no VIP: not a VIP, as before",
+		  { .dst_mac = mac_broadcast, .proto = IPPROTO_UDP, .dst = NOT_A_VIP,
+		    .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		{ "another host's MAC, malformed: malformed, as before",
+		  { .dst_mac = mac_other[0], .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .patch = { 0, 1, { 0x44 } } },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		{ "another host's MAC, first fragment to a port VIP: a fragment, as before",
+		  { .dst_mac = mac_other[0], .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .frag_off = MF },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_FRAGMENT },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	RUN_CASES(cases);
+}
+
+/* lb_if_mac left 0 (no MAC from the loader): any unicast destination is
+ * taken, a group destination still is not.
+ */
+static void test_l2_mac_unknown(void)
+{
+	const struct parse_case cases[] = {
+		{ "MAC unknown: own MAC",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 }, XDP_TX, UDP_VIP_CTX,
+		  LB_C_PARSE_TO_LB },
+		{ "MAC unknown: another host's MAC is taken",
+		  { .dst_mac = mac_other[3], .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 },
+		  XDP_TX, UDP_VIP_CTX, LB_C_PARSE_TO_LB },
+		{ "MAC unknown: broadcast still is not",
+		  { .dst_mac = mac_broadcast, .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_L2_NOT_UNICAST },
+		{ "MAC unknown: the IPv4 checks stay",
+		  { .dst_mac = mac_other[3], .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .csum_xor = 0x0001 },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	run_prog_fd = fx.prog_fd_no_mac;
+	RUN_CASES(cases);
+	run_prog_fd = fx.prog_fd;
+}
+
+/* A VIP frame with a wrong IPv4 header checksum is dropped, frame unchanged:
+ * the sum covers the options too. The kernel judges other frames' checksums.
+ */
+static void test_ip_checksum(void)
+{
+	const struct parse_case cases[] = {
+		{ "lowest bit of the checksum flipped",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .csum_xor = 0x0001 },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "highest bit of the checksum flipped, TCP",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443, .csum_xor = 0x8000 },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "checksum complemented",
+		  { .proto = IPPROTO_UDP, .dst = VIP_B, .dport = 9, .csum_xor = 0xffff },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "TTL changed, checksum not",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .patch = { 8, 1, { 63 } } },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "source address changed, checksum not",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .patch = { 14, 2, { 0, 2 } } },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "VLAN-tagged",
+		  { .vlan_tags = 1, .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .csum_xor = 0x0010 },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "IHL 6, its option byte changed",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .ip_options_len = 4,
+		    .patch = { 23, 1, { 0 } } },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "IHL 15, first option byte changed",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .ip_options_len = 40,
+		    .patch = { 20, 1, { 0 } } },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "IHL 15, last option byte changed",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .ip_options_len = 40,
+		    .patch = { 59, 1, { 0 } } },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "IHL 15, right checksum",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .ip_options_len = 40 },
+		  XDP_TX,
+		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, UDP_TOT + 40,
+			  UDP_FRAME + 40, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "fragment to a wildcard VIP",
+		  { .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443, .frag_off = MF,
+		    .csum_xor = 0x0001 },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "bad checksum comes before a martian source",
+		  { .src = "0.0.0.0", .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80,
+		    .csum_xor = 0x0001 },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "not a VIP: the kernel's to judge",
+		  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP, .dport = 80, .csum_xor = 0x0001 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		{ "first fragment to a port VIP: not balanced, the kernel's to judge",
+		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .frag_off = MF,
+		    .csum_xor = 0x0001 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_FRAGMENT },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	RUN_CASES(cases);
+}
+
+#define MARTIAN(src_)                                                                  \
+	{                                                                              \
+		"source " src_,                                                        \
+		{ .src = src_, .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 },      \
+		XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC                              \
+	}
+
+#define NOT_MARTIAN(src_)                                                              \
+	{                                                                              \
+		"source " src_ " is fine",                                             \
+		{ .src = src_, .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 },      \
+		XDP_TX,                                                                \
+		VIP_CTX(FLOW_FROM(src_, VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, \
+			UDP_TOT, UDP_FRAME, 0),                                        \
+		LB_C_PARSE_TO_LB                                                       \
+	}
+
+/* Sources no client can have, and the VIP itself, are dropped; each range is
+ * tried at both ends, and the addresses just outside it are balanced.
+ */
+static void test_martian_source(void)
+{
+	const struct parse_case cases[] = {
+		MARTIAN("0.0.0.0"),
+		MARTIAN("0.255.255.255"),
+		MARTIAN("127.0.0.0"),
+		MARTIAN("127.255.255.255"),
+		MARTIAN("224.0.0.0"),
+		MARTIAN("239.255.255.255"),
+		MARTIAN("240.0.0.0"),
+		MARTIAN("254.255.255.255"),
+		MARTIAN("255.255.255.255"),
+		MARTIAN(VIP_A),
+		NOT_MARTIAN("1.0.0.0"),
+		NOT_MARTIAN("126.255.255.255"),
+		NOT_MARTIAN("128.0.0.0"),
+		NOT_MARTIAN("223.255.255.255"),
+		NOT_MARTIAN("10.0.0.10"),
+		{ "another VIP as the source is not recognised",
+		  { .src = VIP_B, .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 }, XDP_TX,
+		  VIP_CTX(FLOW_FROM(VIP_B, VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14,
+			  UDP_TOT, UDP_FRAME, 0),
+		  LB_C_PARSE_TO_LB },
+		{ "the VIP itself as the source of a wildcard VIP's TCP",
+		  { .src = VIP_A, .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 443 },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
+		{ "loopback source, fragment to a wildcard VIP, VLAN",
+		  { .src = "127.0.0.1", .vlan_tags = 1, .proto = IPPROTO_UDP, .dst = VIP_B,
+		    .dport = 9, .frag_off = FRAG_AT(1480) },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
+		{ "loopback source to an address that is no VIP: the kernel's",
+		  { .src = "127.0.0.1", .proto = IPPROTO_UDP, .dst = NOT_A_VIP, .dport = 80 },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
 	};
 
 	REQUIRE_FIXTURE(&fx.status);
@@ -675,6 +1001,29 @@ static void test_nat_reply(void)
 	ASSERT_EQ(rec_after.hits - rec_before.hits, 1, "nat sink hits");
 	ASSERT_BYTES(&rec_after.ctx, sizeof(want), &want, sizeof(want), "reply context");
 
+	/* A reply is judged like a VIP frame before it goes to nat. */
+	{
+		struct parse_case checked[] = {
+			{ "reply to another host's MAC",
+			  { .dst_mac = mac_other[2], .proto = IPPROTO_UDP, .dst = NOT_A_VIP,
+			    .dport = 7 },
+			  XDP_PASS, {}, LB_C_PARSE_PASS_L2_OTHER_HOST },
+			{ "broadcast reply",
+			  { .dst_mac = mac_broadcast, .proto = IPPROTO_UDP, .dst = NOT_A_VIP,
+			    .dport = 7 },
+			  XDP_PASS, {}, LB_C_PARSE_PASS_L2_NOT_UNICAST },
+			{ "reply with a bad IPv4 checksum",
+			  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP, .dport = 7,
+			    .csum_xor = 0x0101 },
+			  XDP_DROP, {}, LB_C_PARSE_DROP_BAD_IP_CSUM },
+		};
+
+		sink_record_read(&nat_sink, &rec_before);
+		run_cases(checked, sizeof(checked) / sizeof(checked[0]));
+		sink_record_read(&nat_sink, &rec_after);
+		ASSERT_EQ(rec_after.hits - rec_before.hits, 0, "nat sink hits of judged replies");
+	}
+
 	if (ASSERT_OK(sink_slot_empty(&nat_sink), "empty the nat slot")) {
 		counters_read(fx.counters_fd, before);
 		xdp_run(fx.prog_fd, in, len, 0, &res);
@@ -776,6 +1125,10 @@ int main(int argc, char **argv)
 		TEST_CASE(test_config_generation),
 		TEST_CASE(test_tcp_syn_flag),
 		TEST_CASE(test_layer2),
+		TEST_CASE(test_l2_destination),
+		TEST_CASE(test_l2_mac_unknown),
+		TEST_CASE(test_ip_checksum),
+		TEST_CASE(test_martian_source),
 		TEST_CASE(test_ip_options),
 		TEST_CASE(test_malformed),
 		TEST_CASE(test_fragments),

@@ -122,7 +122,16 @@ static bool balancer_open(struct balancer *b, const char *config_text)
 	return true;
 }
 
-/* Flow @n: 10.x.y.z:(1024 + n % 60000) -> VIP:@port, distinct for n < 2^24. */
+/* The client address of flow @n: 11.x.y.z, distinct for n < 2^24. Not 10/8,
+ * where flow 99 would come from the VIP itself, which parse drops as a
+ * martian source.
+ */
+static uint32_t client_addr(uint32_t n)
+{
+	return htonl(0x0b000000 | ((n + 1) & 0xffffff));
+}
+
+/* Flow @n: client_addr(n):(1024 + n % 60000) -> VIP:@port. */
 static void send_flow(struct balancer *b, uint32_t n, uint16_t port, uint8_t proto,
 		      uint8_t tcp_flags, struct outcome *out)
 {
@@ -137,7 +146,7 @@ static void send_flow(struct balancer *b, uint32_t n, uint16_t port, uint8_t pro
 	memset(out, 0, sizeof(*out));
 	out->backend_id = LB_NO_BACKEND;
 	pkt_spec_udp(&spec);
-	spec.src = htonl(0x0a000000 | ((n + 1) & 0xffffff));
+	spec.src = client_addr(n);
 	spec.dst = pkt_ip(VIP_ADDR);
 	spec.sport = (uint16_t)(1024 + n % 60000);
 	spec.dport = port;
@@ -295,7 +304,7 @@ static void test_policies_per_vip(void)
 	counters_read(b.maps.fd[LB_MAP_COUNTERS], before);
 	for (n = 0; n < 16; n++) {
 		struct lb_flow_key fk = {
-			.src = htonl(0x0a000000 | (n + 1)), .dst = pkt_ip(VIP_ADDR),
+			.src = client_addr(n), .dst = pkt_ip(VIP_ADDR),
 			.sport = htons((uint16_t)(1024 + n)), .dport = htons(1004),
 			.proto = IPPROTO_TCP,
 		};
@@ -319,7 +328,7 @@ static void test_policies_per_vip(void)
 		ASSERT_EQ(table->size, 251, "table_size from the config");
 		for (n = 0; n < 16; n++) {
 			struct lb_flow_key fk = {
-				.src = htonl(0x0a000000 | (n + 1)), .dst = pkt_ip(VIP_ADDR),
+				.src = client_addr(n), .dst = pkt_ip(VIP_ADDR),
 				.sport = htons((uint16_t)(1024 + n)), .dport = htons(1005),
 				.proto = IPPROTO_TCP,
 			};
@@ -671,7 +680,7 @@ static void test_least_conn_expiry(void)
 		"vips:\n  - address: 10.0.0.100\n    port: 2000\n    policy: least-conn\n"
 		"    backends: [{ip: 10.1.0.1}, {ip: 10.1.0.2}]\n";
 	struct lb_flow_key key = {
-		.src = htonl(0x0a000001), .dst = pkt_ip(VIP_ADDR), .sport = htons(1024),
+		.src = client_addr(0), .dst = pkt_ip(VIP_ADDR), .sport = htons(1024),
 		.dport = htons(2000), .proto = IPPROTO_UDP,
 	};
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
