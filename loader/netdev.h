@@ -60,4 +60,9 @@ int lb_drop_stats_read(const char *ifname, struct lb_drop_stats *out);
 /* The value of @name in @stats, 0 when absent. */
 __u64 lb_drop_stat_get(const struct lb_drop_stats *stats, const char *name);
 
+/* The Ethernet address of @ifindex into @mac (6 bytes). 0, or -errno; a device
+ * that is not Ethernet is -EAFNOSUPPORT and @mac is left alone.
+ */
+int lb_if_mac_read(int ifindex, void *mac);
+
 #endif /* LB_NETDEV_H */

@@ -73,6 +73,10 @@ int lb_parse_attach(int ifindex, enum xdp_attach_mode mode, const struct lb_conf
 	skel = parse_bpf__open();
 	if (!skel)
 		return -errno;
+	/* parse passes VIP frames sent to another host's MAC; one it cannot
+	 * read stays 0, which parse takes as "not checked".
+	 */
+	lb_if_mac_read(ifindex, (void *)skel->rodata->lb_if_mac);
 	err = bpf_map__set_max_entries(skel->maps.flows, cfg->flow_table_size);
 	if (!err)
 		err = lb_maps_reuse(skel->obj, maps);
