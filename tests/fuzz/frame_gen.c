@@ -823,6 +823,109 @@ static void gen_non_vip(struct rng *r, const struct gen_call *call, struct frame
 	frame_build(r, &s, f, &lay);
 }
 
+/* A destination MAC for the addressing class: the balancer's two times in
+ * three, else broadcast, a multicast group (IPv4's, IPv6's, any), the
+ * balancer's with one bit flipped (the group bit too), or any other host's.
+ */
+static void addressing_mac(struct rng *r, uint8_t *mac)
+{
+	memcpy(mac, lb_mac, 6);
+	switch (rng_below(r, 18)) {
+	case 0:
+		memset(mac, 0xff, 6);
+		break;
+	case 1:
+		memcpy(mac, (const uint8_t[]){ 0x01, 0x00, 0x5e }, 3);
+		fill_random(r, mac + 3, 3);
+		mac[3] &= 0x7f;
+		break;
+	case 2:
+		memcpy(mac, (const uint8_t[]){ 0x33, 0x33 }, 2);
+		fill_random(r, mac + 2, 4);
+		break;
+	case 3:
+		fill_random(r, mac, 6);
+		mac[0] |= 1;
+		break;
+	case 4:
+		mac[rng_below(r, 6)] ^= (uint8_t)(1 << rng_below(r, 8));
+		break;
+	case 5:
+		random_unicast_mac(r, mac);
+		break;
+	}
+}
+
+/* A source address for the addressing class: a client (or an address just
+ * outside a martian range) two times in three, else a martian (0/8, 127/8, 224/4, 240/4 and 255.255.255.255), the destination
+ * itself.
+ */
+static uint32_t addressing_src(struct rng *r, uint32_t dst, uint32_t client)
+{
+	static const uint32_t edges[] = { 0x01000000, 0x7effffff, 0x80000000, 0xdfffffff };
+	static const uint8_t martian_first[] = { 0, 127, 224, 239, 240, 255 };
+	uint32_t low = (uint32_t)rng_next(r) & 0x00ffffff;
+
+	switch (rng_below(r, 12)) {
+	case 0:
+	case 1:
+		return htonl((uint32_t)martian_first[rng_below(r, ARRAY_SIZE(martian_first))] << 24 |
+			     low);
+	case 2:
+		return rng_one_in(r, 2) ? htonl(0xffffffff) : htonl(0);
+	case 3:
+		return dst;
+	case 4:
+		return htonl(edges[rng_below(r, ARRAY_SIZE(edges))]);
+	default:
+		return client;
+	}
+}
+
+/* Valid frames to VIPs that a balancer must still refuse to balance: sent to
+ * a group or another host's MAC, with a broken IPv4 header checksum (a field
+ * or an option byte changed after it was computed, or the checksum itself),
+ * from a martian source or the VIP; now one of these, now several together.
+ */
+static void gen_addressing(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	struct frame_layout lay;
+	struct frame_spec s;
+	size_t ihl;
+	uint8_t *ip;
+
+	(void)call;
+	spec_valid(r, &s);
+	if (target_count)
+		aim_at(r, &s, &targets[rng_below(r, (uint32_t)target_count)]);
+	addressing_mac(r, s.dst_mac);
+	s.src = addressing_src(r, s.dst, s.src);
+	if (rng_one_in(r, 3))
+		random_ip_options(r, &s);
+	if (rng_one_in(r, 8))
+		s.frag_off = IP_MF;
+	s.payload_len = rng_below(r, 200);
+	frame_build(r, &s, f, &lay);
+	ip = f->data + lay.l3;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	/* Two frames in three keep a right checksum. */
+	switch (rng_below(r, 12)) {
+	case 0: /* the checksum itself */
+		put16(ip + 10, get16(ip + 10) ^ (uint16_t)rng_range(r, 1, 0xffff));
+		break;
+	case 1: /* the TTL, as a router that forgot the checksum */
+		ip[8]--;
+		break;
+	case 2: /* any header byte but version and IHL, lengths and protocol */
+		ip[rng_one_in(r, 2) ? 1 : rng_range(r, 4, 8)] ^= (uint8_t)rng_range(r, 1, 255);
+		break;
+	case 3: /* an option byte */
+		if (ihl > 20)
+			ip[rng_range(r, 20, (uint32_t)ihl - 1)] ^= (uint8_t)rng_range(r, 1, 255);
+		break;
+	}
+}
+
 const struct frame_class frame_classes[] = {
 	{ "random-bytes", gen_random_bytes },
 	{ "valid", gen_valid },
@@ -835,6 +938,7 @@ const struct frame_class frame_classes[] = {
 	{ "tcp-offset", gen_tcp_offset },
 	{ "byte-flips", gen_byte_flips },
 	{ "non-vip", gen_non_vip },
+	{ "addressing", gen_addressing },
 };
 
 const size_t frame_class_count = ARRAY_SIZE(frame_classes);
