@@ -87,18 +87,12 @@ static const struct name_value forwardings[] = {
 	{ "nat", FORWARDING_NAT },
 };
 
-/* The stage library (loader/stages.c) names each policy's stage the same way. */
-static const struct name_value policies[] = {
-	{ "least-loaded", LB_POLICY_LEAST_LOADED },
-	{ "round-robin", LB_POLICY_ROUND_ROBIN },
-	{ "weighted-round-robin", LB_POLICY_WEIGHTED_RR },
-	{ "hash", LB_POLICY_HASH },
-	{ "maglev", LB_POLICY_MAGLEV },
-	{ "least-conn", LB_POLICY_LEAST_CONN },
-};
-
-#define POLICY_CHOICES \
-	"least-loaded, round-robin, weighted-round-robin, hash, maglev or least-conn"
+/* LB_POLICIES' names, as the stage library (loader/stages.c) names each
+ * policy's stage.
+ */
+#define POLICY_NAME_VALUE(id, name, slot, slot_name, object, program) { name, LB_POLICY_##id },
+static const struct name_value policies[] = { LB_POLICIES(POLICY_NAME_VALUE) };
+#undef POLICY_NAME_VALUE
 
 static const char *name_of(const struct name_value *names, size_t count, uint8_t value)
 {
@@ -434,14 +428,32 @@ static int read_mac(struct parser *p, yaml_node_t *node, uint8_t mac[6])
 	return 0;
 }
 
-/* One of a few words; @noun is "a protocol", @expected e.g. "udp or tcp". */
+/* "a, b or c": the words of @names, for messages. */
+static const char *choices_text(const struct name_value *names, size_t count, char *buf,
+				size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < count && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 !i ? "" : i + 1 < count ? ", " : " or ", names[i].name);
+	return buf;
+}
+
+/* One of a few words; @noun is "a protocol", @expected e.g. "udp or tcp", or
+ * NULL for every word of @names.
+ */
 static int read_choice(struct parser *p, yaml_node_t *node, const struct name_value *names,
 		       size_t count, const char *noun, const char *expected, uint8_t *out)
 {
-	char shown[QUOTED_LEN];
-	const char *text = scalar_text(p, node, expected);
+	char shown[QUOTED_LEN], all[256];
+	const char *text;
 	size_t i;
 
+	if (!expected)
+		expected = choices_text(names, count, all, sizeof(all));
+	text = scalar_text(p, node, expected);
 	if (!text)
 		return -1;
 	for (i = 0; i < count; i++) {
@@ -720,8 +732,8 @@ static int policy_type(struct parser *p, yaml_node_t *key, yaml_node_t *value, v
 	struct lb_vip_config *vip = obj;
 
 	(void)key;
-	return read_choice(p, value, policies, ARRAY_SIZE(policies), "a scheduling policy",
-			   POLICY_CHOICES, &vip->policy);
+	return read_choice(p, value, policies, ARRAY_SIZE(policies), "a scheduling policy", NULL,
+			   &vip->policy);
 }
 
 /* Trial division: table sizes are at most LB_MAGLEV_MAX_SIZE. */

@@ -7,44 +7,29 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "gue.skel.h"
-#include "hash.skel.h"
-#include "ipip.skel.h"
 #include "lb_consts_common.h"
-#include "least_conn.skel.h"
-#include "least_loaded.skel.h"
-#include "maglev.skel.h"
-#include "nat.skel.h"
-#include "round_robin.skel.h"
+#include "stage_skels.h"
 #include "stages.h"
-#include "weighted_rr.skel.h"
 
-/* The policy stages are named as the config's `policy:` spells them. */
+/* The library, from the lists in lb_consts_common.h: each policy's stage in
+ * its own slot (named as the config's `policy:` spells it), then the
+ * forwarding stages.
+ */
+#define POLICY_STAGE_DEF(id, name, slot, slot_name, object, program)                     \
+	{ name, LB_SLOT_##slot, #program, object##_bpf__elf_bytes, #object },
+#define FORWARDING_STAGE_DEF(name, slot, object, program)                                \
+	{ name, LB_SLOT_##slot, #program, object##_bpf__elf_bytes, #object },
 const struct lb_stage_def lb_stage_defs[] = {
-	{ "least-loaded", LB_SLOT_LB, "xdp_lb_lload", least_loaded_bpf__elf_bytes },
-	{ "ipip", LB_SLOT_ENCAP, "xdp_lb_ipip", ipip_bpf__elf_bytes },
-	{ "gue", LB_SLOT_ENCAP, "xdp_lb_gue", gue_bpf__elf_bytes },
-	{ "round-robin", LB_SLOT_RR, "xdp_lb_rr", round_robin_bpf__elf_bytes },
-	{ "weighted-round-robin", LB_SLOT_WRR, "xdp_lb_wrr", weighted_rr_bpf__elf_bytes },
-	{ "hash", LB_SLOT_HASH, "xdp_lb_hash", hash_bpf__elf_bytes },
-	{ "maglev", LB_SLOT_MAGLEV, "xdp_lb_maglev", maglev_bpf__elf_bytes },
-	{ "least-conn", LB_SLOT_LCONN, "xdp_lb_lconn", least_conn_bpf__elf_bytes },
-	{ "nat", LB_SLOT_NAT, "xdp_lb_nat", nat_bpf__elf_bytes },
+	LB_POLICIES(POLICY_STAGE_DEF)
+	LB_FORWARDING_STAGES(FORWARDING_STAGE_DEF)
 };
 const size_t lb_stage_def_count = sizeof(lb_stage_defs) / sizeof(lb_stage_defs[0]);
 
-/* "lb" stays least-loaded's slot (the default policy); each other policy has
- * its own, which parse picks by the VIP's policy.
- */
+#define POLICY_SLOT_NAME(id, name, slot, slot_name, object, program) [LB_SLOT_##slot] = slot_name,
+#define FORWARDING_SLOT_NAME(slot, slot_name) [LB_SLOT_##slot] = slot_name,
 static const char *const slot_names[LB_SLOT_COUNT] = {
-	[LB_SLOT_LB] = "lb",
-	[LB_SLOT_ENCAP] = "encap",
-	[LB_SLOT_RR] = "rr",
-	[LB_SLOT_WRR] = "wrr",
-	[LB_SLOT_HASH] = "hash",
-	[LB_SLOT_MAGLEV] = "maglev",
-	[LB_SLOT_LCONN] = "lconn",
-	[LB_SLOT_NAT] = "nat",
+	LB_POLICIES(POLICY_SLOT_NAME)
+	LB_FORWARDING_SLOTS(FORWARDING_SLOT_NAME)
 };
 
 const char *lb_slot_name(__u32 slot)

@@ -6,9 +6,10 @@
  * then one atomic prog-array update with a program that is already verified
  * (lbctl swap): nothing is loaded or detached at swap time.
  *
- * To add a stage: write bpf/<slot>/<name>.bpf.c with one SEC("xdp") program
- * that follows the stage contract (docs/architecture.md), add it to BPF_SRCS
- * in the Makefile, and add a row to lb_stage_defs in stages.c.
+ * To add a stage: write bpf/lb/<object>.bpf.c (a policy) or
+ * bpf/encap/<object>.bpf.c (a forwarding stage) with one SEC("xdp") program
+ * that follows the stage contract (docs/architecture.md), and add its line to
+ * LB_POLICIES or LB_FORWARDING_STAGES in bpf/include/lb_consts_common.h.
  */
 #ifndef LB_STAGES_H
 #define LB_STAGES_H
@@ -26,6 +27,7 @@ struct lb_stage_def {
 	__u32 slot;            /* enum lb_stage_slot */
 	const char *prog_name; /* the SEC("xdp") function, <= 15 characters */
 	const void *(*elf_bytes)(size_t *size); /* the object, embedded by its skeleton */
+	const char *object;    /* its source: bpf/<lb|encap>/<object>.bpf.c */
 };
 
 /* Load-time settings a stage may declare as `const volatile` globals; each is

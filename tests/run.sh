@@ -16,6 +16,7 @@ suites=(
 	"unit-gue|$OUTPUT/tests/test_gue"
 	"unit-policies|$OUTPUT/tests/test_policies"
 	"unit-nat|$OUTPUT/tests/test_nat"
+	"unit-registry|$OUTPUT/tests/test_registry"
 	"config|$OUTPUT/tests/test_config"
 	"fuzz-packets|$OUTPUT/tests/fuzz_packets"
 	"sanitize|tests/fuzz/test_sanitized.sh"

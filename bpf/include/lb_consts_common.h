@@ -73,44 +73,67 @@
 /* Outer IPv4 header TTL of encapsulated packets. */
 #define LB_OUTER_TTL 64
 
-/* Slots of the stage prog array. parse is attached to the interface, so it has
- * no slot; it tail-calls the slot of the VIP's scheduling policy (LB is the
- * default policy's, least-loaded), which tail-calls ENCAP. The policy slots
- * after ENCAP keep the first two numbers stable.
+/* The stage library, listed once: the scheduling policies and the forwarding
+ * stages, each one SEC("xdp") program in bpf/lb/<object>.bpf.c or
+ * bpf/encap/<object>.bpf.c. The slots of the stage prog array, the policy
+ * enum, the config's `policy:` and `encap:` words, parse's tail calls,
+ * lbctl's names and the loader's stage table all expand these lists; the
+ * build makes a skeleton of every .bpf.c there, and tests/unit/test_registry.c
+ * fails when the two disagree. Adding a policy: bpf/lb/<object>.bpf.c and one
+ * LB_POLICIES line (docs/architecture.md, "Adding a stage").
+ *
+ * LB_POLICIES(X): X(ID, "config name", SLOT, "slot name", object, program)
+ *   in policy number order; each policy has a slot of its own whose number is
+ *   the policy's. Policy 0 is the default, so a zeroed VIP means least-loaded.
+ * LB_FORWARDING_SLOTS(X): X(SLOT, "slot name"), after the policy slots.
+ * LB_FORWARDING_STAGES(X): X("name", SLOT, object, program); the first stage
+ *   of a slot is its default.
  */
+#define LB_POLICIES(X)                                                                   \
+	X(LEAST_LOADED, "least-loaded", LB, "lb", least_loaded, xdp_lb_lload)            \
+	X(ROUND_ROBIN, "round-robin", RR, "rr", round_robin, xdp_lb_rr)                  \
+	X(WEIGHTED_RR, "weighted-round-robin", WRR, "wrr", weighted_rr, xdp_lb_wrr)      \
+	X(HASH, "hash", HASH, "hash", hash, xdp_lb_hash) /* 5-tuple hash, stateless */   \
+	X(MAGLEV, "maglev", MAGLEV, "maglev", maglev, xdp_lb_maglev)                     \
+	X(LEAST_CONN, "least-conn", LCONN, "lconn", least_conn, xdp_lb_lconn)
+
+#define LB_FORWARDING_SLOTS(X)                                                           \
+	X(ENCAP, "encap") /* the interface's encapsulation */                          \
+	X(NAT, "nat")     /* NAT forwarding, both directions (docs/nat.md) */
+
+#define LB_FORWARDING_STAGES(X)                                                          \
+	X("ipip", ENCAP, ipip, xdp_lb_ipip)                                              \
+	X("gue", ENCAP, gue, xdp_lb_gue)                                                 \
+	X("nat", NAT, nat, xdp_lb_nat)
+
+/* Slots of the stage prog array. parse is attached to the interface, so it has
+ * no slot; it tail-calls the slot of the VIP's scheduling policy, which
+ * tail-calls the VIP's forwarding slot (ENCAP or NAT).
+ */
+#define LB_POLICY_SLOT_ENTRY(id, name, slot, slot_name, object, program) LB_SLOT_##slot,
+#define LB_FORWARDING_SLOT_ENTRY(slot, slot_name) LB_SLOT_##slot,
 enum lb_stage_slot {
-	LB_SLOT_LB = 0,     /* least-loaded */
-	LB_SLOT_ENCAP = 1,
-	LB_SLOT_RR = 2,     /* round-robin */
-	LB_SLOT_WRR = 3,    /* weighted round-robin */
-	LB_SLOT_HASH = 4,   /* 5-tuple hash, stateless */
-	LB_SLOT_MAGLEV = 5, /* Maglev consistent hashing */
-	LB_SLOT_LCONN = 6,  /* least connections */
-	LB_SLOT_NAT = 7,    /* NAT forwarding, both directions (docs/nat.md) */
+	LB_POLICIES(LB_POLICY_SLOT_ENTRY)
+	LB_FORWARDING_SLOTS(LB_FORWARDING_SLOT_ENTRY)
 	LB_SLOT_COUNT,
 };
+#undef LB_POLICY_SLOT_ENTRY
+#undef LB_FORWARDING_SLOT_ENTRY
 
-/* Scheduling policies (struct lb_vip.policy), one lb stage program each. 0 is
- * the default, so a zeroed VIP entry means least-loaded.
- */
+/* Scheduling policies (struct lb_vip.policy), one lb stage program each. */
+#define LB_POLICY_ENUM_ENTRY(id, name, slot, slot_name, object, program) LB_POLICY_##id,
 enum lb_policy {
-	LB_POLICY_LEAST_LOADED = 0,
-	LB_POLICY_ROUND_ROBIN = 1,
-	LB_POLICY_WEIGHTED_RR = 2,
-	LB_POLICY_HASH = 3,
-	LB_POLICY_MAGLEV = 4,
-	LB_POLICY_LEAST_CONN = 5,
+	LB_POLICIES(LB_POLICY_ENUM_ENTRY)
 	LB_POLICY_COUNT,
 };
+#undef LB_POLICY_ENUM_ENTRY
 
-/* The prog-array slot of @policy; LB_SLOT_COUNT (never filled) when invalid. */
+/* The prog-array slot of @policy (the policy's own number); LB_SLOT_COUNT
+ * (never filled) when invalid.
+ */
 static inline __u32 lb_policy_slot(__u32 policy)
 {
-	if (policy == LB_POLICY_LEAST_LOADED)
-		return LB_SLOT_LB;
-	if (policy < LB_POLICY_COUNT)
-		return LB_SLOT_ENCAP + policy;
-	return LB_SLOT_COUNT;
+	return policy < LB_POLICY_COUNT ? policy : LB_SLOT_COUNT;
 }
 
 /* Maglev lookup tables: the size is a prime per VIP (config), at most this. */

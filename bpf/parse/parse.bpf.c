@@ -261,9 +261,10 @@ static __always_inline int vip_frame_check(void *data, void *data_end, struct ip
 	return -1;
 }
 
-#define POLICY_STAGE(policy) \
-	case policy: \
-		return lb_next_stage(ctx, lb_policy_slot(policy), LB_C_PARSE_PASS_NO_LB_STAGE)
+/* One case per policy of LB_POLICIES: its slot, a constant. */
+#define POLICY_STAGE(id, name, slot, slot_name, object, program)                         \
+	case LB_POLICY_##id:                                                             \
+		return lb_next_stage(ctx, LB_SLOT_##slot, LB_C_PARSE_PASS_NO_LB_STAGE);
 
 /* Each policy is its own lb stage: the VIP's policy picks the slot. One tail
  * call per policy, each with a constant key, which the kernel turns into a
@@ -272,14 +273,8 @@ static __always_inline int vip_frame_check(void *data, void *data_end, struct ip
  */
 static __always_inline int to_policy_stage(struct xdp_md *ctx, __u8 policy)
 {
-	_Static_assert(LB_POLICY_COUNT == 6, "to_policy_stage() has one case per policy");
 	switch (policy) {
-	POLICY_STAGE(LB_POLICY_LEAST_LOADED);
-	POLICY_STAGE(LB_POLICY_ROUND_ROBIN);
-	POLICY_STAGE(LB_POLICY_WEIGHTED_RR);
-	POLICY_STAGE(LB_POLICY_HASH);
-	POLICY_STAGE(LB_POLICY_MAGLEV);
-	POLICY_STAGE(LB_POLICY_LEAST_CONN);
+	LB_POLICIES(POLICY_STAGE)
 	default:
 		return parse_pass(LB_C_PARSE_PASS_BAD_POLICY);
 	}
