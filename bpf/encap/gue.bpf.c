@@ -48,7 +48,7 @@ int xdp_lb_gue(struct xdp_md *ctx)
 	int action;
 
 	action = encap_begin(ctx, &job);
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	encap_outer_ipv4(job.inner, outer_src_addr, job.backend->addr, IPPROTO_UDP,
 			 sizeof(outer.udp), &outer.ip);
@@ -58,7 +58,7 @@ int xdp_lb_gue(struct xdp_md *ctx)
 	outer.udp.check = 0;
 
 	action = next_hop_resolve(ctx, &outer.ip, job.packet->backend_id, job.backend, &hop);
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	slot = encap_push(ctx, job.l3_offset, sizeof(outer), &hop);
 	if (!slot)

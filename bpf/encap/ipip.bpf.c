@@ -28,12 +28,12 @@ int xdp_lb_ipip(struct xdp_md *ctx)
 	int action;
 
 	action = encap_begin(ctx, &job);
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	encap_outer_ipv4(job.inner, outer_src_addr, job.backend->addr, IPPROTO_IPIP, 0, &outer);
 
 	action = next_hop_resolve(ctx, &outer, job.packet->backend_id, job.backend, &hop);
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	slot = encap_push(ctx, job.l3_offset, sizeof(outer), &hop);
 	if (!slot)

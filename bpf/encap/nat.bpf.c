@@ -54,7 +54,7 @@ static __always_inline int nat_forward_packet(struct xdp_md *ctx)
 	int action;
 
 	action = encap_begin(ctx, &job);
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	/* Only a first fragment carries the ports: none can be translated. */
 	if (job.packet->flags & LB_CTX_F_FRAGMENT)
@@ -68,7 +68,7 @@ static __always_inline int nat_forward_packet(struct xdp_md *ctx)
 	route.saddr = nat_src_addr;
 	route.daddr = job.backend->addr;
 	action = next_hop_resolve(ctx, &route, job.packet->backend_id, job.backend, &hop);
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 
 	/* The backend listens on the VIP's port (the client's, for a
@@ -116,7 +116,7 @@ static __always_inline int nat_reply_packet(struct xdp_md *ctx, struct lb_packet
 	route.saddr = to.saddr;
 	route.daddr = to.daddr;
 	action = next_hop_resolve(ctx, &route, LB_MAX_BACKENDS, &no_backend, &hop);
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	nat_touch(entry, bpf_ktime_get_coarse_ns());
 	return nat_send(ctx, iph, &to, &hop);

@@ -74,7 +74,7 @@ struct encap_job {
 
 /* The start of every encap stage: @job filled, or XDP_DROP (counted as
  * drop_bad_ctx) when the context names no backend or does not match the frame.
- * Returns -1 to go on.
+ * Returns LB_CONTINUE to go on.
  */
 static __always_inline int encap_begin(struct xdp_md *ctx, struct encap_job *job)
 {
@@ -86,7 +86,7 @@ static __always_inline int encap_begin(struct xdp_md *ctx, struct encap_job *job
 	job->inner = encap_inner_header(ctx, job->l3_offset);
 	if (!job->backend || !job->inner)
 		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
-	return -1;
+	return LB_CONTINUE;
 }
 
 /* Fills @outer, checksum included: an IPv4 header carrying @protocol to @daddr

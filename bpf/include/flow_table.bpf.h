@@ -207,7 +207,7 @@ static __always_inline int lb_sched_forward(struct xdp_md *xdp, struct lb_sched 
 
 /* The first step of every policy stage: the VIP's pool and the flow table.
  * Returns the final action when the packet is done (an established flow was
- * handed on, or the pool is missing), or -1: the flow needs a backend, and
+ * handed on, or the pool is missing), or LB_CONTINUE: the flow needs a backend, and
  * s->reason says why.
  */
 static __always_inline int lb_sched_begin(struct xdp_md *xdp, struct lb_sched *s)
@@ -227,7 +227,7 @@ static __always_inline int lb_sched_begin(struct xdp_md *xdp, struct lb_sched *s
 	s->backend_id = LB_NO_BACKEND;
 	s->reason = lb_flow_lookup(xdp, s->ctx, s->now, &s->backend_id);
 	if (s->reason != LB_C_LB_FLOW_HIT)
-		return -1;
+		return LB_CONTINUE;
 	return lb_sched_forward(xdp, s, s->backend_id, LB_C_LB_FLOW_HIT, false);
 }
 

@@ -79,7 +79,7 @@ static __always_inline int next_hop_via_stack(struct next_hop *hop, enum lb_coun
 {
 	hop->action = XDP_PASS;
 	hop->pass_reason = reason;
-	return -1;
+	return LB_CONTINUE;
 }
 
 /* Counts @reason and drops: the one way an encap stage drops a frame. */
@@ -203,16 +203,16 @@ static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_
 		if (ingress_tx_via_stack)
 			return next_hop_via_stack(hop, LB_C_ENCAP_PASS_TO_STACK);
 		hop->action = XDP_TX;
-		return -1;
+		return LB_CONTINUE;
 	}
 	if (!bpf_map_lookup_elem(&tx_ports, &hop->ifindex))
 		return next_hop_via_stack(hop, LB_C_ENCAP_PASS_TO_STACK);
 	hop->action = XDP_REDIRECT;
-	return -1;
+	return LB_CONTINUE;
 }
 
 /* Decides where the frame carrying @outer goes. Returns XDP_DROP (counted) or
- * -1 with @hop filled in; nothing is counted then until next_hop_send().
+ * LB_CONTINUE with @hop filled in; nothing is counted then until next_hop_send().
  *
  * Without a neighbour entry the frame goes to the stack (XDP_PASS) with its
  * original Ethernet header, which is addressed to this host: the kernel

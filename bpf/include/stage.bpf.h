@@ -5,6 +5,15 @@
 
 #include "lb_maps.bpf.h"
 
+/* A stage's helpers return either a final XDP action (>= 0: the packet is done,
+ * counted) or LB_CONTINUE: not done, go on. The caller writes
+ *	action = helper(...);
+ *	if (action != LB_CONTINUE)
+ *		return action;
+ * (Parsing helpers over a cursor have their own rule: parsing.bpf.h.)
+ */
+#define LB_CONTINUE (-1)
+
 /* Bumps one per-CPU counter; per-CPU, so a plain add is race-free. */
 static __always_inline void lb_count(enum lb_counter id)
 {

@@ -34,7 +34,7 @@ int xdp_lb_hash(struct xdp_md *xdp)
 	int action = lb_sched_begin(xdp, &s);
 	__u32 backend_id;
 
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	backend_id = hash_pick(&s);
 	if (backend_id == LB_NO_BACKEND) {

@@ -100,7 +100,7 @@ int xdp_lb_lconn(struct xdp_md *xdp)
 	struct lb_sched s;
 	int action = lb_sched_begin(xdp, &s);
 
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	return lb_sched_place(xdp, &s, least_conn_pick(&s), LB_FLOW_F_COUNTED);
 }

@@ -115,7 +115,7 @@ int xdp_lb_lload(struct xdp_md *xdp)
 	int action = lb_sched_begin(xdp, &s);
 	__u32 backend_id;
 
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	backend_id = lb_pick_backend(s.pool, s.ctx->vip_id, lb_flow_hash(&s.ctx->flow));
 	return lb_sched_place(xdp, &s, backend_id, 0);

@@ -41,7 +41,7 @@ int xdp_lb_maglev(struct xdp_md *xdp)
 	int action = lb_sched_begin(xdp, &s);
 	__u32 table_id;
 
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	table_id = s.ctx->maglev_table;
 	table = bpf_map_lookup_elem(&maglev_tables, &table_id);

@@ -32,7 +32,7 @@ int xdp_lb_wrr(struct xdp_md *xdp)
 	struct lb_sched s;
 	int action = lb_sched_begin(xdp, &s);
 
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	return lb_sched_place(xdp, &s, weighted_rr_pick(&s), 0);
 }

@@ -87,7 +87,7 @@ static __always_inline void use_vip(struct lb_packet_ctx *pkt, const struct lb_v
 }
 
 /* Ethernet (+ one VLAN tag) and IPv4 up to the L4 header. Fills the addresses,
- * protocol, offsets and lengths of @pkt. Returns XDP_PASS or -1 (go on).
+ * protocol, offsets and lengths of @pkt. Returns XDP_PASS or LB_CONTINUE.
  */
 static __always_inline int parse_l3(struct hdr_cursor *nh, void *data, void *data_end,
 				    struct lb_packet_ctx *pkt, struct iphdr **iph)
@@ -115,11 +115,11 @@ static __always_inline int parse_l3(struct hdr_cursor *nh, void *data, void *dat
 	pkt->flow.proto = proto;
 	pkt->ip_tot_len = bpf_ntohs((*iph)->tot_len);
 	pkt->frame_len = data_end - data;
-	return -1;
+	return LB_CONTINUE;
 }
 
 /* A fragment, see the policy at the top. @nh is at the L4 header of a first
- * fragment, or at fragment data. Returns XDP_PASS or -1 (go on).
+ * fragment, or at fragment data. Returns XDP_PASS or LB_CONTINUE.
  */
 static __always_inline int parse_fragment(struct hdr_cursor *nh, void *data_end,
 					  struct iphdr *iph, struct lb_packet_ctx *pkt, __u8 gen)
@@ -132,7 +132,7 @@ static __always_inline int parse_fragment(struct hdr_cursor *nh, void *data_end,
 	if (vip) {
 		use_vip(pkt, vip);
 		pkt->flags |= LB_CTX_F_FRAGMENT;
-		return -1;
+		return LB_CONTINUE;
 	}
 	if (iph->frag_off & bpf_htons(LB_IP_OFFSET))
 		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
@@ -146,7 +146,7 @@ static __always_inline int parse_fragment(struct hdr_cursor *nh, void *data_end,
 }
 
 /* The ports of a whole (unfragmented) UDP or TCP packet, whose L4 header must
- * lie inside the IP payload, not in Ethernet padding. Returns XDP_PASS or -1.
+ * lie inside the IP payload, not in Ethernet padding. Returns XDP_PASS or LB_CONTINUE.
  */
 static __always_inline int parse_ports(struct hdr_cursor *nh, void *data_end,
 				       struct iphdr *iph, struct lb_packet_ctx *pkt)
@@ -162,7 +162,7 @@ static __always_inline int parse_ports(struct hdr_cursor *nh, void *data_end,
 			return parse_pass(LB_C_PARSE_PASS_MALFORMED);
 		pkt->flow.sport = udph->source;
 		pkt->flow.dport = udph->dest;
-		return -1;
+		return LB_CONTINUE;
 	}
 	len = parse_tcphdr(nh, data_end, &tcph);
 	if (len < 0 || len > l4_len)
@@ -171,7 +171,7 @@ static __always_inline int parse_ports(struct hdr_cursor *nh, void *data_end,
 	pkt->flow.dport = tcph->dest;
 	if (tcph->syn && !tcph->ack)
 		pkt->flags |= LB_CTX_F_TCP_SYN;
-	return -1;
+	return LB_CONTINUE;
 }
 
 /* The exact VIP (address, port, protocol), else the port wildcard. */
@@ -184,14 +184,14 @@ static __always_inline int find_vip(struct lb_packet_ctx *pkt, __u8 gen)
 		vip = vip_lookup(pkt->flow.dst, 0, pkt->flow.proto, gen);
 	if (vip) {
 		use_vip(pkt, vip);
-		return -1;
+		return LB_CONTINUE;
 	}
 	/* Costs non-VIP TCP/UDP traffic one hash lookup; the key holds the
 	 * nat_source address, so only replies to NAT mappings can match.
 	 */
 	if (bpf_map_lookup_elem(&nat_reply, &pkt->flow)) {
 		pkt->flags |= LB_CTX_F_NAT_REPLY;
-		return -1;
+		return LB_CONTINUE;
 	}
 	return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
 }
@@ -238,7 +238,7 @@ static __always_inline bool src_is_martian(__be32 src, __be32 dst)
  *   and balance it on addresses that may be the corrupt bytes.
  * - the source address (src_is_martian()): dropped, as a router drops it.
  *
- * Returns XDP_PASS or XDP_DROP, counted, or -1 to go on.
+ * Returns XDP_PASS or XDP_DROP, counted, or LB_CONTINUE.
  */
 static __always_inline int vip_frame_check(void *data, void *data_end, struct iphdr *iph,
 					   const struct lb_packet_ctx *pkt)
@@ -258,7 +258,7 @@ static __always_inline int vip_frame_check(void *data, void *data_end, struct ip
 		return parse_drop(LB_C_PARSE_DROP_BAD_IP_CSUM);
 	if (src_is_martian(pkt->flow.src, pkt->flow.dst))
 		return parse_drop(LB_C_PARSE_DROP_MARTIAN_SRC);
-	return -1;
+	return LB_CONTINUE;
 }
 
 /* One case per policy of LB_POLICIES: its slot, a constant. */
@@ -295,19 +295,19 @@ int xdp_lb_parse(struct xdp_md *ctx)
 	int action;
 
 	action = parse_l3(&nh, data, data_end, &pkt, &iph);
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	if (iph->frag_off & bpf_htons(LB_IP_MF | LB_IP_OFFSET)) {
 		action = parse_fragment(&nh, data_end, iph, &pkt, config_generation());
 	} else {
 		action = parse_ports(&nh, data_end, iph, &pkt);
-		if (action < 0)
+		if (action == LB_CONTINUE)
 			action = find_vip(&pkt, config_generation());
 	}
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	action = vip_frame_check(data, data_end, iph, &pkt);
-	if (action >= 0)
+	if (action != LB_CONTINUE)
 		return action;
 	if (pkt.flags & LB_CTX_F_NAT_REPLY) {
 		slot = lb_packet_ctx();
