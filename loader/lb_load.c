@@ -218,7 +218,9 @@ static int pin_first_load(const struct lb_maps *maps, const struct lb_stages *st
 
 	lb_pin_staging_dir(pin_dir, staging, sizeof(staging));
 	lb_pins_remove(staging); /* a staging directory left by a killed load */
-	err = lb_maps_pin(maps, staging);
+	err = lb_pin_dir_create(staging);
+	if (!err)
+		err = lb_maps_pin(maps, staging);
 	if (!err)
 		err = lb_stages_pin(stages, staging);
 	if (!err && rename(staging, pin_dir))

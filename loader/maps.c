@@ -9,7 +9,6 @@
 #include <bpf/libbpf.h>
 
 #include "maps.h"
-#include "pins.h"
 
 const char *const lb_map_names[LB_MAP_COUNT] = {
 	[LB_MAP_STAGE_SLOTS] = "stage_slots",
@@ -114,15 +113,14 @@ int lb_maps_pin(const struct lb_maps *maps, const char *dir)
 	char path[256];
 	int i, err;
 
-	if (mkdir(LB_PIN_ROOT, 0700) && errno != EEXIST)
-		return -errno;
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
 	for (i = 0; i < LB_MAP_COUNT; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
 		if (bpf_obj_pin(maps->fd[i], path)) {
 			err = -errno;
-			lb_pins_remove(dir);
+			while (i-- > 0) {
+				snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
+				unlink(path);
+			}
 			return err;
 		}
 	}

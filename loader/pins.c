@@ -182,6 +182,15 @@ void lb_pin_dir(const char *ifname, char *buf, size_t len)
 		snprintf(buf, len, "%s/%s@netns%lu", LB_PIN_ROOT, ifname, ns.inode);
 }
 
+int lb_pin_dir_create(const char *dir)
+{
+	if (mkdir(LB_PIN_ROOT, 0700) && errno != EEXIST)
+		return -errno;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 /* /run/xdp-lb/<pin directory's name>.lock: each namespace has its own lock. */
 static void lock_path(const char *ifname, char *buf, size_t len)
 {

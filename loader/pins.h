@@ -54,6 +54,9 @@ int lb_bpffs_check(void);
  */
 void lb_pin_dir(const char *ifname, char *buf, size_t len);
 
+/* Creates @dir (a pin directory) and the xdp-lb root above it. 0 or -errno. */
+int lb_pin_dir_create(const char *dir);
+
 /* Takes the interface's lock without waiting; returns the lock fd, or -errno
  * (-EWOULDBLOCK: another lb-load holds it). Released when the process exits.
  */
