@@ -97,8 +97,11 @@ $(OUTPUT)/bpf/%.bpf.o: tests/tools/%.bpf.c | $(OUTPUT)/bpf
 $(OUTPUT)/bpf/%.bpf.o: tests/vm/%.bpf.c | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# A stage's .rodata holds a struct lb_tunables, which its skeleton names but
+# does not define: every skeleton includes the definition first.
 $(OUTPUT)/skel/%.skel.h: $(OUTPUT)/bpf/%.bpf.o | $(OUTPUT)/skel
-	$(call msg,SKEL,$@)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+	$(call msg,SKEL,$@){ echo '#include "lb_tunables_common.h"'; \
+	  $(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf; } > $@
 
 # Every stage's skeleton, for the stage library (loader/stages.c), and the
 # names of the objects built, for the registry test. Written again on every

@@ -139,6 +139,7 @@ int bench_pipeline_load(struct bench_pipeline *p, const char *lb_stage, size_t b
 	if (rc)
 		return -EINVAL;
 	tunables.flow_timeout_ns = (__u64)p->cfg.flow_timeout_s * 1000000000ULL;
+	tunables.nexthop_cache_ns = LB_NEXTHOP_CACHE_NS;
 	tunables.outer_src_addr = p->cfg.outer_src;
 	tunables.gue_port = htons(p->cfg.gue_port);
 

@@ -253,6 +253,7 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 {
 	struct lb_tunables tunables = {
 		.flow_timeout_ns = (__u64)cfg->flow_timeout_s * 1000000000ULL,
+		.nexthop_cache_ns = LB_NEXTHOP_CACHE_NS,
 		.outer_src_addr = cfg->outer_src,
 		.gue_port = htons(cfg->gue_port),
 		.nat_src_addr = cfg->nat_src,

@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "lb_consts_common.h"
+#include "log.h"
 #include "stage_skels.h"
 #include "stages.h"
 
@@ -84,10 +85,11 @@ void lb_stage_pin_path(const char *pin_dir, const struct lb_stage_def *def, char
 	snprintf(buf, len, "%s/stage_%s_%s", pin_dir, lb_slot_name(def->slot), def->name);
 }
 
-/* Sets the `const volatile` global @var of @obj before load, if it has one of
- * that size. Returns 0 when set or absent, -EINVAL on a size mismatch.
+/* Writes @t over the `const volatile struct lb_tunables lb_tunables` of @obj
+ * (not loaded yet). -ENOENT when the object has no such variable, -EINVAL
+ * when it is of another size: a stage built against another contract.
  */
-static int set_rodata(struct bpf_object *obj, const char *var, const void *value, size_t size)
+static int set_tunables(struct bpf_object *obj, const struct lb_tunables *t)
 {
 	const struct btf *btf = bpf_object__btf(obj);
 	const struct btf_var_secinfo *vsi;
@@ -97,49 +99,29 @@ static int set_rodata(struct bpf_object *obj, const char *var, const void *value
 	void *data;
 	int id, i;
 
-	if (!btf)
-		return 0;
-	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -ENOENT;
 	if (id < 0)
-		return 0;
+		return -ENOENT;
 	sec = btf__type_by_id(btf, (__u32)id);
 	bpf_object__for_each_map(map, obj) {
 		if (bpf_map__is_internal(map) && strstr(bpf_map__name(map), ".rodata"))
 			break;
 	}
 	if (!map)
-		return 0;
+		return -ENOENT;
 	data = (void *)bpf_map__initial_value(map, &data_size);
 	vsi = btf_var_secinfos(sec);
 	for (i = 0; i < btf_vlen(sec); i++, vsi++) {
-		const struct btf_type *t = btf__type_by_id(btf, vsi->type);
+		const struct btf_type *var = btf__type_by_id(btf, vsi->type);
 
-		if (strcmp(btf__name_by_offset(btf, t->name_off), var))
+		if (strcmp(btf__name_by_offset(btf, var->name_off), "lb_tunables"))
 			continue;
-		if (vsi->size != size || !data || vsi->offset + size > data_size)
+		if (vsi->size != sizeof(*t) || !data || vsi->offset + sizeof(*t) > data_size)
 			return -EINVAL;
-		memcpy((char *)data + vsi->offset, value, size);
+		memcpy((char *)data + vsi->offset, t, sizeof(*t));
 		return 0;
 	}
-	return 0;
-}
-
-static int set_tunables(struct bpf_object *obj, const struct lb_tunables *t)
-{
-	int err = set_rodata(obj, "flow_timeout_ns", &t->flow_timeout_ns,
-			     sizeof(t->flow_timeout_ns));
-
-	if (!err)
-		err = set_rodata(obj, "outer_src_addr", &t->outer_src_addr,
-				 sizeof(t->outer_src_addr));
-	if (!err)
-		err = set_rodata(obj, "gue_port", &t->gue_port, sizeof(t->gue_port));
-	if (!err)
-		err = set_rodata(obj, "nat_src_addr", &t->nat_src_addr, sizeof(t->nat_src_addr));
-	if (!err)
-		err = set_rodata(obj, "ingress_tx_via_stack", &t->ingress_tx_via_stack,
-				 sizeof(t->ingress_tx_via_stack));
-	return err;
+	return -ENOENT;
 }
 
 int lb_stage_load(const struct lb_stage_def *def, const struct lb_maps *maps,
@@ -168,6 +150,10 @@ int lb_stage_load(const struct lb_stage_def *def, const struct lb_maps *maps,
 	}
 	bpf_program__set_expected_attach_type(prog, type);
 	err = set_tunables(st->obj, tunables);
+	if (err)
+		lb_err("stage %s has no lb_tunables of %zu bytes (%s): it was built against "
+		       "another lb_tunables_common.h",
+		       def->name, sizeof(*tunables), strerror(-err));
 	if (!err)
 		err = lb_maps_reuse(st->obj, maps);
 	if (!err)

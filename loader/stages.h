@@ -30,17 +30,8 @@ struct lb_stage_def {
 	const char *object;    /* its source: bpf/<lb|encap>/<object>.bpf.c */
 };
 
-/* Load-time settings a stage may declare as `const volatile` globals; each is
- * set in every stage that declares it (by name, through BTF), ignored by the
- * others.
- */
-struct lb_tunables {
-	__u64 flow_timeout_ns; /* lb: UDP idle timeout */
-	__be32 outer_src_addr; /* encap: outer source, 0 = the client's */
-	__be16 gue_port;       /* gue: UDP destination port */
-	__be32 nat_src_addr;   /* nat: source toward backends, 0 = no nat VIP */
-	__u8 ingress_tx_via_stack; /* encap, nat: the ingress takes no XDP_TX frames */
-};
+/* The load-time settings every stage gets whole: lb_tunables_common.h. */
+#include "lb_tunables_common.h"
 
 struct lb_stage {
 	const struct lb_stage_def *def;

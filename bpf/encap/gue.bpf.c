@@ -21,12 +21,6 @@
 #include "encap.bpf.h"
 #include "flow_hash_common.h"
 
-/* Set through the skeleton before load. outer_src_addr 0 keeps the client's
- * address; gue_port is the backends' fou port, network byte order.
- */
-const volatile __be32 outer_src_addr = 0;
-const volatile __be16 gue_port = bpf_htons(LB_DEFAULT_GUE_PORT);
-
 struct gue_outer {
 	struct iphdr ip;
 	struct udphdr udp;
@@ -50,10 +44,10 @@ int xdp_lb_gue(struct xdp_md *ctx)
 	action = encap_begin(ctx, &job);
 	if (action != LB_CONTINUE)
 		return action;
-	encap_outer_ipv4(job.inner, outer_src_addr, job.backend->addr, IPPROTO_UDP,
+	encap_outer_ipv4(job.inner, lb_tunables.outer_src_addr, job.backend->addr, IPPROTO_UDP,
 			 sizeof(outer.udp), &outer.ip);
 	outer.udp.source = gue_source_port(&job.packet->flow);
-	outer.udp.dest = gue_port;
+	outer.udp.dest = lb_tunables.gue_port;
 	outer.udp.len = bpf_htons(bpf_ntohs(job.inner->tot_len) + sizeof(outer.udp));
 	outer.udp.check = 0;
 

@@ -12,11 +12,10 @@
 
 #include "encap.bpf.h"
 
-/* Outer source address, set through the skeleton before load. 0 keeps the
- * client's address, so the backend sees and answers the client directly; an
- * LB address makes the tunnel pass source-address filters on the way.
+/* The outer source, lb_tunables.outer_src_addr: 0 keeps the client's address,
+ * so the backend sees and answers the client directly; an LB address makes the
+ * tunnel pass source-address filters on the way.
  */
-const volatile __be32 outer_src_addr = 0;
 
 SEC("xdp")
 int xdp_lb_ipip(struct xdp_md *ctx)
@@ -30,7 +29,7 @@ int xdp_lb_ipip(struct xdp_md *ctx)
 	action = encap_begin(ctx, &job);
 	if (action != LB_CONTINUE)
 		return action;
-	encap_outer_ipv4(job.inner, outer_src_addr, job.backend->addr, IPPROTO_IPIP, 0, &outer);
+	encap_outer_ipv4(job.inner, lb_tunables.outer_src_addr, job.backend->addr, IPPROTO_IPIP, 0, &outer);
 
 	action = next_hop_resolve(ctx, &outer, job.packet->backend_id, job.backend, &hop);
 	if (action != LB_CONTINUE)

@@ -59,13 +59,13 @@ static __always_inline int nat_forward_packet(struct xdp_md *ctx)
 	/* Only a first fragment carries the ports: none can be translated. */
 	if (job.packet->flags & LB_CTX_F_FRAGMENT)
 		return encap_drop(LB_C_NAT_DROP_FRAGMENT);
-	if (!nat_src_addr)
+	if (!lb_tunables.nat_src_addr)
 		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
 	if (nat_ttl_expired(job.inner))
 		return encap_drop(LB_C_NAT_DROP_TTL_EXCEEDED);
 	/* The packet as it will leave, for the FIB (addresses, TOS, length). */
 	route = *job.inner;
-	route.saddr = nat_src_addr;
+	route.saddr = lb_tunables.nat_src_addr;
 	route.daddr = job.backend->addr;
 	action = next_hop_resolve(ctx, &route, job.packet->backend_id, job.backend, &hop);
 	if (action != LB_CONTINUE)
@@ -74,7 +74,7 @@ static __always_inline int nat_forward_packet(struct xdp_md *ctx)
 	/* The backend listens on the VIP's port (the client's, for a
 	 * port-wildcard VIP).
 	 */
-	to.saddr = nat_src_addr;
+	to.saddr = lb_tunables.nat_src_addr;
 	to.daddr = job.backend->addr;
 	to.dport = job.packet->flow.dport;
 	to.sport = nat_port_for(&job.packet->flow, to.daddr, to.dport);

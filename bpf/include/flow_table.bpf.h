@@ -17,11 +17,6 @@
 
 #include "stage.bpf.h"
 
-/* Idle time after which a UDP flow is scheduled again; the loader sets it
- * through the object's rodata before load (every policy stage declares it).
- */
-const volatile __u64 flow_timeout_ns = LB_DEFAULT_FLOW_TIMEOUT_S * 1000000000ULL;
-
 /* Nanoseconds from @then to @now; 0 when @then is later. Another CPU may
  * stamp a flow after this CPU read the clock, and an unsigned wrap would then
  * look like an idle time of centuries.
@@ -111,7 +106,7 @@ static __always_inline enum lb_counter lb_flow_lookup(struct xdp_md *xdp,
 	 * must keep its backend: a new backend would answer with a reset. TCP
 	 * flows leave the table only through LRU eviction.
 	 */
-	if (ctx->flow.proto == IPPROTO_UDP && idle > flow_timeout_ns) {
+	if (ctx->flow.proto == IPPROTO_UDP && idle > lb_tunables.flow_timeout_ns) {
 		lb_flow_uncount(flow, id);
 		return LB_C_LB_FLOW_EXPIRED;
 	}

@@ -70,6 +70,13 @@
 #define LB_DEFAULT_PRIORITY 50
 #endif
 
+/* How long an encap stage reuses a backend's next hop as the FIB answered it
+ * (100 ms): a route or neighbour change reaches traffic within this time.
+ */
+#ifndef LB_NEXTHOP_CACHE_NS
+#define LB_NEXTHOP_CACHE_NS 100000000ULL
+#endif
+
 /* Outer IPv4 header TTL of encapsulated packets. */
 #define LB_OUTER_TTL 64
 

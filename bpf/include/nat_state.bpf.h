@@ -22,19 +22,16 @@
 #include "flow_hash_common.h"
 #include "stage.bpf.h"
 
-/* Idle time after which a UDP mapping may be reused; set by the loader. */
-const volatile __u64 flow_timeout_ns = LB_DEFAULT_FLOW_TIMEOUT_S * 1000000000ULL;
-
-/* The balancer address NAT writes as the source toward backends (nat_source
- * in the config). Set by the loader; 0 (no nat VIP) drops as a bad context.
+/* A UDP mapping may be reused after lb_tunables.flow_timeout_ns idle; NAT
+ * writes lb_tunables.nat_src_addr (nat_source in the config) as the source
+ * toward backends, and without one (no nat VIP) drops as a bad context.
  */
-const volatile __be32 nat_src_addr = 0;
 
 /* Whether the mapping of @entry has expired (see the top of the file). */
 static __always_inline bool nat_expired(const struct lb_nat_reply *entry, __u8 proto, __u64 now)
 {
 	return proto == IPPROTO_UDP && now > entry->last_seen_ns &&
-	       now - entry->last_seen_ns > flow_timeout_ns;
+	       now - entry->last_seen_ns > lb_tunables.flow_timeout_ns;
 }
 
 /* Keeps a live mapping live; a write at most once per LB_FLOW_TOUCH_NS. */
@@ -51,7 +48,7 @@ static __always_inline void nat_reply_key(struct lb_flow_key *key, __u8 proto,
 {
 	__builtin_memset(key, 0, sizeof(*key));
 	key->src = backend_addr;
-	key->dst = nat_src_addr;
+	key->dst = lb_tunables.nat_src_addr;
 	key->sport = backend_port;
 	key->dport = nat_port;
 	key->proto = proto;

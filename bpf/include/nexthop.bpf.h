@@ -23,13 +23,11 @@
 #define AF_INET 2 /* BPF programs have no libc socket headers */
 #endif
 
-/* How long a backend's next hop, as the FIB answered it, is reused before the
- * FIB is asked again (per CPU). A route or neighbour change reaches traffic
- * within this time; 0 asks the FIB for every packet. Set by the loader. Timed
- * with the coarse clock (jiffies): a fraction of bpf_ktime_get_ns()'s cost,
- * and a few milliseconds are nothing against 100.
+/* A backend's next hop, as the FIB answered it, is reused for
+ * lb_tunables.nexthop_cache_ns before the FIB is asked again (per CPU); 0 asks
+ * the FIB for every packet. Timed with the coarse clock (jiffies): a fraction
+ * of bpf_ktime_get_ns()'s cost, and a few milliseconds are nothing against 100.
  */
-const volatile __u64 nexthop_cache_ns = 100000000ULL;
 
 /* One backend's cached FIB answer. Only successful lookups are cached: a
  * missing neighbour or route is looked up again on every packet.
@@ -53,13 +51,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct next_hop_entry);
 } next_hop_cache SEC(".maps");
-
-/* Set by the loader when the ingress interface cannot send XDP_TX frames: a
- * veth whose peer runs no XDP program drops them (they show only in its
- * driver counters). Encapsulated frames for that port then go to the kernel,
- * which forwards them: slower, but delivered.
- */
-const volatile __u8 ingress_tx_via_stack = 0;
 
 /* Where and how an encapsulated frame leaves. */
 struct next_hop {
@@ -144,7 +135,7 @@ static __always_inline int next_hop_cache_get(struct xdp_md *ctx, const struct i
 {
 	struct next_hop_entry *entry;
 
-	if (!nexthop_cache_ns)
+	if (!lb_tunables.nexthop_cache_ns)
 		return 0;
 	entry = bpf_map_lookup_elem(&next_hop_cache, &backend_id);
 	if (!entry || entry->daddr != outer->daddr ||
@@ -158,13 +149,13 @@ static __always_inline int next_hop_cache_get(struct xdp_md *ctx, const struct i
 	return 1;
 }
 
-/* Remembers a successful lookup of @backend_id for nexthop_cache_ns. */
+/* Remembers a successful lookup of @backend_id for lb_tunables.nexthop_cache_ns. */
 static __always_inline void next_hop_cache_put(struct xdp_md *ctx, const struct iphdr *outer,
 					       __u32 backend_id, const struct next_hop *hop)
 {
 	struct next_hop_entry *entry;
 
-	if (!nexthop_cache_ns)
+	if (!lb_tunables.nexthop_cache_ns)
 		return;
 	entry = bpf_map_lookup_elem(&next_hop_cache, &backend_id);
 	if (!entry)
@@ -175,7 +166,7 @@ static __always_inline void next_hop_cache_put(struct xdp_md *ctx, const struct 
 	entry->mtu = next_hop_route_mtu(ctx, outer);
 	__builtin_memcpy(entry->dmac, hop->dmac, ETH_ALEN);
 	__builtin_memcpy(entry->smac, hop->smac, ETH_ALEN);
-	entry->expires_ns = bpf_ktime_get_coarse_ns() + nexthop_cache_ns;
+	entry->expires_ns = bpf_ktime_get_coarse_ns() + lb_tunables.nexthop_cache_ns;
 }
 
 /* Copies the destination MAC of the frame as it arrived, i.e. the address of
@@ -194,13 +185,16 @@ static __always_inline int next_hop_ingress_mac(struct xdp_md *ctx, __u8 *mac)
 }
 
 /* XDP_TX back out of the ingress interface, or XDP_REDIRECT to another one. A
- * port that cannot send XDP frames (the ingress with ingress_tx_via_stack, or
+ * port that cannot send XDP frames (the ingress with lb_tunables.ingress_tx_via_stack, or
  * a port the loader left out of tx_ports) gets the frame through the kernel.
  */
 static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_hop *hop)
 {
 	if (hop->ifindex == ctx->ingress_ifindex) {
-		if (ingress_tx_via_stack)
+		/* A veth whose peer runs no XDP program drops XDP_TX frames
+		 * (seen only in its driver counters): the loader sets this.
+		 */
+		if (lb_tunables.ingress_tx_via_stack)
 			return next_hop_via_stack(hop, LB_C_ENCAP_PASS_TO_STACK);
 		hop->action = XDP_TX;
 		return LB_CONTINUE;

@@ -3,7 +3,20 @@
 #ifndef LB_STAGE_BPF_H
 #define LB_STAGE_BPF_H
 
+#include <bpf/bpf_endian.h>
+
 #include "lb_maps.bpf.h"
+#include "lb_tunables_common.h"
+
+/* This program's load-time settings, written by the loader before load
+ * (lb_tunables_common.h). The defaults below serve the unit tests, which set
+ * only what a case needs.
+ */
+const volatile struct lb_tunables lb_tunables = {
+	.flow_timeout_ns = LB_DEFAULT_FLOW_TIMEOUT_S * 1000000000ULL,
+	.nexthop_cache_ns = LB_NEXTHOP_CACHE_NS,
+	.gue_port = bpf_htons(LB_DEFAULT_GUE_PORT),
+};
 
 /* A stage's helpers return either a final XDP action (>= 0: the packet is done,
  * counted) or LB_CONTINUE: not done, go on. The caller writes

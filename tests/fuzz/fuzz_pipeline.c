@@ -267,7 +267,7 @@ static int stages_load(struct fuzz_pipeline *p, const struct lb_config *cfg)
 	p->lb = least_loaded_bpf__open();
 	if (step(p, p->lb ? 0 : -errno, "open least_loaded"))
 		return p->err;
-	p->lb->rodata->flow_timeout_ns = (__u64)cfg->flow_timeout_s * 1000000000ULL;
+	p->lb->rodata->lb_tunables.flow_timeout_ns = (__u64)cfg->flow_timeout_s * 1000000000ULL;
 	if (share_maps(p, p->lb->obj) ||
 	    step(p, least_loaded_bpf__load(p->lb), "load least_loaded"))
 		return p->err;
@@ -275,7 +275,7 @@ static int stages_load(struct fuzz_pipeline *p, const struct lb_config *cfg)
 	p->encap = ipip_bpf__open();
 	if (step(p, p->encap ? 0 : -errno, "open ipip"))
 		return p->err;
-	p->encap->rodata->outer_src_addr = cfg->outer_src;
+	p->encap->rodata->lb_tunables.outer_src_addr = cfg->outer_src;
 	if (share_maps(p, p->encap->obj) || step(p, ipip_bpf__load(p->encap), "load ipip"))
 		return p->err;
 	/* The last slot first, so lb never hands on to an empty one. */

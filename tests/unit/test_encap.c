@@ -36,7 +36,7 @@ static int load_uncached(void)
 	skel = ipip_bpf__open();
 	if (!skel)
 		return -errno;
-	skel->rodata->nexthop_cache_ns = 0;
+	skel->rodata->lb_tunables.nexthop_cache_ns = 0;
 	return ipip_bpf__load(skel);
 }
 
@@ -49,9 +49,9 @@ static int load_second(struct ipip_bpf **out, __be32 outer_src, __u64 cache_ns,
 	*out = ipip_bpf__open();
 	if (!*out)
 		return -errno;
-	(*out)->rodata->outer_src_addr = outer_src;
-	(*out)->rodata->nexthop_cache_ns = cache_ns;
-	(*out)->rodata->ingress_tx_via_stack = via_stack;
+	(*out)->rodata->lb_tunables.outer_src_addr = outer_src;
+	(*out)->rodata->lb_tunables.nexthop_cache_ns = cache_ns;
+	(*out)->rodata->lb_tunables.ingress_tx_via_stack = via_stack;
 	err = encap_share_maps((*out)->obj, skel->obj);
 	return err ? err : ipip_bpf__load(*out);
 }

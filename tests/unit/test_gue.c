@@ -76,9 +76,9 @@ static int load_configured(void)
 	skel_configured = gue_bpf__open();
 	if (!skel_configured)
 		return -errno;
-	skel_configured->rodata->outer_src_addr = pkt_ip(LB_ADDR);
-	skel_configured->rodata->gue_port = htons(GUE_CONFIGURED_PORT);
-	skel_configured->rodata->nexthop_cache_ns = 0;
+	skel_configured->rodata->lb_tunables.outer_src_addr = pkt_ip(LB_ADDR);
+	skel_configured->rodata->lb_tunables.gue_port = htons(GUE_CONFIGURED_PORT);
+	skel_configured->rodata->lb_tunables.nexthop_cache_ns = 0;
 	err = encap_share_maps(skel_configured->obj, skel->obj);
 	return err ? err : gue_bpf__load(skel_configured);
 }
@@ -92,7 +92,7 @@ static void fixture_setup(void)
 	 */
 	skel = gue_bpf__open();
 	if (skel)
-		skel->rodata->nexthop_cache_ns = 0;
+		skel->rodata->lb_tunables.nexthop_cache_ns = 0;
 	if (fixture_step(&fx.status, skel ? gue_bpf__load(skel) : -errno, "open and load gue_bpf") ||
 	    fixture_step(&fx.status, load_configured(), "load gue_bpf, tunables set") ||
 	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends"))

@@ -79,7 +79,7 @@ static void fixture_load(struct lb_fixture *fx, uint64_t flow_timeout_ns,
 	if (fixture_step(status, fx->lb ? 0 : -errno, "open least_loaded_bpf"))
 		return;
 	if (flow_timeout_ns)
-		fx->lb->rodata->flow_timeout_ns = flow_timeout_ns;
+		fx->lb->rodata->lb_tunables.flow_timeout_ns = flow_timeout_ns;
 	if (fixture_step(status, least_loaded_bpf__load(fx->lb), "load least_loaded_bpf"))
 		return;
 	fx->prog_fd = bpf_program__fd(fx->lb->progs.xdp_lb_lload);

@@ -40,8 +40,8 @@ static int load_nat(void)
 	skel = nat_bpf__open();
 	if (!skel)
 		return -errno;
-	skel->rodata->nexthop_cache_ns = 0;
-	skel->rodata->nat_src_addr = pkt_ip(NAT_SOURCE);
+	skel->rodata->lb_tunables.nexthop_cache_ns = 0;
+	skel->rodata->lb_tunables.nat_src_addr = pkt_ip(NAT_SOURCE);
 	return nat_bpf__load(skel);
 }
 

@@ -85,6 +85,7 @@ static void balancer_load(struct balancer *b, struct fixture_status *st)
 	const struct lb_stage_def *selected[LB_SLOT_COUNT] = { NULL };
 	struct lb_tunables tunables = {
 		.flow_timeout_ns = LB_DEFAULT_FLOW_TIMEOUT_S * 1000000000ULL,
+		.nexthop_cache_ns = LB_NEXTHOP_CACHE_NS,
 		.gue_port = htons(LB_DEFAULT_GUE_PORT),
 	};
 	char err[256];

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The load-time settings of the stages, one typed struct shared with the
+ * loader. Every stage program has one `const volatile struct lb_tunables
+ * lb_tunables` (stage.bpf.h) in its .rodata; the loader writes it whole
+ * through BTF before load and refuses a stage whose variable is missing or of
+ * another size (loader/stages.c), so a field cannot be misspelled or forgotten
+ * silently. A stage reads the fields it needs and ignores the others; the
+ * verifier sees them as constants and drops the code they switch off.
+ */
+#ifndef LB_TUNABLES_COMMON_H
+#define LB_TUNABLES_COMMON_H
+
+#include <linux/types.h>
+
+struct lb_tunables {
+	__u64 flow_timeout_ns;     /* lb, nat: idle time after which a UDP flow is new */
+	__u64 nexthop_cache_ns;    /* encap, nat: how long a FIB answer is reused; 0 never */
+	__be32 outer_src_addr;     /* ipip, gue: outer source; 0 keeps the client's */
+	__be32 nat_src_addr;       /* nat: source toward the backends; 0 no nat VIP */
+	__be16 gue_port;           /* gue: UDP destination port (the backends' fou port) */
+	__u8 ingress_tx_via_stack; /* encap, nat: the ingress takes no XDP_TX frames */
+	__u8 pad[5];
+};
+
+#endif /* LB_TUNABLES_COMMON_H */
