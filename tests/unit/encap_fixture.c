@@ -294,9 +294,11 @@ static int tx_port_set(const struct encap_fixture *fx, int ifindex, int present)
 	return 0;
 }
 
-void encap_run_case(struct encap_fixture *fx, const struct encap_case *c,
+void encap_run_case(struct encap_fixture *fx, const struct encap_case *asked,
 		    struct xdp_result *res)
 {
+	struct encap_case sized = *asked;
+	const struct encap_case *c = &sized;
 	const struct encap_stage *stage = &fx->stage;
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
 	const struct counter_delta delta = { c->counter, 1 };
@@ -308,6 +310,12 @@ void encap_run_case(struct encap_fixture *fx, const struct encap_case *c,
 	uint16_t l3_offset;
 
 	memset(res, 0, sizeof(*res));
+	/* The inner packet: MTU minus outer IPv4 and the stage's headers (+1
+	 * to exceed); its payload: that minus the inner IPv4 and UDP headers.
+	 */
+	if (c->mtu_edge)
+		sized.payload_len = LBT0_MTU - 20 - stage->own_len - 20 - 8 +
+				    (c->mtu_edge == MTU_EXCEEDED);
 	len = encap_case_frame(c, frame, sizeof(frame));
 	if (!ASSERT_TRUE(len > 0, c->name))
 		return;
@@ -356,6 +364,46 @@ void encap_run_case(struct encap_fixture *fx, const struct encap_case *c,
 }
 
 /* Contexts no encap stage may trust: encap_begin() checks them for all. */
+const struct encap_case encap_next_hop_cases[] = {
+	{ .name = "static MAC beats the neighbour's", .backend_id = B_STATIC,
+	  .verdict = XDP_TX, .out = OUT_ENCAP, .dmac = static_mac, .smac = lbt0_mac,
+	  .counter = LB_C_ENCAP_TX },
+	{ .name = "static MAC, no neighbour: XDP_TX, source MAC = frame's destination",
+	  .backend_id = B_STATIC_NO_NEIGH, .verdict = XDP_TX, .out = OUT_ENCAP,
+	  .dmac = static_mac_2, .smac = lbt0_mac, .counter = LB_C_ENCAP_TX },
+	{ .name = "no neighbour: XDP_PASS, encapsulated, own Ethernet header",
+	  .backend_id = B_NO_NEIGH, .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2,
+	  .counter = LB_C_ENCAP_PASS_NO_NEIGH },
+	{ .name = "no neighbour, VLAN: XDP_PASS, own Ethernet header and tag", .vlan = 1,
+	  .backend_id = B_NO_NEIGH, .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2,
+	  .counter = LB_C_ENCAP_PASS_NO_NEIGH },
+	{ .name = "static MAC, no neighbour, egress lbt2 (MAC unknown): XDP_PASS",
+	  .backend_id = B_STATIC_LBT2, .lbt2_tx_port = 1, .verdict = XDP_PASS,
+	  .out = OUT_ENCAP_OWN_L2, .counter = LB_C_ENCAP_PASS_NO_NEIGH },
+	{ .name = "egress lbt2 in tx_ports: XDP_REDIRECT with lbt2's MACs",
+	  .backend_id = B_VIA_LBT2, .lbt2_tx_port = 1, .verdict = XDP_REDIRECT,
+	  .out = OUT_ENCAP, .dmac = lbt2_neigh_mac, .smac = lbt2_mac,
+	  .counter = LB_C_ENCAP_REDIRECT },
+	{ .name = "egress lbt2 not in tx_ports: XDP_PASS, the kernel forwards it",
+	  .backend_id = B_VIA_LBT2, .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2,
+	  .counter = LB_C_ENCAP_PASS_TO_STACK },
+	{ .name = "no route", .backend_id = B_NO_ROUTE, DROPPED(DROP_NO_ROUTE) },
+	{ .name = "static MAC does not stand in for a route", .backend_id = B_STATIC_NO_ROUTE,
+	  DROPPED(DROP_NO_ROUTE) },
+	{ .name = "blackhole route", .backend_id = B_BLACKHOLE, DROPPED(DROP_NO_ROUTE) },
+	{ .name = "backend is a local address", .backend_id = B_LOCAL,
+	  DROPPED(DROP_NO_ROUTE) },
+	{ .name = "MTU: encapsulated = lbt0 MTU 1500 fits", .mtu_edge = MTU_FITS,
+	  .frag_off = 0x4000, .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "MTU: encapsulated = lbt0 MTU + 1", .mtu_edge = MTU_EXCEEDED,
+	  .frag_off = 0x4000, .backend_id = B_NEIGH, DROPPED(DROP_MTU) },
+	{ .name = "MTU: also without DF (the LB does not fragment)", .mtu_edge = MTU_EXCEEDED,
+	  .backend_id = B_NEIGH, DROPPED(DROP_MTU) },
+	{ .name = "forwarding off on lbt0", .forwarding_off = 1, .backend_id = B_NEIGH,
+	  DROPPED(DROP_FWD_DISABLED) },
+};
+const size_t encap_next_hop_case_count = ARRAY_SIZE(encap_next_hop_cases);
+
 const struct encap_case encap_bad_ctx_cases[] = {
 	{ .name = "backend id out of range", .backend_id = B_OUT_OF_RANGE,
 	  DROPPED(DROP_BAD_CTX) },

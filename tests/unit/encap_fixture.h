@@ -95,12 +95,18 @@ struct encap_case {
 			     * stage's other tunables as its test sets them there */
 	int lbt2_tx_port;   /* lbt2 is in tx_ports */
 	int forwarding_off; /* lbt0 forwarding is 0 during the run */
+	int mtu_edge;       /* UDP payload sized for the stage's headers: the encapsulated
+			     * packet is exactly lbt0's MTU (MTU_FITS) or one byte more
+			     * (MTU_EXCEEDED); overrides payload_len */
 	/* expectations */
 	uint32_t verdict;
 	enum expect_frame out;
 	const uint8_t *dmac, *smac;
 	enum lb_counter counter;
 };
+
+enum { MTU_FITS = 1, MTU_EXCEEDED = 2 };
+#define LBT0_MTU 1500
 
 #define TX_VIA_NEIGH .verdict = XDP_TX, .out = OUT_ENCAP, .dmac = neigh_mac, .smac = lbt0_mac, \
 		     .counter = LB_C_ENCAP_TX
@@ -114,6 +120,7 @@ struct encap_stage {
 	int prog_fd;            /* the stage with its default tunables */
 	int prog_fd_lb_source;  /* the second load (encap_case.lb_source) */
 	uint8_t outer_protocol; /* protocol field of the outer IPv4 header */
+	size_t own_len;         /* bytes of the stage's own headers (GUE: 8) */
 	/* Writes the headers the stage puts between the outer IPv4 header and
 	 * the inner packet, as expected for @c with context @ctx and @inner the
 	 * inner IPv4 header; returns their length, at most ENCAP_OWN_HEADERS_MAX.
@@ -170,6 +177,12 @@ size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap);
  */
 void encap_run_case(struct encap_fixture *fx, const struct encap_case *c,
 		    struct xdp_result *res);
+
+/* Next-hop outcomes every encap stage shares (nexthop.bpf.h): MACs, verdict,
+ * reason counter; the MTU cases sized for the stage's own headers.
+ */
+extern const struct encap_case encap_next_hop_cases[];
+extern const size_t encap_next_hop_case_count;
 
 /* Bad contexts every encap stage must drop (drop_bad_ctx, frame unchanged). */
 extern const struct encap_case encap_bad_ctx_cases[];

@@ -100,6 +100,7 @@ static void fixture_setup(void)
 	fx.stage.prog_fd = bpf_program__fd(skel->progs.xdp_lb_gue);
 	fx.stage.prog_fd_lb_source = bpf_program__fd(skel_configured->progs.xdp_lb_gue);
 	fx.stage.outer_protocol = IPPROTO_UDP;
+	fx.stage.own_len = 8; /* the UDP header */
 	fx.stage.own_headers = gue_udp_header;
 }
 
@@ -130,35 +131,6 @@ static const struct encap_case format_cases[] = {
 	  .proto = IPPROTO_TCP, .backend_id = B_NEIGH, TX_VIA_NEIGH },
 	{ .name = "draining backend still gets its packets", .backend_id = B_DRAIN,
 	  TX_VIA_NEIGH },
-	{ .name = "MTU: inner 1472 + 28 = lbt0 MTU 1500 fits", .payload_len = 1472 - 28,
-	  .frag_off = 0x4000, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-};
-
-/* Next-hop outcomes: MACs, verdict, and the reason counter. */
-static const struct encap_case next_hop_cases[] = {
-	{ .name = "static MAC beats the neighbour's", .backend_id = B_STATIC,
-	  .verdict = XDP_TX, .out = OUT_ENCAP, .dmac = static_mac, .smac = lbt0_mac,
-	  .counter = LB_C_ENCAP_TX },
-	{ .name = "no neighbour: XDP_PASS, encapsulated, own Ethernet header",
-	  .backend_id = B_NO_NEIGH, .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2,
-	  .counter = LB_C_ENCAP_PASS_NO_NEIGH },
-	{ .name = "no neighbour, VLAN: XDP_PASS, own Ethernet header and tag", .vlan = 1,
-	  .backend_id = B_NO_NEIGH, .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2,
-	  .counter = LB_C_ENCAP_PASS_NO_NEIGH },
-	{ .name = "egress lbt2 in tx_ports: XDP_REDIRECT with lbt2's MACs",
-	  .backend_id = B_VIA_LBT2, .lbt2_tx_port = 1, .verdict = XDP_REDIRECT,
-	  .out = OUT_ENCAP, .dmac = lbt2_neigh_mac, .smac = lbt2_mac,
-	  .counter = LB_C_ENCAP_REDIRECT },
-	{ .name = "egress lbt2 not in tx_ports: XDP_PASS, the kernel forwards it",
-	  .backend_id = B_VIA_LBT2, .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2,
-	  .counter = LB_C_ENCAP_PASS_TO_STACK },
-	{ .name = "no route", .backend_id = B_NO_ROUTE, DROPPED(DROP_NO_ROUTE) },
-	{ .name = "MTU: inner 1473 + 28 > lbt0 MTU 1500", .payload_len = 1473 - 28,
-	  .frag_off = 0x4000, .backend_id = B_NEIGH, DROPPED(DROP_MTU) },
-	{ .name = "MTU: also without DF (the LB does not fragment)", .payload_len = 1473 - 28,
-	  .backend_id = B_NEIGH, DROPPED(DROP_MTU) },
-	{ .name = "forwarding off on lbt0", .forwarding_off = 1, .backend_id = B_NEIGH,
-	  DROPPED(DROP_FWD_DISABLED) },
 };
 
 static void test_outer_headers(void)
@@ -170,7 +142,7 @@ static void test_outer_headers(void)
 static void test_next_hop(void)
 {
 	REQUIRE_FIXTURE(&fx.status);
-	encap_run_cases(&fx, next_hop_cases, ARRAY_SIZE(next_hop_cases));
+	encap_run_cases(&fx, encap_next_hop_cases, encap_next_hop_case_count);
 }
 
 static void test_bad_context(void)
