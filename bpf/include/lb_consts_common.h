@@ -186,7 +186,7 @@ enum lb_encap_type {
 
 /* How a VIP's packets reach the backend (struct lb_vip.forwarding): 0 is the
  * encap slot's stage (ipip or gue, the interface's encap), so a zeroed VIP
- * entry and a context built without it forward as before NAT existed.
+ * entry, and a context that does not set it, mean encapsulation.
  */
 enum lb_forwarding {
 	LB_FORWARD_ENCAP = 0,
