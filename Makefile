@@ -60,7 +60,7 @@ TEST_SKELS := $(foreach s,$(TEST_BPF_SRCS),$(call skel,$(s)))
 
 LOADER_LIB_SRCS := loader/config.c loader/counter_names.c loader/pipeline.c loader/maps.c \
 		   loader/pins.c loader/log.c loader/apply.c loader/stages.c loader/maglev.c \
-		   loader/netdev.c loader/host.c
+		   loader/netdev.c loader/host.c loader/input.c loader/cli.c
 LOADER_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LOADER_LIB_SRCS))
 
 TEST_LIB_SRCS := tests/lib/test_harness.c tests/lib/packet.c tests/lib/xdp_test_run.c \
@@ -240,13 +240,16 @@ bench:
 
 # --- fuzzing and sanitizers (docs/fuzzing.md) --------------------------------------
 # The packet fuzzer runs a short seeded pass in `make test`; `make fuzz` runs it
-# long with a fresh seed, then the config parser under libFuzzer.
+# long with a fresh seed, then the config parser and the command-line parsers
+# under libFuzzer.
 FUZZ_SRCS := tests/fuzz/fuzz_packets.c tests/fuzz/frame_gen.c tests/fuzz/parse_model.c \
 	     tests/fuzz/encap_model.c tests/fuzz/fuzz_pipeline.c tests/fuzz/fuzz_flows.c
 FUZZ_PACKETS_BIN := $(OUTPUT)/tests/fuzz_packets
 FUZZ_CONFIG_BIN := $(OUTPUT)/fuzz/fuzz_config
+FUZZ_CLI_BIN := $(OUTPUT)/fuzz/fuzz_cli
 FUZZ_FRAMES ?= 1000000
 FUZZ_SECONDS ?= 60
+FUZZ_CLI_SECONDS ?= 30
 FUZZ_SEED ?=
 test-build: $(FUZZ_PACKETS_BIN)
 
@@ -261,18 +264,22 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
 $(FUZZ_CONFIG_BIN): tests/fuzz/fuzz_config.c loader/config.c loader/config.h $(BPF_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lyaml -o $@
+$(FUZZ_CLI_BIN): tests/fuzz/fuzz_cli.c loader/cli.c loader/input.c loader/cli.h loader/input.h
+	@mkdir -p $(@D)
+	$(call msg,FUZZ,$@)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lm -o $@
 
 .PHONY: fuzz sanitize
 fuzz: deps
-	$(Q)$(MAKE) --no-print-directory test-build $(FUZZ_CONFIG_BIN)
+	$(Q)$(MAKE) --no-print-directory test-build $(FUZZ_CONFIG_BIN) $(FUZZ_CLI_BIN)
 	$(Q)OUTPUT=$(OUTPUT) FUZZ_FRAMES=$(FUZZ_FRAMES) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		FUZZ_CLI_SECONDS=$(FUZZ_CLI_SECONDS) \
 		FUZZ_SEED=$(FUZZ_SEED) tests/fuzz/run_fuzz.sh
 
 # With SANITIZE=1 (the default goal then): lb-load and lbctl land in $(OUTPUT), not
 # over ./lb-load, with the unit, config and fuzz test binaries beside them;
 # tests/fuzz/test_sanitized.sh builds and runs them in `make test`.
 sanitize: $(OUTPUT)/lb-load $(OUTPUT)/lbctl $(UNIT_TEST_BINS) $(CONFIG_TEST_BIN) \
-	  $(FUZZ_PACKETS_BIN) $(FUZZ_CONFIG_BIN)
+	  $(FUZZ_PACKETS_BIN) $(FUZZ_CONFIG_BIN) $(FUZZ_CLI_BIN)
 $(OUTPUT)/lb-load: $(OUTPUT)/loader/lb_load.o $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 $(OUTPUT)/lbctl: $(OUTPUT)/loader/lbctl.o $(OUTPUT)/loader/lbctl_stats.o $(LOADER_LIB_OBJS)
@@ -295,7 +302,8 @@ help:
 	@echo '  bench           benchmarks (as root, ~2 min): bench/results/latest.md, docs/performance.md'
 	@echo '  deps            install the Debian packages the build and tests need'
 	@echo '  fuzz            packet fuzzer, FUZZ_FRAMES (1M) frames with a fresh seed (FUZZ_SEED=),'
-	@echo '                  then config.yaml under libFuzzer for FUZZ_SECONDS (60); docs/fuzzing.md'
+	@echo '                  then config.yaml under libFuzzer for FUZZ_SECONDS (60), then the'
+	@echo '                  lb-load and lbctl command lines for FUZZ_CLI_SECONDS (30); docs/fuzzing.md'
 	@echo '  SANITIZE=1      build lb-load, lbctl and the tests with ASan/UBSan into build/sanitize/'
 	@echo '  clean           remove $(OUTPUT)/, lb-load and lbctl'
 	@echo 'Variables: V=1 (show commands), OUTPUT=dir (default build), EXTRA_CFLAGS'

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* config.yaml: read with libyaml's document API, checked key by key, into struct lb_config. */
+/* config.yaml: its size, nesting, anchors and nodes checked on libyaml's events, then
+ * read with libyaml's document API and checked key by key into struct lb_config.
+ */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -14,8 +16,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A config near the limits is a few hundred KiB; anything this big is a mistake. */
-#define CONFIG_MAX_FILE_SIZE (16U << 20)
 /* Longest field path, e.g. "vips[255].backends[1023].weight", with room to spare. */
 #define FIELD_PATH_LEN 128
 /* Characters of a value or key shown in a message; each may take 4 bytes escaped. */
@@ -1190,6 +1190,122 @@ static void yaml_error(struct parser *p, const yaml_parser_t *yaml, const char *
 	}
 }
 
+/* --- limits, before the tree is built -------------------------------------------- */
+
+/* libyaml's document loader has no limits of its own, and what it spends grows
+ * with the square of some inputs: 100000 nested "[" took it 30 s, 200000 anchors
+ * 77 s, and every node costs it about 150 bytes. So one pass over the parser's
+ * events comes first: it keeps no tree (its memory is the parser's own, bounded
+ * by the depth it allows) and stops at the first limit crossed. A syntax error
+ * ends the pass without a message: the loader meets the same error at the same
+ * place, unless it has something to say first (an undefined alias), and up to
+ * there the file kept every limit.
+ */
+static int limit_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int limit_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, ...)
+{
+	char what[LB_CONFIG_ERR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	set_error(p->err, p->err_len, "%s:%zu:%zu: YAML limit: %s", p->name, mark->line + 1,
+		  mark->column + 1, what);
+	return -1;
+}
+
+static const yaml_char_t *event_anchor(const yaml_event_t *event)
+{
+	switch (event->type) {
+	case YAML_SCALAR_EVENT:
+		return event->data.scalar.anchor;
+	case YAML_SEQUENCE_START_EVENT:
+		return event->data.sequence_start.anchor;
+	case YAML_MAPPING_START_EVENT:
+		return event->data.mapping_start.anchor;
+	default:
+		return NULL;
+	}
+}
+
+/* 0 when the stream keeps the limits (or has a syntax error, left to the loader). */
+static int check_event(struct parser *p, const yaml_event_t *event, size_t *depth,
+		       size_t *anchors, size_t *aliases, size_t *nodes)
+{
+	const yaml_mark_t *mark = &event->start_mark;
+	const yaml_char_t *anchor = event_anchor(event);
+	char shown[QUOTED_LEN];
+
+	switch (event->type) {
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if (++*depth > LB_CONFIG_MAX_DEPTH)
+			return limit_at(p, mark, "lists and mappings nested %zu deep, the limit is %u",
+					*depth, LB_CONFIG_MAX_DEPTH);
+		break;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		--*depth;
+		return 0;
+	case YAML_ALIAS_EVENT:
+		if (++*aliases > LB_CONFIG_MAX_ALIASES) {
+			anchor = event->data.alias.anchor;
+			return limit_at(p, mark, "alias number %zu (*%s), the limit is %u", *aliases,
+					render(shown, anchor, strlen((const char *)anchor), false),
+					LB_CONFIG_MAX_ALIASES);
+		}
+		return 0;
+	case YAML_SCALAR_EVENT:
+		break;
+	default:
+		return 0;
+	}
+	/* A scalar, a list or a mapping: a node of the tree. */
+	if (++*nodes > LB_CONFIG_MAX_NODES)
+		return limit_at(p, mark, "node number %zu (a key, value, list or mapping), the "
+				"limit is %u", *nodes, LB_CONFIG_MAX_NODES);
+	if (anchor && ++*anchors > LB_CONFIG_MAX_ANCHORS)
+		return limit_at(p, mark, "anchor number %zu (&%s), the limit is %u", *anchors,
+				render(shown, anchor, strlen((const char *)anchor), false),
+				LB_CONFIG_MAX_ANCHORS);
+	return 0;
+}
+
+static int check_limits(struct parser *p, const char *text, size_t len)
+{
+	size_t depth = 0, anchors = 0, aliases = 0, nodes = 0;
+	yaml_mark_t mark;
+	yaml_parser_t yaml;
+	yaml_event_t event;
+	bool done = false;
+	int ret = 0;
+
+	/* Reading it cost nothing yet: say where the file crosses the limit. */
+	if (len > LB_CONFIG_MAX_SIZE) {
+		mark = mark_of_offset(text, len, LB_CONFIG_MAX_SIZE);
+		return limit_at(p, &mark, "the file is longer than the limit, %u bytes (%u MiB)",
+				LB_CONFIG_MAX_SIZE, LB_CONFIG_MAX_SIZE >> 20);
+	}
+	if (!yaml_parser_initialize(&yaml))
+		return out_of_memory(p);
+	yaml_parser_set_input_string(&yaml, (const unsigned char *)text, len);
+	while (!done && !ret) {
+		if (!yaml_parser_parse(&yaml, &event)) {
+			if (yaml.error == YAML_MEMORY_ERROR)
+				ret = out_of_memory(p);
+			break;
+		}
+		ret = check_event(p, &event, &depth, &anchors, &aliases, &nodes);
+		done = event.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&event);
+	}
+	yaml_parser_delete(&yaml);
+	return ret;
+}
+
 /* Loads the one document of the stream; a second document is an error, not ignored. */
 static int load_document(struct parser *p, yaml_parser_t *yaml, const char *text, size_t len)
 {
@@ -1247,7 +1363,9 @@ int lb_config_parse(const char *name, const char *text, size_t len, struct lb_co
 	}
 	yaml_parser_set_input_string(&yaml, (const unsigned char *)text, len);
 	p.doc = &doc;
-	ret = load_document(&p, &yaml, text, len);
+	ret = check_limits(&p, text, len);
+	if (!ret)
+		ret = load_document(&p, &yaml, text, len);
 	if (!ret) {
 		ret = read_root(&p);
 		yaml_document_delete(&doc);
@@ -1261,7 +1379,10 @@ int lb_config_parse(const char *name, const char *text, size_t len, struct lb_co
 	return ret;
 }
 
-/* The whole file in memory: libyaml then reports reader errors at an offset we can map. */
+/* The whole file in memory: libyaml then reports reader errors at an offset we can map.
+ * Only one byte more than LB_CONFIG_MAX_SIZE is read: that is enough for the limit's
+ * message, and a huge file (or an endless one: /dev/zero) costs no more than that.
+ */
 static int read_file(const char *path, char **text, size_t *len, char *err, size_t err_len)
 {
 	size_t size = 0, capacity = 0, got;
@@ -1274,13 +1395,11 @@ static int read_file(const char *path, char **text, size_t *len, char *err, size
 		set_error(err, err_len, "Failed to open config file %s: %s", path, strerror(errno));
 		return -1;
 	}
-	for (;;) {
+	while (size <= LB_CONFIG_MAX_SIZE) {
 		if (size == capacity) {
-			if (capacity >= CONFIG_MAX_FILE_SIZE) {
-				saved = EFBIG;
-				goto fail;
-			}
 			capacity = capacity ? capacity * 2 : 4096;
+			if (capacity > LB_CONFIG_MAX_SIZE + 1)
+				capacity = LB_CONFIG_MAX_SIZE + 1;
 			bigger = realloc(buf, capacity);
 			if (!bigger) {
 				saved = ENOMEM;

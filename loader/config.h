@@ -60,6 +60,16 @@ struct lb_config {
 #define LB_MAX_PRIORITY 1000
 #define LB_CONFIG_ERR_LEN 512
 
+/* Limits on the YAML itself, checked on libyaml's events before any tree is
+ * built (docs/configuration.md, "Limits"). A config at every other limit, each
+ * key written out, is about 420 KiB, 5 levels deep and 41000 nodes.
+ */
+#define LB_CONFIG_MAX_SIZE (1U << 20)  /* bytes */
+#define LB_CONFIG_MAX_DEPTH 16         /* lists and mappings inside each other */
+#define LB_CONFIG_MAX_ANCHORS 256      /* &name */
+#define LB_CONFIG_MAX_ALIASES 4096     /* *name */
+#define LB_CONFIG_MAX_NODES 65536      /* scalars, lists and mappings */
+
 /* Reads and validates @path into @cfg. Returns 0, or -1 with one line in @err
  * ("file:line:col: field: what is wrong"); @cfg is then empty and needs no free.
  */

@@ -8,7 +8,6 @@
  * undone, in reverse order, when a later step fails.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <bpf/bpf.h>
 
 #include "apply.h"
+#include "cli.h"
 #include "config.h"
 #include "host.h"
 #include "log.h"
@@ -52,55 +52,26 @@ static void usage(FILE *out)
 		"them back. See docs/operations.md.\n");
 }
 
+/* The command line, checked whole before anything else: cli.c (lb_load_parse_args). */
 static int parse_args(int argc, char **argv, struct options *opt, bool *verbose)
 {
-	static const struct option long_opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "unload", no_argument, NULL, 'u' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
+	char err[LB_CLI_ERR_LEN];
+	struct lb_load_args args;
 
-	opt->mode = XDP_MODE_NATIVE;
-	while ((c = getopt_long(argc, argv, "m:uvh", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (!strcmp(optarg, "native")) {
-				opt->mode = XDP_MODE_NATIVE;
-			} else if (!strcmp(optarg, "skb")) {
-				opt->mode = XDP_MODE_SKB;
-			} else {
-				lb_err("--mode must be native or skb, not \"%s\"", optarg);
-				return 2;
-			}
-			break;
-		case 'u':
-			opt->unload = true;
-			break;
-		case 'v':
-			*verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
+	if (lb_load_parse_args(argc, argv, &args, err, sizeof(err))) {
+		lb_err("%s", err);
+		return 2;
 	}
-	if (opt->unload && argc - optind == 1) {
-		opt->ifname = argv[optind];
-		return 0;
+	if (args.help) {
+		usage(stdout);
+		exit(0);
 	}
-	if (!opt->unload && argc - optind == 2) {
-		opt->config_path = argv[optind];
-		opt->ifname = argv[optind + 1];
-		return 0;
-	}
-	usage(stderr);
-	return 2;
+	opt->config_path = args.config_path;
+	opt->ifname = args.ifname;
+	opt->mode = args.skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	opt->unload = args.unload;
+	*verbose = args.verbose;
+	return 0;
 }
 
 static const char *mode_name(enum xdp_attach_mode mode)

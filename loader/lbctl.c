@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cli.h"
 #include "config.h"
 #include "counter_names.h"
 #include "host.h"
@@ -44,10 +45,10 @@ struct ctl {
 	char pin_dir[128];
 	struct lb_maps maps;
 	bool json;
-	double watch_s;    /* stats: refresh period, 0 = print once */
-	long watch_count;  /* stats: refreshes before exiting, 0 = until killed */
-	const char *args[2]; /* positional arguments after IFNAME */
-	int arg_count;
+	uint64_t watch_ns;       /* stats: refresh period, 0 = print once */
+	unsigned long watch_count; /* stats: refreshes before exiting, 0 = until killed */
+	const char *args[2];     /* positional arguments after IFNAME */
+	struct lb_vip_spec vip;  /* policy: args[0], checked by the parser */
 };
 
 /* A VIP as read back from the maps. */
@@ -229,7 +230,7 @@ static int cmd_stats(struct ctl *ctl)
 	struct lb_stats_sample *now = &samples[0], *prev = &samples[1], *swap;
 	struct timespec period;
 	int err, lines_shown = 0;
-	long shown = 0;
+	unsigned long shown = 0;
 	char pin[256];
 
 	if (!samples)
@@ -238,11 +239,11 @@ static int cmd_stats(struct ctl *ctl)
 	if (err)
 		goto out;
 	show_stats(ctl, now, NULL, &lines_shown);
-	if (!ctl->watch_s)
+	if (!ctl->watch_ns)
 		goto out;
 	shown = 1;
-	period.tv_sec = (time_t)ctl->watch_s;
-	period.tv_nsec = (long)((ctl->watch_s - (double)period.tv_sec) * 1e9);
+	period.tv_sec = (time_t)(ctl->watch_ns / 1000000000ULL);
+	period.tv_nsec = (long)(ctl->watch_ns % 1000000000ULL);
 	snprintf(pin, sizeof(pin), "%s/%s", ctl->pin_dir, lb_map_names[LB_MAP_COUNTERS]);
 	while (!ctl->watch_count || shown < ctl->watch_count) {
 		swap = prev;
@@ -353,50 +354,25 @@ static const char stats_details[] =
 	"  active flows  entries of the flow table naming the backend, counted by walking\n"
 	"                the flows map; an idle flow stays until LRU eviction removes it\n"
 	"  total flows   new flows ever scheduled onto the backend\n"
-	"  --watch [S]   refresh every S seconds (default 1; redrawn in place on a\n"
-	"                terminal); rates are taken between two refreshes, so the first\n"
-	"                shows none\n"
-	"  --count N     stop after N refreshes\n"
+	"  --watch [S]   refresh every S seconds, 0.05 to 3600 (default 1; redrawn in\n"
+	"                place on a terminal); rates are taken between two refreshes, so\n"
+	"                the first shows none\n"
+	"  --count N     stop after N refreshes, 1 to 1000000 (implies --watch)\n"
 	"  --json        one JSON object per refresh and line; pps and mbps only when\n"
 	"                there are two samples (--watch)\n";
 
-/* "ADDR", "ADDR:PORT", "ADDR:PORT/PROTO", PORT "*" for the wildcard entry:
- * every VIP of the live generation that fits goes into @out.
- */
-static int match_vips(const struct ctl *ctl, const char *spec, struct vip_view *out, int cap)
+/* Every VIP of the live generation that fits the parsed spec (cli.c) goes into @out. */
+static int match_vips(const struct ctl *ctl, struct vip_view *out, int cap)
 {
 	static struct vip_view vips[LB_MAX_VIPS];
-	char addr_text[INET_ADDRSTRLEN + 16], *colon, *slash;
-	int port = -1, proto = -1, n, i, found = 0;
-	struct in_addr addr;
+	const struct lb_vip_spec *spec = &ctl->vip;
+	int n, i, found = 0;
 
-	snprintf(addr_text, sizeof(addr_text), "%s", spec);
-	slash = strchr(addr_text, '/');
-	if (slash) {
-		*slash++ = '\0';
-		if (!strcmp(slash, "tcp"))
-			proto = IPPROTO_TCP;
-		else if (!strcmp(slash, "udp"))
-			proto = IPPROTO_UDP;
-		else
-			proto = -2;
-	}
-	colon = strchr(addr_text, ':');
-	if (colon) {
-		char *end;
-
-		*colon++ = '\0';
-		port = !strcmp(colon, "*") ? 0 : (int)strtol(colon, &end, 10);
-		if (strcmp(colon, "*") && (*end || port < 0 || port > 65535))
-			port = -2;
-	}
-	if (proto == -2 || port == -2 || inet_pton(AF_INET, addr_text, &addr) != 1)
-		return -EINVAL;
 	n = read_vips(ctl, vips, LB_MAX_VIPS);
 	for (i = 0; i < n; i++) {
-		if (vips[i].key.addr != addr.s_addr ||
-		    (port >= 0 && vips[i].key.port != htons((__u16)port)) ||
-		    (proto >= 0 && vips[i].key.proto != proto))
+		if (vips[i].key.addr != spec->addr ||
+		    (spec->port >= 0 && vips[i].key.port != htons((__u16)spec->port)) ||
+		    (spec->proto >= 0 && vips[i].key.proto != spec->proto))
 			continue;
 		if (found < cap)
 			out[found] = vips[i];
@@ -487,16 +463,14 @@ static int cmd_policy(struct ctl *ctl)
 		lb_err("another lb-load or lbctl is changing %s right now; try again", ctl->ifname);
 		return lock_fd;
 	}
-	n = match_vips(ctl, spec, found, (int)(sizeof(found) / sizeof(found[0])));
+	n = match_vips(ctl, found, (int)(sizeof(found) / sizeof(found[0])));
 	if (n != 1) {
-		if (n == -EINVAL)
-			lb_err("\"%s\" is not a VIP, expected ADDR[:PORT|*[/udp|tcp]]", spec);
-		else if (n == 0)
+		if (n == 0)
 			lb_err("no VIP %s on %s (lbctl status lists them)", spec, ctl->ifname);
 		else
 			lb_err("%s names %d VIPs on %s: add :PORT/PROTO (lbctl status lists them)",
 			       spec, n, ctl->ifname);
-		err = n < 0 ? n : n == 0 ? -ENOENT : -EINVAL;
+		err = n == 0 ? -ENOENT : -EINVAL;
 		goto out;
 	}
 	vip = found[0].vip;
@@ -524,125 +498,58 @@ out:
 	return err;
 }
 
-static const struct command {
-	const char *name;
-	int (*run)(struct ctl *ctl);
-	int args; /* positional arguments after IFNAME */
-	const char *help;
-} commands[] = {
-	{ "status", cmd_status, 0, "status IFNAME          mode, stage programs, VIPs, backends" },
-	{ "stats", cmd_stats, 0, "stats IFNAME [--json] [--watch [S]] [--count N]  figures" },
-	{ "flows", cmd_flows, 0, "flows IFNAME           the flow table" },
-	{ "swap", cmd_swap, 2, "swap IFNAME SLOT STAGE put STAGE into SLOT (lb, encap) at once" },
-	{ "encap", cmd_encap, 1, "encap IFNAME STAGE     swap the encap stage: ipip or gue" },
-	{ "policy", cmd_policy, 2, "policy IFNAME VIP POLICY  switch one VIP's policy, VIP as "
-				   "ADDR[:PORT|*[/udp|tcp]]" },
+/* The commands, in the order of enum lbctl_cmd (cli.c names and checks them). */
+static int (*const run[LBCTL_CMD_COUNT])(struct ctl *ctl) = {
+	[LBCTL_STATUS] = cmd_status,
+	[LBCTL_STATS] = cmd_stats,
+	[LBCTL_FLOWS] = cmd_flows,
+	[LBCTL_SWAP] = cmd_swap,
+	[LBCTL_ENCAP] = cmd_encap,
+	[LBCTL_POLICY] = cmd_policy,
 };
 
 static void usage(FILE *out)
 {
-	size_t i;
+	int i;
 
 	fprintf(out, "Usage: lbctl COMMAND IFNAME [options]   (-v: libbpf messages)\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  lbctl %s\n", commands[i].help);
-}
-
-/* A decimal number such as 2 or 0.5 (an option's value, not an interface). */
-static bool is_number(const char *s)
-{
-	char *end;
-
-	if (!*s || !(*s >= '0' && *s <= '9'))
-		return false;
-	strtod(s, &end);
-	return !*end;
-}
-
-/* Exact name, or the only command the prefix starts. */
-static const struct command *find_command(const char *word)
-{
-	const struct command *match = NULL;
-	size_t i;
-
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(commands[i].name, word))
-			return &commands[i];
-		if (!strncmp(commands[i].name, word, strlen(word))) {
-			if (match)
-				return NULL;
-			match = &commands[i];
-		}
-	}
-	return match;
+	for (i = 0; i < LBCTL_CMD_COUNT; i++)
+		fprintf(out, "  lbctl %-48s %s\n", lbctl_commands[i].synopsis,
+			lbctl_commands[i].summary);
 }
 
 int main(int argc, char **argv)
 {
-	const struct command *cmd;
+	char parse_err[LB_CLI_ERR_LEN];
+	struct lbctl_args args;
 	struct ctl ctl = { 0 };
 	const char *missing;
-	bool verbose = false;
-	int i, err;
+	int err;
 
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	cmd = find_command(argv[1]);
-	if (!cmd) {
-		lb_err("unknown or ambiguous command \"%s\"", argv[1]);
-		usage(stderr);
+	if (lbctl_parse_args(argc, argv, &args, parse_err, sizeof(parse_err))) {
+		lb_err("%s", parse_err);
+		if (argc < 2 || !args.has_cmd)
+			usage(stderr);
 		return 2;
 	}
-	for (i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			ctl.json = true;
-		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
-			verbose = true;
-		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("Usage: lbctl %s\n%s", cmd->help,
-			       cmd->run == cmd_stats ? stats_details : "");
-			return 0;
-		} else if (cmd->run == cmd_stats && !strncmp(argv[i], "--watch", 7) &&
-			   (!argv[i][7] || argv[i][7] == '=')) {
-			/* The period is optional: "--watch", "--watch 2", "--watch=0.5". */
-			const char *period = argv[i][7] ? argv[i] + 8 : "1";
-
-			if (!argv[i][7] && i + 1 < argc && is_number(argv[i + 1]))
-				period = argv[++i];
-			ctl.watch_s = is_number(period) ? strtod(period, NULL) : 0;
-			if (ctl.watch_s < 0.05 || ctl.watch_s > 3600) {
-				lb_err("--watch takes a period of 0.05 to 3600 seconds, not \"%s\"",
-				       period);
-				return 2;
-			}
-		} else if (cmd->run == cmd_stats && !strcmp(argv[i], "--count") && i + 1 < argc) {
-			ctl.watch_count = strtol(argv[++i], NULL, 10);
-			if (ctl.watch_count < 1) {
-				lb_err("--count takes a number of refreshes >= 1");
-				return 2;
-			}
-		} else if (!ctl.ifname && argv[i][0] != '-') {
-			ctl.ifname = argv[i];
-		} else if (ctl.ifname && argv[i][0] != '-' && ctl.arg_count < 2) {
-			ctl.args[ctl.arg_count++] = argv[i];
-		} else {
-			lb_err("unexpected argument \"%s\"", argv[i]);
-			return 2;
-		}
+	if (args.help && !args.has_cmd) {
+		usage(stdout);
+		return 0;
 	}
-	if (!ctl.ifname) {
-		lb_err("lbctl %s needs an interface name", cmd->name);
-		return 2;
+	if (args.help) {
+		printf("Usage: lbctl %s\n  %s\n%s", lbctl_commands[args.cmd].synopsis,
+		       lbctl_commands[args.cmd].summary,
+		       args.cmd == LBCTL_STATS ? stats_details : "");
+		return 0;
 	}
-	if (ctl.watch_count && !ctl.watch_s)
-		ctl.watch_s = 1;
-	if (ctl.arg_count != cmd->args) {
-		lb_err("usage: lbctl %s", cmd->help);
-		return 2;
-	}
-	lb_log_setup(verbose);
+	ctl.ifname = args.ifname;
+	ctl.json = args.json;
+	ctl.watch_ns = args.watch_ns;
+	ctl.watch_count = args.count;
+	ctl.args[0] = args.args[0];
+	ctl.args[1] = args.args[1];
+	ctl.vip = args.vip;
+	lb_log_setup(args.verbose);
 	if (geteuid() != 0) {
 		lb_err("lbctl must run as root: it reads pinned BPF maps");
 		return 1;
@@ -662,7 +569,7 @@ int main(int argc, char **argv)
 		       missing ? ": missing " : "", missing ? missing : "");
 		return 1;
 	}
-	err = cmd->run(&ctl);
+	err = run[args.cmd](&ctl);
 	lb_maps_close(&ctl.maps);
 	return err ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -810,6 +811,266 @@ static void test_limits(void)
 	}
 }
 
+/* --- limits on the YAML itself: hostile files refused before any tree is built ------ */
+
+/* @count copies of @unit after @head, then @tail; NULL if out of memory. */
+static char *repeat(const char *head, const char *unit, size_t count, const char *tail,
+		    size_t *len)
+{
+	size_t head_len = strlen(head), unit_len = strlen(unit), tail_len = strlen(tail), i;
+	char *text = malloc(head_len + unit_len * count + tail_len + 1), *p;
+
+	if (!text)
+		return NULL;
+	p = text;
+	memcpy(p, head, head_len);
+	p += head_len;
+	for (i = 0; i < count; i++, p += unit_len)
+		memcpy(p, unit, unit_len);
+	memcpy(p, tail, tail_len + 1);
+	*len = p + tail_len - text;
+	return text;
+}
+
+/* "[" * n then "]" * n, or "{a: " * n, "1" and "}" * n: nested n deep under vips. */
+static char *nested(char open, size_t n, bool closed, size_t *len)
+{
+	const char *unit = open == '[' ? "[" : "{a: ";
+	size_t unit_len = strlen(unit), i;
+	char *text = malloc(6 + n * unit_len + 1 + n + 2), *p;
+
+	if (!text)
+		return NULL;
+	memcpy(text, "vips: ", 6);
+	p = text + 6;
+	for (i = 0; i < n; i++, p += unit_len)
+		memcpy(p, unit, unit_len);
+	if (open == '{')
+		*p++ = '1';
+	for (i = 0; closed && i < n; i++)
+		*p++ = open == '[' ? ']' : '}';
+	*p++ = '\n';
+	*p = '\0';
+	*len = p - text;
+	return text;
+}
+
+/* One line per level, "a:" indented two more each time: block mappings n deep. */
+static char *nested_block(size_t n, size_t *len)
+{
+	size_t size = 0, i;
+	char *text = NULL;
+	FILE *f = open_memstream(&text, &size);
+
+	if (!f)
+		return NULL;
+	for (i = 0; i < n; i++)
+		fprintf(f, "%*sa:\n", (int)(2 * i), "");
+	fprintf(f, "%*s1\n", (int)(2 * n), "");
+	fclose(f);
+	*len = size;
+	return text;
+}
+
+/* "vips: [&a0 x, &a1 x, ...]": @count anchors. */
+static char *anchored(size_t count, size_t *len)
+{
+	size_t size = 0, i;
+	char *text = NULL;
+	FILE *f = open_memstream(&text, &size);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "vips: [");
+	for (i = 0; i < count; i++)
+		fprintf(f, "%s&a%zu x", i ? ", " : "", i);
+	fprintf(f, "]\n");
+	fclose(f);
+	*len = size;
+	return text;
+}
+
+struct limit_text {
+	const char *description;
+	char *text;
+	size_t len;
+	const char *message;
+};
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Each case is refused with the limit's message, or, one step below the limit, with
+ * the message the schema gives (the limit is not what stops it). The time each took
+ * is printed: what used to take libyaml's loader minutes now ends at the limit.
+ */
+static void test_yaml_limits(void)
+{
+	char err[LB_CONFIG_ERR_LEN];
+	struct limit_text cases[] = {
+		{ "lists 15 deep under the top mapping (16 levels)", NULL, 0,
+		  "limits:1:8: vips[0]: expected a VIP (a mapping with \"address\" and "
+		  "\"backends\"), found a list" },
+		{ "lists 16 deep under the top mapping (17 levels)", NULL, 0,
+		  "limits:1:22: YAML limit: lists and mappings nested 17 deep, the limit is 16" },
+		{ "100000 nested lists", NULL, 0,
+		  "limits:1:22: YAML limit: lists and mappings nested 17 deep, the limit is 16" },
+		{ "1000000 unclosed lists", NULL, 0,
+		  "limits:1:22: YAML limit: lists and mappings nested 17 deep, the limit is 16" },
+		{ "50000 nested flow mappings", NULL, 0,
+		  "limits:1:67: YAML limit: lists and mappings nested 17 deep, the limit is 16" },
+		{ "block mappings 17 deep", NULL, 0,
+		  "limits:17:33: YAML limit: lists and mappings nested 17 deep, the limit is 16" },
+		{ "256 anchors", NULL, 0,
+		  "limits:1:8: vips[0]: expected a VIP (a mapping with \"address\" and "
+		  "\"backends\"), found \"x\"" },
+		{ "257 anchors", NULL, 0,
+		  "limits:1:2202: YAML limit: anchor number 257 (&a256), the limit is 256" },
+		{ "60000 anchors", NULL, 0,
+		  "limits:1:2202: YAML limit: anchor number 257 (&a256), the limit is 256" },
+		{ "4096 aliases", NULL, 0,
+		  "limits:1:1: x: unknown key, expected one of: vip, backends, vips, encap, "
+		  "outer_source, nat_source, priority, flow_timeout, flow_table_size" },
+		{ "4097 aliases", NULL, 0,
+		  "limits:2:16392: YAML limit: alias number 4097 (*a), the limit is 4096" },
+		{ "200000 aliases", NULL, 0,
+		  "limits:2:16392: YAML limit: alias number 4097 (*a), the limit is 4096" },
+		{ "65536 nodes", NULL, 0, "limits:1:7: vips: has 65533 VIPs, the limit is 256" },
+		{ "65537 nodes", NULL, 0,
+		  "limits:1:131074: YAML limit: node number 65537 (a key, value, list or "
+		  "mapping), the limit is 65536" },
+	};
+	struct timespec start;
+	struct lb_config cfg;
+	size_t i;
+
+	cases[0].text = nested('[', 15, true, &cases[0].len);
+	cases[1].text = nested('[', 16, true, &cases[1].len);
+	cases[2].text = nested('[', 100000, true, &cases[2].len);
+	cases[3].text = nested('[', 1000000, false, &cases[3].len);
+	cases[4].text = nested('{', 50000, true, &cases[4].len);
+	cases[5].text = nested_block(17, &cases[5].len);
+	cases[6].text = anchored(256, &cases[6].len);
+	cases[7].text = anchored(257, &cases[7].len);
+	cases[8].text = anchored(60000, &cases[8].len);
+	cases[9].text = repeat("x: &a 1\nvips: [*a", ", *a", 4095, "]\n", &cases[9].len);
+	cases[10].text = repeat("x: &a 1\nvips: [*a", ", *a", 4096, "]\n", &cases[10].len);
+	cases[11].text = repeat("x: &a 1\nvips: [*a", ", *a", 199999, "]\n", &cases[11].len);
+	/* The top mapping, "vips" and the list are 3 nodes. */
+	cases[12].text = repeat("vips: [1", ",1", 65532, "]\n", &cases[12].len);
+	cases[13].text = repeat("vips: [1", ",1", 65533, "]\n", &cases[13].len);
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (!ASSERT_TRUE(cases[i].text != NULL, cases[i].description))
+			continue;
+		ASSERT_TRUE(cases[i].len <= LB_CONFIG_MAX_SIZE, "within the size limit");
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		ASSERT_EQ(lb_config_parse("limits", cases[i].text, cases[i].len, &cfg, err,
+					  sizeof(err)), -1, cases[i].description);
+		printf("    %s (%zu bytes): %.3f s\n", cases[i].description, cases[i].len,
+		       seconds_since(&start));
+		ASSERT_STREQ(err, cases[i].message, cases[i].description);
+		ASSERT_TRUE(config_is_empty(&cfg), cases[i].description);
+		free(cases[i].text);
+	}
+}
+
+/* A valid config padded with a comment to exactly @size bytes. */
+static char *padded_config(size_t size)
+{
+	static const char config[] = SEED_TAIL "#";
+	char *text = malloc(size + 1);
+
+	if (!text)
+		return NULL;
+	memcpy(text, config, sizeof(config) - 1);
+	memset(text + sizeof(config) - 1, 'x', size - sizeof(config));
+	text[size - 1] = '\n';
+	text[size] = '\0';
+	return text;
+}
+
+#define LINE "  - {address: 10.0.0.1, backends: [{ip: 10.0.1.1}]}\n"
+#define LINE_LEN (sizeof(LINE) - 1)
+/* Where byte LB_CONFIG_MAX_SIZE (from 0) of "vips:\n" and LINEs falls. */
+#define LIMIT_LINE ((size_t)2 + (LB_CONFIG_MAX_SIZE - 6) / LINE_LEN)
+#define LIMIT_COLUMN ((size_t)1 + (LB_CONFIG_MAX_SIZE - 6) % LINE_LEN)
+
+/* LB_CONFIG_MAX_SIZE bytes load; one more, or a 16 MiB file, is refused at the
+ * position where the file crosses the limit, without reading the rest of it.
+ */
+static void test_size_limit(void)
+{
+	static const char path[] = "/tmp/xdp-lb-test-config-16m.yaml";
+	char err[LB_CONFIG_ERR_LEN], expected[LB_CONFIG_ERR_LEN];
+	size_t big = 16U << 20;
+	struct timespec start;
+	struct lb_config cfg;
+	char *text, *p;
+	FILE *f;
+
+	text = padded_config(LB_CONFIG_MAX_SIZE);
+	if (!ASSERT_TRUE(text != NULL, "1 MiB config"))
+		return;
+	if (!ASSERT_OK(lb_config_parse("limits", text, LB_CONFIG_MAX_SIZE, &cfg, err,
+				       sizeof(err)), err))
+		printf("    error: %s\n", err);
+	ASSERT_EQ(cfg.vip_count, 1, "a config of exactly the size limit loads");
+	lb_config_free(&cfg);
+	free(text);
+
+	text = padded_config(LB_CONFIG_MAX_SIZE + 1);
+	if (!ASSERT_TRUE(text != NULL, "1 MiB + 1 config"))
+		return;
+	ASSERT_EQ(lb_config_parse("limits", text, LB_CONFIG_MAX_SIZE + 1, &cfg, err, sizeof(err)),
+		  -1, "one byte over the size limit");
+	/* Line 3 is the comment: the limit falls on its last byte. */
+	snprintf(expected, sizeof(expected), "limits:3:%zu: YAML limit: the file is longer than "
+		 "the limit, 1048576 bytes (1 MiB)", LB_CONFIG_MAX_SIZE + 1 - strlen(SEED_TAIL));
+	ASSERT_STREQ(err, expected, "one byte over the size limit");
+	ASSERT_TRUE(config_is_empty(&cfg), "one byte over the size limit");
+	free(text);
+
+	/* 16 MiB of VIPs, LINE_LEN bytes a line after "vips:\n". */
+	text = malloc(big + 1);
+	if (!ASSERT_TRUE(text != NULL, "16 MiB config"))
+		return;
+	memcpy(text, "vips:\n", 6);
+	for (p = text + 6; p + LINE_LEN <= text + big; p += LINE_LEN)
+		memcpy(p, LINE, LINE_LEN);
+	memset(p, '\n', text + big - p);
+	text[big] = '\0';
+	snprintf(expected, sizeof(expected), "limits:%zu:%zu: YAML limit: the file is longer "
+		 "than the limit, 1048576 bytes (1 MiB)", LIMIT_LINE, LIMIT_COLUMN);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ASSERT_EQ(lb_config_parse("limits", text, big, &cfg, err, sizeof(err)), -1, "16 MiB");
+	printf("    16 MiB in memory: %.3f s\n", seconds_since(&start));
+	ASSERT_STREQ(err, expected, "16 MiB in memory");
+
+	/* The same from a file: read up to the limit only. */
+	f = fopen(path, "w");
+	if (!ASSERT_TRUE(f != NULL, path)) {
+		free(text);
+		return;
+	}
+	ASSERT_EQ(fwrite(text, 1, big, f), big, "write the 16 MiB file");
+	fclose(f);
+	free(text);
+	snprintf(expected, sizeof(expected), "%s:%zu:%zu: YAML limit: the file is longer than the "
+		 "limit, 1048576 bytes (1 MiB)", path, LIMIT_LINE, LIMIT_COLUMN);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ASSERT_EQ(lb_config_load(path, &cfg, err, sizeof(err)), -1, "16 MiB file");
+	printf("    16 MiB file: %.3f s\n", seconds_since(&start));
+	ASSERT_STREQ(err, expected, "16 MiB file");
+	ASSERT_TRUE(config_is_empty(&cfg), "16 MiB file");
+	unlink(path);
+}
+
 /* --- opening, emptiness on failure, allocation failures --------------------------- */
 
 static void test_open_errors(void)
@@ -973,6 +1234,8 @@ int main(int argc, char **argv)
 		TEST_CASE(test_forwarding_values),
 		TEST_CASE(test_text_length),
 		TEST_CASE(test_limits),
+		TEST_CASE(test_yaml_limits),
+		TEST_CASE(test_size_limit),
 		TEST_CASE(test_open_errors),
 		TEST_CASE(test_failed_load_leaves_empty),
 		TEST_CASE(test_allocation_failures),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The config and unit tests, a short packet fuzz and the config fuzz target's
-# seed corpus, all built with AddressSanitizer and UBSan (make SANITIZE=1) and run.
+# The config and unit tests, a short packet fuzz, the config fuzz target's seed
+# corpus and a short seeded run of the command-line fuzz target, all built with
+# AddressSanitizer and UBSan (make SANITIZE=1) and run.
 # Ends with "sanitize: N passed, N failed, N skipped", the sums of what it ran;
 # a sanitizer report or a crash is one failure more.
 set -u
@@ -11,6 +12,8 @@ SAN=$OUTPUT/sanitize
 SUITE=sanitize
 # Frames for the packet fuzzer under ASan: its code, not the BPF side, is checked here.
 FRAMES=5000
+# Inputs for the command-line fuzzer: 4 to 6 s.
+CLI_RUNS=100000
 
 passed=0 failed=0 skipped=0
 summary() {
@@ -28,7 +31,13 @@ if ! env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -j"$(npro
 	rm -f "$log"
 	echo "    the sanitized build failed"
 	failed=1
-	summary
+	echo "  --- fuzz_cli: its seed corpus, then $CLI_RUNS inputs from seed 1 (libFuzzer, ASan, UBSan)"
+# New inputs go to a scratch directory: libFuzzer writes into its first corpus.
+cli_scratch=$(mktemp -d)
+run one fuzz_cli "$SAN/fuzz/fuzz_cli" -seed=1 -runs="$CLI_RUNS" -dict=tests/fuzz/cli.dict \
+	-artifact_prefix="$SAN/fuzz/" "$cli_scratch" tests/fuzz/corpus/cli
+rm -rf "$cli_scratch"
+summary
 fi
 rm -f "$log"
 echo "    built in $((SECONDS - start)) s into $SAN"
@@ -52,7 +61,7 @@ run() {
 	if [[ $mode == count ]] || ((status != 0 || bad)); then
 		sed 's/^/    /' "$out"
 	else
-		echo "    $name: $(grep -m1 -oE 'Running [0-9]+ inputs' "$out" || echo ran), no report"
+		echo "    $name: $(grep -m1 -oE 'Running [0-9]+ inputs|Done [0-9]+ runs in [0-9]+ second\(s\)' "$out" || echo ran), no report"
 	fi
 	((bad)) && echo "    $name: sanitizer report above"
 	line=$(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" | tail -n 1)
@@ -86,4 +95,10 @@ run count fuzz_packets "$SAN/tests/fuzz_packets" -n "$FRAMES"
 echo "  --- fuzz_config on its seed corpus (libFuzzer, ASan, UBSan)"
 run one fuzz_config "$SAN/fuzz/fuzz_config" tests/config/good/*.yaml tests/config/bad/*.yaml \
 	$(find tests/fuzz/corpus/config -type f 2>/dev/null)
+echo "  --- fuzz_cli: its seed corpus, then $CLI_RUNS inputs from seed 1 (libFuzzer, ASan, UBSan)"
+# New inputs go to a scratch directory: libFuzzer writes into its first corpus.
+cli_scratch=$(mktemp -d)
+run one fuzz_cli "$SAN/fuzz/fuzz_cli" -seed=1 -runs="$CLI_RUNS" -dict=tests/fuzz/cli.dict \
+	-artifact_prefix="$SAN/fuzz/" "$cli_scratch" tests/fuzz/corpus/cli
+rm -rf "$cli_scratch"
 summary
