@@ -184,7 +184,7 @@ static int check_reload_compatible(const struct lb_maps *maps, const struct lb_c
 static int pin_first_load(const struct lb_maps *maps, const struct lb_stages *stages,
 			  const char *pin_dir)
 {
-	char staging[160];
+	char staging[LB_PIN_DIR_MAX + 8];
 	int err;
 
 	lb_pin_staging_dir(pin_dir, staging, sizeof(staging));
@@ -238,7 +238,7 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	struct lb_slot_backup backup;
 	struct lb_attachment att;
 	struct lb_maps maps;
-	char pin_dir[128], why[320] = "", msg[LB_CONFIG_ERR_LEN];
+	char pin_dir[LB_PIN_DIR_MAX], why[320] = "", msg[LB_CONFIG_ERR_LEN];
 	const char *missing;
 	bool loaded, attached_now = false, legacy, installed = false, pinned_now = false;
 	bool have_previous, host_prepared = false;
@@ -378,7 +378,7 @@ out:
 static bool read_host_state(const char *pin_dir, struct lb_host_state *state)
 {
 	struct lb_maps maps;
-	char path[192];
+	char path[LB_PIN_DIR_MAX + 32];
 	bool ok;
 
 	lb_maps_init(&maps);
@@ -393,7 +393,7 @@ static int do_unload(const struct options *opt)
 {
 	int ifindex = (int)if_nametoindex(opt->ifname);
 	struct lb_host_state host_state;
-	char pin_dir[128];
+	char pin_dir[LB_PIN_DIR_MAX];
 	bool had_pins, detached = false, have_host_state;
 	int err;
 

@@ -42,7 +42,7 @@
 
 struct ctl {
 	const char *ifname;
-	char pin_dir[128];
+	char pin_dir[LB_PIN_DIR_MAX];
 	struct lb_maps maps;
 	bool json;
 	uint64_t watch_ns;       /* stats: refresh period, 0 = print once */
@@ -231,7 +231,7 @@ static int cmd_stats(struct ctl *ctl)
 	struct timespec period;
 	int err, lines_shown = 0;
 	unsigned long shown = 0;
-	char pin[256];
+	char pin[LB_PIN_DIR_MAX + 64];
 
 	if (!samples)
 		return -ENOMEM;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <linux/magic.h>
 
 #include "maps.h"
@@ -165,8 +166,27 @@ int lb_bpffs_check(void)
 	return lb_in_ip_netns_exec(name, sizeof(name)) ? -ENOTSUP : -ENOENT;
 }
 
+/* @ifname as a bpffs name: bpffs refuses dots (VLAN devices are eth0.100),
+ * and '@' separates the namespace; both, and the escape itself, become %XX,
+ * so two interface names never share a directory.
+ */
+static void escape_ifname(const char *ifname, char *out, size_t len)
+{
+	size_t used = 0;
+
+	for (; *ifname && used + 4 <= len; ifname++) {
+		if (*ifname == '.' || *ifname == '@' || *ifname == '%')
+			used += (size_t)snprintf(out + used, len - used, "%%%02x",
+						 (unsigned char)*ifname);
+		else
+			out[used++] = *ifname;
+	}
+	out[used] = '\0';
+}
+
 void lb_pin_dir(const char *ifname, char *buf, size_t len)
 {
+	char name[3 * IF_NAMESIZE + 1];
 	struct lb_netns ns;
 
 	/* Interface names are per network namespace and bpffs is not: outside
@@ -174,12 +194,13 @@ void lb_pin_dir(const char *ifname, char *buf, size_t len)
 	 * /run/netns name where it has one, else by its inode.
 	 */
 	lb_netns_identify(&ns);
+	escape_ifname(ifname, name, sizeof(name));
 	if (ns.initial)
-		snprintf(buf, len, "%s/%s", LB_PIN_ROOT, ifname);
+		snprintf(buf, len, "%s/%s", LB_PIN_ROOT, name);
 	else if (ns.name[0])
-		snprintf(buf, len, "%s/%s@%s", LB_PIN_ROOT, ifname, ns.name);
+		snprintf(buf, len, "%s/%s@%s", LB_PIN_ROOT, name, ns.name);
 	else
-		snprintf(buf, len, "%s/%s@netns%lu", LB_PIN_ROOT, ifname, ns.inode);
+		snprintf(buf, len, "%s/%s@netns%lu", LB_PIN_ROOT, name, ns.inode);
 }
 
 int lb_pin_dir_create(const char *dir)
@@ -194,7 +215,7 @@ int lb_pin_dir_create(const char *dir)
 /* /run/xdp-lb/<pin directory's name>.lock: each namespace has its own lock. */
 static void lock_path(const char *ifname, char *buf, size_t len)
 {
-	char dir[128];
+	char dir[LB_PIN_DIR_MAX];
 
 	lb_pin_dir(ifname, dir, sizeof(dir));
 	snprintf(buf, len, "%s/%s.lock", LB_LOCK_DIR, strrchr(dir, '/') + 1);
@@ -202,7 +223,7 @@ static void lock_path(const char *ifname, char *buf, size_t len)
 
 void lb_lock_remove(const char *ifname)
 {
-	char path[160];
+	char path[LB_PIN_DIR_MAX + 32];
 
 	lock_path(ifname, path, sizeof(path));
 	unlink(path);
@@ -210,7 +231,7 @@ void lb_lock_remove(const char *ifname)
 
 int lb_lock_interface(const char *ifname)
 {
-	char path[160];
+	char path[LB_PIN_DIR_MAX + 32];
 	int fd;
 
 	if (mkdir(LB_LOCK_DIR, 0700) && errno != EEXIST)
@@ -231,7 +252,7 @@ int lb_lock_interface(const char *ifname)
 /* Removes our pins under @dir, then @dir. */
 static int remove_pin_dir(const char *dir)
 {
-	char path[256];
+	char path[LB_PIN_DIR_MAX + 64];
 	int i, err = 0;
 	size_t s;
 
@@ -262,7 +283,7 @@ void lb_pin_staging_dir(const char *dir, char *buf, size_t len)
 
 int lb_pins_remove(const char *dir)
 {
-	char staging[160];
+	char staging[LB_PIN_DIR_MAX + 8];
 	int err = remove_pin_dir(dir), staging_err;
 
 	/* And the staging directory of a first load that was interrupted. */

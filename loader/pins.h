@@ -16,6 +16,11 @@
  */
 #define LB_NETNS_NAME_MAX 64
 
+/* Room for a pin directory: the root, an interface name with every byte
+ * escaped (%XX), '@' and the longest namespace name.
+ */
+#define LB_PIN_DIR_MAX (sizeof(LB_PIN_ROOT) + 3 * 16 + 1 + LB_NETNS_NAME_MAX + 16)
+
 /* The network namespace the caller runs in, as pin directories name it. */
 struct lb_netns {
 	bool initial;                      /* the host's own namespace */
@@ -48,7 +53,8 @@ int lb_bpffs_check(void);
 	"/sys): pins made here would vanish when the command exits. Run the tool with "   \
 	"nsenter --net=/run/netns/NAME instead"
 
-/* /sys/fs/bpf/xdp-lb/<ifname> in the initial network namespace; elsewhere
+/* /sys/fs/bpf/xdp-lb/<ifname> in the initial network namespace (with '.',
+ * '@' and '%' in the name written %XX: bpffs refuses dots); elsewhere
  * /sys/fs/bpf/xdp-lb/<ifname>@<name> for a namespace named under /run/netns,
  * else /sys/fs/bpf/xdp-lb/<ifname>@netns<inode>.
  */

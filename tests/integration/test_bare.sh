@@ -221,25 +221,33 @@ $out"
 }
 
 # Pin directories: none of the namespace in the initial one (whatever /proc/1
-# allows), the inode in one without a name; `ip netns exec` is refused with
+# allows; a dot in the interface's name escaped), the inode in one without a name; `ip netns exec` is refused with
 # the same words by lb-load and lbctl.
 test_pin_directory_names() {
 	local out inner
 	unmount_bpffs
-	ip link add "${PREFIX}a" type veth peer name "${PREFIX}b" || fail "cannot create a veth pair"
-	check ip link set "${PREFIX}a" up
-	check ip link set "${PREFIX}b" up
-	out=$("$ROOT/lb-load" "$ROOT/config.yaml" "${PREFIX}a") || {
-		ip link del "${PREFIX}a"
+	# A dot, as in a VLAN device (eth0.100): bpffs refuses dots in names.
+	local dev="${PREFIX}.a" peer="${PREFIX}b" want="/sys/fs/bpf/xdp-lb/${PREFIX}%2ea"
+	ip link add "$dev" type veth peer name "$peer" || fail "cannot create a veth pair"
+	check ip link set "$dev" up
+	check ip link set "$peer" up
+	out=$("$ROOT/lb-load" "$ROOT/config.yaml" "$dev") || {
+		ip link del "$dev"
 		fail "lb-load in the initial namespace failed: $out"
 	}
-	grep -q "state pinned under /sys/fs/bpf/xdp-lb/${PREFIX}a$" <<<"$out" || {
-		"$ROOT/lb-load" --unload "${PREFIX}a" >/dev/null
-		ip link del "${PREFIX}a"
-		fail "initial namespace: pin directory is not /sys/fs/bpf/xdp-lb/${PREFIX}a: $out"
+	grep -q "state pinned under $want$" <<<"$out" || {
+		"$ROOT/lb-load" --unload "$dev" >/dev/null
+		ip link del "$dev"
+		fail "initial namespace: pin directory is not $want: $out"
 	}
-	"$ROOT/lb-load" --unload "${PREFIX}a" >/dev/null || fail "unload in the initial namespace"
-	ip link del "${PREFIX}a"
+	out=$("$ROOT/lbctl" status "$dev" 2>&1) || {
+		"$ROOT/lb-load" --unload "$dev" >/dev/null
+		ip link del "$dev"
+		fail "lbctl does not find the state of $dev: $out"
+	}
+	"$ROOT/lb-load" --unload "$dev" >/dev/null || fail "unload in the initial namespace"
+	ip link del "$dev"
+	[[ ! -e $want ]] || fail "pins left under $want"
 
 	# A namespace with no name under /run/netns.
 	inner=$(unshare --net bash -c '
