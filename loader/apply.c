@@ -12,6 +12,7 @@
 #include "apply.h"
 #include "lb_structs_common.h"
 #include "maglev.h"
+#include "state.h"
 
 /* One journaled write: enough to put the old value (or absence) back. */
 struct undo_entry {
@@ -132,37 +133,30 @@ static int delete_elem(struct undo_log *log, int map_fd, const void *key, __u32 
 
 static int read_state(const struct lb_maps *maps, struct current_state *cur)
 {
-	struct lb_vip_key key, next;
-	void *prev = NULL;
-	__u32 id, zero = 0;
+	static struct lb_state state;
+	__u32 id;
+	size_t i;
+	int err;
 
-	if (bpf_map_lookup_elem(maps->fd[LB_MAP_CONFIG_GEN], &zero, &cur->gen))
-		return -errno;
-	cur->gen &= 1;
 	for (id = 0; id < LB_MAX_BACKENDS; id++)
 		if (bpf_map_lookup_elem(maps->fd[LB_MAP_BACKENDS], &id, &cur->backends[id]))
 			return -errno;
-	while (bpf_map_get_next_key(maps->fd[LB_MAP_VIPS], prev, &next) == 0) {
-		struct lb_vip vip;
+	err = lb_state_read(maps, &state);
+	if (err)
+		return err;
+	cur->gen = state.gen;
+	for (i = 0; i < state.live_count; i++) {
+		const struct lb_vip *vip = &state.live[i].vip;
 
-		key = next;
-		prev = &key;
-		if (key.gen != cur->gen) {
-			if (cur->stale_count == LB_MAX_VIPS)
-				return -EOVERFLOW;
-			cur->stale_keys[cur->stale_count++] = key;
-			continue;
-		}
-		if (bpf_map_lookup_elem(maps->fd[LB_MAP_VIPS], &key, &vip))
-			continue; /* removed meanwhile: nobody else writes, but be safe */
-		if (cur->vip_count == LB_MAX_VIPS || vip.vip_id >= LB_MAX_VIPS)
+		if (vip->vip_id >= LB_MAX_VIPS)
 			return -EOVERFLOW;
-		cur->vip_keys[cur->vip_count] = key;
-		cur->vips[cur->vip_count++] = vip;
-		cur->vip_id_used[vip.vip_id] = true;
-		if (vip.maglev_table < LB_MAGLEV_TABLES)
-			cur->table_used[vip.maglev_table] = true;
+		cur->vip_keys[cur->vip_count] = state.live[i].key;
+		cur->vips[cur->vip_count++] = *vip;
+		cur->vip_id_used[vip->vip_id] = true;
 	}
+	lb_state_maglev_used(&state, false, cur->table_used);
+	for (i = 0; i < state.stale_count; i++)
+		cur->stale_keys[cur->stale_count++] = state.stale[i].key;
 	return 0;
 }
 

@@ -39,6 +39,7 @@
 #include "pins.h"
 #include "pipeline.h"
 #include "stages.h"
+#include "state.h"
 
 struct ctl {
 	const char *ifname;
@@ -52,35 +53,17 @@ struct ctl {
 };
 
 /* A VIP as read back from the maps. */
-struct vip_view {
-	struct lb_vip_key key;
-	struct lb_vip vip;
-	struct lb_pool pool;
-};
-
-/* Reads every VIP of the live config generation with its live pool; returns
- * the count.
- */
-static int read_vips(const struct ctl *ctl, struct vip_view *out, int cap)
+/* The live generation's VIPs (state.h), read once per command. */
+static const struct lb_state *read_state(const struct ctl *ctl)
 {
-	struct lb_vip_key key, prev_key, *prev = NULL;
-	__u32 zero = 0, gen = 0;
-	int n = 0;
+	static struct lb_state state;
+	int err = lb_state_read(&ctl->maps, &state);
 
-	bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_CONFIG_GEN], &zero, &gen);
-	while (n < cap && bpf_map_get_next_key(ctl->maps.fd[LB_MAP_VIPS], prev, &key) == 0) {
-		prev_key = key;
-		prev = &prev_key;
-		if (key.gen != (gen & 1))
-			continue;
-		out[n].key = key;
-		if (bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_VIPS], &key, &out[n].vip) ||
-		    bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_POOLS], &out[n].vip.pool_id,
-					&out[n].pool))
-			continue;
-		n++;
+	if (err) {
+		lb_err("Failed to read the VIPs of %s: %s", ctl->ifname, strerror(-err));
+		state.live_count = state.stale_count = 0;
 	}
-	return n;
+	return &state;
 }
 
 static void prog_name_by_id(__u32 id, char *buf, size_t len)
@@ -133,7 +116,8 @@ static void print_host_state(const struct ctl *ctl)
 
 static int cmd_status(struct ctl *ctl)
 {
-	static struct vip_view vips[LB_MAX_VIPS];
+	const struct lb_state *state = read_state(ctl);
+	const struct lb_state_vip *vips = state->live;
 	int ifindex = (int)if_nametoindex(ctl->ifname), n, i;
 	struct lb_attachment att = { 0 };
 	char name[64], label[64], addr[INET_ADDRSTRLEN];
@@ -161,7 +145,7 @@ static int cmd_status(struct ctl *ctl)
 		       name, id, def ? def->name : "?", names);
 	}
 	print_host_state(ctl);
-	n = read_vips(ctl, vips, LB_MAX_VIPS);
+	n = (int)state->live_count;
 	for (i = 0; i < n; i++) {
 		lb_vip_label(&vips[i].key, label, sizeof(label));
 		printf("  VIP %s (id %u, pool %u): %u backends\n", label, vips[i].vip.vip_id,
@@ -362,13 +346,13 @@ static const char stats_details[] =
 	"                there are two samples (--watch)\n";
 
 /* Every VIP of the live generation that fits the parsed spec (cli.c) goes into @out. */
-static int match_vips(const struct ctl *ctl, struct vip_view *out, int cap)
+static int match_vips(const struct ctl *ctl, struct lb_state_vip *out, int cap)
 {
-	static struct vip_view vips[LB_MAX_VIPS];
+	const struct lb_state *state = read_state(ctl);
+	const struct lb_state_vip *vips = state->live;
 	const struct lb_vip_spec *spec = &ctl->vip;
-	int n, i, found = 0;
+	int n = (int)state->live_count, i, found = 0;
 
-	n = read_vips(ctl, vips, LB_MAX_VIPS);
 	for (i = 0; i < n; i++) {
 		if (vips[i].key.addr != spec->addr ||
 		    (spec->port >= 0 && vips[i].key.port != htons((__u16)spec->port)) ||
@@ -385,26 +369,14 @@ static int match_vips(const struct ctl *ctl, struct vip_view *out, int cap)
  * generation names. The live generation may hold at most LB_MAGLEV_MAX_VIPS
  * tables, so that a reload always finds free ones for its own.
  */
-static int maglev_table_for(const struct ctl *ctl, const struct vip_view *view, __u16 *table_id)
+static int maglev_table_for(const struct ctl *ctl, const struct lb_state_vip *view, __u16 *table_id)
 {
-	struct lb_vip_key key, prev_key, *prev = NULL;
-	bool used[LB_MAGLEV_TABLES] = { false };
+	bool used[LB_MAGLEV_TABLES];
 	struct lb_maglev_table *table;
-	__u32 zero = 0, gen = 0, t;
-	int live = 0, err;
+	__u32 t;
+	int live, err;
 
-	bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_CONFIG_GEN], &zero, &gen);
-	while (bpf_map_get_next_key(ctl->maps.fd[LB_MAP_VIPS], prev, &key) == 0) {
-		struct lb_vip vip;
-
-		prev_key = key;
-		prev = &prev_key;
-		if (bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_VIPS], &key, &vip) ||
-		    vip.maglev_table >= LB_MAGLEV_TABLES)
-			continue;
-		used[vip.maglev_table] = true;
-		live += key.gen == (gen & 1);
-	}
+	live = (int)lb_state_maglev_used(read_state(ctl), true, used);
 	if (live >= LB_MAGLEV_MAX_VIPS) {
 		lb_err("%d VIPs already have a Maglev table, the limit is %u", live,
 		       LB_MAGLEV_MAX_VIPS);
@@ -440,7 +412,7 @@ static int maglev_table_for(const struct ctl *ctl, const struct vip_view *view, 
 static int cmd_policy(struct ctl *ctl)
 {
 	const char *spec = ctl->args[0], *name = ctl->args[1];
-	struct vip_view found[4];
+	struct lb_state_vip found[4];
 	struct lb_vip vip;
 	char label[64], names[160] = "";
 	int policy = lb_policy_by_name(name), lock_fd, n, i, err = 0;

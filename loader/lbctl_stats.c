@@ -12,6 +12,7 @@
 #include "counter_names.h"
 #include "host.h"
 #include "lbctl_stats.h"
+#include "state.h"
 
 /* Flow table entries fetched per batch syscall. A hash map's batch must hold
  * at least one whole bucket; a bucket of this many entries does not happen.
@@ -116,17 +117,6 @@ out:
 }
 
 /* VIPs in a stable order: address, port, protocol (the hash map has none). */
-static int vip_key_cmp(const void *a, const void *b)
-{
-	const struct lb_vip_key *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return ntohl(x->addr) < ntohl(y->addr) ? -1 : 1;
-	if (x->port != y->port)
-		return ntohs(x->port) < ntohs(y->port) ? -1 : 1;
-	return (int)x->proto - (int)y->proto;
-}
-
 /* The drops counted outside our maps since the load: now minus what host_state
  * recorded at the load (a counter that went down, as when a driver's queues
  * were reconfigured, counts from 0).
@@ -150,9 +140,9 @@ static void sample_outside(const struct lb_maps *maps, const char *ifname,
 int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_stats_sample *out)
 {
 	static __u64 active[LB_MAX_BACKENDS];
-	static struct lb_vip_key keys[LB_MAX_VIPS * LB_CONFIG_GENERATIONS];
-	struct lb_vip_key key, prev_key, *prev = NULL;
-	__u32 zero = 0, gen = 0, id, j, k, key_count = 0;
+	static struct lb_state state;
+	__u32 id, j;
+	size_t k;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -166,35 +156,24 @@ int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_st
 	walk_flows(maps->fd[LB_MAP_FLOWS], active, &out->flows_in_table);
 	sample_outside(maps, ifname, &out->outside);
 
-	bpf_map_lookup_elem(maps->fd[LB_MAP_CONFIG_GEN], &zero, &gen);
-	while (key_count < LB_MAX_VIPS * LB_CONFIG_GENERATIONS &&
-	       bpf_map_get_next_key(maps->fd[LB_MAP_VIPS], prev, &key) == 0) {
-		prev_key = key;
-		prev = &prev_key;
-		/* Only the generation parse reads: the other is a past or an
-		 * unfinished config.
-		 */
-		if (key.gen == (gen & 1))
-			keys[key_count++] = key;
-	}
-	qsort(keys, key_count, sizeof(keys[0]), vip_key_cmp);
-	for (k = 0; k < key_count && out->vip_count < LB_MAX_VIPS; k++) {
+	/* Only the generation parse reads: the other is a past or an
+	 * unfinished config.
+	 */
+	err = lb_state_read(maps, &state);
+	if (err)
+		return err;
+	for (k = 0; k < state.live_count && out->vip_count < LB_MAX_VIPS; k++) {
+		const struct lb_state_vip *live = &state.live[k];
 		struct lb_stats_vip *vip = &out->vips[out->vip_count];
-		struct lb_pool pool;
-		struct lb_vip value;
 
-		key = keys[k];
-		if (bpf_map_lookup_elem(maps->fd[LB_MAP_VIPS], &key, &value) ||
-		    bpf_map_lookup_elem(maps->fd[LB_MAP_POOLS], &value.pool_id, &pool))
-			continue;
-		vip->key = key;
-		vip->vip_id = value.vip_id;
+		vip->key = live->key;
+		vip->vip_id = live->vip.vip_id;
 		vip->first_backend = out->backend_count;
-		for (j = 0; j < pool.backend_count && j < LB_MAX_BACKENDS_PER_VIP &&
+		for (j = 0; j < live->pool.backend_count && j < LB_MAX_BACKENDS_PER_VIP &&
 			    out->backend_count < LB_MAX_BACKENDS; j++) {
 			struct lb_stats_backend *b = &out->backends[out->backend_count++];
 
-			b->id = pool.backend_ids[j];
+			b->id = live->pool.backend_ids[j];
 			b->vip_index = out->vip_count;
 			bpf_map_lookup_elem(maps->fd[LB_MAP_BACKENDS], &b->id, &b->config);
 			bpf_map_lookup_elem(maps->fd[LB_MAP_BACKEND_LOAD], &b->id, &b->load);

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The read model of the pinned VIP map; see state.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+
+#include "state.h"
+
+static int vip_key_cmp(const void *a, const void *b)
+{
+	const struct lb_vip_key *x = &((const struct lb_state_vip *)a)->key;
+	const struct lb_vip_key *y = &((const struct lb_state_vip *)b)->key;
+
+	if (x->addr != y->addr)
+		return ntohl(x->addr) < ntohl(y->addr) ? -1 : 1;
+	if (x->port != y->port)
+		return ntohs(x->port) < ntohs(y->port) ? -1 : 1;
+	return (int)x->proto - (int)y->proto;
+}
+
+int lb_state_read(const struct lb_maps *maps, struct lb_state *st)
+{
+	int vips_fd = maps->fd[LB_MAP_VIPS];
+	struct lb_vip_key key, prev_key, *prev = NULL;
+	__u32 zero = 0;
+
+	st->live_count = st->stale_count = 0;
+	if (bpf_map_lookup_elem(maps->fd[LB_MAP_CONFIG_GEN], &zero, &st->gen))
+		return -errno;
+	st->gen &= 1;
+	while (bpf_map_get_next_key(vips_fd, prev, &key) == 0) {
+		bool live = key.gen == st->gen;
+		struct lb_state_vip *e;
+
+		prev_key = key;
+		prev = &prev_key;
+		if ((live ? st->live_count : st->stale_count) == LB_MAX_VIPS)
+			return -EOVERFLOW;
+		e = live ? &st->live[st->live_count] : &st->stale[st->stale_count];
+		e->key = key;
+		/* Removed meanwhile: only lb-load and lbctl write, under the
+		 * interface's lock, but a reader may run without it.
+		 */
+		if (bpf_map_lookup_elem(vips_fd, &key, &e->vip))
+			continue;
+		if (!live) {
+			st->stale_count++;
+			continue;
+		}
+		if (bpf_map_lookup_elem(maps->fd[LB_MAP_POOLS], &e->vip.pool_id, &e->pool))
+			memset(&e->pool, 0, sizeof(e->pool));
+		st->live_count++;
+	}
+	qsort(st->live, st->live_count, sizeof(st->live[0]), vip_key_cmp);
+	return 0;
+}
+
+size_t lb_state_maglev_used(const struct lb_state *st, bool with_stale, bool *used)
+{
+	size_t i, live = 0;
+
+	memset(used, 0, LB_MAGLEV_TABLES * sizeof(*used));
+	for (i = 0; i < st->live_count; i++) {
+		if (st->live[i].vip.maglev_table >= LB_MAGLEV_TABLES)
+			continue;
+		used[st->live[i].vip.maglev_table] = true;
+		live++;
+	}
+	for (i = 0; with_stale && i < st->stale_count; i++)
+		if (st->stale[i].vip.maglev_table < LB_MAGLEV_TABLES)
+			used[st->stale[i].vip.maglev_table] = true;
+	return live;
+}
+
+const struct lb_state_vip *lb_state_find(const struct lb_state *st, const struct lb_vip_key *key)
+{
+	size_t i;
+
+	for (i = 0; i < st->live_count; i++)
+		if (!memcmp(&st->live[i].key, key, sizeof(*key)))
+			return &st->live[i];
+	return NULL;
+}
