@@ -255,7 +255,7 @@ test-build: $(FUZZ_PACKETS_BIN)
 
 $(OUTPUT)/tests/fuzz/fuzz_pipeline.o: $(SKELS)
 $(FUZZ_PACKETS_BIN): $(patsubst %.c,$(OUTPUT)/%.o,$(FUZZ_SRCS)) $(LOADER_LIB_OBJS) \
-		     $(OUTPUT)/tests/lib/test_harness.o
+		     $(OUTPUT)/tests/lib/test_harness.o $(OUTPUT)/tests/lib/packet.o
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 # libFuzzer comes with clang: the parser is compiled again with its instrumentation.

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "frame_gen.h"
+#include "packet.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -94,32 +95,16 @@ static void fill_random(struct rng *r, uint8_t *p, size_t len)
 		p[i] = rng_byte(r);
 }
 
-/* One's complement sum of big-endian 16-bit words. */
-static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_finish(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-/* UDP/TCP checksum over the IPv4 pseudo header and @len bytes of segment. */
+/* UDP/TCP checksum over the IPv4 pseudo header and @len bytes of segment
+ * (packet.c's), in host order for put16().
+ */
 static uint16_t l4_checksum(const uint8_t *ip, const uint8_t *seg, size_t len)
 {
-	uint32_t sum = sum16(0, ip + 12, 8); /* source and destination */
+	uint32_t src, dst;
 
-	sum += ip[9] + (uint32_t)len;
-	return csum_finish(sum16(sum, seg, len));
+	memcpy(&src, ip + 12, 4);
+	memcpy(&dst, ip + 16, 4);
+	return ntohs(pkt_l4_csum(src, dst, ip[9], seg, len));
 }
 
 static void ipv4_checksum_fix(uint8_t *ip)
@@ -127,7 +112,7 @@ static void ipv4_checksum_fix(uint8_t *ip)
 	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
 
 	put16(ip + 10, 0);
-	put16(ip + 10, csum_finish(sum16(0, ip, ihl)));
+	put16(ip + 10, ntohs(pkt_csum(ip, ihl)));
 }
 
 /* Writes the Ethernet header and tags; returns the L3 offset. */

@@ -61,9 +61,8 @@ uint16_t pkt_csum(const void *data, size_t len)
 	return csum_fold(csum_add(0, data, len));
 }
 
-/* TCP/UDP checksum over the IPv4 pseudo header and the segment. */
-static uint16_t l4_csum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *seg,
-			size_t len)
+uint16_t pkt_l4_csum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *seg,
+		     size_t len)
 {
 	uint8_t pseudo[12];
 	uint16_t l4_len = htons((uint16_t)len);
@@ -136,7 +135,7 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 		put16(seg, s->sport);
 		put16(seg + 2, s->dport);
 		put16(seg + 4, (uint16_t)(l4 + s->payload_len));
-		uint16_t csum = l4_csum(s->src, s->dst, s->proto, seg, l4 + s->payload_len);
+		uint16_t csum = pkt_l4_csum(s->src, s->dst, s->proto, seg, l4 + s->payload_len);
 
 		/* UDP sends a computed 0 as 0xffff: 0 means "no checksum". */
 		memcpy(seg + 6, csum ? &csum : (uint16_t[]){ 0xffff }, 2);
@@ -147,7 +146,7 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 		seg[12] = 5 << 4;       /* data offset: 20 bytes */
 		seg[13] = s->tcp_flags ? s->tcp_flags : 0x10;
 		put16(seg + 14, 65535);
-		memcpy(seg + 16, (uint16_t[]){ l4_csum(s->src, s->dst, s->proto, seg,
+		memcpy(seg + 16, (uint16_t[]){ pkt_l4_csum(s->src, s->dst, s->proto, seg,
 						       l4 + s->payload_len) },
 		       2);
 	}

@@ -38,6 +38,12 @@ size_t pkt_build(const struct pkt_spec *spec, uint8_t *buf, size_t cap);
 /* Internet checksum of len bytes (folded, complemented, network byte order). */
 uint16_t pkt_csum(const void *data, size_t len);
 
+/* TCP/UDP checksum over the IPv4 pseudo header (@src, @dst network order) and
+ * @len bytes of segment whose checksum field is 0; network byte order.
+ */
+uint16_t pkt_l4_csum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *seg,
+		     size_t len);
+
 /* Parses "a.b.c.d" into network byte order; aborts on a typo in a test. */
 uint32_t pkt_ip(const char *dotted);
 
