@@ -203,9 +203,22 @@ static int pin_first_load(const struct lb_maps *maps, const struct lb_stages *st
 	return err;
 }
 
-static void attach_error(int err, const struct options *opt, const struct lb_attachment *att)
+/* @why: why lb-load fell back to single-program mode, "" if it did not. */
+static void attach_error(int err, const struct options *opt, const struct lb_attachment *att,
+			 const char *why)
 {
-	if (err == -EBUSY || err == -EEXIST)
+	if (why[0] && (err == -EBUSY || err == -EEXIST))
+		lb_err("Failed to attach %s to %s: it can only run as a single program here "
+		       "(%s), and %s is attached through libxdp's dispatcher: unload the other "
+		       "XDP programs first (xdp-loader unload %s --all)",
+		       LB_PARSE_PROG_NAME, opt->ifname, why,
+		       att->first_other[0] ? att->first_other : "another XDP program",
+		       opt->ifname);
+	else if (why[0])
+		lb_err("Failed to attach %s to %s as a single program (%s): %s (run with -v for "
+		       "details)",
+		       LB_PARSE_PROG_NAME, opt->ifname, why, strerror(-err));
+	else if (err == -EBUSY || err == -EEXIST)
 		lb_err("Failed to attach %s to %s: another XDP program%s%s is attached without the "
 		       "libxdp dispatcher; unload it first (xdp-loader unload %s --all, or "
 		       "ip link set dev %s xdp off)",
@@ -238,7 +251,7 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	struct lb_slot_backup backup;
 	struct lb_attachment att;
 	struct lb_maps maps;
-	char pin_dir[LB_PIN_DIR_MAX], why[320] = "", msg[LB_CONFIG_ERR_LEN];
+	char pin_dir[LB_PIN_DIR_MAX], why[512] = "", msg[LB_CONFIG_ERR_LEN];
 	const char *missing;
 	bool loaded, attached_now = false, legacy, installed = false, pinned_now = false;
 	bool have_previous, host_prepared = false;
@@ -295,7 +308,7 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	if (!att.found) {
 		err = lb_parse_attach(ifindex, opt->mode, cfg, &maps, &legacy, why, sizeof(why));
 		if (err) {
-			attach_error(err, opt, &att);
+			attach_error(err, opt, &att, why);
 			goto out;
 		}
 		attached_now = true;

@@ -62,12 +62,79 @@ static void legacy_reason(char *why, size_t len)
 		snprintf(why, len, "libxdp chose it (run with -v to see its log)");
 }
 
-int lb_parse_attach(int ifindex, enum xdp_attach_mode mode, const struct lb_config *cfg,
-		    struct lb_maps *maps, bool *legacy, char *why, size_t why_len)
+/* Kernels >= 6.13 (and 6.12.26, 6.6.90) refuse an extension program that
+ * changes packet data, as parse does with its tail calls, in place of a
+ * function that does not: libxdp's dispatcher slots before 1.5.5. The
+ * verifier says so in its log, which libbpf passes to its print function
+ * while libxdp loads parse into the dispatcher; the line is kept here.
+ */
+#define PKT_DATA_REFUSAL "changes packet data"
+static char pkt_data_refusal[160];
+static libbpf_print_fn_t libbpf_print_saved;
+
+static int scan_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	struct parse_bpf *skel;
+	char text[4096];
+	const char *line;
+	va_list copy;
+
+	va_copy(copy, args);
+	vsnprintf(text, sizeof(text), fmt, copy);
+	va_end(copy);
+	line = strstr(text, PKT_DATA_REFUSAL);
+	if (line) {
+		while (line > text && line[-1] != '\n')
+			line--;
+		snprintf(pkt_data_refusal, sizeof(pkt_data_refusal), "%.*s",
+			 (int)strcspn(line, "\n"), line);
+	}
+	return libbpf_print_saved ? libbpf_print_saved(level, fmt, args) : 0;
+}
+
+/* What the load summary says when the dispatcher refused parse. libxdp's
+ * version is not for us to read: its file name carries the ABI version only.
+ */
+static void pkt_data_reason(char *why, size_t len)
+{
+	snprintf(why, len,
+		 "this kernel refuses %s in the installed libxdp's dispatcher: %s tail-calls, "
+		 "which changes packet data, and the dispatcher's slots do not (verifier: "
+		 "\"%s\"); libxdp 1.5.5 or later, whose dispatcher slots change packet data, "
+		 "lifts this (Debian unstable has 1.6.3)",
+		 LB_PARSE_PROG_NAME, LB_PARSE_PROG_NAME, pkt_data_refusal);
+}
+
+/* libxdp has no flag for a single-program attach; the environment variable it
+ * documents for that, and reads at every attach, is the way to ask for one.
+ */
+static int attach_single(struct xdp_program *prog, int ifindex, enum xdp_attach_mode mode)
+{
+	const char *name = "LIBXDP_SKIP_DISPATCHER";
+	char *saved = getenv(name) ? strdup(getenv(name)) : NULL;
+	int err;
+
+	if (setenv(name, "1", 1)) {
+		free(saved);
+		return -errno;
+	}
+	err = xdp_program__attach(prog, ifindex, mode, 0);
+	if (saved)
+		setenv(name, saved, 1);
+	else
+		unsetenv(name);
+	free(saved);
+	return err;
+}
+
+/* Opens parse afresh (a failed load leaves its object unusable), attaches it
+ * through libxdp, or as the only program when @single, and takes the maps it
+ * created. On failure nothing of it stays attached.
+ */
+static int parse_attach_once(int ifindex, enum xdp_attach_mode mode,
+			     const struct lb_config *cfg, struct lb_maps *maps, bool single)
+{
 	struct xdp_program *prog;
-	struct lb_attachment att;
+	struct parse_bpf *skel;
 	int err;
 
 	skel = parse_bpf__open();
@@ -92,17 +159,13 @@ int lb_parse_attach(int ifindex, enum xdp_attach_mode mode, const struct lb_conf
 	err = xdp_program__set_run_prio(prog, cfg->priority);
 	if (!err) {
 		lb_libxdp_lines_clear();
-		err = xdp_program__attach(prog, ifindex, mode, 0);
-	}
-	if (!err)
-		err = lb_maps_adopt(skel->obj, maps);
-	if (!err)
-		err = lb_attachment_query(ifindex, &att);
-	if (!err) {
-		*legacy = att.legacy;
-		why[0] = '\0';
-		if (att.legacy)
-			legacy_reason(why, why_len);
+		err = single ? attach_single(prog, ifindex, mode)
+			     : xdp_program__attach(prog, ifindex, mode, 0);
+		if (!err) {
+			err = lb_maps_adopt(skel->obj, maps);
+			if (err)
+				lb_parse_detach(ifindex);
+		}
 	}
 	xdp_program__close(prog);
 out:
@@ -111,6 +174,37 @@ out:
 	 */
 	parse_bpf__destroy(skel);
 	return err;
+}
+
+int lb_parse_attach(int ifindex, enum xdp_attach_mode mode, const struct lb_config *cfg,
+		    struct lb_maps *maps, bool *legacy, char *why, size_t why_len)
+{
+	struct lb_attachment att;
+	int err;
+
+	why[0] = '\0';
+	pkt_data_refusal[0] = '\0';
+	libbpf_print_saved = libbpf_set_print(scan_libbpf_print);
+	err = parse_attach_once(ifindex, mode, cfg, maps, false);
+	libbpf_set_print(libbpf_print_saved);
+	/* libxdp does not fall back by itself when the dispatcher cannot hold
+	 * parse; a single program can, as long as the interface has no other.
+	 */
+	if (err == -EINVAL && pkt_data_refusal[0]) {
+		pkt_data_reason(why, why_len);
+		lb_debug("falling back to single-program mode: %s", why);
+		err = parse_attach_once(ifindex, mode, cfg, maps, true);
+		if (err)
+			return err;
+	}
+	if (!err)
+		err = lb_attachment_query(ifindex, &att);
+	if (err)
+		return err;
+	*legacy = att.legacy;
+	if (att.legacy && !why[0])
+		legacy_reason(why, why_len);
+	return 0;
 }
 
 int lb_parse_detach(int ifindex)

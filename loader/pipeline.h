@@ -34,8 +34,13 @@ int lb_attachment_query(int ifindex, struct lb_attachment *att);
 
 /* Opens parse, makes it share @maps (or create them, sized from @cfg), and
  * attaches it through libxdp at cfg->priority. On success the maps it created
- * are added to @maps. *legacy tells whether libxdp fell back to a single
- * program; @why then says why, in words.
+ * are added to @maps. *legacy tells whether parse runs as a single program,
+ * without libxdp's dispatcher; @why then says why, in words. Where the kernel
+ * refuses parse in the installed libxdp's dispatcher (it changes packet data,
+ * the dispatcher's slots do not: libxdp < 1.5.5 on kernels >= 6.13, 6.12.26,
+ * 6.6.90), libxdp fails instead of falling back: parse is then attached as a
+ * single program, which needs the interface to itself. When that fails too,
+ * @why says why the dispatcher was not used ("" otherwise).
  */
 int lb_parse_attach(int ifindex, enum xdp_attach_mode mode, const struct lb_config *cfg,
 		    struct lb_maps *maps, bool *legacy, char *why, size_t why_len);
