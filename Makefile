@@ -76,9 +76,14 @@ TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bp
 TOOL_BINS += $(OUTPUT)/tools/frame_capture $(OUTPUT)/tools/refuse_live.so
 # Demo and benchmark tools: live-frames sender, PNG bar chart and its checker.
 TOOL_BINS += $(OUTPUT)/tools/xdp_send $(OUTPUT)/tools/bar_chart $(OUTPUT)/tools/png_check
-# The VM suite (tests/vm/) boots Debian 12's own kernel; its files live in $(VM_DIR).
+# The VM suites (tests/vm/) boot Debian 12's own kernel, whose files live in $(VM_DIR),
+# and Debian 13's and unstable's own root filesystems, in $(VM_DIR)/trixie and /sid.
 VM_DIR := $(OUTPUT)/vm
 VM_FILES := $(VM_DIR)/initramfs.cpio.gz $(OUTPUT)/bpf/xdp_port_count.bpf.o
+# What a guest with its own root builds with its own toolchain (tests/vm/init): lb-load,
+# lbctl and what the guest tests use.
+VM_GUEST_FILES := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture \
+		  $(OUTPUT)/bpf/xdp_pass.bpf.o $(OUTPUT)/bpf/xdp_port_count.bpf.o
 
 .PHONY: all
 all: lb-load lbctl
@@ -137,7 +142,8 @@ $(OUTPUT)/tests/test_policies: $(LOADER_LIB_OBJS)
 $(OUTPUT)/tests/unit/test_registry.o: $(SKELS) $(OUTPUT)/skel/stage_skels.h
 $(OUTPUT)/tests/test_registry: $(LOADER_LIB_OBJS)
 
--include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
+# Not in $(VM_DIR): the guests' root filesystems are full of directories named *.d.
+-include $(shell find $(OUTPUT) -path $(VM_DIR) -prune -o -name '*.d' -print 2>/dev/null)
 
 lb-load: $(OUTPUT)/loader/lb_load.o $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
@@ -187,13 +193,15 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory test-build vm-image
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
 
-# The VM suite alone (tests/vm/run.sh; VM_ONLY=name picks guest tests, see docs/testing.md).
-.PHONY: test-vm vm-image
+# The VM suites alone (tests/vm/run.sh; VM_ONLY=name picks guest tests, see docs/testing.md).
+.PHONY: test-vm vm-image vm-guest-build
 test-vm: deps
 	$(Q)$(MAKE) --no-print-directory test-build vm-image
-	$(Q)OUTPUT=$(OUTPUT) tests/run.sh vm-dispatcher
+	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(or $(TESTS),vm-)
 
 vm-image: $(VM_FILES)
+
+vm-guest-build: all $(VM_GUEST_FILES)
 
 # The kernel package is downloaded once (apt-get download, never installed) and kept.
 $(VM_DIR)/kernel/version:
@@ -294,8 +302,10 @@ help:
 	@echo '  all (default)   build the BPF stages, ./lb-load and ./lbctl'
 	@echo '  test            install missing packages, build, run all suites (as root)'
 	@echo '                  TESTS=name runs only the suites whose name contains it'
-	@echo '  test-vm         the VM suite alone: Debian 12 kernel under QEMU (docs/testing.md)'
-	@echo '  vm-image        download that kernel (kept in $(VM_DIR)) and build its initramfs'
+	@echo '  test-vm         the VM suites alone: Debian 12, 13 and unstable under QEMU, one after'
+	@echo '                  the other (TESTS=vm-trixie: one of them; docs/testing.md)'
+	@echo '  vm-image        download the Debian 12 kernel (kept in $(VM_DIR)), build its initramfs;'
+	@echo '                  the other guests build their root filesystems when they first run'
 	@echo '  demo            build, then balance traffic in a namespace lab (as root; KEEP=1 keeps it,'
 	@echo '                  DEMO_SHORT=1 is quick; docs/demo.md)'
 	@echo '  tools           the traffic, capture and chart tools into $(OUTPUT)/tools'

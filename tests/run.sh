@@ -25,16 +25,21 @@ for script in tests/integration/test_*.sh; do
 	name=$(basename "$script" .sh)
 	suites+=("integration-${name#test_}|$script")
 done
-# Debian 12's kernel under QEMU: libxdp's dispatcher, coexistence, real backends.
-suites+=("vm-dispatcher|tests/vm/run.sh")
+# Debian releases under QEMU, one after the other: libxdp's dispatcher, coexistence,
+# real backends. Debian 12's kernel runs the host's binaries; Debian 13 and unstable
+# build xdp-lb in their own root filesystem (tests/vm/run.sh).
+suites+=("vm-dispatcher|tests/vm/run.sh|debian12")
+suites+=("vm-trixie|tests/vm/run.sh|trixie")
+suites+=("vm-sid|tests/vm/run.sh|sid")
 
 passed=0 failed=0 skipped=0 broken=()
 for entry in "${suites[@]}"; do
-	name=${entry%%|*} cmd=${entry#*|}
+	# name|command[|argument]
+	IFS='|' read -r name cmd arg <<<"$entry"
 	[[ -n $filter && $name != *"$filter"* ]] && continue
 	echo "=== $name"
 	log=$(mktemp)
-	"$cmd" 2>&1 | tee "$log"
+	"$cmd" ${arg:+"$arg"} 2>&1 | tee "$log"
 	status=${PIPESTATUS[0]}
 	summary=$(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -n 1)
 	rm -f "$log"
