@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The VM suite, run inside Debian 12's own kernel by tests/vm/init: libxdp's dispatcher,
-# other XDP programs sharing it, rebuilds under traffic, unloading, the legacy fallback,
-# and real backends that decapsulate (IPIP and GUE, across encap swaps) and answer the
-# client directly. Same lab and checks as the integration tests (tests/integration/lib.sh,
-# scripts/topology.sh).
+# The VM suites, run inside a Debian release's own kernel by tests/vm/init: libxdp's
+# dispatcher, other XDP programs sharing it, rebuilds under traffic, unloading, the legacy
+# fallback, and real backends that decapsulate (IPIP and GUE, across encap swaps) and
+# answer the client directly. Same lab and checks as the integration tests
+# (tests/integration/lib.sh, scripts/topology.sh).
+# VM_SUITE names the suite; VM_EXPECT says how lb-load attaches in this guest (run.sh):
+#   dispatcher  inside libxdp's dispatcher, beside other XDP programs (Debian 12, unstable)
+#   fallback    lb-load's own fallback to a single program, because the kernel refuses
+#               the tail-calling parse stage in this libxdp's dispatcher (Debian 13)
 source "$(dirname "$0")/../integration/lib.sh"
+SUITE=${VM_SUITE:-vm-dispatcher}
+EXPECT=${VM_EXPECT:-dispatcher}
 
 VIP=123.168.9.8     # UDP, every port
 TCP_VIP=123.168.9.9 # TCP port 80
@@ -321,6 +327,112 @@ test_legacy_fallback() {
 	check_captures 6 3
 }
 
+# --- lb-load's own fallback (VM_EXPECT=fallback): parse cannot join the dispatcher -----
+
+# What lb-load says when it fell back by itself: the verifier's reason and what lifts it.
+FALLBACK_REASON="legacy because this kernel refuses xdp_lb_parse in the installed libxdp's dispatcher"
+FALLBACK_VERIFIER='(verifier: "Extension program changes packet data, while original does not")'
+FALLBACK_LIFT="libxdp 1.5.5 or later, whose dispatcher slots change packet data, lifts this"
+
+# The counterpart of test_dispatcher_mode: lb-load falls back and says why; the stages,
+# loaded for a single-program entry, balance.
+test_fallback_mode() {
+	lab_up
+	local out ifindex
+	out=$(lb_load "$TMP/lb.yaml" veth1) || fail "lb-load failed: $out"
+	echo "$out" | sed 's/^/    | /'
+	check_contains "$out" "single-program (legacy) mode" "load summary"
+	check_contains "$out" "$FALLBACK_REASON" "load summary"
+	check_contains "$out" "$FALLBACK_VERIFIER" "load summary"
+	check_contains "$out" "$FALLBACK_LIFT" "load summary"
+	check_contains "$out" "no other XDP program can share veth1" "load summary"
+	check_chain "xdp_lb_parse"
+	check_contains "$(lbctl status veth1)" "veth1: single-program (legacy)" "lbctl status"
+	# The refused dispatcher left nothing behind.
+	ifindex=$(lb_ifindex)
+	[[ -z $(ls -d /sys/fs/bpf/xdp/dispatch-"$ifindex"-* 2>/dev/null) ]] ||
+		fail "libxdp dispatcher pins left for veth1"
+	start_captures
+	send_vip_flows -p 5000 -f 10 -n 5
+	check_captures 10 5
+	check_eq "$(counter parse.to_lb)" 50 "parse.to_lb"
+	check_eq "$(counter lb.flow_new)" 10 "lb.flow_new"
+}
+
+# The counterpart of test_coexistence and test_priorities_decide_order: with programs
+# in libxdp's dispatcher already, lb-load refuses, says why, and changes nothing.
+test_fallback_refused_beside_others() {
+	lab_up
+	local out
+	load_port_count first 20
+	check in_net lb xdp-filter load veth1 -f udp
+	check in_net lb xdp-filter port 7777 -m dst -p udp
+	check_chain "xdp_dispatcher 10:xdpfilt_alw_udp 20:xdp_port_count"
+	# Priority 5, to run first: no priority can put it in that dispatcher.
+	write_config 5
+	out=$(lb_load "$TMP/lb.yaml" veth1 2>&1) && fail "lb-load loaded beside others: $out"
+	echo "$out" | sed 's/^/    | /'
+	check_contains "$out" "Failed to attach xdp_lb_parse to veth1: it can only run as a single program here (this kernel refuses xdp_lb_parse in the installed libxdp's dispatcher" "lb-load's error"
+	check_contains "$out" "$FALLBACK_LIFT" "lb-load's error"
+	check_contains "$out" "and xdpfilt_alw_udp (id" "lb-load's error"
+	check_contains "$out" "is attached through libxdp's dispatcher: unload the other XDP programs first (xdp-loader unload veth1 --all)" "lb-load's error"
+	check_contains "$out" "nothing was changed on veth1" "lb-load's error"
+	check_chain "xdp_dispatcher 10:xdpfilt_alw_udp 20:xdp_port_count"
+	check_no_lb_pins
+	# Both still run: xdp-filter drops port 7777, the counter sees the rest, the
+	# stack answers.
+	start_stack_echo
+	send_vip_flows -p 7777 -f 2 -n 3
+	send_vip_flows -p 5000 -f 4 -n 2
+	check_eq "$(filter_port_hits 7777)" 6 "xdp-filter's hits on port 7777"
+	check_eq "$(port_count first 5000)" 8 "VIP packets at the counting program"
+	check_eq "$(udp_ask "$LB_ADDR" 6000 ping)" "ping" "the stack's echo"
+}
+
+# The counterpart of test_rebuilds_lose_no_vip_packet: while xdp-lb runs alone, other
+# programs cannot attach, and their attempts cost no VIP packet.
+test_fallback_others_refused() {
+	lab_up
+	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
+	start_captures
+	nsenter --net="/run/netns/$PREFIX-client" bash -c 'sport=10000
+		until [[ -e $1 ]]; do
+			"$2" -d "$3" -p 5000 -f 10 -n 40 -r 400 -b $sport || exit 1
+			sport=$((sport + 10))
+		done' _ "$TMP/stop" "$TOOLS/flow_send" "$VIP" >"$TMP/send.out" &
+	local sender=$! sent out
+	PIDS+=("$sender") # cleanup ends it if the test stops early
+	sleep 0.5
+	mkdir -p "$PIN/a"
+	out=$(in_net lb xdp-loader load -P 20 -p "$PIN/a" veth1 "$PORT_COUNT" 2>&1) &&
+		fail "xdp-loader attached beside xdp-lb"
+	check_contains "$out" "Existing program is not using a dispatcher" "xdp-loader's error"
+	in_net lb xdp-filter load veth1 -f udp 2>/dev/null && fail "xdp-filter attached beside xdp-lb"
+	check_chain "xdp_lb_parse"
+	touch "$TMP/stop"
+	wait "$sender" || fail "flow_send failed: $(cat "$TMP/send.out")"
+	PIDS=("${PIDS[@]/$sender/}")
+	sent=$(awk '$1 == "sent" { n += $2 } END { print n + 0 }' "$TMP/send.out")
+	echo "    $sent VIP packets sent during 2 refused attaches"
+	check_captures $((sent / 40)) 40
+}
+
+# The counterpart of the unload tests: unloading frees the interface for libxdp's
+# dispatcher again.
+test_fallback_unload() {
+	lab_up
+	local out
+	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
+	out=$(lb_load --unload veth1) || fail "unload failed: $out"
+	check_contains "$out" "xdp-lb unloaded from veth1" "unload message"
+	check_chain "<No"
+	check_no_lb_pins
+	load_port_count first 20
+	check_chain "xdp_dispatcher 20:xdp_port_count"
+	send_vip_flows -p 5000 -f 4 -n 2
+	check_eq "$(port_count first 5000)" 8 "VIP packets at the counting program"
+}
+
 # Issue point 6: backends decapsulate with the kernel's ipip device, and GUE with its fou
 # port in front of it, and answer the client from the VIP directly (direct server return).
 backend_up() {
@@ -569,13 +681,14 @@ cleanup_test() {
 	topology down "$PREFIX"
 }
 
-run_tests vm-dispatcher \
-	test_dispatcher_mode \
-	test_coexistence \
-	test_priorities_decide_order \
-	test_rebuilds_lose_no_vip_packet \
-	test_unload_ours_leaves_theirs \
-	test_unload_theirs_leaves_ours \
-	test_legacy_fallback \
-	test_real_backends \
-	test_gue_backends_across_swaps; exit # one command to the end: a later edit is never half read
+if [[ $EXPECT == fallback ]]; then
+	TESTS=(test_fallback_mode test_fallback_refused_beside_others test_fallback_others_refused
+	       test_fallback_unload)
+else
+	TESTS=(test_dispatcher_mode test_coexistence test_priorities_decide_order
+	       test_rebuilds_lose_no_vip_packet test_unload_ours_leaves_theirs
+	       test_unload_theirs_leaves_ours)
+fi
+# Whatever the mode, forced legacy and real backends.
+TESTS+=(test_legacy_fallback test_real_backends test_gue_backends_across_swaps)
+run_tests "$SUITE" "${TESTS[@]}"; exit # one command to the end: a later edit is never half read
