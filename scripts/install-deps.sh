@@ -10,7 +10,8 @@ packages=(
 	linux-libc-dev                            # kernel UAPI headers for the BPF build
 	libpng-dev                                # make demo's bar chart (tests/tools/bar_chart.c)
 	libclang-rt-14-dev                        # libFuzzer and the sanitizers (tests/fuzz/)
-	qemu-system-x86 busybox-static kmod socat ethtool   # VM suite (tests/vm/)
+	qemu-system-x86 busybox-static kmod socat ethtool   # VM suites (tests/vm/)
+	mmdebstrap xz-utils                       # the Debian 13 and unstable guests' roots
 )
 # `install-deps.sh bench` (make bench) adds the report's: its plot (gnuplot without X)
 # and the script that writes it (Python's standard library only).

@@ -163,9 +163,9 @@ build_initramfs() {
 		name=${name%%.ko*}
 		# busybox's insmod takes plain modules: the releases after 12 compress theirs.
 		case $path in
+		*.ko) cp "$modules/$path" "$staging/modules/$name.ko" ;;
 		*.ko.xz) xz -dc "$modules/$path" >"$staging/modules/$name.ko" ;;
-		*.ko.zst) zstd -qdc "$modules/$path" >"$staging/modules/$name.ko" ;;
-		*) cp "$modules/$path" "$staging/modules/$name.ko" ;;
+		*) echo "build-image: cannot unpack $path" >&2; exit 1 ;;
 		esac
 		echo "$name" >>"$staging/modules/order"
 	done
