@@ -65,7 +65,7 @@ prepare_own_root() {
 	if ! "$BUILD_IMAGE" rootfs-current "$GUEST" "$VM_DIR"; then
 		echo "$SUITE: building the $GUEST root filesystem (mmdebstrap)"
 		start=$SECONDS
-		nice "$BUILD_IMAGE" rootfs "$GUEST" "$VM_DIR" ||
+		"$BUILD_IMAGE" rootfs "$GUEST" "$VM_DIR" ||
 			give_up "cannot build the $GUEST root filesystem: the guest cannot run"
 		echo "$SUITE: root filesystem built in $(took "$start"):" \
 			"$(du -sh "$VM_DIR/rootfs" | cut -f1)"
@@ -130,7 +130,7 @@ fi
 : >"$VM_DIR/console.log"
 start=$SECONDS
 # KVM guests hang on this machine (docs/kernels.md): TCG, and a hard time-out.
-timeout -k 10 "$TIMEOUT" nice "${qemu[@]}" -serial "file:$VM_DIR/console.log" &
+timeout -k 10 "$TIMEOUT" "${qemu[@]}" -serial "file:$VM_DIR/console.log" &
 vm_pid=$!
 # The guest writes its test output straight into the share: show it as it comes.
 tail -n +1 -f --pid="$vm_pid" "$VM_DIR/guest.log" &
