@@ -109,8 +109,8 @@ static void pkt_data_reason(char *why, size_t len)
  */
 static int attach_single(struct xdp_program *prog, int ifindex, enum xdp_attach_mode mode)
 {
-	const char *name = "LIBXDP_SKIP_DISPATCHER";
-	char *saved = getenv(name) ? strdup(getenv(name)) : NULL;
+	const char *name = "LIBXDP_SKIP_DISPATCHER", *old = getenv(name);
+	char *saved = old ? strdup(old) : NULL;
 	int err;
 
 	if (setenv(name, "1", 1)) {
@@ -194,8 +194,6 @@ int lb_parse_attach(int ifindex, enum xdp_attach_mode mode, const struct lb_conf
 		pkt_data_reason(why, why_len);
 		lb_debug("falling back to single-program mode: %s", why);
 		err = parse_attach_once(ifindex, mode, cfg, maps, true);
-		if (err)
-			return err;
 	}
 	if (!err)
 		err = lb_attachment_query(ifindex, &att);
