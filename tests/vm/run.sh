@@ -69,6 +69,9 @@ prepare_own_root() {
 			give_up "cannot build the $GUEST root filesystem: the guest cannot run"
 		echo "$SUITE: root filesystem built in $(took "$start"):" \
 			"$(du -sh "$VM_DIR/rootfs" | cut -f1)"
+	else
+		echo "$SUITE: root filesystem from an earlier run ($VM_DIR/rootfs," \
+			"built $(date -r "$VM_DIR/rootfs.stamp" '+%F %R'))"
 	fi
 	if [[ ! $VM_DIR/initramfs.cpio.gz -nt $VM_DIR/rootfs.stamp ||
 	      $ROOT/tests/vm/init -nt $VM_DIR/initramfs.cpio.gz ||
