@@ -96,8 +96,13 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 		printf("  legacy because %s;\n"
 		       "  no other XDP program can share %s while xdp-lb is loaded\n",
 		       why, opt->ifname);
-	printf("  stages: parse %s id %u priority %d", LB_PARSE_PROG_NAME, att.parse_id,
-	       att.parse_prio);
+	/* A single program has no run order: libxdp reports its default. */
+	if (legacy)
+		printf("  stages: parse %s id %u (priority applies in the dispatcher only)",
+		       LB_PARSE_PROG_NAME, att.parse_id);
+	else
+		printf("  stages: parse %s id %u priority %d", LB_PARSE_PROG_NAME, att.parse_id,
+		       att.parse_prio);
 	for (slot = 0; slot < LB_SLOT_COUNT; slot++) {
 		const struct lb_stage_def *def = lb_slot_stage(maps, pin_dir, slot);
 
@@ -163,7 +168,10 @@ static int check_reload_compatible(const struct lb_maps *maps, const struct lb_c
 		       info.max_entries, cfg->flow_table_size, opt->ifname);
 		return -EINVAL;
 	}
-	if (att->found && att->parse_prio != (int)cfg->priority) {
+	/* Only the dispatcher orders programs: a single program's "priority"
+	 * is libxdp's default, not the config's, and changing it changes nothing.
+	 */
+	if (att->found && !att->legacy && att->parse_prio != (int)cfg->priority) {
 		lb_err("priority cannot change in place (%d -> %u): the program must be attached "
 		       "again. Unload first: lb-load --unload %s",
 		       att->parse_prio, cfg->priority, opt->ifname);

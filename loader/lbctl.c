@@ -130,7 +130,10 @@ static int cmd_status(struct ctl *ctl)
 								"libxdp dispatcher",
 	       att.mode == XDP_MODE_SKB ? "skb" : "native",
 	       att.found ? LB_PARSE_PROG_NAME : "-");
-	if (att.found)
+	if (att.found && att.legacy)
+		printf("  parse  %-16s id %-6u (a single program: no run order)\n",
+		       LB_PARSE_PROG_NAME, att.parse_id);
+	else if (att.found)
 		printf("  parse  %-16s id %-6u priority %d (%d XDP programs on %s)\n",
 		       LB_PARSE_PROG_NAME, att.parse_id, att.parse_prio, att.program_count,
 		       ctl->ifname);

@@ -200,6 +200,25 @@ test_unresolved_neighbour_is_shown() {
 	check_contains "$(lbctl stats veth1)" "OutDestUnreachs" "shown on the kernel line"
 }
 
+# A config with a priority reloads in place whatever the mode: in single-program
+# mode (this host's kernel refuses the dispatcher) libxdp reports its default
+# priority, which once made every such reload "change" the priority and fail.
+test_reload_keeps_a_configured_priority() {
+	local out
+	unmount_bpffs
+	plain_lab
+	printf 'priority: 40\nvip: %s\nbackends:\n  - ip: %s\n' "$VIP" "$SEED_B1" >"$TMP/p.yaml"
+	out=$(lb_load "$TMP/p.yaml" veth1) || fail "lb-load failed: $out"
+	if grep -q "single-program" <<<"$out"; then
+		check_contains "$out" "(priority applies in the dispatcher only)" "summary"
+		check_contains "$(lbctl status veth1)" "a single program: no run order" "status"
+	else
+		check_contains "$out" "priority 40" "summary"
+	fi
+	out=$(lb_load "$TMP/p.yaml" veth1 2>&1) || fail "reload with the same priority failed: $out"
+	check_contains "$out" "xdp-lb reloaded on veth1" "reloaded in place"
+}
+
 # The README's first command, as a new user runs it on such a machine: no
 # bpffs, no sudo, and a kernel that refuses XDP live frames (refuse_live.so
 # makes every live test run fail with EPERM, as the CI kernel does), so the
@@ -274,4 +293,5 @@ test_pin_directory_names() {
 
 run_tests integration-bare test_no_bpffs_no_sudo test_plain_veth_lab_delivers \
 	test_nat_source_is_the_balancer_cold_neighbours test_driver_drops_are_shown \
-	test_unresolved_neighbour_is_shown test_readme_demo_on_a_bare_host test_pin_directory_names
+	test_unresolved_neighbour_is_shown test_reload_keeps_a_configured_priority \
+	test_readme_demo_on_a_bare_host test_pin_directory_names
