@@ -67,7 +67,8 @@ TEST_LIB_SRCS := tests/lib/test_harness.c tests/lib/packet.c tests/lib/xdp_test_
 		 tests/lib/stage_fixture.c
 TEST_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TEST_LIB_SRCS))
 
-UNIT_TESTS := parse lb encap gue policies nat registry
+# Every tests/unit/test_<name>.c is a unit suite; tests/run.sh finds them the same way.
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test_*.c)))
 UNIT_TEST_BINS := $(patsubst %,$(OUTPUT)/tests/test_%,$(UNIT_TESTS))
 CONFIG_TEST_BIN := $(OUTPUT)/tests/test_config
 TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bpf/xdp_pass.bpf.o

@@ -9,14 +9,14 @@ cd "$(dirname "$0")/.."
 OUTPUT=${OUTPUT:-build}
 filter=${1:-}
 
-suites=(
-	"unit-parse|$OUTPUT/tests/test_parse"
-	"unit-lb|$OUTPUT/tests/test_lb"
-	"unit-encap|$OUTPUT/tests/test_encap"
-	"unit-gue|$OUTPUT/tests/test_gue"
-	"unit-policies|$OUTPUT/tests/test_policies"
-	"unit-nat|$OUTPUT/tests/test_nat"
-	"unit-registry|$OUTPUT/tests/test_registry"
+# Every tests/unit/test_<name>.c is a unit suite (the Makefile builds them all
+# by the same rule), every tests/integration/test_<name>.sh an integration one.
+suites=()
+for source in tests/unit/test_*.c; do
+	name=$(basename "$source" .c)
+	suites+=("unit-${name#test_}|$OUTPUT/tests/$name")
+done
+suites+=(
 	"config|$OUTPUT/tests/test_config"
 	"fuzz-packets|$OUTPUT/tests/fuzz_packets"
 	"sanitize|tests/fuzz/test_sanitized.sh"
