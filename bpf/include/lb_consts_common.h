@@ -223,10 +223,10 @@ enum lb_forwarding {
 #define LB_GUE_SPORT_BASE 0xc000
 #define LB_GUE_SPORT_MASK 0x3fff
 
-/* struct lb_packet_ctx.flags */
-#define LB_CTX_F_VLAN (1U << 0)     /* the frame carries one 802.1Q tag */
+/* struct lb_packet_ctx.flags: only what a later stage reads. (A tag shows in
+ * l3_offset, 18 instead of 14.)
+ */
 #define LB_CTX_F_FRAGMENT (1U << 1) /* IPv4 fragment: flow key has no ports */
-#define LB_CTX_F_TCP_SYN (1U << 2)  /* TCP SYN without ACK: a new connection */
 #define LB_CTX_F_NAT_REPLY (1U << 3) /* a backend's reply to a NAT mapping, no VIP */
 
 /* struct lb_flow.flags */

@@ -23,7 +23,6 @@
  * be read and match a port-specific VIP is counted as pass_fragment (VIP
  * traffic the balancer cannot serve); any other fragment as pass_not_vip,
  * since a later fragment cannot be told apart from non-VIP traffic.
- * Fragments never carry LB_CTX_F_TCP_SYN: the TCP flags are not read.
  */
 #include <linux/in.h>
 #include <stdbool.h>
@@ -102,8 +101,6 @@ static __always_inline int parse_l3(struct hdr_cursor *nh, void *data, void *dat
 	if (proto != ETH_P_IP)
 		return parse_pass(LB_C_PARSE_PASS_NOT_IPV4);
 	pkt->l3_offset = nh->pos - data;
-	if (vlan_tagged)
-		pkt->flags |= LB_CTX_F_VLAN;
 
 	if (parse_iphdr(nh, data_end, iph) < 0)
 		return parse_pass(LB_C_PARSE_PASS_MALFORMED);
@@ -169,8 +166,6 @@ static __always_inline int parse_ports(struct hdr_cursor *nh, void *data_end,
 		return parse_pass(LB_C_PARSE_PASS_MALFORMED);
 	pkt->flow.sport = tcph->source;
 	pkt->flow.dport = tcph->dest;
-	if (tcph->syn && !tcph->ack)
-		pkt->flags |= LB_CTX_F_TCP_SYN;
 	return LB_CONTINUE;
 }
 

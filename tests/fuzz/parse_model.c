@@ -94,9 +94,6 @@ static enum lb_counter ports(const uint8_t *frame, size_t len, size_t l4, size_t
 		hdr_len = (size_t)(frame[l4 + 12] >> 4) * 4;
 		if (hdr_len < 20 || l4 + hdr_len > len || hdr_len > l4_len)
 			return rule(out, LB_C_PARSE_PASS_MALFORMED, "TCP data offset out of range");
-		/* SYN without ACK: a new connection. */
-		if ((frame[l4 + 13] & 0x12) == 0x02)
-			ctx->flags |= LB_CTX_F_TCP_SYN;
 	}
 	memcpy(&ctx->flow.sport, frame + l4, 2);
 	memcpy(&ctx->flow.dport, frame + l4 + 2, 2);
@@ -156,7 +153,6 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 			return rule(out, LB_C_PARSE_PASS_MALFORMED, "VLAN tag truncated");
 		ethertype = get16(frame + 16);
 		l3 = 18;
-		ctx->flags |= LB_CTX_F_VLAN;
 	}
 	if (ethertype != ETHERTYPE_IPV4)
 		return rule(out, LB_C_PARSE_PASS_NOT_IPV4, "not IPv4 (behind at most one tag)");

@@ -186,7 +186,7 @@ void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t
 	ctx->backend_id = backend_id;
 	ctx->l3_offset = l3_offset;
 	ctx->frame_len = (uint32_t)len;
-	ctx->flags = l3_offset == 18 ? LB_CTX_F_VLAN : 0;
+	ctx->flags = 0;
 	if (len < l3_offset + 20u)
 		return;
 	ip = frame + l3_offset;
