@@ -166,6 +166,8 @@ $(CONFIG_TEST_BIN): $(OUTPUT)/tests/config/test_config.o $(TEST_LIB_OBJS) \
 $(OUTPUT)/tools/%: $(OUTPUT)/tests/tools/%.o $(OUTPUT)/tests/lib/packet.o
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ -o $@
+# The two capture tools count frames per flow the same way.
+$(OUTPUT)/tools/ipip_capture $(OUTPUT)/tools/frame_capture: $(OUTPUT)/tests/lib/flow_tally.o
 
 # xdp_send embeds its XDP program (skeleton) and has one file per method; the
 # chart tools use libpng.

@@ -39,7 +39,8 @@ size_t pkt_build(const struct pkt_spec *spec, uint8_t *buf, size_t cap);
 uint16_t pkt_csum(const void *data, size_t len);
 
 /* TCP/UDP checksum over the IPv4 pseudo header (@src, @dst network order) and
- * @len bytes of segment whose checksum field is 0; network byte order.
+ * @len bytes of segment, network byte order: with the segment's checksum field
+ * 0, the value to write there; with it filled in, 0 when the segment is intact.
  */
 uint16_t pkt_l4_csum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *seg,
 		     size_t len);

@@ -31,21 +31,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "flow_tally.h"
 #include "packet.h"
 
-#define MAX_FLOWS 65536
-#define FLOW_SLOTS (2 * MAX_FLOWS) /* open addressing: lookups stay short */
-
-struct flow {
-	uint8_t proto;
-	uint32_t src, dst;
-	uint16_t sport, dport;
-	unsigned long count;
-};
-
-static struct flow flows[MAX_FLOWS];
-static uint32_t slots[FLOW_SLOTS]; /* index + 1 into flows[]; 0: free */
-static size_t flow_count;
 static unsigned long frames, bad, other, min_len, max_len;
 static volatile sig_atomic_t stop;
 
@@ -58,43 +46,6 @@ static void on_signal(int sig)
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* Returns false when the table is full (the frame then counts as bad). */
-static bool tally(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
-{
-	uint64_t h = ((uint64_t)src << 32 | dst) * 0x9e3779b97f4a7c15ULL ^
-		     ((uint64_t)sport << 24 | (uint64_t)dport << 8 | proto) * 0xc2b2ae3d27d4eb4fULL;
-	uint32_t slot = (uint32_t)(h >> 32) % FLOW_SLOTS;
-	struct flow *f;
-
-	for (; slots[slot]; slot = (slot + 1) % FLOW_SLOTS) {
-		f = &flows[slots[slot] - 1];
-		if (f->proto == proto && f->src == src && f->dst == dst && f->sport == sport &&
-		    f->dport == dport) {
-			f->count++;
-			return true;
-		}
-	}
-	if (flow_count == MAX_FLOWS)
-		return false;
-	flows[flow_count] = (struct flow){ proto, src, dst, sport, dport, 1 };
-	slots[slot] = (uint32_t)++flow_count;
-	return true;
-}
-
-/* The L4 checksum over the pseudo header and the segment: 0 when intact. */
-static uint16_t l4_check(const uint8_t *ip, const uint8_t *seg, size_t len)
-{
-	static uint8_t buf[12 + PKT_MAX];
-
-	memcpy(buf, ip + 12, 8);
-	buf[8] = 0;
-	buf[9] = ip[9];
-	buf[10] = (uint8_t)(len >> 8);
-	buf[11] = (uint8_t)len;
-	memcpy(buf + 12, seg, len);
-	return pkt_csum(buf, 12 + len);
 }
 
 static const char *check_frame(const uint8_t *f, size_t len)
@@ -119,7 +70,7 @@ static const char *check_frame(const uint8_t *f, size_t len)
 		return "L4 header cut short";
 	if (ip[9] == IPPROTO_UDP && get16(l4 + 4) != tot - ihl)
 		return "UDP length";
-	if ((ip[9] == IPPROTO_TCP || get16(l4 + 6)) && l4_check(ip, l4, tot - ihl))
+	if ((ip[9] == IPPROTO_TCP || get16(l4 + 6)) && l4_segment_check(ip, l4, tot - ihl))
 		return ip[9] == IPPROTO_UDP ? "UDP checksum" : "TCP checksum";
 	return NULL;
 }
@@ -136,7 +87,7 @@ static void take(const uint8_t *f, size_t len)
 	}
 	memcpy(&src, ip + 12, 4);
 	memcpy(&dst, ip + 16, 4);
-	if (!why && !tally(ip[9], src, dst, get16(l4), get16(l4 + 2)))
+	if (!why && !flow_tally(ip[9], src, dst, get16(l4), get16(l4 + 2)))
 		why = "more flows than the table holds";
 	if (why) {
 		bad++;
@@ -168,7 +119,6 @@ int main(int argc, char **argv)
 	socklen_t st_len = sizeof(st);
 	struct sockaddr_ll addr = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	int fd, opt, one = 1, size = 64 << 20, err;
-	size_t i;
 
 	while ((opt = getopt(argc, argv, "i:R:")) != -1) {
 		switch (opt) {
@@ -215,17 +165,10 @@ int main(int argc, char **argv)
 	}
 	drain(fd);
 	getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &st_len);
-	for (i = 0; i < flow_count; i++) {
-		char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
-
-		inet_ntop(AF_INET, &flows[i].src, src, sizeof(src));
-		inet_ntop(AF_INET, &flows[i].dst, dst, sizeof(dst));
-		printf("flow %s %s:%u %s:%u %lu\n", flows[i].proto == IPPROTO_TCP ? "tcp" : "udp",
-		       src, flows[i].sport, dst, flows[i].dport, flows[i].count);
-	}
+	flow_tally_print();
 	printf("capture frames=%lu bad=%lu other=%lu socket_drops=%u flows=%zu min_bytes=%lu "
 	       "max_bytes=%lu\n",
-	       frames, bad, other, st.tp_drops, flow_count, min_len, max_len);
+	       frames, bad, other, st.tp_drops, flow_tally_count, min_len, max_len);
 	close(fd);
 	return 0;
 usage:

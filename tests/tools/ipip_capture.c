@@ -16,7 +16,7 @@
  * and a closing line (fields are only ever added at its end)
  *   capture ipip=N bad=N other=N gue=N socket_drops=N flows=N packets=N untracked=N
  * flows and packets: the inner flows and well-formed frames this backend got;
- * untracked: frames of flows beyond the first MAX_FLOWS (counted, not listed).
+ * untracked: frames of flows beyond the first FLOW_TALLY_MAX (counted, not listed).
  * Each bad frame is reported on stderr with the reason.
  */
 #include <arpa/inet.h>
@@ -34,24 +34,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "flow_tally.h"
 #include "packet.h"
 
-#define MAX_FLOWS 65536
-/* Open addressing over flows[], twice as many slots as flows: a lookup stays
- * short at a full table, so the capture keeps up with a burst of many flows.
- */
-#define FLOW_SLOTS (2 * MAX_FLOWS)
-
-struct flow {
-	uint8_t proto;
-	uint32_t src, dst;
-	uint16_t sport, dport;
-	unsigned long count;
-};
-
-static struct flow flows[MAX_FLOWS];
-static uint32_t flow_slots[FLOW_SLOTS]; /* index + 1 into flows[]; 0: free */
-static size_t flow_count;
 static unsigned long untracked;
 static volatile sig_atomic_t stop;
 
@@ -64,59 +49,6 @@ static void on_signal(int sig)
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t flow_hash(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport,
-			  uint16_t dport)
-{
-	uint64_t h = ((uint64_t)src << 32 | dst) * 0x9e3779b97f4a7c15ULL;
-
-	h ^= ((uint64_t)sport << 24 | (uint64_t)dport << 8 | proto) * 0xc2b2ae3d27d4eb4fULL;
-	return (uint32_t)(h >> 32);
-}
-
-/* Counts a frame for its flow; flows keep the order they were first seen in. */
-static void tally(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
-{
-	uint32_t slot = flow_hash(proto, src, dst, sport, dport) % FLOW_SLOTS;
-
-	for (;; slot = (slot + 1) % FLOW_SLOTS) {
-		struct flow *f;
-
-		if (!flow_slots[slot])
-			break;
-		f = &flows[flow_slots[slot] - 1];
-		if (f->proto == proto && f->src == src && f->dst == dst && f->sport == sport &&
-		    f->dport == dport) {
-			f->count++;
-			return;
-		}
-	}
-	if (flow_count == MAX_FLOWS) {
-		untracked++;
-		return;
-	}
-	flows[flow_count++] = (struct flow){ proto, src, dst, sport, dport, 1 };
-	flow_slots[slot] = (uint32_t)flow_count;
-}
-
-/* L4 checksum of the inner packet must verify (sum to 0xffff -> folded 0). */
-static int l4_ok(const uint8_t *ip, size_t ihl, size_t tot_len)
-{
-	uint8_t buf[PKT_MAX + 12];
-	size_t seg = tot_len - ihl;
-
-	if (seg + 12 > sizeof(buf))
-		return 0;
-	memcpy(buf, ip + 12, 8);
-	buf[8] = 0;
-	buf[9] = ip[9];
-	buf[10] = (uint8_t)(seg >> 8);
-	buf[11] = (uint8_t)seg;
-	memcpy(buf + 12, ip + ihl, seg);
-	if (ip[9] == IPPROTO_UDP && get16(ip + ihl + 6) == 0)
-		return 1; /* no checksum */
-	return pkt_csum(buf, seg + 12) == 0;
 }
 
 /* The outer TTL every frame must carry (-t). */
@@ -170,7 +102,7 @@ static const char *check(const uint8_t *f, size_t len, size_t tunnel_len, uint32
 	memcpy(&isrc, in + 12, 4);
 	if (outer_is_client ? osrc != isrc : osrc != outer_src)
 		return "outer source is not the expected one";
-	if ((in[9] == IPPROTO_UDP || in[9] == IPPROTO_TCP) && !l4_ok(in, in_ihl, in_len))
+	if ((in[9] == IPPROTO_UDP || in[9] == IPPROTO_TCP) && l4_segment_check(in, in + in_ihl, in_len - in_ihl))
 		return "inner L4 checksum wrong (payload damaged)";
 	return NULL;
 }
@@ -184,8 +116,6 @@ int main(int argc, char **argv)
 	int outer_is_client = 1, opt, fd;
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	uint8_t frame[PKT_MAX + 64];
-	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
-	size_t i;
 
 	while ((opt = getopt(argc, argv, "i:b:o:g:t:R:")) != -1) {
 		switch (opt) {
@@ -269,17 +199,12 @@ int main(int argc, char **argv)
 
 			memcpy(&src, in + 12, 4);
 			memcpy(&dst, in + 16, 4);
-			tally(in[9], src, dst, frag ? 0 : get16(in + ihl), frag ? 0 : get16(in + ihl + 2));
+			if (!flow_tally(in[9], src, dst, frag ? 0 : get16(in + ihl),
+					frag ? 0 : get16(in + ihl + 2)))
+				untracked++;
 		}
 	}
-	for (i = 0; i < flow_count; i++) {
-		inet_ntop(AF_INET, &flows[i].src, s, sizeof(s));
-		inet_ntop(AF_INET, &flows[i].dst, d, sizeof(d));
-		printf("flow %s %s:%u %s:%u %lu\n",
-		       flows[i].proto == IPPROTO_TCP ? "tcp" : flows[i].proto == IPPROTO_UDP ? "udp"
-											   : "other",
-		       s, flows[i].sport, d, flows[i].dport, flows[i].count);
-	}
+	flow_tally_print();
 	{
 		struct tpacket_stats st = { 0 };
 		socklen_t st_len = sizeof(st);
@@ -290,7 +215,7 @@ int main(int argc, char **argv)
 		getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &st_len);
 		printf("capture ipip=%lu bad=%lu other=%lu gue=%lu socket_drops=%u flows=%zu "
 		       "packets=%lu untracked=%lu\n",
-		       ipip, bad, other, gue, st.tp_drops, flow_count, ipip + gue - bad, untracked);
+		       ipip, bad, other, gue, st.tp_drops, flow_tally_count, ipip + gue - bad, untracked);
 	}
 	close(fd);
 	return 0;
