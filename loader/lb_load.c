@@ -493,12 +493,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ret = lb_bpffs_ensure(&bpffs_mounted_now);
-	if (ret == -ENOTSUP) {
-		lb_err(LB_IP_NETNS_EXEC_MSG);
-		ret = 1;
-		goto out;
-	} else if (ret) {
-		lb_err("Failed to mount bpffs at %s: %s", LB_BPFFS, strerror(-ret));
+	if (ret) {
+		if (ret == -ENOTSUP)
+			lb_err(LB_IP_NETNS_EXEC_MSG);
+		else
+			lb_err("Failed to mount bpffs at %s: %s", LB_BPFFS, strerror(-ret));
+		/* A refused load leaves no lock file (we still hold the lock). */
+		lb_lock_remove(opt.ifname);
 		ret = 1;
 		goto out;
 	}

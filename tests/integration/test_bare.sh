@@ -285,6 +285,7 @@ test_pin_directory_names() {
 	check_contains "$out" "under \`ip netns exec\`" "lb-load names ip netns exec"
 	check_contains "$out" "nsenter --net=/run/netns/NAME" "lb-load says what to use"
 	in_net lb ip link show veth1 | grep -q ' xdp' && fail "lb-load attached under ip netns exec"
+	[[ ! -e /run/xdp-lb/veth1@$PREFIX-lb.lock ]] || fail "a refused load left its lock file"
 	check lb_load "$ROOT/config.yaml" veth1 >/dev/null
 	out=$(ip netns exec "$PREFIX-lb" "$ROOT/lbctl" status veth1 2>&1) &&
 		fail "lbctl under ip netns exec succeeded: $out"
