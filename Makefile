@@ -174,7 +174,7 @@ $(OUTPUT)/tools/ipip_capture $(OUTPUT)/tools/frame_capture: $(OUTPUT)/tests/lib/
 XDP_SEND_OBJS := $(patsubst %,$(OUTPUT)/tests/tools/%.o,xdp_send xdp_send_live xdp_send_afxdp \
 		   xdp_send_packet)
 $(OUTPUT)/tests/tools/xdp_send_live.o: $(OUTPUT)/skel/xdp_send.skel.h
-$(OUTPUT)/tools/xdp_send: $(XDP_SEND_OBJS) $(OUTPUT)/tests/lib/packet.o
+$(OUTPUT)/tools/xdp_send: $(XDP_SEND_OBJS) $(OUTPUT)/tests/lib/packet.o $(OUTPUT)/loader/netdev.o
 	@mkdir -p $(@D)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
 $(OUTPUT)/tools/refuse_live.so: tests/tools/refuse_live.c

@@ -209,8 +209,7 @@ static int ethtool_call(int fd, const char *ifname, void *data)
 	return ioctl(fd, SIOCETHTOOL, &ifr) ? -errno : 0;
 }
 
-/* The driver's counters of XDP frames it failed to send or take. */
-static void read_driver_xdp_errors(int fd, const char *ifname, struct lb_drop_stats *out)
+int lb_ethtool_stats(const char *ifname, lb_ethtool_stat_fn each, void *arg)
 {
 	struct {
 		struct ethtool_sset_info hdr;
@@ -218,32 +217,48 @@ static void read_driver_xdp_errors(int fd, const char *ifname, struct lb_drop_st
 	} info = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_STATS } };
 	struct ethtool_gstrings *names = NULL;
 	struct ethtool_stats *stats = NULL;
+	int fd, err;
 	__u32 n, i;
 
-	if (ethtool_call(fd, ifname, &info) || !info.hdr.sset_mask)
-		return; /* a driver without statistics */
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = ethtool_call(fd, ifname, &info);
+	if (err || !info.hdr.sset_mask)
+		goto out; /* a driver without statistics: 0 counters */
 	n = info.count;
 	names = calloc(1, sizeof(*names) + (size_t)n * ETH_GSTRING_LEN);
 	stats = calloc(1, sizeof(*stats) + (size_t)n * sizeof(__u64));
-	if (!names || !stats)
+	if (!names || !stats) {
+		err = -ENOMEM;
 		goto out;
+	}
 	names->cmd = ETHTOOL_GSTRINGS;
 	names->string_set = ETH_SS_STATS;
 	names->len = n;
 	stats->cmd = ETHTOOL_GSTATS;
 	stats->n_stats = n;
-	if (ethtool_call(fd, ifname, names) || ethtool_call(fd, ifname, stats))
-		goto out;
-	for (i = 0; i < n; i++) {
+	err = ethtool_call(fd, ifname, names);
+	if (!err)
+		err = ethtool_call(fd, ifname, stats);
+	for (i = 0; !err && i < n; i++) {
 		char name[ETH_GSTRING_LEN + 1] = { 0 };
 
 		memcpy(name, names->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
-		if (strstr(name, "xdp") && strstr(name, "err"))
-			add_stat(out, "driver", without_queue(name), stats->data[i]);
+		each(name, stats->data[i], arg);
 	}
 out:
 	free(names);
 	free(stats);
+	close(fd);
+	return err;
+}
+
+/* The driver's counters of XDP frames it failed to send or take. */
+static void add_driver_xdp_error(const char *name, __u64 value, void *out)
+{
+	if (strstr(name, "xdp") && strstr(name, "err"))
+		add_stat(out, "driver", without_queue(name), value);
 }
 
 /* rx_dropped and tx_dropped of @ifname in this namespace. */
@@ -307,14 +322,8 @@ int lb_drop_stats_read(const char *ifname, struct lb_drop_stats *out)
 	 */
 	static const char *const icmp_fields[] = { "OutDestUnreachs", "OutRateLimitGlobal",
 						   "OutRateLimitHost", NULL };
-	int fd;
-
 	memset(out, 0, sizeof(*out));
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	read_driver_xdp_errors(fd, ifname, out);
-	close(fd);
+	lb_ethtool_stats(ifname, add_driver_xdp_error, out);
 	read_link_drops(ifname, out);
 	read_mib("/proc/net/snmp", "Ip", ip_fields, out);
 	read_mib("/proc/net/netstat", "TcpExt", ext_fields, out);

@@ -32,6 +32,12 @@ int lb_veth_peer_query(int ifindex, struct lb_veth_peer *peer);
  */
 bool lb_xdp_tx_dropped_by_peer(int ifindex, bool native, struct lb_veth_peer *peer);
 
+/* Calls @each with the name and value of every ethtool statistic of @ifname
+ * (ETH_SS_STATS). 0 (also for a driver without statistics) or -errno.
+ */
+typedef void (*lb_ethtool_stat_fn)(const char *name, __u64 value, void *arg);
+int lb_ethtool_stats(const char *ifname, lb_ethtool_stat_fn each, void *arg);
+
 /* Drop counters that may hide loss of our frames outside our own counters. */
 #define LB_DROP_STAT_NAME_LEN 40
 #define LB_DROP_STATS_MAX 16

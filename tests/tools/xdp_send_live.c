@@ -12,14 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "netdev.h"
 #include "xdp_send.h"
 #include "xdp_send.skel.h"
 
@@ -165,66 +163,42 @@ static void live_teardown(void)
 	skel = NULL;
 }
 
+struct xmit_counters {
+	unsigned long long xmit, errs;
+	bool found;
+};
+
+static bool ends_with(const char *name, const char *end)
+{
+	size_t len = strlen(name), end_len = strlen(end);
+
+	return len >= end_len && !strcmp(name + len - end_len, end);
+}
+
+static void add_xmit_counter(const char *name, __u64 value, void *arg)
+{
+	struct xmit_counters *c = arg;
+
+	if (ends_with(name, "xdp_xmit")) {
+		c->xmit += value;
+		c->found = true;
+	} else if (ends_with(name, "xdp_xmit_errors")) {
+		c->errs += value;
+	}
+}
+
 /* Sums the driver's ethtool counters whose names end in "xdp_xmit" and
  * "xdp_xmit_errors": live frames leave through the driver's XDP transmit.
  * Returns false when it has none.
  */
 static bool live_counters(const char *ifname, unsigned long long *xmit, unsigned long long *errs)
 {
-	struct ethtool_sset_info *info;
-	struct ethtool_gstrings *names = NULL;
-	struct ethtool_stats *stats = NULL;
-	struct ifreq ifr = { 0 };
-	bool found = false;
-	__u32 n, i;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct xmit_counters c = { 0 };
 
-	*xmit = *errs = 0;
-	info = calloc(1, sizeof(*info) + sizeof(__u32));
-	if (fd < 0 || !info)
-		goto out;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	info->cmd = ETHTOOL_GSSET_INFO;
-	info->sset_mask = 1ULL << ETH_SS_STATS;
-	ifr.ifr_data = (void *)info;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) || !info->sset_mask)
-		goto out;
-	n = info->data[0];
-	names = calloc(1, sizeof(*names) + (size_t)n * ETH_GSTRING_LEN);
-	stats = calloc(1, sizeof(*stats) + (size_t)n * sizeof(__u64));
-	if (!names || !stats)
-		goto out;
-	names->cmd = ETHTOOL_GSTRINGS;
-	names->string_set = ETH_SS_STATS;
-	names->len = n;
-	ifr.ifr_data = (void *)names;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		goto out;
-	stats->cmd = ETHTOOL_GSTATS;
-	stats->n_stats = n;
-	ifr.ifr_data = (void *)stats;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		goto out;
-	for (i = 0; i < n; i++) {
-		char name[ETH_GSTRING_LEN + 1] = { 0 };
-		size_t len;
-
-		memcpy(name, names->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
-		len = strlen(name);
-		if (len >= 8 && !strcmp(name + len - 8, "xdp_xmit")) {
-			*xmit += stats->data[i];
-			found = true;
-		} else if (len >= 15 && !strcmp(name + len - 15, "xdp_xmit_errors")) {
-			*errs += stats->data[i];
-		}
-	}
-out:
-	free(info);
-	free(names);
-	free(stats);
-	if (fd >= 0)
-		close(fd);
-	return found;
+	lb_ethtool_stats(ifname, add_xmit_counter, &c);
+	*xmit = c.xmit;
+	*errs = c.errs;
+	return c.found;
 }
 
 const struct send_method live_method = {
