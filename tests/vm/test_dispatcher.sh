@@ -155,6 +155,30 @@ udp_ask() {
 		'exec 3<>"/dev/udp/$1/$2" && echo "$3" >&3 && head -n 1 <&3' _ "$@"
 }
 
+# Rounds of 10 new flows x 40 packets (about 1 s each) from the client until
+# stop_rounds, however slow the guest: whatever a test does meanwhile happens
+# while packets are on their way.
+start_rounds() {
+	rm -f "$TMP/stop"
+	nsenter --net="/run/netns/$PREFIX-client" bash -c 'sport=10000
+		until [[ -e $1 ]]; do
+			"$2" -d "$3" -p 5000 -f 10 -n 40 -r 400 -b $sport || exit 1
+			sport=$((sport + 10))
+		done' _ "$TMP/stop" "$TOOLS/flow_send" "$VIP" >"$TMP/send.out" &
+	ROUNDS_PID=$!
+	PIDS+=("$ROUNDS_PID") # cleanup ends it if the test stops early
+	sleep 0.5
+}
+
+# Ends the rounds after the current one; ROUNDS_SENT gets how many packets
+# were sent. (Not a $(...): only this shell can wait for its job.)
+stop_rounds() {
+	touch "$TMP/stop"
+	wait "$ROUNDS_PID" || fail "flow_send failed: $(cat "$TMP/send.out")"
+	PIDS=("${PIDS[@]/$ROUNDS_PID/}")
+	ROUNDS_SENT=$(awk '$1 == "sent" { n += $2 } END { print n + 0 }' "$TMP/send.out")
+}
+
 # --- tests -------------------------------------------------------------------------
 
 # Issue point 1.
@@ -231,27 +255,18 @@ test_rebuilds_lose_no_vip_packet() {
 	lab_up
 	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
 	start_captures
-	# Rounds of 10 new flows x 40 packets (about 1 s each) until every step is done,
-	# however slow the guest: each step happens while packets are on their way.
-	nsenter --net="/run/netns/$PREFIX-client" bash -c 'sport=10000
-		until [[ -e $1 ]]; do
-			"$2" -d "$3" -p 5000 -f 10 -n 40 -r 400 -b $sport || exit 1
-			sport=$((sport + 10))
-		done' _ "$TMP/stop" "$TOOLS/flow_send" "$VIP" >"$TMP/send.out" &
-	local sender=$! step sent
-	PIDS+=("$sender") # cleanup ends it if the test stops early
-	sleep 0.5
+	# Each step happens while packets are on their way.
+	local step sent
+	start_rounds
 	for step in "load_port_count a 20" "load_port_count b 60" \
 		    "in_net lb xdp-filter load veth1 -f udp" "unload_priority 20" \
 		    "in_net lb xdp-filter unload veth1" "unload_priority 60"; do
 		$step || fail "$step failed"
 		[[ $(xdp_chain) == *" $PRIORITY:xdp_lb_parse"* ]] || fail "xdp-lb gone after $step"
 	done
-	touch "$TMP/stop"
-	wait "$sender" || fail "flow_send failed: $(cat "$TMP/send.out")"
-	PIDS=("${PIDS[@]/$sender/}")
+	stop_rounds
+	sent=$ROUNDS_SENT
 	check_chain "xdp_dispatcher $PRIORITY:xdp_lb_parse"
-	sent=$(awk '$1 == "sent" { n += $2 } END { print n + 0 }' "$TMP/send.out")
 	echo "    $sent VIP packets sent during 6 dispatcher rebuilds"
 	check_captures $((sent / 40)) 40
 }
@@ -395,24 +410,16 @@ test_fallback_others_refused() {
 	lab_up
 	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
 	start_captures
-	nsenter --net="/run/netns/$PREFIX-client" bash -c 'sport=10000
-		until [[ -e $1 ]]; do
-			"$2" -d "$3" -p 5000 -f 10 -n 40 -r 400 -b $sport || exit 1
-			sport=$((sport + 10))
-		done' _ "$TMP/stop" "$TOOLS/flow_send" "$VIP" >"$TMP/send.out" &
-	local sender=$! sent out
-	PIDS+=("$sender") # cleanup ends it if the test stops early
-	sleep 0.5
+	local sent out
+	start_rounds
 	mkdir -p "$PIN/a"
 	out=$(in_net lb xdp-loader load -P 20 -p "$PIN/a" veth1 "$PORT_COUNT" 2>&1) &&
 		fail "xdp-loader attached beside xdp-lb"
 	check_contains "$out" "Existing program is not using a dispatcher" "xdp-loader's error"
 	in_net lb xdp-filter load veth1 -f udp 2>/dev/null && fail "xdp-filter attached beside xdp-lb"
 	check_chain "xdp_lb_parse"
-	touch "$TMP/stop"
-	wait "$sender" || fail "flow_send failed: $(cat "$TMP/send.out")"
-	PIDS=("${PIDS[@]/$sender/}")
-	sent=$(awk '$1 == "sent" { n += $2 } END { print n + 0 }' "$TMP/send.out")
+	stop_rounds
+	sent=$ROUNDS_SENT
 	echo "    $sent VIP packets sent during 2 refused attaches"
 	check_captures $((sent / 40)) 40
 }
