@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # xdp-lb: everything builds into $(OUTPUT); lb-load and lbctl land at the top.
 #   make            build the BPF stages, lb-load and lbctl
+#   make deps       install the Debian packages everything below needs (root, apt-get)
 #   make test       build and run every test suite (root: tests use BPF and netns)
 #   make test TESTS=parse   run the suites whose name contains "parse"
 #   make help       list the targets
@@ -192,13 +193,15 @@ $(OUTPUT)/bpf $(OUTPUT)/skel:
 test-build: all $(UNIT_TEST_BINS) $(CONFIG_TEST_BIN) $(TOOL_BINS)
 
 # TESTS=substring picks suites by name; see tests/run.sh.
-test: deps
+test:
+	$(Q)scripts/install-deps.sh --check build test
 	$(Q)$(MAKE) --no-print-directory test-build vm-image
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(TESTS)
 
 # The VM suites alone (tests/vm/run.sh; VM_ONLY=name picks guest tests, see docs/testing.md).
 .PHONY: test-vm vm-image vm-guest-build
-test-vm: deps
+test-vm:
+	$(Q)scripts/install-deps.sh --check build test
 	$(Q)$(MAKE) --no-print-directory test-build vm-image
 	$(Q)OUTPUT=$(OUTPUT) tests/run.sh $(or $(TESTS),vm-)
 
@@ -215,14 +218,17 @@ $(VM_DIR)/initramfs.cpio.gz: tests/vm/init tests/vm/build-image.sh $(VM_DIR)/ker
 
 # The main job on a local lab of network namespaces (see scripts/demo.sh).
 # It needs lb-load, lbctl and the traffic and chart tools, not the test suites.
-demo: deps
+demo:
+	$(Q)scripts/install-deps.sh --check build demo
 	$(Q)$(MAKE) --no-print-directory all tools
 	$(Q)OUTPUT=$(OUTPUT) scripts/demo.sh
 
 .PHONY: tools
 tools: $(TOOL_BINS)
 
-# Installs the Debian packages the build and the tests need, if any is missing.
+# Installs the Debian packages the build, the tests, the demo and the benchmarks need,
+# if any is missing (apt-get, as root). It is a step of its own: test, demo, fuzz and
+# bench only check and name what is missing. `make deps test` does both.
 deps:
 	$(Q)scripts/install-deps.sh
 
@@ -245,7 +251,7 @@ $(BENCH_TRIAL): $(OUTPUT)/bench/veth_trial.o
 .PHONY: bench bench-build
 bench-build: all $(BENCH_FILES)
 bench:
-	$(Q)scripts/install-deps.sh bench
+	$(Q)scripts/install-deps.sh --check build bench
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)OUTPUT=$(OUTPUT) bench/run.sh
 
@@ -280,7 +286,8 @@ $(FUZZ_CLI_BIN): tests/fuzz/fuzz_cli.c loader/cli.c loader/input.c loader/cli.h 
 	$(call msg,FUZZ,$@)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lm -o $@
 
 .PHONY: fuzz sanitize
-fuzz: deps
+fuzz:
+	$(Q)scripts/install-deps.sh --check build test
 	$(Q)$(MAKE) --no-print-directory test-build $(FUZZ_CONFIG_BIN) $(FUZZ_CLI_BIN)
 	$(Q)OUTPUT=$(OUTPUT) FUZZ_FRAMES=$(FUZZ_FRAMES) FUZZ_SECONDS=$(FUZZ_SECONDS) \
 		FUZZ_CLI_SECONDS=$(FUZZ_CLI_SECONDS) \
@@ -303,7 +310,7 @@ clean:
 help:
 	@echo 'Targets:'
 	@echo '  all (default)   build the BPF stages, ./lb-load and ./lbctl'
-	@echo '  test            install missing packages, build, run all suites (as root)'
+	@echo '  test            build, run all suites (as root; `make deps test` installs packages first)'
 	@echo '                  TESTS=name runs only the suites whose name contains it'
 	@echo '  test-vm         the VM suites alone: Debian 12, 13 and unstable under QEMU, one after'
 	@echo '                  the other (TESTS=vm-trixie: one of them; docs/testing.md)'
@@ -313,7 +320,7 @@ help:
 	@echo '                  DEMO_SHORT=1 is quick; docs/demo.md)'
 	@echo '  tools           the traffic, capture and chart tools into $(OUTPUT)/tools'
 	@echo '  bench           benchmarks (as root, ~2 min): bench/results/latest.md, docs/performance.md'
-	@echo '  deps            install the Debian packages the build and tests need'
+	@echo '  deps            install the missing Debian packages for build, test, demo and bench (root)'
 	@echo '  fuzz            packet fuzzer, FUZZ_FRAMES (1M) frames with a fresh seed (FUZZ_SEED=),'
 	@echo '                  then config.yaml under libFuzzer for FUZZ_SECONDS (60), then the'
 	@echo '                  lb-load and lbctl command lines for FUZZ_CLI_SECONDS (30); docs/fuzzing.md'

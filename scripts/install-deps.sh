@@ -1,31 +1,62 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Installs the Debian 12 packages xdp-lb needs to build and test, if any is
-# missing. Safe to run again: it only calls apt-get when something is absent.
+# The Debian 12 packages xdp-lb needs, by purpose.
+#   install-deps.sh [GROUP...]           install what is missing (root; `make deps`)
+#   install-deps.sh --check [GROUP...]   only say what is missing and exit 1 if anything is
+#                                        (make test, demo, fuzz and bench run this first)
+# GROUP: build, test, demo, bench; none = all of them. Safe to run again: apt-get runs
+# only when something is absent, so `make deps test` costs nothing once installed.
 set -eu
-packages=(
-	clang llvm gcc make pkg-config           # compilers
-	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libyaml-dev bpftool   # libraries, skeletons
-	xdp-tools iproute2 util-linux procps      # xdp-loader, ip, nsenter/setpriv, pkill
-	linux-libc-dev                            # kernel UAPI headers for the BPF build
-	libpng-dev                                # make demo's bar chart (tests/tools/bar_chart.c)
-	libclang-rt-14-dev                        # libFuzzer and the sanitizers (tests/fuzz/)
-	qemu-system-x86 busybox-static kmod socat ethtool   # VM suites (tests/vm/)
-	mmdebstrap xz-utils                       # the Debian 13 and unstable guests' roots
-)
-# `install-deps.sh bench` (make bench) adds the report's: its plot (gnuplot without X)
-# and the script that writes it (Python's standard library only).
-if [[ ${1:-} == bench ]]; then
-	packages+=(gnuplot-nox python3)
+check_only=0
+if [[ ${1:-} == --check ]]; then
+	check_only=1
+	shift
 fi
+groups=("$@")
+((${#groups[@]})) || groups=(build test demo bench)
+
+packages=()
+for group in "${groups[@]}"; do
+	case $group in
+	build) packages+=(
+		clang llvm gcc make pkg-config           # compilers
+		libbpf-dev libxdp-dev libelf-dev zlib1g-dev libyaml-dev bpftool   # libraries, skeletons
+		linux-libc-dev                           # kernel UAPI headers for the BPF build
+	) ;;
+	test) packages+=(
+		xdp-tools iproute2 util-linux procps     # xdp-loader, ip, nsenter/setpriv, pkill
+		libpng-dev                               # the demo chart's check (tests/tools/png_check.c)
+		libclang-rt-14-dev                       # libFuzzer and the sanitizers (tests/fuzz/)
+		qemu-system-x86 busybox-static kmod socat ethtool   # VM suites (tests/vm/)
+		mmdebstrap xz-utils                      # the Debian 13 and unstable guests' roots
+	) ;;
+	demo) packages+=(
+		xdp-tools iproute2 util-linux procps ethtool
+		libpng-dev                               # make demo's bar chart (tests/tools/bar_chart.c)
+	) ;;
+	# make bench's report: its plot (gnuplot without X) and the script that writes it
+	# (Python's standard library only).
+	bench) packages+=(gnuplot-nox python3 iproute2 ethtool) ;;
+	*)
+		echo "install-deps: unknown group '$group' (build, test, demo, bench)" >&2
+		exit 2
+		;;
+	esac
+done
+
 missing=()
-for p in "${packages[@]}"; do
+for p in $(printf '%s\n' "${packages[@]}" | sort -u); do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 ((${#missing[@]} == 0)) && exit 0
+if ((check_only)); then
+	echo "Missing Debian packages: ${missing[*]}" >&2
+	echo "Install them first, as root: make deps   (it runs apt-get install for what is missing)" >&2
+	exit 1
+fi
 if [[ $(id -u) -ne 0 ]]; then
 	echo "Missing packages: ${missing[*]}" >&2
-	echo "Install them as root: sudo apt-get install ${missing[*]} (or: sudo make deps)" >&2
+	echo "Install them as root: sudo make deps (or: sudo apt-get install ${missing[*]})" >&2
 	exit 1
 fi
 echo "Installing: ${missing[*]}"

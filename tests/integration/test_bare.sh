@@ -219,6 +219,28 @@ test_reload_keeps_a_configured_priority() {
 	check_contains "$out" "xdp-lb reloaded on veth1" "reloaded in place"
 }
 
+# `make test` and `make demo` never run apt-get themselves (`make deps` does): on a
+# machine that lacks a package they stop at once and name it and the step that
+# installs it. dpkg-query is replaced by one that says socat is not installed.
+test_missing_package_is_named() {
+	local out fake=$TMP/fake-dpkg
+	mkdir -p "$fake"
+	cat >"$fake/dpkg-query" <<'FAKE'
+#!/bin/sh
+for last; do :; done
+[ "$last" = socat ] && { printf 'unknown ok not-installed'; exit 0; }
+exec /usr/bin/dpkg-query "$@"
+FAKE
+	chmod +x "$fake/dpkg-query"
+	out=$(PATH=$fake:$PATH make -C "$ROOT" --no-print-directory OUTPUT="$OUTPUT" test TESTS=none 2>&1) &&
+		fail "make test went on without socat: $out"
+	check_contains "$out" "Missing Debian packages: socat" "make test names the package"
+	check_contains "$out" "make deps" "and the step that installs it"
+	[[ $out != *"passed,"* ]] || fail "suites ran without socat: $out"
+	out=$(PATH=$fake:$PATH "$ROOT/scripts/install-deps.sh" --check build demo 2>&1) ||
+		fail "the demo needs no socat, yet the check failed: $out"
+}
+
 # The README's first command, as a new user runs it on such a machine: no
 # bpffs, no sudo, and a kernel that refuses XDP live frames (refuse_live.so
 # makes every live test run fail with EPERM, as the CI kernel does), so the
@@ -228,7 +250,7 @@ test_readme_demo_on_a_bare_host() {
 	unmount_bpffs
 	out=$(DEMO_SHORT=1 DEMO_PREFIX=$PREFIX DEMO_OUT=$TMP/demo \
 		LD_PRELOAD=$TOOLS/refuse_live.so timeout 300 \
-		make -C "$ROOT" --no-print-directory OUTPUT="$OUTPUT" demo 2>&1) ||
+		make -C "$ROOT" --no-print-directory OUTPUT="$OUTPUT" deps demo 2>&1) ||
 		fail "make demo failed:
 $out"
 	check_contains "$out" "bpffs was not mounted at /sys/fs/bpf: mounted it" "lb-load mounted bpffs"
@@ -292,7 +314,7 @@ test_pin_directory_names() {
 	check_contains "$out" "under \`ip netns exec\`" "lbctl says what lb-load says"
 }
 
-run_tests integration-bare test_no_bpffs_no_sudo test_plain_veth_lab_delivers \
+run_tests integration-bare test_missing_package_is_named test_no_bpffs_no_sudo test_plain_veth_lab_delivers \
 	test_nat_source_is_the_balancer_cold_neighbours test_driver_drops_are_shown \
 	test_unresolved_neighbour_is_shown test_reload_keeps_a_configured_priority \
 	test_readme_demo_on_a_bare_host test_pin_directory_names
