@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* One set of shared map fds for all stage objects; see maps.h. */
+/* One set of map fds for all stage objects, expanded from LB_MAPS; see maps.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,26 +9,33 @@
 
 #include "maps.h"
 
-const char *const lb_map_names[LB_MAP_COUNT] = {
-	[LB_MAP_STAGE_SLOTS] = "stage_slots",
-	[LB_MAP_PACKET_CTX] = "packet_ctx",
-	[LB_MAP_COUNTERS] = "counters",
-	[LB_MAP_VIPS] = "vips",
-	[LB_MAP_POOLS] = "pools",
-	[LB_MAP_BACKENDS] = "backends",
-	[LB_MAP_BACKEND_LOAD] = "backend_load",
-	[LB_MAP_BACKEND_STATS] = "backend_stats",
-	[LB_MAP_FLOWS] = "flows",
-	[LB_MAP_TX_PORTS] = "tx_ports",
-	[LB_MAP_CONFIG_GEN] = "config_gen",
-	[LB_MAP_POOL_WEIGHTS] = "pool_weights",
-	[LB_MAP_MAGLEV_TABLES] = "maglev_tables",
-	[LB_MAP_VIP_SCHED] = "vip_sched",
-	[LB_MAP_BACKEND_CONNS] = "backend_conns",
-	[LB_MAP_NAT_REPLY] = "nat_reply",
-	[LB_MAP_NAT_FORWARD] = "nat_forward",
-	[LB_MAP_HOST_STATE] = "host_state",
-};
+#define LB_MAP_NAME_ENTRY(id, name, owner) [LB_MAP_##id] = #name,
+const char *const lb_map_names[LB_MAP_COUNT] = { LB_MAPS(LB_MAP_NAME_ENTRY) };
+#undef LB_MAP_NAME_ENTRY
+
+/* Each owner (lb_maps_common.h) as its two properties. */
+#define LB_MAP_SHARED_SHARED true
+#define LB_MAP_SHARED_LOADER false
+#define LB_MAP_SHARED_OWN false
+#define LB_MAP_PINNED_SHARED true
+#define LB_MAP_PINNED_LOADER true
+#define LB_MAP_PINNED_OWN false
+#define LB_MAP_SHARED_ENTRY(id, name, owner) [LB_MAP_##id] = LB_MAP_SHARED_##owner,
+#define LB_MAP_PINNED_ENTRY(id, name, owner) [LB_MAP_##id] = LB_MAP_PINNED_##owner,
+static const bool shared[LB_MAP_COUNT] = { LB_MAPS(LB_MAP_SHARED_ENTRY) };
+static const bool pinned[LB_MAP_COUNT] = { LB_MAPS(LB_MAP_PINNED_ENTRY) };
+#undef LB_MAP_SHARED_ENTRY
+#undef LB_MAP_PINNED_ENTRY
+
+bool lb_map_is_shared(enum lb_map map)
+{
+	return shared[map];
+}
+
+bool lb_map_is_pinned(enum lb_map map)
+{
+	return pinned[map];
+}
 
 void lb_maps_init(struct lb_maps *maps)
 {
@@ -52,10 +59,13 @@ void lb_maps_close(struct lb_maps *maps)
 int lb_maps_open_pinned(const char *dir, struct lb_maps *maps, const char **missing)
 {
 	char path[256];
-	int i, found = 0, err = 0;
+	int i, found = 0, wanted = 0, err = 0;
 
 	*missing = NULL;
 	for (i = 0; i < LB_MAP_COUNT; i++) {
+		if (!pinned[i])
+			continue;
+		wanted++;
 		snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
 		maps->fd[i] = bpf_obj_get(path);
 		if (maps->fd[i] >= 0) {
@@ -65,7 +75,7 @@ int lb_maps_open_pinned(const char *dir, struct lb_maps *maps, const char **miss
 			*missing = lb_map_names[i];
 		}
 	}
-	if (found == LB_MAP_COUNT)
+	if (found == wanted)
 		return 0;
 	lb_maps_close(maps);
 	return found ? (err ? err : -ENOENT) : -ENOENT;
@@ -77,7 +87,7 @@ int lb_maps_reuse(struct bpf_object *obj, const struct lb_maps *maps)
 	int i, err;
 
 	for (i = 0; i < LB_MAP_COUNT; i++) {
-		if (maps->fd[i] < 0)
+		if (maps->fd[i] < 0 || !shared[i])
 			continue;
 		map = bpf_object__find_map_by_name(obj, lb_map_names[i]);
 		if (!map)
@@ -95,7 +105,7 @@ int lb_maps_adopt(struct bpf_object *obj, struct lb_maps *maps)
 	int i;
 
 	for (i = 0; i < LB_MAP_COUNT; i++) {
-		if (maps->fd[i] >= 0)
+		if (maps->fd[i] >= 0 || !shared[i])
 			continue;
 		map = bpf_object__find_map_by_name(obj, lb_map_names[i]);
 		if (!map)
@@ -113,10 +123,14 @@ int lb_maps_pin(const struct lb_maps *maps, const char *dir)
 	int i, err;
 
 	for (i = 0; i < LB_MAP_COUNT; i++) {
+		if (!pinned[i])
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
 		if (bpf_obj_pin(maps->fd[i], path)) {
 			err = -errno;
 			while (i-- > 0) {
+				if (!pinned[i])
+					continue;
 				snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
 				unlink(path);
 			}

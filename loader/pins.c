@@ -257,6 +257,8 @@ static int remove_pin_dir(const char *dir)
 	size_t s;
 
 	for (i = 0; i < LB_MAP_COUNT; i++) {
+		if (!lb_map_is_pinned(i))
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
 		if (unlink(path) && errno != ENOENT && !err)
 			err = -errno;

@@ -2,6 +2,8 @@
 /* The maps every stage shares. Each stage object declares all of them; the
  * loader creates each map once, hands the same fd to every object
  * (bpf_map__reuse_fd) and pins it under /sys/fs/bpf/xdp-lb/<ifname>/.
+ * Every map here has its line in LB_MAPS (lb_maps_common.h), which is what
+ * the loader walks; tests/unit/test_registry.c fails when the two disagree.
  * Map names are at most 15 characters: the kernel cuts longer ones.
  */
 #ifndef LB_MAPS_BPF_H

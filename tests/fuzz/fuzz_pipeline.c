@@ -218,8 +218,8 @@ static int share_maps(struct fuzz_pipeline *p, struct bpf_object *obj)
 	for (i = 0; i < LB_MAP_COUNT; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, lb_map_names[i]);
 
-		if (i == LB_MAP_HOST_STATE)
-			continue; /* the loader's own, see above */
+		if (!lb_map_is_shared(i))
+			continue; /* the loader's own, or the program's own */
 		err = map ? bpf_map__reuse_fd(map, p->maps.fd[i]) : -ENOENT;
 		if (step(p, err, "share map %s", lb_map_names[i]))
 			return err;
@@ -256,8 +256,10 @@ static int stages_load(struct fuzz_pipeline *p, const struct lb_config *cfg)
 	for (i = 0; i < LB_MAP_COUNT; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(p->parse->obj, lb_map_names[i]);
 
-		/* lb-load's own record of host settings: no stage has it. */
-		if (i == LB_MAP_HOST_STATE)
+		/* Only the shared maps: lb-load's own (host_state) are in no
+		 * stage, a program's own (next_hop_cache) stay its own.
+		 */
+		if (!lb_map_is_shared(i))
 			continue;
 		p->maps.fd[i] = map ? bpf_map__fd(map) : -1;
 		if (step(p, p->maps.fd[i] < 0 ? -ENOENT : 0, "find map %s", lb_map_names[i]))

@@ -3,7 +3,8 @@
  * in lb_consts_common.h) against what the build made and what the docs say:
  * every .bpf.c under bpf/lb/ and bpf/encap/ is in the library exactly once,
  * every entry names a program its object really has, every slot can be
- * filled, and every policy and program is documented. Needs no privileges:
+ * filled, every policy and program is documented, and the map list
+ * (LB_MAPS in lb_maps_common.h) names exactly the maps the objects define. Needs no privileges:
  * objects are opened, never loaded.
  */
 #include <errno.h>
@@ -14,6 +15,8 @@
 
 #include "config.h"
 #include "lb_consts_common.h"
+#include "maps.h"
+#include "parse.skel.h"
 #include "stage_skels.h"
 #include "stages.h"
 #include "test_harness.h"
@@ -125,6 +128,68 @@ static void test_policies_slots_and_config_agree(void)
 	ASSERT_EQ(lb_policy_by_name("no-such-policy"), -1, "an unknown policy");
 }
 
+/* The map list (LB_MAPS) against the maps the built objects define: every
+ * map of parse and of every stage is listed, and not as lb-load's own (LOADER);
+ * every map listed as SHARED or OWN is defined by some object (the loader
+ * adopts and pins a shared one from there); every shared map is in parse,
+ * which the loader loads first; every name survives the kernel's 15
+ * characters.
+ */
+static void test_maps_list_and_objects_agree(void)
+{
+	size_t defined_by[LB_MAP_COUNT] = { 0 };
+	bool in_parse[LB_MAP_COUNT] = { false };
+	char msg[160];
+	size_t i, obj_count = lb_stage_def_count + 1;
+	int m;
+
+	for (i = 0; i < obj_count; i++) {
+		const char *object = i ? lb_stage_defs[i - 1].object : "parse";
+		const void *bytes;
+		struct bpf_object *obj;
+		struct bpf_map *map;
+		size_t size;
+
+		bytes = i ? lb_stage_defs[i - 1].elf_bytes(&size) : parse_bpf__elf_bytes(&size);
+		obj = bpf_object__open_mem(bytes, size, NULL);
+		snprintf(msg, sizeof(msg), "open the object %s", object);
+		if (!ASSERT_TRUE(obj != NULL, msg))
+			continue;
+		bpf_object__for_each_map(map, obj) {
+			const char *name = bpf_map__name(map);
+
+			if (bpf_map__is_internal(map))
+				continue; /* .rodata, .bss: the object's own globals */
+			for (m = 0; m < LB_MAP_COUNT; m++)
+				if (!strcmp(lb_map_names[m], name))
+					break;
+			snprintf(msg, sizeof(msg), "map %s of %s.bpf.c is in LB_MAPS", name, object);
+			if (!ASSERT_TRUE(m < LB_MAP_COUNT, msg))
+				continue;
+			defined_by[m]++;
+			snprintf(msg, sizeof(msg), "map %s of %s.bpf.c is not listed as LOADER", name,
+				 object);
+			ASSERT_TRUE(lb_map_is_shared(m) || !lb_map_is_pinned(m), msg);
+			if (!i)
+				in_parse[m] = true;
+		}
+		bpf_object__close(obj);
+	}
+	for (m = 0; m < LB_MAP_COUNT; m++) {
+		snprintf(msg, sizeof(msg), "map %s fits the kernel's 15 characters", lb_map_names[m]);
+		ASSERT_TRUE(strlen(lb_map_names[m]) <= 15, msg);
+		if (lb_map_is_shared(m)) {
+			snprintf(msg, sizeof(msg), "shared map %s is defined by parse.bpf.c",
+				 lb_map_names[m]);
+			ASSERT_TRUE(in_parse[m], msg);
+		} else if (!lb_map_is_pinned(m)) {
+			snprintf(msg, sizeof(msg), "map %s (OWN) is defined by a stage object",
+				 lb_map_names[m]);
+			ASSERT_TRUE(defined_by[m] > 0, msg);
+		}
+	}
+}
+
 /* Whether file @path contains @text. */
 static bool file_has(const char *path, const char *text)
 {
@@ -169,6 +234,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_every_entry_names_a_program_of_its_object),
 	TEST_CASE(test_every_slot_has_a_name_and_a_stage),
 	TEST_CASE(test_policies_slots_and_config_agree),
+	TEST_CASE(test_maps_list_and_objects_agree),
 	TEST_CASE(test_every_stage_is_documented),
 };
 
