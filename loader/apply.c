@@ -36,7 +36,7 @@ struct current_state {
 	struct lb_vip vips[LB_MAX_VIPS];
 	size_t vip_count;
 	bool vip_id_used[LB_MAX_VIPS];
-	bool table_used[LB_MAGLEV_TABLES];     /* Maglev tables generation gen reads */
+	struct lb_maglev_alloc tables;         /* Maglev tables free for the next generation */
 	/* Entries of the other generation: left by a reload that was killed
 	 * before it switched. Invisible to parse; removed first.
 	 */
@@ -52,7 +52,7 @@ struct plan {
 	bool backend_kept[LB_MAX_BACKENDS];
 	bool backend_taken[LB_MAX_BACKENDS];
 	__u16 tables[LB_MAX_VIPS];       /* per config VIP: its Maglev table */
-	bool table_taken[LB_MAGLEV_TABLES]; /* written this round */
+	struct lb_maglev_alloc table_alloc; /* cur->tables, less those written this round */
 	struct lb_pool pool;             /* scratch for one VIP's pool */
 	struct lb_pool_weights weights;  /* scratch for that pool's weights */
 	struct lb_maglev_table table;    /* scratch for one Maglev table */
@@ -154,7 +154,7 @@ static int read_state(const struct lb_maps *maps, struct current_state *cur)
 		cur->vips[cur->vip_count++] = *vip;
 		cur->vip_id_used[vip->vip_id] = true;
 	}
-	lb_state_maglev_used(&state, false, cur->table_used);
+	lb_maglev_alloc_init(&cur->tables, &state, false);
 	for (i = 0; i < state.stale_count; i++)
 		cur->stale_keys[cur->stale_count++] = state.stale[i].key;
 	return 0;
@@ -308,25 +308,10 @@ static void pool_weights_of(const struct lb_vip_config *v, struct lb_pool_weight
 	w->stride = w->total ? coprime_stride(w->total) : 0;
 }
 
-/* A Maglev table neither the live generation nor this round uses. */
-static int free_table(const struct current_state *cur, struct plan *plan)
-{
-	__u32 t;
-
-	for (t = 0; t < LB_MAGLEV_TABLES; t++) {
-		if (!cur->table_used[t] && !plan->table_taken[t]) {
-			plan->table_taken[t] = true;
-			return (int)t;
-		}
-	}
-	return -ENOSPC;
-}
-
 /* The spare pool's weights and, for a Maglev VIP, a table built from the
  * backends just written: both invisible until the VIP switches to that pool.
  */
-static int stage_vip_policy(struct undo_log *log, const struct lb_maps *maps,
-			    const struct current_state *cur, struct plan *plan,
+static int stage_vip_policy(struct undo_log *log, const struct lb_maps *maps, struct plan *plan,
 			    const struct lb_vip_config *v, size_t vi)
 {
 	__u32 table_id;
@@ -338,9 +323,12 @@ static int stage_vip_policy(struct undo_log *log, const struct lb_maps *maps,
 	plan->tables[vi] = LB_NO_TABLE;
 	if (err || v->policy != LB_POLICY_MAGLEV)
 		return err;
-	t = free_table(cur, plan);
+	/* The config allows LB_MAGLEV_MAX_VIPS Maglev VIPs, so -EDQUOT does
+	 * not happen; either way the table is short.
+	 */
+	t = lb_maglev_alloc_take(&plan->table_alloc);
 	if (t < 0)
-		return t;
+		return -ENOSPC;
 	err = lb_maglev_from_maps(maps, plan->pool_ids[vi], plan->vip_ids[vi], v->maglev_size,
 				  &plan->table);
 	if (err)
@@ -404,7 +392,7 @@ static int stage_vip(struct undo_log *log, const struct lb_maps *maps,
 	}
 	err = write_elem(log, maps->fd[LB_MAP_POOLS], &plan->pool_ids[vi], sizeof(__u32),
 			 &plan->pool, sizeof(plan->pool));
-	return err ? err : stage_vip_policy(log, maps, cur, plan, v, vi);
+	return err ? err : stage_vip_policy(log, maps, plan, v, vi);
 }
 
 static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
@@ -419,6 +407,7 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 	__u32 new_gen = cur->gen ^ 1, zero = 0;
 
 	memcpy(plan->vip_id_taken, cur->vip_id_used, sizeof(plan->vip_id_taken));
+	plan->table_alloc = cur->tables;
 	for (id = 0; id < LB_MAX_BACKENDS; id++)
 		plan->backend_taken[id] = cur->backends[id].state != LB_BACKEND_EMPTY;
 

@@ -368,43 +368,28 @@ static int match_vips(const struct ctl *ctl, struct lb_state_vip *out, int cap)
 	return found;
 }
 
-/* A table for @view's live pool, in a table no VIP entry of either
- * generation names. The live generation may hold at most LB_MAGLEV_MAX_VIPS
- * tables, so that a reload always finds free ones for its own.
+/* A table for @view's live pool, by the rule a reload follows too
+ * (lb_maglev_alloc_take() in state.c).
  */
 static int maglev_table_for(const struct ctl *ctl, const struct lb_state_vip *view, __u16 *table_id)
 {
-	bool used[LB_MAGLEV_TABLES];
-	struct lb_maglev_table *table;
-	__u32 t;
-	int live, err;
+	static struct lb_state state;
+	int err = lb_state_read(&ctl->maps, &state);
 
-	live = (int)lb_state_maglev_used(read_state(ctl), true, used);
-	if (live >= LB_MAGLEV_MAX_VIPS) {
-		lb_err("%d VIPs already have a Maglev table, the limit is %u", live,
-		       LB_MAGLEV_MAX_VIPS);
-		return -ENOSPC;
-	}
-	for (t = 0; t < LB_MAGLEV_TABLES && used[t]; t++)
-		;
-	if (t == LB_MAGLEV_TABLES) {
-		lb_err("no free Maglev table: a reload frees the previous generation's");
-		return -ENOSPC;
-	}
-	table = calloc(1, sizeof(*table));
-	if (!table)
-		return -ENOMEM;
-	err = lb_maglev_from_maps(&ctl->maps, view->vip.pool_id, view->vip.vip_id,
-				  LB_MAGLEV_DEFAULT_SIZE, table);
-	if (!err && bpf_map_update_elem(ctl->maps.fd[LB_MAP_MAGLEV_TABLES], &t, table, BPF_ANY))
-		err = -errno;
-	free(table);
+	/* Not read_state(): without the live entries any table would look free. */
 	if (err) {
-		lb_err("Failed to build the Maglev table of the VIP: %s", strerror(-err));
+		lb_err("Failed to read the VIPs of %s: %s", ctl->ifname, strerror(-err));
 		return err;
 	}
-	*table_id = (__u16)t;
-	return 0;
+	err = lb_maglev_table_for_live(&ctl->maps, &state, view, table_id);
+	if (err == -EDQUOT)
+		lb_err("%u VIPs already have a Maglev table, the limit is %u", LB_MAGLEV_MAX_VIPS,
+		       LB_MAGLEV_MAX_VIPS);
+	else if (err == -ENOSPC)
+		lb_err("no free Maglev table");
+	else if (err)
+		lb_err("Failed to build the Maglev table of the VIP: %s", strerror(-err));
+	return err;
 }
 
 /* Switches one VIP of the live generation to another policy: one update of

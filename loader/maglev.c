@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Maglev table construction; see maglev.h. */
+/* Maglev table construction, and a table for lbctl policy; see maglev.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include "flow_hash_common.h"
 #include "lb_structs_common.h"
 #include "maglev.h"
+#include "state.h"
 
 /* Seeds of a backend's two hashes: where its preference list starts, and its step. */
 #define MAGLEV_OFFSET_SEED 0x6d61676cU
@@ -155,5 +156,31 @@ int lb_maglev_from_maps(const struct lb_maps *maps, uint32_t pool_id, uint32_t v
 out:
 	free(list);
 	free(pool);
+	return err;
+}
+
+int lb_maglev_table_for_live(const struct lb_maps *maps, const struct lb_state *st,
+			     const struct lb_state_vip *view, uint16_t *table_id)
+{
+	struct lb_maglev_table *table;
+	struct lb_maglev_alloc alloc;
+	__u32 t;
+	int err;
+
+	lb_maglev_alloc_init(&alloc, st, true);
+	err = lb_maglev_alloc_take(&alloc);
+	if (err < 0)
+		return err;
+	t = (__u32)err;
+	table = calloc(1, sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	err = lb_maglev_from_maps(maps, view->vip.pool_id, view->vip.vip_id,
+				  LB_MAGLEV_DEFAULT_SIZE, table);
+	if (!err && bpf_map_update_elem(maps->fd[LB_MAP_MAGLEV_TABLES], &t, table, BPF_ANY))
+		err = -errno;
+	free(table);
+	if (!err)
+		*table_id = (uint16_t)t;
 	return err;
 }

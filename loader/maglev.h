@@ -41,4 +41,16 @@ int lb_maglev_build(const struct lb_maglev_backend *backends, size_t count, uint
 int lb_maglev_from_maps(const struct lb_maps *maps, uint32_t pool_id, uint32_t vip_id,
 			uint32_t size, struct lb_maglev_table *out);
 
+struct lb_state;
+struct lb_state_vip;
+
+/* Gives @view, a live VIP entry without a table (lbctl policy), a table of
+ * its pool: taken by lb_maglev_alloc_take() into the live generation of @st,
+ * the rule a reload follows too, built and written, not yet named by the
+ * entry. The table's number in @table_id; 0, -EDQUOT (the live generation
+ * already names LB_MAGLEV_MAX_VIPS tables), -ENOSPC or another -errno.
+ */
+int lb_maglev_table_for_live(const struct lb_maps *maps, const struct lb_state *st,
+			     const struct lb_state_vip *view, uint16_t *table_id);
+
 #endif /* LB_MAGLEV_H */

@@ -57,21 +57,34 @@ int lb_state_read(const struct lb_maps *maps, struct lb_state *st)
 	return 0;
 }
 
-size_t lb_state_maglev_used(const struct lb_state *st, bool with_stale, bool *used)
+void lb_maglev_alloc_init(struct lb_maglev_alloc *a, const struct lb_state *st, bool into_live)
 {
 	size_t i, live = 0;
 
-	memset(used, 0, LB_MAGLEV_TABLES * sizeof(*used));
+	memset(a, 0, sizeof(*a));
 	for (i = 0; i < st->live_count; i++) {
 		if (st->live[i].vip.maglev_table >= LB_MAGLEV_TABLES)
 			continue;
-		used[st->live[i].vip.maglev_table] = true;
+		a->busy[st->live[i].vip.maglev_table] = true;
 		live++;
 	}
-	for (i = 0; with_stale && i < st->stale_count; i++)
-		if (st->stale[i].vip.maglev_table < LB_MAGLEV_TABLES)
-			used[st->stale[i].vip.maglev_table] = true;
-	return live;
+	a->named = into_live ? live : 0;
+}
+
+int lb_maglev_alloc_take(struct lb_maglev_alloc *a)
+{
+	int t;
+
+	if (a->named >= LB_MAGLEV_MAX_VIPS)
+		return -EDQUOT;
+	for (t = 0; t < LB_MAGLEV_TABLES; t++) {
+		if (!a->busy[t]) {
+			a->busy[t] = true;
+			a->named++;
+			return t;
+		}
+	}
+	return -ENOSPC;
 }
 
 const struct lb_state_vip *lb_state_find(const struct lb_state *st, const struct lb_vip_key *key)

@@ -37,11 +37,30 @@ struct lb_state {
  */
 int lb_state_read(const struct lb_maps *maps, struct lb_state *st);
 
-/* Marks in @used[LB_MAGLEV_TABLES] the Maglev tables the live entries name
- * (and, with @with_stale, the stale ones too); returns how many live entries
- * name one.
+/* Which Maglev table a writer may fill, one rule for both writers: a reload
+ * (apply.c, writing the next generation) and lbctl policy (writing into the
+ * live one). A table is free when no entry of the live generation names it
+ * and this writer has not taken it yet: parse reads only those, so a free
+ * table is never rewritten under a packet. Entries of the other generation
+ * (a reload killed before it switched) are invisible to parse and the next
+ * lb-load removes them before it writes, so their tables count as free.
+ * A generation names at most LB_MAGLEV_MAX_VIPS tables, half of them all, so
+ * whichever writer comes next always finds free ones.
  */
-size_t lb_state_maglev_used(const struct lb_state *st, bool with_stale, bool *used);
+struct lb_maglev_alloc {
+	bool busy[LB_MAGLEV_TABLES]; /* named by a live entry or taken by this writer */
+	size_t named;                /* tables the generation being written names */
+};
+
+/* Starts from @st: the next generation names no table yet, or, with
+ * @into_live, the live generation names those its entries do.
+ */
+void lb_maglev_alloc_init(struct lb_maglev_alloc *a, const struct lb_state *st, bool into_live);
+
+/* Takes the lowest free table: its number; -EDQUOT when the generation
+ * already names LB_MAGLEV_MAX_VIPS tables; -ENOSPC when none is free.
+ */
+int lb_maglev_alloc_take(struct lb_maglev_alloc *a);
 
 /* The live entry of @key, or NULL. */
 const struct lb_state_vip *lb_state_find(const struct lb_state *st,

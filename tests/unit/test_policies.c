@@ -28,6 +28,7 @@
 #include "parse.skel.h"
 #include "pipeline.h"
 #include "sink_record.h"
+#include "state.h"
 #include "stage_fixture.h"
 #include "test_harness.h"
 #include "xdp_test_run.h"
@@ -181,32 +182,27 @@ static int vip_get(struct balancer *b, uint16_t port, uint8_t proto, struct lb_v
 	return bpf_map_lookup_elem(b->maps.fd[LB_MAP_VIPS], key, vip) ? -errno : 0;
 }
 
-/* What lbctl policy does: one update of the live entry (Maglev: a table first). */
+/* What lbctl policy does: one update of the live entry (Maglev: a table
+ * first, by lbctl's own lb_maglev_table_for_live()).
+ */
 static int vip_set_policy(struct balancer *b, uint16_t port, uint8_t proto, uint16_t policy)
 {
-	struct lb_maglev_table *table;
-	struct lb_vip_key key;
-	struct lb_vip vip;
-	__u32 table_id = LB_MAGLEV_TABLES - 1;
-	int err = vip_get(b, port, proto, &key, &vip);
+	static struct lb_state state;
+	struct lb_state_vip view;
+	int err = vip_get(b, port, proto, &view.key, &view.vip);
 
+	if (!err)
+		err = lb_state_read(&b->maps, &state);
 	if (err)
 		return err;
-	if (policy == LB_POLICY_MAGLEV && vip.maglev_table == LB_NO_TABLE) {
-		table = calloc(1, sizeof(*table));
-		if (!table)
-			return -ENOMEM;
-		err = lb_maglev_from_maps(&b->maps, vip.pool_id, vip.vip_id, 251, table);
-		if (!err && bpf_map_update_elem(b->maps.fd[LB_MAP_MAGLEV_TABLES], &table_id, table,
-						BPF_ANY))
-			err = -errno;
-		free(table);
+	if (policy == LB_POLICY_MAGLEV && view.vip.maglev_table == LB_NO_TABLE) {
+		err = lb_maglev_table_for_live(&b->maps, &state, &view, &view.vip.maglev_table);
 		if (err)
 			return err;
-		vip.maglev_table = (__u16)table_id;
 	}
-	vip.policy = policy;
-	return bpf_map_update_elem(b->maps.fd[LB_MAP_VIPS], &key, &vip, BPF_EXIST) ? -errno : 0;
+	view.vip.policy = policy;
+	return bpf_map_update_elem(b->maps.fd[LB_MAP_VIPS], &view.key, &view.vip, BPF_EXIST) ?
+		       -errno : 0;
 }
 
 static uint64_t flows_in_table(struct balancer *b)
@@ -817,6 +813,105 @@ out:
 	free(b);
 }
 
+/* --- which Maglev table: one rule for a reload and lbctl policy ------------------- */
+
+/* The table the live entry of VIP port @port names (LB_NO_TABLE if none). */
+static int table_of(struct balancer *b, uint16_t port)
+{
+	struct lb_vip_key key;
+	struct lb_vip vip;
+
+	return vip_get(b, port, IPPROTO_UDP, &key, &vip) ? -1 : vip.maglev_table;
+}
+
+/* A reload (lb_apply_config) and lbctl policy (lb_maglev_table_for_live) both
+ * take the lowest tables no live entry names (lb_maglev_alloc_take): each
+ * avoids the other's, a stale entry's table is free to both, and what the
+ * allocator predicts from the state is what the reload then writes.
+ */
+static void test_maglev_tables_one_rule(void)
+{
+	static const char config[] =
+		"vips:\n"
+		"  - {address: 10.0.0.100, port: 3001, policy: maglev, backends: [{ip: 10.1.0.1}]}\n"
+		"  - {address: 10.0.0.100, port: 3002, policy: hash, backends: [{ip: 10.1.0.2}]}\n"
+		"  - {address: 10.0.0.100, port: 3003, policy: maglev, backends: [{ip: 10.1.0.3}]}\n";
+	static struct lb_state state;
+	struct lb_maglev_alloc alloc;
+	struct lb_vip_key key;
+	struct lb_vip vip;
+	struct balancer b;
+	struct outcome o;
+	int predicted[2], i;
+
+	if (!balancer_open(&b, config))
+		return;
+	ASSERT_EQ(table_of(&b, 3001), 0, "first load: 3001 takes table 0");
+	ASSERT_EQ(table_of(&b, 3003), 1, "first load: 3003 takes table 1");
+
+	ASSERT_OK(vip_set_policy(&b, 3002, IPPROTO_UDP, LB_POLICY_MAGLEV), "lbctl policy maglev");
+	ASSERT_EQ(table_of(&b, 3002), 2, "lbctl: the lowest table no live entry names");
+	send_flow(&b, 1, 3002, IPPROTO_UDP, 0, &o);
+	ASSERT_EQ(o.backend_addr, pkt_ip("10.1.0.2"), "lbctl's table is filled and read");
+
+	if (!ASSERT_OK(balancer_apply(&b, config), "reload"))
+		goto out;
+	ASSERT_EQ(table_of(&b, 3001), 3, "reload: 3001 avoids lbctl's table 2 too");
+	ASSERT_EQ(table_of(&b, 3003), 4, "reload: 3003 takes the next one");
+	ASSERT_EQ(table_of(&b, 3002), LB_NO_TABLE, "reload: 3002 is hash again, no table");
+
+	ASSERT_OK(vip_set_policy(&b, 3002, IPPROTO_UDP, LB_POLICY_MAGLEV), "lbctl again");
+	ASSERT_EQ(table_of(&b, 3002), 0, "lbctl: the previous generation's table 0 is free");
+
+	/* A stale entry (the other generation, as a killed reload leaves it)
+	 * naming table 1: invisible to parse, so free to both writers.
+	 */
+	ASSERT_OK(vip_get(&b, 3001, IPPROTO_UDP, &key, &vip), "read VIP 3001");
+	key.gen ^= 1;
+	vip.maglev_table = 1;
+	ASSERT_OK(bpf_map_update_elem(b.maps.fd[LB_MAP_VIPS], &key, &vip, BPF_NOEXIST),
+		  "write a stale entry");
+	if (!ASSERT_OK(lb_state_read(&b.maps, &state), "read the state"))
+		goto out;
+	ASSERT_EQ(state.stale_count, 1, "one stale entry");
+	lb_maglev_alloc_init(&alloc, &state, true);
+	ASSERT_EQ(lb_maglev_alloc_take(&alloc), 1, "lbctl would take the stale entry's table");
+	lb_maglev_alloc_init(&alloc, &state, false);
+	for (i = 0; i < 2; i++)
+		predicted[i] = lb_maglev_alloc_take(&alloc);
+	ASSERT_EQ(predicted[0], 1, "a reload would too");
+	if (!ASSERT_OK(balancer_apply(&b, config), "reload over the stale entry"))
+		goto out;
+	ASSERT_EQ(table_of(&b, 3001), predicted[0], "reload: 3001 got the predicted table");
+	ASSERT_EQ(table_of(&b, 3003), predicted[1], "reload: 3003 got the predicted table");
+	ASSERT_OK(lb_state_read(&b.maps, &state), "read the state again");
+	ASSERT_EQ(state.stale_count, 0, "the reload removed the stale entry");
+out:
+	balancer_close(&b);
+}
+
+/* The limit: a generation names at most LB_MAGLEV_MAX_VIPS tables, so a full
+ * live generation refuses lbctl, and the next generation still has room.
+ */
+static void test_maglev_table_limit(void)
+{
+	static struct lb_state state;
+	struct lb_maglev_alloc alloc;
+	size_t i;
+
+	memset(&state, 0, sizeof(state));
+	for (i = 0; i < LB_MAGLEV_MAX_VIPS; i++)
+		state.live[state.live_count++].vip.maglev_table = (__u16)(2 * i);
+	state.live[state.live_count++].vip.maglev_table = LB_NO_TABLE;
+	lb_maglev_alloc_init(&alloc, &state, true);
+	ASSERT_EQ(lb_maglev_alloc_take(&alloc), -EDQUOT, "a full live generation: lbctl refused");
+	lb_maglev_alloc_init(&alloc, &state, false);
+	for (i = 0; i < LB_MAGLEV_MAX_VIPS; i++)
+		ASSERT_EQ(lb_maglev_alloc_take(&alloc), (int)(2 * i + 1),
+			  "a reload takes the tables the live generation leaves");
+	ASSERT_EQ(lb_maglev_alloc_take(&alloc), -EDQUOT, "and no more than its limit");
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(test_policies_per_vip),
 	TEST_CASE(test_bad_policy_and_missing_table),
@@ -830,6 +925,8 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_least_conn_expiry),
 	TEST_CASE(test_maglev_disruption),
 	TEST_CASE(test_maglev_table_properties),
+	TEST_CASE(test_maglev_tables_one_rule),
+	TEST_CASE(test_maglev_table_limit),
 };
 
 int main(int argc, char **argv)
