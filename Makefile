@@ -59,8 +59,8 @@ BPF_OBJS := $(foreach s,$(BPF_SRCS) $(TEST_BPF_SRCS),$(call bpf_obj,$(s)))
 SKELS := $(foreach s,$(BPF_SRCS),$(call skel,$(s)))
 TEST_SKELS := $(foreach s,$(TEST_BPF_SRCS),$(call skel,$(s)))
 
-LOADER_LIB_SRCS := loader/config.c loader/counter_names.c loader/pipeline.c loader/maps.c \
-		   loader/pins.c loader/log.c loader/apply.c loader/stages.c loader/maglev.c \
+LOADER_LIB_SRCS := loader/config.c loader/yaml_reader.c loader/counter_names.c loader/pipeline.c \
+		   loader/maps.c loader/pins.c loader/log.c loader/apply.c loader/stages.c loader/maglev.c \
 		   loader/netdev.c loader/host.c loader/state.c loader/input.c loader/cli.c
 LOADER_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LOADER_LIB_SRCS))
 
@@ -161,7 +161,8 @@ $(OUTPUT)/tests/test_encap $(OUTPUT)/tests/test_gue $(OUTPUT)/tests/test_nat: \
 	$(OUTPUT)/tests/unit/encap_fixture.o
 
 $(CONFIG_TEST_BIN): $(OUTPUT)/tests/config/test_config.o $(TEST_LIB_OBJS) \
-		    $(OUTPUT)/loader/config.o $(OUTPUT)/loader/counter_names.o
+		    $(OUTPUT)/loader/config.o $(OUTPUT)/loader/yaml_reader.o \
+		    $(OUTPUT)/loader/counter_names.o
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 $(OUTPUT)/tools/%: $(OUTPUT)/tests/tools/%.o $(OUTPUT)/tests/lib/packet.o
@@ -278,7 +279,8 @@ $(FUZZ_PACKETS_BIN): $(patsubst %.c,$(OUTPUT)/%.o,$(FUZZ_SRCS)) $(LOADER_LIB_OBJ
 # libFuzzer comes with clang: the parser is compiled again with its instrumentation.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	       -Ibpf/include -Iloader
-$(FUZZ_CONFIG_BIN): tests/fuzz/fuzz_config.c loader/config.c loader/config.h $(BPF_HDRS)
+$(FUZZ_CONFIG_BIN): tests/fuzz/fuzz_config.c loader/config.c loader/yaml_reader.c loader/config.h \
+		    loader/yaml_reader.h $(BPF_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lyaml -o $@
 $(FUZZ_CLI_BIN): tests/fuzz/fuzz_cli.c loader/cli.c loader/input.c loader/cli.h loader/input.h

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* config.yaml: its size, nesting, anchors and nodes checked on libyaml's events, then
- * read with libyaml's document API and checked key by key into struct lb_config.
+/* config.yaml's schema: the node tree yaml_reader.c loads (within the YAML
+ * limits) -> struct lb_config, key by key, every value checked where it is
+ * read, with a "file:line:col: field: what" message for the first problem.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,14 +14,12 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "yaml_reader.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Longest field path, e.g. "vips[255].backends[1023].weight", with room to spare. */
 #define FIELD_PATH_LEN 128
-/* Characters of a value or key shown in a message; each may take 4 bytes escaped. */
-#define SHOWN_CHARS 40
-#define QUOTED_LEN (SHOWN_CHARS * 4 + 8)
 /* Keys of the largest mapping (the top level). */
 #define MAX_KEYS 10
 /* Unknown keys longer than this get no "did you mean" suggestion. */
@@ -136,50 +135,9 @@ int lb_policy_by_name(const char *name)
 
 /* --- messages --------------------------------------------------------------------- */
 
-static void set_error(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !err_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
-
-/* Copies @text into @out (QUOTED_LEN bytes) as one printable line: quotes, backslashes
- * and control or non-ASCII bytes are escaped, and a long text is cut with "...". A
- * message must stay one line whatever the file holds.
- */
-static const char *render(char *out, const void *text, size_t len, bool quoted)
-{
-	const unsigned char *s = text;
-	size_t o = 0, i;
-
-	if (quoted)
-		out[o++] = '"';
-	for (i = 0; i < len && i < SHOWN_CHARS; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			o += sprintf(out + o, "\\%c", s[i]);
-		else if (s[i] < 0x20 || s[i] >= 0x7f)
-			o += sprintf(out + o, "\\x%02x", s[i]);
-		else
-			out[o++] = s[i];
-	}
-	if (i < len)
-		o += sprintf(out + o, "...");
-	if (quoted)
-		out[o++] = '"';
-	out[o] = '\0';
-	return out;
-}
-
 static const char *render_scalar(char *out, const yaml_node_t *node)
 {
-	return render(out, node->data.scalar.value, node->data.scalar.length, true);
+	return lb_yaml_render(out, node->data.scalar.value, node->data.scalar.length, true);
 }
 
 /* What a node is, for "found ...": a list, a mapping, or its quoted text. */
@@ -204,8 +162,8 @@ static int fail_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	set_error(p->err, p->err_len, "%s:%zu:%zu: %s: %s", p->name, mark->line + 1,
-		  mark->column + 1, p->path[0] ? p->path : "top level", what);
+	lb_yaml_message(p->err, p->err_len, "%s:%zu:%zu: %s: %s", p->name, mark->line + 1,
+			mark->column + 1, p->path[0] ? p->path : "top level", what);
 	return -1;
 }
 
@@ -213,7 +171,7 @@ static int fail_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, .
 
 static int out_of_memory(struct parser *p)
 {
-	set_error(p->err, p->err_len, "%s: out of memory", p->name);
+	lb_yaml_message(p->err, p->err_len, "%s: out of memory", p->name);
 	return -1;
 }
 
@@ -263,7 +221,7 @@ static bool node_is_null(const yaml_node_t *node)
 /* The node is not the @expected kind of thing: say what it is instead. */
 static int wrong_type(struct parser *p, yaml_node_t *node, const char *expected)
 {
-	char found[QUOTED_LEN];
+	char found[LB_YAML_QUOTED_LEN];
 
 	if (node_is_null(node))
 		return fail(p, node, "no value given, expected %s", expected);
@@ -273,7 +231,7 @@ static int wrong_type(struct parser *p, yaml_node_t *node, const char *expected)
 /* The text of a scalar that holds something, or NULL after an error. */
 static const char *scalar_text(struct parser *p, yaml_node_t *node, const char *expected)
 {
-	char found[QUOTED_LEN];
+	char found[LB_YAML_QUOTED_LEN];
 	const char *text;
 
 	if (node->type != YAML_SCALAR_NODE || node_is_null(node)) {
@@ -296,7 +254,7 @@ static const char *scalar_text(struct parser *p, yaml_node_t *node, const char *
 static int read_uint(struct parser *p, yaml_node_t *node, uint32_t min, uint32_t max,
 		     uint32_t *out)
 {
-	char expected[64], shown[QUOTED_LEN];
+	char expected[64], shown[LB_YAML_QUOTED_LEN];
 	unsigned long long value;
 	const char *text;
 	size_t len;
@@ -317,7 +275,7 @@ static int read_uint(struct parser *p, yaml_node_t *node, uint32_t min, uint32_t
 	value = len > 10 ? ~0ULL : strtoull(text, NULL, 10);
 	if (value < min || value > max)
 		return fail(p, node, "%s is out of range, expected %u..%u",
-			    render(shown, text, len, false), min, max);
+			    lb_yaml_render(shown, text, len, false), min, max);
 	*out = value;
 	return 0;
 }
@@ -359,7 +317,7 @@ static const char *not_unicast(uint32_t addr)
 
 static int check_unicast(struct parser *p, yaml_node_t *node, uint32_t addr)
 {
-	char shown[QUOTED_LEN];
+	char shown[LB_YAML_QUOTED_LEN];
 	const char *why = not_unicast(addr);
 
 	if (why)
@@ -370,7 +328,7 @@ static int check_unicast(struct parser *p, yaml_node_t *node, uint32_t addr)
 
 static int read_ipv4(struct parser *p, yaml_node_t *node, uint32_t *addr)
 {
-	char shown[QUOTED_LEN];
+	char shown[LB_YAML_QUOTED_LEN];
 	const char *text = scalar_text(p, node, "an IPv4 address");
 
 	if (!text)
@@ -410,7 +368,7 @@ static bool mac_from_text(const char *text, uint8_t mac[6])
 static int read_mac(struct parser *p, yaml_node_t *node, uint8_t mac[6])
 {
 	static const uint8_t zero[6];
-	char shown[QUOTED_LEN];
+	char shown[LB_YAML_QUOTED_LEN];
 	const char *text = scalar_text(p, node, "a MAC address like 02:00:00:00:01:01");
 
 	if (!text)
@@ -447,7 +405,7 @@ static const char *choices_text(const struct name_value *names, size_t count, ch
 static int read_choice(struct parser *p, yaml_node_t *node, const struct name_value *names,
 		       size_t count, const char *noun, const char *expected, uint8_t *out)
 {
-	char shown[QUOTED_LEN], all[256];
+	char shown[LB_YAML_QUOTED_LEN], all[256];
 	const char *text;
 	size_t i;
 
@@ -543,7 +501,7 @@ static int read_mapping(struct parser *p, yaml_node_t *node, const char *expecte
 			const struct key_spec *keys, size_t count, void *obj)
 {
 	yaml_node_t *seen[MAX_KEYS] = { NULL };
-	char shown[QUOTED_LEN];
+	char shown[LB_YAML_QUOTED_LEN];
 	yaml_node_pair_t *pair;
 	yaml_node_t *key;
 	size_t i, len;
@@ -557,8 +515,8 @@ static int read_mapping(struct parser *p, yaml_node_t *node, const char *expecte
 		for (i = 0; i < count; i++)
 			if (!strcmp((const char *)key->data.scalar.value, keys[i].name))
 				break;
-		len = path_push_key(p, render(shown, key->data.scalar.value,
-					      key->data.scalar.length, false));
+		len = path_push_key(p, lb_yaml_render(shown, key->data.scalar.value,
+						      key->data.scalar.length, false));
 		if (i == count)
 			return unknown_key(p, key, keys, count);
 		if (seen[i])
@@ -1034,7 +992,7 @@ static int root_encap(struct parser *p, yaml_node_t *key, yaml_node_t *value, vo
 static int root_outer_source(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
 {
 	const char *expected = "\"client\" or an IPv4 address";
-	char shown[QUOTED_LEN];
+	char shown[LB_YAML_QUOTED_LEN];
 	const char *text = scalar_text(p, value, expected);
 
 	(void)key;
@@ -1138,202 +1096,6 @@ static int read_root(struct parser *p)
 	return 0;
 }
 
-/* --- libyaml errors and the entry points ------------------------------------------ */
-
-/* Reader errors give a byte offset rather than a mark. */
-static yaml_mark_t mark_of_offset(const char *text, size_t len, size_t offset)
-{
-	yaml_mark_t mark = { 0 };
-	size_t i;
-
-	for (i = 0; i < offset && i < len; i++) {
-		if (text[i] == '\n') {
-			mark.line++;
-			mark.column = 0;
-		} else {
-			mark.column++;
-		}
-	}
-	mark.index = i;
-	return mark;
-}
-
-static void yaml_error(struct parser *p, const yaml_parser_t *yaml, const char *text,
-		       size_t len)
-{
-	const char *problem = yaml->problem ? yaml->problem : "unknown problem";
-	yaml_mark_t mark = yaml->problem_mark;
-
-	switch (yaml->error) {
-	case YAML_NO_ERROR:
-		/* libyaml 0.2.5's composer fails a lost strdup() without setting an error. */
-	case YAML_MEMORY_ERROR:
-		out_of_memory(p);
-		return;
-	case YAML_READER_ERROR:
-		mark = mark_of_offset(text, len, yaml->problem_offset);
-		if (yaml->problem_value >= 0)
-			set_error(p->err, p->err_len, "%s:%zu:%zu: YAML error: %s (0x%x)", p->name,
-				  mark.line + 1, mark.column + 1, problem, yaml->problem_value);
-		else
-			set_error(p->err, p->err_len, "%s:%zu:%zu: YAML error: %s", p->name,
-				  mark.line + 1, mark.column + 1, problem);
-		return;
-	default:
-		if (yaml->context)
-			set_error(p->err, p->err_len, "%s:%zu:%zu: YAML error: %s (%s at %zu:%zu)",
-				  p->name, mark.line + 1, mark.column + 1, problem, yaml->context,
-				  yaml->context_mark.line + 1, yaml->context_mark.column + 1);
-		else
-			set_error(p->err, p->err_len, "%s:%zu:%zu: YAML error: %s", p->name,
-				  mark.line + 1, mark.column + 1, problem);
-	}
-}
-
-/* --- limits, before the tree is built -------------------------------------------- */
-
-/* libyaml's document loader has no limits of its own, and what it spends grows
- * with the square of some inputs: 100000 nested "[" took it 30 s, 200000 anchors
- * 77 s, and every node costs it about 150 bytes. So one pass over the parser's
- * events comes first: it keeps no tree (its memory is the parser's own, bounded
- * by the depth it allows) and stops at the first limit crossed. A syntax error
- * ends the pass without a message: the loader meets the same error at the same
- * place, unless it has something to say first (an undefined alias), and up to
- * there the file kept every limit.
- */
-static int limit_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int limit_at(struct parser *p, const yaml_mark_t *mark, const char *fmt, ...)
-{
-	char what[LB_CONFIG_ERR_LEN];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	set_error(p->err, p->err_len, "%s:%zu:%zu: YAML limit: %s", p->name, mark->line + 1,
-		  mark->column + 1, what);
-	return -1;
-}
-
-static const yaml_char_t *event_anchor(const yaml_event_t *event)
-{
-	switch (event->type) {
-	case YAML_SCALAR_EVENT:
-		return event->data.scalar.anchor;
-	case YAML_SEQUENCE_START_EVENT:
-		return event->data.sequence_start.anchor;
-	case YAML_MAPPING_START_EVENT:
-		return event->data.mapping_start.anchor;
-	default:
-		return NULL;
-	}
-}
-
-/* 0 when the stream keeps the limits (or has a syntax error, left to the loader). */
-static int check_event(struct parser *p, const yaml_event_t *event, size_t *depth,
-		       size_t *anchors, size_t *aliases, size_t *nodes)
-{
-	const yaml_mark_t *mark = &event->start_mark;
-	const yaml_char_t *anchor = event_anchor(event);
-	char shown[QUOTED_LEN];
-
-	switch (event->type) {
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		if (++*depth > LB_CONFIG_MAX_DEPTH)
-			return limit_at(p, mark, "lists and mappings nested %zu deep, the limit is %u",
-					*depth, LB_CONFIG_MAX_DEPTH);
-		break;
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		--*depth;
-		return 0;
-	case YAML_ALIAS_EVENT:
-		if (++*aliases > LB_CONFIG_MAX_ALIASES) {
-			anchor = event->data.alias.anchor;
-			return limit_at(p, mark, "alias number %zu (*%s), the limit is %u", *aliases,
-					render(shown, anchor, strlen((const char *)anchor), false),
-					LB_CONFIG_MAX_ALIASES);
-		}
-		return 0;
-	case YAML_SCALAR_EVENT:
-		break;
-	default:
-		return 0;
-	}
-	/* A scalar, a list or a mapping: a node of the tree. */
-	if (++*nodes > LB_CONFIG_MAX_NODES)
-		return limit_at(p, mark, "node number %zu (a key, value, list or mapping), the "
-				"limit is %u", *nodes, LB_CONFIG_MAX_NODES);
-	if (anchor && ++*anchors > LB_CONFIG_MAX_ANCHORS)
-		return limit_at(p, mark, "anchor number %zu (&%s), the limit is %u", *anchors,
-				render(shown, anchor, strlen((const char *)anchor), false),
-				LB_CONFIG_MAX_ANCHORS);
-	return 0;
-}
-
-static int check_limits(struct parser *p, const char *text, size_t len)
-{
-	size_t depth = 0, anchors = 0, aliases = 0, nodes = 0;
-	yaml_mark_t mark;
-	yaml_parser_t yaml;
-	yaml_event_t event;
-	bool done = false;
-	int ret = 0;
-
-	/* Reading it cost nothing yet: say where the file crosses the limit. */
-	if (len > LB_CONFIG_MAX_SIZE) {
-		mark = mark_of_offset(text, len, LB_CONFIG_MAX_SIZE);
-		return limit_at(p, &mark, "the file is longer than the limit, %u bytes (%u MiB)",
-				LB_CONFIG_MAX_SIZE, LB_CONFIG_MAX_SIZE >> 20);
-	}
-	if (!yaml_parser_initialize(&yaml))
-		return out_of_memory(p);
-	yaml_parser_set_input_string(&yaml, (const unsigned char *)text, len);
-	while (!done && !ret) {
-		if (!yaml_parser_parse(&yaml, &event)) {
-			if (yaml.error == YAML_MEMORY_ERROR)
-				ret = out_of_memory(p);
-			break;
-		}
-		ret = check_event(p, &event, &depth, &anchors, &aliases, &nodes);
-		done = event.type == YAML_STREAM_END_EVENT;
-		yaml_event_delete(&event);
-	}
-	yaml_parser_delete(&yaml);
-	return ret;
-}
-
-/* Loads the one document of the stream; a second document is an error, not ignored. */
-static int load_document(struct parser *p, yaml_parser_t *yaml, const char *text, size_t len)
-{
-	yaml_document_t extra;
-	yaml_node_t *extra_root;
-	yaml_mark_t mark;
-
-	if (!yaml_parser_load(yaml, p->doc)) {
-		yaml_error(p, yaml, text, len);
-		return -1;
-	}
-	if (!yaml_parser_load(yaml, &extra)) {
-		yaml_error(p, yaml, text, len);
-		yaml_document_delete(p->doc);
-		return -1;
-	}
-	extra_root = yaml_document_get_root_node(&extra);
-	if (extra_root)
-		mark = extra_root->start_mark;
-	yaml_document_delete(&extra);
-	if (extra_root) {
-		yaml_document_delete(p->doc);
-		return fail_at(p, &mark,
-			       "a second YAML document starts here, the file must hold only one");
-	}
-	return 0;
-}
-
 int lb_config_parse(const char *name, const char *text, size_t len, struct lb_config *cfg,
 		    char *err, size_t err_len)
 {
@@ -1344,11 +1106,10 @@ int lb_config_parse(const char *name, const char *text, size_t len, struct lb_co
 		.err_len = err_len,
 	};
 	yaml_document_t doc;
-	yaml_parser_t yaml;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	set_error(err, err_len, "%s", "");
+	lb_yaml_message(err, err_len, "%s", "");
 	cfg->encap = LB_ENCAP_IPIP;
 	cfg->gue_port = LB_DEFAULT_GUE_PORT;
 	cfg->priority = LB_DEFAULT_PRIORITY;
@@ -1357,76 +1118,18 @@ int lb_config_parse(const char *name, const char *text, size_t len, struct lb_co
 	if (!text)
 		text = "";
 
-	if (!yaml_parser_initialize(&yaml)) {
-		memset(cfg, 0, sizeof(*cfg));
-		return out_of_memory(&p);
-	}
-	yaml_parser_set_input_string(&yaml, (const unsigned char *)text, len);
 	p.doc = &doc;
-	ret = check_limits(&p, text, len);
-	if (!ret)
-		ret = load_document(&p, &yaml, text, len);
+	ret = lb_yaml_load(p.name, text, len, &doc, err, err_len);
 	if (!ret) {
 		ret = read_root(&p);
 		yaml_document_delete(&doc);
 	}
-	yaml_parser_delete(&yaml);
 
 	if (ret)
 		lb_config_free(cfg);
 	else
 		snprintf(cfg->path, sizeof(cfg->path), "%s", p.name);
 	return ret;
-}
-
-/* The whole file in memory: libyaml then reports reader errors at an offset we can map.
- * Only one byte more than LB_CONFIG_MAX_SIZE is read: that is enough for the limit's
- * message, and a huge file (or an endless one: /dev/zero) costs no more than that.
- */
-static int read_file(const char *path, char **text, size_t *len, char *err, size_t err_len)
-{
-	size_t size = 0, capacity = 0, got;
-	char *buf = NULL, *bigger;
-	int saved;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f) {
-		set_error(err, err_len, "Failed to open config file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (size <= LB_CONFIG_MAX_SIZE) {
-		if (size == capacity) {
-			capacity = capacity ? capacity * 2 : 4096;
-			if (capacity > LB_CONFIG_MAX_SIZE + 1)
-				capacity = LB_CONFIG_MAX_SIZE + 1;
-			bigger = realloc(buf, capacity);
-			if (!bigger) {
-				saved = ENOMEM;
-				goto fail;
-			}
-			buf = bigger;
-		}
-		got = fread(buf + size, 1, capacity - size, f);
-		size += got;
-		if (got)
-			continue;
-		if (ferror(f)) {
-			saved = errno;
-			goto fail;
-		}
-		break;
-	}
-	fclose(f);
-	*text = buf;
-	*len = size;
-	return 0;
-
-fail:
-	fclose(f);
-	free(buf);
-	set_error(err, err_len, "Failed to read config file %s: %s", path, strerror(saved));
-	return -1;
 }
 
 int lb_config_load(const char *path, struct lb_config *cfg, char *err, size_t err_len)
@@ -1436,7 +1139,7 @@ int lb_config_load(const char *path, struct lb_config *cfg, char *err, size_t er
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (read_file(path, &text, &len, err, err_len))
+	if (lb_yaml_read_file(path, &text, &len, err, err_len))
 		return -1;
 	ret = lb_config_parse(path, text, len, cfg, err, err_len);
 	free(text);

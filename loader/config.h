@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* config.yaml: parsing (libyaml) and validation into struct lb_config.
+/* config.yaml: read by loader/yaml_reader.c (libyaml, the YAML limits below)
+ * and checked by its schema, loader/config.c, into struct lb_config.
  *
  * Two forms are accepted. The seed form of the original project:
  *     vip: 123.168.9.8
