@@ -20,8 +20,8 @@ int lb_host_state_create(struct lb_maps *maps)
 
 	if (maps->fd[LB_MAP_HOST_STATE] >= 0)
 		return 0;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, lb_map_names[LB_MAP_HOST_STATE], sizeof(__u32), sizeof(empty), 1,
-			    NULL);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, lb_map_names[LB_MAP_HOST_STATE], sizeof(__u32),
+			    sizeof(empty), 1, NULL);
 	if (fd < 0)
 		return -errno;
 	maps->fd[LB_MAP_HOST_STATE] = fd;

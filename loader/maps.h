@@ -49,8 +49,8 @@ int lb_maps_reuse(struct bpf_object *obj, const struct lb_maps *maps);
 /* After load: takes (dup) the fds of maps @obj created that @maps lacks. */
 int lb_maps_adopt(struct bpf_object *obj, struct lb_maps *maps);
 
-/* Pins every pinned map (lb_map_is_pinned) under @dir, which must exist (lb_pin_dir_create()). On
- * failure, removes what it pinned. 0 or -errno.
+/* Pins every pinned map (lb_map_is_pinned) under @dir, which must exist
+ * (lb_pin_dir_create()). On failure, removes what it pinned. 0 or -errno.
  */
 int lb_maps_pin(const struct lb_maps *maps, const char *dir);
 

@@ -177,8 +177,8 @@ static int check_event(struct reader *r, const yaml_event_t *event, size_t *dept
 		if (++*aliases > LB_CONFIG_MAX_ALIASES) {
 			anchor = event->data.alias.anchor;
 			lb_yaml_render(shown, anchor, strlen((const char *)anchor), false);
-			return limit_at(r, mark, "alias number %zu (*%s), the limit is %u", *aliases,
-					shown, LB_CONFIG_MAX_ALIASES);
+			return limit_at(r, mark, "alias number %zu (*%s), the limit is %u",
+					*aliases, shown, LB_CONFIG_MAX_ALIASES);
 		}
 		return 0;
 	case YAML_SCALAR_EVENT:

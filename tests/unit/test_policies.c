@@ -833,9 +833,11 @@ static void test_maglev_tables_one_rule(void)
 {
 	static const char config[] =
 		"vips:\n"
-		"  - {address: 10.0.0.100, port: 3001, policy: maglev, backends: [{ip: 10.1.0.1}]}\n"
+		"  - {address: 10.0.0.100, port: 3001, policy: maglev,\n"
+		"     backends: [{ip: 10.1.0.1}]}\n"
 		"  - {address: 10.0.0.100, port: 3002, policy: hash, backends: [{ip: 10.1.0.2}]}\n"
-		"  - {address: 10.0.0.100, port: 3003, policy: maglev, backends: [{ip: 10.1.0.3}]}\n";
+		"  - {address: 10.0.0.100, port: 3003, policy: maglev,\n"
+		"     backends: [{ip: 10.1.0.3}]}\n";
 	static struct lb_state state;
 	struct lb_maglev_alloc alloc;
 	struct lb_vip_key key;

@@ -163,12 +163,13 @@ static void test_maps_list_and_objects_agree(void)
 			for (m = 0; m < LB_MAP_COUNT; m++)
 				if (!strcmp(lb_map_names[m], name))
 					break;
-			snprintf(msg, sizeof(msg), "map %s of %s.bpf.c is in LB_MAPS", name, object);
+			snprintf(msg, sizeof(msg), "map %s of %s.bpf.c is in LB_MAPS", name,
+				 object);
 			if (!ASSERT_TRUE(m < LB_MAP_COUNT, msg))
 				continue;
 			defined_by[m]++;
-			snprintf(msg, sizeof(msg), "map %s of %s.bpf.c is not listed as LOADER", name,
-				 object);
+			snprintf(msg, sizeof(msg), "map %s of %s.bpf.c is not listed as LOADER",
+				 name, object);
 			ASSERT_TRUE(lb_map_is_shared(m) || !lb_map_is_pinned(m), msg);
 			if (!i)
 				in_parse[m] = true;
@@ -176,7 +177,8 @@ static void test_maps_list_and_objects_agree(void)
 		bpf_object__close(obj);
 	}
 	for (m = 0; m < LB_MAP_COUNT; m++) {
-		snprintf(msg, sizeof(msg), "map %s fits the kernel's 15 characters", lb_map_names[m]);
+		snprintf(msg, sizeof(msg), "map %s fits the kernel's 15 characters",
+			 lb_map_names[m]);
 		ASSERT_TRUE(strlen(lb_map_names[m]) <= 15, msg);
 		if (lb_map_is_shared(m)) {
 			snprintf(msg, sizeof(msg), "shared map %s is defined by parse.bpf.c",
