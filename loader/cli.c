@@ -34,7 +34,9 @@ static bool option_is(const char *arg, const char *name, const char **value)
 
 /* --- lb-load ------------------------------------------------------------------------ */
 
-#define LB_LOAD_USAGE "lb-load [--mode native|skb] [-v] CONFIG IFNAME, or lb-load --unload [-v] IFNAME"
+#define LB_LOAD_USAGE                                                                   \
+	"lb-load [--mode native|skb] [-v] CONFIG IFNAME, or lb-load --unload [-v] IFNAME, or " \
+	"lb-load --check CONFIG"
 
 static int lb_load_mode(const char *value, struct lb_load_args *out, bool *mode_given, char *err,
 			size_t len)
@@ -70,10 +72,14 @@ static int lb_load_option(int argc, char *const *argv, int *i, struct lb_load_ar
 		}
 		if (option_is(arg, "--unload", &value))
 			out->unload = true;
+		else if (option_is(arg, "--check", &value))
+			out->check = true;
 		else if (option_is(arg, "--verbose", &value))
 			out->verbose = true;
 		else if (option_is(arg, "--help", &value))
 			out->help = true;
+		else if (option_is(arg, "--version", &value))
+			out->version = true;
 		else
 			return fail(err, len, "unknown option %s (lb-load --help lists them)",
 				    lb_quote(shown, sizeof(shown), arg));
@@ -125,7 +131,8 @@ int lb_load_parse_args(int argc, char *const *argv, struct lb_load_args *out, ch
 		} else if (!options_done && arg[0] == '-' && arg[1]) {
 			if (lb_load_option(argc, argv, &i, out, &mode_given, err, err_len))
 				return -1;
-			if (out->help)
+			/* The first of --help and --version wins; nothing else counts. */
+			if (out->help || out->version)
 				return 0;
 		} else if (count < 2) {
 			positional[count++] = arg;
@@ -133,6 +140,17 @@ int lb_load_parse_args(int argc, char *const *argv, struct lb_load_args *out, ch
 			return fail(err, err_len, "unexpected argument %s; usage: " LB_LOAD_USAGE,
 				    lb_quote(shown, sizeof(shown), arg));
 		}
+	}
+	if (out->check) {
+		if (out->unload)
+			return fail(err, err_len, "--check and --unload do not go together");
+		if (mode_given)
+			return fail(err, err_len, "--mode does not apply to --check");
+		if (count != 1)
+			return fail(err, err_len, "--check takes one CONFIG and no IFNAME; usage: "
+				    LB_LOAD_USAGE);
+		out->config_path = positional[0];
+		return 0;
 	}
 	if (out->unload) {
 		if (mode_given)
@@ -282,6 +300,12 @@ int lbctl_parse_args(int argc, char *const *argv, struct lbctl_args *out, char *
 		return fail(err, err_len, "no command given");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		out->help = true;
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		if (argc > 2)
+			return fail(err, err_len, "lbctl --version takes no arguments");
+		out->version = true;
 		return 0;
 	}
 	if (find_command(argv[1], &out->cmd, err, err_len))

@@ -18,11 +18,13 @@
 
 struct lb_load_args {
 	const char *config_path; /* NULL with --unload */
-	const char *ifname;
+	const char *ifname;      /* NULL with --check */
 	bool skb_mode;           /* --mode skb; native otherwise */
 	bool unload;
+	bool check;              /* --check CONFIG: validate only, no interface */
 	bool verbose;
 	bool help;               /* -h: show the usage, nothing else is set */
+	bool version;            /* --version: show it, nothing else is set */
 };
 
 /* argv[0] is the program. argv is not changed. 0 or -1 with @err. */
@@ -68,6 +70,7 @@ struct lb_vip_spec {
 struct lbctl_args {
 	enum lbctl_cmd cmd;
 	bool help;           /* -h: help of cmd, or (no command) the usage */
+	bool version;        /* --version (alone): nothing else is set */
 	bool has_cmd;        /* cmd is set (false only with help) */
 	bool verbose;
 	bool json;           /* stats only */

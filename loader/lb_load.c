@@ -3,6 +3,8 @@
  *
  *   lb-load [--mode native|skb] [-v] CONFIG IFNAME   load, or reload when loaded
  *   lb-load --unload [-v] IFNAME                     detach ours, remove our pins
+ *   lb-load --check CONFIG                           validate CONFIG only: no root,
+ *                                                    no interface, nothing loaded
  *
  * Nothing is left half-done: each step that changes the kernel's state is
  * undone, in reverse order, when a later step fails.
@@ -25,12 +27,14 @@
 #include "pins.h"
 #include "pipeline.h"
 #include "stages.h"
+#include "version.h"
 
 struct options {
 	const char *config_path;
 	const char *ifname;
 	enum xdp_attach_mode mode;
 	bool unload;
+	bool check;
 };
 
 static void usage(FILE *out)
@@ -39,12 +43,16 @@ static void usage(FILE *out)
 		"Usage: lb-load [options] CONFIG IFNAME   load xdp-lb on IFNAME, or apply CONFIG\n"
 		"                                          in place when it is already loaded\n"
 		"       lb-load --unload [-v] IFNAME      detach xdp-lb from IFNAME, remove its state\n"
+		"       lb-load --check CONFIG            validate CONFIG: no root, no interface,\n"
+		"                                          nothing loaded; exit 0 when it would load\n"
 		"\n"
 		"Options:\n"
 		"  -m, --mode native|skb  XDP mode (default native; skb = generic XDP)\n"
 		"  -u, --unload           unload instead of load\n"
+		"      --check            check CONFIG as a load would, print a summary, load nothing\n"
 		"  -v, --verbose          show libbpf/libxdp messages and the verifier log\n"
 		"  -h, --help             this text\n"
+		"      --version          the version of xdp-lb this lb-load was built from\n"
 		"\n"
 		"State is pinned under " LB_PIN_ROOT "/IFNAME (IFNAME@NETNS inside a network\n"
 		"namespace). lb-load mounts bpffs if needed, turns IPv4 forwarding on for IFNAME\n"
@@ -66,12 +74,37 @@ static int parse_args(int argc, char **argv, struct options *opt, bool *verbose)
 		usage(stdout);
 		exit(0);
 	}
+	if (args.version) {
+		lb_version_print("lb-load");
+		exit(0);
+	}
 	opt->config_path = args.config_path;
 	opt->ifname = args.ifname;
 	opt->mode = args.skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	opt->unload = args.unload;
+	opt->check = args.check;
 	*verbose = args.verbose;
 	return 0;
+}
+
+/* --check: the one line that says the config would load, and what it holds. */
+static void print_check_summary(const struct lb_config *cfg)
+{
+	size_t i, j, backends = 0, by_state[LB_BACKEND_DOWN + 1] = { 0 }, nat = 0;
+
+	for (i = 0; i < cfg->vip_count; i++) {
+		nat += cfg->vips[i].forwarding == LB_FORWARD_NAT;
+		for (j = 0; j < cfg->vips[i].backend_count; j++) {
+			backends++;
+			if (cfg->vips[i].backends[j].state <= LB_BACKEND_DOWN)
+				by_state[cfg->vips[i].backends[j].state]++;
+		}
+	}
+	printf("%s: OK: %zu VIP%s (%zu nat), %zu backend%s (%zu up, %zu drain, %zu down), "
+	       "encap %s, flow table %u entries; nothing loaded\n",
+	       cfg->path, cfg->vip_count, cfg->vip_count == 1 ? "" : "s", nat, backends,
+	       backends == 1 ? "" : "s", by_state[LB_BACKEND_UP], by_state[LB_BACKEND_DRAIN],
+	       by_state[LB_BACKEND_DOWN], lb_encap_name(cfg->encap), cfg->flow_table_size);
 }
 
 static const char *mode_name(enum xdp_attach_mode mode)
@@ -468,6 +501,11 @@ int main(int argc, char **argv)
 	if (!opt.unload && lb_config_load(opt.config_path, &cfg, err_msg, sizeof(err_msg))) {
 		fprintf(stderr, "%s\n", err_msg);
 		return 1;
+	}
+	if (opt.check) {
+		print_check_summary(&cfg);
+		lb_config_free(&cfg);
+		return 0;
 	}
 	ret = 1;
 	if (geteuid() != 0) {

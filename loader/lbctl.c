@@ -40,6 +40,7 @@
 #include "pipeline.h"
 #include "stages.h"
 #include "state.h"
+#include "version.h"
 
 struct ctl {
 	const char *ifname;
@@ -476,6 +477,8 @@ static void usage(FILE *out)
 	for (i = 0; i < LBCTL_CMD_COUNT; i++)
 		fprintf(out, "  lbctl %-48s %s\n", lbctl_commands[i].synopsis,
 			lbctl_commands[i].summary);
+	fprintf(out, "  lbctl %-48s %s\n", "COMMAND --help", "the command's options");
+	fprintf(out, "  lbctl %-48s %s\n", "--version", "the version of xdp-lb lbctl was built from");
 }
 
 int main(int argc, char **argv)
@@ -491,6 +494,10 @@ int main(int argc, char **argv)
 		if (argc < 2 || !args.has_cmd)
 			usage(stderr);
 		return 2;
+	}
+	if (args.version) {
+		lb_version_print("lbctl");
+		return 0;
 	}
 	if (args.help && !args.has_cmd) {
 		usage(stdout);

@@ -156,8 +156,15 @@ static void check_lb_load(int argc, char **argv)
 	}
 	if (ret)
 		broken("lb-load: returned neither 0 nor -1", err, argc, argv);
-	if (args.help)
+	if (args.help || args.version)
 		return;
+	if (args.check) {
+		if (args.ifname || args.unload || args.skb_mode || !args.config_path ||
+		    !is_argument(args.config_path, argc, argv))
+			broken("lb-load: --check with IFNAME, --unload or --mode, or no CONFIG", "",
+			       argc, argv);
+		return;
+	}
 	if (!args.ifname || !is_argument(args.ifname, argc, argv) ||
 	    !kernel_valid_name(args.ifname))
 		broken("lb-load: accepted an interface name the kernel refuses", "", argc, argv);
@@ -183,6 +190,11 @@ static void check_lbctl(int argc, char **argv)
 		broken("lbctl: returned neither 0 nor -1", err, argc, argv);
 	if (args.help)
 		return;
+	if (args.version) {
+		if (argc != 2)
+			broken("lbctl: --version accepted with arguments", "", argc, argv);
+		return;
+	}
 	if (!args.has_cmd || args.cmd >= LBCTL_CMD_COUNT)
 		broken("lbctl: accepted without a command", "", argc, argv);
 	if (!args.ifname || !is_argument(args.ifname, argc, argv) ||
