@@ -165,7 +165,8 @@ $(OUTPUT)/tests/test_registry: $(LOADER_LIB_OBJS)
 lb-load: $(OUTPUT)/loader/lb_load.o $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-lbctl: $(OUTPUT)/loader/lbctl.o $(OUTPUT)/loader/lbctl_stats.o $(LOADER_LIB_OBJS)
+LBCTL_OBJS := $(patsubst %,$(OUTPUT)/loader/%.o,lbctl lbctl_stats lbctl_complete)
+lbctl: $(LBCTL_OBJS) $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 # Unit tests link only what they test: the stage skeletons and the test library.
@@ -317,7 +318,7 @@ sanitize: $(OUTPUT)/lb-load $(OUTPUT)/lbctl $(UNIT_TEST_BINS) $(CONFIG_TEST_BIN)
 	  $(FUZZ_PACKETS_BIN) $(FUZZ_CONFIG_BIN) $(FUZZ_CLI_BIN)
 $(OUTPUT)/lb-load: $(OUTPUT)/loader/lb_load.o $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
-$(OUTPUT)/lbctl: $(OUTPUT)/loader/lbctl.o $(OUTPUT)/loader/lbctl_stats.o $(LOADER_LIB_OBJS)
+$(OUTPUT)/lbctl: $(LBCTL_OBJS) $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 .PHONY: clean help

@@ -32,6 +32,7 @@
 #include "counter_names.h"
 #include "host.h"
 #include "lb_structs_common.h"
+#include "lbctl_complete.h"
 #include "lbctl_stats.h"
 #include "log.h"
 #include "maglev.h"
@@ -489,6 +490,9 @@ int main(int argc, char **argv)
 	const char *missing;
 	int err;
 
+	/* Hidden: what bash completion offers (dist/lbctl.bash). */
+	if (argc >= 2 && !strcmp(argv[1], "--complete"))
+		return lbctl_complete(argc - 2, argv + 2);
 	if (lbctl_parse_args(argc, argv, &args, parse_err, sizeof(parse_err))) {
 		lb_err("%s", parse_err);
 		if (argc < 2 || !args.has_cmd)
