@@ -321,6 +321,96 @@ $(OUTPUT)/lb-load: $(OUTPUT)/loader/lb_load.o $(LOADER_LIB_OBJS)
 $(OUTPUT)/lbctl: $(LBCTL_OBJS) $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+# --- install (docs/operations.md, "Install and run as a service") -------------------
+# GNU-style directories, DESTDIR for packaging. The configs live under
+# $(SYSCONFDIR)/xdp-lb, /etc whatever the prefix: the unit reads them there. The
+# BPF stages are embedded in lb-load (skeletons): nothing else is installed for them.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/xdp-lb
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+INSTALL ?= install
+PYTHON ?= python3
+
+# xdp-lbd, the daemon the unit runs, once its sources are in the tree.
+DAEMON := $(if $(wildcard loader/lbd_*.c),xdp-lbd)
+PROGRAMS := lb-load lbctl $(DAEMON)
+MAN_DIR := $(OUTPUT)/man
+MAN_PAGES := $(patsubst %,$(MAN_DIR)/%.8,$(PROGRAMS)) $(MAN_DIR)/xdp-lb.yaml.5
+MAN_REFS := $(patsubst %,%(8),$(PROGRAMS)) xdp-lb.yaml(5)
+DIST_FILES := $(patsubst %,$(OUTPUT)/dist/%,xdp-lb@.service example.yaml example.env)
+SAMPLES := example.yaml example.env
+DOC_FILES := $(sort $(wildcard docs/*.md))
+
+# Man pages: from each tool's --help (and each lbctl command's), and from
+# docs/configuration.md (scripts/gen-man.py), so they cannot drift from either.
+MAN_NAME_lb-load := load xdp-lb on an interface, reload its config in place, unload it
+MAN_NAME_lbctl := look at and steer xdp-lb on an interface
+MAN_NAME_xdp-lbd := serve the metrics of xdp-lb on an interface
+# What the pages are written with is there, or make says what to install.
+.PHONY: man-deps
+man-deps:
+	$(Q)scripts/install-deps.sh --check install
+man_version = "$$(sed -n 's/.*LB_VERSION "\(.*\)"/\1/p' $(OUTPUT)/gen/lb_version.h)"
+$(MAN_DIR)/%.8: % scripts/gen-man.py $(OUTPUT)/gen/lb_version.h | man-deps
+	@mkdir -p $(@D)
+	$(call msg,MAN,$@)$(PYTHON) scripts/gen-man.py tool ./$* 8 "$(MAN_NAME_$*)" \
+		$(man_version) $(patsubst %,'%',$(filter-out $*(8),$(MAN_REFS))) > $@
+$(MAN_DIR)/xdp-lb.yaml.5: docs/configuration.md scripts/gen-man.py $(OUTPUT)/gen/lb_version.h \
+			  | man-deps
+	@mkdir -p $(@D)
+	$(call msg,MAN,$@)$(PYTHON) scripts/gen-man.py doc $< xdp-lb.yaml 5 \
+		"the configuration file of xdp-lb" $(man_version) $(patsubst %,'%',$(filter %(8),$(MAN_REFS))) > $@
+
+# The unit and the samples name the directories chosen: written on every make,
+# replaced when they change (another PREFIX).
+$(OUTPUT)/dist/%: dist/%.in FORCE
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; echo '  GEN      $@'; fi
+
+.PHONY: man install uninstall
+man: $(MAN_PAGES)
+
+install: $(PROGRAMS) man $(DIST_FILES)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX) $(DESTDIR)$(SYSCONFDIR)/xdp-lb)
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/xdp-lb
+	$(Q)$(INSTALL) -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	$(Q)$(INSTALL) -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+	$(Q)$(INSTALL) -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	$(Q)$(INSTALL) -m 0644 dist/lbctl.bash $(DESTDIR)$(BASHCOMPDIR)/lbctl
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/dist/xdp-lb@.service $(DESTDIR)$(UNITDIR)/
+	$(Q)$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	$(Q)$(INSTALL) -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/docs/
+	$(Q)for f in $(SAMPLES); do \
+		dest=$(DESTDIR)$(SYSCONFDIR)/xdp-lb/$$f; \
+		if cmp -s "$$dest" $(OUTPUT)/dist/$$f; then :; \
+		elif [ -e "$$dest" ]; then echo "  kept     $$dest (exists; the new one is $(OUTPUT)/dist/$$f)"; \
+		else $(INSTALL) -m 0644 $(OUTPUT)/dist/$$f "$$dest"; fi; \
+	done
+	$(Q)[ -n "$(DESTDIR)" ] || echo "  next: systemctl daemon-reload; then see $(DOCDIR)/docs/operations.md"
+
+# Removes what install put there; the samples only if unchanged, and never a config.
+uninstall: $(DIST_FILES)
+	$(call msg,UNINST,$(DESTDIR)$(PREFIX) $(DESTDIR)$(SYSCONFDIR)/xdp-lb)
+	$(Q)rm -f $(patsubst %,$(DESTDIR)$(SBINDIR)/%,lb-load lbctl xdp-lbd) \
+		$(patsubst %,$(DESTDIR)$(MANDIR)/man8/%.8,lb-load lbctl xdp-lbd) \
+		$(DESTDIR)$(MANDIR)/man5/xdp-lb.yaml.5 $(DESTDIR)$(BASHCOMPDIR)/lbctl \
+		$(DESTDIR)$(UNITDIR)/xdp-lb@.service
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
+	$(Q)for f in $(SAMPLES); do \
+		dest=$(DESTDIR)$(SYSCONFDIR)/xdp-lb/$$f; \
+		if cmp -s "$$dest" $(OUTPUT)/dist/$$f; then rm -f "$$dest"; \
+		elif [ -e "$$dest" ]; then echo "  kept     $$dest (changed since install)"; fi; \
+	done
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/xdp-lb 2>/dev/null || true
+
 .PHONY: clean help
 clean:
 	$(call msg,CLEAN,$(OUTPUT) lb-load lbctl)rm -rf $(OUTPUT) lb-load lbctl
@@ -343,5 +433,9 @@ help:
 	@echo '                  then config.yaml under libFuzzer for FUZZ_SECONDS (60), then the'
 	@echo '                  lb-load and lbctl command lines for FUZZ_CLI_SECONDS (30); docs/fuzzing.md'
 	@echo '  SANITIZE=1      build lb-load, lbctl and the tests with ASan/UBSan into build/sanitize/'
+	@echo '  man             the man pages into $(OUTPUT)/man, from --help and docs/configuration.md'
+	@echo '  install         lb-load, lbctl, man pages, bash completion, the systemd unit, docs and'
+	@echo '                  samples in /etc/xdp-lb (kept if present); PREFIX=/usr/local, DESTDIR='
+	@echo '  uninstall       remove what install put there (configs and changed samples stay)'
 	@echo '  clean           remove $(OUTPUT)/, lb-load and lbctl'
 	@echo 'Variables: V=1 (show commands), OUTPUT=dir (default build), EXTRA_CFLAGS'

@@ -4,7 +4,7 @@
 #   install-deps.sh [GROUP...]           install what is missing (root; `make deps`)
 #   install-deps.sh --check [GROUP...]   only say what is missing and exit 1 if anything is
 #                                        (make test, demo, fuzz and bench run this first)
-# GROUP: build, test, demo, bench; none = all of them. Safe to run again: apt-get runs
+# GROUP: build, test, demo, bench, install; none = all of them. Safe to run again: apt-get runs
 # only when something is absent, so `make deps test` costs nothing once installed.
 set -eu
 check_only=0
@@ -13,7 +13,7 @@ if [[ ${1:-} == --check ]]; then
 	shift
 fi
 groups=("$@")
-((${#groups[@]})) || groups=(build test demo bench)
+((${#groups[@]})) || groups=(build test demo bench install)
 
 packages=()
 for group in "${groups[@]}"; do
@@ -29,7 +29,11 @@ for group in "${groups[@]}"; do
 		libclang-rt-14-dev                       # libFuzzer and the sanitizers (tests/fuzz/)
 		qemu-system-x86 busybox-static kmod socat ethtool   # VM suites (tests/vm/)
 		mmdebstrap xz-utils                      # the Debian 13 and unstable guests' roots
+		python3 man-db groff-base systemd        # test_service.sh: man pages, systemd-analyze
 	) ;;
+	# make man / make install: the man pages are written by scripts/gen-man.py
+	# (Python's standard library only).
+	install) packages+=(python3) ;;
 	demo) packages+=(
 		xdp-tools iproute2 util-linux procps ethtool
 		libpng-dev                               # make demo's bar chart (tests/tools/bar_chart.c)
@@ -38,7 +42,7 @@ for group in "${groups[@]}"; do
 	# (Python's standard library only).
 	bench) packages+=(gnuplot-nox python3 iproute2 ethtool) ;;
 	*)
-		echo "install-deps: unknown group '$group' (build, test, demo, bench)" >&2
+		echo "install-deps: unknown group '$group' (build, test, demo, bench, install)" >&2
 		exit 2
 		;;
 	esac
