@@ -173,10 +173,10 @@ test_bad_numbers_and_options() {
 		"--unload=yes veth1|--unload takes no value"
 		"--bogus $ROOT/config.yaml veth1|unknown option \"--bogus\" (lb-load --help lists them)"
 		"-x $ROOT/config.yaml veth1|unknown option \"-x\" (lb-load --help lists them)"
-		"--unload|--unload takes one IFNAME; usage: lb-load [--mode native|skb] [-v] CONFIG IFNAME, or lb-load --unload [-v] IFNAME"
-		"--unload veth1 veth2|--unload takes one IFNAME; usage: lb-load [--mode native|skb] [-v] CONFIG IFNAME, or lb-load --unload [-v] IFNAME"
-		"$ROOT/config.yaml|expected CONFIG IFNAME; usage: lb-load [--mode native|skb] [-v] CONFIG IFNAME, or lb-load --unload [-v] IFNAME"
-		"$ROOT/config.yaml veth1 veth2|unexpected argument \"veth2\"; usage: lb-load [--mode native|skb] [-v] CONFIG IFNAME, or lb-load --unload [-v] IFNAME"
+		"--unload|--unload takes one IFNAME; usage: lb-load [--mode native|skb] [-v] CONFIG IFNAME, or lb-load --unload [-v] IFNAME, or lb-load --check CONFIG"
+		"--unload veth1 veth2|--unload takes one IFNAME; usage: lb-load [--mode native|skb] [-v] CONFIG IFNAME, or lb-load --unload [-v] IFNAME, or lb-load --check CONFIG"
+		"$ROOT/config.yaml|expected CONFIG IFNAME; usage: lb-load [--mode native|skb] [-v] CONFIG IFNAME, or lb-load --unload [-v] IFNAME, or lb-load --check CONFIG"
+		"$ROOT/config.yaml veth1 veth2|unexpected argument \"veth2\"; usage: lb-load [--mode native|skb] [-v] CONFIG IFNAME, or lb-load --unload [-v] IFNAME, or lb-load --check CONFIG"
 	)
 	for entry in "${load_cases[@]}"; do
 		args=${entry%%|*} expected=${entry#*|}
