@@ -499,7 +499,7 @@ int main(int argc, char **argv)
 
 	/* The config is checked first: that needs no privileges. */
 	if (!opt.unload && lb_config_load(opt.config_path, &cfg, err_msg, sizeof(err_msg))) {
-		fprintf(stderr, "%s\n", err_msg);
+		lb_err_line("%s", err_msg);
 		return 1;
 	}
 	if (opt.check) {

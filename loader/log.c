@@ -2,13 +2,16 @@
 /* Message output and capture of library logs; see log.h. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
 #include "log.h"
 
 bool lb_verbose;
+
 
 #define LIBXDP_LINES 32
 #define LIBXDP_LINE_LEN 256
@@ -43,6 +46,34 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
+/* systemd sets JOURNAL_STREAM=DEVICE:INODE for a service whose output it
+ * connects to the journal. Children inherit the variable with their output
+ * maybe elsewhere, so a stream counts only when it is that very one.
+ */
+static bool is_journal_stream(int fd)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return env && sscanf(env, "%llu:%llu", &dev, &ino) == 2 && !fstat(fd, &st) &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* Whether @stream (stdout or stderr) is the journal's: then each line starts
+ * with its syslog level, which journald takes off and stores. Found out at
+ * the first message, which may come before lb_log_setup() (a usage error).
+ */
+static bool to_journal(FILE *stream)
+{
+	static int out = -1, err = -1;
+	int *known = stream == stdout ? &out : &err;
+
+	if (*known < 0)
+		*known = is_journal_stream(fileno(stream));
+	return *known;
+}
+
 void lb_log_setup(bool verbose)
 {
 	lb_verbose = verbose;
@@ -65,33 +96,41 @@ void lb_libxdp_lines_clear(void)
 	libxdp_line_count = 0;
 }
 
-#define LOG_BODY(stream, prefix)              \
-	do {                                  \
-		va_list ap;                   \
-		fputs(prefix, stream);        \
-		va_start(ap, fmt);            \
-		vfprintf(stream, fmt, ap);    \
-		va_end(ap);                   \
-		fputc('\n', stream);          \
+/* @level: the syslog level ("<3>"), written only to the journal. */
+#define LOG_BODY(stream, level, prefix)               \
+	do {                                          \
+		va_list ap;                           \
+		if (to_journal(stream))               \
+			fputs(level, stream);         \
+		fputs(prefix, stream);                \
+		va_start(ap, fmt);                    \
+		vfprintf(stream, fmt, ap);            \
+		va_end(ap);                           \
+		fputc('\n', stream);                  \
 	} while (0)
 
 void lb_err(const char *fmt, ...)
 {
-	LOG_BODY(stderr, "Error: ");
+	LOG_BODY(stderr, "<3>", "Error: ");
+}
+
+void lb_err_line(const char *fmt, ...)
+{
+	LOG_BODY(stderr, "<3>", "");
 }
 
 void lb_warn(const char *fmt, ...)
 {
-	LOG_BODY(stderr, "Warning: ");
+	LOG_BODY(stderr, "<4>", "Warning: ");
 }
 
 void lb_info(const char *fmt, ...)
 {
-	LOG_BODY(stdout, "");
+	LOG_BODY(stdout, "<6>", "");
 }
 
 void lb_debug(const char *fmt, ...)
 {
 	if (lb_verbose)
-		LOG_BODY(stderr, "debug: ");
+		LOG_BODY(stderr, "<7>", "debug: ");
 }

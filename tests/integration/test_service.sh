@@ -4,7 +4,8 @@
 # service"): make install and uninstall into temporary directories, the
 # systemd unit (systemd-analyze verify, and its commands run by hand on a lab),
 # the man pages (groff without warnings, every option of --help in them), bash
-# completion, --version, and lb-load --check as a user who is not root.
+# completion, --version, lb-load --check as a user who is not root, and the
+# syslog levels of lb-load's and lbctl's lines in the journal.
 source "$(dirname "$0")/lib.sh"
 
 VIP=123.168.9.8
@@ -303,6 +304,38 @@ test_check_needs_no_root() {
 	check_eq "$out" "Error: --check and --unload do not go together" "--check --unload"
 }
 
+# Runs a command with stderr to $TMP/journal and JOURNAL_STREAM naming $1
+# (that file, or another): what systemd does for a unit's output.
+with_journal() {
+	local named=$1
+	shift
+	: >"$TMP/journal"
+	JOURNAL_STREAM=$(stat -c %d:%i "$named") "$@" 2>"$TMP/journal" >/dev/null
+	return 0
+}
+
+test_journal_levels() {
+	local bad=$ROOT/tests/config/bad/bad_ip.yaml
+	: >"$TMP/other"
+	with_journal "$TMP/journal" "$ROOT/lb-load" --check "$bad"
+	check_eq "$(cat "$TMP/journal")" \
+		"<3>$bad:7:13: vips[0].backends[1].ip: \"10.0.1\" is not an IPv4 address" \
+		"a config error in the journal"
+	with_journal "$TMP/journal" "$ROOT/lb-load" --bogus
+	check_eq "$(cat "$TMP/journal")" \
+		"<3>Error: unknown option \"--bogus\" (lb-load --help lists them)" \
+		"a usage error in the journal"
+	with_journal "$TMP/journal" "$ROOT/lbctl" status "xt$$"
+	# (What follows depends on whether bpffs is mounted.)
+	[[ $(cat "$TMP/journal") == "<3>Error: xdp-lb is not loaded on xt$$ ("* ]] ||
+		fail "an lbctl error in the journal: $(cat "$TMP/journal")"
+	# JOURNAL_STREAM inherited, output elsewhere: no levels.
+	with_journal "$TMP/other" "$ROOT/lb-load" --bogus
+	check_eq "$(cat "$TMP/journal")" \
+		"Error: unknown option \"--bogus\" (lb-load --help lists them)" \
+		"an error when the journal is another stream"
+}
+
 run_tests integration-service \
 	test_install_and_uninstall \
 	test_unit_matches_the_contract \
@@ -311,4 +344,5 @@ run_tests integration-service \
 	test_man_pages \
 	test_bash_completion \
 	test_version \
-	test_check_needs_no_root
+	test_check_needs_no_root \
+	test_journal_levels
