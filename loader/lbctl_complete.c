@@ -10,12 +10,12 @@
 #include "config.h"
 #include "input.h"
 #include "lbctl_complete.h"
-#include "lbctl_stats.h"
 #include "log.h"
 #include "maps.h"
 #include "pins.h"
 #include "stages.h"
 #include "state.h"
+#include "stats.h"
 
 /* Prints @word when it completes @prefix. */
 static void offer(const char *word, const char *prefix)
