@@ -131,14 +131,21 @@ test_unit_commands_load_reload_unload() {
 		# XDP_LBD_OPTS empty (no veth1.env): xdp-lbd serves nothing over
 		# HTTP; it runs until SIGTERM, which ends it with 0, as systemctl stop.
 		local pid
+		# nsenter execs xdp-lbd: $! is the daemon itself, as $MAINPID is.
 		# shellcheck disable=SC2046
-		in_net lb $(unit_command ExecStart | sed 's/\$XDP_LBD_OPTS//') \
-			>"$TMP/lbd.log" 2>&1 &
+		nsenter --net="/run/netns/$PREFIX-lb" \
+			$(unit_command ExecStart | sed 's/\$XDP_LBD_OPTS//') >"$TMP/lbd.log" 2>&1 &
 		pid=$!
 		sleep 1
 		kill -0 "$pid" || fail "xdp-lbd exited: $(cat "$TMP/lbd.log")"
 		# shellcheck disable=SC2046
 		check $(unit_command ExecReload 2 | sed "s/\$MAINPID/$pid/")
+		# The daemon says it read the config again.
+		for _ in $(seq 50); do
+			grep -q SIGHUP "$TMP/lbd.log" && break
+			sleep 0.1
+		done
+		check_contains "$(cat "$TMP/lbd.log")" SIGHUP "xdp-lbd's log after the reload"
 		kill -TERM "$pid"
 		wait "$pid"
 		check_eq "$?" 0 "xdp-lbd's exit code after SIGTERM"
