@@ -192,8 +192,9 @@ test_man_pages() {
 	done
 	# lbctl's commands, each with its own options.
 	text=$(man_text "$OUTPUT/man/lbctl.8")
+	# Every command of lbctl's table (what completion offers) is in --help.
 	commands=$("$ROOT/lbctl" --help | sed -nE 's/^ +lbctl ([a-z]+) .*/\1/p')
-	check_eq "$(wc -w <<<"$commands")" 6 "commands in lbctl --help"
+	check_eq "$commands" "$("$ROOT/lbctl" --complete "")" "commands in lbctl --help"
 	for cmd in $commands; do
 		check_contains "$text" "lbctl $cmd" "lbctl.8, command $cmd"
 		check_page_has_options "lbctl.8 ($cmd)" "$text" \
@@ -217,27 +218,36 @@ complete_line() {
 }
 
 test_bash_completion() {
-	local out commands
+	local out commands summary slots slot stages
 	out=$(make_in_tree install DESTDIR="$TMP/dest" PREFIX=/usr 2>&1) || fail "make install: $out"
 	# The script runs the lbctl the line names: this tree's.
 	export PATH=$ROOT:$PATH
+	check topology up "$PREFIX" "$VIP" "$B1" "$B2"
+	summary=$(lb_load "$ROOT/config.yaml" veth1) || fail "load: $summary"
+
+	# Commands as lbctl --help lists them; a prefix as lbctl takes it.
 	commands=$("$ROOT/lbctl" --help | sed -nE 's/^ +lbctl ([a-z]+) .*/\1/p')
 	check_eq "$(complete_line 'lbctl ')" "$commands" "lbctl <TAB>"
 	check_eq "$(complete_line 'lbctl sw')" swap "lbctl sw<TAB>"
 	check_eq "$(complete_line 'lbctl st')" "$(printf 'status\nstats')" "lbctl st<TAB>"
 	check_eq "$(complete_line 'lbctl --v')" --version "lbctl --v<TAB>"
-	check_eq "$(complete_line 'lbctl swap veth1 ' | tr '\n' ' ')" \
-		"lb rr wrr hash maglev lconn encap nat " "lbctl swap veth1 <TAB>"
-	check_eq "$(complete_line 'lbctl swap veth1 encap ')" "$(printf 'ipip\ngue')" \
-		"lbctl swap veth1 encap <TAB>"
+	# Slots and their stages as the load summary lists them:
+	# "swappable at runtime (lbctl swap veth1 SLOT STAGE): lb: least-loaded; ...".
+	slots=$(grep -F 'swappable at runtime' <<<"$summary" | sed 's/.*STAGE)://' | tr ';' '\n')
+	[[ -n $slots ]] || fail "no slots in the load summary: $summary"
+	check_eq "$(complete_line 'lbctl swap veth1 ')" "$(cut -d: -f1 <<<"$slots" | tr -d ' ')" \
+		"lbctl swap veth1 <TAB>"
+	while IFS=: read -r slot stages; do
+		slot=${slot// /}
+		check_eq "$(complete_line "lbctl swap veth1 $slot " | tr '\n' ' ')" "${stages# } " \
+			"lbctl swap veth1 $slot <TAB>"
+	done <<<"$slots"
 	check_eq "$(complete_line 'lbctl encap veth1 g')" gue "lbctl encap veth1 g<TAB>"
 	check_eq "$(complete_line 'lbctl stats veth1 --w')" --watch "lbctl stats veth1 --w<TAB>"
 	check_eq "$(complete_line 'lbctl policy veth1 10.0.0.1:80/tcp m')" maglev \
 		"lbctl policy ... m<TAB>"
 
-	# On a loaded interface: the interfaces that have xdp-lb, the VIPs of one.
-	check topology up "$PREFIX" "$VIP" "$B1" "$B2"
-	check lb_load "$ROOT/config.yaml" veth1 >/dev/null
+	# In the balancer's namespace: the interfaces that have xdp-lb, the VIPs of one.
 	check_eq "$(in_net lb bash -c "$(declare -f complete_line); TMP=$TMP complete_line 'lbctl status '")" \
 		veth1 "lbctl status <TAB> in the balancer's namespace"
 	check_eq "$(in_net lb bash -c "$(declare -f complete_line); TMP=$TMP complete_line 'lbctl policy veth1 '")" \
