@@ -479,7 +479,7 @@ static void usage(FILE *out)
 		fprintf(out, "  lbctl %-48s %s\n", lbctl_commands[i].synopsis,
 			lbctl_commands[i].summary);
 	fprintf(out, "  lbctl %-48s %s\n", "COMMAND --help", "the command's options");
-	fprintf(out, "  lbctl %-48s %s\n", "--version", "the version of xdp-lb lbctl was built from");
+	fprintf(out, "  lbctl %-48s %s\n", "--version", "the xdp-lb version lbctl is built from");
 }
 
 int main(int argc, char **argv)

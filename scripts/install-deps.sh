@@ -29,7 +29,7 @@ for group in "${groups[@]}"; do
 		libclang-rt-14-dev                       # libFuzzer and the sanitizers (tests/fuzz/)
 		qemu-system-x86 busybox-static kmod socat ethtool   # VM suites (tests/vm/)
 		mmdebstrap xz-utils                      # the Debian 13 and unstable guests' roots
-		python3 man-db groff-base systemd        # test_service.sh: man pages, systemd-analyze
+		python3 man-db groff-base systemd        # test_service.sh: man pages, the unit
 	) ;;
 	# make man / make install: the man pages are written by scripts/gen-man.py
 	# (Python's standard library only).

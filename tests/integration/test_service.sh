@@ -91,7 +91,8 @@ ExecStopPost=-$sbin/lb-load --unload %i" "the unit's commands"
 test_unit_verifies() {
 	local out status
 	install_prefix
-	command -v systemd-analyze >/dev/null || fail "systemd-analyze missing (scripts/install-deps.sh)"
+	command -v systemd-analyze >/dev/null ||
+		fail "systemd-analyze missing (scripts/install-deps.sh)"
 	# From the unit's directory: verify takes the template for the instance.
 	# MANPATH: Documentation= must name pages man finds.
 	out=$(cd "${UNIT%/*}" && MANPATH="$TMP/p/share/man:" systemd-analyze verify \
@@ -100,8 +101,10 @@ test_unit_verifies() {
 	if [[ -z $DAEMON ]]; then
 		# Until xdp-lbd is in the tree, its binary and page are all that is missing.
 		echo "    (no xdp-lbd in this tree: its missing binary and man page are expected)"
-		check_eq "$out" "xdp-lb@veth1.service: Command $TMP/p/sbin/xdp-lbd is not executable: No such file or directory
-xdp-lb@veth1.service: Command 'man xdp-lbd(8)' failed with code 16" "systemd-analyze verify"
+		check_eq "$out" "$(printf '%s\n' \
+			"xdp-lb@veth1.service: Command $TMP/p/sbin/xdp-lbd is not executable: No such file or directory" \
+			"xdp-lb@veth1.service: Command 'man xdp-lbd(8)' failed with code 16")" \
+			"systemd-analyze verify"
 	else
 		check_eq "$out" "" "systemd-analyze verify"
 		check_eq "$status" 0 "exit code of systemd-analyze verify"
@@ -211,15 +214,23 @@ test_man_pages() {
 	done < <(sed -nE 's/^\| `([a-z_.]+)` \|.*/\1/p' "$ROOT/docs/configuration.md")
 }
 
-# COMPREPLY for the command line $1 (the cursor at its end), one per line.
+# COMPREPLY for the command line $1 (the cursor at its end), one per line, from
+# the installed script.
 complete_line() {
 	bash -c 'source "$1"; COMP_LINE=$2; COMP_POINT=${#2}; COMPREPLY=(); _lbctl
-		printf "%s\n" "${COMPREPLY[@]}"' _ "$TMP/dest/usr/share/bash-completion/completions/lbctl" "$1"
+		printf "%s\n" "${COMPREPLY[@]}"' _ \
+		"$TMP/dest/usr/share/bash-completion/completions/lbctl" "$1"
+}
+
+# The same in the balancer's network namespace.
+complete_in_lb() {
+	in_net lb bash -c "$(declare -f complete_line); TMP=$TMP complete_line '$1'"
 }
 
 test_bash_completion() {
 	local out commands summary slots slot stages
-	out=$(make_in_tree install DESTDIR="$TMP/dest" PREFIX=/usr 2>&1) || fail "make install: $out"
+	out=$(make_in_tree install DESTDIR="$TMP/dest" PREFIX=/usr 2>&1) ||
+		fail "make install: $out"
 	# The script runs the lbctl the line names: this tree's.
 	export PATH=$ROOT:$PATH
 	check topology up "$PREFIX" "$VIP" "$B1" "$B2"
@@ -248,13 +259,12 @@ test_bash_completion() {
 		"lbctl policy ... m<TAB>"
 
 	# In the balancer's namespace: the interfaces that have xdp-lb, the VIPs of one.
-	check_eq "$(in_net lb bash -c "$(declare -f complete_line); TMP=$TMP complete_line 'lbctl status '")" \
-		veth1 "lbctl status <TAB> in the balancer's namespace"
-	check_eq "$(in_net lb bash -c "$(declare -f complete_line); TMP=$TMP complete_line 'lbctl policy veth1 '")" \
-		"$VIP:\\*/udp" "lbctl policy veth1 <TAB>"
+	check_eq "$(complete_in_lb 'lbctl status ')" veth1 \
+		"lbctl status <TAB> in the balancer's namespace"
+	check_eq "$(complete_in_lb 'lbctl policy veth1 ')" "$VIP:\\*/udp" "lbctl policy veth1 <TAB>"
 	# readline replaces what follows the last ':' of the word.
-	check_eq "$(in_net lb bash -c "$(declare -f complete_line); TMP=$TMP complete_line 'lbctl policy veth1 $VIP:'")" \
-		"\\*/udp" "lbctl policy veth1 $VIP:<TAB>"
+	check_eq "$(complete_in_lb "lbctl policy veth1 $VIP:")" "\\*/udp" \
+		"lbctl policy veth1 $VIP:<TAB>"
 	# A user cannot read the pins: every interface is offered (for sudo).
 	check_eq "$(in_net lb "${NOBODY[@]}" "$ROOT/lbctl" --complete status "")" \
 		"$(in_net lb ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//')" \
@@ -266,7 +276,8 @@ test_version() {
 	version=$(sed -n 's/.*LB_VERSION "\(.*\)"/\1/p' "$OUTPUT/gen/lb_version.h")
 	[[ -n $version ]] || fail "no version in $OUTPUT/gen/lb_version.h"
 	if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
-		check_eq "$version" "$(git -C "$ROOT" describe --always --dirty)" "the built version"
+		check_eq "$version" "$(git -C "$ROOT" describe --always --dirty)" \
+			"the built version"
 	fi
 	check_eq "$("$ROOT/lb-load" --version)" "lb-load (xdp-lb) $version" "lb-load --version"
 	check_eq "$("$ROOT/lbctl" --version)" "lbctl (xdp-lb) $version" "lbctl --version"
@@ -302,11 +313,12 @@ test_check_needs_no_root() {
 	chmod 644 "$dir"/*.yaml
 	out=$("${NOBODY[@]}" "$ROOT/lb-load" --check "$dir/good.yaml" 2>&1)
 	check_eq "$?" 0 "exit code of --check on a good config"
-	check_eq "$out" "$dir/good.yaml: OK: 1 VIP (0 nat), 2 backends (2 up, 0 drain, 0 down), encap ipip, flow table 65536 entries; nothing loaded" \
-		"--check on a good config"
+	check_eq "$out" "$dir/good.yaml: OK: 1 VIP (0 nat), 2 backends (2 up, 0 drain, 0 down), $(
+		)encap ipip, flow table 65536 entries; nothing loaded" "--check on a good config"
 	out=$("${NOBODY[@]}" "$ROOT/lb-load" --check "$dir/bad.yaml" 2>&1)
 	check_eq "$?" 1 "exit code of --check on a bad config"
-	check_eq "$out" "$dir/bad.yaml:7:13: vips[0].backends[1].ip: \"10.0.1\" is not an IPv4 address" \
+	check_eq "$out" \
+		"$dir/bad.yaml:7:13: vips[0].backends[1].ip: \"10.0.1\" is not an IPv4 address" \
 		"--check on a bad config"
 	out=$("${NOBODY[@]}" "$ROOT/lb-load" --check "$dir/none.yaml" 2>&1)
 	check_eq "$?" 1 "exit code of --check on a missing file"
