@@ -62,7 +62,7 @@ TEST_SKELS := $(foreach s,$(TEST_BPF_SRCS),$(call skel,$(s)))
 LOADER_LIB_SRCS := loader/config.c loader/yaml_reader.c loader/counter_names.c loader/pipeline.c \
 		   loader/maps.c loader/pins.c loader/log.c loader/apply.c loader/stages.c loader/maglev.c \
 		   loader/netdev.c loader/host.c loader/state.c loader/input.c loader/cli.c \
-		   loader/stats.c loader/version.c
+		   loader/stats.c loader/version.c loader/caps.c
 LOADER_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LOADER_LIB_SRCS))
 
 TEST_LIB_SRCS := tests/lib/test_harness.c tests/lib/packet.c tests/lib/xdp_test_run.c \

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "apply.h"
+#include "caps.h"
 #include "cli.h"
 #include "config.h"
 #include "host.h"
@@ -488,7 +489,7 @@ int main(int argc, char **argv)
 {
 	struct lb_config cfg = { 0 };
 	struct options opt = { 0 };
-	char err_msg[LB_CONFIG_ERR_LEN];
+	char err_msg[LB_CONFIG_ERR_LEN], missing_caps[64];
 	bool verbose = false, bpffs_mounted_now;
 	int ifindex, lock_fd, ret;
 
@@ -511,6 +512,13 @@ int main(int argc, char **argv)
 	if (geteuid() != 0) {
 		lb_err("lb-load must run as root: it loads BPF programs and attaches XDP "
 		       "(CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)");
+		goto out;
+	}
+	if (lb_caps_missing(missing_caps, sizeof(missing_caps)) > 0) {
+		lb_err("lb-load needs CAP_NET_ADMIN and CAP_SYS_ADMIN, and this process lacks %s "
+		       "(a container's or a systemd unit's capability bounding set?); nothing "
+		       "was changed on %s",
+		       missing_caps, opt.ifname);
 		goto out;
 	}
 	/* Before the lock: a refused load leaves no lock file behind. */

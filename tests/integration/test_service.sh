@@ -159,6 +159,52 @@ test_unit_commands_load_reload_unload() {
 	[[ ! -e $(pin_dir) ]] || fail "pins left after ExecStopPost"
 }
 
+# setpriv's --bounding-set for the unit's CapabilityBoundingSet, without $1.
+unit_caps() {
+	local cap set=-all
+	for cap in $(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT"); do
+		[[ $cap == "${1:-}" ]] || set+=,+$(tr '[:upper:]' '[:lower:]' <<<"${cap#CAP_}")
+	done
+	echo "$set"
+}
+
+test_unit_capabilities_suffice() {
+	local etc=$TMP/p/etc/xdp-lb out drop
+	install_prefix
+	check topology up "$PREFIX" "$VIP" "$B1" "$B2"
+	cp "$ROOT/config.yaml" "$etc/veth1.yaml"
+	# Root with only the unit's capabilities, as systemd runs it.
+	local caps=(setpriv --bounding-set="$(unit_caps)")
+	check_eq "${caps[1]}" "--bounding-set=-all,+bpf,+perfmon,+net_admin,+sys_admin" \
+		"the unit's capabilities"
+	# shellcheck disable=SC2046
+	out=$(in_net lb "${caps[@]}" $(unit_command ExecStartPre) 2>&1) || fail "load: $out"
+	out=$(in_net lb "${caps[@]}" "$ROOT/lbctl" status veth1 2>&1) || fail "lbctl status: $out"
+	check_contains "$out" "veth1: " "lbctl status with the unit's capabilities"
+	# shellcheck disable=SC2046
+	out=$(in_net lb "${caps[@]}" $(unit_command ExecReload) 2>&1) || fail "reload: $out"
+	# shellcheck disable=SC2046
+	out=$(in_net lb "${caps[@]}" $(unit_command ExecStopPost) 2>&1) || fail "unload: $out"
+	check_contains "$out" "xdp-lb unloaded from veth1" "unload with the unit's capabilities"
+
+	# Each of the two that CAP_BPF and CAP_PERFMON do not stand in for: refused
+	# before anything is attached or pinned (without CAP_SYS_ADMIN the kernel
+	# would attach the program and then refuse to find it again to detach it).
+	for drop in CAP_SYS_ADMIN CAP_NET_ADMIN; do
+		# shellcheck disable=SC2046
+		out=$(in_net lb setpriv --bounding-set="$(unit_caps "$drop")" \
+			$(unit_command ExecStartPre) 2>&1)
+		check_eq "$?" 1 "exit code of a load without $drop"
+		check_eq "$out" "Error: lb-load needs CAP_NET_ADMIN and CAP_SYS_ADMIN, and this $(
+			)process lacks $drop (a container's or a systemd unit's capability bounding $(
+			)set?); nothing was changed on veth1" "a load without $drop"
+		[[ ! -e $(pin_dir) ]] || fail "pins left by a load without $drop"
+		ip -n "$PREFIX-lb" link show veth1 | grep -q 'prog/xdp' &&
+			fail "an XDP program attached by a load without $drop"
+	done
+	return 0
+}
+
 # The man page as text: no hyphenation, one line per paragraph, one space.
 man_text() {
 	groff -man -Tutf8 -rHY=0 -rLL=2000n -P-cbou "$1" 2>&1 | tr -s ' \n' ' '
@@ -370,6 +416,7 @@ run_tests integration-service \
 	test_unit_matches_the_contract \
 	test_unit_verifies \
 	test_unit_commands_load_reload_unload \
+	test_unit_capabilities_suffice \
 	test_man_pages \
 	test_bash_completion \
 	test_version \
