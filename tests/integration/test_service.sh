@@ -332,10 +332,14 @@ test_version() {
 	check_eq "$("$ROOT/lbctl" --version extra 2>&1 | head -n 1)" \
 		"Error: lbctl --version takes no arguments" "lbctl --version extra"
 
-	# Outside git: the VERSION file, else "unknown"; the header is replaced
-	# only when the version changes, so nothing is rebuilt for nothing.
-	local src=$TMP/src header=$TMP/src/out/gen/lb_version.h mtime
+	# Outside its own git repository (here: unpacked inside another one): the
+	# VERSION file, else "unknown"; the header is replaced only when the
+	# version changes, so nothing is rebuilt for nothing.
+	local src=$TMP/outer/src header=$TMP/outer/src/out/gen/lb_version.h mtime
 	mkdir -p "$src"
+	check git init -q "$TMP/outer"
+	check git -C "$TMP/outer" -c user.name=t -c user.email=t@example.org commit -q \
+		--allow-empty -m outer
 	cp "$ROOT/Makefile" "$src/"
 	echo '1.2.3 "quoted"' >"$src/VERSION"
 	check make -s -C "$src" OUTPUT=out out/gen/lb_version.h >/dev/null
