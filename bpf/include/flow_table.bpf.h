@@ -133,6 +133,10 @@ static __always_inline void lb_flow_store(struct lb_packet_ctx *ctx, __u32 backe
 {
 	struct lb_flow flow = {
 		.backend_id = backend_id,
+		/* Written once per flow, for lbctl flows' age only: seconds fit
+		 * 32 bits for 136 years of uptime.
+		 */
+		.created_s = (__u32)(now / 1000000000ULL),
 		.flags = flow_flags,
 		.last_seen_ns = now,
 	};
