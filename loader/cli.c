@@ -171,16 +171,46 @@ int lb_load_parse_args(int argc, char *const *argv, struct lb_load_args *out, ch
 
 /* --- lbctl -------------------------------------------------------------------------- */
 
+#define LBCTL_OPTION_DEF(id, name, letter, arg, help) [LBCTL_OPT_##id] = { name, letter, arg, help },
+const struct lbctl_option_def lbctl_options[LBCTL_OPT_MAX] = { LBCTL_OPTIONS(LBCTL_OPTION_DEF) };
+#undef LBCTL_OPTION_DEF
+
+#define LBCTL_FLOW_SORT_NAME(id, name) [LBCTL_SORT_##id] = name,
+const char *const lbctl_flow_sort_names[LBCTL_SORT_MAX] = { LBCTL_FLOW_SORTS(LBCTL_FLOW_SORT_NAME) };
+#undef LBCTL_FLOW_SORT_NAME
+
 const struct lbctl_command_def lbctl_commands[LBCTL_CMD_COUNT] = {
-	[LBCTL_STATUS] = { "status", 0, "status IFNAME", "mode, stage programs, VIPs, backends" },
-	[LBCTL_STATS] = { "stats", 0, "stats IFNAME [--json] [--watch [S]] [--count N]",
-			  "figures per VIP and backend, passes and drops" },
-	[LBCTL_FLOWS] = { "flows", 0, "flows IFNAME", "the flow table" },
-	[LBCTL_SWAP] = { "swap", 2, "swap IFNAME SLOT STAGE", "put STAGE into SLOT at once" },
-	[LBCTL_ENCAP] = { "encap", 1, "encap IFNAME STAGE", "swap the encap stage: ipip or gue" },
+	[LBCTL_STATUS] = { "status", 0, "status IFNAME",
+			   "mode, stage programs, VIPs, backends; exit code says what is wrong",
+			   LBCTL_OPT(JSON) },
+	[LBCTL_STATS] = { "stats", 0, "stats IFNAME", "figures per VIP and backend, passes and drops",
+			  LBCTL_OPT(JSON) | LBCTL_OPT(WATCH) | LBCTL_OPT(COUNT) | LBCTL_OPT(RESET) },
+	[LBCTL_FLOWS] = { "flows", 0, "flows IFNAME", "the flow table",
+			  LBCTL_OPT(JSON) | LBCTL_OPT(VIP) | LBCTL_OPT(BACKEND) | LBCTL_OPT(SORT) |
+				  LBCTL_OPT(LIMIT) },
+	[LBCTL_SWAP] = { "swap", 2, "swap IFNAME SLOT STAGE", "put STAGE into SLOT at once", 0 },
+	[LBCTL_ENCAP] = { "encap", 1, "encap IFNAME STAGE", "swap the encap stage: ipip or gue", 0 },
 	[LBCTL_POLICY] = { "policy", 2, "policy IFNAME VIP POLICY",
-			   "switch one VIP's policy, VIP as ADDR[:PORT|:*][/udp|/tcp]" },
+			   "switch one VIP's policy, VIP as ADDR[:PORT|:*][/udp|/tcp]", 0 },
 };
+
+void lbctl_synopsis(enum lbctl_cmd cmd, char *buf, size_t len)
+{
+	const struct lbctl_command_def *def = &lbctl_commands[cmd];
+	size_t used;
+	int o;
+
+	snprintf(buf, len, "%s", def->synopsis);
+	for (o = 0; o < LBCTL_OPT_MAX; o++) {
+		const struct lbctl_option_def *opt = &lbctl_options[o];
+
+		if (!(def->options & (1u << o)))
+			continue;
+		used = strlen(buf);
+		snprintf(buf + used, len - used, " [%s%s%s]", opt->name, opt->arg ? " " : "",
+			 opt->arg ? opt->arg : "");
+	}
+}
 
 /* Exact name, or the only command the prefix starts. */
 static int find_command(const char *word, enum lbctl_cmd *cmd, char *err, size_t len)
@@ -218,52 +248,133 @@ static bool looks_numeric(const char *s)
 	return (*s >= '0' && *s <= '9') || *s == '.';
 }
 
-/* The options lbctl knows; the last three are stats' own. */
-enum lbctl_option_kind { OPT_VERBOSE, OPT_HELP, OPT_JSON, OPT_WATCH, OPT_COUNT };
-
-static const char *const lbctl_option_names[] = {
-	[OPT_VERBOSE] = "--verbose", [OPT_HELP] = "--help", [OPT_JSON] = "--json",
-	[OPT_WATCH] = "--watch",     [OPT_COUNT] = "--count",
-};
-
-static int lbctl_option(int argc, char *const *argv, int *i, struct lbctl_args *out,
-			bool *watch_given, bool *count_given, char *err, size_t len)
+/* Which option @arg is: "-v", "--json", "--count=2" (*value "2"). -1: none. */
+static int lookup_option(const char *arg, const char **value)
 {
-	const char *arg = argv[*i], *name = lbctl_commands[out->cmd].name, *value = NULL;
-	char shown[LB_QUOTED_LEN], why[LB_INPUT_ERR_LEN];
-	enum lbctl_option_kind kind;
+	int o;
 
-	if (!strcmp(arg, "-v"))
-		kind = OPT_VERBOSE;
-	else if (!strcmp(arg, "-h"))
-		kind = OPT_HELP;
-	else {
-		for (kind = OPT_VERBOSE; kind <= OPT_COUNT; kind++)
-			if (option_is(arg, lbctl_option_names[kind], &value))
-				break;
-		if (kind > OPT_COUNT)
-			return fail(err, len, "lbctl %s: unknown option %s", name,
-				    lb_quote(shown, sizeof(shown), arg));
+	*value = NULL;
+	for (o = 0; o < LBCTL_OPT_MAX; o++) {
+		const struct lbctl_option_def *opt = &lbctl_options[o];
+
+		if ((opt->letter && arg[0] == '-' && arg[1] == opt->letter && !arg[2]) ||
+		    option_is(arg, opt->name, value))
+			return o;
 	}
-	if (kind >= OPT_JSON && out->cmd != LBCTL_STATS)
-		return fail(err, len, "lbctl %s does not take %s (only lbctl stats does)", name,
-			    lbctl_option_names[kind]);
-	if (value && kind <= OPT_JSON)
-		return fail(err, len, "lbctl %s: %s takes no value", name, lbctl_option_names[kind]);
-	switch (kind) {
-	case OPT_VERBOSE:
+	return -1;
+}
+
+/* "lbctl stats does" or "lbctl status, stats and flows do": who takes option @o. */
+static void takers(int o, char *buf, size_t len)
+{
+	int i, count = 0, n = 0;
+	size_t used;
+
+	for (i = 0; i < LBCTL_CMD_COUNT; i++)
+		count += !!(lbctl_commands[i].options & (1u << o));
+	snprintf(buf, len, "%slbctl", count == 1 ? "only " : "");
+	for (i = 0; i < LBCTL_CMD_COUNT; i++) {
+		if (!(lbctl_commands[i].options & (1u << o)))
+			continue;
+		n++;
+		used = strlen(buf);
+		snprintf(buf + used, len - used, "%s%s", n == 1 ? " " : n == count ? " and " : ", ",
+			 lbctl_commands[i].name);
+	}
+	used = strlen(buf);
+	snprintf(buf + used, len - used, " %s", count == 1 ? "does" : "do");
+}
+
+/* The value of option @o: "--count=2", or the next argument "--count 2". */
+static int option_value(int argc, char *const *argv, int *i, const char *name, int o,
+			const char **value, char *err, size_t len)
+{
+	if (*value)
+		return 0;
+	if (*i + 1 >= argc)
+		return fail(err, len, "lbctl %s: %s needs a value: %s", name, lbctl_options[o].name,
+			    lbctl_options[o].arg);
+	*value = argv[++*i];
+	return 0;
+}
+
+static int flows_vip(const char *value, struct lb_vip_spec *vip, char *err, size_t len)
+{
+	char why[LB_INPUT_ERR_LEN];
+
+	if (lb_parse_vip_spec(value, vip, why, sizeof(why)))
+		return fail(err, len, "lbctl flows: --vip: %s", why);
+	/* A flow has the port its packets carry; "*" names an entry of the
+	 * vips map, which no flow does.
+	 */
+	if (vip->port == 0)
+		return fail(err, len, "lbctl flows: --vip: a flow has a port, give it or none, "
+			    "not \"*\"");
+	return 0;
+}
+
+static int flows_backend(const char *value, uint32_t *addr, char *err, size_t len)
+{
+	char shown[LB_QUOTED_LEN];
+	struct in_addr in;
+
+	if (strlen(value) >= INET_ADDRSTRLEN || inet_pton(AF_INET, value, &in) != 1)
+		return fail(err, len, "lbctl flows: --backend: %s is not an IPv4 address",
+			    lb_quote(shown, sizeof(shown), value));
+	*addr = in.s_addr;
+	return 0;
+}
+
+static int flows_sort(const char *value, enum lbctl_flow_sort *sort, char *err, size_t len)
+{
+	char shown[LB_QUOTED_LEN];
+	int s;
+
+	for (s = 0; s < LBCTL_SORT_MAX; s++) {
+		if (!strcmp(value, lbctl_flow_sort_names[s])) {
+			*sort = (enum lbctl_flow_sort)s;
+			return 0;
+		}
+	}
+	return fail(err, len, "lbctl flows: --sort: %s is not a key, expected one of: vip, "
+		    "client, backend, age, idle", lb_quote(shown, sizeof(shown), value));
+}
+
+static int lbctl_option(int argc, char *const *argv, int *i, struct lbctl_args *out, char *err,
+			size_t len)
+{
+	const char *arg = argv[*i], *name = lbctl_commands[out->cmd].name, *value;
+	char shown[LB_QUOTED_LEN], why[LB_INPUT_ERR_LEN], who[96];
+	int o = lookup_option(arg, &value);
+
+	if (o < 0)
+		return fail(err, len, "lbctl %s: unknown option %s (lbctl %s --help lists its "
+			    "options)", name, lb_quote(shown, sizeof(shown), arg), name);
+	if (o != LBCTL_OPT_VERBOSE && o != LBCTL_OPT_HELP &&
+	    !(lbctl_commands[out->cmd].options & (1u << o))) {
+		takers(o, who, sizeof(who));
+		return fail(err, len, "lbctl %s does not take %s (%s)", name, lbctl_options[o].name,
+			    who);
+	}
+	if (value && !lbctl_options[o].arg)
+		return fail(err, len, "lbctl %s: %s takes no value", name, lbctl_options[o].name);
+	if ((out->given & (1u << o)) && lbctl_options[o].arg)
+		return fail(err, len, "lbctl %s: %s is given twice", name, lbctl_options[o].name);
+	out->given |= 1u << o;
+	switch (o) {
+	case LBCTL_OPT_VERBOSE:
 		out->verbose = true;
 		break;
-	case OPT_HELP:
+	case LBCTL_OPT_HELP:
 		out->help = true;
 		break;
-	case OPT_JSON:
+	case LBCTL_OPT_JSON:
 		out->json = true;
 		break;
-	case OPT_WATCH:
-		if (*watch_given)
-			return fail(err, len, "lbctl %s: --watch is given twice", name);
-		*watch_given = true;
+	case LBCTL_OPT_RESET:
+		out->reset = true;
+		break;
+	case LBCTL_OPT_WATCH:
 		/* The period is optional: "--watch", "--watch 2", "--watch=0.5". */
 		if (!value && *i + 1 < argc && looks_numeric(argv[*i + 1]))
 			value = argv[++*i];
@@ -272,27 +383,57 @@ static int lbctl_option(int argc, char *const *argv, int *i, struct lbctl_args *
 					      &out->watch_ns, why, sizeof(why)))
 			return fail(err, len, "lbctl %s: --watch: %s", name, why);
 		break;
-	case OPT_COUNT:
-		if (*count_given)
-			return fail(err, len, "lbctl %s: --count is given twice", name);
-		*count_given = true;
+	case LBCTL_OPT_COUNT:
 		if (!value && *i + 1 >= argc)
 			return fail(err, len, "lbctl %s: --count needs a number of refreshes", name);
-		if (!value)
-			value = argv[++*i];
+		if (option_value(argc, argv, i, name, o, &value, err, len))
+			return -1;
 		if (lb_parse_uint(value, 1, LBCTL_COUNT_MAX, &out->count, why, sizeof(why)))
 			return fail(err, len, "lbctl %s: --count: %s", name, why);
 		break;
+	case LBCTL_OPT_LIMIT:
+		if (option_value(argc, argv, i, name, o, &value, err, len))
+			return -1;
+		if (lb_parse_uint(value, 1, LBCTL_LIMIT_MAX, &out->limit, why, sizeof(why)))
+			return fail(err, len, "lbctl %s: --limit: %s", name, why);
+		break;
+	case LBCTL_OPT_VIP:
+		if (option_value(argc, argv, i, name, o, &value, err, len))
+			return -1;
+		return flows_vip(value, &out->vip, err, len);
+	case LBCTL_OPT_BACKEND:
+		if (option_value(argc, argv, i, name, o, &value, err, len))
+			return -1;
+		return flows_backend(value, &out->backend, err, len);
+	case LBCTL_OPT_SORT:
+		if (option_value(argc, argv, i, name, o, &value, err, len))
+			return -1;
+		return flows_sort(value, &out->sort, err, len);
 	}
+	return 0;
+}
+
+/* Options that exclude each other: --reset prints no figures. */
+static int lbctl_check_combination(const struct lbctl_args *out, char *err, size_t len)
+{
+	static const int not_with_reset[] = { LBCTL_OPT_JSON, LBCTL_OPT_WATCH, LBCTL_OPT_COUNT };
+	size_t k;
+
+	if (!out->reset)
+		return 0;
+	for (k = 0; k < sizeof(not_with_reset) / sizeof(not_with_reset[0]); k++)
+		if (out->given & (1u << not_with_reset[k]))
+			return fail(err, len, "lbctl stats: --reset prints no figures, it does not "
+				    "go with %s", lbctl_options[not_with_reset[k]].name);
 	return 0;
 }
 
 int lbctl_parse_args(int argc, char *const *argv, struct lbctl_args *out, char *err,
 		     size_t err_len)
 {
-	char shown[LB_QUOTED_LEN], why[LB_INPUT_ERR_LEN];
-	bool options_done = false, watch_given = false, count_given = false;
+	char shown[LB_QUOTED_LEN], why[LB_INPUT_ERR_LEN], synopsis[256];
 	const struct lbctl_command_def *def;
+	bool options_done = false;
 	int i;
 
 	memset(out, 0, sizeof(*out));
@@ -312,14 +453,14 @@ int lbctl_parse_args(int argc, char *const *argv, struct lbctl_args *out, char *
 		return -1;
 	out->has_cmd = true;
 	def = &lbctl_commands[out->cmd];
+	lbctl_synopsis(out->cmd, synopsis, sizeof(synopsis));
 	for (i = 2; i < argc; i++) {
 		const char *arg = argv[i];
 
 		if (!options_done && !strcmp(arg, "--")) {
 			options_done = true;
 		} else if (!options_done && arg[0] == '-' && arg[1]) {
-			if (lbctl_option(argc, argv, &i, out, &watch_given, &count_given, err,
-					 err_len))
+			if (lbctl_option(argc, argv, &i, out, err, err_len))
 				return -1;
 			if (out->help)
 				return 0;
@@ -331,15 +472,17 @@ int lbctl_parse_args(int argc, char *const *argv, struct lbctl_args *out, char *
 			out->args[out->arg_count++] = arg;
 		} else {
 			return fail(err, err_len, "lbctl %s: unexpected argument %s, usage: lbctl %s",
-				    def->name, lb_quote(shown, sizeof(shown), arg), def->synopsis);
+				    def->name, lb_quote(shown, sizeof(shown), arg), synopsis);
 		}
 	}
 	if (!out->ifname)
 		return fail(err, err_len, "lbctl %s needs an interface name, usage: lbctl %s",
-			    def->name, def->synopsis);
+			    def->name, synopsis);
 	if (out->arg_count < def->args)
 		return fail(err, err_len, "lbctl %s: missing arguments, usage: lbctl %s", def->name,
-			    def->synopsis);
+			    synopsis);
+	if (lbctl_check_combination(out, err, err_len))
+		return -1;
 	if (out->count && !out->watch_ns)
 		out->watch_ns = LBCTL_WATCH_DEFAULT_NS;
 	if (out->cmd == LBCTL_POLICY && lb_parse_vip_spec(out->args[0], &out->vip, why,

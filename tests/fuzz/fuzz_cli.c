@@ -14,7 +14,8 @@
  *   - refused: one line of printable ASCII, not cut short by the buffer;
  *   - accepted: an interface name the kernel would take (checked against a
  *     separate rendering of the kernel's dev_valid_name()), numbers within
- *     their documented ranges, options only where a command takes them;
+ *     their documented ranges, options only where a command takes them
+ *     (lbctl_commands[].options) and no option's value without the option;
  *   - lb_parse_uint() and lb_parse_seconds() agree, on every argument, with
  *     oracles written from their documented rules (strtoull, strtold).
  */
@@ -205,8 +206,22 @@ static void check_lbctl(int argc, char **argv)
 	for (i = 0; i < args.arg_count; i++)
 		if (!is_argument(args.args[i], argc, argv))
 			broken("lbctl: an argument that is not in argv", "", argc, argv);
-	if (args.cmd != LBCTL_STATS && (args.json || args.watch_ns || args.count))
-		broken("lbctl: a stats option accepted by another command", "", argc, argv);
+	if (args.given & ~(lbctl_commands[args.cmd].options | LBCTL_OPT(VERBOSE) | LBCTL_OPT(HELP)))
+		broken("lbctl: an option accepted by a command that does not take it", "", argc,
+		       argv);
+	if ((args.json && !(args.given & LBCTL_OPT(JSON))) ||
+	    (args.reset && !(args.given & LBCTL_OPT(RESET))) ||
+	    (args.watch_ns && !(args.given & (LBCTL_OPT(WATCH) | LBCTL_OPT(COUNT)))) ||
+	    (args.count && !(args.given & LBCTL_OPT(COUNT))) ||
+	    (args.limit && !(args.given & LBCTL_OPT(LIMIT))) ||
+	    (args.sort != LBCTL_SORT_VIP && !(args.given & LBCTL_OPT(SORT))))
+		broken("lbctl: an option's value set without the option", "", argc, argv);
+	if (args.reset && (args.json || args.watch_ns))
+		broken("lbctl: --reset accepted with figures to print", "", argc, argv);
+	if (args.limit > LBCTL_LIMIT_MAX || args.sort >= LBCTL_SORT_MAX)
+		broken("lbctl: --limit or --sort out of range", "", argc, argv);
+	if ((args.given & LBCTL_OPT(VIP)) && args.vip.port == 0)
+		broken("lbctl: flows --vip with the every-port \"*\"", "", argc, argv);
 	if (args.watch_ns && (args.watch_ns < LBCTL_WATCH_MIN_NS ||
 			      args.watch_ns > LBCTL_WATCH_MAX_NS))
 		broken("lbctl: --watch out of range", "", argc, argv);
