@@ -42,6 +42,8 @@ CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame
 endif
 LIBS := $(shell $(PKG_CONFIG) --libs libxdp libbpf yaml-0.1 2>/dev/null || \
 	  echo -lxdp -lbpf -lyaml) -lelf -lz
+# lbctl's --json output.
+JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
 PNG_LIBS := $(shell $(PKG_CONFIG) --libs libpng 2>/dev/null || echo -lpng)
 
 # BPF stage programs: one object and one skeleton each. Every .bpf.c under
@@ -167,9 +169,10 @@ $(OUTPUT)/tests/test_registry: $(LOADER_LIB_OBJS)
 lb-load: $(OUTPUT)/loader/lb_load.o $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-LBCTL_OBJS := $(patsubst %,$(OUTPUT)/loader/%.o,lbctl lbctl_stats lbctl_complete)
+LBCTL_OBJS := $(patsubst %,$(OUTPUT)/loader/%.o,lbctl lbctl_stats lbctl_complete lbctl_status \
+	      lbctl_flows lbctl_reset)
 lbctl: $(LBCTL_OBJS) $(LOADER_LIB_OBJS)
-	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(JSON_LIBS) -o $@
 
 # Unit tests link only what they test: the stage skeletons and the test library.
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(TEST_LIB_OBJS) $(OUTPUT)/loader/counter_names.o
@@ -321,7 +324,7 @@ sanitize: $(OUTPUT)/lb-load $(OUTPUT)/lbctl $(UNIT_TEST_BINS) $(CONFIG_TEST_BIN)
 $(OUTPUT)/lb-load: $(OUTPUT)/loader/lb_load.o $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 $(OUTPUT)/lbctl: $(LBCTL_OBJS) $(LOADER_LIB_OBJS)
-	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(JSON_LIBS) -o $@
 
 # --- install (docs/operations.md, "Install and run as a service") -------------------
 # GNU-style directories, DESTDIR for packaging. The configs live under

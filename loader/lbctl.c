@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
-/* lbctl: look at a loaded xdp-lb.
+/* lbctl: look at a loaded xdp-lb, and change it at runtime.
  *
- *   lbctl status IFNAME          mode, stage programs, VIPs and backends
- *   lbctl stats IFNAME [--json] [--watch [SECONDS]] [--count N]
- *                                per VIP and backend figures, rates; passes and drops
- *   lbctl flows IFNAME           the flow table: 5-tuple -> backend
- *   lbctl swap IFNAME SLOT STAGE put another stage into a slot, e.g. swap veth1 encap gue
- *   lbctl encap IFNAME STAGE     the same for the encap slot: encap veth1 gue
+ *   lbctl status IFNAME [--json]  mode, stage programs, VIPs and backends; the
+ *                                 exit code says what is wrong (lbctl.h)
+ *   lbctl stats IFNAME [--json] [--watch [SECONDS]] [--count N] | --reset
+ *                                 per VIP and backend figures, rates; passes and drops
+ *   lbctl flows IFNAME [--json] [--vip VIP] [--backend ADDR] [--sort KEY] [--limit N]
+ *                                 the flow table: 5-tuple -> backend, age, idle time
+ *   lbctl swap IFNAME SLOT STAGE  put another stage into a slot, e.g. swap veth1 encap gue
+ *   lbctl encap IFNAME STAGE      the same for the encap slot: encap veth1 gue
  *   lbctl policy IFNAME VIP POLICY  switch one VIP's scheduling policy, e.g.
  *                                   policy veth1 10.0.0.100:80/tcp maglev
  *
- * Commands may be shortened to any unambiguous prefix (s, st, sta and stat
- * start both status and stats and are refused; statu is status, stats must be
- * written whole).
+ * Options come from one table (cli.h), each command takes its own. Commands
+ * may be shortened to any unambiguous prefix (s, st, sta and stat start both
+ * status and stats and are refused; statu is status, stats must be written
+ * whole).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -33,6 +36,7 @@
 #include "host.h"
 #include "lb_structs_common.h"
 #include "lbctl_complete.h"
+#include "lbctl.h"
 #include "lbctl_stats.h"
 #include "log.h"
 #include "maglev.h"
@@ -43,20 +47,7 @@
 #include "state.h"
 #include "version.h"
 
-struct ctl {
-	const char *ifname;
-	char pin_dir[LB_PIN_DIR_MAX];
-	struct lb_maps maps;
-	bool json;
-	uint64_t watch_ns;       /* stats: refresh period, 0 = print once */
-	unsigned long watch_count; /* stats: refreshes before exiting, 0 = until killed */
-	const char *args[2];     /* positional arguments after IFNAME */
-	struct lb_vip_spec vip;  /* policy: args[0], checked by the parser */
-};
-
-/* A VIP as read back from the maps. */
-/* The live generation's VIPs (state.h), read once per command. */
-static const struct lb_state *read_state(const struct ctl *ctl)
+const struct lb_state *lbctl_read_state(const struct ctl *ctl)
 {
 	static struct lb_state state;
 	int err = lb_state_read(&ctl->maps, &state);
@@ -66,111 +57,6 @@ static const struct lb_state *read_state(const struct ctl *ctl)
 		state.live_count = state.stale_count = 0;
 	}
 	return &state;
-}
-
-static void prog_name_by_id(__u32 id, char *buf, size_t len)
-{
-	struct bpf_prog_info info = { 0 };
-	__u32 info_len = sizeof(info);
-	int fd;
-
-	snprintf(buf, len, "(empty)");
-	if (!id)
-		return;
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &info_len))
-		snprintf(buf, len, "%s", info.name);
-	close(fd);
-}
-
-static __u64 count_flows(const struct ctl *ctl)
-{
-	struct lb_flow_key key, saved, *prev = NULL;
-	__u64 n = 0;
-
-	while (bpf_map_get_next_key(ctl->maps.fd[LB_MAP_FLOWS], prev, &key) == 0) {
-		saved = key;
-		prev = &saved;
-		n++;
-	}
-	return n;
-}
-
-/* How balanced frames leave, and what lb-load changed on the host. */
-static void print_host_state(const struct ctl *ctl)
-{
-	struct lb_host_state host;
-
-	if (lb_host_state_read(&ctl->maps, &host))
-		return;
-	printf("  frames leave %s\n",
-	       host.flags & LB_HOST_F_TX_VIA_STACK ?
-		       "through the kernel's forwarding: the veth peer runs no XDP program, so "
-		       "it would drop XDP_TX frames (load again once it has one)" :
-		       "by XDP_TX or XDP_REDIRECT");
-	if (host.flags & (LB_HOST_F_FORWARDING_SET | LB_HOST_F_ACCEPT_LOCAL_SET))
-		printf("  set by lb-load, restored at unload:%s%s\n",
-		       host.flags & LB_HOST_F_FORWARDING_SET ? " IPv4 forwarding" : "",
-		       host.flags & LB_HOST_F_ACCEPT_LOCAL_SET ? " accept_local" : "");
-}
-
-static int cmd_status(struct ctl *ctl)
-{
-	const struct lb_state *state = read_state(ctl);
-	const struct lb_state_vip *vips = state->live;
-	int ifindex = (int)if_nametoindex(ctl->ifname), n, i;
-	struct lb_attachment att = { 0 };
-	char name[64], label[64], addr[INET_ADDRSTRLEN];
-	__u32 slot, j;
-
-	if (ifindex)
-		lb_attachment_query(ifindex, &att);
-	printf("%s: %s, %s mode, parse %s\n", ctl->ifname,
-	       !att.found ? "parse NOT attached" : att.legacy ? "single-program (legacy)" :
-								"libxdp dispatcher",
-	       att.mode == XDP_MODE_SKB ? "skb" : "native",
-	       att.found ? LB_PARSE_PROG_NAME : "-");
-	if (att.found && att.legacy)
-		printf("  parse  %-16s id %-6u (a single program: no run order)\n",
-		       LB_PARSE_PROG_NAME, att.parse_id);
-	else if (att.found)
-		printf("  parse  %-16s id %-6u priority %d (%d XDP programs on %s)\n",
-		       LB_PARSE_PROG_NAME, att.parse_id, att.parse_prio, att.program_count,
-		       ctl->ifname);
-	for (slot = 0; slot < LB_SLOT_COUNT; slot++) {
-		const struct lb_stage_def *def = lb_slot_stage(&ctl->maps, ctl->pin_dir, slot);
-		__u32 id = lb_slot_prog_id(&ctl->maps, slot);
-		char names[128];
-
-		prog_name_by_id(id, name, sizeof(name));
-		lb_stage_names(slot, names, sizeof(names));
-		printf("  %-6s %-16s id %-6u stage %-12s (available: %s)\n", lb_slot_name(slot),
-		       name, id, def ? def->name : "?", names);
-	}
-	print_host_state(ctl);
-	n = (int)state->live_count;
-	for (i = 0; i < n; i++) {
-		lb_vip_label(&vips[i].key, label, sizeof(label));
-		printf("  VIP %s (id %u, pool %u): %u backends\n", label, vips[i].vip.vip_id,
-		       vips[i].vip.pool_id, vips[i].pool.backend_count);
-		printf("    policy %s", lb_policy_name((__u8)vips[i].vip.policy));
-		if (vips[i].vip.policy == LB_POLICY_MAGLEV)
-			printf(" (table %u)", vips[i].vip.maglev_table);
-		printf("\n");
-		for (j = 0; j < vips[i].pool.backend_count && j < LB_MAX_BACKENDS_PER_VIP; j++) {
-			__u32 id = vips[i].pool.backend_ids[j];
-			struct lb_backend be = { 0 };
-
-			bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_BACKENDS], &id, &be);
-			inet_ntop(AF_INET, &be.addr, addr, sizeof(addr));
-			printf("    backend %-4u %-15s %-5s weight %u\n", id, addr,
-			       lb_state_name(be.state), be.weight);
-		}
-	}
-	printf("  flows in table: %llu\n", (unsigned long long)count_flows(ctl));
-	return 0;
 }
 
 /* Output of one refresh: redrawn in place on a terminal, else appended. */
@@ -183,12 +69,12 @@ static void show_stats(const struct ctl *ctl, const struct lb_stats_sample *now,
 
 	if (!buf)
 		return;
-	if (ctl->json)
+	if (ctl->args.json)
 		lb_stats_print_json(buf, ctl->ifname, now, prev);
 	else
 		lb_stats_print_text(buf, ctl->ifname, now, prev);
 	fclose(buf);
-	if (!ctl->json && isatty(STDOUT_FILENO) && *lines_shown) {
+	if (!ctl->args.json && isatty(STDOUT_FILENO) && *lines_shown) {
 		struct winsize ws = { 0 };
 
 		/* Up over the last refresh and clear from there; when it did
@@ -199,7 +85,7 @@ static void show_stats(const struct ctl *ctl, const struct lb_stats_sample *now,
 			printf("\033[%dA\033[J", *lines_shown);
 		else
 			printf("\033[H\033[2J");
-	} else if (!ctl->json && *lines_shown) {
+	} else if (!ctl->args.json && *lines_shown) {
 		printf("\n");
 	}
 	fputs(text, stdout);
@@ -228,13 +114,13 @@ static int cmd_stats(struct ctl *ctl)
 	if (err)
 		goto out;
 	show_stats(ctl, now, NULL, &lines_shown);
-	if (!ctl->watch_ns)
+	if (!ctl->args.watch_ns)
 		goto out;
 	shown = 1;
-	period.tv_sec = (time_t)(ctl->watch_ns / 1000000000ULL);
-	period.tv_nsec = (long)(ctl->watch_ns % 1000000000ULL);
+	period.tv_sec = (time_t)(ctl->args.watch_ns / 1000000000ULL);
+	period.tv_nsec = (long)(ctl->args.watch_ns % 1000000000ULL);
 	snprintf(pin, sizeof(pin), "%s/%s", ctl->pin_dir, lb_map_names[LB_MAP_COUNTERS]);
-	while (!ctl->watch_count || shown < ctl->watch_count) {
+	while (!ctl->args.count || shown < ctl->args.count) {
 		swap = prev;
 		prev = now;
 		now = swap;
@@ -257,29 +143,6 @@ out:
 		lb_err("Failed to read the counters of %s: %s", ctl->ifname, strerror(-err));
 	free(samples);
 	return err;
-}
-
-static int cmd_flows(struct ctl *ctl)
-{
-	struct lb_flow_key key, saved, *prev = NULL;
-	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN], be_addr[INET_ADDRSTRLEN];
-
-	while (bpf_map_get_next_key(ctl->maps.fd[LB_MAP_FLOWS], prev, &key) == 0) {
-		struct lb_flow flow;
-		struct lb_backend be = { 0 };
-
-		saved = key;
-		prev = &saved;
-		if (bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_FLOWS], &key, &flow))
-			continue;
-		bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_BACKENDS], &flow.backend_id, &be);
-		inet_ntop(AF_INET, &key.src, src, sizeof(src));
-		inet_ntop(AF_INET, &key.dst, dst, sizeof(dst));
-		inet_ntop(AF_INET, &be.addr, be_addr, sizeof(be_addr));
-		printf("%s %s:%u -> %s:%u backend %u %s\n", lb_proto_name(key.proto), src,
-		       ntohs(key.sport), dst, ntohs(key.dport), flow.backend_id, be_addr);
-	}
-	return 0;
 }
 
 /* Puts stage STAGE into slot SLOT: one atomic prog-array update with the
@@ -321,17 +184,21 @@ static int swap_slot(struct ctl *ctl, const char *slot_name, const char *stage_n
 	printf("%s: slot %s now runs %s (%s id %u), was %s\n", ctl->ifname, slot_name,
 	       def->name, def->prog_name, lb_slot_prog_id(&ctl->maps, (__u32)slot),
 	       before ? before->name : "?");
+	/* Only a slot with a choice has a config key that sets it again. */
+	if (slot == LB_SLOT_ENCAP && def != before)
+		lb_warn("until the next reload: lb-load puts the config's encap stage back into "
+			"slot encap");
 	return 0;
 }
 
 static int cmd_swap(struct ctl *ctl)
 {
-	return swap_slot(ctl, ctl->args[0], ctl->args[1]);
+	return swap_slot(ctl, ctl->args.args[0], ctl->args.args[1]);
 }
 
 static int cmd_encap(struct ctl *ctl)
 {
-	return swap_slot(ctl, "encap", ctl->args[0]);
+	return swap_slot(ctl, "encap", ctl->args.args[0]);
 }
 
 /* lbctl stats --help: what each figure means. */
@@ -348,14 +215,27 @@ static const char stats_details[] =
 	"                the first shows none\n"
 	"  --count N     stop after N refreshes, 1 to 1000000 (implies --watch)\n"
 	"  --json        one JSON object per refresh and line; pps and mbps only when\n"
-	"                there are two samples (--watch)\n";
+	"                there are two samples (--watch)\n"
+	"  --reset       zeroes the stage counters and each backend's packets, bytes and\n"
+	"                total flows; the drops outside xdp-lb count from then on. Keeps\n"
+	"                the flow table, the load and least-conn's counts (the policies\n"
+	"                decide by them). Not atomic: packets counted while it runs may\n"
+	"                be kept or lost\n";
+
+/* lbctl flows --help: the columns. */
+static const char flows_details[] =
+	"One line per flow under a header: protocol, client, VIP (address:port), backend\n"
+	"id and address, age (seconds since the flow was placed on its backend) and idle\n"
+	"time (seconds since its last packet, to about a second: a busy flow's time is\n"
+	"refreshed once a second). hash VIPs keep no flows. With --limit, a line on\n"
+	"stderr says how many matching flows were left out.\n";
 
 /* Every VIP of the live generation that fits the parsed spec (cli.c) goes into @out. */
 static int match_vips(const struct ctl *ctl, struct lb_state_vip *out, int cap)
 {
-	const struct lb_state *state = read_state(ctl);
+	const struct lb_state *state = lbctl_read_state(ctl);
 	const struct lb_state_vip *vips = state->live;
-	const struct lb_vip_spec *spec = &ctl->vip;
+	const struct lb_vip_spec *spec = &ctl->args.vip;
 	int n = (int)state->live_count, i, found = 0;
 
 	for (i = 0; i < n; i++) {
@@ -378,7 +258,7 @@ static int maglev_table_for(const struct ctl *ctl, const struct lb_state_vip *vi
 	static struct lb_state state;
 	int err = lb_state_read(&ctl->maps, &state);
 
-	/* Not read_state(): without the live entries any table would look free. */
+	/* Not lbctl_read_state(): without the live entries any table would look free. */
 	if (err) {
 		lb_err("Failed to read the VIPs of %s: %s", ctl->ifname, strerror(-err));
 		return err;
@@ -401,7 +281,7 @@ static int maglev_table_for(const struct ctl *ctl, const struct lb_state_vip *vi
  */
 static int cmd_policy(struct ctl *ctl)
 {
-	const char *spec = ctl->args[0], *name = ctl->args[1];
+	const char *spec = ctl->args.args[0], *name = ctl->args.args[1];
 	struct lb_state_vip found[4];
 	struct lb_vip vip;
 	char label[64], names[160] = "";
@@ -451,25 +331,72 @@ static int cmd_policy(struct ctl *ctl)
 	}
 	lb_vip_label(&found[0].key, label, sizeof(label));
 	printf("%s: VIP %s now uses policy %s (stage %s), was %s; established flows keep their "
-	       "backends; a reload applies the config's policy again\n",
+	       "backends\n",
 	       ctl->ifname, label, lb_policy_name((__u8)policy),
 	       lb_slot_name(lb_policy_slot((__u32)policy)),
 	       lb_policy_name((__u8)found[0].vip.policy));
+	lb_warn("until the next reload: lb-load applies the config's policy to VIP %s again",
+		label);
 out:
 	close(lock_fd);
 	return err;
 }
 
-/* The commands, in the order of enum lbctl_cmd (cli.c names and checks them). */
+static int exit_of(int err)
+{
+	return err ? LBCTL_EXIT_FAILED : LBCTL_EXIT_OK;
+}
+
+static int run_status(struct ctl *ctl)
+{
+	return lbctl_status(ctl);
+}
+
+static int run_stats(struct ctl *ctl)
+{
+	return ctl->args.reset ? lbctl_reset(ctl) : exit_of(cmd_stats(ctl));
+}
+
+static int run_flows(struct ctl *ctl)
+{
+	return lbctl_flows(ctl);
+}
+
+static int run_swap(struct ctl *ctl)
+{
+	return exit_of(cmd_swap(ctl));
+}
+
+static int run_encap(struct ctl *ctl)
+{
+	return exit_of(cmd_encap(ctl));
+}
+
+static int run_policy(struct ctl *ctl)
+{
+	return exit_of(cmd_policy(ctl));
+}
+
+/* The commands, in the order of enum lbctl_cmd (cli.c names and checks them);
+ * each returns an exit code (lbctl.h).
+ */
 static int (*const run[LBCTL_CMD_COUNT])(struct ctl *ctl) = {
-	[LBCTL_STATUS] = cmd_status,
-	[LBCTL_STATS] = cmd_stats,
-	[LBCTL_FLOWS] = cmd_flows,
-	[LBCTL_SWAP] = cmd_swap,
-	[LBCTL_ENCAP] = cmd_encap,
-	[LBCTL_POLICY] = cmd_policy,
+	[LBCTL_STATUS] = run_status,
+	[LBCTL_STATS] = run_stats,
+	[LBCTL_FLOWS] = run_flows,
+	[LBCTL_SWAP] = run_swap,
+	[LBCTL_ENCAP] = run_encap,
+	[LBCTL_POLICY] = run_policy,
 };
 
+#define LBCTL_EXIT_HELP(id, code, meaning) "  " #code "  " meaning "\n"
+static const char exit_codes_help[] = "Exit codes:\n"
+	LBCTL_EXIT_CODES(LBCTL_EXIT_HELP);
+#undef LBCTL_EXIT_HELP
+
+/* The commands with their positional arguments (each command's --help has its
+ * options); scripts/gen-man.py and dist/lbctl.bash read this layout.
+ */
 static void usage(FILE *out)
 {
 	int i;
@@ -480,67 +407,84 @@ static void usage(FILE *out)
 			lbctl_commands[i].summary);
 	fprintf(out, "  lbctl %-48s %s\n", "COMMAND --help", "the command's options");
 	fprintf(out, "  lbctl %-48s %s\n", "--version", "the xdp-lb version lbctl is built from");
+	fputs(exit_codes_help, out);
+}
+/* lbctl COMMAND --help: the synopsis, every option the command takes, details. */
+static void command_help(enum lbctl_cmd cmd)
+{
+	const struct lbctl_command_def *def = &lbctl_commands[cmd];
+	char synopsis[256], left[64];
+	int o;
+
+	lbctl_synopsis(cmd, synopsis, sizeof(synopsis));
+	printf("Usage: lbctl %s\n  %s\nOptions:\n", synopsis, def->summary);
+	for (o = 0; o < LBCTL_OPT_MAX; o++) {
+		const struct lbctl_option_def *opt = &lbctl_options[o];
+
+		if (o != LBCTL_OPT_VERBOSE && o != LBCTL_OPT_HELP && !(def->options & (1u << o)))
+			continue;
+		snprintf(left, sizeof(left), "%s%c%s%s%s%s", opt->letter ? "-" : "",
+			 opt->letter ? opt->letter : ' ', opt->letter ? ", " : "", opt->name,
+			 opt->arg ? " " : "", opt->arg ? opt->arg : "");
+		printf("  %-30s %s\n", opt->letter ? left : left + 1, opt->help);
+	}
+	if (cmd == LBCTL_STATS)
+		fputs(stats_details, stdout);
+	else if (cmd == LBCTL_FLOWS)
+		fputs(flows_details, stdout);
+	fputs(exit_codes_help, stdout);
 }
 
 int main(int argc, char **argv)
 {
 	char parse_err[LB_CLI_ERR_LEN];
-	struct lbctl_args args;
 	struct ctl ctl = { 0 };
 	const char *missing;
-	int err;
+	int err, code;
 
 	/* Hidden: what bash completion offers (dist/lbctl.bash). */
 	if (argc >= 2 && !strcmp(argv[1], "--complete"))
 		return lbctl_complete(argc - 2, argv + 2);
-	if (lbctl_parse_args(argc, argv, &args, parse_err, sizeof(parse_err))) {
+	if (lbctl_parse_args(argc, argv, &ctl.args, parse_err, sizeof(parse_err))) {
 		lb_err("%s", parse_err);
-		if (argc < 2 || !args.has_cmd)
+		if (argc < 2 || !ctl.args.has_cmd)
 			usage(stderr);
-		return 2;
+		return LBCTL_EXIT_USAGE;
 	}
-	if (args.version) {
+	if (ctl.args.version) {
 		lb_version_print("lbctl");
-		return 0;
+		return LBCTL_EXIT_OK;
 	}
-	if (args.help && !args.has_cmd) {
+	if (ctl.args.help && !ctl.args.has_cmd) {
 		usage(stdout);
-		return 0;
+		return LBCTL_EXIT_OK;
 	}
-	if (args.help) {
-		printf("Usage: lbctl %s\n  %s\n%s", lbctl_commands[args.cmd].synopsis,
-		       lbctl_commands[args.cmd].summary,
-		       args.cmd == LBCTL_STATS ? stats_details : "");
-		return 0;
+	if (ctl.args.help) {
+		command_help(ctl.args.cmd);
+		return LBCTL_EXIT_OK;
 	}
-	ctl.ifname = args.ifname;
-	ctl.json = args.json;
-	ctl.watch_ns = args.watch_ns;
-	ctl.watch_count = args.count;
-	ctl.args[0] = args.args[0];
-	ctl.args[1] = args.args[1];
-	ctl.vip = args.vip;
-	lb_log_setup(args.verbose);
+	ctl.ifname = ctl.args.ifname;
+	lb_log_setup(ctl.args.verbose);
 	if (geteuid() != 0) {
 		lb_err("lbctl must run as root: it reads pinned BPF maps");
-		return 1;
+		return LBCTL_EXIT_FAILED;
 	}
 	err = lb_bpffs_check();
 	if (err == -ENOTSUP) {
 		lb_err(LB_IP_NETNS_EXEC_MSG);
-		return 1;
+		return LBCTL_EXIT_FAILED;
 	} else if (err) {
 		lb_err("xdp-lb is not loaded on %s (no bpffs mounted at %s)", ctl.ifname, LB_BPFFS);
-		return 1;
+		return LBCTL_EXIT_NOT_LOADED;
 	}
 	lb_pin_dir(ctl.ifname, ctl.pin_dir, sizeof(ctl.pin_dir));
 	err = lb_maps_open_pinned(ctl.pin_dir, &ctl.maps, &missing);
 	if (err) {
 		lb_err("xdp-lb is not loaded on %s (no state under %s%s%s)", ctl.ifname, ctl.pin_dir,
 		       missing ? ": missing " : "", missing ? missing : "");
-		return 1;
+		return LBCTL_EXIT_NOT_LOADED;
 	}
-	err = run[args.cmd](&ctl);
+	code = run[ctl.args.cmd](&ctl);
 	lb_maps_close(&ctl.maps);
-	return err ? 1 : 0;
+	return code;
 }

@@ -2,6 +2,7 @@
 /* `lbctl stats`: presents a sample of the maps (stats.h) as text or JSON, with rates. */
 #include <string.h>
 #include <arpa/inet.h>
+#include <json-c/json.h>
 
 #include "config.h"
 #include "counter_names.h"
@@ -254,20 +255,26 @@ static void print_rate_json(FILE *out, const struct rate *r)
 		fprintf(out, ", \"pps\": %.1f, \"mbps\": %.3f", r->pps, r->mbps);
 }
 
-/* Keys of the first version stay as they were (scripts grep "stage": {...}):
- * interface, counters, backends[] with vip..load_flows, flows. Added after
- * them: per backend active_flows and, with an earlier sample, pps and mbps;
- * vips[]; interval_s.
+/* Keys of the first version stay as they were, byte for byte (scripts grep
+ * "stage": {...}): interface, counters, backends[] with vip..load_flows,
+ * flows. Added after them: per backend active_flows and, with an earlier
+ * sample, pps and mbps; vips[]; interval_s; command. docs/json.md has the
+ * schema all of lbctl's JSON follows.
  */
 void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sample *now,
 			 const struct lb_stats_sample *prev)
 {
 	const char *stage = NULL;
 	char label[64], addr[INET_ADDRSTRLEN];
+	json_object *name;
 	unsigned int id;
 	__u32 v, i;
 
-	fprintf(out, "{\"interface\": \"%s\", \"counters\": {", ifname);
+	/* json-c quotes the name: the kernel allows '"' and '\\' in one. */
+	name = json_object_new_string(ifname);
+	fprintf(out, "{\"interface\": %s, \"counters\": {",
+		json_object_to_json_string_ext(name, JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(name);
 	for (id = 0; id < LB_COUNTER_MAX; id++) {
 		if (!stage || strcmp(stage, lb_counter_stage(id))) {
 			fprintf(out, "%s\"%s\": {", stage ? "}, " : "", lb_counter_stage(id));
@@ -327,5 +334,5 @@ void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sa
 	if (prev && now->time_ns > prev->time_ns)
 		fprintf(out, ", \"interval_s\": %.3f",
 			(double)(now->time_ns - prev->time_ns) / 1e9);
-	fprintf(out, "}\n");
+	fprintf(out, ", \"command\": \"stats\"}\n");
 }

@@ -21,10 +21,12 @@ for group in "${groups[@]}"; do
 	build) packages+=(
 		clang llvm gcc make pkg-config           # compilers
 		libbpf-dev libxdp-dev libelf-dev zlib1g-dev libyaml-dev bpftool   # libraries, skeletons
+		libjson-c-dev                            # lbctl --json
 		linux-libc-dev                           # kernel UAPI headers for the BPF build
 	) ;;
 	test) packages+=(
 		xdp-tools iproute2 util-linux procps     # xdp-loader, ip, nsenter/setpriv, pkill
+		python3-jsonschema                       # lbctl's JSON against docs/lbctl.schema.json
 		libpng-dev                               # the demo chart's check (tests/tools/png_check.c)
 		libclang-rt-14-dev                       # libFuzzer and the sanitizers (tests/fuzz/)
 		qemu-system-x86 busybox-static kmod socat ethtool   # VM suites (tests/vm/)

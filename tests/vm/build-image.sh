@@ -24,7 +24,7 @@ BOOT_MODULES="virtio_pci 9pnet_virtio 9p"
 # Debian packages of a release's own root: its kernel, what builds xdp-lb, what the
 # guest tests run (test_dispatcher.sh, scripts/topology.sh, tests/integration/lib.sh).
 ROOTFS_PACKAGES=linux-image-amd64,kmod,busybox-static,clang,llvm,gcc,make,pkg-config,libc6-dev
-ROOTFS_PACKAGES+=,libbpf-dev,libxdp-dev,libelf-dev,zlib1g-dev,libyaml-dev,bpftool,xdp-tools
+ROOTFS_PACKAGES+=,libbpf-dev,libxdp-dev,libelf-dev,zlib1g-dev,libyaml-dev,libjson-c-dev,bpftool,xdp-tools
 ROOTFS_PACKAGES+=,iproute2,ethtool,socat,procps
 # mmdebstrap may hang on a dead mirror: a guest that cannot be built fails, loudly.
 ROOTFS_TIMEOUT=${VM_ROOTFS_TIMEOUT:-900}
