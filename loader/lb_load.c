@@ -61,6 +61,29 @@ static void usage(FILE *out)
 		"them back. See docs/operations.md.\n");
 }
 
+/* A VIP whose backends are all drain or down drops every new flow: loaded as
+ * asked, but worth a word (lbctl status says it too, exit code 5).
+ */
+static void warn_no_up_backend(const struct lb_vip_config *v)
+{
+	char addr[INET_ADDRSTRLEN];
+	size_t j, drain = 0;
+
+	for (j = 0; j < v->backend_count; j++) {
+		if (v->backends[j].state == LB_BACKEND_UP)
+			return;
+		drain += v->backends[j].state == LB_BACKEND_DRAIN;
+	}
+	inet_ntop(AF_INET, &v->addr, addr, sizeof(addr));
+	if (v->port)
+		lb_warn("VIP %s:%u/%s has no up backend (%zu drain, %zu down): its new flows are "
+			"dropped", addr, v->port, lb_proto_name(v->proto), drain,
+			v->backend_count - drain);
+	else
+		lb_warn("VIP %s:*/%s has no up backend (%zu drain, %zu down): its new flows are "
+			"dropped", addr, lb_proto_name(v->proto), drain, v->backend_count - drain);
+}
+
 /* The command line, checked whole before anything else: cli.c (lb_load_parse_args). */
 static int parse_args(int argc, char **argv, struct options *opt, bool *verbose)
 {
@@ -173,6 +196,7 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 		}
 		printf("; policy %s; %s\n", lb_policy_name(v->policy),
 		       v->forwarding == LB_FORWARD_NAT ? "forwarding nat" : lb_encap_name(cfg->encap));
+		warn_no_up_backend(v);
 	}
 	if (cfg->outer_src)
 		inet_ntop(AF_INET, &cfg->outer_src, addr, sizeof(addr));
