@@ -213,7 +213,7 @@ test_stats_per_vip_and_backend() {
 	[[ $json != *'"pps"'* ]] || fail "rates without a second sample"
 	# Active flows per backend = the flow table's entries naming it.
 	while read -r id addr be; do
-		check_eq "$(lbctl flows veth1 | grep -c " backend $id ")" "$be" \
+		check_eq "$(lbctl flows veth1 | awk -v id="$id" 'NR > 1 && $4 == id' | wc -l)" "$be" \
 			"active flows of backend $id ($addr)"
 	done < <(grep -oE '\{"vip": [^}]*\}' <<<"$json" | grep '"address"' | sed -E \
 		's/.*"id": ([0-9]+), "address": "([^"]+)".*"active_flows": ([0-9]+).*/\1 \2 \3/')

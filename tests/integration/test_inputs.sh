@@ -135,14 +135,17 @@ test_bad_numbers_and_options() {
 		'stats veth1 --watch=|lbctl stats: --watch: "" is empty, expected seconds 0.05..3600'
 		'stats veth1 --watch 1 --watch 2|lbctl stats: --watch is given twice'
 		# options a command does not take, unknown ones, extra arguments
-		'status veth1 --json|lbctl status does not take --json (only lbctl stats does)'
+		'status veth1 --watch|lbctl status does not take --watch (only lbctl stats does)'
+		'swap veth1 encap gue --json|lbctl swap does not take --json (lbctl status, stats and flows do)'
+		'flows veth1 --reset|lbctl flows does not take --reset (only lbctl stats does)'
 		'flows veth1 --watch|lbctl flows does not take --watch (only lbctl stats does)'
 		'swap veth1 encap gue --count 2|lbctl swap does not take --count (only lbctl stats does)'
 		'stats veth1 --json=yes|lbctl stats: --json takes no value'
-		'stats veth1 --bogus|lbctl stats: unknown option "--bogus"'
-		'status veth1 extra|lbctl status: unexpected argument "extra", usage: lbctl status IFNAME'
+		'stats veth1 --bogus|lbctl stats: unknown option "--bogus" (lbctl stats --help lists its options)'
+		'status veth1 extra|lbctl status: unexpected argument "extra", usage: lbctl status IFNAME [--json]'
+		'status veth1 --json extra|lbctl status: unexpected argument "extra", usage: lbctl status IFNAME [--json]'
 		'swap veth1 encap|lbctl swap: missing arguments, usage: lbctl swap IFNAME SLOT STAGE'
-		'status|lbctl status needs an interface name, usage: lbctl status IFNAME'
+		'status|lbctl status needs an interface name, usage: lbctl status IFNAME [--json]'
 		# lbctl policy: the VIP
 		"policy veth1 $VIP:x hash|lbctl policy: \"$VIP:x\" is not a VIP (ADDR[:PORT|:*][/udp|/tcp]): port \"x\" is not a decimal number, expected a whole number 0..65535"
 		"policy veth1 $VIP: hash|lbctl policy: \"$VIP:\" is not a VIP (ADDR[:PORT|:*][/udp|/tcp]): port \"\" is empty, expected a whole number 0..65535"
