@@ -164,7 +164,7 @@ test_reload_keeps_established_flows() {
 	finish_captures
 	check_delivery 60 2 3
 	local port backend
-	while read -r _ src _ _ _ _ be; do
+	while read -r _ src _ _ be; do
 		port=${src##*:}
 		backend=$(grep -l " 10.0.0.1:$port " "$TMP"/cap*.out)
 		case $be in
