@@ -7,23 +7,74 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <linux/btf.h>
 
 #include "host.h"
 
 /* --- the pinned record ------------------------------------------------------- */
 
+/* The types of host_state as BTF, from the C structs' own sizes and offsets,
+ * so that `bpftool map dump` names every field (and shows the counter names
+ * as strings) like it does for the maps the stages define. NULL when BTF
+ * cannot be built or loaded: the map is then made without, as libbpf does.
+ */
+static struct btf *host_state_btf(__u32 *key_id, __u32 *value_id)
+{
+	struct btf *btf = btf__new_empty();
+	int u32, u64, chr, name, stat, stats, host, bad = 0;
+
+	if (!btf)
+		return NULL;
+	bad |= (u32 = btf__add_int(btf, "__u32", 4, 0)) < 0;
+	bad |= (u64 = btf__add_int(btf, "__u64", 8, 0)) < 0;
+	bad |= (chr = btf__add_int(btf, "char", 1, BTF_INT_CHAR)) < 0;
+	bad |= (name = btf__add_array(btf, u32, chr, LB_DROP_STAT_NAME_LEN)) < 0;
+	bad |= (stat = btf__add_struct(btf, "lb_drop_stat", sizeof(struct lb_drop_stat))) < 0;
+	bad |= btf__add_field(btf, "name", name, offsetof(struct lb_drop_stat, name) * 8, 0);
+	bad |= btf__add_field(btf, "value", u64, offsetof(struct lb_drop_stat, value) * 8, 0);
+	bad |= (stat = btf__add_array(btf, u32, stat, LB_DROP_STATS_MAX)) < 0;
+	bad |= (stats = btf__add_struct(btf, "lb_drop_stats", sizeof(struct lb_drop_stats))) < 0;
+	bad |= btf__add_field(btf, "count", u32, offsetof(struct lb_drop_stats, count) * 8, 0);
+	bad |= btf__add_field(btf, "stat", stat, offsetof(struct lb_drop_stats, stat) * 8, 0);
+	bad |= (host = btf__add_struct(btf, "lb_host_state", sizeof(struct lb_host_state))) < 0;
+	bad |= btf__add_field(btf, "flags", u32, offsetof(struct lb_host_state, flags) * 8, 0);
+	bad |= btf__add_field(btf, "pad", u32, offsetof(struct lb_host_state, pad) * 8, 0);
+	bad |= btf__add_field(btf, "baseline", stats,
+			      offsetof(struct lb_host_state, baseline) * 8, 0);
+	if (bad || btf__load_into_kernel(btf)) {
+		btf__free(btf);
+		return NULL;
+	}
+	*key_id = (__u32)u32;
+	*value_id = (__u32)host;
+	return btf;
+}
+
 int lb_host_state_create(struct lb_maps *maps)
 {
 	struct lb_host_state empty = { 0 };
-	int fd;
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	struct btf *btf;
+	int fd, err;
 
 	if (maps->fd[LB_MAP_HOST_STATE] >= 0)
 		return 0;
+	btf = host_state_btf(&opts.btf_key_type_id, &opts.btf_value_type_id);
+	if (btf)
+		opts.btf_fd = (__u32)btf__fd(btf);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, lb_map_names[LB_MAP_HOST_STATE], sizeof(__u32),
-			    sizeof(empty), 1, NULL);
-	if (fd < 0)
-		return -errno;
+			    sizeof(empty), 1, btf ? &opts : NULL);
+	if (fd < 0 && btf)
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, lb_map_names[LB_MAP_HOST_STATE],
+				    sizeof(__u32), sizeof(empty), 1, NULL);
+	err = fd < 0 ? -errno : 0;
+	/* The map holds its own reference to the BTF. */
+	btf__free(btf);
+	if (err)
+		return err;
 	maps->fd[LB_MAP_HOST_STATE] = fd;
 	return lb_host_state_write(maps, &empty);
 }
