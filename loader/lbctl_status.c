@@ -3,6 +3,7 @@
  * (the exit code a monitoring check reads), then prints it as text or JSON.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "host.h"
 #include "lbctl.h"
 #include "lbctl_stats.h"
+#include "log.h"
 #include "pipeline.h"
 #include "stages.h"
 
@@ -101,14 +103,19 @@ static void problem(struct status_report *r, int exit_code, const char *fmt, ...
 		r->exit_code = exit_code;
 }
 
-static void read_report(const struct ctl *ctl, struct status_report *r)
+/* 0, or -errno when the VIPs cannot be read (then nothing can be judged). */
+static int read_report(const struct ctl *ctl, struct status_report *r)
 {
-	const struct lb_state *state = lbctl_read_state(ctl);
-	int ifindex = (int)if_nametoindex(ctl->ifname);
+	static struct lb_state st;
+	const struct lb_state *state = &st;
+	int ifindex = (int)if_nametoindex(ctl->ifname), err;
 	__u32 slot, j;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
+	err = lb_state_read(&ctl->maps, &st);
+	if (err)
+		return err;
 	if (ifindex)
 		lb_attachment_query(ifindex, &r->att);
 	for (slot = 0; slot < LB_SLOT_COUNT; slot++) {
@@ -133,6 +140,7 @@ static void read_report(const struct ctl *ctl, struct status_report *r)
 		}
 	}
 	r->flows = count_flows(ctl);
+	return 0;
 }
 
 /* What a monitoring check must hear about, each with its exit code. */
@@ -355,7 +363,12 @@ int lbctl_status(struct ctl *ctl)
 	/* Large (a VIP's backends each): static, lbctl runs one command. */
 	static struct status_report report;
 
-	read_report(ctl, &report);
+	int err = read_report(ctl, &report);
+
+	if (err) {
+		lb_err("Failed to read the VIPs of %s: %s", ctl->ifname, strerror(-err));
+		return LBCTL_EXIT_FAILED;
+	}
 	judge(ctl, &report);
 	if (ctl->args.json)
 		print_json(ctl, &report);
