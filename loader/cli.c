@@ -171,25 +171,31 @@ int lb_load_parse_args(int argc, char *const *argv, struct lb_load_args *out, ch
 
 /* --- lbctl -------------------------------------------------------------------------- */
 
-#define LBCTL_OPTION_DEF(id, name, letter, arg, help) [LBCTL_OPT_##id] = { name, letter, arg, help },
+#define LBCTL_OPTION_DEF(id, name, letter, arg, help) \
+	[LBCTL_OPT_##id] = { name, letter, arg, help },
 const struct lbctl_option_def lbctl_options[LBCTL_OPT_MAX] = { LBCTL_OPTIONS(LBCTL_OPTION_DEF) };
 #undef LBCTL_OPTION_DEF
 
 #define LBCTL_FLOW_SORT_NAME(id, name) [LBCTL_SORT_##id] = name,
-const char *const lbctl_flow_sort_names[LBCTL_SORT_MAX] = { LBCTL_FLOW_SORTS(LBCTL_FLOW_SORT_NAME) };
+const char *const lbctl_flow_sort_names[LBCTL_SORT_MAX] = {
+	LBCTL_FLOW_SORTS(LBCTL_FLOW_SORT_NAME)
+};
 #undef LBCTL_FLOW_SORT_NAME
 
 const struct lbctl_command_def lbctl_commands[LBCTL_CMD_COUNT] = {
 	[LBCTL_STATUS] = { "status", 0, "status IFNAME",
 			   "mode, stage programs, VIPs, backends; exit code says what is wrong",
 			   LBCTL_OPT(JSON) },
-	[LBCTL_STATS] = { "stats", 0, "stats IFNAME", "figures per VIP and backend, passes and drops",
-			  LBCTL_OPT(JSON) | LBCTL_OPT(WATCH) | LBCTL_OPT(COUNT) | LBCTL_OPT(RESET) },
+	[LBCTL_STATS] = { "stats", 0, "stats IFNAME",
+			  "figures per VIP and backend, passes and drops",
+			  LBCTL_OPT(JSON) | LBCTL_OPT(WATCH) | LBCTL_OPT(COUNT) |
+				  LBCTL_OPT(RESET) },
 	[LBCTL_FLOWS] = { "flows", 0, "flows IFNAME", "the flow table",
 			  LBCTL_OPT(JSON) | LBCTL_OPT(VIP) | LBCTL_OPT(BACKEND) | LBCTL_OPT(SORT) |
 				  LBCTL_OPT(LIMIT) },
 	[LBCTL_SWAP] = { "swap", 2, "swap IFNAME SLOT STAGE", "put STAGE into SLOT at once", 0 },
-	[LBCTL_ENCAP] = { "encap", 1, "encap IFNAME STAGE", "swap the encap stage: ipip or gue", 0 },
+	[LBCTL_ENCAP] = { "encap", 1, "encap IFNAME STAGE", "swap the encap stage: ipip or gue",
+			  0 },
 	[LBCTL_POLICY] = { "policy", 2, "policy IFNAME VIP POLICY",
 			   "switch one VIP's policy, VIP as ADDR[:PORT|:*][/udp|/tcp]", 0 },
 };

@@ -133,7 +133,7 @@ struct lbctl_args {
 	const char *args[2]; /* positional arguments after IFNAME */
 	int arg_count;
 	struct lb_vip_spec vip; /* policy: args[0], parsed; flows: --vip */
-	uint32_t backend;       /* flows --backend, network byte order (given: LBCTL_OPT(BACKEND)) */
+	uint32_t backend;       /* flows --backend, network byte order */
 	enum lbctl_flow_sort sort;
 	unsigned long limit;    /* flows --limit, 0 = every flow */
 };

@@ -169,7 +169,8 @@ static void print_text(const struct flow_row *rows, size_t shown, size_t matched
 	}
 	/* On stderr: the table stays a table for scripts (tail -n +2). */
 	if (shown < matched)
-		fprintf(stderr, "lbctl: %zu of %zu matching flows shown (--limit); %zu in the table\n",
+		fprintf(stderr,
+			"lbctl: %zu of %zu matching flows shown (--limit); %zu in the table\n",
 			shown, matched, total);
 }
 

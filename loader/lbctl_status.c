@@ -226,8 +226,9 @@ static void print_text(const struct ctl *ctl, const struct status_report *r)
 		printf("\n");
 		for (j = 0; j < v->backend_count; j++) {
 			inet_ntop(AF_INET, &v->backends[j].addr, addr, sizeof(addr));
-			printf("    backend %-4u %-15s %-5s weight %u\n", v->view->pool.backend_ids[j],
-			       addr, lb_state_name(v->backends[j].state), v->backends[j].weight);
+			printf("    backend %-4u %-15s %-5s weight %u\n",
+			       v->view->pool.backend_ids[j], addr,
+			       lb_state_name(v->backends[j].state), v->backends[j].weight);
 		}
 	}
 	printf("  flows in table: %llu\n", (unsigned long long)r->flows);
@@ -257,7 +258,8 @@ static json_object *json_slots(const struct status_report *r)
 		json_object_object_add(o, "program",
 				       json_str_or_null(s->prog_id ? s->prog_name : NULL));
 		json_object_object_add(o, "id", json_object_new_int64(s->prog_id));
-		json_object_object_add(o, "stage", json_str_or_null(s->stage ? s->stage->name : NULL));
+		json_object_object_add(o, "stage",
+				       json_str_or_null(s->stage ? s->stage->name : NULL));
 		lb_stage_names(slot, names, sizeof(names));
 		for (name = strtok_r(names, " ", &save); name; name = strtok_r(NULL, " ", &save))
 			json_object_array_add(available, json_object_new_string(name));
@@ -319,7 +321,8 @@ static void print_json(const struct ctl *ctl, const struct status_report *r)
 	json_object_object_add(root, "interface", json_object_new_string(ctl->ifname));
 	if (att->found) {
 		parse = json_object_new_object();
-		json_object_object_add(parse, "program", json_object_new_string(LB_PARSE_PROG_NAME));
+		json_object_object_add(parse, "program",
+				       json_object_new_string(LB_PARSE_PROG_NAME));
 		json_object_object_add(parse, "id", json_object_new_int64(att->parse_id));
 		json_object_object_add(parse, "mode", json_object_new_string(
 			att->mode == XDP_MODE_SKB ? "skb" : "native"));
@@ -347,7 +350,8 @@ static void print_json(const struct ctl *ctl, const struct status_report *r)
 	for (i = 0; i < r->problem_count; i++) {
 		json_object *p = json_object_new_object();
 
-		json_object_object_add(p, "exit_code", json_object_new_int(r->problems[i].exit_code));
+		json_object_object_add(p, "exit_code",
+				       json_object_new_int(r->problems[i].exit_code));
 		json_object_object_add(p, "problem", json_object_new_string(r->problems[i].text));
 		json_object_array_add(problems, p);
 	}

@@ -111,7 +111,7 @@ struct lb_flow_key {
 /* flows map value. */
 struct lb_flow {
 	__u32 backend_id;
-	__u32 created_s;    /* CLOCK_MONOTONIC_COARSE seconds when the flow was placed: lbctl flows' age */
+	__u32 created_s;    /* CLOCK_MONOTONIC_COARSE seconds when placed: lbctl flows' age */
 	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) */
 	__u64 flags;        /* LB_FLOW_F_*; 64 bits for BPF's atomic and without ALU32 */
 };
