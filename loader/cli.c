@@ -184,7 +184,7 @@ const char *const lbctl_flow_sort_names[LBCTL_SORT_MAX] = {
 
 const struct lbctl_command_def lbctl_commands[LBCTL_CMD_COUNT] = {
 	[LBCTL_STATUS] = { "status", 0, "status IFNAME",
-			   "mode, stage programs, VIPs, backends; exit code says what is wrong",
+			   "mode, stage programs, VIPs, backends; the exit code says what is wrong",
 			   LBCTL_OPT(JSON) },
 	[LBCTL_STATS] = { "stats", 0, "stats IFNAME",
 			  "figures per VIP and backend, passes and drops",

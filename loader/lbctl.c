@@ -430,7 +430,7 @@ static void command_help(enum lbctl_cmd cmd)
 		fputs(stats_details, stdout);
 	else if (cmd == LBCTL_FLOWS)
 		fputs(flows_details, stdout);
-	fputs(exit_codes_help, stdout);
+	/* The exit codes are every command's: lbctl --help lists them once. */
 }
 
 int main(int argc, char **argv)

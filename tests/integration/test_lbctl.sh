@@ -181,8 +181,10 @@ test_flag_errors_exit_2() {
 		for option in $(grep -oE '\[--[a-z]+' <<<"$(head -n 1 <<<"$out")" | tr -d '['); do
 			check_contains "$out" "  $option" "$cmd --help lists $option"
 		done
-		check_contains "$out" "  5  status: a VIP has no up backend" "$cmd --help: exit codes"
 	done
+	out=$("$ROOT/lbctl" --help) || fail "lbctl --help"
+	check_contains "$out" "Exit codes:" "lbctl --help: exit codes"
+	check_contains "$out" "  5  status: a VIP has no up backend" "lbctl --help: exit code 5"
 	echo "    ${#cases[@]} command lines refused with exit 2"
 }
 
