@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "encap_model.h"
+#include "packet.h"
 
 #define OUTER_LEN 20
 #define OUTER_TTL 64
@@ -81,24 +82,6 @@ void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t 
 	out->encapsulated = out->verdict != XDP_DROP;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* A correct header checksum makes the one's complement sum of the header 0xffff. */
-static bool ipv4_header_sum_ok(const uint8_t *ip)
-{
-	uint32_t sum = 0;
-	int i;
-
-	for (i = 0; i < OUTER_LEN; i += 2)
-		sum += get16(ip + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
-}
-
 #define WRONG(...) (snprintf(buf, buf_len, __VA_ARGS__), buf)
 
 const char *encap_check(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len,
@@ -119,18 +102,18 @@ const char *encap_check(const uint8_t *in, size_t in_len, const uint8_t *out, si
 		return WRONG("outer version/IHL 0x%02x, expected 0x45", outer[0]);
 	if (outer[1] != inner[1])
 		return WRONG("outer TOS 0x%02x, expected the inner 0x%02x", outer[1], inner[1]);
-	if (get16(outer + 2) != get16(inner + 2) + OUTER_LEN)
-		return WRONG("outer total length %u, expected %u + %d", get16(outer + 2),
-			     get16(inner + 2), OUTER_LEN);
+	if (pkt_get16(outer + 2) != pkt_get16(inner + 2) + OUTER_LEN)
+		return WRONG("outer total length %u, expected %u + %d", pkt_get16(outer + 2),
+			     pkt_get16(inner + 2), OUTER_LEN);
 	if (memcmp(outer + 4, inner + 4, 2))
 		return WRONG("outer id differs from the inner one");
 	if (outer[6] != (inner[6] & IP_DF_HIGH_BYTE) || outer[7] != 0)
-		return WRONG("outer frag_off 0x%04x, expected the inner DF only", get16(outer + 6));
+		return WRONG("outer frag_off 0x%04x, expected the inner DF only", pkt_get16(outer + 6));
 	if (outer[8] != OUTER_TTL || outer[9] != IPPROTO_IPIP_)
 		return WRONG("outer TTL %u protocol %u, expected %d and %d", outer[8], outer[9],
 			     OUTER_TTL, IPPROTO_IPIP_);
-	if (!ipv4_header_sum_ok(outer))
-		return WRONG("outer header checksum 0x%04x is wrong", get16(outer + 10));
+	if (pkt_csum(outer, OUTER_LEN) != 0) /* a right checksum sums to 0 */
+		return WRONG("outer header checksum 0x%04x is wrong", pkt_get16(outer + 10));
 	if (memcmp(outer + 12, &outer_src, 4) || memcmp(outer + 16, &outer_dst, 4))
 		return WRONG("outer addresses");
 	if (memcmp(outer + OUTER_LEN, inner, in_len - l3))

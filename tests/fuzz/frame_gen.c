@@ -13,8 +13,6 @@
 #define ETHERTYPE_ARP 0x0806
 #define ETHERTYPE_IPV6 0x86dd
 #define ETHERTYPE_LLDP 0x88cc
-#define TPID_8021Q 0x8100
-#define TPID_8021AD 0x88a8
 #define TPID_9100 0x9100
 
 #define IP_DF 0x4000
@@ -56,7 +54,7 @@ void gen_set_targets(const struct gen_target *list, size_t count)
  */
 struct frame_spec {
 	uint8_t dst_mac[6], src_mac[6];
-	uint16_t tpids[4];      /* VLAN tags in front, outermost first */
+	uint16_t tpids[PKT_MAX_TAGS]; /* VLAN tags in front, outermost first */
 	size_t tag_count;
 	uint16_t ethertype;     /* behind the tags */
 	uint32_t src, dst;      /* network byte order */
@@ -71,22 +69,6 @@ struct frame_spec {
 	size_t padding;         /* bytes behind the IPv4 packet (Ethernet padding) */
 };
 
-/* Offsets of the headers of a built frame; l4 is 0 without a UDP/TCP header. */
-struct frame_layout {
-	size_t l3, l4, ip_end;
-};
-
-static void put16(uint8_t *p, uint16_t host)
-{
-	p[0] = (uint8_t)(host >> 8);
-	p[1] = (uint8_t)host;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static void fill_random(struct rng *r, uint8_t *p, size_t len)
 {
 	size_t i;
@@ -95,110 +77,77 @@ static void fill_random(struct rng *r, uint8_t *p, size_t len)
 		p[i] = rng_byte(r);
 }
 
-/* UDP/TCP checksum over the IPv4 pseudo header and @len bytes of segment
- * (packet.c's), in host order for put16().
+static uint32_t rng_u32(struct rng *r)
+{
+	uint8_t b[4];
+
+	fill_random(r, b, 4);
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Builds @s with packet.c's builder: what is random here (VLAN IDs, payload,
+ * TCP sequence numbers and options, padding) is drawn first, in the order of
+ * the frame, then handed to it.
  */
-static uint16_t l4_checksum(const uint8_t *ip, const uint8_t *seg, size_t len)
-{
-	uint32_t src, dst;
-
-	memcpy(&src, ip + 12, 4);
-	memcpy(&dst, ip + 16, 4);
-	return ntohs(pkt_l4_csum(src, dst, ip[9], seg, len));
-}
-
-static void ipv4_checksum_fix(uint8_t *ip)
-{
-	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
-
-	put16(ip + 10, 0);
-	put16(ip + 10, ntohs(pkt_csum(ip, ihl)));
-}
-
-/* Writes the Ethernet header and tags; returns the L3 offset. */
-static size_t build_l2(struct rng *r, const struct frame_spec *s, uint8_t *p)
-{
-	size_t off = 12, i;
-
-	memcpy(p, s->dst_mac, 6);
-	memcpy(p + 6, s->src_mac, 6);
-	for (i = 0; i < s->tag_count; i++, off += 4) {
-		put16(p + off, s->tpids[i]);
-		put16(p + off + 2, (uint16_t)rng_below(r, 4096));
-	}
-	put16(p + off, s->ethertype);
-	return off + 2;
-}
-
 static void frame_build(struct rng *r, const struct frame_spec *s, struct frame *f,
-			struct frame_layout *lay)
+			struct pkt_layout *lay)
 {
-	size_t ihl = 20 + s->ip_options_len, l4_hdr = 0, room, payload, tot, padding;
-	uint8_t *ip, *seg;
+	uint8_t payload[FRAME_MAX], tcp_options[40], *padding;
+	size_t l3 = 14 + 4 * s->tag_count, headers, room, i;
+	struct pkt_spec p = { .tag_count = s->tag_count };
 
-	memset(lay, 0, sizeof(*lay));
-	lay->l3 = build_l2(r, s, f->data);
+	memcpy(p.dst_mac, s->dst_mac, 6);
+	memcpy(p.src_mac, s->src_mac, 6);
+	for (i = 0; i < s->tag_count; i++)
+		p.tags[i] = (struct pkt_tag){ s->tpids[i], (uint16_t)rng_below(r, 4096) };
+	p.payload = payload;
 	if (s->ethertype != ETHERTYPE_IPV4) {
-		payload = min_size(s->payload_len, FRAME_MAX - lay->l3);
-		fill_random(r, f->data + lay->l3, payload);
-		f->len = lay->l3 + payload;
-		lay->ip_end = f->len;
+		/* 0 stands for IPv4 in a pkt_spec: that ethertype is written below. */
+		p.ethertype = s->ethertype ? s->ethertype : 0xffff;
+		p.payload_len = min_size(s->payload_len, FRAME_MAX - l3);
+		fill_random(r, payload, p.payload_len);
+		pkt_build(&p, f->data, FRAME_MAX);
+		pkt_put16(f->data + l3 - 2, s->ethertype);
+		f->len = pkt_layout(&p, lay);
 		return;
 	}
-	if (s->proto == IPPROTO_UDP)
-		l4_hdr = 8;
-	else if (s->proto == IPPROTO_TCP)
-		l4_hdr = 20 + s->tcp_options_len;
-	room = FRAME_MAX - lay->l3 - ihl - l4_hdr;
-	payload = min_size(s->payload_len, room);
-	padding = min_size(s->padding, room - payload);
-	tot = ihl + l4_hdr + payload;
-
-	ip = f->data + lay->l3;
-	ip[0] = (uint8_t)(0x40 | ihl / 4);
-	ip[1] = s->tos;
-	put16(ip + 2, (uint16_t)tot);
-	put16(ip + 4, s->ip_id);
-	put16(ip + 6, s->frag_off);
-	ip[8] = s->ttl;
-	ip[9] = s->proto;
-	memcpy(ip + 12, &s->src, 4);
-	memcpy(ip + 16, &s->dst, 4);
-	memcpy(ip + 20, s->ip_options, s->ip_options_len);
-
-	seg = ip + ihl;
-	fill_random(r, seg + l4_hdr, payload);
-	if (s->proto == IPPROTO_UDP) {
-		put16(seg, s->sport);
-		put16(seg + 2, s->dport);
-		put16(seg + 4, (uint16_t)(l4_hdr + payload));
-		put16(seg + 6, 0);
-		/* A computed 0 is sent as 0xffff: 0 means "no checksum". */
-		put16(seg + 6, l4_checksum(ip, seg, l4_hdr + payload) ?: 0xffff);
-	} else if (s->proto == IPPROTO_TCP) {
-		put16(seg, s->sport);
-		put16(seg + 2, s->dport);
-		fill_random(r, seg + 4, 8); /* sequence and acknowledgment numbers */
-		seg[12] = (uint8_t)(l4_hdr / 4 << 4);
-		seg[13] = s->tcp_flags;
-		put16(seg + 14, 65535);
-		put16(seg + 16, 0);
-		put16(seg + 18, 0);
+	p.src = s->src;
+	p.dst = s->dst;
+	p.proto = s->proto;
+	p.tos = s->tos;
+	p.ttl = s->ttl;
+	p.ip_id = s->ip_id;
+	p.frag_off = s->frag_off;
+	p.ip_options = s->ip_options;
+	p.ip_options_len = s->ip_options_len;
+	p.sport = s->sport;
+	p.dport = s->dport;
+	p.tcp_flags = s->tcp_flags;
+	if (s->proto == IPPROTO_TCP)
+		p.tcp_options_len = s->tcp_options_len;
+	pkt_layout(&p, lay);
+	headers = lay->payload;
+	room = FRAME_MAX - headers;
+	p.payload_len = min_size(s->payload_len, room);
+	p.padding = min_size(s->padding, room - p.payload_len);
+	fill_random(r, payload, p.payload_len);
+	if (s->proto == IPPROTO_TCP) {
+		p.tcp_seq = rng_u32(r);
+		p.tcp_ack = rng_u32(r);
 		/* Options: NOPs, with random kinds now and then. */
-		memset(seg + 20, 1, s->tcp_options_len);
-		if (s->tcp_options_len && rng_one_in(r, 2))
-			fill_random(r, seg + 20, s->tcp_options_len);
-		put16(seg + 16, l4_checksum(ip, seg, l4_hdr + payload));
+		p.tcp_options = NULL;
+		if (s->tcp_options_len && rng_one_in(r, 2)) {
+			fill_random(r, tcp_options, s->tcp_options_len);
+			p.tcp_options = tcp_options;
+		}
 	}
-	if (l4_hdr)
-		lay->l4 = lay->l3 + ihl;
-	ipv4_checksum_fix(ip);
-	lay->ip_end = lay->l3 + tot;
-	fill_random(r, f->data + lay->ip_end, padding);
+	f->len = pkt_build(&p, f->data, FRAME_MAX);
+	pkt_layout(&p, lay);
+	padding = f->data + lay->ip_end;
+	fill_random(r, padding, p.padding);
 	/* Real padding is mostly zeros. */
 	if (rng_one_in(r, 2))
-		memset(f->data + lay->ip_end, 0, padding);
-	f->len = lay->ip_end + padding;
+		memset(padding, 0, p.padding);
 }
 
 /* --- random specs ------------------------------------------------------------------ */
@@ -313,7 +262,7 @@ static void spec_valid(struct rng *r, struct frame_spec *s)
 		random_unicast_mac(r, s->dst_mac);
 	random_unicast_mac(r, s->src_mac);
 	if (rng_one_in(r, 4)) {
-		s->tpids[0] = TPID_8021Q;
+		s->tpids[0] = PKT_TPID_8021Q;
 		s->tag_count = 1;
 	}
 	s->ethertype = ETHERTYPE_IPV4;
@@ -368,17 +317,17 @@ static void gen_random_bytes(struct rng *r, const struct gen_call *call, struct 
 	/* Now and then the start of an IPv4 header, so the bytes get past Ethernet. */
 	switch (rng_below(r, 4)) {
 	case 1:
-		put16(f->data + 12, ETHERTYPE_IPV4);
+		pkt_put16(f->data + 12, ETHERTYPE_IPV4);
 		break;
 	case 2:
-		put16(f->data + 12, ETHERTYPE_IPV4);
+		pkt_put16(f->data + 12, ETHERTYPE_IPV4);
 		if (f->len > 14)
 			f->data[14] = 0x45;
 		break;
 	case 3:
-		put16(f->data + 12, TPID_8021Q);
+		pkt_put16(f->data + 12, PKT_TPID_8021Q);
 		if (f->len >= 19) {
-			put16(f->data + 16, ETHERTYPE_IPV4);
+			pkt_put16(f->data + 16, ETHERTYPE_IPV4);
 			f->data[18] = 0x45;
 		}
 		break;
@@ -387,7 +336,7 @@ static void gen_random_bytes(struct rng *r, const struct gen_call *call, struct 
 
 static void gen_valid(struct rng *r, const struct gen_call *call, struct frame *f)
 {
-	struct frame_layout lay;
+	struct pkt_layout lay;
 	struct frame_spec s;
 
 	(void)call;
@@ -399,7 +348,7 @@ static void gen_truncated(struct rng *r, const struct gen_call *call, struct fra
 {
 	struct rng base = rng_for(call->seed, call->class + BASE_STREAM, call->index / TRUNC_SPAN);
 	size_t cut = call->index % TRUNC_SPAN;
-	struct frame_layout lay;
+	struct pkt_layout lay;
 	struct frame_spec s;
 
 	(void)r;
@@ -418,7 +367,7 @@ static void gen_truncated(struct rng *r, const struct gen_call *call, struct fra
 /* A total length worth trying for an IPv4 header at @ip of a frame @frame_len long. */
 static uint16_t odd_tot_len(struct rng *r, const uint8_t *ip, size_t l3, size_t frame_len)
 {
-	size_t ihl = (size_t)(ip[0] & 0x0f) * 4, real = get16(ip + 2), in_frame = frame_len - l3;
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4, real = pkt_get16(ip + 2), in_frame = frame_len - l3;
 
 	switch (rng_below(r, 10)) {
 	case 0:
@@ -449,7 +398,7 @@ static void gen_ipv4_header(struct rng *r, const struct gen_call *call, struct f
 	static const uint8_t protocols[] = { 0, 1, 4, 6, 17, 41, 47, 50, 132, 255 };
 	static const uint32_t addresses[] = { 0x00000000, 0xffffffff, 0xe0000001, 0x7f000001,
 					      0x0a000064 };
-	struct frame_layout lay;
+	struct pkt_layout lay;
 	struct frame_spec s;
 	uint8_t *ip;
 	int i, changes;
@@ -470,13 +419,13 @@ static void gen_ipv4_header(struct rng *r, const struct gen_call *call, struct f
 			ip[0] = (uint8_t)((ip[0] & 0xf0) | rng_below(r, 16));
 			break;
 		case 1:
-			put16(ip + 2, odd_tot_len(r, ip, lay.l3, f->len));
+			pkt_put16(ip + 2, odd_tot_len(r, ip, lay.l3, f->len));
 			break;
 		case 2:
 			ip[0] = (uint8_t)((ip[0] & 0x0f) | rng_below(r, 16) << 4);
 			break;
 		case 3:
-			put16(ip + 6, (uint16_t)rng_next(r));
+			pkt_put16(ip + 6, (uint16_t)rng_next(r));
 			break;
 		case 4:
 			ip[9] = rng_one_in(r, 4) ? rng_byte(r)
@@ -501,12 +450,12 @@ static void gen_ipv4_header(struct rng *r, const struct gen_call *call, struct f
 		}
 	}
 	if (rng_one_in(r, 2))
-		ipv4_checksum_fix(ip);
+		pkt_ipv4_csum_fix(ip);
 }
 
 static void gen_fragments(struct rng *r, const struct gen_call *call, struct frame *f)
 {
-	struct frame_layout lay;
+	struct pkt_layout lay;
 	struct frame_spec s;
 	size_t ihl, keep;
 	uint16_t offset = (uint16_t)rng_range(r, 1, IP_OFFSET);
@@ -539,9 +488,9 @@ static void gen_fragments(struct rng *r, const struct gen_call *call, struct fra
 		 */
 		ihl = (size_t)(ip[0] & 0x0f) * 4;
 		keep = rng_below(r, 8);
-		if (ihl + keep < get16(ip + 2)) {
-			put16(ip + 2, (uint16_t)(ihl + keep));
-			ipv4_checksum_fix(ip);
+		if (ihl + keep < pkt_get16(ip + 2)) {
+			pkt_put16(ip + 2, (uint16_t)(ihl + keep));
+			pkt_ipv4_csum_fix(ip);
 			if (rng_one_in(r, 2))
 				f->len = lay.l3 + ihl + keep;
 		}
@@ -550,10 +499,10 @@ static void gen_fragments(struct rng *r, const struct gen_call *call, struct fra
 
 static void gen_vlan_stacks(struct rng *r, const struct gen_call *call, struct frame *f)
 {
-	static const uint16_t tpids[] = { TPID_8021Q, TPID_8021Q, TPID_8021AD, TPID_9100 };
-	static const uint16_t inner[] = { ETHERTYPE_ARP, ETHERTYPE_IPV6, TPID_8021Q,
+	static const uint16_t tpids[] = { PKT_TPID_8021Q, PKT_TPID_8021Q, PKT_TPID_8021AD, TPID_9100 };
+	static const uint16_t inner[] = { ETHERTYPE_ARP, ETHERTYPE_IPV6, PKT_TPID_8021Q,
 					  ETHERTYPE_LLDP };
-	struct frame_layout lay;
+	struct pkt_layout lay;
 	struct frame_spec s;
 	size_t i;
 
@@ -594,7 +543,7 @@ static void gen_ipv6(struct rng *r, const struct gen_call *call, struct frame *f
 	uint8_t chain[5], *ip6, *p;
 	uint32_t v4 = target_count ? targets[rng_below(r, (uint32_t)target_count)].addr
 				   : htonl(0x0a000064);
-	struct frame_layout lay;
+	struct pkt_layout lay;
 	struct frame_spec s;
 	size_t i, ext_count, l3, payload;
 
@@ -617,8 +566,8 @@ static void gen_ipv6(struct rng *r, const struct gen_call *call, struct frame *f
 		memcpy(ip6 + 36, &v4, 4);
 		break;
 	case 1:
-		put16(ip6 + 24, 0x0064);
-		put16(ip6 + 26, 0xff9b);
+		pkt_put16(ip6 + 24, 0x0064);
+		pkt_put16(ip6 + 26, 0xff9b);
 		memcpy(ip6 + 36, &v4, 4);
 		break;
 	default:
@@ -636,23 +585,23 @@ static void gen_ipv6(struct rng *r, const struct gen_call *call, struct frame *f
 	payload = rng_below(r, 200);
 	fill_random(r, p, payload + 20);
 	if (chain[ext_count] == 17 || chain[ext_count] == 6) {
-		put16(p, client_port(r));
-		put16(p + 2, any_port(r));
+		pkt_put16(p, client_port(r));
+		pkt_put16(p + 2, any_port(r));
 	}
 	if (chain[ext_count] == 17)
-		put16(p + 4, (uint16_t)(8 + payload));
+		pkt_put16(p + 4, (uint16_t)(8 + payload));
 	if (chain[ext_count] == 6)
 		p[12] = 5 << 4;
 	p += payload + 20;
 	f->len = (size_t)(p - f->data);
-	put16(ip6 + 4, (uint16_t)(f->len - l3 - 40));
+	pkt_put16(ip6 + 4, (uint16_t)(f->len - l3 - 40));
 	if (rng_one_in(r, 8))
-		put16(ip6 + 4, (uint16_t)rng_next(r));
+		pkt_put16(ip6 + 4, (uint16_t)rng_next(r));
 }
 
 static void gen_udp_length(struct rng *r, const struct gen_call *call, struct frame *f)
 {
-	struct frame_layout lay;
+	struct pkt_layout lay;
 	struct frame_spec s;
 	uint16_t real, ulen;
 	size_t ihl;
@@ -663,7 +612,7 @@ static void gen_udp_length(struct rng *r, const struct gen_call *call, struct fr
 	s.payload_len = rng_one_in(r, 4) ? 0 : rng_below(r, 65); /* 0: zero-length UDP */
 	frame_build(r, &s, f, &lay);
 	ip = f->data + lay.l3;
-	real = get16(f->data + lay.l4 + 4);
+	real = pkt_get16(f->data + lay.l4 + 4);
 	switch (rng_below(r, 9)) {
 	case 0:
 		ulen = 0;
@@ -692,18 +641,18 @@ static void gen_udp_length(struct rng *r, const struct gen_call *call, struct fr
 	default:
 		ulen = (uint16_t)rng_next(r);
 	}
-	put16(f->data + lay.l4 + 4, ulen);
+	pkt_put16(f->data + lay.l4 + 4, ulen);
 	if (rng_one_in(r, 4)) {
 		/* The IPv4 packet ends inside the UDP header or payload. */
 		ihl = (size_t)(ip[0] & 0x0f) * 4;
-		put16(ip + 2, (uint16_t)(ihl + rng_below(r, real + 1u)));
-		ipv4_checksum_fix(ip);
+		pkt_put16(ip + 2, (uint16_t)(ihl + rng_below(r, real + 1u)));
+		pkt_ipv4_csum_fix(ip);
 	}
 }
 
 static void gen_tcp_offset(struct rng *r, const struct gen_call *call, struct frame *f)
 {
-	struct frame_layout lay;
+	struct pkt_layout lay;
 	struct frame_spec s;
 	size_t ihl, seg_len;
 	uint8_t *ip, *tcp;
@@ -721,9 +670,9 @@ static void gen_tcp_offset(struct rng *r, const struct gen_call *call, struct fr
 	switch (rng_below(r, 4)) {
 	case 0: /* the IPv4 packet ends inside the TCP header */
 		ihl = (size_t)(ip[0] & 0x0f) * 4;
-		seg_len = get16(ip + 2) - ihl;
-		put16(ip + 2, (uint16_t)(ihl + rng_below(r, (uint32_t)seg_len + 1)));
-		ipv4_checksum_fix(ip);
+		seg_len = pkt_get16(ip + 2) - ihl;
+		pkt_put16(ip + 2, (uint16_t)(ihl + rng_below(r, (uint32_t)seg_len + 1)));
+		pkt_ipv4_csum_fix(ip);
 		break;
 	case 1: /* so does the frame */
 		f->len = lay.l4 + rng_below(r, (uint32_t)(f->len - lay.l4 + 1));
@@ -735,7 +684,7 @@ static void gen_tcp_offset(struct rng *r, const struct gen_call *call, struct fr
 static void gen_byte_flips(struct rng *r, const struct gen_call *call, struct frame *f)
 {
 	static const uint8_t interesting[] = { 0x00, 0x01, 0x7f, 0x80, 0xff, 0x45, 0x08, 0x81 };
-	struct frame_layout lay;
+	struct pkt_layout lay;
 	struct frame_spec s;
 	size_t pos, k;
 	int i, flips;
@@ -782,7 +731,7 @@ static void gen_byte_flips(struct rng *r, const struct gen_call *call, struct fr
 static void gen_non_vip(struct rng *r, const struct gen_call *call, struct frame *f)
 {
 	static const uint8_t others[] = { 1, 2, 4, 41, 47, 50, 51, 132 };
-	struct frame_layout lay;
+	struct pkt_layout lay;
 	struct frame_spec s;
 
 	(void)call;
@@ -874,7 +823,7 @@ static uint32_t addressing_src(struct rng *r, uint32_t dst, uint32_t client)
  */
 static void gen_addressing(struct rng *r, const struct gen_call *call, struct frame *f)
 {
-	struct frame_layout lay;
+	struct pkt_layout lay;
 	struct frame_spec s;
 	size_t ihl;
 	uint8_t *ip;
@@ -896,7 +845,7 @@ static void gen_addressing(struct rng *r, const struct gen_call *call, struct fr
 	/* Two frames in three keep a right checksum. */
 	switch (rng_below(r, 12)) {
 	case 0: /* the checksum itself */
-		put16(ip + 10, get16(ip + 10) ^ (uint16_t)rng_range(r, 1, 0xffff));
+		pkt_put16(ip + 10, pkt_get16(ip + 10) ^ (uint16_t)rng_range(r, 1, 0xffff));
 		break;
 	case 1: /* the TTL, as a router that forgot the checksum */
 		ip[8]--;

@@ -20,17 +20,13 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "packet.h"
 #include "parse_model.h"
 
 #define ETHERTYPE_IPV4 0x0800
 #define TPID_8021Q 0x8100
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static int vip_find(const struct model_vip *vips, size_t count, uint32_t addr, uint16_t port,
 		    uint8_t proto)
@@ -68,7 +64,7 @@ static enum lb_counter fragment(const uint8_t *frame, size_t len, const struct m
 		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "later fragment, no wildcard VIP");
 	if (l4 + 4 > len || l4_len < 4)
 		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "first fragment without both ports");
-	if (vip_find(vips, count, ctx->flow.dst, get16(frame + l4 + 2), ctx->flow.proto) >= 0)
+	if (vip_find(vips, count, ctx->flow.dst, pkt_get16(frame + l4 + 2), ctx->flow.proto) >= 0)
 		return rule(out, LB_C_PARSE_PASS_FRAGMENT, "first fragment to a port VIP");
 	return rule(out, LB_C_PARSE_PASS_NOT_VIP, "first fragment, no VIP");
 }
@@ -85,7 +81,7 @@ static enum lb_counter ports(const uint8_t *frame, size_t len, size_t l4, size_t
 	if (ctx->flow.proto == IPPROTO_UDP) {
 		if (l4 + 8 > len)
 			return rule(out, LB_C_PARSE_PASS_MALFORMED, "UDP header truncated");
-		hdr_len = get16(frame + l4 + 4);
+		hdr_len = pkt_get16(frame + l4 + 4);
 		if (hdr_len < 8 || hdr_len > l4_len)
 			return rule(out, LB_C_PARSE_PASS_MALFORMED, "UDP length out of range");
 	} else {
@@ -98,19 +94,6 @@ static enum lb_counter ports(const uint8_t *frame, size_t len, size_t l4, size_t
 	memcpy(&ctx->flow.sport, frame + l4, 2);
 	memcpy(&ctx->flow.dport, frame + l4 + 2, 2);
 	return LB_COUNTER_MAX;
-}
-
-/* The one's complement sum of @len bytes (even) as big-endian words, folded. */
-static uint16_t sum_folded(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
 }
 
 /* What a frame that matched a VIP must pass before it is balanced. @l3 and
@@ -127,7 +110,7 @@ static enum lb_counter vip_frame(const uint8_t *frame, size_t l3, size_t ihl,
 		return rule(out, LB_C_PARSE_PASS_L2_NOT_UNICAST, "VIP, group destination MAC");
 	if (if_mac && memcmp(frame, if_mac, 6))
 		return rule(out, LB_C_PARSE_PASS_L2_OTHER_HOST, "VIP, another host's MAC");
-	if (sum_folded(frame + l3, ihl) != 0xffff)
+	if (pkt_csum(frame + l3, ihl) != 0) /* a right checksum sums to 0 */
 		return rule(out, LB_C_PARSE_DROP_BAD_IP_CSUM, "VIP, wrong IPv4 header checksum");
 	if (first == 0 || first == 127 || first >= 224)
 		return rule(out, LB_C_PARSE_DROP_MARTIAN_SRC, "VIP, martian source");
@@ -147,11 +130,11 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 
 	if (len < 14)
 		return rule(out, LB_C_PARSE_PASS_MALFORMED, "Ethernet header truncated");
-	ethertype = get16(frame + 12);
+	ethertype = pkt_get16(frame + 12);
 	if (ethertype == TPID_8021Q) {
 		if (len < 18)
 			return rule(out, LB_C_PARSE_PASS_MALFORMED, "VLAN tag truncated");
-		ethertype = get16(frame + 16);
+		ethertype = pkt_get16(frame + 16);
 		l3 = 18;
 	}
 	if (ethertype != ETHERTYPE_IPV4)
@@ -163,7 +146,7 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv4 version or IHL");
 	if (l3 + ihl > len)
 		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv4 options truncated");
-	tot = get16(frame + l3 + 2);
+	tot = pkt_get16(frame + l3 + 2);
 	if (tot < ihl || l3 + tot > len)
 		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv4 total length");
 	ctx->flow.proto = frame[l3 + 9];
@@ -176,7 +159,7 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 	ctx->ip_tot_len = (uint16_t)tot;
 	ctx->frame_len = (uint32_t)len;
 	l4 = l3 + ihl;
-	frag = get16(frame + l3 + 6);
+	frag = pkt_get16(frame + l3 + 6);
 	if (frag & (IP_MF | IP_OFFSET)) {
 		counter = fragment(frame, len, vips, vip_count, l4, tot - ihl, !(frag & IP_OFFSET),
 				   out);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Frame builder for tests; see packet.h. */
+/* Frame builder for tests, fuzzers, tools and benchmarks; see packet.h. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "packet.h"
+
+#define ETHERTYPE_IPV4 0x0800
+#define ICMP_ECHO_REQUEST 8
 
 void pkt_spec_udp(struct pkt_spec *spec)
 {
@@ -23,6 +26,8 @@ void pkt_spec_udp(struct pkt_spec *spec)
 	spec->dport = 80;
 	spec->ttl = 64;
 	spec->ip_id = 0x1234;
+	spec->tcp_flags = 0x10; /* ACK */
+	spec->tcp_seq = 1 << 16;
 	spec->payload_len = 32;
 }
 
@@ -75,81 +80,138 @@ uint16_t pkt_l4_csum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *s
 	return csum_fold(csum_add(csum_add(0, pseudo, sizeof(pseudo)), seg, len));
 }
 
-static void put16(uint8_t *p, uint16_t host)
+void pkt_ipv4_csum_fix(uint8_t *ip)
 {
-	p[0] = host >> 8;
-	p[1] = host & 0xff;
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+	uint16_t csum;
+
+	memset(ip + 10, 0, 2);
+	csum = pkt_csum(ip, ihl);
+	memcpy(ip + 10, &csum, 2);
+}
+
+/* The length of the L4 header pkt_build() writes for @s (0: none, raw payload). */
+static size_t l4_header_len(const struct pkt_spec *s)
+{
+	switch (s->proto) {
+	case IPPROTO_UDP:
+	case IPPROTO_ICMP:
+		return 8;
+	case IPPROTO_TCP:
+		return 20 + s->tcp_options_len;
+	default:
+		return 0;
+	}
+}
+
+size_t pkt_layout(const struct pkt_spec *s, struct pkt_layout *lay)
+{
+	size_t l4_len;
+
+	memset(lay, 0, sizeof(*lay));
+	if (s->tag_count > PKT_MAX_TAGS || s->ip_options_len > 40 || s->ip_options_len % 4 ||
+	    s->tcp_options_len > 40 || s->tcp_options_len % 4)
+		return 0;
+	lay->l3 = 14 + 4 * s->tag_count;
+	if (s->ethertype) {
+		lay->payload = lay->l3;
+		lay->ip_end = lay->l3 + s->payload_len;
+	} else {
+		l4_len = l4_header_len(s);
+		lay->l4 = l4_len ? lay->l3 + 20 + s->ip_options_len : 0;
+		lay->payload = lay->l3 + 20 + s->ip_options_len + l4_len;
+		lay->ip_end = lay->payload + s->payload_len;
+	}
+	lay->len = lay->ip_end + s->padding;
+	return lay->len;
+}
+
+/* A checksum as the spec wants it: right, or flipped by @xor. */
+static void put_csum(uint8_t *at, uint16_t right, uint16_t xor)
+{
+	uint16_t csum = right ^ htons(xor);
+
+	memcpy(at, &csum, 2);
+}
+
+static void build_l4(const struct pkt_spec *s, uint8_t *seg, size_t seg_len)
+{
+	uint16_t csum;
+
+	switch (s->proto) {
+	case IPPROTO_UDP:
+		pkt_put16(seg, s->sport);
+		pkt_put16(seg + 2, s->dport);
+		pkt_put16(seg + 4, (uint16_t)seg_len);
+		csum = pkt_l4_csum(s->src, s->dst, s->proto, seg, seg_len);
+		/* UDP sends a computed 0 as 0xffff: 0 means "no checksum". */
+		put_csum(seg + 6, csum ? csum : 0xffff, s->l4_csum_xor);
+		break;
+	case IPPROTO_TCP:
+		pkt_put16(seg, s->sport);
+		pkt_put16(seg + 2, s->dport);
+		pkt_put16(seg + 4, (uint16_t)(s->tcp_seq >> 16));
+		pkt_put16(seg + 6, (uint16_t)s->tcp_seq);
+		pkt_put16(seg + 8, (uint16_t)(s->tcp_ack >> 16));
+		pkt_put16(seg + 10, (uint16_t)s->tcp_ack);
+		seg[12] = (uint8_t)((20 + s->tcp_options_len) / 4 << 4); /* data offset */
+		seg[13] = s->tcp_flags;
+		pkt_put16(seg + 14, 65535);
+		if (s->tcp_options)
+			memcpy(seg + 20, s->tcp_options, s->tcp_options_len);
+		else
+			memset(seg + 20, 1, s->tcp_options_len); /* NOPs */
+		put_csum(seg + 16, pkt_l4_csum(s->src, s->dst, s->proto, seg, seg_len),
+			 s->l4_csum_xor);
+		break;
+	case IPPROTO_ICMP:
+		seg[0] = ICMP_ECHO_REQUEST;
+		pkt_put16(seg + 4, s->sport);
+		pkt_put16(seg + 6, s->dport);
+		put_csum(seg + 2, pkt_csum(seg, seg_len), s->l4_csum_xor);
+		break;
+	}
 }
 
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 {
-	size_t l2 = s->vlan ? 18 : 14, ihl = 20 + s->ip_options_len, l4 = 0, i;
-	uint16_t ethertype = s->ethertype ? s->ethertype : 0x0800;
-	uint8_t *ip, *seg;
-	size_t total;
+	uint16_t ethertype = s->ethertype ? s->ethertype : ETHERTYPE_IPV4;
+	size_t ihl = 20 + s->ip_options_len, i;
+	struct pkt_layout lay;
+	uint8_t *ip;
 
-	if (s->ethertype) {
-		total = l2 + s->payload_len;
-	} else {
-		if (s->proto == IPPROTO_UDP)
-			l4 = 8;
-		else if (s->proto == IPPROTO_TCP)
-			l4 = 20;
-		total = l2 + ihl + l4 + s->payload_len;
-	}
-	if (total > cap || s->ip_options_len > 40 || s->ip_options_len % 4)
+	if (!pkt_layout(s, &lay) || lay.len > cap)
 		return 0;
-	memset(buf, 0, total);
+	memset(buf, 0, lay.len);
 	memcpy(buf, s->dst_mac, 6);
 	memcpy(buf + 6, s->src_mac, 6);
-	if (s->vlan) {
-		put16(buf + 12, 0x8100);
-		put16(buf + 14, s->vlan_tci);
-		put16(buf + 16, ethertype);
-	} else {
-		put16(buf + 12, ethertype);
+	for (i = 0; i < s->tag_count; i++) {
+		pkt_put16(buf + 12 + 4 * i, s->tags[i].tpid);
+		pkt_put16(buf + 14 + 4 * i, s->tags[i].tci);
 	}
-	if (s->ethertype) {
+	pkt_put16(buf + lay.l3 - 2, ethertype);
+	if (s->payload)
+		memcpy(buf + lay.payload, s->payload, s->payload_len);
+	else
 		for (i = 0; i < s->payload_len; i++)
-			buf[l2 + i] = (uint8_t)i;
-		return total;
-	}
+			buf[lay.payload + i] = (uint8_t)i;
+	if (s->ethertype)
+		return lay.len;
 
-	ip = buf + l2;
+	ip = buf + lay.l3;
 	ip[0] = 0x40 | (uint8_t)(ihl / 4);
 	ip[1] = s->tos;
-	put16(ip + 2, (uint16_t)(ihl + l4 + s->payload_len));
-	put16(ip + 4, s->ip_id);
-	put16(ip + 6, s->frag_off);
+	pkt_put16(ip + 2, (uint16_t)(lay.ip_end - lay.l3));
+	pkt_put16(ip + 4, s->ip_id);
+	pkt_put16(ip + 6, s->frag_off);
 	ip[8] = s->ttl;
 	ip[9] = s->proto;
 	memcpy(ip + 12, &s->src, 4);
 	memcpy(ip + 16, &s->dst, 4);
 	if (s->ip_options_len)
 		memcpy(ip + 20, s->ip_options, s->ip_options_len);
-
-	seg = ip + ihl;
-	for (i = 0; i < s->payload_len; i++)
-		seg[l4 + i] = (uint8_t)i;
-	if (s->proto == IPPROTO_UDP) {
-		put16(seg, s->sport);
-		put16(seg + 2, s->dport);
-		put16(seg + 4, (uint16_t)(l4 + s->payload_len));
-		uint16_t csum = pkt_l4_csum(s->src, s->dst, s->proto, seg, l4 + s->payload_len);
-
-		/* UDP sends a computed 0 as 0xffff: 0 means "no checksum". */
-		memcpy(seg + 6, csum ? &csum : (uint16_t[]){ 0xffff }, 2);
-	} else if (s->proto == IPPROTO_TCP) {
-		put16(seg, s->sport);
-		put16(seg + 2, s->dport);
-		put16(seg + 4, 0x0001); /* sequence 1 */
-		seg[12] = 5 << 4;       /* data offset: 20 bytes */
-		seg[13] = s->tcp_flags ? s->tcp_flags : 0x10;
-		put16(seg + 14, 65535);
-		memcpy(seg + 16, (uint16_t[]){ pkt_l4_csum(s->src, s->dst, s->proto, seg,
-						       l4 + s->payload_len) },
-		       2);
-	}
-	memcpy(ip + 10, (uint16_t[]){ pkt_csum(ip, ihl) }, 2);
-	return total;
+	if (lay.l4)
+		build_l4(s, buf + lay.l4, lay.ip_end - lay.l4);
+	put_csum(ip + 10, pkt_csum(ip, ihl), s->ip_csum_xor);
+	return lay.len;
 }

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Builds test frames: Ethernet (+802.1Q), IPv4 (+options, fragments), UDP or
- * TCP, with correct checksums, so each test states only what it varies.
+/* The one frame builder of the unit tests, the fuzzers, the traffic tools and
+ * the benchmarks: Ethernet (+ any stack of VLAN tags), IPv4 (+ options,
+ * fragments), then UDP, TCP (+ options), ICMP echo or any other protocol's raw
+ * payload. Checksums come out right unless a case asks for them wrong; a case
+ * that breaks more (lengths, versions, cuts) edits the built frame at the
+ * offsets pkt_layout() gives and, where it wants, fixes the IPv4 checksum
+ * again with pkt_ipv4_csum_fix().
  */
 #ifndef TEST_PACKET_H
 #define TEST_PACKET_H
@@ -9,28 +14,61 @@
 #include <stdint.h>
 
 #define PKT_MAX 2048
+#define PKT_MAX_TAGS 4
+
+#define PKT_TPID_8021Q 0x8100
+#define PKT_TPID_8021AD 0x88a8
+
+/* One VLAN tag: its TPID and TCI, host byte order. */
+struct pkt_tag {
+	uint16_t tpid, tci;
+};
 
 struct pkt_spec {
 	uint8_t dst_mac[6];
 	uint8_t src_mac[6];
-	int vlan;                /* 1: one 802.1Q tag with vlan_tci */
-	uint16_t vlan_tci;
+	struct pkt_tag tags[PKT_MAX_TAGS]; /* in front of the ethertype, outermost first */
+	size_t tag_count;
 	uint16_t ethertype;      /* 0 = IPv4 built from the fields below; else a raw
 				  * payload of payload_len bytes follows the header */
 	uint32_t src, dst;       /* IPv4, network byte order */
-	uint8_t proto;           /* IPPROTO_UDP, IPPROTO_TCP, or any: raw payload */
-	uint16_t sport, dport;   /* host byte order */
+	uint8_t proto;           /* IPPROTO_UDP, _TCP, _ICMP (an echo request), or any
+				  * other: the raw payload right behind the IPv4 header */
+	uint16_t sport, dport;   /* host byte order; ICMP: the echo's id and sequence */
 	uint8_t tos, ttl;
 	uint16_t ip_id;          /* host byte order */
 	uint16_t frag_off;       /* host order, flags included (0x4000 DF, 0x2000 MF) */
 	const uint8_t *ip_options; /* ip_options_len bytes, a multiple of 4, <= 40 */
 	size_t ip_options_len;
-	uint8_t tcp_flags;       /* TCP only; 0 means ACK */
-	size_t payload_len;      /* L4 payload, filled with a counting pattern */
+	uint8_t tcp_flags;       /* TCP only, as they are */
+	uint32_t tcp_seq, tcp_ack; /* host byte order */
+	const uint8_t *tcp_options; /* tcp_options_len bytes; NULL: that many NOPs */
+	size_t tcp_options_len;  /* a multiple of 4, <= 40 */
+	const uint8_t *payload;  /* payload_len bytes; NULL: a counting pattern */
+	size_t payload_len;      /* L4 payload (or the raw payload) */
+	size_t padding;          /* zero bytes behind the IPv4 packet (Ethernet padding) */
+	/* Deliberately wrong: flipped in the computed checksum (IPv4 header, and
+	 * UDP/TCP/ICMP). 0: right. A UDP checksum flipped to 0 means "none".
+	 */
+	uint16_t ip_csum_xor, l4_csum_xor;
 };
 
-/* A UDP frame 10.0.0.1:1234 -> 10.0.0.100:80 with a 32-byte payload. */
+/* Where the headers of a frame built from a spec start; l4 is 0 without a
+ * UDP/TCP/ICMP header, l3 and ip_end bound the IPv4 packet (the raw payload).
+ */
+struct pkt_layout {
+	size_t l3, l4, payload, ip_end, len;
+};
+
+/* A UDP frame 10.0.0.1:1234 -> 10.0.0.100:80 with a 32-byte payload (TCP:
+ * sequence 65536, ACK, no options; the golden tables were made with these).
+ */
 void pkt_spec_udp(struct pkt_spec *spec);
+
+/* The offsets of what pkt_build() writes; returns the frame's length, or 0 when
+ * the spec cannot be built (options too long or not a multiple of 4, too many tags).
+ */
+size_t pkt_layout(const struct pkt_spec *spec, struct pkt_layout *lay);
 
 /* Writes the frame into buf and returns its length (0 when it does not fit). */
 size_t pkt_build(const struct pkt_spec *spec, uint8_t *buf, size_t cap);
@@ -45,7 +83,22 @@ uint16_t pkt_csum(const void *data, size_t len);
 uint16_t pkt_l4_csum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *seg,
 		     size_t len);
 
+/* Writes the right checksum into the IPv4 header at @ip (its IHL says how long). */
+void pkt_ipv4_csum_fix(uint8_t *ip);
+
 /* Parses "a.b.c.d" into network byte order; aborts on a typo in a test. */
 uint32_t pkt_ip(const char *dotted);
+
+/* Big-endian 16-bit fields, for edits of a built frame. */
+static inline void pkt_put16(uint8_t *p, uint16_t host)
+{
+	p[0] = (uint8_t)(host >> 8);
+	p[1] = (uint8_t)host;
+}
+
+static inline uint16_t pkt_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 
 #endif /* TEST_PACKET_H */

@@ -43,22 +43,17 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static const char *check_frame(const uint8_t *f, size_t len)
 {
 	const uint8_t *ip = f + 14, *l4;
 	size_t ihl, tot;
 
-	if (len < 14 || get16(f + 12) != ETH_P_IP)
+	if (len < 14 || pkt_get16(f + 12) != ETH_P_IP)
 		return "";
 	if (len < 34 || ip[0] >> 4 != 4 || (ip[0] & 0xf) < 5)
 		return "not an IPv4 header";
 	ihl = (size_t)(ip[0] & 0xf) * 4;
-	tot = get16(ip + 2);
+	tot = pkt_get16(ip + 2);
 	if (tot != len - 14 || tot < ihl)
 		return "IPv4 total length is not the frame's length - 14";
 	if (pkt_csum(ip, ihl))
@@ -68,9 +63,9 @@ static const char *check_frame(const uint8_t *f, size_t len)
 	l4 = ip + ihl;
 	if (tot - ihl < (ip[9] == IPPROTO_UDP ? 8u : 20u))
 		return "L4 header cut short";
-	if (ip[9] == IPPROTO_UDP && get16(l4 + 4) != tot - ihl)
+	if (ip[9] == IPPROTO_UDP && pkt_get16(l4 + 4) != tot - ihl)
 		return "UDP length";
-	if ((ip[9] == IPPROTO_TCP || get16(l4 + 6)) && l4_segment_check(ip, l4, tot - ihl))
+	if ((ip[9] == IPPROTO_TCP || pkt_get16(l4 + 6)) && l4_segment_check(ip, l4, tot - ihl))
 		return ip[9] == IPPROTO_UDP ? "UDP checksum" : "TCP checksum";
 	return NULL;
 }
@@ -87,7 +82,7 @@ static void take(const uint8_t *f, size_t len)
 	}
 	memcpy(&src, ip + 12, 4);
 	memcpy(&dst, ip + 16, 4);
-	if (!why && !flow_tally(ip[9], src, dst, get16(l4), get16(l4 + 2)))
+	if (!why && !flow_tally(ip[9], src, dst, pkt_get16(l4), pkt_get16(l4 + 2)))
 		why = "more flows than the table holds";
 	if (why) {
 		bad++;

@@ -46,11 +46,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* The outer TTL every frame must carry (-t). */
 static int expected_ttl = 64;
 
@@ -80,22 +75,22 @@ static const char *check(const uint8_t *f, size_t len, size_t tunnel_len, uint32
 	if ((in[0] >> 4) != 4)
 		return "inner packet is not IPv4";
 	in_ihl = (size_t)(in[0] & 0x0f) * 4;
-	in_len = get16(in + 2);
-	if (get16(o + 2) != in_len + tunnel_len)
+	in_len = pkt_get16(in + 2);
+	if (pkt_get16(o + 2) != in_len + tunnel_len)
 		return "outer total length != inner + outer headers";
 	if (14 + tunnel_len + in_len > len)
 		return "frame shorter than the outer total length";
 	if (tunnel_len == 28) {
-		if (get16(o + 24) != in_len + 8)
+		if (pkt_get16(o + 24) != in_len + 8)
 			return "GUE: UDP length != inner length + 8";
-		if (get16(o + 26) != 0)
+		if (pkt_get16(o + 26) != 0)
 			return "GUE: UDP checksum is not 0";
-		if (get16(o + 20) < 49152)
+		if (pkt_get16(o + 20) < 49152)
 			return "GUE: source port outside 49152-65535";
 	}
 	if (o[1] != in[1])
 		return "outer TOS differs from inner";
-	if ((get16(o + 6) & 0x4000) != (get16(in + 6) & 0x4000) || (get16(o + 6) & 0xbfff))
+	if ((pkt_get16(o + 6) & 0x4000) != (pkt_get16(in + 6) & 0x4000) || (pkt_get16(o + 6) & 0xbfff))
 		return "outer DF/fragment bits not copied from inner DF";
 	if (pkt_csum(in, in_ihl) != 0)
 		return "inner header checksum wrong";
@@ -170,7 +165,7 @@ int main(int argc, char **argv)
 		n = recvfrom(fd, frame, sizeof(frame), 0, (struct sockaddr *)&from, &from_len);
 		if (n < 0 || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		if (n < 42 || get16(frame + 12) != ETH_P_IP) {
+		if (n < 42 || pkt_get16(frame + 12) != ETH_P_IP) {
 			other++;
 			continue;
 		}
@@ -178,7 +173,7 @@ int main(int argc, char **argv)
 			tunnel_len = 20;
 			ipip++;
 		} else if (gue_port && frame[14 + 9] == IPPROTO_UDP && frame[14] == 0x45 &&
-			   get16(frame + 14 + 22) == gue_port) {
+			   pkt_get16(frame + 14 + 22) == gue_port) {
 			tunnel_len = 28;
 			gue++;
 		} else {
@@ -194,13 +189,13 @@ int main(int argc, char **argv)
 		{
 			const uint8_t *in = frame + 14 + tunnel_len;
 			size_t ihl = (size_t)(in[0] & 0x0f) * 4;
-			int frag = (get16(in + 6) & 0x3fff) != 0;
+			int frag = (pkt_get16(in + 6) & 0x3fff) != 0;
 			uint32_t src, dst;
 
 			memcpy(&src, in + 12, 4);
 			memcpy(&dst, in + 16, 4);
-			if (!flow_tally(in[9], src, dst, frag ? 0 : get16(in + ihl),
-					frag ? 0 : get16(in + ihl + 2)))
+			if (!flow_tally(in[9], src, dst, frag ? 0 : pkt_get16(in + ihl),
+					frag ? 0 : pkt_get16(in + ihl + 2)))
 				untracked++;
 		}
 	}

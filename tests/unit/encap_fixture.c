@@ -165,17 +165,6 @@ int encap_maps_setup(struct encap_fixture *fx, const struct bpf_object *stage_ob
 	return fill_backends(fx->backends_fd);
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t host)
-{
-	p[0] = (uint8_t)(host >> 8);
-	p[1] = (uint8_t)host;
-}
-
 void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t *frame,
 			  size_t len, struct lb_packet_ctx *ctx)
 {
@@ -190,14 +179,14 @@ void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t
 	if (len < l3_offset + 20u)
 		return;
 	ip = frame + l3_offset;
-	ctx->ip_tot_len = get16(ip + 2);
+	ctx->ip_tot_len = pkt_get16(ip + 2);
 	ctx->flow.proto = ip[9];
 	memcpy(&ctx->flow.src, ip + 12, 4);
 	memcpy(&ctx->flow.dst, ip + 16, 4);
 	/* Like parse: only a whole packet has ports to hash (MF or an offset
 	 * makes a fragment), and they are copied in network byte order.
 	 */
-	if (get16(ip + 6) & 0x3fff) {
+	if (pkt_get16(ip + 6) & 0x3fff) {
 		ctx->flags |= LB_CTX_F_FRAGMENT;
 		return;
 	}
@@ -224,7 +213,7 @@ size_t encap_expected(const uint8_t *in, size_t in_len, size_t l2_len, const uin
 		memcpy(out + 6, smac, 6);
 	outer[0] = 0x45;                                         /* version 4, IHL 5 */
 	outer[1] = inner[1];                                     /* TOS */
-	put16(outer + 2, (uint16_t)(get16(inner + 2) + 20 + own_len)); /* total length */
+	pkt_put16(outer + 2, (uint16_t)(pkt_get16(inner + 2) + 20 + own_len)); /* total length */
 	outer[4] = inner[4];                                     /* id */
 	outer[5] = inner[5];
 	outer[6] = inner[6] & 0x40;                              /* DF, nothing else */
@@ -246,6 +235,7 @@ size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap)
 {
 	static const uint8_t options[8] = { 0x94, 0x04, 0x00, 0x00,  /* router alert */
 					    0x01, 0x01, 0x01, 0x00 }; /* NOP x3, EOL */
+	struct pkt_layout lay;
 	struct pkt_spec spec;
 	size_t len;
 
@@ -254,8 +244,10 @@ size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap)
 		spec.proto = c->proto;
 	spec.tos = c->tos;
 	spec.frag_off = c->frag_off;
-	spec.vlan = c->vlan;
-	spec.vlan_tci = 100;
+	if (c->qinq) /* an 802.1ad tag in front of the 802.1Q one */
+		spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021AD, 200 };
+	if (c->vlan)
+		spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 100 };
 	if (c->ip_options) {
 		spec.ip_options = options;
 		spec.ip_options_len = sizeof(options);
@@ -264,21 +256,17 @@ size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap)
 		spec.payload_len = c->payload_len;
 	if (c->sport)
 		spec.sport = c->sport;
+	spec.padding = c->padding;
 	len = pkt_build(&spec, frame, cap);
-	if (!len || len + c->padding > cap || c->cut >= len)
+	pkt_layout(&spec, &lay);
+	if (!len || c->cut >= lay.ip_end)
 		return 0;
-	memset(frame + len, 0, c->padding);
-	len += c->padding - c->cut;
+	len -= c->cut;
+	/* Written over the built header: its checksum stays that of the right one. */
 	if (c->version)
-		frame[c->vlan ? 18 : 14] = (uint8_t)(c->version << 4 | 5);
+		frame[lay.l3] = (uint8_t)(c->version << 4 | 5);
 	if (c->tot_len)
-		put16(frame + (c->vlan ? 18 : 14) + 2, c->tot_len);
-	if (c->qinq && len + 4 <= cap) {
-		memmove(frame + 16, frame + 12, len - 12);
-		put16(frame + 12, 0x88a8);
-		put16(frame + 14, 200);
-		len += 4;
-	}
+		pkt_put16(frame + lay.l3 + 2, c->tot_len);
 	return len;
 }
 

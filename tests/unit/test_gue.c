@@ -40,17 +40,6 @@ static struct encap_fixture fx;
 static struct gue_bpf *skel;            /* gue_port 6080, outer source = client */
 static struct gue_bpf *skel_configured; /* gue_port 7000, outer source = LB_ADDR */
 
-static void put16(uint8_t *p, uint16_t host)
-{
-	p[0] = (uint8_t)(host >> 8);
-	p[1] = (uint8_t)host;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 /* The UDP source port a packet with context flow key @flow must get. */
 static uint16_t expected_source_port(const struct lb_flow_key *flow)
 {
@@ -61,10 +50,10 @@ static uint16_t expected_source_port(const struct lb_flow_key *flow)
 static size_t gue_udp_header(const struct encap_case *c, const struct lb_packet_ctx *ctx,
 			     const uint8_t *inner, uint8_t *out)
 {
-	put16(out, expected_source_port(&ctx->flow));
-	put16(out + 2, c->lb_source ? GUE_CONFIGURED_PORT : GUE_DEFAULT_PORT);
-	put16(out + 4, (uint16_t)(get16(inner + 2) + 8)); /* UDP header + inner packet */
-	put16(out + 6, 0);                                 /* no checksum */
+	pkt_put16(out, expected_source_port(&ctx->flow));
+	pkt_put16(out + 2, c->lb_source ? GUE_CONFIGURED_PORT : GUE_DEFAULT_PORT);
+	pkt_put16(out + 4, (uint16_t)(pkt_get16(inner + 2) + 8)); /* UDP header + inner packet */
+	pkt_put16(out + 6, 0);                                 /* no checksum */
 	return 8;
 }
 
@@ -164,7 +153,7 @@ static uint16_t run_flow(uint16_t sport, uint16_t ctx_sport, const char *name)
 	encap_run_case(&fx, &c, &res);
 	if (res.out_len < 14 + 20 + 8)
 		return 0;
-	return get16(res.out + 14 + 20);
+	return pkt_get16(res.out + 14 + 20);
 }
 
 #define SPREAD_FLOWS 64

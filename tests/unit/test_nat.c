@@ -124,10 +124,8 @@ static void expected_frame(uint8_t *frame, size_t len, const uint8_t *dmac, cons
 {
 	uint8_t *ip = frame + 14, *l4 = ip + 20;
 	uint8_t proto = ip[9];
-	uint16_t ip_len = (uint16_t)((ip[2] << 8) | ip[3]);
-	uint16_t l4_len = ip_len - 20, check;
+	uint16_t l4_len = pkt_get16(ip + 2) - 20, check;
 	size_t check_at = l4_check_offset(proto);
-	uint8_t pseudo[12 + PKT_MAX];
 	int udp_none = proto == IPPROTO_UDP && !frame[check_at] && !frame[check_at + 1];
 
 	(void)len;
@@ -137,24 +135,13 @@ static void expected_frame(uint8_t *frame, size_t len, const uint8_t *dmac, cons
 	memcpy(ip + 16, &daddr, 4);
 	if (ttl == TTL_ONE_OFF)
 		ip[8]--;
-	ip[10] = ip[11] = 0;
-	check = pkt_csum(ip, 20);
-	memcpy(ip + 10, &check, 2);
-	sport = htons(sport);
-	dport = htons(dport);
-	memcpy(l4, &sport, 2);
-	memcpy(l4 + 2, &dport, 2);
+	pkt_ipv4_csum_fix(ip);
+	pkt_put16(l4, sport);
+	pkt_put16(l4 + 2, dport);
 	if (udp_none)
 		return;
 	frame[check_at] = frame[check_at + 1] = 0;
-	memcpy(pseudo, &saddr, 4);
-	memcpy(pseudo + 4, &daddr, 4);
-	pseudo[8] = 0;
-	pseudo[9] = proto;
-	pseudo[10] = (uint8_t)(l4_len >> 8);
-	pseudo[11] = (uint8_t)l4_len;
-	memcpy(pseudo + 12, l4, l4_len);
-	check = pkt_csum(pseudo, 12 + l4_len);
+	check = pkt_l4_csum(saddr, daddr, proto, l4, l4_len);
 	if (proto == IPPROTO_UDP && !check)
 		check = 0xffff;
 	memcpy(frame + check_at, &check, 2);

@@ -174,7 +174,7 @@ struct frame_desc {
 	const uint8_t *dst_mac; /* NULL: the balancer's, lb_mac */
 	uint16_t ethertype;    /* 0: IPv4 from the fields below; else raw payload */
 	int vlan_tags;         /* 0, 1, or 2 802.1Q tags (QinQ) */
-	uint8_t proto;         /* IPPROTO_UDP, IPPROTO_TCP, or raw payload (ICMP) */
+	uint8_t proto;         /* IPPROTO_UDP, _TCP, _ICMP (an echo request), or raw payload */
 	const char *src;       /* source address; NULL: CLIENT */
 	const char *dst;       /* destination address */
 	uint16_t dport;
@@ -190,8 +190,9 @@ struct frame_desc {
 static size_t frame_build(const struct frame_desc *d, uint8_t *buf)
 {
 	static const uint8_t nop_options[40] = { [0 ... 39] = 1 };
-	size_t len, l3 = 14 + 4 * (size_t)d->vlan_tags;
+	struct pkt_layout lay;
 	struct pkt_spec spec;
+	int i;
 
 	pkt_spec_udp(&spec);
 	if (d->dst_mac)
@@ -199,32 +200,26 @@ static size_t frame_build(const struct frame_desc *d, uint8_t *buf)
 	if (d->src)
 		spec.src = pkt_ip(d->src);
 	spec.ethertype = d->ethertype;
-	spec.vlan = d->vlan_tags > 0;
-	spec.vlan_tci = 100;
+	/* QinQ: an outer 802.1Q tag with TCI 200 in front of the inner one (100). */
+	for (i = d->vlan_tags; i > 0; i--)
+		spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, (uint16_t)(100 * i) };
 	spec.proto = d->proto;
 	spec.dst = pkt_ip(d->dst ? d->dst : VIP_A);
 	spec.dport = d->dport;
-	spec.tcp_flags = d->tcp_flags;
+	if (d->tcp_flags)
+		spec.tcp_flags = d->tcp_flags;
 	spec.frag_off = d->frag_off;
 	spec.ip_options = nop_options;
 	spec.ip_options_len = d->ip_options_len;
 	spec.payload_len = d->payload_len == NO_PAYLOAD ? 0 :
 			   d->payload_len ? d->payload_len : DEFAULT_PAYLOAD;
-	/* Room for a second tag and the padding below. */
-	len = pkt_build(&spec, buf, PKT_MAX - 64);
-	if (!len)
+	spec.padding = d->padding;
+	spec.ip_csum_xor = d->csum_xor;
+	if (!pkt_layout(&spec, &lay) || !pkt_build(&spec, buf, PKT_MAX))
 		return 0;
-	if (d->vlan_tags == 2) {
-		/* An outer 802.1Q tag (TCI 200) in front of the builder's one. */
-		memmove(buf + 16, buf + 12, len - 12);
-		memcpy(buf + 12, (uint8_t[]){ 0x81, 0x00, 0x00, 200 }, 4);
-		len += 4;
-	}
-	memcpy(buf + l3 + d->patch.at, d->patch.bytes, d->patch.len);
-	buf[l3 + 10] ^= (uint8_t)(d->csum_xor >> 8);
-	buf[l3 + 11] ^= (uint8_t)d->csum_xor;
-	memset(buf + len, 0, d->padding);
-	return len + d->padding;
+	/* No patch touches the checksum, so flipping it first changes nothing. */
+	memcpy(buf + lay.l3 + d->patch.at, d->patch.bytes, d->patch.len);
+	return lay.len;
 }
 
 #define FLOW(dst_, sport_, dport_, proto_)                                             \

@@ -153,7 +153,8 @@ static void send_flow(struct balancer *b, uint32_t n, uint16_t port, uint8_t pro
 	spec.sport = (uint16_t)(1024 + n % 60000);
 	spec.dport = port;
 	spec.proto = proto;
-	spec.tcp_flags = tcp_flags;
+	if (tcp_flags) /* 0: pkt_spec_udp()'s ACK */
+		spec.tcp_flags = tcp_flags;
 	len = pkt_build(&spec, frame, sizeof(frame));
 	sink_record_read(&b->sink, &rec);
 	hits_before = rec.hits;
