@@ -351,6 +351,34 @@ void encap_run_case(struct encap_fixture *fx, const struct encap_case *asked,
 		ASSERT_EQ(pkt_csum(res->out + l2_len, 20), 0, c->name);
 }
 
+/* What the outer headers and the frame look like. All go to B_NEIGH (XDP_TX). */
+const struct encap_case encap_format_cases[] = {
+	{ .name = "plain UDP", .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "plain TCP", .proto = IPPROTO_TCP, .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "TOS and DF copied", .tos = 0xb8, .frag_off = 0x4000, .backend_id = B_NEIGH,
+	  TX_VIA_NEIGH },
+	{ .name = "inner fragment (MF, offset): outer frag_off 0, flow key without ports",
+	  .frag_off = 0x2000 | 185, .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "last fragment (offset, no MF): outer frag_off 0", .frag_off = 370,
+	  .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "inner IP options preserved, counted in the outer lengths", .ip_options = 1,
+	  .frag_off = 0x4000, .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "VLAN tag kept", .vlan = 1, .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "VLAN tag kept, TCP with options", .vlan = 1, .proto = IPPROTO_TCP,
+	  .ip_options = 1, .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "Ethernet padding: behind the inner packet, not in the outer lengths",
+	  .payload_len = 2, .padding = 16, .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "second load's tunables (outer source = LB address)", .lb_source = 1,
+	  .tos = 0x10, .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "second load's tunables, VLAN", .lb_source = 1, .vlan = 1,
+	  .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "second load's tunables, VLAN, TCP", .lb_source = 1, .vlan = 1,
+	  .proto = IPPROTO_TCP, .backend_id = B_NEIGH, TX_VIA_NEIGH },
+	{ .name = "draining backend still gets its packets", .backend_id = B_DRAIN,
+	  TX_VIA_NEIGH },
+};
+const size_t encap_format_case_count = ARRAY_SIZE(encap_format_cases);
+
 /* Contexts no encap stage may trust: encap_begin() checks them for all. */
 const struct encap_case encap_next_hop_cases[] = {
 	{ .name = "static MAC beats the neighbour's", .backend_id = B_STATIC,
@@ -426,4 +454,48 @@ void encap_run_cases(struct encap_fixture *fx, const struct encap_case *cases, s
 
 	for (i = 0; i < count; i++)
 		encap_run_case(fx, &cases[i], &res);
+}
+
+/* Bytes worked out by hand: 10.0.0.1:1234 -> 10.0.0.100:80, UDP, 4 bytes
+ * of payload, DF, id 0x1234.
+ *   header checksum: ~(4500+0020+1234+4000+4011+0a00+0001+0a00+0064) = 1435
+ *   UDP checksum: ~(0a00+0001+0a00+0064+0011+000c + 04d2+0050+000c + 0001+0203) = e44b
+ */
+const uint8_t encap_golden_in[ENCAP_GOLDEN_IN_LEN] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
+	0x45, 0x00, 0x00, 0x20, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0x14, 0x35,
+	0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x64,
+	0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0xe4, 0x4b, 0x00, 0x01, 0x02, 0x03,
+};
+
+void encap_run_golden(struct encap_fixture *fx, const uint8_t *golden_out, size_t out_len)
+{
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	const struct counter_delta tx = { LB_C_ENCAP_TX, 1 };
+	uint8_t built[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_spec spec;
+	struct xdp_result res;
+	size_t len;
+
+	/* The hand-made input is the frame the builder makes, so the hand sums
+	 * above also check pkt_build, which the other cases rely on.
+	 */
+	pkt_spec_udp(&spec);
+	spec.payload_len = 4;
+	spec.frag_off = 0x4000;
+	len = pkt_build(&spec, built, sizeof(built));
+	ASSERT_BYTES(built, len, encap_golden_in, ENCAP_GOLDEN_IN_LEN,
+		     "pkt_build vs hand-made input");
+
+	encap_ctx_from_frame(B_NEIGH, 14, encap_golden_in, ENCAP_GOLDEN_IN_LEN, &ctx);
+	if (!ASSERT_OK(ctx_write_all_cpus(fx->ctx_fd, &ctx), "packet ctx"))
+		return;
+	counters_read(fx->counters_fd, before);
+	xdp_run(fx->stage.prog_fd, encap_golden_in, ENCAP_GOLDEN_IN_LEN, fx->lbt0, &res);
+	counters_read(fx->counters_fd, after);
+	ASSERT_OK(res.err, "test run");
+	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
+	ASSERT_BYTES(res.out, res.out_len, golden_out, out_len, "golden frame");
+	counters_expect(before, after, &tx, 1, "golden counters");
 }

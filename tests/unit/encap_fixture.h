@@ -14,7 +14,8 @@
  *
  * Expected frames are built here from the input, field by field (see
  * encap_expected()), from the RFCs and the stage's own format, never from the
- * BPF code. Each test adds a golden case whose bytes are spelled out by hand.
+ * BPF code. The golden case's input and runner are shared too; each test spells
+ * out by hand the bytes its stage must make of it.
  */
 #ifndef TEST_ENCAP_FIXTURE_H
 #define TEST_ENCAP_FIXTURE_H
@@ -178,6 +179,12 @@ size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap);
 void encap_run_case(struct encap_fixture *fx, const struct encap_case *c,
 		    struct xdp_result *res);
 
+/* Output formats every encap stage must get right, with its own headers:
+ * protocols, TOS/DF, fragments, options, VLAN, padding, the second load.
+ */
+extern const struct encap_case encap_format_cases[];
+extern const size_t encap_format_case_count;
+
 /* Next-hop outcomes every encap stage shares (nexthop.bpf.h): MACs, verdict,
  * reason counter; the MTU cases sized for the stage's own headers.
  */
@@ -190,5 +197,17 @@ extern const size_t encap_bad_ctx_case_count;
 
 /* encap_run_case() on each of @count cases. */
 void encap_run_cases(struct encap_fixture *fx, const struct encap_case *cases, size_t count);
+
+/* The golden case's input, spelled out by hand (encap_fixture.c): UDP
+ * 10.0.0.1:1234 -> 10.0.0.100:80, 4 bytes of payload, DF, id 0x1234.
+ */
+#define ENCAP_GOLDEN_IN_LEN 46
+extern const uint8_t encap_golden_in[ENCAP_GOLDEN_IN_LEN];
+
+/* Runs the golden input, sent to B_NEIGH, through fx->stage: XDP_TX, exactly
+ * @golden_out (the stage's test spells it out), encap.tx by one. Also checks
+ * that pkt_build makes the golden input.
+ */
+void encap_run_golden(struct encap_fixture *fx, const uint8_t *golden_out, size_t out_len);
 
 #endif /* TEST_ENCAP_FIXTURE_H */

@@ -82,35 +82,10 @@ static void fixture_teardown(void)
 	ipip_bpf__destroy(skel);
 }
 
-/* What the outer header and the frame look like. All go to B_NEIGH (XDP_TX). */
-static const struct encap_case format_cases[] = {
-	{ .name = "plain UDP", .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "plain TCP", .proto = IPPROTO_TCP, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "TOS and DF copied", .tos = 0xb8, .frag_off = 0x4000, .backend_id = B_NEIGH,
-	  TX_VIA_NEIGH },
-	{ .name = "inner fragment (MF, offset): outer frag_off 0", .frag_off = 0x2000 | 185,
-	  .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "last fragment (offset, no MF): outer frag_off 0", .frag_off = 370,
-	  .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "inner IP options preserved", .ip_options = 1, .frag_off = 0x4000,
-	  .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "VLAN tag kept", .vlan = 1, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "VLAN tag kept, TCP with options", .vlan = 1, .proto = IPPROTO_TCP,
-	  .ip_options = 1, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "Ethernet padding stays behind the inner packet", .payload_len = 2,
-	  .padding = 16, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "outer source = configured LB address", .lb_source = 1, .tos = 0x10,
-	  .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "outer source = configured LB address, VLAN", .lb_source = 1, .vlan = 1,
-	  .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "draining backend still gets its packets", .backend_id = B_DRAIN,
-	  TX_VIA_NEIGH },
-};
-
 static void test_outer_header_format(void)
 {
 	REQUIRE_FIXTURE(&fx.status);
-	encap_run_cases(&fx, format_cases, ARRAY_SIZE(format_cases));
+	encap_run_cases(&fx, encap_format_cases, encap_format_case_count);
 }
 
 static void test_next_hop(void)
@@ -155,19 +130,10 @@ static void test_bad_context(void)
 	encap_run_cases(&fx, encap_bad_ctx_cases, encap_bad_ctx_case_count);
 }
 
-/* Bytes worked out by hand: 10.0.0.1:1234 -> 10.0.0.100:80, UDP, 4 bytes
- * of payload, DF, id 0x1234, to backend 10.0.1.1 behind 02:00:00:00:01:01.
- *   inner header checksum: ~(4500+0020+1234+4000+4011+0a00+0001+0a00+0064) = 1435
- *   UDP checksum: ~(0a00+0001+0a00+0064+0011+000c + 04d2+0050+000c + 0001+0203) = e44b
+/* Bytes worked out by hand: encap_golden_in to backend 10.0.1.1 behind
+ * 02:00:00:00:01:01.
  *   outer header checksum: ~(4500+0034+1234+4000+4004+0a00+0001+0a00+0101) = 1391
  */
-static const uint8_t golden_in[] = {
-	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
-	0x45, 0x00, 0x00, 0x20, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0x14, 0x35,
-	0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x64,
-	0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0xe4, 0x4b, 0x00, 0x01, 0x02, 0x03,
-};
-
 static const uint8_t golden_out[] = {
 	0x02, 0x00, 0x00, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x08, 0x00,
 	0x45, 0x00, 0x00, 0x34, 0x12, 0x34, 0x40, 0x00, 0x40, 0x04, 0x13, 0x91,
@@ -179,34 +145,8 @@ static const uint8_t golden_out[] = {
 
 static void test_golden_bytes(void)
 {
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	const struct counter_delta tx = { LB_C_ENCAP_TX, 1 };
-	uint8_t built[PKT_MAX];
-	struct lb_packet_ctx ctx;
-	struct pkt_spec spec;
-	struct xdp_result res;
-	size_t len;
-
 	REQUIRE_FIXTURE(&fx.status);
-	/* The hand-made input is the frame the builder makes, so the hand sums
-	 * above also check pkt_build, which the other cases rely on.
-	 */
-	pkt_spec_udp(&spec);
-	spec.payload_len = 4;
-	spec.frag_off = 0x4000;
-	len = pkt_build(&spec, built, sizeof(built));
-	ASSERT_BYTES(built, len, golden_in, sizeof(golden_in), "pkt_build vs hand-made input");
-
-	encap_ctx_from_frame(B_NEIGH, 14, golden_in, sizeof(golden_in), &ctx);
-	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), "packet ctx"))
-		return;
-	counters_read(fx.counters_fd, before);
-	xdp_run(fx.stage.prog_fd, golden_in, sizeof(golden_in), fx.lbt0, &res);
-	counters_read(fx.counters_fd, after);
-	ASSERT_OK(res.err, "test run");
-	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
-	ASSERT_BYTES(res.out, res.out_len, golden_out, sizeof(golden_out), "golden frame");
-	counters_expect(before, after, &tx, 1, "golden counters");
+	encap_run_golden(&fx, golden_out, sizeof(golden_out));
 }
 
 /* The next-hop cache: the FIB's answer for a backend is reused until it

@@ -99,33 +99,10 @@ static void fixture_teardown(void)
 	gue_bpf__destroy(skel);
 }
 
-/* What the outer headers and the frame look like. All go to B_NEIGH (XDP_TX). */
-static const struct encap_case format_cases[] = {
-	{ .name = "plain UDP", .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "plain TCP", .proto = IPPROTO_TCP, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "TOS and DF copied", .tos = 0xb8, .frag_off = 0x4000, .backend_id = B_NEIGH,
-	  TX_VIA_NEIGH },
-	{ .name = "inner fragment: outer frag_off 0, source port from the portless flow key",
-	  .frag_off = 0x2000 | 185, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "inner IP options preserved and counted in the UDP length", .ip_options = 1,
-	  .frag_off = 0x4000, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "VLAN tag kept", .vlan = 1, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "VLAN tag kept, TCP with options", .vlan = 1, .proto = IPPROTO_TCP,
-	  .ip_options = 1, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "Ethernet padding: behind the inner packet, not in the UDP length",
-	  .payload_len = 2, .padding = 16, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "configured gue_port 7000 and outer source", .lb_source = 1, .tos = 0x10,
-	  .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "configured gue_port and outer source, VLAN, TCP", .lb_source = 1, .vlan = 1,
-	  .proto = IPPROTO_TCP, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "draining backend still gets its packets", .backend_id = B_DRAIN,
-	  TX_VIA_NEIGH },
-};
-
 static void test_outer_headers(void)
 {
 	REQUIRE_FIXTURE(&fx.status);
-	encap_run_cases(&fx, format_cases, ARRAY_SIZE(format_cases));
+	encap_run_cases(&fx, encap_format_cases, encap_format_case_count);
 }
 
 static void test_next_hop(void)
@@ -192,9 +169,9 @@ static void test_source_port(void)
 		  "each of the 14 low bits varies across flows");
 }
 
-/* Bytes worked out by hand: 10.0.0.1:1234 -> 10.0.0.100:80, UDP, 4 bytes of
- * payload, DF, id 0x1234 (the IPIP test's golden input), to backend 10.0.1.1
- * behind 02:00:00:00:01:01, default load: port 6080 = 0x17c0, client source.
+/* Bytes worked out by hand: encap_golden_in (10.0.0.1:1234 -> 10.0.0.100:80,
+ * UDP, 4 bytes of payload, DF, id 0x1234) to backend 10.0.1.1 behind
+ * 02:00:00:00:01:01, default load: port 6080 = 0x17c0, client source.
  *   outer header: total length 0x20 + 28 = 0x3c, protocol 0x11,
  *     checksum ~(4500+003c+1234+4000+4011+0a00+0001+0a00+0101) = 137c
  *   UDP: length 0x20 + 8 = 0x28, checksum 0
@@ -205,13 +182,6 @@ static void test_source_port(void)
  *     0xc000 | (0x2a2f) = 0xea2f (59951).
  */
 #define GOLDEN_FLOW_HASH 0xdf7f2a2fU
-
-static const uint8_t golden_in[] = {
-	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
-	0x45, 0x00, 0x00, 0x20, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0x14, 0x35,
-	0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x64,
-	0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0xe4, 0x4b, 0x00, 0x01, 0x02, 0x03,
-};
 
 static const uint8_t golden_out[] = {
 	0x02, 0x00, 0x00, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x08, 0x00,
@@ -225,28 +195,17 @@ static const uint8_t golden_out[] = {
 
 static void test_golden_bytes(void)
 {
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	const struct counter_delta tx = { LB_C_ENCAP_TX, 1 };
 	struct lb_packet_ctx ctx;
-	struct xdp_result res;
 	uint32_t hash;
 
 	REQUIRE_FIXTURE(&fx.status);
-	encap_ctx_from_frame(B_NEIGH, 14, golden_in, sizeof(golden_in), &ctx);
+	encap_ctx_from_frame(B_NEIGH, 14, encap_golden_in, ENCAP_GOLDEN_IN_LEN, &ctx);
 	/* Names a change of the hash function before the bytes below show it. */
 	hash = lb_flow_hash(&ctx.flow);
 	if (hash != GOLDEN_FLOW_HASH)
 		test_fail(__FILE__, __LINE__, "golden flow: lb_flow_hash %#010x, expected %#010x",
 			  hash, GOLDEN_FLOW_HASH);
-	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), "packet ctx"))
-		return;
-	counters_read(fx.counters_fd, before);
-	xdp_run(fx.stage.prog_fd, golden_in, sizeof(golden_in), fx.lbt0, &res);
-	counters_read(fx.counters_fd, after);
-	ASSERT_OK(res.err, "test run");
-	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
-	ASSERT_BYTES(res.out, res.out_len, golden_out, sizeof(golden_out), "golden frame");
-	counters_expect(before, after, &tx, 1, "golden counters");
+	encap_run_golden(&fx, golden_out, sizeof(golden_out));
 }
 
 static const struct test_case cases[] = {
