@@ -44,7 +44,6 @@ LIBS := $(shell $(PKG_CONFIG) --libs libxdp libbpf yaml-0.1 2>/dev/null || \
 	  echo -lxdp -lbpf -lyaml) -lelf -lz
 # lbctl's --json output.
 JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
-PNG_LIBS := $(shell $(PKG_CONFIG) --libs libpng 2>/dev/null || echo -lpng)
 
 # BPF stage programs: one object and one skeleton each. Every .bpf.c under
 # bpf/lb/ and bpf/encap/ is a stage of the library (LB_POLICIES and
@@ -79,8 +78,8 @@ TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bp
 # The receiver of plain UDP/TCP frames and a stand-in for a kernel that refuses
 # live frames (tests/integration/test_senders.sh).
 TOOL_BINS += $(OUTPUT)/tools/frame_capture $(OUTPUT)/tools/refuse_live.so
-# Demo and benchmark tools: live-frames sender, PNG bar chart and its checker.
-TOOL_BINS += $(OUTPUT)/tools/xdp_send $(OUTPUT)/tools/bar_chart $(OUTPUT)/tools/png_check
+# Demo and benchmark tools: the live-frames sender (the demo's chart is gnuplot's).
+TOOL_BINS += $(OUTPUT)/tools/xdp_send
 # The VM suites (tests/vm/) boot Debian 12's own kernel, whose files live in $(VM_DIR),
 # and Debian 13's and unstable's own root filesystems, in $(VM_DIR)/trixie and /sid.
 VM_DIR := $(OUTPUT)/vm
@@ -192,8 +191,7 @@ $(OUTPUT)/tools/%: $(OUTPUT)/tests/tools/%.o $(OUTPUT)/tests/lib/packet.o
 # The two capture tools count frames per flow the same way.
 $(OUTPUT)/tools/ipip_capture $(OUTPUT)/tools/frame_capture: $(OUTPUT)/tests/lib/flow_tally.o
 
-# xdp_send embeds its XDP program (skeleton) and has one file per method; the
-# chart tools use libpng.
+# xdp_send embeds its XDP program (skeleton) and has one file per method.
 XDP_SEND_OBJS := $(patsubst %,$(OUTPUT)/tests/tools/%.o,xdp_send xdp_send_live xdp_send_afxdp \
 		   xdp_send_packet)
 $(OUTPUT)/tests/tools/xdp_send_live.o: $(OUTPUT)/skel/xdp_send.skel.h
@@ -203,9 +201,6 @@ $(OUTPUT)/tools/xdp_send: $(XDP_SEND_OBJS) $(OUTPUT)/tests/lib/packet.o $(OUTPUT
 $(OUTPUT)/tools/refuse_live.so: tests/tools/refuse_live.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(CFLAGS) -shared -fPIC $< -o $@
-$(OUTPUT)/tools/bar_chart $(OUTPUT)/tools/png_check: $(OUTPUT)/tools/%: $(OUTPUT)/tests/tools/%.o
-	@mkdir -p $(@D)
-	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(PNG_LIBS) -lm -o $@
 
 $(OUTPUT)/bpf $(OUTPUT)/skel:
 	$(Q)mkdir -p $@
@@ -239,7 +234,7 @@ $(VM_DIR)/initramfs.cpio.gz: tests/vm/init tests/vm/build-image.sh $(VM_DIR)/ker
 	$(call msg,INITRD,$@)tests/vm/build-image.sh initramfs $(VM_DIR)
 
 # The main job on a local lab of network namespaces (see scripts/demo.sh).
-# It needs lb-load, lbctl and the traffic and chart tools, not the test suites.
+# It needs lb-load, lbctl and the traffic tools (the chart is gnuplot's), not the test suites.
 demo:
 	$(Q)scripts/install-deps.sh --check build demo
 	$(Q)$(MAKE) --no-print-directory all tools
@@ -434,7 +429,7 @@ help:
 	@echo '                  the other guests build their root filesystems when they first run'
 	@echo '  demo            build, then balance traffic in a namespace lab (as root; KEEP=1 keeps it,'
 	@echo '                  DEMO_SHORT=1 is quick; docs/demo.md)'
-	@echo '  tools           the traffic, capture and chart tools into $(OUTPUT)/tools'
+	@echo '  tools           the traffic and capture tools into $(OUTPUT)/tools'
 	@echo '  bench           benchmarks (as root, ~2 min): bench/results/latest.md, docs/performance.md'
 	@echo '  deps            install the missing Debian packages for build, test, demo and bench (root)'
 	@echo '  fuzz            packet fuzzer, FUZZ_FRAMES (1M) frames with a fresh seed (FUZZ_SEED=),'

@@ -130,7 +130,8 @@ send_traffic() {
 }
 
 mkdir -p "$OUT"
-rm -f "$OUT"/{send-*,capture-*,reload,figures,flows-*}.txt "$OUT"/{stats.json,distribution.png}
+rm -f "$OUT"/{send-*,capture-*,reload,figures,flows-*,distribution*}.txt \
+	"$OUT"/{stats.json,distribution.png}
 write_tcp_config
 
 echo "== topology: client 10.0.0.1, balancer veth1 10.0.0.10, backends" "${backends//$'\n'/ }" \
@@ -296,8 +297,10 @@ title="xdp-lb demo: VIP $vip (udp, tcp) on veth1, $(wc -w <<<"$backends") backen
 detail="$sent_count flows, $sent_packets packets: udp, tcp, xdp_send ($live_method)"
 for addr in $backends; do
 	awk -v a="$addr" '$1 == a { print $1, $2, $3 }' <<<"$balancer_view"
-done | "$TOOLS/bar_chart" -o "$OUT/distribution.png" -t "$title" -t "$detail" \
-		"packets per backend" "flows per backend"
+done >"$OUT/distribution.txt"
+# gnuplot also writes the table it read, for test_demo.sh to hold against lbctl.
+gnuplot -c "$ROOT/scripts/distribution.gp" "$OUT/distribution.txt" "$OUT/distribution.png" \
+	"$OUT/distribution-plotted.txt" "$title" "$detail"
 echo "  chart: $OUT/distribution.png (packets and flows per backend)"
 
 echo

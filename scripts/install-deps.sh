@@ -27,7 +27,7 @@ for group in "${groups[@]}"; do
 	test) packages+=(
 		xdp-tools iproute2 util-linux procps     # xdp-loader, ip, nsenter/setpriv, pkill
 		python3-jsonschema                       # lbctl's JSON against docs/lbctl.schema.json
-		libpng-dev                               # the demo chart's check (tests/tools/png_check.c)
+		gnuplot-nox pngcheck file                # the demo's chart and its check (test_demo.sh)
 		libclang-rt-14-dev                       # libFuzzer and the sanitizers (tests/fuzz/)
 		qemu-system-x86 busybox-static kmod socat ethtool   # VM suites (tests/vm/)
 		mmdebstrap xz-utils                      # the Debian 13 and unstable guests' roots
@@ -38,7 +38,7 @@ for group in "${groups[@]}"; do
 	install) packages+=(python3) ;;
 	demo) packages+=(
 		xdp-tools iproute2 util-linux procps ethtool
-		libpng-dev                               # make demo's bar chart (tests/tools/bar_chart.c)
+		gnuplot-nox                              # make demo's chart (scripts/distribution.gp)
 	) ;;
 	# make bench's report: its plot (gnuplot without X) and the script that writes it
 	# (Python's standard library only).

@@ -4,14 +4,13 @@
 # the raw sender and capture files; its clean-up on success, KEEP=1, failure
 # and Ctrl-C; lbctl stats (per VIP and backend, active flows, --watch rates,
 # passes and drops by reason); the traffic tools (xdp_send, with live frames
-# or its fallback, and flow_send sizes) and the chart tools (bar_chart,
-# png_check). xdp_send's methods one by one: test_senders.sh.
+# or its fallback, and flow_send sizes) and the chart (gnuplot,
+# scripts/distribution.gp). xdp_send's methods one by one: test_senders.sh.
 source "$(dirname "$0")/lib.sh"
 
 VIP=123.168.9.8
 TCP_VIP=123.168.9.9
 B1=10.0.1.1 B2=10.0.2.2
-SERIES_1=4c78a8 SERIES_2=f58518 # bar_chart's colours of the first two series
 
 # Runs the demo in its short form into $TMP/demo with our prefix, so that
 # cleanup_test would also remove whatever it left. A hang (a process that
@@ -104,21 +103,19 @@ $out"
 		"$live_frames" "xdp_send: per-flow listing adds up to its frames"
 	check_contains "$(cat "$d/figures.txt")" "received_packets=$total" "figures.txt"
 
-	# The chart: a PNG that decodes whole, with both series' bars in it.
-	local png=$d/distribution.png ihdr check
+	# The chart: a whole PNG of gnuplot's size, drawn from what the backends got.
+	local png=$d/distribution.png i backend want
 	[[ -s $png ]] || fail "no chart at $png"
-	check_eq "$(head -c 8 "$png" | od -An -tx1 | tr -d ' \n')" 89504e470d0a1a0a "PNG signature"
-	# IHDR: width and height, 4 bytes each, big-endian, at offset 16.
-	ihdr=$(od -An -tu1 -j 16 -N 8 "$png" | awk '{
-		printf "width=%d height=%d", (($1 * 256 + $2) * 256 + $3) * 256 + $4,
-			(($5 * 256 + $6) * 256 + $7) * 256 + $8 }')
-	check=$("$TOOLS/png_check" "$png" "$SERIES_1" "$SERIES_2") || fail "png_check: $check"
-	check_contains "$check" "png ok $ihdr" "decoded size = IHDR size"
-	grep -q "color $SERIES_1 pixels=[1-9]" <<<"$check" || fail "no packets bars: $check"
-	grep -q "color $SERIES_2 pixels=[1-9]" <<<"$check" || fail "no flows bars: $check"
-	if command -v file >/dev/null; then
-		check_contains "$(file "$png")" "PNG image data" "file(1)"
-	fi
+	check_chart_png "$png"
+	# gnuplot's table of what it plotted, per backend: lbctl's packets and
+	# flows, which (nothing lost, checked above) are the captures' counts.
+	want=$(for i in 1 2; do
+		f=$d/capture-b$i.txt backend=B$i
+		echo "${!backend} $(awk '$1 == "flow" { n += $NF } END { print n }' "$f")" \
+			"$(grep -c '^flow ' "$f")"
+	done)
+	check_eq "$(awk '{ print $1, $2, $3 }' "$d/distribution-plotted.txt")" "$want" \
+		"the chart's table: packets and flows per backend"
 
 	# Torn down: no namespace, no pins, no XDP state left.
 	check_eq "$(lab_namespaces)" 0 "namespaces left"
@@ -360,54 +357,38 @@ test_flow_send_random_sizes_are_seeded() {
 	((b3 != b1)) || fail "another seed gave the same sizes"
 }
 
-# --- chart tools --------------------------------------------------------------------
+# --- the chart (scripts/distribution.gp) -------------------------------------------
 
-chart_pixels() {
-	"$TOOLS/bar_chart" -o "$TMP/c.png" packets <<<"$1" || fail "bar_chart failed on: $1"
-	"$TOOLS/png_check" "$TMP/c.png" "$SERIES_1" | grep -oE 'pixels=[0-9]+' | cut -d= -f2
-}
+CHART_SIZE=1000x480 # distribution.gp's pngcairo size
 
-test_bar_chart_bars_scale_with_values() {
-	local both first_only
-	# The scale tops at 100 in both: bar a has the same area, so b's area
-	# is the difference, and must be half of a's.
-	both=$(chart_pixels $'a 100\nb 50')
-	first_only=$(chart_pixels $'a 100\nb 0')
-	echo "    pixels: a+b $both, a $first_only"
-	((first_only > 1000)) || fail "bar a is too small: $first_only pixels"
-	local b=$((both - first_only))
-	((2 * b - first_only <= first_only / 50 && first_only - 2 * b <= first_only / 50)) ||
-		fail "bar b has $b pixels, bar a $first_only: not half"
-	check "$TOOLS/bar_chart" -o "$TMP/z.png" -t "all zero" a b <<<$'x 0 0\ny 0 0'
-	check "$TOOLS/png_check" "$TMP/z.png" >/dev/null
+# $1: a PNG that must decode whole (pngcheck: chunk CRCs, zlib data) at CHART_SIZE.
+check_chart_png() {
 	local out
-	out=$("$TOOLS/bar_chart" -o "$TMP/bad.png" packets flows <<<'x 1 many' 2>&1) &&
-		fail "bar_chart took a non-number"
-	check_contains "$out" "line 1: expected 2 values >= 0" "bar_chart's message"
+	out=$(pngcheck "$1" 2>&1) || fail "pngcheck: $out"
+	check_contains "$out" "OK: $1 (${CHART_SIZE}, " "pngcheck: a whole PNG of the chart's size"
+	check_contains "$(file "$1")" "PNG image data, ${CHART_SIZE/x/ x }," "file(1)"
 }
 
-test_png_check_rejects_damaged_files() {
-	local out size
-	printf 'a 10 20\nb 30 5\n' | "$TOOLS/bar_chart" -o "$TMP/ok.png" p f || fail "bar_chart"
-	check "$TOOLS/png_check" "$TMP/ok.png" >/dev/null
-	size=$(stat -c %s "$TMP/ok.png")
-	head -c $((size / 2)) "$TMP/ok.png" >"$TMP/cut.png"
-	out=$("$TOOLS/png_check" "$TMP/cut.png" 2>&1) && fail "a truncated PNG passed"
-	echo "    truncated: $out"
-	# One byte of the compressed image flipped: it no longer decodes (or its CRC fails).
-	local at=$((size / 2)) byte
-	cp "$TMP/ok.png" "$TMP/flip.png"
-	byte=$(od -An -tu1 -j "$at" -N 1 "$TMP/ok.png" | tr -d ' ')
+test_chart_plots_its_table() {
+	local rows=$'10.0.1.1 1234 75\n10.0.2.2 0 0\n10.0.3.3 7 1' out size at byte
+	echo "$rows" >"$TMP/d.txt"
+	check gnuplot -c "$ROOT/scripts/distribution.gp" "$TMP/d.txt" "$TMP/c.png" "$TMP/t.txt" \
+		"it's a title" detail
+	check_chart_png "$TMP/c.png"
+	check_eq "$(awk '{ print $1, $2, $3 }' "$TMP/t.txt")" "$rows" "the table gnuplot plotted"
+	# The check fails on a damaged chart: one byte of the image data flipped, or cut short.
+	size=$(stat -c %s "$TMP/c.png")
+	at=$((size / 2))
+	cp "$TMP/c.png" "$TMP/flip.png"
+	byte=$(od -An -tu1 -j "$at" -N 1 "$TMP/c.png" | tr -d ' ')
 	# shellcheck disable=SC2059
 	printf "\\$(printf %03o $((255 - byte)))" |
 		dd of="$TMP/flip.png" bs=1 seek="$at" conv=notrunc status=none
-	cmp -s "$TMP/ok.png" "$TMP/flip.png" && fail "the byte did not change"
-	out=$("$TOOLS/png_check" "$TMP/flip.png" 2>&1) && fail "a damaged PNG passed"
-	echo "    flipped byte: $out"
-	check_contains "$out" "libpng" "libpng's reason"
-	printf 'GIF89a: a GIF header, then no PNG at all.\n' >"$TMP/not.png"
-	out=$("$TOOLS/png_check" "$TMP/not.png" 2>&1) && fail "a non-PNG passed"
-	check_contains "$out" "no PNG signature" "signature check"
+	out=$(pngcheck "$TMP/flip.png" 2>&1) && fail "a damaged PNG passed: $out"
+	check_contains "$out" "ERROR: $TMP/flip.png" "pngcheck on a flipped byte"
+	head -c "$at" "$TMP/c.png" >"$TMP/cut.png"
+	out=$(pngcheck "$TMP/cut.png" 2>&1) && fail "a truncated PNG passed: $out"
+	check_contains "$out" "EOF while reading" "pngcheck on a cut file"
 }
 
 run_tests integration-demo \
@@ -422,5 +403,4 @@ run_tests integration-demo \
 	test_xdp_send_through_the_balancer \
 	test_xdp_send_afxdp_fallback_through_the_balancer \
 	test_flow_send_random_sizes_are_seeded \
-	test_bar_chart_bars_scale_with_values \
-	test_png_check_rejects_damaged_files
+	test_chart_plots_its_table
