@@ -93,17 +93,18 @@ VM_GUEST_FILES := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture \
 all: lb-load lbctl
 
 # --- BPF objects and skeletons -------------------------------------------------
-$(OUTPUT)/bpf/%.bpf.o: bpf/parse/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
-	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-$(OUTPUT)/bpf/%.bpf.o: bpf/lb/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
-	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-$(OUTPUT)/bpf/%.bpf.o: bpf/encap/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
-	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-$(OUTPUT)/bpf/%.bpf.o: tests/unit/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
-	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-$(OUTPUT)/bpf/%.bpf.o: tests/tools/%.bpf.c | $(OUTPUT)/bpf
-	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-$(OUTPUT)/bpf/%.bpf.o: tests/vm/%.bpf.c | $(OUTPUT)/bpf
+# One rule for every BPF object, the stages' and the tests', tools' and
+# benchmarks' alike: vpath finds its source, so object names must be unique
+# across these folders (checked here).
+BPF_SRC_DIRS := bpf/parse bpf/lb bpf/encap tests/unit tests/tools tests/vm bench
+BPF_OBJECT_NAMES := $(notdir $(wildcard $(addsuffix /*.bpf.c,$(BPF_SRC_DIRS))))
+BPF_NAMES_TWICE := $(sort $(foreach n,$(BPF_OBJECT_NAMES), \
+	$(if $(filter-out 1,$(words $(filter $(n),$(BPF_OBJECT_NAMES)))),$(n))))
+ifneq ($(BPF_NAMES_TWICE),)
+$(error Two .bpf.c files in $(BPF_SRC_DIRS) share a name: $(BPF_NAMES_TWICE))
+endif
+vpath %.bpf.c $(BPF_SRC_DIRS)
+$(OUTPUT)/bpf/%.bpf.o: %.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # A stage's .rodata holds a struct lb_tunables, which its skeleton names but
@@ -255,8 +256,6 @@ BENCH_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,bench/prog_cost.c bench/cost_cases.c 
 		bench/cost_run.c bench/cost_pipeline.c)
 BENCH_TRIAL := $(OUTPUT)/bench/veth_trial
 BENCH_FILES := $(BENCH_BIN) $(BENCH_TRIAL) $(OUTPUT)/tools/xdp_send $(OUTPUT)/bpf/xdp_tx_floor.bpf.o
-$(OUTPUT)/bpf/%.bpf.o: bench/%.bpf.c | $(OUTPUT)/bpf
-	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(OUTPUT)/bench/prog_cost.o: $(call skel,bench/xdp_tx_floor.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/bench/cost_pipeline.o $(OUTPUT)/bench/cost_cases.o: $(SKELS) $(TEST_SKELS)
 $(BENCH_BIN): $(BENCH_OBJS) $(LOADER_LIB_OBJS) $(TEST_LIB_OBJS)
