@@ -49,24 +49,16 @@ void gen_set_targets(const struct gen_target *list, size_t count)
 
 /* --- building a frame -------------------------------------------------------------- */
 
-/* Everything a built frame is made of. ethertype ETHERTYPE_IPV4 builds an IPv4
- * packet from the fields below; any other gets payload_len random bytes.
+/* Everything a built frame is made of: what packet.c's builder takes, but the
+ * random parts, which frame_build() draws. ethertype ETHERTYPE_IPV4 builds an
+ * IPv4 packet from pkt; any other gets pkt.payload_len random bytes.
+ * pkt.payload_len and pkt.padding are cut when the frame would exceed FRAME_MAX.
  */
 struct frame_spec {
-	uint8_t dst_mac[6], src_mac[6];
-	uint16_t tpids[PKT_MAX_TAGS]; /* VLAN tags in front, outermost first */
-	size_t tag_count;
-	uint16_t ethertype;     /* behind the tags */
-	uint32_t src, dst;      /* network byte order */
-	uint8_t proto, tos, ttl;
-	uint16_t ip_id, frag_off; /* host byte order, flags included */
-	uint8_t ip_options[40];
-	size_t ip_options_len;  /* a multiple of 4 */
-	uint16_t sport, dport;  /* host byte order */
-	uint8_t tcp_flags;
-	size_t tcp_options_len; /* a multiple of 4, at most 40 */
-	size_t payload_len;     /* cut when the frame would exceed FRAME_MAX */
-	size_t padding;         /* bytes behind the IPv4 packet (Ethernet padding) */
+	struct pkt_spec pkt;
+	uint16_t tpids[PKT_MAX_TAGS]; /* pkt.tag_count VLAN tags, outermost first */
+	uint16_t ethertype;           /* behind the tags */
+	uint8_t ip_options[40];       /* pkt.ip_options_len of them */
 };
 
 static void fill_random(struct rng *r, uint8_t *p, size_t len)
@@ -93,51 +85,39 @@ static void frame_build(struct rng *r, const struct frame_spec *s, struct frame 
 			struct pkt_layout *lay)
 {
 	uint8_t payload[FRAME_MAX], tcp_options[40], *padding;
-	size_t l3 = 14 + 4 * s->tag_count, headers, room, i;
-	struct pkt_spec p = { .tag_count = s->tag_count };
+	size_t l3 = 14 + 4 * s->pkt.tag_count, room, i;
+	struct pkt_spec p = s->pkt;
 
-	memcpy(p.dst_mac, s->dst_mac, 6);
-	memcpy(p.src_mac, s->src_mac, 6);
-	for (i = 0; i < s->tag_count; i++)
+	for (i = 0; i < p.tag_count; i++)
 		p.tags[i] = (struct pkt_tag){ s->tpids[i], (uint16_t)rng_below(r, 4096) };
 	p.payload = payload;
 	if (s->ethertype != ETHERTYPE_IPV4) {
 		/* 0 stands for IPv4 in a pkt_spec: that ethertype is written below. */
 		p.ethertype = s->ethertype ? s->ethertype : 0xffff;
-		p.payload_len = min_size(s->payload_len, FRAME_MAX - l3);
+		p.payload_len = min_size(p.payload_len, FRAME_MAX - l3);
+		p.padding = 0;
 		fill_random(r, payload, p.payload_len);
 		pkt_build(&p, f->data, FRAME_MAX);
 		pkt_put16(f->data + l3 - 2, s->ethertype);
 		f->len = pkt_layout(&p, lay);
 		return;
 	}
-	p.src = s->src;
-	p.dst = s->dst;
-	p.proto = s->proto;
-	p.tos = s->tos;
-	p.ttl = s->ttl;
-	p.ip_id = s->ip_id;
-	p.frag_off = s->frag_off;
+	p.ethertype = 0;
 	p.ip_options = s->ip_options;
-	p.ip_options_len = s->ip_options_len;
-	p.sport = s->sport;
-	p.dport = s->dport;
-	p.tcp_flags = s->tcp_flags;
-	if (s->proto == IPPROTO_TCP)
-		p.tcp_options_len = s->tcp_options_len;
+	if (p.proto != IPPROTO_TCP)
+		p.tcp_options_len = 0;
+	p.payload_len = p.padding = 0;
 	pkt_layout(&p, lay);
-	headers = lay->payload;
-	room = FRAME_MAX - headers;
-	p.payload_len = min_size(s->payload_len, room);
-	p.padding = min_size(s->padding, room - p.payload_len);
+	room = FRAME_MAX - lay->payload;
+	p.payload_len = min_size(s->pkt.payload_len, room);
+	p.padding = min_size(s->pkt.padding, room - p.payload_len);
 	fill_random(r, payload, p.payload_len);
-	if (s->proto == IPPROTO_TCP) {
+	if (p.proto == IPPROTO_TCP) {
 		p.tcp_seq = rng_u32(r);
 		p.tcp_ack = rng_u32(r);
 		/* Options: NOPs, with random kinds now and then. */
-		p.tcp_options = NULL;
-		if (s->tcp_options_len && rng_one_in(r, 2)) {
-			fill_random(r, tcp_options, s->tcp_options_len);
+		if (p.tcp_options_len && rng_one_in(r, 2)) {
+			fill_random(r, tcp_options, p.tcp_options_len);
 			p.tcp_options = tcp_options;
 		}
 	}
@@ -213,18 +193,18 @@ static void random_ip_options(struct rng *r, struct frame_spec *s)
 	static const uint8_t router_alert[4] = { 0x94, 0x04, 0x00, 0x00 };
 	size_t i;
 
-	s->ip_options_len = 4 * rng_range(r, 1, 10);
+	s->pkt.ip_options_len = 4 * rng_range(r, 1, 10);
 	switch (rng_below(r, 3)) {
 	case 0: /* NOPs and an end-of-list */
-		memset(s->ip_options, 1, s->ip_options_len);
-		s->ip_options[s->ip_options_len - 1] = 0;
+		memset(s->ip_options, 1, s->pkt.ip_options_len);
+		s->ip_options[s->pkt.ip_options_len - 1] = 0;
 		break;
 	case 1: /* router alert, then NOPs */
-		memset(s->ip_options, 1, s->ip_options_len);
+		memset(s->ip_options, 1, s->pkt.ip_options_len);
 		memcpy(s->ip_options, router_alert, sizeof(router_alert));
 		break;
 	default:
-		for (i = 0; i < s->ip_options_len; i++)
+		for (i = 0; i < s->pkt.ip_options_len; i++)
 			s->ip_options[i] = rng_byte(r);
 	}
 }
@@ -242,12 +222,12 @@ static uint8_t random_tcp_flags(struct rng *r)
 /* Points @s at @t: address, protocol and (for a wildcard VIP, any) port. */
 static void aim_at(struct rng *r, struct frame_spec *s, const struct gen_target *t)
 {
-	s->dst = t->addr;
-	s->proto = t->proto;
+	s->pkt.dst = t->addr;
+	s->pkt.proto = t->proto;
 	if (!t->port)
-		s->dport = any_port(r);
+		s->pkt.dport = any_port(r);
 	else
-		s->dport = rng_one_in(r, 8) ? any_port(r) : t->port;
+		s->pkt.dport = rng_one_in(r, 8) ? any_port(r) : t->port;
 }
 
 /* A well-formed UDP or TCP frame: to a VIP seven times in eight, else to an
@@ -257,36 +237,36 @@ static void aim_at(struct rng *r, struct frame_spec *s, const struct gen_target 
 static void spec_valid(struct rng *r, struct frame_spec *s)
 {
 	memset(s, 0, sizeof(*s));
-	memcpy(s->dst_mac, lb_mac, 6);
+	memcpy(s->pkt.dst_mac, lb_mac, 6);
 	if (rng_one_in(r, 8))
-		random_unicast_mac(r, s->dst_mac);
-	random_unicast_mac(r, s->src_mac);
+		random_unicast_mac(r, s->pkt.dst_mac);
+	random_unicast_mac(r, s->pkt.src_mac);
 	if (rng_one_in(r, 4)) {
 		s->tpids[0] = PKT_TPID_8021Q;
-		s->tag_count = 1;
+		s->pkt.tag_count = 1;
 	}
 	s->ethertype = ETHERTYPE_IPV4;
-	s->src = client_addr(r);
-	s->sport = client_port(r);
+	s->pkt.src = client_addr(r);
+	s->pkt.sport = client_port(r);
 	if (target_count && !rng_one_in(r, 8)) {
 		aim_at(r, s, &targets[rng_below(r, (uint32_t)target_count)]);
 	} else {
-		s->dst = non_vip_addr(r);
-		s->proto = rng_one_in(r, 2) ? IPPROTO_UDP : IPPROTO_TCP;
-		s->dport = any_port(r);
+		s->pkt.dst = non_vip_addr(r);
+		s->pkt.proto = rng_one_in(r, 2) ? IPPROTO_UDP : IPPROTO_TCP;
+		s->pkt.dport = any_port(r);
 	}
-	s->tos = rng_one_in(r, 4) ? rng_byte(r) : 0;
-	s->ttl = (uint8_t)rng_range(r, 1, 255);
-	s->ip_id = (uint16_t)rng_next(r);
-	s->frag_off = rng_one_in(r, 2) ? IP_DF : 0;
+	s->pkt.tos = rng_one_in(r, 4) ? rng_byte(r) : 0;
+	s->pkt.ttl = (uint8_t)rng_range(r, 1, 255);
+	s->pkt.ip_id = (uint16_t)rng_next(r);
+	s->pkt.frag_off = rng_one_in(r, 2) ? IP_DF : 0;
 	if (rng_one_in(r, 4))
 		random_ip_options(r, s);
-	s->tcp_flags = random_tcp_flags(r);
+	s->pkt.tcp_flags = random_tcp_flags(r);
 	if (rng_one_in(r, 4))
-		s->tcp_options_len = 4 * rng_range(r, 1, 10);
-	s->payload_len = random_payload_len(r);
+		s->pkt.tcp_options_len = 4 * rng_range(r, 1, 10);
+	s->pkt.payload_len = random_payload_len(r);
 	if (rng_one_in(r, 8))
-		s->padding = rng_range(r, 1, 40);
+		s->pkt.padding = rng_range(r, 1, 40);
 }
 
 /* spec_valid() aimed at a VIP of protocol @proto, when there is one. */
@@ -304,7 +284,7 @@ static void spec_valid_proto(struct rng *r, struct frame_spec *s, uint8_t proto)
 			return;
 		}
 	}
-	s->proto = proto;
+	s->pkt.proto = proto;
 }
 
 /* --- the classes ------------------------------------------------------------------- */
@@ -356,8 +336,8 @@ static void gen_truncated(struct rng *r, const struct gen_call *call, struct fra
 	 * 18 + 60 + 60 + 16 = 154 bytes.
 	 */
 	spec_valid(&base, &s);
-	s.payload_len = rng_below(&base, 17);
-	s.padding = 0;
+	s.pkt.payload_len = rng_below(&base, 17);
+	s.pkt.padding = 0;
 	frame_build(&base, &s, f, &lay);
 	if (cut > f->len)
 		memset(f->data + f->len, 0, cut - f->len); /* past the end: padding */
@@ -409,7 +389,7 @@ static void gen_ipv4_header(struct rng *r, const struct gen_call *call, struct f
 	if (rng_one_in(r, 2))
 		random_ip_options(r, &s);
 	if (rng_one_in(r, 2))
-		s.payload_len = rng_below(r, 65);
+		s.pkt.payload_len = rng_below(r, 65);
 	frame_build(r, &s, f, &lay);
 	ip = f->data + lay.l3;
 	changes = (int)rng_range(r, 1, 3);
@@ -466,19 +446,19 @@ static void gen_fragments(struct rng *r, const struct gen_call *call, struct fra
 	switch (rng_below(r, 6)) {
 	case 0:
 	case 1:
-		s.frag_off = IP_MF; /* first fragment: the L4 header is there */
+		s.pkt.frag_off = IP_MF; /* first fragment: the L4 header is there */
 		break;
 	case 2:
-		s.frag_off = IP_MF | offset;
+		s.pkt.frag_off = IP_MF | offset;
 		break;
 	case 3:
-		s.frag_off = offset; /* last fragment */
+		s.pkt.frag_off = offset; /* last fragment */
 		break;
 	case 4:
-		s.frag_off = IP_DF | IP_MF | (rng_one_in(r, 2) ? offset : 0);
+		s.pkt.frag_off = IP_DF | IP_MF | (rng_one_in(r, 2) ? offset : 0);
 		break;
 	default:
-		s.frag_off = (uint16_t)(rng_next(r) & (IP_MF | IP_OFFSET)) | IP_MF;
+		s.pkt.frag_off = (uint16_t)(rng_next(r) & (IP_MF | IP_OFFSET)) | IP_MF;
 	}
 	frame_build(r, &s, f, &lay);
 	ip = f->data + lay.l3;
@@ -508,14 +488,14 @@ static void gen_vlan_stacks(struct rng *r, const struct gen_call *call, struct f
 
 	(void)call;
 	spec_valid(r, &s);
-	s.tag_count = rng_below(r, 5);
-	for (i = 0; i < s.tag_count; i++)
+	s.pkt.tag_count = rng_below(r, 5);
+	for (i = 0; i < s.pkt.tag_count; i++)
 		s.tpids[i] = rng_one_in(r, 8) ? (uint16_t)rng_next(r)
 					      : tpids[rng_below(r, ARRAY_SIZE(tpids))];
 	if (rng_one_in(r, 4)) {
 		s.ethertype = rng_one_in(r, 4) ? (uint16_t)rng_next(r)
 					       : inner[rng_below(r, ARRAY_SIZE(inner))];
-		s.payload_len = rng_below(r, 100);
+		s.pkt.payload_len = rng_below(r, 100);
 	}
 	frame_build(r, &s, f, &lay);
 }
@@ -550,7 +530,7 @@ static void gen_ipv6(struct rng *r, const struct gen_call *call, struct frame *f
 	(void)call;
 	spec_valid(r, &s);
 	s.ethertype = rng_one_in(r, 8) ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6; /* v6 behind 0x0800 */
-	s.payload_len = 0;
+	s.pkt.payload_len = 0;
 	frame_build(r, &s, f, &lay);
 	l3 = lay.l3;
 	ip6 = f->data + l3;
@@ -609,7 +589,7 @@ static void gen_udp_length(struct rng *r, const struct gen_call *call, struct fr
 
 	(void)call;
 	spec_valid_proto(r, &s, IPPROTO_UDP);
-	s.payload_len = rng_one_in(r, 4) ? 0 : rng_below(r, 65); /* 0: zero-length UDP */
+	s.pkt.payload_len = rng_one_in(r, 4) ? 0 : rng_below(r, 65); /* 0: zero-length UDP */
 	frame_build(r, &s, f, &lay);
 	ip = f->data + lay.l3;
 	real = pkt_get16(f->data + lay.l4 + 4);
@@ -659,8 +639,8 @@ static void gen_tcp_offset(struct rng *r, const struct gen_call *call, struct fr
 
 	(void)call;
 	spec_valid_proto(r, &s, IPPROTO_TCP);
-	s.tcp_options_len = 4 * rng_below(r, 11);
-	s.payload_len = rng_one_in(r, 2) ? 0 : rng_below(r, 33);
+	s.pkt.tcp_options_len = 4 * rng_below(r, 11);
+	s.pkt.payload_len = rng_one_in(r, 2) ? 0 : rng_below(r, 33);
 	frame_build(r, &s, f, &lay);
 	ip = f->data + lay.l3;
 	tcp = f->data + lay.l4;
@@ -738,21 +718,21 @@ static void gen_non_vip(struct rng *r, const struct gen_call *call, struct frame
 	spec_valid(r, &s);
 	switch (rng_below(r, 5)) {
 	case 0:
-		s.dst = non_vip_addr(r);
+		s.pkt.dst = non_vip_addr(r);
 		break;
 	case 1: /* a VIP's address, a protocol other than UDP and TCP */
-		s.proto = others[rng_below(r, ARRAY_SIZE(others))];
+		s.pkt.proto = others[rng_below(r, ARRAY_SIZE(others))];
 		break;
 	case 2: /* a VIP's address and protocol, another port */
-		s.dport = (uint16_t)rng_next(r);
+		s.pkt.dport = (uint16_t)rng_next(r);
 		break;
 	case 3:
 		s.ethertype = ETHERTYPE_ARP;
-		s.payload_len = 28;
+		s.pkt.payload_len = 28;
 		break;
 	default:
 		s.ethertype = rng_one_in(r, 2) ? ETHERTYPE_LLDP : (uint16_t)rng_next(r);
-		s.payload_len = rng_below(r, 200);
+		s.pkt.payload_len = rng_below(r, 200);
 	}
 	frame_build(r, &s, f, &lay);
 }
@@ -832,13 +812,13 @@ static void gen_addressing(struct rng *r, const struct gen_call *call, struct fr
 	spec_valid(r, &s);
 	if (target_count)
 		aim_at(r, &s, &targets[rng_below(r, (uint32_t)target_count)]);
-	addressing_mac(r, s.dst_mac);
-	s.src = addressing_src(r, s.dst, s.src);
+	addressing_mac(r, s.pkt.dst_mac);
+	s.pkt.src = addressing_src(r, s.pkt.dst, s.pkt.src);
 	if (rng_one_in(r, 3))
 		random_ip_options(r, &s);
 	if (rng_one_in(r, 8))
-		s.frag_off = IP_MF;
-	s.payload_len = rng_below(r, 200);
+		s.pkt.frag_off = IP_MF;
+	s.pkt.payload_len = rng_below(r, 200);
 	frame_build(r, &s, f, &lay);
 	ip = f->data + lay.l3;
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
