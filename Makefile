@@ -90,7 +90,7 @@ VM_GUEST_FILES := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture \
 		  $(OUTPUT)/bpf/xdp_pass.bpf.o $(OUTPUT)/bpf/xdp_port_count.bpf.o
 
 .PHONY: all
-all: lb-load lbctl
+all: lb-load lbctl xdp-lbd
 
 # --- BPF objects and skeletons -------------------------------------------------
 # One rule for every BPF object, the stages' and the tests', tools' and
@@ -173,6 +173,13 @@ LBCTL_OBJS := $(patsubst %,$(OUTPUT)/loader/%.o,lbctl lbctl_stats lbctl_complete
 	      lbctl_flows lbctl_reset)
 lbctl: $(LBCTL_OBJS) $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(JSON_LIBS) -o $@
+
+# The daemon (loader/lbd_*.c): metrics over HTTP with libmicrohttpd, and a textfile.
+LBD_SRCS := $(sort $(wildcard loader/lbd_*.c))
+LBD_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LBD_SRCS))
+MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+xdp-lbd: $(LBD_OBJS) $(LOADER_LIB_OBJS)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(MHD_LIBS) -o $@
 
 # Unit tests link only what they test: the stage skeletons and the test library.
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(TEST_LIB_OBJS) $(OUTPUT)/loader/counter_names.o
@@ -313,12 +320,14 @@ fuzz:
 # With SANITIZE=1 (the default goal then): lb-load and lbctl land in $(OUTPUT), not
 # over ./lb-load, with the unit, config and fuzz test binaries beside them;
 # tests/fuzz/test_sanitized.sh builds and runs them in `make test`.
-sanitize: $(OUTPUT)/lb-load $(OUTPUT)/lbctl $(UNIT_TEST_BINS) $(CONFIG_TEST_BIN) \
+sanitize: $(OUTPUT)/lb-load $(OUTPUT)/lbctl $(OUTPUT)/xdp-lbd $(UNIT_TEST_BINS) $(CONFIG_TEST_BIN) \
 	  $(FUZZ_PACKETS_BIN) $(FUZZ_CONFIG_BIN) $(FUZZ_CLI_BIN)
 $(OUTPUT)/lb-load: $(OUTPUT)/loader/lb_load.o $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 $(OUTPUT)/lbctl: $(LBCTL_OBJS) $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(JSON_LIBS) -o $@
+$(OUTPUT)/xdp-lbd: $(LBD_OBJS) $(LOADER_LIB_OBJS)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(MHD_LIBS) -o $@
 
 # --- install (docs/operations.md, "Install and run as a service") -------------------
 # GNU-style directories, DESTDIR for packaging. The configs live under
@@ -415,11 +424,11 @@ uninstall: $(DIST_FILES)
 
 .PHONY: clean help
 clean:
-	$(call msg,CLEAN,$(OUTPUT) lb-load lbctl)rm -rf $(OUTPUT) lb-load lbctl
+	$(call msg,CLEAN,$(OUTPUT) lb-load lbctl xdp-lbd)rm -rf $(OUTPUT) lb-load lbctl xdp-lbd
 
 help:
 	@echo 'Targets:'
-	@echo '  all (default)   build the BPF stages, ./lb-load and ./lbctl'
+	@echo '  all (default)   build the BPF stages, ./lb-load, ./lbctl and ./xdp-lbd'
 	@echo '  test            build, run all suites (as root; `make deps test` installs packages first)'
 	@echo '                  TESTS=name runs only the suites whose name contains it'
 	@echo '  test-vm         the VM suites alone: Debian 12, 13 and unstable under QEMU, one after'
@@ -437,8 +446,8 @@ help:
 	@echo '  SANITIZE=1      build lb-load, lbctl and the tests with ASan/UBSan into build/sanitize/'
 	@echo '  man             the man pages into $(OUTPUT)/man, from --help and'
 	@echo '                  docs/configuration.md'
-	@echo '  install         lb-load, lbctl, man pages, bash completion, the systemd unit,'
+	@echo '  install         lb-load, lbctl, xdp-lbd, man pages, bash completion, the systemd unit,'
 	@echo '                  docs, samples in /etc/xdp-lb (kept if present); PREFIX=, DESTDIR='
 	@echo '  uninstall       remove what install put there (configs and changed samples stay)'
-	@echo '  clean           remove $(OUTPUT)/, lb-load and lbctl'
+	@echo '  clean           remove $(OUTPUT)/, lb-load, lbctl and xdp-lbd'
 	@echo 'Variables: V=1 (show commands), OUTPUT=dir (default build), EXTRA_CFLAGS'

@@ -166,6 +166,7 @@ int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_st
 
 		vip->key = live->key;
 		vip->vip_id = live->vip.vip_id;
+		vip->policy = live->vip.policy;
 		vip->first_backend = out->backend_count;
 		for (j = 0; j < live->pool.backend_count && j < LB_MAX_BACKENDS_PER_VIP &&
 			    out->backend_count < LB_MAX_BACKENDS; j++) {

@@ -30,6 +30,7 @@ struct lb_stats_backend {
 struct lb_stats_vip {
 	struct lb_vip_key key;
 	__u32 vip_id;
+	__u32 policy;        /* enum lb_policy */
 	__u32 first_backend; /* its backends: [first_backend, first_backend + backend_count) */
 	__u32 backend_count;
 };

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdp-lbd: the long-running part of xdp-lb for one interface. lb-load loads
+ * and unloads; this daemon reads the pinned state and serves its metrics over
+ * HTTP (--listen) and as a node_exporter textfile (--textfile). Health checks
+ * (issue 17) will be one more module on the same loop.
+ *
+ * A scrape only looks up maps (stats.h): no map is written, nothing on the
+ * packet path waits for it.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "input.h"
+#include "lbd_http.h"
+#include "lbd_log.h"
+#include "lbd_loop.h"
+#include "lbd_metrics.h"
+#include "lbd_options.h"
+#include "lbd_source.h"
+#include "lbd_textfile.h"
+#include "log.h"
+#include "pins.h"
+
+struct lbd {
+	struct lbd_options opt;
+	struct lbd_loop loop;
+	struct lbd_source source;
+	struct lbd_http *http;
+	struct lb_stats_sample *sample; /* large: one, reused by every scrape */
+	struct lbd_load_info info;
+	struct lb_config config;        /* --config, for the health checks to come */
+	bool have_config;
+	bool textfile_failing;          /* its error was logged; log the recovery */
+};
+
+/* What the next scrape shows: a fresh sample when something is loaded. */
+static struct lbd_view view_now(struct lbd *d)
+{
+	struct lbd_view v = { .ifname = d->opt.ifname };
+
+	v.loaded = lbd_source_refresh(&d->source) &&
+		   !lbd_source_sample(&d->source, d->sample, &d->info);
+	v.sample = d->sample;
+	v.info = &d->info;
+	return v;
+}
+
+static int http_metrics(void *arg, char **text, size_t *len)
+{
+	struct lbd *d = arg;
+	struct lbd_view v = view_now(d);
+
+	return lbd_metrics_render(&v, text, len);
+}
+
+static int write_textfile(struct lbd *d)
+{
+	struct lbd_view v = view_now(d);
+	char err[512];
+	int ret;
+
+	ret = lbd_textfile_write(d->opt.textfile_path, &v, err, sizeof(err));
+	if (ret && !d->textfile_failing)
+		lbd_log(LBD_ERR, "%s (trying again every interval)", err);
+	else if (!ret && d->textfile_failing)
+		lbd_log(LBD_INFO, "wrote %s again", d->opt.textfile_path);
+	d->textfile_failing = ret != 0;
+	return ret;
+}
+
+static void textfile_tick(void *arg, uint64_t expirations)
+{
+	(void)expirations;
+	write_textfile(arg);
+}
+
+/* Without a textfile nothing else looks at the pins between scrapes; this
+ * logs a load or an unload when it happens, not at the next scrape.
+ */
+static void watch_tick(void *arg, uint64_t expirations)
+{
+	struct lbd *d = arg;
+
+	(void)expirations;
+	lbd_source_refresh(&d->source);
+}
+
+static int read_config(struct lbd *d, const char *when)
+{
+	char err[LB_CONFIG_ERR_LEN];
+	struct lb_config cfg;
+
+	if (lb_config_load(d->opt.config_path, &cfg, err, sizeof(err))) {
+		lbd_log(LBD_ERR, "%sFailed to read the config: %s%s", when, err,
+			d->have_config ? "; keeping the one read before" : "");
+		return -1;
+	}
+	if (d->have_config)
+		lb_config_free(&d->config);
+	d->config = cfg;
+	d->have_config = true;
+	lbd_log(LBD_INFO, "%sread the config %s: %zu VIP%s", when, d->opt.config_path,
+		cfg.vip_count, cfg.vip_count == 1 ? "" : "s");
+	return 0;
+}
+
+static void on_hup(void *arg)
+{
+	struct lbd *d = arg;
+
+	if (d->opt.config_path)
+		read_config(d, "SIGHUP: ");
+	else
+		lbd_log(LBD_INFO, "SIGHUP: no --config to read again");
+	lbd_source_refresh(&d->source);
+}
+
+/* Usage errors (exit 2) found before the loop starts: the interface, the
+ * namespace, the config. 0 or the exit code.
+ */
+static int check_start(struct lbd *d)
+{
+	int err;
+
+	if (!if_nametoindex(d->opt.ifname)) {
+		lbd_log(LBD_ERR, "no interface %s in this network namespace: %s", d->opt.ifname,
+			strerror(errno));
+		return 2;
+	}
+	err = lb_bpffs_check();
+	if (err == -ENOTSUP) {
+		lbd_log(LBD_ERR, "%s", LB_IP_NETNS_EXEC_MSG);
+		return 1;
+	}
+	if (d->opt.config_path && read_config(d, ""))
+		return 2;
+	return 0;
+}
+
+static void describe_start(const struct lbd *d)
+{
+	char listen[96] = "no HTTP", textfile[4200];
+
+	if (d->opt.listen)
+		snprintf(listen, sizeof(listen), "metrics at http://%s/metrics",
+			 d->opt.listen_text);
+	if (d->opt.textfile_path)
+		snprintf(textfile, sizeof(textfile), "textfile %s", d->opt.textfile_path);
+	else
+		snprintf(textfile, sizeof(textfile), "no textfile");
+	lbd_log(LBD_INFO, "xdp-lbd %s on %s: %s, %s, every %.1f s", XDP_LB_VERSION,
+		d->opt.ifname, listen, textfile, (double)d->opt.interval_ns / 1e9);
+}
+
+static int run(struct lbd *d)
+{
+	char err[512];
+	int ret;
+
+	ret = check_start(d);
+	if (ret)
+		return ret;
+	ret = lbd_loop_init(&d->loop);
+	if (ret) {
+		lbd_log(LBD_ERR, "Failed to set up the signals: %s", strerror(-ret));
+		return 1;
+	}
+	lbd_source_refresh(&d->source);
+	if (d->opt.textfile_path && write_textfile(d))
+		return 2; /* the path given cannot be written: logged */
+	if (d->opt.listen) {
+		d->http = lbd_http_start(&d->loop, (struct sockaddr *)&d->opt.listen_addr,
+					 d->opt.listen_addr_len, d->opt.listen_text, http_metrics,
+					 d, err, sizeof(err));
+		if (!d->http) {
+			lbd_log(LBD_ERR, "%s", err);
+			/* An address this host does not have is a usage error. */
+			return strstr(err, strerror(EADDRNOTAVAIL)) ? 2 : 1;
+		}
+	}
+	ret = lbd_loop_add_timer(&d->loop, d->opt.interval_ns,
+				 d->opt.textfile_path ? textfile_tick : watch_tick, d);
+	if (!ret)
+		ret = lbd_loop_on_hup(&d->loop, on_hup, d);
+	if (ret) {
+		lbd_log(LBD_ERR, "Failed to set up the event loop: %s", strerror(-ret));
+		return 1;
+	}
+	describe_start(d);
+	ret = lbd_loop_run(&d->loop);
+	if (ret) {
+		lbd_log(LBD_ERR, "Failed to wait for events: %s", strerror(-ret));
+		return 1;
+	}
+	lbd_log(LBD_INFO, "stopping on %s", strsignal(d->loop.stop_signal));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[LBD_ERR_LEN];
+	struct lbd d = { 0 };
+	int ret;
+
+	lbd_log_setup();
+	if (lbd_parse_args(argc, argv, &d.opt, err, sizeof(err))) {
+		lbd_log(LBD_ERR, "%s", err);
+		fprintf(stderr, "Try xdp-lbd --help\n");
+		return 2;
+	}
+	if (d.opt.help) {
+		fputs(lbd_usage, stdout);
+		return 0;
+	}
+	if (d.opt.version) {
+		printf("xdp-lbd %s\n", XDP_LB_VERSION);
+		return 0;
+	}
+	/* libbpf and libxdp stay quiet: a failed lookup is ours to report. */
+	lb_log_setup(false);
+	if (geteuid() != 0) {
+		lbd_log(LBD_ERR, "xdp-lbd must run as root: it reads pinned BPF maps");
+		return 1;
+	}
+	d.sample = calloc(1, sizeof(*d.sample));
+	if (!d.sample) {
+		lbd_log(LBD_ERR, "Failed to allocate a sample: %s", strerror(ENOMEM));
+		return 1;
+	}
+	lbd_source_init(&d.source, d.opt.ifname,
+			(unsigned long)((d.opt.interval_ns + 999999999ULL) / 1000000000ULL));
+	ret = run(&d);
+	lbd_http_stop(d.http);
+	lbd_loop_close(&d.loop);
+	lbd_source_close(&d.source);
+	if (d.have_config)
+		lb_config_free(&d.config);
+	free(d.sample);
+	return ret;
+}
