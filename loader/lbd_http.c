@@ -133,17 +133,18 @@ static int listen_socket(const struct sockaddr *addr, socklen_t len)
 	return fd;
 }
 
-struct lbd_http *lbd_http_start(struct lbd_loop *loop, const struct sockaddr *addr,
-				 socklen_t addr_len, const char *addr_text, lbd_metrics_fn metrics,
-				 void *arg, char *err, size_t err_len)
+int lbd_http_start(struct lbd_http **out, struct lbd_loop *loop, const struct sockaddr *addr,
+		   socklen_t addr_len, const char *addr_text, lbd_metrics_fn metrics, void *arg,
+		   char *err, size_t err_len)
 {
 	struct lbd_http *http = calloc(1, sizeof(*http));
 	const union MHD_DaemonInfo *info;
 	int fd, ret;
 
+	*out = NULL;
 	if (!http) {
 		snprintf(err, err_len, "Failed to listen on %s: %s", addr_text, strerror(ENOMEM));
-		return NULL;
+		return -ENOMEM;
 	}
 	http->metrics = metrics;
 	http->arg = arg;
@@ -151,7 +152,7 @@ struct lbd_http *lbd_http_start(struct lbd_loop *loop, const struct sockaddr *ad
 	if (fd < 0) {
 		snprintf(err, err_len, "Failed to listen on %s: %s", addr_text, strerror(-fd));
 		free(http);
-		return NULL;
+		return fd;
 	}
 	http->listen_fd = fd;
 	http->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
@@ -168,15 +169,16 @@ struct lbd_http *lbd_http_start(struct lbd_loop *loop, const struct sockaddr *ad
 		snprintf(err, err_len, "Failed to start the HTTP server on %s (libmicrohttpd)",
 			 addr_text);
 		lbd_http_stop(http);
-		return NULL;
+		return -EIO;
 	}
 	ret = lbd_loop_add_fd(loop, info->epoll_fd, POLLIN, ready, deadline, http);
 	if (ret) {
 		snprintf(err, err_len, "Failed to serve %s: %s", addr_text, strerror(-ret));
 		lbd_http_stop(http);
-		return NULL;
+		return ret;
 	}
-	return http;
+	*out = http;
+	return 0;
 }
 
 void lbd_http_stop(struct lbd_http *http)

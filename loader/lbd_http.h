@@ -16,12 +16,12 @@ typedef int (*lbd_metrics_fn)(void *arg, char **text, size_t *len);
 
 struct lbd_http;
 
-/* Binds @addr, listens, and serves through @loop. NULL on failure, with one
- * line in @err ("Failed to listen on ADDR: why").
+/* Binds @addr, listens, and serves through @loop: *out is the server. 0, or
+ * -errno with one line in @err ("Failed to listen on ADDR: why").
  */
-struct lbd_http *lbd_http_start(struct lbd_loop *loop, const struct sockaddr *addr,
-				 socklen_t addr_len, const char *addr_text, lbd_metrics_fn metrics,
-				 void *arg, char *err, size_t err_len);
+int lbd_http_start(struct lbd_http **out, struct lbd_loop *loop, const struct sockaddr *addr,
+		   socklen_t addr_len, const char *addr_text, lbd_metrics_fn metrics, void *arg,
+		   char *err, size_t err_len);
 
 void lbd_http_stop(struct lbd_http *http);
 

@@ -58,14 +58,19 @@ static int http_metrics(void *arg, char **text, size_t *len)
 	return lbd_metrics_render(&v, text, len);
 }
 
-static int write_textfile(struct lbd *d)
+/* @first: at the start, where a failure ends the daemon (exit 2); later a
+ * failure is logged once and the next interval tries again.
+ */
+static int write_textfile(struct lbd *d, bool first)
 {
 	struct lbd_view v = view_now(d);
 	char err[512];
 	int ret;
 
 	ret = lbd_textfile_write(d->opt.textfile_path, &v, err, sizeof(err));
-	if (ret && !d->textfile_failing)
+	if (ret && first)
+		lbd_log(LBD_ERR, "--textfile: %s", err);
+	else if (ret && !d->textfile_failing)
 		lbd_log(LBD_ERR, "%s (trying again every interval)", err);
 	else if (!ret && d->textfile_failing)
 		lbd_log(LBD_INFO, "wrote %s again", d->opt.textfile_path);
@@ -76,7 +81,7 @@ static int write_textfile(struct lbd *d)
 static void textfile_tick(void *arg, uint64_t expirations)
 {
 	(void)expirations;
-	write_textfile(arg);
+	write_textfile(arg, false);
 }
 
 /* Without a textfile nothing else looks at the pins between scrapes; this
@@ -96,7 +101,8 @@ static int read_config(struct lbd *d, const char *when)
 	struct lb_config cfg;
 
 	if (lb_config_load(d->opt.config_path, &cfg, err, sizeof(err))) {
-		lbd_log(LBD_ERR, "%sFailed to read the config: %s%s", when, err,
+		/* The parser's message names the file (and line, column, field). */
+		lbd_log(LBD_ERR, "%s%s%s", when, err,
 			d->have_config ? "; keeping the one read before" : "");
 		return -1;
 	}
@@ -153,7 +159,7 @@ static void describe_start(const struct lbd *d)
 		snprintf(textfile, sizeof(textfile), "textfile %s", d->opt.textfile_path);
 	else
 		snprintf(textfile, sizeof(textfile), "no textfile");
-	lbd_log(LBD_INFO, "xdp-lbd %s on %s: %s, %s, every %.1f s", XDP_LB_VERSION,
+	lbd_log(LBD_INFO, "xdp-lbd %s on %s: %s, %s, every %g s", XDP_LB_VERSION,
 		d->opt.ifname, listen, textfile, (double)d->opt.interval_ns / 1e9);
 }
 
@@ -170,19 +176,21 @@ static int run(struct lbd *d)
 		lbd_log(LBD_ERR, "Failed to set up the signals: %s", strerror(-ret));
 		return 1;
 	}
-	lbd_source_refresh(&d->source);
-	if (d->opt.textfile_path && write_textfile(d))
-		return 2; /* the path given cannot be written: logged */
 	if (d->opt.listen) {
-		d->http = lbd_http_start(&d->loop, (struct sockaddr *)&d->opt.listen_addr,
-					 d->opt.listen_addr_len, d->opt.listen_text, http_metrics,
-					 d, err, sizeof(err));
-		if (!d->http) {
+		ret = lbd_http_start(&d->http, &d->loop, (struct sockaddr *)&d->opt.listen_addr,
+				     d->opt.listen_addr_len, d->opt.listen_text, http_metrics, d,
+				     err, sizeof(err));
+		if (ret) {
 			lbd_log(LBD_ERR, "%s", err);
-			/* An address this host does not have is a usage error. */
-			return strstr(err, strerror(EADDRNOTAVAIL)) ? 2 : 1;
+			/* An address this host does not have is a usage error; a
+			 * port in use is not.
+			 */
+			return ret == -EADDRNOTAVAIL ? 2 : 1;
 		}
 	}
+	lbd_source_refresh(&d->source);
+	if (d->opt.textfile_path && write_textfile(d, true))
+		return 2; /* the path given cannot be written: logged */
 	ret = lbd_loop_add_timer(&d->loop, d->opt.interval_ns,
 				 d->opt.textfile_path ? textfile_tick : watch_tick, d);
 	if (!ret)
@@ -232,8 +240,7 @@ int main(int argc, char **argv)
 		lbd_log(LBD_ERR, "Failed to allocate a sample: %s", strerror(ENOMEM));
 		return 1;
 	}
-	lbd_source_init(&d.source, d.opt.ifname,
-			(unsigned long)((d.opt.interval_ns + 999999999ULL) / 1000000000ULL));
+	lbd_source_init(&d.source, d.opt.ifname, (double)d.opt.interval_ns / 1e9);
 	ret = run(&d);
 	lbd_http_stop(d.http);
 	lbd_loop_close(&d.loop);

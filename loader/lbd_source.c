@@ -12,7 +12,7 @@
 #include "pipeline.h"
 #include "stages.h"
 
-void lbd_source_init(struct lbd_source *src, const char *ifname, unsigned long retry_s)
+void lbd_source_init(struct lbd_source *src, const char *ifname, double retry_s)
 {
 	memset(src, 0, sizeof(*src));
 	src->ifname = ifname;
@@ -41,7 +41,7 @@ static void wait_message(struct lbd_source *src, const char *why)
 	if (src->told_waiting)
 		return;
 	src->told_waiting = true;
-	lbd_log(LBD_WARN, "xdp-lb is not loaded on %s (%s): looking again every %lu s",
+	lbd_log(LBD_WARN, "xdp-lb is not loaded on %s (%s): looking again every %g s",
 		src->ifname, why, src->retry_s);
 }
 

@@ -33,10 +33,10 @@ struct lbd_source {
 	dev_t pin_dev;          /* the counters pin when opened: a new load has another */
 	ino_t pin_ino;
 	bool told_waiting;      /* "not loaded" logged since the last change */
-	unsigned long retry_s;  /* for the message */
+	double retry_s;         /* for the message */
 };
 
-void lbd_source_init(struct lbd_source *src, const char *ifname, unsigned long retry_s);
+void lbd_source_init(struct lbd_source *src, const char *ifname, double retry_s);
 
 /* Opens the pins when they are there and not open yet, reopens them after a
  * new load, closes them after an unload; logs each change once. True when

@@ -23,6 +23,7 @@ for group in "${groups[@]}"; do
 		libbpf-dev libxdp-dev libelf-dev zlib1g-dev libyaml-dev bpftool   # libraries, skeletons
 		libjson-c-dev                            # lbctl --json
 		linux-libc-dev                           # kernel UAPI headers for the BPF build
+		libmicrohttpd-dev                        # xdp-lbd's metrics endpoint (runtime: libmicrohttpd12)
 	) ;;
 	test) packages+=(
 		xdp-tools iproute2 util-linux procps     # xdp-loader, ip, nsenter/setpriv, pkill
@@ -32,6 +33,7 @@ for group in "${groups[@]}"; do
 		qemu-system-x86 busybox-static kmod socat ethtool   # VM suites (tests/vm/)
 		mmdebstrap xz-utils                      # the Debian 13 and unstable guests' roots
 		python3 man-db groff-base systemd        # test_service.sh: man pages, the unit
+		prometheus curl                          # the daemon suite: promtool check metrics, scrapes
 	) ;;
 	# make man / make install: the man pages are written by scripts/gen-man.py
 	# (Python's standard library only).
