@@ -232,7 +232,8 @@ test-vm:
 
 vm-image: $(VM_FILES)
 
-vm-guest-build: all $(VM_GUEST_FILES)
+# Not `all`: the guests' root filesystems have no libmicrohttpd, and no guest test runs xdp-lbd.
+vm-guest-build: lb-load lbctl $(VM_GUEST_FILES)
 
 # The kernel package is downloaded once (apt-get download, never installed) and kept.
 $(VM_DIR)/kernel/version:
