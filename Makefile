@@ -306,7 +306,8 @@ $(FUZZ_CONFIG_BIN): tests/fuzz/fuzz_config.c loader/config.c loader/yaml_reader.
 		    loader/yaml_reader.h $(BPF_HDRS)
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lyaml -o $@
-$(FUZZ_CLI_BIN): tests/fuzz/fuzz_cli.c loader/cli.c loader/input.c loader/cli.h loader/input.h
+$(FUZZ_CLI_BIN): tests/fuzz/fuzz_cli.c loader/cli.c loader/input.c loader/lbd_options.c \
+		 loader/cli.h loader/input.h loader/lbd_options.h
 	@mkdir -p $(@D)
 	$(call msg,FUZZ,$@)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lm -o $@
 

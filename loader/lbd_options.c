@@ -137,7 +137,7 @@ static int find_option(const char *arg, const char **value)
 
 int lbd_parse_args(int argc, char *const *argv, struct lbd_options *out, char *err, size_t len)
 {
-	char quoted[LB_QUOTED_LEN], why[LB_INPUT_ERR_LEN];
+	char quoted[LB_QUOTED_LEN], quoted2[LB_QUOTED_LEN], why[LB_INPUT_ERR_LEN];
 	bool given[OPTION_COUNT] = { false };
 	int i, id;
 
@@ -149,7 +149,8 @@ int lbd_parse_args(int argc, char *const *argv, struct lbd_options *out, char *e
 		if (arg[0] != '-' || arg[1] == '\0') {
 			if (out->ifname)
 				return fail(err, len, "one interface only: %s and %s",
-					    out->ifname, lb_quote(quoted, sizeof(quoted), arg));
+					    lb_quote(quoted2, sizeof(quoted2), out->ifname),
+					    lb_quote(quoted, sizeof(quoted), arg));
 			if (lb_ifname_check(arg, why, sizeof(why)))
 				return fail(err, len, "%s", why);
 			out->ifname = arg;

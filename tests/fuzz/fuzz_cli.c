@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* libFuzzer target: the command-line parsers of lb-load and lbctl
- * (lb_load_parse_args(), lbctl_parse_args(), loader/cli.c) and the checks they
- * use (loader/input.c), on any argv.
+/* libFuzzer target: the command-line parsers of lb-load, lbctl and xdp-lbd
+ * (lb_load_parse_args(), lbctl_parse_args(), loader/cli.c; lbd_parse_args(),
+ * loader/lbd_options.c) and the checks they use (loader/input.c), on any argv.
  *
- * Input: the first byte picks the tool (even: lb-load, odd: lbctl); the rest is
- * split at NUL bytes into at most MAX_ARGS arguments after argv[0].
+ * Input: the first byte picks the tool (bit 1 set: xdp-lbd; else even: lb-load,
+ * odd: lbctl); the rest is split at NUL bytes into at most MAX_ARGS arguments
+ * after argv[0].
  *
  * Built with clang -fsanitize=fuzzer,address,undefined (make fuzz). Besides
  * crashes, memory errors and undefined behaviour, a broken promise of cli.h
@@ -15,7 +16,8 @@
  *   - accepted: an interface name the kernel would take (checked against a
  *     separate rendering of the kernel's dev_valid_name()), numbers within
  *     their documented ranges, options only where a command takes them
- *     (lbctl_commands[].options) and no option's value without the option;
+ *     (lbctl_commands[].options) and no option's value without the option; a
+ *     listen address with a family and a port;
  *   - lb_parse_uint() and lb_parse_seconds() agree, on every argument, with
  *     oracles written from their documented rules (strtoull, strtold).
  */
@@ -28,6 +30,7 @@
 
 #include "cli.h"
 #include "input.h"
+#include "lbd_options.h"
 
 #define MAX_ARGS 16
 
@@ -234,23 +237,58 @@ static void check_lbctl(int argc, char **argv)
 		broken("lbctl: a VIP out of range", "", argc, argv);
 }
 
+static void check_xdp_lbd(int argc, char **argv)
+{
+	struct lbd_options opt, again;
+	char err[LBD_ERR_LEN], err2[LBD_ERR_LEN];
+	int ret = lbd_parse_args(argc, argv, &opt, err, sizeof(err));
+
+	if (ret != lbd_parse_args(argc, argv, &again, err2, sizeof(err2)) ||
+	    (ret ? strcmp(err, err2) : memcmp(&opt, &again, sizeof(opt))))
+		broken("xdp-lbd: a second parse differs", err, argc, argv);
+	if (ret == -1) {
+		check_message(err, sizeof(err), argc, argv);
+		return;
+	}
+	if (ret)
+		broken("xdp-lbd: returned neither 0 nor -1", err, argc, argv);
+	if (opt.help || opt.version)
+		return;
+	if (!opt.ifname || !is_argument(opt.ifname, argc, argv) || !kernel_valid_name(opt.ifname))
+		broken("xdp-lbd: accepted an interface name the kernel refuses", "", argc, argv);
+	if (opt.interval_ns < LBD_INTERVAL_MIN_NS || opt.interval_ns > LBD_INTERVAL_MAX_NS)
+		broken("xdp-lbd: --interval out of range", "", argc, argv);
+	if ((opt.config_path && !*opt.config_path) || (opt.textfile_path && !*opt.textfile_path))
+		broken("xdp-lbd: an empty file name accepted", "", argc, argv);
+	if (opt.listen) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&opt.listen_addr;
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&opt.listen_addr;
+
+		if (in->sin_family == AF_INET ? !in->sin_port || opt.listen_addr_len != sizeof(*in) :
+		    in->sin_family == AF_INET6 ? !in6->sin6_port ||
+						 opt.listen_addr_len != sizeof(*in6) : true)
+			broken("xdp-lbd: a listen address without family or port", "", argc, argv);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char lb_load_name[] = "lb-load", lbctl_name[] = "lbctl";
+	static char lb_load_name[] = "lb-load", lbctl_name[] = "lbctl", lbd_name[] = "xdp-lbd";
 	char *argv[MAX_ARGS + 2], *copy[MAX_ARGS + 2], *text, *p, *end;
 	char why[LB_INPUT_ERR_LEN];
 	int argc = 1, i;
-	bool lbctl;
+	bool lbctl, lbd;
 
 	if (!size)
 		return 0;
-	lbctl = data[0] & 1;
+	lbd = data[0] & 2;
+	lbctl = !lbd && (data[0] & 1);
 	text = malloc(size);
 	if (!text)
 		return 0;
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
-	argv[0] = lbctl ? lbctl_name : lb_load_name;
+	argv[0] = lbd ? lbd_name : lbctl ? lbctl_name : lb_load_name;
 	/* One byte is argv[0] alone; every NUL after it starts another argument. */
 	for (p = text, end = text + size - 1; size > 1 && argc <= MAX_ARGS; argc++) {
 		argv[argc] = p;
@@ -266,7 +304,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (i = 1; i < argc; i++)
 		check_numbers(argv[i], argc, argv);
-	if (lbctl)
+	if (lbd)
+		check_xdp_lbd(argc, argv);
+	else if (lbctl)
 		check_lbctl(argc, argv);
 	else
 		check_lb_load(argc, argv);

@@ -367,7 +367,7 @@ test_bad_arguments_are_refused() {
 	refused 2 "Error: no interface nosuch0 in this network namespace: No such device" \
 		--listen "127.0.0.1:$PORT" nosuch0
 	refused 2 "Error: \"../x\" is not a valid interface name: it contains '/'" ../x
-	refused 2 "Error: one interface only: veth1 and \"lo\"" veth1 lo
+	refused 2 "Error: one interface only: \"veth1\" and \"lo\"" veth1 lo
 	refused 2 'Error: --listen: "127.0.0.1" has no port: expected ADDR:PORT, e.g. 127.0.0.1:9671' \
 		--listen 127.0.0.1 veth1
 	refused 2 'Error: --listen: "localhost" is not an IPv4 address (names are not resolved; IPv6 is written [ADDR]:PORT)' \
