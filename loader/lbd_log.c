@@ -24,18 +24,29 @@ void lbd_log_setup(void)
 		     (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
+/* One write() per line: the journal (or a file several writers share) gets
+ * whole lines, never a prefix from one and the text from another.
+ */
 void lbd_log(enum lbd_level level, const char *fmt, ...)
 {
+	char line[1024];
+	size_t n = 0;
 	va_list ap;
+	int len;
 
 	if (to_journal)
-		fprintf(stderr, "<%d>", (int)level);
+		n = (size_t)snprintf(line, sizeof(line), "<%d>", (int)level);
 	else if (level == LBD_ERR)
-		fputs("Error: ", stderr);
+		n = (size_t)snprintf(line, sizeof(line), "Error: ");
 	else if (level == LBD_WARN)
-		fputs("Warning: ", stderr);
+		n = (size_t)snprintf(line, sizeof(line), "Warning: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	len = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (len < 0)
+		len = 0;
+	n += (size_t)len < sizeof(line) - n - 1 ? (size_t)len : sizeof(line) - n - 2;
+	line[n++] = '\n';
+	fwrite(line, 1, n, stderr);
+	fflush(stderr);
 }
