@@ -159,6 +159,8 @@ $(OUTPUT)/tests/lib/stage_fixture.o: $(TEST_SKELS)
 # The policy tests build whole balancers with the loader's own library.
 $(OUTPUT)/tests/unit/test_policies.o: $(SKELS) $(TEST_SKELS)
 $(OUTPUT)/tests/test_policies: $(LOADER_LIB_OBJS)
+# The metrics test renders made-up samples with the daemon's renderer.
+$(OUTPUT)/tests/test_metrics: $(OUTPUT)/loader/lbd_metrics.o $(LOADER_LIB_OBJS)
 # The registry test checks the stage library against the objects built.
 $(OUTPUT)/tests/unit/test_registry.o: $(SKELS) $(OUTPUT)/skel/stage_skels.h
 $(OUTPUT)/tests/test_registry: $(LOADER_LIB_OBJS)
