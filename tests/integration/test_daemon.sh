@@ -139,6 +139,20 @@ test_waits_for_a_load_then_serves() {
 		"status of a POST"
 	check_eq "$(in_net lb curl -s -o /dev/null -w '%{content_type}' "$URL")" \
 		"text/plain; version=0.0.4; charset=utf-8" "content type"
+
+	# IPv6: a second daemon on [::1] serves the same state.
+	local v6_pid
+	spawn lb "$TMP/lbd6.log" "$ROOT/xdp-lbd" --listen "[::1]:$((PORT + 1))" veth1
+	v6_pid=${PIDS[-1]}
+	local i
+	for i in $(seq 50); do
+		scrape "http://[::1]:$((PORT + 1))/metrics" 2>/dev/null |
+			grep -qxF 'xdp_lb_loaded{interface="veth1"} 1' && break
+		sleep 0.1
+	done
+	check_contains "$(scrape "http://[::1]:$((PORT + 1))/metrics")" \
+		'xdp_lb_attached{interface="veth1"} 1' "metrics over IPv6"
+	stop_pid "$v6_pid" TERM || fail "the IPv6 daemon did not exit 0"
 }
 
 # Prints the textfile once the daemon has written it anew (at most 5 s).
