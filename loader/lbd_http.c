@@ -27,7 +27,8 @@ struct lbd_http {
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
-			     const char *type, void *body, size_t len, enum MHD_ResponseMemoryMode mode)
+			     const char *type, void *body, size_t len,
+			     enum MHD_ResponseMemoryMode mode)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, mode);
 	enum MHD_Result ret;
@@ -161,7 +162,8 @@ int lbd_http_start(struct lbd_http **out, struct lbd_loop *loop, const struct so
 				     /* First, so that every message comes through it. */
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				     MHD_OPTION_LISTEN_SOCKET, fd,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTION_LIMIT,
+				     MHD_OPTION_CONNECTION_LIMIT,
+				     (unsigned int)HTTP_CONNECTION_LIMIT,
 				     MHD_OPTION_CONNECTION_TIMEOUT,
 				     (unsigned int)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
 	info = http->mhd ? MHD_get_daemon_info(http->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;

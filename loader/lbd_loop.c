@@ -146,7 +146,8 @@ int lbd_loop_run(struct lbd_loop *loop)
 			if (s->timer) {
 				if (fds[i + 1].revents)
 					fire_timer(s);
-			} else if (fds[i + 1].revents || (s->deadline && s->deadline(s->arg) == 0)) {
+			} else if (fds[i + 1].revents ||
+				   (s->deadline && s->deadline(s->arg) == 0)) {
 				s->ready(s->arg, fds[i + 1].revents);
 			}
 		}

@@ -199,11 +199,12 @@ static void write_vips(FILE *out, const struct lbd_view *v)
 	       "The VIP's backends by state (up, drain, down); a VIP with 0 up drops new flows");
 	for (i = 0; i < s->vip_count; i++) {
 		const struct lb_stats_vip *vip = &s->vips[i];
+		__u32 end = vip->first_backend + vip->backend_count;
 
 		for (k = 0; k < sizeof(states); k++) {
 			unsigned long long n = 0;
 
-			for (b = vip->first_backend; b < vip->first_backend + vip->backend_count; b++)
+			for (b = vip->first_backend; b < end; b++)
 				n += s->backends[b].config.state == states[k];
 			vip_labels(out, "xdp_lb_vip_backends", v, vip);
 			label(out, "state", lb_state_name(states[k]));

@@ -264,9 +264,10 @@ static void check_xdp_lbd(int argc, char **argv)
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&opt.listen_addr;
 		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&opt.listen_addr;
 
-		if (in->sin_family == AF_INET ? !in->sin_port || opt.listen_addr_len != sizeof(*in) :
-		    in->sin_family == AF_INET6 ? !in6->sin6_port ||
-						 opt.listen_addr_len != sizeof(*in6) : true)
+		bool v4 = in->sin_family == AF_INET, v6 = in->sin_family == AF_INET6;
+
+		if (v4 ? !in->sin_port || opt.listen_addr_len != sizeof(*in) :
+		    v6 ? !in6->sin6_port || opt.listen_addr_len != sizeof(*in6) : true)
 			broken("xdp-lbd: a listen address without family or port", "", argc, argv);
 	}
 }

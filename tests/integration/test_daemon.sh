@@ -125,12 +125,11 @@ test_waits_for_a_load_then_serves() {
 	check_contains "$out" \
 		"xdp_lb_vip_backends{interface=\"veth1\",vip=\"$TCP_VIP:80/tcp\",state=\"drain\"} 1" \
 		"the drained backend counted"
-	check_contains "$out" \
-		"xdp_lb_backend_state{interface=\"veth1\",vip=\"$TCP_VIP:80/tcp\",backend=\"$B2\",backend_id=\"3\",state=\"drain\"} 1" \
+	local tcp_b2="interface=\"veth1\",vip=\"$TCP_VIP:80/tcp\",backend=\"$B2\",backend_id=\"3\""
+	check_contains "$out" "xdp_lb_backend_state{$tcp_b2,state=\"drain\"} 1" \
 		"the drained backend's state"
-	check_contains "$out" \
-		"xdp_lb_backend_weight{interface=\"veth1\",vip=\"$VIP:*/udp\",backend=\"$B2\",backend_id=\"1\"} 3" \
-		"weight"
+	local udp_b2="interface=\"veth1\",vip=\"$VIP:*/udp\",backend=\"$B2\",backend_id=\"1\""
+	check_contains "$out" "xdp_lb_backend_weight{$udp_b2} 3" "weight"
 
 	# The other paths and methods.
 	check_eq "$(in_net lb curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")" \
@@ -204,11 +203,13 @@ test_metrics_equal_lbctl_and_pass_promtool() {
 	# parse.pass_not_ipv4 at any time: a comparison counts when lbctl read
 	# the same before and after the scrape (the counters only grow).
 	stable_compare scrape "$TMP/scrape.txt"
-	check_eq "$(metric "$TMP/scrape.txt" 'xdp_lb_stage_packets_total{interface="veth1",stage="parse",reason="to_lb"}')" \
+	local tcp="interface=\"veth1\",vip=\"$TCP_VIP:80/tcp\""
+	check_eq "$(metric "$TMP/scrape.txt" \
+		'xdp_lb_stage_packets_total{interface="veth1",stage="parse",reason="to_lb"}')" \
 		150 "parse.to_lb (30 x 4 UDP + 10 x 3 TCP)"
-	check_eq "$(metric "$TMP/scrape.txt" 'xdp_lb_vip_flows_total{interface="veth1",vip="'"$TCP_VIP"':80/tcp"}')" \
-		10 "TCP VIP flows"
-	check_eq "$(metric "$TMP/scrape.txt" 'xdp_lb_backend_packets_total{interface="veth1",vip="'"$TCP_VIP"':80/tcp",backend="'"$B1"'",backend_id="2"}')" \
+	check_eq "$(metric "$TMP/scrape.txt" "xdp_lb_vip_flows_total{$tcp}")" 10 "TCP VIP flows"
+	check_eq "$(metric "$TMP/scrape.txt" \
+		"xdp_lb_backend_packets_total{$tcp,backend=\"$B1\",backend_id=\"2\"}")" \
 		30 "TCP VIP: every packet on the up backend, none on the drained one"
 	out=$(promtool check metrics <"$TMP/scrape.txt" 2>&1) ||
 		fail "promtool check metrics (HTTP): $out"
@@ -268,14 +269,16 @@ test_scrape_under_traffic_moves_no_drop_counter() {
 	check_eq "$total" 10000 "packets received by the backends"
 	# Every drop: our reasons named drop_*, the driver's and the link's.
 	local drops
-	drops=$(grep -E '^xdp_lb_(stage_packets_total\{.*reason="drop_|outside_dropped_packets_total\{.*source="(driver|link)")' \
-		"$TMP/after.txt")
+	local ours='stage_packets_total\{.*reason="drop_'
+	local theirs='outside_dropped_packets_total\{.*source="(driver|link)"'
+	drops=$(grep -E "^xdp_lb_($ours|$theirs)" "$TMP/after.txt")
 	[[ -n $drops ]] || fail "no drop series in the metrics"
 	if grep -qv ' 0$' <<<"$drops"; then
 		fail "drop counters moved:
 $(grep -v ' 0$' <<<"$drops")"
 	fi
-	check_eq "$(metric "$TMP/after.txt" 'xdp_lb_stage_packets_total{interface="veth1",stage="encap",reason="tx"}')" \
+	check_eq "$(metric "$TMP/after.txt" \
+		'xdp_lb_stage_packets_total{interface="veth1",stage="encap",reason="tx"}')" \
 		10000 "encap.tx"
 }
 
@@ -384,10 +387,9 @@ test_bad_arguments_are_refused() {
 	refused 2 "Error: one interface only: \"veth1\" and \"lo\"" veth1 lo
 	refused 2 'Error: --listen: "127.0.0.1" has no port: expected ADDR:PORT, e.g. 127.0.0.1:9671' \
 		--listen 127.0.0.1 veth1
-	refused 2 'Error: --listen: "localhost" is not an IPv4 address (names are not resolved; IPv6 is written [ADDR]:PORT)' \
-		--listen localhost:9671 veth1
-	refused 2 'Error: --listen: "1.2.3.4.5" is not an IPv4 address (names are not resolved; IPv6 is written [ADDR]:PORT)' \
-		--listen 1.2.3.4.5:9671 veth1
+	local not_v4='is not an IPv4 address (names are not resolved; IPv6 is written [ADDR]:PORT)'
+	refused 2 "Error: --listen: \"localhost\" $not_v4" --listen localhost:9671 veth1
+	refused 2 "Error: --listen: \"1.2.3.4.5\" $not_v4" --listen 1.2.3.4.5:9671 veth1
 	refused 2 'Error: --listen: port "0" is out of range, expected a whole number 1..65535' \
 		--listen 127.0.0.1:0 veth1
 	refused 2 'Error: --listen: port "65536" is out of range, expected a whole number 1..65535' \
@@ -402,7 +404,8 @@ test_bad_arguments_are_refused() {
 	refused 2 'Error: --textfile needs a value' veth1 --textfile
 	refused 2 "Error: Failed to open config file $TMP/none.yaml: No such file or directory" \
 		--config "$TMP/none.yaml" veth1
-	refused 2 "Error: --textfile: Failed to write /nonexistent-$$/x.prom.tmp: No such file or directory" \
+	refused 2 \
+		"Error: --textfile: Failed to write /nonexistent-$$/x.prom.tmp: No such file or directory" \
 		--textfile "/nonexistent-$$/x.prom" veth1
 	# A port already taken is a runtime failure, not a usage error.
 	start_daemon --listen "127.0.0.1:$PORT"

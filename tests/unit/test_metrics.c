@@ -110,6 +110,11 @@ static void test_nothing_loaded_is_one_series(void)
 	free(text);
 }
 
+/* The labels of made_up_view()'s VIP and of its two backends. */
+#define VIP_LABELS "interface=\"eth0\",vip=\"10.0.0.100:80/tcp\""
+#define B4 VIP_LABELS ",backend=\"10.0.1.1\",backend_id=\"4\""
+#define B5 VIP_LABELS ",backend=\"10.0.2.2\",backend_id=\"5\""
+
 static void test_figures_as_lines(void)
 {
 	struct lbd_view view = made_up_view("eth0");
@@ -117,31 +122,36 @@ static void test_figures_as_lines(void)
 	static const char *const lines[] = {
 		"xdp_lb_loaded{interface=\"eth0\"} 1",
 		"xdp_lb_attached{interface=\"eth0\"} 1",
-		"xdp_lb_attachment_info{interface=\"eth0\",attachment=\"dispatcher\",mode=\"skb\"} 1",
+		"xdp_lb_attachment_info{interface=\"eth0\",attachment=\"dispatcher\","
+		"mode=\"skb\"} 1",
 		"xdp_lb_config_generation{interface=\"eth0\"} 1",
 		"xdp_lb_slot_info{interface=\"eth0\",slot=\"encap\",stage=\"gue\"} 1",
-		"xdp_lb_stage_packets_total{interface=\"eth0\",stage=\"parse\",reason=\"to_lb\"} 12",
-		"xdp_lb_stage_packets_total{interface=\"eth0\",stage=\"lb\",reason=\"drop_no_backend\"} 7",
+		"xdp_lb_stage_packets_total{interface=\"eth0\",stage=\"parse\","
+		"reason=\"to_lb\"} 12",
+		"xdp_lb_stage_packets_total{interface=\"eth0\",stage=\"lb\","
+		"reason=\"drop_no_backend\"} 7",
 		"xdp_lb_stage_packets_total{interface=\"eth0\",stage=\"encap\",reason=\"tx\"} 0",
 		"xdp_lb_flow_table_entries{interface=\"eth0\"} 5",
-		"xdp_lb_outside_dropped_packets_total{interface=\"eth0\",source=\"driver\",counter=\"xdp_tx_errors\"} 9",
-		"xdp_lb_outside_dropped_packets_total{interface=\"eth0\",source=\"kernel\",counter=\"OutNoRoutes\"} 1",
-		"xdp_lb_vip_info{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",policy=\"maglev\"} 1",
-		"xdp_lb_vip_packets_total{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\"} 12",
-		"xdp_lb_vip_bytes_total{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\"} 1120",
-		"xdp_lb_vip_flows_total{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\"} 4",
-		"xdp_lb_vip_active_flows{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\"} 2",
-		"xdp_lb_vip_backends{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",state=\"up\"} 1",
-		"xdp_lb_vip_backends{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",state=\"drain\"} 0",
-		"xdp_lb_vip_backends{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",state=\"down\"} 1",
-		"xdp_lb_backend_packets_total{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",backend=\"10.0.1.1\",backend_id=\"4\"} 10",
-		"xdp_lb_backend_bytes_total{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",backend=\"10.0.2.2\",backend_id=\"5\"} 120",
-		"xdp_lb_backend_flows_total{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",backend=\"10.0.1.1\",backend_id=\"4\"} 3",
-		"xdp_lb_backend_active_flows{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",backend=\"10.0.2.2\",backend_id=\"5\"} 0",
-		"xdp_lb_backend_weight{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",backend=\"10.0.1.1\",backend_id=\"4\"} 2",
-		"xdp_lb_backend_state{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",backend=\"10.0.1.1\",backend_id=\"4\",state=\"up\"} 1",
-		"xdp_lb_backend_state{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",backend=\"10.0.1.1\",backend_id=\"4\",state=\"down\"} 0",
-		"xdp_lb_backend_state{interface=\"eth0\",vip=\"10.0.0.100:80/tcp\",backend=\"10.0.2.2\",backend_id=\"5\",state=\"down\"} 1",
+		"xdp_lb_outside_dropped_packets_total{interface=\"eth0\",source=\"driver\","
+		"counter=\"xdp_tx_errors\"} 9",
+		"xdp_lb_outside_dropped_packets_total{interface=\"eth0\",source=\"kernel\","
+		"counter=\"OutNoRoutes\"} 1",
+		"xdp_lb_vip_info{" VIP_LABELS ",policy=\"maglev\"} 1",
+		"xdp_lb_vip_packets_total{" VIP_LABELS "} 12",
+		"xdp_lb_vip_bytes_total{" VIP_LABELS "} 1120",
+		"xdp_lb_vip_flows_total{" VIP_LABELS "} 4",
+		"xdp_lb_vip_active_flows{" VIP_LABELS "} 2",
+		"xdp_lb_vip_backends{" VIP_LABELS ",state=\"up\"} 1",
+		"xdp_lb_vip_backends{" VIP_LABELS ",state=\"drain\"} 0",
+		"xdp_lb_vip_backends{" VIP_LABELS ",state=\"down\"} 1",
+		"xdp_lb_backend_packets_total{" B4 "} 10",
+		"xdp_lb_backend_bytes_total{" B5 "} 120",
+		"xdp_lb_backend_flows_total{" B4 "} 3",
+		"xdp_lb_backend_active_flows{" B5 "} 0",
+		"xdp_lb_backend_weight{" B4 "} 2",
+		"xdp_lb_backend_state{" B4 ",state=\"up\"} 1",
+		"xdp_lb_backend_state{" B4 ",state=\"down\"} 0",
+		"xdp_lb_backend_state{" B5 ",state=\"down\"} 1",
 	};
 	size_t i, series = 0;
 	const char *p;
