@@ -266,6 +266,23 @@ static int reset_backend_figures(struct undo_log *log, const struct lb_maps *map
 	return err;
 }
 
+/* A new VIP starts with no drops, whatever VIP had its id before. */
+static int reset_vip_drops(struct undo_log *log, const struct lb_maps *maps, __u32 id)
+{
+	int cpus = libbpf_num_possible_cpus(), err;
+	struct lb_vip_drops *drops;
+
+	if (cpus < 0)
+		return cpus;
+	drops = calloc((size_t)cpus, sizeof(*drops));
+	if (!drops)
+		return -ENOMEM;
+	err = write_elem(log, maps->fd[LB_MAP_VIP_DROPS], &id, sizeof(id), drops,
+			 (__u32)(cpus * sizeof(*drops)));
+	free(drops);
+	return err;
+}
+
 static __u32 gcd(__u32 a, __u32 b)
 {
 	while (b) {
@@ -361,6 +378,9 @@ static int stage_vip(struct undo_log *log, const struct lb_maps *maps,
 		plan->vip_ids[vi] = (__u32)id;
 		plan->pool_ids[vi] = (__u32)id * LB_POOLS_PER_VIP;
 		res->vips_added++;
+		err = reset_vip_drops(log, maps, (__u32)id);
+		if (err)
+			return err;
 	}
 
 	memset(&plan->pool, 0, sizeof(plan->pool));

@@ -7,6 +7,14 @@
 static const char *const stages[LB_COUNTER_MAX] = { LB_COUNTERS(STAGE_NAME) };
 static const char *const reasons[LB_COUNTER_MAX] = { LB_COUNTERS(REASON_NAME) };
 
+#define VIP_DROP_COUNTER(id) [LB_VD_##id] = LB_C_##id,
+static const unsigned int vip_drop_counters[LB_VIP_DROP_MAX] = { LB_VIP_DROPS(VIP_DROP_COUNTER) };
+
+unsigned int lb_vip_drop_counter(unsigned int vip_drop)
+{
+	return vip_drop < LB_VIP_DROP_MAX ? vip_drop_counters[vip_drop] : LB_COUNTER_MAX;
+}
+
 const char *lb_counter_stage(unsigned int id)
 {
 	return id < LB_COUNTER_MAX ? stages[id] : 0;

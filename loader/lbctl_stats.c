@@ -189,6 +189,27 @@ static void print_kernel_line(FILE *out, const struct lb_stats_sample *s)
 				  : " no IP drops in this namespace since the load");
 }
 
+/* The VIP's own drops, when it has any: "  dropped  lb.drop_no_backend 12". */
+static void print_vip_drops(FILE *out, const struct lb_stats_vip *vip)
+{
+	int col = 0, shown = 0;
+	unsigned int i;
+
+	for (i = 0; i < LB_VIP_DROP_MAX; i++) {
+		unsigned int id = lb_vip_drop_counter(i);
+		char name[64];
+
+		if (!vip->drops[i])
+			continue;
+		if (!shown)
+			col = fprintf(out, "  %-9s", "dropped");
+		snprintf(name, sizeof(name), "%s.%s", lb_counter_stage(id), lb_counter_reason(id));
+		print_item(out, &col, &shown, name, vip->drops[i]);
+	}
+	if (shown)
+		fputc('\n', out);
+}
+
 #define ROW_FORMAT "%-25s %-5s %11s %10s %9s %8s %7s %7s %7s\n"
 
 void lb_stats_print_text(FILE *out, const char *ifname, const struct lb_stats_sample *now,
@@ -240,6 +261,7 @@ void lb_stats_print_text(FILE *out, const char *ifname, const struct lb_stats_sa
 			fprintf(out, ROW_FORMAT, addr, lb_state_name(b->config.state), packets,
 				bytes, pps, mbps, active, total, load);
 		}
+		print_vip_drops(out, vip);
 	}
 	print_counter_line(out, now, KIND_BALANCED, "pipeline", NULL);
 	print_counter_line(out, now, KIND_PASSED, "passed", "  (to the kernel)");
@@ -258,8 +280,8 @@ static void print_rate_json(FILE *out, const struct rate *r)
 /* Keys of the first version stay as they were, byte for byte (scripts grep
  * "stage": {...}): interface, counters, backends[] with vip..load_flows,
  * flows. Added after them: per backend active_flows and, with an earlier
- * sample, pps and mbps; vips[]; interval_s; command. docs/json.md has the
- * schema all of lbctl's JSON follows.
+ * sample, pps and mbps; vips[] (with drops: the VIP's drops by stage.reason);
+ * interval_s; command. docs/json.md has the schema all of lbctl's JSON follows.
  */
 void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sample *now,
 			 const struct lb_stats_sample *prev)
@@ -313,10 +335,17 @@ void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sa
 		lb_vip_label(&vip->key, label, sizeof(label));
 		fprintf(out, "%s{\"vip\": \"%s\", \"id\": %u, \"backend_count\": %u, "
 			"\"packets\": %llu, \"bytes\": %llu, \"active_flows\": %llu, "
-			"\"total_flows\": %llu",
+			"\"total_flows\": %llu, \"drops\": {",
 			v ? ", " : "", label, vip->vip_id, vip->backend_count,
 			(unsigned long long)t.sum.packets, (unsigned long long)t.sum.bytes,
 			(unsigned long long)t.sum.active_flows, (unsigned long long)t.sum.total_flows);
+		for (i = 0; i < LB_VIP_DROP_MAX; i++) {
+			unsigned int id = lb_vip_drop_counter(i);
+
+			fprintf(out, "%s\"%s.%s\": %llu", i ? ", " : "", lb_counter_stage(id),
+				lb_counter_reason(id), (unsigned long long)vip->drops[i]);
+		}
+		fprintf(out, "}");
 		print_rate_json(out, &t.rate);
 		fprintf(out, "}");
 	}

@@ -195,6 +195,19 @@ static void write_vips(FILE *out, const struct lbd_view *v)
 			series_end(out, vip_value(&sum, (enum vip_figure)f));
 		}
 	}
+	family(out, "xdp_lb_vip_dropped_packets_total", "counter",
+	       "The VIP's packets dropped, by stage and reason (every drop counter but a NAT "
+	       "reply's, which has no VIP)");
+	for (i = 0; i < s->vip_count; i++) {
+		for (k = 0; k < LB_VIP_DROP_MAX; k++) {
+			unsigned int id = lb_vip_drop_counter(k);
+
+			vip_labels(out, "xdp_lb_vip_dropped_packets_total", v, &s->vips[i]);
+			label(out, "stage", lb_counter_stage(id));
+			label(out, "reason", lb_counter_reason(id));
+			series_end(out, s->vips[i].drops[k]);
+		}
+	}
 	family(out, "xdp_lb_vip_backends", "gauge",
 	       "The VIP's backends by state (up, drain, down); a VIP with 0 up drops new flows");
 	for (i = 0; i < s->vip_count; i++) {

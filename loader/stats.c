@@ -61,6 +61,23 @@ static int backend_stats_sum(int fd, __u32 id, struct lb_backend_stats *out)
 	return err;
 }
 
+static int vip_drops_sum(int fd, __u32 vip_id, __u64 *out)
+{
+	int cpus = libbpf_num_possible_cpus(), cpu, err = 0, i;
+	struct lb_vip_drops *vals = calloc((size_t)cpus, sizeof(*vals));
+
+	memset(out, 0, sizeof(__u64) * LB_VIP_DROP_MAX);
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &vip_id, vals))
+		err = -errno;
+	for (cpu = 0; !err && cpu < cpus; cpu++)
+		for (i = 0; i < LB_VIP_DROP_MAX; i++)
+			out[i] += vals[cpu].count[i];
+	free(vals);
+	return err;
+}
+
 static void count_flow(__u64 *per_backend, __u64 *total, const struct lb_flow *flow)
 {
 	(*total)++;
@@ -167,6 +184,7 @@ int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_st
 		vip->key = live->key;
 		vip->vip_id = live->vip.vip_id;
 		vip->policy = live->vip.policy;
+		vip_drops_sum(maps->fd[LB_MAP_VIP_DROPS], vip->vip_id, vip->drops);
 		vip->first_backend = out->backend_count;
 		for (j = 0; j < live->pool.backend_count && j < LB_MAX_BACKENDS_PER_VIP &&
 			    out->backend_count < LB_MAX_BACKENDS; j++) {

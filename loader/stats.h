@@ -31,6 +31,7 @@ struct lb_stats_vip {
 	struct lb_vip_key key;
 	__u32 vip_id;
 	__u32 policy;        /* enum lb_policy */
+	__u64 drops[LB_VIP_DROP_MAX]; /* summed over CPUs, enum lb_vip_drop */
 	__u32 first_backend; /* its backends: [first_backend, first_backend + backend_count) */
 	__u32 backend_count;
 };

@@ -37,7 +37,7 @@ static __always_inline int nat_send(struct xdp_md *ctx, struct iphdr *iph,
 
 	if ((void *)(eth + 1) > data_end ||
 	    nat_rewrite(iph, nat_l4_header(iph), data_end, to))
-		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	if (hop->action != XDP_PASS)
 		nat_ttl_decrement(iph);
 	next_hop_set_macs(eth, hop);
@@ -58,11 +58,11 @@ static __always_inline int nat_forward_packet(struct xdp_md *ctx)
 		return action;
 	/* Only a first fragment carries the ports: none can be translated. */
 	if (job.packet->flags & LB_CTX_F_FRAGMENT)
-		return encap_drop(LB_C_NAT_DROP_FRAGMENT);
+		return ENCAP_DROP(NAT_DROP_FRAGMENT);
 	if (!lb_tunables.nat_src_addr)
-		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	if (nat_ttl_expired(job.inner))
-		return encap_drop(LB_C_NAT_DROP_TTL_EXCEEDED);
+		return ENCAP_DROP(NAT_DROP_TTL_EXCEEDED);
 	/* The packet as it will leave, for the FIB (addresses, TOS, length). */
 	route = *job.inner;
 	route.saddr = lb_tunables.nat_src_addr;
@@ -79,7 +79,7 @@ static __always_inline int nat_forward_packet(struct xdp_md *ctx)
 	to.dport = job.packet->flow.dport;
 	to.sport = nat_port_for(&job.packet->flow, to.daddr, to.dport);
 	if (!to.sport)
-		return encap_drop(LB_C_NAT_DROP_NO_PORT);
+		return ENCAP_DROP(NAT_DROP_NO_PORT);
 	return nat_send(ctx, job.inner, &to, &hop);
 }
 
@@ -99,7 +99,7 @@ static __always_inline int nat_reply_packet(struct xdp_md *ctx, struct lb_packet
 
 	iph = encap_inner_header(ctx, packet->l3_offset);
 	if (!iph)
-		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	entry = bpf_map_lookup_elem(&nat_reply, &packet->flow);
 	/* Evicted since parse, or a UDP mapping past its timeout: not ours. */
 	if (!entry || nat_expired(entry, packet->flow.proto, bpf_ktime_get_coarse_ns())) {
@@ -107,7 +107,7 @@ static __always_inline int nat_reply_packet(struct xdp_md *ctx, struct lb_packet
 		return XDP_PASS;
 	}
 	if (nat_ttl_expired(iph))
-		return encap_drop(LB_C_NAT_DROP_TTL_EXCEEDED);
+		return ENCAP_DROP(NAT_DROP_TTL_EXCEEDED);
 	to.saddr = entry->vip_addr;
 	to.daddr = entry->client_addr;
 	to.sport = entry->vip_port;
@@ -128,7 +128,7 @@ int xdp_lb_nat(struct xdp_md *ctx)
 	struct lb_packet_ctx *packet = lb_packet_ctx();
 
 	if (!packet)
-		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	if (packet->flags & LB_CTX_F_NAT_REPLY)
 		return nat_reply_packet(ctx, packet);
 	return nat_forward_packet(ctx);

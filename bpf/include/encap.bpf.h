@@ -80,12 +80,12 @@ static __always_inline int encap_begin(struct xdp_md *ctx, struct encap_job *job
 {
 	job->packet = lb_packet_ctx();
 	if (!job->packet)
-		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	job->l3_offset = job->packet->l3_offset;
 	job->backend = encap_backend(job->packet);
 	job->inner = encap_inner_header(ctx, job->l3_offset);
 	if (!job->backend || !job->inner)
-		return encap_drop(LB_C_ENCAP_DROP_BAD_CTX);
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	return LB_CONTINUE;
 }
 
@@ -125,7 +125,7 @@ static __always_inline void *encap_push(struct xdp_md *ctx, __u32 l3_offset, con
 	void *data, *data_end, *slot;
 
 	if (bpf_xdp_adjust_head(ctx, -(int)len)) {
-		encap_drop(LB_C_ENCAP_DROP_HEADROOM);
+		ENCAP_DROP(ENCAP_DROP_HEADROOM);
 		return NULL;
 	}
 	/* adjust_head invalidated every packet pointer: derive them again. The
@@ -135,7 +135,7 @@ static __always_inline void *encap_push(struct xdp_md *ctx, __u32 l3_offset, con
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	if (data + ENCAP_L2_TAGGED_LEN + len > data_end) {
-		encap_drop(LB_C_ENCAP_DROP_HEADROOM);
+		ENCAP_DROP(ENCAP_DROP_HEADROOM);
 		return NULL;
 	}
 	/* Constant sizes for the copy; the old L2 header starts @len (>= 20)
@@ -148,7 +148,7 @@ static __always_inline void *encap_push(struct xdp_md *ctx, __u32 l3_offset, con
 		__builtin_memcpy(data, data + len, ENCAP_L2_TAGGED_LEN);
 	slot = data + l3_offset;
 	if (slot + len > data_end) {
-		encap_drop(LB_C_ENCAP_DROP_HEADROOM);
+		ENCAP_DROP(ENCAP_DROP_HEADROOM);
 		return NULL;
 	}
 	next_hop_set_macs(data, hop);

@@ -238,7 +238,7 @@ static __always_inline int lb_sched_place(struct xdp_md *xdp, struct lb_sched *s
 {
 	/* Counted alone: the flow's own reason would say it went somewhere. */
 	if (backend_id == LB_NO_BACKEND) {
-		lb_count(LB_C_LB_DROP_NO_BACKEND);
+		LB_COUNT_VIP_DROP(LB_DROP_NO_BACKEND, s->ctx->vip_id);
 		return XDP_DROP;
 	}
 	lb_flow_store(s->ctx, backend_id, s->now, flow_flags);

@@ -57,4 +57,29 @@ enum lb_counter {
 };
 #undef LB_COUNTER_ENUM_ENTRY
 
+/* The drops also counted per VIP (vip_drops map), by the ID of LB_COUNTERS:
+ * every drop_* counter of a packet whose VIP is known. A NAT reply has no VIP
+ * id (it matched a mapping, not a VIP): its drops count only above.
+ * tests/unit/test_metrics.c checks that every drop_* counter is listed here.
+ */
+#define LB_VIP_DROPS(X)                                                                \
+	X(PARSE_DROP_BAD_IP_CSUM)                                                      \
+	X(PARSE_DROP_MARTIAN_SRC)                                                      \
+	X(LB_DROP_NO_BACKEND)                                                          \
+	X(ENCAP_DROP_MTU)                                                              \
+	X(ENCAP_DROP_NO_ROUTE)                                                         \
+	X(ENCAP_DROP_FWD_DISABLED)                                                     \
+	X(ENCAP_DROP_HEADROOM)                                                         \
+	X(ENCAP_DROP_BAD_CTX)                                                          \
+	X(NAT_DROP_NO_PORT)                                                            \
+	X(NAT_DROP_FRAGMENT)                                                           \
+	X(NAT_DROP_TTL_EXCEEDED)
+
+#define LB_VIP_DROP_ENUM_ENTRY(id) LB_VD_##id,
+enum lb_vip_drop {
+	LB_VIP_DROPS(LB_VIP_DROP_ENUM_ENTRY)
+	LB_VIP_DROP_MAX,
+};
+#undef LB_VIP_DROP_ENUM_ENTRY
+
 #endif /* LB_COUNTERS_COMMON_H */

@@ -38,6 +38,16 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Drops by reason per VIP id (lb_counters_common.h, LB_VIP_DROPS); per CPU,
+ * so a drop adds to this CPU's copy and no packet writes another CPU's line.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct lb_vip_drops);
+} vip_drops SEC(".maps");
+
 /* The config generation parse reads VIPs from: one __u32, 0 or 1. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

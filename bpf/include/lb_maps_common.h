@@ -25,6 +25,7 @@
 	X(STAGE_SLOTS, stage_slots, SHARED)     /* prog array of the stages */         \
 	X(PACKET_CTX, packet_ctx, SHARED)       /* per-packet context */               \
 	X(COUNTERS, counters, SHARED)           /* enum lb_counter */                  \
+	X(VIP_DROPS, vip_drops, SHARED)         /* drops per VIP: LB_VIP_DROPS */      \
 	X(VIPS, vips, SHARED)                   /* VIP lookup, two generations */      \
 	X(POOLS, pools, SHARED)                 /* backend pools, two per VIP */       \
 	X(BACKENDS, backends, SHARED)           /* backend slots */                    \

@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 #include "lb_consts_common.h"
+#include "lb_counters_common.h"
 
 /* vips map key. port 0 is the wildcard entry: any port of that address and
  * protocol. Address and port are in network byte order. gen is the config
@@ -96,6 +97,11 @@ struct lb_backend_stats {
 	__u64 packets;
 	__u64 bytes;
 	__u64 new_flows;
+};
+
+/* vip_drops map value (per CPU): one VIP's drops by reason, enum lb_vip_drop. */
+struct lb_vip_drops {
+	__u64 count[LB_VIP_DROP_MAX];
 };
 
 /* flows map key: the 5-tuple in network byte order. Fragments carry ports 0. */

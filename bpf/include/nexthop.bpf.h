@@ -73,12 +73,17 @@ static __always_inline int next_hop_via_stack(struct next_hop *hop, enum lb_coun
 	return LB_CONTINUE;
 }
 
-/* Counts @reason and drops: the one way an encap stage drops a frame. */
-static __always_inline int encap_drop(enum lb_counter reason)
+/* Counts @reason, for the packet's VIP too, and drops: the one way an encap
+ * or nat stage drops a frame (ENCAP_DROP(ID)). The context is looked up
+ * again here: a drop is rare, and the callers need not carry it.
+ */
+static __always_inline int encap_drop(enum lb_counter reason, enum lb_vip_drop vip_drop)
 {
-	lb_count(reason);
+	lb_count_vip_drop(reason, vip_drop, lb_drop_vip_id(lb_packet_ctx()));
 	return XDP_DROP;
 }
+
+#define ENCAP_DROP(ID) encap_drop(LB_C_##ID, LB_VD_##ID)
 
 /* Routes @outer as if it had arrived on the ingress interface. Fills
  * hop->ifindex, and the MACs when the neighbour is known. Returns the
@@ -231,7 +236,7 @@ static __always_inline int next_hop_resolve(struct xdp_md *ctx, const struct iph
 
 	if (next_hop_cache_get(ctx, outer, backend_id, hop, &mtu)) {
 		if (bpf_ntohs(outer->tot_len) > mtu)
-			return encap_drop(LB_C_ENCAP_DROP_MTU);
+			return ENCAP_DROP(ENCAP_DROP_MTU);
 		goto resolved;
 	}
 	switch (next_hop_fib(ctx, outer, hop)) {
@@ -244,14 +249,14 @@ static __always_inline int next_hop_resolve(struct xdp_md *ctx, const struct iph
 			return next_hop_via_stack(hop, LB_C_ENCAP_PASS_NO_NEIGH);
 		break;
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
-		return encap_drop(LB_C_ENCAP_DROP_MTU);
+		return ENCAP_DROP(ENCAP_DROP_MTU);
 	case BPF_FIB_LKUP_RET_FWD_DISABLED:
-		return encap_drop(LB_C_ENCAP_DROP_FWD_DISABLED);
+		return ENCAP_DROP(ENCAP_DROP_FWD_DISABLED);
 	default:
 		/* No route, blackhole, unreachable, prohibit, a local address
 		 * (NOT_FWDED), ...; < 0 cannot happen with these arguments.
 		 */
-		return encap_drop(LB_C_ENCAP_DROP_NO_ROUTE);
+		return ENCAP_DROP(ENCAP_DROP_NO_ROUTE);
 	}
 resolved:
 	if (static_mac)

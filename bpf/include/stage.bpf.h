@@ -37,6 +37,31 @@ static __always_inline void lb_count(enum lb_counter id)
 		*value += 1;
 }
 
+/* Counts drop @id globally and, for VIP @vip_id, as per-VIP drop @vip_drop
+ * (the same reason's index in LB_VIP_DROPS; use LB_COUNT_VIP_DROP()). Only
+ * this CPU's copy is written. An id beyond the map (no VIP) counts globally.
+ */
+static __always_inline void lb_count_vip_drop(enum lb_counter id, enum lb_vip_drop vip_drop,
+					      __u32 vip_id)
+{
+	struct lb_vip_drops *drops;
+
+	lb_count(id);
+	drops = bpf_map_lookup_elem(&vip_drops, &vip_id);
+	if (drops && vip_drop < LB_VIP_DROP_MAX)
+		drops->count[vip_drop] += 1;
+}
+
+#define LB_COUNT_VIP_DROP(ID, vip_id) lb_count_vip_drop(LB_C_##ID, LB_VD_##ID, (vip_id))
+
+/* The VIP id a context's drops count for: none (LB_MAX_VIPS, beyond the
+ * map) for a NAT reply, which matched a mapping, not a VIP.
+ */
+static __always_inline __u32 lb_drop_vip_id(const struct lb_packet_ctx *pkt)
+{
+	return pkt && !(pkt->flags & LB_CTX_F_NAT_REPLY) ? pkt->vip_id : LB_MAX_VIPS;
+}
+
 /* This CPU's packet context. Never NULL in practice; callers still check
  * because the verifier requires it.
  */

@@ -38,7 +38,7 @@ int xdp_lb_hash(struct xdp_md *xdp)
 		return action;
 	backend_id = hash_pick(&s);
 	if (backend_id == LB_NO_BACKEND) {
-		lb_count(LB_C_LB_DROP_NO_BACKEND);
+		LB_COUNT_VIP_DROP(LB_DROP_NO_BACKEND, s.ctx->vip_id);
 		return XDP_DROP;
 	}
 	/* Which packet is a flow's first is unknown here: no new flow counted. */

@@ -51,12 +51,12 @@ static __always_inline int parse_pass(enum lb_counter reason)
 	return XDP_PASS;
 }
 
-/* The frame is dropped as it came: count why. */
-static __always_inline int parse_drop(enum lb_counter reason)
-{
-	lb_count(reason);
-	return XDP_DROP;
-}
+/* A VIP frame (or NAT reply) is dropped as it came: count why, for its VIP too. */
+#define PARSE_DROP(ID, pkt)                                                              \
+	({                                                                               \
+		LB_COUNT_VIP_DROP(ID, lb_drop_vip_id(pkt));                              \
+		XDP_DROP;                                                                \
+	})
 
 /* The config generation to read VIPs from. Read once per packet, so every
  * lookup of one packet sees the same config even when a reload flips it.
@@ -250,9 +250,9 @@ static __always_inline int vip_frame_check(void *data, void *data_end, struct ip
 	if (!mac_is_ours(eth->h_dest))
 		return parse_pass(LB_C_PARSE_PASS_L2_OTHER_HOST);
 	if (!ipv4_header_csum_ok(iph, data_end))
-		return parse_drop(LB_C_PARSE_DROP_BAD_IP_CSUM);
+		return PARSE_DROP(PARSE_DROP_BAD_IP_CSUM, pkt);
 	if (src_is_martian(pkt->flow.src, pkt->flow.dst))
-		return parse_drop(LB_C_PARSE_DROP_MARTIAN_SRC);
+		return PARSE_DROP(PARSE_DROP_MARTIAN_SRC, pkt);
 	return LB_CONTINUE;
 }
 

@@ -9,6 +9,8 @@ source "$(dirname "$0")/lib.sh"
 
 VIP=123.168.9.8
 TCP_VIP=123.168.9.9
+# A VIP whose one backend is down: its packets are dropped, counted for it.
+DOWN_VIP=123.168.9.10
 B1=10.0.1.1 B2=10.0.2.2
 # The balancer's namespace is the test's own: its loopback has every port free.
 PORT=9671
@@ -29,6 +31,11 @@ vips:
       - ip: $B1
       - ip: $B2
         state: drain
+  - address: $DOWN_VIP
+    port: 53
+    backends:
+      - ip: $B1
+        state: down
 EOF
 }
 
@@ -103,7 +110,7 @@ stop_pid() {
 }
 
 test_waits_for_a_load_then_serves() {
-	topology up "$PREFIX" "$VIP $TCP_VIP" "$B1" "$B2"
+	topology up "$PREFIX" "$VIP $TCP_VIP $DOWN_VIP" "$B1" "$B2"
 	write_config
 	start_daemon --listen "127.0.0.1:$PORT" --interval 0.2
 	wait_log "xdp-lb is not loaded on veth1 (no state under $(pin_dir)): looking again every 0.2 s"
@@ -185,7 +192,7 @@ $out"
 
 test_metrics_equal_lbctl_and_pass_promtool() {
 	local out
-	topology up "$PREFIX" "$VIP $TCP_VIP" "$B1" "$B2"
+	topology up "$PREFIX" "$VIP $TCP_VIP $DOWN_VIP" "$B1" "$B2"
 	write_config
 	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
 	start_daemon --listen "127.0.0.1:$PORT" --textfile "$TMP/xdp-lb.prom" --interval 0.2
@@ -194,6 +201,9 @@ test_metrics_equal_lbctl_and_pass_promtool() {
 		>/dev/null || fail "flow_send (UDP) failed"
 	in_net client "$TOOLS/flow_send" -d "$TCP_VIP" -p 80 -P tcp -f 10 -n 3 >/dev/null ||
 		fail "flow_send (TCP) failed"
+	# To the VIP without an up backend: dropped, and counted for that VIP.
+	in_net client "$TOOLS/flow_send" -d "$DOWN_VIP" -p 53 -f 5 -n 1 >/dev/null ||
+		fail "flow_send (down VIP) failed"
 	# Frames to no VIP: passed, counted by reason.
 	in_net client "$TOOLS/flow_send" -d 10.0.0.10 -p 7 -f 2 -n 2 >/dev/null ||
 		fail "flow_send (not a VIP) failed"
@@ -206,8 +216,17 @@ test_metrics_equal_lbctl_and_pass_promtool() {
 	local tcp="interface=\"veth1\",vip=\"$TCP_VIP:80/tcp\""
 	check_eq "$(metric "$TMP/scrape.txt" \
 		'xdp_lb_stage_packets_total{interface="veth1",stage="parse",reason="to_lb"}')" \
-		150 "parse.to_lb (30 x 4 UDP + 10 x 3 TCP)"
+		155 "parse.to_lb (30 x 4 UDP + 10 x 3 TCP + 5 to the down VIP)"
 	check_eq "$(metric "$TMP/scrape.txt" "xdp_lb_vip_flows_total{$tcp}")" 10 "TCP VIP flows"
+	local down="interface=\"veth1\",vip=\"$DOWN_VIP:53/udp\""
+	check_eq "$(metric "$TMP/scrape.txt" \
+		"xdp_lb_vip_dropped_packets_total{$down,stage=\"lb\",reason=\"drop_no_backend\"}")" \
+		5 "the down VIP's drops"
+	check_eq "$(metric "$TMP/scrape.txt" \
+		"xdp_lb_vip_dropped_packets_total{$tcp,stage=\"lb\",reason=\"drop_no_backend\"}")" \
+		0 "the TCP VIP's drops"
+	check_contains "$(lbctl stats veth1)" "  dropped   lb.drop_no_backend 5" \
+		"lbctl stats: the down VIP's dropped line"
 	check_eq "$(metric "$TMP/scrape.txt" \
 		"xdp_lb_backend_packets_total{$tcp,backend=\"$B1\",backend_id=\"2\"}")" \
 		30 "TCP VIP: every packet on the up backend, none on the drained one"
@@ -267,9 +286,10 @@ test_scrape_under_traffic_moves_no_drop_counter() {
 		total=$((total + $(awk '$1 == "flow" { n += $NF } END { print n + 0 }' "$TMP/cap$i.out")))
 	done
 	check_eq "$total" 10000 "packets received by the backends"
-	# Every drop: our reasons named drop_*, the driver's and the link's.
+	# Every drop: our reasons named drop_* (globally and per VIP), the
+	# driver's and the link's.
 	local drops
-	local ours='stage_packets_total\{.*reason="drop_'
+	local ours='stage_packets_total\{.*reason="drop_|vip_dropped_packets_total\{'
 	local theirs='outside_dropped_packets_total\{.*source="(driver|link)"'
 	drops=$(grep -E "^xdp_lb_($ours|$theirs)" "$TMP/after.txt")
 	[[ -n $drops ]] || fail "no drop series in the metrics"
@@ -303,11 +323,11 @@ test_follows_unload_and_new_load() {
 }
 
 test_sighup_rereads_config_sigterm_exits_0() {
-	topology up "$PREFIX" "$VIP $TCP_VIP" "$B1" "$B2"
+	topology up "$PREFIX" "$VIP $TCP_VIP $DOWN_VIP" "$B1" "$B2"
 	write_config
 	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
 	start_daemon --config "$TMP/lb.yaml" --listen "127.0.0.1:$PORT"
-	wait_log "read the config $TMP/lb.yaml: 2 VIPs"
+	wait_log "read the config $TMP/lb.yaml: 3 VIPs"
 	wait_metric 'xdp_lb_loaded{interface="veth1"} 1'
 	check cp "$ROOT/config.yaml" "$TMP/lb.yaml"
 	kill -HUP "$LBD_PID"

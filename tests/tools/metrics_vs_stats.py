@@ -73,6 +73,10 @@ def main():
         expect('xdp_lb_vip_bytes_total', labels, v['bytes'])
         expect('xdp_lb_vip_flows_total', labels, v['total_flows'])
         expect('xdp_lb_vip_active_flows', labels, v['active_flows'])
+        for name, value in v['drops'].items():
+            stage, reason = name.split('.', 1)
+            expect('xdp_lb_vip_dropped_packets_total',
+                   dict(labels, stage=stage, reason=reason), value)
     for name, value in stats['outside'].items():
         source, counter = name.split('.', 1)
         expect('xdp_lb_outside_dropped_packets_total',

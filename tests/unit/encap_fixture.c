@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "counter_names.h"
 #include "encap_fixture.h"
 #include "packet.h"
 #include "test_harness.h"
@@ -160,7 +161,9 @@ int encap_maps_setup(struct encap_fixture *fx, const struct bpf_object *stage_ob
 	fx->counters_fd = map_fd(stage_obj, "counters");
 	fx->backends_fd = map_fd(stage_obj, "backends");
 	fx->tx_ports_fd = map_fd(stage_obj, "tx_ports");
-	if (fx->ctx_fd < 0 || fx->counters_fd < 0 || fx->backends_fd < 0 || fx->tx_ports_fd < 0)
+	fx->vip_drops_fd = map_fd(stage_obj, "vip_drops");
+	if (fx->ctx_fd < 0 || fx->counters_fd < 0 || fx->backends_fd < 0 || fx->tx_ports_fd < 0 ||
+	    fx->vip_drops_fd < 0)
 		return -ENOENT;
 	return fill_backends(fx->backends_fd);
 }
@@ -294,7 +297,8 @@ void encap_run_case(struct encap_fixture *fx, const struct encap_case *asked,
 	uint8_t frame[PKT_MAX], want[PKT_MAX + 20 + ENCAP_OWN_HEADERS_MAX];
 	uint8_t own[ENCAP_OWN_HEADERS_MAX];
 	struct lb_packet_ctx ctx;
-	uint32_t outer_src;
+	struct lb_vip_drops drops_before, drops_after;
+	uint32_t outer_src, d;
 	uint16_t l3_offset;
 
 	memset(res, 0, sizeof(*res));
@@ -318,9 +322,21 @@ void encap_run_case(struct encap_fixture *fx, const struct encap_case *asked,
 		return;
 
 	counters_read(fx->counters_fd, before);
+	percpu_sum_u64(fx->vip_drops_fd, &ctx.vip_id, &drops_before, sizeof(drops_before));
 	xdp_run(c->lb_source ? stage->prog_fd_lb_source : stage->prog_fd, frame, len, fx->lbt0,
 		res);
 	counters_read(fx->counters_fd, after);
+	percpu_sum_u64(fx->vip_drops_fd, &ctx.vip_id, &drops_after, sizeof(drops_after));
+	/* A drop counts for the context's VIP too (vip_drops), nothing else does. */
+	for (d = 0; d < LB_VIP_DROP_MAX; d++) {
+		char what[160];
+
+		snprintf(what, sizeof(what), "%s: the VIP's %s.%s", c->name,
+			 lb_counter_stage(lb_vip_drop_counter(d)),
+			 lb_counter_reason(lb_vip_drop_counter(d)));
+		ASSERT_EQ(drops_after.count[d] - drops_before.count[d],
+			  lb_vip_drop_counter(d) == (unsigned int)c->counter, what);
+	}
 
 	if (c->forwarding_off)
 		ASSERT_OK(write_sysctl(FWD_LBT0, "1"), c->name);

@@ -136,6 +136,7 @@ struct encap_fixture {
 	struct fixture_status status;
 	int lbt0, lbt2; /* ifindexes */
 	int ctx_fd, counters_fd, backends_fd, tx_ports_fd;
+	int vip_drops_fd;
 	struct encap_stage stage;
 };
 

@@ -45,6 +45,7 @@ struct lb_fixture {
 	struct stage_sink sink; /* in the encap slot */
 	int prog_fd;
 	int ctx_fd, counters_fd, pools_fd, backends_fd, load_fd, stats_fd, flows_fd;
+	int vip_drops_fd;
 };
 
 /* What one packet did. */
@@ -90,6 +91,7 @@ static void fixture_load(struct lb_fixture *fx, uint64_t flow_timeout_ns,
 	fx->load_fd = bpf_map__fd(fx->lb->maps.backend_load);
 	fx->stats_fd = bpf_map__fd(fx->lb->maps.backend_stats);
 	fx->flows_fd = bpf_map__fd(fx->lb->maps.flows);
+	fx->vip_drops_fd = bpf_map__fd(fx->lb->maps.vip_drops);
 	fixture_step(status, sink_attach(&fx->sink, fx->lb->obj, LB_SLOT_ENCAP),
 		     "put the sink in the encap slot");
 }
@@ -398,6 +400,19 @@ static void check_choice(const char *name, const struct backend_setup *backends,
 	} else {
 		snprintf(msg, sizeof(msg), "%s: no flow entry", name);
 		ASSERT_EQ(flow_get(&fx, &key, &flow), -ENOENT, msg);
+	}
+	/* A drop is the VIP's too (vip_drops), and nothing else is. */
+	{
+		struct lb_vip_drops drops;
+		__u32 vip = TEST_VIP_ID, d;
+
+		ASSERT_OK(percpu_sum_u64(fx.vip_drops_fd, &vip, &drops, sizeof(drops)),
+			  "read vip_drops");
+		for (d = 0; d < LB_VIP_DROP_MAX; d++) {
+			snprintf(msg, sizeof(msg), "%s: the VIP's drop %u", name, d);
+			ASSERT_EQ(drops.count[d],
+				  d == LB_VD_LB_DROP_NO_BACKEND && expected_index < 0, msg);
+		}
 	}
 
 	for (i = 0; i < count; i++) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counter_names.h"
 #include "lb_counters_common.h"
 #include "lbd_metrics.h"
 #include "test_harness.h"
@@ -38,6 +39,8 @@ static struct lbd_view made_up_view(const char *ifname)
 	sample.vips[0].vip_id = 3;
 	sample.vips[0].policy = LB_POLICY_MAGLEV;
 	sample.vips[0].backend_count = 2;
+	sample.vips[0].drops[LB_VD_LB_DROP_NO_BACKEND] = 7;
+	sample.vips[0].drops[LB_VD_ENCAP_DROP_MTU] = 2;
 	sample.backend_count = 2;
 	b = &sample.backends[0];
 	b->id = 4;
@@ -141,6 +144,12 @@ static void test_figures_as_lines(void)
 		"xdp_lb_vip_bytes_total{" VIP_LABELS "} 1120",
 		"xdp_lb_vip_flows_total{" VIP_LABELS "} 4",
 		"xdp_lb_vip_active_flows{" VIP_LABELS "} 2",
+		"xdp_lb_vip_dropped_packets_total{" VIP_LABELS ",stage=\"lb\","
+		"reason=\"drop_no_backend\"} 7",
+		"xdp_lb_vip_dropped_packets_total{" VIP_LABELS ",stage=\"encap\","
+		"reason=\"drop_mtu\"} 2",
+		"xdp_lb_vip_dropped_packets_total{" VIP_LABELS ",stage=\"parse\","
+		"reason=\"drop_bad_ip_csum\"} 0",
 		"xdp_lb_vip_backends{" VIP_LABELS ",state=\"up\"} 1",
 		"xdp_lb_vip_backends{" VIP_LABELS ",state=\"drain\"} 0",
 		"xdp_lb_vip_backends{" VIP_LABELS ",state=\"down\"} 1",
@@ -168,7 +177,30 @@ static void test_figures_as_lines(void)
 	for (p = text; (p = strstr(p, "\nxdp_lb_slot_info{")); p++)
 		series++;
 	ASSERT_EQ(series, 1, "slot series (only the filled slot)");
+	series = 0;
+	for (p = text; (p = strstr(p, "\nxdp_lb_vip_dropped_packets_total{")); p++)
+		series++;
+	ASSERT_EQ(series, LB_VIP_DROP_MAX, "one per-VIP drop series per reason of the list");
 	free(text);
+}
+
+/* Every drop_* counter is counted per VIP too: LB_VIP_DROPS lists them all,
+ * each once (a new drop reason must not be left out of the per-VIP figures).
+ */
+static void test_every_drop_is_counted_per_vip(void)
+{
+	unsigned int id, d, found;
+
+	for (id = 0; id < LB_COUNTER_MAX; id++) {
+		char what[96];
+
+		found = 0;
+		for (d = 0; d < LB_VIP_DROP_MAX; d++)
+			found += lb_vip_drop_counter(d) == id;
+		snprintf(what, sizeof(what), "%s.%s in LB_VIP_DROPS", lb_counter_stage(id),
+			 lb_counter_reason(id));
+		ASSERT_EQ(found, !strncmp(lb_counter_reason(id), "drop_", 5), what);
+	}
 }
 
 static void test_detached_has_no_attachment_series(void)
@@ -287,6 +319,7 @@ int main(int argc, char **argv)
 		TEST_CASE(test_detached_has_no_attachment_series),
 		TEST_CASE(test_label_values_escaped),
 		TEST_CASE(test_families_well_formed),
+		TEST_CASE(test_every_drop_is_counted_per_vip),
 		TEST_CASE(test_every_family_is_documented),
 	};
 
