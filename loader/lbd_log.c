@@ -3,25 +3,15 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include "lbd_log.h"
+#include "log.h"
 
 static bool to_journal;
 
-/* systemd sets JOURNAL_STREAM=DEVICE:INODE for a service whose stderr it
- * connects to the journal. The variable is inherited by children whose stderr
- * may be elsewhere, so it counts only when stderr is that very stream.
- */
 void lbd_log_setup(void)
 {
-	const char *env = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
-	struct stat st;
-
-	to_journal = env && sscanf(env, "%llu:%llu", &dev, &ino) == 2 && !fstat(2, &st) &&
-		     (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+	to_journal = lb_is_journal_stream(2);
 }
 
 /* One write() per line: the journal (or a file several writers share) gets

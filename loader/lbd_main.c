@@ -25,6 +25,7 @@
 #include "lbd_textfile.h"
 #include "log.h"
 #include "pins.h"
+#include "version.h"
 
 struct lbd {
 	struct lbd_options opt;
@@ -159,7 +160,7 @@ static void describe_start(const struct lbd *d)
 		snprintf(textfile, sizeof(textfile), "textfile %s", d->opt.textfile_path);
 	else
 		snprintf(textfile, sizeof(textfile), "no textfile");
-	lbd_log(LBD_INFO, "xdp-lbd %s on %s: %s, %s, every %g s", XDP_LB_VERSION,
+	lbd_log(LBD_INFO, "xdp-lbd %s on %s: %s, %s, every %g s", lb_version,
 		d->opt.ifname, listen, textfile, (double)d->opt.interval_ns / 1e9);
 }
 
@@ -226,7 +227,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (d.opt.version) {
-		printf("xdp-lbd %s\n", XDP_LB_VERSION);
+		lb_version_print("xdp-lbd");
 		return 0;
 	}
 	/* libbpf and libxdp stay quiet: a failed lookup is ours to report. */

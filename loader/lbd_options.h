@@ -16,11 +16,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-/* The one place the version is spelled until the build provides it. */
-#ifndef XDP_LB_VERSION
-#define XDP_LB_VERSION "0.0-dev"
-#endif
-
 #define LBD_ERR_LEN 512
 /* --interval: how often the textfile is written and a missing load is looked
  * for again. Bounds keep it meaningful: below 0.1 s the daemon would mostly

@@ -50,7 +50,7 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list 
  * connects to the journal. Children inherit the variable with their output
  * maybe elsewhere, so a stream counts only when it is that very one.
  */
-static bool is_journal_stream(int fd)
+bool lb_is_journal_stream(int fd)
 {
 	const char *env = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
@@ -70,7 +70,7 @@ static bool to_journal(FILE *stream)
 	int *known = stream == stdout ? &out : &err;
 
 	if (*known < 0)
-		*known = is_journal_stream(fileno(stream));
+		*known = lb_is_journal_stream(fileno(stream));
 	return *known;
 }
 

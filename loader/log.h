@@ -22,6 +22,11 @@ void lb_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lb_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lb_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Whether @fd is the journal's stream (JOURNAL_STREAM names it): a line
+ * written there then starts with its syslog level. xdp-lbd's log asks too.
+ */
+bool lb_is_journal_stream(int fd);
+
 /* The most recent libxdp line containing @needle, or NULL. */
 const char *lb_libxdp_line(const char *needle);
 /* Forgets the libxdp lines seen so far (before an attach attempt). */

@@ -436,7 +436,7 @@ test_bad_arguments_are_refused() {
 	out=$("$ROOT/xdp-lbd" --help) || fail "--help failed"
 	check_contains "$out" "Usage: xdp-lbd [--config FILE] [--listen ADDR:PORT]" "--help"
 	out=$("$ROOT/xdp-lbd" --version) || fail "--version failed"
-	[[ $out =~ ^xdp-lbd\ [^\ ]+$ ]] || fail "--version printed '$out'"
+	[[ $out =~ ^xdp-lbd\ \(xdp-lb\)\ [^\ ]+$ ]] || fail "--version printed '$out'"
 }
 
 run_tests integration-daemon \
