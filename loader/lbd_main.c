@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* xdp-lbd: the long-running part of xdp-lb for one interface. lb-load loads
  * and unloads; this daemon reads the pinned state and serves its metrics over
- * HTTP (--listen) and as a node_exporter textfile (--textfile). Health checks
- * (issue 17) will be one more module on the same loop.
+ * HTTP (--listen) and as a node_exporter textfile (--textfile). The health
+ * checks to come will be one more module on the same loop.
  *
- * A scrape only looks up maps (stats.h): no map is written, nothing on the
- * packet path waits for it.
+ * A scrape only looks up maps (stats.h): no map is written. The flow table's
+ * batched walk holds each hash bucket's lock while it copies that bucket, the
+ * one moment a packet can wait for a scrape (docs/operations.md, "Metrics").
  */
 #include <errno.h>
 #include <net/if.h>
