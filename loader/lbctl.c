@@ -214,11 +214,11 @@ static const char stats_details[] =
 	"                refreshes, so the first shows none\n"
 	"  --json        one JSON object per refresh and line; pps and mbps from the\n"
 	"                second refresh on\n"
-	"  --reset       zeroes the stage counters and each backend's packets, bytes and\n"
-	"                total flows; the drops outside xdp-lb count from then on. Keeps\n"
-	"                the flow table, the load and least-conn's counts (the policies\n"
-	"                decide by them). Not atomic: packets counted while it runs may\n"
-	"                be kept or lost\n";
+	"  --reset       zeroes the stage counters, each VIP's drops and each backend's\n"
+	"                packets, bytes and total flows; the drops outside xdp-lb count\n"
+	"                from then on. Keeps the flow table, the load and least-conn's\n"
+	"                counts (the policies decide by them). Not atomic: packets\n"
+	"                counted while it runs may be kept or lost\n";
 
 /* lbctl flows --help: the columns. */
 static const char flows_details[] =

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `lbctl stats --reset`: zeroes the figures lbctl stats shows as counts.
  *
- * Zeroed: the stage counters (counters map) and each backend's packets, bytes
- * and new flows (backend_stats); the drops outside our counters count again
+ * Zeroed: the stage counters (counters map), each VIP's drops (vip_drops) and
+ * each backend's packets, bytes and new flows (backend_stats); the drops outside our counters count again
  * from now (host_state's baseline is set to today's driver and kernel
  * figures). Kept: what the scheduler decides by (backend_load, the
  * least-loaded metric, and backend_conns, least-conn's active flows) and the
@@ -76,7 +76,7 @@ static int rebase_outside(const struct ctl *ctl)
 
 int lbctl_reset(struct ctl *ctl)
 {
-	long counters, backends;
+	long counters, vip_drops = 0, backends = 0;
 	int lock_fd, err;
 
 	/* The same lock as lb-load: a reload rewrites host_state. */
@@ -86,16 +86,21 @@ int lbctl_reset(struct ctl *ctl)
 		return LBCTL_EXIT_FAILED;
 	}
 	counters = zero_array(ctl->maps.fd[LB_MAP_COUNTERS]);
-	backends = counters < 0 ? 0 : zero_array(ctl->maps.fd[LB_MAP_BACKEND_STATS]);
-	err = counters < 0 ? (int)counters : backends < 0 ? (int)backends : rebase_outside(ctl);
+	if (counters >= 0)
+		vip_drops = zero_array(ctl->maps.fd[LB_MAP_VIP_DROPS]);
+	if (counters >= 0 && vip_drops >= 0)
+		backends = zero_array(ctl->maps.fd[LB_MAP_BACKEND_STATS]);
+	err = counters < 0 ? (int)counters : vip_drops < 0 ? (int)vip_drops :
+	      backends < 0 ? (int)backends : rebase_outside(ctl);
 	close(lock_fd);
 	if (err) {
 		lb_err("Failed to reset the counters of %s: %s", ctl->ifname, strerror(-err));
 		return LBCTL_EXIT_FAILED;
 	}
-	printf("%s: counters reset: %ld stage counters, packets, bytes and new flows of %ld "
-	       "backend slots; drops outside xdp-lb count from now. Kept: the flow table and "
+	printf("%s: counters reset: %ld stage counters, the drops of %ld VIP slots, packets, "
+	       "bytes and new flows of %ld backend slots; drops outside xdp-lb count from now. "
+	       "Kept: the flow table and "
 	       "what the policies decide by (least-loaded's load, least-conn's active flows)\n",
-	       ctl->ifname, counters, backends);
+	       ctl->ifname, counters, vip_drops, backends);
 	return LBCTL_EXIT_OK;
 }

@@ -238,6 +238,10 @@ test_metrics_equal_lbctl_and_pass_promtool() {
 	out=$(promtool check metrics <"$TMP/textfile.txt" 2>&1) ||
 		fail "promtool check metrics (textfile): $out"
 	[[ ! -e $TMP/xdp-lb.prom.tmp ]] || fail "the textfile's temporary file was left"
+
+	# lbctl stats --reset zeroes the per-VIP drops too; the metrics follow.
+	check lbctl stats veth1 --reset >/dev/null
+	wait_metric "xdp_lb_vip_dropped_packets_total{$down,stage=\"lb\",reason=\"drop_no_backend\"} 0"
 }
 
 # Captures stop; the daemon keeps running.
