@@ -348,9 +348,7 @@ SYSCONFDIR ?= /etc
 INSTALL ?= install
 PYTHON ?= python3
 
-# xdp-lbd, the daemon the unit runs, once its sources are in the tree.
-DAEMON := $(if $(wildcard loader/lbd_*.c),xdp-lbd)
-PROGRAMS := lb-load lbctl $(DAEMON)
+PROGRAMS := lb-load lbctl xdp-lbd
 MAN_DIR := $(OUTPUT)/man
 MAN_PAGES := $(patsubst %,$(MAN_DIR)/%.8,$(PROGRAMS)) $(MAN_DIR)/xdp-lb.yaml.5
 MAN_REFS := $(patsubst %,%(8),$(PROGRAMS)) xdp-lb.yaml(5)

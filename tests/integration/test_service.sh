@@ -11,9 +11,6 @@ source "$(dirname "$0")/lib.sh"
 VIP=123.168.9.8
 B1=10.0.1.1 B2=10.0.2.2
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-# The daemon the unit runs, once its sources are in the tree (the Makefile's rule).
-DAEMON=
-compgen -G "$ROOT/loader/lbd_*.c" >/dev/null && DAEMON=xdp-lbd
 
 make_in_tree() {
 	make -C "$ROOT" --no-print-directory OUTPUT="$OUTPUT" "$@"
@@ -23,7 +20,7 @@ make_in_tree() {
 expected_files() {
 	local d=$1 p doc
 	{
-		for p in lb-load lbctl $DAEMON; do
+		for p in lb-load lbctl xdp-lbd; do
 			echo "$d/usr/sbin/$p"
 			echo "$d/usr/share/man/man8/$p.8"
 		done
@@ -98,17 +95,8 @@ test_unit_verifies() {
 	out=$(cd "${UNIT%/*}" && MANPATH="$TMP/p/share/man:" systemd-analyze verify \
 		./xdp-lb@veth1.service 2>&1)
 	status=$?
-	if [[ -z $DAEMON ]]; then
-		# Until xdp-lbd is in the tree, its binary and page are all that is missing.
-		echo "    (no xdp-lbd in this tree: its missing binary and man page are expected)"
-		check_eq "$out" "$(printf '%s\n' \
-			"xdp-lb@veth1.service: Command $TMP/p/sbin/xdp-lbd is not executable: No such file or directory" \
-			"xdp-lb@veth1.service: Command 'man xdp-lbd(8)' failed with code 16")" \
-			"systemd-analyze verify"
-	else
-		check_eq "$out" "" "systemd-analyze verify"
-		check_eq "$status" 0 "exit code of systemd-analyze verify"
-	fi
+	check_eq "$out" "" "systemd-analyze verify"
+	check_eq "$status" 0 "exit code of systemd-analyze verify"
 }
 
 # The unit's commands, as systemd would run them for xdp-lb@veth1 ("-" dropped).
@@ -130,29 +118,27 @@ test_unit_commands_load_reload_unload() {
 	out=$(in_net lb $(unit_command ExecReload) 2>&1) || fail "ExecReload: $out"
 	check_contains "$out" "xdp-lb reloaded on veth1" "ExecReload"
 	check_contains "$out" "backends +1 -0 (2 kept)" "ExecReload"
-	if [[ -n $DAEMON ]]; then
-		# XDP_LBD_OPTS empty (no veth1.env): xdp-lbd serves nothing over
-		# HTTP; it runs until SIGTERM, which ends it with 0, as systemctl stop.
-		local pid
-		# nsenter execs xdp-lbd: $! is the daemon itself, as $MAINPID is.
-		# shellcheck disable=SC2046
-		nsenter --net="/run/netns/$PREFIX-lb" \
-			$(unit_command ExecStart | sed 's/\$XDP_LBD_OPTS//') >"$TMP/lbd.log" 2>&1 &
-		pid=$!
-		sleep 1
-		kill -0 "$pid" || fail "xdp-lbd exited: $(cat "$TMP/lbd.log")"
-		# shellcheck disable=SC2046
-		check $(unit_command ExecReload 2 | sed "s/\$MAINPID/$pid/")
-		# The daemon says it read the config again.
-		for _ in $(seq 50); do
-			grep -q SIGHUP "$TMP/lbd.log" && break
-			sleep 0.1
-		done
-		check_contains "$(cat "$TMP/lbd.log")" SIGHUP "xdp-lbd's log after the reload"
-		kill -TERM "$pid"
-		wait "$pid"
-		check_eq "$?" 0 "xdp-lbd's exit code after SIGTERM"
-	fi
+	# XDP_LBD_OPTS empty (no veth1.env): xdp-lbd serves nothing over
+	# HTTP; it runs until SIGTERM, which ends it with 0, as systemctl stop.
+	local pid
+	# nsenter execs xdp-lbd: $! is the daemon itself, as $MAINPID is.
+	# shellcheck disable=SC2046
+	nsenter --net="/run/netns/$PREFIX-lb" \
+		$(unit_command ExecStart | sed 's/\$XDP_LBD_OPTS//') >"$TMP/lbd.log" 2>&1 &
+	pid=$!
+	sleep 1
+	kill -0 "$pid" || fail "xdp-lbd exited: $(cat "$TMP/lbd.log")"
+	# shellcheck disable=SC2046
+	check $(unit_command ExecReload 2 | sed "s/\$MAINPID/$pid/")
+	# The daemon says it read the config again.
+	for _ in $(seq 50); do
+		grep -q SIGHUP "$TMP/lbd.log" && break
+		sleep 0.1
+	done
+	check_contains "$(cat "$TMP/lbd.log")" SIGHUP "xdp-lbd's log after the reload"
+	kill -TERM "$pid"
+	wait "$pid"
+	check_eq "$?" 0 "xdp-lbd's exit code after SIGTERM"
 	# shellcheck disable=SC2046
 	out=$(in_net lb $(unit_command ExecStopPost) 2>&1) || fail "ExecStopPost: $out"
 	check_contains "$out" "xdp-lb unloaded from veth1" "ExecStopPost"
@@ -232,7 +218,7 @@ test_man_pages() {
 		out=$(MANWIDTH=80 man -l "$page" 2>&1 >/dev/null)
 		check_eq "$out" "" "man -l $page on stderr"
 	done
-	for tool in lb-load lbctl $DAEMON; do
+	for tool in lb-load lbctl xdp-lbd; do
 		text=$(man_text "$OUTPUT/man/$tool.8")
 		check_contains "$text" "$("$ROOT/$tool" --version)" "$tool.8's version"
 		options=$("$ROOT/$tool" --help | help_options)
@@ -327,8 +313,7 @@ test_version() {
 	fi
 	check_eq "$("$ROOT/lb-load" --version)" "lb-load (xdp-lb) $version" "lb-load --version"
 	check_eq "$("$ROOT/lbctl" --version)" "lbctl (xdp-lb) $version" "lbctl --version"
-	[[ -z $DAEMON ]] ||
-		check_contains "$("$ROOT/xdp-lbd" --version)" "$version" "xdp-lbd --version"
+	check_eq "$("$ROOT/xdp-lbd" --version)" "xdp-lbd (xdp-lb) $version" "xdp-lbd --version"
 	check_eq "$("$ROOT/lbctl" --version extra 2>&1 | head -n 1)" \
 		"Error: lbctl --version takes no arguments" "lbctl --version extra"
 
