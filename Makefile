@@ -176,12 +176,14 @@ LBCTL_OBJS := $(patsubst %,$(OUTPUT)/loader/%.o,lbctl lbctl_stats lbctl_complete
 lbctl: $(LBCTL_OBJS) $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(JSON_LIBS) -o $@
 
-# The daemon (loader/lbd_*.c): metrics over HTTP with libmicrohttpd, and a textfile.
+# The daemon (loader/lbd_*.c): metrics over HTTP with libmicrohttpd, and a textfile;
+# the VIP announcement's routes over rtnetlink with libmnl.
 LBD_SRCS := $(sort $(wildcard loader/lbd_*.c))
 LBD_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LBD_SRCS))
-MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+LBD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+LBD_LIBS += $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)
 xdp-lbd: $(LBD_OBJS) $(LOADER_LIB_OBJS)
-	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(MHD_LIBS) -o $@
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(LBD_LIBS) -o $@
 
 # Unit tests link only what they test: the stage skeletons and the test library.
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(TEST_LIB_OBJS) $(OUTPUT)/loader/counter_names.o
@@ -331,7 +333,7 @@ $(OUTPUT)/lb-load: $(OUTPUT)/loader/lb_load.o $(LOADER_LIB_OBJS)
 $(OUTPUT)/lbctl: $(LBCTL_OBJS) $(LOADER_LIB_OBJS)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(JSON_LIBS) -o $@
 $(OUTPUT)/xdp-lbd: $(LBD_OBJS) $(LOADER_LIB_OBJS)
-	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(MHD_LIBS) -o $@
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) $(LBD_LIBS) -o $@
 
 # --- install (docs/operations.md, "Install and run as a service") -------------------
 # GNU-style directories, DESTDIR for packaging. The configs live under

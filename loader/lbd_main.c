@@ -2,7 +2,9 @@
 /* xdp-lbd: the long-running part of xdp-lb for one interface. lb-load loads
  * and unloads; this daemon reads the pinned state and serves its metrics over
  * HTTP (--listen) and as a node_exporter textfile (--textfile). The health
- * checks to come will be one more module on the same loop.
+ * checks to come will be one more module on the same loop; so is the
+ * announcement of the VIPs for a routing daemon (--announce-table,
+ * lbd_announce.h).
  *
  * A scrape only looks up maps (stats.h): no map is written. The flow table's
  * batched walk holds each hash bucket's lock while it copies that bucket, the
@@ -17,6 +19,7 @@
 
 #include "config.h"
 #include "input.h"
+#include "lbd_announce.h"
 #include "lbd_http.h"
 #include "lbd_log.h"
 #include "lbd_loop.h"
@@ -38,6 +41,8 @@ struct lbd {
 	struct lb_config config;        /* --config, for the health checks to come */
 	bool have_config;
 	bool textfile_failing;          /* its error was logged; log the recovery */
+	struct lbd_announce announce;   /* with --announce-table */
+	bool announcing;
 };
 
 /* What the next scrape shows: a fresh sample when something is loaded. */
@@ -95,6 +100,36 @@ static void watch_tick(void *arg, uint64_t expirations)
 
 	(void)expirations;
 	lbd_source_refresh(&d->source);
+}
+
+/* The announced routes follow the pins and the backends' states. */
+static void announce_tick(void *arg, uint64_t expirations)
+{
+	struct lbd *d = arg;
+
+	(void)expirations;
+	lbd_source_refresh(&d->source);
+	lbd_announce_sync(&d->announce, &d->source);
+}
+
+static int start_announcing(struct lbd *d)
+{
+	char err[512];
+	int ret;
+
+	if (lbd_announce_open(&d->announce, d->opt.ifname, d->opt.announce_table, err,
+			      sizeof(err))) {
+		lbd_log(LBD_ERR, "%s", err);
+		return -1;
+	}
+	d->announcing = true;
+	lbd_announce_sync(&d->announce, &d->source);
+	ret = lbd_loop_add_timer(&d->loop, d->opt.interval_ns, announce_tick, d);
+	if (ret) {
+		lbd_log(LBD_ERR, "Failed to set up the event loop: %s", strerror(-ret));
+		return -1;
+	}
+	return 0;
 }
 
 static int read_config(struct lbd *d, const char *when)
@@ -161,8 +196,13 @@ static void describe_start(const struct lbd *d)
 		snprintf(textfile, sizeof(textfile), "textfile %s", d->opt.textfile_path);
 	else
 		snprintf(textfile, sizeof(textfile), "no textfile");
-	lbd_log(LBD_INFO, "xdp-lbd %s on %s: %s, %s, every %g s", lb_version,
-		d->opt.ifname, listen, textfile, (double)d->opt.interval_ns / 1e9);
+	char announce[64] = "no announcement";
+
+	if (d->opt.announce_table != LBD_NO_ANNOUNCE)
+		snprintf(announce, sizeof(announce), "VIPs announced in table %u",
+			 d->opt.announce_table);
+	lbd_log(LBD_INFO, "xdp-lbd %s on %s: %s, %s, %s, every %g s", lb_version,
+		d->opt.ifname, listen, textfile, announce, (double)d->opt.interval_ns / 1e9);
 }
 
 static int run(struct lbd *d)
@@ -201,6 +241,8 @@ static int run(struct lbd *d)
 		lbd_log(LBD_ERR, "Failed to set up the event loop: %s", strerror(-ret));
 		return 1;
 	}
+	if (d->opt.announce_table != LBD_NO_ANNOUNCE && start_announcing(d))
+		return 1;
 	describe_start(d);
 	ret = lbd_loop_run(&d->loop);
 	if (ret) {
@@ -209,6 +251,24 @@ static int run(struct lbd *d)
 	}
 	lbd_log(LBD_INFO, "stopping on %s", strsignal(d->loop.stop_signal));
 	return 0;
+}
+
+/* Whatever ends the daemon (a signal, a failure) takes its routes away: a
+ * route must not outlive the process that checks it.
+ */
+static void stop_announcing(struct lbd *d, int ret)
+{
+	char why[64];
+
+	if (!d->announcing)
+		return;
+	if (!ret)
+		snprintf(why, sizeof(why), "xdp-lbd stops (%s)",
+			 strsignal(d->loop.stop_signal));
+	else
+		snprintf(why, sizeof(why), "xdp-lbd stops after a failure");
+	lbd_announce_withdraw_all(&d->announce, why);
+	lbd_announce_close(&d->announce);
 }
 
 int main(int argc, char **argv)
@@ -244,6 +304,7 @@ int main(int argc, char **argv)
 	}
 	lbd_source_init(&d.source, d.opt.ifname, (double)d.opt.interval_ns / 1e9);
 	ret = run(&d);
+	stop_announcing(&d, ret);
 	lbd_http_stop(d.http);
 	lbd_loop_close(&d.loop);
 	lbd_source_close(&d.source);

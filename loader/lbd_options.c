@@ -7,10 +7,11 @@
 
 #include "input.h"
 #include "lbd_options.h"
+#include "lbd_routes.h"
 
 const char lbd_usage[] =
 	"Usage: xdp-lbd [--config FILE] [--listen ADDR:PORT] [--textfile PATH]\n"
-	"               [--interval SECONDS] IFNAME\n"
+	"               [--interval SECONDS] [--announce-table TABLE] IFNAME\n"
 	"       xdp-lbd --version | --help\n"
 	"Serves the metrics of the xdp-lb loaded on IFNAME (lb-load loads it; this daemon\n"
 	"only reads its pinned maps).\n"
@@ -21,6 +22,10 @@ const char lbd_usage[] =
 	"  --interval SECONDS  textfile period and retry period while nothing is loaded\n"
 	"                      on IFNAME (default 5, 0.1 to 3600)\n"
 	"  --config FILE       the config lb-load loaded; SIGHUP reads it again\n"
+	"  --announce-table TABLE  keep a route (/32, protocol 250) per VIP address in\n"
+	"                      routing table TABLE (1 to 4294967294, not 253-255) while\n"
+	"                      IFNAME is loaded and the VIP has a backend up, for BIRD to\n"
+	"                      announce; withdrawn at unload and when xdp-lbd stops\n"
 	"Exit status: 0 stopped by SIGTERM or SIGINT, 1 runtime failure, 2 usage error.\n";
 
 static int fail(char *err, size_t len, const char *fmt, ...)
@@ -101,7 +106,27 @@ static int parse_listen(const char *s, struct lbd_options *out, char *err, size_
 	return 0;
 }
 
-enum option_id { OPT_CONFIG, OPT_LISTEN, OPT_TEXTFILE, OPT_INTERVAL, OPT_HELP, OPT_VERSION };
+/* A routing table number. The kernel's own tables are refused: routes in
+ * main would take part in forwarding, local and default belong to the kernel.
+ */
+static int parse_table(const char *s, struct lbd_options *out, char *err, size_t len)
+{
+	char why[LB_INPUT_ERR_LEN];
+	unsigned long table;
+
+	if (lb_parse_uint(s, LBD_TABLE_MIN, LBD_TABLE_MAX, &table, why, sizeof(why)))
+		return fail(err, len, "--announce-table: %s", why);
+	if (table >= 253 && table <= 255)
+		return fail(err, len, "--announce-table: %lu is the kernel's %s table; give a "
+			    "table of its own, e.g. 100", table,
+			    table == 253 ? "default" : table == 254 ? "main" : "local");
+	out->announce_table = (uint32_t)table;
+	return 0;
+}
+
+enum option_id {
+	OPT_CONFIG, OPT_LISTEN, OPT_TEXTFILE, OPT_INTERVAL, OPT_ANNOUNCE_TABLE, OPT_HELP, OPT_VERSION
+};
 
 static const struct {
 	const char *name;
@@ -109,6 +134,7 @@ static const struct {
 } options[] = {
 	[OPT_CONFIG] = { "--config", true },     [OPT_LISTEN] = { "--listen", true },
 	[OPT_TEXTFILE] = { "--textfile", true }, [OPT_INTERVAL] = { "--interval", true },
+	[OPT_ANNOUNCE_TABLE] = { "--announce-table", true },
 	[OPT_HELP] = { "--help", false },        [OPT_VERSION] = { "--version", false },
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -189,6 +215,10 @@ int lbd_parse_args(int argc, char *const *argv, struct lbd_options *out, char *e
 			if (lb_parse_seconds(value, LBD_INTERVAL_MIN_NS, LBD_INTERVAL_MAX_NS,
 					     &out->interval_ns, why, sizeof(why)))
 				return fail(err, len, "--interval: %s", why);
+			break;
+		case OPT_ANNOUNCE_TABLE:
+			if (parse_table(value, out, err, len))
+				return -1;
 			break;
 		case OPT_HELP:
 			out->help = true;

@@ -4,7 +4,7 @@
  * nothing and touches no file. Every value is checked here, where it enters.
  *
  *   xdp-lbd [--config FILE] [--listen ADDR:PORT] [--textfile PATH]
- *           [--interval SECONDS] IFNAME
+ *           [--interval SECONDS] [--announce-table TABLE] IFNAME
  *   xdp-lbd --version | --help
  */
 #ifndef LBD_OPTIONS_H
@@ -24,6 +24,8 @@
 #define LBD_INTERVAL_DEFAULT_NS 5000000000ULL
 #define LBD_INTERVAL_MIN_NS 100000000ULL
 #define LBD_INTERVAL_MAX_NS 3600000000000ULL
+/* --announce-table: none given. */
+#define LBD_NO_ANNOUNCE 0
 /* The metrics port operators are told to use (docs/operations.md). */
 #define LBD_DEFAULT_PORT 9671
 
@@ -36,6 +38,7 @@ struct lbd_options {
 	socklen_t listen_addr_len;
 	char listen_text[64];      /* "127.0.0.1:9671", "[::1]:9671" for messages */
 	uint64_t interval_ns;
+	uint32_t announce_table;   /* LBD_NO_ANNOUNCE: VIPs are not announced */
 	bool help;
 	bool version;
 };

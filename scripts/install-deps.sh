@@ -24,6 +24,7 @@ for group in "${groups[@]}"; do
 		libjson-c-dev                            # lbctl --json
 		linux-libc-dev                           # kernel UAPI headers for the BPF build
 		libmicrohttpd-dev                        # xdp-lbd's metrics endpoint (runtime: libmicrohttpd12)
+		libmnl-dev                               # xdp-lbd's VIP routes over rtnetlink (runtime: libmnl0)
 	) ;;
 	test) packages+=(
 		xdp-tools iproute2 util-linux procps     # xdp-loader, ip, nsenter/setpriv, pkill
@@ -34,6 +35,7 @@ for group in "${groups[@]}"; do
 		mmdebstrap xz-utils                      # the Debian 13 and unstable guests' roots
 		python3 man-db groff-base systemd        # test_service.sh: man pages, the unit
 		prometheus curl                          # the daemon suite: promtool check metrics, scrapes
+		bird2                                    # the ECMP suite: BGP on the router and balancers
 	) ;;
 	# make man / make install: the man pages are written by scripts/gen-man.py
 	# (Python's standard library only).
@@ -41,6 +43,7 @@ for group in "${groups[@]}"; do
 	demo) packages+=(
 		xdp-tools iproute2 util-linux procps ethtool
 		gnuplot-nox                              # make demo's chart (scripts/distribution.gp)
+		bird2                                    # make demo-ecmp: BGP on the router and balancers
 	) ;;
 	# make bench's report: its plot (gnuplot without X) and the script that writes it
 	# (Python's standard library only).

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The kernel routes xdp-lbd announces VIPs with, over rtnetlink (libmnl): IPv4
+ * host routes (/32) in one routing table, marked with xdp-lb's own route
+ * protocol number so that they are told apart from every other route there
+ * and a routing daemon can pick them up (BIRD: protocol kernel { learn; }).
+ * Nothing here decides which routes should exist: lbd_announce.h does.
+ */
+#ifndef LBD_ROUTES_H
+#define LBD_ROUTES_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+/* The route protocol (rtm_protocol) of every route xdp-lbd makes. No other
+ * program in iproute2's rt_protos list uses it; "250 xdp-lb" in
+ * /etc/iproute2/rt_protos.d/xdp-lb.conf makes `ip route` print the name.
+ */
+#define LBD_ROUTE_PROTO 250
+
+/* Where a table ends: 253-255 are the kernel's default, main and local. */
+#define LBD_TABLE_MIN 1
+#define LBD_TABLE_MAX 0xfffffffeUL
+
+struct mnl_socket;
+
+struct lbd_routes {
+	struct mnl_socket *nl;
+	unsigned int portid;
+	unsigned int seq;
+	__u32 table;
+};
+
+/* One route of ours as the kernel has it. */
+struct lbd_route {
+	__be32 dst;
+	int oif;
+};
+
+/* Opens a NETLINK_ROUTE socket for @table. 0 or -errno. */
+int lbd_routes_open(struct lbd_routes *r, __u32 table);
+void lbd_routes_close(struct lbd_routes *r);
+
+/* Reads the routes of our protocol in our table into @out (at most @max; the
+ * count found, or -errno).
+ */
+int lbd_routes_list(struct lbd_routes *r, struct lbd_route *out, size_t max);
+
+/* Adds (or replaces) the route @dst/32 via device @oif. 0 or -errno. */
+int lbd_routes_add(struct lbd_routes *r, __be32 dst, int oif);
+
+/* Removes our route @dst/32. 0 (also when it was gone already) or -errno. */
+int lbd_routes_del(struct lbd_routes *r, __be32 dst);
+
+#endif /* LBD_ROUTES_H */
