@@ -253,6 +253,14 @@ demo:
 	$(Q)$(MAKE) --no-print-directory all tools
 	$(Q)OUTPUT=$(OUTPUT) scripts/demo.sh
 
+# Several balancers behind an ECMP router with BIRD (scripts/demo_ecmp.sh,
+# docs/scale-out.md).
+.PHONY: demo-ecmp
+demo-ecmp:
+	$(Q)scripts/install-deps.sh --check build demo
+	$(Q)$(MAKE) --no-print-directory all tools
+	$(Q)OUTPUT=$(OUTPUT) scripts/demo_ecmp.sh
+
 .PHONY: tools
 tools: $(TOOL_BINS)
 
@@ -441,6 +449,8 @@ help:
 	@echo '                  the other guests build their root filesystems when they first run'
 	@echo '  demo            build, then balance traffic in a namespace lab (as root; KEEP=1 keeps it,'
 	@echo '                  DEMO_SHORT=1 is quick; docs/demo.md)'
+	@echo '  demo-ecmp       3 balancers behind an ECMP router with BIRD; one is taken away'
+	@echo '                  (as root; docs/scale-out.md)'
 	@echo '  tools           the traffic and capture tools into $(OUTPUT)/tools'
 	@echo '  bench           benchmarks (as root, ~2 min): bench/results/latest.md, docs/performance.md'
 	@echo '  deps            install the missing Debian packages for build, test, demo and bench (root)'
