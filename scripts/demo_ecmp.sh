@@ -14,6 +14,7 @@
 #   make demo-ecmp (as root)       this script, after building
 #   FLOWS=300 PACKETS=3            flows per VIP, packets per flow and phase
 #   ECMP_OUT=build/demo-ecmp       captures, flow tables, logs, result
+#   ECMP_GONE=2                    the balancer taken away (1, 2 or 3)
 #   KEEP=1                         leave the lab up (says how to remove it)
 #
 # ECMP_OUT/result holds the figures as KEY=VALUE lines, for
@@ -32,7 +33,7 @@ FLOWS=${FLOWS:-300}
 PACKETS=${PACKETS:-3}
 TABLE=100
 BALANCERS=3
-GONE=2 # the balancer taken away
+GONE=${ECMP_GONE:-2} # the balancer taken away (1..3)
 MAGLEV_VIP=10.99.0.1
 LL_VIP=10.99.0.2
 PORT=5000
