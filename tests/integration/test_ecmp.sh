@@ -55,7 +55,7 @@ $(lbctl status veth1)"
 }
 
 start_daemon() {
-	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --announce-table "$TABLE" --interval 0.2 "$@" veth1
+	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --announce-table "$TABLE" --interval 0.2 veth1
 	LBD_PID=${PIDS[-1]}
 }
 
