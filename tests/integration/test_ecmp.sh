@@ -302,7 +302,9 @@ $out"
 	for i in "$TMP"/demo/lab/bird-*.pid; do
 		[[ -e $i ]] && fail "BIRD PID file left: $i"
 	done
-	[[ -z $(ls /sys/fs/bpf/xdp-lb 2>/dev/null | grep -F "@$PREFIX-") ]] || fail "pins left"
+	for i in /sys/fs/bpf/xdp-lb/*"@$PREFIX-"*; do
+		[[ -e $i ]] && fail "pins left: $i"
+	done
 }
 
 run_tests integration-ecmp \
