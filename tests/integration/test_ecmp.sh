@@ -299,11 +299,8 @@ $out"
 
 	# The demo removed its lab: namespaces, BIRDs, pins.
 	check_eq "$(ip netns list | grep -c "^$PREFIX-")" 0 "namespaces left"
-	for i in "$TMP"/demo/lab/bird-*.pid; do
-		[[ -e $i ]] && fail "BIRD PID file left: $i"
-	done
-	for i in /sys/fs/bpf/xdp-lb/*"@$PREFIX-"*; do
-		[[ -e $i ]] && fail "pins left: $i"
+	for i in "$TMP"/demo/lab/bird-*.pid /sys/fs/bpf/xdp-lb/*"@$PREFIX-"*; do
+		if [[ -e $i ]]; then fail "left behind: $i"; fi
 	done
 }
 
