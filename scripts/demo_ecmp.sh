@@ -135,7 +135,8 @@ wait_next_hops() {
 start_captures() {
 	local phase=$1 i
 	for i in "${!BACKENDS[@]}"; do
-		nsenter --net="/run/netns/$P-b$((i + 1))" "$TOOLS/ipip_capture" -i eth0 -b "${BACKENDS[$i]}" -o client \
+		nsenter --net="/run/netns/$P-b$((i + 1))" "$TOOLS/ipip_capture" -i eth0 \
+			-b "${BACKENDS[$i]}" -o client \
 			-R "$OUT/$phase-cap$((i + 1)).ready" >"$OUT/$phase-cap$((i + 1)).out" 2>&1 &
 		CAP_PIDS+=($!)
 	done
@@ -213,7 +214,8 @@ main() {
 	"$TOPO" up "$P" "$OUT/lab" "$BALANCERS" "${BACKENDS[@]}"
 	for ((i = 1; i <= BALANCERS; i++)); do
 		in_net "lb$i" "$ROOT/lb-load" "$OUT/lb.yaml" veth1 >"$OUT/lab/lb-load$i.log"
-		nsenter --net="/run/netns/$P-lb$i" "$ROOT/xdp-lbd" --announce-table "$TABLE" --interval 0.2 veth1 \
+		nsenter --net="/run/netns/$P-lb$i" "$ROOT/xdp-lbd" --announce-table "$TABLE" \
+			--interval 0.2 veth1 \
 			2>"$OUT/lab/xdp-lbd$i.log" &
 		LBD_PID[$i]=$!
 		PIDS+=($!)

@@ -3,10 +3,10 @@
 # Several balancers behind an ECMP router, in network namespaces, with BIRD 2
 # (docs/scale-out.md), for make demo-ecmp and tests/integration/test_ecmp.sh:
 #
-#   <P>-client (eth0 10.1.0.1/24) -- (eth1 10.1.0.254) <P>-rt (eth0 10.0.0.254) -+
-#   <P>-lb1 (veth1 10.0.0.11), <P>-lb2 (veth1 10.0.0.12) ... <P>-lbN ------------+ bridge br0 in
-#   <P>-b1 (eth0 backend 1) ... <P>-bM ------------------------------------------+ <P>-sw, one L2
-#                                                                                  segment 10.0.0.0/16
+#   <P>-client (eth0 10.1.0.1/24) -- (eth1 10.1.0.254) <P>-rt (eth0 10.0.0.254) --+
+#   <P>-lb1 (veth1 10.0.0.11), <P>-lb2 (veth1 10.0.0.12) ... <P>-lbN -------------+ bridge br0
+#   <P>-b1 (eth0 backend 1) ... <P>-bM -------------------------------------------+ in <P>-sw
+# (one L2 segment, 10.0.0.0/16)
 # The router runs BIRD with one eBGP session per balancer (AS 65000 <-> 65001..)
 # and merges their equal paths into one multipath route per VIP (merge paths),
 # spread by layer-4 hash (net.ipv4.fib_multipath_hash_policy=1). Each balancer

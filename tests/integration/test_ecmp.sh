@@ -129,7 +129,8 @@ $route_other"
 	check lb_load --unload veth1 >/dev/null
 	wait_table "$route_other"
 	# Detached first, then the pins go: either can be what the daemon sees.
-	wait_log "^Warning: withdrew $VIP_A/32 from table $TABLE: xdp-lb('s entry program)? is not (loaded on|attached to) veth1$"
+	wait_log "^Warning: withdrew $VIP_A/32 from table $TABLE: \
+xdp-lb('s entry program)? is not (loaded on|attached to) veth1$"
 	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
 	wait_table "$route_a
 $route_b
@@ -166,7 +167,8 @@ $route_other")" "table with one of B's backends down"
 	set_state 5 2
 	wait_table "$route_a
 $route_other"
-	wait_log "^Warning: withdrew $VIP_B/32 from table $TABLE: no backend of its VIP is up \(0 of 2 up\)$"
+	wait_log "^Warning: withdrew $VIP_B/32 from table $TABLE: \
+no backend of its VIP is up \(0 of 2 up\)$"
 	set_state 5 1
 	wait_table "$route_a
 $route_b
@@ -228,7 +230,8 @@ test_bad_table_is_refused() {
 		out=$("$ROOT/xdp-lbd" --announce-table "${t%%:*}" lo 2>&1)
 		status=$?
 		check_eq "$status" 2 "exit status for table ${t%%:*}"
-		check_contains "$out" "Error: --announce-table: ${t%%:*} is ${t#*:}; give a table of its own, e.g. 100" \
+		check_contains "$out" \
+			"Error: --announce-table: ${t%%:*} is ${t#*:}; give a table of its own, e.g. 100" \
 			"table ${t%%:*}"
 	done
 	out=$("$ROOT/xdp-lbd" --announce-table 0 lo 2>&1)
