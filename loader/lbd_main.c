@@ -187,7 +187,7 @@ static int check_start(struct lbd *d)
 
 static void describe_start(const struct lbd *d)
 {
-	char listen[96] = "no HTTP", textfile[4200];
+	char listen[96] = "no HTTP", textfile[4200], announce[64] = "no announcement";
 
 	if (d->opt.listen)
 		snprintf(listen, sizeof(listen), "metrics at http://%s/metrics",
@@ -196,8 +196,6 @@ static void describe_start(const struct lbd *d)
 		snprintf(textfile, sizeof(textfile), "textfile %s", d->opt.textfile_path);
 	else
 		snprintf(textfile, sizeof(textfile), "no textfile");
-	char announce[64] = "no announcement";
-
 	if (d->opt.announce_table != LBD_NO_ANNOUNCE)
 		snprintf(announce, sizeof(announce), "VIPs announced in table %u",
 			 d->opt.announce_table);
@@ -241,9 +239,9 @@ static int run(struct lbd *d)
 		lbd_log(LBD_ERR, "Failed to set up the event loop: %s", strerror(-ret));
 		return 1;
 	}
+	describe_start(d);
 	if (d->opt.announce_table != LBD_NO_ANNOUNCE && start_announcing(d))
 		return 1;
-	describe_start(d);
 	ret = lbd_loop_run(&d->loop);
 	if (ret) {
 		lbd_log(LBD_ERR, "Failed to wait for events: %s", strerror(-ret));
