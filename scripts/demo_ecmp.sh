@@ -179,7 +179,9 @@ backend_per_flow() {
 
 # Flows of VIP $2 in balancer $3's table after phase $1, one "SRC:SPORT" a line.
 table_flows() {
-	awk -v dst="$2:$PORT" '$4 == dst { print $2 }' "$OUT/$1-lb$3.flows" | sort
+	# lbctl flows: a header, then "proto client vip backend address age idle".
+	awk -v dst="$2:$PORT" '$1 != "proto" && $3 == dst { print $2 }' "$OUT/$1-lb$3.flows" |
+		sort
 }
 
 # Prints and records KEY=VALUE.
