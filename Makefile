@@ -279,7 +279,7 @@ BENCH_FILES := $(BENCH_BIN) $(BENCH_TRIAL) $(OUTPUT)/tools/xdp_send $(OUTPUT)/bp
 $(OUTPUT)/bench/prog_cost.o: $(call skel,bench/xdp_tx_floor.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/bench/cost_pipeline.o $(OUTPUT)/bench/cost_cases.o: $(SKELS) $(TEST_SKELS)
 $(BENCH_BIN): $(BENCH_OBJS) $(LOADER_LIB_OBJS) $(TEST_LIB_OBJS)
-	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
 $(OUTPUT)/bench/veth_trial.o: $(call skel,bench/backend_sink.bpf.c)
 $(BENCH_TRIAL): $(OUTPUT)/bench/veth_trial.o
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@

@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The cases of prog_cost; see cost_cases.h. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "../tests/unit/sink_record.h"
 #include "cost_cases.h"
@@ -32,6 +39,7 @@ size_t bench_flow_frame(__u32 source, uint8_t *frame)
 	spec.dst = pkt_ip(BENCH_VIP);
 	spec.sport = CLIENT_PORT;
 	spec.dport = BENCH_VIP_PORT;
+	spec.payload_len = BENCH_PAYLOAD_BYTES;
 	return pkt_build(&spec, frame, PKT_MAX);
 }
 
@@ -84,6 +92,8 @@ static int delete_new_flows(void *arg, size_t first, size_t count)
 	__u32 n = (__u32)count;
 	size_t i;
 
+	if (env->p.stateless) /* nothing was stored */
+		return 0;
 	for (i = 0; i < count; i++)
 		flow_key(NEW_FLOW_BASE + (__u32)(first + i), &env->keys[i]);
 	if (bpf_map_delete_batch(env->p.maps.fd[LB_MAP_FLOWS], env->keys, &n, NULL))
@@ -93,6 +103,8 @@ static int delete_new_flows(void *arg, size_t first, size_t count)
 
 int bench_fill_flow_table(struct bench_env *env, char *err, size_t err_len)
 {
+	/* A stateless policy (hash) stores nothing: every packet counts as that. */
+	enum lb_counter stored = env->p.stateless ? LB_C_LB_STATELESS : LB_C_LB_FLOW_NEW;
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
 	uint8_t frame[PKT_MAX];
 	__u32 verdict, ns;
@@ -114,13 +126,31 @@ int bench_fill_flow_table(struct bench_env *env, char *err, size_t err_len)
 		}
 	}
 	counters_read(env->p.maps.fd[LB_MAP_COUNTERS], after);
-	if (after[LB_C_LB_FLOW_NEW] - before[LB_C_LB_FLOW_NEW] != env->occupancy ||
+	if (after[stored] - before[stored] != env->occupancy ||
 	    after[LB_C_LB_FLOW_UPDATE_FAILED] != before[LB_C_LB_FLOW_UPDATE_FAILED]) {
-		snprintf(err, err_len, "filling: %zu flows sent, lb stored %llu", env->occupancy,
-			 (unsigned long long)(after[LB_C_LB_FLOW_NEW] - before[LB_C_LB_FLOW_NEW]));
+		snprintf(err, err_len, "filling: %zu flows sent, lb counted %llu as %s",
+			 env->occupancy, (unsigned long long)(after[stored] - before[stored]),
+			 lb_counter_reason(stored));
 		return -EPROTO;
 	}
 	return 0;
+}
+
+/* The counters of one CPU: a test run counts on the CPU that calls it, and
+ * the two-CPU case has the other CPU count too.
+ */
+static void counters_read_cpu(int counters_fd, int cpu, uint64_t out[LB_COUNTER_MAX])
+{
+	int cpus = libbpf_num_possible_cpus();
+	uint64_t *percpu = calloc(cpus > 0 ? (size_t)cpus : 1, sizeof(*percpu));
+	__u32 id;
+
+	for (id = 0; id < LB_COUNTER_MAX; id++) {
+		out[id] = 0;
+		if (percpu && cpu < cpus && !bpf_map_lookup_elem(counters_fd, &id, percpu))
+			out[id] = percpu[cpu];
+	}
+	free(percpu);
 }
 
 /* Measures @c and checks that each of @counters moved once per call. */
@@ -132,11 +162,11 @@ static int measure(struct bench_env *env, const struct cost_case *c,
 	size_t i, calls = env->calls;
 	int rc;
 
-	counters_read(env->p.maps.fd[LB_MAP_COUNTERS], before);
+	counters_read_cpu(env->p.maps.fd[LB_MAP_COUNTERS], env->cpu, before);
 	rc = cost_measure(c, env->floor_fd, env->ifindex, calls, env->rounds, res, err, err_len);
 	if (rc)
 		return rc;
-	counters_read(env->p.maps.fd[LB_MAP_COUNTERS], after);
+	counters_read_cpu(env->p.maps.fd[LB_MAP_COUNTERS], env->cpu, after);
 	for (i = 0; i < counter_count; i++) {
 		uint64_t moved = after[counters[i]] - before[counters[i]];
 
@@ -158,6 +188,7 @@ const char *const bench_case_names[CASE_COUNT] = {
 	[CASE_PIPELINE_ESTABLISHED] = "pipeline_established",
 	[CASE_PIPELINE_SPREAD] = "pipeline_established_spread",
 	[CASE_PIPELINE_NEW] = "pipeline_new",
+	[CASE_PIPELINE_TWO_CPUS] = "pipeline_established_two_cpus",
 };
 
 /* parse alone and lb alone, each with the test sink in the next slot, then
@@ -167,9 +198,10 @@ static int run_stage_cases(struct bench_env *env, struct cost_result *res, char 
 			   size_t err_len)
 {
 	static const enum lb_counter to_lb[] = { LB_C_PARSE_TO_LB };
-	static const enum lb_counter hit[] = { LB_C_LB_FLOW_HIT };
-	static const enum lb_counter new_flow[] = { LB_C_LB_FLOW_NEW };
 	static const enum lb_counter tx[] = { LB_C_ENCAP_TX };
+	const enum lb_counter hit[] = { env->p.stateless ? LB_C_LB_STATELESS : LB_C_LB_FLOW_HIT };
+	const enum lb_counter new_flow[] = { env->p.stateless ? LB_C_LB_STATELESS
+							      : LB_C_LB_FLOW_NEW };
 	uint8_t frame[PKT_MAX];
 	size_t len = bench_flow_frame(ESTABLISHED_BASE, frame);
 	struct cost_case c = { .frame = frame, .frame_len = len, .verdict = XDP_TX, .arg = env };
@@ -177,7 +209,7 @@ static int run_stage_cases(struct bench_env *env, struct cost_result *res, char 
 	struct sink_record rec;
 	int rc;
 
-	rc = sink_attach(&sink, env->p.parse_obj, LB_SLOT_LB);
+	rc = sink_attach(&sink, env->p.parse_obj, env->p.lb_slot);
 	if (rc) {
 		snprintf(err, err_len, "Failed to put the sink after parse: %s", strerror(-rc));
 		return rc;
@@ -189,7 +221,7 @@ static int run_stage_cases(struct bench_env *env, struct cost_result *res, char 
 		rc = sink_record_read(&sink, &rec);
 	sink_detach(&sink);
 	if (!rc)
-		rc = bench_slot_set(&env->p, LB_SLOT_LB, env->p.lb_fd);
+		rc = bench_slot_set(&env->p, env->p.lb_slot, env->p.lb_fd);
 	if (rc)
 		return rc;
 
@@ -231,11 +263,87 @@ static int run_stage_cases(struct bench_env *env, struct cost_result *res, char 
 	return measure(env, &c, tx, ARRAY_SIZE(tx), &res[CASE_ENCAP], err, err_len);
 }
 
+/* The second CPU of the two-CPU case: the same frame through the pipeline,
+ * call after call, until told to stop.
+ */
+struct second_cpu {
+	pthread_t thread;
+	int prog_fd, ifindex, cpu;
+	const uint8_t *frame;
+	size_t frame_len;
+	atomic_bool stop;
+	atomic_size_t calls; /* calls made */
+	size_t wrong;        /* calls that failed or were not XDP_TX */
+};
+
+static void *second_cpu_run(void *arg)
+{
+	struct second_cpu *sc = arg;
+	__u32 verdict, ns;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(sc->cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set)) {
+		sc->wrong = 1;
+		return NULL;
+	}
+	while (!atomic_load(&sc->stop)) {
+		atomic_fetch_add(&sc->calls, 1);
+		if (cost_call(sc->prog_fd, sc->frame, sc->frame_len, sc->ifindex, &verdict, &ns) ||
+		    verdict != XDP_TX)
+			sc->wrong++;
+	}
+	return NULL;
+}
+
+/* pipeline, established, while another CPU sends the same flow through the
+ * pipeline without pause: whatever both CPUs write per packet (a shared
+ * counter, the flow entry) shows as the difference to the one-CPU case.
+ */
+static int run_two_cpus(struct bench_env *env, struct cost_case *c,
+			const enum lb_counter *counters, size_t counter_count,
+			struct cost_result *res, char *err, size_t err_len)
+{
+	struct second_cpu sc = { .prog_fd = c->prog_fd, .ifindex = env->ifindex,
+				 .cpu = env->other_cpu, .frame = c->frame,
+				 .frame_len = c->frame_len };
+	int rc = 0, i;
+
+	if (env->other_cpu < 0) {
+		snprintf(err, err_len, "%s: needs a second CPU", c->name);
+		return -ENODEV;
+	}
+	atomic_init(&sc.stop, false);
+	atomic_init(&sc.calls, 0);
+	rc = pthread_create(&sc.thread, NULL, second_cpu_run, &sc);
+	if (rc) {
+		snprintf(err, err_len, "%s: Failed to start the second CPU's thread: %s",
+			 c->name, strerror(rc));
+		return -rc;
+	}
+	/* Timed only once the second CPU is at it (up to 2 s for it to start). */
+	for (i = 0; i < 2000 && atomic_load(&sc.calls) < 1000 && !sc.wrong; i++)
+		usleep(1000);
+	if (atomic_load(&sc.calls) >= 1000 && !sc.wrong)
+		rc = measure(env, c, counters, counter_count, res, err, err_len);
+	atomic_store(&sc.stop, true);
+	pthread_join(sc.thread, NULL);
+	if (!rc && (sc.wrong || atomic_load(&sc.calls) < 1000)) {
+		snprintf(err, err_len, "%s: the second CPU made %zu calls, %zu failed or not "
+			 "XDP_TX", c->name, atomic_load(&sc.calls), sc.wrong);
+		rc = -EPROTO;
+	}
+	return rc;
+}
+
 static int run_pipeline_cases(struct bench_env *env, struct cost_result *res,
 			      struct flow_spread *spread, char *err, size_t err_len)
 {
-	static const enum lb_counter hit_tx[] = { LB_C_LB_FLOW_HIT, LB_C_ENCAP_TX };
-	static const enum lb_counter new_tx[] = { LB_C_LB_FLOW_NEW, LB_C_ENCAP_TX };
+	enum lb_counter hit = env->p.stateless ? LB_C_LB_STATELESS : LB_C_LB_FLOW_HIT;
+	const enum lb_counter hit_tx[] = { hit, LB_C_ENCAP_TX };
+	const enum lb_counter new_tx[] = { env->p.stateless ? LB_C_LB_STATELESS : LB_C_LB_FLOW_NEW,
+					   LB_C_ENCAP_TX };
 	uint8_t frame[PKT_MAX];
 	size_t len = bench_flow_frame(ESTABLISHED_BASE, frame);
 	struct cost_case c = { .prog_fd = env->p.parse_fd, .frame = frame, .frame_len = len,
@@ -247,6 +355,12 @@ static int run_pipeline_cases(struct bench_env *env, struct cost_result *res,
 		     err_len);
 	if (rc)
 		return rc;
+	c.name = bench_case_names[CASE_PIPELINE_TWO_CPUS];
+	rc = run_two_cpus(env, &c, hit_tx, ARRAY_SIZE(hit_tx), &res[CASE_PIPELINE_TWO_CPUS], err,
+			  err_len);
+	if (rc)
+		return rc;
+	c.name = bench_case_names[CASE_PIPELINE_ESTABLISHED];
 	c.name = bench_case_names[CASE_PIPELINE_SPREAD];
 	c.before_call = frame_spread;
 	rc = measure(env, &c, hit_tx, ARRAY_SIZE(hit_tx), &res[CASE_PIPELINE_SPREAD], err, err_len);
@@ -261,6 +375,11 @@ static int run_pipeline_cases(struct bench_env *env, struct cost_result *res,
 	rc = measure(env, &c, new_tx, ARRAY_SIZE(new_tx), &res[CASE_PIPELINE_NEW], err, err_len);
 	if (rc)
 		return rc;
+	/* A stateless policy counts no new flows: no spread to report. */
+	if (env->p.stateless) {
+		memset(spread, 0, sizeof(*spread));
+		return 0;
+	}
 	return bench_new_flow_spread(&env->p, spread);
 }
 

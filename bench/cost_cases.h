@@ -27,6 +27,7 @@ enum bench_case {
 	CASE_PIPELINE_ESTABLISHED, /* parse -> lb -> encap, one flow in the table */
 	CASE_PIPELINE_SPREAD,      /* the same, each call another flow of the table */
 	CASE_PIPELINE_NEW,         /* the same, a new flow each call */
+	CASE_PIPELINE_TWO_CPUS,    /* pipeline, established, the same flow on another CPU at once */
 	CASE_COUNT,
 };
 
@@ -37,11 +38,17 @@ extern const char *const bench_case_names[CASE_COUNT];
 struct bench_env {
 	struct bench_pipeline p;
 	int ifindex, floor_fd;
+	int cpu, other_cpu;         /* the timed calls' CPU; the second CPU's, -1 if none */
 	size_t occupancy;
 	size_t calls, rounds;       /* per case; see cost_measure() */
 	struct lb_packet_ctx ctx;   /* the established flow's context as a stage left it */
 	struct lb_flow_key *keys;   /* room for the new flows of one batch */
 };
+
+/* Every frame is 106 bytes: Ethernet, IPv4, UDP and 64 bytes of payload, the
+ * size of the issue's reference figures (docs/performance.md).
+ */
+#define BENCH_PAYLOAD_BYTES 64
 
 /* The frame of flow @source (host order): UDP from 10.x port 40000 to the
  * VIP. Returns its length.

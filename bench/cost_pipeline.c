@@ -60,9 +60,9 @@ int bench_net_setup(char *err, size_t err_len)
  * no flow filled at the start expires while the cases run (the timed paths
  * are the same for any timeout).
  */
-static char *config_text(size_t backends, __u32 flow_table_size)
+static char *config_text(const char *policy, size_t backends, __u32 flow_table_size)
 {
-	size_t len = 256 + backends * 32, used, i;
+	size_t len = 320 + backends * 32, used, i;
 	char *text = malloc(len);
 
 	if (!text)
@@ -70,8 +70,8 @@ static char *config_text(size_t backends, __u32 flow_table_size)
 	used = (size_t)snprintf(text, len,
 				"flow_timeout: 3600\nflow_table_size: %u\nvips:\n"
 				"  - address: %s\n    port: %u\n    protocol: udp\n"
-				"    backends:\n",
-				flow_table_size, BENCH_VIP, BENCH_VIP_PORT);
+				"    policy: %s\n    backends:\n",
+				flow_table_size, BENCH_VIP, BENCH_VIP_PORT, policy);
 	for (i = 0; i < backends; i++)
 		used += (size_t)snprintf(text + used, len - used, "      - ip: 10.1.%zu.%zu\n",
 					 i / 250, i % 250 + 1);
@@ -111,8 +111,10 @@ static const struct lb_stage *stage_of(const struct lb_stages *st, const struct 
 int bench_pipeline_load(struct bench_pipeline *p, const char *lb_stage, size_t backends,
 			__u32 flow_table_size, char *err, size_t err_len)
 {
+	/* Each policy has a slot of its own: the VIP's policy picks it. */
+	int policy = lb_policy_by_name(lb_stage);
+	__u32 lb_slot = policy < 0 ? LB_SLOT_COUNT : lb_policy_slot((__u32)policy);
 	const struct lb_stage_def *selected[LB_SLOT_COUNT] = {
-		[LB_SLOT_LB] = lb_stage_find(LB_SLOT_LB, lb_stage),
 		[LB_SLOT_ENCAP] = lb_stage_find(LB_SLOT_ENCAP, "ipip"),
 	};
 	struct lb_tunables tunables = { 0 };
@@ -124,14 +126,22 @@ int bench_pipeline_load(struct bench_pipeline *p, const char *lb_stage, size_t b
 	memset(p, 0, sizeof(*p));
 	lb_maps_init(&p->maps);
 	p->backend_count = backends;
-	if (!selected[LB_SLOT_LB] || !selected[LB_SLOT_ENCAP]) {
-		char names[128];
+	if (lb_slot < LB_SLOT_COUNT)
+		selected[lb_slot] = lb_stage_find(lb_slot, lb_stage);
+	if (lb_slot >= LB_SLOT_COUNT || !selected[lb_slot] || !selected[LB_SLOT_ENCAP]) {
+		char names[160];
+		size_t used = 0;
 
-		lb_stage_names(LB_SLOT_LB, names, sizeof(names));
+		names[0] = '\0';
+		for (policy = 0; policy < LB_POLICY_COUNT && used < sizeof(names); policy++)
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+						 policy ? " " : "", lb_policy_name((uint8_t)policy));
 		snprintf(err, err_len, "no lb stage \"%s\" (there are: %s)", lb_stage, names);
 		return -ENOENT;
 	}
-	text = config_text(backends, flow_table_size);
+	p->lb_slot = lb_slot;
+	p->stateless = policy == LB_POLICY_HASH;
+	text = config_text(lb_stage, backends, flow_table_size);
 	if (!text)
 		return -ENOMEM;
 	rc = lb_config_parse("bench", text, strlen(text), &p->cfg, err, err_len);
@@ -152,7 +162,7 @@ int bench_pipeline_load(struct bench_pipeline *p, const char *lb_stage, size_t b
 	rc = lb_stages_install(&p->stages, &p->maps, &tunables, selected, true, err, err_len);
 	if (rc)
 		goto fail;
-	lb = stage_of(&p->stages, selected[LB_SLOT_LB]);
+	lb = stage_of(&p->stages, selected[lb_slot]);
 	encap = stage_of(&p->stages, selected[LB_SLOT_ENCAP]);
 	if (!lb || !encap) {
 		rc = -ENOENT;

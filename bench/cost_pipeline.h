@@ -15,6 +15,7 @@
 #ifndef BENCH_COST_PIPELINE_H
 #define BENCH_COST_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -36,6 +37,8 @@ struct bench_pipeline {
 	struct bpf_object *lb_obj;    /* for a sink in the slot after lb */
 	struct bpf_object *parse_obj; /* for a sink in the slot after parse */
 	size_t backend_count;
+	__u32 lb_slot;  /* the policy's slot: parse tail-calls it */
+	bool stateless; /* the policy stores no flow (hash): counts lb.stateless */
 };
 
 /* Moves the process into a new network namespace and builds the network
@@ -43,8 +46,8 @@ struct bench_pipeline {
  */
 int bench_net_setup(char *err, size_t err_len);
 
-/* Loads the pipeline with the lb stage named @lb_stage (as the config names
- * it: "least-loaded"), IPIP encap, one VIP of @backends backends and a flow
+/* Loads the pipeline with the lb stage named @lb_stage (as the config's
+ * `policy:` names it: "least-loaded", "maglev", ...; the VIP gets that policy), IPIP encap, one VIP of @backends backends and a flow
  * table of @flow_table_size entries. 0, or -errno with a message in @err.
  */
 int bench_pipeline_load(struct bench_pipeline *p, const char *lb_stage, size_t backends,
