@@ -218,12 +218,11 @@ static int for_each_backend(const struct bench_pipeline *p,
 	return 0;
 }
 
-static int reset_one(const struct bench_pipeline *p, __u32 id, void *zero_stats)
+/* @zero: a zeroed per-CPU value as large as the larger of the two maps' */
+static int reset_one(const struct bench_pipeline *p, __u32 id, void *zero)
 {
-	struct lb_backend_load zero_load = { 0 };
-
-	if (bpf_map_update_elem(p->maps.fd[LB_MAP_BACKEND_LOAD], &id, &zero_load, BPF_ANY) ||
-	    bpf_map_update_elem(p->maps.fd[LB_MAP_BACKEND_STATS], &id, zero_stats, BPF_ANY))
+	if (bpf_map_update_elem(p->maps.fd[LB_MAP_BACKEND_LOAD], &id, zero, BPF_ANY) ||
+	    bpf_map_update_elem(p->maps.fd[LB_MAP_BACKEND_STATS], &id, zero, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -235,7 +234,9 @@ int bench_backend_figures_reset(const struct bench_pipeline *p)
 
 	if (cpus <= 0)
 		return cpus ? cpus : -EINVAL;
-	/* One zeroed value per CPU: backend_stats is a per-CPU array. */
+	/* One zeroed value per CPU: both are per-CPU arrays. */
+	_Static_assert(sizeof(struct lb_backend_stats) >= sizeof(struct lb_backend_load),
+		       "one zeroed buffer serves both maps");
 	zero_stats = calloc((size_t)cpus, sizeof(struct lb_backend_stats));
 	if (!zero_stats)
 		return -ENOMEM;

@@ -241,16 +241,21 @@ static int free_vip_id(struct plan *plan)
 static int reset_backend_figures(struct undo_log *log, const struct lb_maps *maps, __u32 id)
 {
 	int cpus = libbpf_num_possible_cpus();
-	struct lb_backend_load load = { 0 };
+	struct lb_backend_load *load;
 	struct lb_backend_stats *stats;
 	int err;
 
-	err = write_elem(log, maps->fd[LB_MAP_BACKEND_LOAD], &id, sizeof(id), &load,
-			 sizeof(load));
-	if (err)
-		return err;
 	if (cpus < 0)
 		return cpus;
+	/* Both per-CPU arrays: one zeroed value for every CPU. */
+	load = calloc((size_t)cpus, sizeof(*load));
+	if (!load)
+		return -ENOMEM;
+	err = write_elem(log, maps->fd[LB_MAP_BACKEND_LOAD], &id, sizeof(id), load,
+			 (__u32)(cpus * sizeof(*load)));
+	free(load);
+	if (err)
+		return err;
 	stats = calloc((size_t)cpus, sizeof(*stats));
 	if (!stats)
 		return -ENOMEM;

@@ -42,6 +42,25 @@ static int percpu_u64_sum(int fd, __u32 key, __u64 *out)
 	return err;
 }
 
+/* backend_load of @id summed over the CPUs: least-loaded's load is the sum. */
+static int backend_load_sum(int fd, __u32 id, struct lb_backend_load *out)
+{
+	int cpus = libbpf_num_possible_cpus(), cpu, err = 0;
+	struct lb_backend_load *vals = calloc(cpus > 0 ? (size_t)cpus : 1, sizeof(*vals));
+
+	memset(out, 0, sizeof(*out));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &id, vals))
+		err = -errno;
+	for (cpu = 0; !err && cpu < cpus; cpu++) {
+		out->packets += vals[cpu].packets;
+		out->flows += vals[cpu].flows;
+	}
+	free(vals);
+	return err;
+}
+
 static int backend_stats_sum(int fd, __u32 id, struct lb_backend_stats *out)
 {
 	int cpus = libbpf_num_possible_cpus(), cpu, err = 0;
@@ -193,7 +212,7 @@ int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_st
 			b->id = live->pool.backend_ids[j];
 			b->vip_index = out->vip_count;
 			bpf_map_lookup_elem(maps->fd[LB_MAP_BACKENDS], &b->id, &b->config);
-			bpf_map_lookup_elem(maps->fd[LB_MAP_BACKEND_LOAD], &b->id, &b->load);
+			backend_load_sum(maps->fd[LB_MAP_BACKEND_LOAD], b->id, &b->load);
 			backend_stats_sum(maps->fd[LB_MAP_BACKEND_STATS], b->id, &b->totals);
 			b->active_flows = b->id < LB_MAX_BACKENDS ? active[b->id] : 0;
 		}

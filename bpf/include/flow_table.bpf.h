@@ -149,9 +149,9 @@ static __always_inline void lb_flow_store(struct lb_packet_ctx *ctx, __u32 backe
 		flow_flags = 0; /* nothing will ever uncount it */
 	}
 	load_entry = bpf_map_lookup_elem(&backend_load, &backend_id);
-	/* Shared by all CPUs: an atomic add, never a read-modify-write. */
+	/* This CPU's share: a plain add is race-free. */
 	if (load_entry)
-		__sync_fetch_and_add(&load_entry->flows, 1);
+		load_entry->flows += 1;
 	if (flow_flags & LB_FLOW_F_COUNTED) {
 		conns = bpf_map_lookup_elem(&backend_conns, &backend_id);
 		if (conns)
@@ -166,9 +166,11 @@ static __always_inline void lb_account(struct lb_packet_ctx *ctx, __u32 backend_
 	struct lb_backend_load *load_entry = bpf_map_lookup_elem(&backend_load, &backend_id);
 	struct lb_backend_stats *stats = bpf_map_lookup_elem(&backend_stats, &backend_id);
 
+	/* Both per CPU: plain adds are race-free, and no packet writes a cache
+	 * line another CPU writes too.
+	 */
 	if (load_entry)
-		__sync_fetch_and_add(&load_entry->packets, 1);
-	/* Per CPU: plain adds are race-free. */
+		load_entry->packets += 1;
 	if (stats) {
 		stats->packets += 1;
 		stats->bytes += ctx->frame_len;

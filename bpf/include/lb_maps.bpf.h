@@ -84,9 +84,11 @@ struct {
 	__type(value, struct lb_backend);
 } backends SEC(".maps");
 
-/* Load of each backend as least-loaded sees it, shared by all CPUs. */
+/* Load of each backend as least-loaded sees it: per CPU, so a packet writes
+ * only its own CPU's cache line; least-loaded and lbctl sum the CPUs.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LB_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, struct lb_backend_load);

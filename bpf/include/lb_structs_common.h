@@ -84,8 +84,8 @@ struct lb_backend {
 	__u32 weight;   /* >= 1; least-loaded divides the load by it */
 };
 
-/* backend_load map value: shared by all CPUs, updated with atomic adds. The
- * least-loaded policy reads it: load = packets / flows.
+/* backend_load map value, one per CPU (plain adds: no CPU writes another's).
+ * The least-loaded policy reads the sum over all CPUs: load = packets / flows.
  */
 struct lb_backend_load {
 	__u64 packets;

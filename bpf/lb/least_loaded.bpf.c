@@ -8,18 +8,58 @@
 #include "flow_table.bpf.h"
 #include "pick.bpf.h"
 
-/* Fractional bits of a load figure, so that 3 packets over 2 flows (1.5)
- * still compares above 4 over 3 (1.33) instead of both truncating to 1.
+/* More CPUs than any machine this runs on has: backend_load's per-CPU
+ * values are summed up to the first CPU the kernel has no value for.
  */
-#define LB_LOAD_SHIFT 16
+#define LB_LOAD_MAX_CPUS 8192
+
+/* A fraction num / den compared by cross-multiplication, never divided: a
+ * 64-bit division costs tens of cycles per candidate, and a fixed-point
+ * quotient rounds loads that differ apart into a tie. den 0 is "infinite",
+ * the start of a scan: any real figure (den >= 1) compares below it.
+ */
+struct lb_fraction {
+	__u64 num, den;
+};
+
+/* a * b as 128 bits (hi, lo), from 32-bit halves: BPF has no 128-bit multiply. */
+struct lb_u128 {
+	__u64 hi, lo;
+};
+
+static __always_inline struct lb_u128 lb_mul_64(__u64 a, __u64 b)
+{
+	__u64 a_lo = (__u32)a, a_hi = a >> 32, b_lo = (__u32)b, b_hi = b >> 32;
+	__u64 lo_lo = a_lo * b_lo, hi_lo = a_hi * b_lo, lo_hi = a_lo * b_hi;
+	/* At most 3 * (2^32 - 1) + (2^32 - 1)^2 < 2^64: no carry is lost. */
+	__u64 cross = (lo_lo >> 32) + (__u32)hi_lo + lo_hi;
+	struct lb_u128 r = {
+		.hi = a_hi * b_hi + (hi_lo >> 32) + (cross >> 32),
+		.lo = (cross << 32) | (__u32)lo_lo,
+	};
+
+	return r;
+}
+
+/* -1, 0 or 1 as @x is below, equal to or above @y (exactly, whatever the sizes). */
+static __always_inline int lb_fraction_cmp(struct lb_fraction x, struct lb_fraction y)
+{
+	struct lb_u128 left = lb_mul_64(x.num, y.den), right = lb_mul_64(y.num, x.den);
+
+	if (left.hi != right.hi)
+		return left.hi < right.hi ? -1 : 1;
+	if (left.lo != right.lo)
+		return left.lo < right.lo ? -1 : 1;
+	return 0;
+}
 
 /* The state of one least-loaded scan, carried through bpf_loop. */
 struct lb_scan {
 	struct lb_pool *pool;
 	__u32 vip_id;
 	__u32 best_id; /* LB_NO_BACKEND until an UP backend is seen */
-	__u64 best_load;
-	__u64 best_share; /* flows per unit of weight, fixed point */
+	struct lb_fraction best_load;
+	struct lb_fraction best_share; /* flows per unit of weight */
 };
 
 /* Where a scan starts: any real backend compares below it. On purpose there is
@@ -27,37 +67,56 @@ struct lb_scan {
  * the callback once, with the caller's initial stack (older kernels did), sees
  * that test as always true and removes the load comparisons as dead code.
  */
-#define LB_SCAN_START ~0ULL
+#define LB_SCAN_START ((struct lb_fraction){ .num = 1, .den = 0 })
+
+/* One backend's backend_load summed over the CPUs, through bpf_loop. */
+struct lb_load_sum {
+	__u32 id;
+	__u64 packets, flows;
+};
+
+static long lb_load_add_cpu(__u32 cpu, void *data)
+{
+	struct lb_load_sum *sum = data;
+	struct lb_backend_load *load = bpf_map_lookup_percpu_elem(&backend_load, &sum->id, cpu);
+
+	if (!load) /* past the last possible CPU */
+		return 1;
+	sum->packets += load->packets;
+	sum->flows += load->flows;
+	return 0;
+}
 
 /* Weighs backend @id against the best candidate so far. */
 static __always_inline void lb_consider(struct lb_scan *scan, __u32 id)
 {
-	struct lb_backend_load *load_entry;
+	struct lb_load_sum sum = { .id = id };
 	struct lb_backend *backend;
-	__u64 flows, weight, load, share;
+	struct lb_fraction load, share;
+	int order;
 
 	if (id >= LB_MAX_BACKENDS)
 		return;
 	backend = bpf_map_lookup_elem(&backends, &id);
 	if (!backend || backend->state != LB_BACKEND_UP || backend->vip_id != scan->vip_id)
 		return;
-	load_entry = bpf_map_lookup_elem(&backend_load, &id);
-	if (!load_entry)
-		return;
-	flows = load_entry->flows;
-	weight = backend->weight ? backend->weight : 1;
-	/* The original project's load: packets per flow, not weighted. It is
-	 * an average flow size, so dividing it by a weight would make the
-	 * heaviest backend look least loaded for ever and take every new flow.
+	bpf_loop(LB_LOAD_MAX_CPUS, lb_load_add_cpu, &sum, 0);
+	/* The original project's load: packets per flow, not weighted (0 for a
+	 * backend without flows). It is an average flow size, so dividing it by
+	 * a weight would make the heaviest backend look least loaded for ever
+	 * and take every new flow.
 	 */
-	load = flows ? (load_entry->packets << LB_LOAD_SHIFT) / flows : 0;
-	share = (flows << LB_LOAD_SHIFT) / weight;
+	load.num = sum.flows ? sum.packets : 0;
+	load.den = sum.flows ? sum.flows : 1;
+	share.num = sum.flows;
+	share.den = backend->weight ? backend->weight : 1;
 	/* Ties go to the backend with the fewest flows per unit of weight: when
 	 * flows are alike every backend has the same load, and this spreads new
 	 * flows in proportion to the weights (evenly at equal weights).
 	 * Remaining ties keep the earlier candidate (strict <): deterministic.
 	 */
-	if (load < scan->best_load || (load == scan->best_load && share < scan->best_share)) {
+	order = lb_fraction_cmp(load, scan->best_load);
+	if (order < 0 || (order == 0 && lb_fraction_cmp(share, scan->best_share) < 0)) {
 		scan->best_id = id;
 		scan->best_load = load;
 		scan->best_share = share;

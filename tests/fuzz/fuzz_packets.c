@@ -642,15 +642,19 @@ static void accounting_case(void)
 	int stats_fd = pipeline.maps.fd[LB_MAP_BACKEND_STATS];
 	int load_fd = pipeline.maps.fd[LB_MAP_BACKEND_LOAD];
 	struct lb_backend_stats *stats;
-	struct lb_backend_load load;
+	struct lb_backend_load load, *loads;
 	size_t i;
 	int cpu;
 
 	if (!pipeline_usable())
 		return;
 	stats = calloc((size_t)pipeline.cpus, sizeof(*stats));
-	if (!ASSERT_TRUE(stats != NULL, "allocate"))
+	loads = calloc((size_t)pipeline.cpus, sizeof(*loads));
+	if (!ASSERT_TRUE(stats != NULL && loads != NULL, "allocate")) {
+		free(stats);
+		free(loads);
 		return;
+	}
 	for (i = 0; i < pipeline.backend_count; i++) {
 		uint32_t id = pipeline.backends[i].id;
 		struct lb_backend_stats sum = { 0 };
@@ -659,9 +663,13 @@ static void accounting_case(void)
 		snprintf(what, sizeof(what), "backend %u (%s)", id,
 			 inet_ntoa((struct in_addr){ pipeline.backends[i].entry.addr }));
 		if (!ASSERT_OK(bpf_map_lookup_elem(stats_fd, &id, stats), what) ||
-		    !ASSERT_OK(bpf_map_lookup_elem(load_fd, &id, &load), what))
+		    !ASSERT_OK(bpf_map_lookup_elem(load_fd, &id, loads), what))
 			break;
+		/* Both per CPU: the figures are the sums. */
+		memset(&load, 0, sizeof(load));
 		for (cpu = 0; cpu < pipeline.cpus; cpu++) {
+			load.packets += loads[cpu].packets;
+			load.flows += loads[cpu].flows;
 			sum.packets += stats[cpu].packets;
 			sum.bytes += stats[cpu].bytes;
 			sum.new_flows += stats[cpu].new_flows;
@@ -677,6 +685,7 @@ static void accounting_case(void)
 			       (unsigned long long)sum.packets, (unsigned long long)sum.new_flows);
 	}
 	free(stats);
+	free(loads);
 	counters_print();
 	printf("    %llu frames ran, %llu refused; %zu distinct flows (table %u%s)\n",
 	       (unsigned long long)seen.frames, (unsigned long long)seen.refused,

@@ -122,18 +122,33 @@ static void backend_put(struct lb_fixture *fx, __u32 id, __u8 state, __u32 vip_i
 	ASSERT_OK(bpf_map_update_elem(fx->backends_fd, &id, &backend, BPF_ANY), "write backend");
 }
 
+/* backend_load is per CPU and least-loaded weighs the sum: half of each
+ * figure goes to the last CPU and the rest to CPU 0, so a stage that read one
+ * CPU's share alone would choose wrong.
+ */
 static void load_put(struct lb_fixture *fx, __u32 id, __u64 packets, __u64 flows)
 {
-	struct lb_backend_load load = { .packets = packets, .flows = flows };
+	int cpus = libbpf_num_possible_cpus();
+	struct lb_backend_load *load = calloc(cpus > 0 ? (size_t)cpus : 1, sizeof(*load));
 
-	ASSERT_OK(bpf_map_update_elem(fx->load_fd, &id, &load, BPF_ANY), "write backend_load");
+	if (!ASSERT_TRUE(load != NULL && cpus > 0, "allocate backend_load")) {
+		free(load);
+		return;
+	}
+	load[cpus - 1].packets = packets / 2;
+	load[cpus - 1].flows = flows / 2;
+	load[0].packets += packets - packets / 2;
+	load[0].flows += flows - flows / 2;
+	ASSERT_OK(bpf_map_update_elem(fx->load_fd, &id, load, BPF_ANY), "write backend_load");
+	free(load);
 }
 
+/* backend_load of @id summed over all CPUs. */
 static struct lb_backend_load load_get(struct lb_fixture *fx, __u32 id)
 {
 	struct lb_backend_load load = {};
 
-	ASSERT_OK(bpf_map_lookup_elem(fx->load_fd, &id, &load), "read backend_load");
+	ASSERT_OK(percpu_sum_u64(fx->load_fd, &id, &load, sizeof(load)), "read backend_load");
 	return load;
 }
 
@@ -324,6 +339,18 @@ static const struct choice_case choice_cases[] = {
 	{ "fixed point: 4/3 beats 3/2 and 5/3 (all 1 in integers)",
 	  { BACKEND(1, UP, 1, 3, 2), BACKEND(2, UP, 1, 5, 3), BACKEND(3, UP, 1, 4, 3) },
 	  3, 2 },
+	{ "no rounding: (10^12 + 1) / 10^12 beats 10^12 / (10^12 - 1) (equal in 16.16 fixed point)",
+	  { BACKEND(1, UP, 1, 1000000000000ULL, 999999999999ULL),
+	    BACKEND(2, UP, 1, 1000000000001ULL, 1000000000000ULL) },
+	  2, 1 },
+	{ "products past 64 bits: 2^63 / (2^62 + 1) beats (2^63 - 2) / (2^62 - 1) = 2",
+	  { BACKEND(1, UP, 1, 0x7ffffffffffffffeULL, 0x3fffffffffffffffULL),
+	    BACKEND(2, UP, 1, 0x8000000000000000ULL, 0x4000000000000001ULL) },
+	  2, 1 },
+	{ "products past 64 bits: (2^62 + 1) / 2^32 loses to 2^62 / 2^32",
+	  { BACKEND(1, UP, 1, 0x4000000000000001ULL, 0x100000000ULL),
+	    BACKEND(2, UP, 1, 0x4000000000000000ULL, 0x100000000ULL) },
+	  2, 1 },
 	{ "equal load: fewer flows wins",
 	  { BACKEND(1, UP, 1, 20, 2), BACKEND(2, UP, 1, 10, 1) }, 2, 1 },
 	{ "equal load and flows: lower pool index wins, not lower id",
