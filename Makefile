@@ -275,7 +275,8 @@ BENCH_BIN := $(OUTPUT)/bench/prog_cost
 BENCH_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,bench/prog_cost.c bench/cost_cases.c \
 		bench/cost_run.c bench/cost_pipeline.c)
 BENCH_TRIAL := $(OUTPUT)/bench/veth_trial
-BENCH_FILES := $(BENCH_BIN) $(BENCH_TRIAL) $(OUTPUT)/tools/xdp_send $(OUTPUT)/bpf/xdp_tx_floor.bpf.o
+BENCH_FILES := $(BENCH_BIN) $(BENCH_TRIAL) $(OUTPUT)/tools/xdp_send $(OUTPUT)/bpf/xdp_tx_floor.bpf.o \
+		$(OUTPUT)/bpf/xdp_pass.bpf.o
 $(OUTPUT)/bench/prog_cost.o: $(call skel,bench/xdp_tx_floor.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/bench/cost_pipeline.o $(OUTPUT)/bench/cost_cases.o: $(SKELS) $(TEST_SKELS)
 $(BENCH_BIN): $(BENCH_OBJS) $(LOADER_LIB_OBJS) $(TEST_LIB_OBJS)

@@ -12,9 +12,16 @@
  * starting "xdp_send " (xdp_send's summary) goes into the result too, with
  * the method it names: "generator" and "generator_method" ("" and
  * "unknown" for a generator that prints none).
+ *
+ * With -c CPU the generator runs on that CPU only, and the result adds that
+ * CPU's softirq time over the window (/proc/stat) per frame received: a veth
+ * receives on the CPU that sent, in softirq, so this is what the XDP programs
+ * on both ends of the pair cost that CPU per frame, at the generator's rate.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,7 +45,30 @@ struct counts {
 	__u64 frames[MAX_KEYS];
 	size_t n;
 	double at; /* monotonic seconds */
+	unsigned long long softirq_ticks; /* of the -c CPU, USER_HZ ticks; 0 without -c */
 };
+
+/* The softirq time of @cpu so far, in USER_HZ ticks (the 7th field of its
+ * "cpuN" line in /proc/stat), or 0 when it cannot be read.
+ */
+static unsigned long long softirq_ticks(int cpu)
+{
+	unsigned long long v[7] = { 0 };
+	char want[16], name[16], line[512];
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return 0;
+	snprintf(want, sizeof(want), "cpu%d", cpu);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%15s %llu %llu %llu %llu %llu %llu %llu", name, &v[0], &v[1],
+			   &v[2], &v[3], &v[4], &v[5], &v[6]) == 8 && !strcmp(name, want))
+			break;
+		v[6] = 0;
+	}
+	fclose(f);
+	return v[6];
+}
 
 static double now_s(void)
 {
@@ -48,8 +78,10 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Every key of the sink's map with its count summed over all CPUs. */
-static int counts_read(int map_fd, struct counts *c)
+/* Every key of the sink's map with its count summed over all CPUs, and the
+ * softirq time of @softirq_cpu (-1: none).
+ */
+static int counts_read(int map_fd, int softirq_cpu, struct counts *c)
 {
 	int cpus = libbpf_num_possible_cpus(), cpu, err = 0;
 	__u64 *percpu = calloc((size_t)cpus, sizeof(*percpu));
@@ -71,6 +103,7 @@ static int counts_read(int map_fd, struct counts *c)
 		c->n++;
 	}
 	c->at = now_s();
+	c->softirq_ticks = softirq_cpu >= 0 ? softirq_ticks(softirq_cpu) : 0;
 	free(percpu);
 	return err;
 }
@@ -85,9 +118,11 @@ static __u64 frames_of(const struct counts *c, __u32 key)
 	return 0;
 }
 
-static void print_result(const struct counts *start, const struct counts *end,
+static void print_result(const struct counts *start, const struct counts *end, int cpu,
 			 const char *summary)
 {
+	double softirq_s = (double)(end->softirq_ticks - start->softirq_ticks) /
+			   (double)sysconf(_SC_CLK_TCK);
 	const char *method = strstr(summary, " method=");
 	int method_len = 0;
 	double seconds = end->at - start->at;
@@ -114,20 +149,24 @@ static void print_result(const struct counts *start, const struct counts *end,
 		printf("%s\"%s\": %llu", first ? "" : ", ", addr, (unsigned long long)d);
 		first = 0;
 	}
-	printf("}, \"generator\": \"%.*s\", \"generator_method\": \"%.*s\"}\n",
+	printf("}");
+	if (cpu >= 0)
+		printf(", \"cpu\": %d, \"softirq_s\": %.2f, \"softirq_ns_per_frame\": %.1f", cpu,
+		       softirq_s, total ? softirq_s * 1e9 / (double)total : 0.0);
+	printf(", \"generator\": \"%.*s\", \"generator_method\": \"%.*s\"}\n",
 	       (int)strcspn(summary, "\"\\\n"), summary, method ? method_len : 7,
 	       method ? method : "unknown");
 }
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: veth_trial -i IFNAME [-w WARMUP_S] [-m MEASURE_S] -- GENERATOR "
-			"[ARGS...]\n");
+	fprintf(stderr, "usage: veth_trial -i IFNAME [-w WARMUP_S] [-m MEASURE_S] [-c CPU] -- "
+			"GENERATOR [ARGS...]\n");
 	return 2;
 }
 
 /* Starts the generator with its stdout on a pipe (*@out: our end). */
-static pid_t start_generator(char **argv, int *out)
+static pid_t start_generator(char **argv, int cpu, int *out)
 {
 	int fds[2];
 	pid_t pid;
@@ -145,6 +184,17 @@ static pid_t start_generator(char **argv, int *out)
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		close(fds[1]);
+		if (cpu >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			if (sched_setaffinity(0, sizeof(set), &set)) {
+				fprintf(stderr, "veth_trial: Failed to pin the generator to CPU %d: "
+						"%s\n", cpu, strerror(errno));
+				_exit(127);
+			}
+		}
 		execv(argv[0], argv);
 		fprintf(stderr, "veth_trial: Failed to run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -199,11 +249,11 @@ int main(int argc, char **argv)
 	struct backend_sink_bpf *skel;
 	double warmup = 1, measure = 3;
 	const char *ifname = NULL;
-	int ifindex, map_fd, c, status, ended = 0, rc = 1, gen_out = -1;
+	int ifindex, map_fd, c, status, ended = 0, rc = 1, gen_out = -1, cpu = -1;
 	char summary[1024];
 	pid_t pid;
 
-	while ((c = getopt(argc, argv, "+i:w:m:")) != -1) {
+	while ((c = getopt(argc, argv, "+i:w:m:c:")) != -1) {
 		switch (c) {
 		case 'i':
 			ifname = optarg;
@@ -213,6 +263,9 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			measure = atof(optarg);
+			break;
+		case 'c':
+			cpu = atoi(optarg);
 			break;
 		default:
 			return usage();
@@ -238,13 +291,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	map_fd = bpf_map__fd(skel->maps.frames_by_backend);
-	pid = start_generator(&argv[optind], &gen_out);
+	pid = start_generator(&argv[optind], cpu, &gen_out);
 	if (pid < 0) {
 		fprintf(stderr, "veth_trial: Failed to fork: %s\n", strerror(errno));
 		goto detach;
 	}
-	if (sleep_while_running(pid, warmup, &ended) || counts_read(map_fd, &start) ||
-	    sleep_while_running(pid, measure, &ended) || counts_read(map_fd, &end)) {
+	if (sleep_while_running(pid, warmup, &ended) || counts_read(map_fd, cpu, &start) ||
+	    sleep_while_running(pid, measure, &ended) || counts_read(map_fd, cpu, &end)) {
 		fprintf(stderr, "veth_trial: %s\n",
 			ended ? "the generator ended before the window did"
 			      : "Failed to read the sink's counts");
@@ -262,7 +315,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "veth_trial: the generator failed (status %d)\n", status);
 		goto detach;
 	}
-	print_result(&start, &end, summary);
+	print_result(&start, &end, cpu, summary);
 	rc = 0;
 detach:
 	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
