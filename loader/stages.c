@@ -129,6 +129,7 @@ int lb_stage_load(const struct lb_stage_def *def, const struct lb_maps *maps,
 		  struct lb_stage *st)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = def->prog_name);
+	struct lb_tunables own;
 	struct bpf_program *prog;
 	const void *bytes;
 	size_t size;
@@ -149,7 +150,11 @@ int lb_stage_load(const struct lb_stage_def *def, const struct lb_maps *maps,
 		goto fail;
 	}
 	bpf_program__set_expected_attach_type(prog, type);
-	err = set_tunables(st->obj, tunables);
+	/* A fact of the machine, not a setting: filled here for every caller. */
+	own = *tunables;
+	if (libbpf_num_possible_cpus() > 0)
+		own.possible_cpus = (__u32)libbpf_num_possible_cpus();
+	err = set_tunables(st->obj, &own);
 	if (err)
 		lb_err("stage %s has no lb_tunables of %zu bytes (%s): it was built against "
 		       "another lb_tunables_common.h",

@@ -140,18 +140,15 @@ static __always_inline void lb_flow_store(struct lb_packet_ctx *ctx, __u32 backe
 		.flags = flow_flags,
 		.last_seen_ns = now,
 	};
-	struct lb_backend_load *load_entry;
 	struct lb_backend_conns *conns;
 
-	/* The packet still goes on without an entry; the next one schedules again. */
+	/* The packet still goes on without an entry; the next one schedules again.
+	 * The backend's flow is counted either way, with its packet (lb_account).
+	 */
 	if (bpf_map_update_elem(&flows, &ctx->flow, &flow, BPF_ANY)) {
 		lb_count(LB_C_LB_FLOW_UPDATE_FAILED);
 		flow_flags = 0; /* nothing will ever uncount it */
 	}
-	load_entry = bpf_map_lookup_elem(&backend_load, &backend_id);
-	/* This CPU's share: a plain add is race-free. */
-	if (load_entry)
-		load_entry->flows += 1;
 	if (flow_flags & LB_FLOW_F_COUNTED) {
 		conns = bpf_map_lookup_elem(&backend_conns, &backend_id);
 		if (conns)
@@ -159,7 +156,10 @@ static __always_inline void lb_flow_store(struct lb_packet_ctx *ctx, __u32 backe
 	}
 }
 
-/* Counts one forwarded packet against @backend_id. */
+/* Counts one forwarded packet against @backend_id, and with @new_flow the
+ * flow the policy just placed there (backend_load.flows: least-loaded's
+ * denominator; backend_stats.new_flows).
+ */
 static __always_inline void lb_account(struct lb_packet_ctx *ctx, __u32 backend_id,
 				       bool new_flow)
 {
@@ -169,8 +169,10 @@ static __always_inline void lb_account(struct lb_packet_ctx *ctx, __u32 backend_
 	/* Both per CPU: plain adds are race-free, and no packet writes a cache
 	 * line another CPU writes too.
 	 */
-	if (load_entry)
+	if (load_entry) {
 		load_entry->packets += 1;
+		load_entry->flows += new_flow;
+	}
 	if (stats) {
 		stats->packets += 1;
 		stats->bytes += ctx->frame_len;

@@ -19,7 +19,9 @@ struct lb_tunables {
 	__be32 nat_src_addr;       /* nat: source toward the backends; 0 no nat VIP */
 	__be16 gue_port;           /* gue: UDP destination port (the backends' fou port) */
 	__u8 ingress_tx_via_stack; /* encap, nat: the ingress takes no XDP_TX frames */
-	__u8 pad[5];
+	__u8 pad;
+	__u32 possible_cpus;       /* least-loaded: CPUs of per-CPU maps; 0 unknown (set by
+				    * lb_stage_load, not by its callers) */
 };
 
 #endif /* LB_TUNABLES_COMMON_H */

@@ -8,9 +8,12 @@
 #include "flow_table.bpf.h"
 #include "pick.bpf.h"
 
-/* More CPUs than any machine this runs on has: backend_load's per-CPU
- * values are summed up to the first CPU the kernel has no value for.
+/* backend_load's per-CPU values are summed over lb_tunables.possible_cpus
+ * CPUs: unrolled up to this many (no callback per CPU), through bpf_loop
+ * beyond. Unknown (0, as in unit tests that set no tunables): bpf_loop up to
+ * the first CPU the kernel has no value for, at most LB_LOAD_MAX_CPUS.
  */
+#define LB_LOAD_UNROLLED_CPUS 8
 #define LB_LOAD_MAX_CPUS 8192
 
 /* A fraction num / den compared by cross-multiplication, never divided: a
@@ -57,6 +60,7 @@ static __always_inline int lb_fraction_cmp(struct lb_fraction x, struct lb_fract
 struct lb_scan {
 	struct lb_pool *pool;
 	__u32 vip_id;
+	__u32 this_cpu;
 	__u32 best_id; /* LB_NO_BACKEND until an UP backend is seen */
 	struct lb_fraction best_load;
 	struct lb_fraction best_share; /* flows per unit of weight */
@@ -72,25 +76,53 @@ struct lb_scan {
 /* One backend's backend_load summed over the CPUs, through bpf_loop. */
 struct lb_load_sum {
 	__u32 id;
+	__u32 this_cpu; /* read with a plain lookup, which newer kernels inline */
 	__u64 packets, flows;
 };
 
-static long lb_load_add_cpu(__u32 cpu, void *data)
+/* Adds @cpu's share to @sum. 1 past the last possible CPU, else 0. Other
+ * CPUs' shares take a helper call each, this CPU's share a plain lookup.
+ */
+static __always_inline long lb_load_add(__u32 cpu, struct lb_load_sum *sum)
 {
-	struct lb_load_sum *sum = data;
-	struct lb_backend_load *load = bpf_map_lookup_percpu_elem(&backend_load, &sum->id, cpu);
+	struct lb_backend_load *load;
 
-	if (!load) /* past the last possible CPU */
+	if (cpu == sum->this_cpu)
+		load = bpf_map_lookup_elem(&backend_load, &sum->id);
+	else
+		load = bpf_map_lookup_percpu_elem(&backend_load, &sum->id, cpu);
+	if (!load)
 		return 1;
 	sum->packets += load->packets;
 	sum->flows += load->flows;
 	return 0;
 }
 
+static long lb_load_add_cpu(__u32 cpu, void *data)
+{
+	return lb_load_add(cpu, data);
+}
+
+/* @sum->id's backend_load over every CPU. */
+static __always_inline void lb_load_sum(struct lb_load_sum *sum)
+{
+	__u32 cpus = lb_tunables.possible_cpus, cpu;
+
+	/* possible_cpus is a load-time constant: the verifier keeps one branch. */
+	if (cpus && cpus <= LB_LOAD_UNROLLED_CPUS) {
+#pragma unroll
+		for (cpu = 0; cpu < LB_LOAD_UNROLLED_CPUS; cpu++)
+			if (cpu >= cpus || lb_load_add(cpu, sum))
+				break;
+		return;
+	}
+	bpf_loop(cpus ? cpus : LB_LOAD_MAX_CPUS, lb_load_add_cpu, sum, 0);
+}
+
 /* Weighs backend @id against the best candidate so far. */
 static __always_inline void lb_consider(struct lb_scan *scan, __u32 id)
 {
-	struct lb_load_sum sum = { .id = id };
+	struct lb_load_sum sum = { .id = id, .this_cpu = scan->this_cpu };
 	struct lb_backend *backend;
 	struct lb_fraction load, share;
 	int order;
@@ -100,7 +132,7 @@ static __always_inline void lb_consider(struct lb_scan *scan, __u32 id)
 	backend = bpf_map_lookup_elem(&backends, &id);
 	if (!backend || backend->state != LB_BACKEND_UP || backend->vip_id != scan->vip_id)
 		return;
-	bpf_loop(LB_LOAD_MAX_CPUS, lb_load_add_cpu, &sum, 0);
+	lb_load_sum(&sum);
 	/* The original project's load: packets per flow, not weighted (0 for a
 	 * backend without flows). It is an average flow size, so dividing it by
 	 * a weight would make the heaviest backend look least loaded for ever
@@ -145,16 +177,21 @@ static long lb_scan_one(__u32 index, void *data)
  * verifier's budget), so a flow is dropped only when no backend at all is UP.
  */
 static __always_inline __u32 lb_pick_backend(struct lb_pool *pool, __u32 vip_id,
-					     __u32 flow_hash)
+					     const struct lb_flow_key *flow)
 {
 	struct lb_scan scan = {
 		.pool = pool,
 		.vip_id = vip_id,
+		.this_cpu = bpf_get_smp_processor_id(),
 		.best_id = LB_NO_BACKEND,
 		.best_load = LB_SCAN_START,
 		.best_share = LB_SCAN_START,
 	};
-	__u32 count = lb_pool_count(pool), i, pos;
+	__u32 count = lb_pool_count(pool), flow_hash = 0, i, pos;
+
+	/* Only a pool larger than the candidates picks positions by the hash. */
+	if (count > LB_LEAST_LOADED_CANDIDATES)
+		flow_hash = lb_flow_hash(flow);
 
 #pragma unroll
 	for (i = 0; i < LB_LEAST_LOADED_CANDIDATES; i++) {
@@ -176,7 +213,7 @@ int xdp_lb_lload(struct xdp_md *xdp)
 
 	if (action != LB_CONTINUE)
 		return action;
-	backend_id = lb_pick_backend(s.pool, s.ctx->vip_id, lb_flow_hash(&s.ctx->flow));
+	backend_id = lb_pick_backend(s.pool, s.ctx->vip_id, &s.ctx->flow);
 	return lb_sched_place(xdp, &s, backend_id, 0);
 }
 

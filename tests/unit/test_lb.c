@@ -73,6 +73,12 @@ static void fixture_close(struct lb_fixture *fx)
 	memset(fx, 0, sizeof(*fx));
 }
 
+/* lb_tunables.possible_cpus of the next fixture: 0 (unknown) sums backend_load
+ * with bpf_loop up to the last CPU, the CPU count as the loader sets it with
+ * the unrolled sum. Both must choose alike.
+ */
+static __u32 fixture_possible_cpus;
+
 static void fixture_load(struct lb_fixture *fx, uint64_t flow_timeout_ns,
 			 struct fixture_status *status)
 {
@@ -81,6 +87,7 @@ static void fixture_load(struct lb_fixture *fx, uint64_t flow_timeout_ns,
 		return;
 	if (flow_timeout_ns)
 		fx->lb->rodata->lb_tunables.flow_timeout_ns = flow_timeout_ns;
+	fx->lb->rodata->lb_tunables.possible_cpus = fixture_possible_cpus;
 	if (fixture_step(status, least_loaded_bpf__load(fx->lb), "load least_loaded_bpf"))
 		return;
 	fx->prog_fd = bpf_program__fd(fx->lb->progs.xdp_lb_lload);
@@ -469,11 +476,16 @@ static void check_choice(const char *name, const struct backend_setup *backends,
 
 static void test_least_loaded_choice(void)
 {
-	size_t i;
+	__u32 cpus[] = { 0, (__u32)libbpf_num_possible_cpus() };
+	size_t i, c;
 
-	for (i = 0; i < ARRAY_SIZE(choice_cases); i++)
-		check_choice(choice_cases[i].name, choice_cases[i].backends,
-			     choice_cases[i].count, choice_cases[i].expected_index);
+	for (c = 0; c < ARRAY_SIZE(cpus); c++) {
+		fixture_possible_cpus = cpus[c];
+		for (i = 0; i < ARRAY_SIZE(choice_cases); i++)
+			check_choice(choice_cases[i].name, choice_cases[i].backends,
+				     choice_cases[i].count, choice_cases[i].expected_index);
+	}
+	fixture_possible_cpus = 0;
 }
 
 /* The positions least-loaded weighs for check_choice()'s flow in a pool of
