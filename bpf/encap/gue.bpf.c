@@ -51,7 +51,8 @@ int xdp_lb_gue(struct xdp_md *ctx)
 	outer.udp.len = bpf_htons(bpf_ntohs(job.inner->tot_len) + sizeof(outer.udp));
 	outer.udp.check = 0;
 
-	action = next_hop_resolve(ctx, &outer.ip, job.packet->backend_id, job.backend, &hop);
+	action = next_hop_resolve(ctx, &outer.ip, job.packet->backend_id, job.backend,
+				  job.packet->now_ns, &hop);
 	if (action != LB_CONTINUE)
 		return action;
 	slot = encap_push(ctx, job.l3_offset, sizeof(outer), &hop);

@@ -31,7 +31,8 @@ int xdp_lb_ipip(struct xdp_md *ctx)
 		return action;
 	encap_outer_ipv4(job.inner, lb_tunables.outer_src_addr, job.backend->addr, IPPROTO_IPIP, 0, &outer);
 
-	action = next_hop_resolve(ctx, &outer, job.packet->backend_id, job.backend, &hop);
+	action = next_hop_resolve(ctx, &outer, job.packet->backend_id, job.backend,
+				  job.packet->now_ns, &hop);
 	if (action != LB_CONTINUE)
 		return action;
 	slot = encap_push(ctx, job.l3_offset, sizeof(outer), &hop);

@@ -67,7 +67,8 @@ static __always_inline int nat_forward_packet(struct xdp_md *ctx)
 	route = *job.inner;
 	route.saddr = lb_tunables.nat_src_addr;
 	route.daddr = job.backend->addr;
-	action = next_hop_resolve(ctx, &route, job.packet->backend_id, job.backend, &hop);
+	action = next_hop_resolve(ctx, &route, job.packet->backend_id, job.backend,
+				  job.packet->now_ns, &hop);
 	if (action != LB_CONTINUE)
 		return action;
 
@@ -95,6 +96,8 @@ static __always_inline int nat_reply_packet(struct xdp_md *ctx, struct lb_packet
 	struct nat_tuple to;
 	struct iphdr *iph;
 	struct iphdr route;
+	/* No lb stage ran for a reply: the clock is read here, once. */
+	__u64 now = bpf_ktime_get_coarse_ns();
 	int action;
 
 	iph = encap_inner_header(ctx, packet->l3_offset);
@@ -102,7 +105,7 @@ static __always_inline int nat_reply_packet(struct xdp_md *ctx, struct lb_packet
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	entry = bpf_map_lookup_elem(&nat_reply, &packet->flow);
 	/* Evicted since parse, or a UDP mapping past its timeout: not ours. */
-	if (!entry || nat_expired(entry, packet->flow.proto, bpf_ktime_get_coarse_ns())) {
+	if (!entry || nat_expired(entry, packet->flow.proto, now)) {
 		lb_count(LB_C_NAT_PASS_NO_STATE);
 		return XDP_PASS;
 	}
@@ -115,10 +118,10 @@ static __always_inline int nat_reply_packet(struct xdp_md *ctx, struct lb_packet
 	route = *iph;
 	route.saddr = to.saddr;
 	route.daddr = to.daddr;
-	action = next_hop_resolve(ctx, &route, LB_MAX_BACKENDS, &no_backend, &hop);
+	action = next_hop_resolve(ctx, &route, LB_MAX_BACKENDS, &no_backend, now, &hop);
 	if (action != LB_CONTINUE)
 		return action;
-	nat_touch(entry, bpf_ktime_get_coarse_ns());
+	nat_touch(entry, now);
 	return nat_send(ctx, iph, &to, &hop);
 }
 

@@ -227,6 +227,7 @@ static __always_inline int lb_sched_begin(struct xdp_md *xdp, struct lb_sched *s
 	 * fraction of bpf_ktime_get_ns()'s cost.
 	 */
 	s->now = bpf_ktime_get_coarse_ns();
+	s->ctx->now_ns = s->now;
 	s->backend_id = LB_NO_BACKEND;
 	s->reason = lb_flow_lookup(xdp, s->ctx, s->now, &s->backend_id);
 	if (s->reason != LB_C_LB_FLOW_HIT)

@@ -123,8 +123,8 @@ struct lb_flow {
 };
 
 /* Per-packet context (one per CPU, packet_ctx map). parse writes every field of
- * it on every packet before the first tail call; lb fills backend_id; encap
- * reads it. A tail-call chain runs on one CPU without preemption, so a per-CPU
+ * it on every packet before the first tail call; lb fills backend_id and
+ * now_ns; encap reads it. A tail-call chain runs on one CPU without preemption, so a per-CPU
  * slot cannot be overwritten by another packet while in use.
  */
 struct lb_packet_ctx {
@@ -139,7 +139,12 @@ struct lb_packet_ctx {
 	__u16 policy;     /* the VIP's enum lb_policy */
 	__u16 maglev_table; /* the VIP's Maglev table, LB_NO_TABLE if none */
 	__u8 forwarding;  /* the VIP's enum lb_forwarding */
-	__u8 pad[3];      /* per-CPU values are 8-byte strided: keep the size so */
+	__u8 pad[7];      /* per-CPU values are 8-byte strided: keep the size so */
+	/* Set by lb: bpf_ktime_get_coarse_ns() as it handled the packet, so the
+	 * forwarding stage's next-hop cache needs no clock read of its own.
+	 * parse writes 0.
+	 */
+	__u64 now_ns;
 };
 
 /* nat_reply map value, keyed by the reply's 5-tuple (backend address and

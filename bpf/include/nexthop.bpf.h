@@ -133,9 +133,11 @@ static __always_inline __u32 next_hop_route_mtu(struct xdp_md *ctx, const struct
 	return 0xffff;
 }
 
-/* The cached next hop of @backend_id: 1 on a hit (@hop filled), 0 on a miss. */
+/* The cached next hop of @backend_id at time @now (the coarse clock): 1 on a
+ * hit (@hop filled), 0 on a miss.
+ */
 static __always_inline int next_hop_cache_get(struct xdp_md *ctx, const struct iphdr *outer,
-					      __u32 backend_id, struct next_hop *hop,
+					      __u32 backend_id, __u64 now, struct next_hop *hop,
 					      __u32 *mtu)
 {
 	struct next_hop_entry *entry;
@@ -145,7 +147,7 @@ static __always_inline int next_hop_cache_get(struct xdp_md *ctx, const struct i
 	entry = bpf_map_lookup_elem(&next_hop_cache, &backend_id);
 	if (!entry || entry->daddr != outer->daddr ||
 	    entry->ingress_ifindex != ctx->ingress_ifindex ||
-	    bpf_ktime_get_coarse_ns() >= entry->expires_ns)
+	    now >= entry->expires_ns)
 		return 0;
 	hop->ifindex = entry->ifindex;
 	__builtin_memcpy(hop->dmac, entry->dmac, ETH_ALEN);
@@ -154,9 +156,12 @@ static __always_inline int next_hop_cache_get(struct xdp_md *ctx, const struct i
 	return 1;
 }
 
-/* Remembers a successful lookup of @backend_id for lb_tunables.nexthop_cache_ns. */
+/* Remembers a successful lookup of @backend_id, made at @now, for
+ * lb_tunables.nexthop_cache_ns.
+ */
 static __always_inline void next_hop_cache_put(struct xdp_md *ctx, const struct iphdr *outer,
-					       __u32 backend_id, const struct next_hop *hop)
+					       __u32 backend_id, __u64 now,
+					       const struct next_hop *hop)
 {
 	struct next_hop_entry *entry;
 
@@ -171,7 +176,7 @@ static __always_inline void next_hop_cache_put(struct xdp_md *ctx, const struct 
 	entry->mtu = next_hop_route_mtu(ctx, outer);
 	__builtin_memcpy(entry->dmac, hop->dmac, ETH_ALEN);
 	__builtin_memcpy(entry->smac, hop->smac, ETH_ALEN);
-	entry->expires_ns = bpf_ktime_get_coarse_ns() + lb_tunables.nexthop_cache_ns;
+	entry->expires_ns = now + lb_tunables.nexthop_cache_ns;
 }
 
 /* Copies the destination MAC of the frame as it arrived, i.e. the address of
@@ -210,7 +215,9 @@ static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_
 	return LB_CONTINUE;
 }
 
-/* Decides where the frame carrying @outer goes. Returns XDP_DROP (counted) or
+/* Decides where the frame carrying @outer goes. @now is the coarse clock
+ * (bpf_ktime_get_coarse_ns()), read once per packet by whoever read it first:
+ * lb for a balanced packet (lb_packet_ctx.now_ns). Returns XDP_DROP (counted) or
  * LB_CONTINUE with @hop filled in; nothing is counted then until next_hop_send().
  *
  * Without a neighbour entry the frame goes to the stack (XDP_PASS) with its
@@ -229,19 +236,19 @@ static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_
  */
 static __always_inline int next_hop_resolve(struct xdp_md *ctx, const struct iphdr *outer,
 					    __u32 backend_id, const struct lb_backend *backend,
-					    struct next_hop *hop)
+					    __u64 now, struct next_hop *hop)
 {
 	int static_mac = backend->flags & LB_BACKEND_F_STATIC_MAC;
 	__u32 mtu;
 
-	if (next_hop_cache_get(ctx, outer, backend_id, hop, &mtu)) {
+	if (next_hop_cache_get(ctx, outer, backend_id, now, hop, &mtu)) {
 		if (bpf_ntohs(outer->tot_len) > mtu)
 			return ENCAP_DROP(ENCAP_DROP_MTU);
 		goto resolved;
 	}
 	switch (next_hop_fib(ctx, outer, hop)) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
-		next_hop_cache_put(ctx, outer, backend_id, hop);
+		next_hop_cache_put(ctx, outer, backend_id, now, hop);
 		break;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 		if (!static_mac || hop->ifindex != ctx->ingress_ifindex ||

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -168,6 +169,15 @@ int encap_maps_setup(struct encap_fixture *fx, const struct bpf_object *stage_ob
 	return fill_backends(fx->backends_fd);
 }
 
+/* CLOCK_MONOTONIC_COARSE, the clock of bpf_ktime_get_coarse_ns(). */
+static uint64_t coarse_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t *frame,
 			  size_t len, struct lb_packet_ctx *ctx)
 {
@@ -176,6 +186,8 @@ void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->backend_id = backend_id;
+	/* As lb stamps it: the clock the next-hop cache expires by. */
+	ctx->now_ns = coarse_now_ns();
 	ctx->l3_offset = l3_offset;
 	ctx->frame_len = (uint32_t)len;
 	ctx->flags = 0;
