@@ -47,7 +47,18 @@ static __always_inline struct lb_u128 lb_mul_64(__u64 a, __u64 b)
 /* -1, 0 or 1 as @x is below, equal to or above @y (exactly, whatever the sizes). */
 static __always_inline int lb_fraction_cmp(struct lb_fraction x, struct lb_fraction y)
 {
-	struct lb_u128 left = lb_mul_64(x.num, y.den), right = lb_mul_64(y.num, x.den);
+	struct lb_u128 left, right;
+
+	/* All four below 2^32 (fewer than 4 billion packets per backend): the
+	 * products fit in 64 bits, one multiply each.
+	 */
+	if (!((x.num | x.den | y.num | y.den) >> 32)) {
+		__u64 l = x.num * y.den, r = y.num * x.den;
+
+		return l < r ? -1 : l > r;
+	}
+	left = lb_mul_64(x.num, y.den);
+	right = lb_mul_64(y.num, x.den);
 
 	if (left.hi != right.hi)
 		return left.hi < right.hi ? -1 : 1;
