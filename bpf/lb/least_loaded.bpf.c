@@ -13,7 +13,7 @@
  * beyond. Unknown (0, as in unit tests that set no tunables): bpf_loop up to
  * the first CPU the kernel has no value for, at most LB_LOAD_MAX_CPUS.
  */
-#define LB_LOAD_UNROLLED_CPUS 8
+#define LB_LOAD_UNROLLED_CPUS 8 /* as many as LB_LOAD_ADD_IF lines below */
 #define LB_LOAD_MAX_CPUS 8192
 
 /* A fraction num / den compared by cross-multiplication, never divided: a
@@ -114,17 +114,25 @@ static long lb_load_add_cpu(__u32 cpu, void *data)
 	return lb_load_add(cpu, data);
 }
 
+/* CPU @n's share, written out once per CPU: compilers do not always unroll a
+ * loop here (clang 14 left one in the bpf_loop callback, which 6.1's verifier
+ * refuses as a back-edge; clang 19 refused to unroll it at all).
+ */
+#define LB_LOAD_ADD_IF(n)                                                                \
+	if ((n) < cpus)                                                                  \
+		lb_load_add((n), sum);
+
 /* @sum->id's backend_load over every CPU. */
 static __always_inline void lb_load_sum(struct lb_load_sum *sum)
 {
-	__u32 cpus = lb_tunables.possible_cpus, cpu;
+	__u32 cpus = lb_tunables.possible_cpus;
 
-	/* possible_cpus is a load-time constant: the verifier keeps one branch. */
+	/* possible_cpus is a load-time constant: the verifier keeps one branch,
+	 * and of the unrolled one only the CPUs there are.
+	 */
 	if (cpus && cpus <= LB_LOAD_UNROLLED_CPUS) {
-#pragma unroll
-		for (cpu = 0; cpu < LB_LOAD_UNROLLED_CPUS; cpu++)
-			if (cpu >= cpus || lb_load_add(cpu, sum))
-				break;
+		LB_LOAD_ADD_IF(0) LB_LOAD_ADD_IF(1) LB_LOAD_ADD_IF(2) LB_LOAD_ADD_IF(3)
+		LB_LOAD_ADD_IF(4) LB_LOAD_ADD_IF(5) LB_LOAD_ADD_IF(6) LB_LOAD_ADD_IF(7)
 		return;
 	}
 	bpf_loop(cpus ? cpus : LB_LOAD_MAX_CPUS, lb_load_add_cpu, sum, 0);
