@@ -13,11 +13,14 @@ import statistics
 
 # Issue 15's targets (goals for the code, measured here, never asserted).
 # Code cost: a case's median ns minus its interleaved floor's median ns.
-# (case key, label, occupancy of the run it is read from, code ns, x floor)
+# (case key, label, occupancy of the runs it is read from, whether the pool's size
+# matters, code ns, x floor). An established flow's path does not depend on the
+# pool: its figure is the median over every pool size of that occupancy, which
+# one disturbed run cannot move; the others are read from the smallest pool.
 TARGETS_COST = [
-    ("pipeline_established", "established flow", 1000, 95, 2.2),
-    ("pipeline_new", "new flow, 1k flows in table", 1000, 340, 5.3),
-    ("pipeline_established_spread", "established, cycling through 100k flows", 100000,
+    ("pipeline_established", "established flow", 1000, False, 95, 2.2),
+    ("pipeline_new", "new flow, 1k flows in table", 1000, True, 340, 5.3),
+    ("pipeline_established_spread", "established, cycling through 100k flows", 100000, True,
      225, 3.8),
 ]
 TARGET_TWO_CPUS = 1.05    # code cost (trimmed means), a second CPU on the same flow / one CPU
@@ -67,6 +70,13 @@ def reference_run(runs, flows):
     """The run with the smallest pool among those with @flows in the table."""
     at = [r for r in runs if r["flows"] == flows]
     return min(at, key=lambda r: r["backends"]) if at else None
+
+
+def median_over_pools(runs, flows, fn):
+    """fn(run) over every pool size with @flows in the table, the median; None
+    when there is no such run."""
+    at = [fn(r) for r in runs if r["flows"] == flows]
+    return statistics.median(at) if at else None
 
 
 def flows_label(n):
@@ -153,30 +163,41 @@ def summarize(pc, veth):
     v = veth_summary(veth)
     pinned = veth["pinned_map_bytes"]
     cost_targets = []
-    for case, label, flows, goal_ns, goal_x in TARGETS_COST:
+    for case, label, flows, by_pool, goal_ns, goal_x in TARGETS_COST:
         r = reference_run(runs, flows)
         if r is None:
             cost_targets.append({"case": case, "label": label, "flows": flows,
                                  "measured": False})
             continue
+        if by_pool:
+            code_ns, x, pools = code(r, case), ratio(r, case), f"{r['backends']} backends"
+        else:
+            code_ns = median_over_pools(runs, flows, lambda run: code(run, case))
+            x = median_over_pools(runs, flows, lambda run: ratio(run, case))
+            pools = "median over the pool sizes"
         cost_targets.append({
-            "case": case, "label": label, "flows": flows, "backends": r["backends"],
-            "measured": True, "code_ns": code(r, case), "ratio": ratio(r, case),
+            "case": case, "label": label, "flows": flows, "pools": pools,
+            "measured": True, "code_ns": code_ns, "ratio": x,
             "goal_ns": goal_ns, "goal_x": goal_x,
-            "met": code(r, case) <= goal_ns and ratio(r, case) <= goal_x})
-    base = reference_run(runs, 1000) or runs[0]
+            "met": code_ns <= goal_ns and x <= goal_x})
+    flows0 = 1000 if reference_run(runs, 1000) else runs[0]["flows"]
+    base_code = median_over_pools(runs, flows0, lambda r: code(r, "pipeline_established"))
     two = None
-    if "pipeline_established_two_cpus" in base["cases"]:
-        one_ns = code_mean(base, "pipeline_established")
-        two_ns = code_mean(base, "pipeline_established_two_cpus")
-        two = {"backends": base["backends"], "flows": base["flows"],
-               "one_cpu_code_mean_ns": one_ns, "two_cpus_code_mean_ns": two_ns,
-               "one_cpu_code_ns": code(base, "pipeline_established"),
-               "two_cpus_code_ns": code(base, "pipeline_established_two_cpus"),
-               "ratio": two_ns / one_ns if one_ns > 0 else None}
+    if "pipeline_established_two_cpus" in runs[0]["cases"]:
+        # Per run, the two cases were timed minutes apart at most: their ratio,
+        # then the median over the pool sizes.
+        two_ratio = median_over_pools(
+            runs, flows0, lambda r: code_mean(r, "pipeline_established_two_cpus") /
+            code_mean(r, "pipeline_established"))
+        two = {"flows": flows0,
+               "one_cpu_code_mean_ns": median_over_pools(
+                   runs, flows0, lambda r: code_mean(r, "pipeline_established")),
+               "two_cpus_code_mean_ns": median_over_pools(
+                   runs, flows0, lambda r: code_mean(r, "pipeline_established_two_cpus")),
+               "ratio": two_ratio}
     stats_vs_cost = None
     if v["bpf_stats_ns_per_run"]:
-        test_run = code(base, "pipeline_established")
+        test_run = base_code
         stats_vs_cost = {"ns_per_run": v["bpf_stats_ns_per_run"], "test_run_code_ns": test_run,
                          "difference": v["bpf_stats_ns_per_run"] / test_run - 1
                          if test_run > 0 else None}
@@ -238,7 +259,11 @@ def markdown(meta, pc, veth, s):
         "",
         "Code cost: the case's median ns minus the median of the floor calls interleaved "
         "with it; x floor: mean over mean (slowest 1% left out). Full pipeline (parse, "
-        "least-loaded, IPIP), the smallest pool of the run.",
+        "least-loaded, IPIP). An established flow's path does not depend on the pool: its "
+        "figures are medians over the pool sizes; the others are from the smallest pool. "
+        f"The floor's median in this run: {statistics.median(c['floor_ns']['median'] for r in pc['runs'] for c in r['cases'].values()):.0f} ns; "
+        "the issue set its x-floor goals with a floor of about 80 ns, so on a faster floor "
+        "the same code cost is a larger ratio: the code cost is the figure to compare.",
         "",
         "| target | figure | |",
         "|---|---|---|",
@@ -250,14 +275,15 @@ def markdown(meta, pc, veth, s):
             continue
         out.append(f"| {ct['label']}: code cost <= {ct['goal_ns']} ns, <= {ct['goal_x']:g}x "
                    f"the floor | {ct['code_ns']:.0f} ns, {ct['ratio']:.2f}x "
-                   f"({ct['backends']} backends, {flows_label(ct['flows'])} flows) | "
+                   f"({ct['pools']}, {flows_label(ct['flows'])} flows) | "
                    f"{verdict(ct['met'])} |")
     two = s["two_cpus"]
     if two:
         out.append(f"| established, a second CPU running the same flow: code cost <= "
-                   f"{TARGET_TWO_CPUS:g}x one CPU's | {two['two_cpus_code_mean_ns']:.0f} / "
-                   f"{two['one_cpu_code_mean_ns']:.0f} ns = {two['ratio']:.2f}x (means; "
-                   f"medians {two['two_cpus_code_ns']:.0f} / {two['one_cpu_code_ns']:.0f} ns) | "
+                   f"{TARGET_TWO_CPUS:g}x one CPU's | {two['ratio']:.2f}x (from the means, "
+                   f"each pool's two cases against each other, the median over the pool "
+                   f"sizes; {two['two_cpus_code_mean_ns']:.0f} against "
+                   f"{two['one_cpu_code_mean_ns']:.0f} ns) | "
                    f"{verdict(t['two_cpus_le_1_05'])} |")
     if v["softirq_ratio"]:
         out.append(f"| veth: softirq time per frame on the receiving CPU <= "
