@@ -124,8 +124,8 @@ static __always_inline enum lb_counter lb_flow_lookup(struct xdp_md *xdp,
 	return LB_C_LB_FLOW_HIT;
 }
 
-/* Records the new flow -> backend mapping and the backend's new flow.
- * @flow_flags LB_FLOW_F_COUNTED also counts it as one of the backend's active
+/* Records the new flow -> backend mapping (the backend counts the flow with its
+ * packet, in lb_account()). @flow_flags LB_FLOW_F_COUNTED also counts it as one of the backend's active
  * flows (least-conn).
  */
 static __always_inline void lb_flow_store(struct lb_packet_ctx *ctx, __u32 backend_id,
