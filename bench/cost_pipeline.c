@@ -234,10 +234,11 @@ int bench_backend_figures_reset(const struct bench_pipeline *p)
 
 	if (cpus <= 0)
 		return cpus ? cpus : -EINVAL;
-	/* One zeroed value per CPU: both are per-CPU arrays. */
-	_Static_assert(sizeof(struct lb_backend_stats) >= sizeof(struct lb_backend_load),
-		       "one zeroed buffer serves both maps");
-	zero_stats = calloc((size_t)cpus, sizeof(struct lb_backend_stats));
+	/* One zeroed value per CPU: both are per-CPU arrays; the larger serves both. */
+	zero_stats = calloc((size_t)cpus, sizeof(struct lb_backend_stats) >
+						  sizeof(struct lb_backend_load) ?
+						  sizeof(struct lb_backend_stats) :
+						  sizeof(struct lb_backend_load));
 	if (!zero_stats)
 		return -ENOMEM;
 	err = for_each_backend(p, reset_one, zero_stats);

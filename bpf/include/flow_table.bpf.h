@@ -156,11 +156,28 @@ static __always_inline void lb_flow_store(struct lb_packet_ctx *ctx, __u32 backe
 	}
 }
 
-/* Counts one forwarded packet against @backend_id, and with @new_flow the
- * flow the policy just placed there (backend_load.flows: least-loaded's
- * denominator; backend_stats.new_flows).
+/* Counts one packet in this CPU's load window of @load at @now: a window
+ * this CPU left behind moves to prev_window_packets when it is the one just
+ * before, and is dropped when older. The new flow's own first packet counts
+ * too, so the next new flow already sees it (a burst spreads).
  */
-static __always_inline void lb_account(struct lb_packet_ctx *ctx, __u32 backend_id,
+static __always_inline void lb_load_window_count(struct lb_backend_load *load, __u64 now)
+{
+	__u64 window = now >> LB_LOAD_WINDOW_SHIFT;
+
+	if (load->window != window) {
+		load->prev_window_packets = load->window + 1 == window ? load->window_packets : 0;
+		load->window_packets = 0;
+		load->window = window;
+	}
+	load->window_packets += 1;
+}
+
+/* Counts one forwarded packet against @backend_id at @now, and with @new_flow
+ * the flow the policy just placed there (backend_load: least-loaded's recent
+ * packets, least-packets-per-flow's packets and flows; backend_stats.new_flows).
+ */
+static __always_inline void lb_account(struct lb_packet_ctx *ctx, __u32 backend_id, __u64 now,
 				       bool new_flow)
 {
 	struct lb_backend_load *load_entry = bpf_map_lookup_elem(&backend_load, &backend_id);
@@ -172,6 +189,7 @@ static __always_inline void lb_account(struct lb_packet_ctx *ctx, __u32 backend_
 	if (load_entry) {
 		load_entry->packets += 1;
 		load_entry->flows += new_flow;
+		lb_load_window_count(load_entry, now);
 	}
 	if (stats) {
 		stats->packets += 1;
@@ -197,7 +215,7 @@ static __always_inline int lb_sched_forward(struct xdp_md *xdp, struct lb_sched 
 					    bool new_flow)
 {
 	lb_count(reason);
-	lb_account(s->ctx, backend_id, new_flow);
+	lb_account(s->ctx, backend_id, s->now, new_flow);
 	s->ctx->backend_id = backend_id;
 	/* One tail call per slot, each with a constant key: the kernel turns
 	 * those into direct jumps; a key known only at run time takes the slower

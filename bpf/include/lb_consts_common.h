@@ -43,6 +43,15 @@
 #define LB_LEAST_LOADED_CANDIDATES 8
 #endif
 
+/* least-loaded's load windows: 2^30 ns (1.07 s) of the coarse monotonic clock,
+ * numbered by a shift (no division per packet). A backend's load is its packets
+ * of the current window and the one before it, so it follows traffic of the
+ * last one to two seconds and forgets older traffic.
+ */
+#ifndef LB_LOAD_WINDOW_SHIFT
+#define LB_LOAD_WINDOW_SHIFT 30
+#endif
+
 /* Default size of the flow table (LRU: the least recently seen flow goes first). */
 #ifndef LB_DEFAULT_FLOW_TABLE_SIZE
 #define LB_DEFAULT_FLOW_TABLE_SIZE 65536
@@ -102,7 +111,9 @@
 	X(WEIGHTED_RR, "weighted-round-robin", WRR, "wrr", weighted_rr, xdp_lb_wrr)      \
 	X(HASH, "hash", HASH, "hash", hash, xdp_lb_hash) /* 5-tuple hash, stateless */   \
 	X(MAGLEV, "maglev", MAGLEV, "maglev", maglev, xdp_lb_maglev)                     \
-	X(LEAST_CONN, "least-conn", LCONN, "lconn", least_conn, xdp_lb_lconn)
+	X(LEAST_CONN, "least-conn", LCONN, "lconn", least_conn, xdp_lb_lconn)            \
+	X(PACKETS_PER_FLOW, "least-packets-per-flow", LPPF, "lppf", packets_per_flow,    \
+	  xdp_lb_lppf) /* the original project's least-loaded metric */
 
 #define LB_FORWARDING_SLOTS(X)                                                           \
 	X(ENCAP, "encap") /* the interface's encapsulation */                          \

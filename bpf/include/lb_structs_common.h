@@ -81,15 +81,20 @@ struct lb_backend {
 	__u8 state;     /* enum lb_backend_state */
 	__u8 flags;     /* LB_BACKEND_F_* */
 	__u32 vip_id;   /* owner VIP: a flow whose backend slot moved on is rescheduled */
-	__u32 weight;   /* >= 1; least-loaded divides the load by it */
+	__u32 weight;   /* >= 1; least-loaded's load is recent packets per unit of it */
 };
 
 /* backend_load map value, one per CPU (plain adds: no CPU writes another's).
- * The least-loaded policy reads the sum over all CPUs: load = packets / flows.
+ * The policies that weigh it read the sum over all CPUs: least-loaded the
+ * packets of the last two load windows (window, window_packets,
+ * prev_window_packets), least-packets-per-flow packets / flows.
  */
 struct lb_backend_load {
-	__u64 packets;
-	__u64 flows;
+	__u64 packets; /* since the backend's slot was set up */
+	__u64 flows;   /* flows placed on it, ditto */
+	__u64 window;  /* load window (coarse ns >> LB_LOAD_WINDOW_SHIFT) of window_packets */
+	__u64 window_packets;      /* packets this CPU counted in that window */
+	__u64 prev_window_packets; /* in the window before it (0 when this CPU had none) */
 };
 
 /* backend_stats map value (per CPU): what the operator reads. */

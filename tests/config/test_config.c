@@ -188,7 +188,7 @@ static const struct good_case good_cases[] = {
 		.priority = LB_DEFAULT_PRIORITY,
 		.flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S,
 		.flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE,
-		.vip_count = 7,
+		.vip_count = 8,
 		.vips = {
 			{ "10.0.0.100", 1, IPPROTO_UDP, 4, 1,
 			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 6 } } },
@@ -206,6 +206,8 @@ static const struct good_case good_cases[] = {
 			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 26 } }, LB_POLICY_MAGLEV, 251 },
 			{ "10.0.0.100", 7, IPPROTO_UDP, 27, 1,
 			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 30 } }, LB_POLICY_LEAST_CONN },
+			{ "10.0.0.100", 8, IPPROTO_UDP, 31, 1,
+			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 34 } }, LB_POLICY_PACKETS_PER_FLOW },
 		},
 	},
 	{
@@ -435,7 +437,7 @@ static const struct bad_case bad_cases[] = {
 	/* policies */
 	BAD("policy_unknown.yaml", ":3:13: vips[0].policy: \"random\" is not a scheduling policy, "
 				   "expected least-loaded, round-robin, weighted-round-robin, "
-				   "hash, maglev or least-conn"),
+				   "hash, maglev, least-conn or least-packets-per-flow"),
 	BAD("policy_table_size_prime.yaml", ":3:40: vips[0].policy.table_size: 65536 is not a "
 					    "prime, expected a prime 2..65537 (e.g. 65537, 251)"),
 	BAD("policy_table_size_range.yaml", ":3:40: vips[0].policy.table_size: 131071 is out of "

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of the lb stage (bpf/lb/least_loaded.bpf.c) under BPF_PROG_TEST_RUN.
+/* Unit tests of the least-loaded lb stages under BPF_PROG_TEST_RUN: least-loaded
+ * (bpf/lb/least_loaded.bpf.c, recent packets per unit of weight) and
+ * least-packets-per-flow (bpf/lb/packets_per_flow.bpf.c, the original metric),
+ * which share the flow table and the scan (bpf/include/least_loaded.bpf.h).
  *
  * The stage runs alone: each test writes the packet context parse would have
  * written (on every CPU, since the test run may land on any), fills pools,
@@ -20,6 +23,7 @@
 
 #include "lb_structs_common.h"
 #include "least_loaded.skel.h"
+#include "packets_per_flow.skel.h"
 #include "packet.h"
 #include "sink_record.h"
 #include "flow_hash_common.h"
@@ -41,7 +45,9 @@
 #define BUSY_PACKETS 1000
 
 struct lb_fixture {
-	struct least_loaded_bpf *lb;
+	struct least_loaded_bpf *lb;      /* one of the two stages is loaded */
+	struct packets_per_flow_bpf *ppf;
+	struct bpf_object *obj;           /* the loaded one's */
 	struct stage_sink sink; /* in the encap slot */
 	int prog_fd;
 	int ctx_fd, counters_fd, pools_fd, backends_fd, load_fd, stats_fd, flows_fd;
@@ -70,6 +76,7 @@ static void fixture_close(struct lb_fixture *fx)
 {
 	sink_detach(&fx->sink);
 	least_loaded_bpf__destroy(fx->lb);
+	packets_per_flow_bpf__destroy(fx->ppf);
 	memset(fx, 0, sizeof(*fx));
 }
 
@@ -79,27 +86,50 @@ static void fixture_close(struct lb_fixture *fx)
  */
 static __u32 fixture_possible_cpus;
 
+/* The stage the next fixture loads: least-loaded, or least-packets-per-flow. */
+static bool fixture_packets_per_flow;
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	return bpf_map__fd(bpf_object__find_map_by_name(obj, name));
+}
+
 static void fixture_load(struct lb_fixture *fx, uint64_t flow_timeout_ns,
 			 struct fixture_status *status)
 {
-	fx->lb = least_loaded_bpf__open();
-	if (fixture_step(status, fx->lb ? 0 : -errno, "open least_loaded_bpf"))
-		return;
+	struct lb_tunables *tunables;
+	int err;
+
+	if (fixture_packets_per_flow) {
+		fx->ppf = packets_per_flow_bpf__open();
+		if (fixture_step(status, fx->ppf ? 0 : -errno, "open packets_per_flow_bpf"))
+			return;
+		fx->obj = fx->ppf->obj;
+		tunables = &fx->ppf->rodata->lb_tunables;
+	} else {
+		fx->lb = least_loaded_bpf__open();
+		if (fixture_step(status, fx->lb ? 0 : -errno, "open least_loaded_bpf"))
+			return;
+		fx->obj = fx->lb->obj;
+		tunables = &fx->lb->rodata->lb_tunables;
+	}
 	if (flow_timeout_ns)
-		fx->lb->rodata->lb_tunables.flow_timeout_ns = flow_timeout_ns;
-	fx->lb->rodata->lb_tunables.possible_cpus = fixture_possible_cpus;
-	if (fixture_step(status, least_loaded_bpf__load(fx->lb), "load least_loaded_bpf"))
+		tunables->flow_timeout_ns = flow_timeout_ns;
+	tunables->possible_cpus = fixture_possible_cpus;
+	err = fx->ppf ? packets_per_flow_bpf__load(fx->ppf) : least_loaded_bpf__load(fx->lb);
+	if (fixture_step(status, err, "load the stage"))
 		return;
-	fx->prog_fd = bpf_program__fd(fx->lb->progs.xdp_lb_lload);
-	fx->ctx_fd = bpf_map__fd(fx->lb->maps.packet_ctx);
-	fx->counters_fd = bpf_map__fd(fx->lb->maps.counters);
-	fx->pools_fd = bpf_map__fd(fx->lb->maps.pools);
-	fx->backends_fd = bpf_map__fd(fx->lb->maps.backends);
-	fx->load_fd = bpf_map__fd(fx->lb->maps.backend_load);
-	fx->stats_fd = bpf_map__fd(fx->lb->maps.backend_stats);
-	fx->flows_fd = bpf_map__fd(fx->lb->maps.flows);
-	fx->vip_drops_fd = bpf_map__fd(fx->lb->maps.vip_drops);
-	fixture_step(status, sink_attach(&fx->sink, fx->lb->obj, LB_SLOT_ENCAP),
+	fx->prog_fd = fx->ppf ? bpf_program__fd(fx->ppf->progs.xdp_lb_lppf)
+			      : bpf_program__fd(fx->lb->progs.xdp_lb_lload);
+	fx->ctx_fd = map_fd(fx->obj, "packet_ctx");
+	fx->counters_fd = map_fd(fx->obj, "counters");
+	fx->pools_fd = map_fd(fx->obj, "pools");
+	fx->backends_fd = map_fd(fx->obj, "backends");
+	fx->load_fd = map_fd(fx->obj, "backend_load");
+	fx->stats_fd = map_fd(fx->obj, "backend_stats");
+	fx->flows_fd = map_fd(fx->obj, "flows");
+	fx->vip_drops_fd = map_fd(fx->obj, "vip_drops");
+	fixture_step(status, sink_attach(&fx->sink, fx->obj, LB_SLOT_ENCAP),
 		     "put the sink in the encap slot");
 }
 
@@ -129,34 +159,134 @@ static void backend_put(struct lb_fixture *fx, __u32 id, __u8 state, __u32 vip_i
 	ASSERT_OK(bpf_map_update_elem(fx->backends_fd, &id, &backend, BPF_ANY), "write backend");
 }
 
-/* backend_load is per CPU and least-loaded weighs the sum: half of each
- * figure goes to the last CPU and the rest to CPU 0, so a stage that read one
- * CPU's share alone would choose wrong.
+/* The load window of @ns on the stage's clock (CLOCK_MONOTONIC_COARSE). */
+static __u64 window_of(int64_t ns)
+{
+	return (__u64)ns >> LB_LOAD_WINDOW_SHIFT;
+}
+
+/* Waits for the next load window when less than half of this one is left. A
+ * case that writes figures of "this window" or "the window before", and then
+ * checks a choice or reads them back, runs well within half a window, so the
+ * figures cannot age under it.
  */
-static void load_put(struct lb_fixture *fx, __u32 id, __u64 packets, __u64 flows)
+static void window_fresh(void)
+{
+	const int64_t window_ns = 1LL << LB_LOAD_WINDOW_SHIFT;
+	int64_t into = now_ns() & (window_ns - 1);
+	struct timespec wait;
+
+	if (into < window_ns / 2)
+		return;
+	wait.tv_sec = 0;
+	wait.tv_nsec = (long)(window_ns - into) + 5000000; /* past one coarse tick */
+	while (wait.tv_nsec >= NSEC_PER_SEC) {
+		wait.tv_sec++;
+		wait.tv_nsec -= NSEC_PER_SEC;
+	}
+	nanosleep(&wait, NULL);
+}
+
+/* One CPU's share of a backend's recent packets: @current in a window @age
+ * windows before the present one, @previous in the window before that.
+ */
+struct cpu_window {
+	__u64 current, previous;
+	__u32 age;
+};
+
+/* Writes backend_load of @id: its whole-life @packets and @flows, and the
+ * recent packets of CPU 0 (@first) and of the last CPU (@last). The policies
+ * weigh the sum over the CPUs, so a stage that read one CPU's share alone
+ * would choose wrong.
+ */
+static void load_put_windows(struct lb_fixture *fx, __u32 id, __u64 packets, __u64 flows,
+			     struct cpu_window first, struct cpu_window last)
 {
 	int cpus = libbpf_num_possible_cpus();
 	struct lb_backend_load *load = calloc(cpus > 0 ? (size_t)cpus : 1, sizeof(*load));
+	__u64 window = window_of(now_ns());
 
-	if (!ASSERT_TRUE(load != NULL && cpus > 0, "allocate backend_load")) {
+	if (!ASSERT_TRUE(load != NULL && cpus > 1, "allocate backend_load for 2 CPUs or more")) {
 		free(load);
 		return;
 	}
 	load[cpus - 1].packets = packets / 2;
 	load[cpus - 1].flows = flows / 2;
-	load[0].packets += packets - packets / 2;
-	load[0].flows += flows - flows / 2;
+	load[cpus - 1].window = window - last.age;
+	load[cpus - 1].window_packets = last.current;
+	load[cpus - 1].prev_window_packets = last.previous;
+	load[0].packets = packets - packets / 2;
+	load[0].flows = flows - flows / 2;
+	load[0].window = window - first.age;
+	load[0].window_packets = first.current;
+	load[0].prev_window_packets = first.previous;
 	ASSERT_OK(bpf_map_update_elem(fx->load_fd, &id, load, BPF_ANY), "write backend_load");
 	free(load);
 }
 
-/* backend_load of @id summed over all CPUs. */
+/* A backend that carried @packets in @flows, all of them in this load window
+ * (so both metrics see the same order of backends).
+ */
+static void load_put(struct lb_fixture *fx, __u32 id, __u64 packets, __u64 flows)
+{
+	struct cpu_window first = { .current = packets - packets / 2 };
+	struct cpu_window last = { .current = packets / 2 };
+
+	load_put_windows(fx, id, packets, flows, first, last);
+}
+
+/* backend_load of @id summed over all CPUs (window: the sum, meaningless). */
 static struct lb_backend_load load_get(struct lb_fixture *fx, __u32 id)
 {
 	struct lb_backend_load load = {};
 
 	ASSERT_OK(percpu_sum_u64(fx->load_fd, &id, &load, sizeof(load)), "read backend_load");
 	return load;
+}
+
+/* Recent packets of @id as least-loaded reads them now: per CPU, both
+ * windows when its window is the present one, its window_packets when that is
+ * the window before, nothing when older.
+ */
+static __u64 recent_get(struct lb_fixture *fx, __u32 id)
+{
+	int cpus = libbpf_num_possible_cpus(), cpu;
+	struct lb_backend_load *load = calloc(cpus > 0 ? (size_t)cpus : 1, sizeof(*load));
+	__u64 window = window_of(now_ns()), recent = 0;
+
+	if (!ASSERT_TRUE(load != NULL && cpus > 0, "allocate backend_load") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(fx->load_fd, &id, load), "read backend_load")) {
+		free(load);
+		return 0;
+	}
+	for (cpu = 0; cpu < cpus; cpu++) {
+		if (load[cpu].window == window)
+			recent += load[cpu].window_packets + load[cpu].prev_window_packets;
+		else if (load[cpu].window + 1 == window)
+			recent += load[cpu].window_packets;
+	}
+	free(load);
+	return recent;
+}
+
+/* Two load windows go by without traffic for @id: its recent packets age out,
+ * its whole-life figures stay (what the stage reads after a quiet while).
+ */
+static void load_idle(struct lb_fixture *fx, __u32 id)
+{
+	int cpus = libbpf_num_possible_cpus(), cpu;
+	struct lb_backend_load *load = calloc(cpus > 0 ? (size_t)cpus : 1, sizeof(*load));
+
+	if (!ASSERT_TRUE(load != NULL && cpus > 0, "allocate backend_load") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(fx->load_fd, &id, load), "read backend_load")) {
+		free(load);
+		return;
+	}
+	for (cpu = 0; cpu < cpus; cpu++)
+		load[cpu].window = window_of(now_ns()) - 2;
+	ASSERT_OK(bpf_map_update_elem(fx->load_fd, &id, load, BPF_ANY), "write backend_load");
+	free(load);
 }
 
 /* backend_stats of @id summed over all CPUs. */
@@ -322,12 +452,22 @@ struct backend_setup {
 	bool other_vip; /* owned by OTHER_VIP_ID instead of the packet's VIP */
 	__u32 weight;
 	__u64 packets, flows; /* backend_load before the packet */
+	bool windows;   /* recent packets as below, else @packets in this window */
+	struct cpu_window first, last; /* CPU 0's and the last CPU's */
 };
 
 #define BACKEND(id_, state_, weight_, packets_, flows_)                                 \
 	{ .id = (id_), .state = (state_), .weight = (weight_), .packets = (packets_),  \
 	  .flows = (flows_) }
 #define UP LB_BACKEND_UP
+/* Recent packets only: @cur0 on CPU 0 and @cur1 on the last CPU, in this window. */
+#define RECENT(id_, weight_, cur0_, cur1_)                                               \
+	{ .id = (id_), .state = UP, .weight = (weight_), .windows = true,               \
+	  .first = { .current = (cur0_) }, .last = { .current = (cur1_) } }
+/* Recent packets as two CPU windows (current, previous, age). */
+#define WINDOWS(id_, cur0_, prev0_, age0_, cur1_, prev1_, age1_)                         \
+	{ .id = (id_), .state = UP, .weight = 1, .windows = true,                       \
+	  .first = { (cur0_), (prev0_), (age0_) }, .last = { (cur1_), (prev1_), (age1_) } }
 
 struct choice_case {
 	const char *name;
@@ -336,6 +476,9 @@ struct choice_case {
 	int expected_index; /* the pool index chosen; -1: dropped */
 };
 
+/* least-packets-per-flow: the original project's metric (in these cases every
+ * backend's packets are also in this load window, see load_put()).
+ */
 static const struct choice_case choice_cases[] = {
 	{ "lowest packets per flow wins",
 	  { BACKEND(1, UP, 1, 100, 10), BACKEND(2, UP, 1, 50, 10), BACKEND(3, UP, 1, 80, 10) },
@@ -392,6 +535,44 @@ static const struct choice_case choice_cases[] = {
 	{ "empty pool: dropped", { BACKEND(1, UP, 1, 0, 0) }, 0, -1 },
 };
 
+/* least-loaded: recent packets (this load window and the one before) per unit
+ * of weight. Sums over CPU 0 and the last CPU, whose windows may differ.
+ */
+static const struct choice_case recent_cases[] = {
+	{ "fewest recent packets wins (summed over the CPUs)",
+	  { RECENT(1, 1, 60, 40), RECENT(2, 1, 10, 80), RECENT(3, 1, 95, 0) }, 3, 1 },
+	{ "per unit of weight: 300 at weight 4 beats 100 at weight 1",
+	  { RECENT(1, 1, 50, 50), RECENT(2, 4, 150, 150) }, 2, 1 },
+	{ "per unit of weight, exactly: 301 at weight 3 loses to 100 at weight 1",
+	  { RECENT(1, 1, 50, 50), RECENT(2, 3, 151, 150) }, 2, 0 },
+	{ "whole-life packets per flow do not count: 10 recent beats 20",
+	  { { .id = 1, .state = UP, .weight = 1, .packets = 1000000, .flows = 1, .windows = true,
+	      .first = { .current = 10 } },
+	    { .id = 2, .state = UP, .weight = 1, .windows = true, .first = { .current = 20 } } },
+	  2, 0 },
+	{ "the previous window counts: 0 + 100 loses to 60",
+	  { WINDOWS(1, 0, 100, 0, 0, 0, 0), WINDOWS(2, 60, 0, 0, 0, 0, 0) }, 2, 1 },
+	{ "a CPU whose window is the previous one: its packets count (100 loses to 60)",
+	  { WINDOWS(1, 100, 0, 1, 0, 0, 0), WINDOWS(2, 60, 0, 0, 0, 0, 0) }, 2, 1 },
+	{ "... but not the window before that (1000 two windows ago beats 10)",
+	  { WINDOWS(1, 0, 1000, 1, 0, 0, 0), WINDOWS(2, 10, 0, 0, 0, 0, 0) }, 2, 0 },
+	{ "traffic two windows old is forgotten, per CPU (40 + old 1000 beats 50)",
+	  { WINDOWS(1, 40, 0, 0, 1000, 1000, 2), WINDOWS(2, 25, 0, 0, 25, 0, 0) }, 2, 0 },
+	{ "equal recent load: fewer flows per weight wins",
+	  { { .id = 1, .state = UP, .weight = 1, .packets = 9, .flows = 3, .windows = true,
+	      .first = { .current = 5 } },
+	    { .id = 2, .state = UP, .weight = 1, .packets = 9, .flows = 2, .windows = true,
+	      .first = { .current = 5 } } },
+	  2, 1 },
+	{ "idle backends tie: the earlier one",
+	  { RECENT(7, 1, 0, 0), RECENT(5, 1, 0, 0) }, 2, 0 },
+	{ "only UP takes new flows: idle DRAIN and DOWN are skipped",
+	  { { .id = 1, .state = LB_BACKEND_DRAIN, .weight = 1, .windows = true },
+	    { .id = 2, .state = LB_BACKEND_DOWN, .weight = 1, .windows = true },
+	    RECENT(3, 1, 500, 500) },
+	  3, 2 },
+};
+
 /* Sets up @backends as the pool of TEST_POOL_ID, sends the first packet of a
  * new flow and checks the choice, the flow entry, every backend's load and
  * stats, and the counters.
@@ -404,14 +585,18 @@ static void check_choice(const char *name, const struct backend_setup *backends,
 	__u32 chosen = expected_index < 0 ? LB_NO_BACKEND : backends[expected_index].id;
 	struct lb_fixture fx;
 	struct lb_flow flow;
+	__u64 *recent_before = calloc(count + 1, sizeof(*recent_before));
 	int64_t t0, t1;
 	char msg[160];
 	__u32 i;
 
-	if (!ASSERT_TRUE(ids != NULL, "allocate ids") || !fixture_open(&fx, 0)) {
+	if (!ASSERT_TRUE(ids != NULL && recent_before != NULL, "allocate ids") ||
+	    !fixture_open(&fx, 0)) {
 		free(ids);
+		free(recent_before);
 		return;
 	}
+	window_fresh();
 	/* The "empty pool" row still writes its backend: the count alone hides it. */
 	for (i = 0; i < (count ? count : 1); i++) {
 		const struct backend_setup *b = &backends[i];
@@ -421,9 +606,15 @@ static void check_choice(const char *name, const struct backend_setup *backends,
 			continue;
 		backend_put(&fx, b->id, b->state, b->other_vip ? OTHER_VIP_ID : TEST_VIP_ID,
 			    b->weight);
-		load_put(&fx, b->id, b->packets, b->flows);
+		if (b->windows)
+			load_put_windows(&fx, b->id, b->packets, b->flows, b->first, b->last);
+		else
+			load_put(&fx, b->id, b->packets, b->flows);
 	}
 	pool_put(&fx, TEST_POOL_ID, ids, count);
+	for (i = 0; i < count; i++)
+		if (backends[i].id < LB_MAX_BACKENDS)
+			recent_before[i] = recent_get(&fx, backends[i].id);
 
 	t0 = now_ns();
 	expect_step(&fx, &key, chosen,
@@ -463,6 +654,8 @@ static void check_choice(const char *name, const struct backend_setup *backends,
 		ASSERT_EQ(load.packets, b->packets + is_chosen, msg);
 		snprintf(msg, sizeof(msg), "%s: backend %u load.flows", name, b->id);
 		ASSERT_EQ(load.flows, b->flows + is_chosen, msg);
+		snprintf(msg, sizeof(msg), "%s: backend %u recent packets", name, b->id);
+		ASSERT_EQ(recent_get(&fx, b->id), recent_before[i] + is_chosen, msg);
 		snprintf(msg, sizeof(msg), "%s: backend %u stats.packets", name, b->id);
 		ASSERT_EQ(stats.packets, is_chosen, msg);
 		snprintf(msg, sizeof(msg), "%s: backend %u stats.bytes", name, b->id);
@@ -472,20 +665,34 @@ static void check_choice(const char *name, const struct backend_setup *backends,
 	}
 	fixture_close(&fx);
 	free(ids);
+	free(recent_before);
 }
 
-static void test_least_loaded_choice(void)
+/* Both ways of summing the CPUs (bpf_loop, unrolled) must choose alike. */
+static void check_choice_table(const struct choice_case *cases, size_t n)
 {
 	__u32 cpus[] = { 0, (__u32)libbpf_num_possible_cpus() };
 	size_t i, c;
 
 	for (c = 0; c < ARRAY_SIZE(cpus); c++) {
 		fixture_possible_cpus = cpus[c];
-		for (i = 0; i < ARRAY_SIZE(choice_cases); i++)
-			check_choice(choice_cases[i].name, choice_cases[i].backends,
-				     choice_cases[i].count, choice_cases[i].expected_index);
+		for (i = 0; i < n; i++)
+			check_choice(cases[i].name, cases[i].backends, cases[i].count,
+				     cases[i].expected_index);
 	}
 	fixture_possible_cpus = 0;
+}
+
+static void test_least_loaded_choice(void)
+{
+	check_choice_table(recent_cases, ARRAY_SIZE(recent_cases));
+}
+
+static void test_packets_per_flow_choice(void)
+{
+	fixture_packets_per_flow = true;
+	check_choice_table(choice_cases, ARRAY_SIZE(choice_cases));
+	fixture_packets_per_flow = false;
 }
 
 /* The positions least-loaded weighs for check_choice()'s flow in a pool of
@@ -915,8 +1122,14 @@ static void test_accounting_sequence(void)
 	struct lb_fixture fx;
 	size_t i;
 
-	if (!fixture_open(&fx, 0))
+	/* The choices in the comments are packets per flow's. */
+	fixture_packets_per_flow = true;
+	if (!fixture_open(&fx, 0)) {
+		fixture_packets_per_flow = false;
 		return;
+	}
+	fixture_packets_per_flow = false;
+	window_fresh();
 	backend_put(&fx, BACKEND_A, LB_BACKEND_UP, TEST_VIP_ID, 1);
 	backend_put(&fx, BACKEND_B, LB_BACKEND_UP, TEST_VIP_ID, 1);
 	pool_put(&fx, TEST_POOL_ID, ids, ARRAY_SIZE(ids));
@@ -941,6 +1154,9 @@ static void test_accounting_sequence(void)
 	load = load_get(&fx, BACKEND_B);
 	ASSERT_EQ(load.packets, 5, "B load.packets");
 	ASSERT_EQ(load.flows, 3, "B load.flows");
+	/* Every packet also counts in its CPU's load window (least-loaded's figure). */
+	ASSERT_EQ(recent_get(&fx, BACKEND_A), 3, "A recent packets");
+	ASSERT_EQ(recent_get(&fx, BACKEND_B), 5, "B recent packets");
 	stats = stats_get(&fx, BACKEND_A);
 	ASSERT_EQ(stats.packets, 3, "A stats.packets");
 	ASSERT_EQ(stats.bytes, 100 + 200 + 400, "A stats.bytes (ctx frame_len)");
@@ -1051,8 +1267,209 @@ static void test_weighted_spread(void)
 	fixture_close(&fx);
 }
 
+
+/* --- herding: bursts of new flows ------------------------------------------------ */
+
+#define BURST_FLOWS 1000
+
+/* A pool of @count UP backends of weight 1, ids 300.. */
+static void burst_pool(struct lb_fixture *fx, __u32 *ids, __u32 count)
+{
+	__u32 b;
+
+	for (b = 0; b < count; b++) {
+		ids[b] = 300 + b;
+		backend_put(fx, ids[b], LB_BACKEND_UP, TEST_VIP_ID, 1);
+	}
+	pool_put(fx, TEST_POOL_ID, ids, count);
+}
+
+/* Sends the first packet of @flows new flows (numbered from @first), one right
+ * after the other, and adds up where they went in @placed (by pool index).
+ */
+static void burst_send(struct lb_fixture *fx, const __u32 *ids, __u32 count, __u32 first,
+		       __u32 flows, __u32 *placed)
+{
+	struct lb_outcome out;
+	__u32 f, b;
+
+	for (f = first; f < first + flows; f++) {
+		const struct lb_flow_key key = flow_key(f, f % 2 ? IPPROTO_TCP : IPPROTO_UDP);
+
+		send_to_pool(fx, &key, TEST_POOL_ID, 64, &out);
+		for (b = 0; b < count; b++)
+			placed[b] += out.verdict == XDP_TX && out.backend_id == ids[b];
+	}
+}
+
+/* Whether @flows new flows in @placed ended within 10% of even over the
+ * backends @use marks (all when NULL).
+ */
+static void expect_even(const __u32 *placed, const bool *use, __u32 count, __u32 flows,
+			const char *what)
+{
+	__u32 b, used = 0;
+	char msg[160];
+
+	for (b = 0; b < count; b++)
+		used += !use || use[b];
+	for (b = 0; b < count; b++) {
+		double even = (double)flows / used;
+
+		if (use && !use[b])
+			continue;
+		printf("    %s: backend %u took %u of %u (even %.1f)\n", what, b, placed[b], flows,
+		       even);
+		snprintf(msg, sizeof(msg), "%s: backend %u within 10%% of even", what, b);
+		ASSERT_TRUE(placed[b] >= even * 0.9 && placed[b] <= even * 1.1, msg);
+	}
+}
+
+/* The issue's burst: 1000 new flows over 3 idle equal backends. Each new
+ * flow's packet counts at once, so the next one sees it.
+ */
+static void test_burst_idle(void)
+{
+	__u32 ids[3], placed[3] = {};
+	struct lb_fixture fx;
+
+	if (!fixture_open(&fx, 0))
+		return;
+	burst_pool(&fx, ids, 3);
+	burst_send(&fx, ids, 3, 0, BURST_FLOWS, placed);
+	expect_even(placed, NULL, 3, BURST_FLOWS, "3 idle backends");
+	fixture_close(&fx);
+}
+
+/* Idle backends with different histories (whole-life packets per flow 10,
+ * 10 and 30) and 1000 new short flows: least-loaded spreads them evenly.
+ * least-packets-per-flow herds: each short flow lowers the chosen backend's
+ * average further, so it wins every next one (the trade-off its docs state).
+ */
+static void check_burst_after_history(bool packets_per_flow)
+{
+	const struct cpu_window old = { .current = 500, .previous = 500, .age = 2 };
+	__u32 ids[3], placed[3] = {};
+	struct lb_fixture fx;
+
+	fixture_packets_per_flow = packets_per_flow;
+	if (!fixture_open(&fx, 0)) {
+		fixture_packets_per_flow = false;
+		return;
+	}
+	fixture_packets_per_flow = false;
+	burst_pool(&fx, ids, 3);
+	load_put_windows(&fx, ids[0], 1000, 100, old, old);
+	load_put_windows(&fx, ids[1], 5000, 500, old, old);
+	load_put_windows(&fx, ids[2], 3000, 100, old, old);
+	burst_send(&fx, ids, 3, 0, BURST_FLOWS, placed);
+	if (packets_per_flow) {
+		printf("    least-packets-per-flow: %u, %u, %u\n", placed[0], placed[1], placed[2]);
+		ASSERT_EQ(placed[0], BURST_FLOWS,
+			  "least-packets-per-flow herds: every new flow on the first backend");
+	} else {
+		expect_even(placed, NULL, 3, BURST_FLOWS, "3 idle backends with a history");
+	}
+	fixture_close(&fx);
+}
+
+static void test_burst_after_history(void)
+{
+	check_burst_after_history(false);
+	check_burst_after_history(true);
+}
+
+/* The issue's drain: traffic over 3 backends, then the third drains. Its
+ * flows stay; 1000 new flows split evenly over the other two. Later, all
+ * idle, it comes back: 1000 new flows split evenly over the three.
+ */
+static void test_drain_and_back(void)
+{
+	enum { FLOWS = 300, PACKETS_PER_FLOW = 3 };
+	__u32 ids[3], placed[3] = {}, drained_flows = 0, kept = 0, f, b;
+	const bool two[3] = { true, true, false };
+	struct lb_outcome out;
+	struct lb_fixture fx;
+	int p;
+
+	if (!fixture_open(&fx, 0))
+		return;
+	burst_pool(&fx, ids, 3);
+	for (f = 0; f < FLOWS; f++) {
+		const struct lb_flow_key key = flow_key(f, IPPROTO_TCP);
+
+		for (p = 0; p < PACKETS_PER_FLOW; p++)
+			send_to_pool(&fx, &key, TEST_POOL_ID, 64, &out);
+		drained_flows += out.backend_id == ids[2];
+	}
+	ASSERT_TRUE(drained_flows >= FLOWS / 3 - 1 && drained_flows <= FLOWS / 3 + 1,
+		    "before the drain: the third backend has its third of the flows");
+
+	backend_put(&fx, ids[2], LB_BACKEND_DRAIN, TEST_VIP_ID, 1);
+	for (f = 0; f < FLOWS; f++) {
+		const struct lb_flow_key key = flow_key(f, IPPROTO_TCP);
+		struct lb_flow flow;
+
+		if (flow_get(&fx, &key, &flow) || flow.backend_id != ids[2])
+			continue;
+		send_to_pool(&fx, &key, TEST_POOL_ID, 64, &out);
+		kept += out.backend_id == ids[2];
+	}
+	ASSERT_EQ(kept, drained_flows, "the drained backend keeps its flows");
+	burst_send(&fx, ids, 3, FLOWS, BURST_FLOWS, placed);
+	ASSERT_EQ(placed[2], 0, "the drained backend takes no new flow");
+	expect_even(placed, two, 3, BURST_FLOWS, "right after a drain");
+
+	for (b = 0; b < 3; b++) {
+		load_idle(&fx, ids[b]);
+		placed[b] = 0;
+	}
+	backend_put(&fx, ids[2], LB_BACKEND_UP, TEST_VIP_ID, 1);
+	burst_send(&fx, ids, 3, FLOWS + BURST_FLOWS, BURST_FLOWS, placed);
+	expect_even(placed, NULL, 3, BURST_FLOWS, "the drained backend back");
+	fixture_close(&fx);
+}
+
+/* One backend carries twice the traffic of each other one (its established
+ * flow sends two packets for their one) while new flows arrive: it gets fewer
+ * of them, and the other two share them evenly.
+ */
+static void test_twice_the_traffic(void)
+{
+	enum { STEPS = 300 };
+	__u32 ids[3], placed[3] = {}, f, b;
+	const bool others[3] = { false, true, true };
+	struct lb_flow_key keys[3];
+	struct lb_outcome out;
+	struct lb_fixture fx;
+
+	if (!fixture_open(&fx, 0))
+		return;
+	burst_pool(&fx, ids, 3);
+	/* Idle backends tie, so these go to the pool's backends in order. */
+	for (b = 0; b < 3; b++) {
+		keys[b] = flow_key(100000 + b, IPPROTO_TCP);
+		send_to_pool(&fx, &keys[b], TEST_POOL_ID, 64, &out);
+		ASSERT_EQ(out.backend_id, ids[b], "an established flow per backend");
+	}
+	for (f = 0; f < STEPS; f++) {
+		send_to_pool(&fx, &keys[0], TEST_POOL_ID, 64, &out);
+		send_to_pool(&fx, &keys[0], TEST_POOL_ID, 64, &out);
+		send_to_pool(&fx, &keys[1], TEST_POOL_ID, 64, &out);
+		send_to_pool(&fx, &keys[2], TEST_POOL_ID, 64, &out);
+		burst_send(&fx, ids, 3, f, 1, placed);
+	}
+	printf("    new flows: busy backend %u, the others %u and %u\n", placed[0], placed[1],
+	       placed[2]);
+	ASSERT_TRUE(placed[0] < placed[1] && placed[0] < placed[2],
+		    "the backend with twice the traffic gets fewer new flows");
+	expect_even(placed, others, 3, STEPS - placed[0], "the two others");
+	fixture_close(&fx);
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(test_least_loaded_choice),
+	TEST_CASE(test_packets_per_flow_choice),
 	TEST_CASE(test_small_pool_exact),
 	TEST_CASE(test_large_pool_candidates),
 	TEST_CASE(test_large_pool_fallback_scan),
@@ -1066,6 +1483,10 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_accounting_sequence),
 	TEST_CASE(test_even_spread),
 	TEST_CASE(test_weighted_spread),
+	TEST_CASE(test_burst_idle),
+	TEST_CASE(test_burst_after_history),
+	TEST_CASE(test_drain_and_back),
+	TEST_CASE(test_twice_the_traffic),
 };
 
 int main(int argc, char **argv)
