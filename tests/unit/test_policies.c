@@ -254,13 +254,15 @@ static const char per_vip_config[] =
 	"     policy: {type: maglev, table_size: 251},\n"
 	"     backends: [{ip: 10.1.0.1}, {ip: 10.1.0.2}, {ip: 10.1.0.3}, {ip: 10.1.0.4}]}\n"
 	"  - {address: 10.0.0.100, port: 1006, protocol: tcp, policy: least-conn,\n"
+	"     backends: [{ip: 10.1.0.1}, {ip: 10.1.0.2}, {ip: 10.1.0.3}, {ip: 10.1.0.4}]}\n"
+	"  - {address: 10.0.0.100, port: 1007, protocol: tcp, policy: least-packets-per-flow,\n"
 	"     backends: [{ip: 10.1.0.1}, {ip: 10.1.0.2}, {ip: 10.1.0.3}, {ip: 10.1.0.4}]}\n";
 
-/* Six VIPs on one balancer, one per policy, each showing its own stage's mark. */
+/* Seven VIPs on one balancer, one per policy, each showing its own stage's mark. */
 static void test_policies_per_vip(void)
 {
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	int rr[4] = {}, wrr[4] = {}, lconn[4] = {};
+	int rr[4] = {}, wrr[4] = {}, lconn[4] = {}, lload[4] = {}, lppf[4] = {};
 	struct lb_maglev_table *table = calloc(1, sizeof(*table));
 	struct lb_vip_key key;
 	struct lb_vip vip;
@@ -287,16 +289,31 @@ static void test_policies_per_vip(void)
 		i = backend_index(o.backend_addr, 4);
 		if (ASSERT_TRUE(i >= 0, "least-conn: one of its backends"))
 			lconn[i]++;
+		send_flow(&b, n, 1001, IPPROTO_TCP, 0, &o);
+		i = backend_index(o.backend_addr, 4);
+		if (ASSERT_TRUE(i >= 0, "least-loaded: one of its backends"))
+			lload[i]++;
+		send_flow(&b, n, 1007, IPPROTO_TCP, 0, &o);
+		i = backend_index(o.backend_addr, 4);
+		if (ASSERT_TRUE(i >= 0, "least-packets-per-flow: one of its backends"))
+			lppf[i]++;
 	}
 	for (i = 0; i < 4; i++) {
 		snprintf(msg, sizeof(msg), "round-robin: backend %d of 4 took 16/4 flows", i);
 		ASSERT_EQ(rr[i], 4, msg);
 		snprintf(msg, sizeof(msg), "least-conn: backend %d of 4 took 16/4 flows", i);
 		ASSERT_EQ(lconn[i], 4, msg);
+		/* One packet per flow: each new flow's packet makes its backend
+		 * the busiest (least-loaded), or ties it (packets per flow 1).
+		 */
+		snprintf(msg, sizeof(msg), "least-loaded: backend %d of 4 took 16/4 flows", i);
+		ASSERT_EQ(lload[i], 4, msg);
+		snprintf(msg, sizeof(msg), "least-packets-per-flow: backend %d of 4 took 16/4", i);
+		ASSERT_EQ(lppf[i], 4, msg);
 	}
 	ASSERT_EQ(wrr[0], 4, "weighted round-robin: weight 1 of 4 took 4 of 16");
 	ASSERT_EQ(wrr[1], 12, "weighted round-robin: weight 3 of 4 took 12 of 16");
-	ASSERT_EQ(flows_in_table(&b), 48, "stateful policies stored their 48 flows");
+	ASSERT_EQ(flows_in_table(&b), 80, "stateful policies stored their 80 flows");
 
 	/* hash: stored nothing, counted stateless, the userspace hash's choice. */
 	counters_read(b.maps.fd[LB_MAP_COUNTERS], before);
@@ -314,7 +331,7 @@ static void test_policies_per_vip(void)
 	counters_read(b.maps.fd[LB_MAP_COUNTERS], after);
 	ASSERT_EQ(after[LB_C_LB_STATELESS] - before[LB_C_LB_STATELESS], 16, "lb.stateless");
 	ASSERT_EQ(after[LB_C_LB_FLOW_NEW] - before[LB_C_LB_FLOW_NEW], 0, "hash: no lb.flow_new");
-	ASSERT_EQ(flows_in_table(&b), 48, "hash stored no flow");
+	ASSERT_EQ(flows_in_table(&b), 80, "hash stored no flow");
 
 	/* maglev: the loader's table decides. */
 	if (ASSERT_OK(vip_get(&b, 1005, IPPROTO_TCP, &key, &vip), "read the maglev VIP") &&
@@ -338,7 +355,7 @@ static void test_policies_per_vip(void)
 	}
 	/* least-loaded still runs in the lb slot. */
 	counters_read(b.maps.fd[LB_MAP_COUNTERS], before);
-	send_flow(&b, 0, 1001, IPPROTO_TCP, 0, &o);
+	send_flow(&b, 16, 1001, IPPROTO_TCP, 0, &o);
 	counters_read(b.maps.fd[LB_MAP_COUNTERS], after);
 	ASSERT_EQ(o.verdict, XDP_TX, "least-loaded VIP handed on");
 	ASSERT_EQ(after[LB_C_LB_FLOW_NEW] - before[LB_C_LB_FLOW_NEW], 1, "least-loaded new flow");
@@ -578,7 +595,7 @@ static void test_switch_keeps_flows(void)
 		"               {ip: 10.1.0.5}]\n";
 	static const uint16_t order[] = {
 		LB_POLICY_ROUND_ROBIN, LB_POLICY_HASH, LB_POLICY_MAGLEV, LB_POLICY_LEAST_CONN,
-		LB_POLICY_WEIGHTED_RR, LB_POLICY_LEAST_LOADED,
+		LB_POLICY_WEIGHTED_RR, LB_POLICY_PACKETS_PER_FLOW, LB_POLICY_LEAST_LOADED,
 	};
 	enum { FLOWS = 300 };
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
