@@ -157,7 +157,7 @@ static int swap_slot(struct ctl *ctl, const char *slot_name, const char *stage_n
 	slot = lb_slot_by_name(slot_name);
 	if (slot < 0) {
 		lb_err("unknown slot \"%s\", expected lb or encap (or a policy's slot: rr, wrr, "
-		       "hash, maglev, lconn)", slot_name);
+		       "hash, maglev, lconn, lppf)", slot_name);
 		return -EINVAL;
 	}
 	def = lb_stage_find((__u32)slot, stage_name);
@@ -204,7 +204,8 @@ static int cmd_encap(struct ctl *ctl)
 /* lbctl stats --help: what each figure means. */
 static const char stats_details[] =
 	"Per VIP and per backend: packets, bytes, packets/s, Mbit/s (of the frames as they\n"
-	"arrived), active and total flows, and the least-loaded load (packets per flow);\n"
+	"arrived), active and total flows, and packets per flow placed (the load of\n"
+	"least-packets-per-flow; least-loaded weighs recent packets, not shown);\n"
 	"then the stage counters: what was balanced, passed to the kernel and dropped,\n"
 	"by reason (non-zero ones; --json has all).\n"
 	"  active flows  entries of the flow table naming the backend, counted by walking\n"

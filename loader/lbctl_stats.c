@@ -254,7 +254,7 @@ void lb_stats_print_text(FILE *out, const char *ifname, const struct lb_stats_sa
 				 (unsigned long long)b->active_flows);
 			snprintf(total, sizeof(total), "%llu",
 				 (unsigned long long)b->totals.new_flows);
-			/* The least-loaded metric: packets per flow placed. */
+			/* least-packets-per-flow's metric: packets per flow placed. */
 			snprintf(load, sizeof(load), "%.2f",
 				 b->load.flows ?
 				 (double)b->load.packets / (double)b->load.flows : 0.0);

@@ -42,7 +42,9 @@ static int percpu_u64_sum(int fd, __u32 key, __u64 *out)
 	return err;
 }
 
-/* backend_load of @id summed over the CPUs: least-loaded's load is the sum. */
+/* backend_load's whole-life packets and flows of @id summed over the CPUs
+ * (least-packets-per-flow's load; least-loaded's windows are not shown).
+ */
 static int backend_load_sum(int fd, __u32 id, struct lb_backend_load *out)
 {
 	int cpus = libbpf_num_possible_cpus(), cpu, err = 0;
