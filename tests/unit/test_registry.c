@@ -207,8 +207,9 @@ static bool file_has(const char *path, const char *text)
 	return strstr(buf, text) != NULL;
 }
 
-/* Docs that match the code: every policy in the configuration reference and
- * the policies guide, every program in the architecture's stage table.
+/* Docs that match the code: every policy in the configuration reference, the
+ * policies guide and lbctl's JSON schema, every program in the architecture's
+ * stage table.
  */
 static void test_every_stage_is_documented(void)
 {
@@ -228,6 +229,10 @@ static void test_every_stage_is_documented(void)
 		ASSERT_TRUE(file_has("docs/policies.md", quoted), msg);
 		snprintf(msg, sizeof(msg), "docs/configuration.md lists policy %s", def->name);
 		ASSERT_TRUE(file_has("docs/configuration.md", def->name), msg);
+		/* lbctl status --json names the policy: the schema's enum must know it. */
+		snprintf(quoted, sizeof(quoted), "\"%s\"", def->name);
+		snprintf(msg, sizeof(msg), "docs/lbctl.schema.json allows policy %s", def->name);
+		ASSERT_TRUE(file_has("docs/lbctl.schema.json", quoted), msg);
 	}
 }
 
