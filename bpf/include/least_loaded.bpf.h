@@ -110,6 +110,26 @@ struct lb_load_sum {
 	__u64 recent; /* packets of the current and the previous window */
 };
 
+/* One CPU's recent packets: @current and @previous are its window_packets and
+ * prev_window_packets, @age how many windows ago its window was. A CPU's
+ * figures are of the window it last counted in: the current one (both count),
+ * the previous one (its window_packets are the previous window's), or older
+ * (nothing recent).
+ *
+ * A global function on purpose: the verifier checks it once, on its own, and
+ * the caller sees one unknown number. Inlined, its branches multiplied the
+ * paths of the scan per CPU and candidate (measured on 6.18, instructions
+ * processed for xdp_lb_lload: 300k instead of 162k before the windows with 8
+ * CPUs unrolled; 143k this way). Arguments are plain numbers, which every
+ * kernel with global functions (5.6) takes.
+ */
+__noinline __u64 lb_window_packets(__u64 current, __u64 previous, __u64 age)
+{
+	if (age > 1)
+		return 0;
+	return age ? current : current + previous;
+}
+
 /* Adds @cpu's share to @sum. 1 past the last possible CPU, else 0. Other
  * CPUs' shares take a helper call each, this CPU's share a plain lookup.
  */
@@ -125,15 +145,11 @@ static __always_inline long lb_load_add(__u32 cpu, struct lb_load_sum *sum)
 		return 1;
 	sum->packets += load->packets;
 	sum->flows += load->flows;
-	/* A CPU's figures are of the window it last counted in: that window is
-	 * the current one (both count), the previous one (its window_packets are
-	 * the previous window's), or older (nothing recent). Read without a lock
-	 * while that CPU may rotate them: a torn read misjudges one choice.
+	/* Read without a lock while that CPU may move its window on: a torn
+	 * read misjudges one choice.
 	 */
-	if (load->window == sum->window)
-		sum->recent += load->window_packets + load->prev_window_packets;
-	else if (load->window + 1 == sum->window)
-		sum->recent += load->window_packets;
+	sum->recent += lb_window_packets(load->window_packets, load->prev_window_packets,
+					 sum->window - load->window);
 	return 0;
 }
 
