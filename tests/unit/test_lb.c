@@ -195,10 +195,16 @@ struct cpu_window {
 	__u32 age;
 };
 
+static bool cpu_window_empty(struct cpu_window w)
+{
+	return !w.current && !w.previous;
+}
+
 /* Writes backend_load of @id: its whole-life @packets and @flows, and the
  * recent packets of CPU 0 (@first) and of the last CPU (@last). The policies
  * weigh the sum over the CPUs, so a stage that read one CPU's share alone
- * would choose wrong.
+ * would choose wrong. On a machine of one CPU both go to it, which works when
+ * one is empty or both are of the same window.
  */
 static void load_put_windows(struct lb_fixture *fx, __u32 id, __u64 packets, __u64 flows,
 			     struct cpu_window first, struct cpu_window last)
@@ -207,20 +213,30 @@ static void load_put_windows(struct lb_fixture *fx, __u32 id, __u64 packets, __u
 	struct lb_backend_load *load = calloc(cpus > 0 ? (size_t)cpus : 1, sizeof(*load));
 	__u64 window = window_of(now_ns());
 
-	if (!ASSERT_TRUE(load != NULL && cpus > 1, "allocate backend_load for 2 CPUs or more")) {
+	if (!ASSERT_TRUE(load != NULL && cpus > 0, "allocate backend_load")) {
 		free(load);
 		return;
+	}
+	if (cpus == 1) {
+		ASSERT_TRUE(cpu_window_empty(first) || cpu_window_empty(last) ||
+			    first.age == last.age, "one CPU holds both windows");
+		if (cpu_window_empty(first))
+			first.age = last.age;
+		first.current += last.current;
+		first.previous += last.previous;
+		last = first;
+		last.current = last.previous = 0;
 	}
 	load[cpus - 1].packets = packets / 2;
 	load[cpus - 1].flows = flows / 2;
 	load[cpus - 1].window = window - last.age;
 	load[cpus - 1].window_packets = last.current;
 	load[cpus - 1].prev_window_packets = last.previous;
-	load[0].packets = packets - packets / 2;
-	load[0].flows = flows - flows / 2;
+	load[0].packets += packets - packets / 2;
+	load[0].flows += flows - flows / 2;
 	load[0].window = window - first.age;
-	load[0].window_packets = first.current;
-	load[0].prev_window_packets = first.previous;
+	load[0].window_packets += first.current;
+	load[0].prev_window_packets += first.previous;
 	ASSERT_OK(bpf_map_update_elem(fx->load_fd, &id, load, BPF_ANY), "write backend_load");
 	free(load);
 }
@@ -668,6 +684,23 @@ static void check_choice(const char *name, const struct backend_setup *backends,
 	free(recent_before);
 }
 
+/* Whether @c has a backend whose two CPUs hold figures of different windows,
+ * which a machine of one CPU cannot hold.
+ */
+static bool needs_two_cpus(const struct choice_case *c)
+{
+	__u32 i;
+
+	for (i = 0; i < c->count && i < ARRAY_SIZE(c->backends); i++) {
+		const struct backend_setup *b = &c->backends[i];
+
+		if (b->windows && !cpu_window_empty(b->first) && !cpu_window_empty(b->last) &&
+		    b->first.age != b->last.age)
+			return true;
+	}
+	return false;
+}
+
 /* Both ways of summing the CPUs (bpf_loop, unrolled) must choose alike. */
 static void check_choice_table(const struct choice_case *cases, size_t n)
 {
@@ -676,9 +709,14 @@ static void check_choice_table(const struct choice_case *cases, size_t n)
 
 	for (c = 0; c < ARRAY_SIZE(cpus); c++) {
 		fixture_possible_cpus = cpus[c];
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			if (needs_two_cpus(&cases[i]) && libbpf_num_possible_cpus() < 2) {
+				printf("    not on one CPU: %s\n", cases[i].name);
+				continue;
+			}
 			check_choice(cases[i].name, cases[i].backends, cases[i].count,
 				     cases[i].expected_index);
+		}
 	}
 	fixture_possible_cpus = 0;
 }
