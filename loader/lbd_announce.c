@@ -202,26 +202,29 @@ void lbd_announce_sync(struct lbd_announce *a, struct lbd_source *src)
 	}
 }
 
-void lbd_announce_withdraw_all(struct lbd_announce *a, const char *why)
+int lbd_announce_withdraw_all(struct lbd_announce *a, const char *why)
 {
 	struct lbd_route have[ROUTES_MAX];
 	char text[INET_ADDRSTRLEN];
-	int n, i, err;
+	int n, i, err, ret = 0;
 
 	n = lbd_routes_list(&a->routes, have, ROUTES_MAX);
 	if (n < 0) {
 		lbd_log(LBD_ERR, "Failed to list the routes of table %u: %s; routes of ours may "
 			"remain there", a->routes.table, strerror(-n));
-		return;
+		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		inet_ntop(AF_INET, &have[i].dst, text, sizeof(text));
 		err = lbd_routes_del(&a->routes, have[i].dst);
-		if (err)
+		if (err) {
 			lbd_log(LBD_ERR, "Failed to withdraw the route %s/32 from table %u: %s",
 				text, a->routes.table, strerror(-err));
-		else
+			ret = -1;
+		} else {
 			lbd_log(LBD_INFO, "withdrew %s/32 from table %u: %s", text,
 				a->routes.table, why);
+		}
 	}
+	return ret;
 }

@@ -62,8 +62,10 @@ void lbd_announce_wanted(const struct lb_state *st, int backends_fd,
  */
 void lbd_announce_sync(struct lbd_announce *a, struct lbd_source *src);
 
-/* Removes every route of ours (the daemon stops): logs @why. */
-void lbd_announce_withdraw_all(struct lbd_announce *a, const char *why);
+/* Removes every route of ours (the daemon stops): logs @why. 0, or -1 when a
+ * route could not be listed or removed (logged).
+ */
+int lbd_announce_withdraw_all(struct lbd_announce *a, const char *why);
 
 void lbd_announce_close(struct lbd_announce *a);
 

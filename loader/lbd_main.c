@@ -269,6 +269,31 @@ static void stop_announcing(struct lbd *d, int ret)
 	lbd_announce_close(&d->announce);
 }
 
+/* --withdraw: the routes a daemon that can no longer withdraw them (killed,
+ * crashed) left in its table, removed by the unit's ExecStopPost before the
+ * unload, so that no router keeps sending flows to a balancer going away.
+ * Like a stopping daemon, it takes every route of ours in the table: one
+ * table per balanced interface (docs/scale-out.md).
+ */
+static int withdraw_only(const struct lbd_options *opt)
+{
+	struct lbd_announce announce;
+	char err[512];
+	int ret;
+
+	if (opt->announce_table == LBD_NO_ANNOUNCE) {
+		lbd_log(LBD_INFO, "nothing to withdraw for %s: no --announce-table", opt->ifname);
+		return 0;
+	}
+	if (lbd_announce_open(&announce, opt->ifname, opt->announce_table, err, sizeof(err))) {
+		lbd_log(LBD_ERR, "%s", err);
+		return 1;
+	}
+	ret = lbd_announce_withdraw_all(&announce, "xdp-lbd --withdraw");
+	lbd_announce_close(&announce);
+	return ret ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[LBD_ERR_LEN];
@@ -295,6 +320,8 @@ int main(int argc, char **argv)
 		lbd_log(LBD_ERR, "xdp-lbd must run as root: it reads pinned BPF maps");
 		return 1;
 	}
+	if (d.opt.withdraw)
+		return withdraw_only(&d.opt);
 	d.sample = calloc(1, sizeof(*d.sample));
 	if (!d.sample) {
 		lbd_log(LBD_ERR, "Failed to allocate a sample: %s", strerror(ENOMEM));

@@ -12,6 +12,7 @@
 const char lbd_usage[] =
 	"Usage: xdp-lbd [--config FILE] [--listen ADDR:PORT] [--textfile PATH]\n"
 	"               [--interval SECONDS] [--announce-table TABLE] IFNAME\n"
+	"       xdp-lbd --withdraw [--announce-table TABLE] [options] IFNAME\n"
 	"       xdp-lbd --version | --help\n"
 	"Serves the metrics of the xdp-lb loaded on IFNAME (lb-load loads it; this daemon\n"
 	"only reads its pinned maps).\n"
@@ -26,6 +27,9 @@ const char lbd_usage[] =
 	"                      routing table TABLE (1 to 4294967294, not 253-255) while\n"
 	"                      IFNAME is loaded and the VIP has a backend up, for BIRD to\n"
 	"                      announce; withdrawn at unload and when xdp-lbd stops\n"
+	"  --withdraw          remove those routes of TABLE and exit, serving nothing (the\n"
+	"                      unit's ExecStopPost: a daemon that crashed left them); the\n"
+	"                      other options are checked and ignored, no TABLE: nothing to do\n"
 	"Exit status: 0 stopped by SIGTERM or SIGINT, 1 runtime failure, 2 usage error.\n";
 
 static int fail(char *err, size_t len, const char *fmt, ...)
@@ -125,7 +129,8 @@ static int parse_table(const char *s, struct lbd_options *out, char *err, size_t
 }
 
 enum option_id {
-	OPT_CONFIG, OPT_LISTEN, OPT_TEXTFILE, OPT_INTERVAL, OPT_ANNOUNCE_TABLE, OPT_HELP, OPT_VERSION
+	OPT_CONFIG, OPT_LISTEN, OPT_TEXTFILE, OPT_INTERVAL, OPT_ANNOUNCE_TABLE, OPT_WITHDRAW,
+	OPT_HELP, OPT_VERSION
 };
 
 static const struct {
@@ -135,6 +140,7 @@ static const struct {
 	[OPT_CONFIG] = { "--config", true },     [OPT_LISTEN] = { "--listen", true },
 	[OPT_TEXTFILE] = { "--textfile", true }, [OPT_INTERVAL] = { "--interval", true },
 	[OPT_ANNOUNCE_TABLE] = { "--announce-table", true },
+	[OPT_WITHDRAW] = { "--withdraw", false },
 	[OPT_HELP] = { "--help", false },        [OPT_VERSION] = { "--version", false },
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -219,6 +225,9 @@ int lbd_parse_args(int argc, char *const *argv, struct lbd_options *out, char *e
 		case OPT_ANNOUNCE_TABLE:
 			if (parse_table(value, out, err, len))
 				return -1;
+			break;
+		case OPT_WITHDRAW:
+			out->withdraw = true;
 			break;
 		case OPT_HELP:
 			out->help = true;

@@ -5,6 +5,7 @@
  *
  *   xdp-lbd [--config FILE] [--listen ADDR:PORT] [--textfile PATH]
  *           [--interval SECONDS] [--announce-table TABLE] IFNAME
+ *   xdp-lbd --withdraw [--announce-table TABLE] [...] IFNAME
  *   xdp-lbd --version | --help
  */
 #ifndef LBD_OPTIONS_H
@@ -39,6 +40,7 @@ struct lbd_options {
 	char listen_text[64];      /* "127.0.0.1:9671", "[::1]:9671" for messages */
 	uint64_t interval_ns;
 	uint32_t announce_table;   /* LBD_NO_ANNOUNCE: VIPs are not announced */
+	bool withdraw;             /* --withdraw: remove the routes, then exit */
 	bool help;
 	bool version;
 };

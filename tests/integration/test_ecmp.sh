@@ -191,6 +191,7 @@ print(" ".join(v))' "$state") || fail "cannot read backend $id"
 }
 
 test_sigterm_withdraws_sigkill_leaves_next_daemon_cleans() {
+	local out
 	lab_up
 	write_config
 	start_daemon
@@ -221,6 +222,22 @@ $route_other")" "table after SIGKILL"
 	wait_table "$route_b
 $route_other"
 	wait_log "^withdrew $VIP_A/32 from table $TABLE: no VIP on it any more$"
+
+	# The unit's guard (its first ExecStopPost): after a daemon was killed,
+	# `xdp-lbd --withdraw` takes its routes away before the unload, and only
+	# its own: another program's route in the table stays.
+	stop_daemon KILL
+	check_eq "$(announced | sort)" "$(sort <<<"$route_b
+$route_other")" "table after the second SIGKILL"
+	out=$(in_net lb "$ROOT/xdp-lbd" --withdraw --announce-table "$TABLE" --interval 0.2 \
+		veth1 2>&1) || fail "xdp-lbd --withdraw failed: $out"
+	check_contains "$out" "withdrew $VIP_B/32 from table $TABLE: xdp-lbd --withdraw" \
+		"what --withdraw says"
+	check_eq "$(announced)" "$route_other" "table after xdp-lbd --withdraw"
+	out=$(in_net lb "$ROOT/xdp-lbd" --withdraw veth1 2>&1) ||
+		fail "xdp-lbd --withdraw without a table failed: $out"
+	check_contains "$out" "nothing to withdraw for veth1: no --announce-table" \
+		"--withdraw without a table"
 }
 
 test_bad_table_is_refused() {

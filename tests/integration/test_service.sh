@@ -82,6 +82,7 @@ ExecStartPre=$sbin/lb-load $etc/%i.yaml %i
 ExecStart=$sbin/xdp-lbd --config $etc/%i.yaml \$XDP_LBD_OPTS %i
 ExecReload=$sbin/lb-load $etc/%i.yaml %i
 ExecReload=/bin/kill -HUP \$MAINPID
+ExecStopPost=-$sbin/xdp-lbd --withdraw \$XDP_LBD_OPTS %i
 ExecStopPost=-$sbin/lb-load --unload %i" "the unit's commands"
 }
 
@@ -140,7 +141,12 @@ test_unit_commands_load_reload_unload() {
 	wait "$pid"
 	check_eq "$?" 0 "xdp-lbd's exit code after SIGTERM"
 	# shellcheck disable=SC2046
-	out=$(in_net lb $(unit_command ExecStopPost) 2>&1) || fail "ExecStopPost: $out"
+	out=$(in_net lb $(unit_command ExecStopPost | sed 's/\$XDP_LBD_OPTS//') 2>&1) ||
+		fail "ExecStopPost (withdraw): $out"
+	check_contains "$out" "nothing to withdraw for veth1: no --announce-table" \
+		"ExecStopPost without an announce table"
+	# shellcheck disable=SC2046
+	out=$(in_net lb $(unit_command ExecStopPost 2) 2>&1) || fail "ExecStopPost: $out"
 	check_contains "$out" "xdp-lb unloaded from veth1" "ExecStopPost"
 	[[ ! -e $(pin_dir) ]] || fail "pins left after ExecStopPost"
 }
@@ -170,7 +176,7 @@ test_unit_capabilities_suffice() {
 	# shellcheck disable=SC2046
 	out=$(in_net lb "${caps[@]}" $(unit_command ExecReload) 2>&1) || fail "reload: $out"
 	# shellcheck disable=SC2046
-	out=$(in_net lb "${caps[@]}" $(unit_command ExecStopPost) 2>&1) || fail "unload: $out"
+	out=$(in_net lb "${caps[@]}" $(unit_command ExecStopPost 2) 2>&1) || fail "unload: $out"
 	check_contains "$out" "xdp-lb unloaded from veth1" "unload with the unit's capabilities"
 
 	# Each of the two that CAP_BPF and CAP_PERFMON do not stand in for: refused
