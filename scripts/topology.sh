@@ -26,7 +26,10 @@ OUTPUT=${OUTPUT:-$ROOT/build}
 
 topology_down() {
 	local p=$1 ns
-	for ns in $(ip netns list | awk '{print $1}'); do
+	# stderr: a namespace another mount namespace (a container, `unshare -m`)
+	# made shows here as a bare file, and ip prints "Peer netns reference is
+	# invalid" for it; the names are all we read.
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
 		case $ns in "$p"-client | "$p"-lb | "$p"-sw | "$p"-b[0-9]*)
 			ip netns del "$ns" ;;
 		esac

@@ -42,7 +42,7 @@ topology_down() {
 		fi
 		rm -f "$pidfile"
 	done
-	for ns in $(ip netns list | awk '{print $1}'); do
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
 		case $ns in "$p"-client | "$p"-rt | "$p"-sw | "$p"-lb[0-9]* | "$p"-b[0-9]*)
 			ip netns del "$ns" ;;
 		esac

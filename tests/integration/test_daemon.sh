@@ -112,8 +112,12 @@ stop_pid() {
 test_waits_for_a_load_then_serves() {
 	topology up "$PREFIX" "$VIP $TCP_VIP $DOWN_VIP" "$B1" "$B2"
 	write_config
+	# On a bare host (CI, a container) nothing has mounted bpffs yet: the
+	# daemon says so, and still finds the state once lb-load has mounted it.
+	local why="no state under $(pin_dir)"
+	mountpoint -q /sys/fs/bpf || why="no bpffs mounted at /sys/fs/bpf"
 	start_daemon --listen "127.0.0.1:$PORT" --interval 0.2
-	wait_log "xdp-lb is not loaded on veth1 (no state under $(pin_dir)): looking again every 0.2 s"
+	wait_log "xdp-lb is not loaded on veth1 ($why): looking again every 0.2 s"
 	wait_metric 'xdp_lb_loaded{interface="veth1"} 0'
 	local out
 	out=$(scrape)

@@ -21,7 +21,7 @@ run_demo() {
 }
 
 lab_namespaces() {
-	ip netns list | awk '{print $1}' | grep -c "^$PREFIX-" || true
+	ip netns list 2>/dev/null | awk '{print $1}' | grep -c "^$PREFIX-" || true
 }
 
 # One field of lbctl stats --json's backend objects (those with an address;

@@ -318,7 +318,7 @@ $out"
 		fail "$(result moved_balancer) flows moved, lb2 had $(result lb2_flows_before)"
 
 	# The demo removed its lab: namespaces, BIRDs, pins.
-	check_eq "$(ip netns list | grep -c "^$PREFIX-")" 0 "namespaces left"
+	check_eq "$(ip netns list 2>/dev/null | grep -c "^$PREFIX-")" 0 "namespaces left"
 	for i in "$TMP"/demo/lab/bird-*.pid /sys/fs/bpf/xdp-lb/*"@$PREFIX-"*; do
 		if [[ -e $i ]]; then fail "left behind: $i"; fi
 	done
