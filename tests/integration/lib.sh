@@ -63,6 +63,13 @@ spawn() {
 	PIDS+=($!)
 }
 
+# Whether process $1 runs (an exited child not yet waited for does not).
+still_running() {
+	local state
+	state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ $state != Z* ]]
+}
+
 # Ends only the processes this test started, by PID.
 stop_spawned() {
 	local pid
@@ -73,6 +80,17 @@ stop_spawned() {
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	for pid in "${PIDS[@]}"; do
+		# A UDP socat in fork mode once survived its SIGTERM and kept CI
+		# waiting for ever (a second SIGTERM ended it): after 3 s, SIGKILL,
+		# to the same PIDs.
+		for _ in $(seq 30); do
+			still_running "$pid" || break
+			sleep 0.1
+		done
+		if still_running "$pid"; then
+			pkill -KILL -P "$pid" 2>/dev/null || true
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
 		wait "$pid" 2>/dev/null || true
 	done
 	PIDS=()
