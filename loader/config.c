@@ -40,6 +40,12 @@ struct parser {
 	yaml_node_t *encap_port_key; /* encap.port, which only gue takes */
 	yaml_node_t *table_size_key; /* this VIP's policy.table_size, which only maglev takes */
 	size_t maglev_vips;          /* VIPs with policy maglev so far */
+	/* This VIP's health_check keys that only some types take, and what
+	 * needs the whole block to check.
+	 */
+	struct {
+		yaml_node_t *block, *port, *timeout, *send, *expect, *path, *status;
+	} health;
 	/* The first VIP's `forwarding: nat` and `forwarding: ipip|gue`, checked
 	 * against nat_source and encap once the whole file is read.
 	 */
@@ -93,6 +99,12 @@ static const struct name_value forwardings[] = {
 static const struct name_value policies[] = { LB_POLICIES(POLICY_NAME_VALUE) };
 #undef POLICY_NAME_VALUE
 
+static const struct name_value health_types[] = {
+	{ "tcp", LB_HEALTH_TCP },
+	{ "udp", LB_HEALTH_UDP },
+	{ "http", LB_HEALTH_HTTP },
+};
+
 static const char *name_of(const struct name_value *names, size_t count, uint8_t value)
 {
 	size_t i;
@@ -116,6 +128,11 @@ const char *lb_state_name(uint8_t state)
 const char *lb_encap_name(uint8_t encap)
 {
 	return name_of(encaps, ARRAY_SIZE(encaps), encap);
+}
+
+const char *lb_health_type_name(uint8_t type)
+{
+	return type == LB_HEALTH_NONE ? "none" : name_of(health_types, ARRAY_SIZE(health_types), type);
 }
 
 const char *lb_policy_name(uint8_t policy)
@@ -782,6 +799,214 @@ static int vip_forwarding(struct parser *p, yaml_node_t *key, yaml_node_t *value
 	return 0;
 }
 
+
+/* --- health checks ---------------------------------------------------------------- */
+
+static int health_type(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+
+	(void)key;
+	return read_choice(p, value, health_types, ARRAY_SIZE(health_types), "a health check type",
+			   NULL, &hc->type);
+}
+
+static int health_port(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+	uint32_t port;
+
+	p->health.port = key;
+	if (read_uint(p, value, 1, UINT16_MAX, &port))
+		return -1;
+	hc->port = (uint16_t)port;
+	return 0;
+}
+
+static int health_interval(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+
+	(void)key;
+	return read_uint(p, value, LB_HEALTH_MS_MIN, LB_HEALTH_MS_MAX, &hc->interval_ms);
+}
+
+static int health_timeout(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+
+	(void)key;
+	p->health.timeout = value;
+	return read_uint(p, value, LB_HEALTH_MS_MIN, LB_HEALTH_MS_MAX, &hc->timeout_ms);
+}
+
+static int health_rise(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+
+	(void)key;
+	return read_uint(p, value, 1, LB_HEALTH_COUNT_MAX, &hc->rise);
+}
+
+static int health_fall(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+
+	(void)key;
+	return read_uint(p, value, 1, LB_HEALTH_COUNT_MAX, &hc->fall);
+}
+
+/* A UDP payload: any bytes but NUL (YAML escapes such as "\n" and "\x01" work). */
+static int read_payload(struct parser *p, yaml_node_t *node, uint8_t *out, size_t *len)
+{
+	char expected[64];
+	const char *text;
+
+	snprintf(expected, sizeof(expected), "a string of 1..%u bytes", LB_HEALTH_PAYLOAD_MAX);
+	text = scalar_text(p, node, expected);
+	if (!text)
+		return -1;
+	if (!*text || strlen(text) > LB_HEALTH_PAYLOAD_MAX)
+		return fail(p, node, "has %zu bytes, expected 1..%u", strlen(text),
+			    LB_HEALTH_PAYLOAD_MAX);
+	*len = strlen(text);
+	memcpy(out, text, *len);
+	return 0;
+}
+
+static int health_send(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+
+	p->health.send = key;
+	return read_payload(p, value, hc->send, &hc->send_len);
+}
+
+static int health_expect(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+
+	p->health.expect = key;
+	return read_payload(p, value, hc->expect, &hc->expect_len);
+}
+
+/* An HTTP path goes into the request line as written: no space, no control
+ * character (a CR or LF would end the line), nothing past ASCII.
+ */
+static int health_path(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+	char shown[LB_YAML_QUOTED_LEN];
+	const char *text, *c;
+
+	p->health.path = key;
+	text = scalar_text(p, value, "a path starting with /");
+	if (!text)
+		return -1;
+	if (text[0] != '/')
+		return fail(p, value, "%s does not start with /, expected a path such as /healthz",
+			    render_scalar(shown, value));
+	if (strlen(text) > LB_HEALTH_PATH_MAX)
+		return fail(p, value, "has %zu bytes, the limit is %u", strlen(text),
+			    LB_HEALTH_PATH_MAX);
+	for (c = text; *c; c++)
+		if (*c <= ' ' || *c > '~')
+			return fail(p, value, "%s holds a space, control or non-ASCII character, "
+				    "expected a path in URL form (%%20 for a space)",
+				    render_scalar(shown, value));
+	snprintf(hc->path, sizeof(hc->path), "%s", text);
+	return 0;
+}
+
+static int health_status(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+	uint32_t status;
+
+	p->health.status = key;
+	if (read_uint(p, value, 100, 599, &status))
+		return -1;
+	hc->status = (uint16_t)status;
+	return 0;
+}
+
+static const struct key_spec health_keys[] = {
+	{ "type", health_type, true },
+	{ "port", health_port, false },
+	{ "interval_ms", health_interval, false },
+	{ "timeout_ms", health_timeout, false },
+	{ "rise", health_rise, false },
+	{ "fall", health_fall, false },
+	{ "send", health_send, false },
+	{ "expect", health_expect, false },
+	{ "path", health_path, false },
+	{ "status", health_status, false },
+};
+
+/* A key the block's type does not take, or a key it needs and lacks. */
+static int health_key_fits(struct parser *p, yaml_node_t *key, const char *name, bool wanted,
+			   const char *which)
+{
+	if (!key || wanted)
+		return 0;
+	path_push_key(p, name);
+	return fail(p, key, "only health check type %s has %s", which, name);
+}
+
+static int vip_health(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip = obj;
+	struct lb_health_config *hc = &vip->health;
+	size_t len;
+
+	(void)key;
+	memset(&p->health, 0, sizeof(p->health));
+	p->health.block = value;
+	hc->interval_ms = LB_HEALTH_DEFAULT_INTERVAL_MS;
+	hc->timeout_ms = LB_HEALTH_DEFAULT_TIMEOUT_MS;
+	hc->rise = LB_HEALTH_DEFAULT_RISE;
+	hc->fall = LB_HEALTH_DEFAULT_FALL;
+	hc->status = 200;
+	snprintf(hc->path, sizeof(hc->path), "/");
+	hc->line = value->start_mark.line + 1;
+	if (read_mapping(p, value, "a mapping with \"type\" (tcp, udp or http)", health_keys,
+			 ARRAY_SIZE(health_keys), hc))
+		return -1;
+	if (health_key_fits(p, p->health.send, "send", hc->type == LB_HEALTH_UDP, "udp") ||
+	    health_key_fits(p, p->health.expect, "expect", hc->type == LB_HEALTH_UDP, "udp") ||
+	    health_key_fits(p, p->health.path, "path", hc->type == LB_HEALTH_HTTP, "http") ||
+	    health_key_fits(p, p->health.status, "status", hc->type == LB_HEALTH_HTTP, "http"))
+		return -1;
+	if (hc->type == LB_HEALTH_UDP && (!p->health.send || !p->health.expect))
+		return fail(p, value, "missing key \"%s\": a udp check sends a request and "
+			    "expects a reply", p->health.send ? "expect" : "send");
+	/* A probe still running when the next is due would overlap it. */
+	if (hc->timeout_ms > hc->interval_ms) {
+		len = path_push_key(p, "timeout_ms");
+		fail(p, p->health.timeout, "%u is longer than interval_ms %u, expected at most that",
+		     hc->timeout_ms, hc->interval_ms);
+		path_pop(p, len);
+		return -1;
+	}
+	return 0;
+}
+
+/* After the whole VIP: the probes' port defaults to the VIP's. */
+static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
+{
+	struct lb_health_config *hc = &vip->health;
+
+	if (hc->type == LB_HEALTH_NONE || hc->port)
+		return 0;
+	if (!vip->port) {
+		path_push_key(p, "health_check");
+		return fail(p, p->health.block, "the VIP serves every port: give the port to "
+			    "probe (health_check.port)");
+	}
+	hc->port = vip->port;
+	return 0;
+}
+
 static const struct key_spec vip_keys[] = {
 	{ "address", vip_address, true },
 	{ "port", vip_port, false },
@@ -789,6 +1014,7 @@ static const struct key_spec vip_keys[] = {
 	{ "policy", vip_policy, false },
 	{ "forwarding", vip_forwarding, false },
 	{ "backends", vip_backends, true },
+	{ "health_check", vip_health, false },
 };
 
 /* Maglev limits that need the whole VIP: a table per VIP from a bounded set, and
@@ -868,7 +1094,8 @@ static int read_vip_list(struct parser *p, yaml_node_t *node)
 		len = path_push_index(p, i);
 		if (read_mapping(p, item, "a VIP (a mapping with \"address\" and \"backends\")",
 				 vip_keys, ARRAY_SIZE(vip_keys), vip) ||
-		    check_vip_unique(p, item, i) || check_vip_policy(p, item, vip))
+		    check_vip_unique(p, item, i) || check_vip_policy(p, item, vip) ||
+		    check_vip_health(p, vip))
 			return -1;
 		path_pop(p, len);
 	}

@@ -30,6 +30,45 @@ struct lb_backend_config {
 	int line;          /* where it was written, for later messages */
 };
 
+/* A VIP's `health_check:` (docs/configuration.md): how xdp-lbd probes each of
+ * its backends. type LB_HEALTH_NONE: no block, the backends are not probed.
+ */
+enum lb_health_type {
+	LB_HEALTH_NONE = 0,
+	LB_HEALTH_TCP = 1,  /* a TCP connect succeeds */
+	LB_HEALTH_UDP = 2,  /* a datagram `send` gets a reply starting with `expect` */
+	LB_HEALTH_HTTP = 3, /* GET `path` answers with status `status` */
+};
+
+#define LB_HEALTH_PAYLOAD_MAX 256  /* bytes of `send` and of `expect` */
+#define LB_HEALTH_PATH_MAX 255     /* bytes of an HTTP `path` */
+/* Bounds of interval_ms and timeout_ms: below 50 ms a busy balancer's own
+ * scheduling would be the thing measured; above an hour nobody would notice.
+ */
+#define LB_HEALTH_MS_MIN 50
+#define LB_HEALTH_MS_MAX 3600000
+#define LB_HEALTH_COUNT_MAX 100    /* rise and fall */
+#define LB_HEALTH_DEFAULT_INTERVAL_MS 2000
+#define LB_HEALTH_DEFAULT_TIMEOUT_MS 1000
+#define LB_HEALTH_DEFAULT_RISE 2
+#define LB_HEALTH_DEFAULT_FALL 3
+
+struct lb_health_config {
+	uint8_t type;          /* enum lb_health_type */
+	uint16_t port;         /* host byte order; default the VIP's port */
+	uint32_t interval_ms;  /* one probe per backend every interval */
+	uint32_t timeout_ms;   /* a probe without an answer by then failed; <= interval */
+	uint32_t rise;         /* successes in a row that bring a down backend up */
+	uint32_t fall;         /* failures in a row that take an up backend down */
+	uint16_t status;       /* http: the status expected, default 200 */
+	char path[LB_HEALTH_PATH_MAX + 1]; /* http: default "/" */
+	uint8_t send[LB_HEALTH_PAYLOAD_MAX]; /* udp: the request */
+	size_t send_len;
+	uint8_t expect[LB_HEALTH_PAYLOAD_MAX]; /* udp: the reply begins with these bytes */
+	size_t expect_len;
+	int line;
+};
+
 struct lb_vip_config {
 	uint32_t addr;     /* network byte order */
 	uint16_t port;     /* host byte order; 0 = every port */
@@ -39,6 +78,7 @@ struct lb_vip_config {
 	uint8_t forwarding; /* enum lb_forwarding: encap (default, the interface's) or nat */
 	size_t backend_count;
 	struct lb_backend_config *backends;
+	struct lb_health_config health;
 	int line;
 };
 
@@ -88,6 +128,8 @@ void lb_config_free(struct lb_config *cfg);
 const char *lb_proto_name(uint8_t proto);
 const char *lb_state_name(uint8_t state);
 const char *lb_encap_name(uint8_t encap);
+/* "tcp"/"udp"/"http" as health_check.type spells them, "none" for no checks. */
+const char *lb_health_type_name(uint8_t type);
 /* "least-loaded", "round-robin", ... as `policy:` spells them. */
 const char *lb_policy_name(uint8_t policy);
 /* The policy named @name, or -1. */

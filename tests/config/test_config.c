@@ -448,6 +448,29 @@ static const struct bad_case bad_cases[] = {
 					   "the VIP's 3 backends"),
 	BAD("policy_maglev_vips.yaml", ":12:5: vips[9]: is VIP number 9 with policy maglev, the "
 				       "limit is 8"),
+	/* health_check */
+	BAD("health_every_port.yaml", ":3:19: vips[0].health_check: the VIP serves every port: "
+				      "give the port to probe (health_check.port)"),
+	BAD("health_fall_zero.yaml", ":4:37: vips[0].health_check.fall: 0 is out of range, "
+				     "expected 1..100"),
+	BAD("health_interval_range.yaml", ":4:44: vips[0].health_check.interval_ms: 10 is out of "
+					  "range, expected 50..3600000"),
+	BAD("health_path_not_http.yaml", ":4:31: vips[0].health_check.path: only health check "
+					 "type http has path"),
+	BAD("health_path_space.yaml", ":6:13: vips[0].health_check.path: \"/a b\" holds a space, "
+				      "control or non-ASCII character, expected a path in URL form "
+				      "(%20 for a space)"),
+	BAD("health_status_range.yaml", ":4:40: vips[0].health_check.status: 999 is out of range, "
+					"expected 100..599"),
+	BAD("health_timeout_longer.yaml", ":4:62: vips[0].health_check.timeout_ms: 1500 is longer "
+					  "than interval_ms 1000, expected at most that"),
+	BAD("health_type.yaml", ":4:26: vips[0].health_check.type: \"icmp\" is not a health check "
+				"type, expected tcp, udp or http"),
+	BAD("health_udp_no_expect.yaml", ":5:7: vips[0].health_check: missing key \"expect\": a "
+					 "udp check sends a request and expects a reply"),
+	BAD("health_unknown_key.yaml", ":4:31: vips[0].health_check.interval: unknown key, "
+				       "expected one of: type, port, interval_ms, timeout_ms, rise, "
+				       "fall, send, expect, path, status"),
 };
 
 static void test_bad_files(void)
@@ -603,7 +626,28 @@ static const struct text_case text_cases[] = {
 	{ "merge keys are not supported",
 	  "vips: [{<<: {address: 10.0.0.1}, backends: [{ip: 10.0.1.1}]}]\n",
 	  "mem:1:9: vips[0].<<: unknown key, expected one of: address, port, protocol, "
-	  "policy, forwarding, backends" },
+	  "policy, forwarding, backends, health_check" },
+	/* health_check: what the bad files do not show */
+	{ "health_check on every port with a port",
+	  "vips: [{address: 10.0.0.1, health_check: {type: tcp, port: 22}, "
+	  "backends: [{ip: 10.0.1.1}]}]\n", NULL },
+	{ "health_check empty send",
+	  "vips: [{address: 10.0.0.1, port: 53, health_check: {type: udp, send: \"\", expect: a}, "
+	  "backends: [{ip: 10.0.1.1}]}]\n",
+	  "mem:1:70: vips[0].health_check.send: has 0 bytes, expected 1..256" },
+	{ "health_check path without slash",
+	  "vips: [{address: 10.0.0.1, port: 80, health_check: {type: http, path: healthz}, "
+	  "backends: [{ip: 10.0.1.1}]}]\n",
+	  "mem:1:71: vips[0].health_check.path: \"healthz\" does not start with /, expected a "
+	  "path such as /healthz" },
+	{ "health_check as a word",
+	  "vips: [{address: 10.0.0.1, port: 80, health_check: tcp, backends: [{ip: 10.0.1.1}]}]\n",
+	  "mem:1:52: vips[0].health_check: expected a mapping with \"type\" (tcp, udp or http), "
+	  "found \"tcp\"" },
+	{ "health_check without a type",
+	  "vips: [{address: 10.0.0.1, port: 80, health_check: {rise: 2}, "
+	  "backends: [{ip: 10.0.1.1}]}]\n",
+	  "mem:1:52: vips[0].health_check: missing key \"type\"" },
 	{ "policy key suggested",
 	  "vips: [{address: 10.0.0.1, polcy: hash, backends: [{ip: 10.0.1.1}]}]\n",
 	  "mem:1:28: vips[0].polcy: unknown key (did you mean \"policy\"?)" },
@@ -701,6 +745,49 @@ static void test_forwarding_values(void)
 	ASSERT_EQ(cfg.vips[0].forwarding, LB_FORWARD_NAT, "vips[0] forwarding nat");
 	ASSERT_EQ(cfg.vips[1].forwarding, LB_FORWARD_ENCAP, "vips[1] forwarding ipip");
 	ASSERT_EQ(cfg.vips[2].forwarding, LB_FORWARD_ENCAP, "vips[2] default forwarding");
+	lb_config_free(&cfg);
+}
+
+/* health_check: every key lands in the config; the defaults, and the port from the VIP. */
+static void test_health_values(void)
+{
+	char err[LB_CONFIG_ERR_LEN];
+	const struct lb_health_config *h;
+	struct lb_config cfg;
+
+	if (!ASSERT_OK(lb_config_load(GOOD_DIR "health.yaml", &cfg, err, sizeof(err)), err))
+		return;
+	ASSERT_EQ(cfg.vip_count, 3, "vip_count");
+	h = &cfg.vips[0].health;
+	ASSERT_EQ(h->type, LB_HEALTH_TCP, "vips[0] type");
+	ASSERT_EQ(h->port, 80, "vips[0] port from the VIP");
+	ASSERT_EQ(h->interval_ms, LB_HEALTH_DEFAULT_INTERVAL_MS, "vips[0] default interval");
+	ASSERT_EQ(h->timeout_ms, LB_HEALTH_DEFAULT_TIMEOUT_MS, "vips[0] default timeout");
+	ASSERT_EQ(h->rise, LB_HEALTH_DEFAULT_RISE, "vips[0] default rise");
+	ASSERT_EQ(h->fall, LB_HEALTH_DEFAULT_FALL, "vips[0] default fall");
+	ASSERT_EQ(h->line, 6, "vips[0] health_check line");
+	h = &cfg.vips[1].health;
+	ASSERT_EQ(h->type, LB_HEALTH_HTTP, "vips[1] type");
+	ASSERT_STREQ(h->path, "/healthz?full=1", "vips[1] path");
+	ASSERT_EQ(h->status, 204, "vips[1] status");
+	ASSERT_EQ(h->interval_ms, 500, "vips[1] interval");
+	ASSERT_EQ(h->timeout_ms, 500, "vips[1] timeout equal to the interval");
+	ASSERT_EQ(h->rise, 1, "vips[1] rise");
+	ASSERT_EQ(h->fall, 5, "vips[1] fall");
+	h = &cfg.vips[2].health;
+	ASSERT_EQ(h->type, LB_HEALTH_UDP, "vips[2] type");
+	ASSERT_EQ(h->port, 53, "vips[2] port on an every-port VIP");
+	ASSERT_BYTES(h->send, h->send_len, "ping\n", 5, "vips[2] send with its escape");
+	ASSERT_BYTES(h->expect, h->expect_len, "pong", 4, "vips[2] expect");
+	ASSERT_EQ(h->rise, 100, "vips[2] rise");
+	ASSERT_EQ(h->interval_ms, 50, "vips[2] lowest interval");
+	lb_config_free(&cfg);
+	/* No block: no checks. */
+	if (!ASSERT_OK(lb_config_load(GOOD_DIR "extended.yaml", &cfg, err, sizeof(err)), err))
+		return;
+	ASSERT_EQ(cfg.vips[0].health.type, LB_HEALTH_NONE, "no health_check");
+	ASSERT_STREQ(lb_health_type_name(LB_HEALTH_NONE), "none", "name of no check");
+	ASSERT_STREQ(lb_health_type_name(LB_HEALTH_HTTP), "http", "name of http");
 	lb_config_free(&cfg);
 }
 
@@ -1234,6 +1321,7 @@ int main(int argc, char **argv)
 		TEST_CASE(test_text_cases),
 		TEST_CASE(test_text_values),
 		TEST_CASE(test_forwarding_values),
+		TEST_CASE(test_health_values),
 		TEST_CASE(test_text_length),
 		TEST_CASE(test_limits),
 		TEST_CASE(test_yaml_limits),
