@@ -63,7 +63,7 @@ TEST_SKELS := $(foreach s,$(TEST_BPF_SRCS),$(call skel,$(s)))
 LOADER_LIB_SRCS := loader/config.c loader/yaml_reader.c loader/counter_names.c loader/pipeline.c \
 		   loader/maps.c loader/pins.c loader/log.c loader/apply.c loader/stages.c loader/maglev.c \
 		   loader/netdev.c loader/host.c loader/state.c loader/input.c loader/cli.c \
-		   loader/stats.c loader/version.c loader/caps.c
+		   loader/stats.c loader/version.c loader/caps.c loader/health.c
 LOADER_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LOADER_LIB_SRCS))
 
 TEST_LIB_SRCS := tests/lib/test_harness.c tests/lib/packet.c tests/lib/xdp_test_run.c \
@@ -188,6 +188,8 @@ xdp-lbd: $(LBD_OBJS) $(LOADER_LIB_OBJS)
 # Unit tests link only what they test: the stage skeletons and the test library.
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(TEST_LIB_OBJS) $(OUTPUT)/loader/counter_names.o
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+# The health state machine is plain C of the loader's library.
+$(OUTPUT)/tests/test_health: $(OUTPUT)/loader/health.o $(OUTPUT)/loader/maps.o
 # The encap stage tests share their network, backends and case runner.
 $(OUTPUT)/tests/test_encap $(OUTPUT)/tests/test_gue $(OUTPUT)/tests/test_nat: \
 	$(OUTPUT)/tests/unit/encap_fixture.o

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "apply.h"
+#include "health.h"
 #include "lb_structs_common.h"
 #include "maglev.h"
 #include "state.h"
@@ -237,6 +238,41 @@ static int free_vip_id(struct plan *plan)
 	return -ENOSPC;
 }
 
+/* A new backend starts unprobed: a record left in its slot by another
+ * backend says nothing about this one.
+ */
+static int reset_backend_health(struct undo_log *log, const struct lb_maps *maps, __u32 id,
+				const struct lb_backend *be)
+{
+	struct lb_backend_health rec = { .addr = be->addr, .vip_id = be->vip_id };
+
+	if (maps->fd[LB_MAP_BACKEND_HEALTH] < 0)
+		return 0;
+	return write_elem(log, maps->fd[LB_MAP_BACKEND_HEALTH], &id, sizeof(id), &rec,
+			  sizeof(rec));
+}
+
+/* What a reload does with the health of a backend it keeps (health.h): one
+ * the daemon took down stays DOWN while the config says up, until the
+ * daemon's probes bring it back; a config that says drain or down takes the
+ * backend out of the daemon's hands.
+ */
+static int keep_backend_health(struct undo_log *log, const struct lb_maps *maps, __u32 id,
+			       struct lb_backend *be)
+{
+	struct lb_backend_health rec;
+
+	if (lb_health_read(maps, id, be->addr, be->vip_id, &rec) || !rec.marked_down)
+		return 0;
+	if (be->state == LB_BACKEND_UP) {
+		be->state = LB_BACKEND_DOWN;
+		return 0;
+	}
+	rec.marked_down = 0;
+	return write_elem(log, maps->fd[LB_MAP_BACKEND_HEALTH], &id, sizeof(id), &rec,
+			  sizeof(rec));
+}
+
 /* A new backend starts with zero load and zero figures. */
 static int reset_backend_figures(struct undo_log *log, const struct lb_maps *maps, __u32 id)
 {
@@ -400,10 +436,15 @@ static int stage_vip(struct undo_log *log, const struct lb_maps *maps,
 		uid = (__u32)id;
 		if (!kept) {
 			err = reset_backend_figures(log, maps, uid);
+			if (!err)
+				err = reset_backend_health(log, maps, uid, &be);
 			if (err)
 				return err;
 			res->backends_added++;
 		} else {
+			err = keep_backend_health(log, maps, uid, &be);
+			if (err)
+				return err;
 			res->backends_kept++;
 		}
 		/* A kept backend may change state or weight in place. */

@@ -22,6 +22,7 @@
 #include "caps.h"
 #include "cli.h"
 #include "config.h"
+#include "health.h"
 #include "host.h"
 #include "log.h"
 #include "maps.h"
@@ -399,6 +400,13 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	}
 	installed = true;
 	lb_tx_ports_fill(&maps, opt->mode == XDP_MODE_NATIVE);
+	/* Before the config: a reload reads the health the daemon recorded. */
+	err = lb_health_map_create(&maps);
+	if (err) {
+		lb_err("Failed to create map %s: %s", lb_map_names[LB_MAP_BACKEND_HEALTH],
+		       strerror(-err));
+		goto out;
+	}
 	err = lb_apply_config(&maps, cfg, &res, msg, sizeof(msg));
 	if (err) {
 		lb_err("%s", msg);

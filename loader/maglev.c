@@ -8,6 +8,7 @@
 #include "flow_hash_common.h"
 #include "lb_structs_common.h"
 #include "maglev.h"
+#include "health.h"
 #include "state.h"
 
 /* Seeds of a backend's two hashes: where its preference list starts, and its step. */
@@ -145,8 +146,18 @@ int lb_maglev_from_maps(const struct lb_maps *maps, uint32_t pool_id, uint32_t v
 			err = -errno;
 			goto out;
 		}
-		/* Only backends that take new flows own positions. */
-		if (be.state != LB_BACKEND_UP || be.vip_id != vip_id || !be.weight)
+		/* Only backends that take new flows own positions, and those
+		 * only down by health checks (they get theirs back when up:
+		 * the table stays what the config makes it).
+		 */
+		if (be.state != LB_BACKEND_UP) {
+			struct lb_backend_health rec;
+
+			if (lb_health_read(maps, id, be.addr, be.vip_id, &rec) ||
+			    !lb_health_down_by_probe(&rec, be.state))
+				continue;
+		}
+		if (be.vip_id != vip_id || !be.weight)
 			continue;
 		list[n++] = (struct lb_maglev_backend){ be.addr, be.weight, id };
 	}
