@@ -20,6 +20,7 @@
 #include "config.h"
 #include "input.h"
 #include "lbd_announce.h"
+#include "lbd_health.h"
 #include "lbd_http.h"
 #include "lbd_log.h"
 #include "lbd_loop.h"
@@ -38,8 +39,10 @@ struct lbd {
 	struct lbd_http *http;
 	struct lb_stats_sample *sample; /* large: one, reused by every scrape */
 	struct lbd_load_info info;
-	struct lb_config config;        /* --config, for the health checks to come */
+	struct lb_config config;        /* --config: the health checks */
 	bool have_config;
+	const struct lb_config *health_config; /* &config once read, NULL before */
+	struct lbd_health health;
 	bool textfile_failing;          /* its error was logged; log the recovery */
 	struct lbd_announce announce;   /* with --announce-table */
 	bool announcing;
@@ -147,6 +150,7 @@ static int read_config(struct lbd *d, const char *when)
 		lb_config_free(&d->config);
 	d->config = cfg;
 	d->have_config = true;
+	d->health_config = &d->config;
 	lbd_log(LBD_INFO, "%sread the config %s: %zu VIP%s", when, d->opt.config_path,
 		cfg.vip_count, cfg.vip_count == 1 ? "" : "s");
 	return 0;
@@ -235,6 +239,10 @@ static int run(struct lbd *d)
 				 d->opt.textfile_path ? textfile_tick : watch_tick, d);
 	if (!ret)
 		ret = lbd_loop_on_hup(&d->loop, on_hup, d);
+	/* After on_hup: a SIGHUP reads the config, then the checks follow it. */
+	if (!ret)
+		ret = lbd_health_start(&d->health, &d->loop, &d->source, d->opt.ifname,
+				       &d->health_config, d->opt.interval_ns);
 	if (ret) {
 		lbd_log(LBD_ERR, "Failed to set up the event loop: %s", strerror(-ret));
 		return 1;
@@ -331,6 +339,7 @@ int main(int argc, char **argv)
 	ret = run(&d);
 	stop_announcing(&d, ret);
 	lbd_http_stop(d.http);
+	lbd_health_stop(&d.health);
 	lbd_loop_close(&d.loop);
 	lbd_source_close(&d.source);
 	if (d.have_config)

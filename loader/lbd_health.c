@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xdp-lbd's health checks: targets, probes on one epoll set, the rise/fall
+ * records and the state flips; see lbd_health.h.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <bpf/bpf.h>
+
+#include "health.h"
+#include "lbd_health.h"
+#include "lbd_log.h"
+#include "pins.h"
+#include "state.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Wall-clock seconds: what an operator compares "since" with. */
+static uint64_t real_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static void target_name(struct lbd_health_target *t, const struct lb_vip_config *v)
+{
+	char be[INET_ADDRSTRLEN], vip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &t->addr, be, sizeof(be));
+	inet_ntop(AF_INET, &v->addr, vip, sizeof(vip));
+	if (v->port)
+		snprintf(t->name, sizeof(t->name), "%s of VIP %s %s port %u", be, vip,
+			 lb_proto_name(v->proto), v->port);
+	else
+		snprintf(t->name, sizeof(t->name), "%s of VIP %s %s", be, vip,
+			 lb_proto_name(v->proto));
+}
+
+static bool config_has_backend(const struct lb_vip_config *v, __be32 addr)
+{
+	size_t i;
+
+	for (i = 0; i < v->backend_count; i++)
+		if (v->backends[i].addr == addr)
+			return true;
+	return false;
+}
+
+/* The loaded backends of one config VIP with a health_check, appended to @list. */
+static int add_vip_targets(struct lbd_health *h, const struct lb_state *st,
+			   const struct lb_vip_config *v, struct lbd_health_target **list,
+			   size_t *count)
+{
+	struct lb_vip_key key = {
+		.addr = v->addr, .port = htons(v->port), .proto = v->proto, .gen = (__u8)st->gen,
+	};
+	const struct lb_state_vip *view = lb_state_find(st, &key);
+	struct lbd_health_target *t;
+	struct lb_backend be;
+	__u32 i, id;
+
+	/* Not loaded (the file was edited after the last lb-load): nothing to probe. */
+	if (!view)
+		return 0;
+	for (i = 0; i < view->pool.backend_count && i < LB_MAX_BACKENDS_PER_VIP; i++) {
+		id = view->pool.backend_ids[i];
+		if (bpf_map_lookup_elem(h->source->maps.fd[LB_MAP_BACKENDS], &id, &be) ||
+		    be.vip_id != view->vip.vip_id || !config_has_backend(v, be.addr))
+			continue;
+		t = realloc(*list, (*count + 1) * sizeof(**list));
+		if (!t)
+			return -ENOMEM;
+		*list = t;
+		t = &(*list)[(*count)++];
+		memset(t, 0, sizeof(*t));
+		t->id = id;
+		t->addr = be.addr;
+		t->vip_id = be.vip_id;
+		t->hc = v->health;
+		target_name(t, v);
+		lbd_probe_init(&t->probe);
+	}
+	return 0;
+}
+
+/* The same backend, probed the same way: its schedule and probe carry over. */
+static struct lbd_health_target *find_old(struct lbd_health *h, const struct lbd_health_target *n)
+{
+	size_t i;
+
+	for (i = 0; i < h->count; i++) {
+		struct lbd_health_target *o = &h->targets[i];
+
+		if (o->id == n->id && o->addr == n->addr && o->vip_id == n->vip_id &&
+		    !memcmp(&o->hc, &n->hc, sizeof(o->hc)))
+			return o;
+	}
+	return NULL;
+}
+
+/* Replaces the target list with @list; in-flight probes of kept targets go on. */
+static void adopt(struct lbd_health *h, struct lbd_health_target *list, size_t count)
+{
+	uint64_t now = mono_ns();
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		struct lbd_health_target *n = &list[i], *o = find_old(h, n);
+		struct epoll_event ev;
+
+		if (!o) {
+			/* Spread the first probes over one interval. */
+			n->next_ns = now + (uint64_t)n->hc.interval_ms * 1000000ULL * i / count;
+			continue;
+		}
+		n->next_ns = o->next_ns;
+		n->probe = o->probe;
+		o->probe.fd = -1;
+		if (n->probe.fd >= 0) {
+			ev = (struct epoll_event){ .events = lbd_probe_events(&n->probe),
+						   .data.u64 = i };
+			epoll_ctl(h->epoll_fd, EPOLL_CTL_MOD, n->probe.fd, &ev);
+		}
+	}
+	for (i = 0; i < h->count; i++) {
+		if (h->targets[i].probe.fd >= 0) {
+			lbd_probe_cancel(&h->targets[i].probe);
+			h->in_flight--;
+		}
+	}
+	free(h->targets);
+	h->targets = list;
+	h->count = count;
+}
+
+void lbd_health_sync(struct lbd_health *h)
+{
+	static struct lb_state st; /* large; one sync at a time */
+	const struct lb_config *cfg = *h->config;
+	struct lbd_health_target *list = NULL;
+	size_t count = 0, i, vips = 0;
+	size_t before = h->count;
+
+	if (cfg && lbd_source_refresh(h->source) && !lb_state_read(&h->source->maps, &st)) {
+		for (i = 0; i < cfg->vip_count; i++) {
+			if (cfg->vips[i].health.type == LB_HEALTH_NONE)
+				continue;
+			vips++;
+			if (add_vip_targets(h, &st, &cfg->vips[i], &list, &count)) {
+				lbd_log(LBD_ERR, "Failed to list the backends to probe: %s",
+					strerror(ENOMEM));
+				free(list);
+				return;
+			}
+		}
+	}
+	adopt(h, list, count);
+	h->need_sync = false;
+	if (count && (count != before || h->told_none))
+		lbd_log(LBD_INFO, "health checks: probing %zu backend%s of %zu VIP%s", count,
+			count == 1 ? "" : "s", vips, vips == 1 ? "" : "s");
+	if (!count && !h->told_none)
+		lbd_log(LBD_INFO, "health checks: no backend to probe (%s)",
+			!cfg ? "no --config" : !h->source->open ? "nothing loaded" :
+			vips ? "no VIP with a health_check is loaded" : "no VIP has a health_check");
+	h->told_none = !count;
+}
+
+/* --- one result ------------------------------------------------------------------- */
+
+/* The backend's entry flips to @state: one update of the whole entry, the
+ * same but for that byte, so a packet sees the old state or the new one.
+ */
+static int set_state(struct lbd_health *h, const struct lbd_health_target *t,
+		     struct lb_backend *be, __u8 state)
+{
+	be->state = state;
+	return bpf_map_update_elem(h->source->maps.fd[LB_MAP_BACKENDS], &t->id, be, BPF_ANY) ?
+		       -errno : 0;
+}
+
+/* What the record and the entry say now: flip the entry when the daemon may. */
+static void apply_result(struct lbd_health *h, struct lbd_health_target *t,
+			 struct lb_backend_health *rec, struct lb_backend *be, bool changed,
+			 const char *why)
+{
+	const struct lb_maps *maps = &h->source->maps;
+	const char *verb = NULL;
+	__u8 want = 0;
+	int err = 0;
+
+	if (rec->health == LB_HEALTH_IS_DOWN && be->state == LB_BACKEND_UP) {
+		/* The record first: a reload between the two writes keeps it down. */
+		rec->marked_down = 1;
+		want = LB_BACKEND_DOWN;
+		verb = "set DOWN";
+	} else if (rec->health == LB_HEALTH_IS_UP && be->state == LB_BACKEND_DOWN &&
+		   rec->marked_down) {
+		rec->marked_down = 0;
+		want = LB_BACKEND_UP;
+		verb = "set UP";
+	} else if (rec->marked_down && be->state != LB_BACKEND_DOWN) {
+		rec->marked_down = 0; /* the config took it over */
+	}
+	err = lb_health_write(maps, t->id, rec);
+	if (!err && want)
+		err = set_state(h, t, be, want);
+	if (err) {
+		lbd_log(LBD_ERR, "Failed to record the health of backend %s: %s", t->name,
+			strerror(-err));
+		return;
+	}
+	if (want == LB_BACKEND_DOWN && changed)
+		lbd_log(LBD_WARN, "backend %s is down: %s (%u failed probes in a row); %s: no new "
+			"flows, its flows move on their next packet", t->name, why, rec->streak,
+			verb);
+	else if (want == LB_BACKEND_DOWN)
+		lbd_log(LBD_WARN, "backend %s was UP in the map but its probes say down (a "
+			"reload?): %s again", t->name, verb);
+	else if (want == LB_BACKEND_UP)
+		lbd_log(LBD_INFO, "backend %s is up again: %s (%u good probes in a row); %s",
+			t->name, why, rec->streak, verb);
+	else if (changed)
+		lbd_log(LBD_INFO, "backend %s is %s by its probes: %s; left %s as the loaded "
+			"config says", t->name, lb_health_name(rec->health), why,
+			lb_state_name(be->state));
+	else if (!rec->last_ok && rec->health == LB_HEALTH_IS_UP)
+		lbd_log(LBD_DEBUG, "probe of backend %s failed (%u of fall %u): %s", t->name,
+			rec->streak, t->hc.fall, why);
+	else if (rec->last_ok && rec->health == LB_HEALTH_IS_DOWN)
+		lbd_log(LBD_DEBUG, "probe of backend %s succeeded (%u of rise %u): %s", t->name,
+			rec->streak, t->hc.rise, why);
+}
+
+static void on_result(struct lbd_health *h, struct lbd_health_target *t,
+		      const struct lbd_probe_result *res)
+{
+	struct lb_backend_health rec;
+	struct lb_backend be;
+	int lock, err;
+	bool changed;
+
+	if (!h->source->open)
+		return;
+	/* lb-load or lbctl is writing: this result is not counted, the next one is. */
+	lock = lb_lock_interface(h->ifname);
+	if (lock < 0) {
+		lbd_log(LBD_DEBUG, "probe of backend %s not counted: the interface is locked "
+			"(%s)", t->name, strerror(-lock));
+		return;
+	}
+	if (bpf_map_lookup_elem(h->source->maps.fd[LB_MAP_BACKENDS], &t->id, &be) ||
+	    be.addr != t->addr || be.vip_id != t->vip_id || be.state == LB_BACKEND_EMPTY) {
+		/* A reload gave the slot to another backend: list them again
+		 * once this round of results is done.
+		 */
+		close(lock);
+		h->need_sync = true;
+		return;
+	}
+	err = lb_health_read(&h->source->maps, t->id, t->addr, t->vip_id, &rec);
+	if (err) {
+		close(lock);
+		lbd_log(LBD_ERR, "Failed to read the health of backend %s: %s", t->name,
+			strerror(-err));
+		return;
+	}
+	changed = lb_health_step(&rec, res->ok, t->hc.rise, t->hc.fall, real_s());
+	snprintf(rec.last_result, sizeof(rec.last_result), "%s", res->text);
+	apply_result(h, t, &rec, &be, changed, res->text);
+	close(lock);
+}
+
+/* --- the loop's callbacks ------------------------------------------------------------ */
+
+static void start_probe(struct lbd_health *h, size_t i, uint64_t now)
+{
+	struct lbd_health_target *t = &h->targets[i];
+	uint64_t period = (uint64_t)t->hc.interval_ms * 1000000ULL;
+	struct lbd_probe_result res;
+	struct epoll_event ev;
+	int ret;
+
+	t->next_ns += period;
+	if (t->next_ns <= now)
+		t->next_ns = now + period;
+	ret = lbd_probe_start(&t->probe, &t->hc, t->addr, now, &res);
+	if (ret < 0) {
+		/* Out of sockets is ours, not the backend's: nothing counted. */
+		lbd_log(LBD_WARN, "Failed to start a probe of backend %s: %s", t->name,
+			strerror(-ret));
+		return;
+	}
+	if (ret == 1) {
+		on_result(h, t, &res);
+		return;
+	}
+	ev = (struct epoll_event){ .events = lbd_probe_events(&t->probe), .data.u64 = i };
+	if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, t->probe.fd, &ev)) {
+		lbd_log(LBD_WARN, "Failed to wait for a probe of backend %s: %s", t->name,
+			strerror(errno));
+		lbd_probe_cancel(&t->probe);
+		return;
+	}
+	h->in_flight++;
+}
+
+static void finish_probe(struct lbd_health *h, struct lbd_health_target *t,
+			 const struct lbd_probe_result *res)
+{
+	h->in_flight--;
+	on_result(h, t, res);
+}
+
+static void events_ready(struct lbd_health *h)
+{
+	struct epoll_event evs[64];
+	struct lbd_probe_result res;
+	int n, k;
+
+	n = epoll_wait(h->epoll_fd, evs, 64, 0);
+	for (k = 0; k < n; k++) {
+		size_t i = (size_t)evs[k].data.u64;
+		struct lbd_health_target *t;
+		struct epoll_event ev;
+		int fd;
+
+		/* A sync in an earlier result of this batch may have renumbered. */
+		if (i >= h->count || h->targets[i].probe.fd < 0)
+			continue;
+		t = &h->targets[i];
+		fd = t->probe.fd;
+		if (lbd_probe_ready(&t->probe, &t->hc, evs[k].events, &res)) {
+			finish_probe(h, t, &res);
+			continue;
+		}
+		ev = (struct epoll_event){ .events = lbd_probe_events(&t->probe), .data.u64 = i };
+		epoll_ctl(h->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+	}
+}
+
+static void health_ready(void *arg, short revents)
+{
+	struct lbd_health *h = arg;
+	struct lbd_probe_result res;
+	uint64_t now;
+	size_t i;
+
+	(void)revents;
+	events_ready(h);
+	now = mono_ns();
+	for (i = 0; i < h->count; i++) {
+		struct lbd_health_target *t = &h->targets[i];
+
+		if (t->probe.fd >= 0 && now >= t->probe.deadline_ns) {
+			lbd_probe_expire(&t->probe, &t->hc, &res);
+			finish_probe(h, t, &res);
+		} else if (t->probe.fd < 0 && now >= t->next_ns &&
+			   h->in_flight < LBD_HEALTH_MAX_IN_FLIGHT) {
+			start_probe(h, i, now);
+		}
+	}
+	if (h->need_sync)
+		lbd_health_sync(h);
+}
+
+/* Milliseconds to the next probe start or deadline, rounded up. */
+static int health_deadline(void *arg)
+{
+	struct lbd_health *h = arg;
+	uint64_t now = mono_ns(), next = UINT64_MAX, t;
+	size_t i;
+
+	for (i = 0; i < h->count; i++) {
+		t = h->targets[i].probe.fd >= 0 ? h->targets[i].probe.deadline_ns :
+						  h->targets[i].next_ns;
+		if (t < next)
+			next = t;
+	}
+	if (next == UINT64_MAX)
+		return -1;
+	if (next <= now)
+		return 0;
+	return (int)((next - now + 999999ULL) / 1000000ULL);
+}
+
+static void health_tick(void *arg, uint64_t expirations)
+{
+	(void)expirations;
+	lbd_health_sync(arg);
+}
+
+static void health_hup(void *arg)
+{
+	lbd_health_sync(arg);
+}
+
+int lbd_health_start(struct lbd_health *h, struct lbd_loop *loop, struct lbd_source *source,
+		     const char *ifname, const struct lb_config *const *config, uint64_t sync_ns)
+{
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	h->source = source;
+	h->ifname = ifname;
+	h->config = config;
+	h->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (h->epoll_fd < 0)
+		return -errno;
+	err = lbd_loop_add_fd(loop, h->epoll_fd, POLLIN, health_ready, health_deadline, h);
+	if (!err)
+		err = lbd_loop_add_timer(loop, sync_ns, health_tick, h);
+	if (!err)
+		err = lbd_loop_on_hup(loop, health_hup, h);
+	if (err)
+		return err;
+	lbd_health_sync(h);
+	return 0;
+}
+
+void lbd_health_stop(struct lbd_health *h)
+{
+	adopt(h, NULL, 0);
+	if (h->epoll_fd > 0)
+		close(h->epoll_fd);
+	h->epoll_fd = -1;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* xdp-lbd's health checks (issue 17): every backend of every VIP with a
+ * `health_check:` in --config is probed from the balancer's own network
+ * namespace (lbd_probe.h), one probe per backend per interval_ms; the results
+ * go through the rise/fall counts (health.h) into the pinned backend_health
+ * map, and each change between up and down is one update of the backend's
+ * entry in the backends map (UP <-> DOWN) and one log line with its reason.
+ *
+ * Backends the loaded config sets drain or down are probed and shown, never
+ * changed. Every write happens under the interface's lock, like lb-load's
+ * and lbctl's: a result that meets a reload in progress waits for the next.
+ *
+ * One module of the daemon's loop: all probes of all backends wait in one
+ * epoll set, which the loop polls as one fd; no thread, nothing blocks.
+ */
+#ifndef LBD_HEALTH_H
+#define LBD_HEALTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "lbd_loop.h"
+#include "lbd_probe.h"
+#include "lbd_source.h"
+
+/* Probes in flight at once: each holds a socket. The rest wait their turn. */
+#define LBD_HEALTH_MAX_IN_FLIGHT 256
+
+struct lbd_health_target {
+	__u32 id;              /* backends map key */
+	__be32 addr;
+	__u32 vip_id;
+	struct lb_health_config hc; /* a copy: the config may be read again under it */
+	char name[96];         /* "10.0.1.1 of VIP 10.0.0.100 tcp port 80", for logs */
+	uint64_t next_ns;      /* CLOCK_MONOTONIC: when the next probe starts */
+	struct lbd_probe probe;
+};
+
+struct lbd_health {
+	int epoll_fd;
+	const char *ifname;
+	struct lbd_source *source;
+	const struct lb_config *const *config; /* the daemon's --config, NULL: none */
+	struct lbd_health_target *targets;
+	size_t count;
+	size_t in_flight;
+	bool need_sync;        /* a result found the list out of date */
+	bool told_none;        /* "no health checks" logged since the last change */
+};
+
+/* Registers the module in @loop: its epoll fd, a timer every @sync_ns that
+ * follows loads and reloads, and SIGHUP (after the daemon's own handler, which
+ * reads the config again). *@config is read at each sync. 0 or -errno.
+ */
+int lbd_health_start(struct lbd_health *h, struct lbd_loop *loop, struct lbd_source *source,
+		     const char *ifname, const struct lb_config *const *config, uint64_t sync_ns);
+
+/* Finds the backends to probe again: now, not at the next sync. */
+void lbd_health_sync(struct lbd_health *h);
+
+void lbd_health_stop(struct lbd_health *h);
+
+#endif /* LBD_HEALTH_H */
