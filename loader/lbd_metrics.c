@@ -272,6 +272,39 @@ static unsigned long long backend_value(const struct lb_stats_backend *b, enum b
 	}
 }
 
+/* The health checks' verdicts, for the backends they probe (health.h). */
+static void write_health(FILE *out, const struct lbd_view *v)
+{
+	const struct lb_stats_sample *s = v->sample;
+	__u32 i;
+
+	family(out, "xdp_lb_backend_up", "gauge",
+	       "1 when xdp-lbd's health checks find the backend up, 0 when down; only backends "
+	       "of VIPs with a health_check that have been probed");
+	for (i = 0; i < s->backend_count; i++) {
+		if (s->backends[i].health.health == LB_HEALTH_UNPROBED)
+			continue;
+		backend_labels(out, "xdp_lb_backend_up", v, &s->backends[i]);
+		series_end(out, s->backends[i].health.health == LB_HEALTH_IS_UP);
+	}
+	family(out, "xdp_lb_backend_health_since_seconds", "gauge",
+	       "Unix time at which the backend's health (xdp_lb_backend_up) took its value");
+	for (i = 0; i < s->backend_count; i++) {
+		if (s->backends[i].health.health == LB_HEALTH_UNPROBED)
+			continue;
+		backend_labels(out, "xdp_lb_backend_health_since_seconds", v, &s->backends[i]);
+		series_end(out, s->backends[i].health.since_s);
+	}
+	family(out, "xdp_lb_backend_probe_ok", "gauge",
+	       "1 when the backend's last health probe succeeded, 0 when it failed");
+	for (i = 0; i < s->backend_count; i++) {
+		if (s->backends[i].health.health == LB_HEALTH_UNPROBED)
+			continue;
+		backend_labels(out, "xdp_lb_backend_probe_ok", v, &s->backends[i]);
+		series_end(out, s->backends[i].health.last_ok);
+	}
+}
+
 static void write_backends(FILE *out, const struct lbd_view *v)
 {
 	static const __u8 states[] = { LB_BACKEND_UP, LB_BACKEND_DRAIN, LB_BACKEND_DOWN };
@@ -287,8 +320,8 @@ static void write_backends(FILE *out, const struct lbd_view *v)
 			series_end(out, backend_value(&s->backends[i], (enum backend_figure)f));
 		}
 	}
-	/* A state set: one series per state, 1 for the backend's own. Today
-	 * the state is the config's or lbctl's; health checks will set it.
+	/* A state set: one series per state, 1 for the backend's own: the
+	 * config's, or DOWN/UP as the health checks set it.
 	 */
 	family(out, "xdp_lb_backend_state", "gauge",
 	       "1 for the backend's state (up: takes new flows; drain: keeps its flows; "
@@ -300,6 +333,7 @@ static void write_backends(FILE *out, const struct lbd_view *v)
 			series_end(out, s->backends[i].config.state == states[k]);
 		}
 	}
+	write_health(out, v);
 }
 
 int lbd_metrics_write(FILE *out, const struct lbd_view *view)

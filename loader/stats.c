@@ -217,6 +217,7 @@ int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_st
 			backend_load_sum(maps->fd[LB_MAP_BACKEND_LOAD], b->id, &b->load);
 			backend_stats_sum(maps->fd[LB_MAP_BACKEND_STATS], b->id, &b->totals);
 			b->active_flows = b->id < LB_MAX_BACKENDS ? active[b->id] : 0;
+			lb_health_read(maps, b->id, b->config.addr, b->config.vip_id, &b->health);
 		}
 		vip->backend_count = out->backend_count - vip->first_backend;
 		out->vip_count++;

@@ -14,6 +14,7 @@
 #include "lb_consts_common.h"
 #include "lb_counters_common.h"
 #include "lb_structs_common.h"
+#include "health.h"
 #include "maps.h"
 #include "netdev.h"
 
@@ -25,6 +26,7 @@ struct lb_stats_backend {
 	struct lb_backend_stats totals; /* summed over CPUs */
 	struct lb_backend_load load;
 	__u64 active_flows;             /* flow table entries naming this backend */
+	struct lb_backend_health health; /* xdp-lbd's probes (health.h); zero: unprobed */
 };
 
 struct lb_stats_vip {
