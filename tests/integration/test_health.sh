@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Health checks (docs/operations.md, "Health checks"): xdp-lbd --config probes
+# every backend of the VIPs with a health_check from the balancer's namespace.
+# In the NAT lab (client 10.0.0.1, balancer 10.0.0.10, servers 10.0.0.2 and
+# 10.0.0.3 running socat, started and stopped by PID): a stopped server is
+# down within interval x fall, its new and existing flows go to the other
+# server and nothing reaches it afterwards; started again it is up after rise
+# good probes; a server that answers every other probe does not flap; a
+# reload keeps the health; the operator's drain is left alone; every change is
+# logged with its reason.
+source "$(dirname "$0")/lib.sh"
+
+LB=10.0.0.10 B1=10.0.0.2 B2=10.0.0.3
+TCP_PORT=8080 UDP_PORT=8081 HTTP_PORT=8082
+INTERVAL_MS=200 TIMEOUT_MS=150 RISE=2 FALL=2
+# Time allowed for a change beyond interval x fall + timeout: 2 CPUs shared by
+# many jobs delay a probe's start and its result.
+SLACK_MS=1500
+
+# Round-robin: which server takes a new flow is known, whatever the loads.
+# write_config [B2_STATE] [B1_WEIGHT]
+write_config() {
+	cat >"$TMP/config.yaml" <<YAML
+nat_source: $LB
+vips:
+  - address: $LB
+    port: $TCP_PORT
+    protocol: tcp
+    forwarding: nat
+    policy: round-robin
+    health_check: {type: tcp, interval_ms: $INTERVAL_MS, timeout_ms: $TIMEOUT_MS,
+                   rise: $RISE, fall: $FALL}
+    backends: [{ip: $B1, weight: ${2:-1}}, {ip: $B2, state: ${1:-up}}]
+  - address: $LB
+    port: $UDP_PORT
+    protocol: udp
+    forwarding: nat
+    policy: round-robin
+    health_check: {type: udp, send: "ping\\n", expect: "b", interval_ms: $INTERVAL_MS,
+                   timeout_ms: $TIMEOUT_MS, rise: $RISE, fall: $FALL}
+    backends: [{ip: $B1}, {ip: $B2}]
+YAML
+}
+
+load() {
+	local out
+	out=$(lb_load "$TMP/config.yaml" veth1 2>&1) || fail "lb-load failed: $out"
+}
+
+# Servers on backend $1 (1 or 2): TCP and UDP echo servers that first send
+# their name (lib.sh's serve.sh). Their PIDs in SERVER_PIDS[$1].
+declare -A SERVER_PIDS
+start_server() {
+	local i=$1
+	printf '#!/bin/sh\necho "$1"\nexec cat\n' >"$TMP/serve.sh"
+	spawn "b$i" "$TMP/tcp$i.log" socat "TCP-LISTEN:$TCP_PORT,fork,reuseaddr" \
+		EXEC:"sh $TMP/serve.sh b$i"
+	SERVER_PIDS[$i]=${PIDS[-1]}
+	spawn "b$i" "$TMP/udp$i.log" socat "UDP-LISTEN:$UDP_PORT,fork,reuseaddr" \
+		EXEC:"sh $TMP/serve.sh b$i"
+	SERVER_PIDS[$i]+=" ${PIDS[-1]}"
+	for _ in $(seq 50); do
+		in_net "b$i" ss -ltn | grep -q ":$TCP_PORT " && return 0
+		sleep 0.1
+	done
+	fail "server b$i not listening"
+}
+
+# Stops backend $1's servers (and the children serving peers), by PID.
+stop_server() {
+	local pid
+	for pid in ${SERVER_PIDS[$1]}; do
+		pkill -TERM -P "$pid" 2>/dev/null || true
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	SERVER_PIDS[$1]=""
+}
+
+start_daemon() {
+	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 "$@" \
+		veth1
+	LBD_PID=${PIDS[-1]}
+	wait_log "health checks: probing 4 backends of 2 VIPs" 5000
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# wait_log TEXT [MS]: waits until the daemon's log has a line containing TEXT.
+wait_log() {
+	local deadline=$(($(now_ms) + ${2:-5000}))
+	while (($(now_ms) < deadline)); do
+		grep -qF -- "$1" "$TMP/lbd.log" && return 0
+		sleep 0.05
+	done
+	fail "the log has no '$1' within ${2:-5000} ms:
+$(cat "$TMP/lbd.log")"
+}
+
+# One TCP connection to the VIP: prints the name of the server that answered.
+tcp_answer() {
+	in_net client timeout 5 socat -t 1 - "TCP:$LB:$TCP_PORT,connect-timeout=2" \
+		<<<"hello" 2>/dev/null | head -n 1
+}
+
+# One datagram from client port $1: prints the server's name.
+udp_answer() {
+	in_net client timeout 5 socat -t 1 - "UDP:$LB:$UDP_PORT,sourceport=$1,reuseaddr" \
+		<<<"hello" 2>/dev/null | head -n 1
+}
+
+# Backend $1's packets on VIP $2 (lbctl stats --json).
+backend_packets() {
+	lbctl stats veth1 --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(sum(b["packets"] for b in s["backends"] if b["address"] == sys.argv[1] and b["vip"] == sys.argv[2]))
+' "$1" "$2"
+}
+
+# lbctl status's line of backend $1 under VIP $2 (e.g. 10.0.0.10:8080/tcp).
+status_line() {
+	lbctl status veth1 | awk -v vip="VIP $2 " -v be=" $1 " '
+		index($0, "  VIP ") == 1 { inside = index($0, vip) == 3 }
+		inside && index($0, "backend ") && index($0, be) { print }'
+}
+
+setup() {
+	topology up "$PREFIX" "" "$B1" "$B2"
+	full_checksums
+	write_config "$@"
+	load
+	start_server 1
+	start_server 2
+}
+
+test_dead_backend_goes_down_and_comes_back() {
+	local t0 took first i answers line before_b1
+	setup
+	start_daemon
+	# Both serve while healthy.
+	answers=""
+	for i in $(seq 6); do answers+="$(tcp_answer) "; done
+	check_contains "$answers" b1 "b1 answers while healthy"
+	check_contains "$answers" b2 "b2 answers while healthy"
+	line=$(status_line "$B1" "$LB:$TCP_PORT/tcp")
+	check_contains "$line" "up    weight 1  health up since" "lbctl status shows the health"
+	check_contains "$line" "last probe ok: connected" "lbctl status shows the last result"
+
+	# An existing UDP flow: its server is the one stopped.
+	first=$(udp_answer 40001)
+	[[ $first == b1 || $first == b2 ]] || fail "the UDP flow got no answer ('$first')"
+	# The same flow again reaches the same server's session for that peer,
+	# which only echoes (its name went with the first reply).
+	check_eq "$(udp_answer 40001)" hello "the UDP flow keeps its server"
+	local dead=${first#b} live=$((3 - ${first#b})) dead_ip live_ip
+	dead_ip=$([[ $dead == 1 ]] && echo "$B1" || echo "$B2")
+	live_ip=$([[ $live == 1 ]] && echo "$B1" || echo "$B2")
+
+	t0=$(now_ms)
+	stop_server "$dead"
+	wait_log "backend $dead_ip of VIP $LB tcp port $TCP_PORT is down: connect: Connection refused ($FALL failed probes in a row); set DOWN" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	wait_log "backend $dead_ip of VIP $LB udp port $UDP_PORT is down: recv: Connection refused" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	took=$(($(now_ms) - t0))
+	echo "    down after $took ms (interval $INTERVAL_MS ms x fall $FALL)"
+	line=$(status_line "$dead_ip" "$LB:$TCP_PORT/tcp")
+	check_contains "$line" "down  weight 1  health down since" "lbctl status: down by health"
+	check_contains "$line" "last probe failed: connect: Connection refused" \
+		"lbctl status: the reason"
+
+	# The existing flow moved; new flows go to the live server only; the dead
+	# one receives nothing more.
+	local gone_before
+	gone_before=$(counter lb.flow_backend_gone)
+	check_eq "$(udp_answer 40001)" "b$live" "the existing UDP flow moved to the live server"
+	(($(counter lb.flow_backend_gone) > gone_before)) ||
+		fail "lb.flow_backend_gone did not count the moved flow"
+	before_b1=$(backend_packets "$dead_ip" "$LB:$TCP_PORT/tcp")
+	for i in $(seq 6); do
+		check_eq "$(tcp_answer)" "b$live" "connection $i after the stop"
+		check_eq "$(udp_answer $((41000 + i)))" "b$live" "datagram $i after the stop"
+	done
+	check_eq "$(backend_packets "$dead_ip" "$LB:$TCP_PORT/tcp")" "$before_b1" \
+		"packets to the dead backend after it went down"
+
+	# Back: up after rise good probes.
+	t0=$(now_ms)
+	start_server "$dead"
+	wait_log "backend $dead_ip of VIP $LB tcp port $TCP_PORT is up again: connected ($RISE good probes in a row); set UP" \
+		$((INTERVAL_MS * RISE + SLACK_MS))
+	echo "    up again after $(($(now_ms) - t0)) ms (rise $RISE)"
+	check_contains "$(status_line "$dead_ip" "$LB:$TCP_PORT/tcp")" "up    weight 1  health up since" \
+		"lbctl status: up again"
+	answers=""
+	for i in $(seq 8); do answers+="$(tcp_answer) "; done
+	check_contains "$answers" "b$dead" "the server that came back takes new connections"
+}
+
+# Prints the metrics from the daemon's textfile.
+scrape_metrics() {
+	cat "$TMP/xdp-lb.prom"
+}
+
+# A UDP server that answers every other datagram: a lossy probe path.
+test_every_other_probe_lost_does_not_flap() {
+	local failed
+	setup
+	stop_server 2
+	printf '#!/bin/sh\nn=$(cat "$1" 2>/dev/null || echo 0)\necho $((n + 1)) >"$1"\n' >"$TMP/odd.sh"
+	printf '[ $((n %% 2)) -eq 1 ] && exit 0\necho b2\n' >>"$TMP/odd.sh"
+	spawn b2 "$TMP/odd.log" socat "UDP-LISTEN:$UDP_PORT,fork,reuseaddr" \
+		EXEC:"sh $TMP/odd.sh $TMP/odd.count"
+	spawn b2 "$TMP/tcp2.log" socat "TCP-LISTEN:$TCP_PORT,fork,reuseaddr" EXEC:"echo b2"
+	start_daemon
+	# 15 probe rounds: about 7 lost, never two in a row.
+	sleep $(((INTERVAL_MS * 15) / 1000))
+	failed=$(grep -c "probe of backend $B2 of VIP $LB udp port $UDP_PORT failed (1 of fall $FALL): no reply within $TIMEOUT_MS ms" "$TMP/lbd.log")
+	((failed >= 3)) || fail "expected lost probes to be logged, found $failed:
+$(cat "$TMP/lbd.log")"
+	echo "    $failed lost probes, none in a row"
+	grep -q "is down" "$TMP/lbd.log" && fail "a backend went down:
+$(cat "$TMP/lbd.log")"
+	check_contains "$(status_line "$B2" "$LB:$UDP_PORT/udp")" "up    weight 1  health up since" \
+		"b2 stays up"
+}
+
+test_reload_keeps_health() {
+	setup
+	start_daemon
+	stop_server 1
+	wait_log "backend $B1 of VIP $LB tcp port $TCP_PORT is down" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	# A reload of the same config, then one that changes b1's weight: b1
+	# stays DOWN (not resurrected) and keeps its record.
+	load
+	check_contains "$(status_line "$B1" "$LB:$TCP_PORT/tcp")" "down  weight 1  health down since" \
+		"after a reload of the same config"
+	write_config up 5
+	load
+	local line
+	line=$(status_line "$B1" "$LB:$TCP_PORT/tcp")
+	check_contains "$line" "down  weight 5  health down since" "after a reload with a new weight"
+	check_contains "$line" "last probe failed: connect: Connection refused" "the record kept"
+	local i
+	for i in $(seq 4); do
+		check_eq "$(tcp_answer)" b2 "connection $i after the reload"
+	done
+	grep -q "is up again" "$TMP/lbd.log" && fail "b1 came up without a server:
+$(cat "$TMP/lbd.log")"
+	start_server 1
+	wait_log "backend $B1 of VIP $LB tcp port $TCP_PORT is up again" \
+		$((INTERVAL_MS * RISE + SLACK_MS))
+	check_contains "$(status_line "$B1" "$LB:$TCP_PORT/tcp")" "up    weight 5  health up since" \
+		"up again after the reload"
+}
+
+test_operator_drain_left_alone() {
+	setup drain
+	start_daemon
+	stop_server 2
+	wait_log "backend $B2 of VIP $LB tcp port $TCP_PORT is down by its probes: connect: Connection refused; left drain as the loaded config says" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	check_contains "$(status_line "$B2" "$LB:$TCP_PORT/tcp")" "drain weight 1  health down since" \
+		"drain kept, health shown"
+	start_server 2
+	wait_log "backend $B2 of VIP $LB tcp port $TCP_PORT is up by its probes: connected; left drain" \
+		$((INTERVAL_MS * RISE + SLACK_MS))
+	check_contains "$(status_line "$B2" "$LB:$TCP_PORT/tcp")" "drain weight 1  health up since" \
+		"still drain"
+}
+
+test_http_status() {
+	setup
+	cat >>"$TMP/config.yaml" <<YAML
+  - address: $LB
+    port: $HTTP_PORT
+    protocol: tcp
+    forwarding: nat
+    health_check: {type: http, path: /healthz, status: 200, interval_ms: $INTERVAL_MS,
+                   timeout_ms: $TIMEOUT_MS, rise: $RISE, fall: $FALL}
+    backends: [{ip: $B1}, {ip: $B2}]
+YAML
+	load
+	# b1 answers 200, b2 503: b2 goes down with the status as reason.
+	printf '#!/bin/sh\nread line\necho "$line" >>"%s/requests.$1"\nprintf "HTTP/1.0 $2 X\\r\\n\\r\\n"\n' \
+		"$TMP" >"$TMP/http.sh"
+	spawn b1 "$TMP/http1.log" socat "TCP-LISTEN:$HTTP_PORT,fork,reuseaddr" \
+		EXEC:"sh $TMP/http.sh b1 200"
+	spawn b2 "$TMP/http2.log" socat "TCP-LISTEN:$HTTP_PORT,fork,reuseaddr" \
+		EXEC:"sh $TMP/http.sh b2 503"
+	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 veth1
+	wait_log "health checks: probing 6 backends of 3 VIPs"
+	wait_log "backend $B2 of VIP $LB tcp port $HTTP_PORT is down: HTTP status 503, expected 200 ($FALL failed probes in a row); set DOWN" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	sleep 0.5
+	grep -q "backend $B1 of VIP $LB tcp port $HTTP_PORT is down" "$TMP/lbd.log" &&
+		fail "b1 (status 200) went down"
+	check_contains "$(status_line "$B1" "$LB:$HTTP_PORT/tcp")" "last probe ok: HTTP status 200" \
+		"b1's result"
+	check_contains "$(head -n 1 "$TMP/requests.b1")" "GET /healthz HTTP/1.0" "the request line"
+}
+
+test_metrics_and_journal_levels() {
+	setup
+	start_daemon --textfile "$TMP/xdp-lb.prom"
+	stop_server 1
+	wait_log "backend $B1 of VIP $LB tcp port $TCP_PORT is down" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	grep -F "backend $B1 of VIP $LB tcp port $TCP_PORT is down" "$TMP/lbd.log" |
+		grep -q '^Warning: ' || fail "a backend going down is a warning"
+	sleep 1
+	local out
+	out=$(scrape_metrics)
+	check_contains "$out" "xdp_lb_backend_up{interface=\"veth1\",vip=\"$LB:$TCP_PORT/tcp\",backend=\"$B1\",backend_id=\"0\"} 0" \
+		"backend_up 0 for the dead one"
+	check_contains "$out" "xdp_lb_backend_up{interface=\"veth1\",vip=\"$LB:$TCP_PORT/tcp\",backend=\"$B2\",backend_id=\"1\"} 1" \
+		"backend_up 1 for the live one"
+	check_contains "$out" "xdp_lb_backend_state{interface=\"veth1\",vip=\"$LB:$TCP_PORT/tcp\",backend=\"$B1\",backend_id=\"0\",state=\"down\"} 1" \
+		"the state the health check set"
+	if command -v promtool >/dev/null; then
+		out=$(promtool check metrics <"$TMP/xdp-lb.prom" 2>&1) ||
+			fail "promtool check metrics: $out"
+	fi
+}
+
+run_tests integration-health test_dead_backend_goes_down_and_comes_back \
+	test_every_other_probe_lost_does_not_flap test_reload_keeps_health \
+	test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels
