@@ -253,18 +253,19 @@ static int reset_backend_health(struct undo_log *log, const struct lb_maps *maps
 }
 
 /* What a reload does with the health of a backend it keeps (health.h): one
- * the daemon took down stays DOWN while the config says up, until the
- * daemon's probes bring it back; a config that says drain or down takes the
- * backend out of the daemon's hands.
+ * the daemon took down stays DOWN while the config says up and the VIP
+ * still has a health_check (@checked), until the daemon's probes bring it
+ * back; a config that says drain or down, or drops the VIP's health_check,
+ * takes the backend out of the daemon's hands.
  */
 static int keep_backend_health(struct undo_log *log, const struct lb_maps *maps, __u32 id,
-			       struct lb_backend *be)
+			       struct lb_backend *be, bool checked)
 {
 	struct lb_backend_health rec;
 
 	if (lb_health_read(maps, id, be->addr, be->vip_id, &rec) || !rec.marked_down)
 		return 0;
-	if (be->state == LB_BACKEND_UP) {
+	if (be->state == LB_BACKEND_UP && checked) {
 		be->state = LB_BACKEND_DOWN;
 		return 0;
 	}
@@ -442,7 +443,8 @@ static int stage_vip(struct undo_log *log, const struct lb_maps *maps,
 				return err;
 			res->backends_added++;
 		} else {
-			err = keep_backend_health(log, maps, uid, &be);
+			err = keep_backend_health(log, maps, uid, &be,
+						  v->health.type != LB_HEALTH_NONE);
 			if (err)
 				return err;
 			res->backends_kept++;

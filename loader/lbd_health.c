@@ -47,14 +47,15 @@ static void target_name(struct lbd_health_target *t, const struct lb_vip_config 
 			 lb_proto_name(v->proto));
 }
 
-static bool config_has_backend(const struct lb_vip_config *v, __be32 addr)
+/* The config's entry of backend @addr of @v, or NULL. */
+static const struct lb_backend_config *config_backend(const struct lb_vip_config *v, __be32 addr)
 {
 	size_t i;
 
 	for (i = 0; i < v->backend_count; i++)
 		if (v->backends[i].addr == addr)
-			return true;
-	return false;
+			return &v->backends[i];
+	return NULL;
 }
 
 /* The loaded backends of one config VIP with a health_check, appended to @list. */
@@ -76,7 +77,7 @@ static int add_vip_targets(struct lbd_health *h, const struct lb_state *st,
 	for (i = 0; i < view->pool.backend_count && i < LB_MAX_BACKENDS_PER_VIP; i++) {
 		id = view->pool.backend_ids[i];
 		if (bpf_map_lookup_elem(h->source->maps.fd[LB_MAP_BACKENDS], &id, &be) ||
-		    be.vip_id != view->vip.vip_id || !config_has_backend(v, be.addr))
+		    be.vip_id != view->vip.vip_id || !config_backend(v, be.addr))
 			continue;
 		t = realloc(*list, (*count + 1) * sizeof(**list));
 		if (!t)
@@ -92,6 +93,52 @@ static int add_vip_targets(struct lbd_health *h, const struct lb_state *st,
 		lbd_probe_init(&t->probe);
 	}
 	return 0;
+}
+
+/* A VIP whose health_check was dropped (a reload, then SIGHUP) may still
+ * have backends this daemon took down: they go back to the config's state,
+ * since no probe will ever bring them up. A result that slipped in between
+ * the reload and SIGHUP is undone here too.
+ */
+static void release_unchecked(struct lbd_health *h, const struct lb_state *st,
+			      const struct lb_vip_config *v)
+{
+	struct lb_vip_key key = {
+		.addr = v->addr, .port = htons(v->port), .proto = v->proto, .gen = (__u8)st->gen,
+	};
+	const struct lb_state_vip *view = lb_state_find(st, &key);
+	const struct lb_backend_config *bc;
+	struct lb_backend_health rec;
+	char addr[INET_ADDRSTRLEN];
+	struct lb_backend be;
+	__u32 i, id;
+	int lock;
+
+	for (i = 0; view && i < view->pool.backend_count && i < LB_MAX_BACKENDS_PER_VIP; i++) {
+		id = view->pool.backend_ids[i];
+		if (bpf_map_lookup_elem(h->source->maps.fd[LB_MAP_BACKENDS], &id, &be) ||
+		    be.vip_id != view->vip.vip_id || be.state != LB_BACKEND_DOWN ||
+		    lb_health_read(&h->source->maps, id, be.addr, be.vip_id, &rec) ||
+		    !rec.marked_down)
+			continue;
+		bc = config_backend(v, be.addr);
+		if (!bc || bc->state != LB_BACKEND_UP)
+			continue;
+		lock = lb_lock_interface(h->ifname);
+		if (lock < 0)
+			return; /* the next sync tries again */
+		rec.marked_down = 0;
+		be.state = LB_BACKEND_UP;
+		inet_ntop(AF_INET, &be.addr, addr, sizeof(addr));
+		if (lb_health_write(&h->source->maps, id, &rec) ||
+		    bpf_map_update_elem(h->source->maps.fd[LB_MAP_BACKENDS], &id, &be, BPF_ANY))
+			lbd_log(LBD_ERR, "Failed to set backend %s (id %u) UP again: %s", addr, id,
+				strerror(errno));
+		else
+			lbd_log(LBD_INFO, "backend %s (id %u) is no longer health-checked (its VIP "
+				"has no health_check): set UP as the config says", addr, id);
+		close(lock);
+	}
 }
 
 /* The same backend, probed the same way: its schedule and probe carry over. */
@@ -154,8 +201,10 @@ void lbd_health_sync(struct lbd_health *h)
 
 	if (cfg && lbd_source_refresh(h->source) && !lb_state_read(&h->source->maps, &st)) {
 		for (i = 0; i < cfg->vip_count; i++) {
-			if (cfg->vips[i].health.type == LB_HEALTH_NONE)
+			if (cfg->vips[i].health.type == LB_HEALTH_NONE) {
+				release_unchecked(h, &st, &cfg->vips[i]);
 				continue;
+			}
 			vips++;
 			if (add_vip_targets(h, &st, &cfg->vips[i], &list, &count)) {
 				lbd_log(LBD_ERR, "Failed to list the backends to probe: %s",
@@ -251,7 +300,8 @@ static void on_result(struct lbd_health *h, struct lbd_health_target *t,
 	int lock, err;
 	bool changed;
 
-	if (!h->source->open)
+	/* Unloaded meanwhile: no result to record, and no lock file to leave. */
+	if (!lbd_source_refresh(h->source))
 		return;
 	/* lb-load or lbctl is writing: this result is not counted, the next one is. */
 	lock = lb_lock_interface(h->ifname);

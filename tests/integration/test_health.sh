@@ -19,8 +19,11 @@ INTERVAL_MS=200 TIMEOUT_MS=150 RISE=2 FALL=2
 SLACK_MS=1500
 
 # Round-robin: which server takes a new flow is known, whatever the loads.
-# write_config [B2_STATE] [B1_WEIGHT]
+# write_config [B2_STATE] [B1_WEIGHT]; TCP_CHECK=0: the TCP VIP has no health_check.
 write_config() {
+	local tcp_check="health_check: {type: tcp, interval_ms: $INTERVAL_MS,
+                   timeout_ms: $TIMEOUT_MS, rise: $RISE, fall: $FALL}"
+	[[ ${TCP_CHECK:-1} == 1 ]] || tcp_check="# no health_check"
 	cat >"$TMP/config.yaml" <<YAML
 nat_source: $LB
 vips:
@@ -29,8 +32,7 @@ vips:
     protocol: tcp
     forwarding: nat
     policy: round-robin
-    health_check: {type: tcp, interval_ms: $INTERVAL_MS, timeout_ms: $TIMEOUT_MS,
-                   rise: $RISE, fall: $FALL}
+    $tcp_check
     backends: [{ip: $B1, weight: ${2:-1}}, {ip: $B2, state: ${1:-up}}]
   - address: $LB
     port: $UDP_PORT
@@ -259,6 +261,25 @@ $(cat "$TMP/lbd.log")"
 		"up again after the reload"
 }
 
+# A reload that drops a VIP's health_check (then SIGHUP, as systemctl reload
+# does) gives the backends the daemon took down back to the config.
+test_health_check_dropped_by_reload() {
+	setup
+	start_daemon
+	stop_server 1
+	wait_log "backend $B1 of VIP $LB tcp port $TCP_PORT is down" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	TCP_CHECK=0 write_config
+	load
+	kill -HUP "$LBD_PID"
+	wait_log "health checks: probing 2 backends of 1 VIP"
+	sleep 0.5
+	check_contains "$(status_line "$B1" "$LB:$TCP_PORT/tcp")" "up    weight 1" \
+		"b1 up as the config says"
+	check_contains "$(status_line "$B1" "$LB:$UDP_PORT/udp")" "down  weight 1  health down" \
+		"b1 of the UDP VIP, still checked, stays down"
+}
+
 test_operator_drain_left_alone() {
 	setup drain
 	start_daemon
@@ -330,4 +351,4 @@ test_metrics_and_journal_levels() {
 
 run_tests integration-health test_dead_backend_goes_down_and_comes_back \
 	test_every_other_probe_lost_does_not_flap test_reload_keeps_health \
-	test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels
+	test_health_check_dropped_by_reload test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels
