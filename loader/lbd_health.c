@@ -124,7 +124,7 @@ static void release_unchecked(struct lbd_health *h, const struct lb_state *st,
 		bc = config_backend(v, be.addr);
 		if (!bc || bc->state != LB_BACKEND_UP)
 			continue;
-		lock = lb_lock_interface(h->ifname);
+		lock = lb_lock_interface_now(h->ifname);
 		if (lock < 0)
 			return; /* the next sync tries again */
 		rec.marked_down = 0;
@@ -304,7 +304,7 @@ static void on_result(struct lbd_health *h, struct lbd_health_target *t,
 	if (!lbd_source_refresh(h->source))
 		return;
 	/* lb-load or lbctl is writing: this result is not counted, the next one is. */
-	lock = lb_lock_interface(h->ifname);
+	lock = lb_lock_interface_now(h->ifname);
 	if (lock < 0) {
 		lbd_log(LBD_DEBUG, "probe of backend %s not counted: the interface is locked "
 			"(%s)", t->name, strerror(-lock));

@@ -229,7 +229,8 @@ void lb_lock_remove(const char *ifname)
 	unlink(path);
 }
 
-int lb_lock_interface(const char *ifname)
+/* @tries attempts 1 ms apart. */
+static int lock_interface(const char *ifname, int tries)
 {
 	char path[LB_PIN_DIR_MAX + 32];
 	int fd;
@@ -240,13 +241,30 @@ int lb_lock_interface(const char *ifname)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
 		int err = -errno;
 
-		close(fd);
-		return err;
+		if (err != -EWOULDBLOCK || --tries <= 0) {
+			close(fd);
+			return err;
+		}
+		usleep(1000);
 	}
 	return fd;
+}
+
+/* xdp-lbd holds the lock for the microseconds of one health write: a short
+ * wait lets lb-load and lbctl pass it, while another lb-load (seconds) is
+ * still reported at once.
+ */
+int lb_lock_interface(const char *ifname)
+{
+	return lock_interface(ifname, 100);
+}
+
+int lb_lock_interface_now(const char *ifname)
+{
+	return lock_interface(ifname, 1);
 }
 
 /* Removes our pins under @dir, then @dir. */

@@ -63,10 +63,16 @@ void lb_pin_dir(const char *ifname, char *buf, size_t len);
 /* Creates @dir (a pin directory) and the xdp-lb root above it. 0 or -errno. */
 int lb_pin_dir_create(const char *dir);
 
-/* Takes the interface's lock without waiting; returns the lock fd, or -errno
+/* Takes the interface's lock, waiting at most 100 ms (xdp-lbd holds it for
+ * a few microseconds at a time); returns the lock fd, or -errno
  * (-EWOULDBLOCK: another lb-load holds it). Released when the process exits.
  */
 int lb_lock_interface(const char *ifname);
+
+/* The same without waiting: for xdp-lbd, whose loop must not stall while an
+ * lb-load works.
+ */
+int lb_lock_interface_now(const char *ifname);
 
 /* Where a first load pins everything before it renames the directory to @dir:
  * <dir>_new. The state then appears whole or not at all, even when the load is
