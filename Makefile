@@ -373,7 +373,7 @@ DOC_FILES := $(sort $(wildcard docs/*.md))
 # docs/configuration.md (scripts/gen-man.py), so they cannot drift from either.
 MAN_NAME_lb-load := load xdp-lb on an interface, reload its config in place, unload it
 MAN_NAME_lbctl := look at and steer xdp-lb on an interface
-MAN_NAME_xdp-lbd := serve the metrics of xdp-lb on an interface
+MAN_NAME_xdp-lbd := serve the metrics of xdp-lb on an interface, run its health checks
 # What the pages are written with is there, or make says what to install.
 .PHONY: man-deps
 man-deps:
