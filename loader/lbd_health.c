@@ -432,9 +432,18 @@ static int health_deadline(void *arg)
 	uint64_t now = mono_ns(), next = UINT64_MAX, t;
 	size_t i;
 
+	/* With every probe slot taken, a due start waits for a slot: only the
+	 * probes' deadlines (and their sockets) wake the loop, or it would spin.
+	 */
+	bool full = h->in_flight >= LBD_HEALTH_MAX_IN_FLIGHT;
+
 	for (i = 0; i < h->count; i++) {
-		t = h->targets[i].probe.fd >= 0 ? h->targets[i].probe.deadline_ns :
-						  h->targets[i].next_ns;
+		if (h->targets[i].probe.fd >= 0)
+			t = h->targets[i].probe.deadline_ns;
+		else if (!full)
+			t = h->targets[i].next_ns;
+		else
+			continue;
 		if (t < next)
 			next = t;
 	}
