@@ -190,6 +190,8 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(TEST_LIB_OBJS) $(OUTPUT)
 	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 # The health state machine is plain C of the loader's library.
 $(OUTPUT)/tests/test_health: $(OUTPUT)/loader/health.o $(OUTPUT)/loader/maps.o
+# The probes, against servers the test plays itself in a namespace of its own.
+$(OUTPUT)/tests/test_probe: $(OUTPUT)/loader/lbd_probe.o
 # The encap stage tests share their network, backends and case runner.
 $(OUTPUT)/tests/test_encap $(OUTPUT)/tests/test_gue $(OUTPUT)/tests/test_nat: \
 	$(OUTPUT)/tests/unit/encap_fixture.o
