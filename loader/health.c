@@ -1,24 +1,80 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The backend_health map and the rise/fall state machine; see health.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/btf.h>
 
 #include "health.h"
 #include "lb_consts_common.h"
 
+/* A field's offset in bits, as BTF wants it. */
+#define FIELD_BITS(name) (offsetof(struct lb_backend_health, name) * 8)
+
+/* The record's type as BTF, so that `bpftool map dump` names its fields (and
+ * shows last_result as a string) as it does for the stages' maps; NULL when
+ * BTF cannot be built or loaded: the map is then made without.
+ */
+static struct btf *health_btf(__u32 *key_id, __u32 *value_id)
+{
+	struct btf *btf = btf__new_empty();
+	int u8, u32, u64, chr, text, rec, bad = 0;
+
+	if (!btf)
+		return NULL;
+	bad |= (u8 = btf__add_int(btf, "__u8", 1, 0)) < 0;
+	bad |= (u32 = btf__add_int(btf, "__u32", 4, 0)) < 0;
+	bad |= (u64 = btf__add_int(btf, "__u64", 8, 0)) < 0;
+	bad |= (chr = btf__add_int(btf, "char", 1, BTF_INT_CHAR)) < 0;
+	bad |= (text = btf__add_array(btf, u32, chr, LB_HEALTH_RESULT_LEN)) < 0;
+	bad |= (rec = btf__add_struct(btf, "lb_backend_health",
+				      sizeof(struct lb_backend_health))) < 0;
+	bad |= btf__add_field(btf, "addr", u32, FIELD_BITS(addr), 0);
+	bad |= btf__add_field(btf, "vip_id", u32, FIELD_BITS(vip_id), 0);
+	bad |= btf__add_field(btf, "health", u8, FIELD_BITS(health), 0);
+	bad |= btf__add_field(btf, "last_ok", u8, FIELD_BITS(last_ok), 0);
+	bad |= btf__add_field(btf, "marked_down", u8, FIELD_BITS(marked_down), 0);
+	bad |= btf__add_field(btf, "pad", u8, FIELD_BITS(pad), 0);
+	bad |= btf__add_field(btf, "streak", u32, FIELD_BITS(streak), 0);
+	bad |= btf__add_field(btf, "since_s", u64, FIELD_BITS(since_s), 0);
+	bad |= btf__add_field(btf, "last_s", u64, FIELD_BITS(last_s), 0);
+	bad |= btf__add_field(btf, "last_result", text, FIELD_BITS(last_result), 0);
+	if (bad || btf__load_into_kernel(btf)) {
+		btf__free(btf);
+		return NULL;
+	}
+	*key_id = (__u32)u32;
+	*value_id = (__u32)rec;
+	return btf;
+}
+
 int lb_health_map_create(struct lb_maps *maps)
 {
-	int fd;
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	struct btf *btf;
+	int fd, err;
 
 	if (maps->fd[LB_MAP_BACKEND_HEALTH] >= 0)
 		return 0;
+	btf = health_btf(&opts.btf_key_type_id, &opts.btf_value_type_id);
+	if (btf)
+		opts.btf_fd = (__u32)btf__fd(btf);
 	/* An array: every slot exists and reads as zero (unprobed) until written. */
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, lb_map_names[LB_MAP_BACKEND_HEALTH],
 			    sizeof(__u32), sizeof(struct lb_backend_health), LB_MAX_BACKENDS,
-			    NULL);
-	if (fd < 0)
-		return -errno;
+			    btf ? &opts : NULL);
+	if (fd < 0 && btf)
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, lb_map_names[LB_MAP_BACKEND_HEALTH],
+				    sizeof(__u32), sizeof(struct lb_backend_health),
+				    LB_MAX_BACKENDS, NULL);
+	err = fd < 0 ? -errno : 0;
+	/* The map holds its own reference to the BTF. */
+	btf__free(btf);
+	if (err)
+		return err;
 	maps->fd[LB_MAP_BACKEND_HEALTH] = fd;
 	return 0;
 }

@@ -325,10 +325,12 @@ void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sa
 			(unsigned long long)b->load.packets, (unsigned long long)b->load.flows,
 			(unsigned long long)b->active_flows);
 		print_rate_json(out, &r);
-		/* xdp-lbd's health checks; "unprobed" when none ran. */
-		fprintf(out, ", \"health\": \"%s\"", lb_health_name(b->health.health));
-		if (b->health.health != LB_HEALTH_UNPROBED)
-			fprintf(out, ", \"health_since\": %llu, \"last_probe_ok\": %s",
+		/* xdp-lbd's health checks; null when none ran (docs/json.md). */
+		if (b->health.health == LB_HEALTH_UNPROBED)
+			fprintf(out, ", \"health\": null");
+		else
+			fprintf(out, ", \"health\": {\"state\": \"%s\", \"since\": %llu, "
+				"\"last_probe_ok\": %s}", lb_health_name(b->health.health),
 				(unsigned long long)b->health.since_s,
 				b->health.last_ok ? "true" : "false");
 		fprintf(out, "}");

@@ -7,12 +7,14 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
 
 #include "config.h"
+#include "health.h"
 #include "host.h"
 #include "lbctl.h"
 #include "lbctl_stats.h"
@@ -188,6 +190,27 @@ static void print_host_state(const struct status_report *r)
 		       r->host.flags & LB_HOST_F_ACCEPT_LOCAL_SET ? " accept_local" : "");
 }
 
+/* What xdp-lbd's probes found (health.h), after a backend's line; nothing
+ * for a backend never probed.
+ */
+static void print_health(const struct ctl *ctl, __u32 id, const struct lb_backend *be)
+{
+	struct lb_backend_health rec;
+	char since[32] = "?";
+	struct tm tm;
+	time_t t;
+
+	if (lb_health_read(&ctl->maps, id, be->addr, be->vip_id, &rec) ||
+	    rec.health == LB_HEALTH_UNPROBED)
+		return;
+	t = (time_t)rec.since_s;
+	if (gmtime_r(&t, &tm))
+		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("  health %s since %s (%llds), last probe %s: %s", lb_health_name(rec.health),
+	       since, (long long)(time(NULL) - t), rec.last_ok ? "ok" : "failed",
+	       rec.last_result);
+}
+
 static void print_text(const struct ctl *ctl, const struct status_report *r)
 {
 	const struct lb_attachment *att = &r->att;
@@ -226,9 +249,11 @@ static void print_text(const struct ctl *ctl, const struct status_report *r)
 		printf("\n");
 		for (j = 0; j < v->backend_count; j++) {
 			inet_ntop(AF_INET, &v->backends[j].addr, addr, sizeof(addr));
-			printf("    backend %-4u %-15s %-5s weight %u\n",
+			printf("    backend %-4u %-15s %-5s weight %u",
 			       v->view->pool.backend_ids[j], addr,
 			       lb_state_name(v->backends[j].state), v->backends[j].weight);
+			print_health(ctl, v->view->pool.backend_ids[j], &v->backends[j]);
+			printf("\n");
 		}
 	}
 	printf("  flows in table: %llu\n", (unsigned long long)r->flows);
@@ -269,7 +294,24 @@ static json_object *json_slots(const struct status_report *r)
 	return slots;
 }
 
-static json_object *json_vips(const struct status_report *r)
+/* A backend's health (docs/json.md): null when never probed. */
+static json_object *json_health(const struct ctl *ctl, __u32 id, const struct lb_backend *be)
+{
+	struct lb_backend_health rec;
+	json_object *o;
+
+	if (lb_health_read(&ctl->maps, id, be->addr, be->vip_id, &rec) ||
+	    rec.health == LB_HEALTH_UNPROBED)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "state", json_object_new_string(lb_health_name(rec.health)));
+	json_object_object_add(o, "since", json_object_new_int64((int64_t)rec.since_s));
+	json_object_object_add(o, "last_probe_ok", json_object_new_boolean(rec.last_ok));
+	json_object_object_add(o, "last_result", json_object_new_string(rec.last_result));
+	return o;
+}
+
+static json_object *json_vips(const struct ctl *ctl, const struct status_report *r)
 {
 	json_object *vips = json_object_new_array();
 	char label[64], addr[INET_ADDRSTRLEN];
@@ -303,6 +345,9 @@ static json_object *json_vips(const struct status_report *r)
 				lb_state_name(v->backends[j].state)));
 			json_object_object_add(b, "weight",
 					       json_object_new_int64(v->backends[j].weight));
+			json_object_object_add(b, "health",
+					       json_health(ctl, v->view->pool.backend_ids[j],
+							   &v->backends[j]));
 			json_object_array_add(backends, b);
 		}
 		json_object_object_add(o, "backends", backends);
@@ -344,7 +389,7 @@ static void print_json(const struct ctl *ctl, const struct status_report *r)
 			r->host.flags & LB_HOST_F_ACCEPT_LOCAL_SET));
 	}
 	json_object_object_add(root, "host", host);
-	json_object_object_add(root, "vips", json_vips(r));
+	json_object_object_add(root, "vips", json_vips(ctl, r));
 	json_object_object_add(root, "flows", json_object_new_int64((int64_t)r->flows));
 	problems = json_object_new_array();
 	for (i = 0; i < r->problem_count; i++) {
