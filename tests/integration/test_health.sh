@@ -343,6 +343,29 @@ test_metrics_and_journal_levels() {
 		"backend_up 1 for the live one"
 	check_contains "$out" "xdp_lb_backend_state{interface=\"veth1\",vip=\"$LB:$TCP_PORT/tcp\",backend=\"$B1\",backend_id=\"0\",state=\"down\"} 1" \
 		"the state the health check set"
+	# lbctl's JSON: valid for the schema, with the dead backend's health.
+	local json
+	json=$( { lbctl status veth1 --json; lbctl stats veth1 --json; } ) ||
+		fail "lbctl --json failed"
+	out=$(python3 -c '
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+docs = [json.loads(line) for line in sys.stdin]
+for doc in docs:
+    for error in validator.iter_errors(doc):
+        sys.exit("invalid at %s: %s" % (list(error.absolute_path), error.message[:300]))
+vip = next(v for v in docs[0]["vips"] if v["vip"] == sys.argv[2])
+dead = next(b for b in vip["backends"] if b["address"] == sys.argv[3])
+live = next(b for b in vip["backends"] if b["address"] == sys.argv[4])
+stats = next(b for b in docs[1]["backends"] if b["vip"] == sys.argv[2] and b["address"] == sys.argv[3])
+print(dead["state"], dead["health"]["state"], dead["health"]["last_probe_ok"],
+      dead["health"]["last_result"], "|", live["health"]["state"], "|",
+      stats["health"]["state"], stats["health"]["since"] == dead["health"]["since"])
+' "$ROOT/docs/lbctl.schema.json" "$LB:$TCP_PORT/tcp" "$B1" "$B2" <<<"$json" 2>&1) ||
+		fail "lbctl JSON: $out"
+	check_eq "$out" "down down False connect: Connection refused | up | down True" \
+		"health in lbctl status and stats --json"
 	if command -v promtool >/dev/null; then
 		out=$(promtool check metrics <"$TMP/xdp-lb.prom" 2>&1) ||
 			fail "promtool check metrics: $out"
