@@ -280,6 +280,28 @@ test_health_check_dropped_by_reload() {
 		"b1 of the UDP VIP, still checked, stays down"
 }
 
+# With --announce-table (docs/scale-out.md) the VIP's route follows the
+# states the checks set: every backend of the address down by its probes
+# withdraws it, one back up announces it again.
+test_all_down_withdraws_the_announcement() {
+	local table=$((1000 + $$ % 1000))
+	setup
+	start_daemon --announce-table "$table"
+	wait_log "announcing $LB/32 in table $table via veth1: 4 of 4 backends up"
+	stop_server 1
+	stop_server 2
+	wait_log "Warning: withdrew $LB/32 from table $table: no backend of its VIPs is up (0 of 4 up)" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS + 1000))
+	check_eq "$(ip -n "$PREFIX-lb" route show table "$table")" "" "table after every backend went down"
+	start_server 2
+	local deadline=$(($(now_ms) + INTERVAL_MS * RISE + SLACK_MS + 1000))
+	until ip -n "$PREFIX-lb" route show table "$table" | grep -qF "$LB dev veth1 proto 250"; do
+		(($(now_ms) < deadline)) || fail "no route for $LB in table $table after b2 came back:
+$(cat "$TMP/lbd.log")"
+		sleep 0.05
+	done
+}
+
 test_operator_drain_left_alone() {
 	setup drain
 	start_daemon
@@ -374,4 +396,5 @@ print(dead["state"], dead["health"]["state"], dead["health"]["last_probe_ok"],
 
 run_tests integration-health test_dead_backend_goes_down_and_comes_back \
 	test_every_other_probe_lost_does_not_flap test_reload_keeps_health \
-	test_health_check_dropped_by_reload test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels
+	test_health_check_dropped_by_reload test_all_down_withdraws_the_announcement \
+	test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels
