@@ -211,6 +211,9 @@ scrape_metrics() {
 # A UDP server that answers every other datagram: a lossy probe path.
 test_every_other_probe_lost_does_not_flap() {
 	local failed
+	# The answering half forks a shell per datagram: on a busy machine that
+	# can take longer than the other tests' 150 ms, which would lose it too.
+	INTERVAL_MS=500 TIMEOUT_MS=450
 	setup
 	stop_server 2
 	printf '#!/bin/sh\nn=$(cat "$1" 2>/dev/null || echo 0)\necho $((n + 1)) >"$1"\n' >"$TMP/odd.sh"
@@ -225,7 +228,7 @@ test_every_other_probe_lost_does_not_flap() {
 	((failed >= 3)) || fail "expected lost probes to be logged, found $failed:
 $(cat "$TMP/lbd.log")"
 	echo "    $failed lost probes, none in a row"
-	grep -q "is down" "$TMP/lbd.log" && fail "a backend went down:
+	grep "is down" "$TMP/lbd.log" && fail "a backend went down:
 $(cat "$TMP/lbd.log")"
 	check_contains "$(status_line "$B2" "$LB:$UDP_PORT/udp")" "up    weight 1  health up since" \
 		"b2 stays up"
