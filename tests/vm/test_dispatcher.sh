@@ -160,6 +160,7 @@ udp_ask() {
 		[[ -n $answer ]] && break
 	done
 	echo "$answer"
+	[[ -n $answer ]]
 }
 
 # Rounds of 10 new flows x 40 packets (about 1 s each) from the client until
