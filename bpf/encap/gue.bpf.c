@@ -44,11 +44,11 @@ int xdp_lb_gue(struct xdp_md *ctx)
 	action = encap_begin(ctx, &job);
 	if (action != LB_CONTINUE)
 		return action;
-	encap_outer_ipv4(job.inner, lb_tunables.outer_src_addr, job.backend->addr, IPPROTO_UDP,
+	encap_outer_ipv4(&job, lb_tunables.outer_src_addr, job.backend->addr, IPPROTO_UDP,
 			 sizeof(outer.udp), &outer.ip);
 	outer.udp.source = gue_source_port(&job.packet->flow);
 	outer.udp.dest = lb_tunables.gue_port;
-	outer.udp.len = bpf_htons(bpf_ntohs(job.inner->tot_len) + sizeof(outer.udp));
+	outer.udp.len = bpf_htons(job.packet->ip_tot_len + sizeof(outer.udp));
 	outer.udp.check = 0;
 
 	action = next_hop_resolve(ctx, &outer.ip, job.packet->backend_id, job.backend,

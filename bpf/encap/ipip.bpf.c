@@ -29,7 +29,7 @@ int xdp_lb_ipip(struct xdp_md *ctx)
 	action = encap_begin(ctx, &job);
 	if (action != LB_CONTINUE)
 		return action;
-	encap_outer_ipv4(job.inner, lb_tunables.outer_src_addr, job.backend->addr, IPPROTO_IPIP, 0, &outer);
+	encap_outer_ipv4(&job, lb_tunables.outer_src_addr, job.backend->addr, IPPROTO_IPIP, 0, &outer);
 
 	action = next_hop_resolve(ctx, &outer, job.packet->backend_id, job.backend,
 				  job.packet->now_ns, &hop);

@@ -28,15 +28,28 @@
 #include "nat_rewrite.bpf.h"
 #include "nat_state.bpf.h"
 
-/* Ends a NAT packet: the route is resolved, @to is written, MACs set. */
-static __always_inline int nat_send(struct xdp_md *ctx, struct iphdr *iph,
-				    const struct nat_tuple *to, struct next_hop *hop)
+/* The TCP or UDP header NAT rewrites, where parse found it: whole in the frame
+ * and in the IPv4 packet, or NULL (a context that does not describe the frame).
+ */
+static __always_inline void *nat_l4_header(struct xdp_md *ctx, const struct lb_packet_ctx *packet)
+{
+	if (packet->flow.proto == IPPROTO_TCP)
+		return lb_ctx_l4(ctx, packet, sizeof(struct tcphdr));
+	return lb_ctx_l4(ctx, packet, sizeof(struct udphdr));
+}
+
+/* Ends a NAT packet: the route is resolved, @to is written, MACs set. @iph
+ * and @l4 are lb_ctx_ipv4()'s and nat_l4_header()'s answers for @packet.
+ */
+static __always_inline int nat_send(struct xdp_md *ctx, const struct lb_packet_ctx *packet,
+				    struct iphdr *iph, void *l4, const struct nat_tuple *to,
+				    struct next_hop *hop)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = (void *)(long)ctx->data;
 
 	if ((void *)(eth + 1) > data_end ||
-	    nat_rewrite(iph, nat_l4_header(iph), data_end, to))
+	    nat_rewrite(iph, l4, data_end, packet->flow.proto, to))
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	if (hop->action != XDP_PASS)
 		nat_ttl_decrement(iph);
@@ -51,6 +64,7 @@ static __always_inline int nat_forward_packet(struct xdp_md *ctx)
 	struct encap_job job;
 	struct nat_tuple to;
 	struct iphdr route;
+	void *l4;
 	int action;
 
 	action = encap_begin(ctx, &job);
@@ -59,6 +73,9 @@ static __always_inline int nat_forward_packet(struct xdp_md *ctx)
 	/* Only a first fragment carries the ports: none can be translated. */
 	if (job.packet->flags & LB_CTX_F_FRAGMENT)
 		return ENCAP_DROP(NAT_DROP_FRAGMENT);
+	l4 = nat_l4_header(ctx, job.packet);
+	if (!l4)
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	if (!lb_tunables.nat_src_addr)
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	if (nat_ttl_expired(job.inner))
@@ -81,7 +98,7 @@ static __always_inline int nat_forward_packet(struct xdp_md *ctx)
 	to.sport = nat_port_for(&job.packet->flow, to.daddr, to.dport);
 	if (!to.sport)
 		return ENCAP_DROP(NAT_DROP_NO_PORT);
-	return nat_send(ctx, job.inner, &to, &hop);
+	return nat_send(ctx, job.packet, job.inner, l4, &to, &hop);
 }
 
 /* Backend -> nat_source: back to the client, from the VIP. The route to a
@@ -96,12 +113,14 @@ static __always_inline int nat_reply_packet(struct xdp_md *ctx, struct lb_packet
 	struct nat_tuple to;
 	struct iphdr *iph;
 	struct iphdr route;
+	void *l4;
 	/* No lb stage ran for a reply: the clock is read here, once. */
 	__u64 now = bpf_ktime_get_coarse_ns();
 	int action;
 
-	iph = encap_inner_header(ctx, packet->l3_offset);
-	if (!iph)
+	iph = lb_ctx_ipv4(ctx, packet);
+	l4 = iph ? nat_l4_header(ctx, packet) : NULL;
+	if (!l4)
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	entry = bpf_map_lookup_elem(&nat_reply, &packet->flow);
 	/* Evicted since parse, or a UDP mapping past its timeout: not ours. */
@@ -122,7 +141,7 @@ static __always_inline int nat_reply_packet(struct xdp_md *ctx, struct lb_packet
 	if (action != LB_CONTINUE)
 		return action;
 	nat_touch(entry, now);
-	return nat_send(ctx, iph, &to, &hop);
+	return nat_send(ctx, packet, iph, l4, &to, &hop);
 }
 
 SEC("xdp")

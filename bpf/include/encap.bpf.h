@@ -38,32 +38,6 @@ static __always_inline const struct lb_backend *encap_backend(const struct lb_pa
 	return backend;
 }
 
-/* The inner IPv4 header at @l3_offset, or NULL when the context does not
- * describe this frame: an L2 length other than 14 or 18, or no whole IPv4
- * packet there. The total length is checked too, as the outer one is built
- * from it and must not wrap.
- */
-static __always_inline struct iphdr *encap_inner_header(struct xdp_md *ctx, __u32 l3_offset)
-{
-	void *data_end = (void *)(long)ctx->data_end;
-	void *data = (void *)(long)ctx->data;
-	struct iphdr *inner;
-	__u32 tot_len;
-
-	if (l3_offset != ETH_HLEN && l3_offset != ENCAP_L2_TAGGED_LEN)
-		return NULL;
-	inner = data + l3_offset;
-	if ((void *)(inner + 1) > data_end)
-		return NULL;
-	tot_len = bpf_ntohs(inner->tot_len);
-	/* As in parse_iphdr(): 6.1's verifier needs the bound again. */
-	barrier_var(tot_len);
-	tot_len &= 0xffff;
-	if (inner->version != 4 || tot_len < sizeof(*inner) || (void *)inner + tot_len > data_end)
-		return NULL;
-	return inner;
-}
-
 /* What an encap stage works on: the context, its backend, the inner packet. */
 struct encap_job {
 	struct lb_packet_ctx *packet;
@@ -83,24 +57,28 @@ static __always_inline int encap_begin(struct xdp_md *ctx, struct encap_job *job
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	job->l3_offset = job->packet->l3_offset;
 	job->backend = encap_backend(job->packet);
-	job->inner = encap_inner_header(ctx, job->l3_offset);
+	job->inner = lb_ctx_ipv4(ctx, job->packet);
 	if (!job->backend || !job->inner)
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	return LB_CONTINUE;
 }
 
 /* Fills @outer, checksum included: an IPv4 header carrying @protocol to @daddr
- * whose payload is @extra bytes of the stage's own headers plus @inner.
- * @saddr 0 means the client's address (the inner source).
+ * whose payload is @extra bytes of the stage's own headers plus the inner
+ * packet @job->inner. @saddr 0 means the client's address (the inner source).
+ * Length and source come from the context; only what is copied as it is (TOS,
+ * id, DF) is read from the inner header.
  */
-static __always_inline void encap_outer_ipv4(const struct iphdr *inner, __be32 saddr,
+static __always_inline void encap_outer_ipv4(const struct encap_job *job, __be32 saddr,
 					     __be32 daddr, __u8 protocol, __u16 extra,
 					     struct iphdr *outer)
 {
+	const struct iphdr *inner = job->inner;
+
 	outer->version = 4;
 	outer->ihl = sizeof(*outer) / 4;
 	outer->tos = inner->tos;
-	outer->tot_len = bpf_htons(bpf_ntohs(inner->tot_len) + sizeof(*outer) + extra);
+	outer->tot_len = bpf_htons(job->packet->ip_tot_len + sizeof(*outer) + extra);
 	outer->id = inner->id;
 	/* Only DF: the outer packet is whole even when the inner one is a
 	 * fragment, and a DF inner packet must not be fragmented as outer either.
@@ -109,7 +87,7 @@ static __always_inline void encap_outer_ipv4(const struct iphdr *inner, __be32 s
 	outer->ttl = LB_OUTER_TTL;
 	outer->protocol = protocol;
 	outer->check = 0;
-	outer->saddr = saddr ? saddr : inner->saddr;
+	outer->saddr = saddr ? saddr : job->packet->flow.src;
 	outer->daddr = daddr;
 	outer->check = ipv4_header_csum(outer);
 }
@@ -130,7 +108,7 @@ static __always_inline void *encap_push(struct xdp_md *ctx, __u32 l3_offset, con
 	}
 	/* adjust_head invalidated every packet pointer: derive them again. The
 	 * frame was checked to hold l3_offset + 20 bytes before it grew, so
-	 * these checks only show the verifier what is already true.
+	 * this check only shows the verifier what is already true.
 	 */
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
@@ -138,18 +116,18 @@ static __always_inline void *encap_push(struct xdp_md *ctx, __u32 l3_offset, con
 		ENCAP_DROP(ENCAP_DROP_HEADROOM);
 		return NULL;
 	}
-	/* Constant sizes for the copy; the old L2 header starts @len (>= 20)
-	 * bytes in and is at most 18 long, so source and destination do not
-	 * overlap.
+	/* Constant sizes for the copy and constant offsets for the slot, which
+	 * the check above covers (a variable offset the compiler knows to be 14
+	 * or 18 would need a check it then drops as redundant). The old L2
+	 * header starts @len (>= 20) bytes in and is at most 18 long, so source
+	 * and destination do not overlap.
 	 */
-	if (l3_offset == ETH_HLEN)
+	if (l3_offset == ETH_HLEN) {
 		__builtin_memcpy(data, data + len, ETH_HLEN);
-	else
+		slot = data + ETH_HLEN;
+	} else {
 		__builtin_memcpy(data, data + len, ENCAP_L2_TAGGED_LEN);
-	slot = data + l3_offset;
-	if (slot + len > data_end) {
-		ENCAP_DROP(ENCAP_DROP_HEADROOM);
-		return NULL;
+		slot = data + ENCAP_L2_TAGGED_LEN;
 	}
 	next_hop_set_macs(data, hop);
 	return slot;

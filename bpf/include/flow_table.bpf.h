@@ -38,28 +38,18 @@ static __always_inline bool lb_backend_keeps(__u32 id, __u32 vip_id)
 }
 
 /* Whether the packet is a TCP FIN or RST: its connection is ending. Read from
- * the frame (parse does not hand TCP flags on), and only for flows least-conn
- * counts, so the other policies never pay for it.
+ * the TCP header at the context's l4_offset (parse does not hand TCP flags
+ * on), and only for flows least-conn counts, so the other policies never pay
+ * for it.
  */
 static __always_inline bool lb_tcp_closing(struct xdp_md *xdp, const struct lb_packet_ctx *ctx)
 {
-	void *data = (void *)(long)xdp->data;
-	void *data_end = (void *)(long)xdp->data_end;
 	struct tcphdr *tcph;
-	struct iphdr *iph;
-	__u32 offset;
 
 	if (ctx->flow.proto != IPPROTO_TCP || (ctx->flags & LB_CTX_F_FRAGMENT))
 		return false;
-	/* Ethernet plus at most one VLAN tag: the mask only bounds it for the verifier. */
-	offset = ctx->l3_offset & 0x3f;
-	iph = data + offset;
-	if ((void *)(iph + 1) > data_end)
-		return false;
-	tcph = (void *)iph + ((iph->ihl * 4) & 0x3c);
-	if ((void *)(tcph + 1) > data_end)
-		return false;
-	return tcph->fin || tcph->rst;
+	tcph = lb_ctx_l4(xdp, ctx, sizeof(*tcph));
+	return tcph && (tcph->fin || tcph->rst);
 }
 
 /* The flow leaves least-conn's count of @backend_id, once: the flag is cleared

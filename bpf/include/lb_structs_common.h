@@ -127,24 +127,30 @@ struct lb_flow {
 	__u64 flags;        /* LB_FLOW_F_*; 64 bits for BPF's atomic and without ALU32 */
 };
 
-/* Per-packet context (one per CPU, packet_ctx map). parse writes every field of
- * it on every packet before the first tail call; lb fills backend_id and
- * now_ns; encap reads it. A tail-call chain runs on one CPU without preemption, so a per-CPU
- * slot cannot be overwritten by another packet while in use.
+/* Per-packet context (one per CPU, packet_ctx map): what parse found, handed
+ * on so that later stages need not parse the frame again. parse writes every
+ * field of it on every packet before the first tail call; lb fills backend_id
+ * and now_ns; the forwarding stage reads it. A tail-call chain runs on one CPU
+ * without preemption, so a per-CPU slot cannot be overwritten by another
+ * packet while in use. What each stage may assume of it and must check:
+ * stage.bpf.h. 56 bytes, no implicit padding (per-CPU values are 8-byte
+ * strided).
  */
 struct lb_packet_ctx {
 	struct lb_flow_key flow;
 	__u32 vip_id;
 	__u32 pool_id;
 	__u32 backend_id; /* set by lb; parse writes LB_NO_BACKEND */
-	__u16 l3_offset;  /* offset of the IPv4 header from the frame start */
-	__u16 ip_tot_len; /* IPv4 total length, host byte order */
 	__u32 frame_len;  /* data_end - data as parse saw it */
 	__u32 flags;      /* LB_CTX_F_* */
+	__u16 l3_offset;  /* the IPv4 header: 14, or 18 behind one 802.1Q tag */
+	__u16 l4_offset;  /* the IPv4 payload: l3_offset + IHL * 4 (the TCP/UDP
+			   * header of a whole packet, fragment data otherwise) */
+	__u16 ip_tot_len; /* IPv4 total length, host byte order */
 	__u16 policy;     /* the VIP's enum lb_policy */
 	__u16 maglev_table; /* the VIP's Maglev table, LB_NO_TABLE if none */
 	__u8 forwarding;  /* the VIP's enum lb_forwarding */
-	__u8 pad[7];      /* per-CPU values are 8-byte strided: keep the size so */
+	__u8 pad;
 	/* Set by lb: bpf_ktime_get_coarse_ns() as it handled the packet, so the
 	 * forwarding stage's next-hop cache needs no clock read of its own.
 	 * parse writes 0.

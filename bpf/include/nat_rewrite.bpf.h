@@ -25,13 +25,6 @@ struct nat_tuple {
 	__be16 dport;
 };
 
-/* Where the L4 header of @iph (a packet parse checked whole) starts. */
-static __always_inline void *nat_l4_header(struct iphdr *iph)
-{
-	/* ihl * 4 is at most 60; the mask only shows the verifier the bound. */
-	return (void *)iph + ((iph->ihl * 4) & 0x3c);
-}
-
 /* The sum of the 16-bit halves of a 32-bit word, as they lie in memory. */
 static __always_inline __u32 nat_word_sum(__u32 word)
 {
@@ -60,13 +53,13 @@ static __always_inline __sum16 nat_csum_apply(__sum16 check, __u32 delta)
 	return (__sum16)csum_fold32((__u16)~check + delta);
 }
 
-/* Writes @to into the packet. @l4 is the TCP or UDP header of @iph. A UDP
- * checksum of 0 means "none" and stays 0; a computed 0 is sent as 0xffff.
- * Returns 0, or -1 with the packet unchanged when the L4 header is not whole
- * in the frame (parse checked it: only a context that does not match the
- * frame gets there).
+/* Writes @to into the packet: @iph its IPv4 header, @l4 its TCP or UDP
+ * header (@proto, from the context; nat_l4_header() found it). A UDP checksum
+ * of 0 means "none" and stays 0; a computed 0 is sent as 0xffff. Returns 0, or
+ * -1 with the packet unchanged when the L4 header is not whole in the frame:
+ * nat_l4_header() checked that, the checks below show it to the verifier.
  */
-static __always_inline int nat_rewrite(struct iphdr *iph, void *l4, void *data_end,
+static __always_inline int nat_rewrite(struct iphdr *iph, void *l4, void *data_end, __u8 proto,
 				       const struct nat_tuple *to)
 {
 	struct nat_tuple from;
@@ -75,7 +68,7 @@ static __always_inline int nat_rewrite(struct iphdr *iph, void *l4, void *data_e
 	__sum16 *l4_check;
 	__be16 *ports;
 
-	if (iph->protocol == IPPROTO_TCP) {
+	if (proto == IPPROTO_TCP) {
 		tcph = l4;
 		if ((void *)(tcph + 1) > data_end)
 			return -1;
@@ -93,9 +86,9 @@ static __always_inline int nat_rewrite(struct iphdr *iph, void *l4, void *data_e
 	from.dport = ports[1];
 
 	iph->check = nat_csum_apply(iph->check, nat_addr_delta(&from, to));
-	if (iph->protocol == IPPROTO_TCP || *l4_check) {
+	if (proto == IPPROTO_TCP || *l4_check) {
 		*l4_check = nat_csum_apply(*l4_check, nat_l4_delta(&from, to));
-		if (iph->protocol == IPPROTO_UDP && !*l4_check)
+		if (proto == IPPROTO_UDP && !*l4_check)
 			*l4_check = (__sum16)0xffff;
 	}
 	iph->saddr = to->saddr;

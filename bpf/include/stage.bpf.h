@@ -1,8 +1,46 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What every stage does the same way: count, fetch the context, hand on. */
+/* What every stage does the same way: count, fetch the context, check it, hand on.
+ *
+ * The stage contract: what each slot may assume of the packet context (struct
+ * lb_packet_ctx, one per CPU) and what it must leave.
+ *
+ * parse (the entry): checks the frame and writes the whole context in one
+ *   store before its tail call, for a frame that is: Ethernet with at most one
+ *   802.1Q tag; at l3_offset (14, or 18 behind the tag) an IPv4 header of
+ *   version 4, IHL >= 5 and a right header checksum, carrying TCP or UDP
+ *   (flow.proto); ip_tot_len at least the header and inside the frame
+ *   (l3_offset + ip_tot_len <= frame_len, the frame's length as parse saw it);
+ *   l4_offset = l3_offset + IHL * 4. For a whole packet (no LB_CTX_F_FRAGMENT)
+ *   the whole UDP header (8 bytes) or TCP header (doff * 4 bytes) lies at
+ *   l4_offset inside ip_tot_len, and flow holds its ports; a fragment has
+ *   ports 0 and fragment data at l4_offset. parse never changes the frame.
+ * lb (a policy slot): may assume all of that. It reads the frame at most at
+ *   the offsets parse recorded (least-conn's TCP flags) and never changes it;
+ *   it must leave backend_id (a backends slot of the packet's VIP) and now_ns
+ *   set, and every other field as parse wrote it.
+ * forwarding (encap: ipip, gue; nat): may assume all of the above; ends the
+ *   chain. encap changes only what lies in front of l3_offset (it pushes its
+ *   headers there and moves the L2 header); nat only the IPv4 header and the
+ *   ports and checksum of the L4 header at l4_offset.
+ * A NAT reply goes from parse to nat directly (LB_CTX_F_NAT_REPLY): no lb ran,
+ *   so backend_id is LB_NO_BACKEND and now_ns 0.
+ *
+ * "May assume" covers the packet's contents: no later stage parses the frame
+ * again or checks again what parse checked (version, IHL, lengths, protocol,
+ * checksum); offsets and lengths come from the context. What no stage skips
+ * are the checks that keep a context which does not describe this frame (a
+ * test writes any bytes it likes into the map; a future stage could be wrong)
+ * from reading or writing outside the frame or in the wrong place: such a
+ * context ends in a counted drop with the frame as it came, never in
+ * XDP_ABORTED and never in a changed frame. lb_ctx_ipv4() and lb_ctx_l4() are
+ * those checks: compares of the context's own fields, which are in registers
+ * anyway, and the data_end checks the verifier needs; neither reads the packet.
+ */
 #ifndef LB_STAGE_BPF_H
 #define LB_STAGE_BPF_H
 
+#include <linux/if_ether.h>
+#include <linux/ip.h>
 #include <bpf/bpf_endian.h>
 
 #include "lb_maps.bpf.h"
@@ -70,6 +108,71 @@ static __always_inline struct lb_packet_ctx *lb_packet_ctx(void)
 	__u32 key = 0;
 
 	return bpf_map_lookup_elem(&packet_ctx, &key);
+}
+
+/* The IPv4 header @pkt names in the frame of @xdp, with its 20 fixed bytes
+ * proven to the verifier; NULL when the context cannot describe this frame:
+ * another length than parse saw, an L2 header other than 14 or 18 bytes, an
+ * L4 offset not 20 to 60 bytes behind l3_offset or beyond ip_tot_len, an IPv4
+ * packet that does not fit the frame, or EtherTypes that say another L2
+ * layout. Those two (or one) EtherTypes are all it reads of the packet, from
+ * the first cache line, which every stage touches anyway: a stage moves or
+ * rewrites the frame by these offsets, and a context of a tagged frame on an
+ * untagged one (or back) could otherwise pass every compare of lengths. What
+ * parse checked of the IPv4 header's contents holds (the contract above).
+ */
+static __always_inline struct iphdr *lb_ctx_ipv4(struct xdp_md *xdp,
+						 const struct lb_packet_ctx *pkt)
+{
+	void *data_end = (void *)(long)xdp->data_end;
+	void *data = (void *)(long)xdp->data;
+	__u32 l3 = pkt->l3_offset, l4 = pkt->l4_offset, tot_len = pkt->ip_tot_len;
+	struct iphdr *iph;
+
+	if (data_end - data != pkt->frame_len)
+		return NULL;
+	if (l3 != ETH_HLEN && l3 != ETH_HLEN + 4)
+		return NULL;
+	if (l4 < l3 + sizeof(*iph) || l4 > l3 + 60 || l4 - l3 > tot_len ||
+	    l3 + tot_len > pkt->frame_len)
+		return NULL;
+	iph = data + l3;
+	/* True after the compares above; the verifier needs it said this way. */
+	if ((void *)(iph + 1) > data_end)
+		return NULL;
+	/* The EtherType right in front of the IPv4 header, and the tag's TPID. */
+	if (*((__be16 *)iph - 1) != bpf_htons(ETH_P_IP))
+		return NULL;
+	if (l3 != ETH_HLEN && ((struct ethhdr *)data)->h_proto != bpf_htons(ETH_P_8021Q))
+		return NULL;
+	return iph;
+}
+
+/* The largest l4_offset parse writes: one VLAN tag and 60 bytes of IPv4 header. */
+#define LB_L4_OFFSET_MAX (ETH_HLEN + 4 + 60)
+
+/* The L4 header of a whole packet at @pkt's l4_offset, @size bytes of it (a
+ * constant) inside both the frame and the IPv4 packet; NULL if they are not.
+ * The caller has checked the context with lb_ctx_ipv4(), or only reads.
+ */
+static __always_inline void *lb_ctx_l4(struct xdp_md *xdp, const struct lb_packet_ctx *pkt,
+				       const __u32 size)
+{
+	void *data_end = (void *)(long)xdp->data_end;
+	__u32 l4_offset = pkt->l4_offset;
+	void *l4;
+
+	/* Also what the verifier needs: with an offset of up to 65535 it
+	 * cannot prove any access behind it, however data_end compares.
+	 */
+	if (l4_offset > LB_L4_OFFSET_MAX)
+		return NULL;
+	if (l4_offset + size > (__u32)pkt->l3_offset + pkt->ip_tot_len)
+		return NULL;
+	l4 = (void *)(long)xdp->data + l4_offset;
+	if (l4 + size > data_end)
+		return NULL;
+	return l4;
 }
 
 /* Tail-calls the stage in @slot. Returns only when the slot is empty: the

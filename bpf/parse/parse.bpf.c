@@ -86,7 +86,8 @@ static __always_inline void use_vip(struct lb_packet_ctx *pkt, const struct lb_v
 }
 
 /* Ethernet (+ one VLAN tag) and IPv4 up to the L4 header. Fills the addresses,
- * protocol, offsets and lengths of @pkt. Returns XDP_PASS or LB_CONTINUE.
+ * protocol, offsets and lengths of @pkt, which later stages use instead of
+ * parsing the frame again (the contract: stage.bpf.h). Returns XDP_PASS or LB_CONTINUE.
  */
 static __always_inline int parse_l3(struct hdr_cursor *nh, void *data, void *data_end,
 				    struct lb_packet_ctx *pkt, struct iphdr **iph)
@@ -104,6 +105,7 @@ static __always_inline int parse_l3(struct hdr_cursor *nh, void *data, void *dat
 
 	if (parse_iphdr(nh, data_end, iph) < 0)
 		return parse_pass(LB_C_PARSE_PASS_MALFORMED);
+	pkt->l4_offset = nh->pos - data;
 	proto = (*iph)->protocol;
 	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP)
 		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);

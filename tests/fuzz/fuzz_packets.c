@@ -296,11 +296,12 @@ static void ctx_check(struct frame_report *rep, const struct parse_expect *pe,
 	if (want.vip_id != got->vip_id || want.pool_id != got->pool_id)
 		problem(rep, "context VIP %u pool %u, expected VIP %u pool %u", got->vip_id,
 			got->pool_id, want.vip_id, want.pool_id);
-	if (want.l3_offset != got->l3_offset || want.ip_tot_len != got->ip_tot_len ||
-	    want.frame_len != got->frame_len)
-		problem(rep, "context offsets: l3 %u tot_len %u frame_len %u, expected %u %u %u",
-			got->l3_offset, got->ip_tot_len, got->frame_len, want.l3_offset,
-			want.ip_tot_len, want.frame_len);
+	if (want.l3_offset != got->l3_offset || want.l4_offset != got->l4_offset ||
+	    want.ip_tot_len != got->ip_tot_len || want.frame_len != got->frame_len)
+		problem(rep,
+			"context offsets: l3 %u l4 %u tot_len %u frame_len %u, expected %u %u %u %u",
+			got->l3_offset, got->l4_offset, got->ip_tot_len, got->frame_len,
+			want.l3_offset, want.l4_offset, want.ip_tot_len, want.frame_len);
 	if (want.flags != got->flags)
 		problem(rep, "context flags 0x%x, expected 0x%x", got->flags, want.flags);
 }

@@ -159,6 +159,7 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 	ctx->ip_tot_len = (uint16_t)tot;
 	ctx->frame_len = (uint32_t)len;
 	l4 = l3 + ihl;
+	ctx->l4_offset = (uint16_t)l4;
 	frag = pkt_get16(frame + l3 + 6);
 	if (frag & (IP_MF | IP_OFFSET)) {
 		counter = fragment(frame, len, vips, vip_count, l4, tot - ihl, !(frag & IP_OFFSET),

@@ -195,6 +195,7 @@ void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t
 		return;
 	ip = frame + l3_offset;
 	ctx->ip_tot_len = pkt_get16(ip + 2);
+	ctx->l4_offset = (uint16_t)(l3_offset + (ip[0] & 0x0f) * 4);
 	ctx->flow.proto = ip[9];
 	memcpy(&ctx->flow.src, ip + 12, 4);
 	memcpy(&ctx->flow.dst, ip + 16, 4);
@@ -327,6 +328,11 @@ void encap_run_case(struct encap_fixture *fx, const struct encap_case *asked,
 	encap_ctx_from_frame(c->backend_id, l3_offset, frame, len, &ctx);
 	if (c->ctx_sport)
 		ctx.flow.sport = htons(c->ctx_sport);
+	if (c->l4_offset)
+		ctx.l4_offset = (uint16_t)c->l4_offset;
+	if (c->ctx_fit) /* lengths that pass every compare: only the frame can tell */
+		ctx.ip_tot_len = (uint16_t)(len - l3_offset);
+	ctx.frame_len += (uint32_t)c->frame_len_delta;
 	if (!ASSERT_OK(ctx_write_all_cpus(fx->ctx_fd, &ctx), c->name) ||
 	    !ASSERT_OK(tx_port_set(fx, fx->lbt2, c->lbt2_tx_port), c->name))
 		return;
@@ -464,13 +470,36 @@ const struct encap_case encap_bad_ctx_cases[] = {
 	  DROPPED(DROP_BAD_CTX) },
 	{ .name = "l3_offset 22: two tags (QinQ) are not supported", .vlan = 1, .qinq = 1,
 	  .l3_offset = 22, .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
-	{ .name = "IP version 6 at l3_offset", .version = 6, .backend_id = B_NEIGH,
-	  DROPPED(DROP_BAD_CTX) },
 	{ .name = "IPv4 header cut short", .payload_len = 1, .cut = 1 + 8 + 10,
 	  .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
 	{ .name = "IPv4 total length below the header size", .tot_len = 19,
 	  .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
 	{ .name = "IPv4 total length beyond the frame", .cut = 1, .backend_id = B_NEIGH,
+	  DROPPED(DROP_BAD_CTX) },
+	{ .name = "context of a longer frame (frame_len + 1)", .frame_len_delta = 1,
+	  .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
+	{ .name = "context of a shorter frame (frame_len - 1)", .frame_len_delta = -1,
+	  .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
+	{ .name = "l4_offset inside the IPv4 header", .l4_offset = 14 + 19, .backend_id = B_NEIGH,
+	  DROPPED(DROP_BAD_CTX) },
+	{ .name = "l4_offset more than 60 bytes behind l3_offset", .l4_offset = 14 + 64,
+	  .payload_len = 100, .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
+	{ .name = "l4_offset past data_end", .l4_offset = 0xffff, .backend_id = B_NEIGH,
+	  DROPPED(DROP_BAD_CTX) },
+	{ .name = "l4_offset beyond the IPv4 total length", .l4_offset = 14 + 24,
+	  .tot_len = 22, .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
+	{ .name = "tagged frame, l3_offset 14 and l4_offset 34 (an untagged parse's)",
+	  .vlan = 1, .l3_offset = 14, .l4_offset = 34, .backend_id = B_NEIGH,
+	  DROPPED(DROP_BAD_CTX) },
+	{ .name = "tagged frame, l3_offset 18, l4_offset 34 (the untagged one's)", .vlan = 1,
+	  .l4_offset = 34, .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
+	{ .name = "untagged frame, l3_offset 18, l4_offset 38 (a tagged parse's)",
+	  .l3_offset = 18, .l4_offset = 38, .backend_id = B_NEIGH, DROPPED(DROP_BAD_CTX) },
+	{ .name = "untagged frame, a tagged parse's context whose lengths fit",
+	  .l3_offset = 18, .l4_offset = 38, .ctx_fit = 1, .backend_id = B_NEIGH,
+	  DROPPED(DROP_BAD_CTX) },
+	{ .name = "tagged frame, an untagged parse's context whose lengths fit", .vlan = 1,
+	  .l3_offset = 14, .l4_offset = 34, .ctx_fit = 1, .backend_id = B_NEIGH,
 	  DROPPED(DROP_BAD_CTX) },
 };
 const size_t encap_bad_ctx_case_count = ARRAY_SIZE(encap_bad_ctx_cases);

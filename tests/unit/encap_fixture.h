@@ -91,6 +91,9 @@ struct encap_case {
 	/* context and environment */
 	uint32_t backend_id;
 	int l3_offset;      /* 0: the frame's own (14, or 18 with a tag) */
+	int l4_offset;      /* 0: as parse writes it (l3_offset + IHL * 4) */
+	int frame_len_delta; /* added to the context's frame_len: a context of another frame */
+	int ctx_fit;        /* the context's ip_tot_len: the frame's bytes from l3_offset on */
 	uint16_t ctx_sport; /* source port of the context's flow key, 0: as parse writes it */
 	int lb_source;      /* run the second load: outer_src_addr = LB_ADDR, and the
 			     * stage's other tunables as its test sets them there */
@@ -155,8 +158,9 @@ int encap_share_maps(struct bpf_object *second, const struct bpf_object *first);
 int encap_maps_setup(struct encap_fixture *fx, const struct bpf_object *stage_obj);
 
 /* The packet context parse and lb would leave for @frame: @backend_id, the
- * addresses and protocol of the IPv4 header at @l3_offset, and the ports of a
- * whole UDP or TCP packet (0 for a fragment).
+ * addresses, protocol, total length and payload offset (l4_offset) of the IPv4
+ * header at @l3_offset, and the ports of a whole UDP or TCP packet (0 for a
+ * fragment).
  */
 void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t *frame,
 			  size_t len, struct lb_packet_ctx *ctx);
@@ -192,7 +196,12 @@ extern const size_t encap_format_case_count;
 extern const struct encap_case encap_next_hop_cases[];
 extern const size_t encap_next_hop_case_count;
 
-/* Bad contexts every encap stage must drop (drop_bad_ctx, frame unchanged). */
+/* Contexts that do not describe the frame, which every encap stage must drop
+ * (drop_bad_ctx, frame unchanged, never XDP_ABORTED): offsets past the frame,
+ * offsets of an untagged frame on a tagged one and back, lengths that do not
+ * fit. What parse checks of the header's contents (version, checksum) is not
+ * checked again (stage.bpf.h): test_parse covers it.
+ */
 extern const struct encap_case encap_bad_ctx_cases[];
 extern const size_t encap_bad_ctx_case_count;
 

@@ -376,6 +376,7 @@ static void send_to_pool(struct lb_fixture *fx, const struct lb_flow_key *key, _
 		.pool_id = pool_id,
 		.backend_id = LB_NO_BACKEND,
 		.l3_offset = 14,
+		.l4_offset = 14 + 20,
 		.frame_len = frame_len,
 	};
 	struct sink_record record = {};

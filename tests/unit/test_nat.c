@@ -114,21 +114,20 @@ enum ttl_rule {
 	TTL_ONE_OFF,
 };
 
-/* Writes the NAT fields into @frame (no tag, no options), the TTL by @ttl and
- * every checksum from scratch: what a correct NAT leaves. A UDP checksum of 0
- * stays 0.
+/* Writes the NAT fields into @frame, whose IPv4 header (no options) is at
+ * @l3, the TTL by @ttl and every checksum from scratch: what a correct NAT
+ * leaves. A UDP checksum of 0 stays 0.
  */
-static void expected_frame(uint8_t *frame, size_t len, const uint8_t *dmac, const uint8_t *smac,
-			   uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
-			   enum ttl_rule ttl)
+static void expected_frame_at(uint8_t *frame, size_t l3, const uint8_t *dmac,
+			      const uint8_t *smac, uint32_t saddr, uint32_t daddr, uint16_t sport,
+			      uint16_t dport, enum ttl_rule ttl)
 {
-	uint8_t *ip = frame + 14, *l4 = ip + 20;
+	uint8_t *ip = frame + l3, *l4 = ip + 20;
 	uint8_t proto = ip[9];
 	uint16_t l4_len = pkt_get16(ip + 2) - 20, check;
-	size_t check_at = l4_check_offset(proto);
+	size_t check_at = l4_check_offset(proto) - 14 + l3;
 	int udp_none = proto == IPPROTO_UDP && !frame[check_at] && !frame[check_at + 1];
 
-	(void)len;
 	memcpy(frame, dmac, 6);
 	memcpy(frame + 6, smac, 6);
 	memcpy(ip + 12, &saddr, 4);
@@ -145,6 +144,15 @@ static void expected_frame(uint8_t *frame, size_t len, const uint8_t *dmac, cons
 	if (proto == IPPROTO_UDP && !check)
 		check = 0xffff;
 	memcpy(frame + check_at, &check, 2);
+}
+
+/* expected_frame_at() for a frame without a tag. */
+static void expected_frame(uint8_t *frame, size_t len, const uint8_t *dmac, const uint8_t *smac,
+			   uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+			   enum ttl_rule ttl)
+{
+	(void)len;
+	expected_frame_at(frame, 14, dmac, smac, saddr, daddr, sport, dport, ttl);
 }
 
 /* "@name: @item" for an assertion message; valid until the next call. */
@@ -523,6 +531,100 @@ static void test_ttl_every_value(void)
 	}
 }
 
+/* The client's frame behind one 802.1Q tag (IPv4 at 18). */
+static size_t client_frame_tagged(uint8_t proto, uint16_t sport, uint8_t *frame)
+{
+	struct pkt_spec spec;
+
+	pkt_spec_udp(&spec);
+	spec.proto = proto;
+	spec.sport = sport;
+	spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 100 };
+	memcpy(spec.dst_mac, lbt0_mac, 6);
+	memcpy(spec.src_mac, client_mac, 6);
+	return pkt_build(&spec, frame, PKT_MAX);
+}
+
+/* A tagged frame is translated at the offsets parse recorded (18 and 38):
+ * the tag kept, the same bytes as untagged behind it.
+ */
+static void test_vlan_tagged(void)
+{
+	uint8_t in[PKT_MAX], want[PKT_MAX];
+	uint16_t sport = 40300, port = candidate_port(IPPROTO_TCP, sport, 0);
+	struct lb_packet_ctx ctx;
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	len = client_frame_tagged(IPPROTO_TCP, sport, in);
+	memcpy(want, in, len);
+	expected_frame_at(want, 18, neigh_mac, lbt0_mac, pkt_ip(NAT_SOURCE), pkt_ip(NEIGH_ADDR),
+			  port, VIP_PORT, TTL_ONE_OFF);
+	encap_ctx_from_frame(B_NEIGH, 18, in, len, &ctx);
+	ctx.forwarding = LB_FORWARD_NAT;
+	ASSERT_EQ(ctx.l4_offset, 38, "context: L4 behind the tag");
+	ctx_write_all_cpus(fx.ctx_fd, &ctx);
+	run_expect(in, len, XDP_TX, want, LB_C_ENCAP_TX, "tagged TCP: translated behind the tag");
+}
+
+/* A context that does not describe the frame: dropped as drop_bad_ctx, the
+ * frame as it came, no mapping made (stage.bpf.h: what a stage never trusts).
+ */
+struct nat_bad_ctx_case {
+	const char *name;
+	int tagged;          /* the frame has one 802.1Q tag */
+	int l3_offset;       /* the context's, 0: the frame's */
+	int l4_offset;       /* the context's, 0: as parse writes it */
+	int frame_len_delta; /* added to the context's frame_len */
+	int tot_len_delta;   /* added to the context's ip_tot_len */
+	int fit;             /* ip_tot_len: the frame's bytes from l3_offset on */
+};
+
+static void test_bad_context(void)
+{
+	static const struct nat_bad_ctx_case cases[] = {
+		{ "l4_offset past data_end", 0, 0, 0xffff, 0, 0, 0 },
+		{ "l4_offset just past the largest parse writes", 0, 0, 14 + 20 + 61, 0, 0, 0 },
+		{ "l4_offset inside the IPv4 header", 0, 0, 14 + 12, 0, 0, 0 },
+		{ "TCP header beyond ip_tot_len (the ports inside)", 0, 0, 0, 0, -42, 0 },
+		{ "l3_offset past data_end", 0, 0xfff0, 0, 0, 0, 0 },
+		{ "context of a longer frame", 0, 0, 0, 4, 0, 0 },
+		{ "tagged frame, an untagged parse's offsets", 1, 14, 34, 0, 0, 1 },
+		{ "untagged frame, a tagged parse's offsets", 0, 18, 38, 0, 0, 1 },
+	};
+	uint8_t in[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	uint16_t sport;
+	size_t i, len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct nat_bad_ctx_case *c = &cases[i];
+		uint16_t l3 = c->l3_offset ? (uint16_t)c->l3_offset : c->tagged ? 18 : 14;
+
+		sport = (uint16_t)(40310 + i);
+		len = c->tagged ? client_frame_tagged(IPPROTO_TCP, sport, in) :
+				  client_frame(IPPROTO_TCP, sport, in);
+		encap_ctx_from_frame(B_NEIGH, l3, in, len, &ctx);
+		/* What parse would have written for the frame's real layout. */
+		if (c->l3_offset >= 0xff00) {
+			ctx.ip_tot_len = (uint16_t)(len - 14);
+			ctx.l4_offset = 34;
+		}
+		if (c->l4_offset)
+			ctx.l4_offset = (uint16_t)c->l4_offset;
+		ctx.frame_len += (uint32_t)c->frame_len_delta;
+		ctx.ip_tot_len = (uint16_t)(ctx.ip_tot_len + c->tot_len_delta);
+		if (c->fit)
+			ctx.ip_tot_len = (uint16_t)(len - l3);
+		ctx.forwarding = LB_FORWARD_NAT;
+		ctx_write_all_cpus(fx.ctx_fd, &ctx);
+		run_expect(in, len, XDP_DROP, NULL, LB_C_ENCAP_DROP_BAD_CTX, c->name);
+		ASSERT_TRUE(!port_taken(IPPROTO_TCP, NEIGH_ADDR, candidate_port(IPPROTO_TCP, sport, 0)),
+			    what_case(c->name, "no mapping made"));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -533,6 +635,8 @@ int main(int argc, char **argv)
 		TEST_CASE(test_untranslatable),
 		TEST_CASE(test_ttl),
 		TEST_CASE(test_ttl_every_value),
+		TEST_CASE(test_vlan_tagged),
+		TEST_CASE(test_bad_context),
 	};
 	int status;
 

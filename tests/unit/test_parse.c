@@ -234,12 +234,23 @@ static size_t frame_build(const struct frame_desc *d, uint8_t *buf)
 		.dport = htons(dport_), .proto = (proto_)                              \
 	}
 
+/* Every field but the flow key (a braced list: it cannot be passed on). */
+#define VIP_CTX_FIELDS(vip_, pool_, l3_offset_, ip_options_, tot_len_, frame_len_, flags_) \
+	.vip_id = (vip_), .pool_id = (pool_), .backend_id = LB_NO_BACKEND,            \
+	.l3_offset = (l3_offset_), .l4_offset = (l3_offset_) + 20 + (ip_options_),     \
+	.ip_tot_len = (tot_len_), .frame_len = (frame_len_), .flags = (flags_)
+
+/* The context parse writes for a VIP frame with @ip_options_ bytes of IPv4
+ * options: the L4 offset is behind them.
+ */
+#define VIP_CTX_OPT(flow_, vip_, pool_, l3_offset_, ip_options_, tot_len_, frame_len_, flags_) \
+	{ .flow = flow_,                                                               \
+	  VIP_CTX_FIELDS(vip_, pool_, l3_offset_, ip_options_, tot_len_, frame_len_, flags_) }
+
+/* ... and without IPv4 options. */
 #define VIP_CTX(flow_, vip_, pool_, l3_offset_, tot_len_, frame_len_, flags_)          \
-	{                                                                              \
-		.flow = flow_, .vip_id = (vip_), .pool_id = (pool_),                   \
-		.backend_id = LB_NO_BACKEND, .l3_offset = (l3_offset_),                \
-		.ip_tot_len = (tot_len_), .frame_len = (frame_len_), .flags = (flags_) \
-	}
+	{ .flow = flow_,                                                               \
+	  VIP_CTX_FIELDS(vip_, pool_, l3_offset_, 0, tot_len_, frame_len_, flags_) }
 
 struct parse_case {
 	const char *name;
@@ -642,7 +653,7 @@ static void test_ip_checksum(void)
 		{ "IHL 15, right checksum",
 		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .ip_options_len = 40 },
 		  XDP_TX,
-		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, UDP_TOT + 40,
+		  VIP_CTX_OPT(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, 40, UDP_TOT + 40,
 			  UDP_FRAME + 40, 0),
 		  LB_C_PARSE_TO_LB },
 		{ "fragment to a wildcard VIP",
@@ -731,20 +742,20 @@ static void test_ip_options(void)
 		{ "IHL 6: ports found after 4 option bytes",
 		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .ip_options_len = 4 },
 		  XDP_TX,
-		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, UDP_TOT + 4,
+		  VIP_CTX_OPT(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, 4, UDP_TOT + 4,
 			  UDP_FRAME + 4, 0),
 		  LB_C_PARSE_TO_LB },
 		{ "IHL 15: ports found after 40 option bytes",
 		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .ip_options_len = 40 },
 		  XDP_TX,
-		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, UDP_TOT + 40,
+		  VIP_CTX_OPT(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, 40, UDP_TOT + 40,
 			  UDP_FRAME + 40, 0),
 		  LB_C_PARSE_TO_LB },
 		{ "IHL 15, TCP SYN with VLAN tag",
 		  { .vlan_tags = 1, .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 53,
 		    .tcp_flags = 0x02, .ip_options_len = 40 },
 		  XDP_TX,
-		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 53, IPPROTO_TCP), 4, 8, 18, TCP_TOT + 40,
+		  VIP_CTX_OPT(FLOW(VIP_A, CLIENT_PORT, 53, IPPROTO_TCP), 4, 8, 18, 40, TCP_TOT + 40,
 			  TCP_FRAME + 44, 0),
 		  LB_C_PARSE_TO_LB },
 	};
@@ -1041,7 +1052,7 @@ static void test_every_field_every_packet(void)
 		  { .vlan_tags = 1, .proto = IPPROTO_TCP, .dst = VIP_A, .dport = 53,
 		    .tcp_flags = 0x02, .ip_options_len = 40, .frag_off = MF },
 		  XDP_TX,
-		  VIP_CTX(FLOW(VIP_A, 0, 0, IPPROTO_TCP), 2, 4, 18, TCP_TOT + 40,
+		  VIP_CTX_OPT(FLOW(VIP_A, 0, 0, IPPROTO_TCP), 2, 4, 18, 40, TCP_TOT + 40,
 			  TCP_FRAME + 44, LB_CTX_F_FRAGMENT),
 		  LB_C_PARSE_TO_LB },
 		{ "plain UDP right after it: nothing of the last context left",
