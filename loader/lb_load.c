@@ -371,6 +371,11 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	}
 	host_prepared = true;
 	tunables.ingress_tx_via_stack = !!(host.state.flags & LB_HOST_F_TX_VIA_STACK);
+	/* The limit of backends with a static MAC, which skip the FIB; 0 (no
+	 * check) only if the kernel will not say.
+	 */
+	if (lb_if_mtu_read(ifindex, &tunables.ingress_mtu))
+		tunables.ingress_mtu = 0;
 
 	if (!att.found) {
 		err = lb_parse_attach(ifindex, opt->mode, cfg, &maps, &legacy, why, sizeof(why));

@@ -361,3 +361,22 @@ int lb_if_mac_read(int ifindex, void *mac)
 	close(fd);
 	return err;
 }
+
+int lb_if_mtu_read(int ifindex, __u32 *mtu)
+{
+	struct ifreq ifr;
+	int fd, err = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (!if_indextoname((unsigned int)ifindex, ifr.ifr_name))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFMTU, &ifr))
+		err = -errno;
+	else
+		*mtu = (__u32)ifr.ifr_mtu;
+	close(fd);
+	return err;
+}

@@ -71,4 +71,7 @@ __u64 lb_drop_stat_get(const struct lb_drop_stats *stats, const char *name);
  */
 int lb_if_mac_read(int ifindex, void *mac);
 
+/* The MTU of interface @ifindex into *@mtu. Returns 0 or -errno. */
+int lb_if_mtu_read(int ifindex, __u32 *mtu);
+
 #endif /* LB_NETDEV_H */

@@ -22,6 +22,9 @@ struct lb_tunables {
 	__u8 pad;
 	__u32 possible_cpus;       /* least-loaded: CPUs of per-CPU maps; 0 unknown (set by
 				    * lb_stage_load, not by its callers) */
+	__u32 ingress_mtu;         /* encap, nat: the ingress interface's MTU when loaded, the
+				    * limit for a backend with a static MAC; 0 unknown: no check */
+	__u32 pad2;
 };
 
 #endif /* LB_TUNABLES_COMMON_H */

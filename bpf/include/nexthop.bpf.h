@@ -215,46 +215,60 @@ static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_
 	return LB_CONTINUE;
 }
 
+/* The next hop of a backend with a static MAC (LB_BACKEND_F_STATIC_MAC): the
+ * backend, or the router in front of it, is on the ingress link, so the frame
+ * goes back out of the ingress interface to that MAC, from the ingress
+ * interface's own address (the frame's destination MAC: it was sent to this
+ * host). No FIB lookup, no next-hop cache, no clock: nothing to resolve per
+ * packet. The limit is the ingress MTU as lb-load found it. Returns XDP_DROP
+ * (counted) or LB_CONTINUE with @hop filled in.
+ */
+static __always_inline int next_hop_static(struct xdp_md *ctx, const struct iphdr *outer,
+					   const struct lb_backend *backend, struct next_hop *hop)
+{
+	__u32 mtu = lb_tunables.ingress_mtu;
+
+	if (mtu && bpf_ntohs(outer->tot_len) > mtu)
+		return ENCAP_DROP(ENCAP_DROP_MTU);
+	/* Cannot fail for a frame parse handed on; checked for the verifier. */
+	if (next_hop_ingress_mac(ctx, hop->smac))
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
+	__builtin_memcpy(hop->dmac, backend->mac, ETH_ALEN);
+	hop->ifindex = ctx->ingress_ifindex;
+	return next_hop_choose_port(ctx, hop);
+}
+
 /* Decides where the frame carrying @outer goes. @now is the coarse clock
  * (bpf_ktime_get_coarse_ns()), read once per packet by whoever read it first:
  * lb for a balanced packet (lb_packet_ctx.now_ns). Returns XDP_DROP (counted) or
  * LB_CONTINUE with @hop filled in; nothing is counted then until next_hop_send().
  *
- * Without a neighbour entry the frame goes to the stack (XDP_PASS) with its
- * original Ethernet header, which is addressed to this host: the kernel
- * forwards the encapsulated packet and resolves the neighbour itself. So does
- * a frame whose egress port cannot send XDP frames (next_hop_choose_port()).
- *
- * A static MAC (LB_BACKEND_F_STATIC_MAC) replaces the neighbour's MAC, so it
- * also stands in for a missing neighbour. The source MAC is then the problem:
- * the kernel fills smac only together with dmac (BPF_FIB_LOOKUP_SKIP_NEIGH,
- * which would fill it, needs 6.5). When the egress is the ingress interface,
- * the frame's own destination MAC is that interface's address; for any other
- * egress the frame goes to the stack like any frame without a neighbour.
- * A static MAC does not stand in for a route: without a route there is no
- * egress interface, so the frame is dropped as no route.
+ * A backend with a static MAC takes next_hop_static(): no lookup at all.
+ * Otherwise the next hop comes from the cache or the FIB. Without a neighbour
+ * entry the frame goes to the stack (XDP_PASS) with its original Ethernet
+ * header, which is addressed to this host: the kernel forwards the
+ * encapsulated packet and resolves the neighbour itself. So does a frame whose
+ * egress port cannot send XDP frames (next_hop_choose_port()).
  */
 static __always_inline int next_hop_resolve(struct xdp_md *ctx, const struct iphdr *outer,
 					    __u32 backend_id, const struct lb_backend *backend,
 					    __u64 now, struct next_hop *hop)
 {
-	int static_mac = backend->flags & LB_BACKEND_F_STATIC_MAC;
 	__u32 mtu;
 
+	if (backend->flags & LB_BACKEND_F_STATIC_MAC)
+		return next_hop_static(ctx, outer, backend, hop);
 	if (next_hop_cache_get(ctx, outer, backend_id, now, hop, &mtu)) {
 		if (bpf_ntohs(outer->tot_len) > mtu)
 			return ENCAP_DROP(ENCAP_DROP_MTU);
-		goto resolved;
+		return next_hop_choose_port(ctx, hop);
 	}
 	switch (next_hop_fib(ctx, outer, hop)) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		next_hop_cache_put(ctx, outer, backend_id, now, hop);
 		break;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
-		if (!static_mac || hop->ifindex != ctx->ingress_ifindex ||
-		    next_hop_ingress_mac(ctx, hop->smac))
-			return next_hop_via_stack(hop, LB_C_ENCAP_PASS_NO_NEIGH);
-		break;
+		return next_hop_via_stack(hop, LB_C_ENCAP_PASS_NO_NEIGH);
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
 		return ENCAP_DROP(ENCAP_DROP_MTU);
 	case BPF_FIB_LKUP_RET_FWD_DISABLED:
@@ -265,9 +279,6 @@ static __always_inline int next_hop_resolve(struct xdp_md *ctx, const struct iph
 		 */
 		return ENCAP_DROP(ENCAP_DROP_NO_ROUTE);
 	}
-resolved:
-	if (static_mac)
-		__builtin_memcpy(hop->dmac, backend->mac, ETH_ALEN);
 	return next_hop_choose_port(ctx, hop);
 }
 

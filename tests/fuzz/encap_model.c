@@ -19,16 +19,26 @@ static enum lb_counter rule(struct encap_expect *out, enum lb_counter counter, c
 	return counter;
 }
 
-/* The order is the kernel FIB's, as the table in docs/architecture.md lists it:
- * route first, then the MTU of the egress, then the neighbour.
+/* A backend with a static MAC skips the FIB: back out of the ingress, to its
+ * MAC, from the frame's destination MAC (the ingress interface's: the frame
+ * was sent to this host), within the ingress MTU. Otherwise the order is the
+ * kernel FIB's, as the table in docs/architecture.md lists it: route first,
+ * then the MTU of the egress, then the neighbour.
  */
 static enum lb_counter decide(const struct fuzz_backend *backend, int ingress,
 			      const uint8_t *frame, const struct lb_packet_ctx *ctx,
-			      struct encap_expect *out)
+			      uint32_t ingress_mtu, struct encap_expect *out)
 {
 	const struct fuzz_route *route = &backend->route;
-	bool static_mac = backend->entry.flags & LB_BACKEND_F_STATIC_MAC;
 
+	if (backend->entry.flags & LB_BACKEND_F_STATIC_MAC) {
+		if ((uint32_t)ctx->ip_tot_len + OUTER_LEN > ingress_mtu)
+			return rule(out, LB_C_ENCAP_DROP_MTU, "too big for the ingress");
+		out->set_macs = true;
+		memcpy(out->dmac, backend->entry.mac, 6);
+		memcpy(out->smac, frame, 6);
+		return rule(out, LB_C_ENCAP_TX, "static MAC: out of the ingress, no FIB");
+	}
 	if (!route->egress)
 		return rule(out, LB_C_ENCAP_DROP_NO_ROUTE, "no route to the backend");
 	if ((uint32_t)ctx->ip_tot_len + OUTER_LEN > route->egress_mtu)
@@ -40,29 +50,20 @@ static enum lb_counter decide(const struct fuzz_backend *backend, int ingress,
 		if (route->egress != ingress && !route->in_tx_ports)
 			return rule(out, LB_C_ENCAP_PASS_TO_STACK, "egress not in tx_ports");
 		out->set_macs = true;
-		memcpy(out->dmac, static_mac ? backend->entry.mac : route->neigh_mac, 6);
+		memcpy(out->dmac, route->neigh_mac, 6);
 		memcpy(out->smac, route->egress_mac, 6);
 		if (route->egress == ingress)
 			return rule(out, LB_C_ENCAP_TX, "neighbour behind the ingress");
 		return rule(out, LB_C_ENCAP_REDIRECT, "neighbour behind another port");
 	}
-	if (static_mac && route->egress == ingress) {
-		/* The frame was sent to this host: its destination MAC is the
-		 * ingress interface's, the source of the frame going back out.
-		 */
-		out->set_macs = true;
-		memcpy(out->dmac, backend->entry.mac, 6);
-		memcpy(out->smac, frame, 6);
-		return rule(out, LB_C_ENCAP_TX, "static MAC, no neighbour");
-	}
 	return rule(out, LB_C_ENCAP_PASS_NO_NEIGH, "no neighbour: the kernel forwards it");
 }
 
 void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t *frame,
-		 const struct lb_packet_ctx *ctx, struct encap_expect *out)
+		 const struct lb_packet_ctx *ctx, uint32_t ingress_mtu, struct encap_expect *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->counter = decide(backend, ingress, frame, ctx, out);
+	out->counter = decide(backend, ingress, frame, ctx, ingress_mtu, out);
 	switch (out->counter) {
 	case LB_C_ENCAP_TX:
 		out->verdict = XDP_TX;

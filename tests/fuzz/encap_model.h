@@ -22,9 +22,11 @@ struct encap_expect {
 	const char *why;
 };
 
-/* The outcome for @frame (parse's context @ctx) sent to @backend. */
+/* The outcome for @frame (parse's context @ctx) sent to @backend; @ingress_mtu
+ * is the ingress interface's, the limit of a backend with a static MAC.
+ */
 void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t *frame,
-		 const struct lb_packet_ctx *ctx, struct encap_expect *out);
+		 const struct lb_packet_ctx *ctx, uint32_t ingress_mtu, struct encap_expect *out);
 
 /* Checks that @out is @in encapsulated as @exp says, the inner IPv4 packet at
  * @l3 behind an outer header from @outer_src to @outer_dst. Returns NULL, or

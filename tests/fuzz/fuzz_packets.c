@@ -368,7 +368,7 @@ static void vip_frame_expect(struct frame_report *rep, const uint8_t *in, size_t
 	seen.packets[ctx.backend_id]++;
 	seen.bytes[ctx.backend_id] += len;
 
-	encap_model(backend, pipeline.ingress, in, &pe->ctx, encap);
+	encap_model(backend, pipeline.ingress, in, &pe->ctx, FUZZ_LINK_MTU, encap);
 	want[encap->counter] = 1;
 	*verdict = encap->verdict;
 	*to = backend;

@@ -94,7 +94,7 @@ static const struct link_def links[] = {
 };
 
 #define INGRESS "lbf0"
-#define LINK_MTU 1500
+#define LINK_MTU FUZZ_LINK_MTU
 
 /* Every backend address of the config and where it leads. */
 struct route_def {
@@ -278,6 +278,8 @@ static int stages_load(struct fuzz_pipeline *p, const struct lb_config *cfg)
 	if (step(p, p->encap ? 0 : -errno, "open ipip"))
 		return p->err;
 	p->encap->rodata->lb_tunables.outer_src_addr = cfg->outer_src;
+	/* As lb-load sets it: the ingress MTU, the static-MAC backends' limit. */
+	p->encap->rodata->lb_tunables.ingress_mtu = LINK_MTU;
 	if (share_maps(p, p->encap->obj) || step(p, ipip_bpf__load(p->encap), "load ipip"))
 		return p->err;
 	/* The last slot first, so lb never hands on to an empty one. */

@@ -23,6 +23,8 @@
 #include "maps.h"
 #include "parse_model.h"
 
+/* The MTU of every link of the namespace, the ingress lbf0 among them. */
+#define FUZZ_LINK_MTU 1500
 #define FUZZ_MAX_VIPS 16
 #define FUZZ_MAX_POOL 16
 #define FUZZ_MAX_BACKENDS 64

@@ -53,17 +53,17 @@ extern const uint8_t static_mac_2[6];
 /* Backend slots the cases point at. */
 enum {
 	B_NEIGH,            /* next hop known: XDP_TX on lbt0 */
-	B_STATIC,           /* same address, static MAC beats the neighbour's */
+	B_STATIC,           /* same address, static MAC: the FIB is not asked */
 	B_NO_NEIGH,         /* on lbt0's subnet, no neighbour: to the stack */
 	B_STATIC_NO_NEIGH,  /* no neighbour, but a static MAC */
 	B_NO_ROUTE,         /* nothing routes there */
-	B_STATIC_NO_ROUTE,  /* no route, static MAC: still no route */
+	B_STATIC_NO_ROUTE,  /* no route, static MAC: sent anyway, no FIB asked */
 	B_VIA_LBT2,         /* egress lbt2: XDP_REDIRECT */
 	B_EMPTY,            /* unused slot */
 	B_DRAIN,            /* draining backends still get their flows' packets */
 	B_LOCAL,            /* the LB's own address: the FIB does not forward */
 	B_BLACKHOLE,        /* blackhole route */
-	B_STATIC_LBT2,      /* static MAC, no neighbour, egress lbt2: to the stack */
+	B_STATIC_LBT2,      /* static MAC, routed via lbt2: out of the ingress anyway */
 	B_OUT_OF_RANGE = LB_MAX_BACKENDS,
 };
 

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE /* sched_getcpu, CPU_SET */
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -37,6 +38,8 @@ static int load_uncached(void)
 	if (!skel)
 		return -errno;
 	skel->rodata->lb_tunables.nexthop_cache_ns = 0;
+	/* As lb-load sets it: lbt0's, the static-MAC backends' limit. */
+	skel->rodata->lb_tunables.ingress_mtu = LBT0_MTU;
 	return ipip_bpf__load(skel);
 }
 
@@ -52,6 +55,7 @@ static int load_second(struct ipip_bpf **out, __be32 outer_src, __u64 cache_ns,
 	(*out)->rodata->lb_tunables.outer_src_addr = outer_src;
 	(*out)->rodata->lb_tunables.nexthop_cache_ns = cache_ns;
 	(*out)->rodata->lb_tunables.ingress_tx_via_stack = via_stack;
+	(*out)->rodata->lb_tunables.ingress_mtu = LBT0_MTU;
 	err = encap_share_maps((*out)->obj, skel->obj);
 	return err ? err : ipip_bpf__load(*out);
 }
@@ -195,6 +199,98 @@ static void test_next_hop_cache(void)
 	sched_setaffinity(0, sizeof(all), &all);
 }
 
+/* This CPU's next-hop cache entry of @backend_id, as @stage's map holds it. */
+static int cache_entry_here(struct ipip_bpf *stage, __u32 backend_id, __u64 *expires_ns)
+{
+	int cpus = libbpf_num_possible_cpus(), cpu = sched_getcpu();
+	struct {
+		__u64 expires_ns;
+		__u8 rest[32]; /* struct next_hop_entry is BPF-only: only its first field is read */
+	} *values;
+	int err = 0;
+
+	if (cpus <= 0 || cpu < 0 || cpu >= cpus)
+		return -EINVAL;
+	values = calloc((size_t)cpus, sizeof(*values));
+	if (!values)
+		return -ENOMEM;
+	if (bpf_map__value_size(stage->maps.next_hop_cache) != sizeof(*values))
+		err = -EMSGSIZE;
+	else if (bpf_map_lookup_elem(bpf_map__fd(stage->maps.next_hop_cache), &backend_id, values))
+		err = -errno;
+	else
+		*expires_ns = values[cpu].expires_ns;
+	free(values);
+	return err;
+}
+
+/* Empties the next-hop cache entry of @backend_id on every CPU. */
+static int cache_entry_clear(struct ipip_bpf *stage, __u32 backend_id)
+{
+	int cpus = libbpf_num_possible_cpus(), err = 0;
+	void *zero;
+
+	if (cpus <= 0)
+		return -EINVAL;
+	zero = calloc((size_t)cpus, bpf_map__value_size(stage->maps.next_hop_cache));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(stage->maps.next_hop_cache), &backend_id, zero,
+				BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+/* A backend with a static MAC takes no part in the next-hop step: with the
+ * cache on, a neighbour's backend fills its entry and a static MAC's never
+ * does, and the FIB's answers that would stop a packet (no route, forwarding
+ * off; the next-hop cases) do not stop it. The bytes: static MAC, ingress MAC.
+ */
+static void test_static_mac_no_lookup(void)
+{
+	const struct encap_case neigh = { .name = "neighbour's backend: from the FIB, cached",
+					   .backend_id = B_NEIGH, TX_VIA_NEIGH };
+	const struct encap_case fixed = { .name = "static MAC: no cache, no FIB",
+					  .backend_id = B_STATIC_LBT2, .verdict = XDP_TX,
+					  .out = OUT_ENCAP, .dmac = static_mac, .smac = lbt0_mac,
+					  .counter = LB_C_ENCAP_TX };
+	const struct encap_case fixed_neigh = { .name = "static MAC with a neighbour: no cache",
+						.backend_id = B_STATIC, .verdict = XDP_TX,
+						.out = OUT_ENCAP, .dmac = static_mac,
+						.smac = lbt0_mac, .counter = LB_C_ENCAP_TX };
+	int uncached_fd = fx.stage.prog_fd;
+	static struct xdp_result res;
+	__u64 expires = 1;
+	cpu_set_t all, one;
+	int i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	if (!ASSERT_OK(sched_getaffinity(0, sizeof(all), &all), "read the CPU affinity") ||
+	    !ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU"))
+		return;
+	fx.stage.prog_fd = bpf_program__fd(skel_cached->progs.xdp_lb_ipip);
+	/* Nothing left from test_next_hop_cache, which shares the map. */
+	ASSERT_OK(cache_entry_clear(skel_cached, B_NEIGH), "clear the neighbour's entry");
+	ASSERT_OK(cache_entry_clear(skel_cached, B_STATIC_LBT2), "clear the static MAC's entry");
+	ASSERT_OK(cache_entry_clear(skel_cached, B_STATIC), "clear the static MAC's entry");
+	for (i = 0; i < 3; i++) {
+		encap_run_case(&fx, &fixed, &res);
+		encap_run_case(&fx, &fixed_neigh, &res);
+	}
+	if (ASSERT_OK(cache_entry_here(skel_cached, B_STATIC_LBT2, &expires), "read the cache"))
+		ASSERT_EQ(expires, 0, "static MAC: its cache entry never written");
+	if (ASSERT_OK(cache_entry_here(skel_cached, B_STATIC, &expires), "read the cache"))
+		ASSERT_EQ(expires, 0, "static MAC with a neighbour: its cache entry never written");
+	encap_run_case(&fx, &neigh, &res);
+	if (ASSERT_OK(cache_entry_here(skel_cached, B_NEIGH, &expires), "read the cache"))
+		ASSERT_TRUE(expires != 0, "neighbour's backend: its cache entry written");
+	fx.stage.prog_fd = uncached_fd;
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(test_golden_bytes),
 	TEST_CASE(test_outer_header_format),
@@ -202,6 +298,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_ingress_tx_via_stack),
 	TEST_CASE(test_bad_context),
 	TEST_CASE(test_next_hop_cache),
+	TEST_CASE(test_static_mac_no_lookup),
 };
 
 int main(int argc, char **argv)

@@ -68,6 +68,7 @@ static int load_configured(void)
 	skel_configured->rodata->lb_tunables.outer_src_addr = pkt_ip(LB_ADDR);
 	skel_configured->rodata->lb_tunables.gue_port = htons(GUE_CONFIGURED_PORT);
 	skel_configured->rodata->lb_tunables.nexthop_cache_ns = 0;
+	skel_configured->rodata->lb_tunables.ingress_mtu = LBT0_MTU;
 	err = encap_share_maps(skel_configured->obj, skel->obj);
 	return err ? err : gue_bpf__load(skel_configured);
 }
@@ -80,8 +81,11 @@ static void fixture_setup(void)
 	 * cache here (test_encap.c covers it; the code is shared).
 	 */
 	skel = gue_bpf__open();
-	if (skel)
+	if (skel) {
 		skel->rodata->lb_tunables.nexthop_cache_ns = 0;
+		/* As lb-load sets it: lbt0's, the static-MAC backends' limit. */
+		skel->rodata->lb_tunables.ingress_mtu = LBT0_MTU;
+	}
 	if (fixture_step(&fx.status, skel ? gue_bpf__load(skel) : -errno, "open and load gue_bpf") ||
 	    fixture_step(&fx.status, load_configured(), "load gue_bpf, tunables set") ||
 	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends"))

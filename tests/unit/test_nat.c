@@ -41,6 +41,7 @@ static int load_nat(void)
 	if (!skel)
 		return -errno;
 	skel->rodata->lb_tunables.nexthop_cache_ns = 0;
+	skel->rodata->lb_tunables.ingress_mtu = LBT0_MTU;
 	skel->rodata->lb_tunables.nat_src_addr = pkt_ip(NAT_SOURCE);
 	return nat_bpf__load(skel);
 }
