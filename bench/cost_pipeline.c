@@ -14,6 +14,7 @@
 
 #include "apply.h"
 #include "cost_pipeline.h"
+#include "netdev.h"
 #include "parse.skel.h"
 #include "stage_fixture.h"
 
@@ -24,7 +25,7 @@ static const char *const net_commands[] = {
 	"ip addr add 10.0.0.10/16 dev bench0",
 	"ip link set bench0 up",
 	"ip link set bench1 up",
-	"ip neigh add 10.0.0.2 lladdr 02:00:00:00:00:02 dev bench0 nud permanent",
+	"ip neigh add 10.0.0.2 lladdr " BENCH_NEXT_HOP_MAC " dev bench0 nud permanent",
 	"ip route add 10.1.0.0/16 via 10.0.0.2",
 	"sysctl -qw net.ipv4.conf.all.forwarding=1",
 	"sysctl -qw net.ipv4.conf.bench0.forwarding=1",
@@ -60,9 +61,10 @@ int bench_net_setup(char *err, size_t err_len)
  * no flow filled at the start expires while the cases run (the timed paths
  * are the same for any timeout).
  */
-static char *config_text(const char *policy, size_t backends, __u32 flow_table_size)
+static char *config_text(const char *policy, size_t backends, __u32 flow_table_size,
+			 const char *backend_mac)
 {
-	size_t len = 320 + backends * 32, used, i;
+	size_t len = 320 + backends * 64, used, i;
 	char *text = malloc(len);
 
 	if (!text)
@@ -72,9 +74,13 @@ static char *config_text(const char *policy, size_t backends, __u32 flow_table_s
 				"  - address: %s\n    port: %u\n    protocol: udp\n"
 				"    policy: %s\n    backends:\n",
 				flow_table_size, BENCH_VIP, BENCH_VIP_PORT, policy);
-	for (i = 0; i < backends; i++)
+	for (i = 0; i < backends; i++) {
 		used += (size_t)snprintf(text + used, len - used, "      - ip: 10.1.%zu.%zu\n",
 					 i / 250, i % 250 + 1);
+		if (backend_mac)
+			used += (size_t)snprintf(text + used, len - used, "        mac: %s\n",
+						 backend_mac);
+	}
 	return text;
 }
 
@@ -109,7 +115,7 @@ static const struct lb_stage *stage_of(const struct lb_stages *st, const struct 
 }
 
 int bench_pipeline_load(struct bench_pipeline *p, const char *lb_stage, size_t backends,
-			__u32 flow_table_size, char *err, size_t err_len)
+			__u32 flow_table_size, const char *backend_mac, char *err, size_t err_len)
 {
 	/* Each policy has a slot of its own: the VIP's policy picks it. */
 	int policy = lb_policy_by_name(lb_stage);
@@ -141,7 +147,7 @@ int bench_pipeline_load(struct bench_pipeline *p, const char *lb_stage, size_t b
 	}
 	p->lb_slot = lb_slot;
 	p->stateless = policy == LB_POLICY_HASH;
-	text = config_text(lb_stage, backends, flow_table_size);
+	text = config_text(lb_stage, backends, flow_table_size, backend_mac);
 	if (!text)
 		return -ENOMEM;
 	rc = lb_config_parse("bench", text, strlen(text), &p->cfg, err, err_len);
@@ -152,6 +158,9 @@ int bench_pipeline_load(struct bench_pipeline *p, const char *lb_stage, size_t b
 	tunables.nexthop_cache_ns = LB_NEXTHOP_CACHE_NS;
 	tunables.outer_src_addr = p->cfg.outer_src;
 	tunables.gue_port = htons(p->cfg.gue_port);
+	/* As lb-load sets it: the ingress MTU, the limit of static-MAC backends. */
+	if (lb_if_mtu_read((int)if_nametoindex("bench0"), &tunables.ingress_mtu))
+		tunables.ingress_mtu = 0;
 
 	rc = parse_load(p, flow_table_size);
 	if (rc) {

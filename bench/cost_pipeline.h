@@ -27,6 +27,10 @@ struct parse_bpf;
 /* The VIP every benchmark frame is sent to: 10.0.0.100, UDP port 80. */
 #define BENCH_VIP "10.0.0.100"
 #define BENCH_VIP_PORT 80
+/* The next hop toward the backends (a permanent neighbour on bench0); also
+ * the static MAC of prog_cost -m.
+ */
+#define BENCH_NEXT_HOP_MAC "02:00:00:00:00:02"
 
 struct bench_pipeline {
 	struct lb_maps maps;
@@ -48,10 +52,12 @@ int bench_net_setup(char *err, size_t err_len);
 
 /* Loads the pipeline with the lb stage named @lb_stage (as the config's
  * `policy:` names it: "least-loaded", "maglev", ...; the VIP gets that policy), IPIP encap, one VIP of @backends backends and a flow
- * table of @flow_table_size entries. 0, or -errno with a message in @err.
+ * table of @flow_table_size entries; every backend with the static `mac:`
+ * @backend_mac, or none when NULL. 0, or -errno with a message in @err.
  */
 int bench_pipeline_load(struct bench_pipeline *p, const char *lb_stage, size_t backends,
-			__u32 flow_table_size, char *err, size_t err_len);
+			__u32 flow_table_size, const char *backend_mac, char *err,
+			size_t err_len);
 void bench_pipeline_close(struct bench_pipeline *p);
 
 /* Puts @prog_fd into @slot of the shared prog array (one atomic update). */

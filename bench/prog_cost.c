@@ -37,6 +37,7 @@ struct options {
 	size_t flows[MAX_SIZES], flow_sizes;
 	int cpu;
 	const char *lb_stage;
+	const char *backend_mac; /* -m: every backend with this static MAC */
 	const char *out_path;
 };
 
@@ -103,7 +104,8 @@ static int run_one(const struct options *o, int ifindex, int floor_fd, int cpu, 
 	env.keys = calloc(o->calls / o->rounds + 1, sizeof(*env.keys));
 	if (!env.keys)
 		return -ENOMEM;
-	rc = bench_pipeline_load(&env.p, o->lb_stage, backends, table_size, err, sizeof(err));
+	rc = bench_pipeline_load(&env.p, o->lb_stage, backends, table_size, o->backend_mac, err,
+				 sizeof(err));
 	if (rc)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -166,12 +168,13 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: prog_cost [-n CALLS] [-r ROUNDS] [-b BACKENDS,...] [-f FLOWS,...] "
-		"[-l LB_STAGE] [-c CPU] -o FILE\n"
+		"[-l LB_STAGE] [-m] [-c CPU] -o FILE\n"
 		"  -n  timed calls per case (default 100000), as many floor calls beside them\n"
 		"  -r  batches the calls are split into, alternating with the floor (default 10)\n"
 		"  -b  pool sizes (default 4,64,256,1024)\n"
 		"  -f  flow-table occupancies (default 1000,100000,1000000)\n"
 		"  -l  the lb stage, as the config names it (default least-loaded)\n"
+		"  -m  every backend with a static `mac:` (the next hop's, " BENCH_NEXT_HOP_MAC ")\n"
 		"  -c  the CPU to run on (default: the last one)\n"
 		"  -o  where the JSON goes\n");
 	return 2;
@@ -185,7 +188,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			       .lb_stage = "least-loaded" };
 	parse_sizes("4,64,256,1024", o->backends, &o->backend_sizes);
 	parse_sizes("1000,100000,1000000", o->flows, &o->flow_sizes);
-	while ((c = getopt(argc, argv, "n:r:b:f:l:c:o:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:r:b:f:l:mc:o:h")) != -1) {
 		switch (c) {
 		case 'n':
 			o->calls = strtoul(optarg, NULL, 10);
@@ -203,6 +206,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'l':
 			o->lb_stage = optarg;
+			break;
+		case 'm':
+			o->backend_mac = BENCH_NEXT_HOP_MAC;
 			break;
 		case 'c':
 			o->cpu = atoi(optarg);
@@ -275,10 +281,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	uname(&uts);
-	fprintf(out, "{\n  \"kernel\": \"%s\", \"lb_stage\": \"%s\", \"cpu\": %d, \"cpus\": %d, "
+	fprintf(out, "{\n  \"kernel\": \"%s\", \"lb_stage\": \"%s\", \"backend_mac\": %s%s%s, "
+		     "\"cpu\": %d, \"cpus\": %d, "
 		     "\"calls\": %zu, \"rounds\": %zu, \"frame_bytes\": %zu, "
 		     "\"flow_entry_key_value_bytes\": %zu,\n  \"runs\": [\n",
-		uts.release, o.lb_stage, cpu, libbpf_num_possible_cpus(), o.calls, o.rounds,
+		uts.release, o.lb_stage, o.backend_mac ? "\"" : "",
+		o.backend_mac ? o.backend_mac : "null", o.backend_mac ? "\"" : "", cpu,
+		libbpf_num_possible_cpus(), o.calls, o.rounds,
 		bench_flow_frame(0, (uint8_t[PKT_MAX]){ 0 }),
 		sizeof(struct lb_flow_key) + sizeof(struct lb_flow));
 	for (f = 0; !rc && f < o.flow_sizes; f++)
