@@ -61,7 +61,7 @@ SKELS := $(foreach s,$(BPF_SRCS),$(call skel,$(s)))
 TEST_SKELS := $(foreach s,$(TEST_BPF_SRCS),$(call skel,$(s)))
 
 LOADER_LIB_SRCS := loader/config.c loader/yaml_reader.c loader/counter_names.c loader/pipeline.c \
-		   loader/maps.c loader/pins.c loader/log.c loader/apply.c loader/stages.c loader/maglev.c \
+		   loader/maps.c loader/map_sizes.c loader/pins.c loader/log.c loader/apply.c loader/stages.c loader/maglev.c \
 		   loader/netdev.c loader/host.c loader/state.c loader/input.c loader/cli.c \
 		   loader/stats.c loader/version.c loader/caps.c loader/health.c
 LOADER_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(LOADER_LIB_SRCS))

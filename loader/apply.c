@@ -156,6 +156,7 @@ static int read_state(const struct lb_maps *maps, struct current_state *cur)
 		cur->vip_id_used[vip->vip_id] = true;
 	}
 	lb_maglev_alloc_init(&cur->tables, &state, false);
+	lb_maglev_alloc_capacity(&cur->tables, lb_map_max_entries(maps, LB_MAP_MAGLEV_TABLES));
 	for (i = 0; i < state.stale_count; i++)
 		cur->stale_keys[cur->stale_count++] = state.stale[i].key;
 	return 0;

@@ -25,10 +25,12 @@
 #include "health.h"
 #include "host.h"
 #include "log.h"
+#include "map_sizes.h"
 #include "maps.h"
 #include "pins.h"
 #include "pipeline.h"
 #include "stages.h"
+#include "state.h"
 #include "version.h"
 
 struct options {
@@ -244,6 +246,30 @@ static int check_reload_compatible(const struct lb_maps *maps, const struct lb_c
 	return 0;
 }
 
+/* A reload that adds Maglev VIPs may need more tables than the map lb-load
+ * sized for the previous config holds (docs/policies.md, "Maglev"): room for
+ * the tables the live VIPs name, which stay in use until the switch, and the
+ * new ones. A bigger copy replaces it (lb_maglev_tables_grow()).
+ */
+static int maglev_tables_fit(struct lb_maps *maps, const struct lb_config *cfg, int *old_fd)
+{
+	static struct lb_state state;
+	int err = lb_state_read(maps, &state);
+
+	if (!err)
+		err = lb_maglev_tables_grow(maps, lb_maglev_tables_wanted(cfg,
+						lb_maglev_tables_live(&state)), old_fd);
+	if (err < 0) {
+		lb_err("Failed to make room for the Maglev tables of %s: %s", cfg->path,
+		       strerror(-err));
+		return err;
+	}
+	if (err)
+		lb_debug("map %s grown to %u tables", lb_map_names[LB_MAP_MAGLEV_TABLES],
+			 lb_map_max_entries(maps, LB_MAP_MAGLEV_TABLES));
+	return 0;
+}
+
 /* A first load pins maps and stages in a staging directory and renames it into
  * place: a load killed while pinning leaves no half state that a later
  * lb-load would refuse, only a staging directory it clears.
@@ -321,7 +347,8 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	char pin_dir[LB_PIN_DIR_MAX], why[512] = "", msg[LB_CONFIG_ERR_LEN];
 	const char *missing;
 	bool loaded, attached_now = false, legacy, installed = false, pinned_now = false;
-	bool have_previous, host_prepared = false;
+	bool have_previous, host_prepared = false, maglev_repinned = false;
+	int old_maglev_fd = -1;
 	struct lb_host_state previous;
 	struct lb_host_plan host;
 	int err;
@@ -390,6 +417,12 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 			snprintf(why, sizeof(why), "it was attached that way");
 	}
 
+	if (loaded) {
+		err = maglev_tables_fit(&maps, cfg, &old_maglev_fd);
+		if (err)
+			goto out;
+	}
+
 	/* Keep the programs now in the slots until the new config is in, so
 	 * that a failure below can put them back.
 	 */
@@ -404,6 +437,16 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 		goto out;
 	}
 	installed = true;
+	/* The stages now read the bigger table map: lbctl must find it too. */
+	if (old_maglev_fd >= 0) {
+		err = lb_map_repin(maps.fd[LB_MAP_MAGLEV_TABLES], LB_MAP_MAGLEV_TABLES, pin_dir);
+		if (err) {
+			lb_err("Failed to pin the new map %s under %s: %s",
+			       lb_map_names[LB_MAP_MAGLEV_TABLES], pin_dir, strerror(-err));
+			goto out;
+		}
+		maglev_repinned = true;
+	}
 	lb_tx_ports_fill(&maps, opt->mode == XDP_MODE_NATIVE);
 	/* Before the config: a reload reads the health the daemon recorded. */
 	err = lb_health_map_create(&maps);
@@ -447,6 +490,9 @@ out:
 			lb_pins_remove(pin_dir);
 		if (installed)
 			lb_slots_restore(&maps, &backup);
+		/* The restored stages read the old table map: lbctl must too. */
+		if (maglev_repinned)
+			lb_map_repin(old_maglev_fd, LB_MAP_MAGLEV_TABLES, pin_dir);
 		/* A reload's stage pins may now name the new programs: still
 		 * valid stages, only not the ones in the slots.
 		 */
@@ -463,6 +509,8 @@ out:
 	lb_slots_backup_release(&backup);
 	lb_stages_destroy(&stages);
 	lb_maps_close(&maps);
+	if (old_maglev_fd >= 0)
+		close(old_maglev_fd);
 	return err ? 1 : 0;
 }
 

@@ -179,6 +179,7 @@ int lb_maglev_table_for_live(const struct lb_maps *maps, const struct lb_state *
 	int err;
 
 	lb_maglev_alloc_init(&alloc, st, true);
+	lb_maglev_alloc_capacity(&alloc, lb_map_max_entries(maps, LB_MAP_MAGLEV_TABLES));
 	err = lb_maglev_alloc_take(&alloc);
 	if (err < 0)
 		return err;

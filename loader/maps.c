@@ -139,3 +139,13 @@ int lb_maps_pin(const struct lb_maps *maps, const char *dir)
 	}
 	return 0;
 }
+
+unsigned int lb_map_max_entries(const struct lb_maps *maps, enum lb_map map)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (maps->fd[map] < 0 || bpf_obj_get_info_by_fd(maps->fd[map], &info, &len))
+		return 0;
+	return info.max_entries;
+}

@@ -54,4 +54,7 @@ int lb_maps_adopt(struct bpf_object *obj, struct lb_maps *maps);
  */
 int lb_maps_pin(const struct lb_maps *maps, const char *dir);
 
+/* max_entries of map @map, 0 when it cannot be read. */
+unsigned int lb_map_max_entries(const struct lb_maps *maps, enum lb_map map);
+
 #endif /* LB_MAPS_H */

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "map_sizes.h"
 #include "netdev.h"
 #include "parse.skel.h"
 #include "pipeline.h"
@@ -145,6 +146,9 @@ static int parse_attach_once(int ifindex, enum xdp_attach_mode mode,
 	 */
 	lb_if_mac_read(ifindex, (void *)skel->rodata->lb_if_mac);
 	err = bpf_map__set_max_entries(skel->maps.flows, cfg->flow_table_size);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.maglev_tables,
+					       lb_maglev_tables_wanted(cfg, 0));
 	if (!err)
 		err = lb_maps_reuse(skel->obj, maps);
 	if (err)

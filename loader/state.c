@@ -69,6 +69,23 @@ void lb_maglev_alloc_init(struct lb_maglev_alloc *a, const struct lb_state *st, 
 		live++;
 	}
 	a->named = into_live ? live : 0;
+	a->capacity = LB_MAGLEV_TABLES;
+}
+
+void lb_maglev_alloc_capacity(struct lb_maglev_alloc *a, __u32 capacity)
+{
+	a->capacity = capacity < LB_MAGLEV_TABLES ? capacity : LB_MAGLEV_TABLES;
+}
+
+size_t lb_maglev_tables_live(const struct lb_state *st)
+{
+	struct lb_maglev_alloc a;
+	size_t t, n = 0;
+
+	lb_maglev_alloc_init(&a, st, false);
+	for (t = 0; t < LB_MAGLEV_TABLES; t++)
+		n += a.busy[t];
+	return n;
 }
 
 int lb_maglev_alloc_take(struct lb_maglev_alloc *a)
@@ -77,7 +94,7 @@ int lb_maglev_alloc_take(struct lb_maglev_alloc *a)
 
 	if (a->named >= LB_MAGLEV_MAX_VIPS)
 		return -EDQUOT;
-	for (t = 0; t < LB_MAGLEV_TABLES; t++) {
+	for (t = 0; t < (int)a->capacity; t++) {
 		if (!a->busy[t]) {
 			a->busy[t] = true;
 			a->named++;

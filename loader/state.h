@@ -50,12 +50,22 @@ int lb_state_read(const struct lb_maps *maps, struct lb_state *st);
 struct lb_maglev_alloc {
 	bool busy[LB_MAGLEV_TABLES]; /* named by a live entry or taken by this writer */
 	size_t named;                /* tables the generation being written names */
+	__u32 capacity;              /* entries of maglev_tables: sized by the config */
 };
 
 /* Starts from @st: the next generation names no table yet, or, with
  * @into_live, the live generation names those its entries do.
  */
 void lb_maglev_alloc_init(struct lb_maglev_alloc *a, const struct lb_state *st, bool into_live);
+
+/* The tables the map holds (lb-load sizes it from the config, docs/policies.md,
+ * "Maglev"): lb_maglev_alloc_take() takes none at or past @capacity. Without this call,
+ * LB_MAGLEV_TABLES.
+ */
+void lb_maglev_alloc_capacity(struct lb_maglev_alloc *a, __u32 capacity);
+
+/* Tables named by the live generation of @st. */
+size_t lb_maglev_tables_live(const struct lb_state *st);
 
 /* Takes the lowest free table: its number; -EDQUOT when the generation
  * already names LB_MAGLEV_MAX_VIPS tables; -ENOSPC when none is free.

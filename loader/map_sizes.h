@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Maps sized by what the config uses (docs/policies.md, "Maglev"): the Maglev tables
+ * exist for the config's Maglev VIPs only, so a config without one pays for a
+ * single table, not LB_MAGLEV_TABLES of them.
+ */
+#ifndef LB_MAP_SIZES_H
+#define LB_MAP_SIZES_H
+
+#include <linux/types.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "maps.h"
+
+/* Entries maglev_tables needs for @cfg while @live tables stay in use by the
+ * generation the reload replaces: room for the live ones and one per Maglev
+ * VIP of @cfg, and at least two per Maglev VIP (a later reload writes the next
+ * generation's tables beside the live ones); at least 1 (a map cannot be
+ * empty), at most LB_MAGLEV_TABLES.
+ */
+__u32 lb_maglev_tables_wanted(const struct lb_config *cfg, size_t live);
+
+/* Makes maglev_tables hold at least @entries: when it holds fewer, creates a
+ * bigger one, copies every table into it and puts its fd in @maps; the old fd
+ * goes to *@old_fd (-1 when nothing changed), for the caller to pin back if the
+ * reload fails, and to close. The old map stays pinned and in use by the
+ * programs loaded until lb_map_repin() pins the new one. The data path only
+ * reads the tables, so the copy loses nothing. 1 when it grew, 0 when it was
+ * big enough, -errno.
+ */
+int lb_maglev_tables_grow(struct lb_maps *maps, __u32 entries, int *old_fd);
+
+/* Pins map @fd as map @map under @dir in place of the one pinned there:
+ * pinned beside it first and renamed over it, so the path never names no map.
+ */
+int lb_map_repin(int fd, enum lb_map map, const char *dir);
+
+#endif /* LB_MAP_SIZES_H */
