@@ -267,9 +267,9 @@ static int maglev_table_for(const struct ctl *ctl, const struct lb_state_vip *vi
 		lb_err("%u VIPs already have a Maglev table, the limit is %u", LB_MAGLEV_MAX_VIPS,
 		       LB_MAGLEV_MAX_VIPS);
 	else if (err == -ENOSPC)
-		lb_err("no free Maglev table: lb-load made room for %u tables (two per Maglev VIP of the "
-		       "config, docs/policies.md) and all are in use; give the VIP policy: maglev "
-		       "in the config and run lb-load again",
+		lb_err("no free Maglev table: map maglev_tables holds %u, sized by lb-load for the "
+		       "config's Maglev VIPs (docs/policies.md), and all are in use; give the VIP "
+		       "policy: maglev in the config and run lb-load again",
 		       lb_map_max_entries(&ctl->maps, LB_MAP_MAGLEV_TABLES));
 	else if (err)
 		lb_err("Failed to build the Maglev table of the VIP: %s", strerror(-err));

@@ -171,8 +171,72 @@ YAML
 		"least-packets-per-flow herds the second burst"
 }
 
+# max_entries of pinned map $1.
+map_entries() {
+	bpftool -j map show pinned "$(pin_dir)/$1" | grep -oE '"max_entries":[0-9]+' | cut -d: -f2
+}
+
+# maglev_tables holds two tables per Maglev VIP of the config, one without
+# any: lbctl policy takes a free one or says why it cannot, and a reload that
+# adds Maglev VIPs copies the tables into a bigger map without moving a flow.
+test_maglev_tables_sized_by_need() {
+	topology up "$PREFIX" "$VIP" "$B1" "$B2"
+	cat >"$TMP/config.yaml" <<YAML
+vips:
+  - {address: $VIP, port: 7001, backends: [{ip: $B1}, {ip: $B2}]}
+  - {address: $VIP, port: 7002, backends: [{ip: $B1}, {ip: $B2}]}
+YAML
+	check lb_load "$TMP/config.yaml" veth1 >/dev/null
+	check_eq "$(map_entries maglev_tables)" 1 "tables without a Maglev VIP"
+	local out
+	out=$(lbctl policy veth1 "$VIP:7001/udp" maglev 2>&1) || fail "switch failed: $out"
+	check_contains "$(lbctl status veth1)" "policy maglev (table 0)" "the one table taken"
+	out=$(lbctl policy veth1 "$VIP:7002/udp" maglev 2>&1) && fail "second table out of one"
+	check_contains "$out" "no free Maglev table: map maglev_tables holds 1, sized by lb-load" \
+		"refusal says why"
+	check_contains "$out" "give the VIP policy: maglev in the config and run lb-load again" \
+		"refusal says what to do"
+	check_eq "$(lbctl status veth1 | grep -c 'policy maglev')" 1 "refusal changed nothing"
+	start_captures
+	in_net client "$TOOLS/flow_send" -d "$VIP" -p 7001 -f 10 -n 2 -b 30000 >/dev/null ||
+		fail "send before the reload"
+	in_net client "$TOOLS/flow_send" -d "$VIP" -p 7002 -f 10 -n 2 -b 31000 >/dev/null ||
+		fail "send before the reload"
+	# 7002 becomes Maglev, a third VIP is Maglev from the start; 7001's table
+	# stays live until the switch: 1 + 2 needed, 4 made.
+	cat >"$TMP/config2.yaml" <<YAML
+vips:
+  - {address: $VIP, port: 7001, backends: [{ip: $B1}, {ip: $B2}]}
+  - {address: $VIP, port: 7002, policy: maglev, backends: [{ip: $B1}, {ip: $B2}]}
+  - {address: $VIP, port: 7003, policy: maglev, backends: [{ip: $B1}, {ip: $B2}]}
+YAML
+	check lb_load "$TMP/config2.yaml" veth1 >/dev/null
+	check_eq "$(map_entries maglev_tables)" 4 "tables after the reload"
+	out=$(lbctl status veth1)
+	check_contains "$out" "policy maglev (table 1)" "7002's table"
+	check_contains "$out" "policy maglev (table 2)" "7003's table"
+	# The same flows again, and new ones to the new VIP.
+	in_net client "$TOOLS/flow_send" -d "$VIP" -p 7001 -f 10 -n 2 -b 30000 >/dev/null ||
+		fail "send after the reload"
+	in_net client "$TOOLS/flow_send" -d "$VIP" -p 7002 -f 10 -n 2 -b 31000 >/dev/null ||
+		fail "send after the reload"
+	in_net client "$TOOLS/flow_send" -d "$VIP" -p 7003 -f 10 -n 2 -b 32000 >/dev/null ||
+		fail "send to the new VIP"
+	finish_captures
+	check_eq "$(capture_total bad)" 0 "bad frames"
+	check_eq "$(capture_total ipip)" 100 "frames received (20 + 20 before, 60 after)"
+	check_one_backend_per_flow
+	check_eq "$(counter lb.flow_new)" 30 "flows scheduled once each, none again after the reload"
+	check_eq "$(lbctl flows veth1 --vip "$VIP:7003" | tail -n +2 | wc -l)" 10 \
+		"the new Maglev VIP's flows in the table"
+	# Fewer Maglev VIPs: the map is not shrunk under live tables.
+	check lb_load "$TMP/config.yaml" veth1 >/dev/null
+	check_eq "$(map_entries maglev_tables)" 4 "tables after a reload without Maglev"
+}
+
 run_tests integration-policies \
 	test_per_vip_policies \
 	test_least_loaded_second_burst \
 	test_switch_policy_under_traffic \
-	test_policy_refusals_and_reload
+	test_policy_refusals_and_reload \
+	test_maglev_tables_sized_by_need
