@@ -270,6 +270,57 @@ static int maglev_tables_fit(struct lb_maps *maps, const struct lb_config *cfg, 
 	return 0;
 }
 
+/* A reload that adds the first NAT VIP needs the NAT state maps lb-load made
+ * with one entry for a config without one (docs/architecture.md, "Maps sized
+ * by the config"): new, full-size ones replace them, which only an empty map
+ * allows.
+ */
+static int nat_maps_fit(struct lb_maps *maps, const struct lb_config *cfg, int old_fd[2],
+			const struct options *opt)
+{
+	int err = lb_nat_maps_grow(maps, lb_nat_entries_wanted(cfg), old_fd);
+
+	if (err == -EBUSY)
+		lb_err("the NAT state maps of %s are too small for a NAT VIP and already hold "
+		       "NAT state, which replacing them would lose. Unload first: lb-load "
+		       "--unload %s",
+		       opt->ifname, opt->ifname);
+	else if (err < 0)
+		lb_err("Failed to make room for the NAT state of %s: %s", cfg->path,
+		       strerror(-err));
+	return err < 0 ? err : 0;
+}
+
+/* The new NAT state maps go live: the stages already use them; parse, which
+ * reads nat_reply, is loaded again with them (lb_parse_replace()) unless this
+ * run attached it; then they are pinned. From then on they are the state:
+ * kept even if the reload fails later (the old ones held nothing).
+ */
+static int nat_maps_switch(int ifindex, const struct options *opt, const struct lb_config *cfg,
+			   const struct lb_maps *maps, const struct lb_attachment *att,
+			   bool attached_now, const char *pin_dir)
+{
+	static const enum lb_map nat[2] = { LB_MAP_NAT_REPLY, LB_MAP_NAT_FORWARD };
+	int err = 0, i;
+
+	if (!attached_now) {
+		err = lb_parse_replace(ifindex, opt->mode, cfg, maps, att);
+		if (err) {
+			lb_err("Failed to replace %s on %s with one using the new NAT state maps: "
+			       "%s (run with -v for details)",
+			       LB_PARSE_PROG_NAME, opt->ifname, strerror(-err));
+			return err;
+		}
+	}
+	for (i = 0; i < 2 && !err; i++) {
+		err = lb_map_repin(maps->fd[nat[i]], nat[i], pin_dir);
+		if (err)
+			lb_err("Failed to pin the new map %s under %s: %s", lb_map_names[nat[i]],
+			       pin_dir, strerror(-err));
+	}
+	return err;
+}
+
 /* A first load pins maps and stages in a staging directory and renames it into
  * place: a load killed while pinning leaves no half state that a later
  * lb-load would refuse, only a staging directory it clears.
@@ -348,7 +399,7 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	const char *missing;
 	bool loaded, attached_now = false, legacy, installed = false, pinned_now = false;
 	bool have_previous, host_prepared = false, maglev_repinned = false;
-	int old_maglev_fd = -1;
+	int old_maglev_fd = -1, old_nat_fd[2] = { -1, -1 };
 	struct lb_host_state previous;
 	struct lb_host_plan host;
 	int err;
@@ -419,6 +470,8 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 
 	if (loaded) {
 		err = maglev_tables_fit(&maps, cfg, &old_maglev_fd);
+		if (!err)
+			err = nat_maps_fit(&maps, cfg, old_nat_fd, opt);
 		if (err)
 			goto out;
 	}
@@ -446,6 +499,11 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 			goto out;
 		}
 		maglev_repinned = true;
+	}
+	if (old_nat_fd[0] >= 0 || old_nat_fd[1] >= 0) {
+		err = nat_maps_switch(ifindex, opt, cfg, &maps, &att, attached_now, pin_dir);
+		if (err)
+			goto out;
 	}
 	lb_tx_ports_fill(&maps, opt->mode == XDP_MODE_NATIVE);
 	/* Before the config: a reload reads the health the daemon recorded. */
@@ -511,6 +569,10 @@ out:
 	lb_maps_close(&maps);
 	if (old_maglev_fd >= 0)
 		close(old_maglev_fd);
+	if (old_nat_fd[0] >= 0)
+		close(old_nat_fd[0]);
+	if (old_nat_fd[1] >= 0)
+		close(old_nat_fd[1]);
 	return err ? 1 : 0;
 }
 

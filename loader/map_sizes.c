@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Maps sized by the config; see map_sizes.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -23,20 +24,25 @@ __u32 lb_maglev_tables_wanted(const struct lb_config *cfg, size_t live)
 	return want < LB_MAGLEV_TABLES ? (__u32)want : LB_MAGLEV_TABLES;
 }
 
-int lb_maglev_tables_grow(struct lb_maps *maps, __u32 entries, int *old_fd_out)
+/* A map like @old_fd's with @entries entries, into *@new_fd: with @old_fd's
+ * entries copied when @copy, else only when @old_fd holds none (-EBUSY if it
+ * does: live state a copy would race with).
+ */
+static int map_bigger(int old_fd, __u32 entries, bool copy, int *new_fd)
 {
-	int old_fd = maps->fd[LB_MAP_MAGLEV_TABLES], fd, err = 0;
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info), key;
-	void *table;
+	void *value;
+	int fd, err = 0;
 
-	*old_fd_out = -1;
 	if (bpf_obj_get_info_by_fd(old_fd, &info, &len))
 		return -errno;
 	if (info.max_entries >= entries)
 		return 0;
-	table = malloc(info.value_size);
-	if (!table)
+	if (!copy && !bpf_map_get_next_key(old_fd, NULL, &key))
+		return -EBUSY;
+	value = malloc(info.value_size);
+	if (!value)
 		return -ENOMEM;
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = info.map_flags);
 
@@ -45,21 +51,69 @@ int lb_maglev_tables_grow(struct lb_maps *maps, __u32 entries, int *old_fd_out)
 		err = -errno;
 		goto out;
 	}
-	for (key = 0; key < info.max_entries && !err; key++) {
-		if (bpf_map_lookup_elem(old_fd, &key, table) ||
-		    bpf_map_update_elem(fd, &key, table, BPF_ANY))
+	/* Copied as an array: the only map copied is maglev_tables. */
+	for (key = 0; copy && key < info.max_entries && !err; key++) {
+		if (bpf_map_lookup_elem(old_fd, &key, value) ||
+		    bpf_map_update_elem(fd, &key, value, BPF_ANY))
 			err = -errno;
 	}
 	if (err) {
 		close(fd);
 		goto out;
 	}
-	*old_fd_out = old_fd;
-	maps->fd[LB_MAP_MAGLEV_TABLES] = fd;
+	*new_fd = fd;
 	err = 1;
 out:
-	free(table);
+	free(value);
 	return err;
+}
+
+int lb_maglev_tables_grow(struct lb_maps *maps, __u32 entries, int *old_fd)
+{
+	int err, fd;
+
+	*old_fd = -1;
+	err = map_bigger(maps->fd[LB_MAP_MAGLEV_TABLES], entries, true, &fd);
+	if (err > 0) {
+		*old_fd = maps->fd[LB_MAP_MAGLEV_TABLES];
+		maps->fd[LB_MAP_MAGLEV_TABLES] = fd;
+	}
+	return err;
+}
+
+__u32 lb_nat_entries_wanted(const struct lb_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->vip_count; i++)
+		if (cfg->vips[i].forwarding == LB_FORWARD_NAT)
+			return LB_NAT_TABLE_SIZE;
+	return 1;
+}
+
+int lb_nat_maps_grow(struct lb_maps *maps, __u32 entries, int old_fd[2])
+{
+	static const enum lb_map nat[2] = { LB_MAP_NAT_REPLY, LB_MAP_NAT_FORWARD };
+	int fd[2] = { -1, -1 }, i, err = 0, grown = 0;
+
+	old_fd[0] = old_fd[1] = -1;
+	for (i = 0; i < 2 && err >= 0; i++) {
+		err = map_bigger(maps->fd[nat[i]], entries, false, &fd[i]);
+		grown += err > 0;
+	}
+	if (err < 0) {
+		for (i = 0; i < 2; i++)
+			if (fd[i] >= 0)
+				close(fd[i]);
+		return err;
+	}
+	for (i = 0; i < 2; i++) {
+		if (fd[i] < 0)
+			continue;
+		old_fd[i] = maps->fd[nat[i]];
+		maps->fd[nat[i]] = fd[i];
+	}
+	return grown ? 1 : 0;
 }
 
 int lb_map_repin(int fd, enum lb_map map, const char *dir)

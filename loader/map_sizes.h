@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Maps sized by what the config uses (docs/policies.md, "Maglev"): the Maglev tables
- * exist for the config's Maglev VIPs only, so a config without one pays for a
- * single table, not LB_MAGLEV_TABLES of them.
+/* Maps sized by what the config uses (docs/architecture.md, "Maps sized by
+ * the config"): the Maglev tables exist for the config's Maglev VIPs only and
+ * the NAT state for NAT VIPs only, so a config without them pays for one
+ * entry each, not 4 and 12 MiB.
  */
 #ifndef LB_MAP_SIZES_H
 #define LB_MAP_SIZES_H
@@ -29,6 +30,21 @@ __u32 lb_maglev_tables_wanted(const struct lb_config *cfg, size_t live);
  * big enough, -errno.
  */
 int lb_maglev_tables_grow(struct lb_maps *maps, __u32 entries, int *old_fd);
+
+/* Entries nat_reply and nat_forward need for @cfg: LB_NAT_TABLE_SIZE when a
+ * VIP uses NAT, else 1 (a map cannot be empty).
+ */
+__u32 lb_nat_entries_wanted(const struct lb_config *cfg);
+
+/* Makes nat_reply and nat_forward hold @entries each: a smaller one is
+ * replaced by a new, empty one in @maps, its fd put in @old_fd[] (reply,
+ * forward; -1 where nothing changed) for the caller to close. Only an empty
+ * map is replaced: the data path writes NAT state, which a copy could lose,
+ * so one holding any is -EBUSY. parse reads nat_reply: the caller must load
+ * parse again (lb_parse_replace()) and pin the new maps. 1 when one grew, 0
+ * when both were big enough, -errno (then @maps is unchanged).
+ */
+int lb_nat_maps_grow(struct lb_maps *maps, __u32 entries, int old_fd[2]);
 
 /* Pins map @fd as map @map under @dir in place of the one pinned there:
  * pinned beside it first and renamed over it, so the path never names no map.

@@ -2,6 +2,7 @@
 /* Attach parse through libxdp, load and install lb and encap; see pipeline.h. */
 #include <errno.h>
 #include <net/if.h>
+#include <linux/if_link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,10 @@ static int parse_attach_once(int ifindex, enum xdp_attach_mode mode,
 		err = bpf_map__set_max_entries(skel->maps.maglev_tables,
 					       lb_maglev_tables_wanted(cfg, 0));
 	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.nat_reply, lb_nat_entries_wanted(cfg));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.nat_forward, lb_nat_entries_wanted(cfg));
+	if (!err)
 		err = lb_maps_reuse(skel->obj, maps);
 	if (err)
 		goto out;
@@ -207,6 +212,94 @@ int lb_parse_attach(int ifindex, enum xdp_attach_mode mode, const struct lb_conf
 	if (att.legacy && !why[0])
 		legacy_reason(why, why_len);
 	return 0;
+}
+
+/* Detaches the dispatcher's program @id (a parse program) from @ifindex. */
+static int parse_detach_id(int ifindex, __u32 id)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *prog;
+	int err;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	err = libxdp_get_error(mp);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (prog = xdp_multiprog__next_prog(NULL, mp); prog;
+	     prog = xdp_multiprog__next_prog(prog, mp)) {
+		if (xdp_program__id(prog) != id)
+			continue;
+		err = xdp_program__detach(prog, ifindex, xdp_multiprog__attach_mode(mp), 0);
+		break;
+	}
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static __u32 xdp_mode_flags(enum xdp_attach_mode mode)
+{
+	switch (mode) {
+	case XDP_MODE_SKB: return XDP_FLAGS_SKB_MODE;
+	case XDP_MODE_HW: return XDP_FLAGS_HW_MODE;
+	default: return XDP_FLAGS_DRV_MODE;
+	}
+}
+
+int lb_parse_replace(int ifindex, enum xdp_attach_mode mode, const struct lb_config *cfg,
+		     const struct lb_maps *maps, const struct lb_attachment *att)
+{
+	struct xdp_program *prog = NULL;
+	struct parse_bpf *skel;
+	int err, old_fd = -1;
+
+	skel = parse_bpf__open();
+	if (!skel)
+		return -errno;
+	lb_if_mac_read(ifindex, (void *)skel->rodata->lb_if_mac);
+	err = lb_maps_reuse(skel->obj, maps);
+	if (err)
+		goto out;
+	if (att->legacy) {
+		/* The kernel swaps the one program in a single step, and only
+		 * if the old one is still the attached one.
+		 */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+
+		old_fd = bpf_prog_get_fd_by_id(att->parse_id);
+		if (old_fd < 0) {
+			err = -errno;
+			goto out;
+		}
+		opts.old_prog_fd = old_fd;
+		err = parse_bpf__load(skel);
+		if (!err)
+			err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xdp_lb_parse),
+					     XDP_FLAGS_REPLACE | xdp_mode_flags(mode), &opts);
+		goto out;
+	}
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts, .obj = skel->obj,
+			    .prog_name = LB_PARSE_PROG_NAME);
+	prog = xdp_program__create(&opts);
+	err = libxdp_get_error(prog);
+	if (err) {
+		prog = NULL;
+		goto out;
+	}
+	err = xdp_program__set_run_prio(prog, cfg->priority);
+	if (!err)
+		err = xdp_program__attach(prog, ifindex, mode, 0);
+	if (err)
+		goto out;
+	err = parse_detach_id(ifindex, (__u32)att->parse_id);
+	if (err)
+		parse_detach_id(ifindex, xdp_program__id(prog));
+out:
+	if (old_fd >= 0)
+		close(old_fd);
+	xdp_program__close(prog);
+	parse_bpf__destroy(skel);
+	return err;
 }
 
 int lb_parse_detach(int ifindex)

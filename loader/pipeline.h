@@ -48,6 +48,17 @@ int lb_parse_attach(int ifindex, enum xdp_attach_mode mode, const struct lb_conf
 /* Detaches our parse program from @ifindex; other programs stay. */
 int lb_parse_detach(int ifindex);
 
+/* Replaces parse program @att->parse_id on @ifindex with a new one that uses
+ * @maps (every shared map must be in it), as it is attached: one atomic
+ * netlink replace for a single program; through the dispatcher, the new one
+ * added beside the old, which is then detached, so every frame meets one of
+ * them (a frame the old one passes on may meet the new one too, as both
+ * pass what is not theirs). Used when a reload replaces a map parse reads
+ * (map_sizes.h). On failure the old program stays attached, alone.
+ */
+int lb_parse_replace(int ifindex, enum xdp_attach_mode mode, const struct lb_config *cfg,
+		     const struct lb_maps *maps, const struct lb_attachment *att);
+
 /* References to the programs in the slots, taken before a swap: a program
  * that leaves the prog array is freed unless someone still holds it, and a
  * rollback must be able to put it back.

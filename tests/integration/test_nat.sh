@@ -74,4 +74,62 @@ test_udp_datagrams() {
 	check_contains "$used" "b2" "server b2 answered"
 }
 
-run_tests integration-nat test_tcp_connections test_udp_datagrams
+# max_entries of pinned map $1.
+map_entries() {
+	bpftool -j map show pinned "$(pin_dir)/$1" | grep -oE '"max_entries":[0-9]+' | cut -d: -f2
+}
+
+# The flows of VIP $1 as client -> backend, without the columns that move.
+flows_of() {
+	lbctl flows veth1 --vip "$1" | tail -n +2 | awk '{ print $1, $2, $3 }' | sort
+}
+
+# Without a NAT VIP the NAT state maps hold one entry each; a reload that adds
+# one replaces them and parse, which reads nat_reply, keeping every flow.
+test_reload_adds_nat() {
+	topology up "$PREFIX" "" "$B1" "$B2"
+	full_checksums
+	cat >"$TMP/plain.yaml" <<YAML
+vips:
+  - {address: $LB, port: 7001, protocol: udp, backends: [{ip: $B1}, {ip: $B2}]}
+YAML
+	check lb_load "$TMP/plain.yaml" veth1 >/dev/null
+	check_eq "$(map_entries nat_reply) $(map_entries nat_forward)" "1 1" "NAT maps without NAT"
+	in_net client "$TOOLS/flow_send" -d "$LB" -p 7001 -f 10 -n 1 -b 30000 >/dev/null ||
+		fail "send before the reload"
+	local before after
+	before=$(flows_of "$LB:7001")
+	check_eq "$(echo "$before" | wc -l)" 10 "flows before the reload"
+	cat >"$TMP/config.yaml" <<YAML
+nat_source: $LB
+vips:
+  - {address: $LB, port: 7001, protocol: udp, backends: [{ip: $B1}, {ip: $B2}]}
+  - {address: $LB, port: $TCP_PORT, protocol: tcp, forwarding: nat,
+     backends: [{ip: $B1}, {ip: $B2}]}
+YAML
+	local out
+	out=$(lb_load "$TMP/config.yaml" veth1) || fail "reload adding NAT failed: $out"
+	check_contains "$out" "established flows kept" "reload summary"
+	check_eq "$(map_entries nat_reply) $(map_entries nat_forward)" "65536 65536" \
+		"NAT maps after the reload"
+	after=$(flows_of "$LB:7001")
+	check_eq "$after" "$before" "flows and their backends kept"
+	check lbctl status veth1 >/dev/null
+	start_echo_servers "$TCP_PORT" "$UDP_PORT"
+	head -c 50000 /dev/urandom >"$TMP/request"
+	in_net client timeout 10 socat -t 3 - "TCP:$LB:$TCP_PORT" <"$TMP/request" \
+		>"$TMP/reply" || fail "connection through NAT failed"
+	answered_by "$TMP/reply" "$TMP/request"
+	(($(counter parse.to_nat_reply) > 0)) || fail "no reply went through NAT"
+	# The same flows again: none scheduled anew.
+	local new_before
+	new_before=$(counter lb.flow_new)
+	in_net client "$TOOLS/flow_send" -d "$LB" -p 7001 -f 10 -n 1 -b 30000 >/dev/null ||
+		fail "send after the reload"
+	check_eq "$(counter lb.flow_new)" "$new_before" "no flow scheduled again"
+	# Back to no NAT: the maps keep their size (they may hold live state).
+	check lb_load "$TMP/plain.yaml" veth1 >/dev/null
+	check_eq "$(map_entries nat_reply)" 65536 "NAT maps not shrunk in place"
+}
+
+run_tests integration-nat test_tcp_connections test_udp_datagrams test_reload_adds_nat
