@@ -44,8 +44,9 @@ int lb_state_read(const struct lb_maps *maps, struct lb_state *st);
  * table is never rewritten under a packet. Entries of the other generation
  * (a reload killed before it switched) are invisible to parse and the next
  * lb-load removes them before it writes, so their tables count as free.
- * A generation names at most LB_MAGLEV_MAX_VIPS tables, half of them all, so
- * whichever writer comes next always finds free ones.
+ * A generation names at most LB_MAGLEV_MAX_VIPS tables, and lb-load sizes the
+ * map for the live generation's tables and its own (map_sizes.h), so a reload
+ * always finds free ones; lbctl policy finds one only while the map has room.
  */
 struct lb_maglev_alloc {
 	bool busy[LB_MAGLEV_TABLES]; /* named by a live entry or taken by this writer */
