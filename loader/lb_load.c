@@ -246,28 +246,39 @@ static int check_reload_compatible(const struct lb_maps *maps, const struct lb_c
 	return 0;
 }
 
-/* A reload that adds Maglev VIPs may need more tables than the map lb-load
- * sized for the previous config holds (docs/policies.md, "Maglev"): room for
- * the tables the live VIPs name, which stay in use until the switch, and the
- * new ones. A bigger copy replaces it (lb_maglev_tables_grow()).
+/* Maps lb-load sized for the previous config, which only the loader writes,
+ * and grows by a copy when a reload needs more (docs/architecture.md, "Maps
+ * sized by the config").
  */
-static int maglev_tables_fit(struct lb_maps *maps, const struct lb_config *cfg, int *old_fd)
+static const enum lb_map copied_maps[] = { LB_MAP_MAGLEV_TABLES, LB_MAP_POOLS,
+					   LB_MAP_POOL_WEIGHTS };
+
+/* Grows the copied maps as @cfg needs while the live VIPs keep their tables
+ * and pools until the switch: @old_fd[map] gets the fd of each replaced one.
+ */
+static int copied_maps_fit(struct lb_maps *maps, const struct lb_config *cfg, int *old_fd)
 {
 	static struct lb_state state;
+	__u32 want[] = { 0, 0, 0 };
 	int err = lb_state_read(maps, &state);
+	size_t i;
 
-	if (!err)
-		err = lb_maglev_tables_grow(maps, lb_maglev_tables_wanted(cfg,
-						lb_maglev_tables_live(&state)), old_fd);
-	if (err < 0) {
-		lb_err("Failed to make room for the Maglev tables of %s: %s", cfg->path,
-		       strerror(-err));
-		return err;
+	if (!err) {
+		want[0] = lb_maglev_tables_wanted(cfg, lb_maglev_tables_live(&state));
+		want[1] = want[2] = lb_pools_wanted(cfg, &state);
+	}
+	for (i = 0; !err && i < sizeof(copied_maps) / sizeof(copied_maps[0]); i++) {
+		enum lb_map map = copied_maps[i];
+
+		err = lb_map_grow_copy(maps, map, want[i], &old_fd[map]);
+		if (err > 0) {
+			lb_debug("map %s grown to %u entries", lb_map_names[map], want[i]);
+			err = 0;
+		}
 	}
 	if (err)
-		lb_debug("map %s grown to %u tables", lb_map_names[LB_MAP_MAGLEV_TABLES],
-			 lb_map_max_entries(maps, LB_MAP_MAGLEV_TABLES));
-	return 0;
+		lb_err("Failed to make room for the VIPs of %s: %s", cfg->path, strerror(-err));
+	return err;
 }
 
 /* A reload that adds the first NAT VIP needs the NAT state maps lb-load made
@@ -275,10 +286,13 @@ static int maglev_tables_fit(struct lb_maps *maps, const struct lb_config *cfg, 
  * by the config"): new, full-size ones replace them, which only an empty map
  * allows.
  */
-static int nat_maps_fit(struct lb_maps *maps, const struct lb_config *cfg, int old_fd[2],
+static int nat_maps_fit(struct lb_maps *maps, const struct lb_config *cfg, int *old_fd,
 			const struct options *opt)
 {
-	int err = lb_nat_maps_grow(maps, lb_nat_entries_wanted(cfg), old_fd);
+	int fd[2], err = lb_nat_maps_grow(maps, lb_nat_entries_wanted(cfg), fd);
+
+	old_fd[LB_MAP_NAT_REPLY] = fd[0];
+	old_fd[LB_MAP_NAT_FORWARD] = fd[1];
 
 	if (err == -EBUSY)
 		lb_err("the NAT state maps of %s are too small for a NAT VIP and already hold "
@@ -398,14 +412,17 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	char pin_dir[LB_PIN_DIR_MAX], why[512] = "", msg[LB_CONFIG_ERR_LEN];
 	const char *missing;
 	bool loaded, attached_now = false, legacy, installed = false, pinned_now = false;
-	bool have_previous, host_prepared = false, maglev_repinned = false;
-	int old_maglev_fd = -1, old_nat_fd[2] = { -1, -1 };
+	bool have_previous = false, host_prepared = false, repinned[LB_MAP_COUNT] = { false };
+	int old_fd[LB_MAP_COUNT];
+	size_t m;
 	struct lb_host_state previous;
 	struct lb_host_plan host;
 	int err;
 
 	/* Nothing backed up yet: a failure before the backup releases nothing. */
 	memset(&backup, -1, sizeof(backup));
+	for (m = 0; m < LB_MAP_COUNT; m++)
+		old_fd[m] = -1;
 	lb_pin_dir(opt->ifname, pin_dir, sizeof(pin_dir));
 	lb_maps_init(&maps);
 	err = lb_maps_open_pinned(pin_dir, &maps, &missing);
@@ -469,9 +486,9 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	}
 
 	if (loaded) {
-		err = maglev_tables_fit(&maps, cfg, &old_maglev_fd);
+		err = copied_maps_fit(&maps, cfg, old_fd);
 		if (!err)
-			err = nat_maps_fit(&maps, cfg, old_nat_fd, opt);
+			err = nat_maps_fit(&maps, cfg, old_fd, opt);
 		if (err)
 			goto out;
 	}
@@ -490,17 +507,21 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 		goto out;
 	}
 	installed = true;
-	/* The stages now read the bigger table map: lbctl must find it too. */
-	if (old_maglev_fd >= 0) {
-		err = lb_map_repin(maps.fd[LB_MAP_MAGLEV_TABLES], LB_MAP_MAGLEV_TABLES, pin_dir);
+	/* The stages now read the bigger copies: lbctl and xdp-lbd must too. */
+	for (m = 0; m < sizeof(copied_maps) / sizeof(copied_maps[0]); m++) {
+		enum lb_map map = copied_maps[m];
+
+		if (old_fd[map] < 0)
+			continue;
+		err = lb_map_repin(maps.fd[map], map, pin_dir);
 		if (err) {
-			lb_err("Failed to pin the new map %s under %s: %s",
-			       lb_map_names[LB_MAP_MAGLEV_TABLES], pin_dir, strerror(-err));
+			lb_err("Failed to pin the new map %s under %s: %s", lb_map_names[map],
+			       pin_dir, strerror(-err));
 			goto out;
 		}
-		maglev_repinned = true;
+		repinned[map] = true;
 	}
-	if (old_nat_fd[0] >= 0 || old_nat_fd[1] >= 0) {
+	if (old_fd[LB_MAP_NAT_REPLY] >= 0 || old_fd[LB_MAP_NAT_FORWARD] >= 0) {
 		err = nat_maps_switch(ifindex, opt, cfg, &maps, &att, attached_now, pin_dir);
 		if (err)
 			goto out;
@@ -548,9 +569,10 @@ out:
 			lb_pins_remove(pin_dir);
 		if (installed)
 			lb_slots_restore(&maps, &backup);
-		/* The restored stages read the old table map: lbctl must too. */
-		if (maglev_repinned)
-			lb_map_repin(old_maglev_fd, LB_MAP_MAGLEV_TABLES, pin_dir);
+		/* The restored stages read the old copied maps: lbctl must too. */
+		for (m = 0; m < LB_MAP_COUNT; m++)
+			if (repinned[m])
+				lb_map_repin(old_fd[m], (enum lb_map)m, pin_dir);
 		/* A reload's stage pins may now name the new programs: still
 		 * valid stages, only not the ones in the slots.
 		 */
@@ -567,12 +589,9 @@ out:
 	lb_slots_backup_release(&backup);
 	lb_stages_destroy(&stages);
 	lb_maps_close(&maps);
-	if (old_maglev_fd >= 0)
-		close(old_maglev_fd);
-	if (old_nat_fd[0] >= 0)
-		close(old_nat_fd[0]);
-	if (old_nat_fd[1] >= 0)
-		close(old_nat_fd[1]);
+	for (m = 0; m < LB_MAP_COUNT; m++)
+		if (old_fd[m] >= 0)
+			close(old_fd[m]);
 	return err ? 1 : 0;
 }
 

@@ -103,10 +103,11 @@ bool lbd_source_refresh(struct lbd_source *src)
 			src->told_waiting = true;
 			return false;
 		}
-		if (st.st_dev == src->pin_dev && st.st_ino == src->pin_ino)
+		if (st.st_dev == src->pin_dev && st.st_ino == src->pin_ino &&
+		    !lb_maps_replaced(&src->maps, src->pin_dir))
 			return true;
-		lbd_log(LBD_INFO, "xdp-lb was loaded anew on %s: reading its new maps",
-			src->ifname);
+		lbd_log(LBD_INFO, "xdp-lb was loaded anew on %s, or a reload replaced maps: "
+			"reading its new maps", src->ifname);
 		lbd_source_close(src);
 	}
 	return try_open(src);

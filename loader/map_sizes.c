@@ -51,7 +51,7 @@ static int map_bigger(int old_fd, __u32 entries, bool copy, int *new_fd)
 		err = -errno;
 		goto out;
 	}
-	/* Copied as an array: the only map copied is maglev_tables. */
+	/* Copied as an array: every map copied is one (map_sizes.h). */
 	for (key = 0; copy && key < info.max_entries && !err; key++) {
 		if (bpf_map_lookup_elem(old_fd, &key, value) ||
 		    bpf_map_update_elem(fd, &key, value, BPF_ANY))
@@ -68,17 +68,37 @@ out:
 	return err;
 }
 
-int lb_maglev_tables_grow(struct lb_maps *maps, __u32 entries, int *old_fd)
+int lb_map_grow_copy(struct lb_maps *maps, enum lb_map map, __u32 entries, int *old_fd)
 {
 	int err, fd;
 
 	*old_fd = -1;
-	err = map_bigger(maps->fd[LB_MAP_MAGLEV_TABLES], entries, true, &fd);
+	err = map_bigger(maps->fd[map], entries, true, &fd);
 	if (err > 0) {
-		*old_fd = maps->fd[LB_MAP_MAGLEV_TABLES];
-		maps->fd[LB_MAP_MAGLEV_TABLES] = fd;
+		*old_fd = maps->fd[map];
+		maps->fd[map] = fd;
 	}
 	return err;
+}
+
+__u32 lb_pools_wanted(const struct lb_config *cfg, const struct lb_state *st)
+{
+	size_t i, ids = cfg->vip_count, want;
+
+	/* A new VIP takes the lowest id no live VIP has (apply.c), so every
+	 * id is below the live ones' count plus the config's, or was there
+	 * before, below the highest live id.
+	 */
+	if (st) {
+		ids += st->live_count;
+		for (i = 0; i < st->live_count; i++)
+			if (st->live[i].vip.vip_id + 1 > ids)
+				ids = st->live[i].vip.vip_id + 1;
+	}
+	want = ids * LB_POOLS_PER_VIP;
+	if (want < LB_POOLS_PER_VIP)
+		want = LB_POOLS_PER_VIP;
+	return want < LB_MAX_POOLS ? (__u32)want : LB_MAX_POOLS;
 }
 
 __u32 lb_nat_entries_wanted(const struct lb_config *cfg)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Maps sized by what the config uses (docs/architecture.md, "Maps sized by
- * the config"): the Maglev tables exist for the config's Maglev VIPs only and
- * the NAT state for NAT VIPs only, so a config without them pays for one
- * entry each, not 4 and 12 MiB.
+ * the config"): the Maglev tables exist for the config's Maglev VIPs only,
+ * the NAT state for NAT VIPs only, the pools and their weights for the VIPs
+ * there are, so a config without them pays for one entry each, not 4, 12 and
+ * 4 MiB.
  */
 #ifndef LB_MAP_SIZES_H
 #define LB_MAP_SIZES_H
@@ -12,6 +13,7 @@
 
 #include "config.h"
 #include "maps.h"
+#include "state.h"
 
 /* Entries maglev_tables needs for @cfg while @live tables stay in use by the
  * generation the reload replaces: room for the live ones and one per Maglev
@@ -21,15 +23,20 @@
  */
 __u32 lb_maglev_tables_wanted(const struct lb_config *cfg, size_t live);
 
-/* Makes maglev_tables hold at least @entries: when it holds fewer, creates a
- * bigger one, copies every table into it and puts its fd in @maps; the old fd
- * goes to *@old_fd (-1 when nothing changed), for the caller to pin back if the
- * reload fails, and to close. The old map stays pinned and in use by the
- * programs loaded until lb_map_repin() pins the new one. The data path only
- * reads the tables, so the copy loses nothing. 1 when it grew, 0 when it was
- * big enough, -errno.
+/* Makes array map @map (maglev_tables, pools, pool_weights: only the loader
+ * writes them, the data path only reads) hold at least @entries: when it holds
+ * fewer, creates a bigger one, copies every entry into it and puts its fd in
+ * @maps; the old fd goes to *@old_fd (-1 when nothing changed), for the caller
+ * to pin back if the reload fails, and to close. The old map stays pinned and
+ * in use by the programs loaded until lb_map_repin() pins the new one. 1 when
+ * it grew, 0 when it was big enough, -errno.
  */
-int lb_maglev_tables_grow(struct lb_maps *maps, __u32 entries, int *old_fd);
+int lb_map_grow_copy(struct lb_maps *maps, enum lb_map map, __u32 entries, int *old_fd);
+
+/* Entries pools and pool_weights need for @cfg (two per VIP id) while the
+ * live VIPs of @st (NULL at a first load) keep theirs; at most LB_MAX_POOLS.
+ */
+__u32 lb_pools_wanted(const struct lb_config *cfg, const struct lb_state *st);
 
 /* Entries nat_reply and nat_forward need for @cfg: LB_NAT_TABLE_SIZE when a
  * VIP uses NAT, else 1 (a map cannot be empty).

@@ -149,3 +149,30 @@ unsigned int lb_map_max_entries(const struct lb_maps *maps, enum lb_map map)
 		return 0;
 	return info.max_entries;
 }
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+bool lb_maps_replaced(const struct lb_maps *maps, const char *dir)
+{
+	char path[256];
+	bool replaced = false;
+	int i, fd;
+
+	for (i = 0; i < LB_MAP_COUNT && !replaced; i++) {
+		if (!pinned[i] || maps->fd[i] < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, lb_map_names[i]);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue; /* the pin check sees an unload */
+		replaced = map_id(fd) != map_id(maps->fd[i]);
+		close(fd);
+	}
+	return replaced;
+}

@@ -54,6 +54,12 @@ int lb_maps_adopt(struct bpf_object *obj, struct lb_maps *maps);
  */
 int lb_maps_pin(const struct lb_maps *maps, const char *dir);
 
+/* Whether a map pinned under @dir is no longer the one @maps holds: a reload
+ * that grew a map pins the new one in its place (loader/map_sizes.h), and a
+ * reader that keeps its fds open (xdp-lbd) must open them again.
+ */
+bool lb_maps_replaced(const struct lb_maps *maps, const char *dir);
+
 /* max_entries of map @map, 0 when it cannot be read. */
 unsigned int lb_map_max_entries(const struct lb_maps *maps, enum lb_map map);
 

@@ -151,6 +151,10 @@ static int parse_attach_once(int ifindex, enum xdp_attach_mode mode,
 		err = bpf_map__set_max_entries(skel->maps.maglev_tables,
 					       lb_maglev_tables_wanted(cfg, 0));
 	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.pools, lb_pools_wanted(cfg, NULL));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.pool_weights, lb_pools_wanted(cfg, NULL));
+	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.nat_reply, lb_nat_entries_wanted(cfg));
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.nat_forward, lb_nat_entries_wanted(cfg));

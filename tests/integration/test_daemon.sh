@@ -447,11 +447,44 @@ test_bad_arguments_are_refused() {
 	[[ $out =~ ^xdp-lbd\ \(xdp-lb\)\ [^\ ]+$ ]] || fail "--version printed '$out'"
 }
 
+# A reload that adds VIPs past the room lb-load made for the pools pins bigger
+# copies of them: the daemon opens the maps again and shows the new VIP's
+# backends, which are only in the new pools.
+test_follows_a_reload_that_grows_maps() {
+	topology up "$PREFIX" "$VIP $TCP_VIP" "$B1" "$B2"
+	cat >"$TMP/one.yaml" <<EOF
+vips:
+  - {address: $VIP, backends: [{ip: $B1}]}
+EOF
+	check lb_load "$TMP/one.yaml" veth1 >/dev/null
+	start_daemon --listen "127.0.0.1:$PORT" --interval 0.2
+	wait_metric 'xdp_lb_loaded{interface="veth1"} 1'
+	local pools
+	pools=$(bpftool -j map show pinned "$(pin_dir)/pools" | grep -oE '"max_entries":[0-9]+')
+	check_eq "$pools" '"max_entries":2' "pools for one VIP"
+	cat >"$TMP/three.yaml" <<EOF
+vips:
+  - {address: $VIP, backends: [{ip: $B1}]}
+  - {address: $TCP_VIP, port: 80, protocol: tcp, backends: [{ip: $B1}, {ip: $B2}]}
+  - {address: $TCP_VIP, port: 81, protocol: tcp, backends: [{ip: $B2}]}
+EOF
+	check lb_load "$TMP/three.yaml" veth1 >/dev/null
+	wait_log "a reload replaced maps: reading its new maps"
+	local i out=""
+	for i in $(seq 50); do
+		out=$(scrape 2>/dev/null | grep -F "xdp_lb_backend_state{interface=\"veth1\",vip=\"$TCP_VIP:81/tcp\",backend=\"$B2\"" || true)
+		[[ $out == *'state="up"} 1'* ]] && break
+		sleep 0.1
+	done
+	check_contains "$out" 'state="up"} 1' "the new VIP's backend, from the new pools"
+}
+
 run_tests integration-daemon \
 	test_waits_for_a_load_then_serves \
 	test_metrics_equal_lbctl_and_pass_promtool \
 	test_scrape_under_traffic_moves_no_drop_counter \
 	test_follows_unload_and_new_load \
+	test_follows_a_reload_that_grows_maps \
 	test_sighup_rereads_config_sigterm_exits_0 \
 	test_journal_levels \
 	test_bad_arguments_are_refused

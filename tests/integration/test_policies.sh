@@ -210,8 +210,11 @@ vips:
   - {address: $VIP, port: 7002, policy: maglev, backends: [{ip: $B1}, {ip: $B2}]}
   - {address: $VIP, port: 7003, policy: maglev, backends: [{ip: $B1}, {ip: $B2}]}
 YAML
+	check_eq "$(map_entries pools) $(map_entries pool_weights)" "4 4" "pools for two VIPs"
 	check lb_load "$TMP/config2.yaml" veth1 >/dev/null
 	check_eq "$(map_entries maglev_tables)" 4 "tables after the reload"
+	# Two live VIP ids and three of the config: room for five VIPs' pools.
+	check_eq "$(map_entries pools) $(map_entries pool_weights)" "10 10" "pools after the reload"
 	out=$(lbctl status veth1)
 	check_contains "$out" "policy maglev (table 1)" "7002's table"
 	check_contains "$out" "policy maglev (table 2)" "7003's table"
