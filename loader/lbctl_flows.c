@@ -81,7 +81,7 @@ static int compare_rows(const void *pa, const void *pb)
 		c = cmp_u64(a->flow.backend_id, b->flow.backend_id);
 		break;
 	case LBCTL_SORT_AGE: /* oldest first: the smallest creation time */
-		c = cmp_u64(a->flow.created_s, b->flow.created_s);
+		c = cmp_u64(lb_flow_created_s(&a->flow), lb_flow_created_s(&b->flow));
 		break;
 	case LBCTL_SORT_IDLE: /* longest idle first: the earliest last packet */
 		c = cmp_u64(a->flow.last_seen_ns, b->flow.last_seen_ns);
@@ -121,8 +121,8 @@ static long read_flows(const struct ctl *ctl, struct flow_row **rows, size_t *to
 			continue;
 		row.idle_s = now > row.flow.last_seen_ns ?
 				     (double)(now - row.flow.last_seen_ns) / 1e9 : 0;
-		row.age_s = now / 1000000000ULL > row.flow.created_s ?
-				    (double)(now / 1000000000ULL - row.flow.created_s) : 0;
+		row.age_s = now / 1000000000ULL > lb_flow_created_s(&row.flow) ?
+				    (double)(now / 1000000000ULL - lb_flow_created_s(&row.flow)) : 0;
 		if (n == cap) {
 			struct flow_row *more;
 

@@ -59,9 +59,9 @@ static __always_inline void lb_flow_uncount(struct lb_flow *flow, __u32 backend_
 {
 	struct lb_backend_conns *conns;
 
-	if (!(flow->flags & LB_FLOW_F_COUNTED))
+	if (!(flow->id_word & LB_FLOW_F_COUNTED))
 		return;
-	if (!(__sync_fetch_and_and(&flow->flags, ~LB_FLOW_F_COUNTED) & LB_FLOW_F_COUNTED))
+	if (!(__sync_fetch_and_and(&flow->id_word, ~LB_FLOW_F_COUNTED) & LB_FLOW_F_COUNTED))
 		return;
 	conns = bpf_map_lookup_elem(&backend_conns, &backend_id);
 	if (conns)
@@ -108,7 +108,7 @@ static __always_inline enum lb_counter lb_flow_lookup(struct xdp_md *xdp,
 	/* The flow keeps its backend to the end (the last ACKs must get there);
 	 * it only stops counting as an active connection.
 	 */
-	if ((flow->flags & LB_FLOW_F_COUNTED) && lb_tcp_closing(xdp, ctx))
+	if ((flow->id_word & LB_FLOW_F_COUNTED) && lb_tcp_closing(xdp, ctx))
 		lb_flow_uncount(flow, id);
 	*backend_id = id;
 	return LB_C_LB_FLOW_HIT;
@@ -122,12 +122,12 @@ static __always_inline void lb_flow_store(struct lb_packet_ctx *ctx, __u32 backe
 					  __u64 now, __u64 flow_flags)
 {
 	struct lb_flow flow = {
-		.backend_id = backend_id,
-		/* Written once per flow, for lbctl flows' age only: seconds fit
-		 * 32 bits for 136 years of uptime.
+		/* Written once per flow; the creation time for lbctl flows'
+		 * age only: seconds fit its 31 bits for 68 years of uptime.
 		 */
-		.created_s = (__u32)(now / 1000000000ULL),
-		.flags = flow_flags,
+		.id_word = backend_id |
+			   ((__u64)((__u32)(now / 1000000000ULL) & LB_FLOW_CREATED_MASK) << 32) |
+			   flow_flags,
 		.last_seen_ns = now,
 	};
 	struct lb_backend_conns *conns;

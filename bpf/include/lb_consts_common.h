@@ -240,7 +240,10 @@ enum lb_forwarding {
 #define LB_CTX_F_FRAGMENT (1U << 1) /* IPv4 fragment: flow key has no ports */
 #define LB_CTX_F_NAT_REPLY (1U << 3) /* a backend's reply to a NAT mapping, no VIP */
 
-/* struct lb_flow.flags */
-#define LB_FLOW_F_COUNTED (1ULL << 0) /* counted in backend_conns (least-conn) */
+/* struct lb_flow: the flags, bits of id_word above the backend id and the
+ * creation time (created_s_flags & LB_FLOW_CREATED_MASK).
+ */
+#define LB_FLOW_CREATED_MASK 0x7fffffffU
+#define LB_FLOW_F_COUNTED (1ULL << 63) /* counted in backend_conns (least-conn) */
 
 #endif /* LB_CONSTS_COMMON_H */

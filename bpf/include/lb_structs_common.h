@@ -119,13 +119,33 @@ struct lb_flow_key {
 	__u8 pad[3];
 };
 
-/* flows map value. */
+/* flows map value: 16 bytes, the least the kernel's hash element holds for
+ * these fields (values are rounded up to 8 bytes; docs/performance.md,
+ * "Memory"). The flags share a 64-bit word with the backend id and the
+ * creation time, since BPF's atomics need 64 bits without ALU32: clearing a
+ * flag with an atomic and leaves the rest of the word as it is, and only
+ * lb_flow_store() writes the rest, as a whole new value.
+ */
 struct lb_flow {
-	__u32 backend_id;
-	__u32 created_s;    /* CLOCK_MONOTONIC_COARSE seconds when placed: lbctl flows' age */
+	union {
+		struct {
+			__u32 backend_id;
+			/* LB_FLOW_CREATED_MASK: CLOCK_MONOTONIC_COARSE seconds when
+			 * placed, lbctl flows' age (31 bits: 68 years of uptime);
+			 * the top bit LB_FLOW_F_COUNTED (in id_word).
+			 */
+			__u32 created_s_flags;
+		};
+		__u64 id_word; /* both, for the atomic on the flags */
+	};
 	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) */
-	__u64 flags;        /* LB_FLOW_F_*; 64 bits for BPF's atomic and without ALU32 */
 };
+
+/* A flow's creation time, seconds of CLOCK_MONOTONIC_COARSE. */
+static inline __u32 lb_flow_created_s(const struct lb_flow *flow)
+{
+	return flow->created_s_flags & LB_FLOW_CREATED_MASK;
+}
 
 /* Per-packet context (one per CPU, packet_ctx map): what parse found, handed
  * on so that later stages need not parse the frame again. parse writes every

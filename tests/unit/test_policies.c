@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -635,6 +636,37 @@ static void test_switch_keeps_flows(void)
 
 /* --- least-conn ------------------------------------------------------------------- */
 
+/* Every flow entry: counted unless it is on @ended (whose flows saw their
+ * FIN), and the backend id and creation time, which share the flag's word,
+ * kept by the atomic clear.
+ */
+static void check_flow_flags(const struct balancer *b, uint32_t ended)
+{
+	struct lb_flow_key key, *prev = NULL;
+	struct timespec ts;
+	uint32_t now_s;
+	struct lb_flow flow;
+	int entries = 0;
+
+	/* CLOCK_MONOTONIC_COARSE: the clock of bpf_ktime_get_coarse_ns(). */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now_s = (uint32_t)ts.tv_sec & LB_FLOW_CREATED_MASK;
+	while (!bpf_map_get_next_key(b->maps.fd[LB_MAP_FLOWS], prev, &key)) {
+		prev = &key;
+		if (!ASSERT_OK(bpf_map_lookup_elem(b->maps.fd[LB_MAP_FLOWS], &key, &flow),
+			       "flow entry read"))
+			return;
+		entries++;
+		ASSERT_EQ(!!(flow.id_word & LB_FLOW_F_COUNTED), flow.backend_id != ended,
+			  "counted unless its FIN was seen");
+		ASSERT_TRUE(flow.backend_id < LB_MAX_BACKENDS, "backend id kept");
+		ASSERT_TRUE(lb_flow_created_s(&flow) <= now_s &&
+				    lb_flow_created_s(&flow) + 60 >= now_s,
+			    "creation time kept (within the last minute)");
+	}
+	ASSERT_EQ(entries, 8, "flow entries");
+}
+
 static void test_least_conn_counts(void)
 {
 	static const char config[] =
@@ -678,6 +710,7 @@ static void test_least_conn_counts(void)
 	}
 	ASSERT_EQ(conns_of(&b, ids[0]), 0, "backend 1 active after its flows' FINs");
 	ASSERT_EQ(conns_of(&b, ids[1]), 4, "backend 2 untouched");
+	check_flow_flags(&b, ids[0]);
 	/* Backend 1 is now least connected: the next two new flows go there. */
 	send_flow(&b, 100, 2000, IPPROTO_TCP, 0x02, &o);
 	ASSERT_EQ(o.backend_id, ids[0], "next new flow: the backend whose flows ended");
