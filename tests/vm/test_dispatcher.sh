@@ -684,6 +684,37 @@ test_gue_backends_across_swaps() {
 	check_eq "$(counter lb.flow_new)" 8 "lb.flow_new"
 }
 
+# A reload that adds the first NAT VIP replaces parse (it reads the NAT state
+# map, made with one entry without a NAT VIP): through the dispatcher the new
+# parse is attached beside the old one, which is then detached. One parse stays,
+# at its priority and before the program after it; flows keep their backends.
+test_reload_adds_nat_replaces_parse() {
+	lab_up
+	load_port_count last 60
+	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
+	check_chain "xdp_dispatcher $PRIORITY:xdp_lb_parse 60:xdp_port_count"
+	local nat_pin=/sys/fs/bpf/xdp-lb/veth1@$PREFIX-lb/nat_reply
+	check_contains "$(bpftool -j map show pinned "$nat_pin")" '"max_entries":1,' \
+		"nat_reply without a NAT VIP"
+	start_captures
+	send_vip_flows -p 5000 -f 10 -n 2
+	cat >>"$TMP/lb.yaml" <<EOF
+  - {address: $TCP_VIP, port: 81, protocol: tcp, forwarding: nat, backends: [{ip: $B1}]}
+nat_source: $LB_ADDR
+EOF
+	local out
+	out=$(lb_load "$TMP/lb.yaml" veth1) || fail "reload adding NAT failed: $out"
+	check_contains "$out" "established flows kept" "reload summary"
+	check_chain "xdp_dispatcher $PRIORITY:xdp_lb_parse 60:xdp_port_count"
+	check_contains "$(bpftool -j map show pinned "$nat_pin")" '"max_entries":65536,' \
+		"nat_reply with a NAT VIP"
+	send_vip_flows -p 5000 -f 10 -n 2
+	check_captures 10 4
+	check_eq "$(counter parse.to_lb)" 40 "parse.to_lb"
+	check_eq "$(counter lb.flow_new)" 10 "lb.flow_new: no flow scheduled again"
+	check_eq "$(port_count last 5000)" 0 "VIP packets seen after xdp-lb"
+}
+
 # Everything a test may leave: its processes, other XDP programs, ours, pins, the lab.
 cleanup_test() {
 	stop_spawned
@@ -702,7 +733,7 @@ if [[ $EXPECT == fallback ]]; then
 else
 	TESTS=(test_dispatcher_mode test_coexistence test_priorities_decide_order
 	       test_rebuilds_lose_no_vip_packet test_unload_ours_leaves_theirs
-	       test_unload_theirs_leaves_ours)
+	       test_unload_theirs_leaves_ours test_reload_adds_nat_replaces_parse)
 fi
 # Whatever the mode, forced legacy and real backends.
 TESTS+=(test_legacy_fallback test_real_backends test_gue_backends_across_swaps)
