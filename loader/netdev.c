@@ -341,42 +341,43 @@ __u64 lb_drop_stat_get(const struct lb_drop_stats *stats, const char *name)
 	return 0;
 }
 
-int lb_if_mac_read(int ifindex, void *mac)
+/* One SIOCGIF* request about @ifindex into @ifr. 0 or -errno. */
+static int if_ioctl(int ifindex, unsigned long request, struct ifreq *ifr)
 {
-	struct ifreq ifr;
 	int fd, err = 0;
 
-	memset(&ifr, 0, sizeof(ifr));
-	if (!if_indextoname((unsigned int)ifindex, ifr.ifr_name))
+	memset(ifr, 0, sizeof(*ifr));
+	if (!if_indextoname((unsigned int)ifindex, ifr->ifr_name))
 		return -errno;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+	if (ioctl(fd, request, ifr))
 		err = -errno;
-	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
-		err = -EAFNOSUPPORT;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
 	return err;
+}
+
+int lb_if_mac_read(int ifindex, void *mac)
+{
+	struct ifreq ifr;
+	int err = if_ioctl(ifindex, SIOCGIFHWADDR, &ifr);
+
+	if (err)
+		return err;
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		return -EAFNOSUPPORT;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
 }
 
 int lb_if_mtu_read(int ifindex, __u32 *mtu)
 {
 	struct ifreq ifr;
-	int fd, err = 0;
+	int err = if_ioctl(ifindex, SIOCGIFMTU, &ifr);
 
-	memset(&ifr, 0, sizeof(ifr));
-	if (!if_indextoname((unsigned int)ifindex, ifr.ifr_name))
-		return -errno;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SIOCGIFMTU, &ifr))
-		err = -errno;
-	else
-		*mtu = (__u32)ifr.ifr_mtu;
-	close(fd);
-	return err;
+	if (err)
+		return err;
+	*mtu = (__u32)ifr.ifr_mtu;
+	return 0;
 }
