@@ -257,8 +257,11 @@ test_auto_with_threads_on_one_queue() {
  AF_XDP socket to eth0 queue 1 (eth0 has 1 TX queue; -T 2 needs one per thread): Invalid\
  argument); using AF_PACKET (sendmmsg) on eth0" "the fallback line"
 	check_contains "$(summary_of auto)" "xdp_send frames=1001 " "frames"
-	check_contains "$(summary_of auto)" " threads=2 xmit=1001 xmit_errors=0 method=packet" \
-		"summary"
+	# Two threads on one TX queue may overrun the veth for a moment: the
+	# driver's refusals show in xmit_errors and those frames are sent again, so
+	# the driver still takes exactly 1001 and every one arrives (below).
+	check_contains "$(summary_of auto)" " threads=2 xmit=1001 xmit_errors=" "summary"
+	check_contains "$(summary_of auto)" " method=packet" "summary"
 	stop_capture
 	check_eq "$(received_flows)" "$(sent_flows auto udp 5000 | sort)" "every frame received"
 }
