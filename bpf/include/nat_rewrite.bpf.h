@@ -73,13 +73,21 @@ static __always_inline int nat_rewrite(struct iphdr *iph, void *l4, void *data_e
 		if ((void *)(tcph + 1) > data_end)
 			return -1;
 		l4_check = &tcph->check;
+		ports = &tcph->source;
 	} else {
 		udph = l4;
 		if ((void *)(udph + 1) > data_end)
 			return -1;
 		l4_check = &udph->check;
+		ports = &udph->source;
 	}
-	ports = l4;
+	/* Said again on the pointers the ports and the checksum are written
+	 * through: clang 19 and 21 derive them from @l4 anew, in registers the
+	 * verifier has no range for (Debian 13's and unstable's kernels refused
+	 * the stage).
+	 */
+	if ((void *)(ports + 2) > data_end || (void *)(l4_check + 1) > data_end)
+		return -1;
 	from.saddr = iph->saddr;
 	from.daddr = iph->daddr;
 	from.sport = ports[0];

@@ -172,6 +172,12 @@ static __always_inline void *lb_ctx_l4(struct xdp_md *xdp, const struct lb_packe
 	l4 = (void *)(long)xdp->data + l4_offset;
 	if (l4 + size > data_end)
 		return NULL;
+	/* The checked pointer itself, opaque to clang: clang 19 and 21 would
+	 * otherwise compute data + l4_offset again where it is used, in a
+	 * register the verifier knows no range for (Debian 13's and unstable's
+	 * kernels refused the NAT stage).
+	 */
+	barrier_var(l4);
 	return l4;
 }
 
