@@ -447,7 +447,7 @@ help:
 	@echo 'Targets:'
 	@echo '  all (default)   build the BPF stages, ./lb-load, ./lbctl and ./xdp-lbd'
 	@echo '  test            build, run all suites (as root; `make deps test` installs packages first)'
-	@echo '                  TESTS=name runs only the suites whose name contains it'
+	@echo '                  TESTS="a b" runs only the suites whose name contains a or b'
 	@echo '  test-vm         the VM suites alone: Debian 12, 13 and unstable under QEMU, one after'
 	@echo '                  the other (TESTS=vm-trixie: one of them; docs/testing.md)'
 	@echo '  vm-image        download the Debian 12 kernel (kept in $(VM_DIR)), build its initramfs;'
