@@ -10,7 +10,7 @@
  * interface-wide keys; docs/configuration.md describes every key.
  *
  * Every error names file:line:column and the field, e.g.
- *     config.yaml:7:13: vips[0].backends[1].ip: "10.0.1" is not an IPv4 address
+ *     config.yaml:7:13: vips[0].backends[1].ip: "10.0.1" is not an IPv4 or IPv6 address
  */
 #ifndef LB_CONFIG_H
 #define LB_CONFIG_H
@@ -22,7 +22,9 @@
 #include "lb_consts_common.h"
 
 struct lb_backend_config {
-	uint32_t addr;     /* network byte order */
+	uint32_t addr;     /* network byte order; 0 when ipv6 */
+	uint8_t addr6[16]; /* when ipv6: the IPv6 address, network byte order */
+	bool ipv6;         /* `ip:` is an IPv6 address (the VIP's family: checked) */
 	uint8_t mac[6];
 	bool has_mac;      /* `mac:` given: static next hop, no FIB neighbour */
 	uint32_t weight;   /* 0..LB_MAX_WEIGHT, default 1; 0 = drain (state becomes drain) */
@@ -70,7 +72,9 @@ struct lb_health_config {
 };
 
 struct lb_vip_config {
-	uint32_t addr;     /* network byte order */
+	uint32_t addr;     /* network byte order; 0 when ipv6 */
+	uint8_t addr6[16]; /* when ipv6: the IPv6 address, network byte order */
+	bool ipv6;         /* an IPv6 VIP: its backends are IPv6 too (checked) */
 	uint16_t port;     /* host byte order; 0 = every port */
 	uint8_t proto;     /* IPPROTO_UDP (default) or IPPROTO_TCP */
 	uint8_t policy;    /* enum lb_policy, default LB_POLICY_LEAST_LOADED */
@@ -89,6 +93,7 @@ struct lb_config {
 	uint8_t encap;             /* enum lb_encap_type, default LB_ENCAP_IPIP */
 	uint16_t gue_port;         /* GUE destination port, default LB_DEFAULT_GUE_PORT */
 	uint32_t outer_src;        /* network order; 0 = the client's source address */
+	uint8_t outer_src6[16];    /* IPv6 VIPs' outer source; all 0 = the client's */
 	uint32_t nat_src;          /* network order; NAT VIPs' source; 0 = none given */
 	uint32_t priority;         /* libxdp run priority, default LB_DEFAULT_PRIORITY */
 	uint32_t flow_timeout_s;   /* UDP idle timeout, default LB_DEFAULT_FLOW_TIMEOUT_S */
@@ -121,6 +126,13 @@ int lb_config_parse(const char *name, const char *text, size_t len, struct lb_co
 		    char *err, size_t err_len);
 
 void lb_config_free(struct lb_config *cfg);
+
+/* @vip's or @backend's address as text ("10.0.0.1", "2001:db8::1") in @out
+ * (INET6_ADDRSTRLEN bytes).
+ */
+const char *lb_vip_addr_text(const struct lb_vip_config *vip, char *out, size_t size);
+const char *lb_backend_addr_text(const struct lb_backend_config *backend, char *out,
+				 size_t size);
 
 /* "udp"/"tcp", "up"/"drain"/"down", "ipip"/"gue": names as the config spells
  * them; "unknown" for a value that has none.

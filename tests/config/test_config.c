@@ -129,6 +129,7 @@ struct good_case {
 	uint8_t encap;
 	uint16_t gue_port;
 	const char *outer_src; /* NULL: the client's address */
+	const char *outer_src6; /* NULL: the client's address */
 	uint32_t priority;
 	uint32_t flow_timeout_s;
 	uint32_t flow_table_size;
@@ -226,15 +227,42 @@ static const struct good_case good_cases[] = {
 			},
 		} },
 	},
+	{
+		/* IPv6 VIPs beside an IPv4 one; addresses written in any valid
+		 * form are held (and shown) in RFC 5952's.
+		 */
+		.file = GOOD_DIR "ipv6.yaml",
+		.encap = LB_ENCAP_IPIP,
+		.gue_port = LB_DEFAULT_GUE_PORT,
+		.outer_src6 = "2001:db8:ff::10",
+		.priority = LB_DEFAULT_PRIORITY,
+		.flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S,
+		.flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE,
+		.vip_count = 3,
+		.vips = {
+			{ "2001:db8::100", 80, IPPROTO_TCP, 3, 2, {
+				{ "2001:db8:1::1", 2, LB_BACKEND_UP, NULL, 8 },
+				{ "2001:db8:1::2", 1, LB_BACKEND_UP, "02:00:00:00:01:02", 10 },
+			}, LB_POLICY_MAGLEV },
+			{ "10.0.0.100", 0, IPPROTO_UDP, 12, 1, {
+				{ "10.0.1.1", 1, LB_BACKEND_UP, NULL, 14 },
+			} },
+			{ "2001:db8::100", 0, IPPROTO_UDP, 15, 1, {
+				{ "2001:db8:1::1", 1, LB_BACKEND_UP, NULL, 17 },
+			} },
+		},
+	},
 };
 
 static void check_backend(const struct lb_backend_config *actual,
 			  const struct expect_backend *expected, const char *where)
 {
-	char ip[INET_ADDRSTRLEN], mac[18], what[224];
+	char ip[INET6_ADDRSTRLEN], mac[18], what[224];
 
 	snprintf(what, sizeof(what), "%s ip", where);
-	ASSERT_STREQ(ip_text(actual->addr, ip), expected->ip, what);
+	ASSERT_STREQ(lb_backend_addr_text(actual, ip, sizeof(ip)), expected->ip, what);
+	snprintf(what, sizeof(what), "%s family", where);
+	ASSERT_EQ(actual->ipv6, strchr(expected->ip, ':') != NULL, what);
 	snprintf(what, sizeof(what), "%s weight", where);
 	ASSERT_EQ(actual->weight, expected->weight, what);
 	snprintf(what, sizeof(what), "%s state", where);
@@ -252,12 +280,14 @@ static void check_backend(const struct lb_backend_config *actual,
 static void check_vip(const struct lb_vip_config *actual, const struct expect_vip *expected,
 		      const char *file, size_t index)
 {
-	char ip[INET_ADDRSTRLEN], where[160], what[192];
+	char ip[INET6_ADDRSTRLEN], where[160], what[192];
 	size_t i;
 
 	snprintf(where, sizeof(where), "%s vips[%zu]", file, index);
 	snprintf(what, sizeof(what), "%s address", where);
-	ASSERT_STREQ(ip_text(actual->addr, ip), expected->address, what);
+	ASSERT_STREQ(lb_vip_addr_text(actual, ip, sizeof(ip)), expected->address, what);
+	snprintf(what, sizeof(what), "%s family", where);
+	ASSERT_EQ(actual->ipv6, strchr(expected->address, ':') != NULL, what);
 	snprintf(what, sizeof(what), "%s port", where);
 	ASSERT_EQ(actual->port, expected->port, what);
 	snprintf(what, sizeof(what), "%s proto", where);
@@ -286,8 +316,12 @@ static void check_good(const struct good_case *c, const struct lb_config *cfg)
 	ASSERT_STREQ(cfg->path, c->file, "path");
 	ASSERT_EQ(cfg->encap, c->encap, "encap");
 	ASSERT_EQ(cfg->gue_port, c->gue_port, "gue_port");
+	char ip6[INET6_ADDRSTRLEN];
+
 	ASSERT_STREQ(ip_text(cfg->outer_src, ip), c->outer_src ? c->outer_src : "0.0.0.0",
 		     "outer_src");
+	inet_ntop(AF_INET6, cfg->outer_src6, ip6, sizeof(ip6));
+	ASSERT_STREQ(ip6, c->outer_src6 ? c->outer_src6 : "::", "outer_src6");
 	ASSERT_EQ(cfg->priority, c->priority, "priority");
 	ASSERT_EQ(cfg->flow_timeout_s, c->flow_timeout_s, "flow_timeout_s");
 	ASSERT_EQ(cfg->flow_table_size, c->flow_table_size, "flow_table_size");
@@ -362,7 +396,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("unknown_key_case.yaml", ":5:9: vips[0].backends[0].Weight: unknown key "
 				     "(did you mean \"weight\"?)"),
 	BAD("unknown_key_list.yaml", ":1:1: timeout: unknown key, expected one of: vip, backends, "
-				     "vips, encap, outer_source, nat_source, priority, "
+				     "vips, encap, outer_source, outer_source6, nat_source, priority, "
 				     "flow_timeout, flow_table_size"),
 	BAD("key_not_scalar.yaml", ":3:5: vips[0]: expected a key name, found a list"),
 	BAD("list_for_scalar.yaml", ":3:11: vips[0].port: expected an integer 0..65535, "
@@ -373,7 +407,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("scalar_for_backend.yaml", ":3:5: backends[0]: expected a backend "
 				       "(a mapping with \"ip\"), found \"10.0.1.1\""),
 	BAD("null_value.yaml", ":2:13: vips[0].address: no value given, "
-			       "expected an IPv4 address"),
+			       "expected an IPv4 or IPv6 address"),
 	BAD("duplicate_key.yaml", ":5:5: vips[0].port: key given twice (first on line 3)"),
 	BAD("missing_vips.yaml", ":1:1: top level: missing key \"vips\""),
 	BAD("missing_backends.yaml", ":2:5: vips[0]: missing key \"backends\""),
@@ -384,16 +418,58 @@ static const struct bad_case bad_cases[] = {
 					"\"vips\" (line 1)"),
 	BAD("seed_no_backends.yaml", ":1:1: top level: missing key \"backends\""),
 	/* addresses */
-	BAD("bad_ip.yaml", ":7:13: vips[0].backends[1].ip: \"10.0.1\" is not an IPv4 address"),
-	BAD("bad_ip_leading_zero.yaml", ":1:6: vip: \"123.168.9.08\" is not an IPv4 address"),
+	BAD("bad_ip.yaml", ":7:13: vips[0].backends[1].ip: \"10.0.1\" is not an IPv4 or IPv6 address"),
+	BAD("bad_ip_leading_zero.yaml", ":1:6: vip: \"123.168.9.08\" is not an IPv4 or IPv6 address"),
 	BAD("seed_bad_backend.yaml", ":4:9: backends[1].ip: \"10.0.2.300\" is not an "
-				     "IPv4 address"),
+				     "IPv4 or IPv6 address"),
 	BAD("vip_unspecified.yaml", ":1:6: vip: \"0.0.0.0\" is the unspecified address, "
 				    "expected a unicast address"),
 	BAD("vip_multicast.yaml", ":2:14: vips[0].address: \"239.1.2.3\" is a multicast address "
 				  "(224.0.0.0/4), expected a unicast address"),
 	BAD("backend_broadcast.yaml", ":4:9: backends[1].ip: \"255.255.255.255\" is the "
 				      "broadcast address, expected a unicast address"),
+	/* IPv6 addresses and what this slice does not carry */
+	BAD("ip6_text.yaml", ":2:14: vips[0].address: \"2001:db8::g1\" is not an IPv4 or IPv6 "
+			     "address"),
+	BAD("ip6_zone.yaml", ":4:13: vips[0].backends[0].ip: \"fe80::1%eth0\" is not an IPv4 "
+			     "or IPv6 address"),
+	BAD("vip6_backend4.yaml", ":4:13: vips[0].backends[1].ip: 10.0.1.2 is an IPv4 backend of "
+				  "IPv6 VIP 2001:db8::1: an IPv6 VIP's backends must be IPv6 "
+				  "(IPv6-in-IPv4 is not supported)"),
+	BAD("vip4_backend6.yaml", ":5:13: vips[0].backends[1].ip: 2001:db8:1::2 is an IPv6 "
+				  "backend of IPv4 VIP 10.0.0.1: an IPv4 VIP's backends must be "
+				  "IPv4 (IPv4-in-IPv6 is not supported yet)"),
+	BAD("seed6_backend4.yaml", ":3:9: backends[0].ip: 10.0.1.1 is an IPv4 backend of IPv6 "
+				   "VIP 2001:db8::1: an IPv6 VIP's backends must be IPv6 "
+				   "(IPv6-in-IPv4 is not supported)"),
+	BAD("vip6_link_local.yaml", ":2:14: vips[0].address: \"fe80::1\" is a link-local "
+				    "address (fe80::/10), which needs an interface and no router "
+				    "forwards, expected a global unicast address"),
+	BAD("backend6_multicast.yaml", ":4:13: vips[0].backends[0].ip: \"ff02::1\" is a "
+				       "multicast address (ff00::/8), expected a global unicast "
+				       "address"),
+	BAD("vip6_mapped.yaml", ":2:14: vips[0].address: \"::ffff:10.0.0.1\" is an IPv4-mapped "
+				"address (::ffff:0:0/96): write the IPv4 address itself, expected "
+				"a global unicast address"),
+	BAD("vip6_unspecified.yaml", ":1:6: vip: \"::\" is the unspecified address, expected a "
+				     "global unicast address"),
+	BAD("backend6_loopback.yaml", ":4:13: vips[0].backends[0].ip: \"::1\" is the loopback "
+				      "address, expected a global unicast address"),
+	BAD("vip6_nat.yaml", ":8:17: vips[1].forwarding: nat does not carry IPv6 VIPs yet: an "
+			     "IPv6 VIP is forwarded by ipip (IPv6-in-IPv6) only"),
+	BAD("vip6_gue.yaml", ":2:14: vips[0].address: the interface's encap gue does not carry "
+			     "IPv6 VIPs yet: set encap: ipip (IPv6-in-IPv6) or make this VIP IPv4"),
+	BAD("outer_source6.yaml", ":1:16: outer_source6: \"10.0.0.1\" is neither \"client\" nor "
+				  "an IPv6 address"),
+	BAD("outer_source6_multicast.yaml", ":1:16: outer_source6: \"ff05::2\" is a multicast "
+					    "address (ff00::/8), expected a global unicast "
+					    "address"),
+	BAD("vip6_health.yaml", ":4:19: vips[0].health_check: health checks of IPv6 backends are "
+				"not supported yet"),
+	BAD("vip6_twice.yaml", ":5:5: vips[1]: VIP 2001:db8::1 udp port 53 is listed twice "
+			       "(first at vips[0], line 2)"),
+	BAD("backend6_twice.yaml", ":5:9: vips[0].backends[1]: backend 2001:db8:1::1 is listed "
+				   "twice (first at backends[0], line 4)"),
 	/* VIP keys */
 	BAD("port_range.yaml", ":3:11: vips[0].port: 65536 is out of range, expected 0..65535"),
 	BAD("port_name.yaml", ":3:11: vips[0].port: \"http\" is not a decimal integer, "
@@ -600,11 +676,12 @@ static const struct text_case text_cases[] = {
 	/* what messages show of odd values */
 	{ "long value cut", "vip: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
 			    "backends: [{ip: 10.0.1.1}]\n",
-	  "mem:1:6: vip: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is not an IPv4 address" },
+	  "mem:1:6: vip: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is not an IPv4 or IPv6 address" },
 	{ "newline escaped", "vip: \"10.0.0.1\\n\"\nbackends: [{ip: 10.0.1.1}]\n",
-	  "mem:1:6: vip: \"10.0.0.1\\x0a\" is not an IPv4 address" },
+	  "mem:1:6: vip: \"10.0.0.1\\x0a\" is not an IPv4 or IPv6 address" },
 	{ "NUL in a value", "vip: \"10.0.0.1\\0junk\"\nbackends: [{ip: 10.0.1.1}]\n",
-	  "mem:1:6: vip: \"10.0.0.1\\x00junk\" holds a NUL character, expected an IPv4 address" },
+	  "mem:1:6: vip: \"10.0.0.1\\x00junk\" holds a NUL character, expected an IPv4 or "
+	  "IPv6 address" },
 	{ "quote in a key", "vips: [{\"por\\\"t\": 1}]\n",
 	  "mem:1:9: vips[0].por\\\"t: unknown key (did you mean \"port\"?)" },
 	/* keys */
@@ -804,7 +881,7 @@ static void test_text_length(void)
 	ASSERT_EQ(lb_config_parse("mem", text, sizeof(text) - 1, &cfg, err, sizeof(err)), -1,
 		  "whole text");
 	ASSERT_STREQ(err, "mem:3:1: this: unknown key, expected one of: vip, backends, vips, "
-		     "encap, outer_source, nat_source, priority, flow_timeout, flow_table_size",
+		     "encap, outer_source, outer_source6, nat_source, priority, flow_timeout, flow_table_size",
 		     "whole text");
 	ASSERT_EQ(lb_config_parse("mem", NULL, 0, &cfg, err, sizeof(err)), -1, "NULL text");
 	ASSERT_STREQ(err, "mem:1:1: top level: the file is empty, expected a mapping with \"vips\"",
@@ -1024,7 +1101,7 @@ static void test_yaml_limits(void)
 		  "limits:1:2202: YAML limit: anchor number 257 (&a256), the limit is 256" },
 		{ "4096 aliases", NULL, 0,
 		  "limits:1:1: x: unknown key, expected one of: vip, backends, vips, encap, "
-		  "outer_source, nat_source, priority, flow_timeout, flow_table_size" },
+		  "outer_source, outer_source6, nat_source, priority, flow_timeout, flow_table_size" },
 		{ "4097 aliases", NULL, 0,
 		  "limits:2:16392: YAML limit: alias number 4097 (*a), the limit is 4096" },
 		{ "200000 aliases", NULL, 0,

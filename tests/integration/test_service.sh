@@ -359,7 +359,7 @@ test_check_needs_no_root() {
 	out=$("${NOBODY[@]}" "$ROOT/lb-load" --check "$dir/bad.yaml" 2>&1)
 	check_eq "$?" 1 "exit code of --check on a bad config"
 	check_eq "$out" \
-		"$dir/bad.yaml:7:13: vips[0].backends[1].ip: \"10.0.1\" is not an IPv4 address" \
+		"$dir/bad.yaml:7:13: vips[0].backends[1].ip: \"10.0.1\" is not an IPv4 or IPv6 address" \
 		"--check on a bad config"
 	out=$("${NOBODY[@]}" "$ROOT/lb-load" --check "$dir/none.yaml" 2>&1)
 	check_eq "$?" 1 "exit code of --check on a missing file"
@@ -389,7 +389,7 @@ test_journal_levels() {
 	: >"$TMP/other"
 	with_journal "$TMP/journal" "$ROOT/lb-load" --check "$bad"
 	check_eq "$(cat "$TMP/journal")" \
-		"<3>$bad:7:13: vips[0].backends[1].ip: \"10.0.1\" is not an IPv4 address" \
+		"<3>$bad:7:13: vips[0].backends[1].ip: \"10.0.1\" is not an IPv4 or IPv6 address" \
 		"a config error in the journal"
 	with_journal "$TMP/journal" "$ROOT/lb-load" --bogus
 	check_eq "$(cat "$TMP/journal")" \
