@@ -111,6 +111,16 @@ __u32 lb_nat_entries_wanted(const struct lb_config *cfg)
 	return 1;
 }
 
+__u32 lb_flows6_entries_wanted(const struct lb_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->vip_count; i++)
+		if (cfg->vips[i].ipv6)
+			return cfg->flow_table_size;
+	return 1;
+}
+
 int lb_nat_maps_grow(struct lb_maps *maps, __u32 entries, int old_fd[2])
 {
 	static const enum lb_map nat[2] = { LB_MAP_NAT_REPLY, LB_MAP_NAT_FORWARD };

@@ -43,6 +43,11 @@ __u32 lb_pools_wanted(const struct lb_config *cfg, const struct lb_state *st);
  */
 __u32 lb_nat_entries_wanted(const struct lb_config *cfg);
 
+/* Entries flows6 needs for @cfg: flow_table_size when a VIP is IPv6, else 1,
+ * so an IPv4-only config's memory does not change.
+ */
+__u32 lb_flows6_entries_wanted(const struct lb_config *cfg);
+
 /* Makes nat_reply and nat_forward hold @entries each: a smaller one is
  * replaced by a new, empty one in @maps, its fd put in @old_fd[] (reply,
  * forward; -1 where nothing changed) for the caller to close. Only an empty

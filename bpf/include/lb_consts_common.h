@@ -188,6 +188,7 @@ enum lb_backend_state {
 
 /* struct lb_backend.flags */
 #define LB_BACKEND_F_STATIC_MAC (1U << 0) /* use .mac as next hop, not the FIB's */
+#define LB_BACKEND_F_IPV6 (1U << 1)       /* .addr6 is the destination (IPv6-in-IPv6) */
 
 /* Encapsulation formats, one encap stage program each. */
 enum lb_encap_type {
@@ -239,6 +240,7 @@ enum lb_forwarding {
  */
 #define LB_CTX_F_FRAGMENT (1U << 1) /* IPv4 fragment: flow key has no ports */
 #define LB_CTX_F_NAT_REPLY (1U << 3) /* a backend's reply to a NAT mapping, no VIP */
+#define LB_CTX_F_IPV6 (1U << 4)      /* IPv6 packet: flow6 is the key, an IPv6 header at l3_offset */
 
 /* struct lb_flow: the flags, bits of id_word above the backend id and the
  * creation time (created_s_flags & LB_FLOW_CREATED_MASK).

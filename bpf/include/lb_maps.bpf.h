@@ -68,6 +68,19 @@ struct {
 	__type(value, struct lb_vip);
 } vips SEC(".maps");
 
+/* IPv6 VIP lookup, as vips: (address, port or 0, protocol, generation) ->
+ * the same struct lb_vip, its vip_id from the one id space of both families.
+ * Full size whatever the config: not preallocated, its only fixed cost is the
+ * bucket array, and parse (which reads it) is not loaded again by a reload.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_VIPS * LB_CONFIG_GENERATIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lb_vip6_key);
+	__type(value, struct lb_vip);
+} vips6 SEC(".maps");
+
 /* Backend pools, two per VIP (see LB_POOLS_PER_VIP). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -111,6 +124,17 @@ struct {
 	__type(key, struct lb_flow_key);
 	__type(value, struct lb_flow);
 } flows SEC(".maps");
+
+/* IPv6 flow table: the IPv6 5-tuple -> backend, the same value as flows. The
+ * loader sizes it: flow_table_size entries when a VIP is IPv6, else 1, so an
+ * IPv4-only config pays nothing for it (loader/map_sizes.c).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_DEFAULT_FLOW_TABLE_SIZE);
+	__type(key, struct lb_flow6_key);
+	__type(value, struct lb_flow);
+} flows6 SEC(".maps");
 
 /* Per-pool weights of the weighted policies, written with the pool. */
 struct {

@@ -32,6 +32,8 @@
 	X(BACKEND_LOAD, backend_load, SHARED)   /* least-loaded's figures */           \
 	X(BACKEND_STATS, backend_stats, SHARED) /* per-CPU traffic per backend */      \
 	X(FLOWS, flows, SHARED)                 /* flow table, sized by the config */  \
+	X(VIPS6, vips6, SHARED)                 /* IPv6 VIP lookup, two generations */ \
+	X(FLOWS6, flows6, SHARED)               /* IPv6 flow table, sized by config */ \
 	X(TX_PORTS, tx_ports, SHARED)           /* devmap of egress ports */           \
 	X(CONFIG_GEN, config_gen, SHARED)       /* VIP generation in use */            \
 	X(POOL_WEIGHTS, pool_weights, SHARED)   /* weighted policies' weights */       \

@@ -23,6 +23,18 @@ struct lb_vip_key {
 	__u8 gen;
 };
 
+/* vips6 map key: an IPv6 VIP, as lb_vip_key (port 0 the wildcard, gen the
+ * config generation). Its value is the same struct lb_vip: vip_id is one id
+ * space for both families, so pools, backends, stats and the policies'
+ * per-VIP state stay keyed by id.
+ */
+struct lb_vip6_key {
+	__u8 addr[16];
+	__be16 port;
+	__u8 proto; /* IPPROTO_UDP or IPPROTO_TCP */
+	__u8 gen;
+};
+
 /* vips map value. The whole value is replaced in one update, so a packet sees
  * a VIP's pool, policy and Maglev table of one moment.
  */
@@ -74,9 +86,15 @@ struct lb_pool {
 	__u32 backend_ids[LB_MAX_BACKENDS_PER_VIP];
 };
 
-/* backends map value. */
+/* backends map value. 32 bytes: the IPv6 address shares the first 16 with
+ * the IPv4 one (12 bytes more per slot than an IPv4-only record, 8 once the
+ * array's 8-byte value stride is counted: 32 KiB over LB_MAX_BACKENDS).
+ */
 struct lb_backend {
-	__be32 addr;    /* tunnel destination */
+	union {
+		__be32 addr;    /* IPv4 tunnel destination */
+		__u8 addr6[16]; /* IPv6 tunnel destination, when LB_BACKEND_F_IPV6 */
+	};
 	__u8 mac[6];    /* next-hop MAC when LB_BACKEND_F_STATIC_MAC */
 	__u8 state;     /* enum lb_backend_state */
 	__u8 flags;     /* LB_BACKEND_F_* */
@@ -119,6 +137,19 @@ struct lb_flow_key {
 	__u8 pad[3];
 };
 
+/* flows6 map key: an IPv6 flow's 5-tuple, network byte order; 40 bytes. A
+ * map of its own, so an IPv4 flow's key (and the flows map's entry) stays 16.
+ * Fragments carry ports 0, as in lb_flow_key.
+ */
+struct lb_flow6_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
 /* flows map value: 16 bytes, the least the kernel's hash element holds for
  * these fields (values are rounded up to 8 bytes; docs/performance.md,
  * "Memory"). The flags share a 64-bit word with the backend id and the
@@ -153,30 +184,46 @@ static inline __u32 lb_flow_created_s(const struct lb_flow *flow)
  * and now_ns; the forwarding stage reads it. A tail-call chain runs on one CPU
  * without preemption, so a per-CPU slot cannot be overwritten by another
  * packet while in use. What each stage may assume of it and must check:
- * stage.bpf.h. 56 bytes, no implicit padding (per-CPU values are 8-byte
- * strided).
+ * stage.bpf.h. 80 bytes, no implicit padding (per-CPU values are 8-byte
+ * strided; checked below).
+ *
+ * The flow key is the packet's family's: flow for IPv4, flow6 for IPv6
+ * (LB_CTX_F_IPV6 set). They share the first bytes; an IPv4 packet leaves the
+ * rest of the union zero, as parse builds the context whole.
  */
 struct lb_packet_ctx {
-	struct lb_flow_key flow;
+	union {
+		struct lb_flow_key flow;   /* IPv4 */
+		struct lb_flow6_key flow6; /* IPv6: LB_CTX_F_IPV6 */
+	};
 	__u32 vip_id;
 	__u32 pool_id;
 	__u32 backend_id; /* set by lb; parse writes LB_NO_BACKEND */
 	__u32 frame_len;  /* data_end - data as parse saw it */
 	__u32 flags;      /* LB_CTX_F_* */
-	__u16 l3_offset;  /* the IPv4 header: 14, or 18 behind one 802.1Q tag */
-	__u16 l4_offset;  /* the IPv4 payload: l3_offset + IHL * 4 (the TCP/UDP
-			   * header of a whole packet, fragment data otherwise) */
-	__u16 ip_tot_len; /* IPv4 total length, host byte order */
+	__u16 l3_offset;  /* the IP header: 14, or 18 behind one 802.1Q tag */
+	__u16 l4_offset;  /* the IPv4 payload: l3_offset + IHL * 4; IPv6: behind
+			   * the fixed header and the extension headers (the
+			   * TCP/UDP header of a whole packet, fragment data
+			   * otherwise) */
+	__u16 ip_tot_len; /* the IP packet's length, host byte order: IPv4's total
+			   * length; IPv6's 40 + payload length */
 	__u16 policy;     /* the VIP's enum lb_policy */
 	__u16 maglev_table; /* the VIP's Maglev table, LB_NO_TABLE if none */
 	__u8 forwarding;  /* the VIP's enum lb_forwarding */
-	__u8 pad;
+	__u8 l4_proto;    /* flow.proto or flow6.proto: IPPROTO_UDP or IPPROTO_TCP */
 	/* Set by lb: bpf_ktime_get_coarse_ns() as it handled the packet, so the
 	 * forwarding stage's next-hop cache needs no clock read of its own.
 	 * parse writes 0.
 	 */
 	__u64 now_ns;
 };
+
+_Static_assert(sizeof(struct lb_flow6_key) == 40, "lb_flow6_key: 40 bytes, no padding");
+_Static_assert(sizeof(struct lb_vip6_key) == 20, "lb_vip6_key: 20 bytes, no padding");
+_Static_assert(sizeof(struct lb_backend) == 32, "lb_backend: 32 bytes, no padding");
+_Static_assert(sizeof(struct lb_packet_ctx) == 80, "lb_packet_ctx: 80 bytes, no padding");
+_Static_assert(sizeof(struct lb_packet_ctx) % 8 == 0, "lb_packet_ctx: per-CPU stride");
 
 /* nat_reply map value, keyed by the reply's 5-tuple (backend address and
  * port -> nat_source and the allocated port). It owns the port: a mapping
