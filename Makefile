@@ -52,7 +52,7 @@ JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
 BPF_STAGE_SRCS := $(sort $(wildcard bpf/lb/*.bpf.c bpf/encap/*.bpf.c))
 BPF_SRCS := bpf/parse/parse.bpf.c $(BPF_STAGE_SRCS)
 TEST_BPF_SRCS := tests/unit/sinks.bpf.c
-BPF_HDRS := $(wildcard bpf/include/*.h)
+BPF_HDRS := $(wildcard bpf/include/*.h bpf/*/*.bpf.h)
 
 bpf_obj = $(OUTPUT)/bpf/$(notdir $(1:.bpf.c=.bpf.o))
 skel = $(OUTPUT)/skel/$(notdir $(1:.bpf.c=.skel.h))

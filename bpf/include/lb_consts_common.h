@@ -52,6 +52,20 @@
 #define LB_LOAD_WINDOW_SHIFT 30
 #endif
 
+/* IPv6 extension headers parse walks in front of the UDP/TCP header: at most
+ * this many, and this many bytes of them together. A chain beyond either is
+ * passed to the stack, counted (parse.pass_ipv6_ext_limit). Real traffic
+ * carries one or two small ones (RFC 7045, RFC 9098: long chains are dropped
+ * on the Internet anyway); the bounds keep the walk an unrolled loop and the
+ * L4 offset a constant range the verifier accepts behind every stage.
+ */
+#ifndef LB_IPV6_MAX_EXT_HDRS
+#define LB_IPV6_MAX_EXT_HDRS 6
+#endif
+#ifndef LB_IPV6_MAX_EXT_LEN
+#define LB_IPV6_MAX_EXT_LEN 256
+#endif
+
 /* Default size of the flow table (LRU: the least recently seen flow goes first). */
 #ifndef LB_DEFAULT_FLOW_TABLE_SIZE
 #define LB_DEFAULT_FLOW_TABLE_SIZE 65536

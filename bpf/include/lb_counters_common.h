@@ -11,8 +11,8 @@
 #define LB_COUNTERS(X)                                                                 \
 	/* parse: where each frame went */                                             \
 	X(PARSE_TO_LB, "parse", "to_lb")                  /* VIP packet entered lb */  \
-	X(PARSE_PASS_NOT_IPV4, "parse", "pass_not_ipv4")  /* ARP, IPv6, ... */         \
-	X(PARSE_PASS_NOT_VIP, "parse", "pass_not_vip")    /* IPv4, no VIP matched */   \
+	X(PARSE_PASS_NOT_IPV4, "parse", "pass_not_ipv4")  /* not IP: ARP, LLDP, ... */ \
+	X(PARSE_PASS_NOT_VIP, "parse", "pass_not_vip")    /* IP, no VIP matched */     \
 	X(PARSE_PASS_MALFORMED, "parse", "pass_malformed") /* truncated or bad header */ \
 	X(PARSE_PASS_FRAGMENT, "parse", "pass_fragment")  /* 1st fragment, port VIP */ \
 	X(PARSE_PASS_NO_LB_STAGE, "parse", "pass_no_lb_stage") /* lb slot empty, to_lb too */ \
@@ -23,6 +23,10 @@
 	X(PARSE_PASS_L2_OTHER_HOST, "parse", "pass_l2_other_host") /* not our MAC */ \
 	X(PARSE_DROP_BAD_IP_CSUM, "parse", "drop_bad_ip_csum") /* IPv4 header checksum */ \
 	X(PARSE_DROP_MARTIAN_SRC, "parse", "drop_martian_src") /* 0/8, 127/8, 224/3, VIP */ \
+	/* parse, IPv6: extension-header chains it does not walk to the end */       \
+	X(PARSE_PASS_IPV6_EXT_LIMIT, "parse", "pass_ipv6_ext_limit") /* > 6 or 256 B */ \
+	X(PARSE_PASS_IPV6_EXT_TRUNCATED, "parse", "pass_ipv6_ext_truncated") /* cut short */ \
+	X(PARSE_PASS_IPV6_EXT_UNKNOWN, "parse", "pass_ipv6_ext_unknown") /* AH, mobility.. */ \
 	/* lb: how the backend was found */                                            \
 	X(LB_FLOW_HIT, "lb", "flow_hit")                  /* established flow */       \
 	X(LB_FLOW_NEW, "lb", "flow_new")                  /* first packet of a flow */ \

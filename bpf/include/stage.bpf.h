@@ -14,6 +14,13 @@
  *   the whole UDP header (8 bytes) or TCP header (doff * 4 bytes) lies at
  *   l4_offset inside ip_tot_len, and flow holds its ports; a fragment has
  *   ports 0 and fragment data at l4_offset. parse never changes the frame.
+ *   l4_proto is flow.proto. With LB_CTX_F_IPV6 instead: at l3_offset an IPv6
+ *   header of version 6, ip_tot_len = 40 + its payload length inside the
+ *   frame; l4_offset behind the fixed header and at most LB_IPV6_MAX_EXT_HDRS
+ *   extension headers of LB_IPV6_MAX_EXT_LEN bytes in all (so at most
+ *   LB_L4_OFFSET_MAX6), inside ip_tot_len; flow6 is the key (flow6.proto =
+ *   l4_proto), with the same rules for ports and fragments; the bytes of the
+ *   union behind flow are the IPv4 key's when the flag is clear (zero).
  * lb (a policy slot): may assume all of that. It reads the frame at most at
  *   the offsets parse recorded (least-conn's TCP flags) and never changes it;
  *   it must leave backend_id (a backends slot of the packet's VIP) and now_ns
@@ -150,6 +157,8 @@ static __always_inline struct iphdr *lb_ctx_ipv4(struct xdp_md *xdp,
 
 /* The largest l4_offset parse writes: one VLAN tag and 60 bytes of IPv4 header. */
 #define LB_L4_OFFSET_MAX (ETH_HLEN + 4 + 60)
+/* ... and of an IPv6 packet: one VLAN tag, 40 bytes and the extension headers. */
+#define LB_L4_OFFSET_MAX6 (ETH_HLEN + 4 + 40 + LB_IPV6_MAX_EXT_LEN)
 
 /* The L4 header of a whole packet at @pkt's l4_offset, @size bytes of it (a
  * constant) inside both the frame and the IPv4 packet; NULL if they are not.

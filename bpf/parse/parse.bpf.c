@@ -5,8 +5,8 @@
  * is in nat_reply (a backend answering a NATed flow at nat_source) goes to the
  * NAT stage instead, with LB_CTX_F_NAT_REPLY set (docs/nat.md).
  *
- * parse never changes a frame. A frame that is not for a VIP (ARP, IPv6,
- * ICMP, other addresses and ports) and a malformed frame leave with XDP_PASS
+ * parse never changes a frame. A frame that is not for a VIP (ARP, ICMP,
+ * other addresses and ports) and a malformed frame leave with XDP_PASS
  * exactly as they came, counted by reason, so the next XDP program and the
  * kernel stack still see them. Only a VIP frame (or a NAT reply) goes on, and
  * only after the checks of vip_frame_check(): a frame not sent to this host's
@@ -23,6 +23,15 @@
  * be read and match a port-specific VIP is counted as pass_fragment (VIP
  * traffic the balancer cannot serve); any other fragment as pass_not_vip,
  * since a later fragment cannot be told apart from non-VIP traffic.
+ *
+ * IPv6 (parse_ipv6_frame()): the fixed header, then the extension headers
+ * (hop-by-hop, routing, destination options, fragment; at most
+ * LB_IPV6_MAX_EXT_HDRS and LB_IPV6_MAX_EXT_LEN bytes), then UDP or TCP,
+ * looked up in vips6 as IPv4 is in vips. The fragment policy is IPv4's, the
+ * fragment header's offset and M bit standing for IPv4's: an atomic fragment
+ * (offset 0, M clear: RFC 6946) is a whole packet. No NAT for IPv6: a frame
+ * that matches no IPv6 VIP is passed. The hop limit is left alone, as IPv4's
+ * TTL is: the tunnel is one hop (docs/architecture.md).
  */
 #include <linux/in.h>
 #include <stdbool.h>
@@ -34,6 +43,9 @@
 /* IPv4 frag_off bits, host byte order: more fragments, fragment offset. */
 #define LB_IP_MF 0x2000
 #define LB_IP_OFFSET 0x1fff
+
+/* parse_l3(): the frame is IPv6, l3_offset set; parse_ipv6_frame() goes on. */
+#define PARSE_IPV6 (-2)
 
 /* The MAC address of the interface parse is attached to, its six bytes as
  * they lie in a frame, set by the loader; 16-bit words so that the compare
@@ -99,9 +111,11 @@ static __always_inline int parse_l3(struct hdr_cursor *nh, void *data, void *dat
 	/* Shorter than its Ethernet header or VLAN tag: broken, not another protocol. */
 	if (proto < 0)
 		return parse_pass(LB_C_PARSE_PASS_MALFORMED);
+	pkt->l3_offset = nh->pos - data;
+	if (proto == ETH_P_IPV6)
+		return PARSE_IPV6;
 	if (proto != ETH_P_IP)
 		return parse_pass(LB_C_PARSE_PASS_NOT_IPV4);
-	pkt->l3_offset = nh->pos - data;
 
 	if (parse_iphdr(nh, data_end, iph) < 0)
 		return parse_pass(LB_C_PARSE_PASS_MALFORMED);
@@ -112,9 +126,23 @@ static __always_inline int parse_l3(struct hdr_cursor *nh, void *data, void *dat
 	pkt->flow.src = (*iph)->saddr;
 	pkt->flow.dst = (*iph)->daddr;
 	pkt->flow.proto = proto;
+	pkt->l4_proto = proto;
 	pkt->ip_tot_len = bpf_ntohs((*iph)->tot_len);
 	pkt->frame_len = data_end - data;
 	return LB_CONTINUE;
+}
+
+/* The source and destination port (2 bytes each, leading UDP and TCP
+ * headers) of a first fragment at @nh, or NULL when they do not lie in both
+ * the frame and the @l4_len bytes of IP payload.
+ */
+static __always_inline __be16 *fragment_ports(struct hdr_cursor *nh, void *data_end, int l4_len)
+{
+	__be16 *ports = nh->pos;
+
+	if ((void *)(ports + 2) > data_end || l4_len < 4)
+		return NULL;
+	return ports;
 }
 
 /* A fragment, see the policy at the top. @nh is at the L4 header of a first
@@ -135,11 +163,8 @@ static __always_inline int parse_fragment(struct hdr_cursor *nh, void *data_end,
 	}
 	if (iph->frag_off & bpf_htons(LB_IP_OFFSET))
 		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
-	/* Source and destination port, 2 bytes each, lead UDP and TCP headers. */
-	ports = nh->pos;
-	if ((void *)(ports + 2) > data_end || l4_len < 4)
-		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
-	if (vip_lookup(pkt->flow.dst, ports[1], pkt->flow.proto, gen))
+	ports = fragment_ports(nh, data_end, l4_len);
+	if (ports && vip_lookup(pkt->flow.dst, ports[1], pkt->flow.proto, gen))
 		return parse_pass(LB_C_PARSE_PASS_FRAGMENT);
 	return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
 }
@@ -147,28 +172,34 @@ static __always_inline int parse_fragment(struct hdr_cursor *nh, void *data_end,
 /* The ports of a whole (unfragmented) UDP or TCP packet, whose L4 header must
  * lie inside the IP payload, not in Ethernet padding. Returns XDP_PASS or LB_CONTINUE.
  */
-static __always_inline int parse_ports(struct hdr_cursor *nh, void *data_end,
-				       struct iphdr *iph, struct lb_packet_ctx *pkt)
+static __always_inline int read_ports(struct hdr_cursor *nh, void *data_end, __u8 proto,
+				      int l4_len, __be16 *sport, __be16 *dport)
 {
-	int l4_len = pkt->ip_tot_len - iph->ihl * 4;
 	struct udphdr *udph;
 	struct tcphdr *tcph;
 	int len;
 
-	if (pkt->flow.proto == IPPROTO_UDP) {
+	if (proto == IPPROTO_UDP) {
 		len = parse_udphdr(nh, data_end, &udph);
 		if (len < 0 || len > l4_len)
 			return parse_pass(LB_C_PARSE_PASS_MALFORMED);
-		pkt->flow.sport = udph->source;
-		pkt->flow.dport = udph->dest;
+		*sport = udph->source;
+		*dport = udph->dest;
 		return LB_CONTINUE;
 	}
 	len = parse_tcphdr(nh, data_end, &tcph);
 	if (len < 0 || len > l4_len)
 		return parse_pass(LB_C_PARSE_PASS_MALFORMED);
-	pkt->flow.sport = tcph->source;
-	pkt->flow.dport = tcph->dest;
+	*sport = tcph->source;
+	*dport = tcph->dest;
 	return LB_CONTINUE;
+}
+
+static __always_inline int parse_ports(struct hdr_cursor *nh, void *data_end,
+				       struct iphdr *iph, struct lb_packet_ctx *pkt)
+{
+	return read_ports(nh, data_end, pkt->flow.proto, pkt->ip_tot_len - iph->ihl * 4,
+			  &pkt->flow.sport, &pkt->flow.dport);
 }
 
 /* The exact VIP (address, port, protocol), else the port wildcard. */
@@ -237,8 +268,8 @@ static __always_inline bool src_is_martian(__be32 src, __be32 dst)
  *
  * Returns XDP_PASS or XDP_DROP, counted, or LB_CONTINUE.
  */
-static __always_inline int vip_frame_check(void *data, void *data_end, struct iphdr *iph,
-					   const struct lb_packet_ctx *pkt)
+/* The Ethernet part of vip_frame_check(), IPv6's too. */
+static __always_inline int l2_frame_check(void *data, void *data_end)
 {
 	struct ethhdr *eth = data;
 
@@ -251,6 +282,16 @@ static __always_inline int vip_frame_check(void *data, void *data_end, struct ip
 		return parse_pass(LB_C_PARSE_PASS_L2_NOT_UNICAST);
 	if (!mac_is_ours(eth->h_dest))
 		return parse_pass(LB_C_PARSE_PASS_L2_OTHER_HOST);
+	return LB_CONTINUE;
+}
+
+static __always_inline int vip_frame_check(void *data, void *data_end, struct iphdr *iph,
+					   const struct lb_packet_ctx *pkt)
+{
+	int action = l2_frame_check(data, data_end);
+
+	if (action != LB_CONTINUE)
+		return action;
 	if (!ipv4_header_csum_ok(iph, data_end))
 		return PARSE_DROP(PARSE_DROP_BAD_IP_CSUM, pkt);
 	if (src_is_martian(pkt->flow.src, pkt->flow.dst))
@@ -277,6 +318,37 @@ static __always_inline int to_policy_stage(struct xdp_md *ctx, __u8 policy)
 	}
 }
 
+/* A VIP frame (or NAT reply) that passed every check: the context is stored
+ * whole and the frame goes to its policy's lb stage (or to nat).
+ */
+static __always_inline int hand_on(struct xdp_md *ctx, const struct lb_packet_ctx *pkt)
+{
+	struct lb_packet_ctx *slot;
+
+	if (pkt->flags & LB_CTX_F_NAT_REPLY) {
+		slot = lb_packet_ctx();
+		if (!slot)
+			return XDP_PASS;
+		*slot = *pkt;
+		lb_count(LB_C_PARSE_TO_NAT_REPLY);
+		return lb_next_stage(ctx, LB_SLOT_NAT, LB_C_PARSE_PASS_NO_NAT_STAGE);
+	}
+	/* A policy this parse does not know (a newer loader?) is not a reason to
+	 * drop: the frame goes to the stack, counted.
+	 */
+	if (lb_policy_slot(pkt->policy) >= LB_SLOT_COUNT)
+		return parse_pass(LB_C_PARSE_PASS_BAD_POLICY);
+
+	slot = lb_packet_ctx();
+	if (!slot) /* cannot happen: a one-entry per-CPU array always has entry 0 */
+		return XDP_PASS;
+	*slot = *pkt;
+	lb_count(LB_C_PARSE_TO_LB);
+	return to_policy_stage(ctx, pkt->policy);
+}
+
+#include "parse_ipv6.bpf.h"
+
 SEC("xdp")
 int xdp_lb_parse(struct xdp_md *ctx)
 {
@@ -287,11 +359,12 @@ int xdp_lb_parse(struct xdp_md *ctx)
 	 * byte of an earlier packet's context survives into this one.
 	 */
 	struct lb_packet_ctx pkt = { .backend_id = LB_NO_BACKEND };
-	struct lb_packet_ctx *slot;
 	struct iphdr *iph;
 	int action;
 
 	action = parse_l3(&nh, data, data_end, &pkt, &iph);
+	if (action == PARSE_IPV6)
+		return parse_ipv6_frame(ctx, &nh, data, data_end, &pkt);
 	if (action != LB_CONTINUE)
 		return action;
 	if (iph->frag_off & bpf_htons(LB_IP_MF | LB_IP_OFFSET)) {
@@ -306,26 +379,7 @@ int xdp_lb_parse(struct xdp_md *ctx)
 	action = vip_frame_check(data, data_end, iph, &pkt);
 	if (action != LB_CONTINUE)
 		return action;
-	if (pkt.flags & LB_CTX_F_NAT_REPLY) {
-		slot = lb_packet_ctx();
-		if (!slot)
-			return XDP_PASS;
-		*slot = pkt;
-		lb_count(LB_C_PARSE_TO_NAT_REPLY);
-		return lb_next_stage(ctx, LB_SLOT_NAT, LB_C_PARSE_PASS_NO_NAT_STAGE);
-	}
-	/* A policy this parse does not know (a newer loader?) is not a reason to
-	 * drop: the frame goes to the stack, counted.
-	 */
-	if (lb_policy_slot(pkt.policy) >= LB_SLOT_COUNT)
-		return parse_pass(LB_C_PARSE_PASS_BAD_POLICY);
-
-	slot = lb_packet_ctx();
-	if (!slot) /* cannot happen: a one-entry per-CPU array always has entry 0 */
-		return XDP_PASS;
-	*slot = pkt;
-	lb_count(LB_C_PARSE_TO_LB);
-	return to_policy_stage(ctx, pkt.policy);
+	return hand_on(ctx, &pkt);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -518,9 +518,9 @@ static size_t put_ipv6_ext(struct rng *r, uint8_t *p, uint8_t type, uint8_t next
 
 static void gen_ipv6(struct rng *r, const struct gen_call *call, struct frame *f)
 {
-	static const uint8_t ext_types[] = { 0, 43, 44, 60, 51, 135 };
+	static const uint8_t ext_types[] = { 0, 43, 44, 60, 60, 43, 51, 135 };
 	static const uint8_t last_types[] = { 17, 6, 58, 59, 4 };
-	uint8_t chain[5], *ip6, *p;
+	uint8_t chain[9], *ip6, *p;
 	uint32_t v4 = target_count ? targets[rng_below(r, (uint32_t)target_count)].addr
 				   : htonl(0x0a000064);
 	struct pkt_layout lay;
@@ -553,14 +553,16 @@ static void gen_ipv6(struct rng *r, const struct gen_call *call, struct frame *f
 	default:
 		fill_random(r, ip6 + 24, 16);
 	}
-	ext_count = rng_below(r, 5);
+	/* Up to 8 headers, past parse's limit of 6 (and, now and then, of 256 bytes). */
+	ext_count = rng_below(r, 9);
 	for (i = 0; i < ext_count; i++)
 		chain[i] = ext_types[rng_below(r, ARRAY_SIZE(ext_types))];
 	chain[ext_count] = last_types[rng_below(r, ARRAY_SIZE(last_types))];
 	ip6[6] = chain[0];
 	p = ip6 + 40;
 	for (i = 0; i < ext_count; i++)
-		p += put_ipv6_ext(r, p, chain[i], chain[i + 1], 8 * rng_range(r, 1, 4));
+		p += put_ipv6_ext(r, p, chain[i], chain[i + 1],
+				  8 * rng_range(r, 1, rng_one_in(r, 8) ? 40 : 4));
 	/* The upper layer: a UDP or TCP header to a VIP port, or random bytes. */
 	payload = rng_below(r, 200);
 	fill_random(r, p, payload + 20);
@@ -577,6 +579,8 @@ static void gen_ipv6(struct rng *r, const struct gen_call *call, struct frame *f
 	pkt_put16(ip6 + 4, (uint16_t)(f->len - l3 - 40));
 	if (rng_one_in(r, 8))
 		pkt_put16(ip6 + 4, (uint16_t)rng_next(r));
+	else if (rng_one_in(r, 8)) /* shorter: the packet ends inside the chain, or L4 */
+		pkt_put16(ip6 + 4, (uint16_t)rng_below(r, (uint32_t)(f->len - l3 - 40)));
 }
 
 static void gen_udp_length(struct rng *r, const struct gen_call *call, struct frame *f)

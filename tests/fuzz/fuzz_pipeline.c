@@ -385,7 +385,8 @@ static int view_read(struct fuzz_pipeline *p, const struct lb_config *cfg)
 		struct fuzz_vip *vip = &p->vips[i];
 		struct lb_vip value;
 
-		p->model_vips[i] = (struct model_vip){ key.addr, cfg->vips[i].port, key.proto };
+		p->model_vips[i] = (struct model_vip){ .addr = key.addr, .port = cfg->vips[i].port,
+						       .proto = key.proto };
 		err = bpf_map_lookup_elem(p->maps.fd[LB_MAP_VIPS], &key, &value) ? -errno : 0;
 		if (!step(p, err, "read VIP %zu", i)) {
 			err = bpf_map_lookup_elem(p->maps.fd[LB_MAP_POOLS], &value.pool_id, pool);

@@ -15,6 +15,19 @@
  * a wrong IPv4 header checksum, options included: drop_bad_ip_csum; a source
  * in 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4 or 240.0.0.0/4, or equal to the
  * destination: drop_martian_src.
+ *
+ * IPv6 (classify6()): the fixed header (version 6, 40 bytes + payload length
+ * inside the frame, else pass_malformed), then extension headers: hop-by-hop
+ * (first only, else pass_malformed), routing and destination options
+ * ((length + 1) * 8 bytes), fragment (8 bytes, one only, else pass_malformed;
+ * behind a later fragment's nothing is read); at most 6 of them and 256 bytes
+ * (pass_ipv6_ext_limit), each inside the frame and the payload length
+ * (pass_ipv6_ext_truncated); authentication, mobility, HIP, shim6, 253 and
+ * 254 are not walked (pass_ipv6_ext_unknown). Then UDP or TCP as IPv4's,
+ * looked up among the IPv6 VIPs, the same fragment rules by the fragment
+ * header's offset and M bit, the same Ethernet destination checks, no header
+ * checksum, and a martian source: ::, ::1, ::ffff:0:0/96, ff00::/8,
+ * fe80::/10, or the destination.
  */
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -24,6 +37,11 @@
 #include "parse_model.h"
 
 #define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
+#define IP6_MF 0x0001
+#define IP6_OFFSET 0xfff8
+#define IP6_MAX_EXT_HDRS 6
+#define IP6_MAX_EXT_LEN 256
 #define TPID_8021Q 0x8100
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
@@ -34,7 +52,20 @@ static int vip_find(const struct model_vip *vips, size_t count, uint32_t addr, u
 	size_t i;
 
 	for (i = 0; i < count; i++)
-		if (vips[i].addr == addr && vips[i].port == port && vips[i].proto == proto)
+		if (!vips[i].ipv6 && vips[i].addr == addr && vips[i].port == port &&
+		    vips[i].proto == proto)
+			return (int)i;
+	return -1;
+}
+
+static int vip_find6(const struct model_vip *vips, size_t count, const uint8_t *addr,
+		     uint16_t port, uint8_t proto)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (vips[i].ipv6 && !memcmp(vips[i].addr6, addr, 16) && vips[i].port == port &&
+		    vips[i].proto == proto)
 			return (int)i;
 	return -1;
 }
@@ -73,12 +104,12 @@ static enum lb_counter fragment(const uint8_t *frame, size_t len, const struct m
  * Returns pass_malformed, or LB_COUNTER_MAX when the ports are in the context.
  */
 static enum lb_counter ports(const uint8_t *frame, size_t len, size_t l4, size_t l4_len,
+			     uint8_t proto, uint16_t *sport, uint16_t *dport,
 			     struct parse_expect *out)
 {
-	struct lb_packet_ctx *ctx = &out->ctx;
 	size_t hdr_len;
 
-	if (ctx->flow.proto == IPPROTO_UDP) {
+	if (proto == IPPROTO_UDP) {
 		if (l4 + 8 > len)
 			return rule(out, LB_C_PARSE_PASS_MALFORMED, "UDP header truncated");
 		hdr_len = pkt_get16(frame + l4 + 4);
@@ -91,8 +122,8 @@ static enum lb_counter ports(const uint8_t *frame, size_t len, size_t l4, size_t
 		if (hdr_len < 20 || l4 + hdr_len > len || hdr_len > l4_len)
 			return rule(out, LB_C_PARSE_PASS_MALFORMED, "TCP data offset out of range");
 	}
-	memcpy(&ctx->flow.sport, frame + l4, 2);
-	memcpy(&ctx->flow.dport, frame + l4 + 2, 2);
+	memcpy(sport, frame + l4, 2);
+	memcpy(dport, frame + l4 + 2, 2);
 	return LB_COUNTER_MAX;
 }
 
@@ -100,16 +131,26 @@ static enum lb_counter ports(const uint8_t *frame, size_t len, size_t l4, size_t
  * @ihl: the IPv4 header, checked whole in the frame. Returns the counter, or
  * LB_COUNTER_MAX to go on.
  */
+/* The Ethernet destination of a VIP frame, both families. */
+static enum lb_counter l2_frame(const uint8_t *frame, const uint8_t *if_mac,
+				struct parse_expect *out)
+{
+	if (frame[0] & 1)
+		return rule(out, LB_C_PARSE_PASS_L2_NOT_UNICAST, "VIP, group destination MAC");
+	if (if_mac && memcmp(frame, if_mac, 6))
+		return rule(out, LB_C_PARSE_PASS_L2_OTHER_HOST, "VIP, another host's MAC");
+	return LB_COUNTER_MAX;
+}
+
 static enum lb_counter vip_frame(const uint8_t *frame, size_t l3, size_t ihl,
 				 const uint8_t *if_mac, struct parse_expect *out)
 {
 	const struct lb_flow_key *flow = &out->ctx.flow;
 	uint8_t first = ((const uint8_t *)&flow->src)[0];
+	enum lb_counter counter = l2_frame(frame, if_mac, out);
 
-	if (frame[0] & 1)
-		return rule(out, LB_C_PARSE_PASS_L2_NOT_UNICAST, "VIP, group destination MAC");
-	if (if_mac && memcmp(frame, if_mac, 6))
-		return rule(out, LB_C_PARSE_PASS_L2_OTHER_HOST, "VIP, another host's MAC");
+	if (counter != LB_COUNTER_MAX)
+		return counter;
 	if (pkt_csum(frame + l3, ihl) != 0) /* a right checksum sums to 0 */
 		return rule(out, LB_C_PARSE_DROP_BAD_IP_CSUM, "VIP, wrong IPv4 header checksum");
 	if (first == 0 || first == 127 || first >= 224)
@@ -117,6 +158,153 @@ static enum lb_counter vip_frame(const uint8_t *frame, size_t l3, size_t ihl,
 	if (flow->src == flow->dst)
 		return rule(out, LB_C_PARSE_DROP_MARTIAN_SRC, "VIP, the VIP as source");
 	return LB_COUNTER_MAX;
+}
+
+/* 1: an extension header the walk follows; -1: one it does not; 0: upper layer. */
+static int ext_kind(uint8_t next)
+{
+	switch (next) {
+	case 0: case 43: case 44: case 60:
+		return 1;
+	case 51: case 135: case 139: case 140: case 253: case 254:
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+/* The extension headers from @pos; returns the parse counter when the walk
+ * stops short, else LB_COUNTER_MAX with *next the upper layer and *pos its
+ * header (or a later fragment's data), *frag_off the fragment header's field.
+ */
+static enum lb_counter walk6(const uint8_t *frame, size_t len, size_t payload_len, size_t *pos,
+			     uint8_t *next, uint16_t *frag_off, struct parse_expect *out)
+{
+	size_t used = 0, hdr_len, i;
+	bool fragment = false;
+
+	for (i = 0; i < IP6_MAX_EXT_HDRS; i++) {
+		if (ext_kind(*next) < 0)
+			return rule(out, LB_C_PARSE_PASS_IPV6_EXT_UNKNOWN, "IPv6 header not walked");
+		if (!ext_kind(*next))
+			return LB_COUNTER_MAX;
+		if (*next == 0 && i)
+			return rule(out, LB_C_PARSE_PASS_MALFORMED, "hop-by-hop not first");
+		if (*next == 44) {
+			if (*pos + 8 > len || used + 8 > payload_len)
+				return rule(out, LB_C_PARSE_PASS_IPV6_EXT_TRUNCATED,
+					    "fragment header truncated");
+			if (fragment)
+				return rule(out, LB_C_PARSE_PASS_MALFORMED, "two fragment headers");
+			fragment = true;
+			*frag_off = pkt_get16(frame + *pos + 2);
+			*next = frame[*pos];
+			*pos += 8;
+			used += 8;
+			if (*frag_off & IP6_OFFSET)
+				return LB_COUNTER_MAX;
+			continue;
+		}
+		if (*pos + 8 > len)
+			return rule(out, LB_C_PARSE_PASS_IPV6_EXT_TRUNCATED, "option header truncated");
+		hdr_len = ((size_t)frame[*pos + 1] + 1) * 8;
+		if (used + hdr_len > IP6_MAX_EXT_LEN)
+			return rule(out, LB_C_PARSE_PASS_IPV6_EXT_LIMIT, "over 256 header bytes");
+		if (used + hdr_len > payload_len || *pos + hdr_len > len)
+			return rule(out, LB_C_PARSE_PASS_IPV6_EXT_TRUNCATED,
+				    "option header beyond the packet");
+		*next = frame[*pos];
+		*pos += hdr_len;
+		used += hdr_len;
+	}
+	if (ext_kind(*next) < 0)
+		return rule(out, LB_C_PARSE_PASS_IPV6_EXT_UNKNOWN, "IPv6 header not walked");
+	if (ext_kind(*next))
+		return rule(out, LB_C_PARSE_PASS_IPV6_EXT_LIMIT, "over 6 extension headers");
+	return LB_COUNTER_MAX;
+}
+
+static bool martian6(const uint8_t *src, const uint8_t *dst)
+{
+	static const uint8_t zero[16], mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (src[0] == 0xff || (src[0] == 0xfe && (src[1] & 0xc0) == 0x80))
+		return true;
+	if (!memcmp(src, mapped, 12))
+		return true;
+	if (!memcmp(src, zero, 15) && src[15] <= 1)
+		return true;
+	return !memcmp(src, dst, 16);
+}
+
+/* An IPv6 frame, its header at @l3. */
+static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
+				 const struct model_vip *vips, size_t vip_count,
+				 const uint8_t *if_mac, struct parse_expect *out)
+{
+	struct lb_packet_ctx *ctx = &out->ctx;
+	size_t payload_len, pos = l3 + 40, l4_len;
+	struct lb_flow6_key *flow = &ctx->flow6;
+	enum lb_counter counter;
+	uint16_t frag_off = 0;
+	uint8_t next;
+
+	if (l3 + 40 > len)
+		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv6 header truncated");
+	if (frame[l3] >> 4 != 6)
+		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv6 version");
+	payload_len = pkt_get16(frame + l3 + 4);
+	if (l3 + 40 + payload_len > len)
+		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv6 payload length");
+	next = frame[l3 + 6];
+	counter = walk6(frame, len, payload_len, &pos, &next, &frag_off, out);
+	if (counter != LB_COUNTER_MAX)
+		return counter;
+	if (next != IPPROTO_UDP && next != IPPROTO_TCP)
+		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "IPv6, neither UDP nor TCP");
+
+	memcpy(flow->src, frame + l3 + 8, 16);
+	memcpy(flow->dst, frame + l3 + 24, 16);
+	flow->proto = next;
+	ctx->l4_proto = next;
+	ctx->l3_offset = (uint16_t)l3;
+	ctx->l4_offset = (uint16_t)pos;
+	ctx->ip_tot_len = (uint16_t)(40 + payload_len);
+	ctx->frame_len = (uint32_t)len;
+	ctx->flags = LB_CTX_F_IPV6;
+	l4_len = 40 + payload_len - (pos - l3);
+	if (frag_off & (IP6_MF | IP6_OFFSET)) {
+		out->vip = vip_find6(vips, vip_count, flow->dst, 0, next);
+		if (out->vip >= 0) {
+			ctx->flags |= LB_CTX_F_FRAGMENT;
+			counter = rule(out, LB_C_PARSE_TO_LB, "IPv6 fragment to a wildcard VIP");
+		} else if (frag_off & IP6_OFFSET) {
+			return rule(out, LB_C_PARSE_PASS_NOT_VIP, "later IPv6 fragment, no VIP");
+		} else if (pos + 4 > len || l4_len < 4) {
+			return rule(out, LB_C_PARSE_PASS_NOT_VIP, "first IPv6 fragment, no ports");
+		} else if (vip_find6(vips, vip_count, flow->dst, pkt_get16(frame + pos + 2),
+				     next) >= 0) {
+			return rule(out, LB_C_PARSE_PASS_FRAGMENT, "first IPv6 fragment, port VIP");
+		} else {
+			return rule(out, LB_C_PARSE_PASS_NOT_VIP, "first IPv6 fragment, no VIP");
+		}
+	} else {
+		counter = ports(frame, len, pos, l4_len, next, &flow->sport, &flow->dport, out);
+		if (counter != LB_COUNTER_MAX)
+			return counter;
+		out->vip = vip_find6(vips, vip_count, flow->dst, ntohs(flow->dport), next);
+		if (out->vip < 0)
+			out->vip = vip_find6(vips, vip_count, flow->dst, 0, next);
+		if (out->vip < 0)
+			return rule(out, LB_C_PARSE_PASS_NOT_VIP, "no IPv6 VIP");
+		counter = rule(out, LB_C_PARSE_TO_LB, "IPv6 VIP");
+	}
+	counter = l2_frame(frame, if_mac, out);
+	if (counter != LB_COUNTER_MAX)
+		return counter;
+	if (martian6(flow->src, flow->dst))
+		return rule(out, LB_C_PARSE_DROP_MARTIAN_SRC, "IPv6 VIP, martian source");
+	return LB_C_PARSE_TO_LB;
 }
 
 /* The rules in the documented order; returns the parse counter. */
@@ -137,8 +325,10 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 		ethertype = pkt_get16(frame + 16);
 		l3 = 18;
 	}
+	if (ethertype == ETHERTYPE_IPV6)
+		return classify6(frame, len, l3, vips, vip_count, if_mac, out);
 	if (ethertype != ETHERTYPE_IPV4)
-		return rule(out, LB_C_PARSE_PASS_NOT_IPV4, "not IPv4 (behind at most one tag)");
+		return rule(out, LB_C_PARSE_PASS_NOT_IPV4, "not IP (behind at most one tag)");
 	if (l3 + 20 > len)
 		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv4 header truncated");
 	ihl = (size_t)(frame[l3] & 0x0f) * 4;
@@ -155,6 +345,7 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 
 	memcpy(&ctx->flow.src, frame + l3 + 12, 4);
 	memcpy(&ctx->flow.dst, frame + l3 + 16, 4);
+	ctx->l4_proto = ctx->flow.proto;
 	ctx->l3_offset = (uint16_t)l3;
 	ctx->ip_tot_len = (uint16_t)tot;
 	ctx->frame_len = (uint32_t)len;
@@ -165,7 +356,8 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 		counter = fragment(frame, len, vips, vip_count, l4, tot - ihl, !(frag & IP_OFFSET),
 				   out);
 	} else {
-		counter = ports(frame, len, l4, tot - ihl, out);
+		counter = ports(frame, len, l4, tot - ihl, ctx->flow.proto, &ctx->flow.sport,
+				&ctx->flow.dport, out);
 		if (counter != LB_COUNTER_MAX)
 			return counter;
 		out->vip = vip_find(vips, vip_count, ctx->flow.dst, ntohs(ctx->flow.dport),

@@ -9,6 +9,7 @@
 #ifndef FUZZ_PARSE_MODEL_H
 #define FUZZ_PARSE_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,8 @@ struct model_vip {
 	uint32_t addr; /* network byte order */
 	uint16_t port; /* host byte order, 0 = every port */
 	uint8_t proto;
+	bool ipv6;          /* an IPv6 VIP: addr6, not addr */
+	uint8_t addr6[16];
 };
 
 struct parse_expect {

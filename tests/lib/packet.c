@@ -31,6 +31,23 @@ void pkt_spec_udp(struct pkt_spec *spec)
 	spec->payload_len = 32;
 }
 
+void pkt_spec_udp6(struct pkt_spec *spec)
+{
+	pkt_spec_udp(spec);
+	spec->ipv6 = true;
+	spec->src = spec->dst = 0;
+	pkt_ip6("2001:db8::1", spec->src6);
+	pkt_ip6("2001:db8::100", spec->dst6);
+}
+
+void pkt_ip6(const char *text, uint8_t *out)
+{
+	if (inet_pton(AF_INET6, text, out) != 1) {
+		fprintf(stderr, "pkt_ip6: bad address '%s'\n", text);
+		abort();
+	}
+}
+
 uint32_t pkt_ip(const char *dotted)
 {
 	struct in_addr addr;
@@ -80,6 +97,19 @@ uint16_t pkt_l4_csum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *s
 	return csum_fold(csum_add(csum_add(0, pseudo, sizeof(pseudo)), seg, len));
 }
 
+uint16_t pkt_l4_csum6(const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *seg,
+		      size_t len)
+{
+	uint8_t pseudo[40] = { 0 };
+	uint32_t l4_len = htonl((uint32_t)len);
+
+	memcpy(pseudo, src, 16);
+	memcpy(pseudo + 16, dst, 16);
+	memcpy(pseudo + 32, &l4_len, 4);
+	pseudo[39] = proto;
+	return csum_fold(csum_add(csum_add(0, pseudo, sizeof(pseudo)), seg, len));
+}
+
 void pkt_ipv4_csum_fix(uint8_t *ip)
 {
 	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
@@ -104,6 +134,27 @@ static size_t l4_header_len(const struct pkt_spec *s)
 	}
 }
 
+/* The bytes of one IPv6 extension header pkt_build() writes. */
+static size_t ext6_len(const struct pkt_ext6 *e)
+{
+	return e->type == 44 ? 8 : ((size_t)e->hdrlen + 1) * 8;
+}
+
+static size_t layout_ipv6(const struct pkt_spec *s, struct pkt_layout *lay)
+{
+	size_t ext = 0, l4_len = l4_header_len(s), i;
+
+	if (s->ext6_count > PKT_MAX_EXT6)
+		return 0;
+	for (i = 0; i < s->ext6_count; i++)
+		ext += ext6_len(&s->ext6[i]);
+	lay->l4 = lay->l3 + 40 + ext;
+	lay->payload = lay->l4 + l4_len;
+	lay->ip_end = lay->payload + s->payload_len;
+	lay->len = lay->ip_end + s->padding;
+	return lay->len;
+}
+
 size_t pkt_layout(const struct pkt_spec *s, struct pkt_layout *lay)
 {
 	size_t l4_len;
@@ -113,6 +164,8 @@ size_t pkt_layout(const struct pkt_spec *s, struct pkt_layout *lay)
 	    s->tcp_options_len > 40 || s->tcp_options_len % 4)
 		return 0;
 	lay->l3 = 14 + 4 * s->tag_count;
+	if (s->ipv6 && !s->ethertype)
+		return layout_ipv6(s, lay);
 	if (s->ethertype) {
 		lay->payload = lay->l3;
 		lay->ip_end = lay->l3 + s->payload_len;
@@ -134,6 +187,14 @@ static void put_csum(uint8_t *at, uint16_t right, uint16_t xor)
 	memcpy(at, &csum, 2);
 }
 
+/* The UDP/TCP checksum of @seg over the spec's family's pseudo header. */
+static uint16_t l4_csum(const struct pkt_spec *s, const uint8_t *seg, size_t seg_len)
+{
+	if (s->ipv6)
+		return pkt_l4_csum6(s->src6, s->dst6, s->proto, seg, seg_len);
+	return pkt_l4_csum(s->src, s->dst, s->proto, seg, seg_len);
+}
+
 static void build_l4(const struct pkt_spec *s, uint8_t *seg, size_t seg_len)
 {
 	uint16_t csum;
@@ -143,7 +204,7 @@ static void build_l4(const struct pkt_spec *s, uint8_t *seg, size_t seg_len)
 		pkt_put16(seg, s->sport);
 		pkt_put16(seg + 2, s->dport);
 		pkt_put16(seg + 4, (uint16_t)seg_len);
-		csum = pkt_l4_csum(s->src, s->dst, s->proto, seg, seg_len);
+		csum = l4_csum(s, seg, seg_len);
 		/* UDP sends a computed 0 as 0xffff: 0 means "no checksum". */
 		put_csum(seg + 6, csum ? csum : 0xffff, s->l4_csum_xor);
 		break;
@@ -161,8 +222,7 @@ static void build_l4(const struct pkt_spec *s, uint8_t *seg, size_t seg_len)
 			memcpy(seg + 20, s->tcp_options, s->tcp_options_len);
 		else
 			memset(seg + 20, 1, s->tcp_options_len); /* NOPs */
-		put_csum(seg + 16, pkt_l4_csum(s->src, s->dst, s->proto, seg, seg_len),
-			 s->l4_csum_xor);
+		put_csum(seg + 16, l4_csum(s, seg, seg_len), s->l4_csum_xor);
 		break;
 	case IPPROTO_ICMP:
 		seg[0] = ICMP_ECHO_REQUEST;
@@ -173,9 +233,47 @@ static void build_l4(const struct pkt_spec *s, uint8_t *seg, size_t seg_len)
 	}
 }
 
+/* The IPv6 header and extension headers at @ip, up to lay->l4. */
+static void build_ipv6(const struct pkt_spec *s, const struct pkt_layout *lay, uint8_t *ip)
+{
+	uint8_t *at = ip + 40, *next = ip + 6;
+	const struct pkt_ext6 *e;
+	size_t i, len;
+
+	ip[0] = (uint8_t)(0x60 | s->tos >> 4);
+	ip[1] = (uint8_t)(s->tos << 4 | (s->flow_label >> 16 & 0x0f));
+	pkt_put16(ip + 2, (uint16_t)s->flow_label);
+	pkt_put16(ip + 4, (uint16_t)(lay->ip_end - lay->l3 - 40));
+	ip[7] = s->ttl;
+	memcpy(ip + 8, s->src6, 16);
+	memcpy(ip + 24, s->dst6, 16);
+	for (i = 0; i < s->ext6_count; i++) {
+		e = &s->ext6[i];
+		len = ext6_len(e);
+		*next = e->type;
+		next = at;
+		memset(at, 0, len);
+		if (e->type == 44) {
+			pkt_put16(at + 2, e->frag_off);
+			memcpy(at + 4, "\x12\x34\x56\x78", 4); /* identification */
+		} else {
+			at[1] = e->hdrlen;
+			if (e->type == 43) {
+				at[2] = 4; /* routing type: segment routing, 0 left */
+			} else if (len > 2) {
+				at[2] = 1; /* PadN over the rest */
+				at[3] = (uint8_t)(len - 4);
+			}
+		}
+		at += len;
+	}
+	*next = s->proto;
+}
+
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 {
-	uint16_t ethertype = s->ethertype ? s->ethertype : ETHERTYPE_IPV4;
+	uint16_t ethertype = s->ethertype ? s->ethertype :
+			     s->ipv6 ? PKT_ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
 	size_t ihl = 20 + s->ip_options_len, i;
 	struct pkt_layout lay;
 	uint8_t *ip;
@@ -199,6 +297,12 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 		return lay.len;
 
 	ip = buf + lay.l3;
+	if (s->ipv6) {
+		build_ipv6(s, &lay, ip);
+		if (lay.l4 && l4_header_len(s))
+			build_l4(s, buf + lay.l4, lay.ip_end - lay.l4);
+		return lay.len;
+	}
 	ip[0] = 0x40 | (uint8_t)(ihl / 4);
 	ip[1] = s->tos;
 	pkt_put16(ip + 2, (uint16_t)(lay.ip_end - lay.l3));

@@ -10,14 +10,29 @@
 #ifndef TEST_PACKET_H
 #define TEST_PACKET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define PKT_MAX 2048
 #define PKT_MAX_TAGS 4
+#define PKT_MAX_EXT6 8
+
+#define PKT_ETHERTYPE_IPV6 0x86dd
 
 #define PKT_TPID_8021Q 0x8100
 #define PKT_TPID_8021AD 0x88a8
+
+/* One IPv6 extension header in front of the L4 header; pkt_build() chains
+ * their next-header fields. type: 0 hop-by-hop, 60 destination options (PadN
+ * inside), 43 routing (type 4, segments left 0), 44 fragment (frag_off), or
+ * any other (raw bytes of the length below, next header and length filled).
+ */
+struct pkt_ext6 {
+	uint8_t type;
+	uint8_t hdrlen;    /* the header's length field: (hdrlen + 1) * 8 bytes (not fragment) */
+	uint16_t frag_off; /* fragment: offset in bytes | M bit (1), host order */
+};
 
 /* One VLAN tag: its TPID and TCI, host byte order. */
 struct pkt_tag {
@@ -51,10 +66,21 @@ struct pkt_spec {
 	 * UDP/TCP/ICMP). 0: right. A UDP checksum flipped to 0 means "none".
 	 */
 	uint16_t ip_csum_xor, l4_csum_xor;
+	/* IPv6 instead of IPv4 (ethertype 0): src6/dst6, tos as the traffic
+	 * class, ttl as the hop limit, the extension headers below in front of
+	 * the L4 header (proto). IPv4's fields (options, frag_off, ip_id) unused.
+	 */
+	bool ipv6;
+	uint8_t src6[16], dst6[16];
+	uint32_t flow_label;     /* 20 bits */
+	struct pkt_ext6 ext6[PKT_MAX_EXT6];
+	size_t ext6_count;
 };
 
 /* Where the headers of a frame built from a spec start; l4 is 0 without a
- * UDP/TCP/ICMP header, l3 and ip_end bound the IPv4 packet (the raw payload).
+ * UDP/TCP/ICMP header, l3 and ip_end bound the IP packet (the raw payload).
+ * IPv6: l4 is behind the extension headers (also for another protocol's raw
+ * payload, where it equals payload).
  */
 struct pkt_layout {
 	size_t l3, l4, payload, ip_end, len;
@@ -82,6 +108,18 @@ uint16_t pkt_csum(const void *data, size_t len);
  */
 uint16_t pkt_l4_csum(uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *seg,
 		     size_t len);
+
+/* The same over IPv6's pseudo header (@src, @dst 16 bytes each). */
+uint16_t pkt_l4_csum6(const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *seg,
+		      size_t len);
+
+/* A UDP frame [2001:db8::1]:1234 -> [2001:db8::100]:80, 32 bytes of payload:
+ * pkt_spec_udp() in IPv6.
+ */
+void pkt_spec_udp6(struct pkt_spec *spec);
+
+/* Parses an IPv6 address into @out (16 bytes); aborts on a typo in a test. */
+void pkt_ip6(const char *text, uint8_t *out);
 
 /* Writes the right checksum into the IPv4 header at @ip (its IHL says how long). */
 void pkt_ipv4_csum_fix(uint8_t *ip);

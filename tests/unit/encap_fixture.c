@@ -197,6 +197,7 @@ void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t
 	ctx->ip_tot_len = pkt_get16(ip + 2);
 	ctx->l4_offset = (uint16_t)(l3_offset + (ip[0] & 0x0f) * 4);
 	ctx->flow.proto = ip[9];
+	ctx->l4_proto = ip[9];
 	memcpy(&ctx->flow.src, ip + 12, 4);
 	memcpy(&ctx->flow.dst, ip + 16, 4);
 	/* Like parse: only a whole packet has ports to hash (MF or an offset

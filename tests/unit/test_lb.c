@@ -372,6 +372,7 @@ static void send_to_pool(struct lb_fixture *fx, const struct lb_flow_key *key, _
 {
 	struct lb_packet_ctx ctx = {
 		.flow = *key,
+		.l4_proto = key->proto,
 		.vip_id = TEST_VIP_ID,
 		.pool_id = pool_id,
 		.backend_id = LB_NO_BACKEND,

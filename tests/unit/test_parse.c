@@ -45,6 +45,24 @@ static const struct {
 	{ VIP_A, 53, IPPROTO_TCP, 4, 8 }, /* beats VIP_A's TCP wildcard on port 53 */
 };
 
+/* IPv6: the client, two VIP addresses, one address of no VIP. */
+#define CLIENT6 "2001:db8::1"
+#define VIP6_A "2001:db8::100"
+#define VIP6_B "2001:db8::101"
+#define NOT_A_VIP6 "2001:db8::200"
+
+/* The IPv6 VIPs every case runs against (vips6), ids beside the IPv4 ones. */
+static const struct {
+	const char *addr;
+	uint16_t port; /* 0: any port */
+	uint8_t proto;
+	uint32_t vip_id, pool_id;
+} test_vips6[] = {
+	{ VIP6_A, 80, IPPROTO_UDP, 5, 10 },
+	{ VIP6_A, 0, IPPROTO_TCP, 6, 12 },
+	{ VIP6_B, 0, IPPROTO_UDP, 7, 14 },
+};
+
 /* The balancer's MAC: the loader's lb_if_mac, and every test frame's destination
  * unless a case says otherwise (pkt_spec_udp()).
  */
@@ -84,9 +102,25 @@ static int vips_fill(int vips_fd)
 	return 0;
 }
 
-/* Loads parse, and the sink sharing its stage_slots and packet_ctx, with the
- * sink in the lb slot and the VIPs above in place.
- */
+static int vips6_fill(int vips6_fd)
+{
+	struct lb_vip6_key key6;
+	struct lb_vip vip = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(test_vips6) / sizeof(test_vips6[0]); i++) {
+		memset(&key6, 0, sizeof(key6));
+		pkt_ip6(test_vips6[i].addr, key6.addr);
+		key6.port = htons(test_vips6[i].port);
+		key6.proto = test_vips6[i].proto;
+		vip.vip_id = test_vips6[i].vip_id;
+		vip.pool_id = test_vips6[i].pool_id;
+		if (bpf_map_update_elem(vips6_fd, &key6, &vip, BPF_NOEXIST))
+			return -errno;
+	}
+	return 0;
+}
+
 /* Makes @second (opened) use every map of @first (loaded) but its own data
  * sections, so the two loads differ only in their load-time constants.
  */
@@ -143,7 +177,9 @@ static void fixture_setup(void)
 	run_prog_fd = fx.prog_fd;
 	fx.ctx_fd = bpf_map__fd(fx.parse->maps.packet_ctx);
 	fx.counters_fd = bpf_map__fd(fx.parse->maps.counters);
-	fixture_step(&fx.status, vips_fill(bpf_map__fd(fx.parse->maps.vips)), "fill vips");
+	if (fixture_step(&fx.status, vips_fill(bpf_map__fd(fx.parse->maps.vips)), "fill vips"))
+		return;
+	fixture_step(&fx.status, vips6_fill(bpf_map__fd(fx.parse->maps.vips6)), "fill vips6");
 }
 
 static void fixture_teardown(void)
@@ -244,12 +280,12 @@ static size_t frame_build(const struct frame_desc *d, uint8_t *buf)
  * options: the L4 offset is behind them.
  */
 #define VIP_CTX_OPT(flow_, vip_, pool_, l3_offset_, ip_options_, tot_len_, frame_len_, flags_) \
-	{ .flow = flow_,                                                               \
+	{ .flow = flow_, .l4_proto = ((struct lb_flow_key)flow_).proto,                 \
 	  VIP_CTX_FIELDS(vip_, pool_, l3_offset_, ip_options_, tot_len_, frame_len_, flags_) }
 
 /* ... and without IPv4 options. */
 #define VIP_CTX(flow_, vip_, pool_, l3_offset_, tot_len_, frame_len_, flags_)          \
-	{ .flow = flow_,                                                               \
+	{ .flow = flow_, .l4_proto = ((struct lb_flow_key)flow_).proto,                 \
 	  VIP_CTX_FIELDS(vip_, pool_, l3_offset_, 0, tot_len_, frame_len_, flags_) }
 
 struct parse_case {
@@ -268,15 +304,15 @@ static const char *what(const char *name, const char *item)
 	return what_buf;
 }
 
-/* Runs one frame and checks verdict, frame, counters and the sink's record. */
-static void run_case(const struct parse_case *c)
+/* Runs frame @in of @len bytes and checks verdict, frame, counters and the
+ * sink's record against case @c (whose own frame is not used).
+ */
+static void run_frame(const struct parse_case *c, const uint8_t *in, size_t len)
 {
-	static uint8_t in[PKT_MAX];
 	static struct xdp_result res;
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
 	struct counter_delta delta = { c->counter, 1 };
 	struct sink_record rec_before, rec_after;
-	size_t len = frame_build(&c->frame, in);
 	bool ok = true;
 
 	if (!ASSERT_TRUE(len > 0, what(c->name, "frame built")))
@@ -302,6 +338,14 @@ static void run_case(const struct parse_case *c)
 	}
 	if (!ok)
 		test_hexdump(what(c->name, "input frame"), in, len);
+}
+
+/* Runs one case's frame. */
+static void run_case(const struct parse_case *c)
+{
+	static uint8_t in[PKT_MAX];
+
+	run_frame(c, in, frame_build(&c->frame, in));
 }
 
 static void run_cases(const struct parse_case *cases, size_t count)
@@ -460,8 +504,9 @@ static void test_layer2(void)
 	const struct parse_case cases[] = {
 		{ "ARP", { .ethertype = ETH_P_ARP, .payload_len = 28 }, XDP_PASS, {},
 		  LB_C_PARSE_PASS_NOT_IPV4 },
-		{ "IPv6", { .ethertype = ETH_P_IPV6, .payload_len = 48 }, XDP_PASS, {},
-		  LB_C_PARSE_PASS_NOT_IPV4 },
+		{ "IPv6 EtherType, not an IPv6 header behind it",
+		  { .ethertype = ETH_P_IPV6, .payload_len = 48 }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_MALFORMED },
 		{ "VLAN-tagged UDP to a VIP",
 		  { .vlan_tags = 1, .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80 }, XDP_TX,
 		  VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 18, UDP_TOT,
@@ -1077,18 +1122,16 @@ static void test_every_field_every_packet(void)
  * passed unchanged and counted as malformed. The kernel refuses to run a frame
  * shorter than an Ethernet header (EINVAL): then nothing may have moved.
  */
-static void truncate_every_length(const char *name, const struct frame_desc *frame)
+static void truncate_every_length(const char *name, const uint8_t *in, size_t full)
 {
 	const struct counter_delta delta = { LB_C_PARSE_PASS_MALFORMED, 1 };
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
 	struct sink_record rec_before, rec_after;
 	static struct xdp_result res;
-	uint8_t in[PKT_MAX];
-	size_t full, len;
+	size_t len;
 	char label[160];
 	bool ok;
 
-	full = frame_build(frame, in);
 	for (len = 0; len < full; len++) {
 		snprintf(label, sizeof(label), "%s cut to %zu bytes", name, len);
 		sink_record_read(&fx.sink, &rec_before);
@@ -1119,9 +1162,392 @@ static void test_truncated(void)
 	const struct frame_desc tcp = { .vlan_tags = 1, .proto = IPPROTO_TCP, .dst = VIP_A,
 					.dport = 53, .tcp_flags = 0x02, .ip_options_len = 40 };
 
+	uint8_t in[PKT_MAX];
+
 	REQUIRE_FIXTURE(&fx.status);
-	truncate_every_length("UDP VIP frame", &udp);
-	truncate_every_length("VLAN TCP VIP frame with options", &tcp);
+	truncate_every_length("UDP VIP frame", in, frame_build(&udp, in));
+	truncate_every_length("VLAN TCP VIP frame with options", in, frame_build(&tcp, in));
+}
+
+/* --- IPv6 -------------------------------------------------------------------------- */
+
+/* An IPv6 test frame: pkt_spec_udp6() with these changes. */
+struct frame6_desc {
+	const uint8_t *dst_mac; /* NULL: the balancer's, lb_mac */
+	int vlan_tags;
+	uint8_t proto;          /* IPPROTO_UDP, _TCP, or raw payload */
+	const char *src;        /* NULL: CLIENT6 */
+	const char *dst;        /* NULL: VIP6_A */
+	uint16_t dport;
+	uint8_t hop_limit;      /* 0: 64 */
+	struct pkt_ext6 ext[PKT_MAX_EXT6];
+	size_t ext_count;
+	size_t payload_len;     /* 0: DEFAULT_PAYLOAD; NO_PAYLOAD */
+	size_t padding;
+	struct byte_patch patch; /* from the start of the IPv6 header */
+};
+
+static size_t frame6_build(const struct frame6_desc *d, uint8_t *buf)
+{
+	struct pkt_layout lay;
+	struct pkt_spec spec;
+
+	pkt_spec_udp6(&spec);
+	if (d->dst_mac)
+		memcpy(spec.dst_mac, d->dst_mac, ETH_ALEN);
+	if (d->vlan_tags)
+		spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 100 };
+	if (d->vlan_tags > 1)
+		spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 200 };
+	spec.proto = d->proto;
+	pkt_ip6(d->src ? d->src : CLIENT6, spec.src6);
+	pkt_ip6(d->dst ? d->dst : VIP6_A, spec.dst6);
+	spec.dport = d->dport;
+	if (d->hop_limit)
+		spec.ttl = d->hop_limit;
+	memcpy(spec.ext6, d->ext, sizeof(d->ext));
+	spec.ext6_count = d->ext_count;
+	spec.payload_len = d->payload_len == NO_PAYLOAD ? 0 :
+			   d->payload_len ? d->payload_len : DEFAULT_PAYLOAD;
+	spec.padding = d->padding;
+	if (!pkt_layout(&spec, &lay) || !pkt_build(&spec, buf, PKT_MAX))
+		return 0;
+	memcpy(buf + lay.l3 + d->patch.at, d->patch.bytes, d->patch.len);
+	return lay.len;
+}
+
+/* The context parse writes for an IPv6 VIP frame. */
+static struct lb_packet_ctx ctx6(const char *dst, uint16_t sport, uint16_t dport, uint8_t proto,
+				 uint32_t vip_id, uint32_t pool_id, uint16_t l3, uint16_t l4,
+				 uint16_t tot_len, uint32_t frame_len, uint32_t flags)
+{
+	struct lb_packet_ctx ctx = {
+		.vip_id = vip_id, .pool_id = pool_id, .backend_id = LB_NO_BACKEND,
+		.l3_offset = l3, .l4_offset = l4, .ip_tot_len = tot_len,
+		.frame_len = frame_len, .flags = LB_CTX_F_IPV6 | flags, .l4_proto = proto,
+	};
+
+	pkt_ip6(CLIENT6, ctx.flow6.src);
+	pkt_ip6(dst, ctx.flow6.dst);
+	ctx.flow6.sport = htons(sport);
+	ctx.flow6.dport = htons(dport);
+	ctx.flow6.proto = proto;
+	return ctx;
+}
+
+struct parse6_case {
+	struct parse_case c; /* c.frame unused */
+	struct frame6_desc frame;
+};
+
+static void run_cases6(const struct parse6_case *cases, size_t count)
+{
+	static uint8_t in[PKT_MAX];
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		run_frame(&cases[i].c, in, frame6_build(&cases[i].frame, in));
+}
+
+#define RUN_CASES6(cases) run_cases6(cases, sizeof(cases) / sizeof(cases[0]))
+
+/* IPv6 UDP frame of the defaults: 40 + 8 + 32 = 80 IP bytes, 94 in the frame. */
+#define UDP6_TOT 80
+#define UDP6_FRAME 94
+/* TCP: 40 + 20 + 32 = 92 IP bytes, 106 in the frame. */
+#define TCP6_TOT 92
+#define TCP6_FRAME 106
+
+/* Extension headers as pkt_ext6 entries. */
+#define HBH(len8) { 0, (len8), 0 }
+#define DSTOPT(len8) { 60, (len8), 0 }
+#define ROUTING { 43, 0, 0 }
+#define FRAG(bytes, mf) { 44, 0, (uint16_t)((bytes) | (mf)) }
+
+static void test_ipv6_vip_lookup(void)
+{
+	const struct parse6_case cases[] = {
+		{ { "IPv6 UDP to an exact VIP", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 54, UDP6_TOT,
+			 UDP6_FRAME, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "IPv6 TCP to a wildcard VIP", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 443, IPPROTO_TCP, 6, 12, 14, 54, TCP6_TOT,
+			 TCP6_FRAME, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_TCP, .dport = 443 } },
+		{ { "IPv6 UDP, VLAN tag, wildcard VIP", {}, XDP_TX,
+		    ctx6(VIP6_B, CLIENT_PORT, 9, IPPROTO_UDP, 7, 14, 18, 58, UDP6_TOT,
+			 UDP6_FRAME + 4, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .vlan_tags = 1, .proto = IPPROTO_UDP, .dst = VIP6_B, .dport = 9 } },
+		{ { "IPv6 behind two tags is not followed", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_NOT_IPV4 },
+		  { .vlan_tags = 2, .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "IPv6 UDP to a VIP address, port of no VIP", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_UDP, .dport = 81 } },
+		{ { "IPv6 UDP to no VIP", {}, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP6, .dport = 80 } },
+		{ { "IPv6 to the IPv4 VIP's address, mapped: no VIP", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_UDP, .dst = "::ffff:10.0.0.100", .dport = 80 } },
+		{ { "ICMPv6 to a VIP address", {}, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = 58, .dport = 80 } },
+		{ { "hop limit 1 is left alone (the tunnel is one hop)", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 54, UDP6_TOT,
+			 UDP6_FRAME, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_UDP, .dport = 80, .hop_limit = 1 } },
+		{ { "Ethernet padding behind a short IPv6 packet", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 54, 48, 72, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_UDP, .dport = 80, .payload_len = NO_PAYLOAD,
+		    .padding = 10 } },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	RUN_CASES6(cases);
+}
+
+/* Every extension header kind, chains, and the walk's limits. */
+static void test_ipv6_extension_headers(void)
+{
+	const struct parse6_case cases[] = {
+		{ { "hop-by-hop options", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 62, UDP6_TOT + 8,
+			 UDP6_FRAME + 8, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { HBH(0) }, .ext_count = 1 } },
+		{ { "destination options, 24 bytes", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 78, UDP6_TOT + 24,
+			 UDP6_FRAME + 24, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { DSTOPT(2) }, .ext_count = 1 } },
+		{ { "routing header, VLAN", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 443, IPPROTO_TCP, 6, 12, 18, 66, TCP6_TOT + 8,
+			 TCP6_FRAME + 12, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .vlan_tags = 1, .proto = IPPROTO_TCP, .dport = 443, .ext = { ROUTING },
+		    .ext_count = 1 } },
+		{ { "atomic fragment (offset 0, no M): a whole packet", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 62, UDP6_TOT + 8,
+			 UDP6_FRAME + 8, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { FRAG(0, 0) }, .ext_count = 1 } },
+		{ { "chain: hop-by-hop, destination options, routing, fragment, destination "
+		    "options", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 54 + 56,
+			 UDP6_TOT + 56, UDP6_FRAME + 56, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_UDP, .dport = 80,
+		    .ext = { HBH(1), DSTOPT(0), ROUTING, FRAG(0, 0), DSTOPT(1) },
+		    .ext_count = 5 } },
+		{ { "six headers, the most walked", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 54 + 48,
+			 UDP6_TOT + 48, UDP6_FRAME + 48, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_UDP, .dport = 80,
+		    .ext = { HBH(0), DSTOPT(0), ROUTING, DSTOPT(0), ROUTING, DSTOPT(0) },
+		    .ext_count = 6 } },
+		{ { "seven headers", {}, XDP_PASS, {}, LB_C_PARSE_PASS_IPV6_EXT_LIMIT },
+		  { .proto = IPPROTO_UDP, .dport = 80,
+		    .ext = { HBH(0), DSTOPT(0), ROUTING, DSTOPT(0), ROUTING, DSTOPT(0),
+			     DSTOPT(0) },
+		    .ext_count = 7 } },
+		{ { "256 bytes of headers, the most walked", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 54 + 256,
+			 UDP6_TOT + 256, UDP6_FRAME + 256, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { HBH(15), DSTOPT(15) },
+		    .ext_count = 2 } },
+		{ { "264 bytes of headers", {}, XDP_PASS, {}, LB_C_PARSE_PASS_IPV6_EXT_LIMIT },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { HBH(15), DSTOPT(15), DSTOPT(0) },
+		    .ext_count = 3 } },
+		{ { "hop-by-hop not first", {}, XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { DSTOPT(0), HBH(0) },
+		    .ext_count = 2 } },
+		{ { "two fragment headers", {}, XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { FRAG(0, 0), FRAG(0, 0) },
+		    .ext_count = 2 } },
+		{ { "authentication header", {}, XDP_PASS, {}, LB_C_PARSE_PASS_IPV6_EXT_UNKNOWN },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { { 51, 2, 0 } }, .ext_count = 1 } },
+		{ { "mobility header behind hop-by-hop", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_IPV6_EXT_UNKNOWN },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { HBH(0), { 135, 0, 0 } },
+		    .ext_count = 2 } },
+		{ { "no next header", {}, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = 59, .dport = 80, .ext = { DSTOPT(0) }, .ext_count = 1 } },
+		{ { "header longer than the payload length says",
+		    {}, XDP_PASS, {}, LB_C_PARSE_PASS_IPV6_EXT_TRUNCATED },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { DSTOPT(0) }, .ext_count = 1,
+		    .payload_len = NO_PAYLOAD, .patch = { 4, 2, { 0, 4 } } } },
+		{ { "header behind the frame's end, payload length 16",
+		    {}, XDP_PASS, {}, LB_C_PARSE_PASS_IPV6_EXT_TRUNCATED },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { DSTOPT(0), DSTOPT(0) },
+		    .ext_count = 2, .payload_len = NO_PAYLOAD,
+		    .patch = { 41, 1, { 3 } } } },
+		{ { "fragment header cut by the payload length", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_IPV6_EXT_TRUNCATED },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { FRAG(0, 1) }, .ext_count = 1,
+		    .payload_len = NO_PAYLOAD, .patch = { 4, 2, { 0, 4 } } } },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	RUN_CASES6(cases);
+}
+
+/* IPv4's fragment policy, by the fragment header's offset and M bit. */
+static void test_ipv6_fragments(void)
+{
+	const struct parse6_case cases[] = {
+		{ { "first fragment to a wildcard VIP: ports 0", {}, XDP_TX,
+		    ctx6(VIP6_A, 0, 0, IPPROTO_TCP, 6, 12, 14, 62, TCP6_TOT + 8,
+			 TCP6_FRAME + 8, LB_CTX_F_FRAGMENT),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_TCP, .dport = 443, .ext = { FRAG(0, 1) }, .ext_count = 1 } },
+		{ { "later fragment to a wildcard VIP, behind hop-by-hop", {}, XDP_TX,
+		    ctx6(VIP6_A, 0, 0, IPPROTO_TCP, 6, 12, 14, 70, TCP6_TOT + 16,
+			 TCP6_FRAME + 16, LB_CTX_F_FRAGMENT),
+		    LB_C_PARSE_TO_LB },
+		  { .proto = IPPROTO_TCP, .dport = 443, .ext = { HBH(0), FRAG(1448, 0) },
+		    .ext_count = 2 } },
+		{ { "first fragment to a port VIP", {}, XDP_PASS, {}, LB_C_PARSE_PASS_FRAGMENT },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { FRAG(0, 1) }, .ext_count = 1 } },
+		{ { "first fragment, destination options behind it", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_FRAGMENT },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { FRAG(0, 1), DSTOPT(0) },
+		    .ext_count = 2 } },
+		{ { "later fragment to a port VIP", {}, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { FRAG(1448, 1) }, .ext_count = 1 } },
+		{ { "first fragment, port of no VIP", {}, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_UDP, .dport = 81, .ext = { FRAG(0, 1) }, .ext_count = 1 } },
+		{ { "first fragment too short for ports", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_UDP, .dport = 80, .ext = { FRAG(0, 1) }, .ext_count = 1,
+		    .patch = { 4, 2, { 0, 11 } } } },
+		{ { "fragment to no VIP", {}, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP6, .dport = 80, .ext = { FRAG(0, 1) },
+		    .ext_count = 1 } },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	RUN_CASES6(cases);
+}
+
+/* Headers that are not what they say, L2 destinations and sources no client has. */
+static void test_ipv6_checks(void)
+{
+	const struct parse6_case cases[] = {
+		{ { "version 4 in an IPv6 frame", {}, XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		  { .proto = IPPROTO_UDP, .dport = 80, .patch = { 0, 1, { 0x40 } } } },
+		{ { "payload length beyond the frame", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_MALFORMED },
+		  { .proto = IPPROTO_UDP, .dport = 80, .patch = { 4, 2, { 0, 41 } } } },
+		{ { "UDP length beyond the payload", {}, XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		  { .proto = IPPROTO_UDP, .dport = 80, .patch = { 44, 2, { 0, 41 } } } },
+		{ { "TCP data offset 4", {}, XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		  { .proto = IPPROTO_TCP, .dport = 443, .patch = { 52, 1, { 0x40 } } } },
+		{ { "broadcast destination MAC", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_L2_NOT_UNICAST },
+		  { .dst_mac = mac_broadcast, .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "IPv6 multicast MAC", {}, XDP_PASS, {}, LB_C_PARSE_PASS_L2_NOT_UNICAST },
+		  { .dst_mac = mac_ipv6_multicast, .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "another host's MAC", {}, XDP_PASS, {}, LB_C_PARSE_PASS_L2_OTHER_HOST },
+		  { .dst_mac = mac_other[0], .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "source ::", {}, XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
+		  { .src = "::", .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "source ::1", {}, XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
+		  { .src = "::1", .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "source ff02::1", {}, XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
+		  { .src = "ff02::1", .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "source fe80::1", {}, XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
+		  { .src = "fe80::1", .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "source febf::1 (fe80::/10)", {}, XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
+		  { .src = "febf::1", .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "source ::ffff:10.0.0.1", {}, XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
+		  { .src = "::ffff:10.0.0.1", .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "source the VIP itself", {}, XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
+		  { .src = VIP6_A, .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "source fec0::1 (site-local, not refused)", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 54, UDP6_TOT,
+			 UDP6_FRAME, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .src = "fec0::1", .proto = IPPROTO_UDP, .dport = 80 } },
+		{ { "source ::2 (an IPv4-compatible address, not refused)", {}, XDP_TX,
+		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 54, UDP6_TOT,
+			 UDP6_FRAME, 0),
+		    LB_C_PARSE_TO_LB },
+		  { .src = "::2", .proto = IPPROTO_UDP, .dport = 80 } },
+	};
+	struct lb_vip_drops before, after;
+	__u32 vip_id = 5;
+	int drops_fd;
+	size_t i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	/* The two accepted sources are written into the expected context. */
+	pkt_ip6("fec0::1", (uint8_t *)cases[14].c.ctx.flow6.src);
+	pkt_ip6("::2", (uint8_t *)cases[15].c.ctx.flow6.src);
+	drops_fd = bpf_map__fd(fx.parse->maps.vip_drops);
+	percpu_sum_u64(drops_fd, &vip_id, &before, sizeof(before));
+	RUN_CASES6(cases);
+	percpu_sum_u64(drops_fd, &vip_id, &after, sizeof(after));
+	/* Each martian counts for its VIP (id 5) as well. */
+	for (i = 0; i < LB_VIP_DROP_MAX; i++)
+		ASSERT_EQ(after.count[i] - before.count[i],
+			  i == LB_VD_PARSE_DROP_MARTIAN_SRC ? 7 : 0, "IPv6 VIP's drops by reason");
+}
+
+/* A context of an IPv6 packet after an IPv4 one and back: every byte rewritten. */
+static void test_ipv6_every_field(void)
+{
+	const struct parse6_case v6 = {
+		{ "IPv6 with every header after a poisoned context", {}, XDP_TX,
+		  ctx6(VIP6_A, 0, 0, IPPROTO_TCP, 6, 12, 18, 18 + 40 + 56, TCP6_TOT + 56,
+		       TCP6_FRAME + 60, LB_CTX_F_FRAGMENT),
+		  LB_C_PARSE_TO_LB },
+		{ .vlan_tags = 1, .proto = IPPROTO_TCP, .dport = 443,
+		  .ext = { HBH(1), DSTOPT(0), ROUTING, FRAG(0, 1), DSTOPT(1) }, .ext_count = 5 }
+	};
+	const struct parse_case v4 = {
+		"plain IPv4 UDP right after it",
+		{ .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 80, .payload_len = NO_PAYLOAD },
+		XDP_TX, VIP_CTX(FLOW(VIP_A, CLIENT_PORT, 80, IPPROTO_UDP), 1, 2, 14, 28, 42, 0),
+		LB_C_PARSE_TO_LB
+	};
+	const struct parse6_case v6_plain = {
+		{ "plain IPv6 UDP after that", {}, XDP_TX,
+		  ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 54, 48, 62, 0),
+		  LB_C_PARSE_TO_LB },
+		{ .proto = IPPROTO_UDP, .dport = 80, .payload_len = NO_PAYLOAD }
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	if (!ASSERT_OK(packet_ctx_poison(), "poison packet_ctx"))
+		return;
+	run_cases6(&v6, 1);
+	run_case(&v4);
+	run_cases6(&v6_plain, 1);
+	if (!ASSERT_OK(packet_ctx_poison(), "poison packet_ctx"))
+		return;
+	run_cases6(&v6_plain, 1);
+}
+
+static void test_ipv6_truncated(void)
+{
+	const struct frame6_desc udp = { .proto = IPPROTO_UDP, .dport = 80 };
+	const struct frame6_desc tcp = {
+		.vlan_tags = 1, .proto = IPPROTO_TCP, .dport = 443,
+		.ext = { HBH(1), ROUTING, FRAG(0, 0), DSTOPT(0) }, .ext_count = 4,
+	};
+	uint8_t in[PKT_MAX];
+
+	REQUIRE_FIXTURE(&fx.status);
+	truncate_every_length("IPv6 UDP VIP frame", in, frame6_build(&udp, in));
+	truncate_every_length("IPv6 VLAN TCP VIP frame, four extension headers", in,
+			      frame6_build(&tcp, in));
 }
 
 int main(int argc, char **argv)
@@ -1142,6 +1568,12 @@ int main(int argc, char **argv)
 		TEST_CASE(test_nat_reply),
 		TEST_CASE(test_every_field_every_packet),
 		TEST_CASE(test_truncated),
+		TEST_CASE(test_ipv6_vip_lookup),
+		TEST_CASE(test_ipv6_extension_headers),
+		TEST_CASE(test_ipv6_fragments),
+		TEST_CASE(test_ipv6_checks),
+		TEST_CASE(test_ipv6_every_field),
+		TEST_CASE(test_ipv6_truncated),
 	};
 	int status;
 
