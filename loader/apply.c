@@ -20,7 +20,7 @@ struct undo_entry {
 	int map_fd;
 	__u32 key_size, value_size;
 	bool existed;
-	unsigned char key[sizeof(struct lb_vip_key)];
+	unsigned char key[sizeof(struct lb_vip6_key)]; /* the largest key written */
 	unsigned char *old_value; /* value_size bytes (times CPUs for per-CPU maps) */
 };
 
@@ -29,11 +29,51 @@ struct undo_log {
 	size_t count, cap;
 };
 
+/* A VIP's key in its family's map: vips, or vips6 when ipv6. */
+struct vip_key {
+	bool ipv6;
+	struct lb_vip_key v4;
+	struct lb_vip6_key v6;
+};
+
+/* The key's map, bytes and size, for a journaled write or delete. */
+static int vip_key_fd(const struct lb_maps *maps, const struct vip_key *k)
+{
+	return maps->fd[k->ipv6 ? LB_MAP_VIPS6 : LB_MAP_VIPS];
+}
+
+static const void *vip_key_bytes(const struct vip_key *k)
+{
+	return k->ipv6 ? (const void *)&k->v6 : (const void *)&k->v4;
+}
+
+static __u32 vip_key_size(const struct vip_key *k)
+{
+	return k->ipv6 ? sizeof(k->v6) : sizeof(k->v4);
+}
+
+static bool vip_key_eq(const struct vip_key *a, const struct vip_key *b)
+{
+	return a->ipv6 == b->ipv6 && !memcmp(vip_key_bytes(a), vip_key_bytes(b), vip_key_size(a));
+}
+
+/* A state entry's key. */
+static struct vip_key vip_key_of_state(const struct lb_state_vip *e)
+{
+	struct vip_key k = { .ipv6 = e->ipv6 };
+
+	if (e->ipv6)
+		k.v6 = e->key6;
+	else
+		k.v4 = e->key;
+	return k;
+}
+
 /* What the maps hold now. */
 struct current_state {
 	struct lb_backend backends[LB_MAX_BACKENDS];
 	__u32 gen;                             /* the generation parse reads */
-	struct lb_vip_key vip_keys[LB_MAX_VIPS]; /* of generation gen */
+	struct vip_key vip_keys[LB_MAX_VIPS];  /* of generation gen */
 	struct lb_vip vips[LB_MAX_VIPS];
 	size_t vip_count;
 	bool vip_id_used[LB_MAX_VIPS];
@@ -41,7 +81,7 @@ struct current_state {
 	/* Entries of the other generation: left by a reload that was killed
 	 * before it switched. Invisible to parse; removed first.
 	 */
-	struct lb_vip_key stale_keys[LB_MAX_VIPS];
+	struct vip_key stale_keys[LB_MAX_VIPS];
 	size_t stale_count;
 };
 
@@ -151,35 +191,41 @@ static int read_state(const struct lb_maps *maps, struct current_state *cur)
 
 		if (vip->vip_id >= LB_MAX_VIPS)
 			return -EOVERFLOW;
-		cur->vip_keys[cur->vip_count] = state.live[i].key;
+		cur->vip_keys[cur->vip_count] = vip_key_of_state(&state.live[i]);
 		cur->vips[cur->vip_count++] = *vip;
 		cur->vip_id_used[vip->vip_id] = true;
 	}
 	lb_maglev_alloc_init(&cur->tables, &state, false);
 	lb_maglev_alloc_capacity(&cur->tables, lb_map_max_entries(maps, LB_MAP_MAGLEV_TABLES));
 	for (i = 0; i < state.stale_count; i++)
-		cur->stale_keys[cur->stale_count++] = state.stale[i].key;
+		cur->stale_keys[cur->stale_count++] = vip_key_of_state(&state.stale[i]);
 	return 0;
 }
 
-static struct lb_vip_key vip_key_of(const struct lb_vip_config *v, __u32 gen)
+static struct vip_key vip_key_of(const struct lb_vip_config *v, __u32 gen)
 {
-	struct lb_vip_key key = {
-		.addr = v->addr,
-		.port = htons(v->port),
-		.proto = v->proto,
-		.gen = (__u8)gen,
-	};
+	struct vip_key key = { .ipv6 = v->ipv6 };
 
+	if (v->ipv6) {
+		memcpy(key.v6.addr, v->addr6, sizeof(key.v6.addr));
+		key.v6.port = htons(v->port);
+		key.v6.proto = v->proto;
+		key.v6.gen = (__u8)gen;
+	} else {
+		key.v4.addr = v->addr;
+		key.v4.port = htons(v->port);
+		key.v4.proto = v->proto;
+		key.v4.gen = (__u8)gen;
+	}
 	return key;
 }
 
-static int find_vip(const struct current_state *cur, const struct lb_vip_key *key)
+static int find_vip(const struct current_state *cur, const struct vip_key *key)
 {
 	size_t i;
 
 	for (i = 0; i < cur->vip_count; i++)
-		if (!memcmp(&cur->vip_keys[i], key, sizeof(*key)))
+		if (vip_key_eq(&cur->vip_keys[i], key))
 			return (int)i;
 	return -1;
 }
@@ -194,6 +240,10 @@ static struct lb_backend backend_of(const struct lb_backend_config *b, __u32 vip
 		.weight = b->weight,
 	};
 
+	if (b->ipv6) {
+		memcpy(be.addr6, b->addr6, sizeof(be.addr6));
+		be.flags |= LB_BACKEND_F_IPV6;
+	}
 	if (b->has_mac)
 		memcpy(be.mac, b->mac, sizeof(be.mac));
 	return be;
@@ -209,7 +259,7 @@ static int backend_id_for(const struct current_state *cur, struct plan *plan,
 		const struct lb_backend *b = &cur->backends[id];
 
 		if (b->state == LB_BACKEND_EMPTY || plan->backend_kept[id] ||
-		    b->vip_id != want->vip_id || b->addr != want->addr ||
+		    b->vip_id != want->vip_id || memcmp(b->addr6, want->addr6, sizeof(b->addr6)) ||
 		    b->flags != want->flags || memcmp(b->mac, want->mac, sizeof(b->mac)))
 			continue;
 		plan->backend_kept[id] = plan->backend_taken[id] = true;
@@ -404,7 +454,7 @@ static int stage_vip(struct undo_log *log, const struct lb_maps *maps,
 		     const struct current_state *cur, struct plan *plan,
 		     const struct lb_vip_config *v, size_t vi, struct lb_apply_result *res)
 {
-	struct lb_vip_key key = vip_key_of(v, cur->gen);
+	struct vip_key key = vip_key_of(v, cur->gen);
 	int old = find_vip(cur, &key), err;
 	size_t bi;
 
@@ -482,8 +532,9 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 
 	*step = "clear an unfinished generation";
 	for (i = 0; i < cur->stale_count; i++) {
-		err = delete_elem(log, maps->fd[LB_MAP_VIPS], &cur->stale_keys[i],
-				  sizeof(cur->stale_keys[i]), sizeof(struct lb_vip));
+		err = delete_elem(log, vip_key_fd(maps, &cur->stale_keys[i]),
+				  vip_key_bytes(&cur->stale_keys[i]),
+				  vip_key_size(&cur->stale_keys[i]), sizeof(struct lb_vip));
 		if (err)
 			return err;
 	}
@@ -498,7 +549,7 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 	/* The new generation, invisible until the switch below. */
 	*step = "write the new VIP generation";
 	for (i = 0; i < cfg->vip_count; i++) {
-		struct lb_vip_key key = vip_key_of(&cfg->vips[i], new_gen);
+		struct vip_key key = vip_key_of(&cfg->vips[i], new_gen);
 		struct lb_vip vip = {
 			.vip_id = plan->vip_ids[i],
 			.pool_id = plan->pool_ids[i],
@@ -507,7 +558,8 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 			.forwarding = cfg->vips[i].forwarding,
 		};
 
-		err = write_elem(log, maps->fd[LB_MAP_VIPS], &key, sizeof(key), &vip, sizeof(vip));
+		err = write_elem(log, vip_key_fd(maps, &key), vip_key_bytes(&key),
+				 vip_key_size(&key), &vip, sizeof(vip));
 		if (err)
 			return err;
 	}
@@ -528,13 +580,14 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 		size_t j;
 
 		for (j = 0; j < cfg->vip_count && !still; j++) {
-			struct lb_vip_key key = vip_key_of(&cfg->vips[j], cur->gen);
+			struct vip_key key = vip_key_of(&cfg->vips[j], cur->gen);
 
-			still = !memcmp(&key, &cur->vip_keys[i], sizeof(key));
+			still = vip_key_eq(&key, &cur->vip_keys[i]);
 		}
 		res->vips_removed += !still;
-		err = delete_elem(log, maps->fd[LB_MAP_VIPS], &cur->vip_keys[i],
-				  sizeof(cur->vip_keys[i]), sizeof(struct lb_vip));
+		err = delete_elem(log, vip_key_fd(maps, &cur->vip_keys[i]),
+				  vip_key_bytes(&cur->vip_keys[i]), vip_key_size(&cur->vip_keys[i]),
+				  sizeof(struct lb_vip));
 		if (err)
 			return err;
 	}

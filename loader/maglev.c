@@ -159,7 +159,9 @@ int lb_maglev_from_maps(const struct lb_maps *maps, uint32_t pool_id, uint32_t v
 		}
 		if (be.vip_id != vip_id || !be.weight)
 			continue;
-		list[n++] = (struct lb_maglev_backend){ be.addr, be.weight, id };
+		list[n++] = (struct lb_maglev_backend){
+			be.flags & LB_BACKEND_F_IPV6 ? lb_addr6_hash(be.addr6) : be.addr,
+			be.weight, id };
 	}
 	memset(out, 0, sizeof(*out));
 	out->size = size;

@@ -21,7 +21,8 @@
 struct lb_maglev_table;
 
 struct lb_maglev_backend {
-	uint32_t addr;   /* network byte order: the backend's identity in the table */
+	uint32_t addr;   /* the backend's identity in the table: its IPv4 address in
+			  * network byte order, an IPv6 one's lb_addr6_hash() */
 	uint32_t weight; /* 0: left out */
 	uint32_t id;     /* what the table stores (the backends map key) */
 };

@@ -15,14 +15,19 @@
 #include "maps.h"
 
 struct lb_state_vip {
+	/* The vips entry's key; for an IPv6 VIP (from vips6) its port, protocol
+	 * and generation, with addr 0: key6 holds the whole key.
+	 */
 	struct lb_vip_key key;
+	struct lb_vip6_key key6;
+	bool ipv6;
 	struct lb_vip vip;
 	struct lb_pool pool; /* the VIP's pool (live entries only; zero when unreadable) */
 };
 
 struct lb_state {
 	__u32 gen; /* the config generation parse reads, 0 or 1 */
-	/* Entries of that generation, sorted by address, port and protocol. */
+	/* Entries of that generation, sorted by address (IPv4 first), port and protocol. */
 	struct lb_state_vip live[LB_MAX_VIPS];
 	size_t live_count;
 	/* Entries of the other generation: left by a reload that was killed
@@ -32,7 +37,7 @@ struct lb_state {
 	size_t stale_count;
 };
 
-/* Reads the config generation and every VIP entry. 0, or -errno (-EOVERFLOW
+/* Reads the config generation and every VIP entry of vips and vips6. 0, or -errno (-EOVERFLOW
  * when a generation holds more than LB_MAX_VIPS entries).
  */
 int lb_state_read(const struct lb_maps *maps, struct lb_state *st);

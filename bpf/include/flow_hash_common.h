@@ -40,6 +40,38 @@ static inline __u32 lb_flow_hash(const struct lb_flow_key *flow)
 	return lb_hash_3words(flow->src, flow->dst, ports, flow->proto);
 }
 
+/* An IPv6 address (4-byte aligned) folded to one word: its four words, read
+ * in host order as IPv4's one word is, through lookup3's mix. The flow hash's
+ * and the Maglev table's (a backend's identity) alike.
+ */
+static inline __u32 lb_addr6_hash(const __u8 *addr)
+{
+	const __u32 *w = (const __u32 *)addr;
+
+	return lb_hash_3words(w[0], w[1], w[2], w[3]);
+}
+
+/* Hash of an IPv6 flow key: each address folded to one word by the same mix
+ * (its four words read in host order, as IPv4's one word is), then mixed with
+ * the ports and the protocol as IPv4's key is. A function of the 5-tuple only,
+ * so every balancer (and a test) computes the same value.
+ */
+static inline __u32 lb_flow_hash6(const struct lb_flow6_key *flow)
+{
+	__u32 ports = ((__u32)flow->sport << 16) | flow->dport;
+
+	return lb_hash_3words(lb_addr6_hash(flow->src), lb_addr6_hash(flow->dst), ports,
+			      flow->proto);
+}
+
+/* The flow hash of a packet: its family's key. */
+static inline __u32 lb_ctx_flow_hash(const struct lb_packet_ctx *ctx)
+{
+	if (ctx->flags & LB_CTX_F_IPV6)
+		return lb_flow_hash6(&ctx->flow6);
+	return lb_flow_hash(&ctx->flow);
+}
+
 /* Seed of the candidate positions, apart from the flow hash's own. */
 #define LB_SAMPLE_SEED 0x5a17e5edU
 

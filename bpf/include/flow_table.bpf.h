@@ -46,9 +46,10 @@ static __always_inline bool lb_tcp_closing(struct xdp_md *xdp, const struct lb_p
 {
 	struct tcphdr *tcph;
 
-	if (ctx->flow.proto != IPPROTO_TCP || (ctx->flags & LB_CTX_F_FRAGMENT))
+	if (ctx->l4_proto != IPPROTO_TCP || (ctx->flags & LB_CTX_F_FRAGMENT))
 		return false;
-	tcph = lb_ctx_l4(xdp, ctx, sizeof(*tcph));
+	tcph = ctx->flags & LB_CTX_F_IPV6 ? lb_ctx_l4_6(xdp, ctx, sizeof(*tcph)) :
+					    lb_ctx_l4(xdp, ctx, sizeof(*tcph));
 	return tcph && (tcph->fin || tcph->rst);
 }
 
@@ -68,6 +69,14 @@ static __always_inline void lb_flow_uncount(struct lb_flow *flow, __u32 backend_
 		__sync_fetch_and_add(&conns->active, -1);
 }
 
+/* The packet's flow entry in its family's table (flows, flows6), or NULL. */
+static __always_inline struct lb_flow *lb_flow_find(const struct lb_packet_ctx *ctx)
+{
+	if (ctx->flags & LB_CTX_F_IPV6)
+		return bpf_map_lookup_elem(&flows6, &ctx->flow6);
+	return bpf_map_lookup_elem(&flows, &ctx->flow);
+}
+
 /* Looks the packet's flow up. Returns LB_C_LB_FLOW_HIT and sets *backend_id
  * when the flow keeps its backend, else the reason it must be scheduled:
  * LB_C_LB_FLOW_NEW, LB_C_LB_FLOW_BACKEND_GONE or LB_C_LB_FLOW_EXPIRED.
@@ -76,7 +85,7 @@ static __always_inline enum lb_counter lb_flow_lookup(struct xdp_md *xdp,
 						      struct lb_packet_ctx *ctx, __u64 now,
 						      __u32 *backend_id)
 {
-	struct lb_flow *flow = bpf_map_lookup_elem(&flows, &ctx->flow);
+	struct lb_flow *flow = lb_flow_find(ctx);
 	__u64 idle;
 	__u32 id;
 
@@ -96,7 +105,7 @@ static __always_inline enum lb_counter lb_flow_lookup(struct xdp_md *xdp,
 	 * must keep its backend: a new backend would answer with a reset. TCP
 	 * flows leave the table only through LRU eviction.
 	 */
-	if (ctx->flow.proto == IPPROTO_UDP && idle > lb_tunables.flow_timeout_ns) {
+	if (ctx->l4_proto == IPPROTO_UDP && idle > lb_tunables.flow_timeout_ns) {
 		lb_flow_uncount(flow, id);
 		return LB_C_LB_FLOW_EXPIRED;
 	}
@@ -131,11 +140,16 @@ static __always_inline void lb_flow_store(struct lb_packet_ctx *ctx, __u32 backe
 		.last_seen_ns = now,
 	};
 	struct lb_backend_conns *conns;
+	long err;
 
+	if (ctx->flags & LB_CTX_F_IPV6)
+		err = bpf_map_update_elem(&flows6, &ctx->flow6, &flow, BPF_ANY);
+	else
+		err = bpf_map_update_elem(&flows, &ctx->flow, &flow, BPF_ANY);
 	/* The packet still goes on without an entry; the next one schedules again.
 	 * The backend's flow is counted either way, with its packet (lb_account).
 	 */
-	if (bpf_map_update_elem(&flows, &ctx->flow, &flow, BPF_ANY)) {
+	if (err) {
 		lb_count(LB_C_LB_FLOW_UPDATE_FAILED);
 		flow_flags = 0; /* nothing will ever uncount it */
 	}

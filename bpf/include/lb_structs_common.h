@@ -148,7 +148,7 @@ struct lb_flow6_key {
 	__be16 dport;
 	__u8 proto;
 	__u8 pad[3];
-};
+} __attribute__((aligned(4))); /* the hash reads the addresses as words */
 
 /* flows map value: 16 bytes, the least the kernel's hash element holds for
  * these fields (values are rounded up to 8 bytes; docs/performance.md,

@@ -242,14 +242,14 @@ static long lb_scan_one(__u32 index, void *data)
 /* The least-loaded UP backend of @pool owned by @vip_id among the flow's
  * candidates by @metric at @now, or LB_NO_BACKEND. A pool of up to LB_LEAST_LOADED_CANDIDATES is
  * scanned whole: exactly least-loaded. A larger pool is judged on that many
- * positions picked from @flow_hash (the "power of d choices": with d = 8 the
+ * positions picked from the flow's hash (the "power of d choices": with d = 8 the
  * busiest backend stays within a few flows of the mean), so a new flow costs
  * the same whatever the pool's size. Only when no candidate is UP is the whole
  * pool scanned (bpf_loop: 1024 iterations walked one by one would exceed the
  * verifier's budget), so a flow is dropped only when no backend at all is UP.
  */
 static __always_inline __u32 lb_least_loaded_pick(struct lb_pool *pool, __u32 vip_id,
-						   const struct lb_flow_key *flow, __u64 now,
+						   const struct lb_packet_ctx *ctx, __u64 now,
 						   enum lb_load_metric metric)
 {
 	struct lb_scan scan = {
@@ -266,7 +266,7 @@ static __always_inline __u32 lb_least_loaded_pick(struct lb_pool *pool, __u32 vi
 
 	/* Only a pool larger than the candidates picks positions by the hash. */
 	if (count > LB_LEAST_LOADED_CANDIDATES)
-		flow_hash = lb_flow_hash(flow);
+		flow_hash = lb_ctx_flow_hash(ctx);
 
 #pragma unroll
 	for (i = 0; i < LB_LEAST_LOADED_CANDIDATES; i++) {

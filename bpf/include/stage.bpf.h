@@ -190,6 +190,28 @@ static __always_inline void *lb_ctx_l4(struct xdp_md *xdp, const struct lb_packe
 	return l4;
 }
 
+/* lb_ctx_l4() for an IPv6 packet, whose L4 header may lie behind extension
+ * headers: bounded by LB_L4_OFFSET_MAX6 instead. A stage that also changes
+ * the frame checks the context with its IPv6 counterpart of lb_ctx_ipv4() first.
+ */
+static __always_inline void *lb_ctx_l4_6(struct xdp_md *xdp, const struct lb_packet_ctx *pkt,
+					 const __u32 size)
+{
+	void *data_end = (void *)(long)xdp->data_end;
+	__u32 l4_offset = pkt->l4_offset;
+	void *l4;
+
+	if (l4_offset > LB_L4_OFFSET_MAX6)
+		return NULL;
+	if (l4_offset + size > (__u32)pkt->l3_offset + pkt->ip_tot_len)
+		return NULL;
+	l4 = (void *)(long)xdp->data + l4_offset;
+	if (l4 + size > data_end)
+		return NULL;
+	barrier_var(l4); /* as in lb_ctx_l4() */
+	return l4;
+}
+
 /* Tail-calls the stage in @slot. Returns only when the slot is empty: the
  * fall-through is counted under @fallthrough and the frame goes on to the next
  * program or the stack, never dropped silently.

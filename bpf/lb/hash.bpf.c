@@ -18,7 +18,7 @@ static __always_inline __u32 hash_pick(struct lb_sched *s)
 	if (!weights || !weights->total)
 		return LB_NO_BACKEND;
 	return lb_weighted_pick(s->pool, weights, s->ctx->vip_id,
-				lb_flow_hash(&s->ctx->flow) % weights->total);
+				lb_ctx_flow_hash(s->ctx) % weights->total);
 }
 
 /* Stateless: a flow the table does not know is hashed on every packet and

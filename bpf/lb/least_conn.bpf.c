@@ -77,7 +77,7 @@ static __always_inline __u32 least_conn_pick(struct lb_sched *s)
 		.best_active = LCONN_SCAN_START,
 		.best_weight = 1,
 	};
-	__u32 count = lb_pool_count(s->pool), hash = lb_flow_hash(&s->ctx->flow), i, pos;
+	__u32 count = lb_pool_count(s->pool), hash = lb_ctx_flow_hash(s->ctx), i, pos;
 
 #pragma unroll
 	for (i = 0; i < LB_LEAST_LOADED_CANDIDATES; i++) {

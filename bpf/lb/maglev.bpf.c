@@ -15,7 +15,7 @@
  */
 static __always_inline __u32 maglev_pick(struct lb_sched *s, struct lb_maglev_table *table)
 {
-	__u32 hash = lb_flow_hash(&s->ctx->flow), index, id;
+	__u32 hash = lb_ctx_flow_hash(s->ctx), index, id;
 
 	index = hash % table->size;
 	/* index < size <= LB_MAGLEV_MAX_SIZE, which the compiler knows and the

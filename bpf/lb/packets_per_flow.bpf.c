@@ -19,7 +19,7 @@ int xdp_lb_lppf(struct xdp_md *xdp)
 
 	if (action != LB_CONTINUE)
 		return action;
-	backend_id = lb_least_loaded_pick(s.pool, s.ctx->vip_id, &s.ctx->flow, s.now,
+	backend_id = lb_least_loaded_pick(s.pool, s.ctx->vip_id, s.ctx, s.now,
 					  LB_METRIC_PACKETS_PER_FLOW);
 	return lb_sched_place(xdp, &s, backend_id, 0);
 }

@@ -761,6 +761,287 @@ static void test_least_conn_expiry(void)
 	balancer_close(&b);
 }
 
+/* --- IPv6 flows under every policy ------------------------------------------------- */
+
+#define VIP6_ADDR "2001:db8::100"
+
+/* The client address of IPv6 flow @n: 2001:db8:c::/64 with n + 1 in its last word. */
+static void client6_addr(uint32_t n, uint8_t *addr)
+{
+	uint32_t last = htonl(n + 1);
+
+	pkt_ip6("2001:db8:c::", addr);
+	memcpy(addr + 12, &last, 4);
+}
+
+/* IPv6 flow @n: client6_addr(n):(1024 + n % 60000) -> [VIP6_ADDR]:@port. The
+ * backend's address lands in out->backend_addr6.
+ */
+static void send_flow6(struct balancer *b, uint32_t n, uint16_t port, uint8_t proto,
+		       uint8_t tcp_flags, struct outcome *out, uint8_t *backend_addr6)
+{
+	static struct xdp_result res;
+	uint8_t frame[PKT_MAX];
+	struct sink_record rec;
+	struct lb_backend be;
+	struct pkt_spec spec;
+	uint64_t hits_before;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	memset(backend_addr6, 0, 16);
+	out->backend_id = LB_NO_BACKEND;
+	pkt_spec_udp6(&spec);
+	client6_addr(n, spec.src6);
+	pkt_ip6(VIP6_ADDR, spec.dst6);
+	spec.sport = (uint16_t)(1024 + n % 60000);
+	spec.dport = port;
+	spec.proto = proto;
+	if (tcp_flags)
+		spec.tcp_flags = tcp_flags;
+	len = pkt_build(&spec, frame, sizeof(frame));
+	sink_record_read(&b->sink, &rec);
+	hits_before = rec.hits;
+	xdp_run(b->prog_fd, frame, len, 0, &res);
+	out->verdict = res.verdict;
+	if (res.err || res.verdict != XDP_TX || sink_record_read(&b->sink, &rec) ||
+	    rec.hits != hits_before + 1)
+		return;
+	out->backend_id = rec.ctx.backend_id;
+	if (!bpf_map_lookup_elem(b->maps.fd[LB_MAP_BACKENDS], &out->backend_id, &be) &&
+	    (be.flags & LB_BACKEND_F_IPV6))
+		memcpy(backend_addr6, be.addr6, 16);
+}
+
+/* Index of @addr6 among 2001:db8:1::1, ::2, ... (@count of them), or -1. */
+static int backend6_index(const uint8_t *addr6, int count)
+{
+	uint8_t want[16];
+	int i;
+
+	for (i = 0; i < count; i++) {
+		pkt_ip6("2001:db8:1::", want);
+		want[15] = (uint8_t)(i + 1);
+		if (!memcmp(addr6, want, 16))
+			return i;
+	}
+	return -1;
+}
+
+/* The IPv6 flow key of send_flow6(@n, @port, @proto). */
+static struct lb_flow6_key flow6_key(uint32_t n, uint16_t port, uint8_t proto)
+{
+	struct lb_flow6_key key = {
+		.sport = htons((uint16_t)(1024 + n % 60000)), .dport = htons(port), .proto = proto,
+	};
+
+	client6_addr(n, key.src);
+	pkt_ip6(VIP6_ADDR, key.dst);
+	return key;
+}
+
+static uint64_t entries_of(int map_fd, size_t key_size)
+{
+	uint8_t key[64], prev[64];
+	uint64_t n = 0;
+	void *p = NULL;
+
+	while (!bpf_map_get_next_key(map_fd, p, key)) {
+		memcpy(prev, key, key_size);
+		p = prev;
+		n++;
+	}
+	return n;
+}
+
+#define B6 "[{ip: 2001:db8:1::1}, {ip: 2001:db8:1::2}, {ip: 2001:db8:1::3}, {ip: 2001:db8:1::4}]"
+
+static const char per_vip6_config[] =
+	"vips:\n"
+	"  - {address: 2001:db8::100, port: 1001, protocol: tcp, policy: least-loaded,\n"
+	"     backends: " B6 "}\n"
+	"  - {address: 2001:db8::100, port: 1002, protocol: tcp, policy: round-robin,\n"
+	"     backends: " B6 "}\n"
+	"  - {address: 2001:db8::100, port: 1003, protocol: tcp, policy: weighted-round-robin,\n"
+	"     backends: [{ip: 2001:db8:1::1, weight: 1}, {ip: 2001:db8:1::2, weight: 3}]}\n"
+	"  - {address: 2001:db8::100, port: 1004, protocol: tcp, policy: hash,\n"
+	"     backends: " B6 "}\n"
+	"  - {address: 2001:db8::100, port: 1005, protocol: tcp,\n"
+	"     policy: {type: maglev, table_size: 251},\n"
+	"     backends: [{ip: 2001:db8:1::1}, {ip: 2001:db8:1::2, weight: 2}, {ip: 2001:db8:1::3},\n"
+	"                {ip: 2001:db8:1::4}]}\n"
+	"  - {address: 2001:db8::100, port: 1006, protocol: tcp, policy: least-conn,\n"
+	"     backends: " B6 "}\n"
+	"  - {address: 2001:db8::100, port: 1007, protocol: tcp, policy: least-packets-per-flow,\n"
+	"     backends: " B6 "}\n"
+	/* The same port over IPv4: its own VIP, its own flows. */
+	"  - {address: 10.0.0.100, port: 1001, protocol: tcp, backends: [{ip: 10.1.0.1}]}\n";
+
+/* Seven IPv6 VIPs, one per policy: each balances as its IPv4 twin does, in
+ * flows6; hash and Maglev pick what the test computes on its own.
+ */
+static void test_ipv6_policies(void)
+{
+	static const struct { uint16_t port; const char *name; int count, want[4]; } even[] = {
+		{ 1001, "least-loaded", 4, { 4, 4, 4, 4 } },
+		{ 1002, "round-robin", 4, { 4, 4, 4, 4 } },
+		{ 1003, "weighted-round-robin", 2, { 4, 12 } },
+		{ 1006, "least-conn", 4, { 4, 4, 4, 4 } },
+		{ 1007, "least-packets-per-flow", 4, { 4, 4, 4, 4 } },
+	};
+	struct lb_maglev_table *table = calloc(1, sizeof(*table));
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	struct lb_maglev_backend mb[4];
+	uint32_t *own = calloc(251, sizeof(*own)), n, first[16];
+	uint8_t addr6[16], again6[16];
+	struct lb_vip6_key key6 = {};
+	struct lb_flow6_key fk;
+	struct balancer b;
+	struct outcome o, again;
+	struct lb_vip vip;
+	__u32 zero = 0, gen = 0, table_id;
+	int placed[4], i;
+	size_t p;
+	char msg[128];
+
+	if (!ASSERT_TRUE(table && own, "allocate") || !balancer_open(&b, per_vip6_config))
+		goto out_free;
+	for (p = 0; p < ARRAY_SIZE(even); p++) {
+		memset(placed, 0, sizeof(placed));
+		for (n = 0; n < 16; n++) {
+			send_flow6(&b, n, even[p].port, IPPROTO_TCP, 0x02, &o, addr6);
+			i = backend6_index(addr6, even[p].count);
+			snprintf(msg, sizeof(msg), "%s: flow %u to an IPv6 backend of its VIP",
+				 even[p].name, n);
+			if (ASSERT_TRUE(i >= 0, msg))
+				placed[i]++;
+			first[n] = o.backend_id;
+		}
+		for (i = 0; i < even[p].count; i++) {
+			snprintf(msg, sizeof(msg), "%s: backend %d took %d of 16", even[p].name, i,
+				 even[p].want[i]);
+			ASSERT_EQ(placed[i], even[p].want[i], msg);
+		}
+		/* Established: the flows6 entry keeps each flow where it went. */
+		counters_read(b.maps.fd[LB_MAP_COUNTERS], before);
+		for (n = 0; n < 16; n++) {
+			send_flow6(&b, n, even[p].port, IPPROTO_TCP, 0, &again, again6);
+			snprintf(msg, sizeof(msg), "%s: flow %u stays", even[p].name, n);
+			ASSERT_EQ(again.backend_id, first[n], msg);
+		}
+		counters_read(b.maps.fd[LB_MAP_COUNTERS], after);
+		snprintf(msg, sizeof(msg), "%s: 16 lb.flow_hit", even[p].name);
+		ASSERT_EQ(after[LB_C_LB_FLOW_HIT] - before[LB_C_LB_FLOW_HIT], 16, msg);
+	}
+	ASSERT_EQ(entries_of(b.maps.fd[LB_MAP_FLOWS6], sizeof(struct lb_flow6_key)), 80,
+		  "flows6 holds the 80 stateful IPv6 flows");
+	ASSERT_EQ(entries_of(b.maps.fd[LB_MAP_FLOWS], sizeof(struct lb_flow_key)), 0,
+		  "flows holds no IPv6 flow");
+
+	/* least-conn: the FIN of an IPv6 flow takes it out of its backend's count. */
+	send_flow6(&b, 0, 1006, IPPROTO_TCP, 0, &o, addr6);
+	ASSERT_EQ(conns_of(&b, o.backend_id), 4, "least-conn: 4 active on flow 0's backend");
+	send_flow6(&b, 0, 1006, IPPROTO_TCP, 0x11, &again, again6);
+	ASSERT_EQ(again.backend_id, o.backend_id, "least-conn: the FIN reaches the backend");
+	ASSERT_EQ(conns_of(&b, o.backend_id), 3, "least-conn: 3 active after the FIN");
+
+	/* hash: the test's own lb_flow_hash6() picks the same backend. */
+	for (n = 0; n < 16; n++) {
+		fk = flow6_key(n, 1004, IPPROTO_TCP);
+		send_flow6(&b, n, 1004, IPPROTO_TCP, 0, &o, addr6);
+		ASSERT_EQ(backend6_index(addr6, 4), (int)(lb_flow_hash6(&fk) % 4),
+			  "hash: backend = IPv6 flow hash mod 4");
+	}
+
+	/* maglev: the balancer's table is the one the test builds from the
+	 * backends' addresses, and a flow goes to table[hash mod size].
+	 */
+	bpf_map_lookup_elem(b.maps.fd[LB_MAP_CONFIG_GEN], &zero, &gen);
+	pkt_ip6(VIP6_ADDR, key6.addr);
+	key6.port = htons(1005);
+	key6.proto = IPPROTO_TCP;
+	key6.gen = (__u8)(gen & 1);
+	if (!ASSERT_OK(bpf_map_lookup_elem(b.maps.fd[LB_MAP_VIPS6], &key6, &vip),
+		       "read the maglev VIP from vips6") ||
+	    !ASSERT_TRUE(vip.maglev_table < LB_MAGLEV_TABLES, "maglev VIP has a table"))
+		goto out;
+	table_id = vip.maglev_table;
+	ASSERT_OK(bpf_map_lookup_elem(b.maps.fd[LB_MAP_MAGLEV_TABLES], &table_id, table),
+		  "read the table");
+	for (i = 0; i < 4; i++) {
+		struct lb_pool pool;
+
+		pkt_ip6("2001:db8:1::", addr6);
+		addr6[15] = (uint8_t)(i + 1);
+		/* Ids from the pool, identities from the addresses alone. */
+		bpf_map_lookup_elem(b.maps.fd[LB_MAP_POOLS], &vip.pool_id, &pool);
+		mb[i] = (struct lb_maglev_backend){ lb_addr6_hash(addr6), i == 1 ? 2 : 1,
+						    pool.backend_ids[i] };
+	}
+	ASSERT_OK(lb_maglev_build(mb, 4, 251, own), "build the table in the test");
+	ASSERT_BYTES(table->backend_ids, 251 * sizeof(*own), own, 251 * sizeof(*own),
+		     "maglev: the balancer's IPv6 table = the test's");
+	for (n = 0; n < 16; n++) {
+		fk = flow6_key(n, 1005, IPPROTO_TCP);
+		send_flow6(&b, n, 1005, IPPROTO_TCP, 0x02, &o, addr6);
+		ASSERT_EQ(o.backend_id, own[lb_flow_hash6(&fk) % 251],
+			  "maglev: backend = table[IPv6 flow hash mod size]");
+	}
+out:
+	balancer_close(&b);
+out_free:
+	free(table);
+	free(own);
+}
+
+/* Two balancers with different histories send every IPv6 flow to the same backend. */
+static void test_ipv6_two_balancers_agree(void)
+{
+	static const char config[] =
+		"vips:\n"
+		"  - {address: 2001:db8::100, port: 2000, protocol: udp, policy: hash,\n"
+		"     backends: [{ip: 2001:db8:1::1}, {ip: 2001:db8:1::2, weight: 3},\n"
+		"                {ip: 2001:db8:1::3}, {ip: 2001:db8:1::4, weight: 2}]}\n"
+		"  - {address: 2001:db8::100, port: 2001, protocol: udp, policy: maglev,\n"
+		"     backends: [{ip: 2001:db8:1::1}, {ip: 2001:db8:1::2, weight: 3},\n"
+		"                {ip: 2001:db8:1::3}, {ip: 2001:db8:1::4, weight: 2}]}\n";
+	static const char history[] =
+		"vips:\n"
+		"  - {address: 2001:db8::99, policy: maglev,\n"
+		"     backends: [{ip: 2001:db8:9::1}, {ip: 2001:db8:9::2}]}\n"
+		"  - {address: 10.0.0.98, backends: [{ip: 10.9.0.3}, {ip: 10.9.0.4}]}\n"
+		"  - {address: 2001:db8::100, port: 2001, protocol: udp, policy: maglev,\n"
+		"     backends: [{ip: 2001:db8:1::4}, {ip: 2001:db8:1::3}]}\n";
+	uint8_t a6[16], c6[16], zero6[16] = { 0 };
+	uint32_t n, port, differ = 0, ids_differ = 0;
+	struct balancer one, two;
+	struct outcome a, c;
+
+	if (!balancer_open(&one, config))
+		return;
+	if (!balancer_open(&two, history)) {
+		balancer_close(&one);
+		return;
+	}
+	if (!ASSERT_OK(balancer_apply(&two, config), "balancer two: apply the config"))
+		goto out;
+	for (port = 2000; port <= 2001; port++) {
+		for (n = 0; n < 5000; n++) {
+			send_flow6(&one, n, (uint16_t)port, IPPROTO_UDP, 0, &a, a6);
+			send_flow6(&two, n, (uint16_t)port, IPPROTO_UDP, 0, &c, c6);
+			differ += !memcmp(a6, zero6, 16) || memcmp(a6, c6, 16);
+			ids_differ += a.backend_id != c.backend_id;
+		}
+	}
+	printf("    10000 IPv6 flows: %u to different backends; ids differed for %u\n", differ,
+	       ids_differ);
+	ASSERT_EQ(differ, 0, "IPv6 flows the two balancers send to different backends");
+	ASSERT_TRUE(ids_differ > 0, "the balancers' ids differ (their histories did)");
+out:
+	balancer_close(&one);
+	balancer_close(&two);
+}
+
 /* --- Maglev tables (userspace) ------------------------------------------------------ */
 
 #define DISRUPT_FLOWS 100000
@@ -980,6 +1261,8 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_maglev_table_properties),
 	TEST_CASE(test_maglev_tables_one_rule),
 	TEST_CASE(test_maglev_table_limit),
+	TEST_CASE(test_ipv6_policies),
+	TEST_CASE(test_ipv6_two_balancers_agree),
 };
 
 int main(int argc, char **argv)
