@@ -153,6 +153,7 @@ $(OUTPUT)/loader/version.o: $(OUTPUT)/gen/lb_version.h
 $(OUTPUT)/tests/unit/test_parse.o: $(call skel,bpf/parse/parse.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_lb.o: $(call skel,bpf/lb/least_loaded.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_encap.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)
+$(OUTPUT)/tests/unit/test_ipip6.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_gue.o: $(call skel,bpf/encap/gue.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_nat.o: $(call skel,bpf/encap/nat.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/lib/stage_fixture.o: $(TEST_SKELS)
@@ -193,7 +194,8 @@ $(OUTPUT)/tests/test_health: $(OUTPUT)/loader/health.o $(OUTPUT)/loader/maps.o
 # The probes, against servers the test plays itself in a namespace of its own.
 $(OUTPUT)/tests/test_probe: $(OUTPUT)/loader/lbd_probe.o
 # The encap stage tests share their network, backends and case runner.
-$(OUTPUT)/tests/test_encap $(OUTPUT)/tests/test_gue $(OUTPUT)/tests/test_nat: \
+$(OUTPUT)/tests/test_encap $(OUTPUT)/tests/test_gue $(OUTPUT)/tests/test_nat \
+$(OUTPUT)/tests/test_ipip6: \
 	$(OUTPUT)/tests/unit/encap_fixture.o
 
 $(CONFIG_TEST_BIN): $(OUTPUT)/tests/config/test_config.o $(TEST_LIB_OBJS) \

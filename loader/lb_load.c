@@ -440,6 +440,7 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	struct lb_host_plan host;
 	int err;
 
+	memcpy(tunables.outer_src_addr6, cfg->outer_src6, sizeof(tunables.outer_src_addr6));
 	/* Nothing backed up yet: a failure before the backup releases nothing. */
 	memset(&backup, -1, sizeof(backup));
 	for (m = 0; m < LB_MAP_COUNT; m++)

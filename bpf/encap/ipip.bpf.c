@@ -5,27 +5,62 @@
  *   before: [L2 (14, or 18 with an 802.1Q tag)][inner IPv4 ...]
  *   after:  [L2, same tag, next-hop MACs][outer IPv4, 20 bytes][inner IPv4 ...]
  *
+ * IP-in-IP of the packet's family: an IPv6 VIP's packet gets an outer IPv6
+ * header (next header 41) to its IPv6 backend instead (ipip6()). One stage,
+ * since `forwarding: ipip` names the format, not the family, and one encap
+ * slot serves every VIP of the interface.
+ *
  * The inner packet is never touched. All checks and the next-hop lookup happen
  * before the frame changes, so a dropped frame is always the frame that came in.
  */
 #include <linux/in.h>
 
 #include "encap.bpf.h"
+#include "encap6.bpf.h"
 
 /* The outer source, lb_tunables.outer_src_addr: 0 keeps the client's address,
  * so the backend sees and answers the client directly; an LB address makes the
  * tunnel pass source-address filters on the way.
  */
 
+/* IPv6-in-IPv6 (RFC 2473): the outer header in front of the inner IPv6
+ * packet, untouched, its extension headers included.
+ */
+static __always_inline int ipip6(struct xdp_md *ctx, struct lb_packet_ctx *packet)
+{
+	struct next_hop hop = {};
+	struct ipv6hdr outer = {};
+	struct encap6_job job;
+	struct ipv6hdr *slot;
+	int action;
+
+	action = encap6_begin(ctx, packet, &job);
+	if (action != LB_CONTINUE)
+		return action;
+	encap_outer_ipv6(&job, IPPROTO_IPV6, 0, &outer);
+	action = next_hop6_resolve(ctx, &outer, packet->backend_id, job.backend, packet->now_ns,
+				   &hop);
+	if (action != LB_CONTINUE)
+		return action;
+	slot = encap_push(ctx, job.l3_offset, sizeof(outer), &hop);
+	if (!slot)
+		return XDP_DROP;
+	*slot = outer;
+	return next_hop_send(&hop);
+}
+
 SEC("xdp")
 int xdp_lb_ipip(struct xdp_md *ctx)
 {
+	struct lb_packet_ctx *packet = lb_packet_ctx();
 	struct next_hop hop = {};
 	struct iphdr outer = {};
 	struct encap_job job;
 	struct iphdr *slot;
 	int action;
 
+	if (packet && (packet->flags & LB_CTX_F_IPV6))
+		return ipip6(ctx, packet);
 	action = encap_begin(ctx, &job);
 	if (action != LB_CONTINUE)
 		return action;

@@ -58,7 +58,10 @@ static __always_inline int encap_begin(struct xdp_md *ctx, struct encap_job *job
 	job->l3_offset = job->packet->l3_offset;
 	job->backend = encap_backend(job->packet);
 	job->inner = lb_ctx_ipv4(ctx, job->packet);
-	if (!job->backend || !job->inner)
+	/* An IPv6 backend cannot take an IPv4 packet in this version: never
+	 * configured so, but the backends map is not this stage's to trust.
+	 */
+	if (!job->backend || !job->inner || (job->backend->flags & LB_BACKEND_F_IPV6))
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	return LB_CONTINUE;
 }

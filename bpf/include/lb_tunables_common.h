@@ -25,6 +25,8 @@ struct lb_tunables {
 	__u32 ingress_mtu;         /* encap, nat: the ingress interface's MTU when loaded, the
 				    * limit for a backend with a static MAC; 0 unknown: no check */
 	__u32 pad2;
+	__u8 outer_src_addr6[16];  /* ipip, IPv6 VIPs: outer IPv6 source; all 0 keeps the
+				    * client's (outer_source6) */
 };
 
 #endif /* LB_TUNABLES_COMMON_H */

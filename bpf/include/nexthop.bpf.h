@@ -34,7 +34,15 @@
  */
 struct next_hop_entry {
 	__u64 expires_ns;
-	__be32 daddr;          /* the backend address it was looked up for */
+	/* The backend address it was looked up for: IPv4 in the first word, or
+	 * IPv6 (nexthop6.bpf.h). A backend slot changes address, or family, only
+	 * through a reload, which loads new programs with empty caches: the
+	 * check guards a stale context, and an IPv4 lookup compares one word.
+	 */
+	union {
+		__be32 daddr;
+		__u8 daddr6[16];
+	};
 	__u32 ingress_ifindex; /* and the interface it was looked up from */
 	__u32 ifindex;
 	__u32 mtu;             /* the route's MTU: larger packets are dropped */
@@ -223,18 +231,41 @@ static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_
  * packet. The limit is the ingress MTU as lb-load found it. Returns XDP_DROP
  * (counted) or LB_CONTINUE with @hop filled in.
  */
-static __always_inline int next_hop_static(struct xdp_md *ctx, const struct iphdr *outer,
+static __always_inline int next_hop_static(struct xdp_md *ctx, __u32 outer_len,
 					   const struct lb_backend *backend, struct next_hop *hop)
 {
 	__u32 mtu = lb_tunables.ingress_mtu;
 
-	if (mtu && bpf_ntohs(outer->tot_len) > mtu)
+	if (mtu && outer_len > mtu)
 		return ENCAP_DROP(ENCAP_DROP_MTU);
 	/* Cannot fail for a frame parse handed on; checked for the verifier. */
 	if (next_hop_ingress_mac(ctx, hop->smac))
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	__builtin_memcpy(hop->dmac, backend->mac, ETH_ALEN);
 	hop->ifindex = ctx->ingress_ifindex;
+	return next_hop_choose_port(ctx, hop);
+}
+
+/* What the FIB's answer @rc means for the frame, either family: a port to
+ * send from (LB_CONTINUE, @hop filled in) or a counted drop.
+ */
+static __always_inline int next_hop_fib_verdict(struct xdp_md *ctx, int rc, struct next_hop *hop)
+{
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		break;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return next_hop_via_stack(hop, LB_C_ENCAP_PASS_NO_NEIGH);
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return ENCAP_DROP(ENCAP_DROP_MTU);
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		return ENCAP_DROP(ENCAP_DROP_FWD_DISABLED);
+	default:
+		/* No route, blackhole, unreachable, prohibit, a local address
+		 * (NOT_FWDED), ...; < 0 cannot happen with these arguments.
+		 */
+		return ENCAP_DROP(ENCAP_DROP_NO_ROUTE);
+	}
 	return next_hop_choose_port(ctx, hop);
 }
 
@@ -255,31 +286,19 @@ static __always_inline int next_hop_resolve(struct xdp_md *ctx, const struct iph
 					    __u64 now, struct next_hop *hop)
 {
 	__u32 mtu;
+	int rc;
 
 	if (backend->flags & LB_BACKEND_F_STATIC_MAC)
-		return next_hop_static(ctx, outer, backend, hop);
+		return next_hop_static(ctx, bpf_ntohs(outer->tot_len), backend, hop);
 	if (next_hop_cache_get(ctx, outer, backend_id, now, hop, &mtu)) {
 		if (bpf_ntohs(outer->tot_len) > mtu)
 			return ENCAP_DROP(ENCAP_DROP_MTU);
 		return next_hop_choose_port(ctx, hop);
 	}
-	switch (next_hop_fib(ctx, outer, hop)) {
-	case BPF_FIB_LKUP_RET_SUCCESS:
+	rc = next_hop_fib(ctx, outer, hop);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
 		next_hop_cache_put(ctx, outer, backend_id, now, hop);
-		break;
-	case BPF_FIB_LKUP_RET_NO_NEIGH:
-		return next_hop_via_stack(hop, LB_C_ENCAP_PASS_NO_NEIGH);
-	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
-		return ENCAP_DROP(ENCAP_DROP_MTU);
-	case BPF_FIB_LKUP_RET_FWD_DISABLED:
-		return ENCAP_DROP(ENCAP_DROP_FWD_DISABLED);
-	default:
-		/* No route, blackhole, unreachable, prohibit, a local address
-		 * (NOT_FWDED), ...; < 0 cannot happen with these arguments.
-		 */
-		return ENCAP_DROP(ENCAP_DROP_NO_ROUTE);
-	}
-	return next_hop_choose_port(ctx, hop);
+	return next_hop_fib_verdict(ctx, rc, hop);
 }
 
 /* Writes the next hop's MACs into the (moved) Ethernet header, unless the frame

@@ -48,6 +48,7 @@
 
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <bpf/bpf_endian.h>
 
 #include "lb_maps.bpf.h"
@@ -153,6 +154,36 @@ static __always_inline struct iphdr *lb_ctx_ipv4(struct xdp_md *xdp,
 	if (l3 != ETH_HLEN && ((struct ethhdr *)data)->h_proto != bpf_htons(ETH_P_8021Q))
 		return NULL;
 	return iph;
+}
+
+/* lb_ctx_ipv4() for a context with LB_CTX_F_IPV6: the IPv6 header it names,
+ * its 40 bytes proven; NULL when the context cannot describe this frame (the
+ * same checks, an L4 offset 40 to 40 + LB_IPV6_MAX_EXT_LEN bytes behind
+ * l3_offset, the IPv6 EtherType).
+ */
+static __always_inline struct ipv6hdr *lb_ctx_ipv6(struct xdp_md *xdp,
+						   const struct lb_packet_ctx *pkt)
+{
+	void *data_end = (void *)(long)xdp->data_end;
+	void *data = (void *)(long)xdp->data;
+	__u32 l3 = pkt->l3_offset, l4 = pkt->l4_offset, tot_len = pkt->ip_tot_len;
+	struct ipv6hdr *ip6h;
+
+	if (data_end - data != pkt->frame_len || !(pkt->flags & LB_CTX_F_IPV6))
+		return NULL;
+	if (l3 != ETH_HLEN && l3 != ETH_HLEN + 4)
+		return NULL;
+	if (l4 < l3 + sizeof(*ip6h) || l4 > l3 + sizeof(*ip6h) + LB_IPV6_MAX_EXT_LEN ||
+	    l4 - l3 > tot_len || l3 + tot_len > pkt->frame_len)
+		return NULL;
+	ip6h = data + l3;
+	if ((void *)(ip6h + 1) > data_end)
+		return NULL;
+	if (*((__be16 *)ip6h - 1) != bpf_htons(ETH_P_IPV6))
+		return NULL;
+	if (l3 != ETH_HLEN && ((struct ethhdr *)data)->h_proto != bpf_htons(ETH_P_8021Q))
+		return NULL;
+	return ip6h;
 }
 
 /* The largest l4_offset parse writes: one VLAN tag and 60 bytes of IPv4 header. */

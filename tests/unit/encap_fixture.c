@@ -43,10 +43,17 @@ static const char *const net_setup[] = {
 	"ip route add blackhole 198.51.100.0/24",
 	"ip neigh add " NEIGH_ADDR " lladdr " NEIGH_MAC " dev lbt0 nud permanent",
 	"ip neigh add " LBT2_NEIGH_ADDR " lladdr " LBT2_NEIGH_MAC " dev lbt2 nud permanent",
+	/* IPv6 beside it, for test_ipip6.c */
+	"ip -6 addr add " LB6_ADDR "/64 dev lbt0 nodad",
+	"ip -6 neigh add " NEIGH6_ADDR " lladdr " NEIGH_MAC " dev lbt0 nud permanent",
+	"ip -6 route add 2001:db8:9::/64 dev lbt2",
+	"ip -6 neigh add " LBT2_NEIGH6_ADDR " lladdr " LBT2_NEIGH_MAC " dev lbt2 nud permanent",
+	"ip -6 route add blackhole 2001:db8:dead::/48",
 };
 
 #define FWD_ALL "/proc/sys/net/ipv4/conf/all/forwarding"
 #define FWD_LBT0 "/proc/sys/net/ipv4/conf/lbt0/forwarding"
+#define FWD6_ALL "/proc/sys/net/ipv6/conf/all/forwarding"
 
 static const struct {
 	uint32_t id;
@@ -78,7 +85,7 @@ static const char *backend_addr(uint32_t id)
 	return "0.0.0.0";
 }
 
-static int write_sysctl(const char *path, const char *value)
+int write_sysctl(const char *path, const char *value)
 {
 	FILE *f = fopen(path, "w");
 	int err = 0;
@@ -105,7 +112,9 @@ int encap_net_setup(struct encap_fixture *fx)
 			return fx->status.err;
 	}
 	if (fixture_step(&fx->status, write_sysctl(FWD_ALL, "1"), FWD_ALL) ||
-	    fixture_step(&fx->status, write_sysctl(FWD_LBT0, "1"), FWD_LBT0))
+	    fixture_step(&fx->status, write_sysctl(FWD_LBT0, "1"), FWD_LBT0) ||
+	    fixture_step(&fx->status, write_sysctl(FWD6_ALL, "1"), FWD6_ALL) ||
+	    fixture_step(&fx->status, write_sysctl(FWD6_LBT0, "1"), FWD6_LBT0))
 		return fx->status.err;
 	fx->lbt0 = (int)if_nametoindex("lbt0");
 	fx->lbt2 = (int)if_nametoindex("lbt2");

@@ -42,6 +42,17 @@
 #define NO_ROUTE_ADDR "192.0.2.1"
 #define STATIC_NO_ROUTE_ADDR "192.0.2.2"
 #define BLACKHOLE_ADDR "198.51.100.1"
+/* IPv6 on the same links (test_ipip6.c): lbt0 2001:db8:0:1::10/64, neighbour
+ * NEIGH6_ADDR -> 02:00:00:00:01:01; 2001:db8:9::/64 dev lbt2, neighbour
+ * LBT2_NEIGH6_ADDR -> 02:00:00:00:09:01; blackhole 2001:db8:dead::/48.
+ */
+#define LB6_ADDR "2001:db8:0:1::10"
+#define NEIGH6_ADDR "2001:db8:0:1::1:1"
+#define NO_NEIGH6_ADDR "2001:db8:0:1::1:2"
+#define LBT2_NEIGH6_ADDR "2001:db8:9::1"
+#define NO_ROUTE6_ADDR "2001:db8:ffff::1"
+#define BLACKHOLE6_ADDR "2001:db8:dead::1"
+#define FWD6_LBT0 "/proc/sys/net/ipv6/conf/lbt0/forwarding"
 
 extern const uint8_t lbt0_mac[6];
 extern const uint8_t lbt2_mac[6];
@@ -153,6 +164,9 @@ int encap_net_setup(struct encap_fixture *fx);
  * a stage differ only in their tunables.
  */
 int encap_share_maps(struct bpf_object *second, const struct bpf_object *first);
+
+/* Writes @value to the file at @path (a sysctl). 0 or -errno. */
+int write_sysctl(const char *path, const char *value);
 
 /* Takes the map fds from @stage_obj (a loaded stage) and writes the backends. */
 int encap_maps_setup(struct encap_fixture *fx, const struct bpf_object *stage_obj);

@@ -205,7 +205,7 @@ static int cache_entry_here(struct ipip_bpf *stage, __u32 backend_id, __u64 *exp
 	int cpus = libbpf_num_possible_cpus(), cpu = sched_getcpu();
 	struct {
 		__u64 expires_ns;
-		__u8 rest[32]; /* struct next_hop_entry is BPF-only: only its first field is read */
+		__u8 rest[40]; /* struct next_hop_entry is BPF-only: only its first field is read */
 	} *values;
 	int err = 0;
 

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the IPIP encap stage with IPv6 VIPs: IPv6-in-IPv6 (RFC 2473).
+ *
+ * The network namespace of encap_fixture.h, with its IPv6 addresses, routes and
+ * neighbours; IPv6 backends in slots of their own. The expected frame is
+ * assembled here field by field from RFC 8200 and RFC 2473 (expected6()): the
+ * L2 header with the next hop's MACs, an outer IPv6 header (traffic class
+ * copied, flow label from the flow hash, payload length the inner packet's,
+ * next header 41, hop limit 64, the client's or the configured source, the
+ * backend's address), then the inner packet unchanged. One golden case spells
+ * every byte out by hand.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "encap_fixture.h"
+#include "flow_hash_common.h"
+#include "ipip.skel.h"
+#include "packet.h"
+#include "test_harness.h"
+#include "xdp_test_run.h"
+
+static struct encap_fixture fx;
+static struct ipip_bpf *skel;        /* outer source = client, FIB asked every time */
+static struct ipip_bpf *skel_lb_src; /* outer_src_addr6 = LB6_ADDR */
+static struct ipip_bpf *skel_cached; /* next hops cached */
+
+#define CLIENT6 "2001:db8::1"
+
+/* IPv6 backend slots, beside encap_fixture.h's IPv4 ones. */
+enum {
+	B6_NEIGH = 40,  /* next hop known: XDP_TX on lbt0 */
+	B6_STATIC,      /* same address, static MAC */
+	B6_NO_NEIGH,    /* on lbt0's prefix, no neighbour: to the stack */
+	B6_VIA_LBT2,    /* egress lbt2 */
+	B6_NO_ROUTE,    /* nothing routes there */
+	B6_BLACKHOLE,   /* blackhole route */
+	B6_LOCAL,       /* the LB's own address */
+};
+
+static const struct {
+	uint32_t id;
+	const char *addr;
+	const uint8_t *mac;
+} backends6[] = {
+	{ B6_NEIGH, NEIGH6_ADDR, NULL },
+	{ B6_STATIC, NEIGH6_ADDR, static_mac },
+	{ B6_NO_NEIGH, NO_NEIGH6_ADDR, NULL },
+	{ B6_VIA_LBT2, LBT2_NEIGH6_ADDR, NULL },
+	{ B6_NO_ROUTE, NO_ROUTE6_ADDR, NULL },
+	{ B6_BLACKHOLE, BLACKHOLE6_ADDR, NULL },
+	{ B6_LOCAL, LB6_ADDR, NULL },
+};
+
+static const char *backend6_addr(uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(backends6); i++)
+		if (backends6[i].id == id)
+			return backends6[i].addr;
+	return "::";
+}
+
+static int fill_backends6(void)
+{
+	struct lb_backend be;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(backends6); i++) {
+		memset(&be, 0, sizeof(be));
+		pkt_ip6(backends6[i].addr, be.addr6);
+		be.flags = LB_BACKEND_F_IPV6;
+		be.state = LB_BACKEND_UP;
+		be.weight = 1;
+		if (backends6[i].mac) {
+			memcpy(be.mac, backends6[i].mac, 6);
+			be.flags |= LB_BACKEND_F_STATIC_MAC;
+		}
+		if (bpf_map_update_elem(fx.backends_fd, &backends6[i].id, &be, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int load(struct ipip_bpf **out, const char *outer_src6, __u64 cache_ns)
+{
+	int err;
+
+	*out = ipip_bpf__open();
+	if (!*out)
+		return -errno;
+	(*out)->rodata->lb_tunables.nexthop_cache_ns = cache_ns;
+	(*out)->rodata->lb_tunables.ingress_mtu = LBT0_MTU;
+	if (outer_src6)
+		pkt_ip6(outer_src6, (uint8_t *)(*out)->rodata->lb_tunables.outer_src_addr6);
+	err = skel && *out != skel ? encap_share_maps((*out)->obj, skel->obj) : 0;
+	return err ? err : ipip_bpf__load(*out);
+}
+
+static void fixture_setup(void)
+{
+	if (geteuid() != 0 || encap_net_setup(&fx))
+		return;
+	if (fixture_step(&fx.status, load(&skel, NULL, 0), "load ipip_bpf") ||
+	    fixture_step(&fx.status, load(&skel_lb_src, LB6_ADDR, 0),
+			 "load ipip_bpf with outer_src_addr6") ||
+	    fixture_step(&fx.status, load(&skel_cached, NULL, 1000000000ULL),
+			 "load ipip_bpf with a next-hop cache") ||
+	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends") ||
+	    fixture_step(&fx.status, fill_backends6(), "fill IPv6 backends"))
+		return;
+	fx.stage.prog_fd = bpf_program__fd(skel->progs.xdp_lb_ipip);
+}
+
+static void fixture_teardown(void)
+{
+	ipip_bpf__destroy(skel_cached);
+	ipip_bpf__destroy(skel_lb_src);
+	ipip_bpf__destroy(skel);
+}
+
+struct ipip6_case {
+	const char *name;
+	/* input: pkt_spec_udp6() with these changes */
+	uint8_t proto;         /* 0: UDP */
+	uint8_t tclass;
+	uint32_t flow_label;   /* the inner packet's: not copied */
+	uint8_t hop_limit;     /* 0: 64 */
+	int vlan;
+	size_t payload_len;    /* 0: 32 bytes */
+	size_t padding;
+	struct pkt_ext6 ext[3];
+	size_t ext_count;
+	int ipv4;              /* an IPv4 frame (pkt_spec_udp) under an IPv6 context */
+	/* context and environment */
+	uint32_t backend_id;
+	int lb_source;         /* the load with outer_src_addr6 */
+	int lbt2_tx_port;
+	int forwarding_off;    /* lbt0's IPv6 forwarding off during the run */
+	int mtu_edge;          /* the outer packet exactly lbt0's MTU, or one byte more */
+	int l3_offset, l4_offset, frame_len_delta;
+	int no_ipv6_flag;      /* the context without LB_CTX_F_IPV6 */
+	/* expectations */
+	uint32_t verdict;
+	enum expect_frame out;
+	const uint8_t *dmac, *smac;
+	enum lb_counter counter;
+};
+
+static size_t case_frame(const struct ipip6_case *c, uint8_t *frame, struct pkt_layout *lay)
+{
+	struct pkt_spec spec;
+
+	if (c->ipv4)
+		pkt_spec_udp(&spec);
+	else
+		pkt_spec_udp6(&spec);
+	if (c->proto)
+		spec.proto = c->proto;
+	spec.tos = c->tclass;
+	spec.flow_label = c->flow_label;
+	if (c->hop_limit)
+		spec.ttl = c->hop_limit;
+	if (c->vlan)
+		spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 100 };
+	if (c->payload_len)
+		spec.payload_len = c->payload_len;
+	if (c->mtu_edge) /* outer 40 + inner 40 + UDP 8 + payload = MTU (+1) */
+		spec.payload_len = LBT0_MTU - 40 - 40 - 8 + (c->mtu_edge == MTU_EXCEEDED);
+	spec.padding = c->padding;
+	memcpy(spec.ext6, c->ext, sizeof(c->ext));
+	spec.ext6_count = c->ext_count;
+	pkt_layout(&spec, lay);
+	return pkt_build(&spec, frame, PKT_MAX);
+}
+
+/* The context parse and lb leave for the IPv6 frame: its addresses, ports
+ * (none behind a fragment header with an offset or M), lengths and offsets.
+ */
+static void ctx6_from_frame(const struct ipip6_case *c, const uint8_t *frame, size_t len,
+			    const struct pkt_layout *lay, struct lb_packet_ctx *ctx)
+{
+	const uint8_t *ip = frame + lay->l3;
+	size_t i;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->backend_id = c->backend_id;
+	ctx->l3_offset = (uint16_t)lay->l3;
+	ctx->l4_offset = (uint16_t)lay->l4;
+	ctx->frame_len = (uint32_t)len;
+	ctx->flags = LB_CTX_F_IPV6;
+	ctx->ip_tot_len = (uint16_t)(40 + pkt_get16(ip + 4));
+	memcpy(ctx->flow6.src, ip + 8, 16);
+	memcpy(ctx->flow6.dst, ip + 24, 16);
+	ctx->flow6.proto = c->proto ? c->proto : IPPROTO_UDP;
+	ctx->l4_proto = ctx->flow6.proto;
+	for (i = 0; i < c->ext_count; i++)
+		if (c->ext[i].type == 44 && (c->ext[i].frag_off & 0xfff9))
+			ctx->flags |= LB_CTX_F_FRAGMENT;
+	if (!(ctx->flags & LB_CTX_F_FRAGMENT)) {
+		memcpy(&ctx->flow6.sport, frame + lay->l4, 2);
+		memcpy(&ctx->flow6.dport, frame + lay->l4 + 2, 2);
+	}
+}
+
+/* What the stage must make of @in (RFC 2473): see the top of the file. */
+static size_t expected6(const uint8_t *in, size_t in_len, size_t l2_len, const uint8_t *dmac,
+			const uint8_t *smac, const struct lb_packet_ctx *ctx, const char *src,
+			const char *dst, uint8_t *out)
+{
+	const uint8_t *inner = in + l2_len;
+	uint32_t label = lb_flow_hash6(&ctx->flow6) & 0xfffff;
+	uint8_t *outer = out + l2_len;
+	uint8_t tclass = (uint8_t)((inner[0] & 0x0f) << 4 | inner[1] >> 4);
+
+	memcpy(out, in, l2_len);
+	if (dmac)
+		memcpy(out, dmac, 6);
+	if (smac)
+		memcpy(out + 6, smac, 6);
+	outer[0] = (uint8_t)(0x60 | tclass >> 4);           /* version 6, traffic class */
+	outer[1] = (uint8_t)(tclass << 4 | label >> 16);    /* ..., flow label */
+	pkt_put16(outer + 2, (uint16_t)label);
+	pkt_put16(outer + 4, ctx->ip_tot_len);             /* payload: the inner packet */
+	outer[6] = 41;                                      /* next header: IPv6 */
+	outer[7] = 64;                                      /* hop limit */
+	pkt_ip6(src, outer + 8);
+	pkt_ip6(dst, outer + 24);
+	memcpy(outer + 40, inner, in_len - l2_len);
+	return in_len + 40;
+}
+
+static void run_case(const struct ipip6_case *c)
+{
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	const struct counter_delta delta = { c->counter, 1 };
+	uint8_t frame[PKT_MAX], want[PKT_MAX + 40];
+	size_t len, want_len, l2_len = c->vlan ? 18 : 14;
+	static struct xdp_result res;
+	struct lb_packet_ctx ctx;
+	struct pkt_layout lay;
+	int prog_fd = c->lb_source ? bpf_program__fd(skel_lb_src->progs.xdp_lb_ipip) :
+				     fx.stage.prog_fd;
+	struct bpf_devmap_val port = { .ifindex = (uint32_t)fx.lbt2 };
+	uint32_t lbt2 = (uint32_t)fx.lbt2;
+
+	len = case_frame(c, frame, &lay);
+	if (!ASSERT_TRUE(len > 0, c->name))
+		return;
+	ctx6_from_frame(c, frame, len, &lay, &ctx);
+	if (c->l3_offset)
+		ctx.l3_offset = (uint16_t)c->l3_offset;
+	if (c->l4_offset)
+		ctx.l4_offset = (uint16_t)c->l4_offset;
+	if (c->no_ipv6_flag)
+		ctx.flags &= ~LB_CTX_F_IPV6;
+	ctx.frame_len += (uint32_t)c->frame_len_delta;
+	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), c->name))
+		return;
+	if (c->lbt2_tx_port)
+		bpf_map_update_elem(fx.tx_ports_fd, &lbt2, &port, BPF_ANY);
+	if (c->forwarding_off)
+		write_sysctl(FWD6_LBT0, "0");
+	counters_read(fx.counters_fd, before);
+	xdp_run(prog_fd, frame, len, fx.lbt0, &res);
+	counters_read(fx.counters_fd, after);
+	if (c->forwarding_off)
+		write_sysctl(FWD6_LBT0, "1");
+	bpf_map_delete_elem(fx.tx_ports_fd, &lbt2);
+	if (!ASSERT_OK(res.err, c->name))
+		return;
+	if (res.verdict != c->verdict)
+		test_fail(__FILE__, __LINE__, "%s: verdict %s, expected %s", c->name,
+			  xdp_verdict_name(res.verdict), xdp_verdict_name(c->verdict));
+	counters_expect(before, after, &delta, 1, c->name);
+	if (c->out == OUT_UNCHANGED) {
+		if (!ASSERT_BYTES(res.out, res.out_len, frame, len, c->name))
+			test_hexdump("input", frame, len);
+		return;
+	}
+	want_len = expected6(frame, len, l2_len, c->out == OUT_ENCAP ? c->dmac : NULL,
+			     c->out == OUT_ENCAP ? c->smac : NULL, &ctx,
+			     c->lb_source ? LB6_ADDR : CLIENT6, backend6_addr(c->backend_id), want);
+	if (!ASSERT_BYTES(res.out, res.out_len, want, want_len, c->name))
+		test_hexdump("input", frame, len);
+}
+
+static void run_cases(const struct ipip6_case *cases, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		run_case(&cases[i]);
+}
+
+#define TX6 .verdict = XDP_TX, .out = OUT_ENCAP, .dmac = neigh_mac, .smac = lbt0_mac, \
+	    .counter = LB_C_ENCAP_TX
+
+static void test_outer_header_format(void)
+{
+	static const struct ipip6_case cases[] = {
+		{ .name = "plain UDP", .backend_id = B6_NEIGH, TX6 },
+		{ .name = "plain TCP", .proto = IPPROTO_TCP, .backend_id = B6_NEIGH, TX6 },
+		{ .name = "traffic class copied, the inner flow label not", .tclass = 0xb8,
+		  .flow_label = 0x12345, .backend_id = B6_NEIGH, TX6 },
+		{ .name = "hop limit 1: the inner packet untouched", .hop_limit = 1,
+		  .backend_id = B6_NEIGH, TX6 },
+		{ .name = "extension headers kept inside, counted in the outer length",
+		  .ext = { { 0, 1, 0 }, { 43, 0, 0 }, { 60, 0, 0 } }, .ext_count = 3,
+		  .backend_id = B6_NEIGH, TX6 },
+		{ .name = "first fragment: the flow label from the key without ports",
+		  .ext = { { 44, 0, 0x0001 } }, .ext_count = 1, .backend_id = B6_NEIGH, TX6 },
+		{ .name = "later fragment behind hop-by-hop",
+		  .ext = { { 0, 0, 0 }, { 44, 0, 1448 } }, .ext_count = 2,
+		  .backend_id = B6_NEIGH, TX6 },
+		{ .name = "VLAN tag kept", .vlan = 1, .backend_id = B6_NEIGH, TX6 },
+		{ .name = "Ethernet padding behind the inner packet, not in the outer length",
+		  .payload_len = 2, .padding = 16, .backend_id = B6_NEIGH, TX6 },
+		{ .name = "outer_source6 as the outer source", .lb_source = 1,
+		  .backend_id = B6_NEIGH, TX6 },
+		{ .name = "outer_source6, VLAN, TCP", .lb_source = 1, .vlan = 1,
+		  .proto = IPPROTO_TCP, .backend_id = B6_NEIGH, TX6 },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	run_cases(cases, ARRAY_SIZE(cases));
+}
+
+static void test_next_hop(void)
+{
+	static const struct ipip6_case cases[] = {
+		{ .name = "static MAC beats the neighbour's", .backend_id = B6_STATIC,
+		  .verdict = XDP_TX, .out = OUT_ENCAP, .dmac = static_mac, .smac = lbt0_mac,
+		  .counter = LB_C_ENCAP_TX },
+		{ .name = "no neighbour: XDP_PASS, encapsulated, own Ethernet header",
+		  .backend_id = B6_NO_NEIGH, .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2,
+		  .counter = LB_C_ENCAP_PASS_NO_NEIGH },
+		{ .name = "egress lbt2 in tx_ports: XDP_REDIRECT with lbt2's MACs",
+		  .backend_id = B6_VIA_LBT2, .lbt2_tx_port = 1, .verdict = XDP_REDIRECT,
+		  .out = OUT_ENCAP, .dmac = lbt2_neigh_mac, .smac = lbt2_mac,
+		  .counter = LB_C_ENCAP_REDIRECT },
+		{ .name = "egress lbt2 not in tx_ports: the kernel forwards it",
+		  .backend_id = B6_VIA_LBT2, .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2,
+		  .counter = LB_C_ENCAP_PASS_TO_STACK },
+		{ .name = "no route", .backend_id = B6_NO_ROUTE, DROPPED(DROP_NO_ROUTE) },
+		{ .name = "blackhole route", .backend_id = B6_BLACKHOLE, DROPPED(DROP_NO_ROUTE) },
+		{ .name = "backend is a local address", .backend_id = B6_LOCAL,
+		  DROPPED(DROP_NO_ROUTE) },
+		{ .name = "MTU: outer packet = lbt0 MTU 1500 fits (40 bytes of overhead)",
+		  .mtu_edge = MTU_FITS, .backend_id = B6_NEIGH, TX6 },
+		{ .name = "MTU: outer packet = lbt0 MTU + 1", .mtu_edge = MTU_EXCEEDED,
+		  .backend_id = B6_NEIGH, DROPPED(DROP_MTU) },
+		{ .name = "static MAC: ingress MTU + 1", .mtu_edge = MTU_EXCEEDED,
+		  .backend_id = B6_STATIC, DROPPED(DROP_MTU) },
+		{ .name = "IPv6 forwarding off on lbt0", .forwarding_off = 1,
+		  .backend_id = B6_NEIGH, DROPPED(DROP_FWD_DISABLED) },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	run_cases(cases, ARRAY_SIZE(cases));
+}
+
+static void test_bad_context(void)
+{
+	static const struct ipip6_case cases[] = {
+		{ .name = "IPv6 packet, IPv4 backend", .backend_id = B_NEIGH,
+		  DROPPED(DROP_BAD_CTX) },
+		{ .name = "IPv4 packet, IPv6 backend", .ipv4 = 1, .no_ipv6_flag = 1,
+		  .backend_id = B6_NEIGH, DROPPED(DROP_BAD_CTX) },
+		{ .name = "IPv6 context on an IPv4 frame", .ipv4 = 1, .backend_id = B6_NEIGH,
+		  DROPPED(DROP_BAD_CTX) },
+		{ .name = "IPv6 frame, context without the IPv6 flag", .no_ipv6_flag = 1,
+		  .backend_id = B6_NEIGH, DROPPED(DROP_BAD_CTX) },
+		{ .name = "l3_offset 18 on an untagged frame", .l3_offset = 18,
+		  .backend_id = B6_NEIGH, DROPPED(DROP_BAD_CTX) },
+		{ .name = "l4_offset inside the IPv6 header", .l4_offset = 14 + 39,
+		  .backend_id = B6_NEIGH, DROPPED(DROP_BAD_CTX) },
+		{ .name = "l4_offset past the extension header limit",
+		  .l4_offset = 14 + 40 + LB_IPV6_MAX_EXT_LEN + 8, .payload_len = 400,
+		  .backend_id = B6_NEIGH, DROPPED(DROP_BAD_CTX) },
+		{ .name = "context of a longer frame", .frame_len_delta = 1,
+		  .backend_id = B6_NEIGH, DROPPED(DROP_BAD_CTX) },
+		{ .name = "EMPTY backend slot", .backend_id = 99, DROPPED(DROP_BAD_CTX) },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	run_cases(cases, ARRAY_SIZE(cases));
+}
+
+/* The cache answers for an IPv6 backend's next packets, keyed by backend id and
+ * checked against the whole address.
+ */
+static void test_next_hop_cache(void)
+{
+	static const struct ipip6_case neigh = { .name = "cached IPv6 next hop",
+						 .backend_id = B6_NEIGH, TX6 };
+	static const struct ipip6_case too_big = { .name = "cached: the route's MTU + 1",
+						   .mtu_edge = MTU_EXCEEDED,
+						   .backend_id = B6_NEIGH, DROPPED(DROP_MTU) };
+	static const struct ipip6_case fits = { .name = "cached: the route's MTU fits",
+						.mtu_edge = MTU_FITS, .backend_id = B6_NEIGH, TX6 };
+	int default_fd = fx.stage.prog_fd;
+
+	REQUIRE_FIXTURE(&fx.status);
+	fx.stage.prog_fd = bpf_program__fd(skel_cached->progs.xdp_lb_ipip);
+	run_case(&neigh);
+	run_case(&too_big);
+	run_case(&fits);
+	/* The neighbour's MAC changes: the cache still answers with the old one. */
+	ASSERT_OK(system("ip -6 neigh replace " NEIGH6_ADDR " lladdr 02:00:00:00:01:99 dev lbt0 "
+			 "nud permanent"),
+		  "change the neighbour's MAC");
+	run_case(&neigh);
+	ASSERT_OK(system("ip -6 neigh replace " NEIGH6_ADDR " lladdr 02:00:00:00:01:01 dev lbt0 "
+			 "nud permanent"),
+		  "restore the neighbour's MAC");
+	fx.stage.prog_fd = default_fd;
+}
+
+/* Bytes worked out by hand: UDP [2001:db8::1]:1234 -> [2001:db8::100]:80, 4
+ * bytes of payload, to backend 2001:db8:0:1::1:1 behind 02:00:00:00:01:01.
+ *   UDP checksum: ~(2001+0db8+0001 + 2001+0db8+0100 + 000c+0011
+ *                   + 04d2+0050+000c + 0001+0203) = ~63c2 = 9c3d
+ *   flow label: lb_flow_hash6() of the 5-tuple & 0xfffff = 0xa381f
+ */
+static void test_golden_bytes(void)
+{
+	static const uint8_t in[] = {
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x86, 0xdd,
+		0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x11, 0x40,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
+		0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0x9c, 0x3d, 0x00, 0x01, 0x02, 0x03,
+	};
+	static const uint8_t out[] = {
+		0x02, 0x00, 0x00, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x86, 0xdd,
+		0x60, 0x0a, 0x38, 0x1f, 0x00, 0x34, 0x29, 0x40,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01,
+		0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0x01, 0x00, 0x01,
+		0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x11, 0x40,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
+		0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0x9c, 0x3d, 0x00, 0x01, 0x02, 0x03,
+	};
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	const struct counter_delta tx = { LB_C_ENCAP_TX, 1 };
+	const struct ipip6_case c = { .payload_len = 4, .backend_id = B6_NEIGH };
+	static struct xdp_result res;
+	uint8_t built[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_layout lay;
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	len = case_frame(&c, built, &lay);
+	ASSERT_BYTES(built, len, in, sizeof(in), "pkt_build vs hand-made input");
+	ctx6_from_frame(&c, in, sizeof(in), &lay, &ctx);
+	ASSERT_EQ(lb_flow_hash6(&ctx.flow6) & 0xfffff, 0xa381f, "the flow label by hand");
+	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), "packet ctx"))
+		return;
+	counters_read(fx.counters_fd, before);
+	xdp_run(fx.stage.prog_fd, in, sizeof(in), fx.lbt0, &res);
+	counters_read(fx.counters_fd, after);
+	ASSERT_OK(res.err, "test run");
+	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
+	ASSERT_BYTES(res.out, res.out_len, out, sizeof(out), "golden frame");
+	counters_expect(before, after, &tx, 1, "golden counters");
+}
+
+static const struct test_case cases[] = {
+	TEST_CASE(test_golden_bytes),
+	TEST_CASE(test_outer_header_format),
+	TEST_CASE(test_next_hop),
+	TEST_CASE(test_bad_context),
+	TEST_CASE(test_next_hop_cache),
+};
+
+int main(int argc, char **argv)
+{
+	int status;
+
+	fixture_setup();
+	status = test_main("ipip6", cases, ARRAY_SIZE(cases), argc, argv);
+	fixture_teardown();
+	return status;
+}
