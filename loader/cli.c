@@ -319,15 +319,19 @@ static int flows_vip(const char *value, struct lb_vip_spec *vip, char *err, size
 	return 0;
 }
 
-static int flows_backend(const char *value, uint32_t *addr, char *err, size_t len)
+static int flows_backend(const char *value, struct lbctl_args *out, char *err, size_t len)
 {
 	char shown[LB_QUOTED_LEN];
 	struct in_addr in;
 
+	if (strlen(value) < INET6_ADDRSTRLEN && inet_pton(AF_INET6, value, out->backend6) == 1) {
+		out->backend_ipv6 = true;
+		return 0;
+	}
 	if (strlen(value) >= INET_ADDRSTRLEN || inet_pton(AF_INET, value, &in) != 1)
-		return fail(err, len, "lbctl flows: --backend: %s is not an IPv4 address",
+		return fail(err, len, "lbctl flows: --backend: %s is not an IPv4 or IPv6 address",
 			    lb_quote(shown, sizeof(shown), value));
-	*addr = in.s_addr;
+	out->backend = in.s_addr;
 	return 0;
 }
 
@@ -410,7 +414,7 @@ static int lbctl_option(int argc, char *const *argv, int *i, struct lbctl_args *
 	case LBCTL_OPT_BACKEND:
 		if (option_value(argc, argv, i, name, o, &value, err, len))
 			return -1;
-		return flows_backend(value, &out->backend, err, len);
+		return flows_backend(value, out, err, len);
 	case LBCTL_OPT_SORT:
 		if (option_value(argc, argv, i, name, o, &value, err, len))
 			return -1;
@@ -501,13 +505,21 @@ int lb_parse_vip_spec(const char *spec, struct lb_vip_spec *out, char *why, size
 {
 	char shown[LB_QUOTED_LEN], text[LB_INPUT_ERR_LEN], number_why[LB_INPUT_ERR_LEN];
 	char problem[LB_INPUT_ERR_LEN * 2] = "";
-	size_t addr_len = strcspn(spec, ":/"), port_len;
-	const char *slash = strchr(spec, '/');
+	size_t addr_len = strcspn(spec, ":/"), port_len, skip = 0;
+	const char *slash = strchr(spec, '/'), *close = NULL;
 	unsigned long number;
 	struct in_addr in;
 
 	out->port = -1;
 	out->proto = -1;
+	out->ipv6 = false;
+	/* [IPv6]: the address is what the brackets hold; a port may follow. */
+	if (spec[0] == '[') {
+		close = strchr(spec, ']');
+		skip = 1;
+		addr_len = close ? (size_t)(close - spec) + 1 : strlen(spec);
+		slash = close ? strchr(close, '/') : NULL;
+	}
 	if (slash && !strcmp(slash + 1, "udp"))
 		out->proto = IPPROTO_UDP;
 	else if (slash && !strcmp(slash + 1, "tcp"))
@@ -528,7 +540,17 @@ int lb_parse_vip_spec(const char *spec, struct lb_vip_spec *out, char *why, size
 		else
 			out->port = (int)number;
 	}
-	if (!problem[0]) {
+	if (!problem[0] && skip) {
+		snprintf(text, sizeof(text), "%.*s", close ? (int)(addr_len - 2) : (int)addr_len,
+			 spec + 1);
+		if (!close || addr_len - 2 >= INET6_ADDRSTRLEN ||
+		    inet_pton(AF_INET6, text, out->addr6) != 1)
+			snprintf(problem, sizeof(problem), "address [%s] is not an IPv6 address",
+				 lb_quote(shown, sizeof(shown), text));
+		else
+			out->ipv6 = true;
+		out->addr = 0;
+	} else if (!problem[0]) {
 		snprintf(text, sizeof(text), "%.*s", (int)addr_len, spec);
 		if (addr_len >= INET_ADDRSTRLEN || inet_pton(AF_INET, text, &in) != 1)
 			snprintf(problem, sizeof(problem), "address %s is not an IPv4 address",

@@ -111,9 +111,13 @@ enum lbctl_flow_sort { LBCTL_FLOW_SORTS(LBCTL_FLOW_SORT_ENUM) LBCTL_SORT_MAX };
 
 extern const char *const lbctl_flow_sort_names[LBCTL_SORT_MAX];
 
-/* A VIP as `lbctl policy` takes it: ADDR[:PORT|:*][/udp|/tcp]. */
+/* A VIP as `lbctl policy` takes it: ADDR[:PORT|:*][/udp|/tcp], an IPv6
+ * address in brackets ([2001:db8::1]:80/tcp, [2001:db8::1]/udp).
+ */
 struct lb_vip_spec {
-	uint32_t addr; /* network byte order */
+	uint32_t addr; /* network byte order; 0 when ipv6 */
+	bool ipv6;
+	uint8_t addr6[16];
 	int port;      /* -1: any port; 0 (written "*"): the every-port entry */
 	int proto;     /* -1: either; else IPPROTO_UDP or IPPROTO_TCP */
 };
@@ -134,6 +138,8 @@ struct lbctl_args {
 	int arg_count;
 	struct lb_vip_spec vip; /* policy: args[0], parsed; flows: --vip */
 	uint32_t backend;       /* flows --backend, network byte order */
+	bool backend_ipv6;      /* flows --backend is IPv6: backend6 */
+	uint8_t backend6[16];
 	enum lbctl_flow_sort sort;
 	unsigned long limit;    /* flows --limit, 0 = every flow */
 };

@@ -686,7 +686,7 @@ static int check_backend_unique(struct parser *p, yaml_node_t *node,
 		    vip->backends[i].addr != backend->addr ||
 		    memcmp(vip->backends[i].addr6, backend->addr6, 16))
 			continue;
-		lb_backend_addr_text(backend, address, sizeof(address));
+		lb_backend_config_addr(backend, address, sizeof(address));
 		return fail(p, node, "backend %s is listed twice (first at backends[%zu], line %d)",
 			    address, i, vip->backends[i].line);
 	}
@@ -1119,8 +1119,8 @@ static int check_vip_family(struct parser *p, yaml_node_t *node, const struct lb
 		path_push_key(p, "backends");
 		path_push_index(p, i);
 		path_push_key(p, "ip");
-		lb_vip_addr_text(vip, vip_text, sizeof(vip_text));
-		lb_backend_addr_text(&vip->backends[i], backend_text, sizeof(backend_text));
+		lb_vip_config_addr(vip, vip_text, sizeof(vip_text));
+		lb_backend_config_addr(&vip->backends[i], backend_text, sizeof(backend_text));
 		if (vip->ipv6)
 			return fail(p, ip ? ip : node, "%s is an IPv4 backend of IPv6 VIP %s: an "
 				    "IPv6 VIP's backends must be IPv6 (IPv6-in-IPv4 is not "
@@ -1163,7 +1163,7 @@ static const char *vip_name(char *out, size_t size, const struct lb_vip_config *
 {
 	char address[INET6_ADDRSTRLEN];
 
-	lb_vip_addr_text(vip, address, sizeof(address));
+	lb_vip_config_addr(vip, address, sizeof(address));
 	if (vip->port)
 		snprintf(out, size, "%s %s port %u", address, lb_proto_name(vip->proto),
 			 vip->port);
@@ -1574,7 +1574,7 @@ void lb_config_free(struct lb_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-const char *lb_vip_addr_text(const struct lb_vip_config *vip, char *out, size_t size)
+const char *lb_vip_config_addr(const struct lb_vip_config *vip, char *out, size_t size)
 {
 	if (!inet_ntop(vip->ipv6 ? AF_INET6 : AF_INET, vip->ipv6 ? (const void *)vip->addr6 :
 		       (const void *)&vip->addr, out, size))
@@ -1582,7 +1582,7 @@ const char *lb_vip_addr_text(const struct lb_vip_config *vip, char *out, size_t 
 	return out;
 }
 
-const char *lb_backend_addr_text(const struct lb_backend_config *backend, char *out,
+const char *lb_backend_config_addr(const struct lb_backend_config *backend, char *out,
 				 size_t size)
 {
 	if (!inet_ntop(backend->ipv6 ? AF_INET6 : AF_INET, backend->ipv6 ?

@@ -130,8 +130,8 @@ void lb_config_free(struct lb_config *cfg);
 /* @vip's or @backend's address as text ("10.0.0.1", "2001:db8::1") in @out
  * (INET6_ADDRSTRLEN bytes).
  */
-const char *lb_vip_addr_text(const struct lb_vip_config *vip, char *out, size_t size);
-const char *lb_backend_addr_text(const struct lb_backend_config *backend, char *out,
+const char *lb_vip_config_addr(const struct lb_vip_config *vip, char *out, size_t size);
+const char *lb_backend_config_addr(const struct lb_backend_config *backend, char *out,
 				 size_t size);
 
 /* "udp"/"tcp", "up"/"drain"/"down", "ipip"/"gue": names as the config spells

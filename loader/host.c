@@ -95,11 +95,15 @@ int lb_host_state_write(const struct lb_maps *maps, const struct lb_host_state *
 										       : 0;
 }
 
-/* --- per-interface IPv4 sysctls ------------------------------------------------ */
+/* --- per-interface sysctls ----------------------------------------------------- */
 
+/* @key of net.ipv4.conf.IF, or of net.ipv6.conf.IF when it starts "ipv6/". */
 static void sysctl_path(const char *ifname, const char *key, char *buf, size_t len)
 {
-	snprintf(buf, len, "/proc/sys/net/ipv4/conf/%s/%s", ifname, key);
+	if (!strncmp(key, "ipv6/", 5))
+		snprintf(buf, len, "/proc/sys/net/ipv6/conf/%s/%s", ifname, key + 5);
+	else
+		snprintf(buf, len, "/proc/sys/net/ipv4/conf/%s/%s", ifname, key);
 }
 
 /* 0 or 1, or -errno. */
@@ -146,10 +150,13 @@ static int sysctl_enable(const char *ifname, const char *key, bool *set_now, cha
 		return 0;
 	err = value < 0 ? value : sysctl_set(ifname, key, 1);
 	if (err) {
+		const char *family = strncmp(key, "ipv6/", 5) ? "ipv4" : "ipv6";
+		const char *name = strncmp(key, "ipv6/", 5) ? key : key + 5;
+
 		snprintf(msg, len,
-			 "Failed to turn on net.ipv4.conf.%s.%s: %s. %s: turn it on yourself "
-			 "(sysctl -w net.ipv4.conf.%s.%s=1) and load again",
-			 ifname, key, strerror(-err), why, ifname, key);
+			 "Failed to turn on net.%s.conf.%s.%s: %s. %s: turn it on yourself "
+			 "(sysctl -w net.%s.conf.%s.%s=1) and load again",
+			 family, ifname, name, strerror(-err), why, family, ifname, name);
 		return err;
 	}
 	*set_now = true;
@@ -189,6 +196,16 @@ static __be32 local_source(const struct lb_config *cfg)
 	return 0;
 }
 
+static bool has_ipv6_vip(const struct lb_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->vip_count; i++)
+		if (cfg->vips[i].ipv6)
+			return true;
+	return false;
+}
+
 int lb_host_prepare(const char *ifname, int ifindex, bool native, const struct lb_config *cfg,
 		    const struct lb_host_state *previous, struct lb_host_plan *plan, char *msg,
 		    size_t len)
@@ -217,6 +234,20 @@ int lb_host_prepare(const char *ifname, int ifindex, bool native, const struct l
 		return err;
 	if (plan->forwarding_now_set)
 		plan->state.flags |= LB_HOST_F_FORWARDING_SET;
+	/* The same for IPv6 VIPs: bpf_fib_lookup(AF_INET6) answers
+	 * FWD_DISABLED on an interface that does not forward IPv6.
+	 */
+	if (has_ipv6_vip(cfg)) {
+		err = sysctl_enable(ifname, "ipv6/forwarding", &plan->forwarding6_now_set, msg,
+				    len, "Without it every IPv6 VIP packet is dropped "
+				    "(encap.drop_fwd_disabled)");
+		if (err) {
+			lb_host_undo(ifname, plan);
+			return err;
+		}
+		if (plan->forwarding6_now_set)
+			plan->state.flags |= LB_HOST_F_FORWARDING6_SET;
+	}
 	if (source) {
 		inet_ntop(AF_INET, &source, plan->local_source, sizeof(plan->local_source));
 		err = sysctl_enable(ifname, "accept_local", &plan->accept_local_now_set, msg, len,
@@ -238,6 +269,8 @@ void lb_host_undo(const char *ifname, const struct lb_host_plan *plan)
 		sysctl_set(ifname, "accept_local", 0);
 	if (plan->forwarding_now_set)
 		sysctl_set(ifname, "forwarding", 0);
+	if (plan->forwarding6_now_set)
+		sysctl_set(ifname, "ipv6/forwarding", 0);
 }
 
 /* Puts @key back to 0 if lb-load set it and nobody changed it since. */
@@ -257,6 +290,8 @@ void lb_host_restore(const char *ifname, const struct lb_host_state *state)
 		restore_one(ifname, "accept_local", "accept_local");
 	if (state->flags & LB_HOST_F_FORWARDING_SET)
 		restore_one(ifname, "forwarding", "IPv4 forwarding");
+	if (state->flags & LB_HOST_F_FORWARDING6_SET)
+		restore_one(ifname, "ipv6/forwarding", "IPv6 forwarding");
 }
 
 void lb_host_print(const char *ifname, const struct lb_host_plan *plan)
@@ -266,6 +301,10 @@ void lb_host_print(const char *ifname, const struct lb_host_plan *plan)
 	if (plan->forwarding_now_set)
 		printf("  IPv4 forwarding was off on %s: turned on (the FIB and the kernel need it "
 		       "to forward balanced frames); turned off again at unload\n",
+		       ifname);
+	if (plan->forwarding6_now_set)
+		printf("  IPv6 forwarding was off on %s: turned on for its IPv6 VIPs; turned off "
+		       "again at unload\n",
 		       ifname);
 	if (plan->accept_local_now_set)
 		printf("  accept_local turned on for %s: frames handed to the kernel carry this "

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* What lb-load sets on the host so that balanced frames are delivered, and
- * puts back at unload: the interface's IPv4 forwarding and accept_local
- * sysctls, and the way encapsulated frames leave when the driver would drop
+ * puts back at unload: the interface's forwarding (IPv4; IPv6 too for IPv6
+ * VIPs) and accept_local sysctls, and the way encapsulated frames leave when
+ * the driver would drop
  * XDP_TX frames. The record lives in the pinned map host_state, beside the
  * rest of the interface's state, with the drop counters as they were at load.
  */
@@ -20,6 +21,7 @@
 #define LB_HOST_F_FORWARDING_SET 0x1   /* lb-load turned net.ipv4.conf.IF.forwarding on */
 #define LB_HOST_F_ACCEPT_LOCAL_SET 0x2 /* lb-load turned net.ipv4.conf.IF.accept_local on */
 #define LB_HOST_F_TX_VIA_STACK 0x4     /* frames for the ingress go through the kernel */
+#define LB_HOST_F_FORWARDING6_SET 0x8  /* lb-load turned net.ipv6.conf.IF.forwarding on */
 
 /* The one value of the pinned host_state array map. */
 struct lb_host_state {
@@ -33,6 +35,7 @@ struct lb_host_plan {
 	struct lb_host_state state;  /* to be stored in host_state */
 	struct lb_veth_peer peer;    /* the ingress interface's veth peer, if any */
 	bool forwarding_now_set;     /* this run turned forwarding on */
+	bool forwarding6_now_set;    /* this run turned IPv6 forwarding on (an IPv6 VIP) */
 	bool accept_local_now_set;   /* this run turned accept_local on */
 	char local_source[16];       /* the configured source that is ours, for accept_local */
 };

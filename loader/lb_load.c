@@ -31,6 +31,7 @@
 #include "pipeline.h"
 #include "stages.h"
 #include "state.h"
+#include "stats.h"
 #include "version.h"
 
 struct options {
@@ -64,12 +65,25 @@ static void usage(FILE *out)
 		"them back. See docs/operations.md.\n");
 }
 
+/* "10.0.0.100:80/tcp", "[2001:db8::100]:80/tcp" (port * for every port): lbctl's labels. */
+static const char *vip_config_label(const struct lb_vip_config *v, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN], port[8] = "*";
+
+	lb_vip_config_addr(v, addr, sizeof(addr));
+	if (v->port)
+		snprintf(port, sizeof(port), "%u", v->port);
+	snprintf(buf, len, v->ipv6 ? "[%s]:%s/%s" : "%s:%s/%s", addr, port,
+		 lb_proto_name(v->proto));
+	return buf;
+}
+
 /* A VIP whose backends are all drain or down drops every new flow: loaded as
  * asked, but worth a word (lbctl status says it too, exit code 5).
  */
 static void warn_no_up_backend(const struct lb_vip_config *v)
 {
-	char addr[INET_ADDRSTRLEN];
+	char label[LB_VIP_LABEL_LEN];
 	size_t j, drain = 0;
 
 	for (j = 0; j < v->backend_count; j++) {
@@ -77,35 +91,8 @@ static void warn_no_up_backend(const struct lb_vip_config *v)
 			return;
 		drain += v->backends[j].state == LB_BACKEND_DRAIN;
 	}
-	inet_ntop(AF_INET, &v->addr, addr, sizeof(addr));
-	if (v->port)
-		lb_warn("VIP %s:%u/%s has no up backend (%zu drain, %zu down): its new flows are "
-			"dropped", addr, v->port, lb_proto_name(v->proto), drain,
-			v->backend_count - drain);
-	else
-		lb_warn("VIP %s:*/%s has no up backend (%zu drain, %zu down): its new flows are "
-			"dropped", addr, lb_proto_name(v->proto), drain, v->backend_count - drain);
-}
-
-/* The config reader takes IPv6 VIPs (issue 16), but the data path that
- * balances them is not complete in this build: refuse, as --check does, rather
- * than load VIPs whose packets would pass unbalanced. Returns -1 if refused.
- */
-static int refuse_ipv6_vips(const struct lb_config *cfg)
-{
-	char addr[INET6_ADDRSTRLEN];
-	size_t i;
-
-	for (i = 0; i < cfg->vip_count; i++) {
-		if (!cfg->vips[i].ipv6)
-			continue;
-		lb_err("%s:%d: IPv6 VIP %s: this build does not balance IPv6 yet (its data path "
-		       "is unfinished); nothing was loaded",
-		       cfg->path, cfg->vips[i].line,
-		       lb_vip_addr_text(&cfg->vips[i], addr, sizeof(addr)));
-		return -1;
-	}
-	return 0;
+	lb_warn("VIP %s has no up backend (%zu drain, %zu down): its new flows are dropped",
+		vip_config_label(v, label, sizeof(label)), drain, v->backend_count - drain);
 }
 
 /* The command line, checked whole before anything else: cli.c (lb_load_parse_args). */
@@ -160,12 +147,22 @@ static const char *mode_name(enum xdp_attach_mode mode)
 	return mode == XDP_MODE_SKB ? "skb" : mode == XDP_MODE_HW ? "hw" : "native";
 }
 
+static bool has_ipv6_vip(const struct lb_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->vip_count; i++)
+		if (cfg->vips[i].ipv6)
+			return true;
+	return false;
+}
+
 static void print_summary(const struct options *opt, int ifindex, const struct lb_config *cfg,
 			  const struct lb_maps *maps, bool reload, bool legacy, const char *why,
 			  const struct lb_apply_result *res, const char *pin_dir)
 {
+	char addr[INET6_ADDRSTRLEN], label[LB_VIP_LABEL_LEN];
 	struct lb_attachment att;
-	char addr[INET_ADDRSTRLEN];
 	size_t i, j;
 	__u32 slot;
 
@@ -201,17 +198,12 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 	for (i = 0; i < cfg->vip_count; i++) {
 		const struct lb_vip_config *v = &cfg->vips[i];
 
-		inet_ntop(AF_INET, &v->addr, addr, sizeof(addr));
-		if (v->port)
-			printf("  VIP %s:%u/%s -> %zu backends:", addr, v->port,
-			       lb_proto_name(v->proto), v->backend_count);
-		else
-			printf("  VIP %s:*/%s -> %zu backends:", addr, lb_proto_name(v->proto),
-			       v->backend_count);
+		printf("  VIP %s -> %zu backends:", vip_config_label(v, label, sizeof(label)),
+		       v->backend_count);
 		for (j = 0; j < v->backend_count; j++) {
 			const struct lb_backend_config *b = &v->backends[j];
 
-			inet_ntop(AF_INET, &b->addr, addr, sizeof(addr));
+			lb_backend_config_addr(b, addr, sizeof(addr));
 			printf(" %s", addr);
 			if (b->state != LB_BACKEND_UP)
 				printf("(%s)", lb_state_name(b->state));
@@ -227,6 +219,12 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 	printf("  outer source %s, GUE port %u, flow table %u entries, UDP flow timeout %u s\n",
 	       cfg->outer_src ? addr : "the client's address", cfg->gue_port,
 	       cfg->flow_table_size, cfg->flow_timeout_s);
+	if (has_ipv6_vip(cfg))
+		printf("  IPv6 outer source %s, IPv6 flow table %u entries\n",
+		       inet_ntop(AF_INET6, cfg->outer_src6, addr, sizeof(addr)) &&
+				       memcmp(cfg->outer_src6, (const __u8[16]){ 0 }, 16) ?
+			       addr : "the client's address",
+		       lb_map_max_entries(maps, LB_MAP_FLOWS6));
 	if (reload)
 		printf("  changes: VIPs +%zu -%zu (%zu kept), backends +%zu -%zu (%zu kept); "
 		       "established flows kept\n",
@@ -322,6 +320,25 @@ static int nat_maps_fit(struct lb_maps *maps, const struct lb_config *cfg, int *
 		       opt->ifname, opt->ifname);
 	else if (err < 0)
 		lb_err("Failed to make room for the NAT state of %s: %s", cfg->path,
+		       strerror(-err));
+	return err < 0 ? err : 0;
+}
+
+/* A reload that adds the first IPv6 VIP needs a full-size flows6 (one entry
+ * without an IPv6 VIP): a new one replaces the empty one. The new lb stages
+ * read it; it is pinned after they are in their slots.
+ */
+static int flows6_fit(struct lb_maps *maps, const struct lb_config *cfg, int *old_fd,
+		      const struct options *opt)
+{
+	int err = lb_flows6_grow(maps, lb_flows6_entries_wanted(cfg), &old_fd[LB_MAP_FLOWS6]);
+
+	if (err == -EBUSY)
+		lb_err("the IPv6 flow table of %s is too small and already holds flows, which "
+		       "replacing it would lose. Unload first: lb-load --unload %s",
+		       opt->ifname, opt->ifname);
+	else if (err < 0)
+		lb_err("Failed to make room for the IPv6 flows of %s: %s", cfg->path,
 		       strerror(-err));
 	return err < 0 ? err : 0;
 }
@@ -511,6 +528,8 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 		err = copied_maps_fit(&maps, cfg, old_fd);
 		if (!err)
 			err = nat_maps_fit(&maps, cfg, old_fd, opt);
+		if (!err)
+			err = flows6_fit(&maps, cfg, old_fd, opt);
 		if (err)
 			goto out;
 	}
@@ -542,6 +561,15 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 			goto out;
 		}
 		repinned[map] = true;
+	}
+	if (old_fd[LB_MAP_FLOWS6] >= 0) {
+		err = lb_map_repin(maps.fd[LB_MAP_FLOWS6], LB_MAP_FLOWS6, pin_dir);
+		if (err) {
+			lb_err("Failed to pin the new map %s under %s: %s",
+			       lb_map_names[LB_MAP_FLOWS6], pin_dir, strerror(-err));
+			goto out;
+		}
+		repinned[LB_MAP_FLOWS6] = true;
 	}
 	if (old_fd[LB_MAP_NAT_REPLY] >= 0 || old_fd[LB_MAP_NAT_FORWARD] >= 0) {
 		err = nat_maps_switch(ifindex, opt, cfg, &maps, &att, attached_now, pin_dir);
@@ -690,10 +718,6 @@ int main(int argc, char **argv)
 	if (!opt.unload && lb_config_load(opt.config_path, &cfg, err_msg, sizeof(err_msg))) {
 		lb_err_line("%s", err_msg);
 		return 1;
-	}
-	if (!opt.unload && refuse_ipv6_vips(&cfg)) {
-		ret = 1;
-		goto out;
 	}
 	if (opt.check) {
 		print_check_summary(&cfg);

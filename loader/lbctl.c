@@ -179,6 +179,29 @@ out:
 /* Puts stage STAGE into slot SLOT: one atomic prog-array update with the
  * program lb-load already verified and pinned. Flows and config are untouched.
  */
+/* Only ipip carries IPv6 VIPs in this version (IPv6-in-IPv6): another encap
+ * stage would drop their packets (encap.drop_bad_ctx). True, with the
+ * message, when @def is such a stage and an IPv6 VIP is loaded.
+ */
+static bool refuse_without_ipv6(struct ctl *ctl, const struct lb_stage_def *def)
+{
+	const struct lb_state *state = lbctl_read_state(ctl);
+	char label[LB_VIP_LABEL_LEN];
+	size_t i;
+
+	if (!strcmp(def->name, "ipip"))
+		return false;
+	for (i = 0; i < state->live_count; i++) {
+		if (!state->live[i].ipv6)
+			continue;
+		lb_vip_label(&state->live[i].key, state->live[i].key6.addr, label, sizeof(label));
+		lb_err("stage %s does not carry IPv6 VIPs and %s has one (%s): it would drop "
+		       "their packets; nothing was changed", def->name, ctl->ifname, label);
+		return true;
+	}
+	return false;
+}
+
 static int swap_slot(struct ctl *ctl, const char *slot_name, const char *stage_name)
 {
 	const struct lb_stage_def *def, *before;
@@ -198,6 +221,8 @@ static int swap_slot(struct ctl *ctl, const char *slot_name, const char *stage_n
 		       names);
 		return -EINVAL;
 	}
+	if (slot == LB_SLOT_ENCAP && refuse_without_ipv6(ctl, def))
+		return -EINVAL;
 	/* The same lock as lb-load: a reload replaces the pins we read. */
 	lock_fd = lb_lock_interface(ctl->ifname);
 	if (lock_fd < 0) {
@@ -269,7 +294,8 @@ static int match_vips(const struct ctl *ctl, struct lb_state_vip *out, int cap)
 	int n = (int)state->live_count, i, found = 0;
 
 	for (i = 0; i < n; i++) {
-		if (vips[i].key.addr != spec->addr ||
+		if (vips[i].ipv6 != spec->ipv6 || vips[i].key.addr != spec->addr ||
+		    (spec->ipv6 && memcmp(vips[i].key6.addr, spec->addr6, 16)) ||
 		    (spec->port >= 0 && vips[i].key.port != htons((__u16)spec->port)) ||
 		    (spec->proto >= 0 && vips[i].key.proto != spec->proto))
 			continue;
@@ -356,13 +382,18 @@ static int cmd_policy(struct ctl *ctl)
 			goto out;
 	}
 	/* The hash map replaces the element under RCU: never seen half-written. */
-	if (bpf_map_update_elem(ctl->maps.fd[LB_MAP_VIPS], &found[0].key, &vip, BPF_EXIST)) {
+	if (bpf_map_update_elem(ctl->maps.fd[found[0].ipv6 ? LB_MAP_VIPS6 : LB_MAP_VIPS],
+				found[0].ipv6 ? (const void *)&found[0].key6 :
+						(const void *)&found[0].key,
+				&vip, BPF_EXIST)) {
 		err = -errno;
-		lb_vip_label(&found[0].key, label, sizeof(label));
+		lb_vip_label(&found[0].key, found[0].ipv6 ? found[0].key6.addr : NULL, label,
+			     sizeof(label));
 		lb_err("Failed to update VIP %s: %s", label, strerror(-err));
 		goto out;
 	}
-	lb_vip_label(&found[0].key, label, sizeof(label));
+	lb_vip_label(&found[0].key, found[0].ipv6 ? found[0].key6.addr : NULL, label,
+			     sizeof(label));
 	printf("%s: VIP %s now uses policy %s (stage %s), was %s; established flows keep their "
 	       "backends\n",
 	       ctl->ifname, label, lb_policy_name((__u8)policy),

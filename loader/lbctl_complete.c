@@ -72,7 +72,9 @@ static void offer_vips(const char *ifname, const char *prefix)
 	lb_maps_init(&maps);
 	if (!lb_maps_open_pinned(dir, &maps, &missing) && !lb_state_read(&maps, &state))
 		for (i = 0; i < state.live_count; i++) {
-			lb_vip_label(&state.live[i].key, label, sizeof(label));
+			lb_vip_label(&state.live[i].key,
+				     state.live[i].ipv6 ? state.live[i].key6.addr : NULL, label,
+				     sizeof(label));
 			offer(label, prefix);
 		}
 	lb_maps_close(&maps);

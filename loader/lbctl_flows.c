@@ -14,11 +14,19 @@
 #include "config.h"
 #include "lbctl.h"
 #include "log.h"
+#include "stats.h"
 
+/* One flow of either table, its addresses in 16 bytes (IPv4 as ::ffff:a.b.c.d,
+ * which also sorts IPv4 before IPv6 and each family by address).
+ */
 struct flow_row {
-	struct lb_flow_key key;
+	bool ipv6;
+	__u8 src[16], dst[16];
+	__be16 sport, dport;
+	__u8 proto;
 	struct lb_flow flow;
-	__be32 backend_addr; /* 0: the backend slot is empty */
+	bool has_backend; /* false: the backend slot is empty */
+	struct lb_backend be;
 	double age_s, idle_s;
 };
 
@@ -31,15 +39,47 @@ static __u64 coarse_now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
+static void mapped(__be32 addr, __u8 *out)
+{
+	memset(out, 0, 10);
+	out[10] = out[11] = 0xff;
+	memcpy(out + 12, &addr, 4);
+}
+
+/* A backend's address in the rows' 16-byte form. */
+static void backend_addr16(const struct lb_backend *be, __u8 *out)
+{
+	if (be->flags & LB_BACKEND_F_IPV6)
+		memcpy(out, be->addr6, 16);
+	else
+		mapped(be->addr, out);
+}
+
 static bool wanted(const struct lbctl_args *a, const struct flow_row *row)
 {
-	if ((a->given & LBCTL_OPT(VIP)) &&
-	    (row->key.dst != a->vip.addr ||
-	     (a->vip.port > 0 && row->key.dport != htons((__u16)a->vip.port)) ||
-	     (a->vip.proto >= 0 && row->key.proto != a->vip.proto)))
-		return false;
-	if ((a->given & LBCTL_OPT(BACKEND)) && row->backend_addr != a->backend)
-		return false;
+	__u8 want[16], have[16];
+
+	if (a->given & LBCTL_OPT(VIP)) {
+		if (a->vip.ipv6)
+			memcpy(want, a->vip.addr6, 16);
+		else
+			mapped(a->vip.addr, want);
+		if (memcmp(row->dst, want, 16) ||
+		    (a->vip.port > 0 && row->dport != htons((__u16)a->vip.port)) ||
+		    (a->vip.proto >= 0 && row->proto != a->vip.proto))
+			return false;
+	}
+	if (a->given & LBCTL_OPT(BACKEND)) {
+		if (a->backend_ipv6)
+			memcpy(want, a->backend6, 16);
+		else
+			mapped(a->backend, want);
+		if (!row->has_backend)
+			return false;
+		backend_addr16(&row->be, have);
+		if (memcmp(have, want, 16))
+			return false;
+	}
 	return true;
 }
 
@@ -48,19 +88,26 @@ static int cmp_u64(__u64 a, __u64 b)
 	return a < b ? -1 : a > b;
 }
 
+static int cmp_addr(const __u8 *a, const __u8 *b)
+{
+	int c = memcmp(a, b, 16);
+
+	return c < 0 ? -1 : c > 0;
+}
+
 /* VIP (address, port, protocol), then client (address, port): host order. */
 static int cmp_vip_client(const struct flow_row *a, const struct flow_row *b)
 {
-	int c = cmp_u64(ntohl(a->key.dst), ntohl(b->key.dst));
+	int c = cmp_addr(a->dst, b->dst);
 
 	if (!c)
-		c = cmp_u64(ntohs(a->key.dport), ntohs(b->key.dport));
+		c = cmp_u64(ntohs(a->dport), ntohs(b->dport));
 	if (!c)
-		c = cmp_u64(a->key.proto, b->key.proto);
+		c = cmp_u64(a->proto, b->proto);
 	if (!c)
-		c = cmp_u64(ntohl(a->key.src), ntohl(b->key.src));
+		c = cmp_addr(a->src, b->src);
 	if (!c)
-		c = cmp_u64(ntohs(a->key.sport), ntohs(b->key.sport));
+		c = cmp_u64(ntohs(a->sport), ntohs(b->sport));
 	return c;
 }
 
@@ -73,9 +120,9 @@ static int compare_rows(const void *pa, const void *pb)
 
 	switch (sort_key) {
 	case LBCTL_SORT_CLIENT:
-		c = cmp_u64(ntohl(a->key.src), ntohl(b->key.src));
+		c = cmp_addr(a->src, b->src);
 		if (!c)
-			c = cmp_u64(ntohs(a->key.sport), ntohs(b->key.sport));
+			c = cmp_u64(ntohs(a->sport), ntohs(b->sport));
 		break;
 	case LBCTL_SORT_BACKEND:
 		c = cmp_u64(a->flow.backend_id, b->flow.backend_id);
@@ -93,64 +140,118 @@ static int compare_rows(const void *pa, const void *pb)
 	return c ? c : cmp_vip_client(a, b);
 }
 
-/* Every flow that passes the filters, into *rows. The count, or -errno. */
-static long read_flows(const struct ctl *ctl, struct flow_row **rows, size_t *total)
+/* The row of flow table entry @key (of flows6 when @ipv6). */
+static void row_key(struct flow_row *row, const void *key, bool ipv6)
 {
-	int fd = ctl->maps.fd[LB_MAP_FLOWS], be_fd = ctl->maps.fd[LB_MAP_BACKENDS];
-	struct lb_flow_key key, saved, *prev = NULL;
+	const struct lb_flow6_key *k6 = key;
+	const struct lb_flow_key *k4 = key;
+
+	row->ipv6 = ipv6;
+	if (ipv6) {
+		memcpy(row->src, k6->src, 16);
+		memcpy(row->dst, k6->dst, 16);
+		row->sport = k6->sport;
+		row->dport = k6->dport;
+		row->proto = k6->proto;
+	} else {
+		mapped(k4->src, row->src);
+		mapped(k4->dst, row->dst);
+		row->sport = k4->sport;
+		row->dport = k4->dport;
+		row->proto = k4->proto;
+	}
+}
+
+struct flow_rows {
+	struct flow_row *rows;
+	size_t n, cap, total;
+};
+
+/* Every flow of table @fd (keys of @key_size bytes) that passes the filters,
+ * appended to @out. 0 or -errno.
+ */
+static int read_table(const struct ctl *ctl, int fd, size_t key_size, struct flow_rows *out)
+{
+	__u8 key[sizeof(struct lb_flow6_key)], saved[sizeof(key)], *prev = NULL;
+	int be_fd = ctl->maps.fd[LB_MAP_BACKENDS];
+	bool ipv6 = key_size == sizeof(struct lb_flow6_key);
 	__u64 now = coarse_now_ns();
-	size_t n = 0, cap = 0;
 	struct flow_row row;
 
-	*rows = NULL;
-	*total = 0;
-	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
-		struct lb_backend be = { 0 };
-
-		saved = key;
-		prev = &saved;
+	while (bpf_map_get_next_key(fd, prev, key) == 0) {
+		memcpy(saved, key, key_size);
+		prev = saved;
 		memset(&row, 0, sizeof(row));
-		row.key = key;
+		row_key(&row, key, ipv6);
 		/* Gone since the key was read (expired, evicted): skip it. */
-		if (bpf_map_lookup_elem(fd, &key, &row.flow))
+		if (bpf_map_lookup_elem(fd, key, &row.flow))
 			continue;
-		(*total)++;
-		if (!bpf_map_lookup_elem(be_fd, &row.flow.backend_id, &be))
-			row.backend_addr = be.addr;
+		out->total++;
+		row.has_backend = !bpf_map_lookup_elem(be_fd, &row.flow.backend_id, &row.be) &&
+				  row.be.state != LB_BACKEND_EMPTY;
 		if (!wanted(&ctl->args, &row))
 			continue;
 		row.idle_s = now > row.flow.last_seen_ns ?
 				     (double)(now - row.flow.last_seen_ns) / 1e9 : 0;
 		row.age_s = now / 1000000000ULL > lb_flow_created_s(&row.flow) ?
 				    (double)(now / 1000000000ULL - lb_flow_created_s(&row.flow)) : 0;
-		if (n == cap) {
-			struct flow_row *more;
+		if (out->n == out->cap) {
+			size_t cap = out->cap ? out->cap * 2 : 1024;
+			struct flow_row *more = realloc(out->rows, cap * sizeof(*more));
 
-			cap = cap ? cap * 2 : 1024;
-			more = realloc(*rows, cap * sizeof(**rows));
-			if (!more) {
-				free(*rows);
-				*rows = NULL;
+			if (!more)
 				return -ENOMEM;
-			}
-			*rows = more;
+			out->rows = more;
+			out->cap = cap;
 		}
-		(*rows)[n++] = row;
+		out->rows[out->n++] = row;
 	}
-	return (long)n;
+	return 0;
 }
 
-static void endpoint(__be32 addr, __be16 port, char *buf, size_t len)
+/* Both flow tables: IPv4's flows and IPv6's flows6. The count, or -errno. */
+static long read_flows(const struct ctl *ctl, struct flow_row **rows, size_t *total)
 {
-	char text[INET_ADDRSTRLEN];
+	struct flow_rows out = { 0 };
+	int err;
 
-	inet_ntop(AF_INET, &addr, text, sizeof(text));
-	snprintf(buf, len, "%s:%u", text, ntohs(port));
+	*total = 0;
+	err = read_table(ctl, ctl->maps.fd[LB_MAP_FLOWS], sizeof(struct lb_flow_key), &out);
+	if (!err)
+		err = read_table(ctl, ctl->maps.fd[LB_MAP_FLOWS6], sizeof(struct lb_flow6_key),
+				 &out);
+	if (err) {
+		free(out.rows);
+		*rows = NULL;
+		return err;
+	}
+	*rows = out.rows;
+	*total = out.total;
+	return (long)out.n;
+}
+
+/* A row's address as text: IPv4 dotted, IPv6 in RFC 5952's form. */
+static const char *addr_text(const __u8 *addr, bool ipv6, char *buf, size_t len)
+{
+	if (ipv6)
+		inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET, addr + 12, buf, (socklen_t)len);
+	return buf;
+}
+
+/* "10.0.0.1:1234" or "[2001:db8::1]:1234". */
+static void endpoint(const __u8 *addr, bool ipv6, __be16 port, char *buf, size_t len)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	addr_text(addr, ipv6, text, sizeof(text));
+	snprintf(buf, len, ipv6 ? "[%s]:%u" : "%s:%u", text, ntohs(port));
 }
 
 static void print_text(const struct flow_row *rows, size_t shown, size_t matched, size_t total)
 {
-	char client[32], vip[32], backend[INET_ADDRSTRLEN];
+	char client[INET6_ADDRSTRLEN + 8], vip[INET6_ADDRSTRLEN + 8], backend[INET6_ADDRSTRLEN];
 	size_t i;
 
 	printf("%-5s %-21s %-21s %-7s %-15s %8s %8s\n", "proto", "client", "vip", "backend",
@@ -158,13 +259,13 @@ static void print_text(const struct flow_row *rows, size_t shown, size_t matched
 	for (i = 0; i < shown; i++) {
 		const struct flow_row *r = &rows[i];
 
-		endpoint(r->key.src, r->key.sport, client, sizeof(client));
-		endpoint(r->key.dst, r->key.dport, vip, sizeof(vip));
-		if (r->backend_addr)
-			inet_ntop(AF_INET, &r->backend_addr, backend, sizeof(backend));
+		endpoint(r->src, r->ipv6, r->sport, client, sizeof(client));
+		endpoint(r->dst, r->ipv6, r->dport, vip, sizeof(vip));
+		if (r->has_backend)
+			lb_backend_addr_text(&r->be, backend, sizeof(backend));
 		else
 			snprintf(backend, sizeof(backend), "-");
-		printf("%-5s %-21s %-21s %-7u %-15s %8.0f %8.1f\n", lb_proto_name(r->key.proto),
+		printf("%-5s %-21s %-21s %-7u %-15s %8.0f %8.1f\n", lb_proto_name(r->proto),
 		       client, vip, r->flow.backend_id, backend, r->age_s, r->idle_s);
 	}
 	/* On stderr: the table stays a table for scripts (tail -n +2). */
@@ -178,7 +279,7 @@ static void print_json(const struct ctl *ctl, const struct flow_row *rows, size_
 		       size_t matched, size_t total)
 {
 	json_object *root = json_object_new_object(), *flows = json_object_new_array();
-	char addr[INET_ADDRSTRLEN], idle[32];
+	char addr[INET6_ADDRSTRLEN], idle[32];
 	size_t i;
 
 	json_object_object_add(root, "command", json_object_new_string("flows"));
@@ -189,18 +290,18 @@ static void print_json(const struct ctl *ctl, const struct flow_row *rows, size_
 		const struct flow_row *r = &rows[i];
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "proto", json_object_new_string(
-			lb_proto_name(r->key.proto)));
-		inet_ntop(AF_INET, &r->key.src, addr, sizeof(addr));
+		json_object_object_add(o, "proto", json_object_new_string(lb_proto_name(r->proto)));
+		addr_text(r->src, r->ipv6, addr, sizeof(addr));
 		json_object_object_add(o, "client", json_object_new_string(addr));
-		json_object_object_add(o, "client_port", json_object_new_int(ntohs(r->key.sport)));
-		inet_ntop(AF_INET, &r->key.dst, addr, sizeof(addr));
+		json_object_object_add(o, "client_port", json_object_new_int(ntohs(r->sport)));
+		addr_text(r->dst, r->ipv6, addr, sizeof(addr));
 		json_object_object_add(o, "vip", json_object_new_string(addr));
-		json_object_object_add(o, "vip_port", json_object_new_int(ntohs(r->key.dport)));
+		json_object_object_add(o, "vip_port", json_object_new_int(ntohs(r->dport)));
 		json_object_object_add(o, "backend_id", json_object_new_int64(r->flow.backend_id));
-		inet_ntop(AF_INET, &r->backend_addr, addr, sizeof(addr));
 		json_object_object_add(o, "backend",
-				       r->backend_addr ? json_object_new_string(addr) : NULL);
+				       r->has_backend ? json_object_new_string(lb_backend_addr_text(
+							       &r->be, addr, sizeof(addr))) :
+							NULL);
 		json_object_object_add(o, "age_s", json_object_new_int64((int64_t)r->age_s));
 		/* Milliseconds are all the coarse clock can tell. */
 		snprintf(idle, sizeof(idle), "%.3f", r->idle_s);

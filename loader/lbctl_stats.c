@@ -232,7 +232,7 @@ void lb_stats_print_text(FILE *out, const char *ifname, const struct lb_stats_sa
 		const struct lb_stats_vip *vip = &now->vips[v];
 		struct vip_totals t = vip_totals(now, vip, prev);
 
-		lb_vip_label(&vip->key, label, sizeof(label));
+		lb_vip_label(&vip->key, vip->ipv6 ? vip->key6.addr : NULL, label, sizeof(label));
 		human_bytes(t.sum.bytes, bytes, sizeof(bytes));
 		rate_cells(&t.rate, pps, mbps, sizeof(pps));
 		snprintf(active, sizeof(active), "%llu", (unsigned long long)t.sum.active_flows);
@@ -242,10 +242,10 @@ void lb_stats_print_text(FILE *out, const char *ifname, const struct lb_stats_sa
 		for (i = vip->first_backend; i < vip->first_backend + vip->backend_count; i++) {
 			const struct lb_stats_backend *b = &now->backends[i];
 			struct rate r = backend_rate(now, b, prev);
-			char addr[INET_ADDRSTRLEN + 2];
+			char addr[INET6_ADDRSTRLEN + 2];
 
 			addr[0] = addr[1] = ' ';
-			inet_ntop(AF_INET, &b->config.addr, addr + 2, INET_ADDRSTRLEN);
+			lb_backend_addr_text(&b->config, addr + 2, INET6_ADDRSTRLEN);
 			human_bytes(b->totals.bytes, bytes, sizeof(bytes));
 			rate_cells(&r, pps, mbps, sizeof(pps));
 			snprintf(packets, sizeof(packets), "%llu",
@@ -287,7 +287,7 @@ void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sa
 			 const struct lb_stats_sample *prev)
 {
 	const char *stage = NULL;
-	char label[64], addr[INET_ADDRSTRLEN];
+	char label[64], addr[INET6_ADDRSTRLEN];
 	json_object *name;
 	unsigned int id;
 	__u32 v, i;
@@ -312,8 +312,10 @@ void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sa
 		const struct lb_stats_backend *b = &now->backends[i];
 		struct rate r = backend_rate(now, b, prev);
 
-		lb_vip_label(&now->vips[b->vip_index].key, label, sizeof(label));
-		inet_ntop(AF_INET, &b->config.addr, addr, sizeof(addr));
+		lb_vip_label(&now->vips[b->vip_index].key,
+			     now->vips[b->vip_index].ipv6 ? now->vips[b->vip_index].key6.addr : NULL,
+			     label, sizeof(label));
+		lb_backend_addr_text(&b->config, addr, sizeof(addr));
 		fprintf(out, "%s{\"vip\": \"%s\", \"id\": %u, \"address\": \"%s\", "
 			"\"state\": \"%s\", \"weight\": %u, \"packets\": %llu, \"bytes\": %llu, "
 			"\"new_flows\": %llu, \"load_packets\": %llu, \"load_flows\": %llu, "
@@ -340,7 +342,7 @@ void lb_stats_print_json(FILE *out, const char *ifname, const struct lb_stats_sa
 		const struct lb_stats_vip *vip = &now->vips[v];
 		struct vip_totals t = vip_totals(now, vip, prev);
 
-		lb_vip_label(&vip->key, label, sizeof(label));
+		lb_vip_label(&vip->key, vip->ipv6 ? vip->key6.addr : NULL, label, sizeof(label));
 		fprintf(out, "%s{\"vip\": \"%s\", \"id\": %u, \"backend_count\": %u, "
 			"\"packets\": %llu, \"bytes\": %llu, \"active_flows\": %llu, "
 			"\"total_flows\": %llu, \"drops\": {",

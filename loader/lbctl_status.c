@@ -165,7 +165,8 @@ static void judge(const struct ctl *ctl, struct status_report *r)
 
 		if (v->by_state[LB_BACKEND_UP])
 			continue;
-		lb_vip_label(&v->view->key, label, sizeof(label));
+		lb_vip_label(&v->view->key, v->view->ipv6 ? v->view->key6.addr : NULL, label,
+			     sizeof(label));
 		problem(r, LBCTL_EXIT_NO_BACKEND,
 			"VIP %s has no up backend (%u drain, %u down): its new flows are dropped",
 			label, v->by_state[LB_BACKEND_DRAIN], v->by_state[LB_BACKEND_DOWN]);
@@ -214,7 +215,7 @@ static void print_health(const struct ctl *ctl, __u32 id, const struct lb_backen
 static void print_text(const struct ctl *ctl, const struct status_report *r)
 {
 	const struct lb_attachment *att = &r->att;
-	char label[64], addr[INET_ADDRSTRLEN], names[128];
+	char label[64], addr[INET6_ADDRSTRLEN], names[128];
 	__u32 slot, j;
 	size_t i;
 
@@ -240,7 +241,8 @@ static void print_text(const struct ctl *ctl, const struct status_report *r)
 	for (i = 0; i < r->vip_count; i++) {
 		const struct status_vip *v = &r->vips[i];
 
-		lb_vip_label(&v->view->key, label, sizeof(label));
+		lb_vip_label(&v->view->key, v->view->ipv6 ? v->view->key6.addr : NULL, label,
+			     sizeof(label));
 		printf("  VIP %s (id %u, pool %u): %u backends\n", label, v->view->vip.vip_id,
 		       v->view->vip.pool_id, v->view->pool.backend_count);
 		printf("    policy %s", lb_policy_name((__u8)v->view->vip.policy));
@@ -248,7 +250,7 @@ static void print_text(const struct ctl *ctl, const struct status_report *r)
 			printf(" (table %u)", v->view->vip.maglev_table);
 		printf("\n");
 		for (j = 0; j < v->backend_count; j++) {
-			inet_ntop(AF_INET, &v->backends[j].addr, addr, sizeof(addr));
+			lb_backend_addr_text(&v->backends[j], addr, sizeof(addr));
 			printf("    backend %-4u %-15s %-5s weight %u",
 			       v->view->pool.backend_ids[j], addr,
 			       lb_state_name(v->backends[j].state), v->backends[j].weight);
@@ -314,7 +316,7 @@ static json_object *json_health(const struct ctl *ctl, __u32 id, const struct lb
 static json_object *json_vips(const struct ctl *ctl, const struct status_report *r)
 {
 	json_object *vips = json_object_new_array();
-	char label[64], addr[INET_ADDRSTRLEN];
+	char label[64], addr[INET6_ADDRSTRLEN];
 	size_t i;
 	__u32 j;
 
@@ -322,7 +324,8 @@ static json_object *json_vips(const struct ctl *ctl, const struct status_report 
 		const struct status_vip *v = &r->vips[i];
 		json_object *o = json_object_new_object(), *backends = json_object_new_array();
 
-		lb_vip_label(&v->view->key, label, sizeof(label));
+		lb_vip_label(&v->view->key, v->view->ipv6 ? v->view->key6.addr : NULL, label,
+			     sizeof(label));
 		json_object_object_add(o, "vip", json_object_new_string(label));
 		json_object_object_add(o, "id", json_object_new_int64(v->view->vip.vip_id));
 		json_object_object_add(o, "pool", json_object_new_int64(v->view->vip.pool_id));
@@ -337,7 +340,7 @@ static json_object *json_vips(const struct ctl *ctl, const struct status_report 
 		for (j = 0; j < v->backend_count; j++) {
 			json_object *b = json_object_new_object();
 
-			inet_ntop(AF_INET, &v->backends[j].addr, addr, sizeof(addr));
+			lb_backend_addr_text(&v->backends[j], addr, sizeof(addr));
 			json_object_object_add(b, "id",
 					       json_object_new_int64(v->view->pool.backend_ids[j]));
 			json_object_object_add(b, "address", json_object_new_string(addr));

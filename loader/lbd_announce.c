@@ -72,6 +72,9 @@ void lbd_announce_wanted(const struct lb_state *st, int backends_fd,
 	for (k = 0; k < st->live_count; k++) {
 		const struct lb_state_vip *vip = &st->live[k];
 
+		/* IPv6 VIPs are not announced yet (IPv4 routes only): docs/operations.md. */
+		if (vip->ipv6)
+			continue;
 		w = find_addr(want, vip->key.addr);
 		if (!w) {
 			if (want->count == LB_MAX_VIPS)

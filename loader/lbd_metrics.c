@@ -139,7 +139,7 @@ static void vip_labels(FILE *out, const char *name, const struct lbd_view *v,
 {
 	char text[64];
 
-	lb_vip_label(&vip->key, text, sizeof(text));
+	lb_vip_label(&vip->key, vip->ipv6 ? vip->key6.addr : NULL, text, sizeof(text));
 	series_start(out, name, v->ifname);
 	label(out, "vip", text);
 }
@@ -231,10 +231,10 @@ static void write_vips(FILE *out, const struct lbd_view *v)
 static void backend_labels(FILE *out, const char *name, const struct lbd_view *v,
 			   const struct lb_stats_backend *b)
 {
-	char addr[INET_ADDRSTRLEN], id[16];
+	char addr[INET6_ADDRSTRLEN], id[16];
 
 	vip_labels(out, name, v, &v->sample->vips[b->vip_index]);
-	inet_ntop(AF_INET, &b->config.addr, addr, sizeof(addr));
+	lb_backend_addr_text(&b->config, addr, sizeof(addr));
 	snprintf(id, sizeof(id), "%u", b->id);
 	label(out, "backend", addr);
 	label(out, "backend_id", id);

@@ -121,6 +121,19 @@ __u32 lb_flows6_entries_wanted(const struct lb_config *cfg)
 	return 1;
 }
 
+int lb_flows6_grow(struct lb_maps *maps, __u32 entries, int *old_fd)
+{
+	int fd = -1, err;
+
+	*old_fd = -1;
+	err = map_bigger(maps->fd[LB_MAP_FLOWS6], entries, false, &fd);
+	if (err > 0) {
+		*old_fd = maps->fd[LB_MAP_FLOWS6];
+		maps->fd[LB_MAP_FLOWS6] = fd;
+	}
+	return err;
+}
+
 int lb_nat_maps_grow(struct lb_maps *maps, __u32 entries, int old_fd[2])
 {
 	static const enum lb_map nat[2] = { LB_MAP_NAT_REPLY, LB_MAP_NAT_FORWARD };

@@ -48,6 +48,14 @@ __u32 lb_nat_entries_wanted(const struct lb_config *cfg);
  */
 __u32 lb_flows6_entries_wanted(const struct lb_config *cfg);
 
+/* Makes flows6 hold @entries (a reload adding the first IPv6 VIP): a smaller
+ * one is replaced by a new, empty map only if it holds no flow (-EBUSY
+ * otherwise; it holds none unless an IPv6 VIP was live, and then it was full
+ * size). The new fd goes into @maps, the old one to *@old_fd (-1: unchanged).
+ * Only lb stages read it, and a reload loads them again. 1 when replaced, 0, -errno.
+ */
+int lb_flows6_grow(struct lb_maps *maps, __u32 entries, int *old_fd);
+
 /* Makes nat_reply and nat_forward hold @entries each: a smaller one is
  * replaced by a new, empty one in @maps, its fd put in @old_fd[] (reply,
  * forward; -1 where nothing changed) for the caller to close. Only an empty

@@ -60,15 +60,15 @@ static void count_flow(__u64 *per_backend, __u64 *total, const struct lb_flow *f
 }
 
 /* The flow table one entry at a time: kernels without batch operations. */
-static void walk_flows_one_by_one(int fd, __u64 *per_backend, __u64 *total)
+static void walk_flows_one_by_one(int fd, size_t key_size, __u64 *per_backend, __u64 *total)
 {
-	struct lb_flow_key key, saved, *prev = NULL;
+	__u8 key[sizeof(struct lb_flow6_key)], saved[sizeof(key)], *prev = NULL;
 	struct lb_flow flow;
 
-	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
-		saved = key;
-		prev = &saved;
-		if (!bpf_map_lookup_elem(fd, &key, &flow))
+	while (bpf_map_get_next_key(fd, prev, key) == 0) {
+		memcpy(saved, key, key_size);
+		prev = saved;
+		if (!bpf_map_lookup_elem(fd, key, &flow))
 			count_flow(per_backend, total, &flow);
 	}
 }
@@ -76,15 +76,14 @@ static void walk_flows_one_by_one(int fd, __u64 *per_backend, __u64 *total)
 /* Counts the flow table's entries per backend: "active flows" are the flows
  * the table holds, idle ones included until LRU eviction removes them.
  */
-static void walk_flows(int fd, __u64 *per_backend, __u64 *total)
+static void walk_flows(int fd, size_t key_size, __u64 *per_backend, __u64 *total)
 {
-	struct lb_flow_key *keys = calloc(FLOW_BATCH, sizeof(*keys));
+	void *keys = calloc(FLOW_BATCH, key_size);
 	struct lb_flow *vals = calloc(FLOW_BATCH, sizeof(*vals));
 	__u32 batch = 0, count, i;
 	bool first = true;
 	int err;
 
-	*total = 0;
 	if (!keys || !vals)
 		goto out;
 	do {
@@ -94,7 +93,7 @@ static void walk_flows(int fd, __u64 *per_backend, __u64 *total)
 		if (err && errno != ENOENT) {
 			/* Nothing counted yet when the first batch fails. */
 			if (first)
-				walk_flows_one_by_one(fd, per_backend, total);
+				walk_flows_one_by_one(fd, key_size, per_backend, total);
 			break;
 		}
 		first = false;
@@ -143,7 +142,11 @@ int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_st
 			return err;
 	}
 	memset(active, 0, sizeof(active));
-	walk_flows(maps->fd[LB_MAP_FLOWS], active, &out->flows_in_table);
+	/* Both families' tables: flows_in_table is their sum. */
+	walk_flows(maps->fd[LB_MAP_FLOWS], sizeof(struct lb_flow_key), active,
+		   &out->flows_in_table);
+	walk_flows(maps->fd[LB_MAP_FLOWS6], sizeof(struct lb_flow6_key), active,
+		   &out->flows_in_table);
 	sample_outside(maps, ifname, &out->outside);
 
 	/* Only the generation parse reads: the other is a past or an
@@ -157,6 +160,8 @@ int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_st
 		struct lb_stats_vip *vip = &out->vips[out->vip_count];
 
 		vip->key = live->key;
+		vip->ipv6 = live->ipv6;
+		vip->key6 = live->key6;
 		vip->vip_id = live->vip.vip_id;
 		vip->policy = live->vip.policy;
 		percpu_sum(maps->fd[LB_MAP_VIP_DROPS], vip->vip_id, vip->drops,
@@ -185,15 +190,30 @@ int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_st
 	return 0;
 }
 
-void lb_vip_label(const struct lb_vip_key *key, char *buf, size_t len)
+void lb_vip_label(const struct lb_vip_key *key, const __u8 *addr6, char *buf, size_t len)
 {
-	char addr[INET_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN + 2];
 
-	inet_ntop(AF_INET, &key->addr, addr, sizeof(addr));
+	if (addr6) {
+		addr[0] = '[';
+		inet_ntop(AF_INET6, addr6, addr + 1, INET6_ADDRSTRLEN);
+		strcat(addr, "]");
+	} else {
+		inet_ntop(AF_INET, &key->addr, addr, sizeof(addr));
+	}
 	if (key->port)
 		snprintf(buf, len, "%s:%u/%s", addr, ntohs(key->port), lb_proto_name(key->proto));
 	else
 		snprintf(buf, len, "%s:*/%s", addr, lb_proto_name(key->proto));
+}
+
+const char *lb_backend_addr_text(const struct lb_backend *be, char *buf, size_t len)
+{
+	if (be->flags & LB_BACKEND_F_IPV6)
+		inet_ntop(AF_INET6, be->addr6, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET, &be->addr, buf, (socklen_t)len);
+	return buf;
 }
 
 void lb_stats_vip_sum(const struct lb_stats_sample *s, const struct lb_stats_vip *vip,

@@ -8,6 +8,7 @@
 #ifndef LB_STATS_H
 #define LB_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -30,7 +31,9 @@ struct lb_stats_backend {
 };
 
 struct lb_stats_vip {
-	struct lb_vip_key key;
+	struct lb_vip_key key; /* an IPv6 VIP's port, protocol and generation (addr 0) */
+	bool ipv6;
+	struct lb_vip6_key key6; /* an IPv6 VIP's whole key */
 	__u32 vip_id;
 	__u32 policy;        /* enum lb_policy */
 	__u64 drops[LB_VIP_DROP_MAX]; /* summed over CPUs, enum lb_vip_drop */
@@ -66,7 +69,14 @@ struct lb_stats_vip_sum {
 void lb_stats_vip_sum(const struct lb_stats_sample *s, const struct lb_stats_vip *vip,
 		      struct lb_stats_vip_sum *out);
 
-/* "10.0.0.100:80/tcp"; a port wildcard shows "*" as its port. */
-void lb_vip_label(const struct lb_vip_key *key, char *buf, size_t len);
+/* "10.0.0.100:80/tcp", or with @addr6 (an IPv6 VIP's address, else NULL)
+ * "[2001:db8::100]:80/tcp"; a port wildcard shows "*" as its port. At most
+ * LB_VIP_LABEL_LEN bytes with the NUL.
+ */
+#define LB_VIP_LABEL_LEN 64
+void lb_vip_label(const struct lb_vip_key *key, const __u8 *addr6, char *buf, size_t len);
+
+/* A backend's address as text, either family (INET6_ADDRSTRLEN bytes). */
+const char *lb_backend_addr_text(const struct lb_backend *be, char *buf, size_t len);
 
 #endif /* LB_STATS_H */

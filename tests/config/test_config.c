@@ -260,7 +260,7 @@ static void check_backend(const struct lb_backend_config *actual,
 	char ip[INET6_ADDRSTRLEN], mac[18], what[224];
 
 	snprintf(what, sizeof(what), "%s ip", where);
-	ASSERT_STREQ(lb_backend_addr_text(actual, ip, sizeof(ip)), expected->ip, what);
+	ASSERT_STREQ(lb_backend_config_addr(actual, ip, sizeof(ip)), expected->ip, what);
 	snprintf(what, sizeof(what), "%s family", where);
 	ASSERT_EQ(actual->ipv6, strchr(expected->ip, ':') != NULL, what);
 	snprintf(what, sizeof(what), "%s weight", where);
@@ -285,7 +285,7 @@ static void check_vip(const struct lb_vip_config *actual, const struct expect_vi
 
 	snprintf(where, sizeof(where), "%s vips[%zu]", file, index);
 	snprintf(what, sizeof(what), "%s address", where);
-	ASSERT_STREQ(lb_vip_addr_text(actual, ip, sizeof(ip)), expected->address, what);
+	ASSERT_STREQ(lb_vip_config_addr(actual, ip, sizeof(ip)), expected->address, what);
 	snprintf(what, sizeof(what), "%s family", where);
 	ASSERT_EQ(actual->ipv6, strchr(expected->address, ':') != NULL, what);
 	snprintf(what, sizeof(what), "%s port", where);
