@@ -13,7 +13,13 @@
 #
 #   scripts/topology.sh up PREFIX "VIP..." BACKEND_IP...   create (idempotent: down first)
 #   scripts/topology.sh down PREFIX                         remove everything PREFIX names
+#   scripts/topology.sh ipv6 PREFIX "VIP6..." BACKEND6...   add IPv6 to a lab that is up
 # Backends must lie in 10.0.0.0/16. Names are PREFIX-based: pick a unique one.
+#
+# ipv6: the same wire carries fd00:10::/64 too (client fd00:10::1, balancer
+# fd00:10::10, backends b1, b2, ... the given addresses, which must lie in it);
+# the client routes the IPv6 VIPs via fd00:10::10. Nothing of the IPv4 lab
+# changes, so its tests do not notice.
 #
 # TOPOLOGY_PLAIN=1: a plain veth lab, as a user would make it by hand: the
 # balancer does not forward, the switch side of veth1 runs no XDP program and
@@ -70,8 +76,27 @@ topology_up() {
 	resolve_neighbours "$p-lb" "$@"
 }
 
+topology_ipv6() {
+	local p=$1 vips=$2 i=0 addr
+	shift 2
+	ip -n "$p-client" addr add fd00:10::1/64 dev eth0 nodad
+	for addr in $vips; do
+		ip -n "$p-client" route add "$addr/128" via fd00:10::10
+	done
+	ip -n "$p-lb" addr add fd00:10::10/64 dev veth1 nodad
+	[[ -n ${TOPOLOGY_PLAIN:-} ]] || ip netns exec "$p-lb" sysctl -qw net.ipv6.conf.all.forwarding=1
+	for addr in "$@"; do
+		i=$((i + 1))
+		ip -n "$p-b$i" addr add "$addr/64" dev eth0 nodad
+	done
+	[[ -z ${TOPOLOGY_PLAIN:-} ]] || return 0
+	resolve_neighbours "$p-lb" "$@"
+}
+
 case ${1:-} in
 up) shift; topology_up "$@" ;;
+ipv6) shift; topology_ipv6 "$@" ;;
 down) shift; topology_down "$@" ;;
-*) echo "usage: $0 up PREFIX \"VIP...\" BACKEND_IP... | down PREFIX" >&2; exit 2 ;;
+*) echo "usage: $0 up PREFIX \"VIP...\" BACKEND_IP... | down PREFIX |" \
+	"ipv6 PREFIX \"VIP6...\" BACKEND6..." >&2; exit 2 ;;
 esac

@@ -8,31 +8,6 @@ source "$(dirname "$0")/lib.sh"
 
 VIP=123.168.9.8
 B1=10.0.1.1 B2=10.0.2.2
-SCHEMA=$ROOT/docs/lbctl.schema.json
-
-# Validates every line of stdin (one JSON object each) against the schema;
-# prints "valid N", or the first error and fails.
-validate() {
-	python3 -c '
-import json, sys, jsonschema
-schema = json.load(open(sys.argv[1]))
-jsonschema.Draft7Validator.check_schema(schema)
-validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
-n = 0
-for line in sys.stdin:
-    doc = json.loads(line)
-    for error in validator.iter_errors(doc):
-        print("invalid at %s: %s" % (list(error.absolute_path), error.message[:300]))
-        sys.exit(1)
-    n += 1
-print("valid %d" % n)
-' "$SCHEMA"
-}
-
-# A field of a JSON document on stdin, by a Python expression on d.
-field() {
-	python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
-}
 
 # Runs lbctl; prints its exit code only.
 lbctl_code() {

@@ -7,6 +7,11 @@
  * balancer's kernel forwarded, which decrements it), checksum, total length, destination =
  * this backend, source as expected, TOS and DF equal to the inner header's.
  * Inner packet: IPv4 and UDP/TCP checksums intact.
+ * With an IPv6 BACKEND_IP: IPv6-in-IPv6 instead (next header 41): outer hop
+ * limit 64 (-t), payload length = the inner packet's, destination = this
+ * backend, source the inner one's (or -o), traffic class the inner one's, the
+ * flow label the same for every frame of a flow; inner UDP/TCP checksums
+ * intact. Its flows are listed under the last 32 bits of their addresses.
  *
  *   ipip_capture -i IFNAME -b BACKEND_IP [-o OUTER_SRC|client] [-g GUE_PORT] [-t TTL]
  *                [-R READY_FILE]
@@ -14,7 +19,7 @@
  * Runs until SIGTERM/SIGINT, then prints one line per inner flow
  *   flow udp 10.0.0.1:10000 123.168.9.8:5000 7
  * and a closing line (fields are only ever added at its end)
- *   capture ipip=N bad=N other=N gue=N socket_drops=N flows=N packets=N untracked=N
+ *   capture ipip=N bad=N other=N gue=N socket_drops=N flows=N packets=N untracked=N ipip6=N
  * flows and packets: the inner flows and well-formed frames this backend got;
  * untracked: frames of flows beyond the first FLOW_TALLY_MAX (counted, not listed).
  * Each bad frame is reported on stderr with the reason.
@@ -28,6 +33,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,11 +108,84 @@ static const char *check(const uint8_t *f, size_t len, size_t tunnel_len, uint32
 	return NULL;
 }
 
+/* The flow label of each IPv6 flow seen, by the flow's tally position. */
+static uint32_t labels[FLOW_TALLY_MAX];
+static bool label_seen[FLOW_TALLY_MAX];
+
+/* check() for IPv6-in-IPv6 to @backend6; see the top of the file. */
+static const char *check6(const uint8_t *f, size_t len, const uint8_t *backend6,
+			  const uint8_t *outer_src6, int outer_is_client)
+{
+	const uint8_t *o = f + 14, *in = o + 40;
+	size_t in_len;
+
+	if (len < 14 + 40 + 40)
+		return "frame too short for IPv6-in-IPv6";
+	if (o[0] >> 4 != 6)
+		return "outer version is not 6";
+	if (o[7] != expected_ttl)
+		return "outer hop limit is not the expected one (-t)";
+	if (memcmp(o + 24, backend6, 16))
+		return "outer destination is not this backend";
+	if (in[0] >> 4 != 6)
+		return "inner packet is not IPv6";
+	in_len = 40 + (size_t)pkt_get16(in + 4);
+	if (pkt_get16(o + 4) != in_len)
+		return "outer payload length != the inner packet's length";
+	if (14 + 40 + in_len > len)
+		return "frame shorter than the outer payload length";
+	if (((o[0] & 0x0f) << 4 | o[1] >> 4) != ((in[0] & 0x0f) << 4 | in[1] >> 4))
+		return "outer traffic class differs from inner";
+	if (outer_is_client ? memcmp(o + 8, in + 8, 16) : memcmp(o + 8, outer_src6, 16))
+		return "outer source is not the expected one";
+	if ((in[6] == IPPROTO_UDP || in[6] == IPPROTO_TCP) &&
+	    pkt_l4_csum6(in + 8, in + 24, in[6], in + 40, in_len - 40))
+		return "inner L4 checksum wrong (payload damaged)";
+	return NULL;
+}
+
+/* Tallies an IPv6-in-IPv6 frame's inner flow; false (with @why) when its flow
+ * label differs from the one its flow had so far. A linear search for the
+ * flow's position: the IPv6 tests send hundreds of flows, not millions.
+ */
+static bool tally6(const uint8_t *f, const char **why)
+{
+	const uint8_t *o = f + 14, *in = o + 40;
+	uint32_t src, dst, label = (uint32_t)(o[1] & 0x0f) << 16 | pkt_get16(o + 2);
+	bool l4 = in[6] == IPPROTO_UDP || in[6] == IPPROTO_TCP;
+	uint16_t sport = l4 ? pkt_get16(in + 40) : 0, dport = l4 ? pkt_get16(in + 42) : 0;
+	size_t i;
+
+	memcpy(&src, in + 20, 4);
+	memcpy(&dst, in + 36, 4);
+	if (!flow_tally(in[6], src, dst, sport, dport)) {
+		untracked++;
+		return true;
+	}
+	for (i = 0; i < flow_tally_count; i++) {
+		const struct flow_count *c = &flow_tally_flows[i];
+
+		if (c->proto != in[6] || c->src != src || c->dst != dst || c->sport != sport ||
+		    c->dport != dport)
+			continue;
+		if (label_seen[i] && labels[i] != label) {
+			*why = "flow label changed within a flow";
+			return false;
+		}
+		label_seen[i] = true;
+		labels[i] = label;
+		break;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	const char *ifname = NULL, *ready = NULL;
 	uint32_t backend = 0, outer_src = 0;
-	unsigned long ipip = 0, gue = 0, bad = 0, other = 0;
+	uint8_t backend6[16] = { 0 }, outer_src6[16] = { 0 };
+	unsigned long ipip = 0, gue = 0, bad = 0, other = 0, ipip6 = 0;
+	int ipv6 = 0;
 	uint16_t gue_port = 0;
 	int outer_is_client = 1, opt, fd;
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
@@ -115,10 +194,18 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "i:b:o:g:t:R:")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
-		case 'b': backend = pkt_ip(optarg); break;
+		case 'b':
+			ipv6 = strchr(optarg, ':') != NULL;
+			if (ipv6)
+				pkt_ip6(optarg, backend6);
+			else
+				backend = pkt_ip(optarg);
+			break;
 		case 'o':
 			outer_is_client = !strcmp(optarg, "client");
-			if (!outer_is_client)
+			if (!outer_is_client && strchr(optarg, ':'))
+				pkt_ip6(optarg, outer_src6);
+			else if (!outer_is_client)
 				outer_src = pkt_ip(optarg);
 			break;
 		case 'g': gue_port = (uint16_t)atoi(optarg); break;
@@ -130,7 +217,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!ifname || !backend)
+	if (!ifname || (!backend && !ipv6))
 		return 2;
 	sll.sll_ifindex = (int)if_nametoindex(ifname);
 	fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
@@ -165,6 +252,18 @@ int main(int argc, char **argv)
 		n = recvfrom(fd, frame, sizeof(frame), 0, (struct sockaddr *)&from, &from_len);
 		if (n < 0 || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
+		if (ipv6 && n >= 54 && pkt_get16(frame + 12) == ETH_P_IPV6 &&
+		    frame[14 + 6] == IPPROTO_IPV6) {
+			ipip6++;
+			why = check6(frame, (size_t)n, backend6, outer_src6, outer_is_client);
+			if (!why)
+				tally6(frame, &why);
+			if (why) {
+				bad++;
+				fprintf(stderr, "ipip_capture: bad frame (%s)\n", why);
+			}
+			continue;
+		}
 		if (n < 42 || pkt_get16(frame + 12) != ETH_P_IP) {
 			other++;
 			continue;
@@ -209,8 +308,9 @@ int main(int argc, char **argv)
 		 */
 		getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &st_len);
 		printf("capture ipip=%lu bad=%lu other=%lu gue=%lu socket_drops=%u flows=%zu "
-		       "packets=%lu untracked=%lu\n",
-		       ipip, bad, other, gue, st.tp_drops, flow_tally_count, ipip + gue - bad, untracked);
+		       "packets=%lu untracked=%lu ipip6=%lu\n",
+		       ipip, bad, other, gue, st.tp_drops, flow_tally_count,
+		       ipip + gue + ipip6 - bad, untracked, ipip6);
 	}
 	close(fd);
 	return 0;
