@@ -135,7 +135,7 @@ test_flag_errors_exit_2() {
 		'flows veth1 --limit|lbctl flows: --limit needs a value: N'
 		'flows veth1 --limit 2 --limit 3|lbctl flows: --limit is given twice'
 		'flows veth1 --sort size|lbctl flows: --sort: "size" is not a key, expected one of: vip, client, backend, age, idle'
-		'flows veth1 --backend 10.0.1|lbctl flows: --backend: "10.0.1" is not an IPv4 address'
+		'flows veth1 --backend 10.0.1|lbctl flows: --backend: "10.0.1" is not an IPv4 or IPv6 address'
 		"flows veth1 --vip $VIP:*|lbctl flows: --vip: a flow has a port, give it or none, not \"*\""
 		"flows veth1 --vip $VIP:x|lbctl flows: --vip: \"$VIP:x\" is not a VIP (ADDR[:PORT|:*][/udp|/tcp]): port \"x\" is not a decimal number, expected a whole number 0..65535"
 		'encap veth1 gue --json|lbctl encap does not take --json (lbctl status, stats and flows do)'
