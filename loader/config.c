@@ -1590,3 +1590,13 @@ const char *lb_backend_config_addr(const struct lb_backend_config *backend, char
 		snprintf(out, size, "?");
 	return out;
 }
+
+bool lb_config_has_ipv6(const struct lb_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->vip_count; i++)
+		if (cfg->vips[i].ipv6)
+			return true;
+	return false;
+}

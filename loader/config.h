@@ -127,6 +127,9 @@ int lb_config_parse(const char *name, const char *text, size_t len, struct lb_co
 
 void lb_config_free(struct lb_config *cfg);
 
+/* Whether any VIP of @cfg is IPv6 (flows6's size, IPv6 forwarding, lb-load's summary). */
+bool lb_config_has_ipv6(const struct lb_config *cfg);
+
 /* @vip's or @backend's address as text ("10.0.0.1", "2001:db8::1") in @out
  * (INET6_ADDRSTRLEN bytes).
  */

@@ -196,16 +196,6 @@ static __be32 local_source(const struct lb_config *cfg)
 	return 0;
 }
 
-static bool has_ipv6_vip(const struct lb_config *cfg)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->vip_count; i++)
-		if (cfg->vips[i].ipv6)
-			return true;
-	return false;
-}
-
 int lb_host_prepare(const char *ifname, int ifindex, bool native, const struct lb_config *cfg,
 		    const struct lb_host_state *previous, struct lb_host_plan *plan, char *msg,
 		    size_t len)
@@ -237,7 +227,7 @@ int lb_host_prepare(const char *ifname, int ifindex, bool native, const struct l
 	/* The same for IPv6 VIPs: bpf_fib_lookup(AF_INET6) answers
 	 * FWD_DISABLED on an interface that does not forward IPv6.
 	 */
-	if (has_ipv6_vip(cfg)) {
+	if (lb_config_has_ipv6(cfg)) {
 		err = sysctl_enable(ifname, "ipv6/forwarding", &plan->forwarding6_now_set, msg,
 				    len, "Without it every IPv6 VIP packet is dropped "
 				    "(encap.drop_fwd_disabled)");

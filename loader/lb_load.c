@@ -147,16 +147,6 @@ static const char *mode_name(enum xdp_attach_mode mode)
 	return mode == XDP_MODE_SKB ? "skb" : mode == XDP_MODE_HW ? "hw" : "native";
 }
 
-static bool has_ipv6_vip(const struct lb_config *cfg)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->vip_count; i++)
-		if (cfg->vips[i].ipv6)
-			return true;
-	return false;
-}
-
 static void print_summary(const struct options *opt, int ifindex, const struct lb_config *cfg,
 			  const struct lb_maps *maps, bool reload, bool legacy, const char *why,
 			  const struct lb_apply_result *res, const char *pin_dir)
@@ -219,7 +209,7 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 	printf("  outer source %s, GUE port %u, flow table %u entries, UDP flow timeout %u s\n",
 	       cfg->outer_src ? addr : "the client's address", cfg->gue_port,
 	       cfg->flow_table_size, cfg->flow_timeout_s);
-	if (has_ipv6_vip(cfg))
+	if (lb_config_has_ipv6(cfg))
 		printf("  IPv6 outer source %s, IPv6 flow table %u entries\n",
 		       inet_ntop(AF_INET6, cfg->outer_src6, addr, sizeof(addr)) &&
 				       memcmp(cfg->outer_src6, (const __u8[16]){ 0 }, 16) ?

@@ -113,12 +113,7 @@ __u32 lb_nat_entries_wanted(const struct lb_config *cfg)
 
 __u32 lb_flows6_entries_wanted(const struct lb_config *cfg)
 {
-	size_t i;
-
-	for (i = 0; i < cfg->vip_count; i++)
-		if (cfg->vips[i].ipv6)
-			return cfg->flow_table_size;
-	return 1;
+	return lb_config_has_ipv6(cfg) ? cfg->flow_table_size : 1;
 }
 
 int lb_flows6_grow(struct lb_maps *maps, __u32 entries, int *old_fd)

@@ -254,7 +254,7 @@ enum lb_forwarding {
  */
 #define LB_CTX_F_FRAGMENT (1U << 1) /* IPv4 fragment: flow key has no ports */
 #define LB_CTX_F_NAT_REPLY (1U << 3) /* a backend's reply to a NAT mapping, no VIP */
-#define LB_CTX_F_IPV6 (1U << 4)      /* IPv6 packet: flow6 is the key, an IPv6 header at l3_offset */
+#define LB_CTX_F_IPV6 (1U << 4)      /* IPv6: flow6 is the key, IPv6 at l3_offset */
 
 /* struct lb_flow: the flags, bits of id_word above the backend id and the
  * creation time (created_s_flags & LB_FLOW_CREATED_MASK).

@@ -192,11 +192,11 @@ static __always_inline struct ipv6hdr *lb_ctx_ipv6(struct xdp_md *xdp,
 #define LB_L4_OFFSET_MAX6 (ETH_HLEN + 4 + 40 + LB_IPV6_MAX_EXT_LEN)
 
 /* The L4 header of a whole packet at @pkt's l4_offset, @size bytes of it (a
- * constant) inside both the frame and the IPv4 packet; NULL if they are not.
- * The caller has checked the context with lb_ctx_ipv4(), or only reads.
+ * constant) inside both the frame and the IP packet, the offset at most @max
+ * (a constant); NULL if they are not. lb_ctx_l4() and lb_ctx_l4_6() below.
  */
-static __always_inline void *lb_ctx_l4(struct xdp_md *xdp, const struct lb_packet_ctx *pkt,
-				       const __u32 size)
+static __always_inline void *lb_ctx_l4_within(struct xdp_md *xdp, const struct lb_packet_ctx *pkt,
+					      const __u32 size, const __u32 max)
 {
 	void *data_end = (void *)(long)xdp->data_end;
 	__u32 l4_offset = pkt->l4_offset;
@@ -205,7 +205,7 @@ static __always_inline void *lb_ctx_l4(struct xdp_md *xdp, const struct lb_packe
 	/* Also what the verifier needs: with an offset of up to 65535 it
 	 * cannot prove any access behind it, however data_end compares.
 	 */
-	if (l4_offset > LB_L4_OFFSET_MAX)
+	if (l4_offset > max)
 		return NULL;
 	if (l4_offset + size > (__u32)pkt->l3_offset + pkt->ip_tot_len)
 		return NULL;
@@ -221,26 +221,22 @@ static __always_inline void *lb_ctx_l4(struct xdp_md *xdp, const struct lb_packe
 	return l4;
 }
 
-/* lb_ctx_l4() for an IPv6 packet, whose L4 header may lie behind extension
- * headers: bounded by LB_L4_OFFSET_MAX6 instead. A stage that also changes
- * the frame checks the context with its IPv6 counterpart of lb_ctx_ipv4() first.
+/* The L4 header of an IPv4 packet (behind at most 60 bytes of header). The
+ * caller has checked the context with lb_ctx_ipv4(), or only reads.
+ */
+static __always_inline void *lb_ctx_l4(struct xdp_md *xdp, const struct lb_packet_ctx *pkt,
+				       const __u32 size)
+{
+	return lb_ctx_l4_within(xdp, pkt, size, LB_L4_OFFSET_MAX);
+}
+
+/* ... of an IPv6 packet, whose L4 header may lie behind extension headers. A
+ * stage that also changes the frame checks the context with lb_ctx_ipv6() first.
  */
 static __always_inline void *lb_ctx_l4_6(struct xdp_md *xdp, const struct lb_packet_ctx *pkt,
 					 const __u32 size)
 {
-	void *data_end = (void *)(long)xdp->data_end;
-	__u32 l4_offset = pkt->l4_offset;
-	void *l4;
-
-	if (l4_offset > LB_L4_OFFSET_MAX6)
-		return NULL;
-	if (l4_offset + size > (__u32)pkt->l3_offset + pkt->ip_tot_len)
-		return NULL;
-	l4 = (void *)(long)xdp->data + l4_offset;
-	if (l4 + size > data_end)
-		return NULL;
-	barrier_var(l4); /* as in lb_ctx_l4() */
-	return l4;
+	return lb_ctx_l4_within(xdp, pkt, size, LB_L4_OFFSET_MAX6);
 }
 
 /* Tail-calls the stage in @slot. Returns only when the slot is empty: the

@@ -162,8 +162,8 @@ test_reloads_add_keep_remove() {
 	first=$(cat "$TMP"/cap*.out | grep '^flow ' | awk '{print $3, FILENAME}' | sort)
 	check_delivery6 40 40
 	# A reload with a third IPv6 backend: every IPv6 flow stays where it was.
-	sed -i "s/backends: \[{ip: $B61}, {ip: $B62}\]/backends: [{ip: $B61}, {ip: $B62}, {ip: fd00:10::b3}]/" \
-		"$TMP/ipv6.yaml"
+	local three="[{ip: $B61}, {ip: $B62}, {ip: fd00:10::b3}]"
+	sed -i "s/backends: \[{ip: $B61}, {ip: $B62}\]/backends: $three/" "$TMP/ipv6.yaml"
 	out=$(lb_load "$TMP/ipv6.yaml" veth1) || fail "reload with a third backend: $out"
 	check_contains "$out" "established flows kept" "reload keeps flows"
 	for i in 1 2; do rm -f "$TMP/cap$i.ready" "$TMP/cap$i.out"; done

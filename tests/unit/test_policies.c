@@ -134,29 +134,21 @@ static uint32_t client_addr(uint32_t n)
 	return htonl(0x0b000000 | ((n + 1) & 0xffffff));
 }
 
-/* Flow @n: client_addr(n):(1024 + n % 60000) -> VIP:@port. */
-static void send_flow(struct balancer *b, uint32_t n, uint16_t port, uint8_t proto,
-		      uint8_t tcp_flags, struct outcome *out)
+/* Runs the frame of @spec through @b: the verdict and, when the sink got it,
+ * the backend in *@out and its slot in *@be (zero otherwise).
+ */
+static void run_spec(struct balancer *b, const struct pkt_spec *spec, struct outcome *out,
+		     struct lb_backend *be)
 {
 	static struct xdp_result res;
 	uint8_t frame[PKT_MAX];
 	struct sink_record rec;
-	struct lb_backend be;
-	struct pkt_spec spec;
 	uint64_t hits_before;
-	size_t len;
+	size_t len = pkt_build(spec, frame, sizeof(frame));
 
 	memset(out, 0, sizeof(*out));
+	memset(be, 0, sizeof(*be));
 	out->backend_id = LB_NO_BACKEND;
-	pkt_spec_udp(&spec);
-	spec.src = client_addr(n);
-	spec.dst = pkt_ip(VIP_ADDR);
-	spec.sport = (uint16_t)(1024 + n % 60000);
-	spec.dport = port;
-	spec.proto = proto;
-	if (tcp_flags) /* 0: pkt_spec_udp()'s ACK */
-		spec.tcp_flags = tcp_flags;
-	len = pkt_build(&spec, frame, sizeof(frame));
 	sink_record_read(&b->sink, &rec);
 	hits_before = rec.hits;
 	xdp_run(b->prog_fd, frame, len, 0, &res);
@@ -165,8 +157,26 @@ static void send_flow(struct balancer *b, uint32_t n, uint16_t port, uint8_t pro
 	    rec.hits != hits_before + 1)
 		return;
 	out->backend_id = rec.ctx.backend_id;
-	if (!bpf_map_lookup_elem(b->maps.fd[LB_MAP_BACKENDS], &out->backend_id, &be))
-		out->backend_addr = be.addr;
+	bpf_map_lookup_elem(b->maps.fd[LB_MAP_BACKENDS], &out->backend_id, be);
+}
+
+/* Flow @n: client_addr(n):(1024 + n % 60000) -> VIP:@port. */
+static void send_flow(struct balancer *b, uint32_t n, uint16_t port, uint8_t proto,
+		      uint8_t tcp_flags, struct outcome *out)
+{
+	struct lb_backend be;
+	struct pkt_spec spec;
+
+	pkt_spec_udp(&spec);
+	spec.src = client_addr(n);
+	spec.dst = pkt_ip(VIP_ADDR);
+	spec.sport = (uint16_t)(1024 + n % 60000);
+	spec.dport = port;
+	spec.proto = proto;
+	if (tcp_flags) /* 0: pkt_spec_udp()'s ACK */
+		spec.tcp_flags = tcp_flags;
+	run_spec(b, &spec, out, &be);
+	out->backend_addr = be.addr;
 }
 
 /* The VIP entry of (VIP_ADDR, @port, @proto) in the live generation. */
@@ -780,17 +790,10 @@ static void client6_addr(uint32_t n, uint8_t *addr)
 static void send_flow6(struct balancer *b, uint32_t n, uint16_t port, uint8_t proto,
 		       uint8_t tcp_flags, struct outcome *out, uint8_t *backend_addr6)
 {
-	static struct xdp_result res;
-	uint8_t frame[PKT_MAX];
-	struct sink_record rec;
 	struct lb_backend be;
 	struct pkt_spec spec;
-	uint64_t hits_before;
-	size_t len;
 
-	memset(out, 0, sizeof(*out));
 	memset(backend_addr6, 0, 16);
-	out->backend_id = LB_NO_BACKEND;
 	pkt_spec_udp6(&spec);
 	client6_addr(n, spec.src6);
 	pkt_ip6(VIP6_ADDR, spec.dst6);
@@ -799,17 +802,8 @@ static void send_flow6(struct balancer *b, uint32_t n, uint16_t port, uint8_t pr
 	spec.proto = proto;
 	if (tcp_flags)
 		spec.tcp_flags = tcp_flags;
-	len = pkt_build(&spec, frame, sizeof(frame));
-	sink_record_read(&b->sink, &rec);
-	hits_before = rec.hits;
-	xdp_run(b->prog_fd, frame, len, 0, &res);
-	out->verdict = res.verdict;
-	if (res.err || res.verdict != XDP_TX || sink_record_read(&b->sink, &rec) ||
-	    rec.hits != hits_before + 1)
-		return;
-	out->backend_id = rec.ctx.backend_id;
-	if (!bpf_map_lookup_elem(b->maps.fd[LB_MAP_BACKENDS], &out->backend_id, &be) &&
-	    (be.flags & LB_BACKEND_F_IPV6))
+	run_spec(b, &spec, out, &be);
+	if (be.flags & LB_BACKEND_F_IPV6)
 		memcpy(backend_addr6, be.addr6, 16);
 }
 
