@@ -1583,7 +1583,7 @@ const char *lb_vip_config_addr(const struct lb_vip_config *vip, char *out, size_
 }
 
 const char *lb_backend_config_addr(const struct lb_backend_config *backend, char *out,
-				 size_t size)
+				   size_t size)
 {
 	if (!inet_ntop(backend->ipv6 ? AF_INET6 : AF_INET, backend->ipv6 ?
 		       (const void *)backend->addr6 : (const void *)&backend->addr, out, size))

@@ -135,7 +135,7 @@ bool lb_config_has_ipv6(const struct lb_config *cfg);
  */
 const char *lb_vip_config_addr(const struct lb_vip_config *vip, char *out, size_t size);
 const char *lb_backend_config_addr(const struct lb_backend_config *backend, char *out,
-				 size_t size);
+				   size_t size);
 
 /* "udp"/"tcp", "up"/"drain"/"down", "ipip"/"gue": names as the config spells
  * them; "unknown" for a value that has none.
