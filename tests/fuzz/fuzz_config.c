@@ -97,6 +97,34 @@ static bool unicast(uint32_t addr)
 	return host && host != 0xffffffff && host >> 28 != 0xe;
 }
 
+/* An IPv6 VIP, backend or outer_source6 as docs/configuration.md allows it:
+ * not in ::/96 (::, ::1 among them), ::ffff:0:0/96, ff00::/8 or fe80::/10.
+ */
+static bool unicast6(const uint8_t *a)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	static const uint8_t zero[12];
+
+	return a[0] != 0xff && !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80) && memcmp(a, zero, 12) &&
+	       memcmp(a, mapped, 12);
+}
+
+/* A VIP's or backend's address: the family it says, a unicast one of it. */
+static bool address_ok(bool ipv6, uint32_t addr, const uint8_t *addr6)
+{
+	static const uint8_t zero[16];
+
+	if (ipv6)
+		return !addr && unicast6(addr6);
+	return unicast(addr) && !memcmp(addr6, zero, 16);
+}
+
+static bool same_address(bool ipv6_a, uint32_t a, const uint8_t *a6, bool ipv6_b, uint32_t b,
+			 const uint8_t *b6)
+{
+	return ipv6_a == ipv6_b && a == b && !memcmp(a6, b6, 16);
+}
+
 /* An accepted config keeps every documented limit. */
 static void check_config(const struct lb_config *cfg, const uint8_t *data, size_t size)
 {
@@ -107,31 +135,40 @@ static void check_config(const struct lb_config *cfg, const uint8_t *data, size_
 	if (cfg->flow_timeout_s < 1 || cfg->flow_timeout_s > LB_MAX_FLOW_TIMEOUT_S ||
 	    cfg->flow_table_size < 1 || cfg->flow_table_size > LB_MAX_FLOW_TABLE_SIZE ||
 	    cfg->priority > LB_MAX_PRIORITY || !strcmp(lb_encap_name(cfg->encap), "unknown") ||
-	    (cfg->outer_src && !unicast(cfg->outer_src)))
+	    (cfg->outer_src && !unicast(cfg->outer_src)) ||
+	    (memcmp(cfg->outer_src6, (const uint8_t[16]){ 0 }, 16) && !unicast6(cfg->outer_src6)))
 		broken("accepted an interface-wide value out of range", "", data, size);
 	for (i = 0; i < cfg->vip_count; i++) {
 		const struct lb_vip_config *vip = &cfg->vips[i];
 
-		if (!unicast(vip->addr) || (vip->proto != IPPROTO_UDP && vip->proto != IPPROTO_TCP))
+		if (!address_ok(vip->ipv6, vip->addr, vip->addr6) ||
+		    (vip->proto != IPPROTO_UDP && vip->proto != IPPROTO_TCP))
 			broken("accepted a bad VIP", "", data, size);
+		/* This version forwards IPv6 VIPs by ipip only, without health checks. */
+		if (vip->ipv6 && (vip->forwarding == LB_FORWARD_NAT || cfg->encap != LB_ENCAP_IPIP ||
+				  vip->health.type != LB_HEALTH_NONE))
+			broken("accepted an IPv6 VIP with nat, gue or a health check", "", data, size);
 		if (!vip->backend_count || vip->backend_count > LB_MAX_BACKENDS_PER_VIP)
 			broken("accepted a VIP with no or too many backends", "", data, size);
 		total += vip->backend_count;
 		for (k = 0; k < i; k++)
-			if (cfg->vips[k].addr == vip->addr && cfg->vips[k].port == vip->port &&
-			    cfg->vips[k].proto == vip->proto)
+			if (same_address(cfg->vips[k].ipv6, cfg->vips[k].addr, cfg->vips[k].addr6,
+					 vip->ipv6, vip->addr, vip->addr6) &&
+			    cfg->vips[k].port == vip->port && cfg->vips[k].proto == vip->proto)
 				broken("accepted the same VIP twice", "", data, size);
 		for (j = 0; j < vip->backend_count; j++) {
 			const struct lb_backend_config *b = &vip->backends[j];
 
 			/* Weight 0 takes no new flows: such a backend cannot be up. */
-			if (!unicast(b->addr) || b->weight > LB_MAX_WEIGHT ||
+			if (!address_ok(b->ipv6, b->addr, b->addr6) || b->ipv6 != vip->ipv6 ||
+			    b->weight > LB_MAX_WEIGHT ||
 			    (!b->weight && b->state == LB_BACKEND_UP) ||
 			    b->state < LB_BACKEND_UP || b->state > LB_BACKEND_DOWN ||
 			    (b->has_mac && (b->mac[0] & 1)))
 				broken("accepted a bad backend", "", data, size);
 			for (k = 0; k < j; k++)
-				if (vip->backends[k].addr == b->addr)
+				if (same_address(vip->backends[k].ipv6, vip->backends[k].addr,
+						 vip->backends[k].addr6, b->ipv6, b->addr, b->addr6))
 					broken("accepted a backend twice", "", data, size);
 		}
 	}
