@@ -184,7 +184,7 @@ set_state() {
 	value=$(bpftool -j map lookup pinned "$map" key "$id" 0 0 0 |
 		python3 -c 'import json, sys
 v = json.load(sys.stdin)["value"]
-v[10] = hex(int(sys.argv[1]))
+v[22] = hex(int(sys.argv[1]))  # struct lb_backend: 16-byte address, 6-byte MAC, state
 print(" ".join(v))' "$state") || fail "cannot read backend $id"
 	# shellcheck disable=SC2086 # one word per byte
 	check bpftool map update pinned "$map" key "$id" 0 0 0 value $value
