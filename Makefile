@@ -50,7 +50,9 @@ JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
 # LB_FORWARDING_STAGES in bpf/include/lb_consts_common.h list them;
 # tests/unit/test_registry.c checks that the two agree).
 BPF_STAGE_SRCS := $(sort $(wildcard bpf/lb/*.bpf.c bpf/encap/*.bpf.c))
-BPF_SRCS := bpf/parse/parse.bpf.c $(BPF_STAGE_SRCS)
+# Not stages: xdp-lbd's LWT program for the health probes through the tunnel.
+BPF_HEALTH_SRCS := $(sort $(wildcard bpf/health/*.bpf.c))
+BPF_SRCS := bpf/parse/parse.bpf.c $(BPF_STAGE_SRCS) $(BPF_HEALTH_SRCS)
 TEST_BPF_SRCS := tests/unit/sinks.bpf.c
 BPF_HDRS := $(wildcard bpf/include/*.h)
 
@@ -96,7 +98,7 @@ all: lb-load lbctl xdp-lbd
 # One rule for every BPF object, the stages' and the tests', tools' and
 # benchmarks' alike: vpath finds its source, so object names must be unique
 # across these folders (checked here).
-BPF_SRC_DIRS := bpf/parse bpf/lb bpf/encap tests/unit tests/tools tests/vm bench
+BPF_SRC_DIRS := bpf/parse bpf/lb bpf/encap bpf/health tests/unit tests/tools tests/vm bench
 BPF_OBJECT_NAMES := $(notdir $(wildcard $(addsuffix /*.bpf.c,$(BPF_SRC_DIRS))))
 BPF_NAMES_TWICE := $(sort $(foreach n,$(BPF_OBJECT_NAMES), \
 	$(if $(filter-out 1,$(words $(filter $(n),$(BPF_OBJECT_NAMES)))),$(n))))
@@ -150,6 +152,7 @@ $(OUTPUT)/%.o: %.c
 
 $(OUTPUT)/loader/pipeline.o $(OUTPUT)/loader/stages.o: $(SKELS) $(OUTPUT)/skel/stage_skels.h
 $(OUTPUT)/loader/version.o: $(OUTPUT)/gen/lb_version.h
+$(OUTPUT)/loader/lbd_tunnel.o: $(call skel,bpf/health/probe_encap.bpf.c)
 $(OUTPUT)/tests/unit/test_parse.o: $(call skel,bpf/parse/parse.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_lb.o: $(call skel,bpf/lb/least_loaded.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_encap.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)

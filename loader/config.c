@@ -44,7 +44,7 @@ struct parser {
 	 * needs the whole block to check.
 	 */
 	struct {
-		yaml_node_t *block, *port, *timeout, *send, *expect, *path, *status;
+		yaml_node_t *block, *port, *timeout, *send, *expect, *path, *status, *via;
 	} health;
 	/* The first VIP's `forwarding: nat` and `forwarding: ipip|gue`, checked
 	 * against nat_source and encap once the whole file is read.
@@ -105,6 +105,11 @@ static const struct name_value health_types[] = {
 	{ "http", LB_HEALTH_HTTP },
 };
 
+static const struct name_value health_vias[] = {
+	{ "tunnel", LB_HEALTH_VIA_TUNNEL },
+	{ "direct", LB_HEALTH_VIA_DIRECT },
+};
+
 static const char *name_of(const struct name_value *names, size_t count, uint8_t value)
 {
 	size_t i;
@@ -133,6 +138,11 @@ const char *lb_encap_name(uint8_t encap)
 const char *lb_health_type_name(uint8_t type)
 {
 	return type == LB_HEALTH_NONE ? "none" : name_of(health_types, ARRAY_SIZE(health_types), type);
+}
+
+const char *lb_health_via_name(uint8_t via)
+{
+	return name_of(health_vias, ARRAY_SIZE(health_vias), via);
 }
 
 const char *lb_policy_name(uint8_t policy)
@@ -823,6 +833,15 @@ static int health_port(struct parser *p, yaml_node_t *key, yaml_node_t *value, v
 	return 0;
 }
 
+static int health_via(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+
+	p->health.via = key;
+	return read_choice(p, value, health_vias, ARRAY_SIZE(health_vias),
+			   "a way to reach the backend", NULL, &hc->via);
+}
+
 static int health_interval(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
 {
 	struct lb_health_config *hc = obj;
@@ -933,6 +952,7 @@ static int health_status(struct parser *p, yaml_node_t *key, yaml_node_t *value,
 static const struct key_spec health_keys[] = {
 	{ "type", health_type, true },
 	{ "port", health_port, false },
+	{ "via", health_via, false },
 	{ "interval_ms", health_interval, false },
 	{ "timeout_ms", health_timeout, false },
 	{ "rise", health_rise, false },
@@ -991,12 +1011,25 @@ static int vip_health(struct parser *p, yaml_node_t *key, yaml_node_t *value, vo
 	return 0;
 }
 
-/* After the whole VIP: the probes' port defaults to the VIP's. */
+/* After the whole VIP: the probes go where its packets go, through the
+ * tunnel unless the VIP is NAT's, and their port defaults to the VIP's.
+ */
 static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
 {
 	struct lb_health_config *hc = &vip->health;
+	bool nat = vip->forwarding == LB_FORWARD_NAT;
 
-	if (hc->type == LB_HEALTH_NONE || hc->port)
+	if (hc->type == LB_HEALTH_NONE)
+		return 0;
+	if (hc->via == LB_HEALTH_VIA_TUNNEL && nat) {
+		path_push_key(p, "health_check");
+		path_push_key(p, "via");
+		return fail(p, p->health.via, "tunnel: a forwarding: nat VIP sends its backends "
+			    "plain packets to their own address, expected direct");
+	}
+	if (hc->via == LB_HEALTH_VIA_DEFAULT)
+		hc->via = nat ? LB_HEALTH_VIA_DIRECT : LB_HEALTH_VIA_TUNNEL;
+	if (hc->port)
 		return 0;
 	if (!vip->port) {
 		path_push_key(p, "health_check");

@@ -40,6 +40,13 @@ enum lb_health_type {
 	LB_HEALTH_HTTP = 3, /* GET `path` answers with status `status` */
 };
 
+/* health_check.via: where a probe goes (docs/configuration.md). */
+enum lb_health_via {
+	LB_HEALTH_VIA_DEFAULT = 0, /* not written: tunnel for ipip/gue VIPs, direct for nat */
+	LB_HEALTH_VIA_TUNNEL = 1,  /* to VIP:port, encapsulated to the backend as clients' packets */
+	LB_HEALTH_VIA_DIRECT = 2,  /* to the backend's own address and the port */
+};
+
 #define LB_HEALTH_PAYLOAD_MAX 256  /* bytes of `send` and of `expect` */
 #define LB_HEALTH_PATH_MAX 255     /* bytes of an HTTP `path` */
 /* Bounds of interval_ms and timeout_ms: below 50 ms a busy balancer's own
@@ -55,6 +62,7 @@ enum lb_health_type {
 
 struct lb_health_config {
 	uint8_t type;          /* enum lb_health_type */
+	uint8_t via;           /* enum lb_health_via, never DEFAULT once parsed */
 	uint16_t port;         /* host byte order; default the VIP's port */
 	uint32_t interval_ms;  /* one probe per backend every interval */
 	uint32_t timeout_ms;   /* a probe without an answer by then failed; <= interval */
@@ -130,6 +138,8 @@ const char *lb_state_name(uint8_t state);
 const char *lb_encap_name(uint8_t encap);
 /* "tcp"/"udp"/"http" as health_check.type spells them, "none" for no checks. */
 const char *lb_health_type_name(uint8_t type);
+/* "tunnel"/"direct" as health_check.via spells them. */
+const char *lb_health_via_name(uint8_t via);
 /* "least-loaded", "round-robin", ... as `policy:` spells them. */
 const char *lb_policy_name(uint8_t policy);
 /* The policy named @name, or -1. */

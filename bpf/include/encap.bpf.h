@@ -20,10 +20,7 @@
 #include "nexthop.bpf.h"
 #include "parsing.bpf.h"
 #include "stage.bpf.h"
-
-#ifndef IP_DF
-#define IP_DF 0x4000 /* "don't fragment" bit of frag_off (net/ip.h is not uapi) */
-#endif
+#include "tunnel.bpf.h"
 
 #define ENCAP_L2_TAGGED_LEN (ETH_HLEN + sizeof(struct vlan_hdr))
 
@@ -63,33 +60,17 @@ static __always_inline int encap_begin(struct xdp_md *ctx, struct encap_job *job
 	return LB_CONTINUE;
 }
 
-/* Fills @outer, checksum included: an IPv4 header carrying @protocol to @daddr
- * whose payload is @extra bytes of the stage's own headers plus the inner
- * packet @job->inner. @saddr 0 means the client's address (the inner source).
- * Length and source come from the context; only what is copied as it is (TOS,
- * id, DF) is read from the inner header.
+/* Fills @outer, checksum included (tunnel.bpf.h): an IPv4 header carrying
+ * @protocol to @daddr whose payload is @extra bytes of the stage's own headers
+ * plus the inner packet @job->inner. @saddr 0 means the client's address (the
+ * inner source). Length and source come from the context.
  */
 static __always_inline void encap_outer_ipv4(const struct encap_job *job, __be32 saddr,
 					     __be32 daddr, __u8 protocol, __u16 extra,
 					     struct iphdr *outer)
 {
-	const struct iphdr *inner = job->inner;
-
-	outer->version = 4;
-	outer->ihl = sizeof(*outer) / 4;
-	outer->tos = inner->tos;
-	outer->tot_len = bpf_htons(job->packet->ip_tot_len + sizeof(*outer) + extra);
-	outer->id = inner->id;
-	/* Only DF: the outer packet is whole even when the inner one is a
-	 * fragment, and a DF inner packet must not be fragmented as outer either.
-	 */
-	outer->frag_off = inner->frag_off & bpf_htons(IP_DF);
-	outer->ttl = LB_OUTER_TTL;
-	outer->protocol = protocol;
-	outer->check = 0;
-	outer->saddr = saddr ? saddr : job->packet->flow.src;
-	outer->daddr = daddr;
-	outer->check = ipv4_header_csum(outer);
+	lb_outer_ipv4(job->inner, job->packet->ip_tot_len, saddr ? saddr : job->packet->flow.src,
+		      daddr, protocol, extra, outer);
 }
 
 /* Grows the frame at the front by @len bytes (a constant at every call site),

@@ -234,6 +234,23 @@ enum lb_forwarding {
 #define LB_GUE_SPORT_BASE 0xc000
 #define LB_GUE_SPORT_MASK 0x3fff
 
+/* Health probes through the tunnel (bpf/health/probe_encap.bpf.c): xdp-lbd
+ * marks each probe's socket (SO_MARK) with
+ *	mark base | LB_PROBE_MARK_GUE if GUE | backend id
+ * and one policy-routing rule sends every packet whose mark & LB_PROBE_MARK_MASK
+ * is the base to xdp-lb's probe table, where a route per VIP hands it to the
+ * program. The base is xdp-lbd's --probe-mark: its low 13 bits must be 0.
+ */
+#define LB_PROBE_MARK_ID_MASK 0x0fffU /* the backend id: LB_MAX_BACKENDS ids */
+#define LB_PROBE_MARK_GUE 0x1000U     /* GUE, else IPIP: the encap slot's stage */
+#define LB_PROBE_MARK_MASK 0xffffe000U
+#ifndef LB_PROBE_MARK_DEFAULT
+#define LB_PROBE_MARK_DEFAULT 0x96710000U /* 9671: xdp-lb's port, as the table's number */
+#endif
+#if LB_MAX_BACKENDS > LB_PROBE_MARK_ID_MASK + 1
+#error "a probe mark holds a backend id in LB_PROBE_MARK_ID_MASK"
+#endif
+
 /* struct lb_packet_ctx.flags: only what a later stage reads. (A tag shows in
  * l3_offset, 18 instead of 14.)
  */

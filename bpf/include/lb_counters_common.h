@@ -48,7 +48,13 @@
 	X(NAT_DROP_NO_PORT, "nat", "drop_no_port")        /* every port tried taken */ \
 	X(NAT_DROP_FRAGMENT, "nat", "drop_fragment")      /* ports unknown, no NAT */  \
 	X(NAT_PASS_NO_STATE, "nat", "pass_no_state")      /* reply's mapping expired */ \
-	X(NAT_DROP_TTL_EXCEEDED, "nat", "drop_ttl_exceeded") /* TTL <= 1: not forwarded */
+	X(NAT_DROP_TTL_EXCEEDED, "nat", "drop_ttl_exceeded") /* TTL <= 1: not forwarded */ \
+	/* probe: xdp-lbd's health probes through the tunnel (LWT program) */         \
+	X(PROBE_ENCAP_IPIP, "probe", "encap_ipip")        /* sent IPIP to its backend */ \
+	X(PROBE_ENCAP_GUE, "probe", "encap_gue")          /* sent GUE to its backend */ \
+	X(PROBE_DROP_UNKNOWN_MARK, "probe", "drop_unknown_mark") /* no probe's mark */ \
+	X(PROBE_DROP_MALFORMED, "probe", "drop_malformed") /* not IPv4 to the VIP's port */ \
+	X(PROBE_DROP_ENCAP_FAILED, "probe", "drop_encap_failed") /* no room for headers */
 
 #define LB_COUNTER_ENUM_ENTRY(id, stage, reason) LB_C_##id,
 enum lb_counter {
@@ -73,7 +79,10 @@ enum lb_counter {
 	X(ENCAP_DROP_BAD_CTX)                                                          \
 	X(NAT_DROP_NO_PORT)                                                            \
 	X(NAT_DROP_FRAGMENT)                                                           \
-	X(NAT_DROP_TTL_EXCEEDED)
+	X(NAT_DROP_TTL_EXCEEDED)                                                       \
+	X(PROBE_DROP_UNKNOWN_MARK)                                                     \
+	X(PROBE_DROP_MALFORMED)                                                        \
+	X(PROBE_DROP_ENCAP_FAILED)
 
 #define LB_VIP_DROP_ENUM_ENTRY(id) LB_VD_##id,
 enum lb_vip_drop {

@@ -24,7 +24,8 @@ struct lb_tunables {
 				    * lb_stage_load, not by its callers) */
 	__u32 ingress_mtu;         /* encap, nat: the ingress interface's MTU when loaded, the
 				    * limit for a backend with a static MAC; 0 unknown: no check */
-	__u32 pad2;
+	__u32 probe_mark;          /* probe encap: the mark base of xdp-lbd's tunnel probes
+				    * (LB_PROBE_MARK_*); 0 in the stages */
 };
 
 #endif /* LB_TUNABLES_COMMON_H */
