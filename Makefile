@@ -159,6 +159,7 @@ $(OUTPUT)/tests/unit/test_encap.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKEL
 $(OUTPUT)/tests/unit/test_gue.o: $(call skel,bpf/encap/gue.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_nat.o: $(call skel,bpf/encap/nat.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/lib/stage_fixture.o: $(TEST_SKELS)
+$(OUTPUT)/tests/unit/test_health_probe_encap.o: $(call skel,bpf/health/probe_encap.bpf.c)
 # The policy tests build whole balancers with the loader's own library.
 $(OUTPUT)/tests/unit/test_policies.o: $(SKELS) $(TEST_SKELS)
 $(OUTPUT)/tests/test_policies: $(LOADER_LIB_OBJS)
@@ -195,6 +196,9 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(TEST_LIB_OBJS) $(OUTPUT)
 $(OUTPUT)/tests/test_health: $(OUTPUT)/loader/health.o $(OUTPUT)/loader/maps.o
 # The probes, against servers the test plays itself in a namespace of its own.
 $(OUTPUT)/tests/test_probe: $(OUTPUT)/loader/lbd_probe.o
+# The probes' LWT program, through a route made by xdp-lbd's netlink code.
+$(OUTPUT)/tests/test_health_probe_encap: $(OUTPUT)/loader/lbd_routes.o
+$(OUTPUT)/tests/test_health_probe_encap: LIBS += $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)
 # The encap stage tests share their network, backends and case runner.
 $(OUTPUT)/tests/test_encap $(OUTPUT)/tests/test_gue $(OUTPUT)/tests/test_nat: \
 	$(OUTPUT)/tests/unit/encap_fixture.o

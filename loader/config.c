@@ -20,8 +20,8 @@
 
 /* Longest field path, e.g. "vips[255].backends[1023].weight", with room to spare. */
 #define FIELD_PATH_LEN 128
-/* Keys of the largest mapping (the top level). */
-#define MAX_KEYS 10
+/* Keys of the largest mapping (health_check; every table is checked against it). */
+#define MAX_KEYS 12
 /* Unknown keys longer than this get no "did you mean" suggestion. */
 #define MAX_SUGGEST_LEN 32
 
@@ -614,6 +614,7 @@ static const struct key_spec backend_keys[] = {
 	{ "state", backend_state, false },
 	{ "mac", backend_mac, false },
 };
+_Static_assert(ARRAY_SIZE(backend_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
 /* Two entries for one backend would double its share and split its flows' counters. */
 static int check_backend_unique(struct parser *p, yaml_node_t *node,
@@ -752,6 +753,7 @@ static const struct key_spec policy_keys[] = {
 	{ "type", policy_type, true },
 	{ "table_size", policy_table_size, false },
 };
+_Static_assert(ARRAY_SIZE(policy_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
 /* `policy: hash`, or `policy: {type: maglev, table_size: 251}`. */
 static int vip_policy(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
@@ -962,6 +964,7 @@ static const struct key_spec health_keys[] = {
 	{ "path", health_path, false },
 	{ "status", health_status, false },
 };
+_Static_assert(ARRAY_SIZE(health_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
 /* A key the block's type does not take, or a key it needs and lacks. */
 static int health_key_fits(struct parser *p, yaml_node_t *key, const char *name, bool wanted,
@@ -1049,6 +1052,7 @@ static const struct key_spec vip_keys[] = {
 	{ "backends", vip_backends, true },
 	{ "health_check", vip_health, false },
 };
+_Static_assert(ARRAY_SIZE(vip_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
 /* Maglev limits that need the whole VIP: a table per VIP from a bounded set, and
  * a table with room for every backend.
@@ -1233,6 +1237,7 @@ static const struct key_spec encap_keys[] = {
 	{ "type", encap_type, true },
 	{ "port", encap_port, false },
 };
+_Static_assert(ARRAY_SIZE(encap_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
 /* `encap: gue`, or `encap: {type: gue, port: 6080}`. */
 static int root_encap(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)

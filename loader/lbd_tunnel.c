@@ -68,6 +68,14 @@ static __u32 map_id(int fd)
 	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
 }
 
+static __u32 prog_id(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	return !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
+}
+
 static void unload_program(struct lbd_tunnel *t)
 {
 	if (t->loaded)
@@ -102,6 +110,12 @@ static int load_program(struct lbd_tunnel *t, struct lbd_source *src, const stru
 	/* The routes hold the old program until they are replaced. */
 	unload_program(t);
 	t->prog = st;
+	/* The kernel tells LWT states apart by their name only: a route
+	 * replaced with another program of the same name keeps the old one
+	 * (and its maps). The program's id makes each name its own.
+	 */
+	snprintf(t->route_name, sizeof(t->route_name), "%s-%u", probe_def.prog_name,
+		 prog_id(st.prog_fd));
 	t->loaded = true;
 	t->counters_id = id;
 	t->tunables = tun;
@@ -235,7 +249,7 @@ static int route_vips(struct lbd_tunnel *t, int ifindex, const __be32 *vips, siz
 		if (has_addr(t->vips, t->vip_count, vips[i]))
 			continue;
 		err = lbd_routes_add_bpf(&t->nl, vips[i], ifindex, t->prog.prog_fd,
-					 probe_def.prog_name, LBD_PROBE_HEADROOM);
+					 t->route_name, LBD_PROBE_HEADROOM);
 		if (err) {
 			inet_ntop(AF_INET, &vips[i], addr, sizeof(addr));
 			snprintf(problem, len, "route %s: %s", addr, strerror(-err));

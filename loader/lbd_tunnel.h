@@ -51,6 +51,7 @@ struct lbd_tunnel {
 	bool loaded;
 	__u32 counters_id;            /* the counters map the program counts into */
 	struct lb_tunables tunables;  /* what it was loaded with */
+	char route_name[48];          /* "lb_probe_encap-<program id>", its routes' name */
 	bool rule_added;
 	__be32 *vips;                 /* the VIP addresses routed now */
 	size_t vip_count;

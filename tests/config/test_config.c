@@ -469,8 +469,13 @@ static const struct bad_case bad_cases[] = {
 	BAD("health_udp_no_expect.yaml", ":5:7: vips[0].health_check: missing key \"expect\": a "
 					 "udp check sends a request and expects a reply"),
 	BAD("health_unknown_key.yaml", ":4:31: vips[0].health_check.interval: unknown key, "
-				       "expected one of: type, port, interval_ms, timeout_ms, rise, "
-				       "fall, send, expect, path, status"),
+				       "expected one of: type, port, via, interval_ms, timeout_ms, "
+				       "rise, fall, send, expect, path, status"),
+	BAD("health_via.yaml", ":4:36: vips[0].health_check.via: \"gre\" is not a way to reach "
+			       "the backend, expected tunnel or direct"),
+	BAD("health_via_tunnel_nat.yaml", ":5:31: vips[0].health_check.via: tunnel: a "
+					  "forwarding: nat VIP sends its backends plain packets to "
+					  "their own address, expected direct"),
 };
 
 static void test_bad_files(void)
@@ -757,7 +762,7 @@ static void test_health_values(void)
 
 	if (!ASSERT_OK(lb_config_load(GOOD_DIR "health.yaml", &cfg, err, sizeof(err)), err))
 		return;
-	ASSERT_EQ(cfg.vip_count, 3, "vip_count");
+	ASSERT_EQ(cfg.vip_count, 5, "vip_count");
 	h = &cfg.vips[0].health;
 	ASSERT_EQ(h->type, LB_HEALTH_TCP, "vips[0] type");
 	ASSERT_EQ(h->port, 80, "vips[0] port from the VIP");
@@ -765,7 +770,8 @@ static void test_health_values(void)
 	ASSERT_EQ(h->timeout_ms, LB_HEALTH_DEFAULT_TIMEOUT_MS, "vips[0] default timeout");
 	ASSERT_EQ(h->rise, LB_HEALTH_DEFAULT_RISE, "vips[0] default rise");
 	ASSERT_EQ(h->fall, LB_HEALTH_DEFAULT_FALL, "vips[0] default fall");
-	ASSERT_EQ(h->line, 6, "vips[0] health_check line");
+	ASSERT_EQ(h->line, 10, "vips[0] health_check line");
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_TUNNEL, "vips[0] an ipip VIP probed through the tunnel");
 	h = &cfg.vips[1].health;
 	ASSERT_EQ(h->type, LB_HEALTH_HTTP, "vips[1] type");
 	ASSERT_STREQ(h->path, "/healthz?full=1", "vips[1] path");
@@ -781,6 +787,13 @@ static void test_health_values(void)
 	ASSERT_BYTES(h->expect, h->expect_len, "pong", 4, "vips[2] expect");
 	ASSERT_EQ(h->rise, 100, "vips[2] rise");
 	ASSERT_EQ(h->interval_ms, 50, "vips[2] lowest interval");
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_DIRECT, "vips[2] via direct as written");
+	h = &cfg.vips[3].health;
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_DIRECT, "vips[3] a nat VIP probed directly by default");
+	h = &cfg.vips[4].health;
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_TUNNEL, "vips[4] a gue VIP with via: tunnel");
+	ASSERT_STREQ(lb_health_via_name(LB_HEALTH_VIA_TUNNEL), "tunnel", "name of tunnel");
+	ASSERT_STREQ(lb_health_via_name(LB_HEALTH_VIA_DIRECT), "direct", "name of direct");
 	lb_config_free(&cfg);
 	/* No block: no checks. */
 	if (!ASSERT_OK(lb_config_load(GOOD_DIR "extended.yaml", &cfg, err, sizeof(err)), err))
