@@ -397,7 +397,182 @@ print(dead["state"], dead["health"]["state"], dead["health"]["last_probe_ok"],
 	fi
 }
 
+# --- probes through the tunnel ----------------------------------------------------
+
+VIP=10.0.0.100 VIP_DIRECT=10.0.0.101 GUE_PORT=6080 # the config's default
+
+# One backend (b1) behind two ipip VIPs: VIP's probes go through the tunnel
+# (the default), VIP_DIRECT's straight to the backend (via: direct).
+write_tunnel_config() {
+	cat >"$TMP/config.yaml" <<YAML
+vips:
+  - address: $VIP
+    port: $TCP_PORT
+    protocol: tcp
+    health_check: {type: tcp, interval_ms: $INTERVAL_MS, timeout_ms: $TIMEOUT_MS,
+                   rise: $RISE, fall: $FALL}
+    backends: [{ip: $B1}]
+  - address: $VIP_DIRECT
+    port: $TCP_PORT
+    protocol: tcp
+    health_check: {type: tcp, via: direct, interval_ms: $INTERVAL_MS,
+                   timeout_ms: $TIMEOUT_MS, rise: $RISE, fall: $FALL}
+    backends: [{ip: $B1}]
+YAML
+}
+
+# The probe table's routes and xdp-lb's rule in the balancer's namespace.
+probe_routes() {
+	in_net lb ip route show table 9671
+}
+probe_rule() {
+	in_net lb ip rule show priority 9671
+}
+
+# The backend's own kernel has no ipip or fou here: a probe through the tunnel
+# reaches b1 wrapped, as the capture there shows byte by byte, and fails, while
+# the direct probe of the same server succeeds. `lbctl encap gue` turns the
+# probes into GUE within an interval. Stopping the daemon takes rule and route.
+test_probe_through_the_tunnel() {
+	local line routes flows
+	topology up "$PREFIX" "" "$B1" "$B2"
+	full_checksums
+	# The balancer as a NIC without tunnel checksum offload: the probe leaves
+	# with final checksums (the stack completes them), which the capture checks.
+	check in_net lb ethtool -K veth1 tx off >/dev/null
+	write_tunnel_config
+	load
+	start_server 1
+	spawn b1 "$TMP/cap1.out" "$OUTPUT/tools/ipip_capture" -i eth0 -b "$B1" -o "$LB" \
+		-g "$GUE_PORT" -R "$TMP/cap1.ready"
+	wait_file "$TMP/cap1.ready"
+	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 veth1
+	LBD_PID=${PIDS[-1]}
+	wait_log "health checks: probing 2 backends of 2 VIPs" 5000
+	wait_log "backend $B1 of VIP $VIP tcp port $TCP_PORT is down: via tunnel: no connection within $TIMEOUT_MS ms ($FALL failed probes in a row); set DOWN" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	line=$(status_line "$B1" "$VIP:$TCP_PORT/tcp")
+	check_contains "$line" "last probe failed: via tunnel: no connection within $TIMEOUT_MS ms" \
+		"lbctl status: the tunnel probe's reason"
+	line=$(status_line "$B1" "$VIP_DIRECT:$TCP_PORT/tcp")
+	check_contains "$line" "up    weight 1  health up since" "the direct probe keeps b1 up"
+	check_contains "$line" "last probe ok: connected" "the direct probe connects"
+	grep -q "of VIP $VIP_DIRECT .*down" "$TMP/lbd.log" && fail "the direct probe failed:
+$(cat "$TMP/lbd.log")"
+	check_contains "$(probe_rule)" "9671:	from all fwmark 0x96710000/0xffffe000 lookup 9671 proto 250" \
+		"the probes' rule"
+	routes=$(probe_routes)
+	check_contains "$routes" "$VIP  encap bpf xmit lb_probe_encap-" "the VIP's probe route"
+	check_contains "$routes" "dev veth1 proto 250 scope link" "the route's device and protocol"
+	[[ $routes == *"$VIP_DIRECT"* ]] && fail "a route for the direct VIP: $routes"
+	(($(counter probe.encap_ipip) >= FALL)) || fail "probe.encap_ipip: $(counter probe.encap_ipip)"
+
+	# The encap slot decides the format, as for client traffic.
+	local ipip_before
+	ipip_before=$(counter probe.encap_ipip)
+	check lbctl encap veth1 gue >/dev/null
+	local deadline=$(($(now_ms) + 1000 + INTERVAL_MS * 2 + SLACK_MS))
+	until (($(counter probe.encap_gue) >= 2)); do
+		(($(now_ms) < deadline)) || fail "no GUE probe after lbctl encap gue"
+		sleep 0.1
+	done
+	check_eq "$(counter probe.drop_unknown_mark)" 0 "probe.drop_unknown_mark"
+
+	# Stopping the daemon takes the route and the rule.
+	kill -TERM "$LBD_PID"
+	wait "$LBD_PID" 2>/dev/null || true
+	check_eq "$(probe_routes)" "" "the probe table after the daemon stopped"
+	check_eq "$(probe_rule)" "" "the rule after the daemon stopped"
+	wait_log "1 route of table 9671 and the rule removed (xdp-lbd stops)" 1000
+
+	finish_captures
+	check_eq "$(capture_total bad)" 0 "malformed probe frames at b1"
+	(($(capture_total ipip) >= FALL)) || fail "IPIP probes captured: $(capture_total ipip)"
+	(($(capture_total ipip) >= ipip_before)) ||
+		fail "IPIP probes captured $(capture_total ipip) < counted $ipip_before"
+	(($(capture_total gue) >= 2)) || fail "GUE probes captured: $(capture_total gue)"
+	# Every tunnelled frame at b1 is a probe: from the balancer to VIP:port.
+	flows=$(grep '^flow ' "$TMP/cap1.out" | awk '{print $2, $4}' | sort -u)
+	check_eq "$flows" "tcp $VIP:$TCP_PORT" "the inner packets' protocol and destination"
+	grep '^flow ' "$TMP/cap1.out" | awk '{print $3}' | grep -qv "^$LB:" &&
+		fail "an inner source other than the balancer: $(cat "$TMP/cap1.out")"
+	return 0
+}
+
+# A killed daemon leaves route and rule; the next daemon takes them over, and
+# `xdp-lbd --withdraw` (the unit's ExecStopPost) removes what a killed one left.
+test_killed_daemon_then_withdraw() {
+	topology up "$PREFIX" "" "$B1"
+	write_tunnel_config
+	load
+	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 veth1
+	LBD_PID=${PIDS[-1]}
+	wait_log "health checks: probing 2 backends of 2 VIPs" 5000
+	kill -KILL "$LBD_PID"
+	wait "$LBD_PID" 2>/dev/null || true
+	check_contains "$(probe_routes)" "$VIP  encap bpf xmit" "a killed daemon's route stays"
+	check_contains "$(probe_rule)" "lookup 9671" "a killed daemon's rule stays"
+	: >"$TMP/lbd.log"
+	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 veth1
+	LBD_PID=${PIDS[-1]}
+	wait_log "backend $B1 of VIP $VIP tcp port $TCP_PORT is down: via tunnel:" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	grep -q "cannot run" "$TMP/lbd.log" && fail "the next daemon refused its own rule:
+$(cat "$TMP/lbd.log")"
+	kill -KILL "$LBD_PID"
+	wait "$LBD_PID" 2>/dev/null || true
+	local out
+	out=$(in_net lb "$ROOT/xdp-lbd" --withdraw veth1 2>&1) || fail "--withdraw: $out"
+	check_contains "$out" "1 route of table 9671 and the rule removed (xdp-lbd --withdraw)" \
+		"--withdraw says what it removed"
+	check_eq "$(probe_routes)" "" "the probe table after --withdraw"
+	check_eq "$(probe_rule)" "" "the rule after --withdraw"
+}
+
+# Someone else's route in the table, or rule at the priority: refused, said
+# in the log and in every tunnel probe's result, and left as it was.
+test_tunnel_table_or_rule_taken() {
+	local line
+	topology up "$PREFIX" "" "$B1"
+	write_tunnel_config
+	load
+	check in_net lb ip route add 192.0.2.1/32 dev veth1 table 9671
+	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 veth1
+	LBD_PID=${PIDS[-1]}
+	wait_log "health probes through the tunnel cannot run on veth1: table 9671 holds others' routes; they fail until it is resolved" 5000
+	wait_log "is down: via tunnel: table 9671 holds others' routes" \
+		$((INTERVAL_MS * FALL + SLACK_MS))
+	check_eq "$(probe_rule)" "" "no rule while the table is someone else's"
+	kill -TERM "$LBD_PID"
+	wait "$LBD_PID" 2>/dev/null || true
+	check_contains "$(probe_routes)" "192.0.2.1 dev veth1" "the other route left alone"
+	check in_net lb ip route del 192.0.2.1/32 dev veth1 table 9671
+
+	check in_net lb ip rule add priority 9671 fwmark 0x1 lookup 100
+	: >"$TMP/lbd.log"
+	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 veth1
+	LBD_PID=${PIDS[-1]}
+	wait_log "cannot run on veth1: rule priority 9671 is taken" 5000
+	kill -TERM "$LBD_PID"
+	wait "$LBD_PID" 2>/dev/null || true
+	check_contains "$(probe_rule)" "fwmark 0x1 lookup 100" "the other rule left alone"
+	check_eq "$(probe_routes)" "" "no route of ours"
+	# Another priority, table and mark: ours again.
+	: >"$TMP/lbd.log"
+	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 \
+		--probe-priority 9672 --probe-table 77 --probe-mark 0x10000 veth1
+	LBD_PID=${PIDS[-1]}
+	wait_log "rule priority 9672 fwmark 0x10000/0xffffe000 lookup 77 added" 5000
+	check_contains "$(in_net lb ip route show table 77)" "$VIP  encap bpf xmit" "the route in table 77"
+	kill -TERM "$LBD_PID"
+	wait "$LBD_PID" 2>/dev/null || true
+	check_eq "$(in_net lb ip route show table 77)" "" "table 77 after the daemon stopped"
+	check_eq "$(in_net lb ip rule show priority 9672)" "" "rule 9672 after the daemon stopped"
+}
+
 run_tests integration-health test_dead_backend_goes_down_and_comes_back \
 	test_every_other_probe_lost_does_not_flap test_reload_keeps_health \
 	test_health_check_dropped_by_reload test_all_down_withdraws_the_announcement \
-	test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels
+	test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels \
+	test_probe_through_the_tunnel test_killed_daemon_then_withdraw \
+	test_tunnel_table_or_rule_taken

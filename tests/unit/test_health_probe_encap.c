@@ -10,7 +10,9 @@
  *   reads the route's device (kernels without the fix for it dereference
  *   NULL), so no case here may reach the push.
  * - The wrapping itself, for real: in a network namespace of the test's own,
- *   a veth pair hc0/hc1, xdp-lbd's rule and a route `VIP/32 encap bpf xmit`
+ *   a veth pair hc0/hc1, the backend a hop away (so only a probe the
+ *   kernel routes again by its outer destination arrives), xdp-lbd's rule
+ *   and a route `VIP/32 encap bpf xmit`
  *   made with xdp-lbd's own netlink code (loader/lbd_routes.c); a socket
  *   marked as xdp-lbd marks a probe sends to the VIP, and an AF_PACKET socket
  *   on hc1 receives what went out of hc0: every byte of the outer IPv4 (and
@@ -59,7 +61,10 @@
 #define VIP "10.9.9.9"
 #define VIP_PORT 7777
 #define LOCAL "10.9.0.1"       /* hc0: the probe's source */
-#define BACKEND "10.9.0.2"     /* behind hc1, by a permanent neighbour entry */
+#define GATEWAY "10.9.0.2"     /* behind hc1, by a permanent neighbour entry */
+#define BACKEND_NET "10.9.5.0/24"
+#define BACKEND "10.9.5.2"     /* routed via GATEWAY: reached only if the kernel
+				* routes the wrapped probe again (BPF_LWT_REROUTE) */
 #define OUTER_SRC "10.9.0.77"
 
 static struct probe_encap_bpf *load(__be32 outer_src)
@@ -201,25 +206,38 @@ static void test_refusals(void)
 
 /* --- the wrapping, through a route ---------------------------------------------- */
 
-static bool wire_up;
+static int wire_state; /* 0 not tried, 1 up, -1 no namespace (not root), -2 setup failed */
 
-/* The test's own namespace: hc0 (LOCAL/24) -- hc1, BACKEND a permanent
- * neighbour of hc0, no IPv6 (its chatter would only be skipped).
+/* The test's own namespace: hc0 (LOCAL/24) -- hc1, GATEWAY a permanent
+ * neighbour of hc0 and BACKEND's subnet routed via it, no IPv6 (its chatter
+ * would only be skipped).
  */
-static bool wire(void)
+static int wire(void)
 {
-	if (wire_up)
-		return true;
+	if (wire_state)
+		return wire_state;
+	wire_state = -1;
 	if (unshare(CLONE_NEWNET))
-		return false;
+		return wire_state;
+	wire_state = -2;
 	if (system("sysctl -qw net.ipv6.conf.default.disable_ipv6=1 && ip link set lo up && "
 		   "ip link add hc0 type veth peer name hc1 && "
 		   "ip addr add " LOCAL "/24 dev hc0 && ip link set hc0 up && ip link set hc1 up && "
-		   "ip neigh add " BACKEND " lladdr 02:00:00:00:00:02 dev hc0 nud permanent"))
-		return false;
-	wire_up = true;
-	return true;
+		   "ip neigh add " GATEWAY " lladdr 02:00:00:00:00:02 dev hc0 nud permanent && "
+		   "ip route add " BACKEND_NET " via " GATEWAY))
+		return wire_state;
+	wire_state = 1;
+	return wire_state;
 }
+
+/* In a test: true with the wire up; a skip without a namespace of our own. */
+#define WIRE_OR_SKIP()                                                                   \
+	do {                                                                             \
+		if (wire() == -1)                                                        \
+			TEST_SKIP("no network namespace of our own (needs root)");       \
+		if (!ASSERT_EQ(wire(), 1, "veth pair, addresses and routes (ip)"))      \
+			return;                                                          \
+	} while (0)
 
 /* xdp-lbd's rule and a route to the VIP through @skel's program, named by
  * its id as xdp-lbd names it: the kernel tells LWT states apart by name, and
@@ -340,8 +358,7 @@ static void run_wire_case(const struct wire_case *c)
 	char what[160];
 	int cap;
 
-	if (!wire())
-		TEST_SKIP("no network namespace and veth of our own (needs root, ip)");
+	WIRE_OR_SKIP();
 	skel = load(outer_src);
 	if (!skel)
 		return;
@@ -423,8 +440,7 @@ static void test_unmarked_never_meets_the_route(void)
 	uint8_t frame[2048];
 	int cap;
 
-	if (!wire())
-		TEST_SKIP("no network namespace and veth of our own (needs root, ip)");
+	WIRE_OR_SKIP();
 	skel = load(0);
 	if (!skel)
 		return;
