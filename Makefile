@@ -247,8 +247,8 @@ test-vm:
 
 vm-image: $(VM_FILES)
 
-# Not `all`: the guests' root filesystems have no libmicrohttpd, and no guest test runs xdp-lbd.
-vm-guest-build: lb-load lbctl $(VM_GUEST_FILES)
+# xdp-lbd too: the guests run the health checks through the tunnel (tests/vm/health_tunnel.sh).
+vm-guest-build: lb-load lbctl xdp-lbd $(VM_GUEST_FILES)
 
 # The kernel package is downloaded once (apt-get download, never installed) and kept.
 $(VM_DIR)/kernel/version:

@@ -87,21 +87,6 @@ start_daemon() {
 	wait_log "health checks: probing 4 backends of 2 VIPs" 5000
 }
 
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
-# wait_log TEXT [MS]: waits until the daemon's log has a line containing TEXT.
-wait_log() {
-	local deadline=$(($(now_ms) + ${2:-5000}))
-	while (($(now_ms) < deadline)); do
-		grep -qF -- "$1" "$TMP/lbd.log" && return 0
-		sleep 0.05
-	done
-	fail "the log has no '$1' within ${2:-5000} ms:
-$(cat "$TMP/lbd.log")"
-}
-
 # One TCP connection to the VIP: prints the name of the server that answered.
 tcp_answer() {
 	in_net client timeout 5 socat -t 1 - "TCP:$LB:$TCP_PORT,connect-timeout=2" \
@@ -121,13 +106,6 @@ import json, sys
 s = json.load(sys.stdin)
 print(sum(b["packets"] for b in s["backends"] if b["address"] == sys.argv[1] and b["vip"] == sys.argv[2]))
 ' "$1" "$2"
-}
-
-# lbctl status's line of backend $1 under VIP $2 (e.g. 10.0.0.10:8080/tcp).
-status_line() {
-	lbctl status veth1 | awk -v vip="VIP $2 " -v be=" $1 " '
-		index($0, "  VIP ") == 1 { inside = index($0, vip) == 3 }
-		inside && index($0, "backend ") && index($0, be) { print }'
 }
 
 setup() {

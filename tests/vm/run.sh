@@ -79,7 +79,8 @@ prepare_own_root() {
 		"$BUILD_IMAGE" initramfs "$VM_DIR" || give_up "cannot build the initramfs"
 	fi
 	# What the guest builds: the work tree without its builds and git's files.
-	local exclude=(--exclude-vcs --exclude=./build --exclude=./lb-load --exclude=./lbctl)
+	local exclude=(--exclude-vcs --exclude=./build --exclude=./lb-load --exclude=./lbctl
+		--exclude=./xdp-lbd)
 	[[ $OUTPUT == "$ROOT"/* ]] && exclude+=("--exclude=./${OUTPUT#"$ROOT"/}")
 	tar -C "$ROOT" "${exclude[@]}" -cf "$VM_DIR/source.tar" . ||
 		give_up "cannot copy the work tree into $VM_DIR/source.tar"
