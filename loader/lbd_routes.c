@@ -61,17 +61,27 @@ static int transact(struct lbd_routes *r, struct nlmsghdr *nlh, mnl_cb_t cb, voi
 	return ret < 0 ? -errno : 0;
 }
 
+/* A request @type with @flags (NLM_F_REQUEST added) in @buf, and its family
+ * header of @len bytes, zeroed, in *@family.
+ */
+static struct nlmsghdr *request(char *buf, __u16 type, __u16 flags, size_t len, void **family)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	*family = mnl_nlmsg_put_extra_header(nlh, len);
+	return nlh;
+}
+
 /* The header every request of ours shares: an IPv4 /32 of our protocol in
  * our table (RTA_TABLE as well: rtm_table holds 8 bits only).
  */
 static struct nlmsghdr *route_msg(char *buf, __u16 type, __u16 flags, __u32 table, __be32 dst)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
+	struct nlmsghdr *nlh = request(buf, type, NLM_F_ACK | flags, sizeof(*rtm), (void **)&rtm);
 
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = 32;
 	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
@@ -186,16 +196,14 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 static int dump_routes(struct lbd_routes *r, struct list_ctx *ctx)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 
 	/* A dump of every IPv4 route: the kernel filters a dump by table only
 	 * when asked strictly (NETLINK_GET_STRICT_CHK); reading all and
 	 * filtering here works on every kernel.
 	 */
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	nlh = request(buf, RTM_GETROUTE, NLM_F_DUMP, sizeof(*rtm), (void **)&rtm);
 	rtm->rtm_family = AF_INET;
 	return transact(r, nlh, list_cb, ctx);
 }
@@ -223,12 +231,9 @@ int lbd_routes_count_foreign(struct lbd_routes *r)
 static struct nlmsghdr *rule_msg(char *buf, __u16 type, __u16 flags, const struct lbd_routes *r,
 				 const struct lbd_rule *rule)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct fib_rule_hdr *frh;
+	struct nlmsghdr *nlh = request(buf, type, NLM_F_ACK | flags, sizeof(*frh), (void **)&frh);
 
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
 	frh->family = AF_INET;
 	frh->action = FR_ACT_TO_TBL;
 	frh->table = r->table < 256 ? (__u8)r->table : RT_TABLE_UNSPEC;
@@ -317,13 +322,11 @@ int lbd_rule_check(struct lbd_routes *r, const struct lbd_rule *rule)
 {
 	struct rule_ctx ctx = { .r = r, .rule = rule };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct fib_rule_hdr *frh;
+	struct nlmsghdr *nlh;
 	int err;
 
-	nlh->nlmsg_type = RTM_GETRULE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	nlh = request(buf, RTM_GETRULE, NLM_F_DUMP, sizeof(*frh), (void **)&frh);
 	frh->family = AF_INET;
 	err = transact(r, nlh, rule_cb, &ctx);
 	return err ? err : ctx.found;

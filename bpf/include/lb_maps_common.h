@@ -7,7 +7,8 @@
  *          cuts longer names);
  *   OWNER  SHARED: defined in bpf/include/lb_maps.bpf.h; the loader creates it
  *          once from the first stage object, hands the same fd to every
- *          other object and pins it;
+ *          other object and pins it (xdp-lbd's probe encapsulation program,
+ *          bpf/health/, gets the pinned ones too);
  *          LOADER: created and pinned by lb-load itself, in no stage object
  *          (the fuzzer and the tests that build a pipeline skip it);
  *          OWN: each program that defines it keeps its own, never shared nor

@@ -80,10 +80,21 @@ stop_server() {
 	SERVER_PIDS[$1]=""
 }
 
-start_daemon() {
+# xdp-lbd on the config, options $@; its PID in LBD_PID, its log (new) $TMP/lbd.log.
+run_daemon() {
 	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 "$@" \
 		veth1
 	LBD_PID=${PIDS[-1]}
+}
+
+# Ends it with signal $1 (default TERM) and waits for it.
+stop_daemon() {
+	kill -"${1:-TERM}" "$LBD_PID"
+	wait "$LBD_PID" 2>/dev/null || true
+}
+
+start_daemon() {
+	run_daemon "$@"
 	wait_log "health checks: probing 4 backends of 2 VIPs" 5000
 }
 
@@ -424,8 +435,7 @@ test_probe_through_the_tunnel() {
 	spawn b1 "$TMP/cap1.out" "$OUTPUT/tools/ipip_capture" -i eth0 -b "$B1" -o "$LB" \
 		-g "$GUE_PORT" -R "$TMP/cap1.ready"
 	wait_file "$TMP/cap1.ready"
-	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 veth1
-	LBD_PID=${PIDS[-1]}
+	run_daemon
 	wait_log "health checks: probing 2 backends of 2 VIPs" 5000
 	wait_log "backend $B1 of VIP $VIP tcp port $TCP_PORT is down: via tunnel: no connection within $TIMEOUT_MS ms ($FALL failed probes in a row); set DOWN" \
 		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
@@ -457,8 +467,7 @@ $(cat "$TMP/lbd.log")"
 	check_eq "$(counter probe.drop_unknown_mark)" 0 "probe.drop_unknown_mark"
 
 	# Stopping the daemon takes the route and the rule.
-	kill -TERM "$LBD_PID"
-	wait "$LBD_PID" 2>/dev/null || true
+	stop_daemon
 	check_eq "$(probe_routes)" "" "the probe table after the daemon stopped"
 	check_eq "$(probe_rule)" "" "the rule after the daemon stopped"
 	wait_log "1 route of table 9671 and the rule removed (xdp-lbd stops)" 1000
@@ -483,22 +492,17 @@ test_killed_daemon_then_withdraw() {
 	topology up "$PREFIX" "" "$B1"
 	write_tunnel_config
 	load
-	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 veth1
-	LBD_PID=${PIDS[-1]}
+	run_daemon
 	wait_log "health checks: probing 2 backends of 2 VIPs" 5000
-	kill -KILL "$LBD_PID"
-	wait "$LBD_PID" 2>/dev/null || true
+	stop_daemon KILL
 	check_contains "$(probe_routes)" "$VIP  encap bpf xmit" "a killed daemon's route stays"
 	check_contains "$(probe_rule)" "lookup 9671" "a killed daemon's rule stays"
-	: >"$TMP/lbd.log"
-	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 veth1
-	LBD_PID=${PIDS[-1]}
+	run_daemon
 	wait_log "backend $B1 of VIP $VIP tcp port $TCP_PORT is down: via tunnel:" \
 		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
 	grep -q "cannot run" "$TMP/lbd.log" && fail "the next daemon refused its own rule:
 $(cat "$TMP/lbd.log")"
-	kill -KILL "$LBD_PID"
-	wait "$LBD_PID" 2>/dev/null || true
+	stop_daemon KILL
 	local out
 	out=$(in_net lb "$ROOT/xdp-lbd" --withdraw veth1 2>&1) || fail "--withdraw: $out"
 	check_contains "$out" "1 route of table 9671 and the rule removed (xdp-lbd --withdraw)" \
@@ -515,35 +519,26 @@ test_tunnel_table_or_rule_taken() {
 	write_tunnel_config
 	load
 	check in_net lb ip route add 192.0.2.1/32 dev veth1 table 9671
-	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 veth1
-	LBD_PID=${PIDS[-1]}
+	run_daemon
 	wait_log "health probes through the tunnel cannot run on veth1: table 9671 holds others' routes; they fail until it is resolved" 5000
 	wait_log "is down: via tunnel: table 9671 holds others' routes" \
 		$((INTERVAL_MS * FALL + SLACK_MS))
 	check_eq "$(probe_rule)" "" "no rule while the table is someone else's"
-	kill -TERM "$LBD_PID"
-	wait "$LBD_PID" 2>/dev/null || true
+	stop_daemon
 	check_contains "$(probe_routes)" "192.0.2.1 dev veth1" "the other route left alone"
 	check in_net lb ip route del 192.0.2.1/32 dev veth1 table 9671
 
 	check in_net lb ip rule add priority 9671 fwmark 0x1 lookup 100
-	: >"$TMP/lbd.log"
-	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 veth1
-	LBD_PID=${PIDS[-1]}
+	run_daemon
 	wait_log "cannot run on veth1: rule priority 9671 is taken" 5000
-	kill -TERM "$LBD_PID"
-	wait "$LBD_PID" 2>/dev/null || true
+	stop_daemon
 	check_contains "$(probe_rule)" "fwmark 0x1 lookup 100" "the other rule left alone"
 	check_eq "$(probe_routes)" "" "no route of ours"
 	# Another priority, table and mark: ours again.
-	: >"$TMP/lbd.log"
-	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 \
-		--probe-priority 9672 --probe-table 77 --probe-mark 0x10000 veth1
-	LBD_PID=${PIDS[-1]}
+	run_daemon --probe-priority 9672 --probe-table 77 --probe-mark 0x10000
 	wait_log "rule priority 9672 fwmark 0x10000/0xffffe000 lookup 77 added" 5000
 	check_contains "$(in_net lb ip route show table 77)" "$VIP  encap bpf xmit" "the route in table 77"
-	kill -TERM "$LBD_PID"
-	wait "$LBD_PID" 2>/dev/null || true
+	stop_daemon
 	check_eq "$(in_net lb ip route show table 77)" "" "table 77 after the daemon stopped"
 	check_eq "$(in_net lb ip rule show priority 9672)" "" "rule 9672 after the daemon stopped"
 }

@@ -13,13 +13,17 @@ HC_INTERVAL_MS=400 HC_TIMEOUT_MS=300 HC_RISE=2 HC_FALL=2
 # than interval x fall + timeout.
 HC_SLACK_MS=4000
 DIRECT_VIP=123.168.9.10 # TCP port 80, probed directly: the backends' own addresses
+# The UDP servers fork a shell and sed per datagram, which takes hundreds of ms in a
+# guest under TCG: their check waits longer.
+HC_UDP_INTERVAL_MS=2000 HC_UDP_TIMEOUT_MS=1800
 
 write_health_config() {
 	local hc="interval_ms: $HC_INTERVAL_MS, timeout_ms: $HC_TIMEOUT_MS, rise: $HC_RISE, fall: $HC_FALL"
 	cat >"$TMP/lb.yaml" <<EOF
 vips:
   - address: $VIP
-    health_check: {type: udp, port: 5000, send: "hc\\n", expect: "b", $hc}
+    health_check: {type: udp, port: 5000, send: "hc\\n", expect: "b",
+                   interval_ms: $HC_UDP_INTERVAL_MS, timeout_ms: $HC_UDP_TIMEOUT_MS}
     backends: [{ip: $B1}, {ip: $B2}]
   - address: $TCP_VIP
     port: 80
@@ -54,14 +58,16 @@ health_lab_up() {
 	wait_log "health checks: probing 6 backends of 3 VIPs" 10000
 	hc_wait_status "$B1" "$TCP_VIP:80/tcp" "last probe ok: via tunnel: connected"
 	hc_wait_status "$B2" "$TCP_VIP:80/tcp" "last probe ok: via tunnel: connected"
-	hc_wait_status "$B1" "$VIP:*/udp" "last probe ok: via tunnel: reply as expected"
-	hc_wait_status "$B2" "$VIP:*/udp" "last probe ok: via tunnel: reply as expected"
+	hc_wait_status "$B1" "$VIP:*/udp" "last probe ok: via tunnel: reply as expected" \
+		$((HC_UDP_INTERVAL_MS * 3 + HC_SLACK_MS))
+	hc_wait_status "$B2" "$VIP:*/udp" "last probe ok: via tunnel: reply as expected" \
+		$((HC_UDP_INTERVAL_MS * 3 + HC_SLACK_MS))
 	hc_wait_status "$B1" "$DIRECT_VIP:80/tcp" "last probe ok: connected"
 }
 
-# Waits until lbctl status's line of backend $1 under VIP $2 contains $3.
+# Waits (at most $4 ms) until lbctl status's line of backend $1 under VIP $2 contains $3.
 hc_wait_status() {
-	local deadline=$(($(now_ms) + HC_INTERVAL_MS * 3 + HC_SLACK_MS)) line
+	local deadline=$(($(now_ms) + ${4:-$((HC_INTERVAL_MS * 3 + HC_SLACK_MS))})) line
 	while (($(now_ms) < deadline)); do
 		line=$(status_line "$1" "$2")
 		[[ $line == *"$3"* ]] && return 0
@@ -130,7 +136,8 @@ test_health_through_gue_backends() {
 	done
 	RESTORE="ip -n $PREFIX-b1 fou add port $GUE_PORT ipproto 4"
 	hc_break_and_restore b1 "$B1" ip -n "$PREFIX-b1" fou del port "$GUE_PORT"
-	hc_wait_status "$B1" "$VIP:*/udp" "last probe ok: via tunnel: reply as expected"
+	hc_wait_status "$B1" "$VIP:*/udp" "last probe ok: via tunnel: reply as expected" \
+		$((HC_UDP_INTERVAL_MS * 3 + HC_SLACK_MS))
 }
 
 # Stopping the daemon takes its rule and route; nothing of ours is left.
