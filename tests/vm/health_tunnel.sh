@@ -69,7 +69,7 @@ health_lab_up() {
 
 # Waits (at most $4 ms) until lbctl status's line of backend $1 under VIP $2 contains $3.
 hc_wait_status() {
-	local deadline=$(($(now_ms) + ${4:-$((HC_INTERVAL_MS * 3 + HC_SLACK_MS))})) line
+	local deadline=$(($(now_ms) + ${4:-$((HC_INTERVAL_MS * 3 + HC_SLACK_MS))})) line=
 	while (($(now_ms) < deadline)); do
 		line=$(status_line "$1" "$2")
 		[[ $line == *"$3"* ]] && return 0
