@@ -132,6 +132,16 @@ static bool has_addr(const __be32 *list, size_t count, __be32 addr)
 	return false;
 }
 
+static bool has_route(const struct lbd_route *routes, size_t count, __be32 dst, int oif)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (routes[i].dst == dst && routes[i].oif == oif)
+			return true;
+	return false;
+}
+
 /* Whether route @r is this interface's: its device, or a device gone (a
  * route of an interface made anew is ours to clean up too).
  */
@@ -246,7 +256,11 @@ static int route_vips(struct lbd_tunnel *t, int ifindex, const __be32 *vips, siz
 	}
 	for (i = 0; i < count; i++) {
 		now[i] = vips[i];
-		if (has_addr(t->vips, t->vip_count, vips[i]))
+		/* Routed with this program already, and still there on this device
+		 * (an interface made anew lost it).
+		 */
+		if (has_addr(t->vips, t->vip_count, vips[i]) &&
+		    has_route(have, (size_t)n, vips[i], ifindex))
 			continue;
 		err = lbd_routes_add_bpf(&t->nl, vips[i], ifindex, t->prog.prog_fd,
 					 t->route_name, LBD_PROBE_HEADROOM);
