@@ -367,7 +367,8 @@ static void on_result(struct lbd_health *h, struct lbd_health_target *t,
 	 * the backend's own address.
 	 */
 	if (snprintf(rec.last_result, sizeof(rec.last_result), "%s%s",
-		     t->via_tunnel ? "via tunnel: " : "", res->text) >= (int)sizeof(rec.last_result))
+		     !t->via_tunnel ? "" : t->probe_direct ? "direct, no tunnel: " : "via tunnel: ",
+		     res->text) >= (int)sizeof(rec.last_result))
 		lbd_log(LBD_DEBUG, "probe result of backend %s cut to %zu bytes: %s", t->name,
 			sizeof(rec.last_result) - 1, res->text);
 	apply_result(h, t, &rec, &be, changed, rec.last_result);
@@ -379,6 +380,7 @@ static void on_result(struct lbd_health *h, struct lbd_health_target *t,
 static void start_probe(struct lbd_health *h, size_t i, uint64_t now)
 {
 	struct lbd_health_target *t = &h->targets[i];
+	bool tunnel;
 	uint64_t period = (uint64_t)t->hc.interval_ms * 1000000ULL;
 	struct lbd_probe_result res;
 	struct epoll_event ev;
@@ -387,16 +389,14 @@ static void start_probe(struct lbd_health *h, size_t i, uint64_t now)
 	t->next_ns += period;
 	if (t->next_ns <= now)
 		t->next_ns = now + period;
-	if (t->via_tunnel && *h->tunnel.problem) {
-		/* Not the backend's fault, but nothing checks it: it counts. */
-		res.ok = false;
-		snprintf(res.text, sizeof(res.text), "%s", h->tunnel.problem);
-		on_result(h, t, &res);
-		return;
-	}
-	ret = lbd_probe_start(&t->probe, &t->hc, t->via_tunnel ? t->vip : t->addr,
-			      t->via_tunnel ? lbd_tunnel_mark(&h->tunnel, t->id, t->gue) : 0, now,
-			      &res);
+	/* A tunnel that cannot be set up (its problem is logged) is not the
+	 * backend's fault: rather than fail every backend, and so the VIP,
+	 * it is probed directly meanwhile, which its result says.
+	 */
+	t->probe_direct = t->via_tunnel && *h->tunnel.problem;
+	tunnel = t->via_tunnel && !t->probe_direct;
+	ret = lbd_probe_start(&t->probe, &t->hc, tunnel ? t->vip : t->addr,
+			      tunnel ? lbd_tunnel_mark(&h->tunnel, t->id, t->gue) : 0, now, &res);
 	if (ret < 0) {
 		/* Out of sockets is ours, not the backend's: nothing counted. */
 		lbd_log(LBD_WARN, "Failed to start a probe of backend %s: %s", t->name,

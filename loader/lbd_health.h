@@ -36,6 +36,7 @@ struct lbd_health_target {
 	__be32 vip;            /* the VIP's address: a probe through the tunnel goes there */
 	bool via_tunnel;       /* hc.via tunnel: encapsulated to the backend (lbd_tunnel.h) */
 	bool gue;              /* ... as GUE, the encap slot's stage; else IPIP */
+	bool probe_direct;     /* the probe in flight went direct: the tunnel was not set up */
 	struct lb_health_config hc; /* a copy: the config may be read again under it */
 	char name[96];         /* "10.0.1.1 of VIP 10.0.0.100 tcp port 80", for logs */
 	uint64_t next_ns;      /* CLOCK_MONOTONIC: when the next probe starts */

@@ -185,8 +185,8 @@ static void set_problem(struct lbd_tunnel *t, const char *problem)
 	if (!strcmp(t->problem, problem))
 		return;
 	if (*problem)
-		lbd_log(LBD_ERR, "health probes through the tunnel cannot run on %s: %s; they "
-			"fail until it is resolved", t->ifname, problem);
+		lbd_log(LBD_ERR, "health probes through the tunnel cannot run on %s: %s; their "
+			"backends are probed directly until it is resolved", t->ifname, problem);
 	else if (*t->problem)
 		lbd_log(LBD_INFO, "health probes through the tunnel on %s: ready again",
 			t->ifname);

@@ -16,7 +16,7 @@
  * (which a killed daemon's unit runs). Routes and rule carry xdp-lb's route
  * protocol (250) and are told apart from anyone else's by it: a table that
  * holds others' routes, or another rule at our priority, is refused with a
- * reason that every probe through the tunnel then reports.
+ * reason, logged; meanwhile those backends are probed directly (lbd_health.c).
  */
 #ifndef LBD_TUNNEL_H
 #define LBD_TUNNEL_H

@@ -511,18 +511,33 @@ $(cat "$TMP/lbd.log")"
 	check_eq "$(probe_rule)" "" "the rule after --withdraw"
 }
 
+# Waits (at most $4 ms) until lbctl status's line of backend $1 under VIP $2 has $3.
+hc_status_within() {
+	local deadline=$(($(now_ms) + $4)) line=
+	while (($(now_ms) < deadline)); do
+		line=$(status_line "$1" "$2")
+		[[ $line == *"$3"* ]] && return 0
+		sleep 0.1
+	done
+	fail "backend $1 of $2: no '$3' in lbctl status: '$line'"
+}
+
 # Someone else's route in the table, or rule at the priority: refused, said
-# in the log and in every tunnel probe's result, and left as it was.
+# in the log, the backends probed directly meanwhile (their results say so),
+# and the other's route or rule left as it was.
 test_tunnel_table_or_rule_taken() {
-	local line
-	topology up "$PREFIX" "" "$B1"
+	topology up "$PREFIX" "" "$B1" "$B2"
 	write_tunnel_config
 	load
+	start_server 1
 	check in_net lb ip route add 192.0.2.1/32 dev veth1 table 9671
 	run_daemon
-	wait_log "health probes through the tunnel cannot run on veth1: table 9671 holds others' routes; they fail until it is resolved" 5000
-	wait_log "is down: via tunnel: table 9671 holds others' routes" \
-		$((INTERVAL_MS * FALL + SLACK_MS))
+	wait_log "health probes through the tunnel cannot run on veth1: table 9671 holds others' routes; their backends are probed directly until it is resolved" 5000
+	# Meanwhile the backend is probed directly: its server answers there.
+	hc_status_within "$B1" "$VIP:$TCP_PORT/tcp" "last probe ok: direct, no tunnel: connected" \
+		$((INTERVAL_MS * 2 + SLACK_MS))
+	grep -q "is down" "$TMP/lbd.log" && fail "a backend went down for want of a tunnel:
+$(cat "$TMP/lbd.log")"
 	check_eq "$(probe_rule)" "" "no rule while the table is someone else's"
 	stop_daemon
 	check_contains "$(probe_routes)" "192.0.2.1 dev veth1" "the other route left alone"
