@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Sourced by tests/vm/test_dispatcher.sh: xdp-lbd's health probes through the tunnel
 # (docs/operations.md, "Health checks") against real decapsulating backends
-# (backend_up: tunl0, the fou port, the VIPs on lo, socat servers bound to the VIPs).
+# (backend_up: tunl0, the fou port, the VIPs on lo, socat servers bound to the VIPs;
+# here also a UDP echo on the UDP VIP for its check).
 # Each backend also serves on its own address (a server bound to it), which the
 # direct checks of a second VIP probe: a backend that lost its VIP on lo, its tunl0 or
 # its fou port goes down through the tunnel within interval x fall while its own
@@ -15,18 +16,18 @@ HC_INTERVAL_MS=1000 HC_TIMEOUT_MS=800 HC_RISE=2 HC_FALL=2
 # than interval x fall + timeout.
 HC_SLACK_MS=5000
 DIRECT_VIP=123.168.9.10 # TCP port 80, probed directly: the backends' own addresses
-# The UDP servers fork a shell and sed per datagram before they answer, which takes
-# hundreds of ms in a guest under TCG, seconds for the first ones (cold caches, the
-# Debian 12 guest's binaries come over 9p): their check waits longer, and the test
-# waits up to HC_UDP_WARM_MS for its first good result.
-HC_UDP_INTERVAL_MS=3000 HC_UDP_TIMEOUT_MS=2500 HC_UDP_WARM_MS=40000
+# The UDP check has an echo server of its own on the UDP VIP (socat forks, without
+# exec, per datagram): backend_up's servers fork a shell and sed first, which takes
+# seconds in a cold guest under TCG. It still waits longer than the TCP checks, and
+# the test up to HC_UDP_WARM_MS for its first good result.
+HC_UDP_PORT=5001 HC_UDP_INTERVAL_MS=2000 HC_UDP_TIMEOUT_MS=1500 HC_UDP_WARM_MS=30000
 
 write_health_config() {
 	local hc="interval_ms: $HC_INTERVAL_MS, timeout_ms: $HC_TIMEOUT_MS, rise: $HC_RISE, fall: $HC_FALL"
 	cat >"$TMP/lb.yaml" <<EOF
 vips:
   - address: $VIP
-    health_check: {type: udp, port: 5000, send: "hc\\n", expect: "b",
+    health_check: {type: udp, port: $HC_UDP_PORT, send: "hc\\n", expect: "hc\\n",
                    interval_ms: $HC_UDP_INTERVAL_MS, timeout_ms: $HC_UDP_TIMEOUT_MS}
     backends: [{ip: $B1}, {ip: $B2}]
   - address: $TCP_VIP
@@ -53,7 +54,10 @@ health_lab_up() {
 		addr=$([[ $name == b1 ]] && echo "$B1" || echo "$B2")
 		spawn "$name" "$TMP/$name-own.log" socat TCP4-LISTEN:80,bind=$addr,fork,reuseaddr \
 			SYSTEM:"exec sed -u s/^/$name=/"
+		spawn "$name" "$TMP/$name-echo.log" socat UDP4-RECVFROM:$HC_UDP_PORT,bind=$VIP,fork \
+			PIPE
 		wait_listening "$name" t 80
+		wait_listening "$name" u "$HC_UDP_PORT"
 	done
 	ip netns exec "$PREFIX-client" ethtool -K eth0 tx off >/dev/null
 	write_health_config
