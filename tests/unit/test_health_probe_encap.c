@@ -467,5 +467,5 @@ static const struct test_case cases[] = {
 int main(int argc, char **argv)
 {
 	libbpf_set_print(NULL);
-	return test_main("unit-health_probe_encap", cases, ARRAY_SIZE(cases), argc, argv);
+	return test_main("health_probe_encap", cases, ARRAY_SIZE(cases), argc, argv);
 }
