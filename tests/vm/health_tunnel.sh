@@ -94,8 +94,8 @@ hc_break_and_restore() {
 	local name=$1 addr=$2 other t0 c line
 	shift 2
 	other=$([[ $name == b1 ]] && echo b2 || echo b1)
-	t0=$(now_ms)
 	"$@" || fail "could not break $name: $*"
+	t0=$(now_ms) # after the command: an exec can take seconds in a starved guest
 	wait_log "backend $addr of VIP $TCP_VIP tcp port 80 is down: via tunnel: no connection within $HC_TIMEOUT_MS ms ($HC_FALL failed probes in a row); set DOWN" \
 		$((HC_INTERVAL_MS * HC_FALL + HC_TIMEOUT_MS + HC_SLACK_MS))
 	echo "    $name down through the tunnel after $(($(now_ms) - t0)) ms" \
@@ -115,8 +115,8 @@ $(tail -n 20 "$TMP/lbd.log")"
 		check_connection "$c" "$line"
 	done
 	check_eq "$BACKENDS" "$other $other $other $other " "connections while $name is down"
-	t0=$(now_ms)
 	eval "$RESTORE" || fail "could not restore $name: $RESTORE"
+	t0=$(now_ms)
 	wait_log "backend $addr of VIP $TCP_VIP tcp port 80 is up again: via tunnel: connected ($HC_RISE good probes in a row); set UP" \
 		$((HC_INTERVAL_MS * HC_RISE + HC_TIMEOUT_MS + HC_SLACK_MS))
 	echo "    $name up again after $(($(now_ms) - t0)) ms (rise $HC_RISE)"
