@@ -511,6 +511,28 @@ $(cat "$TMP/lbd.log")"
 	check_eq "$(probe_rule)" "" "the rule after --withdraw"
 }
 
+# A reload that moves the checked VIP to another address: after SIGHUP (as
+# systemctl reload sends it) the old address's route is gone, the new one's there.
+test_reload_moves_the_probe_route() {
+	topology up "$PREFIX" "" "$B1"
+	write_tunnel_config
+	load
+	run_daemon
+	wait_log "health checks: probing 2 backends of 2 VIPs" 5000
+	check_contains "$(probe_routes)" "$VIP  encap bpf xmit" "the route before the reload"
+	sed -i "s/address: $VIP\$/address: 10.0.0.102/" "$TMP/config.yaml"
+	load
+	kill -HUP "$LBD_PID"
+	local deadline=$(($(now_ms) + 5000))
+	until [[ $(probe_routes) == "10.0.0.102  encap bpf xmit"* ]]; do
+		(($(now_ms) < deadline)) || fail "probe routes after the reload: $(probe_routes)"
+		sleep 0.1
+	done
+	check_eq "$(probe_routes | grep -c encap)" 1 "one probe route, the new VIP's"
+	stop_daemon
+	check_eq "$(probe_routes)" "" "the probe table after the daemon stopped"
+}
+
 # Waits (at most $4 ms) until lbctl status's line of backend $1 under VIP $2 has $3.
 hc_status_within() {
 	local deadline=$(($(now_ms) + $4)) line=
@@ -563,4 +585,4 @@ run_tests integration-health test_dead_backend_goes_down_and_comes_back \
 	test_health_check_dropped_by_reload test_all_down_withdraws_the_announcement \
 	test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels \
 	test_probe_through_the_tunnel test_killed_daemon_then_withdraw \
-	test_tunnel_table_or_rule_taken
+	test_reload_moves_the_probe_route test_tunnel_table_or_rule_taken
