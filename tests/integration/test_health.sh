@@ -512,7 +512,8 @@ $(cat "$TMP/lbd.log")"
 }
 
 # A reload that moves the checked VIP to another address: after SIGHUP (as
-# systemctl reload sends it) the old address's route is gone, the new one's there.
+# systemctl reload sends it) the old address's route is gone, the new one's
+# there; an unload takes route and rule away while the daemon runs on.
 test_reload_moves_the_probe_route() {
 	topology up "$PREFIX" "" "$B1"
 	write_tunnel_config
@@ -529,8 +530,14 @@ test_reload_moves_the_probe_route() {
 		sleep 0.1
 	done
 	check_eq "$(probe_routes | grep -c encap)" 1 "one probe route, the new VIP's"
+	# An unload under the running daemon: route and rule go at its next interval.
+	check lb_load --unload veth1 >/dev/null
+	deadline=$(($(now_ms) + 3000))
+	until [[ -z $(probe_routes) && -z $(probe_rule) ]]; do
+		(($(now_ms) < deadline)) || fail "after the unload: $(probe_routes) $(probe_rule)"
+		sleep 0.1
+	done
 	stop_daemon
-	check_eq "$(probe_routes)" "" "the probe table after the daemon stopped"
 }
 
 # Waits (at most $4 ms) until lbctl status's line of backend $1 under VIP $2 has $3.
