@@ -140,7 +140,8 @@ test_health_through_ipip_backends() {
 }
 
 # GUE: lbctl encap gue turns client traffic and probes into GUE; b1's fou port deleted
-# takes only b1 down (its tunl0 and VIP still there).
+# takes only b1 down (its tunl0 and VIP still there). Then the daemon stops, and takes
+# its rule and routes with it.
 test_health_through_gue_backends() {
 	local gue
 	health_lab_up
@@ -155,11 +156,7 @@ test_health_through_gue_backends() {
 	hc_break_and_restore b1 "$B1" ip -n "$PREFIX-b1" fou del port "$GUE_PORT"
 	hc_wait_status "$B1" "$VIP:*/udp" "last probe ok: via tunnel: reply as expected" \
 		"$HC_UDP_WARM_MS"
-}
-
-# Stopping the daemon takes its rule and route; nothing of ours is left.
-test_health_tunnel_cleanup() {
-	health_lab_up
+	# Stopping the daemon takes its rule and routes: nothing of ours is left.
 	check_contains "$(in_net lb ip route show table 9671)" "encap bpf xmit lb_probe_encap-" \
 		"the probe routes"
 	stop_spawned

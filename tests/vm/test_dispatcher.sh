@@ -739,6 +739,5 @@ else
 fi
 # Whatever the mode, forced legacy and real backends.
 TESTS+=(test_legacy_fallback test_real_backends test_gue_backends_across_swaps
-	test_health_through_ipip_backends test_health_through_gue_backends
-	test_health_tunnel_cleanup)
+	test_health_through_ipip_backends test_health_through_gue_backends)
 run_tests "$SUITE" "${TESTS[@]}"; exit # one command to the end: a later edit is never half read
