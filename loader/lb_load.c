@@ -399,6 +399,9 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 		.outer_src_addr = cfg->outer_src,
 		.gue_port = htons(cfg->gue_port),
 		.nat_src_addr = cfg->nat_src,
+		.icmp_burst = cfg->icmp_burst,
+		/* icmp_rate 0: no ICMP error is sent at all. */
+		.icmp_interval_ns = cfg->icmp_rate ? 1000000000ULL / cfg->icmp_rate : 0,
 	};
 	const struct lb_stage_def *selected[LB_SLOT_COUNT] = {
 		[LB_SLOT_LB] = lb_stage_find(LB_SLOT_LB, "least-loaded"),

@@ -54,6 +54,8 @@ const volatile struct lb_tunables lb_tunables = {
 	.flow_timeout_ns = LB_DEFAULT_FLOW_TIMEOUT_S * 1000000000ULL,
 	.nexthop_cache_ns = LB_NEXTHOP_CACHE_NS,
 	.gue_port = bpf_htons(LB_DEFAULT_GUE_PORT),
+	.icmp_burst = LB_DEFAULT_ICMP_BURST,
+	.icmp_interval_ns = 1000000000ULL / LB_DEFAULT_ICMP_RATE,
 };
 
 /* A stage's helpers return either a final XDP action (>= 0: the packet is done,
