@@ -95,14 +95,13 @@ static __always_inline void encap_outer_ipv4(const struct encap_job *job, __be32
 static __always_inline void *encap_push(struct xdp_md *ctx, __u32 l3_offset, const __u32 len,
 					const struct next_hop *hop)
 {
-	void *slot = frame_push_front(ctx, l3_offset, len);
+	/* A frame for the stack keeps the Ethernet header it came with. */
+	bool own_l2 = hop->action == XDP_PASS;
+	void *slot = frame_push_front(ctx, l3_offset, len, own_l2 ? NULL : hop->dmac,
+				      hop->smac);
 
-	if (!slot) {
+	if (!slot)
 		ENCAP_DROP(ENCAP_DROP_HEADROOM);
-		return NULL;
-	}
-	/* The L2 header lies at the frame's start, in front of @slot. */
-	next_hop_set_macs((void *)(long)ctx->data, hop);
 	return slot;
 }
 

@@ -21,11 +21,14 @@
  * at least 20) and moves the L2 header (tag included; @l3_offset is 14 or 18,
  * from a context the caller checked) to the new start. Returns where the @len
  * new bytes go, or NULL when the frame could not grow (no headroom): it is
- * then unchanged. The MACs are the caller's to write.
+ * then unchanged. With @dmac (and @smac) the moved L2 header gets these
+ * MACs; NULL keeps the frame's own.
  */
 static __always_inline void *frame_push_front(struct xdp_md *ctx, __u32 l3_offset,
-					      const __u32 len)
+					      const __u32 len, const __u8 *dmac, const __u8 *smac)
 {
+	struct ethhdr *eth;
+	void *slot;
 	void *data, *data_end;
 
 	if (bpf_xdp_adjust_head(ctx, -(int)len))
@@ -38,6 +41,7 @@ static __always_inline void *frame_push_front(struct xdp_md *ctx, __u32 l3_offse
 	data_end = (void *)(long)ctx->data_end;
 	if (data + FRAME_L2_TAGGED_LEN + len > data_end)
 		return NULL;
+
 	/* Constant sizes for the copy and constant offsets for the slot, which
 	 * the check above covers (a variable offset the compiler knows to be 14
 	 * or 18 would need a check it then drops as redundant). The old L2
@@ -46,10 +50,17 @@ static __always_inline void *frame_push_front(struct xdp_md *ctx, __u32 l3_offse
 	 */
 	if (l3_offset == ETH_HLEN) {
 		__builtin_memcpy(data, data + len, ETH_HLEN);
-		return data + ETH_HLEN;
+		slot = data + ETH_HLEN;
+	} else {
+		__builtin_memcpy(data, data + len, FRAME_L2_TAGGED_LEN);
+		slot = data + FRAME_L2_TAGGED_LEN;
 	}
-	__builtin_memcpy(data, data + len, FRAME_L2_TAGGED_LEN);
-	return data + FRAME_L2_TAGGED_LEN;
+	if (dmac) {
+		eth = data;
+		__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+		__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+	}
+	return slot;
 }
 
 #endif /* LB_FRAME_BPF_H */

@@ -71,8 +71,12 @@ static __always_inline bool icmp_token_take(__u64 now)
 	bucket = bpf_map_lookup_elem(&icmp_tokens, &key);
 	if (!bucket || !interval)
 		return false;
-	/* A first use (last 0) or a clock behind the bucket refills it whole. */
-	credit = now > bucket->last_ns ? bucket->credit_ns + (now - bucket->last_ns) : cap;
+	/* A first use (last 0) finds the bucket full; the clock is monotonic,
+	 * so time only adds credit, up to the cap.
+	 */
+	credit = bucket->credit_ns;
+	if (now > bucket->last_ns)
+		credit += now - bucket->last_ns;
 	if (credit > cap || !bucket->last_ns)
 		credit = cap;
 	bucket->last_ns = now;
@@ -141,22 +145,15 @@ static __always_inline int icmp_frag_needed_build(struct xdp_md *ctx,
 	sum += *(__u16 *)&hdr.icmp + hdr.icmp.un.frag.mtu;
 	hdr.icmp.checksum = csum_fold32(sum);
 
-	slot = frame_push_front(ctx, l3, sizeof(hdr));
+	slot = frame_push_front(ctx, l3, sizeof(hdr), keep_l2 ? NULL : client_mac, own_mac);
 	if (!slot)
 		return -1;
 	*slot = hdr;
-	/* Cut behind the quote: ICMP carries no more of the client's packet. */
-	data_end = (void *)(long)ctx->data_end;
-	if (bpf_xdp_adjust_tail(ctx, (int)(l3 + sizeof(hdr) + quote_len) -
-				     (int)(data_end - (void *)(long)ctx->data)))
+	/* Cut behind the quote: ICMP carries no more of the client's packet.
+	 * The frame was frame_len long (lb_ctx_ipv4() checked) before it grew.
+	 */
+	if (bpf_xdp_adjust_tail(ctx, (int)(l3 + quote_len) - (int)pkt->frame_len))
 		return -1;
-	if (keep_l2)
-		return 0;
-	eth = (void *)(long)ctx->data;
-	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
-		return -1;
-	__builtin_memcpy(eth->h_dest, client_mac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, own_mac, ETH_ALEN);
 	return 0;
 }
 

@@ -70,7 +70,9 @@ enum {
 enum expect_frame {
 	OUT_UNCHANGED,   /* dropped: the frame as it came */
 	OUT_ENCAP,       /* encapsulated, MACs set to dmac/smac */
-	OUT_ENCAP_OWN_L2 /* encapsulated, the original Ethernet header kept */
+	OUT_ENCAP_OWN_L2, /* encapsulated, the original Ethernet header kept */
+	OUT_ICMP_FRAG,   /* ICMP "fragmentation needed" to the client, MACs swapped */
+	OUT_ICMP_FRAG_OWN_L2 /* the same, the original Ethernet header kept (to the stack) */
 };
 
 struct encap_case {
@@ -101,7 +103,8 @@ struct encap_case {
 	int forwarding_off; /* lbt0 forwarding is 0 during the run */
 	int mtu_edge;       /* UDP payload sized for the stage's headers: the encapsulated
 			     * packet is exactly lbt0's MTU (MTU_FITS) or one byte more
-			     * (MTU_EXCEEDED); overrides payload_len */
+			     * (MTU_EXCEEDED); overrides payload_len. An OUT_ICMP_FRAG*
+			     * answer then carries lbt0's MTU less the stage's headers. */
 	/* expectations */
 	uint32_t verdict;
 	enum expect_frame out;
@@ -115,6 +118,11 @@ enum { MTU_FITS = 1, MTU_EXCEEDED = 2 };
 #define TX_VIA_NEIGH .verdict = XDP_TX, .out = OUT_ENCAP, .dmac = neigh_mac, .smac = lbt0_mac, \
 		     .counter = LB_C_ENCAP_TX
 #define DROPPED(reason) .verdict = XDP_DROP, .out = OUT_UNCHANGED, .counter = LB_C_ENCAP_##reason
+/* Too big with DF: answered with ICMP "fragmentation needed" by XDP_TX. */
+#define FRAG_NEEDED .verdict = XDP_TX, .out = OUT_ICMP_FRAG, .counter = LB_C_ENCAP_ICMP_FRAG_NEEDED
+/* Too big without DF: encapsulated for the kernel to fragment. */
+#define TOO_BIG_NO_DF .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2, \
+		      .counter = LB_C_ENCAP_PASS_TOO_BIG_NO_DF
 
 /* The most bytes of its own headers an encap stage puts behind the outer IPv4 header. */
 #define ENCAP_OWN_HEADERS_MAX 32
@@ -174,6 +182,16 @@ void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t
 size_t encap_expected(const uint8_t *in, size_t in_len, size_t l2_len, const uint8_t *dmac,
 		      const uint8_t *smac, uint32_t outer_src, uint32_t outer_dst,
 		      uint8_t protocol, const uint8_t *own, size_t own_len, uint8_t *out);
+
+/* The ICMP "fragmentation needed" (RFC 792, RFC 1191) a stage must answer
+ * @in with, assembled field by field: the L2 header with the MACs swapped
+ * (@swap_macs) or as it came, an IPv4 header from @in's destination to its
+ * source (TOS 0xc0, id 0, no flags, TTL 64, protocol 1), ICMP type 3 code 4
+ * with next-hop MTU @mtu, then @in's IPv4 header (options included) and the
+ * first 8 bytes of its payload. Returns the length.
+ */
+size_t encap_expected_frag_needed(const uint8_t *in, size_t l2_len, int swap_macs,
+				  uint16_t mtu, uint8_t *out);
 
 /* The input frame of @c; 0 when it cannot be built. */
 size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap);
