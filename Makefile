@@ -155,6 +155,7 @@ $(OUTPUT)/tests/unit/test_lb.o: $(call skel,bpf/lb/least_loaded.bpf.c) $(TEST_SK
 $(OUTPUT)/tests/unit/test_encap.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_gue.o: $(call skel,bpf/encap/gue.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_nat.o: $(call skel,bpf/encap/nat.bpf.c) $(TEST_SKELS)
+$(OUTPUT)/tests/unit/test_icmp.o: $(call skel,bpf/encap/icmp.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/lib/stage_fixture.o: $(TEST_SKELS)
 # The policy tests build whole balancers with the loader's own library.
 $(OUTPUT)/tests/unit/test_policies.o: $(SKELS) $(TEST_SKELS)

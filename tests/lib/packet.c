@@ -165,12 +165,35 @@ static void build_l4(const struct pkt_spec *s, uint8_t *seg, size_t seg_len)
 			 s->l4_csum_xor);
 		break;
 	case IPPROTO_ICMP:
-		seg[0] = ICMP_ECHO_REQUEST;
-		pkt_put16(seg + 4, s->sport);
-		pkt_put16(seg + 6, s->dport);
+		if (s->icmp) {
+			seg[0] = s->icmp->type;
+			seg[1] = s->icmp->code;
+			pkt_put16(seg + 6, s->icmp->mtu);
+		} else {
+			seg[0] = ICMP_ECHO_REQUEST;
+			pkt_put16(seg + 4, s->sport);
+			pkt_put16(seg + 6, s->dport);
+		}
 		put_csum(seg + 2, pkt_csum(seg, seg_len), s->l4_csum_xor);
 		break;
 	}
+}
+
+size_t pkt_quote(const struct pkt_spec *inner, size_t max, uint8_t *out, size_t cap)
+{
+	uint8_t frame[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len;
+
+	if (!pkt_build(inner, frame, sizeof(frame)) || !pkt_layout(inner, &lay))
+		return 0;
+	len = lay.ip_end - lay.l3;
+	if (max && max < len)
+		len = max;
+	if (len > cap)
+		return 0;
+	memcpy(out, frame + lay.l3, len);
+	return len;
 }
 
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
