@@ -89,6 +89,24 @@ size_t pkt_build(const struct pkt_spec *spec, uint8_t *buf, size_t cap);
  */
 size_t pkt_quote(const struct pkt_spec *inner, size_t max, uint8_t *out, size_t cap);
 
+/* The ICMP "fragmentation needed" (RFC 792, RFC 1191) a balancer answers
+ * frame @in with, assembled field by field: the L2 header (@l2_len bytes)
+ * with the MACs swapped (@swap_macs) or as it came, an IPv4 header from @in's
+ * destination to its source (TOS 0xc0, id 0, no flags, TTL 64, protocol 1),
+ * ICMP type 3 code 4 with next-hop MTU @mtu, then @in's IPv4 header (options
+ * included) and the first 8 bytes of its payload. Returns the length.
+ */
+size_t pkt_frag_needed(const uint8_t *in, size_t l2_len, int swap_macs, uint16_t mtu,
+		       uint8_t *out);
+
+/* The echo reply to the echo request frame @in (@len bytes, IPv4 at @l3):
+ * MACs and addresses swapped, TTL 64 (header checksum computed afresh), type
+ * 0, the ICMP checksum by RFC 1624's equation 3, HC' = ~(~HC + ~m + m') with
+ * the type and code word m = 0x0800 and m' = 0, so a wrong checksum stays as
+ * wrong. Ethernet padding is kept. Returns the length.
+ */
+size_t pkt_echo_reply(const uint8_t *in, size_t len, size_t l3, uint8_t *out);
+
 /* Internet checksum of len bytes (folded, complemented, network byte order). */
 uint16_t pkt_csum(const void *data, size_t len);
 

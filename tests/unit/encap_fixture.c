@@ -247,38 +247,6 @@ size_t encap_expected(const uint8_t *in, size_t in_len, size_t l2_len, const uin
 	return in_len + 20 + own_len;
 }
 
-size_t encap_expected_frag_needed(const uint8_t *in, size_t l2_len, int swap_macs,
-				  uint16_t mtu, uint8_t *out)
-{
-	const uint8_t *client = in + l2_len;
-	size_t quote_len = (size_t)(client[0] & 0x0f) * 4 + 8;
-	uint8_t *ip = out + l2_len, *icmp = ip + 20;
-	uint16_t csum;
-
-	memcpy(out, in, l2_len);
-	if (swap_macs) {
-		memcpy(out, in + 6, 6);
-		memcpy(out + 6, in, 6);
-	}
-	memset(ip, 0, 28);
-	ip[0] = 0x45;                                    /* version 4, IHL 5 */
-	ip[1] = 0xc0;                                    /* internetwork control */
-	pkt_put16(ip + 2, (uint16_t)(28 + quote_len));   /* total length; id 0, no flags */
-	ip[8] = 64;                                      /* TTL */
-	ip[9] = 1;                                       /* ICMP */
-	memcpy(ip + 12, client + 16, 4);                 /* from the VIP */
-	memcpy(ip + 16, client + 12, 4);                 /* to the client */
-	csum = pkt_csum(ip, 20);
-	memcpy(ip + 10, &csum, 2);
-	icmp[0] = 3;                                     /* destination unreachable */
-	icmp[1] = 4;                                     /* fragmentation needed */
-	pkt_put16(icmp + 6, mtu);                        /* next-hop MTU, RFC 1191 */
-	memcpy(icmp + 8, client, quote_len);
-	csum = pkt_csum(icmp, 8 + quote_len);
-	memcpy(icmp + 2, &csum, 2);
-	return l2_len + 28 + quote_len;
-}
-
 size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap)
 {
 	static const uint8_t options[8] = { 0x94, 0x04, 0x00, 0x00,  /* router alert */
@@ -407,9 +375,8 @@ void encap_run_case(struct encap_fixture *fx, const struct encap_case *asked,
 		/* The limit (lbt0's MTU, the route's or the ingress') less
 		 * what the stage adds in front of the packet.
 		 */
-		want_len = encap_expected_frag_needed(frame, l2_len, c->out == OUT_ICMP_FRAG,
-						      (uint16_t)(LBT0_MTU - 20 - stage->own_len),
-						      want);
+		want_len = pkt_frag_needed(frame, l2_len, c->out == OUT_ICMP_FRAG,
+					   (uint16_t)(LBT0_MTU - 20 - stage->own_len), want);
 		if (!ASSERT_BYTES(res->out, res->out_len, want, want_len, c->name))
 			test_hexdump("input", frame, len);
 		/* Right checksums sum to 0: the IPv4 header, the ICMP message. */

@@ -183,16 +183,6 @@ size_t encap_expected(const uint8_t *in, size_t in_len, size_t l2_len, const uin
 		      const uint8_t *smac, uint32_t outer_src, uint32_t outer_dst,
 		      uint8_t protocol, const uint8_t *own, size_t own_len, uint8_t *out);
 
-/* The ICMP "fragmentation needed" (RFC 792, RFC 1191) a stage must answer
- * @in with, assembled field by field: the L2 header with the MACs swapped
- * (@swap_macs) or as it came, an IPv4 header from @in's destination to its
- * source (TOS 0xc0, id 0, no flags, TTL 64, protocol 1), ICMP type 3 code 4
- * with next-hop MTU @mtu, then @in's IPv4 header (options included) and the
- * first 8 bytes of its payload. Returns the length.
- */
-size_t encap_expected_frag_needed(const uint8_t *in, size_t l2_len, int swap_macs,
-				  uint16_t mtu, uint8_t *out);
-
 /* The input frame of @c; 0 when it cannot be built. */
 size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap);
 

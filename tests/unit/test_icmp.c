@@ -311,34 +311,6 @@ static void test_echo_golden(void)
 				golden_echo_reply, sizeof(golden_echo_reply), NULL, &replied, 1 });
 }
 
-/* The reply the stage must make of echo request @in: MACs and addresses
- * swapped, TTL 64 (header checksum computed afresh), type 0. The ICMP
- * checksum by RFC 1624's equation 3, HC' = ~(~HC + ~m + m') with the type and
- * code word m = 0x0800 and m' = 0: a wrong checksum stays as wrong.
- */
-static size_t echo_reply_of(const uint8_t *in, size_t len, size_t l3, uint8_t *out)
-{
-	uint8_t *ip = out + l3, *icmp;
-	uint32_t sum;
-	size_t ihl;
-
-	memcpy(out, in, len);
-	memcpy(out, in + 6, 6);
-	memcpy(out + 6, in, 6);
-	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	memcpy(ip + 12, in + l3 + 16, 4);
-	memcpy(ip + 16, in + l3 + 12, 4);
-	ip[8] = 64;
-	pkt_ipv4_csum_fix(ip);
-	icmp = ip + ihl;
-	icmp[0] = 0;
-	sum = (uint16_t)~pkt_get16(icmp + 2) + (uint16_t)~0x0800 + 0x0000;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	pkt_put16(icmp + 2, (uint16_t)~sum);
-	return len;
-}
-
 static void test_echo(void)
 {
 	static const uint8_t options[8] = { 1, 1, 1, 1, 1, 1, 1, 0 };
@@ -372,7 +344,7 @@ static void test_echo(void)
 		len = pkt_build(&spec, frame, sizeof(frame));
 		l3 = i == 1 ? 18 : 14;
 		ctx_of(frame, len, l3, VIP_UDP_ID, &ctx);
-		echo_reply_of(frame, len, l3, want);
+		pkt_echo_reply(frame, len, l3, want);
 		run(&(struct icmp_run){ names[i], frame, len, &ctx, fd, EXPECT_REPLY, want, len,
 					NULL, &replied, 1 });
 	}
