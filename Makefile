@@ -302,7 +302,8 @@ bench:
 # long with a fresh seed, then the config parser and the command-line parsers
 # under libFuzzer.
 FUZZ_SRCS := tests/fuzz/fuzz_packets.c tests/fuzz/frame_gen.c tests/fuzz/parse_model.c \
-	     tests/fuzz/encap_model.c tests/fuzz/fuzz_pipeline.c tests/fuzz/fuzz_flows.c
+	     tests/fuzz/encap_model.c tests/fuzz/fuzz_pipeline.c tests/fuzz/fuzz_flows.c \
+	     tests/fuzz/icmp_model.c
 FUZZ_PACKETS_BIN := $(OUTPUT)/tests/fuzz_packets
 FUZZ_CONFIG_BIN := $(OUTPUT)/fuzz/fuzz_config
 FUZZ_CLI_BIN := $(OUTPUT)/fuzz/fuzz_cli

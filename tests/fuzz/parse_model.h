@@ -9,6 +9,7 @@
 #ifndef FUZZ_PARSE_MODEL_H
 #define FUZZ_PARSE_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,12 +21,15 @@ struct model_vip {
 	uint32_t addr; /* network byte order */
 	uint16_t port; /* host byte order, 0 = every port */
 	uint8_t proto;
+	bool icmp_echo; /* the address answers echo requests */
 };
 
 struct parse_expect {
 	enum lb_counter counter; /* the one parse counter the frame moves */
-	int vip;                 /* index into the VIP table, -1 unless to_lb */
-	struct lb_packet_ctx ctx; /* what parse hands on, when to_lb */
+	int vip;                 /* index into the VIP table, -1 unless to_lb or to_icmp
+				  * (then the address's first VIP) */
+	struct lb_packet_ctx ctx; /* what parse hands on, when to_lb or to_icmp (vip_id
+				   * and pool_id left to the caller) */
 	const char *why;         /* the rule that decided, for messages */
 };
 
