@@ -75,6 +75,8 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test
 UNIT_TEST_BINS := $(patsubst %,$(OUTPUT)/tests/test_%,$(UNIT_TESTS))
 CONFIG_TEST_BIN := $(OUTPUT)/tests/test_config
 TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bpf/xdp_pass.bpf.o
+# Echo requests, ICMP errors, DF datagrams and an ICMP listener (no ping or tcpdump needed).
+TOOL_BINS += $(OUTPUT)/tools/icmp_tool
 # The receiver of plain UDP/TCP frames and a stand-in for a kernel that refuses
 # live frames (tests/integration/test_senders.sh).
 TOOL_BINS += $(OUTPUT)/tools/frame_capture $(OUTPUT)/tools/refuse_live.so
@@ -86,7 +88,7 @@ VM_DIR := $(OUTPUT)/vm
 VM_FILES := $(VM_DIR)/initramfs.cpio.gz $(OUTPUT)/bpf/xdp_port_count.bpf.o
 # What a guest with its own root builds with its own toolchain (tests/vm/init): lb-load,
 # lbctl and what the guest tests use.
-VM_GUEST_FILES := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture \
+VM_GUEST_FILES := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/tools/icmp_tool \
 		  $(OUTPUT)/bpf/xdp_pass.bpf.o $(OUTPUT)/bpf/xdp_port_count.bpf.o
 
 .PHONY: all
