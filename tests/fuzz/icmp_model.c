@@ -29,17 +29,6 @@ static void to_kernel(struct icmp_expect *out, enum lb_counter counter, const ch
 	out->why = why;
 }
 
-static int vip_find(const struct model_vip *vips, size_t count, uint32_t addr, uint16_t port,
-		    uint8_t proto)
-{
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		if (vips[i].addr == addr && vips[i].port == port && vips[i].proto == proto)
-			return (int)i;
-	return -1;
-}
-
 static void error_model(const uint8_t *frame, const struct lb_packet_ctx *ctx,
 			const struct model_vip *vips, size_t vip_count, struct icmp_expect *out)
 {
@@ -68,9 +57,9 @@ static void error_model(const uint8_t *frame, const struct lb_packet_ctx *ctx,
 	memcpy(&out->flow.sport, frame + ports + 2, 2);
 	memcpy(&out->flow.dport, frame + ports, 2);
 	out->flow.proto = quoted[9];
-	out->vip = vip_find(vips, vip_count, saddr, ntohs(out->flow.dport), out->flow.proto);
+	out->vip = model_vip_find(vips, vip_count, saddr, ntohs(out->flow.dport), out->flow.proto);
 	if (out->vip < 0)
-		out->vip = vip_find(vips, vip_count, saddr, 0, out->flow.proto);
+		out->vip = model_vip_find(vips, vip_count, saddr, 0, out->flow.proto);
 	if (out->vip < 0)
 		return to_kernel(out, LB_C_ICMP_PASS_ERROR_NO_VIP, "quote: no VIP's port");
 	/* The fuzzer's config has no NAT VIP: every VIP encapsulates. */

@@ -31,8 +31,8 @@
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
 
-static int vip_find(const struct model_vip *vips, size_t count, uint32_t addr, uint16_t port,
-		    uint8_t proto)
+int model_vip_find(const struct model_vip *vips, size_t count, uint32_t addr, uint16_t port,
+		   uint8_t proto)
 {
 	size_t i;
 
@@ -69,7 +69,7 @@ static enum lb_counter fragment(const uint8_t *frame, size_t len, const struct m
 {
 	struct lb_packet_ctx *ctx = &out->ctx;
 
-	out->vip = vip_find(vips, count, ctx->flow.dst, 0, ctx->flow.proto);
+	out->vip = model_vip_find(vips, count, ctx->flow.dst, 0, ctx->flow.proto);
 	if (out->vip >= 0) {
 		ctx->flags |= LB_CTX_F_FRAGMENT;
 		return rule(out, LB_C_PARSE_TO_LB, "fragment to a wildcard VIP");
@@ -78,7 +78,8 @@ static enum lb_counter fragment(const uint8_t *frame, size_t len, const struct m
 		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "later fragment, no wildcard VIP");
 	if (l4 + 4 > len || l4_len < 4)
 		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "first fragment without both ports");
-	if (vip_find(vips, count, ctx->flow.dst, pkt_get16(frame + l4 + 2), ctx->flow.proto) >= 0)
+	if (model_vip_find(vips, count, ctx->flow.dst, pkt_get16(frame + l4 + 2),
+			   ctx->flow.proto) >= 0)
 		return rule(out, LB_C_PARSE_PASS_FRAGMENT, "first fragment to a port VIP");
 	return rule(out, LB_C_PARSE_PASS_NOT_VIP, "first fragment, no VIP");
 }
@@ -193,12 +194,12 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 		counter = ports(frame, len, l4, tot - ihl, out);
 		if (counter != LB_COUNTER_MAX)
 			return counter;
-		out->vip = vip_find(vips, vip_count, ctx->flow.dst, ntohs(ctx->flow.dport),
-				    ctx->flow.proto);
+		out->vip = model_vip_find(vips, vip_count, ctx->flow.dst, ntohs(ctx->flow.dport),
+					  ctx->flow.proto);
 		if (out->vip >= 0)
 			counter = rule(out, LB_C_PARSE_TO_LB, "VIP (address, port, protocol)");
-		else if ((out->vip = vip_find(vips, vip_count, ctx->flow.dst, 0,
-					      ctx->flow.proto)) >= 0)
+		else if ((out->vip = model_vip_find(vips, vip_count, ctx->flow.dst, 0,
+						    ctx->flow.proto)) >= 0)
 			counter = rule(out, LB_C_PARSE_TO_LB,
 				       "VIP (address, wildcard port, protocol)");
 		else

@@ -36,6 +36,12 @@ struct parse_expect {
 /* Classifies @len bytes of @frame against @vips, for a parse that knows its
  * interface's MAC @if_mac (NULL: unknown, as when the loader sets none).
  */
+/* The index of VIP (@addr, @port, @proto) in @vips (port 0: the wildcard
+ * entry), or -1.
+ */
+int model_vip_find(const struct model_vip *vips, size_t count, uint32_t addr, uint16_t port,
+		   uint8_t proto);
+
 void parse_model(const uint8_t *frame, size_t len, const struct model_vip *vips,
 		 size_t vip_count, const uint8_t *if_mac, struct parse_expect *out);
 

@@ -160,6 +160,21 @@ static void test_bad_context(void)
 	encap_run_cases(&fx, encap_bad_ctx_cases, encap_bad_ctx_case_count);
 }
 
+/* Per-CPU state (the next-hop cache, the ICMP bucket) is that of the CPU a
+ * test run runs on, this process's: keeps the process on its current CPU,
+ * so that a migration between two runs does not look like a cache miss or a
+ * full bucket. Saves the old affinity in @all for sched_setaffinity().
+ */
+static bool stay_on_one_cpu(cpu_set_t *all)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	return ASSERT_OK(sched_getaffinity(0, sizeof(*all), all), "read the CPU affinity") &&
+	       ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
+}
+
 /* Bytes worked out by hand: encap_golden_in to backend 10.0.1.1 behind
  * 02:00:00:00:01:01.
  *   outer header checksum: ~(4500+0034+1234+4000+4004+0a00+0001+0a00+0101) = 1391
@@ -249,16 +264,10 @@ static void test_next_hop_cache(void)
 					      .counter = LB_C_ENCAP_TX };
 	int uncached_fd = fx.stage.prog_fd;
 	static struct xdp_result res;
-	cpu_set_t all, one;
+	cpu_set_t all;
 
 	REQUIRE_FIXTURE(&fx.status);
-	/* The cache is per CPU and a test run runs on this process's CPU: stay
-	 * on one, or a migration between two runs looks like a cache miss.
-	 */
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	if (!ASSERT_OK(sched_getaffinity(0, sizeof(all), &all), "read the CPU affinity") ||
-	    !ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU"))
+	if (!stay_on_one_cpu(&all))
 		return;
 	fx.stage.prog_fd = bpf_program__fd(skel_cached->progs.xdp_lb_ipip);
 	encap_run_case(&fx, &first, &res);
@@ -344,14 +353,11 @@ static void test_static_mac_no_lookup(void)
 	int uncached_fd = fx.stage.prog_fd;
 	static struct xdp_result res;
 	__u64 expires = 1;
-	cpu_set_t all, one;
+	cpu_set_t all;
 	int i;
 
 	REQUIRE_FIXTURE(&fx.status);
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	if (!ASSERT_OK(sched_getaffinity(0, sizeof(all), &all), "read the CPU affinity") ||
-	    !ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU"))
+	if (!stay_on_one_cpu(&all))
 		return;
 	fx.stage.prog_fd = bpf_program__fd(skel_cached->progs.xdp_lb_ipip);
 	/* Nothing left from test_next_hop_cache, which shares the map. */
@@ -393,14 +399,11 @@ static void test_icmp_rate_limit(void)
 					 .backend_id = B_NEIGH, TX_VIA_NEIGH };
 	int default_fd = fx.stage.prog_fd;
 	static struct xdp_result res;
-	cpu_set_t all, one;
+	cpu_set_t all;
 	int i;
 
 	REQUIRE_FIXTURE(&fx.status);
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	if (!ASSERT_OK(sched_getaffinity(0, sizeof(all), &all), "read the CPU affinity") ||
-	    !ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU"))
+	if (!stay_on_one_cpu(&all))
 		return;
 	fx.stage.prog_fd = bpf_program__fd(skel_icmp_limited->progs.xdp_lb_ipip);
 	/* The loads share their maps: a bucket the other tests drew from

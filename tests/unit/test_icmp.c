@@ -168,6 +168,13 @@ static void ctx_of(const uint8_t *frame, size_t len, size_t l3, uint32_t vip_id,
 		ctx->flags |= LB_CTX_F_FRAGMENT;
 }
 
+/* The client's echo request to VIP_ECHO (id 1234, sequence 80, 32 bytes). */
+static void echo_spec(struct pkt_spec *spec)
+{
+	pkt_spec_udp(spec);
+	spec->proto = IPPROTO_ICMP;
+}
+
 /* An ICMP error from ROUTER to @vip quoting @quoted (its first @quote_max
  * bytes, 0: whole). Returns the frame length.
  */
@@ -299,8 +306,7 @@ static void test_echo_golden(void)
 	size_t len;
 
 	REQUIRE_FIXTURE(&fx.status);
-	pkt_spec_udp(&spec);
-	spec.proto = IPPROTO_ICMP;
+	echo_spec(&spec);
 	spec.ttl = 5;
 	spec.payload_len = 4;
 	len = pkt_build(&spec, built, sizeof(built));
@@ -330,8 +336,7 @@ static void test_echo(void)
 			"echo, 1000 bytes", "echo behind a VLAN tag", "echo with IP options",
 			"echo with a bad ICMP checksum: the reply's is as bad",
 		};
-		pkt_spec_udp(&spec);
-		spec.proto = IPPROTO_ICMP;
+		echo_spec(&spec);
 		spec.payload_len = i == 0 ? 1000 : 33;
 		if (i == 1)
 			spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 7 };
@@ -349,8 +354,7 @@ static void test_echo(void)
 					NULL, &replied, 1 });
 	}
 
-	pkt_spec_udp(&spec);
-	spec.proto = IPPROTO_ICMP;
+	echo_spec(&spec);
 	spec.dst = pkt_ip(VIP_QUIET);
 	len = pkt_build(&spec, frame, sizeof(frame));
 	ctx_of(frame, len, 14, VIP_QUIET_ID, &ctx);
@@ -512,8 +516,7 @@ static void test_other_frames(void)
 	size_t len;
 
 	REQUIRE_FIXTURE(&fx.status);
-	pkt_spec_udp(&spec);
-	spec.proto = IPPROTO_ICMP;
+	echo_spec(&spec);
 	spec.frag_off = 0x2000;
 	len = pkt_build(&spec, frame, sizeof(frame));
 	ctx_of(frame, len, 14, VIP_UDP_ID, &ctx);
@@ -532,8 +535,7 @@ static void test_other_frames(void)
 	run(&(struct icmp_run){ "ICMP header cut short", frame, len, &ctx, fd, EXPECT_PASS, NULL,
 				0, NULL, &(struct counter_delta){ LB_C_ICMP_PASS_OTHER, 1 }, 1 });
 
-	pkt_spec_udp(&spec);
-	spec.proto = IPPROTO_ICMP;
+	echo_spec(&spec);
 	len = pkt_build(&spec, frame, sizeof(frame));
 	ctx_of(frame, len, 14, VIP_UDP_ID, &ctx);
 	ctx.frame_len += 1;

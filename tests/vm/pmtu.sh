@@ -86,7 +86,7 @@ test_pmtu_error_reaches_backend() {
 		wait_file "$TMP/$b-icmp.ready"
 	done
 	# A flow client:40000 -> VIP:5000; its backend's socat keeps a socket for it.
-	reply=$(echo pmtu | in_net client timeout 5 socat -T 2 - "UDP4:$VIP:5000,sourceport=40000")
+	reply=$(echo pmtu | in_net client timeout 10 socat -t 5 - "UDP4:$VIP:5000,sourceport=40000")
 	b=${reply%%=*}
 	[[ $b == b[12] ]] || fail "no backend answered the flow: '$reply'"
 	other=$([[ $b == b1 ]] && echo b2 || echo b1)
