@@ -111,6 +111,30 @@ test_frag_needed_to_client() {
 	check_eq "$(counter encap.icmp_frag_needed)" 1 "no ICMP for a packet without DF"
 }
 
+# A veth whose peer runs no XDP program takes no XDP_TX frames: the answer goes
+# through the balancer's kernel, which forwards it to the client.
+test_frag_needed_via_stack() {
+	TOPOLOGY_PLAIN=1 topology up "$PREFIX" "$VIP" "$B1" "$B2"
+	check ip -n "$PREFIX-lb" route replace "$B1/32" dev veth1 mtu lock 1400
+	check ip -n "$PREFIX-lb" route replace "$B2/32" dev veth1 mtu lock 1400
+	load_config
+	spawn client "$TMP/icmp.out" "$TOOLS/icmp_tool" listen -R "$TMP/listen.ready"
+	wait_file "$TMP/listen.ready"
+	check in_net client "$TOOLS/icmp_tool" udp -d "$VIP" -p 80 -s 1400 -D >/dev/null
+	for _ in $(seq 30); do
+		grep -q 'type=3' "$TMP/icmp.out" && break
+		sleep 0.1
+	done
+	stop_spawned
+	check_contains "$(cat "$TMP/icmp.out")" "icmp from=$VIP type=3 code=4 mtu=1380" \
+		"fragmentation needed through the balancer's kernel"
+	check_eq "$(counter encap.icmp_frag_needed)" 1 "encap.icmp_frag_needed"
+	# Echo requests are left to the kernel here (no XDP_TX).
+	in_net client "$TOOLS/icmp_tool" echo -d "$VIP" -c 1 >/dev/null &&
+		fail "echo answered though veth1 takes no XDP_TX frames"
+	check_eq "$(counter icmp.pass_echo_no_tx)" 1 "icmp.pass_echo_no_tx"
+}
+
 test_error_to_flow_backend() {
 	topology up "$PREFIX" "$VIP" "$B1" "$B2"
 	load_config
@@ -157,4 +181,4 @@ YAML
 }
 
 run_tests integration-icmp test_echo_replies test_frag_needed_to_client \
-	test_error_to_flow_backend test_nat_errors_passed
+	test_frag_needed_via_stack test_error_to_flow_backend test_nat_errors_passed
