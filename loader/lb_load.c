@@ -197,8 +197,9 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 			if (b->weight != 1)
 				printf("(weight %u)", b->weight);
 		}
-		printf("; policy %s; %s\n", lb_policy_name(v->policy),
-		       v->forwarding == LB_FORWARD_NAT ? "forwarding nat" : lb_encap_name(cfg->encap));
+		printf("; policy %s; %s%s\n", lb_policy_name(v->policy),
+		       v->forwarding == LB_FORWARD_NAT ? "forwarding nat" : lb_encap_name(cfg->encap),
+		       v->icmp_echo ? "" : "; no echo replies (icmp_echo false)");
 		warn_no_up_backend(v);
 	}
 	if (cfg->outer_src)

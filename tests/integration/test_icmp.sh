@@ -21,6 +21,8 @@ $*
 YAML
 	local out
 	out=$(lb_load "$TMP/config.yaml" veth1) || fail "lb-load failed: $out"
+	check_contains "$out" "VIP $QUIET:80/udp -> 1 backends: $B1; policy least-loaded; ipip; no echo replies (icmp_echo false)" \
+		"the summary names the address that answers no echo"
 }
 
 # Starts one capture per backend.
