@@ -74,11 +74,11 @@ YAML
 	check_eq "$(counter icmp.pass_echo_off)" 3 "a removed address reaches no icmp stage"
 }
 
-test_frag_needed_to_client() {
-	topology up "$PREFIX" "$VIP" "$B1" "$B2"
-	# The path to the backends carries 1400 bytes: 1428 bytes of client
-	# packet are 1448 once encapsulated. (bpf_fib_lookup() takes a route's
-	# MTU only when it is locked, or with ip_forward_use_pmtu.)
+# With the lab up: the path to the backends carries 1400 bytes, so 1428 bytes
+# of client packet are 1448 once encapsulated (bpf_fib_lookup() takes a
+# route's MTU only when it is locked, or with ip_forward_use_pmtu); loads the
+# config, sends one such datagram with DF; GOT: the ICMP the client received.
+send_too_big() {
 	check ip -n "$PREFIX-lb" route replace "$B1/32" dev veth1 mtu lock 1400
 	check ip -n "$PREFIX-lb" route replace "$B2/32" dev veth1 mtu lock 1400
 	load_config
@@ -90,11 +90,16 @@ test_frag_needed_to_client() {
 		sleep 0.1
 	done
 	stop_spawned
-	local got
-	got=$(grep 'type=3' "$TMP/icmp.out") || fail "no ICMP reached the client: $(cat "$TMP/icmp.out")"
-	check_contains "$got" "icmp from=$VIP type=3 code=4 mtu=1380 quote=$CLIENT:" \
+	GOT=$(grep 'type=3' "$TMP/icmp.out") ||
+		fail "no ICMP reached the client: $(cat "$TMP/icmp.out")"
+}
+
+test_frag_needed_to_client() {
+	topology up "$PREFIX" "$VIP" "$B1" "$B2"
+	send_too_big
+	check_contains "$GOT" "icmp from=$VIP type=3 code=4 mtu=1380 quote=$CLIENT:" \
 		"fragmentation needed from the VIP, MTU 1400 - 20"
-	check_contains "$got" ">$VIP:80/udp" "the quote names the client's datagram"
+	check_contains "$GOT" ">$VIP:80/udp" "the quote names the client's datagram"
 	check_contains "$(ip -n "$PREFIX-client" route get "$VIP")" "mtu 1380" \
 		"the client's kernel learned the path MTU"
 	check_eq "$(counter encap.icmp_frag_needed)" 1 "encap.icmp_frag_needed"
@@ -117,18 +122,8 @@ test_frag_needed_to_client() {
 # through the balancer's kernel, which forwards it to the client.
 test_frag_needed_via_stack() {
 	TOPOLOGY_PLAIN=1 topology up "$PREFIX" "$VIP" "$B1" "$B2"
-	check ip -n "$PREFIX-lb" route replace "$B1/32" dev veth1 mtu lock 1400
-	check ip -n "$PREFIX-lb" route replace "$B2/32" dev veth1 mtu lock 1400
-	load_config
-	spawn client "$TMP/icmp.out" "$TOOLS/icmp_tool" listen -R "$TMP/listen.ready"
-	wait_file "$TMP/listen.ready"
-	check in_net client "$TOOLS/icmp_tool" udp -d "$VIP" -p 80 -s 1400 -D >/dev/null
-	for _ in $(seq 30); do
-		grep -q 'type=3' "$TMP/icmp.out" && break
-		sleep 0.1
-	done
-	stop_spawned
-	check_contains "$(cat "$TMP/icmp.out")" "icmp from=$VIP type=3 code=4 mtu=1380" \
+	send_too_big
+	check_contains "$GOT" "icmp from=$VIP type=3 code=4 mtu=1380" \
 		"fragmentation needed through the balancer's kernel"
 	check_eq "$(counter encap.icmp_frag_needed)" 1 "encap.icmp_frag_needed"
 	# Echo requests are left to the kernel here (no XDP_TX).
