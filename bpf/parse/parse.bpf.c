@@ -12,9 +12,10 @@
  * ICMP to other addresses, other addresses and ports) and a malformed frame
  * leave with XDP_PASS exactly as they came, counted by reason, so the next
  * XDP program and the kernel stack still see them. Only a VIP frame (or a NAT
- * reply, or ICMP to a VIP address) goes on, and only after the checks of vip_frame_check(): a frame not sent to this host's
- * MAC address is passed too; a frame with a broken IPv4 header checksum or an
- * impossible source address is dropped, the only frames parse drops.
+ * reply, or ICMP to a VIP address) goes on, and only after the checks of
+ * vip_frame_check(): a frame not sent to this host's MAC address is passed
+ * too; a frame with a broken IPv4 header checksum or an impossible source
+ * address is dropped, the only frames parse drops.
  *
  * Fragment policy: an IPv4 fragment (MF set or fragment offset != 0) is never
  * matched or hashed on ports, because only the first fragment carries them.
