@@ -77,6 +77,8 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test
 UNIT_TEST_BINS := $(patsubst %,$(OUTPUT)/tests/test_%,$(UNIT_TESTS))
 CONFIG_TEST_BIN := $(OUTPUT)/tests/test_config
 TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bpf/xdp_pass.bpf.o
+# Echo requests, ICMP errors, DF datagrams and an ICMP listener (no ping or tcpdump needed).
+TOOL_BINS += $(OUTPUT)/tools/icmp_tool
 # The receiver of plain UDP/TCP frames and a stand-in for a kernel that refuses
 # live frames (tests/integration/test_senders.sh).
 TOOL_BINS += $(OUTPUT)/tools/frame_capture $(OUTPUT)/tools/refuse_live.so
@@ -88,7 +90,7 @@ VM_DIR := $(OUTPUT)/vm
 VM_FILES := $(VM_DIR)/initramfs.cpio.gz $(OUTPUT)/bpf/xdp_port_count.bpf.o
 # What a guest with its own root builds with its own toolchain (tests/vm/init): lb-load,
 # lbctl and what the guest tests use.
-VM_GUEST_FILES := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture \
+VM_GUEST_FILES := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/tools/icmp_tool \
 		  $(OUTPUT)/bpf/xdp_pass.bpf.o $(OUTPUT)/bpf/xdp_port_count.bpf.o
 
 .PHONY: all
@@ -158,6 +160,7 @@ $(OUTPUT)/tests/unit/test_lb.o: $(call skel,bpf/lb/least_loaded.bpf.c) $(TEST_SK
 $(OUTPUT)/tests/unit/test_encap.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_gue.o: $(call skel,bpf/encap/gue.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_nat.o: $(call skel,bpf/encap/nat.bpf.c) $(TEST_SKELS)
+$(OUTPUT)/tests/unit/test_icmp.o: $(call skel,bpf/encap/icmp.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/lib/stage_fixture.o: $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_health_probe_encap.o: $(call skel,bpf/health/probe_encap.bpf.c)
 # The policy tests build whole balancers with the loader's own library.
@@ -308,7 +311,8 @@ bench:
 # long with a fresh seed, then the config parser and the command-line parsers
 # under libFuzzer.
 FUZZ_SRCS := tests/fuzz/fuzz_packets.c tests/fuzz/frame_gen.c tests/fuzz/parse_model.c \
-	     tests/fuzz/encap_model.c tests/fuzz/fuzz_pipeline.c tests/fuzz/fuzz_flows.c
+	     tests/fuzz/encap_model.c tests/fuzz/fuzz_pipeline.c tests/fuzz/fuzz_flows.c \
+	     tests/fuzz/icmp_model.c
 FUZZ_PACKETS_BIN := $(OUTPUT)/tests/fuzz_packets
 FUZZ_CONFIG_BIN := $(OUTPUT)/fuzz/fuzz_config
 FUZZ_CLI_BIN := $(OUTPUT)/fuzz/fuzz_cli
@@ -454,7 +458,7 @@ help:
 	@echo 'Targets:'
 	@echo '  all (default)   build the BPF stages, ./lb-load, ./lbctl and ./xdp-lbd'
 	@echo '  test            build, run all suites (as root; `make deps test` installs packages first)'
-	@echo '                  TESTS=name runs only the suites whose name contains it'
+	@echo '                  TESTS="a b" runs only the suites whose name contains a or b'
 	@echo '  test-vm         the VM suites alone: Debian 12, 13 and unstable under QEMU, one after'
 	@echo '                  the other (TESTS=vm-trixie: one of them; docs/testing.md)'
 	@echo '  vm-image        download the Debian 12 kernel (kept in $(VM_DIR)), build its initramfs;'

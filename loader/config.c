@@ -20,7 +20,7 @@
 
 /* Longest field path, e.g. "vips[255].backends[1023].weight", with room to spare. */
 #define FIELD_PATH_LEN 128
-/* Keys of the largest mapping (health_check; every table is checked against it). */
+/* Keys of the largest mapping (every key table is checked against it). */
 #define MAX_KEYS 12
 /* Unknown keys longer than this get no "did you mean" suggestion. */
 #define MAX_SUGGEST_LEN 32
@@ -54,6 +54,10 @@ struct parser {
 	yaml_node_t *encap_forwarding;
 	char encap_forwarding_path[FIELD_PATH_LEN];
 	uint8_t encap_forwarding_type; /* enum lb_encap_type of encap_forwarding */
+	/* Each VIP's icmp_echo value, checked against the other VIPs of its
+	 * address once all are read.
+	 */
+	yaml_node_t *icmp_echo[LB_MAX_VIPS];
 };
 
 /* One key of a mapping: its reader gets the key and value nodes and the object filled. */
@@ -98,6 +102,11 @@ static const struct name_value forwardings[] = {
 #define POLICY_NAME_VALUE(id, name, slot, slot_name, object, program) { name, LB_POLICY_##id },
 static const struct name_value policies[] = { LB_POLICIES(POLICY_NAME_VALUE) };
 #undef POLICY_NAME_VALUE
+
+static const struct name_value booleans[] = {
+	{ "true", 1 },
+	{ "false", 0 },
+};
 
 static const struct name_value health_types[] = {
 	{ "tcp", LB_HEALTH_TCP },
@@ -1043,6 +1052,22 @@ static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
 	return 0;
 }
 
+/* `icmp_echo: true | false`: whether the VIP's address answers echo requests. */
+static int vip_icmp_echo(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip = obj;
+	uint8_t on;
+
+	(void)key;
+	if (read_choice(p, value, booleans, ARRAY_SIZE(booleans), "a boolean", "true or false",
+			&on))
+		return -1;
+	vip->icmp_echo = on;
+	vip->icmp_echo_line = value->start_mark.line + 1;
+	p->icmp_echo[vip - p->cfg->vips] = value;
+	return 0;
+}
+
 static const struct key_spec vip_keys[] = {
 	{ "address", vip_address, true },
 	{ "port", vip_port, false },
@@ -1051,6 +1076,7 @@ static const struct key_spec vip_keys[] = {
 	{ "forwarding", vip_forwarding, false },
 	{ "backends", vip_backends, true },
 	{ "health_check", vip_health, false },
+	{ "icmp_echo", vip_icmp_echo, false },
 };
 _Static_assert(ARRAY_SIZE(vip_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
@@ -1103,6 +1129,43 @@ static int check_vip_unique(struct parser *p, yaml_node_t *node, size_t index)
 	return 0;
 }
 
+/* icmp_echo belongs to the address: every VIP of one address (ports,
+ * protocols) answers echo requests or none does. VIPs that give it must
+ * agree; one that does not takes the value another VIP of its address gives,
+ * else the default (on). Checked once all VIPs are read.
+ */
+static int check_icmp_echo(struct parser *p)
+{
+	struct lb_vip_config *vips = p->cfg->vips;
+	size_t count = p->cfg->vip_count, i, j;
+
+	for (i = 0; i < count; i++) {
+		if (!vips[i].icmp_echo_line)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (vips[j].addr != vips[i].addr || !vips[j].icmp_echo_line ||
+			    vips[j].icmp_echo == vips[i].icmp_echo)
+				continue;
+			path_push_index(p, i);
+			path_push_key(p, "icmp_echo");
+			return fail(p, p->icmp_echo[i], "%s conflicts with icmp_echo: %s of "
+				    "vips[%zu] at line %d: echo replies are a setting of the address, "
+				    "which all its VIPs share",
+				    vips[i].icmp_echo ? "true" : "false",
+				    vips[j].icmp_echo ? "true" : "false", j, vips[j].icmp_echo_line);
+		}
+	}
+	for (i = 0; i < count; i++) {
+		if (vips[i].icmp_echo_line)
+			continue;
+		vips[i].icmp_echo = true;
+		for (j = 0; j < count; j++)
+			if (vips[j].addr == vips[i].addr && vips[j].icmp_echo_line)
+				vips[i].icmp_echo = vips[j].icmp_echo;
+	}
+	return 0;
+}
+
 static int read_vip_list(struct parser *p, yaml_node_t *node)
 {
 	struct lb_config *cfg = p->cfg;
@@ -1136,7 +1199,7 @@ static int read_vip_list(struct parser *p, yaml_node_t *node)
 			return -1;
 		path_pop(p, len);
 	}
-	return 0;
+	return check_icmp_echo(p);
 }
 
 /* --- the top level ---------------------------------------------------------------- */
@@ -1169,6 +1232,7 @@ static struct lb_vip_config *seed_vip(struct parser *p, yaml_node_t *key)
 		cfg->vip_count = 1;
 		cfg->vips[0].proto = IPPROTO_UDP;
 		cfg->vips[0].maglev_size = LB_MAGLEV_DEFAULT_SIZE;
+		cfg->vips[0].icmp_echo = true;
 		cfg->vips[0].line = key->start_mark.line + 1;
 	}
 	return &cfg->vips[0];
@@ -1304,6 +1368,20 @@ static int root_flow_table_size(struct parser *p, yaml_node_t *key, yaml_node_t 
 	return read_uint(p, value, 1, LB_MAX_FLOW_TABLE_SIZE, &p->cfg->flow_table_size);
 }
 
+static int root_icmp_rate(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	(void)key;
+	(void)obj;
+	return read_uint(p, value, 0, LB_MAX_ICMP_RATE, &p->cfg->icmp_rate);
+}
+
+static int root_icmp_burst(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	(void)key;
+	(void)obj;
+	return read_uint(p, value, 1, LB_MAX_ICMP_BURST, &p->cfg->icmp_burst);
+}
+
 static const struct key_spec root_keys[] = {
 	{ "vip", root_vip, false },
 	{ "backends", root_backends, false },
@@ -1314,6 +1392,8 @@ static const struct key_spec root_keys[] = {
 	{ "priority", root_priority, false },
 	{ "flow_timeout", root_flow_timeout, false },
 	{ "flow_table_size", root_flow_table_size, false },
+	{ "icmp_rate", root_icmp_rate, false },
+	{ "icmp_burst", root_icmp_burst, false },
 };
 
 _Static_assert(ARRAY_SIZE(root_keys) <= MAX_KEYS, "MAX_KEYS too small");
@@ -1380,6 +1460,8 @@ int lb_config_parse(const char *name, const char *text, size_t len, struct lb_co
 	cfg->priority = LB_DEFAULT_PRIORITY;
 	cfg->flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S;
 	cfg->flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE;
+	cfg->icmp_rate = LB_DEFAULT_ICMP_RATE;
+	cfg->icmp_burst = LB_DEFAULT_ICMP_BURST;
 	if (!text)
 		text = "";
 

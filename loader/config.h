@@ -84,6 +84,8 @@ struct lb_vip_config {
 	uint8_t policy;    /* enum lb_policy, default LB_POLICY_LEAST_LOADED */
 	uint32_t maglev_size; /* Maglev table size, a prime; default LB_MAGLEV_DEFAULT_SIZE */
 	uint8_t forwarding; /* enum lb_forwarding: encap (default, the interface's) or nat */
+	bool icmp_echo;     /* the address answers echo requests (default true) */
+	int icmp_echo_line; /* where icmp_echo was given; 0: not given */
 	size_t backend_count;
 	struct lb_backend_config *backends;
 	struct lb_health_config health;
@@ -101,12 +103,16 @@ struct lb_config {
 	uint32_t priority;         /* libxdp run priority, default LB_DEFAULT_PRIORITY */
 	uint32_t flow_timeout_s;   /* UDP idle timeout, default LB_DEFAULT_FLOW_TIMEOUT_S */
 	uint32_t flow_table_size;  /* flows map size, default LB_DEFAULT_FLOW_TABLE_SIZE */
+	uint32_t icmp_rate;        /* ICMP errors per second per CPU, default LB_DEFAULT_ICMP_RATE */
+	uint32_t icmp_burst;       /* ... at once, default LB_DEFAULT_ICMP_BURST */
 };
 
 #define LB_MAX_WEIGHT 65535
 #define LB_MAX_FLOW_TABLE_SIZE (64U * 1024 * 1024)
 #define LB_MAX_FLOW_TIMEOUT_S 86400
 #define LB_MAX_PRIORITY 1000
+#define LB_MAX_ICMP_RATE 1000000 /* per second per CPU; 0 sends none */
+#define LB_MAX_ICMP_BURST 10000
 #define LB_CONFIG_ERR_LEN 512
 
 /* Limits on the YAML itself, checked on libyaml's events before any tree is

@@ -96,6 +96,32 @@ static void show_stats(const struct ctl *ctl, const struct lb_stats_sample *now,
 	free(text);
 }
 
+/* A reload that grows a map pins a new one in its place, and an unload and a
+ * load pin all new ones: the fds opened at start would go on reading maps no
+ * stage writes any more. Opens the pinned maps again when any was replaced.
+ * Returns whether the counters map itself is new (a new load), with *err set
+ * when the maps cannot be opened again.
+ */
+static bool reopen_if_replaced(struct ctl *ctl, int *err)
+{
+	__u32 counters_id = lb_map_id(ctl->maps.fd[LB_MAP_COUNTERS]);
+	const char *missing = NULL;
+
+	*err = 0;
+	if (!lb_maps_replaced(&ctl->maps, ctl->pin_dir))
+		return false;
+	lb_maps_close(&ctl->maps);
+	*err = lb_maps_open_pinned(ctl->pin_dir, &ctl->maps, &missing);
+	if (*err) {
+		lb_err("xdp-lb on %s was reloaded and its maps cannot be opened again: %s%s%s",
+		       ctl->ifname, strerror(-*err), missing ? ", missing " : "",
+		       missing ? missing : "");
+		*err = 0; /* said here; the caller stops */
+		return true;
+	}
+	return lb_map_id(ctl->maps.fd[LB_MAP_COUNTERS]) != counters_id;
+}
+
 /* Once, or with --watch at once and then every period, with rates from the
  * previous sample.
  */
@@ -107,6 +133,7 @@ static int cmd_stats(struct ctl *ctl)
 	int err, lines_shown = 0;
 	unsigned long shown = 0;
 	char pin[LB_PIN_DIR_MAX + 64];
+	bool fresh;
 
 	if (!samples)
 		return -ENOMEM;
@@ -132,10 +159,14 @@ static int cmd_stats(struct ctl *ctl)
 			fprintf(stderr, "lbctl: xdp-lb is no longer loaded on %s\n", ctl->ifname);
 			break;
 		}
+		fresh = reopen_if_replaced(ctl, &err);
+		if (err)
+			break;
 		err = lb_stats_sample(&ctl->maps, ctl->ifname, now);
 		if (err)
 			break;
-		show_stats(ctl, now, prev, &lines_shown);
+		/* Counters of a new load start at zero: no rate across it. */
+		show_stats(ctl, now, fresh ? NULL : prev, &lines_shown);
 		shown++;
 	}
 out:

@@ -150,7 +150,7 @@ unsigned int lb_map_max_entries(const struct lb_maps *maps, enum lb_map map)
 	return info.max_entries;
 }
 
-static __u32 map_id(int fd)
+__u32 lb_map_id(int fd)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
@@ -171,7 +171,7 @@ bool lb_maps_replaced(const struct lb_maps *maps, const char *dir)
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			continue; /* the pin check sees an unload */
-		replaced = map_id(fd) != map_id(maps->fd[i]);
+		replaced = lb_map_id(fd) != lb_map_id(maps->fd[i]);
 		close(fd);
 	}
 	return replaced;

@@ -60,6 +60,9 @@ int lb_maps_pin(const struct lb_maps *maps, const char *dir);
  */
 bool lb_maps_replaced(const struct lb_maps *maps, const char *dir);
 
+/* The kernel's id of map @fd; 0 when it cannot be read. */
+__u32 lb_map_id(int fd);
+
 /* max_entries of map @map, 0 when it cannot be read. */
 unsigned int lb_map_max_entries(const struct lb_maps *maps, enum lb_map map);
 

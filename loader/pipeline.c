@@ -218,8 +218,20 @@ int lb_parse_attach(int ifindex, enum xdp_attach_mode mode, const struct lb_conf
 	return 0;
 }
 
-/* Detaches the dispatcher's program @id (a parse program) from @ifindex. */
-static int parse_detach_id(int ifindex, __u32 id)
+/* Whether @prog is the parse program to detach: the one of id @id, or with
+ * @id 0 any program named xdp_lb_parse.
+ */
+static bool is_parse_to_detach(struct xdp_program *prog, __u32 id)
+{
+	if (id)
+		return xdp_program__id(prog) == id;
+	return !strcmp(xdp_program__name(prog), LB_PARSE_PROG_NAME);
+}
+
+/* Detaches parse (@id, or by name when 0) from @ifindex, as a single program
+ * or from libxdp's dispatcher.
+ */
+static int parse_detach(int ifindex, __u32 id)
 {
 	struct xdp_multiprog *mp;
 	struct xdp_program *prog;
@@ -230,12 +242,19 @@ static int parse_detach_id(int ifindex, __u32 id)
 	if (err)
 		return err;
 	err = -ENOENT;
-	for (prog = xdp_multiprog__next_prog(NULL, mp); prog;
-	     prog = xdp_multiprog__next_prog(prog, mp)) {
-		if (xdp_program__id(prog) != id)
-			continue;
-		err = xdp_program__detach(prog, ifindex, xdp_multiprog__attach_mode(mp), 0);
-		break;
+	if (xdp_multiprog__is_legacy(mp)) {
+		prog = xdp_multiprog__main_prog(mp);
+		if (prog && is_parse_to_detach(prog, id))
+			err = xdp_multiprog__detach(mp);
+	} else {
+		for (prog = xdp_multiprog__next_prog(NULL, mp); prog;
+		     prog = xdp_multiprog__next_prog(prog, mp)) {
+			if (!is_parse_to_detach(prog, id))
+				continue;
+			err = xdp_program__detach(prog, ifindex,
+						  xdp_multiprog__attach_mode(mp), 0);
+			break;
+		}
 	}
 	xdp_multiprog__close(mp);
 	return err;
@@ -295,9 +314,9 @@ int lb_parse_replace(int ifindex, enum xdp_attach_mode mode, const struct lb_con
 		err = xdp_program__attach(prog, ifindex, mode, 0);
 	if (err)
 		goto out;
-	err = parse_detach_id(ifindex, (__u32)att->parse_id);
+	err = parse_detach(ifindex, (__u32)att->parse_id);
 	if (err)
-		parse_detach_id(ifindex, xdp_program__id(prog));
+		parse_detach(ifindex, xdp_program__id(prog));
 out:
 	if (old_fd >= 0)
 		close(old_fd);
@@ -308,31 +327,7 @@ out:
 
 int lb_parse_detach(int ifindex)
 {
-	struct xdp_multiprog *mp;
-	struct xdp_program *prog;
-	int err;
-
-	mp = xdp_multiprog__get_from_ifindex(ifindex);
-	err = libxdp_get_error(mp);
-	if (err)
-		return err;
-	err = -ENOENT;
-	if (xdp_multiprog__is_legacy(mp)) {
-		prog = xdp_multiprog__main_prog(mp);
-		if (prog && !strcmp(xdp_program__name(prog), LB_PARSE_PROG_NAME))
-			err = xdp_multiprog__detach(mp);
-	} else {
-		for (prog = xdp_multiprog__next_prog(NULL, mp); prog;
-		     prog = xdp_multiprog__next_prog(prog, mp)) {
-			if (strcmp(xdp_program__name(prog), LB_PARSE_PROG_NAME))
-				continue;
-			err = xdp_program__detach(prog, ifindex,
-						  xdp_multiprog__attach_mode(mp), 0);
-			break;
-		}
-	}
-	xdp_multiprog__close(mp);
-	return err;
+	return parse_detach(ifindex, 0);
 }
 
 __u32 lb_slot_prog_id(const struct lb_maps *maps, __u32 slot)

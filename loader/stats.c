@@ -26,75 +26,28 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
-static int percpu_u64_sum(int fd, __u32 key, __u64 *out)
+/* Sums over the CPUs the first @words 64-bit fields of per-CPU map @fd's value
+ * at @key into @out, a value of @value_size bytes (zeroed first, fields after
+ * @words stay zero). The kernel hands one value per possible CPU, each padded
+ * to 8 bytes.
+ */
+static int percpu_sum(int fd, __u32 key, void *out, size_t value_size, size_t words)
 {
 	int cpus = libbpf_num_possible_cpus(), cpu, err = 0;
-	__u64 *vals = calloc((size_t)cpus, sizeof(*vals));
+	size_t stride = (value_size + 7) / 8, i;
+	__u64 *vals, *sum = out;
 
-	*out = 0;
+	memset(out, 0, value_size);
+	if (cpus <= 0)
+		return cpus ? cpus : -EINVAL;
+	vals = calloc((size_t)cpus * stride, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(fd, &key, vals))
 		err = -errno;
 	for (cpu = 0; !err && cpu < cpus; cpu++)
-		*out += vals[cpu];
-	free(vals);
-	return err;
-}
-
-/* backend_load's whole-life packets and flows of @id summed over the CPUs
- * (least-packets-per-flow's load; least-loaded's windows are not shown).
- */
-static int backend_load_sum(int fd, __u32 id, struct lb_backend_load *out)
-{
-	int cpus = libbpf_num_possible_cpus(), cpu, err = 0;
-	struct lb_backend_load *vals = calloc(cpus > 0 ? (size_t)cpus : 1, sizeof(*vals));
-
-	memset(out, 0, sizeof(*out));
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &id, vals))
-		err = -errno;
-	for (cpu = 0; !err && cpu < cpus; cpu++) {
-		out->packets += vals[cpu].packets;
-		out->flows += vals[cpu].flows;
-	}
-	free(vals);
-	return err;
-}
-
-static int backend_stats_sum(int fd, __u32 id, struct lb_backend_stats *out)
-{
-	int cpus = libbpf_num_possible_cpus(), cpu, err = 0;
-	struct lb_backend_stats *vals = calloc((size_t)cpus, sizeof(*vals));
-
-	memset(out, 0, sizeof(*out));
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &id, vals))
-		err = -errno;
-	for (cpu = 0; !err && cpu < cpus; cpu++) {
-		out->packets += vals[cpu].packets;
-		out->bytes += vals[cpu].bytes;
-		out->new_flows += vals[cpu].new_flows;
-	}
-	free(vals);
-	return err;
-}
-
-static int vip_drops_sum(int fd, __u32 vip_id, __u64 *out)
-{
-	int cpus = libbpf_num_possible_cpus(), cpu, err = 0, i;
-	struct lb_vip_drops *vals = calloc((size_t)cpus, sizeof(*vals));
-
-	memset(out, 0, sizeof(__u64) * LB_VIP_DROP_MAX);
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &vip_id, vals))
-		err = -errno;
-	for (cpu = 0; !err && cpu < cpus; cpu++)
-		for (i = 0; i < LB_VIP_DROP_MAX; i++)
-			out[i] += vals[cpu].count[i];
+		for (i = 0; i < words; i++)
+			sum[i] += vals[(size_t)cpu * stride + i];
 	free(vals);
 	return err;
 }
@@ -184,7 +137,8 @@ int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_st
 	memset(out, 0, sizeof(*out));
 	out->time_ns = now_ns();
 	for (id = 0; id < LB_COUNTER_MAX; id++) {
-		err = percpu_u64_sum(maps->fd[LB_MAP_COUNTERS], id, &out->counters[id]);
+		err = percpu_sum(maps->fd[LB_MAP_COUNTERS], id, &out->counters[id],
+				 sizeof(out->counters[id]), 1);
 		if (err)
 			return err;
 	}
@@ -205,7 +159,8 @@ int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_st
 		vip->key = live->key;
 		vip->vip_id = live->vip.vip_id;
 		vip->policy = live->vip.policy;
-		vip_drops_sum(maps->fd[LB_MAP_VIP_DROPS], vip->vip_id, vip->drops);
+		percpu_sum(maps->fd[LB_MAP_VIP_DROPS], vip->vip_id, vip->drops,
+			   sizeof(struct lb_vip_drops), LB_VIP_DROP_MAX);
 		vip->first_backend = out->backend_count;
 		for (j = 0; j < live->pool.backend_count && j < LB_MAX_BACKENDS_PER_VIP &&
 			    out->backend_count < LB_MAX_BACKENDS; j++) {
@@ -214,8 +169,13 @@ int lb_stats_sample(const struct lb_maps *maps, const char *ifname, struct lb_st
 			b->id = live->pool.backend_ids[j];
 			b->vip_index = out->vip_count;
 			bpf_map_lookup_elem(maps->fd[LB_MAP_BACKENDS], &b->id, &b->config);
-			backend_load_sum(maps->fd[LB_MAP_BACKEND_LOAD], b->id, &b->load);
-			backend_stats_sum(maps->fd[LB_MAP_BACKEND_STATS], b->id, &b->totals);
+			/* least-packets-per-flow's whole-life packets and flows;
+			 * least-loaded's windows are not shown.
+			 */
+			percpu_sum(maps->fd[LB_MAP_BACKEND_LOAD], b->id, &b->load,
+				   sizeof(b->load), 2);
+			percpu_sum(maps->fd[LB_MAP_BACKEND_STATS], b->id, &b->totals,
+				   sizeof(b->totals), sizeof(b->totals) / sizeof(__u64));
 			b->active_flows = b->id < LB_MAX_BACKENDS ? active[b->id] : 0;
 			lb_health_read(maps, b->id, b->config.addr, b->config.vip_id, &b->health);
 		}

@@ -23,6 +23,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUTPUT=${OUTPUT:-$ROOT/build}
 [[ $OUTPUT = /* ]] || OUTPUT=$ROOT/$OUTPUT
+source "$ROOT/scripts/lab_common.sh"
 
 topology_down() {
 	local p=$1 ns
@@ -34,15 +35,6 @@ topology_down() {
 			ip netns del "$ns" ;;
 		esac
 	done
-}
-
-# Connects namespace $2's interface $3 to the switch as port $4.
-wire() {
-	local p=$1 ns=$2 ifname=$3 port=$4
-	ip link add "$ifname" netns "$ns" type veth peer name "$port" netns "$p-sw"
-	ip -n "$p-sw" link set "$port" master br0 up
-	ip -n "$ns" link set "$ifname" up
-	ip -n "$ns" link set lo up
 }
 
 topology_up() {
@@ -75,19 +67,7 @@ topology_up() {
 		ip netns exec "$p-b$i" sysctl -qw net.ipv4.conf.all.rp_filter=0
 	done
 	[[ -z ${TOPOLOGY_PLAIN:-} ]] || return 0
-	# Resolve the backends' MACs the way traffic would: one datagram each
-	# makes the balancer's kernel ARP for it.
-	for addr in "$@"; do
-		ip netns exec "$p-lb" bash -c "echo > /dev/udp/$addr/9" 2>/dev/null || true
-	done
-	for addr in "$@"; do
-		for i in $(seq 50); do
-			ip -n "$p-lb" neigh show "$addr" | grep -q lladdr && break
-			sleep 0.1
-		done
-		ip -n "$p-lb" neigh show "$addr" | grep -q lladdr ||
-			{ echo "topology: the balancer could not resolve $addr" >&2; return 1; }
-	done
+	resolve_neighbours "$p-lb" "$@"
 }
 
 case ${1:-} in

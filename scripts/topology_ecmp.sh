@@ -25,6 +25,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUTPUT=${OUTPUT:-$ROOT/build}
 [[ $OUTPUT = /* ]] || OUTPUT=$ROOT/$OUTPUT
+source "$ROOT/scripts/lab_common.sh"
 # The table xdp-lbd writes and BIRD learns on each balancer.
 ANNOUNCE_TABLE=${ANNOUNCE_TABLE:-100}
 ROUTER_ADDR=10.0.0.254
@@ -47,26 +48,6 @@ topology_down() {
 			ip netns del "$ns" ;;
 		esac
 	done
-}
-
-# Connects namespace $2's interface $3 to the switch as port $4.
-wire() {
-	local p=$1 ns=$2 ifname=$3 port=$4
-	ip link add "$ifname" netns "$ns" type veth peer name "$port" netns "$p-sw"
-	ip -n "$p-sw" link set "$port" master br0 up
-	ip -n "$ns" link set "$ifname" up
-	ip -n "$ns" link set lo up
-}
-
-# Waits (at most 5 s) until namespace $1 has resolved neighbour $2.
-resolve() {
-	local ns=$1 addr=$2 i
-	for i in $(seq 50); do
-		ip -n "$ns" neigh show "$addr" | grep -q lladdr && return 0
-		sleep 0.1
-	done
-	echo "topology_ecmp: $ns could not resolve $addr" >&2
-	return 1
 }
 
 start_bird() {
@@ -172,17 +153,9 @@ topology_up() {
 		ip netns exec "$p-b$i" sysctl -qw net.ipv4.conf.all.rp_filter=0
 	done
 
-	# Each balancer resolves the backends' MACs now: XDP_TX needs them (an
-	# unresolved one sends the frame through the kernel, one TTL lower).
+	# Each balancer resolves the backends' MACs now (lab_common.sh).
 	for ((i = 1; i <= count; i++)); do
-		for addr in "$@"; do
-			ip netns exec "$p-lb$i" bash -c "echo > /dev/udp/$addr/9" 2>/dev/null || true
-		done
-	done
-	for ((i = 1; i <= count; i++)); do
-		for addr in "$@"; do
-			resolve "$p-lb$i" "$addr"
-		done
+		resolve_neighbours "$p-lb$i" "$@"
 	done
 
 	router_conf "$dir" "$count"

@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs the test suites and adds their closing lines into one summary.
-#   tests/run.sh [NAME]   run the suites whose name contains NAME
+#   tests/run.sh [NAME...]   run the suites whose name contains one of the NAMEs
+#                            (make test TESTS="nat bare" passes them as one word)
 # Each suite prints "<suite>: N passed, N failed, N skipped" last; a suite that
 # exits non-zero without that line (a crash) counts as one failure.
 set -u
 cd "$(dirname "$0")/.."
 OUTPUT=${OUTPUT:-build}
-filter=${1:-}
+read -ra filters <<<"$*"
+
+# Whether suite $1 is picked: no NAME given, or its name contains one.
+picked() {
+	local want
+	((${#filters[@]} == 0)) && return 0
+	for want in "${filters[@]}"; do
+		[[ $1 == *"$want"* ]] && return 0
+	done
+	return 1
+}
 
 # Every tests/unit/test_<name>.c is a unit suite (the Makefile builds them all
 # by the same rule), every tests/integration/test_<name>.sh an integration one.
@@ -36,7 +47,7 @@ passed=0 failed=0 skipped=0 broken=()
 for entry in "${suites[@]}"; do
 	# name|command[|argument]
 	IFS='|' read -r name cmd arg <<<"$entry"
-	[[ -n $filter && $name != *"$filter"* ]] && continue
+	picked "$name" || continue
 	echo "=== $name"
 	log=$(mktemp)
 	"$cmd" ${arg:+"$arg"} 2>&1 | tee "$log"

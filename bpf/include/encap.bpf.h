@@ -17,12 +17,11 @@
 #include <bpf/bpf_helpers.h>
 
 #include "csum.bpf.h"
+#include "frame.bpf.h"
 #include "nexthop.bpf.h"
 #include "parsing.bpf.h"
 #include "stage.bpf.h"
 #include "tunnel.bpf.h"
-
-#define ENCAP_L2_TAGGED_LEN (ETH_HLEN + sizeof(struct vlan_hdr))
 
 /* The backend lb chose, or NULL when the slot is out of range or unused. */
 static __always_inline const struct lb_backend *encap_backend(const struct lb_packet_ctx *packet)
@@ -81,36 +80,13 @@ static __always_inline void encap_outer_ipv4(const struct encap_job *job, __be32
 static __always_inline void *encap_push(struct xdp_md *ctx, __u32 l3_offset, const __u32 len,
 					const struct next_hop *hop)
 {
-	void *data, *data_end, *slot;
+	/* A frame for the stack keeps the Ethernet header it came with. */
+	bool own_l2 = hop->action == XDP_PASS;
+	void *slot = frame_push_front(ctx, l3_offset, len, own_l2 ? NULL : hop->dmac,
+				      hop->smac);
 
-	if (bpf_xdp_adjust_head(ctx, -(int)len)) {
+	if (!slot)
 		ENCAP_DROP(ENCAP_DROP_HEADROOM);
-		return NULL;
-	}
-	/* adjust_head invalidated every packet pointer: derive them again. The
-	 * frame was checked to hold l3_offset + 20 bytes before it grew, so
-	 * this check only shows the verifier what is already true.
-	 */
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + ENCAP_L2_TAGGED_LEN + len > data_end) {
-		ENCAP_DROP(ENCAP_DROP_HEADROOM);
-		return NULL;
-	}
-	/* Constant sizes for the copy and constant offsets for the slot, which
-	 * the check above covers (a variable offset the compiler knows to be 14
-	 * or 18 would need a check it then drops as redundant). The old L2
-	 * header starts @len (>= 20) bytes in and is at most 18 long, so source
-	 * and destination do not overlap.
-	 */
-	if (l3_offset == ETH_HLEN) {
-		__builtin_memcpy(data, data + len, ETH_HLEN);
-		slot = data + ETH_HLEN;
-	} else {
-		__builtin_memcpy(data, data + len, ENCAP_L2_TAGGED_LEN);
-		slot = data + ENCAP_L2_TAGGED_LEN;
-	}
-	next_hop_set_macs(data, hop);
 	return slot;
 }
 

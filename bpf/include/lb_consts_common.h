@@ -117,12 +117,14 @@
 
 #define LB_FORWARDING_SLOTS(X)                                                           \
 	X(ENCAP, "encap") /* the interface's encapsulation */                          \
-	X(NAT, "nat")     /* NAT forwarding, both directions (docs/nat.md) */
+	X(NAT, "nat")     /* NAT forwarding, both directions (docs/nat.md) */     \
+	X(ICMP, "icmp")   /* ICMP to a VIP address: echo, errors about flows */
 
 #define LB_FORWARDING_STAGES(X)                                                          \
 	X("ipip", ENCAP, ipip, xdp_lb_ipip)                                              \
 	X("gue", ENCAP, gue, xdp_lb_gue)                                                 \
-	X("nat", NAT, nat, xdp_lb_nat)
+	X("nat", NAT, nat, xdp_lb_nat)                                                   \
+	X("icmp", ICMP, icmp, xdp_lb_icmp)
 
 /* Slots of the stage prog array. parse is attached to the interface, so it has
  * no slot; it tail-calls the slot of the VIP's scheduling policy, which
@@ -256,6 +258,22 @@ enum lb_forwarding {
  */
 #define LB_CTX_F_FRAGMENT (1U << 1) /* IPv4 fragment: flow key has no ports */
 #define LB_CTX_F_NAT_REPLY (1U << 3) /* a backend's reply to a NAT mapping, no VIP */
+#define LB_CTX_F_ICMP_ERROR (1U << 4) /* an ICMP error the icmp stage sends to a flow's
+				       * backend: never answered with another ICMP error */
+
+/* struct lb_vip_addr.flags */
+#define LB_VIP_ADDR_F_ECHO (1U << 0) /* answer echo requests (config icmp_echo, default on) */
+
+/* ICMP errors the balancer sends itself ("fragmentation needed"), per CPU: a
+ * token bucket of LB_DEFAULT_ICMP_BURST messages refilled at
+ * LB_DEFAULT_ICMP_RATE per second (config icmp_rate, icmp_burst).
+ */
+#ifndef LB_DEFAULT_ICMP_RATE
+#define LB_DEFAULT_ICMP_RATE 1000
+#endif
+#ifndef LB_DEFAULT_ICMP_BURST
+#define LB_DEFAULT_ICMP_BURST 50
+#endif
 
 /* struct lb_flow: the flags, bits of id_word above the backend id and the
  * creation time (created_s_flags & LB_FLOW_CREATED_MASK).

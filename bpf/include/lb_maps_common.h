@@ -41,8 +41,10 @@
 	X(BACKEND_CONNS, backend_conns, SHARED) /* least-conn's active flows */        \
 	X(NAT_REPLY, nat_reply, SHARED)         /* NAT state, reply direction */       \
 	X(NAT_FORWARD, nat_forward, SHARED)     /* NAT state, forward direction */     \
+	X(VIP_ADDRS, vip_addrs, SHARED)         /* VIP addresses: ICMP settings */     \
 	X(HOST_STATE, host_state, LOADER)       /* what lb-load set: loader/host.h */ \
 	X(BACKEND_HEALTH, backend_health, LOADER) /* probe results: loader/health.h */ \
-	X(NEXT_HOP_CACHE, next_hop_cache, OWN)  /* encap's per-CPU FIB answers */
+	X(NEXT_HOP_CACHE, next_hop_cache, OWN)  /* encap's per-CPU FIB answers */     \
+	X(ICMP_TOKENS, icmp_tokens, OWN)        /* encap's per-CPU ICMP rate limit */
 
 #endif /* LB_MAPS_COMMON_H */

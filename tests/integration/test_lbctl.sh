@@ -217,6 +217,33 @@ test_stats_reset() {
 		<<<"$after")" "(20, 0, 20)" "counters after the reset"
 }
 
+# An unload and a load between two refreshes of --watch pin all new maps: the
+# watch must read those, not the old ones its fds still hold (which nothing
+# writes any more), and take no rate across the two loads.
+test_stats_watch_follows_a_new_load() {
+	topology up "$PREFIX" "$VIP" "$B1" "$B2"
+	two_vips_config
+	check lb_load "$TMP/config.yaml" veth1 >/dev/null
+	in_net client "$TOOLS/flow_send" -d "$VIP" -p 7001 -f 4 -n 1 >/dev/null || fail "send"
+	local out=$TMP/watch.json line waited
+	spawn lb "$out" "$ROOT/lbctl" stats veth1 --json --watch 3 --count 2
+	for waited in $(seq 50); do
+		[[ -s $out ]] && break
+		sleep 0.1
+	done
+	check_eq "$(head -n 1 "$out" | field 'd["counters"]["lb"]["flow_new"]')" 4 \
+		"first refresh: the first load's flows"
+	check lb_load --unload veth1 >/dev/null
+	check lb_load "$TMP/config.yaml" veth1 >/dev/null
+	in_net client "$TOOLS/flow_send" -d "$VIP" -p 7001 -f 10 -n 3 >/dev/null || fail "send"
+	wait "${PIDS[-1]}" || fail "lbctl stats --watch exited $?: $(cat "$out")"
+	line=$(grep -v '^lbctl' "$out" | tail -n 1)
+	check_eq "$(field 'd["counters"]["lb"]["flow_new"], d["counters"]["encap"]["tx"]' \
+		<<<"$line")" "(10, 30)" "second refresh: the new load's counters"
+	check_eq "$(field '"pps" in d["backends"][0]' <<<"$line")" False \
+		"no rate across two loads"
+}
+
 test_flows_header_filters_sort_limit() {
 	topology up "$PREFIX" "$VIP" "$B1" "$B2"
 	two_vips_config
@@ -305,5 +332,6 @@ run_tests integration-lbctl \
 	test_status_exit_codes \
 	test_flag_errors_exit_2 \
 	test_stats_reset \
+	test_stats_watch_follows_a_new_load \
 	test_flows_header_filters_sort_limit \
 	test_maps_typed_for_bpftool

@@ -728,6 +728,7 @@ cleanup_test() {
 }
 
 source "$(dirname "$0")/health_tunnel.sh"
+source "$(dirname "$0")/pmtu.sh"
 
 if [[ $EXPECT == fallback ]]; then
 	TESTS=(test_fallback_mode test_fallback_refused_beside_others test_fallback_others_refused
@@ -739,5 +740,6 @@ else
 fi
 # Whatever the mode, forced legacy and real backends.
 TESTS+=(test_legacy_fallback test_real_backends test_gue_backends_across_swaps
-	test_health_through_ipip_backends test_health_through_gue_backends)
+	test_health_through_ipip_backends test_health_through_gue_backends
+	test_pmtu_tcp_transfer test_pmtu_error_reaches_backend)
 run_tests "$SUITE" "${TESTS[@]}"; exit # one command to the end: a later edit is never half read
