@@ -50,7 +50,9 @@ JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
 # LB_FORWARDING_STAGES in bpf/include/lb_consts_common.h list them;
 # tests/unit/test_registry.c checks that the two agree).
 BPF_STAGE_SRCS := $(sort $(wildcard bpf/lb/*.bpf.c bpf/encap/*.bpf.c))
-BPF_SRCS := bpf/parse/parse.bpf.c $(BPF_STAGE_SRCS)
+# Not stages: xdp-lbd's LWT program for the health probes through the tunnel.
+BPF_HEALTH_SRCS := $(sort $(wildcard bpf/health/*.bpf.c))
+BPF_SRCS := bpf/parse/parse.bpf.c $(BPF_STAGE_SRCS) $(BPF_HEALTH_SRCS)
 TEST_BPF_SRCS := tests/unit/sinks.bpf.c
 BPF_HDRS := $(wildcard bpf/include/*.h bpf/*/*.bpf.h)
 
@@ -75,6 +77,8 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(sort $(wildcard tests/unit/test
 UNIT_TEST_BINS := $(patsubst %,$(OUTPUT)/tests/test_%,$(UNIT_TESTS))
 CONFIG_TEST_BIN := $(OUTPUT)/tests/test_config
 TOOL_BINS := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/bpf/xdp_pass.bpf.o
+# Echo requests, ICMP errors, DF datagrams and an ICMP listener (no ping or tcpdump needed).
+TOOL_BINS += $(OUTPUT)/tools/icmp_tool
 # The receiver of plain UDP/TCP frames and a stand-in for a kernel that refuses
 # live frames (tests/integration/test_senders.sh).
 TOOL_BINS += $(OUTPUT)/tools/frame_capture $(OUTPUT)/tools/refuse_live.so
@@ -86,7 +90,7 @@ VM_DIR := $(OUTPUT)/vm
 VM_FILES := $(VM_DIR)/initramfs.cpio.gz $(OUTPUT)/bpf/xdp_port_count.bpf.o
 # What a guest with its own root builds with its own toolchain (tests/vm/init): lb-load,
 # lbctl and what the guest tests use.
-VM_GUEST_FILES := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture \
+VM_GUEST_FILES := $(OUTPUT)/tools/flow_send $(OUTPUT)/tools/ipip_capture $(OUTPUT)/tools/icmp_tool \
 		  $(OUTPUT)/bpf/xdp_pass.bpf.o $(OUTPUT)/bpf/xdp_port_count.bpf.o
 
 .PHONY: all
@@ -96,7 +100,7 @@ all: lb-load lbctl xdp-lbd
 # One rule for every BPF object, the stages' and the tests', tools' and
 # benchmarks' alike: vpath finds its source, so object names must be unique
 # across these folders (checked here).
-BPF_SRC_DIRS := bpf/parse bpf/lb bpf/encap tests/unit tests/tools tests/vm bench
+BPF_SRC_DIRS := bpf/parse bpf/lb bpf/encap bpf/health tests/unit tests/tools tests/vm bench
 BPF_OBJECT_NAMES := $(notdir $(wildcard $(addsuffix /*.bpf.c,$(BPF_SRC_DIRS))))
 BPF_NAMES_TWICE := $(sort $(foreach n,$(BPF_OBJECT_NAMES), \
 	$(if $(filter-out 1,$(words $(filter $(n),$(BPF_OBJECT_NAMES)))),$(n))))
@@ -150,13 +154,16 @@ $(OUTPUT)/%.o: %.c
 
 $(OUTPUT)/loader/pipeline.o $(OUTPUT)/loader/stages.o: $(SKELS) $(OUTPUT)/skel/stage_skels.h
 $(OUTPUT)/loader/version.o: $(OUTPUT)/gen/lb_version.h
+$(OUTPUT)/loader/lbd_tunnel.o: $(call skel,bpf/health/probe_encap.bpf.c)
 $(OUTPUT)/tests/unit/test_parse.o: $(call skel,bpf/parse/parse.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_lb.o: $(call skel,bpf/lb/least_loaded.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_encap.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_ipip6.o: $(call skel,bpf/encap/ipip.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_gue.o: $(call skel,bpf/encap/gue.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_nat.o: $(call skel,bpf/encap/nat.bpf.c) $(TEST_SKELS)
+$(OUTPUT)/tests/unit/test_icmp.o: $(call skel,bpf/encap/icmp.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/lib/stage_fixture.o: $(TEST_SKELS)
+$(OUTPUT)/tests/unit/test_health_probe_encap.o: $(call skel,bpf/health/probe_encap.bpf.c)
 # The policy tests build whole balancers with the loader's own library.
 $(OUTPUT)/tests/unit/test_policies.o: $(SKELS) $(TEST_SKELS)
 $(OUTPUT)/tests/test_policies: $(LOADER_LIB_OBJS)
@@ -193,6 +200,9 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/unit/test_%.o $(TEST_LIB_OBJS) $(OUTPUT)
 $(OUTPUT)/tests/test_health: $(OUTPUT)/loader/health.o $(OUTPUT)/loader/maps.o
 # The probes, against servers the test plays itself in a namespace of its own.
 $(OUTPUT)/tests/test_probe: $(OUTPUT)/loader/lbd_probe.o
+# The probes' LWT program, through a route made by xdp-lbd's netlink code.
+$(OUTPUT)/tests/test_health_probe_encap: $(OUTPUT)/loader/lbd_routes.o
+$(OUTPUT)/tests/test_health_probe_encap: LIBS += $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)
 # The encap stage tests share their network, backends and case runner.
 $(OUTPUT)/tests/test_encap $(OUTPUT)/tests/test_gue $(OUTPUT)/tests/test_nat \
 $(OUTPUT)/tests/test_ipip6: \
@@ -242,8 +252,8 @@ test-vm:
 
 vm-image: $(VM_FILES)
 
-# Not `all`: the guests' root filesystems have no libmicrohttpd, and no guest test runs xdp-lbd.
-vm-guest-build: lb-load lbctl $(VM_GUEST_FILES)
+# xdp-lbd too: the guests run the health checks through the tunnel (tests/vm/health_tunnel.sh).
+vm-guest-build: lb-load lbctl xdp-lbd $(VM_GUEST_FILES)
 
 # The kernel package is downloaded once (apt-get download, never installed) and kept.
 $(VM_DIR)/kernel/version:
@@ -303,7 +313,8 @@ bench:
 # long with a fresh seed, then the config parser and the command-line parsers
 # under libFuzzer.
 FUZZ_SRCS := tests/fuzz/fuzz_packets.c tests/fuzz/frame_gen.c tests/fuzz/parse_model.c \
-	     tests/fuzz/encap_model.c tests/fuzz/fuzz_pipeline.c tests/fuzz/fuzz_flows.c
+	     tests/fuzz/encap_model.c tests/fuzz/fuzz_pipeline.c tests/fuzz/fuzz_flows.c \
+	     tests/fuzz/icmp_model.c
 FUZZ_PACKETS_BIN := $(OUTPUT)/tests/fuzz_packets
 FUZZ_CONFIG_BIN := $(OUTPUT)/fuzz/fuzz_config
 FUZZ_CLI_BIN := $(OUTPUT)/fuzz/fuzz_cli

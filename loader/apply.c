@@ -83,6 +83,8 @@ struct current_state {
 	 */
 	struct vip_key stale_keys[LB_MAX_VIPS];
 	size_t stale_count;
+	__be32 addrs[LB_MAX_VIPS];             /* keys of vip_addrs */
+	size_t addr_count;
 };
 
 /* What the maps will hold. */
@@ -172,6 +174,65 @@ static int delete_elem(struct undo_log *log, int map_fd, const void *key, __u32 
 	return bpf_map_delete_elem(map_fd, key) && errno != ENOENT ? -errno : 0;
 }
 
+/* The addresses vip_addrs holds now. */
+static int read_vip_addrs(const struct lb_maps *maps, struct current_state *cur)
+{
+	int fd = maps->fd[LB_MAP_VIP_ADDRS];
+	__be32 key, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (cur->addr_count == LB_MAX_VIPS)
+			return -EOVERFLOW;
+		cur->addrs[cur->addr_count++] = next;
+		key = next;
+		prev = &key;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+/* Whether the config has an IPv4 VIP at @addr. */
+static bool config_has_addr(const struct lb_config *cfg, __be32 addr)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->vip_count; i++)
+		if (!cfg->vips[i].ipv6 && cfg->vips[i].addr == addr)
+			return true;
+	return false;
+}
+
+/* vip_addrs: one entry per address of the config, from its first VIP (the
+ * config checked that the VIPs of one address agree on icmp_echo). Written
+ * before the generation switch: ICMP to a new address is answered a moment
+ * early, which harms nothing; a later VIP of an address writes nothing.
+ * IPv4 only: the icmp stage answers no ICMPv6.
+ */
+static int write_vip_addrs(struct undo_log *log, const struct lb_maps *maps,
+			   const struct lb_config *cfg, const struct plan *plan)
+{
+	size_t i, j;
+	int err;
+
+	for (i = 0; i < cfg->vip_count; i++) {
+		struct lb_vip_addr value = {
+			.vip_id = plan->vip_ids[i],
+			.flags = cfg->vips[i].icmp_echo ? LB_VIP_ADDR_F_ECHO : 0,
+		};
+		bool first = !cfg->vips[i].ipv6;
+
+		for (j = 0; j < i && first; j++)
+			first = cfg->vips[j].ipv6 || cfg->vips[j].addr != cfg->vips[i].addr;
+		if (!first)
+			continue;
+		err = write_elem(log, maps->fd[LB_MAP_VIP_ADDRS], &cfg->vips[i].addr,
+				 sizeof(__be32), &value, sizeof(value));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int read_state(const struct lb_maps *maps, struct current_state *cur)
 {
 	static struct lb_state state;
@@ -199,7 +260,7 @@ static int read_state(const struct lb_maps *maps, struct current_state *cur)
 	lb_maglev_alloc_capacity(&cur->tables, lb_map_max_entries(maps, LB_MAP_MAGLEV_TABLES));
 	for (i = 0; i < state.stale_count; i++)
 		cur->stale_keys[cur->stale_count++] = vip_key_of_state(&state.stale[i]);
-	return 0;
+	return read_vip_addrs(maps, cur);
 }
 
 static struct vip_key vip_key_of(const struct lb_vip_config *v, __u32 gen)
@@ -564,6 +625,11 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 			return err;
 	}
 
+	*step = "write the VIP addresses";
+	err = write_vip_addrs(log, maps, cfg, plan);
+	if (err)
+		return err;
+
 	/* The commit point: one word switches every VIP to the new config. A
 	 * load killed before it leaves the old config running; after it, the
 	 * new one (and stale entries the next lb-load clears).
@@ -588,6 +654,16 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 		err = delete_elem(log, vip_key_fd(maps, &cur->vip_keys[i]),
 				  vip_key_bytes(&cur->vip_keys[i]), vip_key_size(&cur->vip_keys[i]),
 				  sizeof(struct lb_vip));
+		if (err)
+			return err;
+	}
+
+	*step = "remove old VIP addresses";
+	for (i = 0; i < cur->addr_count; i++) {
+		if (config_has_addr(cfg, cur->addrs[i]))
+			continue;
+		err = delete_elem(log, maps->fd[LB_MAP_VIP_ADDRS], &cur->addrs[i],
+				  sizeof(__be32), sizeof(struct lb_vip_addr));
 		if (err)
 			return err;
 	}

@@ -20,8 +20,8 @@
 
 /* Longest field path, e.g. "vips[255].backends[1023].weight", with room to spare. */
 #define FIELD_PATH_LEN 128
-/* Keys of the largest mapping (the top level). */
-#define MAX_KEYS 10
+/* Keys of the largest mapping (every key table is checked against it). */
+#define MAX_KEYS 12
 /* Unknown keys longer than this get no "did you mean" suggestion. */
 #define MAX_SUGGEST_LEN 32
 
@@ -44,7 +44,7 @@ struct parser {
 	 * needs the whole block to check.
 	 */
 	struct {
-		yaml_node_t *block, *port, *timeout, *send, *expect, *path, *status;
+		yaml_node_t *block, *port, *timeout, *send, *expect, *path, *status, *via;
 	} health;
 	/* The first VIP's `forwarding: nat` and `forwarding: ipip|gue`, checked
 	 * against nat_source and encap once the whole file is read.
@@ -54,6 +54,10 @@ struct parser {
 	yaml_node_t *encap_forwarding;
 	char encap_forwarding_path[FIELD_PATH_LEN];
 	uint8_t encap_forwarding_type; /* enum lb_encap_type of encap_forwarding */
+	/* Each VIP's icmp_echo value, checked against the other VIPs of its
+	 * address once all are read.
+	 */
+	yaml_node_t *icmp_echo[LB_MAX_VIPS];
 };
 
 /* One key of a mapping: its reader gets the key and value nodes and the object filled. */
@@ -99,10 +103,20 @@ static const struct name_value forwardings[] = {
 static const struct name_value policies[] = { LB_POLICIES(POLICY_NAME_VALUE) };
 #undef POLICY_NAME_VALUE
 
+static const struct name_value booleans[] = {
+	{ "true", 1 },
+	{ "false", 0 },
+};
+
 static const struct name_value health_types[] = {
 	{ "tcp", LB_HEALTH_TCP },
 	{ "udp", LB_HEALTH_UDP },
 	{ "http", LB_HEALTH_HTTP },
+};
+
+static const struct name_value health_vias[] = {
+	{ "tunnel", LB_HEALTH_VIA_TUNNEL },
+	{ "direct", LB_HEALTH_VIA_DIRECT },
 };
 
 static const char *name_of(const struct name_value *names, size_t count, uint8_t value)
@@ -133,6 +147,11 @@ const char *lb_encap_name(uint8_t encap)
 const char *lb_health_type_name(uint8_t type)
 {
 	return type == LB_HEALTH_NONE ? "none" : name_of(health_types, ARRAY_SIZE(health_types), type);
+}
+
+const char *lb_health_via_name(uint8_t via)
+{
+	return name_of(health_vias, ARRAY_SIZE(health_vias), via);
 }
 
 const char *lb_policy_name(uint8_t policy)
@@ -672,6 +691,7 @@ static const struct key_spec backend_keys[] = {
 	{ "state", backend_state, false },
 	{ "mac", backend_mac, false },
 };
+_Static_assert(ARRAY_SIZE(backend_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
 /* Two entries for one backend would double its share and split its flows' counters. */
 static int check_backend_unique(struct parser *p, yaml_node_t *node,
@@ -812,6 +832,7 @@ static const struct key_spec policy_keys[] = {
 	{ "type", policy_type, true },
 	{ "table_size", policy_table_size, false },
 };
+_Static_assert(ARRAY_SIZE(policy_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
 /* `policy: hash`, or `policy: {type: maglev, table_size: 251}`. */
 static int vip_policy(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
@@ -891,6 +912,15 @@ static int health_port(struct parser *p, yaml_node_t *key, yaml_node_t *value, v
 		return -1;
 	hc->port = (uint16_t)port;
 	return 0;
+}
+
+static int health_via(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_health_config *hc = obj;
+
+	p->health.via = key;
+	return read_choice(p, value, health_vias, ARRAY_SIZE(health_vias),
+			   "a way to reach the backend", NULL, &hc->via);
 }
 
 static int health_interval(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
@@ -1003,6 +1033,7 @@ static int health_status(struct parser *p, yaml_node_t *key, yaml_node_t *value,
 static const struct key_spec health_keys[] = {
 	{ "type", health_type, true },
 	{ "port", health_port, false },
+	{ "via", health_via, false },
 	{ "interval_ms", health_interval, false },
 	{ "timeout_ms", health_timeout, false },
 	{ "rise", health_rise, false },
@@ -1012,6 +1043,7 @@ static const struct key_spec health_keys[] = {
 	{ "path", health_path, false },
 	{ "status", health_status, false },
 };
+_Static_assert(ARRAY_SIZE(health_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
 /* A key the block's type does not take, or a key it needs and lacks. */
 static int health_key_fits(struct parser *p, yaml_node_t *key, const char *name, bool wanted,
@@ -1061,10 +1093,13 @@ static int vip_health(struct parser *p, yaml_node_t *key, yaml_node_t *value, vo
 	return 0;
 }
 
-/* After the whole VIP: the probes' port defaults to the VIP's. */
+/* After the whole VIP: the probes go where its packets go, through the
+ * tunnel unless the VIP is NAT's, and their port defaults to the VIP's.
+ */
 static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
 {
 	struct lb_health_config *hc = &vip->health;
+	bool nat = vip->forwarding == LB_FORWARD_NAT;
 
 	if (hc->type == LB_HEALTH_NONE)
 		return 0;
@@ -1073,6 +1108,14 @@ static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
 		return fail(p, p->health.block, "health checks of IPv6 backends are not "
 			    "supported yet");
 	}
+	if (hc->via == LB_HEALTH_VIA_TUNNEL && nat) {
+		path_push_key(p, "health_check");
+		path_push_key(p, "via");
+		return fail(p, p->health.via, "tunnel: a forwarding: nat VIP sends its backends "
+			    "plain packets to their own address, expected direct");
+	}
+	if (hc->via == LB_HEALTH_VIA_DEFAULT)
+		hc->via = nat ? LB_HEALTH_VIA_DIRECT : LB_HEALTH_VIA_TUNNEL;
 	if (hc->port)
 		return 0;
 	if (!vip->port) {
@@ -1081,6 +1124,22 @@ static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
 			    "probe (health_check.port)");
 	}
 	hc->port = vip->port;
+	return 0;
+}
+
+/* `icmp_echo: true | false`: whether the VIP's address answers echo requests. */
+static int vip_icmp_echo(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	struct lb_vip_config *vip = obj;
+	uint8_t on;
+
+	(void)key;
+	if (read_choice(p, value, booleans, ARRAY_SIZE(booleans), "a boolean", "true or false",
+			&on))
+		return -1;
+	vip->icmp_echo = on;
+	vip->icmp_echo_line = value->start_mark.line + 1;
+	p->icmp_echo[vip - p->cfg->vips] = value;
 	return 0;
 }
 
@@ -1140,7 +1199,9 @@ static const struct key_spec vip_keys[] = {
 	{ "forwarding", vip_forwarding, false },
 	{ "backends", vip_backends, true },
 	{ "health_check", vip_health, false },
+	{ "icmp_echo", vip_icmp_echo, false },
 };
+_Static_assert(ARRAY_SIZE(vip_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
 /* Maglev limits that need the whole VIP: a table per VIP from a bounded set, and
  * a table with room for every backend.
@@ -1172,6 +1233,11 @@ static const char *vip_name(char *out, size_t size, const struct lb_vip_config *
 	return out;
 }
 
+static bool same_vip_address(const struct lb_vip_config *a, const struct lb_vip_config *b)
+{
+	return a->ipv6 == b->ipv6 && a->addr == b->addr && !memcmp(a->addr6, b->addr6, 16);
+}
+
 /* A wildcard (port 0) and a specific port of one address may coexist: the specific
  * entry wins. Only the very same (address, port, protocol) twice is ambiguous.
  */
@@ -1182,12 +1248,55 @@ static int check_vip_unique(struct parser *p, yaml_node_t *node, size_t index)
 	size_t i;
 
 	for (i = 0; i < index; i++) {
-		if (vips[i].ipv6 != vip->ipv6 || vips[i].addr != vip->addr ||
-		    memcmp(vips[i].addr6, vip->addr6, 16) || vips[i].port != vip->port ||
+		if (!same_vip_address(&vips[i], vip) || vips[i].port != vip->port ||
 		    vips[i].proto != vip->proto)
 			continue;
 		return fail(p, node, "VIP %s is listed twice (first at vips[%zu], line %d)",
 			    vip_name(name, sizeof(name), vip), i, vips[i].line);
+	}
+	return 0;
+}
+
+/* icmp_echo belongs to the address: every VIP of one address (ports,
+ * protocols) answers echo requests or none does. VIPs that give it must
+ * agree; one that does not takes the value another VIP of its address gives,
+ * else the default (on). Checked once all VIPs are read. The balancer
+ * answers ICMP (IPv4) only: an IPv6 VIP cannot set it.
+ */
+static int check_icmp_echo(struct parser *p)
+{
+	struct lb_vip_config *vips = p->cfg->vips;
+	size_t count = p->cfg->vip_count, i, j;
+
+	for (i = 0; i < count; i++) {
+		if (!vips[i].icmp_echo_line)
+			continue;
+		if (vips[i].ipv6) {
+			path_push_index(p, i);
+			path_push_key(p, "icmp_echo");
+			return fail(p, p->icmp_echo[i], "an IPv6 VIP: ICMPv6 echo requests go to "
+				    "the kernel, the balancer does not answer them yet");
+		}
+		for (j = 0; j < i; j++) {
+			if (!same_vip_address(&vips[j], &vips[i]) || !vips[j].icmp_echo_line ||
+			    vips[j].icmp_echo == vips[i].icmp_echo)
+				continue;
+			path_push_index(p, i);
+			path_push_key(p, "icmp_echo");
+			return fail(p, p->icmp_echo[i], "%s conflicts with icmp_echo: %s of "
+				    "vips[%zu] at line %d: echo replies are a setting of the address, "
+				    "which all its VIPs share",
+				    vips[i].icmp_echo ? "true" : "false",
+				    vips[j].icmp_echo ? "true" : "false", j, vips[j].icmp_echo_line);
+		}
+	}
+	for (i = 0; i < count; i++) {
+		if (vips[i].icmp_echo_line)
+			continue;
+		vips[i].icmp_echo = true;
+		for (j = 0; j < count; j++)
+			if (same_vip_address(&vips[j], &vips[i]) && vips[j].icmp_echo_line)
+				vips[i].icmp_echo = vips[j].icmp_echo;
 	}
 	return 0;
 }
@@ -1225,7 +1334,7 @@ static int read_vip_list(struct parser *p, yaml_node_t *node)
 			return -1;
 		path_pop(p, len);
 	}
-	return 0;
+	return check_icmp_echo(p);
 }
 
 /* --- the top level ---------------------------------------------------------------- */
@@ -1258,6 +1367,7 @@ static struct lb_vip_config *seed_vip(struct parser *p, yaml_node_t *key)
 		cfg->vip_count = 1;
 		cfg->vips[0].proto = IPPROTO_UDP;
 		cfg->vips[0].maglev_size = LB_MAGLEV_DEFAULT_SIZE;
+		cfg->vips[0].icmp_echo = true;
 		cfg->vips[0].line = key->start_mark.line + 1;
 	}
 	return &cfg->vips[0];
@@ -1326,6 +1436,7 @@ static const struct key_spec encap_keys[] = {
 	{ "type", encap_type, true },
 	{ "port", encap_port, false },
 };
+_Static_assert(ARRAY_SIZE(encap_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
 /* `encap: gue`, or `encap: {type: gue, port: 6080}`. */
 static int root_encap(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
@@ -1414,6 +1525,20 @@ static int root_flow_table_size(struct parser *p, yaml_node_t *key, yaml_node_t 
 	return read_uint(p, value, 1, LB_MAX_FLOW_TABLE_SIZE, &p->cfg->flow_table_size);
 }
 
+static int root_icmp_rate(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	(void)key;
+	(void)obj;
+	return read_uint(p, value, 0, LB_MAX_ICMP_RATE, &p->cfg->icmp_rate);
+}
+
+static int root_icmp_burst(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	(void)key;
+	(void)obj;
+	return read_uint(p, value, 1, LB_MAX_ICMP_BURST, &p->cfg->icmp_burst);
+}
+
 static const struct key_spec root_keys[] = {
 	{ "vip", root_vip, false },
 	{ "backends", root_backends, false },
@@ -1425,6 +1550,8 @@ static const struct key_spec root_keys[] = {
 	{ "priority", root_priority, false },
 	{ "flow_timeout", root_flow_timeout, false },
 	{ "flow_table_size", root_flow_table_size, false },
+	{ "icmp_rate", root_icmp_rate, false },
+	{ "icmp_burst", root_icmp_burst, false },
 };
 
 _Static_assert(ARRAY_SIZE(root_keys) <= MAX_KEYS, "MAX_KEYS too small");
@@ -1533,6 +1660,8 @@ int lb_config_parse(const char *name, const char *text, size_t len, struct lb_co
 	cfg->priority = LB_DEFAULT_PRIORITY;
 	cfg->flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S;
 	cfg->flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE;
+	cfg->icmp_rate = LB_DEFAULT_ICMP_RATE;
+	cfg->icmp_burst = LB_DEFAULT_ICMP_BURST;
 	if (!text)
 		text = "";
 

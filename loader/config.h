@@ -42,6 +42,13 @@ enum lb_health_type {
 	LB_HEALTH_HTTP = 3, /* GET `path` answers with status `status` */
 };
 
+/* health_check.via: where a probe goes (docs/configuration.md). */
+enum lb_health_via {
+	LB_HEALTH_VIA_DEFAULT = 0, /* not written: tunnel for ipip/gue VIPs, direct for nat */
+	LB_HEALTH_VIA_TUNNEL = 1,  /* to VIP:port, encapsulated to the backend as clients' packets */
+	LB_HEALTH_VIA_DIRECT = 2,  /* to the backend's own address and the port */
+};
+
 #define LB_HEALTH_PAYLOAD_MAX 256  /* bytes of `send` and of `expect` */
 #define LB_HEALTH_PATH_MAX 255     /* bytes of an HTTP `path` */
 /* Bounds of interval_ms and timeout_ms: below 50 ms a busy balancer's own
@@ -57,6 +64,7 @@ enum lb_health_type {
 
 struct lb_health_config {
 	uint8_t type;          /* enum lb_health_type */
+	uint8_t via;           /* enum lb_health_via, never DEFAULT once parsed */
 	uint16_t port;         /* host byte order; default the VIP's port */
 	uint32_t interval_ms;  /* one probe per backend every interval */
 	uint32_t timeout_ms;   /* a probe without an answer by then failed; <= interval */
@@ -80,6 +88,8 @@ struct lb_vip_config {
 	uint8_t policy;    /* enum lb_policy, default LB_POLICY_LEAST_LOADED */
 	uint32_t maglev_size; /* Maglev table size, a prime; default LB_MAGLEV_DEFAULT_SIZE */
 	uint8_t forwarding; /* enum lb_forwarding: encap (default, the interface's) or nat */
+	bool icmp_echo;     /* the address answers echo requests (default true) */
+	int icmp_echo_line; /* where icmp_echo was given; 0: not given */
 	size_t backend_count;
 	struct lb_backend_config *backends;
 	struct lb_health_config health;
@@ -98,12 +108,16 @@ struct lb_config {
 	uint32_t priority;         /* libxdp run priority, default LB_DEFAULT_PRIORITY */
 	uint32_t flow_timeout_s;   /* UDP idle timeout, default LB_DEFAULT_FLOW_TIMEOUT_S */
 	uint32_t flow_table_size;  /* flows map size, default LB_DEFAULT_FLOW_TABLE_SIZE */
+	uint32_t icmp_rate;        /* ICMP errors per second per CPU, default LB_DEFAULT_ICMP_RATE */
+	uint32_t icmp_burst;       /* ... at once, default LB_DEFAULT_ICMP_BURST */
 };
 
 #define LB_MAX_WEIGHT 65535
 #define LB_MAX_FLOW_TABLE_SIZE (64U * 1024 * 1024)
 #define LB_MAX_FLOW_TIMEOUT_S 86400
 #define LB_MAX_PRIORITY 1000
+#define LB_MAX_ICMP_RATE 1000000 /* per second per CPU; 0 sends none */
+#define LB_MAX_ICMP_BURST 10000
 #define LB_CONFIG_ERR_LEN 512
 
 /* Limits on the YAML itself, checked on libyaml's events before any tree is
@@ -145,6 +159,8 @@ const char *lb_state_name(uint8_t state);
 const char *lb_encap_name(uint8_t encap);
 /* "tcp"/"udp"/"http" as health_check.type spells them, "none" for no checks. */
 const char *lb_health_type_name(uint8_t type);
+/* "tunnel"/"direct" as health_check.via spells them. */
+const char *lb_health_via_name(uint8_t via);
 /* "least-loaded", "round-robin", ... as `policy:` spells them. */
 const char *lb_policy_name(uint8_t policy);
 /* The policy named @name, or -1. */

@@ -200,8 +200,9 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 			if (b->weight != 1)
 				printf("(weight %u)", b->weight);
 		}
-		printf("; policy %s; %s\n", lb_policy_name(v->policy),
-		       v->forwarding == LB_FORWARD_NAT ? "forwarding nat" : lb_encap_name(cfg->encap));
+		printf("; policy %s; %s%s\n", lb_policy_name(v->policy),
+		       v->forwarding == LB_FORWARD_NAT ? "forwarding nat" : lb_encap_name(cfg->encap),
+		       v->icmp_echo ? "" : "; no echo replies (icmp_echo false)");
 		warn_no_up_backend(v);
 	}
 	if (cfg->outer_src)
@@ -427,6 +428,9 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 		.outer_src_addr = cfg->outer_src,
 		.gue_port = htons(cfg->gue_port),
 		.nat_src_addr = cfg->nat_src,
+		.icmp_burst = cfg->icmp_burst,
+		/* icmp_rate 0: no ICMP error is sent at all. */
+		.icmp_interval_ns = cfg->icmp_rate ? 1000000000ULL / cfg->icmp_rate : 0,
 	};
 	const struct lb_stage_def *selected[LB_SLOT_COUNT] = {
 		[LB_SLOT_LB] = lb_stage_find(LB_SLOT_LB, "least-loaded"),

@@ -99,25 +99,24 @@ static void show_stats(const struct ctl *ctl, const struct lb_stats_sample *now,
 /* A reload that grows a map pins a new one in its place, and an unload and a
  * load pin all new ones: the fds opened at start would go on reading maps no
  * stage writes any more. Opens the pinned maps again when any was replaced.
- * Returns whether the counters map itself is new (a new load), with *err set
- * when the maps cannot be opened again.
+ * Returns 1 when the counters map itself is new (a new load), 0 when it is
+ * not, or a negative error after saying why the maps cannot be opened again.
  */
-static bool reopen_if_replaced(struct ctl *ctl, int *err)
+static int reopen_if_replaced(struct ctl *ctl)
 {
 	__u32 counters_id = lb_map_id(ctl->maps.fd[LB_MAP_COUNTERS]);
 	const char *missing = NULL;
+	int err;
 
-	*err = 0;
 	if (!lb_maps_replaced(&ctl->maps, ctl->pin_dir))
-		return false;
+		return 0;
 	lb_maps_close(&ctl->maps);
-	*err = lb_maps_open_pinned(ctl->pin_dir, &ctl->maps, &missing);
-	if (*err) {
+	err = lb_maps_open_pinned(ctl->pin_dir, &ctl->maps, &missing);
+	if (err) {
 		lb_err("xdp-lb on %s was reloaded and its maps cannot be opened again: %s%s%s",
-		       ctl->ifname, strerror(-*err), missing ? ", missing " : "",
+		       ctl->ifname, strerror(-err), missing ? ", missing " : "",
 		       missing ? missing : "");
-		*err = 0; /* said here; the caller stops */
-		return true;
+		return err;
 	}
 	return lb_map_id(ctl->maps.fd[LB_MAP_COUNTERS]) != counters_id;
 }
@@ -133,7 +132,7 @@ static int cmd_stats(struct ctl *ctl)
 	int err, lines_shown = 0;
 	unsigned long shown = 0;
 	char pin[LB_PIN_DIR_MAX + 64];
-	bool fresh;
+	int fresh;
 
 	if (!samples)
 		return -ENOMEM;
@@ -159,9 +158,11 @@ static int cmd_stats(struct ctl *ctl)
 			fprintf(stderr, "lbctl: xdp-lb is no longer loaded on %s\n", ctl->ifname);
 			break;
 		}
-		fresh = reopen_if_replaced(ctl, &err);
-		if (err)
-			break;
+		fresh = reopen_if_replaced(ctl);
+		if (fresh < 0) {
+			free(samples);
+			return fresh; /* said why */
+		}
 		err = lb_stats_sample(&ctl->maps, ctl->ifname, now);
 		if (err)
 			break;

@@ -17,6 +17,7 @@
 #include "lbd_health.h"
 #include "lbd_log.h"
 #include "pins.h"
+#include "pipeline.h"
 #include "state.h"
 
 static uint64_t mono_ns(void)
@@ -60,8 +61,8 @@ static const struct lb_backend_config *config_backend(const struct lb_vip_config
 
 /* The loaded backends of one config VIP with a health_check, appended to @list. */
 static int add_vip_targets(struct lbd_health *h, const struct lb_state *st,
-			   const struct lb_vip_config *v, struct lbd_health_target **list,
-			   size_t *count)
+			   const struct lb_vip_config *v, bool gue,
+			   struct lbd_health_target **list, size_t *count)
 {
 	struct lb_vip_key key = {
 		.addr = v->addr, .port = htons(v->port), .proto = v->proto, .gen = (__u8)st->gen,
@@ -88,6 +89,10 @@ static int add_vip_targets(struct lbd_health *h, const struct lb_state *st,
 		t->id = id;
 		t->addr = be.addr;
 		t->vip_id = be.vip_id;
+		t->vip = v->addr;
+		t->via_tunnel = v->health.via == LB_HEALTH_VIA_TUNNEL &&
+				v->forwarding != LB_FORWARD_NAT;
+		t->gue = t->via_tunnel && gue;
 		t->hc = v->health;
 		target_name(t, v);
 		lbd_probe_init(&t->probe);
@@ -150,6 +155,7 @@ static struct lbd_health_target *find_old(struct lbd_health *h, const struct lbd
 		struct lbd_health_target *o = &h->targets[i];
 
 		if (o->id == n->id && o->addr == n->addr && o->vip_id == n->vip_id &&
+		    o->vip == n->vip && o->via_tunnel == n->via_tunnel && o->gue == n->gue &&
 		    !memcmp(&o->hc, &n->hc, sizeof(o->hc)))
 			return o;
 	}
@@ -191,22 +197,49 @@ static void adopt(struct lbd_health *h, struct lbd_health_target *list, size_t c
 	h->count = count;
 }
 
+/* The VIP addresses of the targets probed through the tunnel, each once. */
+static size_t tunnel_vips(const struct lbd_health_target *list, size_t count, __be32 *out)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < count; i++) {
+		if (!list[i].via_tunnel)
+			continue;
+		for (j = 0; j < n && out[j] != list[i].vip; j++)
+			;
+		if (j == n)
+			out[n++] = list[i].vip;
+	}
+	return n;
+}
+
+/* Whether the encap slot holds the GUE stage now: probes follow `lbctl encap`. */
+static bool encap_is_gue(const struct lbd_source *src)
+{
+	const struct lb_stage_def *def = lb_slot_stage(&src->maps, src->pin_dir, LB_SLOT_ENCAP);
+
+	return def && !strcmp(def->name, "gue");
+}
+
 void lbd_health_sync(struct lbd_health *h)
 {
 	static struct lb_state st; /* large; one sync at a time */
+	static __be32 vip_addrs[LB_MAX_VIPS];
 	const struct lb_config *cfg = *h->config;
 	struct lbd_health_target *list = NULL;
 	size_t count = 0, i, vips = 0;
 	size_t before = h->count;
+	bool gue;
 
 	if (cfg && lbd_source_refresh(h->source) && !lb_state_read(&h->source->maps, &st)) {
+		gue = encap_is_gue(h->source);
 		for (i = 0; i < cfg->vip_count; i++) {
 			if (cfg->vips[i].health.type == LB_HEALTH_NONE) {
 				release_unchecked(h, &st, &cfg->vips[i]);
 				continue;
 			}
 			vips++;
-			if (add_vip_targets(h, &st, &cfg->vips[i], &list, &count)) {
+			if (add_vip_targets(h, &st, &cfg->vips[i], gue, &list, &count)) {
 				lbd_log(LBD_ERR, "Failed to list the backends to probe: %s",
 					strerror(ENOMEM));
 				free(list);
@@ -216,6 +249,9 @@ void lbd_health_sync(struct lbd_health *h)
 	}
 	adopt(h, list, count);
 	h->need_sync = false;
+	/* Before the first probe of a new target: its route must be there. */
+	lbd_tunnel_sync(&h->tunnel, h->source, cfg, vip_addrs,
+			cfg ? tunnel_vips(h->targets, h->count, vip_addrs) : 0);
 	if (count && (count != before || h->told_none))
 		lbd_log(LBD_INFO, "health checks: probing %zu backend%s of %zu VIP%s", count,
 			count == 1 ? "" : "s", vips, vips == 1 ? "" : "s");
@@ -327,8 +363,15 @@ static void on_result(struct lbd_health *h, struct lbd_health_target *t,
 		return;
 	}
 	changed = lb_health_step(&rec, res->ok, t->hc.rise, t->hc.fall, real_s());
-	snprintf(rec.last_result, sizeof(rec.last_result), "%s", res->text);
-	apply_result(h, t, &rec, &be, changed, res->text);
+	/* Said with every result: a probe through the tunnel tests more than
+	 * the backend's own address.
+	 */
+	if (snprintf(rec.last_result, sizeof(rec.last_result), "%s%s",
+		     !t->via_tunnel ? "" : t->probe_direct ? "direct, no tunnel: " : "via tunnel: ",
+		     res->text) >= (int)sizeof(rec.last_result))
+		lbd_log(LBD_DEBUG, "probe result of backend %s cut to %zu bytes: %s", t->name,
+			sizeof(rec.last_result) - 1, res->text);
+	apply_result(h, t, &rec, &be, changed, rec.last_result);
 	close(lock);
 }
 
@@ -337,6 +380,7 @@ static void on_result(struct lbd_health *h, struct lbd_health_target *t,
 static void start_probe(struct lbd_health *h, size_t i, uint64_t now)
 {
 	struct lbd_health_target *t = &h->targets[i];
+	bool tunnel;
 	uint64_t period = (uint64_t)t->hc.interval_ms * 1000000ULL;
 	struct lbd_probe_result res;
 	struct epoll_event ev;
@@ -345,7 +389,14 @@ static void start_probe(struct lbd_health *h, size_t i, uint64_t now)
 	t->next_ns += period;
 	if (t->next_ns <= now)
 		t->next_ns = now + period;
-	ret = lbd_probe_start(&t->probe, &t->hc, t->addr, now, &res);
+	/* A tunnel that cannot be set up (its problem is logged) is not the
+	 * backend's fault: rather than fail every backend, and so the VIP,
+	 * it is probed directly meanwhile, which its result says.
+	 */
+	t->probe_direct = t->via_tunnel && *h->tunnel.problem;
+	tunnel = t->via_tunnel && !t->probe_direct;
+	ret = lbd_probe_start(&t->probe, &t->hc, tunnel ? t->vip : t->addr,
+			      tunnel ? lbd_tunnel_mark(&h->tunnel, t->id, t->gue) : 0, now, &res);
 	if (ret < 0) {
 		/* Out of sockets is ours, not the backend's: nothing counted. */
 		lbd_log(LBD_WARN, "Failed to start a probe of backend %s: %s", t->name,
@@ -466,11 +517,13 @@ static void health_hup(void *arg)
 }
 
 int lbd_health_start(struct lbd_health *h, struct lbd_loop *loop, struct lbd_source *source,
-		     const char *ifname, const struct lb_config *const *config, uint64_t sync_ns)
+		     const char *ifname, const struct lb_config *const *config, uint64_t sync_ns,
+		     const struct lbd_tunnel_options *tunnel)
 {
 	int err;
 
 	memset(h, 0, sizeof(*h));
+	lbd_tunnel_init(&h->tunnel, ifname, tunnel);
 	h->source = source;
 	h->ifname = ifname;
 	h->config = config;
@@ -491,6 +544,8 @@ int lbd_health_start(struct lbd_health *h, struct lbd_loop *loop, struct lbd_sou
 void lbd_health_stop(struct lbd_health *h)
 {
 	adopt(h, NULL, 0);
+	if (h->tunnel.ifname)
+		lbd_tunnel_remove(&h->tunnel, "xdp-lbd stops");
 	if (h->epoll_fd > 0)
 		close(h->epoll_fd);
 	h->epoll_fd = -1;

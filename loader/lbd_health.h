@@ -24,6 +24,7 @@
 #include "lbd_loop.h"
 #include "lbd_probe.h"
 #include "lbd_source.h"
+#include "lbd_tunnel.h"
 
 /* Probes in flight at once: each holds a socket. The rest wait their turn. */
 #define LBD_HEALTH_MAX_IN_FLIGHT 256
@@ -32,6 +33,10 @@ struct lbd_health_target {
 	__u32 id;              /* backends map key */
 	__be32 addr;
 	__u32 vip_id;
+	__be32 vip;            /* the VIP's address: a probe through the tunnel goes there */
+	bool via_tunnel;       /* hc.via tunnel: encapsulated to the backend (lbd_tunnel.h) */
+	bool gue;              /* ... as GUE, the encap slot's stage; else IPIP */
+	bool probe_direct;     /* the probe in flight went direct: the tunnel was not set up */
 	struct lb_health_config hc; /* a copy: the config may be read again under it */
 	char name[96];         /* "10.0.1.1 of VIP 10.0.0.100 tcp port 80", for logs */
 	uint64_t next_ns;      /* CLOCK_MONOTONIC: when the next probe starts */
@@ -48,18 +53,22 @@ struct lbd_health {
 	size_t in_flight;
 	bool need_sync;        /* a result found the list out of date */
 	bool told_none;        /* "no health checks" logged since the last change */
+	struct lbd_tunnel tunnel; /* the probes through the tunnel */
 };
 
 /* Registers the module in @loop: its epoll fd, a timer every @sync_ns that
  * follows loads and reloads, and SIGHUP (after the daemon's own handler, which
- * reads the config again). *@config is read at each sync. 0 or -errno.
+ * reads the config again). *@config is read at each sync; @tunnel says where
+ * the probes through the tunnel route. 0 or -errno.
  */
 int lbd_health_start(struct lbd_health *h, struct lbd_loop *loop, struct lbd_source *source,
-		     const char *ifname, const struct lb_config *const *config, uint64_t sync_ns);
+		     const char *ifname, const struct lb_config *const *config, uint64_t sync_ns,
+		     const struct lbd_tunnel_options *tunnel);
 
 /* Finds the backends to probe again: now, not at the next sync. */
 void lbd_health_sync(struct lbd_health *h);
 
+/* Ends every probe and takes the tunnel's routes and rule away. */
 void lbd_health_stop(struct lbd_health *h);
 
 #endif /* LBD_HEALTH_H */

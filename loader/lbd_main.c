@@ -28,6 +28,7 @@
 #include "lbd_options.h"
 #include "lbd_source.h"
 #include "lbd_textfile.h"
+#include "lbd_tunnel.h"
 #include "log.h"
 #include "pins.h"
 #include "version.h"
@@ -209,6 +210,11 @@ static void describe_start(const struct lbd *d)
 
 static int run(struct lbd *d)
 {
+	const struct lbd_tunnel_options tunnel = {
+		.table = d->opt.probe_table,
+		.priority = d->opt.probe_priority,
+		.mark = d->opt.probe_mark,
+	};
 	char err[512];
 	int ret;
 
@@ -242,7 +248,7 @@ static int run(struct lbd *d)
 	/* After on_hup: a SIGHUP reads the config, then the checks follow it. */
 	if (!ret)
 		ret = lbd_health_start(&d->health, &d->loop, &d->source, d->opt.ifname,
-				       &d->health_config, d->opt.interval_ns);
+				       &d->health_config, d->opt.interval_ns, &tunnel);
 	if (ret) {
 		lbd_log(LBD_ERR, "Failed to set up the event loop: %s", strerror(-ret));
 		return 1;
@@ -285,21 +291,32 @@ static void stop_announcing(struct lbd *d, int ret)
  */
 static int withdraw_only(const struct lbd_options *opt)
 {
+	const struct lbd_tunnel_options topt = {
+		.table = opt->probe_table,
+		.priority = opt->probe_priority,
+		.mark = opt->probe_mark,
+	};
 	struct lbd_announce announce;
+	struct lbd_tunnel tunnel;
 	char err[512];
-	int ret;
+	int ret = 0;
 
+	/* The probes' routes and rule too: they would outlive a killed daemon. */
+	lbd_tunnel_init(&tunnel, opt->ifname, &topt);
+	if (lbd_tunnel_remove(&tunnel, "xdp-lbd --withdraw"))
+		ret = 1;
 	if (opt->announce_table == LBD_NO_ANNOUNCE) {
 		lbd_log(LBD_INFO, "nothing to withdraw for %s: no --announce-table", opt->ifname);
-		return 0;
+		return ret;
 	}
 	if (lbd_announce_open(&announce, opt->ifname, opt->announce_table, err, sizeof(err))) {
 		lbd_log(LBD_ERR, "%s", err);
 		return 1;
 	}
-	ret = lbd_announce_withdraw_all(&announce, "xdp-lbd --withdraw");
+	if (lbd_announce_withdraw_all(&announce, "xdp-lbd --withdraw"))
+		ret = 1;
 	lbd_announce_close(&announce);
-	return ret ? 1 : 0;
+	return ret;
 }
 
 int main(int argc, char **argv)

@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /* xdp-lbd's command line; see lbd_options.h. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "input.h"
 #include "lbd_options.h"
+#include "lb_consts_common.h"
 #include "lbd_routes.h"
+#include "lbd_tunnel.h"
 
 const char lbd_usage[] =
 	"Usage: xdp-lbd [--config FILE] [--listen ADDR:PORT] [--textfile PATH]\n"
-	"               [--interval SECONDS] [--announce-table TABLE] IFNAME\n"
+	"               [--interval SECONDS] [--announce-table TABLE] [--probe-table TABLE]\n"
+	"               [--probe-priority PRIORITY] [--probe-mark MARK] IFNAME\n"
 	"       xdp-lbd --withdraw [--announce-table TABLE] [options] IFNAME\n"
 	"       xdp-lbd --version | --help\n"
 	"Serves the metrics of the xdp-lb loaded on IFNAME (lb-load loads it; this daemon\n"
@@ -29,9 +34,16 @@ const char lbd_usage[] =
 	"                      routing table TABLE (1 to 4294967294, not 253-255) while\n"
 	"                      IFNAME is loaded and the VIP has a backend up, for BIRD to\n"
 	"                      announce; withdrawn at unload and when xdp-lbd stops\n"
-	"  --withdraw          remove those routes of TABLE and exit, serving nothing (the\n"
-	"                      unit's ExecStopPost: a daemon that crashed left them); the\n"
-	"                      other options are checked and ignored, no TABLE: nothing to do\n"
+	"  --probe-table TABLE routing table of the health probes through the tunnel\n"
+	"                      (one route per VIP, protocol 250; default 9671)\n"
+	"  --probe-priority PRIORITY  priority of their fwmark rule (1 to 32765,\n"
+	"                      default 9671)\n"
+	"  --probe-mark MARK   their socket mark base (low 13 bits 0; default 0x96710000):\n"
+	"                      MARK/0xffffe000 is xdp-lb's to use\n"
+	"  --withdraw          remove those routes of TABLE, and the probe table's routes\n"
+	"                      and rule of IFNAME, and exit, serving nothing (the unit's\n"
+	"                      ExecStopPost: a daemon that crashed left them); the other\n"
+	"                      options are checked and ignored\n"
 	"Exit status: 0 stopped by SIGTERM or SIGINT, 1 runtime failure, 2 usage error.\n";
 
 static int fail(char *err, size_t len, const char *fmt, ...)
@@ -115,24 +127,46 @@ static int parse_listen(const char *s, struct lbd_options *out, char *err, size_
 /* A routing table number. The kernel's own tables are refused: routes in
  * main would take part in forwarding, local and default belong to the kernel.
  */
-static int parse_table(const char *s, struct lbd_options *out, char *err, size_t len)
+static int parse_table(const char *option, const char *s, uint32_t *out, char *err,
+		       size_t len)
 {
 	char why[LB_INPUT_ERR_LEN];
 	unsigned long table;
 
 	if (lb_parse_uint(s, LBD_TABLE_MIN, LBD_TABLE_MAX, &table, why, sizeof(why)))
-		return fail(err, len, "--announce-table: %s", why);
+		return fail(err, len, "%s: %s", option, why);
 	if (table >= 253 && table <= 255)
-		return fail(err, len, "--announce-table: %lu is the kernel's %s table; give a "
-			    "table of its own, e.g. 100", table,
+		return fail(err, len, "%s: %lu is the kernel's %s table; give a "
+			    "table of its own, e.g. 100", option, table,
 			    table == 253 ? "default" : table == 254 ? "main" : "local");
-	out->announce_table = (uint32_t)table;
+	*out = (uint32_t)table;
+	return 0;
+}
+
+/* The probes' mark base: decimal or 0x hex, the backend id and format bits
+ * (LB_PROBE_MARK_MASK's complement) clear, not 0 (every unmarked packet).
+ */
+static int parse_mark(const char *s, uint32_t *out, char *err, size_t len)
+{
+	char quoted[LB_QUOTED_LEN], *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (!*s || *end || errno || v > UINT32_MAX || *s == '-')
+		return fail(err, len, "--probe-mark: %s is not a 32-bit number (decimal or 0x hex)",
+			    lb_quote(quoted, sizeof(quoted), s));
+	if (!v || (v & ~(unsigned long long)LB_PROBE_MARK_MASK))
+		return fail(err, len, "--probe-mark: 0x%llx must be non-zero with its low 13 bits "
+			    "clear (mask 0x%x), e.g. 0x%x", v, LB_PROBE_MARK_MASK,
+			    LB_PROBE_MARK_DEFAULT);
+	*out = (uint32_t)v;
 	return 0;
 }
 
 enum option_id {
-	OPT_CONFIG, OPT_LISTEN, OPT_TEXTFILE, OPT_INTERVAL, OPT_ANNOUNCE_TABLE, OPT_WITHDRAW,
-	OPT_HELP, OPT_VERSION
+	OPT_CONFIG, OPT_LISTEN, OPT_TEXTFILE, OPT_INTERVAL, OPT_ANNOUNCE_TABLE, OPT_PROBE_TABLE,
+	OPT_PROBE_PRIORITY, OPT_PROBE_MARK, OPT_WITHDRAW, OPT_HELP, OPT_VERSION
 };
 
 static const struct {
@@ -142,6 +176,9 @@ static const struct {
 	[OPT_CONFIG] = { "--config", true },     [OPT_LISTEN] = { "--listen", true },
 	[OPT_TEXTFILE] = { "--textfile", true }, [OPT_INTERVAL] = { "--interval", true },
 	[OPT_ANNOUNCE_TABLE] = { "--announce-table", true },
+	[OPT_PROBE_TABLE] = { "--probe-table", true },
+	[OPT_PROBE_PRIORITY] = { "--probe-priority", true },
+	[OPT_PROBE_MARK] = { "--probe-mark", true },
 	[OPT_WITHDRAW] = { "--withdraw", false },
 	[OPT_HELP] = { "--help", false },        [OPT_VERSION] = { "--version", false },
 };
@@ -173,10 +210,14 @@ int lbd_parse_args(int argc, char *const *argv, struct lbd_options *out, char *e
 {
 	char quoted[LB_QUOTED_LEN], quoted2[LB_QUOTED_LEN], why[LB_INPUT_ERR_LEN];
 	bool given[OPTION_COUNT] = { false };
+	unsigned long number;
 	int i, id;
 
 	memset(out, 0, sizeof(*out));
 	out->interval_ns = LBD_INTERVAL_DEFAULT_NS;
+	out->probe_table = LBD_PROBE_TABLE_DEFAULT;
+	out->probe_priority = LBD_PROBE_PRIORITY_DEFAULT;
+	out->probe_mark = LB_PROBE_MARK_DEFAULT;
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i], *value;
 
@@ -225,7 +266,21 @@ int lbd_parse_args(int argc, char *const *argv, struct lbd_options *out, char *e
 				return fail(err, len, "--interval: %s", why);
 			break;
 		case OPT_ANNOUNCE_TABLE:
-			if (parse_table(value, out, err, len))
+			if (parse_table("--announce-table", value, &out->announce_table, err, len))
+				return -1;
+			break;
+		case OPT_PROBE_TABLE:
+			if (parse_table("--probe-table", value, &out->probe_table, err, len))
+				return -1;
+			break;
+		case OPT_PROBE_PRIORITY:
+			/* Before the main table's rule (32766), or probes never see ours. */
+			if (lb_parse_uint(value, 1, 32765, &number, why, sizeof(why)))
+				return fail(err, len, "--probe-priority: %s", why);
+			out->probe_priority = (uint32_t)number;
+			break;
+		case OPT_PROBE_MARK:
+			if (parse_mark(value, &out->probe_mark, err, len))
 				return -1;
 			break;
 		case OPT_WITHDRAW:
@@ -243,5 +298,9 @@ int lbd_parse_args(int argc, char *const *argv, struct lbd_options *out, char *e
 		return 0;
 	if (!out->ifname)
 		return fail(err, len, "no interface given: xdp-lbd [options] IFNAME");
+	/* Both tables hold routes of protocol 250: each must be the only one. */
+	if (out->announce_table == out->probe_table)
+		return fail(err, len, "--announce-table and --probe-table are both %u: give each a "
+			    "table of its own", out->probe_table);
 	return 0;
 }

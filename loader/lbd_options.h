@@ -4,7 +4,8 @@
  * nothing and touches no file. Every value is checked here, where it enters.
  *
  *   xdp-lbd [--config FILE] [--listen ADDR:PORT] [--textfile PATH]
- *           [--interval SECONDS] [--announce-table TABLE] IFNAME
+ *           [--interval SECONDS] [--announce-table TABLE] [--probe-table TABLE]
+ *           [--probe-priority PRIORITY] [--probe-mark MARK] IFNAME
  *   xdp-lbd --withdraw [--announce-table TABLE] [...] IFNAME
  *   xdp-lbd --version | --help
  */
@@ -40,6 +41,9 @@ struct lbd_options {
 	char listen_text[64];      /* "127.0.0.1:9671", "[::1]:9671" for messages */
 	uint64_t interval_ns;
 	uint32_t announce_table;   /* LBD_NO_ANNOUNCE: VIPs are not announced */
+	uint32_t probe_table;      /* the probes through the tunnel (lbd_tunnel.h) */
+	uint32_t probe_priority;
+	uint32_t probe_mark;
 	bool withdraw;             /* --withdraw: remove the routes, then exit */
 	bool help;
 	bool version;

@@ -47,7 +47,7 @@ static int finish(struct lbd_probe *p)
 }
 
 int lbd_probe_start(struct lbd_probe *p, const struct lb_health_config *hc, __be32 addr,
-		    uint64_t now_ns, struct lbd_probe_result *res)
+		    uint32_t mark, uint64_t now_ns, struct lbd_probe_result *res)
 {
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
@@ -64,6 +64,12 @@ int lbd_probe_start(struct lbd_probe *p, const struct lb_health_config *hc, __be
 		       0);
 	if (p->fd < 0)
 		return -errno;
+	/* Before connect: the route (and so the tunnel) is chosen by the mark. */
+	if (mark && setsockopt(p->fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark))) {
+		err = -errno;
+		lbd_probe_cancel(p);
+		return err;
+	}
 	/* UDP: a connected socket is told of an ICMP port unreachable. */
 	if (connect(p->fd, (struct sockaddr *)&sin, sizeof(sin)) && errno != EINPROGRESS) {
 		result(res, false, "connect: %s", strerror(errno));

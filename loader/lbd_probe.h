@@ -41,12 +41,13 @@ struct lbd_probe {
 void lbd_probe_init(struct lbd_probe *p);
 
 /* Starts a probe of @addr (network order) as @hc says, to end by @now_ns +
- * timeout. 0: in flight, wait for lbd_probe_events(); 1: finished already
+ * timeout, from a socket marked @mark (SO_MARK; 0 none: a probe through the
+ * tunnel is addressed to the VIP and marked for its backend, lbd_tunnel.h). 0: in flight, wait for lbd_probe_events(); 1: finished already
  * (@res says how, e.g. no route); -errno: could not start (no socket: not
  * the backend's fault, nothing to count).
  */
 int lbd_probe_start(struct lbd_probe *p, const struct lb_health_config *hc, __be32 addr,
-		    uint64_t now_ns, struct lbd_probe_result *res);
+		    uint32_t mark, uint64_t now_ns, struct lbd_probe_result *res);
 
 /* The epoll events the probe waits for now. */
 uint32_t lbd_probe_events(const struct lbd_probe *p);

@@ -19,18 +19,11 @@
 #include <linux/udp.h>
 
 #include "encap.bpf.h"
-#include "flow_hash_common.h"
 
 struct gue_outer {
 	struct iphdr ip;
 	struct udphdr udp;
 };
-
-/* A source port in the dynamic range (49152-65535) from the flow hash. */
-static __always_inline __be16 gue_source_port(const struct lb_flow_key *flow)
-{
-	return bpf_htons(LB_GUE_SPORT_BASE | (lb_flow_hash(flow) & LB_GUE_SPORT_MASK));
-}
 
 SEC("xdp")
 int xdp_lb_gue(struct xdp_md *ctx)
@@ -46,7 +39,7 @@ int xdp_lb_gue(struct xdp_md *ctx)
 		return action;
 	encap_outer_ipv4(&job, lb_tunables.outer_src_addr, job.backend->addr, IPPROTO_UDP,
 			 sizeof(outer.udp), &outer.ip);
-	outer.udp.source = gue_source_port(&job.packet->flow);
+	outer.udp.source = lb_gue_source_port(&job.packet->flow);
 	outer.udp.dest = lb_tunables.gue_port;
 	outer.udp.len = bpf_htons(job.packet->ip_tot_len + sizeof(outer.udp));
 	outer.udp.check = 0;

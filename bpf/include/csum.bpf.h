@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Internet checksum of IPv4 headers: the ones the encap stages build, and the
- * check parse makes of every VIP packet's own.
+/* Internet checksums: of the IPv4 headers the encap stages build, the check
+ * parse makes of every VIP packet's own, and incremental updates (RFC 1624).
  */
 #ifndef LB_CSUM_BPF_H
 #define LB_CSUM_BPF_H
@@ -36,32 +36,29 @@ static __always_inline __sum16 ipv4_header_csum(const struct iphdr *iph)
 	return (__sum16)csum_fold32(sum);
 }
 
-/* Whether the header checksum of @iph is right: the one's complement sum of
- * the whole header, check field and options included, is 0xffff (RFC 1071), so
- * folded and complemented it is 0. An all-zero sum, the only other way to get
- * 0, needs version 0: never an IPv4 header.
+/* The one's complement sum, not folded, of the whole IPv4 header @iph, check
+ * field and options included, into *@sum: 0, or -1 when the header is not
+ * whole before @data_end. Words are added as they lie in memory.
  *
- * Called on every VIP packet, so it is kept cheap: 10 adds for a header
- * without options, two more per 4-byte option word. The caller has checked
- * the header whole in the frame (parse_iphdr()); the checks against
- * @data_end below only show the verifier, which does not carry the bound of a
- * variable header length this far, what is already true.
+ * The caller has checked the header whole in the frame (parse_iphdr(),
+ * lb_ctx_ipv4()); the checks against @data_end below only show the verifier,
+ * which does not carry the bound of a variable header length this far, what
+ * is already true. IHL 5..15: at most 10 option words of 4 bytes, a constant
+ * bound and constant offsets, so the loop unrolls and every access is checked
+ * against a fixed offset, which any verifier follows.
  */
-static __always_inline bool ipv4_header_csum_ok(const struct iphdr *iph, const void *data_end)
+static __always_inline int ipv4_header_sum(const struct iphdr *iph, const void *data_end,
+					   __u32 *sum)
 {
 	const __u16 *word = (const __u16 *)iph;
-	__u32 sum = 0, option_words;
+	__u32 option_words, total = 0;
 	int i;
 
 	if ((const void *)(iph + 1) > data_end)
-		return false;
+		return -1;
 #pragma unroll
 	for (i = 0; i < (int)(sizeof(*iph) / sizeof(*word)); i++)
-		sum += word[i];
-	/* IHL 5..15: at most 10 option words of 4 bytes. A constant bound and
-	 * constant offsets, so the loop unrolls and every access is checked
-	 * against a fixed offset, which any verifier follows.
-	 */
+		total += word[i];
 	option_words = iph->ihl - 5;
 #pragma unroll
 	for (i = 0; i < 10; i++) {
@@ -70,10 +67,35 @@ static __always_inline bool ipv4_header_csum_ok(const struct iphdr *iph, const v
 		if (i >= (int)option_words)
 			break;
 		if ((const void *)(option + 2) > data_end)
-			return false;
-		sum += option[0] + option[1];
+			return -1;
+		total += option[0] + option[1];
 	}
-	return csum_fold32(sum) == 0;
+	*sum = total;
+	return 0;
+}
+
+/* Whether the header checksum of @iph is right: the one's complement sum of
+ * the whole header, check field and options included, is 0xffff (RFC 1071), so
+ * folded and complemented it is 0. An all-zero sum, the only other way to get
+ * 0, needs version 0: never an IPv4 header.
+ *
+ * Called on every VIP packet, so it is kept cheap: 10 adds for a header
+ * without options, two more per 4-byte option word.
+ */
+static __always_inline bool ipv4_header_csum_ok(const struct iphdr *iph, const void *data_end)
+{
+	__u32 sum;
+
+	return !ipv4_header_sum(iph, data_end, &sum) && csum_fold32(sum) == 0;
+}
+
+/* A checksum field @check updated by @delta, the sum of ~m + m' over the
+ * 16-bit words that changed (RFC 1624: HC' = ~(~HC + ~m + m')), every word
+ * added as it lies in memory.
+ */
+static __always_inline __sum16 csum_apply(__sum16 check, __u32 delta)
+{
+	return (__sum16)csum_fold32((__u16)~check + delta);
 }
 
 #endif /* LB_CSUM_BPF_H */

@@ -17,15 +17,11 @@
 #include <bpf/bpf_helpers.h>
 
 #include "csum.bpf.h"
+#include "frame.bpf.h"
 #include "nexthop.bpf.h"
 #include "parsing.bpf.h"
 #include "stage.bpf.h"
-
-#ifndef IP_DF
-#define IP_DF 0x4000 /* "don't fragment" bit of frag_off (net/ip.h is not uapi) */
-#endif
-
-#define ENCAP_L2_TAGGED_LEN (ETH_HLEN + sizeof(struct vlan_hdr))
+#include "tunnel.bpf.h"
 
 /* The backend lb chose, or NULL when the slot is out of range or unused. */
 static __always_inline const struct lb_backend *encap_backend(const struct lb_packet_ctx *packet)
@@ -66,33 +62,17 @@ static __always_inline int encap_begin(struct xdp_md *ctx, struct encap_job *job
 	return LB_CONTINUE;
 }
 
-/* Fills @outer, checksum included: an IPv4 header carrying @protocol to @daddr
- * whose payload is @extra bytes of the stage's own headers plus the inner
- * packet @job->inner. @saddr 0 means the client's address (the inner source).
- * Length and source come from the context; only what is copied as it is (TOS,
- * id, DF) is read from the inner header.
+/* Fills @outer, checksum included (tunnel.bpf.h): an IPv4 header carrying
+ * @protocol to @daddr whose payload is @extra bytes of the stage's own headers
+ * plus the inner packet @job->inner. @saddr 0 means the client's address (the
+ * inner source). Length and source come from the context.
  */
 static __always_inline void encap_outer_ipv4(const struct encap_job *job, __be32 saddr,
 					     __be32 daddr, __u8 protocol, __u16 extra,
 					     struct iphdr *outer)
 {
-	const struct iphdr *inner = job->inner;
-
-	outer->version = 4;
-	outer->ihl = sizeof(*outer) / 4;
-	outer->tos = inner->tos;
-	outer->tot_len = bpf_htons(job->packet->ip_tot_len + sizeof(*outer) + extra);
-	outer->id = inner->id;
-	/* Only DF: the outer packet is whole even when the inner one is a
-	 * fragment, and a DF inner packet must not be fragmented as outer either.
-	 */
-	outer->frag_off = inner->frag_off & bpf_htons(IP_DF);
-	outer->ttl = LB_OUTER_TTL;
-	outer->protocol = protocol;
-	outer->check = 0;
-	outer->saddr = saddr ? saddr : job->packet->flow.src;
-	outer->daddr = daddr;
-	outer->check = ipv4_header_csum(outer);
+	lb_outer_ipv4(job->inner, job->packet->ip_tot_len, saddr ? saddr : job->packet->flow.src,
+		      daddr, protocol, extra, outer);
 }
 
 /* Grows the frame at the front by @len bytes (a constant at every call site),
@@ -103,36 +83,13 @@ static __always_inline void encap_outer_ipv4(const struct encap_job *job, __be32
 static __always_inline void *encap_push(struct xdp_md *ctx, __u32 l3_offset, const __u32 len,
 					const struct next_hop *hop)
 {
-	void *data, *data_end, *slot;
+	/* A frame for the stack keeps the Ethernet header it came with. */
+	bool own_l2 = hop->action == XDP_PASS;
+	void *slot = frame_push_front(ctx, l3_offset, len, own_l2 ? NULL : hop->dmac,
+				      hop->smac);
 
-	if (bpf_xdp_adjust_head(ctx, -(int)len)) {
+	if (!slot)
 		ENCAP_DROP(ENCAP_DROP_HEADROOM);
-		return NULL;
-	}
-	/* adjust_head invalidated every packet pointer: derive them again. The
-	 * frame was checked to hold l3_offset + 20 bytes before it grew, so
-	 * this check only shows the verifier what is already true.
-	 */
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + ENCAP_L2_TAGGED_LEN + len > data_end) {
-		ENCAP_DROP(ENCAP_DROP_HEADROOM);
-		return NULL;
-	}
-	/* Constant sizes for the copy and constant offsets for the slot, which
-	 * the check above covers (a variable offset the compiler knows to be 14
-	 * or 18 would need a check it then drops as redundant). The old L2
-	 * header starts @len (>= 20) bytes in and is at most 18 long, so source
-	 * and destination do not overlap.
-	 */
-	if (l3_offset == ETH_HLEN) {
-		__builtin_memcpy(data, data + len, ETH_HLEN);
-		slot = data + ETH_HLEN;
-	} else {
-		__builtin_memcpy(data, data + len, ENCAP_L2_TAGGED_LEN);
-		slot = data + ENCAP_L2_TAGGED_LEN;
-	}
-	next_hop_set_macs(data, hop);
 	return slot;
 }
 

@@ -131,12 +131,14 @@
 
 #define LB_FORWARDING_SLOTS(X)                                                           \
 	X(ENCAP, "encap") /* the interface's encapsulation */                          \
-	X(NAT, "nat")     /* NAT forwarding, both directions (docs/nat.md) */
+	X(NAT, "nat")     /* NAT forwarding, both directions (docs/nat.md) */     \
+	X(ICMP, "icmp")   /* ICMP to a VIP address: echo, errors about flows */
 
 #define LB_FORWARDING_STAGES(X)                                                          \
 	X("ipip", ENCAP, ipip, xdp_lb_ipip)                                              \
 	X("gue", ENCAP, gue, xdp_lb_gue)                                                 \
-	X("nat", NAT, nat, xdp_lb_nat)
+	X("nat", NAT, nat, xdp_lb_nat)                                                   \
+	X("icmp", ICMP, icmp, xdp_lb_icmp)
 
 /* Slots of the stage prog array. parse is attached to the interface, so it has
  * no slot; it tail-calls the slot of the VIP's scheduling policy, which
@@ -249,12 +251,45 @@ enum lb_forwarding {
 #define LB_GUE_SPORT_BASE 0xc000
 #define LB_GUE_SPORT_MASK 0x3fff
 
+/* Health probes through the tunnel (bpf/health/probe_encap.bpf.c): xdp-lbd
+ * marks each probe's socket (SO_MARK) with
+ *	mark base | LB_PROBE_MARK_GUE if GUE | backend id
+ * and one policy-routing rule sends every packet whose mark & LB_PROBE_MARK_MASK
+ * is the base to xdp-lb's probe table, where a route per VIP hands it to the
+ * program. The base is xdp-lbd's --probe-mark: its low 13 bits must be 0.
+ */
+#define LB_PROBE_MARK_ID_MASK 0x0fffU /* the backend id: LB_MAX_BACKENDS ids */
+#define LB_PROBE_MARK_GUE 0x1000U     /* GUE, else IPIP: the encap slot's stage */
+#define LB_PROBE_MARK_MASK 0xffffe000U
+#ifndef LB_PROBE_MARK_DEFAULT
+#define LB_PROBE_MARK_DEFAULT 0x96710000U /* 9671: xdp-lb's port, as the table's number */
+#endif
+#if LB_MAX_BACKENDS > LB_PROBE_MARK_ID_MASK + 1
+#error "a probe mark holds a backend id in LB_PROBE_MARK_ID_MASK"
+#endif
+
 /* struct lb_packet_ctx.flags: only what a later stage reads. (A tag shows in
  * l3_offset, 18 instead of 14.)
  */
 #define LB_CTX_F_FRAGMENT (1U << 1) /* IPv4 fragment: flow key has no ports */
 #define LB_CTX_F_NAT_REPLY (1U << 3) /* a backend's reply to a NAT mapping, no VIP */
-#define LB_CTX_F_IPV6 (1U << 4)      /* IPv6: flow6 is the key, IPv6 at l3_offset */
+#define LB_CTX_F_ICMP_ERROR (1U << 4) /* an ICMP error the icmp stage sends to a flow's
+				       * backend: never answered with another ICMP error */
+#define LB_CTX_F_IPV6 (1U << 5)      /* IPv6: flow6 is the key, IPv6 at l3_offset */
+
+/* struct lb_vip_addr.flags */
+#define LB_VIP_ADDR_F_ECHO (1U << 0) /* answer echo requests (config icmp_echo, default on) */
+
+/* ICMP errors the balancer sends itself ("fragmentation needed"), per CPU: a
+ * token bucket of LB_DEFAULT_ICMP_BURST messages refilled at
+ * LB_DEFAULT_ICMP_RATE per second (config icmp_rate, icmp_burst).
+ */
+#ifndef LB_DEFAULT_ICMP_RATE
+#define LB_DEFAULT_ICMP_RATE 1000
+#endif
+#ifndef LB_DEFAULT_ICMP_BURST
+#define LB_DEFAULT_ICMP_BURST 50
+#endif
 
 /* struct lb_flow: the flags, bits of id_word above the backend id and the
  * creation time (created_s_flags & LB_FLOW_CREATED_MASK).

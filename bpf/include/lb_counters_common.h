@@ -23,6 +23,8 @@
 	X(PARSE_PASS_L2_OTHER_HOST, "parse", "pass_l2_other_host") /* not our MAC */ \
 	X(PARSE_DROP_BAD_IP_CSUM, "parse", "drop_bad_ip_csum") /* IPv4 header checksum */ \
 	X(PARSE_DROP_MARTIAN_SRC, "parse", "drop_martian_src") /* 0/8, 127/8, 224/3, VIP */ \
+	X(PARSE_TO_ICMP, "parse", "to_icmp")              /* ICMP to a VIP address */ \
+	X(PARSE_PASS_NO_ICMP_STAGE, "parse", "pass_no_icmp_stage") /* icmp slot empty */ \
 	/* parse, IPv6: extension-header chains it does not walk to the end */       \
 	X(PARSE_PASS_IPV6_EXT_LIMIT, "parse", "pass_ipv6_ext_limit") /* > 6 or 256 B */ \
 	X(PARSE_PASS_IPV6_EXT_TRUNCATED, "parse", "pass_ipv6_ext_truncated") /* cut short */ \
@@ -48,11 +50,34 @@
 	X(ENCAP_PASS_TO_STACK, "encap", "pass_to_stack")  /* egress takes no XDP frames */ \
 	X(ENCAP_DROP_HEADROOM, "encap", "drop_headroom")  /* adjust_head failed */     \
 	X(ENCAP_DROP_BAD_CTX, "encap", "drop_bad_ctx")    /* context/backend invalid */ \
+	X(ENCAP_ICMP_FRAG_NEEDED, "encap", "icmp_frag_needed") /* too big, DF: ICMP sent */ \
+	X(ENCAP_DROP_ICMP_RATE_LIMITED, "encap", "drop_icmp_rate_limited") /* too big, DF, \
+	  no ICMP token left */                                                         \
+	X(ENCAP_PASS_TOO_BIG_NO_DF, "encap", "pass_too_big_no_df") /* kernel fragments */ \
 	/* nat: why a NAT packet went nowhere (its sends count as encap's) */          \
 	X(NAT_DROP_NO_PORT, "nat", "drop_no_port")        /* every port tried taken */ \
 	X(NAT_DROP_FRAGMENT, "nat", "drop_fragment")      /* ports unknown, no NAT */  \
 	X(NAT_PASS_NO_STATE, "nat", "pass_no_state")      /* reply's mapping expired */ \
-	X(NAT_DROP_TTL_EXCEEDED, "nat", "drop_ttl_exceeded") /* TTL <= 1: not forwarded */
+	X(NAT_DROP_TTL_EXCEEDED, "nat", "drop_ttl_exceeded") /* TTL <= 1: not forwarded */ \
+	/* probe: xdp-lbd's health probes through the tunnel (LWT program) */         \
+	X(PROBE_ENCAP_IPIP, "probe", "encap_ipip")        /* sent IPIP to its backend */ \
+	X(PROBE_ENCAP_GUE, "probe", "encap_gue")          /* sent GUE to its backend */ \
+	X(PROBE_DROP_UNKNOWN_MARK, "probe", "drop_unknown_mark") /* no probe's mark */ \
+	X(PROBE_DROP_MALFORMED, "probe", "drop_malformed") /* not IPv4 to the VIP's port */ \
+	X(PROBE_DROP_ENCAP_FAILED, "probe", "drop_encap_failed") /* no room for headers */ \
+	/* icmp: ICMP addressed to a VIP address (bpf/encap/icmp.bpf.c) */             \
+	X(ICMP_ECHO_REPLY, "icmp", "echo_reply")          /* answered, XDP_TX */       \
+	X(ICMP_PASS_ECHO_OFF, "icmp", "pass_echo_off")    /* icmp_echo: false */       \
+	X(ICMP_PASS_ECHO_NO_TX, "icmp", "pass_echo_no_tx") /* ingress takes no XDP_TX */ \
+	X(ICMP_ERROR_TO_BACKEND, "icmp", "error_to_backend") /* to the flow's backend */ \
+	X(ICMP_PASS_ERROR_NO_FLOW, "icmp", "pass_error_no_flow") /* no flow, no backend */ \
+	X(ICMP_PASS_ERROR_NO_VIP, "icmp", "pass_error_no_vip") /* quoted port no VIP's */ \
+	X(ICMP_PASS_ERROR_MALFORMED, "icmp", "pass_error_malformed") /* quote cut/bad */ \
+	X(ICMP_PASS_ERROR_NAT, "icmp", "pass_error_nat")  /* NAT VIP: not translated */ \
+	X(ICMP_PASS_FRAGMENT, "icmp", "pass_fragment")    /* ICMP in fragments */      \
+	X(ICMP_PASS_OTHER, "icmp", "pass_other")          /* other types, truncated */ \
+	X(ICMP_PASS_NO_ENCAP_STAGE, "icmp", "pass_no_encap_stage") /* encap slot empty */ \
+	X(ICMP_DROP_BAD_CTX, "icmp", "drop_bad_ctx")      /* context invalid */
 
 #define LB_COUNTER_ENUM_ENTRY(id, stage, reason) LB_C_##id,
 enum lb_counter {
@@ -77,7 +102,12 @@ enum lb_counter {
 	X(ENCAP_DROP_BAD_CTX)                                                          \
 	X(NAT_DROP_NO_PORT)                                                            \
 	X(NAT_DROP_FRAGMENT)                                                           \
-	X(NAT_DROP_TTL_EXCEEDED)
+	X(NAT_DROP_TTL_EXCEEDED)                                                       \
+	X(PROBE_DROP_UNKNOWN_MARK)                                                     \
+	X(PROBE_DROP_MALFORMED)                                                        \
+	X(PROBE_DROP_ENCAP_FAILED)                                                     \
+	X(ENCAP_DROP_ICMP_RATE_LIMITED)                                                \
+	X(ICMP_DROP_BAD_CTX)
 
 #define LB_VIP_DROP_ENUM_ENTRY(id) LB_VD_##id,
 enum lb_vip_drop {

@@ -186,6 +186,18 @@ struct {
 	__type(value, struct lb_nat_forward);
 } nat_forward SEC(".maps");
 
+/* VIP addresses (__be32) -> what ICMP to them gets (echo replies on or off).
+ * One entry per address however many VIPs it carries; written by the loader
+ * before the generation switch, removed after it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_VIPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __be32);
+	__type(value, struct lb_vip_addr);
+} vip_addrs SEC(".maps");
+
 /* Egress interfaces for XDP_REDIRECT, keyed by ifindex. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -7,7 +7,8 @@
  *          cuts longer names);
  *   OWNER  SHARED: defined in bpf/include/lb_maps.bpf.h; the loader creates it
  *          once from the first stage object, hands the same fd to every
- *          other object and pins it;
+ *          other object and pins it (xdp-lbd's probe encapsulation program,
+ *          bpf/health/, gets the pinned ones too);
  *          LOADER: created and pinned by lb-load itself, in no stage object
  *          (the fuzzer and the tests that build a pipeline skip it);
  *          OWN: each program that defines it keeps its own, never shared nor
@@ -42,8 +43,10 @@
 	X(BACKEND_CONNS, backend_conns, SHARED) /* least-conn's active flows */        \
 	X(NAT_REPLY, nat_reply, SHARED)         /* NAT state, reply direction */       \
 	X(NAT_FORWARD, nat_forward, SHARED)     /* NAT state, forward direction */     \
+	X(VIP_ADDRS, vip_addrs, SHARED)         /* VIP addresses: ICMP settings */     \
 	X(HOST_STATE, host_state, LOADER)       /* what lb-load set: loader/host.h */ \
 	X(BACKEND_HEALTH, backend_health, LOADER) /* probe results: loader/health.h */ \
-	X(NEXT_HOP_CACHE, next_hop_cache, OWN)  /* encap's per-CPU FIB answers */
+	X(NEXT_HOP_CACHE, next_hop_cache, OWN)  /* encap's per-CPU FIB answers */     \
+	X(ICMP_TOKENS, icmp_tokens, OWN)        /* encap's per-CPU ICMP rate limit */
 
 #endif /* LB_MAPS_COMMON_H */

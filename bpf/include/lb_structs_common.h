@@ -248,6 +248,24 @@ struct lb_nat_forward {
 	__be16 nat_port;
 };
 
+/* vip_addrs map value, keyed by a VIP address (__be32): what the address
+ * itself does, whatever VIPs (ports, protocols) it carries. parse hands ICMP
+ * to the icmp stage only for an address listed here.
+ */
+struct lb_vip_addr {
+	__u32 vip_id; /* the address's first VIP in the config: its drops count there */
+	__u32 flags;  /* LB_VIP_ADDR_F_* */
+};
+
+/* icmp_tokens map value (per CPU, per program): the token bucket of the ICMP
+ * errors this CPU sends, in nanoseconds of credit (one message costs
+ * lb_tunables.icmp_interval_ns).
+ */
+struct lb_icmp_bucket {
+	__u64 credit_ns;
+	__u64 last_ns; /* coarse clock at the last refill */
+};
+
 #define LB_NO_BACKEND 0xffffffffU
 
 #endif /* LB_STRUCTS_COMMON_H */

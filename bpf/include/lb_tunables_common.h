@@ -24,6 +24,11 @@ struct lb_tunables {
 				    * lb_stage_load, not by its callers) */
 	__u32 ingress_mtu;         /* encap, nat: the ingress interface's MTU when loaded, the
 				    * limit for a backend with a static MAC; 0 unknown: no check */
+	__u32 icmp_burst;          /* encap, nat: ICMP errors one CPU may send at once */
+	__u64 icmp_interval_ns;    /* encap, nat: one token per this many ns (1e9 / icmp_rate);
+				    * 0: no ICMP error is sent (every one rate-limited) */
+	__u32 probe_mark;          /* probe encap: the mark base of xdp-lbd's tunnel probes
+				    * (LB_PROBE_MARK_*); 0 in the stages */
 	__u32 pad2;
 	__u8 outer_src_addr6[16];  /* ipip, IPv6 VIPs: outer IPv6 source; all 0 keeps the
 				    * client's (outer_source6) */

@@ -47,12 +47,6 @@ static __always_inline __u32 nat_l4_delta(const struct nat_tuple *from,
 	       to->sport + to->dport;
 }
 
-/* @check updated by @delta. */
-static __always_inline __sum16 nat_csum_apply(__sum16 check, __u32 delta)
-{
-	return (__sum16)csum_fold32((__u16)~check + delta);
-}
-
 /* Writes @to into the packet: @iph its IPv4 header, @l4 its TCP or UDP
  * header (@proto, from the context; nat_l4_header() found it). A UDP checksum
  * of 0 means "none" and stays 0; a computed 0 is sent as 0xffff. Returns 0, or
@@ -93,9 +87,9 @@ static __always_inline int nat_rewrite(struct iphdr *iph, void *l4, void *data_e
 	from.sport = ports[0];
 	from.dport = ports[1];
 
-	iph->check = nat_csum_apply(iph->check, nat_addr_delta(&from, to));
+	iph->check = csum_apply(iph->check, nat_addr_delta(&from, to));
 	if (proto == IPPROTO_TCP || *l4_check) {
-		*l4_check = nat_csum_apply(*l4_check, nat_l4_delta(&from, to));
+		*l4_check = csum_apply(*l4_check, nat_l4_delta(&from, to));
 		if (proto == IPPROTO_UDP && !*l4_check)
 			*l4_check = (__sum16)0xffff;
 	}
@@ -124,7 +118,7 @@ static __always_inline void nat_ttl_decrement(struct iphdr *iph)
 	__u16 old = *word;
 
 	iph->ttl--;
-	iph->check = nat_csum_apply(iph->check, (__u16)~old + *word);
+	iph->check = csum_apply(iph->check, (__u16)~old + *word);
 }
 
 #endif /* LB_NAT_REWRITE_BPF_H */

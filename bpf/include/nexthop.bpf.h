@@ -17,6 +17,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "icmp_frag.bpf.h"
+#include "parsing.bpf.h"
 #include "stage.bpf.h"
 
 #ifndef AF_INET
@@ -65,6 +67,7 @@ struct next_hop {
 	__u32 ifindex;       /* egress interface from the FIB */
 	__u32 action;        /* XDP_TX, XDP_REDIRECT, or XDP_PASS: the stack forwards it */
 	__u32 pass_reason;   /* with XDP_PASS: the encap counter that says why */
+	__u32 mtu;           /* the route's MTU, when the FIB answered FRAG_NEEDED */
 	__u8 dmac[ETH_ALEN]; /* MACs to write; with XDP_PASS the frame keeps its own */
 	__u8 smac[ETH_ALEN];
 };
@@ -113,9 +116,12 @@ static __always_inline int next_hop_fib(struct xdp_md *ctx, const struct iphdr *
 	params.ipv4_dst = outer->daddr;
 	rc = bpf_fib_lookup(ctx, &params, sizeof(params), 0);
 	/* Only ifindex and the MACs are read back: the kernel overwrites
-	 * ipv4_dst with the gateway and tot_len with the MTU.
+	 * ipv4_dst with the gateway and tot_len with the MTU (mtu_result, read
+	 * when the packet is too big).
 	 */
 	hop->ifindex = params.ifindex;
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		hop->mtu = params.mtu_result;
 	__builtin_memcpy(hop->dmac, params.dmac, ETH_ALEN);
 	__builtin_memcpy(hop->smac, params.smac, ETH_ALEN);
 	return rc;
@@ -223,21 +229,78 @@ static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_
 	return LB_CONTINUE;
 }
 
+/* The packet carrying @outer would leave bigger than @mtu, the limit of its
+ * egress (the route's MTU, or the ingress MTU for a static MAC), which is a
+ * black hole for a client that never learns it (RFC 2923). What happens
+ * (docs/operations.md, "Packets too big once encapsulated"):
+ *
+ * - DF clear: the kernel may fragment it. The stage encapsulates as usual
+ *   (the outer header copies DF, clear) and hands the frame to the kernel,
+ *   which forwards it and fragments the outer packet: LB_CONTINUE with @hop
+ *   set to XDP_PASS, counted as encap.pass_too_big_no_df.
+ * - DF set: answered at once with ICMP "fragmentation needed" carrying @mtu
+ *   less what the stage adds (the encapsulation's 20 or 28 bytes, 0 for NAT),
+ *   so the client's next packets fit: XDP_TX back out of the ingress (or, when
+ *   the ingress takes no XDP_TX frames, XDP_PASS: the kernel forwards it),
+ *   encap.icmp_frag_needed. At most icmp_burst at once and icmp_rate per
+ *   second per CPU: past that the packet is dropped without an answer,
+ *   encap.drop_icmp_rate_limited; the client's next full-size packet tries
+ *   again.
+ * - Never an ICMP error about an ICMP error (RFC 1122, 3.2.2; the icmp stage
+ *   forwarding one to a backend) or about a fragment other than the first
+ *   (RFC 1812, 4.3.2.7): dropped, encap.drop_mtu.
+ * - IPv6: dropped, encap.drop_mtu (no ICMPv6 "packet too big" yet).
+ */
+static __always_inline int next_hop_too_big(struct xdp_md *ctx, __u32 outer_len, __u32 mtu,
+					     struct next_hop *hop)
+{
+	struct lb_packet_ctx *pkt = lb_packet_ctx();
+	__u32 overhead, advertised;
+	struct iphdr *iph;
+	bool keep_l2;
+
+	if (!pkt)
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
+	if (pkt->flags & LB_CTX_F_IPV6)
+		return ENCAP_DROP(ENCAP_DROP_MTU);
+	iph = lb_ctx_ipv4(ctx, pkt);
+	if (!iph)
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
+	if (!(iph->frag_off & bpf_htons(IP_DF)))
+		return next_hop_via_stack(hop, LB_C_ENCAP_PASS_TOO_BIG_NO_DF);
+	if ((pkt->flags & LB_CTX_F_ICMP_ERROR) || (iph->frag_off & bpf_htons(LB_IP_OFFSET)))
+		return ENCAP_DROP(ENCAP_DROP_MTU);
+	if (!icmp_token_take(pkt->now_ns ? pkt->now_ns : bpf_ktime_get_coarse_ns()))
+		return ENCAP_DROP(ENCAP_DROP_ICMP_RATE_LIMITED);
+	/* What the stage adds: outer length less the packet's own. */
+	overhead = outer_len - pkt->ip_tot_len;
+	advertised = mtu > overhead + ICMP_FRAG_MIN_MTU ? mtu - overhead : ICMP_FRAG_MIN_MTU;
+	if (advertised > 0xffff)
+		advertised = 0xffff;
+	keep_l2 = lb_tunables.ingress_tx_via_stack;
+	if (icmp_frag_needed_build(ctx, pkt, (__u16)advertised, keep_l2))
+		return ENCAP_DROP(ENCAP_DROP_MTU);
+	lb_count(LB_C_ENCAP_ICMP_FRAG_NEEDED);
+	return keep_l2 ? XDP_PASS : XDP_TX;
+}
+
 /* The next hop of a backend with a static MAC (LB_BACKEND_F_STATIC_MAC): the
  * backend, or the router in front of it, is on the ingress link, so the frame
  * goes back out of the ingress interface to that MAC, from the ingress
  * interface's own address (the frame's destination MAC: it was sent to this
  * host). No FIB lookup, no next-hop cache, no clock: nothing to resolve per
- * packet. The limit is the ingress MTU as lb-load found it. Returns XDP_DROP
- * (counted) or LB_CONTINUE with @hop filled in.
+ * packet. The limit is the ingress MTU as lb-load found it (too big:
+ * next_hop_too_big()). Returns a final action (counted) or LB_CONTINUE with
+ * @hop filled in.
  */
 static __always_inline int next_hop_static(struct xdp_md *ctx, __u32 outer_len,
 					   const struct lb_backend *backend, struct next_hop *hop)
 {
 	__u32 mtu = lb_tunables.ingress_mtu;
 
+	/* DF clear, the kernel fragments it: by its own routes, not to the MAC. */
 	if (mtu && outer_len > mtu)
-		return ENCAP_DROP(ENCAP_DROP_MTU);
+		return next_hop_too_big(ctx, outer_len, mtu, hop);
 	/* Cannot fail for a frame parse handed on; checked for the verifier. */
 	if (next_hop_ingress_mac(ctx, hop->smac))
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
@@ -246,10 +309,12 @@ static __always_inline int next_hop_static(struct xdp_md *ctx, __u32 outer_len,
 	return next_hop_choose_port(ctx, hop);
 }
 
-/* What the FIB's answer @rc means for the frame, either family: a port to
- * send from (LB_CONTINUE, @hop filled in) or a counted drop.
+/* What the FIB's answer @rc means for the frame, either family, whose outer
+ * packet is @outer_len bytes: a port to send from (LB_CONTINUE, @hop filled
+ * in), a counted drop, or next_hop_too_big()'s answer.
  */
-static __always_inline int next_hop_fib_verdict(struct xdp_md *ctx, int rc, struct next_hop *hop)
+static __always_inline int next_hop_fib_verdict(struct xdp_md *ctx, int rc, __u32 outer_len,
+						struct next_hop *hop)
 {
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
@@ -257,7 +322,7 @@ static __always_inline int next_hop_fib_verdict(struct xdp_md *ctx, int rc, stru
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 		return next_hop_via_stack(hop, LB_C_ENCAP_PASS_NO_NEIGH);
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
-		return ENCAP_DROP(ENCAP_DROP_MTU);
+		return next_hop_too_big(ctx, outer_len, hop->mtu, hop);
 	case BPF_FIB_LKUP_RET_FWD_DISABLED:
 		return ENCAP_DROP(ENCAP_DROP_FWD_DISABLED);
 	default:
@@ -271,8 +336,10 @@ static __always_inline int next_hop_fib_verdict(struct xdp_md *ctx, int rc, stru
 
 /* Decides where the frame carrying @outer goes. @now is the coarse clock
  * (bpf_ktime_get_coarse_ns()), read once per packet by whoever read it first:
- * lb for a balanced packet (lb_packet_ctx.now_ns). Returns XDP_DROP (counted) or
- * LB_CONTINUE with @hop filled in; nothing is counted then until next_hop_send().
+ * lb for a balanced packet (lb_packet_ctx.now_ns). Returns a final action,
+ * counted (XDP_DROP; or XDP_TX/XDP_PASS of the ICMP answer that replaced the
+ * frame, next_hop_too_big()), or LB_CONTINUE with @hop filled in; nothing is
+ * counted then until next_hop_send().
  *
  * A backend with a static MAC takes next_hop_static(): no lookup at all.
  * Otherwise the next hop comes from the cache or the FIB. Without a neighbour
@@ -292,13 +359,13 @@ static __always_inline int next_hop_resolve(struct xdp_md *ctx, const struct iph
 		return next_hop_static(ctx, bpf_ntohs(outer->tot_len), backend, hop);
 	if (next_hop_cache_get(ctx, outer, backend_id, now, hop, &mtu)) {
 		if (bpf_ntohs(outer->tot_len) > mtu)
-			return ENCAP_DROP(ENCAP_DROP_MTU);
+			return next_hop_too_big(ctx, bpf_ntohs(outer->tot_len), mtu, hop);
 		return next_hop_choose_port(ctx, hop);
 	}
 	rc = next_hop_fib(ctx, outer, hop);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
 		next_hop_cache_put(ctx, outer, backend_id, now, hop);
-	return next_hop_fib_verdict(ctx, rc, hop);
+	return next_hop_fib_verdict(ctx, rc, bpf_ntohs(outer->tot_len), hop);
 }
 
 /* Writes the next hop's MACs into the (moved) Ethernet header, unless the frame

@@ -46,6 +46,8 @@ static __always_inline int next_hop6_fib(struct xdp_md *ctx, const struct ipv6hd
 	next_hop6_params(ctx, outer, next_hop6_len(outer), &params);
 	rc = bpf_fib_lookup(ctx, &params, sizeof(params), 0);
 	hop->ifindex = params.ifindex;
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		hop->mtu = params.mtu_result;
 	__builtin_memcpy(hop->dmac, params.dmac, ETH_ALEN);
 	__builtin_memcpy(hop->smac, params.smac, ETH_ALEN);
 	return rc;
@@ -123,13 +125,13 @@ static __always_inline int next_hop6_resolve(struct xdp_md *ctx, const struct ip
 		return next_hop_static(ctx, next_hop6_len(outer), backend, hop);
 	if (next_hop6_cache_get(ctx, outer, backend_id, now, hop, &mtu)) {
 		if (next_hop6_len(outer) > mtu)
-			return ENCAP_DROP(ENCAP_DROP_MTU);
+			return next_hop_too_big(ctx, next_hop6_len(outer), mtu, hop);
 		return next_hop_choose_port(ctx, hop);
 	}
 	rc = next_hop6_fib(ctx, outer, hop);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
 		next_hop6_cache_put(ctx, outer, backend_id, now, hop);
-	return next_hop_fib_verdict(ctx, rc, hop);
+	return next_hop_fib_verdict(ctx, rc, next_hop6_len(outer), hop);
 }
 
 #endif /* LB_NEXTHOP6_BPF_H */

@@ -23,6 +23,15 @@
 
 #include "lb_consts_common.h"
 
+/* IPv4 frag_off bits, host byte order: don't fragment, more fragments,
+ * fragment offset (net/ip.h is not uapi).
+ */
+#ifndef IP_DF
+#define IP_DF 0x4000
+#endif
+#define LB_IP_MF 0x2000
+#define LB_IP_OFFSET 0x1fff
+
 struct hdr_cursor {
 	void *pos;
 };

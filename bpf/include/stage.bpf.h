@@ -8,7 +8,7 @@
  *   store before its tail call, for a frame that is: Ethernet with at most one
  *   802.1Q tag; at l3_offset (14, or 18 behind the tag) an IPv4 header of
  *   version 4, IHL >= 5 and a right header checksum, carrying TCP or UDP
- *   (flow.proto); ip_tot_len at least the header and inside the frame
+ *   (flow.proto; ICMP to the icmp slot only, below); ip_tot_len at least the header and inside the frame
  *   (l3_offset + ip_tot_len <= frame_len, the frame's length as parse saw it);
  *   l4_offset = l3_offset + IHL * 4. For a whole packet (no LB_CTX_F_FRAGMENT)
  *   the whole UDP header (8 bytes) or TCP header (doff * 4 bytes) lies at
@@ -31,6 +31,16 @@
  *   ports and checksum of the L4 header at l4_offset.
  * A NAT reply goes from parse to nat directly (LB_CTX_F_NAT_REPLY): no lb ran,
  *   so backend_id is LB_NO_BACKEND and now_ns 0.
+ * icmp: ICMP (flow.proto 1) to a VIP address goes from parse to the icmp slot:
+ *   the IPv4 checks above hold, vip_id is the address's first VIP, ports are
+ *   0, nothing of the ICMP message is checked (l4_offset is where it starts;
+ *   LB_CTX_F_FRAGMENT for a fragment). An error about a flow goes on to the
+ *   encap slot with flow, the VIP's fields, backend_id and now_ns set for that
+ *   flow and LB_CTX_F_ICMP_ERROR; offsets and lengths still the ICMP packet's,
+ *   so encap wraps the whole ICMP packet. An encap stage may instead answer a
+ *   packet that is too big with an ICMP error built in its frame
+ *   (icmp_frag.bpf.h): it then replaces the frame's contents behind the L2
+ *   header.
  *
  * "May assume" covers the packet's contents: no later stage parses the frame
  * again or checks again what parse checked (version, IHL, lengths, protocol,
@@ -62,6 +72,8 @@ const volatile struct lb_tunables lb_tunables = {
 	.flow_timeout_ns = LB_DEFAULT_FLOW_TIMEOUT_S * 1000000000ULL,
 	.nexthop_cache_ns = LB_NEXTHOP_CACHE_NS,
 	.gue_port = bpf_htons(LB_DEFAULT_GUE_PORT),
+	.icmp_burst = LB_DEFAULT_ICMP_BURST,
+	.icmp_interval_ns = 1000000000ULL / LB_DEFAULT_ICMP_RATE,
 };
 
 /* A stage's helpers return either a final XDP action (>= 0: the packet is done,

@@ -5,13 +5,17 @@
  * is in nat_reply (a backend answering a NATed flow at nat_source) goes to the
  * NAT stage instead, with LB_CTX_F_NAT_REPLY set (docs/nat.md).
  *
- * parse never changes a frame. A frame that is not for a VIP (ARP, ICMP,
- * other addresses and ports) and a malformed frame leave with XDP_PASS
- * exactly as they came, counted by reason, so the next XDP program and the
- * kernel stack still see them. Only a VIP frame (or a NAT reply) goes on, and
- * only after the checks of vip_frame_check(): a frame not sent to this host's
- * MAC address is passed too; a frame with a broken IPv4 header checksum or an
- * impossible source address is dropped, the only frames parse drops.
+ * ICMP to a VIP address (vip_addrs: any address that carries a VIP) goes to
+ * the icmp stage, after the same checks as a VIP frame (find_vip_addr()).
+ *
+ * parse never changes a frame. A frame that is not for a VIP (ARP, ICMPv6,
+ * ICMP to other addresses, other addresses and ports) and a malformed frame
+ * leave with XDP_PASS exactly as they came, counted by reason, so the next
+ * XDP program and the kernel stack still see them. Only a VIP frame (or a NAT
+ * reply, or ICMP to a VIP address) goes on, and only after the checks of
+ * vip_frame_check(): a frame not sent to this host's MAC address is passed
+ * too; a frame with a broken IPv4 header checksum or an impossible source
+ * address is dropped, the only frames parse drops.
  *
  * Fragment policy: an IPv4 fragment (MF set or fragment offset != 0) is never
  * matched or hashed on ports, because only the first fragment carries them.
@@ -39,10 +43,7 @@
 #include "csum.bpf.h"
 #include "parsing.bpf.h"
 #include "stage.bpf.h"
-
-/* IPv4 frag_off bits, host byte order: more fragments, fragment offset. */
-#define LB_IP_MF 0x2000
-#define LB_IP_OFFSET 0x1fff
+#include "vip_lookup.bpf.h"
 
 /* parse_l3(): the frame is IPv6, l3_offset set; parse_ipv6_frame() goes on. */
 #define PARSE_IPV6 (-2)
@@ -69,24 +70,6 @@ static __always_inline int parse_pass(enum lb_counter reason)
 		LB_COUNT_VIP_DROP(ID, lb_drop_vip_id(pkt));                              \
 		XDP_DROP;                                                                \
 	})
-
-/* The config generation to read VIPs from. Read once per packet, so every
- * lookup of one packet sees the same config even when a reload flips it.
- */
-static __always_inline __u8 config_generation(void)
-{
-	__u32 key = 0, *gen = bpf_map_lookup_elem(&config_gen, &key);
-
-	return gen ? (__u8)(*gen & 1) : 0;
-}
-
-/* One vips lookup; port 0 asks for the wildcard entry. */
-static __always_inline struct lb_vip *vip_lookup(__be32 addr, __be16 port, __u8 proto, __u8 gen)
-{
-	struct lb_vip_key key = { .addr = addr, .port = port, .proto = proto, .gen = gen };
-
-	return bpf_map_lookup_elem(&vips, &key);
-}
 
 static __always_inline void use_vip(struct lb_packet_ctx *pkt, const struct lb_vip *vip)
 {
@@ -121,7 +104,7 @@ static __always_inline int parse_l3(struct hdr_cursor *nh, void *data, void *dat
 		return parse_pass(LB_C_PARSE_PASS_MALFORMED);
 	pkt->l4_offset = nh->pos - data;
 	proto = (*iph)->protocol;
-	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP)
+	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP && proto != IPPROTO_ICMP)
 		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
 	pkt->flow.src = (*iph)->saddr;
 	pkt->flow.dst = (*iph)->daddr;
@@ -222,6 +205,23 @@ static __always_inline int find_vip(struct lb_packet_ctx *pkt, __u8 gen)
 		return LB_CONTINUE;
 	}
 	return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
+}
+
+/* ICMP to a VIP address (any of its VIPs' ports and protocols): the icmp
+ * stage's, whatever the type, fragments included; it answers echo requests
+ * and sends errors about flows to their backends. ICMP to any other address
+ * is not a VIP's. Returns XDP_PASS or LB_CONTINUE.
+ */
+static __always_inline int find_vip_addr(struct iphdr *iph, struct lb_packet_ctx *pkt)
+{
+	struct lb_vip_addr *addr = bpf_map_lookup_elem(&vip_addrs, &pkt->flow.dst);
+
+	if (!addr)
+		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
+	pkt->vip_id = addr->vip_id;
+	if (iph->frag_off & bpf_htons(LB_IP_MF | LB_IP_OFFSET))
+		pkt->flags |= LB_CTX_F_FRAGMENT;
+	return LB_CONTINUE;
 }
 
 /* Whether @mac (2-byte aligned: an Ethernet header's h_dest) is this
@@ -367,7 +367,9 @@ int xdp_lb_parse(struct xdp_md *ctx)
 		return parse_ipv6_frame(ctx, &nh, data, data_end, &pkt);
 	if (action != LB_CONTINUE)
 		return action;
-	if (iph->frag_off & bpf_htons(LB_IP_MF | LB_IP_OFFSET)) {
+	if (pkt.flow.proto == IPPROTO_ICMP) {
+		action = find_vip_addr(iph, &pkt);
+	} else if (iph->frag_off & bpf_htons(LB_IP_MF | LB_IP_OFFSET)) {
 		action = parse_fragment(&nh, data_end, iph, &pkt, config_generation());
 	} else {
 		action = parse_ports(&nh, data_end, iph, &pkt);
@@ -379,6 +381,15 @@ int xdp_lb_parse(struct xdp_md *ctx)
 	action = vip_frame_check(data, data_end, iph, &pkt);
 	if (action != LB_CONTINUE)
 		return action;
+	if (pkt.flow.proto == IPPROTO_ICMP) { /* IPv4 only: ICMPv6 is not handed on */
+		struct lb_packet_ctx *slot = lb_packet_ctx();
+
+		if (!slot)
+			return XDP_PASS;
+		*slot = pkt;
+		lb_count(LB_C_PARSE_TO_ICMP);
+		return lb_next_stage(ctx, LB_SLOT_ICMP, LB_C_PARSE_PASS_NO_ICMP_STAGE);
+	}
 	return hand_on(ctx, &pkt);
 }
 

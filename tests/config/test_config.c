@@ -122,6 +122,7 @@ struct expect_vip {
 	struct expect_backend backends[4];
 	uint8_t policy;       /* 0: least-loaded */
 	uint32_t maglev_size; /* 0: the default */
+	int echo_off;         /* icmp_echo false (0: true, the default) */
 };
 
 struct good_case {
@@ -133,6 +134,9 @@ struct good_case {
 	uint32_t priority;
 	uint32_t flow_timeout_s;
 	uint32_t flow_table_size;
+	uint32_t icmp_rate;  /* 0: LB_DEFAULT_ICMP_RATE */
+	uint32_t icmp_burst; /* 0: LB_DEFAULT_ICMP_BURST */
+	int icmp_rate_zero;  /* icmp_rate is 0 */
 	size_t vip_count;
 	struct expect_vip vips[8];
 };
@@ -252,6 +256,30 @@ static const struct good_case good_cases[] = {
 			} },
 		},
 	},
+	{
+		/* icmp_echo belongs to the address; the ICMP limits at their edges. */
+		.file = GOOD_DIR "icmp.yaml",
+		.encap = LB_ENCAP_IPIP,
+		.gue_port = LB_DEFAULT_GUE_PORT,
+		.priority = LB_DEFAULT_PRIORITY,
+		.flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S,
+		.flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE,
+		.icmp_rate_zero = 1,
+		.icmp_burst = LB_MAX_ICMP_BURST,
+		.vip_count = 5,
+		.vips = {
+			{ "10.0.0.100", 80, IPPROTO_UDP, 5, 1,
+			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 8 } }, .echo_off = 1 },
+			{ "10.0.0.100", 0, IPPROTO_TCP, 10, 1,
+			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 12 } }, .echo_off = 1 },
+			{ "10.0.0.101", 0, IPPROTO_UDP, 14, 1,
+			  { { "10.0.1.2", 1, LB_BACKEND_UP, NULL, 15 } } },
+			{ "10.0.0.102", 0, IPPROTO_UDP, 16, 1,
+			  { { "10.0.1.3", 1, LB_BACKEND_UP, NULL, 18 } } },
+			{ "10.0.0.102", 0, IPPROTO_TCP, 19, 1,
+			  { { "10.0.1.3", 1, LB_BACKEND_UP, NULL, 22 } } },
+		},
+	},
 };
 
 static void check_backend(const struct lb_backend_config *actual,
@@ -299,6 +327,8 @@ static void check_vip(const struct lb_vip_config *actual, const struct expect_vi
 	snprintf(what, sizeof(what), "%s maglev table size", where);
 	ASSERT_EQ(actual->maglev_size,
 		  expected->maglev_size ? expected->maglev_size : LB_MAGLEV_DEFAULT_SIZE, what);
+	snprintf(what, sizeof(what), "%s icmp_echo", where);
+	ASSERT_EQ(actual->icmp_echo, !expected->echo_off, what);
 	snprintf(what, sizeof(what), "%s backend_count", where);
 	if (!ASSERT_EQ(actual->backend_count, expected->backend_count, what))
 		return;
@@ -325,6 +355,10 @@ static void check_good(const struct good_case *c, const struct lb_config *cfg)
 	ASSERT_EQ(cfg->priority, c->priority, "priority");
 	ASSERT_EQ(cfg->flow_timeout_s, c->flow_timeout_s, "flow_timeout_s");
 	ASSERT_EQ(cfg->flow_table_size, c->flow_table_size, "flow_table_size");
+	ASSERT_EQ(cfg->icmp_rate, c->icmp_rate_zero ? 0 : c->icmp_rate ? c->icmp_rate :
+		  LB_DEFAULT_ICMP_RATE, "icmp_rate");
+	ASSERT_EQ(cfg->icmp_burst, c->icmp_burst ? c->icmp_burst : LB_DEFAULT_ICMP_BURST,
+		  "icmp_burst");
 	if (!ASSERT_EQ(cfg->vip_count, c->vip_count, "vip_count"))
 		return;
 	for (i = 0; i < c->vip_count; i++)
@@ -397,7 +431,7 @@ static const struct bad_case bad_cases[] = {
 				     "(did you mean \"weight\"?)"),
 	BAD("unknown_key_list.yaml", ":1:1: timeout: unknown key, expected one of: vip, backends, "
 				     "vips, encap, outer_source, outer_source6, nat_source, priority, "
-				     "flow_timeout, flow_table_size"),
+				     "flow_timeout, flow_table_size, icmp_rate, icmp_burst"),
 	BAD("key_not_scalar.yaml", ":3:5: vips[0]: expected a key name, found a list"),
 	BAD("list_for_scalar.yaml", ":3:11: vips[0].port: expected an integer 0..65535, "
 				    "found a list"),
@@ -470,6 +504,15 @@ static const struct bad_case bad_cases[] = {
 			       "(first at vips[0], line 2)"),
 	BAD("backend6_twice.yaml", ":5:9: vips[0].backends[1]: backend 2001:db8:1::1 is listed "
 				   "twice (first at backends[0], line 4)"),
+	/* ICMP */
+	BAD("icmp_echo_conflict.yaml", ":11:16: vips[2].icmp_echo: false conflicts with "
+				       "icmp_echo: true of vips[1] at line 7: echo replies are a "
+				       "setting of the address, which all its VIPs share"),
+	BAD("icmp_echo_not_boolean.yaml", ":3:16: vips[0].icmp_echo: \"yes\" is not a boolean, "
+					  "expected true or false"),
+	BAD("icmp_rate_range.yaml", ":1:12: icmp_rate: 1000001 is out of range, "
+				    "expected 0..1000000"),
+	BAD("icmp_burst_zero.yaml", ":1:13: icmp_burst: 0 is out of range, expected 1..10000"),
 	/* VIP keys */
 	BAD("port_range.yaml", ":3:11: vips[0].port: 65536 is out of range, expected 0..65535"),
 	BAD("port_name.yaml", ":3:11: vips[0].port: \"http\" is not a decimal integer, "
@@ -545,8 +588,13 @@ static const struct bad_case bad_cases[] = {
 	BAD("health_udp_no_expect.yaml", ":5:7: vips[0].health_check: missing key \"expect\": a "
 					 "udp check sends a request and expects a reply"),
 	BAD("health_unknown_key.yaml", ":4:31: vips[0].health_check.interval: unknown key, "
-				       "expected one of: type, port, interval_ms, timeout_ms, rise, "
-				       "fall, send, expect, path, status"),
+				       "expected one of: type, port, via, interval_ms, timeout_ms, "
+				       "rise, fall, send, expect, path, status"),
+	BAD("health_via.yaml", ":4:36: vips[0].health_check.via: \"gre\" is not a way to reach "
+			       "the backend, expected tunnel or direct"),
+	BAD("health_via_tunnel_nat.yaml", ":5:31: vips[0].health_check.via: tunnel: a "
+					  "forwarding: nat VIP sends its backends plain packets to "
+					  "their own address, expected direct"),
 };
 
 static void test_bad_files(void)
@@ -703,7 +751,7 @@ static const struct text_case text_cases[] = {
 	{ "merge keys are not supported",
 	  "vips: [{<<: {address: 10.0.0.1}, backends: [{ip: 10.0.1.1}]}]\n",
 	  "mem:1:9: vips[0].<<: unknown key, expected one of: address, port, protocol, "
-	  "policy, forwarding, backends, health_check" },
+	  "policy, forwarding, backends, health_check, icmp_echo" },
 	/* health_check: what the bad files do not show */
 	{ "health_check on every port with a port",
 	  "vips: [{address: 10.0.0.1, health_check: {type: tcp, port: 22}, "
@@ -834,7 +882,7 @@ static void test_health_values(void)
 
 	if (!ASSERT_OK(lb_config_load(GOOD_DIR "health.yaml", &cfg, err, sizeof(err)), err))
 		return;
-	ASSERT_EQ(cfg.vip_count, 3, "vip_count");
+	ASSERT_EQ(cfg.vip_count, 5, "vip_count");
 	h = &cfg.vips[0].health;
 	ASSERT_EQ(h->type, LB_HEALTH_TCP, "vips[0] type");
 	ASSERT_EQ(h->port, 80, "vips[0] port from the VIP");
@@ -842,7 +890,8 @@ static void test_health_values(void)
 	ASSERT_EQ(h->timeout_ms, LB_HEALTH_DEFAULT_TIMEOUT_MS, "vips[0] default timeout");
 	ASSERT_EQ(h->rise, LB_HEALTH_DEFAULT_RISE, "vips[0] default rise");
 	ASSERT_EQ(h->fall, LB_HEALTH_DEFAULT_FALL, "vips[0] default fall");
-	ASSERT_EQ(h->line, 6, "vips[0] health_check line");
+	ASSERT_EQ(h->line, 10, "vips[0] health_check line");
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_TUNNEL, "vips[0] an ipip VIP probed through the tunnel");
 	h = &cfg.vips[1].health;
 	ASSERT_EQ(h->type, LB_HEALTH_HTTP, "vips[1] type");
 	ASSERT_STREQ(h->path, "/healthz?full=1", "vips[1] path");
@@ -858,6 +907,13 @@ static void test_health_values(void)
 	ASSERT_BYTES(h->expect, h->expect_len, "pong", 4, "vips[2] expect");
 	ASSERT_EQ(h->rise, 100, "vips[2] rise");
 	ASSERT_EQ(h->interval_ms, 50, "vips[2] lowest interval");
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_DIRECT, "vips[2] via direct as written");
+	h = &cfg.vips[3].health;
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_DIRECT, "vips[3] a nat VIP probed directly by default");
+	h = &cfg.vips[4].health;
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_TUNNEL, "vips[4] a gue VIP with via: tunnel");
+	ASSERT_STREQ(lb_health_via_name(LB_HEALTH_VIA_TUNNEL), "tunnel", "name of tunnel");
+	ASSERT_STREQ(lb_health_via_name(LB_HEALTH_VIA_DIRECT), "direct", "name of direct");
 	lb_config_free(&cfg);
 	/* No block: no checks. */
 	if (!ASSERT_OK(lb_config_load(GOOD_DIR "extended.yaml", &cfg, err, sizeof(err)), err))
@@ -881,7 +937,8 @@ static void test_text_length(void)
 	ASSERT_EQ(lb_config_parse("mem", text, sizeof(text) - 1, &cfg, err, sizeof(err)), -1,
 		  "whole text");
 	ASSERT_STREQ(err, "mem:3:1: this: unknown key, expected one of: vip, backends, vips, "
-		     "encap, outer_source, outer_source6, nat_source, priority, flow_timeout, flow_table_size",
+		     "encap, outer_source, outer_source6, nat_source, priority, flow_timeout, "
+		     "flow_table_size, icmp_rate, icmp_burst",
 		     "whole text");
 	ASSERT_EQ(lb_config_parse("mem", NULL, 0, &cfg, err, sizeof(err)), -1, "NULL text");
 	ASSERT_STREQ(err, "mem:1:1: top level: the file is empty, expected a mapping with \"vips\"",
@@ -1101,7 +1158,8 @@ static void test_yaml_limits(void)
 		  "limits:1:2202: YAML limit: anchor number 257 (&a256), the limit is 256" },
 		{ "4096 aliases", NULL, 0,
 		  "limits:1:1: x: unknown key, expected one of: vip, backends, vips, encap, "
-		  "outer_source, outer_source6, nat_source, priority, flow_timeout, flow_table_size" },
+		  "outer_source, outer_source6, nat_source, priority, flow_timeout, flow_table_size, "
+		  "icmp_rate, icmp_burst" },
 		{ "4097 aliases", NULL, 0,
 		  "limits:2:16392: YAML limit: alias number 4097 (*a), the limit is 4096" },
 		{ "200000 aliases", NULL, 0,

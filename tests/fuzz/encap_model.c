@@ -8,15 +8,39 @@
 #include "packet.h"
 
 #define OUTER_LEN 20
+/* An ICMP fragmentation needed: L2 (18 at most), 28 bytes, a 60-byte header, 8 bytes. */
+#define FRAME_MAX_ICMP 128
 #define OUTER_TTL 64
 #define IPPROTO_IPIP_ 4
 #define IP_DF_HIGH_BYTE 0x40 /* DF in the first byte of frag_off */
+#define IP_DF 0x4000
+#define IP_OFFSET 0x1fff
 
 /* Notes the rule that decided; returns its counter. */
 static enum lb_counter rule(struct encap_expect *out, enum lb_counter counter, const char *why)
 {
 	out->why = why;
 	return counter;
+}
+
+/* Too big for @limit once encapsulated (docs/operations.md, "Packets too big
+ * once encapsulated"): without DF the kernel gets it, encapsulated, to
+ * fragment; with DF the client gets ICMP "fragmentation needed" carrying the
+ * limit less the outer header; never about an ICMP error the icmp stage
+ * forwards, nor about a later fragment.
+ */
+static enum lb_counter too_big(const uint8_t *frame, const struct lb_packet_ctx *ctx,
+			       uint32_t limit, struct encap_expect *out)
+{
+	uint16_t frag = pkt_get16(frame + ctx->l3_offset + 6);
+
+	if (!(frag & IP_DF))
+		return rule(out, LB_C_ENCAP_PASS_TOO_BIG_NO_DF, "too big, no DF: the kernel fragments");
+	if ((ctx->flags & LB_CTX_F_ICMP_ERROR) || (frag & IP_OFFSET))
+		return rule(out, LB_C_ENCAP_DROP_MTU, "too big, DF: no ICMP about it");
+	out->frag_needed = true;
+	out->icmp_mtu = (uint16_t)(limit - OUTER_LEN);
+	return rule(out, LB_C_ENCAP_ICMP_FRAG_NEEDED, "too big, DF: ICMP fragmentation needed");
 }
 
 /* A backend with a static MAC skips the FIB: back out of the ingress, to its
@@ -33,7 +57,7 @@ static enum lb_counter decide(const struct fuzz_backend *backend, int ingress,
 
 	if (backend->entry.flags & LB_BACKEND_F_STATIC_MAC) {
 		if ((uint32_t)ctx->ip_tot_len + OUTER_LEN > ingress_mtu)
-			return rule(out, LB_C_ENCAP_DROP_MTU, "too big for the ingress");
+			return too_big(frame, ctx, ingress_mtu, out);
 		out->set_macs = true;
 		memcpy(out->dmac, backend->entry.mac, 6);
 		memcpy(out->smac, frame, 6);
@@ -42,7 +66,7 @@ static enum lb_counter decide(const struct fuzz_backend *backend, int ingress,
 	if (!route->egress)
 		return rule(out, LB_C_ENCAP_DROP_NO_ROUTE, "no route to the backend");
 	if ((uint32_t)ctx->ip_tot_len + OUTER_LEN > route->egress_mtu)
-		return rule(out, LB_C_ENCAP_DROP_MTU, "too big once encapsulated");
+		return too_big(frame, ctx, route->egress_mtu, out);
 	if (route->has_neigh) {
 		/* A port that cannot send XDP frames: the kernel forwards the
 		 * frame, which keeps the Ethernet header it came with.
@@ -73,8 +97,15 @@ void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t 
 		break;
 	case LB_C_ENCAP_PASS_NO_NEIGH:
 	case LB_C_ENCAP_PASS_TO_STACK:
+	case LB_C_ENCAP_PASS_TOO_BIG_NO_DF:
 		out->verdict = XDP_PASS;
+		out->set_macs = false;
 		break;
+	case LB_C_ENCAP_ICMP_FRAG_NEEDED:
+		out->verdict = XDP_TX;
+		out->set_macs = false;
+		out->encapsulated = false;
+		return;
 	default:
 		/* A drop leaves the frame as it came. */
 		out->verdict = XDP_DROP;
@@ -90,6 +121,16 @@ const char *encap_check(const uint8_t *in, size_t in_len, const uint8_t *out, si
 			uint32_t outer_dst, char *buf, size_t buf_len)
 {
 	const uint8_t *inner = in + l3, *outer = out + l3;
+	uint8_t want[FRAME_MAX_ICMP];
+	size_t want_len;
+
+	if (exp->frag_needed) {
+		want_len = pkt_frag_needed(in, l3, 1, exp->icmp_mtu, want);
+		if (out_len != want_len || memcmp(out, want, want_len))
+			return WRONG("not the ICMP fragmentation needed expected (%zu bytes, "
+				     "got %zu)", want_len, out_len);
+		return NULL;
+	}
 
 	if (out_len != in_len + OUTER_LEN)
 		return WRONG("length %zu, expected %zu + %d", out_len, in_len, OUTER_LEN);

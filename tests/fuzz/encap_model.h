@@ -18,6 +18,8 @@ struct encap_expect {
 	uint32_t verdict;
 	bool encapsulated;  /* sent on with the outer header; else dropped as it came */
 	bool set_macs;      /* the L2 header gets dmac/smac; else it stays the frame's */
+	bool frag_needed;   /* answered with ICMP "fragmentation needed" (XDP_TX) */
+	uint16_t icmp_mtu;  /* ... carrying this next-hop MTU */
 	uint8_t dmac[6], smac[6];
 	const char *why;
 };

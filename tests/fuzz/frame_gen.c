@@ -844,6 +844,148 @@ static void gen_addressing(struct rng *r, const struct gen_call *call, struct fr
 	}
 }
 
+/* --- ICMP ------------------------------------------------------------------------- */
+
+/* An echo request: to a VIP address mostly (one has icmp_echo off), of any
+ * size, with options, a tag, a wrong ICMP checksum or in fragments now and then.
+ */
+static void gen_echo(struct rng *r, struct frame *f)
+{
+	struct pkt_layout lay;
+	struct frame_spec s;
+
+	spec_valid(r, &s);
+	if (rng_one_in(r, 8))
+		s.pkt.dst = non_vip_addr(r);
+	s.pkt.proto = IPPROTO_ICMP;
+	s.pkt.sport = (uint16_t)rng_next(r); /* the echo's id and sequence */
+	s.pkt.dport = (uint16_t)rng_next(r);
+	if (rng_one_in(r, 8))
+		s.pkt.l4_csum_xor = (uint16_t)rng_range(r, 1, 0xffff);
+	if (rng_one_in(r, 16))
+		s.pkt.frag_off = IP_MF;
+	frame_build(r, &s, f, &lay);
+}
+
+/* The frame of a flow to a VIP (the even frames of the icmp class). */
+static void spec_flow(struct rng *r, struct frame_spec *s)
+{
+	spec_valid(r, s);
+	if (target_count)
+		aim_at(r, s, &targets[rng_below(r, (uint32_t)target_count)]);
+	s->pkt.frag_off = 0;
+}
+
+/* An ICMP error from a router to the VIP of @flow about the backend's reply
+ * to it (VIP:vport -> client:cport): the type mostly destination unreachable
+ * or time exceeded; the quote mostly the reply's IPv4 header and 8 bytes or
+ * more, now and then cut anywhere or with a byte changed.
+ */
+static void gen_error(struct rng *r, const struct frame_spec *flow, struct frame *f)
+{
+	static const uint8_t types[] = { 3, 3, 3, 11, 0, 5, 12, 8 };
+	uint8_t quote[PKT_MAX];
+	struct pkt_icmp icmp;
+	struct pkt_spec q, e;
+	size_t quote_len;
+
+	pkt_spec_udp(&q);
+	q.src = flow->pkt.dst;
+	q.dst = flow->pkt.src;
+	q.sport = flow->pkt.dport;
+	q.dport = flow->pkt.sport;
+	q.proto = rng_one_in(r, 16) ? IPPROTO_ICMP : flow->pkt.proto;
+	q.frag_off = rng_one_in(r, 8) ? (uint16_t)rng_next(r) & (IP_MF | IP_OFFSET) : IP_DF;
+	q.ttl = (uint8_t)rng_range(r, 1, 64);
+	q.ip_options = flow->ip_options;
+	q.ip_options_len = rng_one_in(r, 4) ? flow->pkt.ip_options_len : 0;
+	q.payload_len = rng_range(r, 0, 1400);
+	switch (rng_below(r, 8)) {
+	case 0: /* cut anywhere */
+		quote_len = pkt_quote(&q, rng_range(r, 1, 40), quote, sizeof(quote));
+		break;
+	case 1: /* up to RFC 1812's 576 bytes */
+		quote_len = pkt_quote(&q, 576 - 28, quote, sizeof(quote));
+		break;
+	default: /* RFC 792: the header and 8 bytes */
+		quote_len = pkt_quote(&q, 20 + q.ip_options_len + 8, quote, sizeof(quote));
+	}
+	if (quote_len && rng_one_in(r, 8))
+		quote[rng_below(r, (uint32_t)quote_len)] ^= (uint8_t)rng_range(r, 1, 255);
+
+	icmp.type = types[rng_below(r, ARRAY_SIZE(types))];
+	icmp.code = icmp.type == 3 ? (rng_one_in(r, 2) ? 4 : (uint8_t)rng_below(r, 16)) : 0;
+	icmp.mtu = icmp.code == 4 ? (uint16_t)rng_range(r, 68, 1500) : 0;
+	pkt_spec_udp(&e);
+	memcpy(e.dst_mac, lb_mac, 6);
+	random_unicast_mac(r, e.src_mac);
+	e.src = htonl(0xc0000200 | rng_range(r, 1, 254)); /* a router, 192.0.2.0/24 */
+	e.dst = rng_one_in(r, 16) ? non_vip_addr(r) : flow->pkt.dst;
+	e.proto = IPPROTO_ICMP;
+	e.icmp = &icmp;
+	e.payload = quote;
+	e.payload_len = quote_len;
+	e.ttl = 64;
+	if (rng_one_in(r, 4))
+		e.tags[e.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, (uint16_t)rng_below(r, 4096) };
+	if (rng_one_in(r, 16))
+		e.frag_off = IP_MF;
+	if (rng_one_in(r, 16))
+		e.l4_csum_xor = (uint16_t)rng_range(r, 1, 0xffff);
+	f->len = pkt_build(&e, f->data, FRAME_MAX);
+}
+
+/* ICMP to VIP addresses. Even frames: an echo request or a flow to a VIP;
+ * odd frames: an error about the reply to the frame before, when that was a
+ * flow (so that most errors name a flow lb holds), else about a flow of the
+ * same generator lb need not hold.
+ */
+static void gen_icmp(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	struct rng base;
+	struct pkt_layout lay;
+	struct frame_spec s;
+
+	if (call->index % 2 == 0) {
+		if (rng_one_in(r, 3)) {
+			gen_echo(r, f);
+			return;
+		}
+		spec_flow(r, &s);
+		frame_build(r, &s, f, &lay);
+		return;
+	}
+	/* The even frame's draws again, up to its flow. */
+	base = rng_for(call->seed, call->class, call->index - 1);
+	if (rng_one_in(&base, 3))
+		base = *r;
+	spec_flow(&base, &s);
+	gen_error(r, &s, f);
+}
+
+/* Frames to VIPs sized around the egress MTU once encapsulated (1480 bytes of
+ * IPv4 fit a 1500-byte link behind IPIP): with DF (ICMP fragmentation needed
+ * when too big), without (the kernel fragments), as later fragments.
+ */
+static void gen_pmtu(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	struct pkt_layout lay;
+	struct frame_spec s;
+	size_t headers;
+
+	(void)call;
+	spec_flow(r, &s);
+	s.pkt.frag_off = rng_one_in(r, 3) ? 0 : IP_DF;
+	if (rng_one_in(r, 16))
+		s.pkt.frag_off |= (uint16_t)rng_range(r, 1, IP_OFFSET);
+	headers = 20 + s.pkt.ip_options_len +
+		  (s.pkt.proto == IPPROTO_TCP ? 20 + s.pkt.tcp_options_len : 8);
+	s.pkt.payload_len = 1480 - headers + rng_range(r, 0, 8) - 4;
+	if (rng_one_in(r, 4))
+		s.pkt.payload_len = rng_range(r, 1400, 3000);
+	frame_build(r, &s, f, &lay);
+}
+
 const struct frame_class frame_classes[] = {
 	{ "random-bytes", gen_random_bytes },
 	{ "valid", gen_valid },
@@ -857,6 +999,8 @@ const struct frame_class frame_classes[] = {
 	{ "byte-flips", gen_byte_flips },
 	{ "non-vip", gen_non_vip },
 	{ "addressing", gen_addressing },
+	{ "icmp", gen_icmp },
+	{ "pmtu", gen_pmtu },
 };
 
 const size_t frame_class_count = ARRAY_SIZE(frame_classes);

@@ -35,6 +35,8 @@
 #include "frame_gen.h"
 #include "fuzz_flows.h"
 #include "fuzz_pipeline.h"
+#include "icmp_model.h"
+#include "packet.h"
 #include "parse_model.h"
 #include "test_harness.h"
 
@@ -374,6 +376,69 @@ static void vip_frame_expect(struct frame_report *rep, const uint8_t *in, size_t
 	*to = backend;
 }
 
+/* What an ICMP frame to a VIP address must do in the icmp stage, and for an
+ * error about a known flow in encap. Fills @want and the verdict, @ie what the
+ * stage must do, @encap and @to what encap must send.
+ */
+static void icmp_frame_expect(struct frame_report *rep, const uint8_t *in,
+			      const struct parse_expect *pe, const uint64_t delta[LB_COUNTER_MAX],
+			      uint64_t want[LB_COUNTER_MAX], uint32_t *verdict,
+			      struct icmp_expect *ie, struct encap_expect *encap,
+			      const struct fuzz_backend **to)
+{
+	const struct fuzz_backend *backend;
+	const struct flow_slot *slot;
+	struct lb_packet_ctx parsed = pe->ctx, ctx;
+	uint32_t vip_id;
+	int err;
+
+	*to = NULL;
+	icmp_model(in, &pe->ctx, pipeline.model_vips, pipeline.vip_count, pe->vip, ie);
+	err = packet_ctx_now(&ctx);
+	if (err) {
+		problem(rep, "cannot read the packet context: %s", strerror(-err));
+		return;
+	}
+	parsed.vip_id = pipeline.vips[pe->vip].vip_id;
+	if (ie->outcome != ICMP_FORWARD && memcmp(&parsed, &ctx, sizeof(ctx)))
+		problem(rep, "context differs from the one parse must hand the icmp stage");
+	if (ie->outcome == ICMP_TO_KERNEL) {
+		want[ie->counter] = 1;
+		return;
+	}
+	if (ie->outcome == ICMP_REPLY) {
+		want[LB_C_ICMP_ECHO_REPLY] = 1;
+		*verdict = XDP_TX;
+		return;
+	}
+	/* An error about a flow: the flow table decides. A flow the fuzzer saw
+	 * may have been evicted once the table filled up.
+	 */
+	slot = flow_model_find(&seen.flows, &ie->flow);
+	vip_id = pipeline.vips[ie->vip].vip_id;
+	backend = slot ? fuzz_backend_find(&pipeline, slot->backend_id) : NULL;
+	if (!backend || backend->entry.vip_id != vip_id ||
+	    (backend->entry.state != LB_BACKEND_UP && backend->entry.state != LB_BACKEND_DRAIN) ||
+	    (flow_model_overflowed(&seen.flows, pipeline.flow_table_size) &&
+	     delta[LB_C_ICMP_PASS_ERROR_NO_FLOW])) {
+		ie->outcome = ICMP_TO_KERNEL;
+		ie->counter = LB_C_ICMP_PASS_ERROR_NO_FLOW;
+		ie->why = "error about a flow the table does not hold";
+		want[ie->counter] = 1;
+		return;
+	}
+	want[LB_C_ICMP_ERROR_TO_BACKEND] = 1;
+	if (memcmp(&ctx.flow, &ie->flow, sizeof(ctx.flow)) || ctx.backend_id != backend->id ||
+	    ctx.vip_id != vip_id || !(ctx.flags & LB_CTX_F_ICMP_ERROR))
+		problem(rep, "context handed to encap does not name the quoted flow's backend %u",
+			backend->id);
+	parsed.flags |= LB_CTX_F_ICMP_ERROR;
+	encap_model(backend, pipeline.ingress, in, &parsed, FUZZ_LINK_MTU, encap);
+	want[encap->counter] = 1;
+	*verdict = encap->verdict;
+	*to = backend;
+}
+
 /* "parse.to_lb (why), backend 10.0.1.1: why -> XDP_TX" into rep->expected. */
 static void expectation_text(struct frame_report *rep, const struct parse_expect *pe,
 			     const struct fuzz_backend *backend, const struct encap_expect *encap,
@@ -400,7 +465,9 @@ static void frame_check(const uint8_t *in, size_t len, const struct frame_id *id
 	struct frame_report rep = { .label = label, .id = id };
 	const struct fuzz_backend *backend = NULL;
 	struct encap_expect encap = { 0 };
-	uint32_t verdict = XDP_PASS;
+	struct icmp_expect ie = { 0 };
+	uint32_t verdict = XDP_PASS, outer_src;
+	static uint8_t reply[FRAME_MAX];
 	struct parse_expect pe;
 	char name[64], why[160];
 	const char *wrong;
@@ -428,6 +495,8 @@ static void frame_check(const uint8_t *in, size_t len, const struct frame_id *id
 		problem(&rep, "XDP_ABORTED");
 	if (!res.err && pe.counter == LB_C_PARSE_TO_LB)
 		vip_frame_expect(&rep, in, len, &pe, delta, want, &verdict, &encap, &backend);
+	if (!res.err && pe.counter == LB_C_PARSE_TO_ICMP)
+		icmp_frame_expect(&rep, in, &pe, delta, want, &verdict, &ie, &encap, &backend);
 	for (i = 0; i < LB_COUNTER_MAX; i++)
 		if (delta[i] != want[i])
 			problem(&rep, "counter %s moved by %llu, expected %llu",
@@ -436,11 +505,19 @@ static void frame_check(const uint8_t *in, size_t len, const struct frame_id *id
 	if (!res.err && res.verdict != verdict)
 		problem(&rep, "verdict %s, expected %s", verdict_name(res.verdict),
 			verdict_name(verdict));
-	if (!res.err && backend && encap.encapsulated) {
+	/* The outer source: the client's, for an ICMP error the one of the
+	 * flow it names.
+	 */
+	outer_src = ie.outcome == ICMP_FORWARD ? ie.flow.src : pe.ctx.flow.src;
+	if (!res.err && backend && (encap.encapsulated || encap.frag_needed)) {
 		wrong = encap_check(in, len, res.out, res.out_len, pe.ctx.l3_offset, &encap,
-				    pe.ctx.flow.src, backend->entry.addr, why, sizeof(why));
+				    outer_src, backend->entry.addr, why, sizeof(why));
 		if (wrong)
 			problem(&rep, "sent frame: %s", wrong);
+	} else if (!res.err && pe.counter == LB_C_PARSE_TO_ICMP && ie.outcome == ICMP_REPLY) {
+		pkt_echo_reply(in, len, pe.ctx.l3_offset, reply);
+		if (res.out_len != len || memcmp(res.out, reply, len))
+			problem(&rep, "not the echo reply expected");
 	} else if (!res.err && (res.out_len != len || memcmp(res.out, in, len))) {
 		problem(&rep, "frame changed, expected it to leave byte-identical");
 	}
@@ -568,10 +645,13 @@ CLASS_CASE(8)
 CLASS_CASE(9)
 CLASS_CASE(10)
 CLASS_CASE(11)
+CLASS_CASE(12)
+CLASS_CASE(13)
 
 static void (*const class_cases[])(void) = {
 	class_case_0, class_case_1, class_case_2, class_case_3, class_case_4,  class_case_5,
 	class_case_6, class_case_7, class_case_8, class_case_9, class_case_10, class_case_11,
+	class_case_12, class_case_13,
 };
 
 static int hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *len)

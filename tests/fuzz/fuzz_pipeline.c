@@ -15,6 +15,7 @@
 #include "apply.h"
 #include "config.h"
 #include "fuzz_pipeline.h"
+#include "icmp.skel.h"
 #include "ipip.skel.h"
 #include "least_loaded.skel.h"
 #include "parse.skel.h"
@@ -73,6 +74,7 @@ const char fuzz_config_text[] =
 	"        state: drain\n"
 	"  - address: 10.0.0.102        # UDP 4789 only: egress not in tx_ports\n"
 	"    port: 4789\n"
+	"    icmp_echo: false             # the address answers no echo requests\n"
 	"    backends:\n"
 	"      - ip: 10.7.0.1\n"
 	"  - address: 10.0.0.102        # TCP 22 only: XDP_TX\n"
@@ -280,10 +282,21 @@ static int stages_load(struct fuzz_pipeline *p, const struct lb_config *cfg)
 	p->encap->rodata->lb_tunables.outer_src_addr = cfg->outer_src;
 	/* As lb-load sets it: the ingress MTU, the static-MAC backends' limit. */
 	p->encap->rodata->lb_tunables.ingress_mtu = LINK_MTU;
+	/* No ICMP rate limit: a frame's answer must not depend on the clock.
+	 * (tests/unit/test_encap.c tests the limit.)
+	 */
+	p->encap->rodata->lb_tunables.icmp_interval_ns = 1;
+	p->encap->rodata->lb_tunables.icmp_burst = UINT32_MAX;
 	if (share_maps(p, p->encap->obj) || step(p, ipip_bpf__load(p->encap), "load ipip"))
+		return p->err;
+
+	p->icmp = icmp_bpf__open();
+	if (step(p, p->icmp ? 0 : -errno, "open icmp") || share_maps(p, p->icmp->obj) ||
+	    step(p, icmp_bpf__load(p->icmp), "load icmp"))
 		return p->err;
 	/* The last slot first, so lb never hands on to an empty one. */
 	if (slot_set(p, LB_SLOT_ENCAP, bpf_program__fd(p->encap->progs.xdp_lb_ipip)) ||
+	    slot_set(p, LB_SLOT_ICMP, bpf_program__fd(p->icmp->progs.xdp_lb_icmp)) ||
 	    slot_set(p, LB_SLOT_LB, bpf_program__fd(p->lb->progs.xdp_lb_lload)))
 		return p->err;
 	return 0;
@@ -386,7 +399,8 @@ static int view_read(struct fuzz_pipeline *p, const struct lb_config *cfg)
 		struct lb_vip value;
 
 		p->model_vips[i] = (struct model_vip){ .addr = key.addr, .port = cfg->vips[i].port,
-						       .proto = key.proto };
+						       .proto = key.proto,
+						       .icmp_echo = cfg->vips[i].icmp_echo };
 		err = bpf_map_lookup_elem(p->maps.fd[LB_MAP_VIPS], &key, &value) ? -errno : 0;
 		if (!step(p, err, "read VIP %zu", i)) {
 			err = bpf_map_lookup_elem(p->maps.fd[LB_MAP_POOLS], &value.pool_id, pool);
@@ -461,9 +475,11 @@ int fuzz_pipeline_setup(struct fuzz_pipeline *p)
 void fuzz_pipeline_teardown(struct fuzz_pipeline *p)
 {
 	/* The map fds belong to the parse skeleton. */
+	icmp_bpf__destroy(p->icmp);
 	ipip_bpf__destroy(p->encap);
 	least_loaded_bpf__destroy(p->lb);
 	parse_bpf__destroy(p->parse);
+	p->icmp = NULL;
 	p->encap = NULL;
 	p->lb = NULL;
 	p->parse = NULL;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The pipeline the packet fuzzer runs frames through: parse, least-loaded and
- * IPIP loaded from their skeletons, sharing one set of maps, with lb and encap
+/* The pipeline the packet fuzzer runs frames through: parse, least-loaded,
+ * IPIP and icmp loaded from their skeletons, sharing one set of maps, with lb and encap
  * in their prog-array slots; the maps filled from a config by the loader's own
  * parser and writer (lb_config_parse, lb_apply_config, lb_tx_ports_fill); and
  * a private network namespace whose routes and neighbours give every next-hop
@@ -56,6 +56,7 @@ struct fuzz_pipeline {
 	struct parse_bpf *parse;
 	struct least_loaded_bpf *lb;
 	struct ipip_bpf *encap;
+	struct icmp_bpf *icmp;  /* in the icmp slot: ICMP to VIP addresses */
 	struct lb_maps maps;    /* parse's map fds, shared by all three */
 	int parse_prog_fd;
 	int ingress;            /* lbf0's ifindex: every frame arrives there */

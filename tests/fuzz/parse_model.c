@@ -15,6 +15,9 @@
  * a wrong IPv4 header checksum, options included: drop_bad_ip_csum; a source
  * in 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4 or 240.0.0.0/4, or equal to the
  * destination: drop_martian_src.
+ * ICMP to an address that carries a VIP (any port, any protocol) goes to the
+ * icmp slot (to_icmp) after the same checks, whatever its type and length,
+ * fragments flagged; ICMP to another address is pass_not_vip.
  *
  * IPv6 (classify6()): the fixed header (version 6, 40 bytes + payload length
  * inside the frame, else pass_malformed), then extension headers: hop-by-hop
@@ -46,8 +49,8 @@
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
 
-static int vip_find(const struct model_vip *vips, size_t count, uint32_t addr, uint16_t port,
-		    uint8_t proto)
+int model_vip_find(const struct model_vip *vips, size_t count, uint32_t addr, uint16_t port,
+		   uint8_t proto)
 {
 	size_t i;
 
@@ -70,6 +73,17 @@ static int vip_find6(const struct model_vip *vips, size_t count, const uint8_t *
 	return -1;
 }
 
+/* The first VIP of address @addr, whatever its port and protocol. */
+static int addr_find(const struct model_vip *vips, size_t count, uint32_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (!vips[i].ipv6 && vips[i].addr == addr)
+			return (int)i;
+	return -1;
+}
+
 /* Notes the rule that decided; returns its counter. */
 static enum lb_counter rule(struct parse_expect *out, enum lb_counter counter, const char *why)
 {
@@ -86,7 +100,7 @@ static enum lb_counter fragment(const uint8_t *frame, size_t len, const struct m
 {
 	struct lb_packet_ctx *ctx = &out->ctx;
 
-	out->vip = vip_find(vips, count, ctx->flow.dst, 0, ctx->flow.proto);
+	out->vip = model_vip_find(vips, count, ctx->flow.dst, 0, ctx->flow.proto);
 	if (out->vip >= 0) {
 		ctx->flags |= LB_CTX_F_FRAGMENT;
 		return rule(out, LB_C_PARSE_TO_LB, "fragment to a wildcard VIP");
@@ -95,7 +109,8 @@ static enum lb_counter fragment(const uint8_t *frame, size_t len, const struct m
 		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "later fragment, no wildcard VIP");
 	if (l4 + 4 > len || l4_len < 4)
 		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "first fragment without both ports");
-	if (vip_find(vips, count, ctx->flow.dst, pkt_get16(frame + l4 + 2), ctx->flow.proto) >= 0)
+	if (model_vip_find(vips, count, ctx->flow.dst, pkt_get16(frame + l4 + 2),
+			   ctx->flow.proto) >= 0)
 		return rule(out, LB_C_PARSE_PASS_FRAGMENT, "first fragment to a port VIP");
 	return rule(out, LB_C_PARSE_PASS_NOT_VIP, "first fragment, no VIP");
 }
@@ -340,8 +355,9 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 	if (tot < ihl || l3 + tot > len)
 		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv4 total length");
 	ctx->flow.proto = frame[l3 + 9];
-	if (ctx->flow.proto != IPPROTO_UDP && ctx->flow.proto != IPPROTO_TCP)
-		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "IPv4, neither UDP nor TCP");
+	if (ctx->flow.proto != IPPROTO_UDP && ctx->flow.proto != IPPROTO_TCP &&
+	    ctx->flow.proto != IPPROTO_ICMP)
+		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "IPv4, neither UDP, TCP nor ICMP");
 
 	memcpy(&ctx->flow.src, frame + l3 + 12, 4);
 	memcpy(&ctx->flow.dst, frame + l3 + 16, 4);
@@ -352,6 +368,16 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 	l4 = l3 + ihl;
 	ctx->l4_offset = (uint16_t)l4;
 	frag = pkt_get16(frame + l3 + 6);
+	if (ctx->flow.proto == IPPROTO_ICMP) {
+		out->vip = addr_find(vips, vip_count, ctx->flow.dst);
+		if (out->vip < 0)
+			return rule(out, LB_C_PARSE_PASS_NOT_VIP, "ICMP to no VIP address");
+		if (frag & (IP_MF | IP_OFFSET))
+			ctx->flags |= LB_CTX_F_FRAGMENT;
+		counter = vip_frame(frame, l3, ihl, if_mac, out);
+		return counter == LB_COUNTER_MAX ? rule(out, LB_C_PARSE_TO_ICMP,
+							"ICMP to a VIP address") : counter;
+	}
 	if (frag & (IP_MF | IP_OFFSET)) {
 		counter = fragment(frame, len, vips, vip_count, l4, tot - ihl, !(frag & IP_OFFSET),
 				   out);
@@ -360,12 +386,12 @@ static enum lb_counter classify(const uint8_t *frame, size_t len, const struct m
 				&ctx->flow.dport, out);
 		if (counter != LB_COUNTER_MAX)
 			return counter;
-		out->vip = vip_find(vips, vip_count, ctx->flow.dst, ntohs(ctx->flow.dport),
-				    ctx->flow.proto);
+		out->vip = model_vip_find(vips, vip_count, ctx->flow.dst, ntohs(ctx->flow.dport),
+					  ctx->flow.proto);
 		if (out->vip >= 0)
 			counter = rule(out, LB_C_PARSE_TO_LB, "VIP (address, port, protocol)");
-		else if ((out->vip = vip_find(vips, vip_count, ctx->flow.dst, 0,
-					      ctx->flow.proto)) >= 0)
+		else if ((out->vip = model_vip_find(vips, vip_count, ctx->flow.dst, 0,
+						    ctx->flow.proto)) >= 0)
 			counter = rule(out, LB_C_PARSE_TO_LB,
 				       "VIP (address, wildcard port, protocol)");
 		else
@@ -385,8 +411,8 @@ void parse_model(const uint8_t *frame, size_t len, const struct model_vip *vips,
 	out->vip = -1;
 	out->ctx.backend_id = LB_NO_BACKEND;
 	out->counter = classify(frame, len, vips, vip_count, if_mac, out);
-	/* Only a frame handed to lb has a context: parse stores nothing else. */
-	if (out->counter != LB_C_PARSE_TO_LB) {
+	/* Only a frame handed on has a context: parse stores nothing else. */
+	if (out->counter != LB_C_PARSE_TO_LB && out->counter != LB_C_PARSE_TO_ICMP) {
 		out->vip = -1;
 		memset(&out->ctx, 0, sizeof(out->ctx));
 	}

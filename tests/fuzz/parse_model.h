@@ -23,18 +23,27 @@ struct model_vip {
 	uint8_t proto;
 	bool ipv6;          /* an IPv6 VIP: addr6, not addr */
 	uint8_t addr6[16];
+	bool icmp_echo;     /* the address answers echo requests */
 };
 
 struct parse_expect {
 	enum lb_counter counter; /* the one parse counter the frame moves */
-	int vip;                 /* index into the VIP table, -1 unless to_lb */
-	struct lb_packet_ctx ctx; /* what parse hands on, when to_lb */
+	int vip;                 /* index into the VIP table, -1 unless to_lb or to_icmp
+				  * (then the address's first VIP) */
+	struct lb_packet_ctx ctx; /* what parse hands on, when to_lb or to_icmp (vip_id
+				   * and pool_id left to the caller) */
 	const char *why;         /* the rule that decided, for messages */
 };
 
 /* Classifies @len bytes of @frame against @vips, for a parse that knows its
  * interface's MAC @if_mac (NULL: unknown, as when the loader sets none).
  */
+/* The index of VIP (@addr, @port, @proto) in @vips (port 0: the wildcard
+ * entry), or -1.
+ */
+int model_vip_find(const struct model_vip *vips, size_t count, uint32_t addr, uint16_t port,
+		   uint8_t proto);
+
 void parse_model(const uint8_t *frame, size_t len, const struct model_vip *vips,
 		 size_t vip_count, const uint8_t *if_mac, struct parse_expect *out);
 

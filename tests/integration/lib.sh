@@ -165,6 +165,29 @@ counter() {
 		grep -oE "\"$reason\": [0-9]+" | grep -oE '[0-9]+$'
 }
 
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# wait_log TEXT [MS]: waits until xdp-lbd's log ($TMP/lbd.log) has a line
+# containing TEXT.
+wait_log() {
+	local deadline=$(($(now_ms) + ${2:-5000}))
+	while (($(now_ms) < deadline)); do
+		grep -qF -- "$1" "$TMP/lbd.log" && return 0
+		sleep 0.05
+	done
+	fail "the log has no '$1' within ${2:-5000} ms:
+$(cat "$TMP/lbd.log")"
+}
+
+# lbctl status's line of backend $1 under VIP $2 (e.g. 10.0.0.10:8080/tcp).
+status_line() {
+	lbctl status veth1 | awk -v vip="VIP $2 " -v be=" $1 " '
+		index($0, "  VIP ") == 1 { inside = index($0, vip) == 3 }
+		inside && index($0, "backend ") && index($0, be) { print }'
+}
+
 # Every flow (source and destination) seen on exactly one backend capture.
 check_one_backend_per_flow() {
 	local dup

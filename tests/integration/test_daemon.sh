@@ -63,17 +63,6 @@ $(scrape 2>&1 | head -5)
 log: $(cat "$TMP/lbd.log")"
 }
 
-# Waits (at most 5 s) until the daemon's log has a line containing $1.
-wait_log() {
-	local i
-	for i in $(seq 50); do
-		grep -qF -- "$1" "$TMP/lbd.log" && return 0
-		sleep 0.1
-	done
-	fail "the log has no '$1' within 5 s:
-$(cat "$TMP/lbd.log")"
-}
-
 # One metric's value: name and labels as written, e.g.
 # 'xdp_lb_stage_packets_total{interface="veth1",stage="lb",reason="flow_new"}'.
 metric() {

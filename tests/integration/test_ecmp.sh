@@ -77,6 +77,7 @@ $(announced)
 log: $(cat "$TMP/lbd.log")"
 }
 
+# Unlike lib.sh's: $1 is an extended regular expression.
 wait_log() {
 	local i
 	for i in $(seq 50); do

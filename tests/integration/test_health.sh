@@ -80,26 +80,22 @@ stop_server() {
 	SERVER_PIDS[$1]=""
 }
 
-start_daemon() {
+# xdp-lbd on the config, options $@; its PID in LBD_PID, its log (new) $TMP/lbd.log.
+run_daemon() {
 	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/config.yaml" --interval 0.5 "$@" \
 		veth1
 	LBD_PID=${PIDS[-1]}
+}
+
+# Ends it with signal $1 (default TERM) and waits for it.
+stop_daemon() {
+	kill -"${1:-TERM}" "$LBD_PID"
+	wait "$LBD_PID" 2>/dev/null || true
+}
+
+start_daemon() {
+	run_daemon "$@"
 	wait_log "health checks: probing 4 backends of 2 VIPs" 5000
-}
-
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
-# wait_log TEXT [MS]: waits until the daemon's log has a line containing TEXT.
-wait_log() {
-	local deadline=$(($(now_ms) + ${2:-5000}))
-	while (($(now_ms) < deadline)); do
-		grep -qF -- "$1" "$TMP/lbd.log" && return 0
-		sleep 0.05
-	done
-	fail "the log has no '$1' within ${2:-5000} ms:
-$(cat "$TMP/lbd.log")"
 }
 
 # One TCP connection to the VIP: prints the name of the server that answered.
@@ -121,13 +117,6 @@ import json, sys
 s = json.load(sys.stdin)
 print(sum(b["packets"] for b in s["backends"] if b["address"] == sys.argv[1] and b["vip"] == sys.argv[2]))
 ' "$1" "$2"
-}
-
-# lbctl status's line of backend $1 under VIP $2 (e.g. 10.0.0.10:8080/tcp).
-status_line() {
-	lbctl status veth1 | awk -v vip="VIP $2 " -v be=" $1 " '
-		index($0, "  VIP ") == 1 { inside = index($0, vip) == 3 }
-		inside && index($0, "backend ") && index($0, be) { print }'
 }
 
 setup() {
@@ -397,7 +386,210 @@ print(dead["state"], dead["health"]["state"], dead["health"]["last_probe_ok"],
 	fi
 }
 
+# --- probes through the tunnel ----------------------------------------------------
+
+VIP=10.0.0.100 VIP_DIRECT=10.0.0.101 GUE_PORT=6080 # the config's default
+
+# One backend (b1) behind two ipip VIPs: VIP's probes go through the tunnel
+# (the default), VIP_DIRECT's straight to the backend (via: direct).
+write_tunnel_config() {
+	cat >"$TMP/config.yaml" <<YAML
+vips:
+  - address: $VIP
+    port: $TCP_PORT
+    protocol: tcp
+    health_check: {type: tcp, interval_ms: $INTERVAL_MS, timeout_ms: $TIMEOUT_MS,
+                   rise: $RISE, fall: $FALL}
+    backends: [{ip: $B1}]
+  - address: $VIP_DIRECT
+    port: $TCP_PORT
+    protocol: tcp
+    health_check: {type: tcp, via: direct, interval_ms: $INTERVAL_MS,
+                   timeout_ms: $TIMEOUT_MS, rise: $RISE, fall: $FALL}
+    backends: [{ip: $B1}]
+YAML
+}
+
+# The probe table's routes and xdp-lb's rule in the balancer's namespace.
+probe_routes() {
+	in_net lb ip route show table 9671
+}
+probe_rule() {
+	in_net lb ip rule show priority 9671
+}
+
+# The backend's own kernel has no ipip or fou here: a probe through the tunnel
+# reaches b1 wrapped, as the capture there shows byte by byte, and fails, while
+# the direct probe of the same server succeeds. `lbctl encap gue` turns the
+# probes into GUE within an interval. Stopping the daemon takes rule and route.
+test_probe_through_the_tunnel() {
+	local line routes flows
+	topology up "$PREFIX" "" "$B1" "$B2"
+	full_checksums
+	# The balancer as a NIC without tunnel checksum offload: the probe leaves
+	# with final checksums (the stack completes them), which the capture checks.
+	check in_net lb ethtool -K veth1 tx off >/dev/null
+	write_tunnel_config
+	load
+	start_server 1
+	spawn b1 "$TMP/cap1.out" "$OUTPUT/tools/ipip_capture" -i eth0 -b "$B1" -o "$LB" \
+		-g "$GUE_PORT" -R "$TMP/cap1.ready"
+	wait_file "$TMP/cap1.ready"
+	run_daemon
+	wait_log "health checks: probing 2 backends of 2 VIPs" 5000
+	wait_log "backend $B1 of VIP $VIP tcp port $TCP_PORT is down: via tunnel: no connection within $TIMEOUT_MS ms ($FALL failed probes in a row); set DOWN" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	line=$(status_line "$B1" "$VIP:$TCP_PORT/tcp")
+	check_contains "$line" "last probe failed: via tunnel: no connection within $TIMEOUT_MS ms" \
+		"lbctl status: the tunnel probe's reason"
+	line=$(status_line "$B1" "$VIP_DIRECT:$TCP_PORT/tcp")
+	check_contains "$line" "up    weight 1  health up since" "the direct probe keeps b1 up"
+	check_contains "$line" "last probe ok: connected" "the direct probe connects"
+	grep -q "of VIP $VIP_DIRECT .*down" "$TMP/lbd.log" && fail "the direct probe failed:
+$(cat "$TMP/lbd.log")"
+	check_contains "$(probe_rule)" "9671:	from all fwmark 0x96710000/0xffffe000 lookup 9671 proto 250" \
+		"the probes' rule"
+	routes=$(probe_routes)
+	check_contains "$routes" "$VIP  encap bpf xmit lb_probe_encap-" "the VIP's probe route"
+	check_contains "$routes" "dev veth1 proto 250 scope link" "the route's device and protocol"
+	[[ $routes == *"$VIP_DIRECT"* ]] && fail "a route for the direct VIP: $routes"
+	(($(counter probe.encap_ipip) >= FALL)) || fail "probe.encap_ipip: $(counter probe.encap_ipip)"
+
+	# The encap slot decides the format, as for client traffic.
+	local ipip_before
+	ipip_before=$(counter probe.encap_ipip)
+	check lbctl encap veth1 gue >/dev/null
+	local deadline=$(($(now_ms) + 1000 + INTERVAL_MS * 2 + SLACK_MS))
+	until (($(counter probe.encap_gue) >= 2)); do
+		(($(now_ms) < deadline)) || fail "no GUE probe after lbctl encap gue"
+		sleep 0.1
+	done
+	check_eq "$(counter probe.drop_unknown_mark)" 0 "probe.drop_unknown_mark"
+
+	# Stopping the daemon takes the route and the rule.
+	stop_daemon
+	check_eq "$(probe_routes)" "" "the probe table after the daemon stopped"
+	check_eq "$(probe_rule)" "" "the rule after the daemon stopped"
+	wait_log "1 route of table 9671 and the rule removed (xdp-lbd stops)" 1000
+
+	finish_captures
+	check_eq "$(capture_total bad)" 0 "malformed probe frames at b1"
+	(($(capture_total ipip) >= FALL)) || fail "IPIP probes captured: $(capture_total ipip)"
+	(($(capture_total ipip) >= ipip_before)) ||
+		fail "IPIP probes captured $(capture_total ipip) < counted $ipip_before"
+	(($(capture_total gue) >= 2)) || fail "GUE probes captured: $(capture_total gue)"
+	# Every tunnelled frame at b1 is a probe: from the balancer to VIP:port.
+	flows=$(grep '^flow ' "$TMP/cap1.out" | awk '{print $2, $4}' | sort -u)
+	check_eq "$flows" "tcp $VIP:$TCP_PORT" "the inner packets' protocol and destination"
+	grep '^flow ' "$TMP/cap1.out" | awk '{print $3}' | grep -qv "^$LB:" &&
+		fail "an inner source other than the balancer: $(cat "$TMP/cap1.out")"
+	return 0
+}
+
+# A killed daemon leaves route and rule; the next daemon takes them over, and
+# `xdp-lbd --withdraw` (the unit's ExecStopPost) removes what a killed one left.
+test_killed_daemon_then_withdraw() {
+	topology up "$PREFIX" "" "$B1"
+	write_tunnel_config
+	load
+	run_daemon
+	wait_log "health checks: probing 2 backends of 2 VIPs" 5000
+	stop_daemon KILL
+	check_contains "$(probe_routes)" "$VIP  encap bpf xmit" "a killed daemon's route stays"
+	check_contains "$(probe_rule)" "lookup 9671" "a killed daemon's rule stays"
+	run_daemon
+	wait_log "backend $B1 of VIP $VIP tcp port $TCP_PORT is down: via tunnel:" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	grep -q "cannot run" "$TMP/lbd.log" && fail "the next daemon refused its own rule:
+$(cat "$TMP/lbd.log")"
+	stop_daemon KILL
+	local out
+	out=$(in_net lb "$ROOT/xdp-lbd" --withdraw veth1 2>&1) || fail "--withdraw: $out"
+	check_contains "$out" "1 route of table 9671 and the rule removed (xdp-lbd --withdraw)" \
+		"--withdraw says what it removed"
+	check_eq "$(probe_routes)" "" "the probe table after --withdraw"
+	check_eq "$(probe_rule)" "" "the rule after --withdraw"
+}
+
+# A reload that moves the checked VIP to another address: after SIGHUP (as
+# systemctl reload sends it) the old address's route is gone, the new one's
+# there; an unload takes route and rule away while the daemon runs on.
+test_reload_moves_the_probe_route() {
+	topology up "$PREFIX" "" "$B1"
+	write_tunnel_config
+	load
+	run_daemon
+	wait_log "health checks: probing 2 backends of 2 VIPs" 5000
+	check_contains "$(probe_routes)" "$VIP  encap bpf xmit" "the route before the reload"
+	sed -i "s/address: $VIP\$/address: 10.0.0.102/" "$TMP/config.yaml"
+	load
+	kill -HUP "$LBD_PID"
+	local deadline=$(($(now_ms) + 5000))
+	until [[ $(probe_routes) == "10.0.0.102  encap bpf xmit"* ]]; do
+		(($(now_ms) < deadline)) || fail "probe routes after the reload: $(probe_routes)"
+		sleep 0.1
+	done
+	check_eq "$(probe_routes | grep -c encap)" 1 "one probe route, the new VIP's"
+	# An unload under the running daemon: route and rule go at its next interval.
+	check lb_load --unload veth1 >/dev/null
+	deadline=$(($(now_ms) + 3000))
+	until [[ -z $(probe_routes) && -z $(probe_rule) ]]; do
+		(($(now_ms) < deadline)) || fail "after the unload: $(probe_routes) $(probe_rule)"
+		sleep 0.1
+	done
+	stop_daemon
+}
+
+# Waits (at most $4 ms) until lbctl status's line of backend $1 under VIP $2 has $3.
+hc_status_within() {
+	local deadline=$(($(now_ms) + $4)) line=
+	while (($(now_ms) < deadline)); do
+		line=$(status_line "$1" "$2")
+		[[ $line == *"$3"* ]] && return 0
+		sleep 0.1
+	done
+	fail "backend $1 of $2: no '$3' in lbctl status: '$line'"
+}
+
+# Someone else's route in the table, or rule at the priority: refused, said
+# in the log, the backends probed directly meanwhile (their results say so),
+# and the other's route or rule left as it was.
+test_tunnel_table_or_rule_taken() {
+	topology up "$PREFIX" "" "$B1" "$B2"
+	write_tunnel_config
+	load
+	start_server 1
+	check in_net lb ip route add 192.0.2.1/32 dev veth1 table 9671
+	run_daemon
+	wait_log "health probes through the tunnel cannot run on veth1: table 9671 holds others' routes; their backends are probed directly until it is resolved" 5000
+	# Meanwhile the backend is probed directly: its server answers there.
+	hc_status_within "$B1" "$VIP:$TCP_PORT/tcp" "last probe ok: direct, no tunnel: connected" \
+		$((INTERVAL_MS * 2 + SLACK_MS))
+	grep -q "is down" "$TMP/lbd.log" && fail "a backend went down for want of a tunnel:
+$(cat "$TMP/lbd.log")"
+	check_eq "$(probe_rule)" "" "no rule while the table is someone else's"
+	stop_daemon
+	check_contains "$(probe_routes)" "192.0.2.1 dev veth1" "the other route left alone"
+	check in_net lb ip route del 192.0.2.1/32 dev veth1 table 9671
+
+	check in_net lb ip rule add priority 9671 fwmark 0x1 lookup 100
+	run_daemon
+	wait_log "cannot run on veth1: rule priority 9671 is taken" 5000
+	stop_daemon
+	check_contains "$(probe_rule)" "fwmark 0x1 lookup 100" "the other rule left alone"
+	check_eq "$(probe_routes)" "" "no route of ours"
+	# Another priority, table and mark: ours again.
+	run_daemon --probe-priority 9672 --probe-table 77 --probe-mark 0x10000
+	wait_log "rule priority 9672 fwmark 0x10000/0xffffe000 lookup 77 added" 5000
+	check_contains "$(in_net lb ip route show table 77)" "$VIP  encap bpf xmit" "the route in table 77"
+	stop_daemon
+	check_eq "$(in_net lb ip route show table 77)" "" "table 77 after the daemon stopped"
+	check_eq "$(in_net lb ip rule show priority 9672)" "" "rule 9672 after the daemon stopped"
+}
+
 run_tests integration-health test_dead_backend_goes_down_and_comes_back \
 	test_every_other_probe_lost_does_not_flap test_reload_keeps_health \
 	test_health_check_dropped_by_reload test_all_down_withdraws_the_announcement \
-	test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels
+	test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels \
+	test_probe_through_the_tunnel test_killed_daemon_then_withdraw \
+	test_reload_moves_the_probe_route test_tunnel_table_or_rule_taken

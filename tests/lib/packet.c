@@ -225,9 +225,15 @@ static void build_l4(const struct pkt_spec *s, uint8_t *seg, size_t seg_len)
 		put_csum(seg + 16, l4_csum(s, seg, seg_len), s->l4_csum_xor);
 		break;
 	case IPPROTO_ICMP:
-		seg[0] = ICMP_ECHO_REQUEST;
-		pkt_put16(seg + 4, s->sport);
-		pkt_put16(seg + 6, s->dport);
+		if (s->icmp) {
+			seg[0] = s->icmp->type;
+			seg[1] = s->icmp->code;
+			pkt_put16(seg + 6, s->icmp->mtu);
+		} else {
+			seg[0] = ICMP_ECHO_REQUEST;
+			pkt_put16(seg + 4, s->sport);
+			pkt_put16(seg + 6, s->dport);
+		}
 		put_csum(seg + 2, pkt_csum(seg, seg_len), s->l4_csum_xor);
 		break;
 	}
@@ -268,6 +274,23 @@ static void build_ipv6(const struct pkt_spec *s, const struct pkt_layout *lay, u
 		at += len;
 	}
 	*next = s->proto;
+}
+
+size_t pkt_quote(const struct pkt_spec *inner, size_t max, uint8_t *out, size_t cap)
+{
+	uint8_t frame[PKT_MAX];
+	struct pkt_layout lay;
+	size_t len;
+
+	if (!pkt_build(inner, frame, sizeof(frame)) || !pkt_layout(inner, &lay))
+		return 0;
+	len = lay.ip_end - lay.l3;
+	if (max && max < len)
+		len = max;
+	if (len > cap)
+		return 0;
+	memcpy(out, frame + lay.l3, len);
+	return len;
 }
 
 size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
@@ -318,4 +341,59 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 		build_l4(s, buf + lay.l4, lay.ip_end - lay.l4);
 	put_csum(ip + 10, pkt_csum(ip, ihl), s->ip_csum_xor);
 	return lay.len;
+}
+
+size_t pkt_frag_needed(const uint8_t *in, size_t l2_len, int swap_macs, uint16_t mtu,
+		       uint8_t *out)
+{
+	const uint8_t *client = in + l2_len;
+	size_t quote_len = (size_t)(client[0] & 0x0f) * 4 + 8;
+	uint8_t *ip = out + l2_len, *icmp = ip + 20;
+	uint16_t csum;
+
+	memcpy(out, in, l2_len);
+	if (swap_macs) {
+		memcpy(out, in + 6, 6);
+		memcpy(out + 6, in, 6);
+	}
+	memset(ip, 0, 28);
+	ip[0] = 0x45;                                    /* version 4, IHL 5 */
+	ip[1] = 0xc0;                                    /* internetwork control */
+	pkt_put16(ip + 2, (uint16_t)(28 + quote_len));   /* total length; id 0, no flags */
+	ip[8] = 64;                                      /* TTL */
+	ip[9] = 1;                                       /* ICMP */
+	memcpy(ip + 12, client + 16, 4);                 /* from the VIP */
+	memcpy(ip + 16, client + 12, 4);                 /* to the client */
+	csum = pkt_csum(ip, 20);
+	memcpy(ip + 10, &csum, 2);
+	icmp[0] = 3;                                     /* destination unreachable */
+	icmp[1] = 4;                                     /* fragmentation needed */
+	pkt_put16(icmp + 6, mtu);                        /* next-hop MTU, RFC 1191 */
+	memcpy(icmp + 8, client, quote_len);
+	csum = pkt_csum(icmp, 8 + quote_len);
+	memcpy(icmp + 2, &csum, 2);
+	return l2_len + 28 + quote_len;
+}
+
+size_t pkt_echo_reply(const uint8_t *in, size_t len, size_t l3, uint8_t *out)
+{
+	uint8_t *ip = out + l3, *icmp;
+	uint32_t sum;
+	size_t ihl;
+
+	memcpy(out, in, len);
+	memcpy(out, in + 6, 6);
+	memcpy(out + 6, in, 6);
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	memcpy(ip + 12, in + l3 + 16, 4);
+	memcpy(ip + 16, in + l3 + 12, 4);
+	ip[8] = 64;
+	pkt_ipv4_csum_fix(ip);
+	icmp = ip + ihl;
+	icmp[0] = 0;
+	sum = (uint16_t)~pkt_get16(icmp + 2) + (uint16_t)~0x0800 + 0x0000;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	pkt_put16(icmp + 2, (uint16_t)~sum);
+	return len;
 }

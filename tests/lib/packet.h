@@ -39,6 +39,15 @@ struct pkt_tag {
 	uint16_t tpid, tci;
 };
 
+/* An ICMP message other than the default echo request: type, code and the
+ * second word (RFC 792: unused, or the next-hop MTU of "fragmentation needed",
+ * RFC 1191); the payload (e.g. a quote, pkt_quote()) follows the 8-byte header.
+ */
+struct pkt_icmp {
+	uint8_t type, code;
+	uint16_t mtu; /* host byte order; the header's last two bytes */
+};
+
 struct pkt_spec {
 	uint8_t dst_mac[6];
 	uint8_t src_mac[6];
@@ -50,6 +59,7 @@ struct pkt_spec {
 	uint8_t proto;           /* IPPROTO_UDP, _TCP, _ICMP (an echo request), or any
 				  * other: the raw payload right behind the IPv4 header */
 	uint16_t sport, dport;   /* host byte order; ICMP: the echo's id and sequence */
+	const struct pkt_icmp *icmp; /* ICMP only: this message; NULL an echo request */
 	uint8_t tos, ttl;
 	uint16_t ip_id;          /* host byte order */
 	uint16_t frag_off;       /* host order, flags included (0x4000 DF, 0x2000 MF) */
@@ -98,6 +108,30 @@ size_t pkt_layout(const struct pkt_spec *spec, struct pkt_layout *lay);
 
 /* Writes the frame into buf and returns its length (0 when it does not fit). */
 size_t pkt_build(const struct pkt_spec *spec, uint8_t *buf, size_t cap);
+
+/* The IPv4 packet of @inner (the frame without its L2 header), at most @max
+ * bytes of it (0: whole), into @out: what an ICMP error quotes. Returns its
+ * length, 0 when it cannot be built.
+ */
+size_t pkt_quote(const struct pkt_spec *inner, size_t max, uint8_t *out, size_t cap);
+
+/* The ICMP "fragmentation needed" (RFC 792, RFC 1191) a balancer answers
+ * frame @in with, assembled field by field: the L2 header (@l2_len bytes)
+ * with the MACs swapped (@swap_macs) or as it came, an IPv4 header from @in's
+ * destination to its source (TOS 0xc0, id 0, no flags, TTL 64, protocol 1),
+ * ICMP type 3 code 4 with next-hop MTU @mtu, then @in's IPv4 header (options
+ * included) and the first 8 bytes of its payload. Returns the length.
+ */
+size_t pkt_frag_needed(const uint8_t *in, size_t l2_len, int swap_macs, uint16_t mtu,
+		       uint8_t *out);
+
+/* The echo reply to the echo request frame @in (@len bytes, IPv4 at @l3):
+ * MACs and addresses swapped, TTL 64 (header checksum computed afresh), type
+ * 0, the ICMP checksum by RFC 1624's equation 3, HC' = ~(~HC + ~m + m') with
+ * the type and code word m = 0x0800 and m' = 0, so a wrong checksum stays as
+ * wrong. Ethernet padding is kept. Returns the length.
+ */
+size_t pkt_echo_reply(const uint8_t *in, size_t len, size_t l3, uint8_t *out);
 
 /* Internet checksum of len bytes (folded, complemented, network byte order). */
 uint16_t pkt_csum(const void *data, size_t len);

@@ -381,6 +381,22 @@ void encap_run_case(struct encap_fixture *fx, const struct encap_case *asked,
 			test_hexdump("input", frame, len);
 		return;
 	}
+	if (c->out == OUT_ICMP_FRAG || c->out == OUT_ICMP_FRAG_OWN_L2) {
+		/* The limit (lbt0's MTU, the route's or the ingress') less
+		 * what the stage adds in front of the packet.
+		 */
+		want_len = pkt_frag_needed(frame, l2_len, c->out == OUT_ICMP_FRAG,
+					   (uint16_t)(LBT0_MTU - 20 - stage->own_len), want);
+		if (!ASSERT_BYTES(res->out, res->out_len, want, want_len, c->name))
+			test_hexdump("input", frame, len);
+		/* Right checksums sum to 0: the IPv4 header, the ICMP message. */
+		if (res->out_len == want_len) {
+			ASSERT_EQ(pkt_csum(res->out + l2_len, 20), 0, c->name);
+			ASSERT_EQ(pkt_csum(res->out + l2_len + 20, want_len - l2_len - 20), 0,
+				  c->name);
+		}
+		return;
+	}
 	if (stage->own_headers)
 		own_len = stage->own_headers(c, &ctx, frame + l2_len, own);
 	outer_src = c->lb_source ? pkt_ip(LB_ADDR) : pkt_ip(CLIENT);
@@ -449,8 +465,10 @@ const struct encap_case encap_next_hop_cases[] = {
 	{ .name = "static MAC: encapsulated = ingress MTU 1500 fits", .mtu_edge = MTU_FITS,
 	  .frag_off = 0x4000, .backend_id = B_STATIC, .verdict = XDP_TX, .out = OUT_ENCAP,
 	  .dmac = static_mac, .smac = lbt0_mac, .counter = LB_C_ENCAP_TX },
-	{ .name = "static MAC: encapsulated = ingress MTU + 1", .mtu_edge = MTU_EXCEEDED,
-	  .backend_id = B_STATIC, DROPPED(DROP_MTU) },
+	{ .name = "static MAC: ingress MTU + 1, DF: ICMP fragmentation needed",
+	  .mtu_edge = MTU_EXCEEDED, .frag_off = 0x4000, .backend_id = B_STATIC, FRAG_NEEDED },
+	{ .name = "static MAC: ingress MTU + 1, no DF: to the kernel to fragment",
+	  .mtu_edge = MTU_EXCEEDED, .backend_id = B_STATIC, TOO_BIG_NO_DF },
 	{ .name = "egress lbt2 in tx_ports: XDP_REDIRECT with lbt2's MACs",
 	  .backend_id = B_VIA_LBT2, .lbt2_tx_port = 1, .verdict = XDP_REDIRECT,
 	  .out = OUT_ENCAP, .dmac = lbt2_neigh_mac, .smac = lbt2_mac,
@@ -467,10 +485,24 @@ const struct encap_case encap_next_hop_cases[] = {
 	  DROPPED(DROP_NO_ROUTE) },
 	{ .name = "MTU: encapsulated = lbt0 MTU 1500 fits", .mtu_edge = MTU_FITS,
 	  .frag_off = 0x4000, .backend_id = B_NEIGH, TX_VIA_NEIGH },
-	{ .name = "MTU: encapsulated = lbt0 MTU + 1", .mtu_edge = MTU_EXCEEDED,
-	  .frag_off = 0x4000, .backend_id = B_NEIGH, DROPPED(DROP_MTU) },
-	{ .name = "MTU: also without DF (the LB does not fragment)", .mtu_edge = MTU_EXCEEDED,
-	  .backend_id = B_NEIGH, DROPPED(DROP_MTU) },
+	{ .name = "MTU: lbt0 MTU + 1, DF: ICMP fragmentation needed to the client",
+	  .mtu_edge = MTU_EXCEEDED, .frag_off = 0x4000, .backend_id = B_NEIGH, FRAG_NEEDED },
+	{ .name = "MTU + 1, DF, TCP: the quote holds ports and sequence number",
+	  .mtu_edge = MTU_EXCEEDED, .proto = IPPROTO_TCP, .frag_off = 0x4000,
+	  .backend_id = B_NEIGH, FRAG_NEEDED },
+	{ .name = "MTU + 1, DF, IP options: quoted whole", .mtu_edge = MTU_EXCEEDED,
+	  .ip_options = 1, .frag_off = 0x4000, .backend_id = B_NEIGH, FRAG_NEEDED },
+	{ .name = "MTU + 1, DF, VLAN: the answer keeps the tag", .mtu_edge = MTU_EXCEEDED,
+	  .vlan = 1, .frag_off = 0x4000, .backend_id = B_NEIGH, FRAG_NEEDED },
+	{ .name = "MTU + 1, DF, Ethernet padding: not quoted", .mtu_edge = MTU_EXCEEDED,
+	  .padding = 6, .frag_off = 0x4000, .backend_id = B_NEIGH, FRAG_NEEDED },
+	{ .name = "MTU + 1, no DF: encapsulated, to the kernel, which fragments it",
+	  .mtu_edge = MTU_EXCEEDED, .backend_id = B_NEIGH, TOO_BIG_NO_DF },
+	{ .name = "MTU + 1, first fragment without DF: to the kernel as well",
+	  .mtu_edge = MTU_EXCEEDED, .frag_off = 0x2000, .backend_id = B_NEIGH, TOO_BIG_NO_DF },
+	{ .name = "MTU + 1, DF and a fragment offset: no ICMP about a later fragment",
+	  .mtu_edge = MTU_EXCEEDED, .frag_off = 0x4000 | 185, .backend_id = B_NEIGH,
+	  DROPPED(DROP_MTU) },
 	{ .name = "forwarding off on lbt0", .forwarding_off = 1, .backend_id = B_NEIGH,
 	  DROPPED(DROP_FWD_DISABLED) },
 };

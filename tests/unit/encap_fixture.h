@@ -81,7 +81,9 @@ enum {
 enum expect_frame {
 	OUT_UNCHANGED,   /* dropped: the frame as it came */
 	OUT_ENCAP,       /* encapsulated, MACs set to dmac/smac */
-	OUT_ENCAP_OWN_L2 /* encapsulated, the original Ethernet header kept */
+	OUT_ENCAP_OWN_L2, /* encapsulated, the original Ethernet header kept */
+	OUT_ICMP_FRAG,   /* ICMP "fragmentation needed" to the client, MACs swapped */
+	OUT_ICMP_FRAG_OWN_L2 /* the same, the original Ethernet header kept (to the stack) */
 };
 
 struct encap_case {
@@ -112,7 +114,8 @@ struct encap_case {
 	int forwarding_off; /* lbt0 forwarding is 0 during the run */
 	int mtu_edge;       /* UDP payload sized for the stage's headers: the encapsulated
 			     * packet is exactly lbt0's MTU (MTU_FITS) or one byte more
-			     * (MTU_EXCEEDED); overrides payload_len */
+			     * (MTU_EXCEEDED); overrides payload_len. An OUT_ICMP_FRAG*
+			     * answer then carries lbt0's MTU less the stage's headers. */
 	/* expectations */
 	uint32_t verdict;
 	enum expect_frame out;
@@ -126,6 +129,11 @@ enum { MTU_FITS = 1, MTU_EXCEEDED = 2 };
 #define TX_VIA_NEIGH .verdict = XDP_TX, .out = OUT_ENCAP, .dmac = neigh_mac, .smac = lbt0_mac, \
 		     .counter = LB_C_ENCAP_TX
 #define DROPPED(reason) .verdict = XDP_DROP, .out = OUT_UNCHANGED, .counter = LB_C_ENCAP_##reason
+/* Too big with DF: answered with ICMP "fragmentation needed" by XDP_TX. */
+#define FRAG_NEEDED .verdict = XDP_TX, .out = OUT_ICMP_FRAG, .counter = LB_C_ENCAP_ICMP_FRAG_NEEDED
+/* Too big without DF: encapsulated for the kernel to fragment. */
+#define TOO_BIG_NO_DF .verdict = XDP_PASS, .out = OUT_ENCAP_OWN_L2, \
+		      .counter = LB_C_ENCAP_PASS_TOO_BIG_NO_DF
 
 /* The most bytes of its own headers an encap stage puts behind the outer IPv4 header. */
 #define ENCAP_OWN_HEADERS_MAX 32

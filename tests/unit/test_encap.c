@@ -26,6 +26,10 @@ static struct ipip_bpf *skel;        /* outer source = client (default) */
 static struct ipip_bpf *skel_lb_src; /* outer_src_addr = LB_ADDR */
 static struct ipip_bpf *skel_cached; /* next hops cached for NEXT_HOP_TTL_NS */
 static struct ipip_bpf *skel_via_stack; /* ingress_tx_via_stack = 1 */
+static struct ipip_bpf *skel_icmp_limited; /* ICMP errors: burst 2, then 1 per 1000 s */
+
+#define ICMP_LIMITED_BURST 2
+#define ICMP_LIMITED_INTERVAL_NS 1000000000000ULL
 
 #define NEXT_HOP_TTL_NS 1000000000ULL /* long enough for an `ip` run, even under ASan */
 
@@ -60,6 +64,22 @@ static int load_second(struct ipip_bpf **out, __be32 outer_src, __u64 cache_ns,
 	return err ? err : ipip_bpf__load(*out);
 }
 
+/* A load whose ICMP bucket holds 2 messages and refills one per 1000 s. */
+static int load_icmp_limited(void)
+{
+	int err;
+
+	skel_icmp_limited = ipip_bpf__open();
+	if (!skel_icmp_limited)
+		return -errno;
+	skel_icmp_limited->rodata->lb_tunables.nexthop_cache_ns = 0;
+	skel_icmp_limited->rodata->lb_tunables.ingress_mtu = LBT0_MTU;
+	skel_icmp_limited->rodata->lb_tunables.icmp_burst = ICMP_LIMITED_BURST;
+	skel_icmp_limited->rodata->lb_tunables.icmp_interval_ns = ICMP_LIMITED_INTERVAL_NS;
+	err = encap_share_maps(skel_icmp_limited->obj, skel->obj);
+	return err ? err : ipip_bpf__load(skel_icmp_limited);
+}
+
 static void fixture_setup(void)
 {
 	if (geteuid() != 0 || encap_net_setup(&fx))
@@ -71,6 +91,7 @@ static void fixture_setup(void)
 			 "load ipip_bpf with a next-hop cache") ||
 	    fixture_step(&fx.status, load_second(&skel_via_stack, 0, 0, 1),
 			 "load ipip_bpf with ingress_tx_via_stack") ||
+	    fixture_step(&fx.status, load_icmp_limited(), "load ipip_bpf with an ICMP limit") ||
 	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends"))
 		return;
 	fx.stage.prog_fd = bpf_program__fd(skel->progs.xdp_lb_ipip);
@@ -80,6 +101,7 @@ static void fixture_setup(void)
 
 static void fixture_teardown(void)
 {
+	ipip_bpf__destroy(skel_icmp_limited);
 	ipip_bpf__destroy(skel_via_stack);
 	ipip_bpf__destroy(skel_cached);
 	ipip_bpf__destroy(skel_lb_src);
@@ -116,6 +138,10 @@ static const struct encap_case via_stack_cases[] = {
 	  .lbt2_tx_port = 1, .verdict = XDP_REDIRECT, .out = OUT_ENCAP, .dmac = lbt2_neigh_mac,
 	  .smac = lbt2_mac, .counter = LB_C_ENCAP_REDIRECT },
 	{ .name = "no route: still dropped", .backend_id = B_NO_ROUTE, DROPPED(DROP_NO_ROUTE) },
+	{ .name = "too big, DF: the ICMP answer goes to the kernel, own Ethernet header",
+	  .mtu_edge = MTU_EXCEEDED, .frag_off = 0x4000, .backend_id = B_NEIGH,
+	  .verdict = XDP_PASS, .out = OUT_ICMP_FRAG_OWN_L2,
+	  .counter = LB_C_ENCAP_ICMP_FRAG_NEEDED },
 };
 
 static void test_ingress_tx_via_stack(void)
@@ -132,6 +158,21 @@ static void test_bad_context(void)
 {
 	REQUIRE_FIXTURE(&fx.status);
 	encap_run_cases(&fx, encap_bad_ctx_cases, encap_bad_ctx_case_count);
+}
+
+/* Per-CPU state (the next-hop cache, the ICMP bucket) is that of the CPU a
+ * test run runs on, this process's: keeps the process on its current CPU,
+ * so that a migration between two runs does not look like a cache miss or a
+ * full bucket. Saves the old affinity in @all for sched_setaffinity().
+ */
+static bool stay_on_one_cpu(cpu_set_t *all)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	return ASSERT_OK(sched_getaffinity(0, sizeof(*all), all), "read the CPU affinity") &&
+	       ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
 }
 
 /* Bytes worked out by hand: encap_golden_in to backend 10.0.1.1 behind
@@ -153,6 +194,57 @@ static void test_golden_bytes(void)
 	encap_run_golden(&fx, golden_out, sizeof(golden_out));
 }
 
+/* Bytes worked out by hand: 10.0.0.1:1234 -> 10.0.0.100:80, UDP, DF, id
+ * 0x1234, 1453 bytes of payload (0, 1, 2, ...): 1481 bytes of IPv4, 1501 once
+ * encapsulated, one more than lbt0's 1500. The answer: ICMP "fragmentation
+ * needed", next-hop MTU 1500 - 20 = 1480 (05c8), from the VIP to the client,
+ * MACs swapped, quoting the client's IPv4 header and UDP header.
+ *   client's header checksum: ~(4500+05c9+1234+4000+4011+0a00+0001+0a00+0064) = 0e8c
+ *   client's UDP checksum (payload summed by pkt_l4_csum): c2bd
+ *   new header checksum: ~(45c0+0038+0000+0000+4001+0a00+0064+0a00+0001) = 65a1
+ *   ICMP checksum: ~(0304+0000+0000+05c8 + [client's header: ffff, a right
+ *     header sums to that] + 04d2+0050+05b5+c2bd) = ~d660 = 299f
+ */
+static const uint8_t golden_frag_needed[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x08, 0x00,
+	0x45, 0xc0, 0x00, 0x38, 0x00, 0x00, 0x00, 0x00, 0x40, 0x01, 0x65, 0xa1,
+	0x0a, 0x00, 0x00, 0x64, 0x0a, 0x00, 0x00, 0x01,
+	0x03, 0x04, 0x29, 0x9f, 0x00, 0x00, 0x05, 0xc8,
+	0x45, 0x00, 0x05, 0xc9, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0x0e, 0x8c,
+	0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x64,
+	0x04, 0xd2, 0x00, 0x50, 0x05, 0xb5, 0xc2, 0xbd,
+};
+
+static void test_frag_needed_golden(void)
+{
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	const struct counter_delta sent = { LB_C_ENCAP_ICMP_FRAG_NEEDED, 1 };
+	uint8_t frame[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_spec spec;
+	struct xdp_result res;
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	pkt_spec_udp(&spec);
+	spec.payload_len = 1453;
+	spec.frag_off = 0x4000;
+	len = pkt_build(&spec, frame, sizeof(frame));
+	if (!ASSERT_EQ(len, 14 + 1481, "input length"))
+		return;
+	encap_ctx_from_frame(B_NEIGH, 14, frame, len, &ctx);
+	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), "packet ctx"))
+		return;
+	counters_read(fx.counters_fd, before);
+	xdp_run(fx.stage.prog_fd, frame, len, fx.lbt0, &res);
+	counters_read(fx.counters_fd, after);
+	ASSERT_OK(res.err, "test run");
+	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
+	ASSERT_BYTES(res.out, res.out_len, golden_frag_needed, sizeof(golden_frag_needed),
+		     "golden ICMP fragmentation needed");
+	counters_expect(before, after, &sent, 1, "golden counters");
+}
+
 /* The next-hop cache: the FIB's answer for a backend is reused until it
  * expires, MTU included, then asked again. Run with the cached load.
  */
@@ -164,24 +256,18 @@ static void test_next_hop_cache(void)
 	const struct encap_case cached = { .name = "neighbour changed, within the TTL: cached MAC",
 					   .backend_id = B_NEIGH, TX_VIA_NEIGH };
 	const struct encap_case too_big = { .name = "from the cache: inner 1481 still too big",
-					    .payload_len = 1481 - 28, .backend_id = B_NEIGH,
-					    DROPPED(DROP_MTU) };
+					    .mtu_edge = MTU_EXCEEDED, .frag_off = 0x4000,
+					    .backend_id = B_NEIGH, FRAG_NEEDED };
 	const struct encap_case refreshed = { .name = "after the TTL: the FIB's new MAC",
 					      .backend_id = B_NEIGH, .verdict = XDP_TX,
 					      .out = OUT_ENCAP, .dmac = new_mac, .smac = lbt0_mac,
 					      .counter = LB_C_ENCAP_TX };
 	int uncached_fd = fx.stage.prog_fd;
 	static struct xdp_result res;
-	cpu_set_t all, one;
+	cpu_set_t all;
 
 	REQUIRE_FIXTURE(&fx.status);
-	/* The cache is per CPU and a test run runs on this process's CPU: stay
-	 * on one, or a migration between two runs looks like a cache miss.
-	 */
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	if (!ASSERT_OK(sched_getaffinity(0, sizeof(all), &all), "read the CPU affinity") ||
-	    !ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU"))
+	if (!stay_on_one_cpu(&all))
 		return;
 	fx.stage.prog_fd = bpf_program__fd(skel_cached->progs.xdp_lb_ipip);
 	encap_run_case(&fx, &first, &res);
@@ -224,22 +310,27 @@ static int cache_entry_here(struct ipip_bpf *stage, __u32 backend_id, __u64 *exp
 	return err;
 }
 
-/* Empties the next-hop cache entry of @backend_id on every CPU. */
-static int cache_entry_clear(struct ipip_bpf *stage, __u32 backend_id)
+/* Zeroes entry @key of the per-CPU array @map on every CPU. */
+static int percpu_zero(const struct bpf_map *map, __u32 key)
 {
 	int cpus = libbpf_num_possible_cpus(), err = 0;
 	void *zero;
 
 	if (cpus <= 0)
 		return -EINVAL;
-	zero = calloc((size_t)cpus, bpf_map__value_size(stage->maps.next_hop_cache));
+	zero = calloc((size_t)cpus, bpf_map__value_size(map));
 	if (!zero)
 		return -ENOMEM;
-	if (bpf_map_update_elem(bpf_map__fd(stage->maps.next_hop_cache), &backend_id, zero,
-				BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(map), &key, zero, BPF_ANY))
 		err = -errno;
 	free(zero);
 	return err;
+}
+
+/* Empties the next-hop cache entry of @backend_id on every CPU. */
+static int cache_entry_clear(struct ipip_bpf *stage, __u32 backend_id)
+{
+	return percpu_zero(stage->maps.next_hop_cache, backend_id);
 }
 
 /* A backend with a static MAC takes no part in the next-hop step: with the
@@ -262,14 +353,11 @@ static void test_static_mac_no_lookup(void)
 	int uncached_fd = fx.stage.prog_fd;
 	static struct xdp_result res;
 	__u64 expires = 1;
-	cpu_set_t all, one;
+	cpu_set_t all;
 	int i;
 
 	REQUIRE_FIXTURE(&fx.status);
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	if (!ASSERT_OK(sched_getaffinity(0, sizeof(all), &all), "read the CPU affinity") ||
-	    !ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU"))
+	if (!stay_on_one_cpu(&all))
 		return;
 	fx.stage.prog_fd = bpf_program__fd(skel_cached->progs.xdp_lb_ipip);
 	/* Nothing left from test_next_hop_cache, which shares the map. */
@@ -291,6 +379,47 @@ static void test_static_mac_no_lookup(void)
 	sched_setaffinity(0, sizeof(all), &all);
 }
 
+/* The token bucket: a burst of ICMP_LIMITED_BURST answers, then each too-big
+ * packet is dropped without one (drop_icmp_rate_limited) until it refills.
+ * Per CPU, so the runs stay on one.
+ */
+static void test_icmp_rate_limit(void)
+{
+	const struct encap_case answered = { .name = "within the burst: answered",
+					     .mtu_edge = MTU_EXCEEDED, .frag_off = 0x4000,
+					     .backend_id = B_NEIGH, FRAG_NEEDED };
+	const struct encap_case limited = { .name = "past the burst: dropped, no ICMP",
+					    .mtu_edge = MTU_EXCEEDED, .frag_off = 0x4000,
+					    .backend_id = B_NEIGH, DROPPED(DROP_ICMP_RATE_LIMITED) };
+	const struct encap_case no_df = { .name = "past the burst, no DF: still to the kernel",
+					  .mtu_edge = MTU_EXCEEDED, .backend_id = B_NEIGH,
+					  TOO_BIG_NO_DF };
+	const struct encap_case fits = { .name = "past the burst, fits: still sent",
+					 .mtu_edge = MTU_FITS, .frag_off = 0x4000,
+					 .backend_id = B_NEIGH, TX_VIA_NEIGH };
+	int default_fd = fx.stage.prog_fd;
+	static struct xdp_result res;
+	cpu_set_t all;
+	int i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	if (!stay_on_one_cpu(&all))
+		return;
+	fx.stage.prog_fd = bpf_program__fd(skel_icmp_limited->progs.xdp_lb_ipip);
+	/* The loads share their maps: a bucket the other tests drew from
+	 * starts full again (last_ns 0 means unused).
+	 */
+	ASSERT_OK(percpu_zero(skel_icmp_limited->maps.icmp_tokens, 0), "empty the ICMP bucket");
+	for (i = 0; i < ICMP_LIMITED_BURST; i++)
+		encap_run_case(&fx, &answered, &res);
+	for (i = 0; i < 3; i++)
+		encap_run_case(&fx, &limited, &res);
+	encap_run_case(&fx, &no_df, &res);
+	encap_run_case(&fx, &fits, &res);
+	fx.stage.prog_fd = default_fd;
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(test_golden_bytes),
 	TEST_CASE(test_outer_header_format),
@@ -299,6 +428,8 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_bad_context),
 	TEST_CASE(test_next_hop_cache),
 	TEST_CASE(test_static_mac_no_lookup),
+	TEST_CASE(test_frag_needed_golden),
+	TEST_CASE(test_icmp_rate_limit),
 };
 
 int main(int argc, char **argv)

@@ -82,6 +82,10 @@ static struct {
 
 /* The program run_case() runs: fx.prog_fd unless a test switches. */
 static int run_prog_fd;
+/* The sink run_case() expects a handed-on frame in: fx.sink (the lb slot's)
+ * unless a test switches.
+ */
+static struct stage_sink *run_sink = &fx.sink;
 
 static int vips_fill(int vips_fd)
 {
@@ -317,11 +321,11 @@ static void run_frame(const struct parse_case *c, const uint8_t *in, size_t len)
 
 	if (!ASSERT_TRUE(len > 0, what(c->name, "frame built")))
 		return;
-	sink_record_read(&fx.sink, &rec_before);
+	sink_record_read(run_sink, &rec_before);
 	counters_read(fx.counters_fd, before);
 	xdp_run(run_prog_fd, in, len, 0, &res);
 	counters_read(fx.counters_fd, after);
-	sink_record_read(&fx.sink, &rec_after);
+	sink_record_read(run_sink, &rec_after);
 
 	ok &= ASSERT_OK(res.err, what(c->name, "test run"));
 	ok &= ASSERT_STREQ(xdp_verdict_name(res.verdict), xdp_verdict_name(c->verdict),
@@ -405,7 +409,7 @@ static void test_vip_lookup(void)
 		{ "VIP address, another port, no wildcard",
 		  { .proto = IPPROTO_UDP, .dst = VIP_A, .dport = 81 }, XDP_PASS, {},
 		  LB_C_PARSE_PASS_NOT_VIP },
-		{ "ICMP to a VIP address",
+		{ "ICMP to a VIP address not in vip_addrs (test_icmp adds it)",
 		  { .proto = IPPROTO_ICMP, .dst = VIP_A }, XDP_PASS, {},
 		  LB_C_PARSE_PASS_NOT_VIP },
 		{ "DF alone is not a fragment",
@@ -1087,6 +1091,80 @@ out:
 	sink_detach(&nat_sink);
 }
 
+/* ICMP to a VIP address (vip_addrs) goes to the icmp slot whatever its type,
+ * fragments included, after the checks of a VIP frame, with the address's
+ * first VIP id and no ports; ICMP to another address stays the stack's; an
+ * empty icmp slot is counted and passed.
+ */
+static void test_icmp(void)
+{
+	const __be32 addr = pkt_ip(VIP_A);
+	const struct lb_vip_addr entry = { .vip_id = 7, .flags = LB_VIP_ADDR_F_ECHO };
+	/* An echo request: 8 bytes of ICMP header and 32 of payload. */
+	const struct lb_packet_ctx want = VIP_CTX(FLOW(VIP_A, 0, 0, IPPROTO_ICMP), 7, 0, 14,
+						  UDP_TOT, UDP_FRAME, 0);
+	const struct lb_packet_ctx want_frag = VIP_CTX(FLOW(VIP_A, 0, 0, IPPROTO_ICMP), 7, 0, 14,
+						       UDP_TOT, UDP_FRAME, LB_CTX_F_FRAGMENT);
+	const struct lb_packet_ctx want_tagged = VIP_CTX(FLOW(VIP_A, 0, 0, IPPROTO_ICMP), 7, 0,
+							 18, UDP_TOT, UDP_FRAME + 4, 0);
+	const struct parse_case cases[] = {
+		{ "echo request to a VIP address: to the icmp slot",
+		  { .proto = IPPROTO_ICMP, .dst = VIP_A }, XDP_TX, want, LB_C_PARSE_TO_ICMP },
+		{ "ICMP in a VLAN tag", { .vlan_tags = 1, .proto = IPPROTO_ICMP, .dst = VIP_A },
+		  XDP_TX, want_tagged, LB_C_PARSE_TO_ICMP },
+		{ "ICMP fragment: to the icmp slot, flagged",
+		  { .proto = IPPROTO_ICMP, .dst = VIP_A, .frag_off = MF }, XDP_TX, want_frag,
+		  LB_C_PARSE_TO_ICMP },
+		{ "ICMP to an address that is no VIP's", { .proto = IPPROTO_ICMP, .dst = NOT_A_VIP },
+		  XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		{ "ICMP to VIP_B, which has a VIP but no vip_addrs entry",
+		  { .proto = IPPROTO_ICMP, .dst = VIP_B }, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		{ "ICMP to another host's MAC",
+		  { .dst_mac = mac_other[2], .proto = IPPROTO_ICMP, .dst = VIP_A }, XDP_PASS, {},
+		  LB_C_PARSE_PASS_L2_OTHER_HOST },
+		{ "ICMP with a bad IPv4 checksum",
+		  { .proto = IPPROTO_ICMP, .dst = VIP_A, .csum_xor = 0x0101 }, XDP_DROP, {},
+		  LB_C_PARSE_DROP_BAD_IP_CSUM },
+		{ "ICMP from a martian source", { .proto = IPPROTO_ICMP, .src = "127.0.0.1",
+						  .dst = VIP_A },
+		  XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
+	};
+	const struct counter_delta no_stage[] = {
+		{ LB_C_PARSE_TO_ICMP, 1 },
+		{ LB_C_PARSE_PASS_NO_ICMP_STAGE, 1 },
+	};
+	const struct frame_desc echo = { .proto = IPPROTO_ICMP, .dst = VIP_A };
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	struct stage_sink icmp_sink = { 0 };
+	static struct xdp_result res;
+	int addrs_fd;
+	uint8_t in[PKT_MAX];
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	addrs_fd = bpf_map__fd(fx.parse->maps.vip_addrs);
+	if (!ASSERT_OK(bpf_map_update_elem(addrs_fd, &addr, &entry, BPF_NOEXIST), "add VIP_A"))
+		return;
+	if (!ASSERT_OK(sink_attach(&icmp_sink, fx.parse->obj, LB_SLOT_ICMP), "sink in icmp slot"))
+		goto out;
+	run_sink = &icmp_sink;
+	RUN_CASES(cases);
+	run_sink = &fx.sink;
+
+	len = frame_build(&echo, in);
+	if (ASSERT_OK(sink_slot_empty(&icmp_sink), "empty the icmp slot")) {
+		counters_read(fx.counters_fd, before);
+		xdp_run(fx.prog_fd, in, len, 0, &res);
+		counters_read(fx.counters_fd, after);
+		ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "empty icmp slot: verdict");
+		ASSERT_BYTES(res.out, res.out_len, in, len, "empty icmp slot: frame unchanged");
+		counters_expect(before, after, no_stage, 2, "empty icmp slot");
+	}
+	sink_detach(&icmp_sink);
+out:
+	ASSERT_OK(bpf_map_delete_elem(addrs_fd, &addr), "remove VIP_A");
+}
+
 /* parse writes every byte of the context on every VIP packet: after a poisoned
  * context, and after a packet that set more fields and flags.
  */
@@ -1566,6 +1644,7 @@ int main(int argc, char **argv)
 		TEST_CASE(test_fragments),
 		TEST_CASE(test_empty_lb_slot),
 		TEST_CASE(test_nat_reply),
+		TEST_CASE(test_icmp),
 		TEST_CASE(test_every_field_every_packet),
 		TEST_CASE(test_truncated),
 		TEST_CASE(test_ipv6_vip_lookup),

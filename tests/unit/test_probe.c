@@ -109,7 +109,7 @@ static void test_tcp(void)
 	if (!ASSERT_TRUE(srv >= 0, "tcp server"))
 		return;
 	hc = check(LB_HEALTH_TCP, port);
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, &res), 0, "tcp probe in flight");
+	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 0, &res), 0, "tcp probe in flight");
 	ASSERT_EQ(drive(&p, &hc, &res), 1, "tcp probe done");
 	ASSERT_TRUE(res.ok, "listening port: ok");
 	ASSERT_STREQ(res.text, "connected", "tcp ok text");
@@ -117,7 +117,7 @@ static void test_tcp(void)
 	close(srv);
 
 	/* The port closed now: the kernel answers the SYN with a reset. */
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, &res) >= 0, 1, "tcp probe started");
+	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 0, &res) >= 0, 1, "tcp probe started");
 	if (p.fd >= 0)
 		ASSERT_EQ(drive(&p, &hc, &res), 1, "refused probe done");
 	ASSERT_TRUE(!res.ok, "closed port: failed");
@@ -140,7 +140,7 @@ static void udp_case(const char *reply, bool ok, const char *text)
 	if (!ASSERT_TRUE(srv >= 0, text))
 		return;
 	hc = check(LB_HEALTH_UDP, port);
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, &res), 0, text);
+	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 0, &res), 0, text);
 	n = recvfrom(srv, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &len);
 	ASSERT_BYTES(buf, n < 0 ? 0 : (size_t)n, "ping", 4, "the request as configured");
 	if (reply)
@@ -174,7 +174,7 @@ static void test_udp(void)
 	srv = server(SOCK_DGRAM, &port);
 	close(srv);
 	hc = check(LB_HEALTH_UDP, port);
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, &res), 0, "udp to a closed port");
+	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 0, &res), 0, "udp to a closed port");
 	ASSERT_EQ(drive(&p, &hc, &res), 1, "port unreachable seen");
 	ASSERT_TRUE(!res.ok, "closed udp port: failed");
 	ASSERT_STREQ(res.text, "recv: Connection refused", "port unreachable text");
@@ -211,7 +211,7 @@ static void http_case(const struct http_case *c)
 	if (!ASSERT_TRUE(srv >= 0, c->text))
 		return;
 	hc = check(LB_HEALTH_HTTP, port);
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, &res), 0, c->text);
+	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 0, &res), 0, c->text);
 	conn = accept(srv, NULL, NULL);
 	/* Connected, request sent, waiting for the answer. */
 	ASSERT_EQ(drive(&p, &hc, &res), 0, c->text);
@@ -256,7 +256,7 @@ static void test_http_timeout(void)
 	if (!ASSERT_TRUE(srv >= 0, "http server"))
 		return;
 	hc = check(LB_HEALTH_HTTP, port);
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 1000, &res), 0, "http probe in flight");
+	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 1000, &res), 0, "http probe in flight");
 	ASSERT_EQ(p.deadline_ns, 1000 + 100 * 1000000ULL, "deadline: start + timeout_ms");
 	ASSERT_EQ(drive(&p, &hc, &res), 0, "no answer: waiting");
 	lbd_probe_expire(&p, &hc, &res);

@@ -17,6 +17,7 @@
 #include "lb_consts_common.h"
 #include "maps.h"
 #include "parse.skel.h"
+#include "probe_encap.skel.h"
 #include "stage_skels.h"
 #include "stages.h"
 #include "test_harness.h"
@@ -128,8 +129,17 @@ static void test_policies_slots_and_config_agree(void)
 	ASSERT_EQ(lb_policy_by_name("no-such-policy"), -1, "an unknown policy");
 }
 
+/* The programs beside the stages, each in an object of its own. */
+static const struct {
+	const char *object, *prog_name;
+	const void *(*elf_bytes)(size_t *size);
+} others[] = {
+	{ "probe_encap", "lb_probe_encap", probe_encap_bpf__elf_bytes }, /* xdp-lbd's */
+};
+
 /* The map list (LB_MAPS) against the maps the built objects define: every
- * map of parse and of every stage is listed, and not as lb-load's own (LOADER);
+ * map of parse, of every stage and of the other programs (xdp-lbd's probe
+ * encapsulation) is listed, and not as lb-load's own (LOADER);
  * every map listed as SHARED or OWN is defined by some object (the loader
  * adopts and pins a shared one from there); every shared map is in parse,
  * which the loader loads first; every name survives the kernel's 15
@@ -140,17 +150,21 @@ static void test_maps_list_and_objects_agree(void)
 	size_t defined_by[LB_MAP_COUNT] = { 0 };
 	bool in_parse[LB_MAP_COUNT] = { false };
 	char msg[160];
-	size_t i, obj_count = lb_stage_def_count + 1;
+	size_t i, stages_end = lb_stage_def_count + 1;
+	size_t obj_count = stages_end + sizeof(others) / sizeof(others[0]);
 	int m;
 
 	for (i = 0; i < obj_count; i++) {
-		const char *object = i ? lb_stage_defs[i - 1].object : "parse";
+		const char *object = !i ? "parse" : i < stages_end ? lb_stage_defs[i - 1].object :
+								    others[i - stages_end].object;
 		const void *bytes;
 		struct bpf_object *obj;
 		struct bpf_map *map;
 		size_t size;
 
-		bytes = i ? lb_stage_defs[i - 1].elf_bytes(&size) : parse_bpf__elf_bytes(&size);
+		bytes = !i ? parse_bpf__elf_bytes(&size) :
+		       i < stages_end ? lb_stage_defs[i - 1].elf_bytes(&size) :
+					others[i - stages_end].elf_bytes(&size);
 		obj = bpf_object__open_mem(bytes, size, NULL);
 		snprintf(msg, sizeof(msg), "open the object %s", object);
 		if (!ASSERT_TRUE(obj != NULL, msg))
@@ -216,6 +230,12 @@ static void test_every_stage_is_documented(void)
 	char msg[160], quoted[64];
 	size_t i;
 
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		snprintf(quoted, sizeof(quoted), "`%s`", others[i].prog_name);
+		snprintf(msg, sizeof(msg), "docs/architecture.md names program %s",
+			 others[i].prog_name);
+		ASSERT_TRUE(file_has("docs/architecture.md", quoted), msg);
+	}
 	for (i = 0; i < lb_stage_def_count; i++) {
 		const struct lb_stage_def *def = &lb_stage_defs[i];
 

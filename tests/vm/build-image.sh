@@ -25,6 +25,8 @@ BOOT_MODULES="virtio_pci 9pnet_virtio 9p"
 # guest tests run (test_dispatcher.sh, scripts/topology.sh, tests/integration/lib.sh).
 ROOTFS_PACKAGES=linux-image-amd64,kmod,busybox-static,clang,llvm,gcc,make,pkg-config,libc6-dev
 ROOTFS_PACKAGES+=,libbpf-dev,libxdp-dev,libelf-dev,zlib1g-dev,libyaml-dev,libjson-c-dev,bpftool,xdp-tools
+# xdp-lbd (the health checks through the tunnel): libmicrohttpd and libmnl.
+ROOTFS_PACKAGES+=,libmicrohttpd-dev,libmnl-dev
 ROOTFS_PACKAGES+=,iproute2,ethtool,socat,procps
 # mmdebstrap may hang on a dead mirror: a guest that cannot be built fails, loudly.
 ROOTFS_TIMEOUT=${VM_ROOTFS_TIMEOUT:-900}

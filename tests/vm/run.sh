@@ -10,7 +10,7 @@
 #                         in the guest
 #     sid                 suite vm-sid: Debian unstable's, the same way
 #   VM_ONLY=name      run only the guest tests whose name contains name
-#   VM_TIMEOUT=secs   kill a guest still running after that long (default 600)
+#   VM_TIMEOUT=secs   kill a guest still running after that long (default 1500)
 #   VM_SHELL=1        console on this terminal and a shell in the guest after the tests
 #   VM_MIRROR=url     the Debian mirror for the root filesystems (default: apt's own)
 # Files in the guest's directory ($OUTPUT/vm, $OUTPUT/vm/trixie, $OUTPUT/vm/sid):
@@ -22,7 +22,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUTPUT=${OUTPUT:-build}
 [[ $OUTPUT = /* ]] || OUTPUT=$ROOT/$OUTPUT
 GUEST=${1:-debian12}
-TIMEOUT=${VM_TIMEOUT:-600}
+TIMEOUT=${VM_TIMEOUT:-1500}
 BUILD_IMAGE=$ROOT/tests/vm/build-image.sh
 
 # expect: how lb-load attaches there. Debian 13's libxdp (1.5.4) has dispatcher slots
@@ -79,7 +79,8 @@ prepare_own_root() {
 		"$BUILD_IMAGE" initramfs "$VM_DIR" || give_up "cannot build the initramfs"
 	fi
 	# What the guest builds: the work tree without its builds and git's files.
-	local exclude=(--exclude-vcs --exclude=./build --exclude=./lb-load --exclude=./lbctl)
+	local exclude=(--exclude-vcs --exclude=./build --exclude=./lb-load --exclude=./lbctl
+		--exclude=./xdp-lbd)
 	[[ $OUTPUT == "$ROOT"/* ]] && exclude+=("--exclude=./${OUTPUT#"$ROOT"/}")
 	tar -C "$ROOT" "${exclude[@]}" -cf "$VM_DIR/source.tar" . ||
 		give_up "cannot copy the work tree into $VM_DIR/source.tar"

@@ -727,6 +727,9 @@ cleanup_test() {
 	topology down "$PREFIX"
 }
 
+source "$(dirname "$0")/health_tunnel.sh"
+source "$(dirname "$0")/pmtu.sh"
+
 if [[ $EXPECT == fallback ]]; then
 	TESTS=(test_fallback_mode test_fallback_refused_beside_others test_fallback_others_refused
 	       test_fallback_unload)
@@ -736,5 +739,7 @@ else
 	       test_unload_theirs_leaves_ours test_reload_adds_nat_replaces_parse)
 fi
 # Whatever the mode, forced legacy and real backends.
-TESTS+=(test_legacy_fallback test_real_backends test_gue_backends_across_swaps)
+TESTS+=(test_legacy_fallback test_real_backends test_gue_backends_across_swaps
+	test_health_through_ipip_backends test_health_through_gue_backends
+	test_pmtu_tcp_transfer test_pmtu_error_reaches_backend)
 run_tests "$SUITE" "${TESTS[@]}"; exit # one command to the end: a later edit is never half read

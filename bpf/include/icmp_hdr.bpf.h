@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The ICMP header and the types the stages use (RFC 792). linux/icmp.h pulls
+ * in libc's socket headers, which a BPF target does not have.
+ */
+#ifndef LB_ICMP_HDR_BPF_H
+#define LB_ICMP_HDR_BPF_H
+
+#include <linux/types.h>
+
+#define LB_ICMP_ECHOREPLY 0
+#define LB_ICMP_DEST_UNREACH 3
+#define LB_ICMP_FRAG_NEEDED 4 /* code of LB_ICMP_DEST_UNREACH */
+#define LB_ICMP_ECHO 8
+#define LB_ICMP_TIME_EXCEEDED 11
+
+struct lb_icmphdr {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	union {
+		struct {
+			__be16 id, sequence;
+		} echo;
+		struct {
+			__be16 unused, mtu; /* "fragmentation needed": next-hop MTU (RFC 1191) */
+		} frag;
+	} un;
+};
+
+#endif /* LB_ICMP_HDR_BPF_H */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The tunnel headers as xdp-lb writes them, whoever writes them: the XDP
+ * encap stages in front of client packets (encap.bpf.h, gue.bpf.c) and the
+ * health probes' LWT program in front of a probe (bpf/health/), so that a
+ * probe reaches the backend exactly as client traffic does.
+ */
+#ifndef LB_TUNNEL_BPF_H
+#define LB_TUNNEL_BPF_H
+
+#include <linux/ip.h>
+#include <bpf/bpf_endian.h>
+
+#include "csum.bpf.h"
+#include "flow_hash_common.h"
+#include "lb_consts_common.h"
+
+#ifndef IP_DF
+#define IP_DF 0x4000 /* "don't fragment" bit of frag_off (net/ip.h is not uapi) */
+#endif
+
+/* Fills @outer, checksum included: an IPv4 header from @saddr to @daddr
+ * carrying @protocol, whose payload is @extra bytes of the tunnel's own
+ * headers plus the @inner_len bytes of the inner packet @inner. Only what is
+ * copied as it is (TOS, id, DF) is read from the inner header.
+ */
+static __always_inline void lb_outer_ipv4(const struct iphdr *inner, __u16 inner_len,
+					  __be32 saddr, __be32 daddr, __u8 protocol,
+					  __u16 extra, struct iphdr *outer)
+{
+	outer->version = 4;
+	outer->ihl = sizeof(*outer) / 4;
+	outer->tos = inner->tos;
+	outer->tot_len = bpf_htons(inner_len + sizeof(*outer) + extra);
+	outer->id = inner->id;
+	/* Only DF: the outer packet is whole even when the inner one is a
+	 * fragment, and a DF inner packet must not be fragmented as outer either.
+	 */
+	outer->frag_off = inner->frag_off & bpf_htons(IP_DF);
+	outer->ttl = LB_OUTER_TTL;
+	outer->protocol = protocol;
+	outer->check = 0;
+	outer->saddr = saddr;
+	outer->daddr = daddr;
+	outer->check = ipv4_header_csum(outer);
+}
+
+/* GUE's UDP source port: one in the dynamic range (49152-65535) from the
+ * inner flow's hash, so ECMP and RSS spread flows and keep each on one path.
+ */
+static __always_inline __be16 lb_gue_source_port(const struct lb_flow_key *flow)
+{
+	return bpf_htons(LB_GUE_SPORT_BASE | (lb_flow_hash(flow) & LB_GUE_SPORT_MASK));
+}
+
+#endif /* LB_TUNNEL_BPF_H */

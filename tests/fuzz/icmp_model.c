@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The icmp stage's documented rules; see icmp_model.h.
+ *
+ * A fragment goes to the kernel (pass_fragment), so does an ICMP header that
+ * is not whole inside the IPv4 packet (pass_other). An echo request is
+ * answered when the address's icmp_echo is on, else passed (pass_echo_off).
+ * A destination unreachable or time exceeded quotes a packet: a quote without
+ * a whole IPv4 header of version 4 (IHL >= 5) and the 4 bytes of ports behind
+ * it is pass_error_malformed; one not sent from this address, or not UDP or
+ * TCP, or whose (address, source port, protocol) is no VIP's (exact, then the
+ * port wildcard) is pass_error_no_vip; a later fragment is pass_error_no_flow;
+ * the rest names a flow, the quote reversed. Any other type: pass_other.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "icmp_model.h"
+#include "packet.h"
+
+#define IP_OFFSET 0x1fff
+#define ICMP_ECHO 8
+#define ICMP_DEST_UNREACH 3
+#define ICMP_TIME_EXCEEDED 11
+
+static void to_kernel(struct icmp_expect *out, enum lb_counter counter, const char *why)
+{
+	out->outcome = ICMP_TO_KERNEL;
+	out->counter = counter;
+	out->why = why;
+}
+
+static void error_model(const uint8_t *frame, const struct lb_packet_ctx *ctx,
+			const struct model_vip *vips, size_t vip_count, struct icmp_expect *out)
+{
+	size_t end = (size_t)ctx->l3_offset + ctx->ip_tot_len, l4 = ctx->l4_offset;
+	const uint8_t *quoted = frame + l4 + 8;
+	size_t ports;
+	uint32_t saddr;
+
+	if (l4 + 8 + 20 > end)
+		return to_kernel(out, LB_C_ICMP_PASS_ERROR_MALFORMED, "quote without an IPv4 header");
+	if (quoted[0] >> 4 != 4 || (quoted[0] & 0x0f) < 5)
+		return to_kernel(out, LB_C_ICMP_PASS_ERROR_MALFORMED, "quote: version or IHL");
+	memcpy(&saddr, quoted + 12, 4);
+	if (saddr != ctx->flow.dst || (quoted[9] != IPPROTO_UDP && quoted[9] != IPPROTO_TCP))
+		return to_kernel(out, LB_C_ICMP_PASS_ERROR_NO_VIP,
+				 "quote: not UDP/TCP from this address");
+	if (pkt_get16(quoted + 6) & IP_OFFSET)
+		return to_kernel(out, LB_C_ICMP_PASS_ERROR_NO_FLOW, "quote: a later fragment");
+	ports = l4 + 8 + (size_t)(quoted[0] & 0x0f) * 4;
+	if (ports + 4 > end)
+		return to_kernel(out, LB_C_ICMP_PASS_ERROR_MALFORMED, "quote: ports cut off");
+
+	memset(&out->flow, 0, sizeof(out->flow));
+	memcpy(&out->flow.src, quoted + 16, 4);
+	out->flow.dst = saddr;
+	memcpy(&out->flow.sport, frame + ports + 2, 2);
+	memcpy(&out->flow.dport, frame + ports, 2);
+	out->flow.proto = quoted[9];
+	out->vip = model_vip_find(vips, vip_count, saddr, ntohs(out->flow.dport), out->flow.proto);
+	if (out->vip < 0)
+		out->vip = model_vip_find(vips, vip_count, saddr, 0, out->flow.proto);
+	if (out->vip < 0)
+		return to_kernel(out, LB_C_ICMP_PASS_ERROR_NO_VIP, "quote: no VIP's port");
+	/* The fuzzer's config has no NAT VIP: every VIP encapsulates. */
+	out->outcome = ICMP_FORWARD;
+	out->why = "error about a VIP's packet";
+}
+
+void icmp_model(const uint8_t *frame, const struct lb_packet_ctx *ctx,
+		const struct model_vip *vips, size_t vip_count, int addr_vip,
+		struct icmp_expect *out)
+{
+	size_t end = (size_t)ctx->l3_offset + ctx->ip_tot_len;
+	const uint8_t *icmp = frame + ctx->l4_offset;
+
+	memset(out, 0, sizeof(*out));
+	out->vip = -1;
+	if (ctx->flags & LB_CTX_F_FRAGMENT)
+		return to_kernel(out, LB_C_ICMP_PASS_FRAGMENT, "ICMP in fragments");
+	if ((size_t)ctx->l4_offset + 8 > end)
+		return to_kernel(out, LB_C_ICMP_PASS_OTHER, "ICMP header cut short");
+	switch (icmp[0]) {
+	case ICMP_ECHO:
+		if (!vips[addr_vip].icmp_echo)
+			return to_kernel(out, LB_C_ICMP_PASS_ECHO_OFF, "echo request, icmp_echo off");
+		out->outcome = ICMP_REPLY;
+		out->why = "echo request: answered";
+		return;
+	case ICMP_DEST_UNREACH:
+	case ICMP_TIME_EXCEEDED:
+		return error_model(frame, ctx, vips, vip_count, out);
+	default:
+		return to_kernel(out, LB_C_ICMP_PASS_OTHER, "another ICMP type");
+	}
+}

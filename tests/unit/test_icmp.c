@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the icmp stage: echo replies, ICMP errors handed to the
+ * encap slot (a test sink there) with the context of the flow they quote, and
+ * everything the stage leaves to the kernel, with its counter.
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "icmp.skel.h"
+#include "lb_structs_common.h"
+#include "packet.h"
+#include "sink_record.h"
+#include "stage_fixture.h"
+#include "test_harness.h"
+#include "xdp_test_run.h"
+
+#define CLIENT "10.0.0.1"
+#define ROUTER "192.0.2.254"
+#define VIP_ECHO "10.0.0.100"   /* echo on: udp/80, tcp every port, a nat udp/53 */
+#define VIP_QUIET "10.0.0.101"  /* icmp_echo: false */
+#define BACKEND "10.0.1.1"
+#define CLIENT_PORT 40000
+
+#define VIP_UDP_ID 1
+#define VIP_TCP_ID 2
+#define VIP_NAT_ID 3
+#define VIP_QUIET_ID 4
+#define B_UP 5
+#define B_DOWN 6
+#define B_OTHER_VIP 7
+#define B_TCP 8
+
+static struct {
+	struct icmp_bpf *skel;
+	struct icmp_bpf *skel_via_stack; /* ingress_tx_via_stack = 1 */
+	struct stage_sink encap_sink;
+	int ctx_fd, counters_fd, vip_drops_fd;
+	struct fixture_status status;
+} fx;
+
+static int vip_add(int fd, const char *addr, uint16_t port, uint8_t proto, uint32_t id,
+		   uint8_t forwarding)
+{
+	struct lb_vip_key key = { .addr = pkt_ip(addr), .port = htons(port), .proto = proto };
+	struct lb_vip vip = { .vip_id = id, .pool_id = id * 2, .forwarding = forwarding,
+			      .maglev_table = LB_NO_TABLE };
+
+	return bpf_map_update_elem(fd, &key, &vip, BPF_ANY) ? -errno : 0;
+}
+
+static int backend_add(int fd, uint32_t id, uint32_t vip_id, uint8_t state)
+{
+	struct lb_backend be = { .addr = pkt_ip(BACKEND), .state = state, .vip_id = vip_id,
+				 .weight = 1 };
+
+	return bpf_map_update_elem(fd, &id, &be, BPF_ANY) ? -errno : 0;
+}
+
+/* The flow CLIENT:@cport -> @vip:@vport on @backend_id. */
+static int flow_add(int fd, const char *vip, uint16_t cport, uint16_t vport, uint8_t proto,
+		    uint32_t backend_id)
+{
+	struct lb_flow_key key = { .src = pkt_ip(CLIENT), .dst = pkt_ip(vip),
+				   .sport = htons(cport), .dport = htons(vport), .proto = proto };
+	struct lb_flow flow = { .backend_id = backend_id };
+
+	return bpf_map_update_elem(fd, &key, &flow, BPF_ANY) ? -errno : 0;
+}
+
+static int maps_fill(void)
+{
+	int vips = bpf_map__fd(fx.skel->maps.vips), flows = bpf_map__fd(fx.skel->maps.flows);
+	int backends = bpf_map__fd(fx.skel->maps.backends);
+	int addrs = bpf_map__fd(fx.skel->maps.vip_addrs);
+	struct lb_vip_addr echo = { .vip_id = VIP_UDP_ID, .flags = LB_VIP_ADDR_F_ECHO };
+	struct lb_vip_addr quiet = { .vip_id = VIP_QUIET_ID, .flags = 0 };
+	__be32 a = pkt_ip(VIP_ECHO), q = pkt_ip(VIP_QUIET);
+	int err;
+
+	if (bpf_map_update_elem(addrs, &a, &echo, BPF_ANY) ||
+	    bpf_map_update_elem(addrs, &q, &quiet, BPF_ANY))
+		return -errno;
+	err = vip_add(vips, VIP_ECHO, 80, IPPROTO_UDP, VIP_UDP_ID, LB_FORWARD_ENCAP);
+	err = err ?: vip_add(vips, VIP_ECHO, 0, IPPROTO_TCP, VIP_TCP_ID, LB_FORWARD_ENCAP);
+	err = err ?: vip_add(vips, VIP_ECHO, 53, IPPROTO_UDP, VIP_NAT_ID, LB_FORWARD_NAT);
+	err = err ?: vip_add(vips, VIP_QUIET, 80, IPPROTO_UDP, VIP_QUIET_ID, LB_FORWARD_ENCAP);
+	err = err ?: backend_add(backends, B_UP, VIP_UDP_ID, LB_BACKEND_UP);
+	err = err ?: backend_add(backends, B_DOWN, VIP_UDP_ID, LB_BACKEND_DOWN);
+	err = err ?: backend_add(backends, B_OTHER_VIP, VIP_QUIET_ID, LB_BACKEND_UP);
+	err = err ?: backend_add(backends, B_TCP, VIP_TCP_ID, LB_BACKEND_DRAIN);
+	/* Flows: the UDP VIP's on B_UP; a TCP one on a draining backend; one on a down backend, one
+	 * on a backend of another VIP (its slot was reused), a NAT VIP's.
+	 */
+	err = err ?: flow_add(flows, VIP_ECHO, CLIENT_PORT, 80, IPPROTO_UDP, B_UP);
+	err = err ?: flow_add(flows, VIP_ECHO, CLIENT_PORT, 443, IPPROTO_TCP, B_TCP);
+	err = err ?: flow_add(flows, VIP_ECHO, CLIENT_PORT + 1, 80, IPPROTO_UDP, B_DOWN);
+	err = err ?: flow_add(flows, VIP_ECHO, CLIENT_PORT + 2, 80, IPPROTO_UDP, B_OTHER_VIP);
+	err = err ?: flow_add(flows, VIP_ECHO, CLIENT_PORT, 53, IPPROTO_UDP, B_UP);
+	return err;
+}
+
+static int load_via_stack(void)
+{
+	struct bpf_map *map, *mine;
+	int err;
+
+	fx.skel_via_stack = icmp_bpf__open();
+	if (!fx.skel_via_stack)
+		return -errno;
+	fx.skel_via_stack->rodata->lb_tunables.ingress_tx_via_stack = 1;
+	bpf_object__for_each_map(map, fx.skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		mine = bpf_object__find_map_by_name(fx.skel_via_stack->obj, bpf_map__name(map));
+		if (!mine)
+			return -ENOENT;
+		err = bpf_map__reuse_fd(mine, bpf_map__fd(map));
+		if (err)
+			return err;
+	}
+	return icmp_bpf__load(fx.skel_via_stack);
+}
+
+static void fixture_setup(void)
+{
+	fx.skel = icmp_bpf__open_and_load();
+	if (fixture_step(&fx.status, fx.skel ? 0 : -errno, "open and load icmp_bpf") ||
+	    fixture_step(&fx.status, load_via_stack(), "load icmp_bpf with ingress_tx_via_stack") ||
+	    fixture_step(&fx.status, sink_attach(&fx.encap_sink, fx.skel->obj, LB_SLOT_ENCAP),
+			 "put the sink in the encap slot") ||
+	    fixture_step(&fx.status, maps_fill(), "fill VIPs, backends, flows"))
+		return;
+	fx.ctx_fd = bpf_map__fd(fx.skel->maps.packet_ctx);
+	fx.counters_fd = bpf_map__fd(fx.skel->maps.counters);
+	fx.vip_drops_fd = bpf_map__fd(fx.skel->maps.vip_drops);
+}
+
+static void fixture_teardown(void)
+{
+	sink_detach(&fx.encap_sink);
+	icmp_bpf__destroy(fx.skel_via_stack);
+	icmp_bpf__destroy(fx.skel);
+}
+
+/* The context parse writes for an ICMP frame (l3 at @l3, 20-byte header). */
+static void ctx_of(const uint8_t *frame, size_t len, size_t l3, uint32_t vip_id,
+		   struct lb_packet_ctx *ctx)
+{
+	const uint8_t *ip = frame + l3;
+
+	memset(ctx, 0, sizeof(*ctx));
+	memcpy(&ctx->flow.src, ip + 12, 4);
+	memcpy(&ctx->flow.dst, ip + 16, 4);
+	ctx->flow.proto = IPPROTO_ICMP;
+	ctx->vip_id = vip_id;
+	ctx->backend_id = LB_NO_BACKEND;
+	ctx->frame_len = (uint32_t)len;
+	ctx->l3_offset = (uint16_t)l3;
+	ctx->l4_offset = (uint16_t)(l3 + (ip[0] & 0x0f) * 4);
+	ctx->ip_tot_len = pkt_get16(ip + 2);
+	if (pkt_get16(ip + 6) & 0x3fff)
+		ctx->flags |= LB_CTX_F_FRAGMENT;
+}
+
+/* The client's echo request to VIP_ECHO (id 1234, sequence 80, 32 bytes). */
+static void echo_spec(struct pkt_spec *spec)
+{
+	pkt_spec_udp(spec);
+	spec->proto = IPPROTO_ICMP;
+}
+
+/* An ICMP error from ROUTER to @vip quoting @quoted (its first @quote_max
+ * bytes, 0: whole). Returns the frame length.
+ */
+static size_t error_frame(const struct pkt_icmp *icmp, const char *vip,
+			  const struct pkt_spec *quoted, size_t quote_max, int vlan, uint8_t *frame)
+{
+	static uint8_t quote[PKT_MAX];
+	struct pkt_spec spec;
+
+	pkt_spec_udp(&spec);
+	spec.src = pkt_ip(ROUTER);
+	spec.dst = pkt_ip(vip);
+	spec.proto = IPPROTO_ICMP;
+	spec.icmp = icmp;
+	spec.payload_len = pkt_quote(quoted, quote_max, quote, sizeof(quote));
+	spec.payload = quote;
+	if (vlan)
+		spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 100 };
+	return spec.payload_len ? pkt_build(&spec, frame, PKT_MAX) : 0;
+}
+
+/* The packet a backend sent and a router complains about: @vip:@vport ->
+ * CLIENT:@cport, 1400 bytes of payload, DF.
+ */
+static void reply_spec(struct pkt_spec *spec, const char *vip, uint16_t vport, uint16_t cport,
+		       uint8_t proto)
+{
+	pkt_spec_udp(spec);
+	spec->src = pkt_ip(vip);
+	spec->dst = pkt_ip(CLIENT);
+	spec->sport = vport;
+	spec->dport = cport;
+	spec->proto = proto;
+	spec->frag_off = 0x4000;
+	spec->payload_len = 1400;
+}
+
+enum expect {
+	EXPECT_PASS,    /* XDP_PASS, frame unchanged, the sink not run */
+	EXPECT_REPLY,   /* XDP_TX, the frame given */
+	EXPECT_ENCAP,   /* handed to the encap slot (the sink: XDP_TX), frame unchanged */
+	EXPECT_DROP,    /* XDP_DROP, frame unchanged */
+};
+
+struct icmp_run {
+	const char *name;
+	const uint8_t *frame;
+	size_t len;
+	const struct lb_packet_ctx *ctx; /* written to every CPU */
+	int prog_fd;
+	enum expect expect;
+	const uint8_t *want; /* EXPECT_REPLY: the output */
+	size_t want_len;
+	const struct lb_packet_ctx *want_ctx; /* EXPECT_ENCAP: what the sink saw */
+	const struct counter_delta *deltas;
+	size_t delta_count;
+};
+
+static void run(const struct icmp_run *r)
+{
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	struct sink_record rec_before, rec_after;
+	static struct xdp_result res;
+	bool ok = true;
+
+	if (!ASSERT_TRUE(r->len > 0, r->name) ||
+	    !ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, r->ctx), r->name))
+		return;
+	sink_record_read(&fx.encap_sink, &rec_before);
+	counters_read(fx.counters_fd, before);
+	xdp_run(r->prog_fd, r->frame, r->len, 0, &res);
+	counters_read(fx.counters_fd, after);
+	sink_record_read(&fx.encap_sink, &rec_after);
+	ok &= ASSERT_OK(res.err, r->name);
+	ok &= counters_expect(before, after, r->deltas, r->delta_count, r->name);
+	ok &= ASSERT_EQ(rec_after.hits - rec_before.hits, r->expect == EXPECT_ENCAP, r->name);
+	switch (r->expect) {
+	case EXPECT_REPLY:
+		ok &= ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_TX", r->name);
+		ok &= ASSERT_BYTES(res.out, res.out_len, r->want, r->want_len, r->name);
+		break;
+	case EXPECT_ENCAP:
+		ok &= ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_TX", r->name);
+		ok &= ASSERT_BYTES(res.out, res.out_len, r->frame, r->len, r->name);
+		/* The stage reads the clock for the encap slot's next-hop cache. */
+		ok &= ASSERT_TRUE(rec_after.ctx.now_ns != 0, r->name);
+		rec_after.ctx.now_ns = 0;
+		ok &= ASSERT_BYTES(&rec_after.ctx, sizeof(rec_after.ctx), r->want_ctx,
+				   sizeof(*r->want_ctx), r->name);
+		break;
+	case EXPECT_PASS:
+	case EXPECT_DROP:
+		ok &= ASSERT_STREQ(xdp_verdict_name(res.verdict),
+				   r->expect == EXPECT_PASS ? "XDP_PASS" : "XDP_DROP", r->name);
+		ok &= ASSERT_BYTES(res.out, res.out_len, r->frame, r->len, r->name);
+		break;
+	}
+	if (!ok)
+		test_hexdump("input", r->frame, r->len);
+}
+
+/* Bytes worked out by hand: an echo request 10.0.0.1 -> 10.0.0.100, id 1234,
+ * sequence 80, 4 bytes of payload, IP id 0x1234, TTL 5.
+ *   header checksum: ~(4500+0020+1234+0000+0501+0000+0a00+0001+0a00+0064) = 8f45
+ *   ICMP checksum: ~(0800+0000+04d2+0050+0001+0203) = f0d9
+ * The reply: MACs and addresses swapped, TTL 64, type 0.
+ *   header checksum: ~(4500+0020+1234+0000+4001+0000+0a00+0064+0a00+0001) = 5445
+ *   ICMP checksum: ~(0000+0000+04d2+0050+0001+0203) = f8d9
+ */
+static const uint8_t golden_echo[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
+	0x45, 0x00, 0x00, 0x20, 0x12, 0x34, 0x00, 0x00, 0x05, 0x01, 0x8f, 0x45,
+	0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x64,
+	0x08, 0x00, 0xf0, 0xd9, 0x04, 0xd2, 0x00, 0x50, 0x00, 0x01, 0x02, 0x03,
+};
+static const uint8_t golden_echo_reply[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x08, 0x00,
+	0x45, 0x00, 0x00, 0x20, 0x12, 0x34, 0x00, 0x00, 0x40, 0x01, 0x54, 0x45,
+	0x0a, 0x00, 0x00, 0x64, 0x0a, 0x00, 0x00, 0x01,
+	0x00, 0x00, 0xf8, 0xd9, 0x04, 0xd2, 0x00, 0x50, 0x00, 0x01, 0x02, 0x03,
+};
+
+static void test_echo_golden(void)
+{
+	const struct counter_delta replied = { LB_C_ICMP_ECHO_REPLY, 1 };
+	uint8_t built[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_spec spec;
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	echo_spec(&spec);
+	spec.ttl = 5;
+	spec.payload_len = 4;
+	len = pkt_build(&spec, built, sizeof(built));
+	ASSERT_BYTES(built, len, golden_echo, sizeof(golden_echo), "pkt_build vs hand-made input");
+	ctx_of(golden_echo, sizeof(golden_echo), 14, VIP_UDP_ID, &ctx);
+	run(&(struct icmp_run){ "golden echo reply", golden_echo, sizeof(golden_echo), &ctx,
+				bpf_program__fd(fx.skel->progs.xdp_lb_icmp), EXPECT_REPLY,
+				golden_echo_reply, sizeof(golden_echo_reply), NULL, &replied, 1 });
+}
+
+static void test_echo(void)
+{
+	static const uint8_t options[8] = { 1, 1, 1, 1, 1, 1, 1, 0 };
+	const struct counter_delta replied = { LB_C_ICMP_ECHO_REPLY, 1 };
+	const struct counter_delta off = { LB_C_ICMP_PASS_ECHO_OFF, 1 };
+	const struct counter_delta no_tx = { LB_C_ICMP_PASS_ECHO_NO_TX, 1 };
+	int fd = bpf_program__fd(fx.skel->progs.xdp_lb_icmp);
+	static uint8_t frame[PKT_MAX], want[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_spec spec;
+	size_t len, l3;
+	int i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	for (i = 0; i < 4; i++) {
+		static const char *const names[] = {
+			"echo, 1000 bytes", "echo behind a VLAN tag", "echo with IP options",
+			"echo with a bad ICMP checksum: the reply's is as bad",
+		};
+		echo_spec(&spec);
+		spec.payload_len = i == 0 ? 1000 : 33;
+		if (i == 1)
+			spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 7 };
+		if (i == 2) {
+			spec.ip_options = options;
+			spec.ip_options_len = sizeof(options);
+		}
+		if (i == 3)
+			spec.l4_csum_xor = 0x0101;
+		len = pkt_build(&spec, frame, sizeof(frame));
+		l3 = i == 1 ? 18 : 14;
+		ctx_of(frame, len, l3, VIP_UDP_ID, &ctx);
+		pkt_echo_reply(frame, len, l3, want);
+		run(&(struct icmp_run){ names[i], frame, len, &ctx, fd, EXPECT_REPLY, want, len,
+					NULL, &replied, 1 });
+	}
+
+	echo_spec(&spec);
+	spec.dst = pkt_ip(VIP_QUIET);
+	len = pkt_build(&spec, frame, sizeof(frame));
+	ctx_of(frame, len, 14, VIP_QUIET_ID, &ctx);
+	run(&(struct icmp_run){ "icmp_echo false: the kernel's", frame, len, &ctx, fd,
+				EXPECT_PASS, NULL, 0, NULL, &off, 1 });
+
+	spec.dst = pkt_ip(VIP_ECHO);
+	len = pkt_build(&spec, frame, sizeof(frame));
+	ctx_of(frame, len, 14, VIP_UDP_ID, &ctx);
+	run(&(struct icmp_run){ "ingress takes no XDP_TX: the kernel's", frame, len, &ctx,
+				bpf_program__fd(fx.skel_via_stack->progs.xdp_lb_icmp),
+				EXPECT_PASS, NULL, 0, NULL, &no_tx, 1 });
+}
+
+/* The context the encap slot gets for an error about @vip's flow from
+ * CLIENT:@cport to @vport: the flow's key, its backend, the VIP's fields;
+ * offsets and lengths still the ICMP packet's.
+ */
+static void forward_ctx(const struct lb_packet_ctx *in, uint16_t cport, uint16_t vport,
+			uint8_t proto, uint32_t vip_id, uint32_t backend_id,
+			struct lb_packet_ctx *out)
+{
+	*out = *in;
+	memset(&out->flow, 0, sizeof(out->flow));
+	out->flow.src = pkt_ip(CLIENT);
+	out->flow.dst = pkt_ip(VIP_ECHO);
+	out->flow.sport = htons(cport);
+	out->flow.dport = htons(vport);
+	out->flow.proto = proto;
+	out->vip_id = vip_id;
+	out->pool_id = vip_id * 2;
+	out->maglev_table = LB_NO_TABLE;
+	out->forwarding = LB_FORWARD_ENCAP;
+	out->backend_id = backend_id;
+	out->flags |= LB_CTX_F_ICMP_ERROR;
+}
+
+static void test_errors_to_backend(void)
+{
+	const struct pkt_icmp frag = { 3, 4, 1400 }, unreach = { 3, 1, 0 }, ttl = { 11, 0, 0 };
+	const struct counter_delta sent = { LB_C_ICMP_ERROR_TO_BACKEND, 1 };
+	int fd = bpf_program__fd(fx.skel->progs.xdp_lb_icmp);
+	static uint8_t opts[12] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 };
+	static uint8_t frame[PKT_MAX];
+	struct lb_packet_ctx ctx, want;
+	struct pkt_spec quoted;
+	size_t len;
+	struct {
+		const char *name;
+		const struct pkt_icmp *icmp;
+		uint16_t vport;
+		uint8_t proto;
+		uint32_t vip_id, backend_id;
+		size_t quote_max;
+		int vlan, options;
+	} cases[] = {
+		{ "frag needed about a UDP reply, 8 bytes quoted", &frag, 80, IPPROTO_UDP,
+		  VIP_UDP_ID, B_UP, 28, 0, 0 },
+		{ "frag needed about a TCP reply: the wildcard VIP's flow, draining backend",
+		  &frag, 443, IPPROTO_TCP, VIP_TCP_ID, B_TCP, 28, 0, 0 },
+		{ "host unreachable, the whole packet quoted", &unreach, 80, IPPROTO_UDP,
+		  VIP_UDP_ID, B_UP, 0, 0, 0 },
+		{ "time exceeded, behind a VLAN tag", &ttl, 80, IPPROTO_UDP, VIP_UDP_ID, B_UP, 576,
+		  1, 0 },
+		{ "quoted header with options", &frag, 80, IPPROTO_UDP, VIP_UDP_ID, B_UP, 0, 0, 1 },
+	};
+	size_t i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		reply_spec(&quoted, VIP_ECHO, cases[i].vport, CLIENT_PORT, cases[i].proto);
+		if (cases[i].options) {
+			quoted.ip_options = opts;
+			quoted.ip_options_len = sizeof(opts);
+		}
+		len = error_frame(cases[i].icmp, VIP_ECHO, &quoted, cases[i].quote_max,
+				  cases[i].vlan, frame);
+		ctx_of(frame, len, cases[i].vlan ? 18 : 14, VIP_UDP_ID, &ctx);
+		forward_ctx(&ctx, CLIENT_PORT, cases[i].vport, cases[i].proto, cases[i].vip_id,
+			    cases[i].backend_id, &want);
+		run(&(struct icmp_run){ cases[i].name, frame, len, &ctx, fd, EXPECT_ENCAP, NULL, 0,
+					&want, &sent, 1 });
+	}
+}
+
+/* Everything the stage leaves to the kernel, and what it drops. */
+static void test_errors_not_forwarded(void)
+{
+	const struct pkt_icmp frag = { 3, 4, 1400 }, redirect = { 5, 1, 0 };
+	int fd = bpf_program__fd(fx.skel->progs.xdp_lb_icmp);
+	static uint8_t frame[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_spec quoted;
+	size_t len;
+	struct {
+		const char *name;
+		const struct pkt_icmp *icmp;
+		const char *src;   /* the quoted packet's source (VIP_ECHO) */
+		uint16_t vport, cport;
+		uint8_t proto;
+		uint16_t frag_off; /* of the quoted packet */
+		size_t quote_max;
+		enum lb_counter counter;
+	} cases[] = {
+		{ "no flow for the quoted packet", &frag, VIP_ECHO, 80, CLIENT_PORT + 9,
+		  IPPROTO_UDP, 0x4000, 28, LB_C_ICMP_PASS_ERROR_NO_FLOW },
+		{ "the flow's backend is down", &frag, VIP_ECHO, 80, CLIENT_PORT + 1, IPPROTO_UDP,
+		  0x4000, 28, LB_C_ICMP_PASS_ERROR_NO_FLOW },
+		{ "the flow's backend slot now another VIP's", &frag, VIP_ECHO, 80,
+		  CLIENT_PORT + 2, IPPROTO_UDP, 0x4000, 28, LB_C_ICMP_PASS_ERROR_NO_FLOW },
+		{ "quoted packet a later fragment: no ports", &frag, VIP_ECHO, 80, CLIENT_PORT,
+		  IPPROTO_UDP, 185, 28, LB_C_ICMP_PASS_ERROR_NO_FLOW },
+		{ "quoted packet of a NAT VIP: not translated", &frag, VIP_ECHO, 53, CLIENT_PORT,
+		  IPPROTO_UDP, 0x4000, 28, LB_C_ICMP_PASS_ERROR_NAT },
+		{ "quoted port of no VIP", &frag, VIP_ECHO, 81, CLIENT_PORT, IPPROTO_UDP, 0x4000,
+		  28, LB_C_ICMP_PASS_ERROR_NO_VIP },
+		{ "quoted source another address", &frag, CLIENT, 80, CLIENT_PORT, IPPROTO_UDP,
+		  0x4000, 28, LB_C_ICMP_PASS_ERROR_NO_VIP },
+		{ "quoted packet ICMP", &frag, VIP_ECHO, 0, 0, IPPROTO_ICMP, 0, 28,
+		  LB_C_ICMP_PASS_ERROR_NO_VIP },
+		{ "quote cut inside the ports", &frag, VIP_ECHO, 80, CLIENT_PORT, IPPROTO_UDP,
+		  0x4000, 23, LB_C_ICMP_PASS_ERROR_MALFORMED },
+		{ "quote cut inside the IPv4 header", &frag, VIP_ECHO, 80, CLIENT_PORT,
+		  IPPROTO_UDP, 0x4000, 12, LB_C_ICMP_PASS_ERROR_MALFORMED },
+		{ "redirect: another type", &redirect, VIP_ECHO, 80, CLIENT_PORT, IPPROTO_UDP,
+		  0x4000, 28, LB_C_ICMP_PASS_OTHER },
+	};
+	size_t i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct counter_delta d = { cases[i].counter, 1 };
+
+		reply_spec(&quoted, cases[i].src, cases[i].vport, cases[i].cport, cases[i].proto);
+		quoted.frag_off = cases[i].frag_off;
+		len = error_frame(cases[i].icmp, VIP_ECHO, &quoted, cases[i].quote_max, 0, frame);
+		ctx_of(frame, len, 14, VIP_UDP_ID, &ctx);
+		run(&(struct icmp_run){ cases[i].name, frame, len, &ctx, fd, EXPECT_PASS, NULL, 0,
+					NULL, &d, 1 });
+	}
+
+	/* A quote whose version is not 4: patched into a built frame. */
+	reply_spec(&quoted, VIP_ECHO, 80, CLIENT_PORT, IPPROTO_UDP);
+	len = error_frame(&frag, VIP_ECHO, &quoted, 28, 0, frame);
+	frame[14 + 20 + 8] = 0x65;
+	ctx_of(frame, len, 14, VIP_UDP_ID, &ctx);
+	run(&(struct icmp_run){ "quoted version 6", frame, len, &ctx, fd, EXPECT_PASS, NULL, 0,
+				NULL, &(struct counter_delta){ LB_C_ICMP_PASS_ERROR_MALFORMED, 1 },
+				1 });
+}
+
+/* Fragments, cut ICMP headers, contexts that do not describe the frame. */
+static void test_other_frames(void)
+{
+	int fd = bpf_program__fd(fx.skel->progs.xdp_lb_icmp);
+	static uint8_t frame[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_spec spec;
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	echo_spec(&spec);
+	spec.frag_off = 0x2000;
+	len = pkt_build(&spec, frame, sizeof(frame));
+	ctx_of(frame, len, 14, VIP_UDP_ID, &ctx);
+	run(&(struct icmp_run){ "echo request in fragments: the kernel reassembles", frame, len,
+				&ctx, fd, EXPECT_PASS, NULL, 0, NULL,
+				&(struct counter_delta){ LB_C_ICMP_PASS_FRAGMENT, 1 }, 1 });
+
+	/* 4 bytes of ICMP: a raw-protocol payload with protocol 1. */
+	pkt_spec_udp(&spec);
+	spec.payload_len = 4;
+	spec.proto = 0xfe; /* built raw, then called ICMP */
+	len = pkt_build(&spec, frame, sizeof(frame));
+	frame[14 + 9] = IPPROTO_ICMP;
+	pkt_ipv4_csum_fix(frame + 14);
+	ctx_of(frame, len, 14, VIP_UDP_ID, &ctx);
+	run(&(struct icmp_run){ "ICMP header cut short", frame, len, &ctx, fd, EXPECT_PASS, NULL,
+				0, NULL, &(struct counter_delta){ LB_C_ICMP_PASS_OTHER, 1 }, 1 });
+
+	echo_spec(&spec);
+	len = pkt_build(&spec, frame, sizeof(frame));
+	ctx_of(frame, len, 14, VIP_UDP_ID, &ctx);
+	ctx.frame_len += 1;
+	run(&(struct icmp_run){ "context of a longer frame: dropped as it came", frame, len, &ctx,
+				fd, EXPECT_DROP, NULL, 0, NULL,
+				&(struct counter_delta){ LB_C_ICMP_DROP_BAD_CTX, 1 }, 1 });
+	ctx_of(frame, len, 14, VIP_UDP_ID, &ctx);
+	ctx.l3_offset = 18;
+	ctx.l4_offset = 38;
+	run(&(struct icmp_run){ "context of a tagged frame on an untagged one", frame, len, &ctx,
+				fd, EXPECT_DROP, NULL, 0, NULL,
+				&(struct counter_delta){ LB_C_ICMP_DROP_BAD_CTX, 1 }, 1 });
+	ctx_of(frame, len, 14, VIP_UDP_ID, &ctx);
+	ctx.flow.proto = IPPROTO_UDP;
+	run(&(struct icmp_run){ "context of a UDP packet", frame, len, &ctx, fd, EXPECT_DROP,
+				NULL, 0, NULL,
+				&(struct counter_delta){ LB_C_ICMP_DROP_BAD_CTX, 1 }, 1 });
+}
+
+/* An empty encap slot: counted twice, passed on unchanged. */
+static void test_empty_encap_slot(void)
+{
+	const struct pkt_icmp frag = { 3, 4, 1400 };
+	const struct counter_delta deltas[] = {
+		{ LB_C_ICMP_ERROR_TO_BACKEND, 1 },
+		{ LB_C_ICMP_PASS_NO_ENCAP_STAGE, 1 },
+	};
+	static uint8_t frame[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_spec quoted;
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	reply_spec(&quoted, VIP_ECHO, 80, CLIENT_PORT, IPPROTO_UDP);
+	len = error_frame(&frag, VIP_ECHO, &quoted, 28, 0, frame);
+	ctx_of(frame, len, 14, VIP_UDP_ID, &ctx);
+	if (!ASSERT_OK(sink_slot_empty(&fx.encap_sink), "empty the encap slot"))
+		return;
+	run(&(struct icmp_run){ "encap slot empty", frame, len, &ctx,
+				bpf_program__fd(fx.skel->progs.xdp_lb_icmp), EXPECT_PASS, NULL,
+				0, NULL, deltas, 2 });
+	ASSERT_OK(sink_slot_fill(&fx.encap_sink), "put the sink back");
+}
+
+static const struct test_case cases[] = {
+	TEST_CASE(test_echo_golden),
+	TEST_CASE(test_echo),
+	TEST_CASE(test_errors_to_backend),
+	TEST_CASE(test_errors_not_forwarded),
+	TEST_CASE(test_other_frames),
+	TEST_CASE(test_empty_encap_slot),
+};
+
+int main(int argc, char **argv)
+{
+	int status;
+
+	if (geteuid() == 0)
+		fixture_setup();
+	status = test_main("icmp", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+	fixture_teardown();
+	return status;
+}
