@@ -82,9 +82,11 @@ static __always_inline int lb_fraction_cmp(struct lb_fraction x, struct lb_fract
 	return 0;
 }
 
-/* The state of one least-loaded scan, carried through bpf_loop. */
+/* The state of one least-loaded scan: numbers only, since
+ * lb_least_loaded_scan() takes it as a global function's argument (to the
+ * verifier the memory behind such an argument holds nothing it knows).
+ */
 struct lb_scan {
-	struct lb_pool *pool;
 	__u64 window; /* the load window of the packet's time */
 	__u32 vip_id;
 	__u32 this_cpu;
@@ -92,6 +94,12 @@ struct lb_scan {
 	__u32 best_id; /* LB_NO_BACKEND until an UP backend is seen */
 	struct lb_fraction best_load;
 	struct lb_fraction best_share; /* flows per unit of weight */
+};
+
+/* What the full scan's bpf_loop callback needs: the pool and the scan. */
+struct lb_scan_pool {
+	struct lb_pool *pool;
+	struct lb_scan scan;
 };
 
 /* Where a scan starts: any real backend compares below it. On purpose there is
@@ -182,19 +190,21 @@ static __always_inline void lb_load_sum(struct lb_load_sum *sum)
 	bpf_loop(cpus ? cpus : LB_LOAD_MAX_CPUS, lb_load_add_cpu, sum, 0);
 }
 
-/* Weighs backend @id against the best candidate so far. */
-static __always_inline void lb_consider(struct lb_scan *scan, __u32 id)
+/* Weighs backend @id against the best candidate so far. Returns 0. */
+static __always_inline int lb_consider(struct lb_scan *scan, __u32 id)
 {
-	struct lb_load_sum sum = { .id = id, .this_cpu = scan->this_cpu, .window = scan->window };
+	struct lb_load_sum sum = { .id = id };
 	struct lb_backend *backend;
 	struct lb_fraction load, share;
 	int order;
 
 	if (id >= LB_MAX_BACKENDS)
-		return;
+		return 0;
+	sum.this_cpu = scan->this_cpu;
+	sum.window = scan->window;
 	backend = bpf_map_lookup_elem(&backends, &id);
 	if (!backend || backend->state != LB_BACKEND_UP || backend->vip_id != scan->vip_id)
-		return;
+		return 0;
 	lb_load_sum(&sum);
 	share.num = sum.flows;
 	share.den = backend->weight ? backend->weight : 1;
@@ -225,18 +235,54 @@ static __always_inline void lb_consider(struct lb_scan *scan, __u32 id)
 		scan->best_load = load;
 		scan->best_share = share;
 	}
+	return 0;
 }
 
 /* bpf_loop callback of the full scan: pool entry @index. */
 static long lb_scan_one(__u32 index, void *data)
 {
-	struct lb_scan *scan = data;
+	struct lb_scan_pool *all = data;
 
 	/* bpf_loop gives no bound on index; the verifier needs one here. */
 	if (index >= LB_MAX_BACKENDS_PER_VIP)
 		return 1;
-	lb_consider(scan, scan->pool->backend_ids[index]);
+	lb_consider(&all->scan, all->pool->backend_ids[index]);
 	return 0;
+}
+
+/* The scan of lb_least_loaded_pick() from @scan's start, @flow_hash choosing
+ * the candidates of a large @pool: the best backend id, or LB_NO_BACKEND.
+ *
+ * A global function on purpose, like lb_window_packets(): the verifier checks
+ * it once, on its own, and the stage sees one call returning a number.
+ * Inlined, the candidates' summing and comparisons were walked again in every
+ * state the stage reaches the scan in (a new, expired or orphaned flow, each
+ * family): 356k instructions processed for xdp_lb_lppf on 6.18 with clang 14
+ * once flows had two families, and Debian unstable's kernel (7.2) refused it
+ * at the 1M limit built by clang 21. This way 131k. (lb_consider() as the
+ * global function instead costs the verifier less, 8k, but a call per
+ * candidate: a new flow measured some 30 ns slower; this one call, ~5 ns.)
+ * The arguments may be NULL to the verifier, hence the test.
+ */
+__noinline __u32 lb_least_loaded_scan(struct lb_pool *pool, struct lb_scan *scan, __u32 flow_hash)
+{
+	struct lb_scan_pool all;
+	__u32 count, i, pos;
+
+	if (!pool || !scan)
+		return LB_NO_BACKEND;
+	all.pool = pool;
+	all.scan = *scan;
+	count = lb_pool_count(pool);
+#pragma unroll
+	for (i = 0; i < LB_LEAST_LOADED_CANDIDATES; i++) {
+		if (!lb_candidate(i, count, flow_hash, &pos))
+			break;
+		lb_consider(&all.scan, pool->backend_ids[pos]);
+	}
+	if (all.scan.best_id == LB_NO_BACKEND && count > LB_LEAST_LOADED_CANDIDATES)
+		bpf_loop(count, lb_scan_one, &all, 0);
+	return all.scan.best_id;
 }
 
 /* The least-loaded UP backend of @pool owned by @vip_id among the flow's
@@ -253,7 +299,6 @@ static __always_inline __u32 lb_least_loaded_pick(struct lb_pool *pool, __u32 vi
 						   enum lb_load_metric metric)
 {
 	struct lb_scan scan = {
-		.pool = pool,
 		.window = now >> LB_LOAD_WINDOW_SHIFT,
 		.vip_id = vip_id,
 		.this_cpu = bpf_get_smp_processor_id(),
@@ -262,21 +307,11 @@ static __always_inline __u32 lb_least_loaded_pick(struct lb_pool *pool, __u32 vi
 		.best_load = LB_SCAN_START,
 		.best_share = LB_SCAN_START,
 	};
-	__u32 count = lb_pool_count(pool), flow_hash = 0, i, pos;
+	__u32 flow_hash = 0;
 
-	/* Only a pool larger than the candidates picks positions by the hash. */
-	if (count > LB_LEAST_LOADED_CANDIDATES)
+	if (lb_pool_count(pool) > LB_LEAST_LOADED_CANDIDATES)
 		flow_hash = lb_ctx_flow_hash(ctx);
-
-#pragma unroll
-	for (i = 0; i < LB_LEAST_LOADED_CANDIDATES; i++) {
-		if (!lb_candidate(i, count, flow_hash, &pos))
-			break;
-		lb_consider(&scan, pool->backend_ids[pos]);
-	}
-	if (scan.best_id == LB_NO_BACKEND && count > LB_LEAST_LOADED_CANDIDATES)
-		bpf_loop(count, lb_scan_one, &scan, 0);
-	return scan.best_id;
+	return lb_least_loaded_scan(pool, &scan, flow_hash);
 }
 
 #endif /* LB_LEAST_LOADED_BPF_H */

@@ -500,6 +500,8 @@ static const struct bad_case bad_cases[] = {
 					    "address"),
 	BAD("vip6_health.yaml", ":4:19: vips[0].health_check: health checks of IPv6 backends are "
 				"not supported yet"),
+	BAD("vip6_icmp_echo.yaml", ":4:16: vips[0].icmp_echo: an IPv6 VIP: ICMPv6 echo requests "
+				   "go to the kernel, the balancer does not answer them yet"),
 	BAD("vip6_twice.yaml", ":5:5: vips[1]: VIP 2001:db8::1 udp port 53 is listed twice "
 			       "(first at vips[0], line 2)"),
 	BAD("backend6_twice.yaml", ":5:9: vips[0].backends[1]: backend 2001:db8:1::1 is listed "
