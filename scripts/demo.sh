@@ -20,9 +20,12 @@
 #   4. UDP, LIVE_FLOWS flows at LIVE_RATE from xdp_send, past the client's
 #      stack: XDP live frames, or where the kernel refuses them AF_XDP (copy
 #      mode), or AF_PACKET (xdp_send -M auto says which on stderr)
+#   5. IPv6 UDP, FLOWS/2 flows x PACKETS packets to the IPv6 VIP (flow_send)
 # config.yaml (the seed form) has one UDP VIP on every port. Before phase 3
 # the demo reloads, in place, DEMO_OUT/demo-config.yaml: the same VIP and
-# backends, plus the same address for TCP on every port.
+# backends, plus the same address for TCP on every port, and beside them an
+# IPv6 VIP, [VIP6]:5000/udp, on the same backends' IPv6 addresses (the lab's
+# IPv6: scripts/topology.sh ipv6), tunnelled IPv6-in-IPv6.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +55,10 @@ vip=$(sed -nE 's/^vip:[[:space:]]*([0-9.]+).*/\1/p' "$CONFIG")
 backends=$(sed -nE 's/^[[:space:]]*-[[:space:]]*ip:[[:space:]]*([0-9.]+).*/\1/p' "$CONFIG")
 [[ -n $vip && -n $backends ]] ||
 	{ echo "demo: $CONFIG is not in the seed form (vip: + backends:)" >&2; exit 1; }
+# The IPv6 VIP and backend i's IPv6 address, on the lab's fd00:10::/64.
+VIP6=fd00:10::100
+backend6() { echo "fd00:10::b$1"; }
+backends6=$(i=0; for _ in $backends; do i=$((i + 1)); backend6 $i; done)
 
 in_net() {
 	local ns=$1
@@ -90,13 +97,13 @@ teardown() {
 trap teardown EXIT
 trap 'exit 130' INT TERM
 
-# The same VIP and backends, plus TCP on every port of the VIP.
+# The same VIP and backends, plus TCP on every port of the VIP, and the IPv6 VIP.
 write_tcp_config() {
 	local addr
 	{
 		echo "# Written by scripts/demo.sh: $(basename "$CONFIG")'s VIP and backends"
-		echo "# for UDP (as there), and the same address and backends for TCP on"
-		echo "# every port."
+		echo "# for UDP (as there), the same address and backends for TCP on every"
+		echo "# port, and an IPv6 VIP on the backends' IPv6 addresses."
 		echo "vips:"
 		for proto in udp tcp; do
 			echo "  - address: $vip"
@@ -104,6 +111,10 @@ write_tcp_config() {
 			echo "    backends:"
 			for addr in $backends; do echo "      - ip: $addr"; done
 		done
+		echo "  - address: $VIP6"
+		echo "    port: 5000"
+		echo "    backends:"
+		for addr in $backends6; do echo "      - ip: $addr"; done
 	} >"$OUT/demo-config.yaml"
 }
 
@@ -127,10 +138,12 @@ send_traffic() {
 	in_net client "$TOOLS/xdp_send" -i eth0 -D "$lb_mac" -d "$vip" -p 6000 -f "$LIVE_FLOWS" \
 		-b 40000 -t "$LIVE_SECONDS" -r "$LIVE_RATE" -T "${LIVE_THREADS:-1}" -l \
 		>"$OUT/send-live.txt"
+	in_net client "$TOOLS/flow_send" -d "$VIP6" -p 5000 -f $((FLOWS / 2)) -n "$PACKETS" \
+		-r "$RATE" -b 50000 >"$OUT/send-udp6.txt"
 }
 
 mkdir -p "$OUT"
-rm -f "$OUT"/{send-*,capture-*,reload,figures,flows-*,distribution*}.txt \
+rm -f "$OUT"/{send-*,capture-*,capture6-*,reload,figures,flows-*,distribution*}.txt \
 	"$OUT"/{stats.json,distribution.png}
 write_tcp_config
 
@@ -138,6 +151,8 @@ echo "== topology: client 10.0.0.1, balancer veth1 10.0.0.10, backends" "${backe
 	"(namespaces $P-*)"
 # shellcheck disable=SC2086
 OUTPUT=$OUTPUT "$ROOT/scripts/topology.sh" up "$P" "$vip" $backends
+# shellcheck disable=SC2086
+OUTPUT=$OUTPUT "$ROOT/scripts/topology.sh" ipv6 "$P" "$VIP6" $backends6
 # The client's switch port takes XDP live frames only with an XDP program
 # (AF_XDP copy mode and AF_PACKET frames do not need it).
 ip -n "$P-sw" link set dev p-client xdp obj "$OUTPUT/bpf/xdp_pass.bpf.o" sec xdp
@@ -153,12 +168,19 @@ for addr in $backends; do
 	nsenter --net="/run/netns/$P-b$i" "$TOOLS/ipip_capture" -i eth0 -b "$addr" -o client \
 		-R "$OUT/ready$i" >"$OUT/capture-b$i.txt" 2>&1 &
 	PIDS+=($!)
+	# The IPv6-in-IPv6 frames, checked by a capture of their own.
+	rm -f "$OUT/ready6-$i"
+	nsenter --net="/run/netns/$P-b$i" "$TOOLS/ipip_capture" -i eth0 -b "$(backend6 $i)" \
+		-o client -R "$OUT/ready6-$i" >"$OUT/capture6-b$i.txt" 2>&1 &
+	PIDS+=($!)
 done
 for ((j = 1; j <= i; j++)); do
-	for _ in $(seq 50); do [[ -e $OUT/ready$j ]] && break; sleep 0.1; done
-	[[ -e $OUT/ready$j ]] ||
-		{ echo "demo: the capture in backend $j did not start" >&2; exit 1; }
-	rm -f "$OUT/ready$j"
+	for ready in "$OUT/ready$j" "$OUT/ready6-$j"; do
+		for _ in $(seq 50); do [[ -e $ready ]] && break; sleep 0.1; done
+		[[ -e $ready ]] ||
+			{ echo "demo: the capture in backend $j did not start" >&2; exit 1; }
+		rm -f "$ready"
+	done
 done
 
 echo "== traffic from the client to $vip, live figures from lbctl stats veth1 --watch:"
@@ -168,6 +190,8 @@ echo "   3. TCP: $FLOWS flows of 1..$MAX_PACKETS packets, after reloading with" 
 	"$(basename "$OUT")/demo-config.yaml (adds TCP)"
 echo "   4. UDP: $LIVE_FLOWS flows for ${LIVE_SECONDS}s at $LIVE_RATE frames/s, past the" \
 	"client's stack (xdp_send: XDP live frames, or its fallback)"
+echo "   5. IPv6 UDP: $((FLOWS / 2)) flows x $PACKETS packets to [$VIP6]:5000 (added by the" \
+	"reload), tunnelled IPv6-in-IPv6"
 echo
 # nsenter execs lbctl: $! is lbctl itself, so stop_pids reaches it.
 nsenter --net="/run/netns/$P-lb" "$ROOT/lbctl" stats veth1 --watch 1 &
@@ -192,20 +216,31 @@ balancer_view=$(grep -oE '\{"vip": [^}]*\}' "$OUT/stats.json" | grep '"address"'
 	awk '{ p[$1] += $2; f[$1] += $3 } END { for (a in p) print a, p[a], f[a] }')
 
 echo
-echo "== what each backend received (every IPIP frame checked), and what the balancer counted"
+echo "== what each backend received (every tunnelled frame checked), and what the balancer counted"
 printf '  %-15s %9s %9s %11s %13s %7s\n' backend flows packets "bad frames" \
 	"lbctl packets" "flows"
-i=0
-for addr in $backends; do
-	i=$((i + 1))
-	summary=$(grep '^capture ' "$OUT/capture-b$i.txt" || echo "capture (none)")
+# One row per backend address: its capture (capture-bN.txt for IPv4,
+# capture6-bN.txt for IPv6) and the balancer's figures for that address.
+backend_row() {
+	local addr=$1 file=$2 summary lb_packets lb_flows
+	summary=$(grep '^capture ' "$file" || echo "capture (none)")
 	read -r lb_packets lb_flows <<<"$(awk -v a="$addr" '$1 == a { print $2, $3 }' \
 		<<<"$balancer_view")"
 	printf '  %-15s %9s %9s %11s %13s %7s\n' "$addr" \
-		"$(grep -c '^flow ' "$OUT/capture-b$i.txt" || true)" \
-		"$(awk '$1 == "flow" { n += $NF } END { print n + 0 }' "$OUT/capture-b$i.txt")" \
+		"$(grep -c '^flow ' "$file" || true)" \
+		"$(awk '$1 == "flow" { n += $NF } END { print n + 0 }' "$file")" \
 		"$(grep -oE 'bad=[0-9]+' <<<"$summary" | cut -d= -f2)" \
 		"${lb_packets:-0}" "${lb_flows:-0}"
+}
+i=0
+for addr in $backends; do
+	i=$((i + 1))
+	backend_row "$addr" "$OUT/capture-b$i.txt"
+done
+i=0
+for addr in $backends6; do
+	i=$((i + 1))
+	backend_row "$addr" "$OUT/capture6-b$i.txt"
 done
 
 # Adds up the last field (packets) of flow lines, or field NAME=N of the
@@ -242,7 +277,16 @@ live_refused=${live_refused:-0}
 live_method=$(grep -oE ' method=[a-z]+' "$OUT/send-live.txt" | cut -d= -f2 || true)
 live_lost=$live_refused
 [[ $live_method != packet ]] || live_lost=0
-live_at_balancer=$((balancer_packets - (sent_packets - live_sent)))
+# Phase 5, IPv6: its own captures, flows listed by the captures under the last
+# 32 bits of their addresses (ipip_capture), so checked by count and totals.
+sent6_packets=$(awk '$1 == "flow" { n += $NF } END { print n + 0 }' "$OUT/send-udp6.txt")
+sent6_flows=$(grep -c '^flow ' "$OUT/send-udp6.txt" || true)
+received6_packets=$(cat "$OUT"/capture6-b*.txt | awk '$1 == "flow" { n += $NF } END { print n + 0 }')
+received6_flows=$(cat "$OUT"/capture6-b*.txt | grep -c '^flow ' || true)
+split6_flows=$(cat "$OUT"/capture6-b*.txt | awk '$1 == "flow" { print $2, $3, $4 }' | sort |
+	uniq -d | wc -l)
+bad6=$(grep -ohE ' bad=[0-9]+' "$OUT"/capture6-b*.txt | awk -F= '{ n += $2 } END { print n + 0 }')
+live_at_balancer=$((balancer_packets - sent6_packets - (sent_packets - live_sent)))
 cat >"$OUT/figures.txt" <<EOF
 sent_flows=$sent_count
 sent_packets=$sent_packets
@@ -258,14 +302,25 @@ live_refused=$live_refused
 live_method=$live_method
 live_at_balancer=$live_at_balancer
 live_received=$live_received
+ipv6_sent_flows=$sent6_flows
+ipv6_sent_packets=$sent6_packets
+ipv6_received_flows=$received6_flows
+ipv6_received_packets=$received6_packets
 EOF
 
 echo
 printf '  sent %s packets in %s flows; the backends received %s packets in %s flows;\n' \
 	"$sent_packets" "$sent_count" "$received_packets" "$received_count"
+printf '  IPv6: sent %s packets in %s flows; the backends received %s packets in %s flows;\n' \
+	"$sent6_packets" "$sent6_flows" "$received6_packets" "$received6_flows"
 printf '  the balancer forwarded %s packets; xdp_send (method %s): %s\n' "$balancer_packets" \
 	"$live_method" "$(grep '^xdp_send ' "$OUT/send-live.txt" | cut -d' ' -f2-4)"
 failures=()
+((split6_flows == 0)) || failures+=("$split6_flows IPv6 flows reached more than one backend")
+((bad6 == 0)) || failures+=("$bad6 malformed IPv6-in-IPv6 frames at the backends")
+((received6_flows == sent6_flows && received6_packets == sent6_packets)) || failures+=(
+	"IPv6: $received6_packets packets in $received6_flows flows received, $sent6_packets in" \
+	"$sent6_flows sent")
 ((split_flows == 0)) || failures+=("$split_flows flows reached more than one backend")
 ((bad == 0)) || failures+=("$bad malformed frames at the backends")
 # Inside the balancer nothing may be lost, whatever the lab did: every VIP
@@ -276,8 +331,9 @@ failures=()
 if ((live_received == live_sent)); then
 	cmp -s "$OUT/flows-sent.txt" "$OUT/flows-received.txt" || failures+=(
 		"flows received differ from those sent: diff $OUT/flows-{sent,received}.txt")
-	((balancer_packets == sent_packets)) || failures+=(
-		"the balancer counted $balancer_packets packets, $sent_packets were sent")
+	((balancer_packets == sent_packets + sent6_packets)) || failures+=(
+		"the balancer counted $balancer_packets packets," \
+		"$((sent_packets + sent6_packets)) were sent")
 else
 	echo "  phase 4 outran the lab's virtual links (LIVE_RATE=$LIVE_RATE): of" \
 		"$live_sent frames of xdp_send ($live_method) the client's interface refused" \
@@ -314,7 +370,8 @@ if ((${#failures[@]})); then
 fi
 if ((live_received == live_sent)); then
 	echo "== checks passed: every flow on exactly one backend, with every packet sent;" \
-		"sent = received = forwarded ($sent_packets)"
+		"sent = received = forwarded ($((sent_packets + sent6_packets)), $sent6_packets" \
+		"of them IPv6)"
 else
 	echo "== checks passed: every flow on exactly one backend; phases 1-3 complete, flow by" \
 		"flow; nothing lost inside the balancer"

@@ -93,11 +93,27 @@ $out"
 			'$1 == "flow" { n += $NF } END { print n }' "$f") untracked=0" \
 			"$(basename "$f"): closing line totals"
 	done
-	local total live_frames
+	# Phase 5: the IPv6 VIP beside the seed VIP, IPv6-in-IPv6 to the backends'
+	# IPv6 addresses, checked by captures of their own.
+	local total live_frames total6
+	check_contains "$out" "[fd00:10::100]:5000/udp" "lbctl stats shows the IPv6 VIP"
+	check_eq "$(grep -c '^flow ' "$d/send-udp6.txt")" 20 "IPv6 flows sent"
+	total6=$(awk '$1 == "flow" { n += $NF } END { print n }' "$d/send-udp6.txt")
+	check_eq "$total6" 100 "IPv6 packets sent"
+	for f in "$d"/capture6-b*.txt; do
+		check_contains "$(cat "$f")" "bad=0 " "$(basename "$f"): every frame well-formed"
+		grep -q '^flow ' "$f" || fail "$(basename "$f"): no IPv6 flow at this backend"
+	done
+	check_eq "$(grep -ohE ' ipip6=[0-9]+' "$d"/capture6-b*.txt | cut -d= -f2 |
+		awk '{ n += $1 } END { print n }')" 100 "IPv6-in-IPv6 frames at the backends"
+	check_eq "$(cat "$d"/capture6-b*.txt | awk '$1 == "flow" { print $2, $3, $4 }' | sort |
+		uniq -d)" "" "no IPv6 flow on two backends"
+	check_eq "$(cat "$d"/capture6-b*.txt | grep -c '^flow ')" 20 "IPv6 flows received"
+
 	total=$(awk '{ n += $NF } END { print n }' <<<"$sent")
-	check_eq "$(backends_sum packets <"$d/stats.json")" "$total" \
-		"lbctl: packets of all backends"
-	check_eq "$(backends_sum new_flows <"$d/stats.json")" 150 "lbctl: flows of all backends"
+	check_eq "$(backends_sum packets <"$d/stats.json")" "$((total + total6))" \
+		"lbctl: packets of all backends (IPv4 and IPv6)"
+	check_eq "$(backends_sum new_flows <"$d/stats.json")" 170 "lbctl: flows of all backends"
 	live_frames=$(grep -oE '^xdp_send frames=[0-9]+' "$d/send-live.txt" | cut -d= -f2)
 	check_eq "$(awk '$1 == "flow" { n += $NF } END { print n }' "$d/send-live.txt")" \
 		"$live_frames" "xdp_send: per-flow listing adds up to its frames"

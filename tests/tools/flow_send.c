@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* flow_send: sends N flows x M packets of UDP or TCP to a VIP through the
- * kernel's routing (raw IPv4 socket), so each flow has a known 5-tuple.
+ * kernel's routing (a raw IPv4 or IPv6 socket: an IPv6 VIP and SRC hold a
+ * colon), so each flow has a known 5-tuple.
  *
  *   flow_send -d VIP [-p PORT] [-P udp|tcp] [-f FLOWS] [-n PACKETS] [-s BYTES|MIN-MAX]
  *             [-b SPORT_BASE] [-r PPS] [-m MAX_PACKETS] [-S SEED] [-a SRC]
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,8 @@
 
 struct args {
 	uint32_t dst, src;
+	bool ipv6;
+	uint8_t dst6[16], src6[16];
 	uint16_t port, sport_base;
 	uint8_t proto;
 	unsigned int flows, packets, max_packets, seed, pps;
@@ -58,6 +62,47 @@ static uint32_t route_source(uint32_t dst)
 	return sa.sin_addr.s_addr;
 }
 
+/* The same for an IPv6 @dst. */
+static void route_source6(const uint8_t *dst, uint8_t *src)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	memcpy(&sa.sin6_addr, dst, 16);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
+		perror("flow_send: no route to the VIP");
+		exit(1);
+	}
+	close(fd);
+	memcpy(src, &sa.sin6_addr, 16);
+}
+
+/* -d and -a: IPv4, or IPv6 when the text holds a colon. */
+static void read_addr(const char *text, uint32_t *addr, uint8_t *addr6, bool *ipv6)
+{
+	*ipv6 = strchr(text, ':') != NULL;
+	if (*ipv6)
+		pkt_ip6(text, addr6);
+	else
+		*addr = pkt_ip(text);
+}
+
+/* Sends @frame (@len bytes, Ethernet first) to @a's VIP through the raw socket. */
+static int send_ip(int fd, const struct args *a, const uint8_t *frame, size_t len)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = a->dst };
+	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6 };
+
+	memcpy(&to6.sin6_addr, a->dst6, 16);
+	/* The kernel adds the link layer: send from the IP header on. */
+	if (a->ipv6)
+		return (int)sendto(fd, frame + 14, len - 14, 0, (struct sockaddr *)&to6,
+				   sizeof(to6));
+	return (int)sendto(fd, frame + 14, len - 14, 0, (struct sockaddr *)&to, sizeof(to));
+}
+
 static void pace(unsigned int pps, unsigned long sent, const struct timespec *start)
 {
 	struct timespec now, wait;
@@ -83,12 +128,13 @@ int main(int argc, char **argv)
 	unsigned long total = 0;
 	struct timespec start;
 	uint8_t frame[PKT_MAX];
+	bool src_ipv6 = false;
 	int fd, opt, one = 1;
 
 	while ((opt = getopt(argc, argv, "d:p:P:f:n:s:b:r:m:S:a:")) != -1) {
 		switch (opt) {
-		case 'd': a.dst = pkt_ip(optarg); break;
-		case 'a': a.src = pkt_ip(optarg); break;
+		case 'd': read_addr(optarg, &a.dst, a.dst6, &a.ipv6); break;
+		case 'a': read_addr(optarg, &a.src, a.src6, &src_ipv6); break;
 		case 'p': a.port = (uint16_t)atoi(optarg); break;
 		case 'P': a.proto = !strcmp(optarg, "tcp") ? IPPROTO_TCP : IPPROTO_UDP; break;
 		case 'f': a.flows = (unsigned int)atoi(optarg); break;
@@ -107,10 +153,16 @@ int main(int argc, char **argv)
 	}
 	if (!a.max_size)
 		a.max_size = a.size;
-	if (!a.dst || !a.flows || a.flows > 65535U - a.sport_base || a.max_size > 1400 ||
-	    a.max_size < a.size)
+	if ((!a.dst && !a.ipv6) || !a.flows || a.flows > 65535U - a.sport_base ||
+	    a.max_size > 1400 || a.max_size < a.size)
 		return usage();
-	if (!a.src)
+	if ((a.src || src_ipv6) && src_ipv6 != a.ipv6) {
+		fprintf(stderr, "flow_send: -a and -d must be of one family\n");
+		return 2;
+	}
+	if (a.ipv6 && !src_ipv6)
+		route_source6(a.dst6, a.src6);
+	else if (!a.ipv6 && !a.src)
 		a.src = route_source(a.dst);
 
 	todo = calloc(a.flows, sizeof(*todo));
@@ -121,8 +173,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < a.flows; i++)
 		todo[i] = a.max_packets ? 1 + (unsigned int)rand() % a.max_packets : a.packets;
 
-	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-	if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one))) {
+	/* IPPROTO_RAW: we write the IP header (IPv6's implies IPV6_HDRINCL). */
+	fd = socket(a.ipv6 ? AF_INET6 : AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0 || (!a.ipv6 && setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)))) {
 		perror("flow_send: raw socket (needs root)");
 		return 1;
 	}
@@ -131,16 +184,21 @@ int main(int argc, char **argv)
 		int any = 0;
 
 		for (i = 0; i < a.flows; i++) {
-			struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = a.dst };
 			struct pkt_spec s;
 			size_t len;
 
 			if (done[i] == todo[i])
 				continue;
 			any = 1;
-			pkt_spec_udp(&s);
-			s.src = a.src;
-			s.dst = a.dst;
+			if (a.ipv6) {
+				pkt_spec_udp6(&s);
+				memcpy(s.src6, a.src6, 16);
+				memcpy(s.dst6, a.dst6, 16);
+			} else {
+				pkt_spec_udp(&s);
+				s.src = a.src;
+				s.dst = a.dst;
+			}
 			s.proto = a.proto;
 			s.sport = (uint16_t)(a.sport_base + i);
 			s.dport = a.port;
@@ -152,9 +210,7 @@ int main(int argc, char **argv)
 			if (a.proto == IPPROTO_TCP)
 				s.tcp_flags = done[i] == 0 ? 0x02 /* SYN */ : 0x10 /* ACK */;
 			len = pkt_build(&s, frame, sizeof(frame));
-			/* The kernel adds the link layer: send from the IP header on. */
-			if (sendto(fd, frame + 14, len - 14, 0, (struct sockaddr *)&to,
-				   sizeof(to)) < 0) {
+			if (send_ip(fd, &a, frame, len) < 0) {
 				perror("flow_send: sendto");
 				return 1;
 			}

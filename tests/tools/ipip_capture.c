@@ -11,7 +11,8 @@
  * limit 64 (-t), payload length = the inner packet's, destination = this
  * backend, source the inner one's (or -o), traffic class the inner one's, the
  * flow label the same for every frame of a flow; inner UDP/TCP checksums
- * intact. Its flows are listed under the last 32 bits of their addresses.
+ * intact. Its flows are listed under the last 32 bits of their addresses;
+ * IPv4 frames count as other (another capture checks the IPv4 address's).
  *
  *   ipip_capture -i IFNAME -b BACKEND_IP [-o OUTER_SRC|client] [-g GUE_PORT] [-t TTL]
  *                [-R READY_FILE]
@@ -264,7 +265,10 @@ int main(int argc, char **argv)
 			}
 			continue;
 		}
-		if (n < 42 || pkt_get16(frame + 12) != ETH_P_IP) {
+		/* An IPv6 backend's capture leaves IPv4 to the IPv4 address's
+		 * own capture (a backend with both, as in the demo).
+		 */
+		if (ipv6 || n < 42 || pkt_get16(frame + 12) != ETH_P_IP) {
 			other++;
 			continue;
 		}
