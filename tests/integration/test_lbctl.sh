@@ -176,8 +176,13 @@ test_stats_reset() {
 	check_contains "$out" "veth1: counters reset: " "reset message"
 	check_contains "$out" "Kept: the flow table and what the policies decide by" "what is kept"
 	after=$(lbctl stats veth1 --json)
-	check_eq "$(field 'sum(n for s in d["counters"].values() for n in s.values())' <<<"$after")" \
+	# The lab's own frames (IPv6 router solicitations, MLD reports of fresh
+	# interfaces) may reach parse between the reset and this read: those two
+	# counters are allowed to move, by a few.
+	check_eq "$(field 'sum(n for st, s in d["counters"].items() for k, n in s.items() if (st, k) not in (("parse", "pass_not_vip"), ("parse", "pass_not_ipv4")))' <<<"$after")" \
 		0 "every stage counter zero"
+	check_eq "$(field 'd["counters"]["parse"]["pass_not_vip"] + d["counters"]["parse"]["pass_not_ipv4"] < 10' \
+		<<<"$after")" True "only a few of the lab's own frames since the reset"
 	check_eq "$(field '[(b["packets"], b["bytes"], b["new_flows"]) for b in d["backends"]]' \
 		<<<"$after" | tr -d ' ')" "[(0,0,0),(0,0,0),(0,0,0),(0,0,0)]" "backend counters zero"
 	check_eq "$(field 'sum(v for v in d["outside"].values())' <<<"$after")" 0 \
