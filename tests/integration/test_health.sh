@@ -51,15 +51,16 @@ load() {
 }
 
 # Servers on backend $1 (1 or 2): TCP and UDP echo servers that first send
-# their name (lib.sh's serve.sh). Their PIDs in SERVER_PIDS[$1].
+# their name (lib.sh's serve.sh); with 6 as $2 on its IPv6 address. Their
+# PIDs in SERVER_PIDS[$1].
 declare -A SERVER_PIDS
 start_server() {
-	local i=$1
+	local i=$1 v=${2:-}
 	printf '#!/bin/sh\necho "$1"\nexec cat\n' >"$TMP/serve.sh"
-	spawn "b$i" "$TMP/tcp$i.log" socat "TCP-LISTEN:$TCP_PORT,fork,reuseaddr" \
+	spawn "b$i" "$TMP/tcp$v$i.log" socat "TCP$v-LISTEN:$TCP_PORT,fork,reuseaddr" \
 		EXEC:"sh $TMP/serve.sh b$i"
 	SERVER_PIDS[$i]=${PIDS[-1]}
-	spawn "b$i" "$TMP/udp$i.log" socat "UDP-LISTEN:$UDP_PORT,fork,reuseaddr" \
+	spawn "b$i" "$TMP/udp$v$i.log" socat "UDP$v-LISTEN:$UDP_PORT,fork,reuseaddr" \
 		EXEC:"sh $TMP/serve.sh b$i"
 	SERVER_PIDS[$i]+=" ${PIDS[-1]}"
 	for _ in $(seq 50); do
@@ -412,38 +413,17 @@ vips:
 YAML
 }
 
-# A TCP server on backend $1's IPv6 address (the name first, as start_server's).
-start_server6() {
-	local i=$1
-	printf '#!/bin/sh\necho "$1"\nexec cat\n' >"$TMP/serve.sh"
-	spawn "b$i" "$TMP/tcp6_$i.log" socat "TCP6-LISTEN:$TCP_PORT,fork,reuseaddr" \
-		EXEC:"sh $TMP/serve.sh b$i"
-	SERVER_PIDS[$i]=${PIDS[-1]}
-	for _ in $(seq 50); do
-		in_net "b$i" ss -ltn | grep -q ":$TCP_PORT " && return 0
-		sleep 0.1
-	done
-	fail "IPv6 server b$i not listening"
-}
-
 # $1 new TCP flows from the client to [$VIP6]:$TCP_PORT, one SYN each (source
-# ports from $2 on). The backends here cannot take IPv6-in-IPv6 apart (no
-# ip6_tunnel on this kernel): where the flows went is read from lbctl stats.
+# ports from $2 on; given up before the first retransmit). The backends here
+# cannot take IPv6-in-IPv6 apart (no ip6_tunnel on this kernel): where the
+# flows went is read from lbctl stats.
 send_syns6() {
-	in_net client python3 - "$VIP6" "$TCP_PORT" "$1" "$2" <<'PY'
-import socket, sys, time
-vip, port, flows, first = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-for n in range(flows):
-    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    s.bind(("fd00:10::1", first + n))
-    s.setblocking(False)
-    try:
-        s.connect((vip, port))  # one SYN; closed before the first retransmit
-    except BlockingIOError:
-        pass
-    time.sleep(0.002)
-    s.close()
-PY
+	local n
+	for n in $(seq 0 $(($1 - 1))); do
+		in_net client socat -u /dev/null \
+			"TCP6:[$VIP6]:$TCP_PORT,sourceport=$(($2 + n)),connect-timeout=0.3" 2>/dev/null
+	done
+	return 0
 }
 
 # A backend of an IPv6 VIP whose server stops goes down after fall failed
@@ -456,8 +436,8 @@ test_ipv6_backend_goes_down_and_comes_back() {
 	topology ipv6 "$PREFIX" "$VIP6" "$B61" "$B62"
 	write_config6
 	load
-	start_server6 1
-	start_server6 2
+	start_server 1 6
+	start_server 2 6
 	printf '#!/bin/sh\nread line\nread host\necho "$line $host" | tr -d "\\r" >>"%s/requests6"\nprintf "HTTP/1.0 200 OK\\r\\n\\r\\n"\n' \
 		"$TMP" >"$TMP/http6.sh"
 	spawn b1 "$TMP/http6.log" socat "TCP6-LISTEN:$HTTP_PORT,fork,reuseaddr" \
@@ -494,7 +474,7 @@ test_ipv6_backend_goes_down_and_comes_back() {
 	check_eq "$(backend_packets "$B61" "$label")" "$b61" "packets to the dead backend"
 	check_eq "$(backend_packets "$B62" "$label")" $((b62 + 6)) "the new flows on the live one"
 
-	start_server6 1
+	start_server 1 6
 	wait_log "backend $B61 of VIP $VIP6 tcp port $TCP_PORT is up again: connected ($RISE good probes in a row); set UP" \
 		$((INTERVAL_MS * RISE + SLACK_MS))
 	check_contains "$(status_line "$B61" "$label")" "up    weight 1  health up since" \
