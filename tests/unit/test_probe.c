@@ -288,38 +288,33 @@ static bool net_ready(void)
 	return state > 0;
 }
 
-#define NEEDS_NET()                                                                  \
-	do {                                                                         \
-		if (!net_ready())                                                    \
-			TEST_SKIP("no network namespace of our own (needs root)");   \
-	} while (0)
+/* Runs @body with the probes and servers on @f's loopback address. */
+static void in_family(int f, void (*body)(void))
+{
+	if (!net_ready())
+		TEST_SKIP("no network namespace of our own (needs root)");
+	family = f;
+	body();
+}
 
 static void test_tcp_probe(void)
 {
-	NEEDS_NET();
-	family = AF_INET;
-	test_tcp();
+	in_family(AF_INET, test_tcp);
 }
 
 static void test_udp_probe(void)
 {
-	NEEDS_NET();
-	family = AF_INET;
-	test_udp();
+	in_family(AF_INET, test_udp);
 }
 
 static void test_http_probe(void)
 {
-	NEEDS_NET();
-	family = AF_INET;
-	test_http();
+	in_family(AF_INET, test_http);
 }
 
 static void test_http_probe_timeout(void)
 {
-	NEEDS_NET();
-	family = AF_INET;
-	test_http_timeout();
+	in_family(AF_INET, test_http_timeout);
 }
 
 /* The same against ::1: an IPv6 VIP's backends are probed at their IPv6
@@ -327,23 +322,17 @@ static void test_http_probe_timeout(void)
  */
 static void test_tcp_probe_ipv6(void)
 {
-	NEEDS_NET();
-	family = AF_INET6;
-	test_tcp();
+	in_family(AF_INET6, test_tcp);
 }
 
 static void test_udp_probe_ipv6(void)
 {
-	NEEDS_NET();
-	family = AF_INET6;
-	test_udp();
+	in_family(AF_INET6, test_udp);
 }
 
 static void test_http_probe_ipv6(void)
 {
-	NEEDS_NET();
-	family = AF_INET6;
-	test_http();
+	in_family(AF_INET6, test_http);
 }
 
 int main(int argc, char **argv)
