@@ -1103,10 +1103,16 @@ static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
 
 	if (hc->type == LB_HEALTH_NONE)
 		return 0;
-	if (vip->ipv6) {
+	/* The probes through the tunnel go out by an LWT route that builds
+	 * IPv4 encapsulation only (lbd_tunnel.h): an IPv6 VIP is probed
+	 * directly, at each backend's own address.
+	 */
+	if (vip->ipv6 && hc->via == LB_HEALTH_VIA_TUNNEL) {
 		path_push_key(p, "health_check");
-		return fail(p, p->health.block, "health checks of IPv6 backends are not "
-			    "supported yet");
+		path_push_key(p, "via");
+		return fail(p, p->health.via, "tunnel: probes through the tunnel are not "
+			    "supported yet for an IPv6 VIP (they are encapsulated in IPv4 only), "
+			    "expected direct");
 	}
 	if (hc->via == LB_HEALTH_VIA_TUNNEL && nat) {
 		path_push_key(p, "health_check");
@@ -1115,7 +1121,7 @@ static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
 			    "plain packets to their own address, expected direct");
 	}
 	if (hc->via == LB_HEALTH_VIA_DEFAULT)
-		hc->via = nat ? LB_HEALTH_VIA_DIRECT : LB_HEALTH_VIA_TUNNEL;
+		hc->via = nat || vip->ipv6 ? LB_HEALTH_VIA_DIRECT : LB_HEALTH_VIA_TUNNEL;
 	if (hc->port)
 		return 0;
 	if (!vip->port) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* VIP announcement (--announce-table, docs/scale-out.md): xdp-lbd keeps one
- * kernel route per VIP address (/32, via the balanced interface) in a routing
- * table of its own, with its own route protocol (lbd_routes.h), exactly while
- * this balancer can take the VIP's traffic:
+ * kernel route per VIP address (IPv4 /32, IPv6 /128, via the balanced
+ * interface) in a routing table of its own, with its own route protocol
+ * (lbd_routes.h), exactly while this balancer can take the VIP's traffic:
  *   - xdp-lb is loaded on the interface (pins there) and its entry program is
  *     attached;
  *   - at least one VIP on that address has a backend in state up (the state
@@ -27,7 +27,7 @@
 
 /* One VIP address and what its VIPs' backends allow. */
 struct lbd_announce_addr {
-	__be32 addr;
+	struct lbd_addr addr;
 	__u32 vips;        /* VIPs (port, protocol) on the address */
 	__u32 backends;    /* their backends, every state */
 	__u32 up;          /* of them, in state up */

@@ -34,12 +34,25 @@ static uint64_t real_s(void)
 	return (uint64_t)time(NULL);
 }
 
+/* The VIP's address, of its family. */
+static struct lbd_addr vip_addr(const struct lb_vip_config *v)
+{
+	return v->ipv6 ? lbd_addr_v6(v->addr6) : lbd_addr_v4(v->addr);
+}
+
+/* The backend's own address, of its family (LB_BACKEND_F_IPV6). */
+static struct lbd_addr backend_addr(const struct lb_backend *be)
+{
+	return be->flags & LB_BACKEND_F_IPV6 ? lbd_addr_v6(be->addr6) : lbd_addr_v4(be->addr);
+}
+
 static void target_name(struct lbd_health_target *t, const struct lb_vip_config *v)
 {
-	char be[INET_ADDRSTRLEN], vip[INET_ADDRSTRLEN];
+	char be[LBD_ADDR_STRLEN], vip[LBD_ADDR_STRLEN];
+	struct lbd_addr va = vip_addr(v);
 
-	inet_ntop(AF_INET, &t->addr, be, sizeof(be));
-	inet_ntop(AF_INET, &v->addr, vip, sizeof(vip));
+	lbd_addr_text(&t->addr, be, sizeof(be));
+	lbd_addr_text(&va, vip, sizeof(vip));
 	if (v->port)
 		snprintf(t->name, sizeof(t->name), "%s of VIP %s %s port %u", be, vip,
 			 lb_proto_name(v->proto), v->port);
@@ -48,15 +61,37 @@ static void target_name(struct lbd_health_target *t, const struct lb_vip_config 
 			 lb_proto_name(v->proto));
 }
 
-/* The config's entry of backend @addr of @v, or NULL. */
-static const struct lb_backend_config *config_backend(const struct lb_vip_config *v, __be32 addr)
+/* The config's entry of backend @be of @v, or NULL. */
+static const struct lb_backend_config *config_backend(const struct lb_vip_config *v,
+						      const struct lb_backend *be)
 {
+	struct lbd_addr want = backend_addr(be), have;
 	size_t i;
 
-	for (i = 0; i < v->backend_count; i++)
-		if (v->backends[i].addr == addr)
+	for (i = 0; i < v->backend_count; i++) {
+		have = v->backends[i].ipv6 ? lbd_addr_v6(v->backends[i].addr6) :
+					     lbd_addr_v4(v->backends[i].addr);
+		if (lbd_addr_eq(&have, &want))
 			return &v->backends[i];
+	}
 	return NULL;
+}
+
+/* The loaded entry of config VIP @v (vips or vips6, by its family), or NULL. */
+static const struct lb_state_vip *loaded_vip(const struct lb_state *st,
+					     const struct lb_vip_config *v)
+{
+	struct lb_vip6_key key6 = {
+		.port = htons(v->port), .proto = v->proto, .gen = (__u8)st->gen,
+	};
+	struct lb_vip_key key = {
+		.addr = v->addr, .port = htons(v->port), .proto = v->proto, .gen = (__u8)st->gen,
+	};
+
+	if (!v->ipv6)
+		return lb_state_find(st, &key);
+	memcpy(key6.addr, v->addr6, sizeof(key6.addr));
+	return lb_state_find6(st, &key6);
 }
 
 /* The loaded backends of one config VIP with a health_check, appended to @list. */
@@ -64,10 +99,7 @@ static int add_vip_targets(struct lbd_health *h, const struct lb_state *st,
 			   const struct lb_vip_config *v, bool gue,
 			   struct lbd_health_target **list, size_t *count)
 {
-	struct lb_vip_key key = {
-		.addr = v->addr, .port = htons(v->port), .proto = v->proto, .gen = (__u8)st->gen,
-	};
-	const struct lb_state_vip *view = lb_state_find(st, &key);
+	const struct lb_state_vip *view = loaded_vip(st, v);
 	struct lbd_health_target *t;
 	struct lb_backend be;
 	__u32 i, id;
@@ -78,7 +110,7 @@ static int add_vip_targets(struct lbd_health *h, const struct lb_state *st,
 	for (i = 0; i < view->pool.backend_count && i < LB_MAX_BACKENDS_PER_VIP; i++) {
 		id = view->pool.backend_ids[i];
 		if (bpf_map_lookup_elem(h->source->maps.fd[LB_MAP_BACKENDS], &id, &be) ||
-		    be.vip_id != view->vip.vip_id || !config_backend(v, be.addr))
+		    be.vip_id != view->vip.vip_id || !config_backend(v, &be))
 			continue;
 		t = realloc(*list, (*count + 1) * sizeof(**list));
 		if (!t)
@@ -87,7 +119,7 @@ static int add_vip_targets(struct lbd_health *h, const struct lb_state *st,
 		t = &(*list)[(*count)++];
 		memset(t, 0, sizeof(*t));
 		t->id = id;
-		t->addr = be.addr;
+		t->addr = backend_addr(&be);
 		t->vip_id = be.vip_id;
 		t->vip = v->addr;
 		t->via_tunnel = v->health.via == LB_HEALTH_VIA_TUNNEL &&
@@ -108,13 +140,11 @@ static int add_vip_targets(struct lbd_health *h, const struct lb_state *st,
 static void release_unchecked(struct lbd_health *h, const struct lb_state *st,
 			      const struct lb_vip_config *v)
 {
-	struct lb_vip_key key = {
-		.addr = v->addr, .port = htons(v->port), .proto = v->proto, .gen = (__u8)st->gen,
-	};
-	const struct lb_state_vip *view = lb_state_find(st, &key);
+	const struct lb_state_vip *view = loaded_vip(st, v);
 	const struct lb_backend_config *bc;
 	struct lb_backend_health rec;
-	char addr[INET_ADDRSTRLEN];
+	char addr[LBD_ADDR_STRLEN];
+	struct lbd_addr a;
 	struct lb_backend be;
 	__u32 i, id;
 	int lock;
@@ -126,7 +156,7 @@ static void release_unchecked(struct lbd_health *h, const struct lb_state *st,
 		    lb_health_read(&h->source->maps, id, be.addr, be.vip_id, &rec) ||
 		    !rec.marked_down)
 			continue;
-		bc = config_backend(v, be.addr);
+		bc = config_backend(v, &be);
 		if (!bc || bc->state != LB_BACKEND_UP)
 			continue;
 		lock = lb_lock_interface_now(h->ifname);
@@ -134,7 +164,8 @@ static void release_unchecked(struct lbd_health *h, const struct lb_state *st,
 			return; /* the next sync tries again */
 		rec.marked_down = 0;
 		be.state = LB_BACKEND_UP;
-		inet_ntop(AF_INET, &be.addr, addr, sizeof(addr));
+		a = backend_addr(&be);
+		lbd_addr_text(&a, addr, sizeof(addr));
 		if (lb_health_write(&h->source->maps, id, &rec) ||
 		    bpf_map_update_elem(h->source->maps.fd[LB_MAP_BACKENDS], &id, &be, BPF_ANY))
 			lbd_log(LBD_ERR, "Failed to set backend %s (id %u) UP again: %s", addr, id,
@@ -154,7 +185,7 @@ static struct lbd_health_target *find_old(struct lbd_health *h, const struct lbd
 	for (i = 0; i < h->count; i++) {
 		struct lbd_health_target *o = &h->targets[i];
 
-		if (o->id == n->id && o->addr == n->addr && o->vip_id == n->vip_id &&
+		if (o->id == n->id && lbd_addr_eq(&o->addr, &n->addr) && o->vip_id == n->vip_id &&
 		    o->vip == n->vip && o->via_tunnel == n->via_tunnel && o->gue == n->gue &&
 		    !memcmp(&o->hc, &n->hc, sizeof(o->hc)))
 			return o;
@@ -332,6 +363,7 @@ static void on_result(struct lbd_health *h, struct lbd_health_target *t,
 		      const struct lbd_probe_result *res)
 {
 	struct lb_backend_health rec;
+	struct lbd_addr now;
 	struct lb_backend be;
 	int lock, err;
 	bool changed;
@@ -347,7 +379,8 @@ static void on_result(struct lbd_health *h, struct lbd_health_target *t,
 		return;
 	}
 	if (bpf_map_lookup_elem(h->source->maps.fd[LB_MAP_BACKENDS], &t->id, &be) ||
-	    be.addr != t->addr || be.vip_id != t->vip_id || be.state == LB_BACKEND_EMPTY) {
+	    be.state == LB_BACKEND_EMPTY || be.vip_id != t->vip_id ||
+	    (now = backend_addr(&be), !lbd_addr_eq(&now, &t->addr))) {
 		/* A reload gave the slot to another backend: list them again
 		 * once this round of results is done.
 		 */
@@ -355,7 +388,8 @@ static void on_result(struct lbd_health *h, struct lbd_health_target *t,
 		h->need_sync = true;
 		return;
 	}
-	err = lb_health_read(&h->source->maps, t->id, t->addr, t->vip_id, &rec);
+	/* The record names its backend as lbctl and lb-load do: be.addr. */
+	err = lb_health_read(&h->source->maps, t->id, be.addr, t->vip_id, &rec);
 	if (err) {
 		close(lock);
 		lbd_log(LBD_ERR, "Failed to read the health of backend %s: %s", t->name,
@@ -380,6 +414,7 @@ static void on_result(struct lbd_health *h, struct lbd_health_target *t,
 static void start_probe(struct lbd_health *h, size_t i, uint64_t now)
 {
 	struct lbd_health_target *t = &h->targets[i];
+	struct lbd_addr to;
 	bool tunnel;
 	uint64_t period = (uint64_t)t->hc.interval_ms * 1000000ULL;
 	struct lbd_probe_result res;
@@ -395,7 +430,8 @@ static void start_probe(struct lbd_health *h, size_t i, uint64_t now)
 	 */
 	t->probe_direct = t->via_tunnel && *h->tunnel.problem;
 	tunnel = t->via_tunnel && !t->probe_direct;
-	ret = lbd_probe_start(&t->probe, &t->hc, tunnel ? t->vip : t->addr,
+	to = tunnel ? lbd_addr_v4(t->vip) : t->addr;
+	ret = lbd_probe_start(&t->probe, &t->hc, &to,
 			      tunnel ? lbd_tunnel_mark(&h->tunnel, t->id, t->gue) : 0, now, &res);
 	if (ret < 0) {
 		/* Out of sockets is ours, not the backend's: nothing counted. */

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "lbd_addr.h"
 #include "lbd_loop.h"
 #include "lbd_probe.h"
 #include "lbd_source.h"
@@ -31,14 +32,17 @@
 
 struct lbd_health_target {
 	__u32 id;              /* backends map key */
-	__be32 addr;
+	struct lbd_addr addr;  /* the backend's own: a direct probe goes there */
 	__u32 vip_id;
-	__be32 vip;            /* the VIP's address: a probe through the tunnel goes there */
+	__be32 vip;            /* an IPv4 VIP's address: a probe through the tunnel goes there */
 	bool via_tunnel;       /* hc.via tunnel: encapsulated to the backend (lbd_tunnel.h) */
 	bool gue;              /* ... as GUE, the encap slot's stage; else IPIP */
 	bool probe_direct;     /* the probe in flight went direct: the tunnel was not set up */
 	struct lb_health_config hc; /* a copy: the config may be read again under it */
-	char name[96];         /* "10.0.1.1 of VIP 10.0.0.100 tcp port 80", for logs */
+	/* "10.0.1.1 of VIP 10.0.0.100 tcp port 80", "fd00:1::1 of VIP fd00::100 tcp
+	 * port 80", for logs.
+	 */
+	char name[2 * LBD_ADDR_STRLEN + 48];
 	uint64_t next_ns;      /* CLOCK_MONOTONIC: when the next probe starts */
 	struct lbd_probe probe;
 };

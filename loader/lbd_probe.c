@@ -46,21 +46,38 @@ static int finish(struct lbd_probe *p)
 	return 1;
 }
 
-int lbd_probe_start(struct lbd_probe *p, const struct lb_health_config *hc, __be32 addr,
-		    uint32_t mark, uint64_t now_ns, struct lbd_probe_result *res)
+/* @addr and the check's port as a socket address, its length returned. */
+static socklen_t peer_of(const struct lbd_addr *addr, uint16_t port, struct sockaddr_storage *ss)
 {
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(hc->port),
-		.sin_addr.s_addr = addr,
-	};
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (addr->family == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, addr->v6, sizeof(sin6->sin6_addr));
+		return sizeof(*sin6);
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	sin->sin_addr.s_addr = addr->v4;
+	return sizeof(*sin);
+}
+
+int lbd_probe_start(struct lbd_probe *p, const struct lb_health_config *hc,
+		    const struct lbd_addr *addr, uint32_t mark, uint64_t now_ns,
+		    struct lbd_probe_result *res)
+{
+	struct sockaddr_storage peer;
+	socklen_t peer_len = peer_of(addr, hc->port, &peer);
 	bool udp = hc->type == LB_HEALTH_UDP;
 	int err;
 
 	lbd_probe_init(p);
 	p->type = hc->type;
 	p->deadline_ns = now_ns + (uint64_t)hc->timeout_ms * 1000000ULL;
-	p->fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	p->fd = socket(addr->family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		       0);
 	if (p->fd < 0)
 		return -errno;
@@ -71,7 +88,7 @@ int lbd_probe_start(struct lbd_probe *p, const struct lb_health_config *hc, __be
 		return err;
 	}
 	/* UDP: a connected socket is told of an ICMP port unreachable. */
-	if (connect(p->fd, (struct sockaddr *)&sin, sizeof(sin)) && errno != EINPROGRESS) {
+	if (connect(p->fd, (struct sockaddr *)&peer, peer_len) && errno != EINPROGRESS) {
 		result(res, false, "connect: %s", strerror(errno));
 		return finish(p);
 	}
@@ -124,20 +141,38 @@ static int udp_ready(struct lbd_probe *p, const struct lb_health_config *hc,
 	return finish(p);
 }
 
+/* The Host header's value: the address connected to, an IPv6 one in
+ * brackets (RFC 9110: an IP-literal), and the port.
+ */
+static void http_host(int fd, uint16_t port, char *buf, size_t len)
+{
+	struct sockaddr_storage peer;
+	socklen_t peer_len = sizeof(peer);
+	char text[LBD_ADDR_STRLEN];
+	struct lbd_addr a;
+
+	if (getpeername(fd, (struct sockaddr *)&peer, &peer_len)) {
+		snprintf(buf, len, "backend:%u", port);
+		return;
+	}
+	if (peer.ss_family == AF_INET6)
+		a = lbd_addr_v6(((struct sockaddr_in6 *)&peer)->sin6_addr.s6_addr);
+	else
+		a = lbd_addr_v4(((struct sockaddr_in *)&peer)->sin_addr.s_addr);
+	lbd_addr_text(&a, text, sizeof(text));
+	snprintf(buf, len, a.family == AF_INET6 ? "[%s]:%u" : "%s:%u", text, port);
+}
+
 static int http_send(struct lbd_probe *p, const struct lb_health_config *hc,
 		     struct lbd_probe_result *res)
 {
-	char request[LB_HEALTH_PATH_MAX + 160], host[INET_ADDRSTRLEN];
-	struct sockaddr_in peer;
-	socklen_t len = sizeof(peer);
+	char request[LB_HEALTH_PATH_MAX + 160 + LBD_ADDR_STRLEN], host[LBD_ADDR_STRLEN + 8];
 	int n;
 
-	if (getpeername(p->fd, (struct sockaddr *)&peer, &len) ||
-	    !inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host)))
-		snprintf(host, sizeof(host), "backend");
+	http_host(p->fd, hc->port, host, sizeof(host));
 	n = snprintf(request, sizeof(request),
-		     "GET %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: xdp-lbd\r\n"
-		     "Connection: close\r\n\r\n", hc->path, host, hc->port);
+		     "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: xdp-lbd\r\n"
+		     "Connection: close\r\n\r\n", hc->path, host);
 	/* A few hundred bytes into an empty socket buffer: sent whole or not at all. */
 	if (send(p->fd, request, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n) {
 		result(res, false, "send: %s", errno ? strerror(errno) : "short write");

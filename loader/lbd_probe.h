@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "health.h"
+#include "lbd_addr.h"
 
 /* Bytes of an HTTP answer read to find its status line. */
 #define LBD_PROBE_BUF 512
@@ -40,14 +41,16 @@ struct lbd_probe {
 
 void lbd_probe_init(struct lbd_probe *p);
 
-/* Starts a probe of @addr (network order) as @hc says, to end by @now_ns +
+/* Starts a probe of @addr (IPv4 or IPv6) as @hc says, to end by @now_ns +
  * timeout, from a socket marked @mark (SO_MARK; 0 none: a probe through the
- * tunnel is addressed to the VIP and marked for its backend, lbd_tunnel.h). 0: in flight, wait for lbd_probe_events(); 1: finished already
- * (@res says how, e.g. no route); -errno: could not start (no socket: not
- * the backend's fault, nothing to count).
+ * tunnel is addressed to the VIP and marked for its backend, lbd_tunnel.h).
+ * 0: in flight, wait for lbd_probe_events(); 1: finished already (@res says
+ * how, e.g. no route); -errno: could not start (no socket: not the backend's
+ * fault, nothing to count).
  */
-int lbd_probe_start(struct lbd_probe *p, const struct lb_health_config *hc, __be32 addr,
-		    uint32_t mark, uint64_t now_ns, struct lbd_probe_result *res);
+int lbd_probe_start(struct lbd_probe *p, const struct lb_health_config *hc,
+		    const struct lbd_addr *addr, uint32_t mark, uint64_t now_ns,
+		    struct lbd_probe_result *res);
 
 /* The epoll events the probe waits for now. */
 uint32_t lbd_probe_events(const struct lbd_probe *p);

@@ -74,26 +74,35 @@ static struct nlmsghdr *request(char *buf, __u16 type, __u16 flags, size_t len, 
 	return nlh;
 }
 
-/* The header every request of ours shares: an IPv4 /32 of our protocol in
- * our table (RTA_TABLE as well: rtm_table holds 8 bits only).
+/* The bytes of @a's address: 4 or 16. */
+static size_t addr_len(const struct lbd_addr *a)
+{
+	return a->family == AF_INET6 ? sizeof(a->v6) : sizeof(a->v4);
+}
+
+/* The header every request of ours shares: a host route (IPv4 /32, IPv6
+ * /128) of our protocol in our table (RTA_TABLE as well: rtm_table holds 8
+ * bits only). Scope link as `ip route add DST dev X` makes an IPv4 device
+ * route; IPv6 routes have no scope but universe.
  */
-static struct nlmsghdr *route_msg(char *buf, __u16 type, __u16 flags, __u32 table, __be32 dst)
+static struct nlmsghdr *route_msg(char *buf, __u16 type, __u16 flags, __u32 table,
+				  const struct lbd_addr *dst)
 {
 	struct rtmsg *rtm;
 	struct nlmsghdr *nlh = request(buf, type, NLM_F_ACK | flags, sizeof(*rtm), (void **)&rtm);
 
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = 32;
+	rtm->rtm_family = (unsigned char)dst->family;
+	rtm->rtm_dst_len = (unsigned char)lbd_addr_bits(dst);
 	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
 	rtm->rtm_protocol = LBD_ROUTE_PROTO;
-	rtm->rtm_scope = RT_SCOPE_LINK;
+	rtm->rtm_scope = dst->family == AF_INET6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
-	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	mnl_attr_put(nlh, RTA_DST, addr_len(dst), dst->v6);
 	return nlh;
 }
 
-int lbd_routes_add(struct lbd_routes *r, __be32 dst, int oif)
+int lbd_routes_add(struct lbd_routes *r, const struct lbd_addr *dst, int oif)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -106,7 +115,7 @@ int lbd_routes_add(struct lbd_routes *r, __be32 dst, int oif)
 	return transact(r, nlh, NULL, NULL);
 }
 
-int lbd_routes_del(struct lbd_routes *r, __be32 dst)
+int lbd_routes_del(struct lbd_routes *r, const struct lbd_addr *dst)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int err;
@@ -122,10 +131,11 @@ int lbd_routes_add_bpf(struct lbd_routes *r, __be32 dst, int oif, int prog_fd,
 		       const char *prog_name, __u32 headroom)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct lbd_addr to = lbd_addr_v4(dst);
 	struct nlattr *encap, *xmit;
 	struct nlmsghdr *nlh;
 
-	nlh = route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, r->table, dst);
+	nlh = route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, r->table, &to);
 	mnl_attr_put_u32(nlh, RTA_OIF, (__u32)oif);
 	mnl_attr_put_u16(nlh, RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_BPF);
 	encap = mnl_attr_nest_start(nlh, RTA_ENCAP);
@@ -141,6 +151,7 @@ int lbd_routes_add_bpf(struct lbd_routes *r, __be32 dst, int oif, int prog_fd,
 struct list_ctx {
 	const struct lbd_routes *r;
 	struct lbd_route *out;
+	int family;     /* AF_INET or AF_INET6: the dump's */
 	size_t max, count;
 	bool overflow;
 	bool foreign;   /* count the routes of other protocols instead */
@@ -155,8 +166,6 @@ static int attr_cb(const struct nlattr *attr, void *data)
 		return MNL_CB_OK;
 	if ((type == RTA_TABLE || type == RTA_OIF) && mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
 		return MNL_CB_ERROR;
-	if (type == RTA_DST && mnl_attr_get_payload_len(attr) != 4)
-		return MNL_CB_ERROR;
 	tb[type] = attr;
 	return MNL_CB_OK;
 }
@@ -168,8 +177,11 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 	struct list_ctx *ctx = data;
 	__u32 table;
 
-	if (rtm->rtm_family != AF_INET ||
-	    (!ctx->foreign && (rtm->rtm_protocol != LBD_ROUTE_PROTO || rtm->rtm_dst_len != 32)))
+	struct lbd_addr dst = { .family = ctx->family };
+
+	if (rtm->rtm_family != ctx->family ||
+	    (!ctx->foreign && (rtm->rtm_protocol != LBD_ROUTE_PROTO ||
+			       rtm->rtm_dst_len != lbd_addr_bits(&dst))))
 		return MNL_CB_OK;
 	if (mnl_attr_parse(nlh, sizeof(*rtm), attr_cb, tb) < 0)
 		return MNL_CB_ERROR;
@@ -182,35 +194,38 @@ static int list_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (!tb[RTA_DST])
 		return MNL_CB_OK;
+	if (mnl_attr_get_payload_len(tb[RTA_DST]) != addr_len(&dst))
+		return MNL_CB_ERROR;
 	if (ctx->count == ctx->max) {
 		ctx->overflow = true;
 		return MNL_CB_OK;
 	}
-	memcpy(&ctx->out[ctx->count].dst, mnl_attr_get_payload(tb[RTA_DST]), 4);
+	memcpy(dst.v6, mnl_attr_get_payload(tb[RTA_DST]), addr_len(&dst));
+	ctx->out[ctx->count].dst = dst;
 	ctx->out[ctx->count].oif = tb[RTA_OIF] ? (int)mnl_attr_get_u32(tb[RTA_OIF]) : 0;
 	ctx->count++;
 	return MNL_CB_OK;
 }
 
-/* Dumps every IPv4 route through list_cb with @ctx. */
+/* Dumps every route of @ctx's family through list_cb with @ctx. */
 static int dump_routes(struct lbd_routes *r, struct list_ctx *ctx)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 
-	/* A dump of every IPv4 route: the kernel filters a dump by table only
+	/* A dump of every route of the family: the kernel filters a dump by table only
 	 * when asked strictly (NETLINK_GET_STRICT_CHK); reading all and
 	 * filtering here works on every kernel.
 	 */
 	nlh = request(buf, RTM_GETROUTE, NLM_F_DUMP, sizeof(*rtm), (void **)&rtm);
-	rtm->rtm_family = AF_INET;
+	rtm->rtm_family = (unsigned char)ctx->family;
 	return transact(r, nlh, list_cb, ctx);
 }
 
-int lbd_routes_list(struct lbd_routes *r, struct lbd_route *out, size_t max)
+int lbd_routes_list(struct lbd_routes *r, int family, struct lbd_route *out, size_t max)
 {
-	struct list_ctx ctx = { .r = r, .out = out, .max = max };
+	struct list_ctx ctx = { .r = r, .family = family, .out = out, .max = max };
 	int err = dump_routes(r, &ctx);
 
 	if (err)
@@ -220,7 +235,7 @@ int lbd_routes_list(struct lbd_routes *r, struct lbd_route *out, size_t max)
 
 int lbd_routes_count_foreign(struct lbd_routes *r)
 {
-	struct list_ctx ctx = { .r = r, .foreign = true };
+	struct list_ctx ctx = { .r = r, .family = AF_INET, .foreign = true };
 	int err = dump_routes(r, &ctx);
 
 	return err ? err : (int)ctx.count;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The kernel routes xdp-lbd announces VIPs with, over rtnetlink (libmnl): IPv4
- * host routes (/32) in one routing table, marked with xdp-lb's own route
+/* The kernel routes xdp-lbd announces VIPs with, over rtnetlink (libmnl): host
+ * routes (IPv4 /32, IPv6 /128) in one routing table, marked with xdp-lb's own route
  * protocol number so that they are told apart from every other route there
  * and a routing daemon can pick them up (BIRD: protocol kernel { learn; }).
  * Nothing here decides which routes should exist: lbd_announce.h does.
@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 #include <linux/types.h>
+
+#include "lbd_addr.h"
 
 /* The route protocol (rtm_protocol) of every route xdp-lbd makes. No other
  * program in iproute2's rt_protos list uses it; "250 xdp-lb" in
@@ -32,7 +34,7 @@ struct lbd_routes {
 
 /* One route of ours as the kernel has it. */
 struct lbd_route {
-	__be32 dst;
+	struct lbd_addr dst;
 	int oif;
 };
 
@@ -40,16 +42,16 @@ struct lbd_route {
 int lbd_routes_open(struct lbd_routes *r, __u32 table);
 void lbd_routes_close(struct lbd_routes *r);
 
-/* Reads the routes of our protocol in our table into @out (at most @max; the
- * count found, or -errno).
+/* Reads the host routes of our protocol in our table of @family (AF_INET or
+ * AF_INET6) into @out (at most @max; the count found, or -errno).
  */
-int lbd_routes_list(struct lbd_routes *r, struct lbd_route *out, size_t max);
+int lbd_routes_list(struct lbd_routes *r, int family, struct lbd_route *out, size_t max);
 
-/* Adds (or replaces) the route @dst/32 via device @oif. 0 or -errno. */
-int lbd_routes_add(struct lbd_routes *r, __be32 dst, int oif);
+/* Adds (or replaces) the host route to @dst (/32 or /128) via device @oif. 0 or -errno. */
+int lbd_routes_add(struct lbd_routes *r, const struct lbd_addr *dst, int oif);
 
-/* Removes our route @dst/32. 0 (also when it was gone already) or -errno. */
-int lbd_routes_del(struct lbd_routes *r, __be32 dst);
+/* Removes our host route to @dst. 0 (also when it was gone already) or -errno. */
+int lbd_routes_del(struct lbd_routes *r, const struct lbd_addr *dst);
 
 /* Adds (or replaces) the route @dst/32 via device @oif that hands every packet
  * to the LWT program @prog_fd (`encap bpf xmit`), with @headroom bytes kept

@@ -137,7 +137,7 @@ static bool has_route(const struct lbd_route *routes, size_t count, __be32 dst, 
 	size_t i;
 
 	for (i = 0; i < count; i++)
-		if (routes[i].dst == dst && routes[i].oif == oif)
+		if (routes[i].dst.v4 == dst && routes[i].oif == oif)
 			return true;
 	return false;
 }
@@ -234,17 +234,17 @@ static int route_vips(struct lbd_tunnel *t, int ifindex, const __be32 *vips, siz
 	size_t i;
 	int n, err;
 
-	n = lbd_routes_list(&t->nl, have, TUNNEL_ROUTES_MAX);
+	n = lbd_routes_list(&t->nl, AF_INET, have, TUNNEL_ROUTES_MAX);
 	if (n < 0) {
 		snprintf(problem, len, "routes: %s", strerror(-n));
 		return -1;
 	}
 	for (i = 0; i < (size_t)n; i++) {
 		if (!route_is_ours(&have[i], ifindex) ||
-		    (have[i].oif == ifindex && has_addr(vips, count, have[i].dst)))
+		    (have[i].oif == ifindex && has_addr(vips, count, have[i].dst.v4)))
 			continue;
-		err = lbd_routes_del(&t->nl, have[i].dst);
-		inet_ntop(AF_INET, &have[i].dst, addr, sizeof(addr));
+		err = lbd_routes_del(&t->nl, &have[i].dst);
+		inet_ntop(AF_INET, &have[i].dst.v4, addr, sizeof(addr));
 		if (err)
 			lbd_log(LBD_ERR, "Failed to remove the probe route %s/32 from table %u: %s",
 				addr, t->opt.table, strerror(-err));
@@ -331,14 +331,14 @@ int lbd_tunnel_remove(struct lbd_tunnel *t, const char *why)
 		unload_program(t);
 		return -1;
 	}
-	n = lbd_routes_list(&t->nl, have, TUNNEL_ROUTES_MAX);
+	n = lbd_routes_list(&t->nl, AF_INET, have, TUNNEL_ROUTES_MAX);
 	for (i = 0; i < n; i++) {
 		if (!route_is_ours(&have[i], ifindex)) {
 			left++;
 			continue;
 		}
-		err = lbd_routes_del(&t->nl, have[i].dst);
-		inet_ntop(AF_INET, &have[i].dst, addr, sizeof(addr));
+		err = lbd_routes_del(&t->nl, &have[i].dst);
+		inet_ntop(AF_INET, &have[i].dst.v4, addr, sizeof(addr));
 		if (err) {
 			lbd_log(LBD_ERR, "Failed to remove the probe route %s/32 from table %u: %s",
 				addr, t->opt.table, strerror(-err));

@@ -150,3 +150,14 @@ const struct lb_state_vip *lb_state_find(const struct lb_state *st, const struct
 			return &st->live[i];
 	return NULL;
 }
+
+const struct lb_state_vip *lb_state_find6(const struct lb_state *st,
+					  const struct lb_vip6_key *key)
+{
+	size_t i;
+
+	for (i = 0; i < st->live_count; i++)
+		if (st->live[i].ipv6 && !memcmp(&st->live[i].key6, key, sizeof(*key)))
+			return &st->live[i];
+	return NULL;
+}

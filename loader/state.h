@@ -81,5 +81,8 @@ int lb_maglev_alloc_take(struct lb_maglev_alloc *a);
 /* The live entry of @key, or NULL. */
 const struct lb_state_vip *lb_state_find(const struct lb_state *st,
 					 const struct lb_vip_key *key);
+/* The live entry of IPv6 VIP @key (from vips6), or NULL. */
+const struct lb_state_vip *lb_state_find6(const struct lb_state *st,
+					  const struct lb_vip6_key *key);
 
 #endif /* LB_STATE_H */

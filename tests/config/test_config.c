@@ -498,8 +498,9 @@ static const struct bad_case bad_cases[] = {
 	BAD("outer_source6_multicast.yaml", ":1:16: outer_source6: \"ff05::2\" is a multicast "
 					    "address (ff00::/8), expected a global unicast "
 					    "address"),
-	BAD("vip6_health.yaml", ":4:19: vips[0].health_check: health checks of IPv6 backends are "
-				"not supported yet"),
+	BAD("health6_via_tunnel.yaml", ":4:31: vips[0].health_check.via: tunnel: probes through "
+				       "the tunnel are not supported yet for an IPv6 VIP (they are "
+				       "encapsulated in IPv4 only), expected direct"),
 	BAD("vip6_icmp_echo.yaml", ":4:16: vips[0].icmp_echo: an IPv6 VIP: ICMPv6 echo requests "
 				   "go to the kernel, the balancer does not answer them yet"),
 	BAD("vip6_twice.yaml", ":5:5: vips[1]: VIP 2001:db8::1 udp port 53 is listed twice "
@@ -916,6 +917,18 @@ static void test_health_values(void)
 	ASSERT_EQ(h->via, LB_HEALTH_VIA_TUNNEL, "vips[4] a gue VIP with via: tunnel");
 	ASSERT_STREQ(lb_health_via_name(LB_HEALTH_VIA_TUNNEL), "tunnel", "name of tunnel");
 	ASSERT_STREQ(lb_health_via_name(LB_HEALTH_VIA_DIRECT), "direct", "name of direct");
+	lb_config_free(&cfg);
+	/* An IPv6 VIP: probed directly, whether written or not. */
+	if (!ASSERT_OK(lb_config_load(GOOD_DIR "health6.yaml", &cfg, err, sizeof(err)), err))
+		return;
+	ASSERT_EQ(cfg.vip_count, 2, "IPv6 vip_count");
+	h = &cfg.vips[0].health;
+	ASSERT_EQ(h->type, LB_HEALTH_HTTP, "IPv6 vips[0] type");
+	ASSERT_EQ(h->port, 80, "IPv6 vips[0] port from the VIP");
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_DIRECT, "IPv6 vips[0] probed directly by default");
+	h = &cfg.vips[1].health;
+	ASSERT_EQ(h->type, LB_HEALTH_UDP, "IPv6 vips[1] type");
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_DIRECT, "IPv6 vips[1] via direct as written");
 	lb_config_free(&cfg);
 	/* No block: no checks. */
 	if (!ASSERT_OK(lb_config_load(GOOD_DIR "extended.yaml", &cfg, err, sizeof(err)), err))

@@ -144,10 +144,14 @@ static void check_config(const struct lb_config *cfg, const uint8_t *data, size_
 		if (!address_ok(vip->ipv6, vip->addr, vip->addr6) ||
 		    (vip->proto != IPPROTO_UDP && vip->proto != IPPROTO_TCP))
 			broken("accepted a bad VIP", "", data, size);
-		/* This version forwards IPv6 VIPs by ipip only, without health checks. */
+		/* This version forwards IPv6 VIPs by ipip only, and probes their
+		 * backends directly (the probes through the tunnel are IPv4 only).
+		 */
 		if (vip->ipv6 && (vip->forwarding == LB_FORWARD_NAT || cfg->encap != LB_ENCAP_IPIP ||
-				  vip->health.type != LB_HEALTH_NONE))
-			broken("accepted an IPv6 VIP with nat, gue or a health check", "", data, size);
+				  (vip->health.type != LB_HEALTH_NONE &&
+				   vip->health.via != LB_HEALTH_VIA_DIRECT)))
+			broken("accepted an IPv6 VIP with nat, gue or health probes through the "
+			       "tunnel", "", data, size);
 		if (!vip->backend_count || vip->backend_count > LB_MAX_BACKENDS_PER_VIP)
 			broken("accepted a VIP with no or too many backends", "", data, size);
 		total += vip->backend_count;

@@ -14,11 +14,14 @@ source "$(dirname "$0")/lib.sh"
 
 VIP_A=10.99.0.1
 VIP_B=10.99.0.2
+VIP_C=fd00:99::1
 B1=10.0.1.1 B2=10.0.2.2
+B61=fd00:10::b1 B62=fd00:10::b2
 TABLE=100
 
 # VIP A on two ports and VIP B; A's backends up unless $1/$2 give their
-# states; ONLY_B=1 leaves A out. Backend ids: A's 0-3, B's 4 and 5.
+# states; ONLY_B=1 leaves A out; V6=1 adds IPv6 VIP C. Backend ids: A's 0-3,
+# B's 4 and 5, C's 6 and 7.
 write_config() {
 	local port
 	{
@@ -44,6 +47,15 @@ EOF
       - ip: $B1
       - ip: $B2
 EOF
+		[[ -n ${V6:-} ]] || return 0
+		cat <<EOF
+  - address: $VIP_C
+    port: 80
+    protocol: tcp
+    backends:
+      - ip: $B61
+      - ip: $B62
+EOF
 	} >"$TMP/lb.yaml"
 }
 
@@ -59,21 +71,23 @@ start_daemon() {
 	LBD_PID=${PIDS[-1]}
 }
 
-# The announcement table's routes, one per line as ip prints them.
+# The announcement table's routes, one per line as ip prints them; IPv6
+# ones with -6 as $1.
 announced() {
-	ip -n "$PREFIX-lb" route show table "$TABLE"
+	ip -n "$PREFIX-lb" ${1:+"$1"} route show table "$TABLE"
 }
 
-# Waits (at most 5 s) until the table is exactly $1 (lines in any order).
+# Waits (at most 5 s) until the table is exactly $1 (lines in any order); its
+# IPv6 routes with -6 as $2.
 wait_table() {
 	local want i
 	want=$(sort <<<"$1")
 	for i in $(seq 50); do
-		[[ $(announced | sort) == "$want" ]] && return 0
+		[[ $(announced "${2:-}" | sort) == "$want" ]] && return 0
 		sleep 0.1
 	done
-	fail "table $TABLE is not '$1' within 5 s but:
-$(announced)
+	fail "table $TABLE${2:+ ($2)} is not '$1' within 5 s but:
+$(announced "${2:-}")
 log: $(cat "$TMP/lbd.log")"
 }
 
@@ -241,6 +255,58 @@ $route_other")" "table after the second SIGKILL"
 		"--withdraw without a table"
 }
 
+# An IPv6 VIP is announced as a /128 beside the IPv4 /32s, by the same
+# rules: withdrawn when no backend of it is up (a state flip in the pinned
+# map, as health checks make) and at SIGTERM; a killed daemon's route is
+# removed by xdp-lbd --withdraw; another program's IPv6 route is left alone.
+test_ipv6_vip_announced_and_withdrawn() {
+	local route_c="$VIP_C dev veth1 proto 250 metric 1024 pref medium"
+	local route_other6="2001:db8::7 dev veth1 proto static metric 1024 pref medium" out
+	lab_up
+	topology ipv6 "$PREFIX" "$VIP_C" "$B61" "$B62"
+	check ip -n "$PREFIX-lb" -6 route add 2001:db8::7/128 dev veth1 table "$TABLE" proto static
+	V6=1 write_config
+	start_daemon
+	check lb_load "$TMP/lb.yaml" veth1 >/dev/null
+	wait_table "$route_c
+$route_other6" -6
+	wait_table "$route_a
+$route_b
+$route_other"
+	wait_log "^announcing $VIP_C/128 in table $TABLE via veth1: 2 of 2 backends up$"
+
+	check_backend 6 "$B61" up
+	set_state 6 3
+	set_state 7 3
+	wait_table "$route_other6" -6
+	wait_log "^Warning: withdrew $VIP_C/128 from table $TABLE: \
+no backend of its VIP is up \(0 of 2 up\)$"
+	check_eq "$(announced | sort)" "$(sort <<<"$route_a
+$route_b
+$route_other")" "the IPv4 routes while C is withdrawn"
+	set_state 7 1
+	wait_table "$route_c
+$route_other6" -6
+	wait_log "^announcing $VIP_C/128 in table $TABLE via veth1: 1 of 2 backends up$"
+
+	stop_daemon TERM || fail "xdp-lbd exited with $? on SIGTERM"
+	check_eq "$(announced -6)" "$route_other6" "IPv6 routes after SIGTERM"
+	check grep -qxF "withdrew $VIP_C/128 from table $TABLE: xdp-lbd stops (Terminated)" \
+		"$TMP/lbd.log"
+
+	start_daemon
+	wait_table "$route_c
+$route_other6" -6
+	stop_daemon KILL
+	check_eq "$(announced -6 | sort)" "$(sort <<<"$route_c
+$route_other6")" "IPv6 routes after SIGKILL"
+	out=$(in_net lb "$ROOT/xdp-lbd" --withdraw --announce-table "$TABLE" veth1 2>&1) ||
+		fail "xdp-lbd --withdraw failed: $out"
+	check_contains "$out" "withdrew $VIP_C/128 from table $TABLE: xdp-lbd --withdraw" \
+		"what --withdraw says of the IPv6 route"
+	check_eq "$(announced -6)" "$route_other6" "IPv6 routes after xdp-lbd --withdraw"
+}
+
 test_bad_table_is_refused() {
 	local out status
 	for t in "253:the kernel's default table" "254:the kernel's main table" \
@@ -326,7 +392,7 @@ $out"
 }
 
 run_tests integration-ecmp \
-	test_announces_while_loaded_withdraws_at_unload \
+	test_announces_while_loaded_withdraws_at_unload test_ipv6_vip_announced_and_withdrawn \
 	test_no_backend_up_withdraws \
 	test_sigterm_withdraws_sigkill_leaves_next_daemon_cleans \
 	test_bad_table_is_refused \

@@ -51,15 +51,16 @@ load() {
 }
 
 # Servers on backend $1 (1 or 2): TCP and UDP echo servers that first send
-# their name (lib.sh's serve.sh). Their PIDs in SERVER_PIDS[$1].
+# their name (lib.sh's serve.sh); with 6 as $2 on its IPv6 address. Their
+# PIDs in SERVER_PIDS[$1].
 declare -A SERVER_PIDS
 start_server() {
-	local i=$1
+	local i=$1 v=${2:-}
 	printf '#!/bin/sh\necho "$1"\nexec cat\n' >"$TMP/serve.sh"
-	spawn "b$i" "$TMP/tcp$i.log" socat "TCP-LISTEN:$TCP_PORT,fork,reuseaddr" \
+	spawn "b$i" "$TMP/tcp$v$i.log" socat "TCP$v-LISTEN:$TCP_PORT,fork,reuseaddr" \
 		EXEC:"sh $TMP/serve.sh b$i"
 	SERVER_PIDS[$i]=${PIDS[-1]}
-	spawn "b$i" "$TMP/udp$i.log" socat "UDP-LISTEN:$UDP_PORT,fork,reuseaddr" \
+	spawn "b$i" "$TMP/udp$v$i.log" socat "UDP$v-LISTEN:$UDP_PORT,fork,reuseaddr" \
 		EXEC:"sh $TMP/serve.sh b$i"
 	SERVER_PIDS[$i]+=" ${PIDS[-1]}"
 	for _ in $(seq 50); do
@@ -386,6 +387,104 @@ print(dead["state"], dead["health"]["state"], dead["health"]["last_probe_ok"],
 	fi
 }
 
+# --- IPv6 backends ------------------------------------------------------------------
+
+VIP6=fd00:10::100 B61=fd00:10::b1 B62=fd00:10::b2
+
+# An IPv6 VIP on two ports, its backends probed directly (an IPv6 VIP's
+# default): tcp on TCP_PORT (round-robin: where a new flow goes is known),
+# http on HTTP_PORT.
+write_config6() {
+	cat >"$TMP/config.yaml" <<YAML
+vips:
+  - address: $VIP6
+    port: $TCP_PORT
+    protocol: tcp
+    policy: round-robin
+    health_check: {type: tcp, interval_ms: $INTERVAL_MS, timeout_ms: $TIMEOUT_MS,
+                   rise: $RISE, fall: $FALL}
+    backends: [{ip: $B61}, {ip: $B62}]
+  - address: $VIP6
+    port: $HTTP_PORT
+    protocol: tcp
+    health_check: {type: http, path: /healthz, interval_ms: $INTERVAL_MS,
+                   timeout_ms: $TIMEOUT_MS, rise: $RISE, fall: $FALL}
+    backends: [{ip: $B61}]
+YAML
+}
+
+# $1 new TCP flows from the client to [$VIP6]:$TCP_PORT, one SYN each (source
+# ports from $2 on; given up before the first retransmit). The backends here
+# cannot take IPv6-in-IPv6 apart (no ip6_tunnel on this kernel): where the
+# flows went is read from lbctl stats.
+send_syns6() {
+	local n
+	for n in $(seq 0 $(($1 - 1))); do
+		in_net client socat -u /dev/null \
+			"TCP6:[$VIP6]:$TCP_PORT,sourceport=$(($2 + n)),connect-timeout=0.3" 2>/dev/null
+	done
+	return 0
+}
+
+# A backend of an IPv6 VIP whose server stops goes down after fall failed
+# probes to its own IPv6 address, new IPv6 flows avoid it, it comes back
+# after rise; the log, lbctl status and the metrics name it in IPv6 form, and
+# the HTTP probe's Host is the bracketed address.
+test_ipv6_backend_goes_down_and_comes_back() {
+	local line label="[$VIP6]:$TCP_PORT/tcp" b61 b62
+	topology up "$PREFIX" "" "$B1" "$B2"
+	topology ipv6 "$PREFIX" "$VIP6" "$B61" "$B62"
+	write_config6
+	load
+	start_server 1 6
+	start_server 2 6
+	printf '#!/bin/sh\nread line\nread host\necho "$line $host" | tr -d "\\r" >>"%s/requests6"\nprintf "HTTP/1.0 200 OK\\r\\n\\r\\n"\n' \
+		"$TMP" >"$TMP/http6.sh"
+	spawn b1 "$TMP/http6.log" socat "TCP6-LISTEN:$HTTP_PORT,fork,reuseaddr" \
+		EXEC:"sh $TMP/http6.sh"
+	run_daemon --textfile "$TMP/xdp-lb.prom"
+	wait_log "health checks: probing 3 backends of 2 VIPs" 5000
+	hc_status_within "$B61" "$label" "last probe ok: connected" $((INTERVAL_MS * 2 + SLACK_MS))
+	hc_status_within "$B61" "[$VIP6]:$HTTP_PORT/tcp" "last probe ok: HTTP status 200" \
+		$((INTERVAL_MS * 2 + SLACK_MS))
+	check_eq "$(head -n 1 "$TMP/requests6")" "GET /healthz HTTP/1.0 Host: [$B61]:$HTTP_PORT" \
+		"the HTTP probe's request line and Host"
+
+	stop_server 1
+	wait_log "backend $B61 of VIP $VIP6 tcp port $TCP_PORT is down: connect: Connection refused ($FALL failed probes in a row); set DOWN" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	line=$(status_line "$B61" "$label")
+	check_contains "$line" "down  weight 1  health down since" "lbctl status: down by health"
+	check_contains "$line" "last probe failed: connect: Connection refused" \
+		"lbctl status: the reason"
+	check_contains "$(status_line "$B62" "$label")" "up    weight 1  health up since" \
+		"the other backend stays up"
+	# The HTTP VIP's server still answers: its check is its own.
+	grep -q "backend $B61 of VIP $VIP6 tcp port $HTTP_PORT is down" "$TMP/lbd.log" &&
+		fail "the HTTP check of b1 went down with the TCP server"
+	sleep 1 # a textfile period
+	check_contains "$(scrape_metrics)" \
+		"xdp_lb_backend_up{interface=\"veth1\",vip=\"$label\",backend=\"$B61\",backend_id=\"0\"} 0" \
+		"backend_up 0 for the dead IPv6 backend"
+
+	# New flows go to the live backend only.
+	b61=$(backend_packets "$B61" "$label")
+	b62=$(backend_packets "$B62" "$label")
+	send_syns6 6 30000
+	check_eq "$(backend_packets "$B61" "$label")" "$b61" "packets to the dead backend"
+	check_eq "$(backend_packets "$B62" "$label")" $((b62 + 6)) "the new flows on the live one"
+
+	start_server 1 6
+	wait_log "backend $B61 of VIP $VIP6 tcp port $TCP_PORT is up again: connected ($RISE good probes in a row); set UP" \
+		$((INTERVAL_MS * RISE + SLACK_MS))
+	check_contains "$(status_line "$B61" "$label")" "up    weight 1  health up since" \
+		"lbctl status: up again"
+	b61=$(backend_packets "$B61" "$label")
+	send_syns6 6 31000
+	(($(backend_packets "$B61" "$label") > b61)) ||
+		fail "the backend that came back takes no new flow"
+}
+
 # --- probes through the tunnel ----------------------------------------------------
 
 VIP=10.0.0.100 VIP_DIRECT=10.0.0.101 GUE_PORT=6080 # the config's default
@@ -591,5 +690,6 @@ run_tests integration-health test_dead_backend_goes_down_and_comes_back \
 	test_every_other_probe_lost_does_not_flap test_reload_keeps_health \
 	test_health_check_dropped_by_reload test_all_down_withdraws_the_announcement \
 	test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels \
+	test_ipv6_backend_goes_down_and_comes_back \
 	test_probe_through_the_tunnel test_killed_daemon_then_withdraw \
 	test_reload_moves_the_probe_route test_tunnel_table_or_rule_taken

@@ -23,9 +23,15 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static __be32 loopback(void)
+/* The family every case runs in now: the probes and the servers use its
+ * loopback address (127.0.0.1 or ::1).
+ */
+static int family = AF_INET;
+
+static struct lbd_addr loopback(void)
 {
-	return htonl(INADDR_LOOPBACK);
+	return family == AF_INET6 ? lbd_addr_v6(in6addr_loopback.s6_addr)
+				  : lbd_addr_v4(htonl(INADDR_LOOPBACK));
 }
 
 /* A namespace of our own with its loopback up: no other process's ports. */
@@ -49,18 +55,19 @@ static bool private_net(void)
 	return true;
 }
 
-/* A server socket on 127.0.0.1, its port in *port. */
+/* A server socket on the loopback address of the family, its port in *port. */
 static int server(int type, uint16_t *port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = loopback() };
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = in6addr_loopback };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr *sa = family == AF_INET6 ? (struct sockaddr *)&sin6 : (struct sockaddr *)&sin;
+	socklen_t len = family == AF_INET6 ? sizeof(sin6) : sizeof(sin);
+	int fd = socket(family, type | SOCK_CLOEXEC, 0);
 
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    (type == SOCK_STREAM && listen(fd, 8)) ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len))
+	if (fd < 0 || bind(fd, sa, len) || (type == SOCK_STREAM && listen(fd, 8)) ||
+	    getsockname(fd, sa, &len))
 		return -1;
-	*port = ntohs(sin.sin_port);
+	*port = ntohs(family == AF_INET6 ? sin6.sin6_port : sin.sin_port);
 	return fd;
 }
 
@@ -102,6 +109,7 @@ static void test_tcp(void)
 {
 	struct lbd_probe_result res;
 	struct lb_health_config hc;
+	struct lbd_addr lo = loopback();
 	struct lbd_probe p;
 	uint16_t port;
 	int srv = server(SOCK_STREAM, &port);
@@ -109,7 +117,7 @@ static void test_tcp(void)
 	if (!ASSERT_TRUE(srv >= 0, "tcp server"))
 		return;
 	hc = check(LB_HEALTH_TCP, port);
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 0, &res), 0, "tcp probe in flight");
+	ASSERT_EQ(lbd_probe_start(&p, &hc, &lo, 0, 0, &res), 0, "tcp probe in flight");
 	ASSERT_EQ(drive(&p, &hc, &res), 1, "tcp probe done");
 	ASSERT_TRUE(res.ok, "listening port: ok");
 	ASSERT_STREQ(res.text, "connected", "tcp ok text");
@@ -117,7 +125,7 @@ static void test_tcp(void)
 	close(srv);
 
 	/* The port closed now: the kernel answers the SYN with a reset. */
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 0, &res) >= 0, 1, "tcp probe started");
+	ASSERT_EQ(lbd_probe_start(&p, &hc, &lo, 0, 0, &res) >= 0, 1, "tcp probe started");
 	if (p.fd >= 0)
 		ASSERT_EQ(drive(&p, &hc, &res), 1, "refused probe done");
 	ASSERT_TRUE(!res.ok, "closed port: failed");
@@ -128,9 +136,10 @@ static void test_tcp(void)
 static void udp_case(const char *reply, bool ok, const char *text)
 {
 	struct lbd_probe_result res;
-	struct sockaddr_in peer;
+	struct sockaddr_storage peer;
 	socklen_t len = sizeof(peer);
 	struct lb_health_config hc;
+	struct lbd_addr lo = loopback();
 	struct lbd_probe p;
 	char buf[64];
 	uint16_t port;
@@ -140,7 +149,7 @@ static void udp_case(const char *reply, bool ok, const char *text)
 	if (!ASSERT_TRUE(srv >= 0, text))
 		return;
 	hc = check(LB_HEALTH_UDP, port);
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 0, &res), 0, text);
+	ASSERT_EQ(lbd_probe_start(&p, &hc, &lo, 0, 0, &res), 0, text);
 	n = recvfrom(srv, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &len);
 	ASSERT_BYTES(buf, n < 0 ? 0 : (size_t)n, "ping", 4, "the request as configured");
 	if (reply)
@@ -161,6 +170,7 @@ static void test_udp(void)
 {
 	struct lbd_probe_result res;
 	struct lb_health_config hc;
+	struct lbd_addr lo = loopback();
 	struct lbd_probe p;
 	uint16_t port;
 	int srv;
@@ -174,7 +184,7 @@ static void test_udp(void)
 	srv = server(SOCK_DGRAM, &port);
 	close(srv);
 	hc = check(LB_HEALTH_UDP, port);
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 0, &res), 0, "udp to a closed port");
+	ASSERT_EQ(lbd_probe_start(&p, &hc, &lo, 0, 0, &res), 0, "udp to a closed port");
 	ASSERT_EQ(drive(&p, &hc, &res), 1, "port unreachable seen");
 	ASSERT_TRUE(!res.ok, "closed udp port: failed");
 	ASSERT_STREQ(res.text, "recv: Connection refused", "port unreachable text");
@@ -202,6 +212,7 @@ static void http_case(const struct http_case *c)
 	char buf[512], expected[128];
 	struct lbd_probe_result res;
 	struct lb_health_config hc;
+	struct lbd_addr lo = loopback();
 	struct lbd_probe p;
 	uint16_t port;
 	int srv = server(SOCK_STREAM, &port), conn;
@@ -211,15 +222,15 @@ static void http_case(const struct http_case *c)
 	if (!ASSERT_TRUE(srv >= 0, c->text))
 		return;
 	hc = check(LB_HEALTH_HTTP, port);
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 0, &res), 0, c->text);
+	ASSERT_EQ(lbd_probe_start(&p, &hc, &lo, 0, 0, &res), 0, c->text);
 	conn = accept(srv, NULL, NULL);
 	/* Connected, request sent, waiting for the answer. */
 	ASSERT_EQ(drive(&p, &hc, &res), 0, c->text);
 	n = recv(conn, buf, sizeof(buf) - 1, 0);
 	buf[n < 0 ? 0 : n] = '\0';
 	snprintf(expected, sizeof(expected),
-		 "GET /healthz HTTP/1.0\r\nHost: 127.0.0.1:%u\r\nUser-Agent: xdp-lbd\r\n"
-		 "Connection: close\r\n\r\n", port);
+		 "GET /healthz HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: xdp-lbd\r\n"
+		 "Connection: close\r\n\r\n", family == AF_INET6 ? "[::1]" : "127.0.0.1", port);
 	ASSERT_STREQ(buf, expected, "the request");
 	for (i = 0; i < ARRAY_SIZE(c->answer) && c->answer[i]; i++) {
 		send(conn, c->answer[i], strlen(c->answer[i]), 0);
@@ -249,6 +260,7 @@ static void test_http_timeout(void)
 {
 	struct lbd_probe_result res;
 	struct lb_health_config hc;
+	struct lbd_addr lo = loopback();
 	struct lbd_probe p;
 	uint16_t port;
 	int srv = server(SOCK_STREAM, &port);
@@ -256,7 +268,7 @@ static void test_http_timeout(void)
 	if (!ASSERT_TRUE(srv >= 0, "http server"))
 		return;
 	hc = check(LB_HEALTH_HTTP, port);
-	ASSERT_EQ(lbd_probe_start(&p, &hc, loopback(), 0, 1000, &res), 0, "http probe in flight");
+	ASSERT_EQ(lbd_probe_start(&p, &hc, &lo, 0, 1000, &res), 0, "http probe in flight");
 	ASSERT_EQ(p.deadline_ns, 1000 + 100 * 1000000ULL, "deadline: start + timeout_ms");
 	ASSERT_EQ(drive(&p, &hc, &res), 0, "no answer: waiting");
 	lbd_probe_expire(&p, &hc, &res);
@@ -276,34 +288,51 @@ static bool net_ready(void)
 	return state > 0;
 }
 
-#define NEEDS_NET()                                                                  \
-	do {                                                                         \
-		if (!net_ready())                                                    \
-			TEST_SKIP("no network namespace of our own (needs root)");   \
-	} while (0)
+/* Runs @body with the probes and servers on @f's loopback address. */
+static void in_family(int f, void (*body)(void))
+{
+	if (!net_ready())
+		TEST_SKIP("no network namespace of our own (needs root)");
+	family = f;
+	body();
+}
 
 static void test_tcp_probe(void)
 {
-	NEEDS_NET();
-	test_tcp();
+	in_family(AF_INET, test_tcp);
 }
 
 static void test_udp_probe(void)
 {
-	NEEDS_NET();
-	test_udp();
+	in_family(AF_INET, test_udp);
 }
 
 static void test_http_probe(void)
 {
-	NEEDS_NET();
-	test_http();
+	in_family(AF_INET, test_http);
 }
 
 static void test_http_probe_timeout(void)
 {
-	NEEDS_NET();
-	test_http_timeout();
+	in_family(AF_INET, test_http_timeout);
+}
+
+/* The same against ::1: an IPv6 VIP's backends are probed at their IPv6
+ * address, the HTTP Host in brackets.
+ */
+static void test_tcp_probe_ipv6(void)
+{
+	in_family(AF_INET6, test_tcp);
+}
+
+static void test_udp_probe_ipv6(void)
+{
+	in_family(AF_INET6, test_udp);
+}
+
+static void test_http_probe_ipv6(void)
+{
+	in_family(AF_INET6, test_http);
 }
 
 int main(int argc, char **argv)
@@ -313,6 +342,9 @@ int main(int argc, char **argv)
 		TEST_CASE(test_udp_probe),
 		TEST_CASE(test_http_probe),
 		TEST_CASE(test_http_probe_timeout),
+		TEST_CASE(test_tcp_probe_ipv6),
+		TEST_CASE(test_udp_probe_ipv6),
+		TEST_CASE(test_http_probe_ipv6),
 	};
 
 	return test_main("probe", cases, ARRAY_SIZE(cases), argc, argv);
