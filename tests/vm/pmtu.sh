@@ -10,10 +10,16 @@
 #   test_pmtu_error_reaches_backend  a router's "fragmentation needed" about a
 #                                 backend's reply reaches that backend, whose kernel
 #                                 learns the path MTU; the other backend sees nothing
+#   test_pmtu6_tcp_transfer       the same upload over IPv6 to an IPv6 VIP, tunnelled
+#                                 IPv6-in-IPv6 to backends that decapsulate (ip6tnl):
+#                                 completes with ICMPv6 "packet too big", stalls
+#                                 with icmp_rate 0
 
 PMTU_PORT=8080   # the upload's TCP port on $TCP_VIP
 PMTU_LIMIT=1400  # the route MTU toward the backends, locked (bpf_fib_lookup reads it then)
 PMTU_UPLOAD=1000000
+VIP6=fd00:10::100               # the IPv6 VIP of test_pmtu6_tcp_transfer
+B61=fd00:10::b1 B62=fd00:10::b2 # its backends, on the lab's IPv6 prefix
 
 # The config of these tests: the lab's UDP VIP, and $TCP_VIP:$PMTU_PORT for the upload.
 pmtu_config() {
@@ -104,4 +110,74 @@ test_pmtu_error_reaches_backend() {
 	check_contains "$(ip -n "$PREFIX-$b" route get 10.0.0.1)" "mtu 1200" \
 		"the backend's kernel learned the path MTU to the client"
 	check_eq "$(counter icmp.error_to_backend)" 1 "icmp.error_to_backend"
+}
+
+# The lab's IPv6 (scripts/topology.sh ipv6), and backends $B61 and $B62 that
+# decapsulate IPv6-in-IPv6 with an ip6tnl device, the VIP on lo, each counting
+# the bytes of every upload to [$VIP6]:$PMTU_PORT and answering with the count.
+pmtu6_backends_up() {
+	local b addr
+	topology ipv6 "$PREFIX" "$VIP6" "$B61" "$B62"
+	for b in b1 b2; do
+		addr=$([[ $b == b1 ]] && echo "$B61" || echo "$B62")
+		check ip -n "$PREFIX-$b" link add t6 type ip6tnl mode ip6ip6 local "$addr" remote any
+		check ip -n "$PREFIX-$b" link set t6 up
+		check ip -n "$PREFIX-$b" addr add "$VIP6/128" dev lo
+		spawn "$b" "$TMP/$b-sink6.log" socat -T 20 \
+			"TCP6-LISTEN:$PMTU_PORT,bind=[$VIP6],fork,reuseaddr" SYSTEM:"exec wc -c"
+		wait_listening "$b" t "$PMTU_PORT"
+	done
+}
+
+pmtu6_config() {
+	cat >"$TMP/pmtu6.yaml" <<EOF
+priority: $PRIORITY
+icmp_rate: $1
+vips:
+  - address: $VIP
+    backends: [{ip: $B1}, {ip: $B2}]
+  - address: $VIP6
+    port: $PMTU_PORT
+    protocol: tcp
+    backends: [{ip: $B61}, {ip: $B62}]
+EOF
+}
+
+pmtu6_upload() {
+	in_net client timeout "$1" socat -t 5 - "TCP6:[$VIP6]:$PMTU_PORT" <"$TMP/upload" |
+		tr -d ' '
+}
+
+test_pmtu6_tcp_transfer() {
+	real_backends_up
+	pmtu6_backends_up
+	# 1400 bytes toward the backends: a client segment of 1500 is 1540 once
+	# encapsulated; "packet too big" carries 1400 - 40.
+	check ip -n "$PREFIX-lb" -6 route replace "$B61/128" dev veth1 mtu lock "$PMTU_LIMIT"
+	check ip -n "$PREFIX-lb" -6 route replace "$B62/128" dev veth1 mtu lock "$PMTU_LIMIT"
+	head -c "$PMTU_UPLOAD" /dev/urandom >"$TMP/upload"
+
+	# icmp_rate 0: no ICMPv6 is sent, the client never learns the path MTU.
+	local got
+	pmtu6_config 0
+	check lb_load "$TMP/pmtu6.yaml" veth1 >/dev/null
+	got=$(pmtu6_upload 15)
+	[[ $got != "$PMTU_UPLOAD" ]] ||
+		fail "the IPv6 upload completed without ICMPv6 (a black hole expected)"
+	echo "    without ICMPv6: the backend got '${got:-nothing}' of $PMTU_UPLOAD bytes in 15 s"
+	(($(counter encap.drop_icmp_rate_limited) > 0)) ||
+		fail "no full-size IPv6 segment was dropped for want of ICMPv6"
+	[[ $(ip -n "$PREFIX-client" -6 route get "$VIP6") != *mtu* ]] ||
+		fail "the client learned an MTU without ICMPv6"
+
+	# The default limits: the balancer answers, the client learns, the upload completes.
+	pmtu6_config 1000
+	check lb_load "$TMP/pmtu6.yaml" veth1 >/dev/null
+	got=$(pmtu6_upload 60) || fail "the IPv6 upload failed with ICMPv6 on: '$got'"
+	check_eq "$got" "$PMTU_UPLOAD" "bytes the IPv6 backend received"
+	(($(counter encap.icmp6_packet_too_big) > 0)) || fail "no ICMPv6 packet too big sent"
+	check_contains "$(ip -n "$PREFIX-client" -6 route get "$VIP6")" "mtu $((PMTU_LIMIT - 40))" \
+		"the client's route cache (ip -6 route get $VIP6)"
+	echo "    with ICMPv6: $got bytes;" \
+		"encap.icmp6_packet_too_big $(counter encap.icmp6_packet_too_big)"
 }
