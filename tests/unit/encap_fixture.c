@@ -610,3 +610,35 @@ void encap_run_golden(struct encap_fixture *fx, const uint8_t *golden_out, size_
 	ASSERT_BYTES(res.out, res.out_len, golden_out, out_len, "golden frame");
 	counters_expect(before, after, &tx, 1, "golden counters");
 }
+
+/* Per-CPU state (the next-hop cache, the ICMP bucket) is that of the CPU a
+ * test run runs on, this process's: keeps the process on its current CPU,
+ * so that a migration between two runs does not look like a cache miss or a
+ * full bucket. Saves the old affinity in @all for sched_setaffinity().
+ */
+bool stay_on_one_cpu(cpu_set_t *all)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	return ASSERT_OK(sched_getaffinity(0, sizeof(*all), all), "read the CPU affinity") &&
+	       ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
+}
+
+/* Zeroes entry @key of the per-CPU array @map on every CPU. */
+int percpu_zero(const struct bpf_map *map, __u32 key)
+{
+	int cpus = libbpf_num_possible_cpus(), err = 0;
+	void *zero;
+
+	if (cpus <= 0)
+		return -EINVAL;
+	zero = calloc((size_t)cpus, bpf_map__value_size(map));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(map), &key, zero, BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
+}

@@ -20,6 +20,8 @@
 #ifndef TEST_ENCAP_FIXTURE_H
 #define TEST_ENCAP_FIXTURE_H
 
+#include <sched.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -242,5 +244,17 @@ extern const uint8_t encap_golden_in[ENCAP_GOLDEN_IN_LEN];
  * that pkt_build makes the golden input.
  */
 void encap_run_golden(struct encap_fixture *fx, const uint8_t *golden_out, size_t out_len);
+
+/* Per-CPU state (the next-hop cache, the ICMP bucket) is that of the CPU a
+ * test run runs on: keeps the process on its current CPU, the old affinity
+ * saved in @all for sched_setaffinity(). False (and a failed assertion) when
+ * it cannot.
+ */
+bool stay_on_one_cpu(cpu_set_t *all);
+
+struct bpf_map;
+
+/* Zeroes entry @key of the per-CPU array @map on every CPU. */
+int percpu_zero(const struct bpf_map *map, __u32 key);
 
 #endif /* TEST_ENCAP_FIXTURE_H */

@@ -160,21 +160,6 @@ static void test_bad_context(void)
 	encap_run_cases(&fx, encap_bad_ctx_cases, encap_bad_ctx_case_count);
 }
 
-/* Per-CPU state (the next-hop cache, the ICMP bucket) is that of the CPU a
- * test run runs on, this process's: keeps the process on its current CPU,
- * so that a migration between two runs does not look like a cache miss or a
- * full bucket. Saves the old affinity in @all for sched_setaffinity().
- */
-static bool stay_on_one_cpu(cpu_set_t *all)
-{
-	cpu_set_t one;
-
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	return ASSERT_OK(sched_getaffinity(0, sizeof(*all), all), "read the CPU affinity") &&
-	       ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
-}
-
 /* Bytes worked out by hand: encap_golden_in to backend 10.0.1.1 behind
  * 02:00:00:00:01:01.
  *   outer header checksum: ~(4500+0034+1234+4000+4004+0a00+0001+0a00+0101) = 1391
@@ -307,23 +292,6 @@ static int cache_entry_here(struct ipip_bpf *stage, __u32 backend_id, __u64 *exp
 	else
 		*expires_ns = values[cpu].expires_ns;
 	free(values);
-	return err;
-}
-
-/* Zeroes entry @key of the per-CPU array @map on every CPU. */
-static int percpu_zero(const struct bpf_map *map, __u32 key)
-{
-	int cpus = libbpf_num_possible_cpus(), err = 0;
-	void *zero;
-
-	if (cpus <= 0)
-		return -EINVAL;
-	zero = calloc((size_t)cpus, bpf_map__value_size(map));
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(bpf_map__fd(map), &key, zero, BPF_ANY))
-		err = -errno;
-	free(zero);
 	return err;
 }
 

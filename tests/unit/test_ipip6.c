@@ -10,7 +10,9 @@
  * backend's address), then the inner packet unchanged. One golden case spells
  * every byte out by hand.
  */
+#define _GNU_SOURCE /* sched_setaffinity, cpu_set_t */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -31,6 +33,10 @@ static struct ipip_bpf *skel;        /* outer source = client, FIB asked every t
 static struct ipip_bpf *skel_lb_src; /* outer_src_addr6 = LB6_ADDR */
 static struct ipip_bpf *skel_cached; /* next hops cached */
 static struct ipip_bpf *skel_small;  /* ingress_mtu SMALL_MTU (static MACs' limit) */
+static struct ipip_bpf *skel_limited; /* ICMP errors: burst 2, then 1 per 1000 s */
+
+#define ICMP_LIMITED_BURST 2
+#define ICMP_LIMITED_INTERVAL_NS 1000000000000ULL
 
 /* An ingress MTU under IPv6's 1280 + 40: "packet too big" then carries 1280,
  * and a packet too big for it can be shorter than the most an ICMPv6 error
@@ -103,6 +109,10 @@ static int load(struct ipip_bpf **out, const char *outer_src6, __u64 cache_ns, _
 	*out = ipip_bpf__open();
 	if (!*out)
 		return -errno;
+	if (out == &skel_limited) {
+		(*out)->rodata->lb_tunables.icmp_burst = ICMP_LIMITED_BURST;
+		(*out)->rodata->lb_tunables.icmp_interval_ns = ICMP_LIMITED_INTERVAL_NS;
+	}
 	(*out)->rodata->lb_tunables.nexthop_cache_ns = cache_ns;
 	(*out)->rodata->lb_tunables.ingress_mtu = mtu;
 	if (outer_src6)
@@ -122,6 +132,8 @@ static void fixture_setup(void)
 			 "load ipip_bpf with a next-hop cache") ||
 	    fixture_step(&fx.status, load(&skel_small, NULL, 0, SMALL_MTU),
 			 "load ipip_bpf with a small ingress MTU") ||
+	    fixture_step(&fx.status, load(&skel_limited, NULL, 0, LBT0_MTU),
+			 "load ipip_bpf with an ICMP limit") ||
 	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends") ||
 	    fixture_step(&fx.status, fill_backends6(), "fill IPv6 backends"))
 		return;
@@ -130,6 +142,7 @@ static void fixture_setup(void)
 
 static void fixture_teardown(void)
 {
+	ipip_bpf__destroy(skel_limited);
 	ipip_bpf__destroy(skel_small);
 	ipip_bpf__destroy(skel_cached);
 	ipip_bpf__destroy(skel_lb_src);
@@ -153,6 +166,7 @@ struct ipip6_case {
 	uint32_t backend_id;
 	int lb_source;         /* the load with outer_src_addr6 */
 	int small_mtu;         /* the load with ingress_mtu SMALL_MTU */
+	int limited;           /* the load with the ICMP limit */
 	int icmp_error;        /* the context of an ICMP error the icmp stage forwards */
 	int lbt2_tx_port;
 	int forwarding_off;    /* lbt0's IPv6 forwarding off during the run */
@@ -268,6 +282,7 @@ static void run_case(const struct ipip6_case *c)
 	struct pkt_layout lay;
 	int prog_fd = c->lb_source ? bpf_program__fd(skel_lb_src->progs.xdp_lb_ipip) :
 		      c->small_mtu ? bpf_program__fd(skel_small->progs.xdp_lb_ipip) :
+		      c->limited ? bpf_program__fd(skel_limited->progs.xdp_lb_ipip) :
 				     fx.stage.prog_fd;
 	struct bpf_devmap_val port = { .ifindex = (uint32_t)fx.lbt2 };
 	uint32_t lbt2 = (uint32_t)fx.lbt2;
@@ -439,6 +454,34 @@ static void test_packet_too_big(void)
 	run_cases(cases, ARRAY_SIZE(cases));
 }
 
+/* IPv6 draws on IPv4's token bucket: a burst of ICMP_LIMITED_BURST answers,
+ * then each too-big packet is dropped without one until it refills. Per CPU,
+ * so the runs stay on one.
+ */
+static void test_packet_too_big_rate_limit(void)
+{
+	static const struct ipip6_case answered = { .name = "within the burst: answered",
+		.limited = 1, .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH, TOO_BIG6(1460) };
+	static const struct ipip6_case limited = { .name = "past the burst: dropped, no ICMPv6",
+		.limited = 1, .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH,
+		DROPPED(DROP_ICMP_RATE_LIMITED) };
+	static const struct ipip6_case fits = { .name = "past the burst, fits: still sent",
+		.limited = 1, .mtu_edge = MTU_FITS, .backend_id = B6_NEIGH, TX6 };
+	cpu_set_t all;
+	int i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	if (!stay_on_one_cpu(&all))
+		return;
+	ASSERT_OK(percpu_zero(skel_limited->maps.icmp_tokens, 0), "empty the ICMP bucket");
+	for (i = 0; i < ICMP_LIMITED_BURST; i++)
+		run_case(&answered);
+	for (i = 0; i < 3; i++)
+		run_case(&limited);
+	run_case(&fits);
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
 static void test_bad_context(void)
 {
 	static const struct ipip6_case cases[] = {
@@ -605,6 +648,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_next_hop),
 	TEST_CASE(test_packet_too_big),
 	TEST_CASE(test_packet_too_big_golden),
+	TEST_CASE(test_packet_too_big_rate_limit),
 	TEST_CASE(test_bad_context),
 	TEST_CASE(test_next_hop_cache),
 };
