@@ -245,6 +245,14 @@ extern const uint8_t encap_golden_in[ENCAP_GOLDEN_IN_LEN];
  */
 void encap_run_golden(struct encap_fixture *fx, const uint8_t *golden_out, size_t out_len);
 
+/* Writes @ctx, runs @in through @fx's stage and checks what a golden case
+ * expects: XDP_TX, the frame @want, and @counter moved by one (and nothing
+ * else); @what names the case in failures.
+ */
+void encap_run_expect_tx(struct encap_fixture *fx, const struct lb_packet_ctx *ctx,
+			 const uint8_t *in, size_t in_len, const uint8_t *want, size_t want_len,
+			 enum lb_counter counter, const char *what);
+
 /* Per-CPU state (the next-hop cache, the ICMP bucket) is that of the CPU a
  * test run runs on: keeps the process on its current CPU, the old affinity
  * saved in @all for sched_setaffinity(). False (and a failed assertion) when

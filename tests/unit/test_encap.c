@@ -202,12 +202,9 @@ static const uint8_t golden_frag_needed[] = {
 
 static void test_frag_needed_golden(void)
 {
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	const struct counter_delta sent = { LB_C_ENCAP_ICMP_FRAG_NEEDED, 1 };
 	uint8_t frame[PKT_MAX];
 	struct lb_packet_ctx ctx;
 	struct pkt_spec spec;
-	struct xdp_result res;
 	size_t len;
 
 	REQUIRE_FIXTURE(&fx.status);
@@ -218,16 +215,8 @@ static void test_frag_needed_golden(void)
 	if (!ASSERT_EQ(len, 14 + 1481, "input length"))
 		return;
 	encap_ctx_from_frame(B_NEIGH, 14, frame, len, &ctx);
-	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), "packet ctx"))
-		return;
-	counters_read(fx.counters_fd, before);
-	xdp_run(fx.stage.prog_fd, frame, len, fx.lbt0, &res);
-	counters_read(fx.counters_fd, after);
-	ASSERT_OK(res.err, "test run");
-	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
-	ASSERT_BYTES(res.out, res.out_len, golden_frag_needed, sizeof(golden_frag_needed),
-		     "golden ICMP fragmentation needed");
-	counters_expect(before, after, &sent, 1, "golden counters");
+	encap_run_expect_tx(&fx, &ctx, frame, len, golden_frag_needed, sizeof(golden_frag_needed),
+			    LB_C_ENCAP_ICMP_FRAG_NEEDED, "golden ICMP fragmentation needed");
 }
 
 /* The next-hop cache: the FIB's answer for a backend is reused until it

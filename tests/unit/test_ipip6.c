@@ -564,10 +564,7 @@ static void test_golden_bytes(void)
 		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
 		0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0x9c, 0x3d, 0x00, 0x01, 0x02, 0x03,
 	};
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	const struct counter_delta tx = { LB_C_ENCAP_TX, 1 };
 	const struct ipip6_case c = { .payload_len = 4, .backend_id = B6_NEIGH };
-	static struct xdp_result res;
 	uint8_t built[PKT_MAX];
 	struct lb_packet_ctx ctx;
 	struct pkt_layout lay;
@@ -578,15 +575,8 @@ static void test_golden_bytes(void)
 	ASSERT_BYTES(built, len, in, sizeof(in), "pkt_build vs hand-made input");
 	ctx6_from_frame(&c, in, sizeof(in), &lay, &ctx);
 	ASSERT_EQ(lb_flow_hash6(&ctx.flow6) & 0xfffff, 0xa381f, "the flow label by hand");
-	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), "packet ctx"))
-		return;
-	counters_read(fx.counters_fd, before);
-	xdp_run(fx.stage.prog_fd, in, sizeof(in), fx.lbt0, &res);
-	counters_read(fx.counters_fd, after);
-	ASSERT_OK(res.err, "test run");
-	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
-	ASSERT_BYTES(res.out, res.out_len, out, sizeof(out), "golden frame");
-	counters_expect(before, after, &tx, 1, "golden counters");
+	encap_run_expect_tx(&fx, &ctx, in, sizeof(in), out, sizeof(out), LB_C_ENCAP_TX,
+			    "golden frame");
 }
 
 /* Bytes worked out by hand: UDP [2001:db8::1]:1234 -> [2001:db8::100]:80,
@@ -613,11 +603,8 @@ static void test_packet_too_big_golden(void)
 		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01,
 		0x02, 0x00, 0x73, 0xd3, 0x00, 0x00, 0x05, 0xb4,
 	};
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	const struct counter_delta sent = { LB_C_ENCAP_ICMP6_PACKET_TOO_BIG, 1 };
 	const struct ipip6_case c = { .payload_len = 1413, .backend_id = B6_NEIGH };
 	static uint8_t frame[PKT_MAX], want[PKT_MAX];
-	static struct xdp_result res;
 	struct lb_packet_ctx ctx;
 	struct pkt_layout lay;
 	size_t len;
@@ -630,16 +617,8 @@ static void test_packet_too_big_golden(void)
 	memcpy(want, head, sizeof(head));
 	memcpy(want + sizeof(head), frame + 14, 1232);
 	ctx6_from_frame(&c, frame, len, &lay, &ctx);
-	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), "packet ctx"))
-		return;
-	counters_read(fx.counters_fd, before);
-	xdp_run(fx.stage.prog_fd, frame, len, fx.lbt0, &res);
-	counters_read(fx.counters_fd, after);
-	ASSERT_OK(res.err, "test run");
-	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
-	ASSERT_BYTES(res.out, res.out_len, want, sizeof(head) + 1232,
-		     "golden ICMPv6 packet too big");
-	counters_expect(before, after, &sent, 1, "golden counters");
+	encap_run_expect_tx(&fx, &ctx, frame, len, want, sizeof(head) + 1232,
+			    LB_C_ENCAP_ICMP6_PACKET_TOO_BIG, "golden ICMPv6 packet too big");
 }
 
 static const struct test_case cases[] = {

@@ -21,7 +21,9 @@ PMTU_UPLOAD=1000000
 VIP6=fd00:10::100               # the IPv6 VIP of test_pmtu6_tcp_transfer
 B61=fd00:10::b1 B62=fd00:10::b2 # its backends, on the lab's IPv6 prefix
 
-# The config of these tests: the lab's UDP VIP, and $TCP_VIP:$PMTU_PORT for the upload.
+# The config of these tests, icmp_rate $1: the lab's UDP VIP, and for the
+# upload $2:$PMTU_PORT (default $TCP_VIP) on the backends $3 and $4 (default
+# $B1 and $B2).
 pmtu_config() {
 	cat >"$TMP/pmtu.yaml" <<EOF
 priority: $PRIORITY
@@ -29,10 +31,10 @@ icmp_rate: $1
 vips:
   - address: $VIP
     backends: [{ip: $B1}, {ip: $B2}]
-  - address: $TCP_VIP
+  - address: ${2:-$TCP_VIP}
     port: $PMTU_PORT
     protocol: tcp
-    backends: [{ip: $B1}, {ip: $B2}]
+    backends: [{ip: ${3:-$B1}}, {ip: ${4:-$B2}}]
 EOF
 }
 
@@ -52,36 +54,44 @@ pmtu_upload() {
 		tr -d ' '
 }
 
-test_pmtu_tcp_transfer() {
-	real_backends_up
-	# The path to the backends takes 1400 bytes: a client segment of 1500 is 1520
-	# once encapsulated.
-	check ip -n "$PREFIX-lb" route replace "$B1/32" dev veth1 mtu lock "$PMTU_LIMIT"
-	check ip -n "$PREFIX-lb" route replace "$B2/32" dev veth1 mtu lock "$PMTU_LIMIT"
-	pmtu_config 0
+# The upload twice, each after loading the config $1 writes into $TMP/pmtu.yaml
+# (given the icmp_rate), the upload by $2 (given its time limit): with
+# icmp_rate 0 (no answer, the black hole) it stalls and the client learns
+# nothing; with the default limits the balancer answers (counter $3), the
+# client's kernel learns the path MTU $5 for `ip $4 route get $VIP`, and the
+# upload completes.
+pmtu_black_hole_then_learned() {
+	local config=$1 upload=$2 answer=$3 family=$4 mtu=$5 vip=$6 got
+	"$config" 0
 	check lb_load "$TMP/pmtu.yaml" veth1 >/dev/null
-	pmtu_sinks_up
-	head -c "$PMTU_UPLOAD" /dev/urandom >"$TMP/upload"
-
-	# icmp_rate 0: no ICMP is sent, the client never learns the path MTU.
-	local got
-	got=$(pmtu_upload 15)
+	got=$("$upload" 15)
 	[[ $got != "$PMTU_UPLOAD" ]] || fail "the upload completed without ICMP (a black hole expected)"
 	echo "    without ICMP: the backend got '${got:-nothing}' of $PMTU_UPLOAD bytes in 15 s"
 	(($(counter encap.drop_icmp_rate_limited) > 0)) ||
 		fail "no full-size segment was dropped for want of ICMP"
-	[[ $(ip -n "$PREFIX-client" route get "$TCP_VIP") != *mtu* ]] ||
+	[[ $(ip -n "$PREFIX-client" ${family:+"$family"} route get "$vip") != *mtu* ]] ||
 		fail "the client learned an MTU without ICMP"
 
-	# The default limits: the balancer answers, the client learns, the upload completes.
-	pmtu_config 1000
+	"$config" 1000
 	check lb_load "$TMP/pmtu.yaml" veth1 >/dev/null
-	got=$(pmtu_upload 60) || fail "the upload failed with ICMP on: '$got'"
+	got=$("$upload" 60) || fail "the upload failed with ICMP on: '$got'"
 	check_eq "$got" "$PMTU_UPLOAD" "bytes the backend received"
-	(($(counter encap.icmp_frag_needed) > 0)) || fail "no ICMP fragmentation needed sent"
-	check_contains "$(ip -n "$PREFIX-client" route get "$TCP_VIP")" "mtu $((PMTU_LIMIT - 20))" \
-		"the client's route cache (ip route get $TCP_VIP)"
-	echo "    with ICMP: $got bytes; encap.icmp_frag_needed $(counter encap.icmp_frag_needed)"
+	(($(counter "$answer") > 0)) || fail "no $answer sent"
+	check_contains "$(ip -n "$PREFIX-client" ${family:+"$family"} route get "$vip")" "mtu $mtu" \
+		"the client's route cache (ip $family route get $vip)"
+	echo "    with ICMP: $got bytes; $answer $(counter "$answer")"
+}
+
+test_pmtu_tcp_transfer() {
+	real_backends_up
+	# The path to the backends takes 1400 bytes: a client segment of 1500 is 1520
+	# once encapsulated; "fragmentation needed" carries 1400 - 20.
+	check ip -n "$PREFIX-lb" route replace "$B1/32" dev veth1 mtu lock "$PMTU_LIMIT"
+	check ip -n "$PREFIX-lb" route replace "$B2/32" dev veth1 mtu lock "$PMTU_LIMIT"
+	pmtu_sinks_up
+	head -c "$PMTU_UPLOAD" /dev/urandom >"$TMP/upload"
+	pmtu_black_hole_then_learned pmtu_config pmtu_upload encap.icmp_frag_needed "" \
+		"$((PMTU_LIMIT - 20))" "$TCP_VIP"
 }
 
 test_pmtu_error_reaches_backend() {
@@ -130,17 +140,7 @@ pmtu6_backends_up() {
 }
 
 pmtu6_config() {
-	cat >"$TMP/pmtu6.yaml" <<EOF
-priority: $PRIORITY
-icmp_rate: $1
-vips:
-  - address: $VIP
-    backends: [{ip: $B1}, {ip: $B2}]
-  - address: $VIP6
-    port: $PMTU_PORT
-    protocol: tcp
-    backends: [{ip: $B61}, {ip: $B62}]
-EOF
+	pmtu_config "$1" "$VIP6" "$B61" "$B62"
 }
 
 pmtu6_upload() {
@@ -156,28 +156,6 @@ test_pmtu6_tcp_transfer() {
 	check ip -n "$PREFIX-lb" -6 route replace "$B61/128" dev veth1 mtu lock "$PMTU_LIMIT"
 	check ip -n "$PREFIX-lb" -6 route replace "$B62/128" dev veth1 mtu lock "$PMTU_LIMIT"
 	head -c "$PMTU_UPLOAD" /dev/urandom >"$TMP/upload"
-
-	# icmp_rate 0: no ICMPv6 is sent, the client never learns the path MTU.
-	local got
-	pmtu6_config 0
-	check lb_load "$TMP/pmtu6.yaml" veth1 >/dev/null
-	got=$(pmtu6_upload 15)
-	[[ $got != "$PMTU_UPLOAD" ]] ||
-		fail "the IPv6 upload completed without ICMPv6 (a black hole expected)"
-	echo "    without ICMPv6: the backend got '${got:-nothing}' of $PMTU_UPLOAD bytes in 15 s"
-	(($(counter encap.drop_icmp_rate_limited) > 0)) ||
-		fail "no full-size IPv6 segment was dropped for want of ICMPv6"
-	[[ $(ip -n "$PREFIX-client" -6 route get "$VIP6") != *mtu* ]] ||
-		fail "the client learned an MTU without ICMPv6"
-
-	# The default limits: the balancer answers, the client learns, the upload completes.
-	pmtu6_config 1000
-	check lb_load "$TMP/pmtu6.yaml" veth1 >/dev/null
-	got=$(pmtu6_upload 60) || fail "the IPv6 upload failed with ICMPv6 on: '$got'"
-	check_eq "$got" "$PMTU_UPLOAD" "bytes the IPv6 backend received"
-	(($(counter encap.icmp6_packet_too_big) > 0)) || fail "no ICMPv6 packet too big sent"
-	check_contains "$(ip -n "$PREFIX-client" -6 route get "$VIP6")" "mtu $((PMTU_LIMIT - 40))" \
-		"the client's route cache (ip -6 route get $VIP6)"
-	echo "    with ICMPv6: $got bytes;" \
-		"encap.icmp6_packet_too_big $(counter encap.icmp6_packet_too_big)"
+	pmtu_black_hole_then_learned pmtu6_config pmtu6_upload encap.icmp6_packet_too_big -6 \
+		"$((PMTU_LIMIT - 40))" "$VIP6"
 }
