@@ -86,7 +86,8 @@ enum expect_frame {
 	OUT_ENCAP_OWN_L2, /* encapsulated, the original Ethernet header kept */
 	OUT_ICMP_FRAG,   /* ICMP "fragmentation needed" to the client, MACs swapped */
 	OUT_ICMP_FRAG_OWN_L2, /* the same, the original Ethernet header kept (to the stack) */
-	OUT_ICMP6_TOO_BIG /* ICMPv6 "packet too big" to the client, MACs swapped */
+	OUT_ICMP6_TOO_BIG, /* ICMPv6 "packet too big" to the client, MACs swapped */
+	OUT_ICMP6_TOO_BIG_OWN_L2 /* the same, the original Ethernet header kept (to the stack) */
 };
 
 struct encap_case {

@@ -34,6 +34,7 @@ static struct ipip_bpf *skel_lb_src; /* outer_src_addr6 = LB6_ADDR */
 static struct ipip_bpf *skel_cached; /* next hops cached */
 static struct ipip_bpf *skel_small;  /* ingress_mtu SMALL_MTU (static MACs' limit) */
 static struct ipip_bpf *skel_limited; /* ICMP errors: burst 2, then 1 per 1000 s */
+static struct ipip_bpf *skel_via_stack; /* ingress_tx_via_stack = 1 */
 
 #define ICMP_LIMITED_BURST 2
 #define ICMP_LIMITED_INTERVAL_NS 1000000000000ULL
@@ -109,6 +110,7 @@ static int load(struct ipip_bpf **out, const char *outer_src6, __u64 cache_ns, _
 	*out = ipip_bpf__open();
 	if (!*out)
 		return -errno;
+	(*out)->rodata->lb_tunables.ingress_tx_via_stack = out == &skel_via_stack;
 	if (out == &skel_limited) {
 		(*out)->rodata->lb_tunables.icmp_burst = ICMP_LIMITED_BURST;
 		(*out)->rodata->lb_tunables.icmp_interval_ns = ICMP_LIMITED_INTERVAL_NS;
@@ -134,6 +136,8 @@ static void fixture_setup(void)
 			 "load ipip_bpf with a small ingress MTU") ||
 	    fixture_step(&fx.status, load(&skel_limited, NULL, 0, LBT0_MTU),
 			 "load ipip_bpf with an ICMP limit") ||
+	    fixture_step(&fx.status, load(&skel_via_stack, NULL, 0, LBT0_MTU),
+			 "load ipip_bpf with ingress_tx_via_stack") ||
 	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends") ||
 	    fixture_step(&fx.status, fill_backends6(), "fill IPv6 backends"))
 		return;
@@ -142,6 +146,7 @@ static void fixture_setup(void)
 
 static void fixture_teardown(void)
 {
+	ipip_bpf__destroy(skel_via_stack);
 	ipip_bpf__destroy(skel_limited);
 	ipip_bpf__destroy(skel_small);
 	ipip_bpf__destroy(skel_cached);
@@ -167,6 +172,7 @@ struct ipip6_case {
 	int lb_source;         /* the load with outer_src_addr6 */
 	int small_mtu;         /* the load with ingress_mtu SMALL_MTU */
 	int limited;           /* the load with the ICMP limit */
+	int via_stack;         /* the load with ingress_tx_via_stack */
 	int icmp_error;        /* the context of an ICMP error the icmp stage forwards */
 	int lbt2_tx_port;
 	int forwarding_off;    /* lbt0's IPv6 forwarding off during the run */
@@ -283,6 +289,7 @@ static void run_case(const struct ipip6_case *c)
 	int prog_fd = c->lb_source ? bpf_program__fd(skel_lb_src->progs.xdp_lb_ipip) :
 		      c->small_mtu ? bpf_program__fd(skel_small->progs.xdp_lb_ipip) :
 		      c->limited ? bpf_program__fd(skel_limited->progs.xdp_lb_ipip) :
+		      c->via_stack ? bpf_program__fd(skel_via_stack->progs.xdp_lb_ipip) :
 				     fx.stage.prog_fd;
 	struct bpf_devmap_val port = { .ifindex = (uint32_t)fx.lbt2 };
 	uint32_t lbt2 = (uint32_t)fx.lbt2;
@@ -321,8 +328,9 @@ static void run_case(const struct ipip6_case *c)
 			test_hexdump("input", frame, len);
 		return;
 	}
-	if (c->out == OUT_ICMP6_TOO_BIG) {
-		want_len = pkt_packet_too_big(frame, l2_len, 1, c->mtu, want);
+	if (c->out == OUT_ICMP6_TOO_BIG || c->out == OUT_ICMP6_TOO_BIG_OWN_L2) {
+		want_len = pkt_packet_too_big(frame, l2_len, c->out == OUT_ICMP6_TOO_BIG, c->mtu,
+					      want);
 		if (!ASSERT_BYTES(res.out, res.out_len, want, want_len, c->name))
 			test_hexdump("input", frame, len);
 		return;
@@ -444,6 +452,10 @@ static void test_packet_too_big(void)
 		{ .name = "small ingress MTU, odd length, VLAN", .small_mtu = 1, .vlan = 1,
 		  .payload_len = SMALL_MTU - 40 - 40 - 8 + 3, .backend_id = B6_STATIC,
 		  TOO_BIG6(1280) },
+		{ .name = "ingress takes no XDP_TX: to the kernel, the Ethernet header kept",
+		  .via_stack = 1, .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH,
+		  .verdict = XDP_PASS, .out = OUT_ICMP6_TOO_BIG_OWN_L2, .mtu = 1460,
+		  .counter = LB_C_ENCAP_ICMP6_PACKET_TOO_BIG },
 		{ .name = "small ingress MTU: a packet that fits is sent", .small_mtu = 1,
 		  .mtu_edge = MTU_FITS, .backend_id = B6_STATIC, .verdict = XDP_TX,
 		  .out = OUT_ENCAP, .dmac = static_mac, .smac = lbt0_mac,
@@ -473,12 +485,16 @@ static void test_packet_too_big_rate_limit(void)
 	REQUIRE_FIXTURE(&fx.status);
 	if (!stay_on_one_cpu(&all))
 		return;
-	ASSERT_OK(percpu_zero(skel_limited->maps.icmp_tokens, 0), "empty the ICMP bucket");
+	ASSERT_OK(percpu_zero(skel_limited->maps.icmp_tokens, 0), "start with a full ICMP bucket");
 	for (i = 0; i < ICMP_LIMITED_BURST; i++)
 		run_case(&answered);
 	for (i = 0; i < 3; i++)
 		run_case(&limited);
 	run_case(&fits);
+	/* The loads share the bucket (encap_share_maps()): full again for the
+	 * tests that follow, whatever their limits.
+	 */
+	ASSERT_OK(percpu_zero(skel_limited->maps.icmp_tokens, 0), "refill the ICMP bucket");
 	sched_setaffinity(0, sizeof(all), &all);
 }
 
