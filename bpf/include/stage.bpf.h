@@ -39,8 +39,8 @@
  *   flow and LB_CTX_F_ICMP_ERROR; offsets and lengths still the ICMP packet's,
  *   so encap wraps the whole ICMP packet. An encap stage may instead answer a
  *   packet that is too big with an ICMP error built in its frame
- *   (icmp_frag.bpf.h): it then replaces the frame's contents behind the L2
- *   header.
+ *   (icmp_frag.bpf.h; icmp6_too_big.bpf.h for IPv6): it then replaces the
+ *   frame's contents behind the L2 header.
  *
  * "May assume" covers the packet's contents: no later stage parses the frame
  * again or checks again what parse checked (version, IHL, lengths, protocol,
