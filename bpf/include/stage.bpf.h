@@ -19,7 +19,8 @@
  *   frame; l4_offset behind the fixed header and at most LB_IPV6_MAX_EXT_HDRS
  *   extension headers of LB_IPV6_MAX_EXT_LEN bytes in all (so at most
  *   LB_L4_OFFSET_MAX6), inside ip_tot_len; flow6 is the key (flow6.proto =
- *   l4_proto), with the same rules for ports and fragments; the bytes of the
+ *   l4_proto), with the same rules for ports and fragments, and
+ *   LB_CTX_F_LATER_FRAGMENT on a fragment with an offset; the bytes of the
  *   union behind flow are the IPv4 key's when the flag is clear (zero).
  * lb (a policy slot): may assume all of that. It reads the frame at most at
  *   the offsets parse recorded (least-conn's TCP flags) and never changes it;
