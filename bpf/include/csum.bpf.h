@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Internet checksums: of the IPv4 headers the encap stages build, the check
- * parse makes of every VIP packet's own, and incremental updates (RFC 1624).
+ * parse makes of every VIP packet's own, incremental updates (RFC 1624), and
+ * the sum over the end of a frame an ICMPv6 error needs.
  */
 #ifndef LB_CSUM_BPF_H
 #define LB_CSUM_BPF_H
@@ -8,6 +9,8 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include <linux/ip.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
 
 /* Folds a 32-bit one's complement sum to 16 bits and complements it. Two folds
  * are enough for any sum of fewer than 65537 16-bit words.
@@ -96,6 +99,71 @@ static __always_inline bool ipv4_header_csum_ok(const struct iphdr *iph, const v
 static __always_inline __sum16 csum_apply(__sum16 check, __u32 delta)
 {
 	return (__sum16)csum_fold32((__u16)~check + delta);
+}
+
+/* The longest span csum_to_end() sums: an IPv6 packet of the minimum MTU
+ * (1280 bytes) less the first 8 bytes of its header.
+ */
+#define CSUM_TO_END_MAX 1272
+/* What one bpf_csum_diff() call of csum_to_end()'s loop sums. */
+#define CSUM_CHUNK 64
+
+/* Adds to *@sum the one's complement sum, not folded, of the bytes from @p to
+ * @data_end: at least CSUM_CHUNK, at most CSUM_TO_END_MAX of them, @p at an
+ * even distance from where the checksummed data starts (a trailing odd byte is
+ * padded with zero, RFC 1071). Returns 0, or -1 when the span is shorter or
+ * longer or a helper fails.
+ *
+ * The kernel's bpf_csum_diff() sums a multiple of 4 bytes a call, at most
+ * 512. One call takes the length's bits 2 to 5 (a variable size up to 60,
+ * proven by the first CSUM_CHUNK bytes), a loop of at most 19 calls the
+ * chunks of CSUM_CHUNK behind them, and the last 0 to 3 bytes are added by
+ * hand. The loop's pointer has a range, not a known offset, so the verifier
+ * walks each turn once: some hundreds of instructions, where a word-by-word
+ * loop behind a chunk loop walked every pair of their counts.
+ */
+static __always_inline int csum_to_end(void *p, void *data_end, __u32 *sum)
+{
+	__u32 len, head;
+	__u16 last = 0;
+	__s64 total;
+	int i;
+
+	if (p + CSUM_CHUNK > data_end)
+		return -1;
+	len = data_end - p;
+	if (len > CSUM_TO_END_MAX)
+		return -1;
+	head = len & (CSUM_CHUNK - 4);
+	total = bpf_csum_diff(NULL, 0, p, head, *sum);
+	if (total < 0)
+		return -1;
+	p += head;
+	for (i = 0; i < CSUM_TO_END_MAX / CSUM_CHUNK; i++) {
+		if (p + CSUM_CHUNK > data_end)
+			break;
+		total = bpf_csum_diff(NULL, 0, p, CSUM_CHUNK, (__u32)total);
+		if (total < 0)
+			return -1;
+		p += CSUM_CHUNK;
+	}
+	if (p + 2 <= data_end) {
+		total += *(__u16 *)p;
+		p += 2;
+	}
+	if (p + 1 <= data_end) {
+		/* The odd byte first in a word, as it would lie in memory. */
+		*(__u8 *)&last = *(__u8 *)p;
+		total += last;
+		p += 1;
+	}
+	if (p != data_end)
+		return -1;
+	/* Fold the carries a 64-bit total gathered back into 32 bits. */
+	total = (total & 0xffffffff) + (total >> 32);
+	total = (total & 0xffffffff) + (total >> 32);
+	*sum = (__u32)total;
+	return 0;
 }
 
 #endif /* LB_CSUM_BPF_H */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The ICMP header and the types the stages use (RFC 792). linux/icmp.h pulls
- * in libc's socket headers, which a BPF target does not have.
+/* The ICMP header and the types the stages use (RFC 792), and ICMPv6's
+ * (RFC 4443). linux/icmp.h and linux/icmpv6.h pull in libc's socket headers,
+ * which a BPF target does not have.
  */
 #ifndef LB_ICMP_HDR_BPF_H
 #define LB_ICMP_HDR_BPF_H
@@ -25,6 +26,17 @@ struct lb_icmphdr {
 			__be16 unused, mtu; /* "fragmentation needed": next-hop MTU (RFC 1191) */
 		} frag;
 	} un;
+};
+
+/* ICMPv6: next header 58, and the type of "packet too big" (code 0). */
+#define LB_IPPROTO_ICMPV6 58
+#define LB_ICMPV6_PKT_TOOBIG 2
+
+struct lb_icmp6hdr {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be32 mtu; /* "packet too big": the MTU of the next-hop link (RFC 4443, 3.2) */
 };
 
 #endif /* LB_ICMP_HDR_BPF_H */

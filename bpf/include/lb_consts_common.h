@@ -276,6 +276,9 @@ enum lb_forwarding {
 #define LB_CTX_F_ICMP_ERROR (1U << 4) /* an ICMP error the icmp stage sends to a flow's
 				       * backend: never answered with another ICMP error */
 #define LB_CTX_F_IPV6 (1U << 5)      /* IPv6: flow6 is the key, IPv6 at l3_offset */
+#define LB_CTX_F_LATER_FRAGMENT (1U << 6) /* IPv6 fragment other than the first (IPv4's
+					   * stages read frag_off): never answered
+					   * with an ICMP error */
 
 /* struct lb_vip_addr.flags */
 #define LB_VIP_ADDR_F_ECHO (1U << 0) /* answer echo requests (config icmp_echo, default on) */

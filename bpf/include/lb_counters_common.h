@@ -54,6 +54,8 @@
 	X(ENCAP_DROP_ICMP_RATE_LIMITED, "encap", "drop_icmp_rate_limited") /* too big, DF, \
 	  no ICMP token left */                                                         \
 	X(ENCAP_PASS_TOO_BIG_NO_DF, "encap", "pass_too_big_no_df") /* kernel fragments */ \
+	X(ENCAP_ICMP6_PACKET_TOO_BIG, "encap", "icmp6_packet_too_big") /* IPv6 too big: \
+	  ICMPv6 sent */                                                                 \
 	/* nat: why a NAT packet went nowhere (its sends count as encap's) */          \
 	X(NAT_DROP_NO_PORT, "nat", "drop_no_port")        /* every port tried taken */ \
 	X(NAT_DROP_FRAGMENT, "nat", "drop_fragment")      /* ports unknown, no NAT */  \

@@ -17,7 +17,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "icmp_frag.bpf.h"
+#include "icmp6_too_big.bpf.h"
 #include "parsing.bpf.h"
 #include "stage.bpf.h"
 
@@ -234,53 +234,70 @@ static __always_inline int next_hop_choose_port(struct xdp_md *ctx, struct next_
  * black hole for a client that never learns it (RFC 2923). What happens
  * (docs/operations.md, "Packets too big once encapsulated"):
  *
- * - DF clear: the kernel may fragment it. The stage encapsulates as usual
- *   (the outer header copies DF, clear) and hands the frame to the kernel,
- *   which forwards it and fragments the outer packet: LB_CONTINUE with @hop
- *   set to XDP_PASS, counted as encap.pass_too_big_no_df.
- * - DF set: answered at once with ICMP "fragmentation needed" carrying @mtu
- *   less what the stage adds (the encapsulation's 20 or 28 bytes, 0 for NAT),
- *   so the client's next packets fit: XDP_TX back out of the ingress (or, when
- *   the ingress takes no XDP_TX frames, XDP_PASS: the kernel forwards it),
- *   encap.icmp_frag_needed. At most icmp_burst at once and icmp_rate per
- *   second per CPU: past that the packet is dropped without an answer,
+ * - IPv4, DF clear: the kernel may fragment it. The stage encapsulates as
+ *   usual (the outer header copies DF, clear) and hands the frame to the
+ *   kernel, which forwards it and fragments the outer packet: LB_CONTINUE with
+ *   @hop set to XDP_PASS, counted as encap.pass_too_big_no_df.
+ * - IPv4, DF set: answered at once with ICMP "fragmentation needed" carrying
+ *   @mtu less what the stage adds (the encapsulation's 20 or 28 bytes, 0 for
+ *   NAT), never below 68, so the client's next packets fit:
+ *   encap.icmp_frag_needed.
+ * - IPv6 (no DF: no router fragments it): answered with ICMPv6 "packet too
+ *   big" carrying @mtu less the encapsulation's 40 bytes, never below 1280:
+ *   encap.icmp6_packet_too_big.
+ * - Either answer leaves by XDP_TX back out of the ingress (or, when the
+ *   ingress takes no XDP_TX frames, XDP_PASS: the kernel forwards it). At
+ *   most icmp_burst at once and icmp_rate per second per CPU, both families
+ *   together: past that the packet is dropped without an answer,
  *   encap.drop_icmp_rate_limited; the client's next full-size packet tries
  *   again.
- * - Never an ICMP error about an ICMP error (RFC 1122, 3.2.2; the icmp stage
- *   forwarding one to a backend) or about a fragment other than the first
- *   (RFC 1812, 4.3.2.7): dropped, encap.drop_mtu.
- * - IPv6: dropped, encap.drop_mtu (no ICMPv6 "packet too big" yet).
+ * - Never an ICMP error about an ICMP error (RFC 1122, 3.2.2; RFC 4443,
+ *   2.4 (e); the icmp stage forwarding one to a backend) or about a fragment
+ *   other than the first (RFC 1812, 4.3.2.7): dropped, encap.drop_mtu.
  */
 static __always_inline int next_hop_too_big(struct xdp_md *ctx, __u32 outer_len, __u32 mtu,
 					     struct next_hop *hop)
 {
 	struct lb_packet_ctx *pkt = lb_packet_ctx();
 	__u32 overhead, advertised;
+	bool ipv6, keep_l2;
 	struct iphdr *iph;
-	bool keep_l2;
 
 	if (!pkt)
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
-	if (pkt->flags & LB_CTX_F_IPV6)
-		return ENCAP_DROP(ENCAP_DROP_MTU);
-	iph = lb_ctx_ipv4(ctx, pkt);
-	if (!iph)
-		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
-	if (!(iph->frag_off & bpf_htons(IP_DF)))
-		return next_hop_via_stack(hop, LB_C_ENCAP_PASS_TOO_BIG_NO_DF);
-	if ((pkt->flags & LB_CTX_F_ICMP_ERROR) || (iph->frag_off & bpf_htons(LB_IP_OFFSET)))
-		return ENCAP_DROP(ENCAP_DROP_MTU);
+	ipv6 = pkt->flags & LB_CTX_F_IPV6;
+	if (ipv6) {
+		if (!lb_ctx_ipv6(ctx, pkt))
+			return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
+		if (pkt->flags & (LB_CTX_F_ICMP_ERROR | LB_CTX_F_LATER_FRAGMENT))
+			return ENCAP_DROP(ENCAP_DROP_MTU);
+	} else {
+		iph = lb_ctx_ipv4(ctx, pkt);
+		if (!iph)
+			return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
+		if (!(iph->frag_off & bpf_htons(IP_DF)))
+			return next_hop_via_stack(hop, LB_C_ENCAP_PASS_TOO_BIG_NO_DF);
+		if ((pkt->flags & LB_CTX_F_ICMP_ERROR) || (iph->frag_off & bpf_htons(LB_IP_OFFSET)))
+			return ENCAP_DROP(ENCAP_DROP_MTU);
+	}
 	if (!icmp_token_take(pkt->now_ns ? pkt->now_ns : bpf_ktime_get_coarse_ns()))
 		return ENCAP_DROP(ENCAP_DROP_ICMP_RATE_LIMITED);
 	/* What the stage adds: outer length less the packet's own. */
 	overhead = outer_len - pkt->ip_tot_len;
-	advertised = mtu > overhead + ICMP_FRAG_MIN_MTU ? mtu - overhead : ICMP_FRAG_MIN_MTU;
-	if (advertised > 0xffff)
-		advertised = 0xffff;
 	keep_l2 = lb_tunables.ingress_tx_via_stack;
-	if (icmp_frag_needed_build(ctx, pkt, (__u16)advertised, keep_l2))
-		return ENCAP_DROP(ENCAP_DROP_MTU);
-	lb_count(LB_C_ENCAP_ICMP_FRAG_NEEDED);
+	if (ipv6) {
+		advertised = mtu > overhead + ICMP6_MIN_MTU ? mtu - overhead : ICMP6_MIN_MTU;
+		if (icmp6_too_big_build(ctx, pkt, advertised, keep_l2))
+			return ENCAP_DROP(ENCAP_DROP_MTU);
+		lb_count(LB_C_ENCAP_ICMP6_PACKET_TOO_BIG);
+	} else {
+		advertised = mtu > overhead + ICMP_FRAG_MIN_MTU ? mtu - overhead : ICMP_FRAG_MIN_MTU;
+		if (advertised > 0xffff)
+			advertised = 0xffff;
+		if (icmp_frag_needed_build(ctx, pkt, (__u16)advertised, keep_l2))
+			return ENCAP_DROP(ENCAP_DROP_MTU);
+		lb_count(LB_C_ENCAP_ICMP_FRAG_NEEDED);
+	}
 	return keep_l2 ? XDP_PASS : XDP_TX;
 }
 

@@ -19,7 +19,8 @@
  *   frame; l4_offset behind the fixed header and at most LB_IPV6_MAX_EXT_HDRS
  *   extension headers of LB_IPV6_MAX_EXT_LEN bytes in all (so at most
  *   LB_L4_OFFSET_MAX6), inside ip_tot_len; flow6 is the key (flow6.proto =
- *   l4_proto), with the same rules for ports and fragments; the bytes of the
+ *   l4_proto), with the same rules for ports and fragments, and
+ *   LB_CTX_F_LATER_FRAGMENT on a fragment with an offset; the bytes of the
  *   union behind flow are the IPv4 key's when the flag is clear (zero).
  * lb (a policy slot): may assume all of that. It reads the frame at most at
  *   the offsets parse recorded (least-conn's TCP flags) and never changes it;
@@ -39,8 +40,8 @@
  *   flow and LB_CTX_F_ICMP_ERROR; offsets and lengths still the ICMP packet's,
  *   so encap wraps the whole ICMP packet. An encap stage may instead answer a
  *   packet that is too big with an ICMP error built in its frame
- *   (icmp_frag.bpf.h): it then replaces the frame's contents behind the L2
- *   header.
+ *   (icmp_frag.bpf.h; icmp6_too_big.bpf.h for IPv6): it then replaces the
+ *   frame's contents behind the L2 header.
  *
  * "May assume" covers the packet's contents: no later stage parses the frame
  * again or checks again what parse checked (version, IHL, lengths, protocol,

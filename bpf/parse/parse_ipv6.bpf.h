@@ -75,6 +75,8 @@ static __always_inline int parse_fragment6(struct hdr_cursor *nh, void *data_end
 	if (vip) {
 		use_vip(pkt, vip);
 		pkt->flags |= LB_CTX_F_FRAGMENT;
+		if (frag_off & LB_IP6_OFFSET)
+			pkt->flags |= LB_CTX_F_LATER_FRAGMENT;
 		return LB_CONTINUE;
 	}
 	if (frag_off & LB_IP6_OFFSET)

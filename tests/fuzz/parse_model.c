@@ -292,6 +292,8 @@ static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 		out->vip = vip_find6(vips, vip_count, flow->dst, 0, next);
 		if (out->vip >= 0) {
 			ctx->flags |= LB_CTX_F_FRAGMENT;
+			if (frag_off & IP6_OFFSET)
+				ctx->flags |= LB_CTX_F_LATER_FRAGMENT;
 			counter = rule(out, LB_C_PARSE_TO_LB, "IPv6 fragment to a wildcard VIP");
 		} else if (frag_off & IP6_OFFSET) {
 			return rule(out, LB_C_PARSE_PASS_NOT_VIP, "later IPv6 fragment, no VIP");

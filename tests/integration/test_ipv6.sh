@@ -185,7 +185,84 @@ test_reloads_add_keep_remove() {
 		fail "a removed IPv6 VIP's packets: parse.pass_not_vip moved by less than 5"
 }
 
+# Sends one UDP datagram of $1 bytes from the client to [$VIP6]:5000 that the
+# kernel may not fragment (IPV6_DONTFRAG) and prints the ICMPv6 messages the
+# client receives within a second: "type=T code=C mtu=M from=A len=L
+# quote=SRC:SPORT>DST:DPORT" (len: the ICMPv6 message's length; the quote is
+# the packet it carries, checked to be the one sent, whole or cut).
+send_big6() {
+	in_net client python3 - "$VIP6" "$1" <<'EOF2'
+import select, socket, struct, sys, time
+vip, size = sys.argv[1], int(sys.argv[2])
+raw = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+udp = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+udp.bind(("fd00:10::1", 21000))
+udp.setsockopt(socket.IPPROTO_IPV6, 62, 1)  # IPV6_DONTFRAG
+udp.setsockopt(socket.IPPROTO_IPV6, 23, 3)  # IPV6_MTU_DISCOVER: IPV6_PMTUDISC_PROBE
+payload = bytes(i & 0xff for i in range(size))
+udp.sendto(payload, (vip, 5000))
+sent = (struct.pack("!HHH", 21000, 5000, 8 + size), payload)
+end = time.time() + 1
+while time.time() < end:
+    if not select.select([raw], [], [], max(0, end - time.time()))[0]:
+        break
+    msg, src = raw.recvfrom(4096)
+    if msg[0] >= 128:  # informational: neighbour discovery and the like
+        continue
+    q = msg[8:]
+    ok = (len(q) >= 48 and q[6] == 17 and
+          socket.inet_ntop(socket.AF_INET6, q[24:40]) == vip and q[40:46] == sent[0] and
+          q[48:] == sent[1][:len(q) - 48])
+    quote = "%s:%d>%s:%d" % (socket.inet_ntop(socket.AF_INET6, q[8:24]),
+                             struct.unpack("!H", q[40:42])[0],
+                             socket.inet_ntop(socket.AF_INET6, q[24:40]),
+                             struct.unpack("!H", q[42:44])[0]) if ok else "wrong"
+    print("type=%d code=%d mtu=%d from=%s len=%d quote=%s" % (
+        msg[0], msg[1], struct.unpack("!I", msg[4:8])[0], src[0], len(msg), quote))
+EOF2
+}
+
+# The path to the backends carries 1400 bytes: a 1400-byte datagram is 1448
+# bytes of IPv6 and 1488 once encapsulated. The client gets ICMPv6 "packet too
+# big" from the VIP with 1400 - 40, quoting 1232 bytes of its packet (a
+# 1280-byte error), and its kernel learns the path MTU; a datagram that fits
+# then reaches a backend. IPv6 has no DF: every too-big packet is answered.
+test_packet_too_big_to_client() {
+	local got
+	lab_up
+	check ip -n "$PREFIX-lb" -6 route replace "$B61/128" dev veth1 mtu lock 1400
+	check ip -n "$PREFIX-lb" -6 route replace "$B62/128" dev veth1 mtu lock 1400
+	write_config
+	check lb_load "$TMP/ipv6.yaml" veth1 >/dev/null
+	got=$(send_big6 1400)
+	echo "$got" | sed 's/^/    | /'
+	check_contains "$got" "type=2 code=0 mtu=1360 from=$VIP6 len=1240 quote=fd00:10::1:21000>$VIP6:5000" \
+		"packet too big from the VIP, MTU 1400 - 40, 1232 bytes of the datagram quoted"
+	check_eq "$(grep -c . <<<"$got")" 1 "one ICMPv6 error"
+	check_contains "$(ip -n "$PREFIX-client" -6 route get "$VIP6")" "mtu 1360" \
+		"the client's kernel learned the path MTU"
+	check_eq "$(counter encap.icmp6_packet_too_big)" 1 "encap.icmp6_packet_too_big"
+	check_eq "$(counter encap.drop_mtu)" 0 "encap.drop_mtu"
+	# What fits now (1360 - 48 bytes of headers) is balanced.
+	start_captures6
+	got=$(send_big6 1312)
+	finish_captures
+	# (The backend, which cannot decapsulate here, answers with its own error.)
+	check_eq "$(grep -c "from=$VIP6 " <<<"$got")" 0 "no ICMPv6 from the VIP for a datagram that fits"
+	check_eq "$(capture_total ipip6)" 1 "the datagram that fits reached a backend"
+	check_eq "$(counter encap.icmp6_packet_too_big)" 1 "encap.icmp6_packet_too_big unchanged"
+	# icmp_rate 0 sends none: the packet is dropped and counted.
+	write_config
+	echo "icmp_rate: 0" >>"$TMP/ipv6.yaml"
+	check lb_load "$TMP/ipv6.yaml" veth1 >/dev/null
+	check ip -n "$PREFIX-client" -6 route flush cache
+	got=$(send_big6 1400)
+	check_eq "$(grep -c "from=$VIP6 " <<<"$got")" 0 "icmp_rate 0: no ICMPv6"
+	check_eq "$(counter encap.drop_icmp_rate_limited)" 1 "encap.drop_icmp_rate_limited"
+}
+
 run_tests integration-ipv6 \
 	test_udp_and_tcp_reach_ipv6_backends \
+	test_packet_too_big_to_client \
 	test_lbctl_shows_ipv6 \
 	test_reloads_add_keep_remove

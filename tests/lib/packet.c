@@ -375,6 +375,38 @@ size_t pkt_frag_needed(const uint8_t *in, size_t l2_len, int swap_macs, uint16_t
 	return l2_len + 28 + quote_len;
 }
 
+size_t pkt_packet_too_big(const uint8_t *in, size_t l2_len, int swap_macs, uint32_t mtu,
+			  uint8_t *out)
+{
+	const uint8_t *client = in + l2_len;
+	size_t quote_len = 40 + (size_t)pkt_get16(client + 4);
+	uint8_t *ip = out + l2_len, *icmp = ip + 40;
+	uint16_t csum;
+
+	if (quote_len > PKT_PTB_QUOTE_MAX)
+		quote_len = PKT_PTB_QUOTE_MAX;
+	memcpy(out, in, l2_len);
+	if (swap_macs) {
+		memcpy(out, in + 6, 6);
+		memcpy(out + 6, in, 6);
+	}
+	memset(ip, 0, 48);
+	ip[0] = 0x60;                                    /* version 6, class 0, label 0 */
+	pkt_put16(ip + 4, (uint16_t)(8 + quote_len));   /* payload length */
+	ip[6] = 58;                                      /* ICMPv6 */
+	ip[7] = 64;                                      /* hop limit */
+	memcpy(ip + 8, client + 24, 16);                 /* from the VIP */
+	memcpy(ip + 24, client + 8, 16);                 /* to the client */
+	icmp[0] = 2;                                     /* packet too big, code 0 */
+	icmp[4] = (uint8_t)(mtu >> 24);                  /* MTU, 32 bits */
+	icmp[5] = (uint8_t)(mtu >> 16);
+	pkt_put16(icmp + 6, (uint16_t)mtu);
+	memcpy(icmp + 8, client, quote_len);
+	csum = pkt_l4_csum6(ip + 8, ip + 24, 58, icmp, 8 + quote_len);
+	memcpy(icmp + 2, &csum, 2);
+	return l2_len + 48 + quote_len;
+}
+
 size_t pkt_echo_reply(const uint8_t *in, size_t len, size_t l3, uint8_t *out)
 {
 	uint8_t *ip = out + l3, *icmp;

@@ -125,6 +125,22 @@ size_t pkt_quote(const struct pkt_spec *inner, size_t max, uint8_t *out, size_t 
 size_t pkt_frag_needed(const uint8_t *in, size_t l2_len, int swap_macs, uint16_t mtu,
 		       uint8_t *out);
 
+/* The most of the client's packet an ICMPv6 error quotes: what keeps the
+ * error within IPv6's minimum MTU of 1280 (RFC 4443, 2.4 (c)).
+ */
+#define PKT_PTB_QUOTE_MAX (1280 - 40 - 8)
+
+/* The ICMPv6 "packet too big" (RFC 4443, 3.2) a balancer answers the IPv6
+ * frame @in with, assembled field by field: the L2 header (@l2_len bytes) with
+ * the MACs swapped (@swap_macs) or as it came, an IPv6 header from @in's
+ * destination to its source (traffic class 0, flow label 0, next header 58,
+ * hop limit 64), ICMPv6 type 2 code 0 with @mtu, then as much of @in's IPv6
+ * packet (by its payload length, not the frame's padding) as fits
+ * PKT_PTB_QUOTE_MAX; the checksum over the pseudo-header. Returns the length.
+ */
+size_t pkt_packet_too_big(const uint8_t *in, size_t l2_len, int swap_macs, uint32_t mtu,
+			  uint8_t *out);
+
 /* The echo reply to the echo request frame @in (@len bytes, IPv4 at @l3):
  * MACs and addresses swapped, TTL 64 (header checksum computed afresh), type
  * 0, the ICMP checksum by RFC 1624's equation 3, HC' = ~(~HC + ~m + m') with

@@ -581,12 +581,9 @@ const uint8_t encap_golden_in[ENCAP_GOLDEN_IN_LEN] = {
 
 void encap_run_golden(struct encap_fixture *fx, const uint8_t *golden_out, size_t out_len)
 {
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	const struct counter_delta tx = { LB_C_ENCAP_TX, 1 };
 	uint8_t built[PKT_MAX];
 	struct lb_packet_ctx ctx;
 	struct pkt_spec spec;
-	struct xdp_result res;
 	size_t len;
 
 	/* The hand-made input is the frame the builder makes, so the hand sums
@@ -600,13 +597,57 @@ void encap_run_golden(struct encap_fixture *fx, const uint8_t *golden_out, size_
 		     "pkt_build vs hand-made input");
 
 	encap_ctx_from_frame(B_NEIGH, 14, encap_golden_in, ENCAP_GOLDEN_IN_LEN, &ctx);
-	if (!ASSERT_OK(ctx_write_all_cpus(fx->ctx_fd, &ctx), "packet ctx"))
+	encap_run_expect_tx(fx, &ctx, encap_golden_in, ENCAP_GOLDEN_IN_LEN, golden_out, out_len,
+			    LB_C_ENCAP_TX, "golden frame");
+}
+
+void encap_run_expect_tx(struct encap_fixture *fx, const struct lb_packet_ctx *ctx,
+			 const uint8_t *in, size_t in_len, const uint8_t *want, size_t want_len,
+			 enum lb_counter counter, const char *what)
+{
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	const struct counter_delta delta = { counter, 1 };
+	static struct xdp_result res;
+
+	if (!ASSERT_OK(ctx_write_all_cpus(fx->ctx_fd, ctx), "packet ctx"))
 		return;
 	counters_read(fx->counters_fd, before);
-	xdp_run(fx->stage.prog_fd, encap_golden_in, ENCAP_GOLDEN_IN_LEN, fx->lbt0, &res);
+	xdp_run(fx->stage.prog_fd, in, in_len, fx->lbt0, &res);
 	counters_read(fx->counters_fd, after);
 	ASSERT_OK(res.err, "test run");
 	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
-	ASSERT_BYTES(res.out, res.out_len, golden_out, out_len, "golden frame");
-	counters_expect(before, after, &tx, 1, "golden counters");
+	ASSERT_BYTES(res.out, res.out_len, want, want_len, what);
+	counters_expect(before, after, &delta, 1, what);
+}
+
+/* Per-CPU state (the next-hop cache, the ICMP bucket) is that of the CPU a
+ * test run runs on, this process's: keeps the process on its current CPU,
+ * so that a migration between two runs does not look like a cache miss or a
+ * full bucket. Saves the old affinity in @all for sched_setaffinity().
+ */
+bool stay_on_one_cpu(cpu_set_t *all)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	return ASSERT_OK(sched_getaffinity(0, sizeof(*all), all), "read the CPU affinity") &&
+	       ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
+}
+
+/* Zeroes entry @key of the per-CPU array @map on every CPU. */
+int percpu_zero(const struct bpf_map *map, __u32 key)
+{
+	int cpus = libbpf_num_possible_cpus(), err = 0;
+	void *zero;
+
+	if (cpus <= 0)
+		return -EINVAL;
+	zero = calloc((size_t)cpus, bpf_map__value_size(map));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(map), &key, zero, BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
 }

@@ -20,6 +20,8 @@
 #ifndef TEST_ENCAP_FIXTURE_H
 #define TEST_ENCAP_FIXTURE_H
 
+#include <sched.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,7 +85,9 @@ enum expect_frame {
 	OUT_ENCAP,       /* encapsulated, MACs set to dmac/smac */
 	OUT_ENCAP_OWN_L2, /* encapsulated, the original Ethernet header kept */
 	OUT_ICMP_FRAG,   /* ICMP "fragmentation needed" to the client, MACs swapped */
-	OUT_ICMP_FRAG_OWN_L2 /* the same, the original Ethernet header kept (to the stack) */
+	OUT_ICMP_FRAG_OWN_L2, /* the same, the original Ethernet header kept (to the stack) */
+	OUT_ICMP6_TOO_BIG, /* ICMPv6 "packet too big" to the client, MACs swapped */
+	OUT_ICMP6_TOO_BIG_OWN_L2 /* the same, the original Ethernet header kept (to the stack) */
 };
 
 struct encap_case {
@@ -241,5 +245,25 @@ extern const uint8_t encap_golden_in[ENCAP_GOLDEN_IN_LEN];
  * that pkt_build makes the golden input.
  */
 void encap_run_golden(struct encap_fixture *fx, const uint8_t *golden_out, size_t out_len);
+
+/* Writes @ctx, runs @in through @fx's stage and checks what a golden case
+ * expects: XDP_TX, the frame @want, and @counter moved by one (and nothing
+ * else); @what names the case in failures.
+ */
+void encap_run_expect_tx(struct encap_fixture *fx, const struct lb_packet_ctx *ctx,
+			 const uint8_t *in, size_t in_len, const uint8_t *want, size_t want_len,
+			 enum lb_counter counter, const char *what);
+
+/* Per-CPU state (the next-hop cache, the ICMP bucket) is that of the CPU a
+ * test run runs on: keeps the process on its current CPU, the old affinity
+ * saved in @all for sched_setaffinity(). False (and a failed assertion) when
+ * it cannot.
+ */
+bool stay_on_one_cpu(cpu_set_t *all);
+
+struct bpf_map;
+
+/* Zeroes entry @key of the per-CPU array @map on every CPU. */
+int percpu_zero(const struct bpf_map *map, __u32 key);
 
 #endif /* TEST_ENCAP_FIXTURE_H */

@@ -160,21 +160,6 @@ static void test_bad_context(void)
 	encap_run_cases(&fx, encap_bad_ctx_cases, encap_bad_ctx_case_count);
 }
 
-/* Per-CPU state (the next-hop cache, the ICMP bucket) is that of the CPU a
- * test run runs on, this process's: keeps the process on its current CPU,
- * so that a migration between two runs does not look like a cache miss or a
- * full bucket. Saves the old affinity in @all for sched_setaffinity().
- */
-static bool stay_on_one_cpu(cpu_set_t *all)
-{
-	cpu_set_t one;
-
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	return ASSERT_OK(sched_getaffinity(0, sizeof(*all), all), "read the CPU affinity") &&
-	       ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "stay on one CPU");
-}
-
 /* Bytes worked out by hand: encap_golden_in to backend 10.0.1.1 behind
  * 02:00:00:00:01:01.
  *   outer header checksum: ~(4500+0034+1234+4000+4004+0a00+0001+0a00+0101) = 1391
@@ -217,12 +202,9 @@ static const uint8_t golden_frag_needed[] = {
 
 static void test_frag_needed_golden(void)
 {
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	const struct counter_delta sent = { LB_C_ENCAP_ICMP_FRAG_NEEDED, 1 };
 	uint8_t frame[PKT_MAX];
 	struct lb_packet_ctx ctx;
 	struct pkt_spec spec;
-	struct xdp_result res;
 	size_t len;
 
 	REQUIRE_FIXTURE(&fx.status);
@@ -233,16 +215,8 @@ static void test_frag_needed_golden(void)
 	if (!ASSERT_EQ(len, 14 + 1481, "input length"))
 		return;
 	encap_ctx_from_frame(B_NEIGH, 14, frame, len, &ctx);
-	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), "packet ctx"))
-		return;
-	counters_read(fx.counters_fd, before);
-	xdp_run(fx.stage.prog_fd, frame, len, fx.lbt0, &res);
-	counters_read(fx.counters_fd, after);
-	ASSERT_OK(res.err, "test run");
-	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
-	ASSERT_BYTES(res.out, res.out_len, golden_frag_needed, sizeof(golden_frag_needed),
-		     "golden ICMP fragmentation needed");
-	counters_expect(before, after, &sent, 1, "golden counters");
+	encap_run_expect_tx(&fx, &ctx, frame, len, golden_frag_needed, sizeof(golden_frag_needed),
+			    LB_C_ENCAP_ICMP_FRAG_NEEDED, "golden ICMP fragmentation needed");
 }
 
 /* The next-hop cache: the FIB's answer for a backend is reused until it
@@ -307,23 +281,6 @@ static int cache_entry_here(struct ipip_bpf *stage, __u32 backend_id, __u64 *exp
 	else
 		*expires_ns = values[cpu].expires_ns;
 	free(values);
-	return err;
-}
-
-/* Zeroes entry @key of the per-CPU array @map on every CPU. */
-static int percpu_zero(const struct bpf_map *map, __u32 key)
-{
-	int cpus = libbpf_num_possible_cpus(), err = 0;
-	void *zero;
-
-	if (cpus <= 0)
-		return -EINVAL;
-	zero = calloc((size_t)cpus, bpf_map__value_size(map));
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(bpf_map__fd(map), &key, zero, BPF_ANY))
-		err = -errno;
-	free(zero);
 	return err;
 }
 

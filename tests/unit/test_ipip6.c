@@ -10,7 +10,9 @@
  * backend's address), then the inner packet unchanged. One golden case spells
  * every byte out by hand.
  */
+#define _GNU_SOURCE /* sched_setaffinity, cpu_set_t */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -30,6 +32,18 @@ static struct encap_fixture fx;
 static struct ipip_bpf *skel;        /* outer source = client, FIB asked every time */
 static struct ipip_bpf *skel_lb_src; /* outer_src_addr6 = LB6_ADDR */
 static struct ipip_bpf *skel_cached; /* next hops cached */
+static struct ipip_bpf *skel_small;  /* ingress_mtu SMALL_MTU (static MACs' limit) */
+static struct ipip_bpf *skel_limited; /* ICMP errors: burst 2, then 1 per 1000 s */
+static struct ipip_bpf *skel_via_stack; /* ingress_tx_via_stack = 1 */
+
+#define ICMP_LIMITED_BURST 2
+#define ICMP_LIMITED_INTERVAL_NS 1000000000000ULL
+
+/* An ingress MTU under IPv6's 1280 + 40: "packet too big" then carries 1280,
+ * and a packet too big for it can be shorter than the most an ICMPv6 error
+ * quotes, so the answer quotes it whole.
+ */
+#define SMALL_MTU 1000
 
 #define CLIENT6 "2001:db8::1"
 
@@ -89,15 +103,20 @@ static int fill_backends6(void)
 	return 0;
 }
 
-static int load(struct ipip_bpf **out, const char *outer_src6, __u64 cache_ns)
+static int load(struct ipip_bpf **out, const char *outer_src6, __u64 cache_ns, __u32 mtu)
 {
 	int err;
 
 	*out = ipip_bpf__open();
 	if (!*out)
 		return -errno;
+	(*out)->rodata->lb_tunables.ingress_tx_via_stack = out == &skel_via_stack;
+	if (out == &skel_limited) {
+		(*out)->rodata->lb_tunables.icmp_burst = ICMP_LIMITED_BURST;
+		(*out)->rodata->lb_tunables.icmp_interval_ns = ICMP_LIMITED_INTERVAL_NS;
+	}
 	(*out)->rodata->lb_tunables.nexthop_cache_ns = cache_ns;
-	(*out)->rodata->lb_tunables.ingress_mtu = LBT0_MTU;
+	(*out)->rodata->lb_tunables.ingress_mtu = mtu;
 	if (outer_src6)
 		pkt_ip6(outer_src6, (uint8_t *)(*out)->rodata->lb_tunables.outer_src_addr6);
 	err = skel && *out != skel ? encap_share_maps((*out)->obj, skel->obj) : 0;
@@ -108,11 +127,17 @@ static void fixture_setup(void)
 {
 	if (geteuid() != 0 || encap_net_setup(&fx))
 		return;
-	if (fixture_step(&fx.status, load(&skel, NULL, 0), "load ipip_bpf") ||
-	    fixture_step(&fx.status, load(&skel_lb_src, LB6_ADDR, 0),
+	if (fixture_step(&fx.status, load(&skel, NULL, 0, LBT0_MTU), "load ipip_bpf") ||
+	    fixture_step(&fx.status, load(&skel_lb_src, LB6_ADDR, 0, LBT0_MTU),
 			 "load ipip_bpf with outer_src_addr6") ||
-	    fixture_step(&fx.status, load(&skel_cached, NULL, 1000000000ULL),
+	    fixture_step(&fx.status, load(&skel_cached, NULL, 1000000000ULL, LBT0_MTU),
 			 "load ipip_bpf with a next-hop cache") ||
+	    fixture_step(&fx.status, load(&skel_small, NULL, 0, SMALL_MTU),
+			 "load ipip_bpf with a small ingress MTU") ||
+	    fixture_step(&fx.status, load(&skel_limited, NULL, 0, LBT0_MTU),
+			 "load ipip_bpf with an ICMP limit") ||
+	    fixture_step(&fx.status, load(&skel_via_stack, NULL, 0, LBT0_MTU),
+			 "load ipip_bpf with ingress_tx_via_stack") ||
 	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends") ||
 	    fixture_step(&fx.status, fill_backends6(), "fill IPv6 backends"))
 		return;
@@ -121,6 +146,9 @@ static void fixture_setup(void)
 
 static void fixture_teardown(void)
 {
+	ipip_bpf__destroy(skel_via_stack);
+	ipip_bpf__destroy(skel_limited);
+	ipip_bpf__destroy(skel_small);
 	ipip_bpf__destroy(skel_cached);
 	ipip_bpf__destroy(skel_lb_src);
 	ipip_bpf__destroy(skel);
@@ -142,9 +170,14 @@ struct ipip6_case {
 	/* context and environment */
 	uint32_t backend_id;
 	int lb_source;         /* the load with outer_src_addr6 */
+	int small_mtu;         /* the load with ingress_mtu SMALL_MTU */
+	int limited;           /* the load with the ICMP limit */
+	int via_stack;         /* the load with ingress_tx_via_stack */
+	int icmp_error;        /* the context of an ICMP error the icmp stage forwards */
 	int lbt2_tx_port;
 	int forwarding_off;    /* lbt0's IPv6 forwarding off during the run */
-	int mtu_edge;          /* the outer packet exactly lbt0's MTU, or one byte more */
+	int mtu_edge;          /* the outer packet exactly lbt0's MTU, or one byte more
+				* (SMALL_MTU's with small_mtu) */
 	int l3_offset, l4_offset, frame_len_delta;
 	int no_ipv6_flag;      /* the context without LB_CTX_F_IPV6 */
 	/* expectations */
@@ -152,6 +185,7 @@ struct ipip6_case {
 	enum expect_frame out;
 	const uint8_t *dmac, *smac;
 	enum lb_counter counter;
+	uint32_t mtu;          /* OUT_ICMP6_TOO_BIG: the MTU it carries */
 };
 
 static size_t case_frame(const struct ipip6_case *c, uint8_t *frame, struct pkt_layout *lay)
@@ -173,7 +207,10 @@ static size_t case_frame(const struct ipip6_case *c, uint8_t *frame, struct pkt_
 	if (c->payload_len)
 		spec.payload_len = c->payload_len;
 	if (c->mtu_edge) /* outer 40 + inner 40 + UDP 8 + payload = MTU (+1) */
-		spec.payload_len = LBT0_MTU - 40 - 40 - 8 + (c->mtu_edge == MTU_EXCEEDED);
+		spec.payload_len = (c->small_mtu ? SMALL_MTU : LBT0_MTU) - 40 - 40 - 8 +
+				   (c->mtu_edge == MTU_EXCEEDED);
+	for (size_t i = 0; c->mtu_edge && i < c->ext_count; i++)
+		spec.payload_len -= c->ext[i].type == 44 ? 8 : 8 * (c->ext[i].hdrlen + 1);
 	spec.padding = c->padding;
 	memcpy(spec.ext6, c->ext, sizeof(c->ext));
 	spec.ext6_count = c->ext_count;
@@ -203,7 +240,10 @@ static void ctx6_from_frame(const struct ipip6_case *c, const uint8_t *frame, si
 	ctx->l4_proto = ctx->flow6.proto;
 	for (i = 0; i < c->ext_count; i++)
 		if (c->ext[i].type == 44 && (c->ext[i].frag_off & 0xfff9))
-			ctx->flags |= LB_CTX_F_FRAGMENT;
+			ctx->flags |= LB_CTX_F_FRAGMENT |
+				      (c->ext[i].frag_off & 0xfff8 ? LB_CTX_F_LATER_FRAGMENT : 0);
+	if (c->icmp_error)
+		ctx->flags |= LB_CTX_F_ICMP_ERROR;
 	if (!(ctx->flags & LB_CTX_F_FRAGMENT)) {
 		memcpy(&ctx->flow6.sport, frame + lay->l4, 2);
 		memcpy(&ctx->flow6.dport, frame + lay->l4 + 2, 2);
@@ -247,6 +287,9 @@ static void run_case(const struct ipip6_case *c)
 	struct lb_packet_ctx ctx;
 	struct pkt_layout lay;
 	int prog_fd = c->lb_source ? bpf_program__fd(skel_lb_src->progs.xdp_lb_ipip) :
+		      c->small_mtu ? bpf_program__fd(skel_small->progs.xdp_lb_ipip) :
+		      c->limited ? bpf_program__fd(skel_limited->progs.xdp_lb_ipip) :
+		      c->via_stack ? bpf_program__fd(skel_via_stack->progs.xdp_lb_ipip) :
 				     fx.stage.prog_fd;
 	struct bpf_devmap_val port = { .ifindex = (uint32_t)fx.lbt2 };
 	uint32_t lbt2 = (uint32_t)fx.lbt2;
@@ -285,6 +328,13 @@ static void run_case(const struct ipip6_case *c)
 			test_hexdump("input", frame, len);
 		return;
 	}
+	if (c->out == OUT_ICMP6_TOO_BIG || c->out == OUT_ICMP6_TOO_BIG_OWN_L2) {
+		want_len = pkt_packet_too_big(frame, l2_len, c->out == OUT_ICMP6_TOO_BIG, c->mtu,
+					      want);
+		if (!ASSERT_BYTES(res.out, res.out_len, want, want_len, c->name))
+			test_hexdump("input", frame, len);
+		return;
+	}
 	want_len = expected6(frame, len, l2_len, c->out == OUT_ENCAP ? c->dmac : NULL,
 			     c->out == OUT_ENCAP ? c->smac : NULL, &ctx,
 			     c->lb_source ? LB6_ADDR : CLIENT6, backend6_addr(c->backend_id), want);
@@ -299,6 +349,10 @@ static void run_cases(const struct ipip6_case *cases, size_t count)
 	for (i = 0; i < count; i++)
 		run_case(&cases[i]);
 }
+
+/* Too big once encapsulated: ICMPv6 "packet too big" by XDP_TX. */
+#define TOO_BIG6(m) .verdict = XDP_TX, .out = OUT_ICMP6_TOO_BIG, .mtu = (m), \
+		    .counter = LB_C_ENCAP_ICMP6_PACKET_TOO_BIG
 
 #define TX6 .verdict = XDP_TX, .out = OUT_ENCAP, .dmac = neigh_mac, .smac = lbt0_mac, \
 	    .counter = LB_C_ENCAP_TX
@@ -356,15 +410,92 @@ static void test_next_hop(void)
 		{ .name = "MTU: outer packet = lbt0 MTU 1500 fits (40 bytes of overhead)",
 		  .mtu_edge = MTU_FITS, .backend_id = B6_NEIGH, TX6 },
 		{ .name = "MTU: outer packet = lbt0 MTU + 1", .mtu_edge = MTU_EXCEEDED,
-		  .backend_id = B6_NEIGH, DROPPED(DROP_MTU) },
+		  .backend_id = B6_NEIGH, TOO_BIG6(1460) },
 		{ .name = "static MAC: ingress MTU + 1", .mtu_edge = MTU_EXCEEDED,
-		  .backend_id = B6_STATIC, DROPPED(DROP_MTU) },
+		  .backend_id = B6_STATIC, TOO_BIG6(1460) },
 		{ .name = "IPv6 forwarding off on lbt0", .forwarding_off = 1,
 		  .backend_id = B6_NEIGH, DROPPED(DROP_FWD_DISABLED) },
 	};
 
 	REQUIRE_FIXTURE(&fx.status);
 	run_cases(cases, ARRAY_SIZE(cases));
+}
+
+/* Too big once encapsulated (docs/operations.md, "Packets too big once
+ * encapsulated"): IPv6 has no DF, so every such packet is answered with
+ * ICMPv6 "packet too big" carrying the limit less the 40-byte outer header,
+ * never below 1280, quoting at most 1232 bytes; except an ICMP error being
+ * forwarded and a fragment other than the first.
+ */
+static void test_packet_too_big(void)
+{
+	static const struct ipip6_case cases[] = {
+		{ .name = "TCP: the quote cut at 1232 bytes", .proto = IPPROTO_TCP,
+		  .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH, TOO_BIG6(1460) },
+		{ .name = "VLAN tag kept, padding not quoted", .vlan = 1, .padding = 6,
+		  .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH, TOO_BIG6(1460) },
+		{ .name = "extension headers quoted",
+		  .ext = { { 0, 1, 0 }, { 60, 0, 0 } }, .ext_count = 2,
+		  .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH, TOO_BIG6(1460) },
+		{ .name = "first fragment: answered", .ext = { { 44, 0, 0x0001 } },
+		  .ext_count = 1, .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH,
+		  TOO_BIG6(1460) },
+		{ .name = "later fragment: dropped, no ICMPv6", .ext = { { 44, 0, 1448 } },
+		  .ext_count = 1, .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH,
+		  DROPPED(DROP_MTU) },
+		{ .name = "an ICMP error being forwarded: dropped, no ICMPv6 about it",
+		  .icmp_error = 1, .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH,
+		  DROPPED(DROP_MTU) },
+		{ .name = "small ingress MTU, static MAC: 1280 advertised, quoted whole",
+		  .small_mtu = 1, .mtu_edge = MTU_EXCEEDED, .backend_id = B6_STATIC,
+		  TOO_BIG6(1280) },
+		{ .name = "small ingress MTU, odd length, VLAN", .small_mtu = 1, .vlan = 1,
+		  .payload_len = SMALL_MTU - 40 - 40 - 8 + 3, .backend_id = B6_STATIC,
+		  TOO_BIG6(1280) },
+		{ .name = "ingress takes no XDP_TX: to the kernel, the Ethernet header kept",
+		  .via_stack = 1, .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH,
+		  .verdict = XDP_PASS, .out = OUT_ICMP6_TOO_BIG_OWN_L2, .mtu = 1460,
+		  .counter = LB_C_ENCAP_ICMP6_PACKET_TOO_BIG },
+		{ .name = "small ingress MTU: a packet that fits is sent", .small_mtu = 1,
+		  .mtu_edge = MTU_FITS, .backend_id = B6_STATIC, .verdict = XDP_TX,
+		  .out = OUT_ENCAP, .dmac = static_mac, .smac = lbt0_mac,
+		  .counter = LB_C_ENCAP_TX },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	run_cases(cases, ARRAY_SIZE(cases));
+}
+
+/* IPv6 draws on IPv4's token bucket: a burst of ICMP_LIMITED_BURST answers,
+ * then each too-big packet is dropped without one until it refills. Per CPU,
+ * so the runs stay on one.
+ */
+static void test_packet_too_big_rate_limit(void)
+{
+	static const struct ipip6_case answered = { .name = "within the burst: answered",
+		.limited = 1, .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH, TOO_BIG6(1460) };
+	static const struct ipip6_case limited = { .name = "past the burst: dropped, no ICMPv6",
+		.limited = 1, .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH,
+		DROPPED(DROP_ICMP_RATE_LIMITED) };
+	static const struct ipip6_case fits = { .name = "past the burst, fits: still sent",
+		.limited = 1, .mtu_edge = MTU_FITS, .backend_id = B6_NEIGH, TX6 };
+	cpu_set_t all;
+	int i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	if (!stay_on_one_cpu(&all))
+		return;
+	ASSERT_OK(percpu_zero(skel_limited->maps.icmp_tokens, 0), "start with a full ICMP bucket");
+	for (i = 0; i < ICMP_LIMITED_BURST; i++)
+		run_case(&answered);
+	for (i = 0; i < 3; i++)
+		run_case(&limited);
+	run_case(&fits);
+	/* The loads share the bucket (encap_share_maps()): full again for the
+	 * tests that follow, whatever their limits.
+	 */
+	ASSERT_OK(percpu_zero(skel_limited->maps.icmp_tokens, 0), "refill the ICMP bucket");
+	sched_setaffinity(0, sizeof(all), &all);
 }
 
 static void test_bad_context(void)
@@ -403,7 +534,7 @@ static void test_next_hop_cache(void)
 						 .backend_id = B6_NEIGH, TX6 };
 	static const struct ipip6_case too_big = { .name = "cached: the route's MTU + 1",
 						   .mtu_edge = MTU_EXCEEDED,
-						   .backend_id = B6_NEIGH, DROPPED(DROP_MTU) };
+						   .backend_id = B6_NEIGH, TOO_BIG6(1460) };
 	static const struct ipip6_case fits = { .name = "cached: the route's MTU fits",
 						.mtu_edge = MTU_FITS, .backend_id = B6_NEIGH, TX6 };
 	int default_fd = fx.stage.prog_fd;
@@ -449,10 +580,7 @@ static void test_golden_bytes(void)
 		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
 		0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0x9c, 0x3d, 0x00, 0x01, 0x02, 0x03,
 	};
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	const struct counter_delta tx = { LB_C_ENCAP_TX, 1 };
 	const struct ipip6_case c = { .payload_len = 4, .backend_id = B6_NEIGH };
-	static struct xdp_result res;
 	uint8_t built[PKT_MAX];
 	struct lb_packet_ctx ctx;
 	struct pkt_layout lay;
@@ -463,21 +591,59 @@ static void test_golden_bytes(void)
 	ASSERT_BYTES(built, len, in, sizeof(in), "pkt_build vs hand-made input");
 	ctx6_from_frame(&c, in, sizeof(in), &lay, &ctx);
 	ASSERT_EQ(lb_flow_hash6(&ctx.flow6) & 0xfffff, 0xa381f, "the flow label by hand");
-	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), "packet ctx"))
+	encap_run_expect_tx(&fx, &ctx, in, sizeof(in), out, sizeof(out), LB_C_ENCAP_TX,
+			    "golden frame");
+}
+
+/* Bytes worked out by hand: UDP [2001:db8::1]:1234 -> [2001:db8::100]:80,
+ * 1413 bytes of payload (0, 1, 2, ...): 1461 bytes of IPv6, 1501 once
+ * encapsulated, one more than lbt0's 1500. The answer: ICMPv6 "packet too
+ * big", MTU 1500 - 40 = 1460 (05b4), from the VIP to the client, MACs swapped,
+ * payload length 8 + 1232 (04d8), quoting the first 1232 bytes of the packet.
+ *   client's UDP checksum: 7aeb (pkt_build's; it is quoted, so summed below)
+ *   ICMPv6 checksum = ~(pseudo-header + ICMPv6 header + quote):
+ *     pseudo-header: 2eb9 (VIP) + 2dba (client) + 04d8 + 003a = 6185
+ *     header: 0200 + 0000 (checksum) + 0000 + 05b4 = 07b4
+ *     quote: IPv6 header 6000+0000+05cd+1140 + 2dba + 2eb9 = d340;
+ *       UDP header 04d2+0050+058d+7aeb = 859a; 1184 bytes of payload, four
+ *       runs of 0..255 (each 512 * (0+1+..+127) + (1+3+..+255) = 3fc000)
+ *       and 0..159 (512 * 3160 + 6400 = 18c900): 117c900; in all 11921da
+ *     6185 + 07b4 + 11921da = 1198b13, folded 8c2c, complemented 73d3
+ */
+static void test_packet_too_big_golden(void)
+{
+	static const uint8_t head[] = {
+		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x86, 0xdd,
+		0x60, 0x00, 0x00, 0x00, 0x04, 0xd8, 0x3a, 0x40,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01,
+		0x02, 0x00, 0x73, 0xd3, 0x00, 0x00, 0x05, 0xb4,
+	};
+	const struct ipip6_case c = { .payload_len = 1413, .backend_id = B6_NEIGH };
+	static uint8_t frame[PKT_MAX], want[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_layout lay;
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	len = case_frame(&c, frame, &lay);
+	if (!ASSERT_EQ(len, 14 + 1461, "input length") ||
+	    !ASSERT_EQ(pkt_get16(frame + 14 + 46), 0x7aeb, "the client's UDP checksum"))
 		return;
-	counters_read(fx.counters_fd, before);
-	xdp_run(fx.stage.prog_fd, in, sizeof(in), fx.lbt0, &res);
-	counters_read(fx.counters_fd, after);
-	ASSERT_OK(res.err, "test run");
-	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
-	ASSERT_BYTES(res.out, res.out_len, out, sizeof(out), "golden frame");
-	counters_expect(before, after, &tx, 1, "golden counters");
+	memcpy(want, head, sizeof(head));
+	memcpy(want + sizeof(head), frame + 14, 1232);
+	ctx6_from_frame(&c, frame, len, &lay, &ctx);
+	encap_run_expect_tx(&fx, &ctx, frame, len, want, sizeof(head) + 1232,
+			    LB_C_ENCAP_ICMP6_PACKET_TOO_BIG, "golden ICMPv6 packet too big");
 }
 
 static const struct test_case cases[] = {
 	TEST_CASE(test_golden_bytes),
 	TEST_CASE(test_outer_header_format),
 	TEST_CASE(test_next_hop),
+	TEST_CASE(test_packet_too_big),
+	TEST_CASE(test_packet_too_big_golden),
+	TEST_CASE(test_packet_too_big_rate_limit),
 	TEST_CASE(test_bad_context),
 	TEST_CASE(test_next_hop_cache),
 };
