@@ -215,8 +215,7 @@ static __always_inline int nat6_forward_packet(struct xdp_md *ctx, struct lb_pac
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	/* The packet as it will leave, for the FIB. */
 	route = *job.inner;
-	__builtin_memcpy(&route.saddr, (const void *)lb_tunables.nat_src_addr6,
-			 sizeof(route.saddr));
+	nat6_source((__u8 *)&route.saddr);
 	__builtin_memcpy(&route.daddr, job.backend->addr6, sizeof(route.daddr));
 	action = next_hop6_resolve(ctx, &route, packet->backend_id, job.backend, packet->now_ns,
 				   &hop);

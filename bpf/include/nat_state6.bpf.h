@@ -27,6 +27,20 @@ static __always_inline bool nat6_has_source(void)
 	return w[0] | w[1] | w[2] | w[3];
 }
 
+/* Copies nat_source6 into @out (4-byte aligned), word by word through the
+ * volatile tunables: a plain memcpy lets clang fold the default, all zero.
+ */
+static __always_inline void nat6_source(__u8 *out)
+{
+	const volatile __u32 *w = (const volatile __u32 *)lb_tunables.nat_src_addr6;
+	__u32 *o = (__u32 *)out;
+
+	o[0] = w[0];
+	o[1] = w[1];
+	o[2] = w[2];
+	o[3] = w[3];
+}
+
 /* nat_reply_key() for IPv6: backend -> nat_source6:@nat_port. */
 static __always_inline void nat6_reply_key(struct lb_flow6_key *key, __u8 proto,
 					   const __u8 *backend_addr, __be16 backend_port,
@@ -34,7 +48,7 @@ static __always_inline void nat6_reply_key(struct lb_flow6_key *key, __u8 proto,
 {
 	__builtin_memset(key, 0, sizeof(*key));
 	__builtin_memcpy(key->src, backend_addr, sizeof(key->src));
-	__builtin_memcpy(key->dst, (const void *)lb_tunables.nat_src_addr6, sizeof(key->dst));
+	nat6_source(key->dst);
 	key->sport = backend_port;
 	key->dport = nat_port;
 	key->proto = proto;
