@@ -263,5 +263,21 @@ YAML
 	answered_by "$TMP/reply6" "$TMP/whole"
 }
 
+# Cold neighbours: the nat stage hands a translated frame it has no next hop
+# for to the kernel, which forwards it (nat_source6 and the VIP are local
+# addresses; IPv6 has no accept_local to turn on) and resolves the neighbour.
+test_ipv6_cold_neighbours() {
+	lab6_up
+	write_nat6_config
+	check lb_load "$TMP/nat6.yaml" veth1 >/dev/null
+	start_echo_servers "$TCP_PORT" "$UDP_PORT" 6
+	check ip -n "$PREFIX-lb" -6 neigh flush dev veth1
+	head -c 20000 /dev/urandom >"$TMP/request"
+	in_net client timeout 10 socat -t 3 - "TCP6:[$LB6]:$TCP_PORT" <"$TMP/request" \
+		>"$TMP/reply" || fail "IPv6 connection with cold neighbours failed"
+	answered_by "$TMP/reply" "$TMP/request"
+	(($(counter encap.pass_no_neigh) > 0)) || fail "no frame went to the kernel for its neighbour"
+}
+
 run_tests integration-nat test_tcp_connections test_udp_datagrams test_reload_adds_nat \
-	test_ipv6_tcp_udp test_ipv6_reload_keeps_mappings
+	test_ipv6_tcp_udp test_ipv6_reload_keeps_mappings test_ipv6_cold_neighbours
