@@ -36,42 +36,54 @@ answered_by() {
 			"($(stat -c %s "$2") bytes) echoed intact after the name"
 }
 
-test_tcp_connections() {
+# $CONNECTIONS TCP connections to socat address $1 (TCP:ADDR:PORT,
+# TCP6:[ADDR]:PORT), 200 KB each way: many full-sized segments in both
+# directions. Each answered by one server, the request echoed intact; both
+# servers used.
+connections_through() {
 	local i used=""
+	head -c 200000 /dev/urandom >"$TMP/request"
+	for i in $(seq "$CONNECTIONS"); do
+		in_net client timeout 10 socat -t 3 - "$1" <"$TMP/request" \
+			>"$TMP/reply$i" || fail "connection $i to $1 failed"
+		answered_by "$TMP/reply$i" "$TMP/request"
+		used+="$ANSWERED_BY "
+	done
+	check_contains "$used" "b1" "server b1 answered a connection to $1"
+	check_contains "$used" "b2" "server b2 answered a connection to $1"
+}
+
+# Four UDP exchanges with socat address $1 (UDP:..., UDP6:...), likewise.
+datagrams_through() {
+	local i used=""
+	for i in $(seq 4); do
+		echo "datagram $i $RANDOM" >"$TMP/request$i"
+		in_net client timeout 5 socat -t 1 - "$1" <"$TMP/request$i" \
+			>"$TMP/dgram$i" || fail "datagram exchange $i with $1 failed"
+		answered_by "$TMP/dgram$i" "$TMP/request$i"
+		used+="$ANSWERED_BY "
+	done
+	check_contains "$used" "b1" "server b1 answered a datagram to $1"
+	check_contains "$used" "b2" "server b2 answered a datagram to $1"
+}
+
+test_tcp_connections() {
 	topology up "$PREFIX" "" "$B1" "$B2"
 	full_checksums
 	load_nat_config
 	start_echo_servers "$TCP_PORT" "$UDP_PORT"
-	# 200 KB each: many full-sized segments in both directions.
-	head -c 200000 /dev/urandom >"$TMP/request"
-	for i in $(seq "$CONNECTIONS"); do
-		in_net client timeout 10 socat -t 3 - "TCP:$LB:$TCP_PORT" <"$TMP/request" \
-			>"$TMP/reply$i" || fail "connection $i failed"
-		answered_by "$TMP/reply$i" "$TMP/request"
-		used+="$ANSWERED_BY "
-	done
-	check_contains "$used" "b1" "server b1 answered a connection"
-	check_contains "$used" "b2" "server b2 answered a connection"
+	connections_through "TCP:$LB:$TCP_PORT"
 	(($(counter parse.to_nat_reply) > 0)) || fail "no reply went through NAT"
 	check_eq "$(counter nat.drop_no_port)" 0 "port allocation failures"
 	check_eq "$(counter encap.pass_no_neigh)" 0 "frames left to the stack"
 }
 
 test_udp_datagrams() {
-	local i used=""
 	topology up "$PREFIX" "" "$B1" "$B2"
 	full_checksums
 	load_nat_config
 	start_echo_servers "$TCP_PORT" "$UDP_PORT"
-	for i in $(seq 4); do
-		echo "datagram $i $RANDOM" >"$TMP/request$i"
-		in_net client timeout 5 socat -t 1 - "UDP:$LB:$UDP_PORT" <"$TMP/request$i" \
-			>"$TMP/reply$i" || fail "datagram exchange $i failed"
-		answered_by "$TMP/reply$i" "$TMP/request$i"
-		used+="$ANSWERED_BY "
-	done
-	check_contains "$used" "b1" "server b1 answered"
-	check_contains "$used" "b2" "server b2 answered"
+	datagrams_through "UDP:$LB:$UDP_PORT"
 }
 
 # max_entries of pinned map $1.
@@ -174,7 +186,7 @@ YAML
 # the client's link: had they seen its address, they would have answered it
 # directly, from their own address, which the client's sockets refuse.
 test_ipv6_tcp_udp() {
-	local i used="" out
+	local out
 	lab6_up
 	write_nat6_config
 	out=$(lb_load "$TMP/nat6.yaml" veth1) || fail "lb-load failed: $out"
@@ -185,25 +197,8 @@ test_ipv6_tcp_udp() {
 	check_eq "$(map_entries nat_reply) $(map_entries nat_forward)" "1 1" \
 		"IPv4 NAT maps without an IPv4 NAT VIP"
 	start_echo_servers "$TCP_PORT" "$UDP_PORT" 6
-	head -c 200000 /dev/urandom >"$TMP/request"
-	for i in $(seq "$CONNECTIONS"); do
-		in_net client timeout 10 socat -t 3 - "TCP6:[$LB6]:$TCP_PORT" <"$TMP/request" \
-			>"$TMP/reply$i" || fail "IPv6 connection $i failed"
-		answered_by "$TMP/reply$i" "$TMP/request"
-		used+="$ANSWERED_BY "
-	done
-	check_contains "$used" "b1" "server b1 answered an IPv6 connection"
-	check_contains "$used" "b2" "server b2 answered an IPv6 connection"
-	used=""
-	for i in $(seq 4); do
-		echo "datagram $i $RANDOM" >"$TMP/request$i"
-		in_net client timeout 5 socat -t 1 - "UDP6:[$LB6]:$UDP_PORT" <"$TMP/request$i" \
-			>"$TMP/dgram$i" || fail "IPv6 datagram exchange $i failed"
-		answered_by "$TMP/dgram$i" "$TMP/request$i"
-		used+="$ANSWERED_BY "
-	done
-	check_contains "$used" "b1" "server b1 answered an IPv6 datagram"
-	check_contains "$used" "b2" "server b2 answered an IPv6 datagram"
+	connections_through "TCP6:[$LB6]:$TCP_PORT"
+	datagrams_through "UDP6:[$LB6]:$UDP_PORT"
 	(($(counter parse.to_nat_reply) > 0)) || fail "no IPv6 reply went through NAT"
 	check_eq "$(counter nat.drop_no_port)" 0 "port allocation failures"
 	check_eq "$(counter nat.drop_ipv6_ext)" 0 "extension header drops"

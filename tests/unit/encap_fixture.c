@@ -55,6 +55,24 @@ static const char *const net_setup[] = {
 #define FWD_LBT0 "/proc/sys/net/ipv4/conf/lbt0/forwarding"
 #define FWD6_ALL "/proc/sys/net/ipv6/conf/all/forwarding"
 
+void encap_run_expect(struct encap_fixture *fx, int prog_fd, const uint8_t *in, size_t len,
+		      uint32_t verdict, const uint8_t *expected, enum lb_counter counter,
+		      const char *what)
+{
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	const struct counter_delta delta = { counter, 1 };
+	struct xdp_result res;
+
+	counters_read(fx->counters_fd, before);
+	xdp_run(prog_fd, in, len, fx->lbt0, &res);
+	counters_read(fx->counters_fd, after);
+	if (!ASSERT_OK(res.err, what))
+		return;
+	ASSERT_STREQ(xdp_verdict_name(res.verdict), xdp_verdict_name(verdict), what);
+	ASSERT_BYTES(res.out, res.out_len, expected ? expected : in, len, what);
+	counters_expect(before, after, &delta, 1, what);
+}
+
 static const struct {
 	uint32_t id;
 	const char *addr;

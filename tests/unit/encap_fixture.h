@@ -223,6 +223,14 @@ size_t encap_expected(const uint8_t *in, size_t in_len, size_t l2_len, const uin
 		      const uint8_t *smac, uint32_t outer_src, uint32_t outer_dst,
 		      uint8_t protocol, const uint8_t *own, size_t own_len, uint8_t *out);
 
+/* Runs @in (@len bytes) through @prog_fd on lbt0 and checks the verdict, the
+ * output (@expected, or the input when NULL) and that exactly @counter moved,
+ * by one. The NAT tests' runner.
+ */
+void encap_run_expect(struct encap_fixture *fx, int prog_fd, const uint8_t *in, size_t len,
+		      uint32_t verdict, const uint8_t *expected, enum lb_counter counter,
+		      const char *what);
+
 /* The input frame of @c; 0 when it cannot be built. */
 size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap);
 

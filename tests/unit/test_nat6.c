@@ -164,30 +164,13 @@ static void write_ctx(const uint8_t *frame, size_t len, const struct pkt_layout 
 	ctx_write_all_cpus(fx.ctx_fd, &ctx);
 }
 
-/* Runs @in through @prog_fd; checks verdict, output bytes (@expected, or the
- * input when NULL) and that exactly @counter moved by one.
+/* Runs @in through the stage: verdict, output bytes (@expected, or the input
+ * when NULL), exactly @counter moved by one.
  */
-static void run_prog(int prog_fd, const uint8_t *in, size_t len, uint32_t verdict,
-		     const uint8_t *expected, enum lb_counter counter, const char *what)
-{
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	const struct counter_delta delta = { counter, 1 };
-	struct xdp_result res;
-
-	counters_read(fx.counters_fd, before);
-	xdp_run(prog_fd, in, len, fx.lbt0, &res);
-	counters_read(fx.counters_fd, after);
-	if (!ASSERT_OK(res.err, what))
-		return;
-	ASSERT_STREQ(xdp_verdict_name(res.verdict), xdp_verdict_name(verdict), what);
-	ASSERT_BYTES(res.out, res.out_len, expected ? expected : in, len, what);
-	counters_expect(before, after, &delta, 1, what);
-}
-
 static void run_expect(const uint8_t *in, size_t len, uint32_t verdict, const uint8_t *expected,
 		       enum lb_counter counter, const char *what)
 {
-	run_prog(fx.stage.prog_fd, in, len, verdict, expected, counter, what);
+	encap_run_expect(&fx, fx.stage.prog_fd, in, len, verdict, expected, counter, what);
 }
 
 static struct lb_flow6_key client_key(uint8_t proto, uint16_t sport)
@@ -504,8 +487,8 @@ static void test_untranslatable(void)
 
 	len = client_frame(IPPROTO_TCP, 41106, in, &lay);
 	write_ctx(in, len, &lay, B6_NEIGH, 0);
-	run_prog(bpf_program__fd(skel_no_source->progs.xdp_lb_nat), in, len, XDP_DROP, NULL,
-		 LB_C_ENCAP_DROP_BAD_CTX, "no nat_source6 loaded");
+	encap_run_expect(&fx, bpf_program__fd(skel_no_source->progs.xdp_lb_nat), in, len,
+			 XDP_DROP, NULL, LB_C_ENCAP_DROP_BAD_CTX, "no nat_source6 loaded");
 
 	pkt_spec_udp6(&spec);
 	pkt_ip6(CLIENT6, spec.src6);
