@@ -186,7 +186,7 @@ static __always_inline int nat6_check(const struct lb_packet_ctx *packet,
 	if (packet->flags & LB_CTX_F_FRAGMENT)
 		return ENCAP_DROP(NAT_DROP_FRAGMENT);
 	if (packet->l4_offset != packet->l3_offset + sizeof(*ip6h))
-		return ENCAP_DROP(NAT_DROP_IPV6_EXT);
+		return ENCAP_DROP(NAT_DROP_EXT_HEADER);
 	if (nat6_hop_limit_expired(ip6h))
 		return ENCAP_DROP(NAT_DROP_TTL_EXCEEDED);
 	return LB_CONTINUE;

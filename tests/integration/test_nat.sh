@@ -201,7 +201,7 @@ test_ipv6_tcp_udp() {
 	datagrams_through "UDP6:[$LB6]:$UDP_PORT"
 	(($(counter parse.to_nat_reply) > 0)) || fail "no IPv6 reply went through NAT"
 	check_eq "$(counter nat.drop_no_port)" 0 "port allocation failures"
-	check_eq "$(counter nat.drop_ipv6_ext)" 0 "extension header drops"
+	check_eq "$(counter nat.drop_ext_header)" 0 "extension header drops"
 	check_eq "$(counter encap.pass_no_neigh)" 0 "frames left to the stack"
 	# lbctl shows the IPv6 flows of the NAT VIP with their backends.
 	out=$(lbctl flows veth1 --vip "[$LB6]:$TCP_PORT/tcp")

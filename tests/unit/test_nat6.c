@@ -507,12 +507,12 @@ static void test_untranslatable(void)
 	pkt_layout(&spec, &lay);
 	len = pkt_build(&spec, in, PKT_MAX);
 	write_ctx(in, len, &lay, B6_NEIGH, 0);
-	run_expect(in, len, XDP_DROP, NULL, LB_C_NAT_DROP_IPV6_EXT, "extension header dropped");
+	run_expect(in, len, XDP_DROP, NULL, LB_C_NAT_DROP_EXT_HEADER, "extension header dropped");
 	spec.ext6[0] = (struct pkt_ext6){ 43, 0, 0 };
 	pkt_layout(&spec, &lay);
 	len = pkt_build(&spec, in, PKT_MAX);
 	write_ctx(in, len, &lay, B6_NEIGH, 0);
-	run_expect(in, len, XDP_DROP, NULL, LB_C_NAT_DROP_IPV6_EXT, "routing header dropped");
+	run_expect(in, len, XDP_DROP, NULL, LB_C_NAT_DROP_EXT_HEADER, "routing header dropped");
 	ASSERT_TRUE(!port_taken(IPPROTO_UDP, NEIGH6_ADDR, candidate_port(IPPROTO_UDP, 41107, 0)),
 		    "extension headers: no mapping made");
 }
