@@ -10,6 +10,11 @@
  * balancer and answer it, so replies come back whatever their routes. IPv4 and
  * TCP/UDP checksums are updated incrementally; the frame keeps its length.
  *
+ * An IPv6 VIP's packets (LB_CTX_F_IPV6) take the same steps with IPv6
+ * addresses: nat_source6, nat_reply6/nat_forward6 (nat_state6.bpf.h), the L4
+ * checksum only (nat_rewrite6.bpf.h), the hop limit for the TTL, the next hop
+ * from nexthop6.bpf.h. A packet with extension headers is not translated.
+ *
  * A NAT balancer is a router hop, in both directions: a packet that arrives
  * with TTL 0 or 1 is dropped (nat.drop_ttl_exceeded; no ICMP time exceeded
  * yet), and one this stage sends itself (XDP_TX, XDP_REDIRECT) leaves with its
