@@ -21,7 +21,7 @@
 /* Longest field path, e.g. "vips[255].backends[1023].weight", with room to spare. */
 #define FIELD_PATH_LEN 128
 /* Keys of the largest mapping (every key table is checked against it). */
-#define MAX_KEYS 12
+#define MAX_KEYS 13
 /* Unknown keys longer than this get no "did you mean" suggestion. */
 #define MAX_SUGGEST_LEN 32
 
@@ -46,11 +46,9 @@ struct parser {
 	struct {
 		yaml_node_t *block, *port, *timeout, *send, *expect, *path, *status, *via;
 	} health;
-	/* The first VIP's `forwarding: nat` and `forwarding: ipip|gue`, checked
-	 * against nat_source and encap once the whole file is read.
+	/* The first VIP's `forwarding: ipip|gue`, checked against encap once
+	 * the whole file is read (nat's source: check_nat_sources()).
 	 */
-	yaml_node_t *nat_forwarding;
-	char nat_forwarding_path[FIELD_PATH_LEN];
 	yaml_node_t *encap_forwarding;
 	char encap_forwarding_path[FIELD_PATH_LEN];
 	uint8_t encap_forwarding_type; /* enum lb_encap_type of encap_forwarding */
@@ -854,7 +852,8 @@ static int vip_policy(struct parser *p, yaml_node_t *key, yaml_node_t *value, vo
 
 /* `forwarding: ipip | gue | nat`. An encapsulation must be the interface's
  * `encap` (one encap slot serves every encapsulating VIP); that and nat's
- * nat_source are checked after the whole file (check_forwarding()).
+ * nat_source or nat_source6 are checked after the whole file
+ * (check_forwarding(), check_nat_sources()).
  */
 static int vip_forwarding(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
 {
@@ -867,11 +866,6 @@ static int vip_forwarding(struct parser *p, yaml_node_t *key, yaml_node_t *value
 		return -1;
 	if (choice == FORWARDING_NAT) {
 		vip->forwarding = LB_FORWARD_NAT;
-		if (!p->nat_forwarding) {
-			p->nat_forwarding = value;
-			snprintf(p->nat_forwarding_path, sizeof(p->nat_forwarding_path), "%s",
-				 p->path);
-		}
 		return 0;
 	}
 	vip->forwarding = LB_FORWARD_ENCAP;
@@ -1509,6 +1503,23 @@ static int root_nat_source(struct parser *p, yaml_node_t *key, yaml_node_t *valu
 	return read_ipv4(p, value, &p->cfg->nat_src);
 }
 
+/* nat_source for IPv6 VIPs: a global unicast IPv6 address. */
+static int root_nat_source6(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
+{
+	char shown[LB_YAML_QUOTED_LEN];
+	const char *text = scalar_text(p, value, "an IPv6 address");
+	int ret;
+
+	(void)key;
+	(void)obj;
+	if (!text)
+		return -1;
+	ret = read_ipv6_text(p, value, text, p->cfg->nat_src6);
+	if (ret > 0)
+		return fail(p, value, "%s is not an IPv6 address", render_scalar(shown, value));
+	return ret;
+}
+
 static int root_priority(struct parser *p, yaml_node_t *key, yaml_node_t *value, void *obj)
 {
 	(void)key;
@@ -1553,6 +1564,7 @@ static const struct key_spec root_keys[] = {
 	{ "outer_source", root_outer_source, false },
 	{ "outer_source6", root_outer_source6, false },
 	{ "nat_source", root_nat_source, false },
+	{ "nat_source6", root_nat_source6, false },
 	{ "priority", root_priority, false },
 	{ "flow_timeout", root_flow_timeout, false },
 	{ "flow_table_size", root_flow_table_size, false },
@@ -1562,42 +1574,69 @@ static const struct key_spec root_keys[] = {
 
 _Static_assert(ARRAY_SIZE(root_keys) <= MAX_KEYS, "MAX_KEYS too small");
 
-/* What forwards an IPv6 VIP in this slice: the interface's encap ipip
- * (IPv6-in-IPv6). NAT and GUE do not carry IPv6 yet; refused here, at the
- * VIP's `forwarding` or `address`, rather than by a data path that would pass
- * the VIP's packets unbalanced. Needs the whole file: encap may come last.
+/* The node a whole-file check of VIP @i points at: its `forwarding` if it has
+ * one, else its address; p->path set to match.
+ */
+static yaml_node_t *vip_forwarding_node(struct parser *p, yaml_node_t *root, size_t i)
+{
+	yaml_node_t *list = mapping_value(p, root, "vips"), *item = root, *node;
+	const char *what;
+
+	p->path[0] = '\0';
+	if (list && list->type == YAML_SEQUENCE_NODE) {
+		item = node_at(p, list->data.sequence.items.start[i]);
+		path_push_key(p, "vips");
+		path_push_index(p, i);
+	}
+	what = mapping_value(p, item, "forwarding") ? "forwarding" : list ? "address" : "vip";
+	node = mapping_value(p, item, what);
+	path_push_key(p, what);
+	return node ? node : item;
+}
+
+/* What forwards an IPv6 VIP: the interface's encap ipip (IPv6-in-IPv6) or
+ * nat. GUE does not carry IPv6 yet; refused here, at the VIP's `forwarding`
+ * or `address`, rather than by a data path that would pass the VIP's packets
+ * unbalanced. Needs the whole file: encap may come last.
  */
 static int check_forwarding6(struct parser *p, yaml_node_t *root)
 {
-	yaml_node_t *list = mapping_value(p, root, "vips"), *item = root, *node;
 	const struct lb_vip_config *vip;
-	const char *what;
 	size_t i;
 
 	for (i = 0; i < p->cfg->vip_count; i++) {
 		vip = &p->cfg->vips[i];
-		if (!vip->ipv6)
+		if (!vip->ipv6 || vip->forwarding == LB_FORWARD_NAT ||
+		    p->cfg->encap == LB_ENCAP_IPIP)
 			continue;
-		if (vip->forwarding != LB_FORWARD_NAT && p->cfg->encap == LB_ENCAP_IPIP)
-			continue;
-		p->path[0] = '\0';
-		if (list && list->type == YAML_SEQUENCE_NODE) {
-			item = node_at(p, list->data.sequence.items.start[i]);
-			path_push_key(p, "vips");
-			path_push_index(p, i);
-		}
-		/* Point at the VIP's forwarding if it has one, else at its address. */
-		what = mapping_value(p, item, "forwarding") ? "forwarding" :
-		       list ? "address" : "vip";
-		node = mapping_value(p, item, what);
-		path_push_key(p, what);
-		if (!node)
-			node = item;
-		if (vip->forwarding == LB_FORWARD_NAT)
-			return fail(p, node, "nat does not carry IPv6 VIPs yet: an IPv6 VIP is "
-				    "forwarded by ipip (IPv6-in-IPv6) only");
-		return fail(p, node, "the interface's encap gue does not carry IPv6 VIPs yet: "
+		return fail(p, vip_forwarding_node(p, root, i),
+			    "the interface's encap gue does not carry IPv6 VIPs yet: "
 			    "set encap: ipip (IPv6-in-IPv6) or make this VIP IPv4");
+	}
+	return 0;
+}
+
+/* A NAT VIP needs its family's source: nat_source for IPv4, nat_source6 for
+ * IPv6; either key may come after the VIPs. Points at the first VIP without.
+ */
+static int check_nat_sources(struct parser *p, yaml_node_t *root)
+{
+	static const uint8_t none6[16];
+	const struct lb_vip_config *vip;
+	size_t i;
+
+	for (i = 0; i < p->cfg->vip_count; i++) {
+		vip = &p->cfg->vips[i];
+		if (vip->forwarding != LB_FORWARD_NAT)
+			continue;
+		if (!vip->ipv6 && !p->cfg->nat_src)
+			return fail(p, vip_forwarding_node(p, root, i),
+				    "nat needs the top-level key nat_source (the balancer "
+				    "address the backends see and answer)");
+		if (vip->ipv6 && !memcmp(p->cfg->nat_src6, none6, sizeof(none6)))
+			return fail(p, vip_forwarding_node(p, root, i),
+				    "nat of an IPv6 VIP needs the top-level key nat_source6 (the "
+				    "balancer's IPv6 address the backends see and answer)");
 	}
 	return 0;
 }
@@ -1607,11 +1646,6 @@ static int check_forwarding(struct parser *p)
 {
 	const char *encap = lb_encap_name(p->cfg->encap);
 
-	if (p->nat_forwarding && !p->cfg->nat_src) {
-		snprintf(p->path, sizeof(p->path), "%s", p->nat_forwarding_path);
-		return fail(p, p->nat_forwarding, "nat needs the top-level key nat_source (the "
-			    "balancer address the backends see and answer)");
-	}
 	if (p->encap_forwarding && p->encap_forwarding_type != p->cfg->encap) {
 		snprintf(p->path, sizeof(p->path), "%s", p->encap_forwarding_path);
 		return fail(p, p->encap_forwarding, "%s differs from the interface's encap %s: "
@@ -1632,7 +1666,7 @@ static int read_root(struct parser *p)
 	if (read_mapping(p, root, "a mapping with \"vips\"", root_keys, ARRAY_SIZE(root_keys),
 			 NULL))
 		return -1;
-	if (check_forwarding(p))
+	if (check_forwarding(p) || check_nat_sources(p, root))
 		return -1;
 	if (!p->vips_key) {
 		if (p->vip_key && !p->backends_key)

@@ -104,7 +104,8 @@ struct lb_config {
 	uint16_t gue_port;         /* GUE destination port, default LB_DEFAULT_GUE_PORT */
 	uint32_t outer_src;        /* network order; 0 = the client's source address */
 	uint8_t outer_src6[16];    /* IPv6 VIPs' outer source; all 0 = the client's */
-	uint32_t nat_src;          /* network order; NAT VIPs' source; 0 = none given */
+	uint32_t nat_src;          /* network order; IPv4 NAT VIPs' source; 0 = none given */
+	uint8_t nat_src6[16];      /* IPv6 NAT VIPs' source; all 0 = none given */
 	uint32_t priority;         /* libxdp run priority, default LB_DEFAULT_PRIORITY */
 	uint32_t flow_timeout_s;   /* UDP idle timeout, default LB_DEFAULT_FLOW_TIMEOUT_S */
 	uint32_t flow_table_size;  /* flows map size, default LB_DEFAULT_FLOW_TABLE_SIZE */

@@ -299,10 +299,11 @@ static int copied_maps_fit(struct lb_maps *maps, const struct lb_config *cfg, in
 static int nat_maps_fit(struct lb_maps *maps, const struct lb_config *cfg, int *old_fd,
 			const struct options *opt)
 {
-	int fd[2], err = lb_nat_maps_grow(maps, lb_nat_entries_wanted(cfg), fd);
+	int fd[LB_NAT_MAPS], err = lb_nat_maps_grow(maps, cfg, fd);
+	size_t i;
 
-	old_fd[LB_MAP_NAT_REPLY] = fd[0];
-	old_fd[LB_MAP_NAT_FORWARD] = fd[1];
+	for (i = 0; i < LB_NAT_MAPS; i++)
+		old_fd[lb_nat_maps[i]] = fd[i];
 
 	if (err == -EBUSY)
 		lb_err("the NAT state maps of %s are too small for a NAT VIP and already hold "
@@ -343,7 +344,6 @@ static int nat_maps_switch(int ifindex, const struct options *opt, const struct 
 			   const struct lb_maps *maps, const struct lb_attachment *att,
 			   bool attached_now, const char *pin_dir)
 {
-	static const enum lb_map nat[2] = { LB_MAP_NAT_REPLY, LB_MAP_NAT_FORWARD };
 	int err = 0, i;
 
 	if (!attached_now) {
@@ -355,11 +355,11 @@ static int nat_maps_switch(int ifindex, const struct options *opt, const struct 
 			return err;
 		}
 	}
-	for (i = 0; i < 2 && !err; i++) {
-		err = lb_map_repin(maps->fd[nat[i]], nat[i], pin_dir);
+	for (i = 0; i < LB_NAT_MAPS && !err; i++) {
+		err = lb_map_repin(maps->fd[lb_nat_maps[i]], lb_nat_maps[i], pin_dir);
 		if (err)
-			lb_err("Failed to pin the new map %s under %s: %s", lb_map_names[nat[i]],
-			       pin_dir, strerror(-err));
+			lb_err("Failed to pin the new map %s under %s: %s",
+			       lb_map_names[lb_nat_maps[i]], pin_dir, strerror(-err));
 	}
 	return err;
 }
@@ -452,6 +452,7 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 	int err;
 
 	memcpy(tunables.outer_src_addr6, cfg->outer_src6, sizeof(tunables.outer_src_addr6));
+	memcpy(tunables.nat_src_addr6, cfg->nat_src6, sizeof(tunables.nat_src_addr6));
 	/* Nothing backed up yet: a failure before the backup releases nothing. */
 	memset(&backup, -1, sizeof(backup));
 	for (m = 0; m < LB_MAP_COUNT; m++)
@@ -565,7 +566,8 @@ static int do_load(const struct options *opt, const struct lb_config *cfg, int i
 		}
 		repinned[LB_MAP_FLOWS6] = true;
 	}
-	if (old_fd[LB_MAP_NAT_REPLY] >= 0 || old_fd[LB_MAP_NAT_FORWARD] >= 0) {
+	if (old_fd[LB_MAP_NAT_REPLY] >= 0 || old_fd[LB_MAP_NAT_FORWARD] >= 0 ||
+	    old_fd[LB_MAP_NAT_REPLY6] >= 0 || old_fd[LB_MAP_NAT_FORWARD6] >= 0) {
 		err = nat_maps_switch(ifindex, opt, cfg, &maps, &att, attached_now, pin_dir);
 		if (err)
 			goto out;

@@ -101,14 +101,29 @@ __u32 lb_pools_wanted(const struct lb_config *cfg, const struct lb_state *st)
 	return want < LB_MAX_POOLS ? (__u32)want : LB_MAX_POOLS;
 }
 
-__u32 lb_nat_entries_wanted(const struct lb_config *cfg)
+const enum lb_map lb_nat_maps[LB_NAT_MAPS] = {
+	LB_MAP_NAT_REPLY, LB_MAP_NAT_FORWARD, LB_MAP_NAT_REPLY6, LB_MAP_NAT_FORWARD6,
+};
+
+/* LB_NAT_TABLE_SIZE when a VIP of family @ipv6 uses NAT, else 1. */
+static __u32 nat_entries_wanted(const struct lb_config *cfg, bool ipv6)
 {
 	size_t i;
 
 	for (i = 0; i < cfg->vip_count; i++)
-		if (cfg->vips[i].forwarding == LB_FORWARD_NAT)
+		if (cfg->vips[i].forwarding == LB_FORWARD_NAT && cfg->vips[i].ipv6 == ipv6)
 			return LB_NAT_TABLE_SIZE;
 	return 1;
+}
+
+__u32 lb_nat_entries_wanted(const struct lb_config *cfg)
+{
+	return nat_entries_wanted(cfg, false);
+}
+
+__u32 lb_nat6_entries_wanted(const struct lb_config *cfg)
+{
+	return nat_entries_wanted(cfg, true);
 }
 
 __u32 lb_flows6_entries_wanted(const struct lb_config *cfg)
@@ -129,27 +144,32 @@ int lb_flows6_grow(struct lb_maps *maps, __u32 entries, int *old_fd)
 	return err;
 }
 
-int lb_nat_maps_grow(struct lb_maps *maps, __u32 entries, int old_fd[2])
+int lb_nat_maps_grow(struct lb_maps *maps, const struct lb_config *cfg,
+		     int old_fd[LB_NAT_MAPS])
 {
-	static const enum lb_map nat[2] = { LB_MAP_NAT_REPLY, LB_MAP_NAT_FORWARD };
-	int fd[2] = { -1, -1 }, i, err = 0, grown = 0;
+	const __u32 entries[LB_NAT_MAPS] = {
+		lb_nat_entries_wanted(cfg), lb_nat_entries_wanted(cfg),
+		lb_nat6_entries_wanted(cfg), lb_nat6_entries_wanted(cfg),
+	};
+	int fd[LB_NAT_MAPS], i, err = 0, grown = 0;
 
-	old_fd[0] = old_fd[1] = -1;
-	for (i = 0; i < 2 && err >= 0; i++) {
-		err = map_bigger(maps->fd[nat[i]], entries, false, &fd[i]);
+	for (i = 0; i < LB_NAT_MAPS; i++)
+		old_fd[i] = fd[i] = -1;
+	for (i = 0; i < LB_NAT_MAPS && err >= 0; i++) {
+		err = map_bigger(maps->fd[lb_nat_maps[i]], entries[i], false, &fd[i]);
 		grown += err > 0;
 	}
 	if (err < 0) {
-		for (i = 0; i < 2; i++)
+		for (i = 0; i < LB_NAT_MAPS; i++)
 			if (fd[i] >= 0)
 				close(fd[i]);
 		return err;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < LB_NAT_MAPS; i++) {
 		if (fd[i] < 0)
 			continue;
-		old_fd[i] = maps->fd[nat[i]];
-		maps->fd[nat[i]] = fd[i];
+		old_fd[i] = maps->fd[lb_nat_maps[i]];
+		maps->fd[lb_nat_maps[i]] = fd[i];
 	}
 	return grown ? 1 : 0;
 }

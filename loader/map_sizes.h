@@ -38,10 +38,17 @@ int lb_map_grow_copy(struct lb_maps *maps, enum lb_map map, __u32 entries, int *
  */
 __u32 lb_pools_wanted(const struct lb_config *cfg, const struct lb_state *st);
 
-/* Entries nat_reply and nat_forward need for @cfg: LB_NAT_TABLE_SIZE when a
- * VIP uses NAT, else 1 (a map cannot be empty).
+/* Entries nat_reply and nat_forward need for @cfg: LB_NAT_TABLE_SIZE when an
+ * IPv4 VIP uses NAT, else 1 (a map cannot be empty).
  */
 __u32 lb_nat_entries_wanted(const struct lb_config *cfg);
+
+/* The same for nat_reply6 and nat_forward6: an IPv6 VIP that uses NAT. */
+__u32 lb_nat6_entries_wanted(const struct lb_config *cfg);
+
+/* The NAT state maps, in the order lb_nat_maps_grow() reports them. */
+#define LB_NAT_MAPS 4
+extern const enum lb_map lb_nat_maps[LB_NAT_MAPS];
 
 /* Entries flows6 needs for @cfg: flow_table_size when a VIP is IPv6, else 1,
  * so an IPv4-only config's memory does not change.
@@ -56,15 +63,17 @@ __u32 lb_flows6_entries_wanted(const struct lb_config *cfg);
  */
 int lb_flows6_grow(struct lb_maps *maps, __u32 entries, int *old_fd);
 
-/* Makes nat_reply and nat_forward hold @entries each: a smaller one is
- * replaced by a new, empty one in @maps, its fd put in @old_fd[] (reply,
- * forward; -1 where nothing changed) for the caller to close. Only an empty
+/* Makes each NAT state map (lb_nat_maps) hold what @cfg needs (above): a
+ * smaller one is replaced by a new, empty one in @maps, its fd put in
+ * @old_fd[] (in lb_nat_maps' order; -1 where nothing changed) for the caller
+ * to close. Only an empty
  * map is replaced: the data path writes NAT state, which a copy could lose,
- * so one holding any is -EBUSY. parse reads nat_reply: the caller must load
- * parse again (lb_parse_replace()) and pin the new maps. 1 when one grew, 0
- * when both were big enough, -errno (then @maps is unchanged).
+ * so one holding any is -EBUSY. parse reads nat_reply and nat_reply6: the
+ * caller must load parse again (lb_parse_replace()) and pin the new maps. 1
+ * when one grew, 0 when all were big enough, -errno (then @maps is unchanged).
  */
-int lb_nat_maps_grow(struct lb_maps *maps, __u32 entries, int old_fd[2]);
+int lb_nat_maps_grow(struct lb_maps *maps, const struct lb_config *cfg,
+		     int old_fd[LB_NAT_MAPS]);
 
 /* Pins map @fd as map @map under @dir in place of the one pinned there:
  * pinned beside it first and renamed over it, so the path never names no map.

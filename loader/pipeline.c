@@ -159,6 +159,11 @@ static int parse_attach_once(int ifindex, enum xdp_attach_mode mode,
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.nat_forward, lb_nat_entries_wanted(cfg));
 	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.nat_reply6, lb_nat6_entries_wanted(cfg));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.nat_forward6,
+					       lb_nat6_entries_wanted(cfg));
+	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.flows6, lb_flows6_entries_wanted(cfg));
 	if (!err)
 		err = lb_maps_reuse(skel->obj, maps);

@@ -61,6 +61,7 @@
 	X(NAT_DROP_FRAGMENT, "nat", "drop_fragment")      /* ports unknown, no NAT */  \
 	X(NAT_PASS_NO_STATE, "nat", "pass_no_state")      /* reply's mapping expired */ \
 	X(NAT_DROP_TTL_EXCEEDED, "nat", "drop_ttl_exceeded") /* TTL <= 1: not forwarded */ \
+	X(NAT_DROP_EXT_HEADER, "nat", "drop_ext_header")  /* IPv6 ext. headers: no NAT */ \
 	/* probe: xdp-lbd's health probes through the tunnel (LWT program) */         \
 	X(PROBE_ENCAP_IPIP, "probe", "encap_ipip")        /* sent IPIP to its backend */ \
 	X(PROBE_ENCAP_GUE, "probe", "encap_gue")          /* sent GUE to its backend */ \
@@ -105,6 +106,7 @@ enum lb_counter {
 	X(NAT_DROP_NO_PORT)                                                            \
 	X(NAT_DROP_FRAGMENT)                                                           \
 	X(NAT_DROP_TTL_EXCEEDED)                                                       \
+	X(NAT_DROP_EXT_HEADER)                                                         \
 	X(PROBE_DROP_UNKNOWN_MARK)                                                     \
 	X(PROBE_DROP_MALFORMED)                                                        \
 	X(PROBE_DROP_ENCAP_FAILED)                                                     \

@@ -186,6 +186,24 @@ struct {
 	__type(value, struct lb_nat_forward);
 } nat_forward SEC(".maps");
 
+/* IPv6 NAT state, as nat_reply and nat_forward for IPv6 VIPs. The loader
+ * sizes them: LB_NAT_TABLE_SIZE when an IPv6 VIP uses NAT, else 1, so a
+ * config without one pays nothing for them (loader/map_sizes.c).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_NAT_TABLE_SIZE);
+	__type(key, struct lb_flow6_key);
+	__type(value, struct lb_nat_reply6);
+} nat_reply6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_NAT_TABLE_SIZE);
+	__type(key, struct lb_flow6_key);
+	__type(value, struct lb_nat_forward6);
+} nat_forward6 SEC(".maps");
+
 /* VIP addresses (__be32) -> what ICMP to them gets (echo replies on or off).
  * One entry per address however many VIPs it carries; written by the loader
  * before the generation switch, removed after it.

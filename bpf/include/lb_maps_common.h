@@ -43,6 +43,8 @@
 	X(BACKEND_CONNS, backend_conns, SHARED) /* least-conn's active flows */        \
 	X(NAT_REPLY, nat_reply, SHARED)         /* NAT state, reply direction */       \
 	X(NAT_FORWARD, nat_forward, SHARED)     /* NAT state, forward direction */     \
+	X(NAT_REPLY6, nat_reply6, SHARED)       /* IPv6 NAT state, reply direction */  \
+	X(NAT_FORWARD6, nat_forward6, SHARED)   /* IPv6 NAT state, forward direction */\
 	X(VIP_ADDRS, vip_addrs, SHARED)         /* VIP addresses: ICMP settings */     \
 	X(HOST_STATE, host_state, LOADER)       /* what lb-load set: loader/host.h */ \
 	X(BACKEND_HEALTH, backend_health, LOADER) /* probe results: loader/health.h */ \

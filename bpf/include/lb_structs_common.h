@@ -248,6 +248,31 @@ struct lb_nat_forward {
 	__be16 nat_port;
 };
 
+/* nat_reply6 map value: lb_nat_reply for an IPv6 VIP, keyed by the reply's
+ * IPv6 5-tuple (backend address and port -> nat_source6 and the allocated
+ * port). 48 bytes.
+ */
+struct lb_nat_reply6 {
+	__u8 client_addr[16];
+	__u8 vip_addr[16];
+	__be16 client_port;
+	__be16 vip_port;
+	__u32 pad;
+	__u64 last_seen_ns; /* as lb_nat_reply's */
+};
+
+/* nat_forward6 map value, keyed by the client's IPv6 5-tuple: lb_nat_forward
+ * for an IPv6 VIP.
+ */
+struct lb_nat_forward6 {
+	__u8 backend_addr[16];
+	__be16 backend_port;
+	__be16 nat_port;
+};
+
+_Static_assert(sizeof(struct lb_nat_reply6) == 48, "lb_nat_reply6: 48 bytes, no padding");
+_Static_assert(sizeof(struct lb_nat_forward6) == 20, "lb_nat_forward6: 20 bytes, no padding");
+
 /* vip_addrs map value, keyed by a VIP address (__be32): what the address
  * itself does, whatever VIPs (ports, protocols) it carries. parse hands ICMP
  * to the icmp stage only for an address listed here.

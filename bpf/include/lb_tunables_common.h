@@ -32,6 +32,8 @@ struct lb_tunables {
 	__u32 pad2;
 	__u8 outer_src_addr6[16];  /* ipip, IPv6 VIPs: outer IPv6 source; all 0 keeps the
 				    * client's (outer_source6) */
+	__u8 nat_src_addr6[16];    /* nat, IPv6 VIPs: source toward the backends
+				    * (nat_source6); all 0: no IPv6 nat VIP */
 };
 
 #endif /* LB_TUNABLES_COMMON_H */

@@ -39,64 +39,79 @@ static __always_inline __u32 nat_addr_delta(const struct nat_tuple *from,
 	       nat_word_sum(to->saddr) + nat_word_sum(to->daddr);
 }
 
-/* ~m + m' for addresses and ports (the L4 checksum covers the pseudo-header). */
-static __always_inline __u32 nat_l4_delta(const struct nat_tuple *from,
-					  const struct nat_tuple *to)
-{
-	return nat_addr_delta(from, to) + (__u16)~from->sport + (__u16)~from->dport +
-	       to->sport + to->dport;
-}
-
-/* Writes @to into the packet: @iph its IPv4 header, @l4 its TCP or UDP
- * header (@proto, from the context; nat_l4_header() found it). A UDP checksum
- * of 0 means "none" and stays 0; a computed 0 is sent as 0xffff. Returns 0, or
- * -1 with the packet unchanged when the L4 header is not whole in the frame:
- * nat_l4_header() checked that, the checks below show it to the verifier.
+/* The checksum and the two ports of @l4, a TCP or UDP header (@proto, from
+ * the context; nat_l4_header() found it), into *@check and *@ports. Returns
+ * 0, or -1 when the header is not whole in the frame: the caller checked
+ * that, the checks below show it to the verifier.
  */
-static __always_inline int nat_rewrite(struct iphdr *iph, void *l4, void *data_end, __u8 proto,
-				       const struct nat_tuple *to)
+static __always_inline int nat_l4_fields(void *l4, void *data_end, __u8 proto,
+					 __sum16 **check, __be16 **ports)
 {
-	struct nat_tuple from;
 	struct udphdr *udph;
 	struct tcphdr *tcph;
-	__sum16 *l4_check;
-	__be16 *ports;
 
 	if (proto == IPPROTO_TCP) {
 		tcph = l4;
 		if ((void *)(tcph + 1) > data_end)
 			return -1;
-		l4_check = &tcph->check;
-		ports = &tcph->source;
+		*check = &tcph->check;
+		*ports = &tcph->source;
 	} else {
 		udph = l4;
 		if ((void *)(udph + 1) > data_end)
 			return -1;
-		l4_check = &udph->check;
-		ports = &udph->source;
+		*check = &udph->check;
+		*ports = &udph->source;
 	}
 	/* Said again on the pointers the ports and the checksum are written
 	 * through: clang 19 and 21 derive them from @l4 anew, in registers the
 	 * verifier has no range for (Debian 13's and unstable's kernels refused
 	 * the stage).
 	 */
-	if ((void *)(ports + 2) > data_end || (void *)(l4_check + 1) > data_end)
+	if ((void *)(*ports + 2) > data_end || (void *)(*check + 1) > data_end)
+		return -1;
+	return 0;
+}
+
+/* Writes @sport and @dport into @ports and updates the L4 checksum at @check
+ * for them and for the addresses' @addr_delta (~m + m' of the pseudo-header's
+ * addresses). A UDP checksum of 0 means "none" and stays 0; a computed 0 is
+ * sent as 0xffff.
+ */
+static __always_inline void nat_l4_update(__sum16 *check, __be16 *ports, __u8 proto,
+					  __u32 addr_delta, __be16 sport, __be16 dport)
+{
+	__u32 delta = addr_delta + (__u16)~ports[0] + (__u16)~ports[1] + sport + dport;
+
+	if (proto == IPPROTO_TCP || *check) {
+		*check = csum_apply(*check, delta);
+		if (proto == IPPROTO_UDP && !*check)
+			*check = (__sum16)0xffff;
+	}
+	ports[0] = sport;
+	ports[1] = dport;
+}
+
+/* Writes @to into the packet: @iph its IPv4 header, @l4 its TCP or UDP
+ * header (nat_l4_fields()). Returns 0, or -1 with the packet unchanged.
+ */
+static __always_inline int nat_rewrite(struct iphdr *iph, void *l4, void *data_end, __u8 proto,
+				       const struct nat_tuple *to)
+{
+	struct nat_tuple from;
+	__sum16 *l4_check;
+	__be16 *ports;
+	__u32 delta;
+
+	if (nat_l4_fields(l4, data_end, proto, &l4_check, &ports))
 		return -1;
 	from.saddr = iph->saddr;
 	from.daddr = iph->daddr;
-	from.sport = ports[0];
-	from.dport = ports[1];
-
-	iph->check = csum_apply(iph->check, nat_addr_delta(&from, to));
-	if (proto == IPPROTO_TCP || *l4_check) {
-		*l4_check = csum_apply(*l4_check, nat_l4_delta(&from, to));
-		if (proto == IPPROTO_UDP && !*l4_check)
-			*l4_check = (__sum16)0xffff;
-	}
+	delta = nat_addr_delta(&from, to);
+	iph->check = csum_apply(iph->check, delta);
+	nat_l4_update(l4_check, ports, proto, delta, to->sport, to->dport);
 	iph->saddr = to->saddr;
 	iph->daddr = to->daddr;
-	ports[0] = to->sport;
-	ports[1] = to->dport;
 	return 0;
 }
 

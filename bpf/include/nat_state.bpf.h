@@ -27,18 +27,28 @@
  * toward backends, and without one (no nat VIP) drops as a bad context.
  */
 
-/* Whether the mapping of @entry has expired (see the top of the file). */
-static __always_inline bool nat_expired(const struct lb_nat_reply *entry, __u8 proto, __u64 now)
+/* Whether a mapping last seen at @last_seen_ns has expired (see the top of
+ * the file). Both families' reply entries end in their last_seen_ns.
+ */
+static __always_inline bool nat_expired(__u64 last_seen_ns, __u8 proto, __u64 now)
 {
-	return proto == IPPROTO_UDP && now > entry->last_seen_ns &&
-	       now - entry->last_seen_ns > lb_tunables.flow_timeout_ns;
+	return proto == IPPROTO_UDP && now > last_seen_ns &&
+	       now - last_seen_ns > lb_tunables.flow_timeout_ns;
 }
 
 /* Keeps a live mapping live; a write at most once per LB_FLOW_TOUCH_NS. */
-static __always_inline void nat_touch(struct lb_nat_reply *entry, __u64 now)
+static __always_inline void nat_touch(__u64 *last_seen_ns, __u64 now)
 {
-	if (now > entry->last_seen_ns && now - entry->last_seen_ns > LB_FLOW_TOUCH_NS)
-		entry->last_seen_ns = now;
+	if (now > *last_seen_ns && now - *last_seen_ns > LB_FLOW_TOUCH_NS)
+		*last_seen_ns = now;
+}
+
+/* The @i-th port a new flow of hash @hash tries. An odd step visits
+ * LB_NAT_PORT_COUNT (a power of two) ports before repeating.
+ */
+static __always_inline __be16 nat_candidate_port(__u32 hash, __u32 i)
+{
+	return bpf_htons(LB_NAT_PORT_MIN + ((hash + i * 2654435761U) % LB_NAT_PORT_COUNT));
 }
 
 /* The reply 5-tuple of a mapping: backend -> nat_source:@nat_port. */
@@ -75,33 +85,39 @@ static __always_inline __be16 nat_port_held(const struct lb_flow_key *client,
 	nat_reply_key(&key, client->proto, backend_addr, backend_port, fwd->nat_port);
 	entry = bpf_map_lookup_elem(&nat_reply, &key);
 	/* Evicted, expired, or taken over after expiry: the flow needs a new port. */
-	if (!entry || !nat_owned_by(entry, client) || nat_expired(entry, client->proto, now))
+	if (!entry || !nat_owned_by(entry, client) ||
+	    nat_expired(entry->last_seen_ns, client->proto, now))
 		return 0;
-	nat_touch(entry, now);
+	nat_touch(&entry->last_seen_ns, now);
 	return fwd->nat_port;
 }
 
-/* Tries to make @key (a free or expired reply 5-tuple) @value's. Returns 0
- * when the port is now this flow's.
+/* Tries to make @key (a free or expired reply 5-tuple) in @map (nat_reply or
+ * nat_reply6) @value's, whose last_seen_ns lies @seen_off bytes in (a
+ * constant). Returns 0 when the port is now this flow's.
  */
-static __always_inline int nat_claim(struct lb_flow_key *key, struct lb_nat_reply *value,
+static __always_inline int nat_claim(void *map, void *key, void *value, const __u32 seen_off,
 				     __u8 proto)
 {
-	struct lb_nat_reply *old;
-	__u64 seen;
+	__u64 now = *(__u64 *)(value + seen_off);
+	__u64 *old_seen, seen;
+	void *old;
 
-	if (!bpf_map_update_elem(&nat_reply, key, value, BPF_NOEXIST))
+	if (!bpf_map_update_elem(map, key, value, BPF_NOEXIST))
 		return 0;
-	old = bpf_map_lookup_elem(&nat_reply, key);
-	if (!old || !nat_expired(old, proto, value->last_seen_ns))
+	old = bpf_map_lookup_elem(map, key);
+	if (!old)
+		return -1;
+	old_seen = old + seen_off;
+	if (!nat_expired(*old_seen, proto, now))
 		return -1;
 	/* Expired: of the CPUs that saw it so, only the one whose
 	 * compare-and-swap wins the timestamp takes the port over.
 	 */
-	seen = old->last_seen_ns;
-	if (__sync_val_compare_and_swap(&old->last_seen_ns, seen, value->last_seen_ns) != seen)
+	seen = *old_seen;
+	if (__sync_val_compare_and_swap(old_seen, seen, now) != seen)
 		return -1;
-	return bpf_map_update_elem(&nat_reply, key, value, BPF_EXIST) ? -1 : 0;
+	return bpf_map_update_elem(map, key, value, BPF_EXIST) ? -1 : 0;
 }
 
 /* The source port of @client's flow toward @backend_addr:@backend_port:
@@ -132,10 +148,10 @@ static __always_inline __be16 nat_port_for(const struct lb_flow_key *client,
 		return port;
 	hash = lb_flow_hash(client);
 	for (i = 0; i < LB_NAT_PORT_TRIES; i++) {
-		/* An odd step visits LB_NAT_PORT_COUNT (a power of two) ports before repeating. */
-		port = bpf_htons(LB_NAT_PORT_MIN + ((hash + i * 2654435761U) % LB_NAT_PORT_COUNT));
+		port = nat_candidate_port(hash, i);
 		nat_reply_key(&key, client->proto, backend_addr, backend_port, port);
-		if (nat_claim(&key, &value, client->proto))
+		if (nat_claim(&nat_reply, &key, &value,
+			      __builtin_offsetof(struct lb_nat_reply, last_seen_ns), client->proto))
 			continue;
 		fwd.nat_port = port;
 		/* Without it the next packet claims a port again; the one just

@@ -33,9 +33,9 @@
  * LB_IPV6_MAX_EXT_HDRS and LB_IPV6_MAX_EXT_LEN bytes), then UDP or TCP,
  * looked up in vips6 as IPv4 is in vips. The fragment policy is IPv4's, the
  * fragment header's offset and M bit standing for IPv4's: an atomic fragment
- * (offset 0, M clear: RFC 6946) is a whole packet. No NAT for IPv6: a frame
- * that matches no IPv6 VIP is passed. The hop limit is left alone, as IPv4's
- * TTL is: the tunnel is one hop (docs/architecture.md).
+ * (offset 0, M clear: RFC 6946) is a whole packet. A whole frame that matches
+ * no IPv6 VIP is looked up in nat_reply6, as IPv4's in nat_reply. The hop
+ * limit is left alone, as IPv4's TTL is (the nat stage takes one off).
  */
 #include <linux/in.h>
 #include <stdbool.h>

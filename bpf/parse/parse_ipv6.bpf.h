@@ -50,7 +50,9 @@ static __always_inline bool src6_is_martian(const __u8 *src, const __u8 *dst)
 	return !((s[0] ^ d[0]) | (s[1] ^ d[1]) | (s[2] ^ d[2]) | (s[3] ^ d[3]));
 }
 
-/* IPv4's find_vip() without NAT: no IPv6 NAT mappings exist. */
+/* IPv4's find_vip(): the exact VIP, the port wildcard, else a reply to an
+ * IPv6 NAT mapping (nat_reply6; one entry when no IPv6 VIP uses NAT).
+ */
 static __always_inline int find_vip6(struct lb_packet_ctx *pkt, __u8 gen)
 {
 	struct lb_vip *vip;
@@ -58,10 +60,15 @@ static __always_inline int find_vip6(struct lb_packet_ctx *pkt, __u8 gen)
 	vip = vip6_lookup(pkt->flow6.dst, pkt->flow6.dport, pkt->flow6.proto, gen);
 	if (!vip)
 		vip = vip6_lookup(pkt->flow6.dst, 0, pkt->flow6.proto, gen);
-	if (!vip)
-		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
-	use_vip(pkt, vip);
-	return LB_CONTINUE;
+	if (vip) {
+		use_vip(pkt, vip);
+		return LB_CONTINUE;
+	}
+	if (bpf_map_lookup_elem(&nat_reply6, &pkt->flow6)) {
+		pkt->flags |= LB_CTX_F_NAT_REPLY;
+		return LB_CONTINUE;
+	}
+	return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
 }
 
 /* IPv4's parse_fragment() for a fragment header's @frag_off. */

@@ -430,7 +430,7 @@ static const struct bad_case bad_cases[] = {
 	BAD("unknown_key_case.yaml", ":5:9: vips[0].backends[0].Weight: unknown key "
 				     "(did you mean \"weight\"?)"),
 	BAD("unknown_key_list.yaml", ":1:1: timeout: unknown key, expected one of: vip, backends, "
-				     "vips, encap, outer_source, outer_source6, nat_source, priority, "
+				     "vips, encap, outer_source, outer_source6, nat_source, nat_source6, priority, "
 				     "flow_timeout, flow_table_size, icmp_rate, icmp_burst"),
 	BAD("key_not_scalar.yaml", ":3:5: vips[0]: expected a key name, found a list"),
 	BAD("list_for_scalar.yaml", ":3:11: vips[0].port: expected an integer 0..65535, "
@@ -489,8 +489,15 @@ static const struct bad_case bad_cases[] = {
 				     "global unicast address"),
 	BAD("backend6_loopback.yaml", ":4:13: vips[0].backends[0].ip: \"::1\" is the loopback "
 				      "address, expected a global unicast address"),
-	BAD("vip6_nat.yaml", ":8:17: vips[1].forwarding: nat does not carry IPv6 VIPs yet: an "
-			     "IPv6 VIP is forwarded by ipip (IPv6-in-IPv6) only"),
+	BAD("vip6_nat.yaml", ":8:17: vips[1].forwarding: nat of an IPv6 VIP needs the top-level "
+			     "key nat_source6 (the balancer's IPv6 address the backends see and "
+			     "answer)"),
+	BAD("nat_source6.yaml", ":1:14: nat_source6: \"10.0.0.10\" is not an IPv6 address"),
+	BAD("nat_source6_link_local.yaml", ":1:14: nat_source6: \"fe80::1\" is a link-local "
+					   "address (fe80::/10), which needs an interface and no "
+					   "router forwards, expected a global unicast address"),
+	BAD("nat_source6_only.yaml", ":4:17: vips[0].forwarding: nat needs the top-level key "
+				     "nat_source (the balancer address the backends see and answer)"),
 	BAD("vip6_gue.yaml", ":2:14: vips[0].address: the interface's encap gue does not carry "
 			     "IPv6 VIPs yet: set encap: ipip (IPv6-in-IPv6) or make this VIP IPv4"),
 	BAD("outer_source6.yaml", ":1:16: outer_source6: \"10.0.0.1\" is neither \"client\" nor "
@@ -650,6 +657,9 @@ static void test_bad_files_all_listed(void)
 #define NAT_VIP(mode)                                                                    \
 	"vips: [{address: 10.0.0.10, port: 8080, protocol: tcp, forwarding: " mode ", "      \
 	"backends: [{ip: 10.0.0.2}]}]\n"
+#define NAT_VIP6                                                                         \
+	"vips: [{address: 2001:db8::100, port: 80, protocol: tcp, forwarding: nat, "         \
+	"backends: [{ip: 2001:db8:1::1}]}]\n"
 
 struct text_case {
 	const char *description;
@@ -695,6 +705,13 @@ static const struct text_case text_cases[] = {
 	{ "forwarding unknown", NAT_VIP("dsr"),
 	  "mem:1:68: vips[0].forwarding: \"dsr\" is not a forwarding mode, expected ipip, gue "
 	  "or nat" },
+	{ "forwarding nat, IPv6 VIP with nat_source6", NAT_VIP6 "nat_source6: 2001:db8::10\n",
+	  NULL },
+	{ "forwarding nat, IPv6 VIP with only nat_source", NAT_VIP6 "nat_source: 10.0.0.10\n",
+	  "mem:1:70: vips[0].forwarding: nat of an IPv6 VIP needs the top-level key nat_source6 "
+	  "(the balancer's IPv6 address the backends see and answer)" },
+	{ "nat_source6 a list", NAT_VIP6 "nat_source6: [2001:db8::10]\n",
+	  "mem:2:14: nat_source6: expected an IPv6 address, found a list" },
 	{ "nat_source not unicast", NAT_VIP("nat") "nat_source: 224.0.0.1\n",
 	  "mem:2:13: nat_source: \"224.0.0.1\" is a multicast address (224.0.0.0/4), expected "
 	  "a unicast address" },
@@ -859,17 +876,24 @@ static void test_text_values(void)
 static void test_forwarding_values(void)
 {
 	static const char text[] = "nat_source: 10.0.0.10\n"
+				   "nat_source6: 2001:db8::10\n"
 				   "vips:\n"
 				   "  - {address: 10.0.0.10, port: 8080, protocol: tcp, forwarding: nat,\n"
 				   "     backends: [{ip: 10.0.0.2}]}\n"
 				   "  - {address: 10.0.0.20, forwarding: ipip, backends: [{ip: 10.0.0.2}]}\n"
-				   "  - {address: 10.0.0.30, backends: [{ip: 10.0.0.2}]}\n";
+				   "  - {address: 10.0.0.30, backends: [{ip: 10.0.0.2}]}\n"
+				   "  - {address: 2001:db8::100, forwarding: nat,\n"
+				   "     backends: [{ip: 2001:db8:1::1}]}\n";
+	uint8_t want6[16];
 	char err[LB_CONFIG_ERR_LEN];
 	struct lb_config cfg;
 
 	if (!ASSERT_OK(lb_config_parse("mem", text, strlen(text), &cfg, err, sizeof(err)), err))
 		return;
 	ASSERT_EQ(cfg.nat_src, htonl(0x0a00000a), "nat_source");
+	inet_pton(AF_INET6, "2001:db8::10", want6);
+	ASSERT_BYTES(cfg.nat_src6, 16, want6, 16, "nat_source6");
+	ASSERT_EQ(cfg.vips[3].forwarding, LB_FORWARD_NAT, "vips[3] (IPv6) forwarding nat");
 	ASSERT_EQ(cfg.vips[0].forwarding, LB_FORWARD_NAT, "vips[0] forwarding nat");
 	ASSERT_EQ(cfg.vips[1].forwarding, LB_FORWARD_ENCAP, "vips[1] forwarding ipip");
 	ASSERT_EQ(cfg.vips[2].forwarding, LB_FORWARD_ENCAP, "vips[2] default forwarding");
@@ -952,7 +976,7 @@ static void test_text_length(void)
 	ASSERT_EQ(lb_config_parse("mem", text, sizeof(text) - 1, &cfg, err, sizeof(err)), -1,
 		  "whole text");
 	ASSERT_STREQ(err, "mem:3:1: this: unknown key, expected one of: vip, backends, vips, "
-		     "encap, outer_source, outer_source6, nat_source, priority, flow_timeout, "
+		     "encap, outer_source, outer_source6, nat_source, nat_source6, priority, flow_timeout, "
 		     "flow_table_size, icmp_rate, icmp_burst",
 		     "whole text");
 	ASSERT_EQ(lb_config_parse("mem", NULL, 0, &cfg, err, sizeof(err)), -1, "NULL text");
@@ -1173,7 +1197,7 @@ static void test_yaml_limits(void)
 		  "limits:1:2202: YAML limit: anchor number 257 (&a256), the limit is 256" },
 		{ "4096 aliases", NULL, 0,
 		  "limits:1:1: x: unknown key, expected one of: vip, backends, vips, encap, "
-		  "outer_source, outer_source6, nat_source, priority, flow_timeout, flow_table_size, "
+		  "outer_source, outer_source6, nat_source, nat_source6, priority, flow_timeout, flow_table_size, "
 		  "icmp_rate, icmp_burst" },
 		{ "4097 aliases", NULL, 0,
 		  "limits:2:16392: YAML limit: alias number 4097 (*a), the limit is 4096" },

@@ -986,6 +986,70 @@ static void gen_pmtu(struct rng *r, const struct gen_call *call, struct frame *f
 	frame_build(r, &s, f, &lay);
 }
 
+const struct gen_nat6 gen_nat6_replies[] = {
+	{ "fd00:10::b1", "fd00:10::10", 80, 16384, IPPROTO_TCP },
+	{ "fd00:10::b2", "fd00:10::10", 53, 20000, IPPROTO_UDP },
+	{ "fe80::b3", "fd00:10::10", 8080, 32767, IPPROTO_TCP },
+};
+
+const size_t gen_nat6_reply_count = ARRAY_SIZE(gen_nat6_replies);
+
+/* A backend's IPv6 reply to a NAT mapping (gen_nat6_replies), to the
+ * balancer's MAC seven times in eight, one VLAN tag now and then, any hop
+ * limit, a random payload; in about half of them one thing that makes it no
+ * reply, or one parse still takes: another port or protocol, a destination
+ * options header in front of UDP/TCP, a fragment header, a cut.
+ */
+static void gen_nat6_reply(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	const struct gen_nat6 *m = &gen_nat6_replies[rng_below(r, gen_nat6_reply_count)];
+	uint8_t payload[256];
+	struct pkt_spec p;
+
+	(void)call;
+	pkt_spec_udp6(&p);
+	memcpy(p.dst_mac, lb_mac, 6);
+	if (rng_one_in(r, 8))
+		random_unicast_mac(r, p.dst_mac);
+	else if (rng_one_in(r, 16))
+		p.dst_mac[0] |= 1;
+	random_unicast_mac(r, p.src_mac);
+	if (rng_one_in(r, 4))
+		p.tags[p.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q,
+							  (uint16_t)rng_below(r, 4096) };
+	pkt_ip6(m->src, p.src6);
+	pkt_ip6(m->dst, p.dst6);
+	p.proto = m->proto;
+	p.sport = m->sport;
+	p.dport = m->dport;
+	p.ttl = (uint8_t)rng_below(r, 256);
+	p.tcp_flags = random_tcp_flags(r);
+	switch (rng_below(r, 10)) {
+	case 0:
+		p.dport = any_port(r);
+		break;
+	case 1:
+		p.proto = p.proto == IPPROTO_TCP ? IPPROTO_UDP : IPPROTO_TCP;
+		break;
+	case 2:
+		p.ext6[p.ext6_count++] = (struct pkt_ext6){ 60, (uint8_t)rng_below(r, 3), 0 };
+		break;
+	case 3:
+		p.ext6[p.ext6_count++] = (struct pkt_ext6){
+			44, 0, (uint16_t)(8 * rng_below(r, 2) * rng_range(r, 1, 100) |
+					  rng_below(r, 2)) };
+		break;
+	default:
+		break;
+	}
+	p.payload_len = rng_below(r, sizeof(payload));
+	fill_random(r, payload, p.payload_len);
+	p.payload = payload;
+	f->len = pkt_build(&p, f->data, FRAME_MAX);
+	if (rng_one_in(r, 16) && f->len > FRAME_MIN)
+		f->len = rng_range(r, FRAME_MIN, f->len - 1);
+}
+
 const struct frame_class frame_classes[] = {
 	{ "random-bytes", gen_random_bytes },
 	{ "valid", gen_valid },
@@ -1001,6 +1065,7 @@ const struct frame_class frame_classes[] = {
 	{ "addressing", gen_addressing },
 	{ "icmp", gen_icmp },
 	{ "pmtu", gen_pmtu },
+	{ "nat6-reply", gen_nat6_reply },
 };
 
 const size_t frame_class_count = ARRAY_SIZE(frame_classes);

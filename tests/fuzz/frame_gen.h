@@ -53,6 +53,19 @@ extern const size_t frame_class_count;
 #define GEN_MAX_TARGETS 16
 void gen_set_targets(const struct gen_target *targets, size_t count);
 
+/* IPv6 NAT mappings as their replies' 5-tuples (backend -> nat_source6), which
+ * the fuzzer installs in nat_reply6 and the class nat6-reply answers; ports in
+ * host byte order. The last one's backend is link-local: a martian source.
+ */
+struct gen_nat6 {
+	const char *src, *dst;
+	uint16_t sport, dport;
+	uint8_t proto;
+};
+
+extern const struct gen_nat6 gen_nat6_replies[];
+extern const size_t gen_nat6_reply_count;
+
 /* Builds frame @index of class @class of the run @seed into @f. */
 void gen_frame(uint64_t seed, uint32_t class, uint64_t index, struct frame *f);
 

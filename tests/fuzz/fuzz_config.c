@@ -128,6 +128,7 @@ static bool same_address(bool ipv6_a, uint32_t a, const uint8_t *a6, bool ipv6_b
 /* An accepted config keeps every documented limit. */
 static void check_config(const struct lb_config *cfg, const uint8_t *data, size_t size)
 {
+	static const uint8_t no_addr6[16];
 	size_t i, j, k, total = 0;
 
 	if (!cfg->vip_count || cfg->vip_count > LB_MAX_VIPS || !cfg->vips)
@@ -136,7 +137,8 @@ static void check_config(const struct lb_config *cfg, const uint8_t *data, size_
 	    cfg->flow_table_size < 1 || cfg->flow_table_size > LB_MAX_FLOW_TABLE_SIZE ||
 	    cfg->priority > LB_MAX_PRIORITY || !strcmp(lb_encap_name(cfg->encap), "unknown") ||
 	    (cfg->outer_src && !unicast(cfg->outer_src)) ||
-	    (memcmp(cfg->outer_src6, (const uint8_t[16]){ 0 }, 16) && !unicast6(cfg->outer_src6)))
+	    (memcmp(cfg->outer_src6, no_addr6, 16) && !unicast6(cfg->outer_src6)) ||
+	    (memcmp(cfg->nat_src6, no_addr6, 16) && !unicast6(cfg->nat_src6)))
 		broken("accepted an interface-wide value out of range", "", data, size);
 	for (i = 0; i < cfg->vip_count; i++) {
 		const struct lb_vip_config *vip = &cfg->vips[i];
@@ -144,14 +146,18 @@ static void check_config(const struct lb_config *cfg, const uint8_t *data, size_
 		if (!address_ok(vip->ipv6, vip->addr, vip->addr6) ||
 		    (vip->proto != IPPROTO_UDP && vip->proto != IPPROTO_TCP))
 			broken("accepted a bad VIP", "", data, size);
-		/* This version forwards IPv6 VIPs by ipip only, and probes their
+		/* This version forwards IPv6 VIPs by ipip or nat, and probes their
 		 * backends directly (the probes through the tunnel are IPv4 only).
 		 */
-		if (vip->ipv6 && (vip->forwarding == LB_FORWARD_NAT || cfg->encap != LB_ENCAP_IPIP ||
+		if (vip->ipv6 && ((vip->forwarding != LB_FORWARD_NAT && cfg->encap != LB_ENCAP_IPIP) ||
 				  (vip->health.type != LB_HEALTH_NONE &&
 				   vip->health.via != LB_HEALTH_VIA_DIRECT)))
-			broken("accepted an IPv6 VIP with nat, gue or health probes through the "
-			       "tunnel", "", data, size);
+			broken("accepted an IPv6 VIP with gue or health probes through the tunnel",
+			       "", data, size);
+		/* A NAT VIP has its family's source. */
+		if (vip->forwarding == LB_FORWARD_NAT &&
+		    (vip->ipv6 ? !memcmp(cfg->nat_src6, no_addr6, 16) : !cfg->nat_src))
+			broken("accepted a NAT VIP without its family's nat_source", "", data, size);
 		if (!vip->backend_count || vip->backend_count > LB_MAX_BACKENDS_PER_VIP)
 			broken("accepted a VIP with no or too many backends", "", data, size);
 		total += vip->backend_count;

@@ -497,6 +497,9 @@ static void frame_check(const uint8_t *in, size_t len, const struct frame_id *id
 		vip_frame_expect(&rep, in, len, &pe, delta, want, &verdict, &encap, &backend);
 	if (!res.err && pe.counter == LB_C_PARSE_TO_ICMP)
 		icmp_frame_expect(&rep, in, &pe, delta, want, &verdict, &ie, &encap, &backend);
+	/* The pipeline's nat slot is empty: a NAT reply goes to the stack as it came. */
+	if (pe.counter == LB_C_PARSE_TO_NAT_REPLY)
+		want[LB_C_PARSE_PASS_NO_NAT_STAGE] = 1;
 	for (i = 0; i < LB_COUNTER_MAX; i++)
 		if (delta[i] != want[i])
 			problem(&rep, "counter %s moved by %llu, expected %llu",
@@ -647,11 +650,12 @@ CLASS_CASE(10)
 CLASS_CASE(11)
 CLASS_CASE(12)
 CLASS_CASE(13)
+CLASS_CASE(14)
 
 static void (*const class_cases[])(void) = {
 	class_case_0, class_case_1, class_case_2, class_case_3, class_case_4,  class_case_5,
 	class_case_6, class_case_7, class_case_8, class_case_9, class_case_10, class_case_11,
-	class_case_12, class_case_13,
+	class_case_12, class_case_13, class_case_14,
 };
 
 static int hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *len)
@@ -826,6 +830,32 @@ static int options_parse(int argc, char **argv)
 	return 0;
 }
 
+/* The IPv6 NAT mappings of gen_nat6_replies into nat_reply6 and the model. */
+static int nat6_mappings_install(void)
+{
+	struct lb_flow6_key keys[MODEL_MAX_NAT6];
+	struct lb_nat_reply6 entry = { 0 };
+	size_t i;
+
+	if (gen_nat6_reply_count > MODEL_MAX_NAT6)
+		return -E2BIG;
+	for (i = 0; i < gen_nat6_reply_count; i++) {
+		const struct gen_nat6 *m = &gen_nat6_replies[i];
+
+		memset(&keys[i], 0, sizeof(keys[i]));
+		pkt_ip6(m->src, keys[i].src);
+		pkt_ip6(m->dst, keys[i].dst);
+		keys[i].sport = htons(m->sport);
+		keys[i].dport = htons(m->dport);
+		keys[i].proto = m->proto;
+		if (bpf_map_update_elem(pipeline.maps.fd[LB_MAP_NAT_REPLY6], &keys[i], &entry,
+					BPF_ANY))
+			return -errno;
+	}
+	parse_model_set_nat6(keys, gen_nat6_reply_count);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct test_case cases[ARRAY_SIZE(class_cases) + 1];
@@ -854,7 +884,7 @@ int main(int argc, char **argv)
 
 	if (geteuid() == 0) {
 		pipeline_ready = !fuzz_pipeline_setup(&pipeline) && !counters_now(seen.counters) &&
-			     !flow_model_init(&seen.flows);
+			     !flow_model_init(&seen.flows) && !nat6_mappings_install();
 		if (pipeline_ready) {
 			struct gen_target targets[FUZZ_MAX_VIPS];
 

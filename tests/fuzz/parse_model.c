@@ -30,7 +30,9 @@
  * looked up among the IPv6 VIPs, the same fragment rules by the fragment
  * header's offset and M bit, the same Ethernet destination checks, no header
  * checksum, and a martian source: ::, ::1, ::ffff:0:0/96, ff00::/8,
- * fe80::/10, or the destination.
+ * fe80::/10, or the destination. A whole UDP or TCP packet that matches no
+ * IPv6 VIP but a mapping of nat_reply6 by its 5-tuple is a NAT reply: the same
+ * checks, then to_nat_reply.
  */
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -253,6 +255,26 @@ static bool martian6(const uint8_t *src, const uint8_t *dst)
 }
 
 /* An IPv6 frame, its header at @l3. */
+static struct lb_flow6_key nat6[MODEL_MAX_NAT6];
+static size_t nat6_count;
+
+void parse_model_set_nat6(const struct lb_flow6_key *replies, size_t count)
+{
+	nat6_count = count < MODEL_MAX_NAT6 ? count : MODEL_MAX_NAT6;
+	memcpy(nat6, replies, nat6_count * sizeof(*nat6));
+}
+
+/* Whether @flow is the reply 5-tuple of an IPv6 NAT mapping. */
+static bool nat6_reply(const struct lb_flow6_key *flow)
+{
+	size_t i;
+
+	for (i = 0; i < nat6_count; i++)
+		if (!memcmp(&nat6[i], flow, sizeof(*flow)))
+			return true;
+	return false;
+}
+
 static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 				 const struct model_vip *vips, size_t vip_count,
 				 const uint8_t *if_mac, struct parse_expect *out)
@@ -260,7 +282,7 @@ static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 	struct lb_packet_ctx *ctx = &out->ctx;
 	size_t payload_len, pos = l3 + 40, l4_len;
 	struct lb_flow6_key *flow = &ctx->flow6;
-	enum lb_counter counter;
+	enum lb_counter counter, handed = LB_C_PARSE_TO_LB;
 	uint16_t frag_off = 0;
 	uint8_t next;
 
@@ -312,16 +334,21 @@ static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 		out->vip = vip_find6(vips, vip_count, flow->dst, ntohs(flow->dport), next);
 		if (out->vip < 0)
 			out->vip = vip_find6(vips, vip_count, flow->dst, 0, next);
-		if (out->vip < 0)
+		if (out->vip < 0 && nat6_reply(flow)) {
+			ctx->flags |= LB_CTX_F_NAT_REPLY;
+			handed = rule(out, LB_C_PARSE_TO_NAT_REPLY, "IPv6 reply to a NAT mapping");
+		} else if (out->vip < 0) {
 			return rule(out, LB_C_PARSE_PASS_NOT_VIP, "no IPv6 VIP");
-		counter = rule(out, LB_C_PARSE_TO_LB, "IPv6 VIP");
+		} else {
+			counter = rule(out, LB_C_PARSE_TO_LB, "IPv6 VIP");
+		}
 	}
 	counter = l2_frame(frame, if_mac, out);
 	if (counter != LB_COUNTER_MAX)
 		return counter;
 	if (martian6(flow->src, flow->dst))
 		return rule(out, LB_C_PARSE_DROP_MARTIAN_SRC, "IPv6 VIP, martian source");
-	return LB_C_PARSE_TO_LB;
+	return handed;
 }
 
 /* The rules in the documented order; returns the parse counter. */

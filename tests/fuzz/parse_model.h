@@ -47,4 +47,10 @@ int model_vip_find(const struct model_vip *vips, size_t count, uint32_t addr, ui
 void parse_model(const uint8_t *frame, size_t len, const struct model_vip *vips,
 		 size_t vip_count, const uint8_t *if_mac, struct parse_expect *out);
 
+/* The IPv6 NAT mappings in nat_reply6 (their reply 5-tuples), which parse
+ * hands to the nat slot; the table is copied, at most MODEL_MAX_NAT6.
+ */
+#define MODEL_MAX_NAT6 8
+void parse_model_set_nat6(const struct lb_flow6_key *replies, size_t count);
+
 #endif /* FUZZ_PARSE_MODEL_H */

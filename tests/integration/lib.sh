@@ -198,13 +198,14 @@ check_one_backend_per_flow() {
 # Servers b1 and b2 on TCP port $1 and UDP port $2 (socat): each answers with
 # its name on a line of its own, then echoes every byte it receives, so a
 # reply tells which server took the connection. Waits until both listen.
+# With 6 as $3 they listen on IPv6 (socat's TCP6-LISTEN, UDP6-LISTEN).
 start_echo_servers() {
-	local tcp=$1 udp=$2 i
+	local tcp=$1 udp=$2 family=${3:-} i
 	printf '#!/bin/sh\necho "$1"\nexec cat\n' >"$TMP/serve.sh"
 	for i in 1 2; do
-		spawn "b$i" "$TMP/tcp$i.log" socat "TCP-LISTEN:$tcp,fork,reuseaddr" \
+		spawn "b$i" "$TMP/tcp$family-$i.log" socat "TCP$family-LISTEN:$tcp,fork,reuseaddr" \
 			EXEC:"sh $TMP/serve.sh b$i"
-		spawn "b$i" "$TMP/udp$i.log" socat "UDP-LISTEN:$udp,fork,reuseaddr" \
+		spawn "b$i" "$TMP/udp$family-$i.log" socat "UDP$family-LISTEN:$udp,fork,reuseaddr" \
 			EXEC:"sh $TMP/serve.sh b$i"
 	done
 	for i in 1 2; do

@@ -55,6 +55,24 @@ static const char *const net_setup[] = {
 #define FWD_LBT0 "/proc/sys/net/ipv4/conf/lbt0/forwarding"
 #define FWD6_ALL "/proc/sys/net/ipv6/conf/all/forwarding"
 
+void encap_run_expect(struct encap_fixture *fx, int prog_fd, const uint8_t *in, size_t len,
+		      uint32_t verdict, const uint8_t *expected, enum lb_counter counter,
+		      const char *what)
+{
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	const struct counter_delta delta = { counter, 1 };
+	struct xdp_result res;
+
+	counters_read(fx->counters_fd, before);
+	xdp_run(prog_fd, in, len, fx->lbt0, &res);
+	counters_read(fx->counters_fd, after);
+	if (!ASSERT_OK(res.err, what))
+		return;
+	ASSERT_STREQ(xdp_verdict_name(res.verdict), xdp_verdict_name(verdict), what);
+	ASSERT_BYTES(res.out, res.out_len, expected ? expected : in, len, what);
+	counters_expect(before, after, &delta, 1, what);
+}
+
 static const struct {
 	uint32_t id;
 	const char *addr;
@@ -185,6 +203,74 @@ static uint64_t coarse_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static const struct {
+	uint32_t id;
+	const char *addr;
+	const uint8_t *mac;
+} backends6[] = {
+	{ B6_NEIGH, NEIGH6_ADDR, NULL },
+	{ B6_STATIC, NEIGH6_ADDR, static_mac },
+	{ B6_NO_NEIGH, NO_NEIGH6_ADDR, NULL },
+	{ B6_VIA_LBT2, LBT2_NEIGH6_ADDR, NULL },
+	{ B6_NO_ROUTE, NO_ROUTE6_ADDR, NULL },
+	{ B6_BLACKHOLE, BLACKHOLE6_ADDR, NULL },
+	{ B6_LOCAL, LB6_ADDR, NULL },
+};
+
+const char *encap_backend6_addr(uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(backends6); i++)
+		if (backends6[i].id == id)
+			return backends6[i].addr;
+	return "::";
+}
+
+int encap_backends6_setup(struct encap_fixture *fx)
+{
+	struct lb_backend be;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(backends6); i++) {
+		memset(&be, 0, sizeof(be));
+		pkt_ip6(backends6[i].addr, be.addr6);
+		be.flags = LB_BACKEND_F_IPV6;
+		be.state = LB_BACKEND_UP;
+		be.weight = 1;
+		if (backends6[i].mac) {
+			memcpy(be.mac, backends6[i].mac, 6);
+			be.flags |= LB_BACKEND_F_STATIC_MAC;
+		}
+		if (bpf_map_update_elem(fx->backends_fd, &backends6[i].id, &be, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+void encap_ctx6_from_frame(uint32_t backend_id, uint8_t proto, bool fragment,
+			   const uint8_t *frame, size_t len, const struct pkt_layout *lay,
+			   struct lb_packet_ctx *ctx)
+{
+	const uint8_t *ip = frame + lay->l3;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->backend_id = backend_id;
+	ctx->l3_offset = (uint16_t)lay->l3;
+	ctx->l4_offset = (uint16_t)lay->l4;
+	ctx->frame_len = (uint32_t)len;
+	ctx->flags = LB_CTX_F_IPV6 | (fragment ? LB_CTX_F_FRAGMENT : 0);
+	ctx->ip_tot_len = (uint16_t)(40 + pkt_get16(ip + 4));
+	memcpy(ctx->flow6.src, ip + 8, 16);
+	memcpy(ctx->flow6.dst, ip + 24, 16);
+	ctx->flow6.proto = proto;
+	ctx->l4_proto = proto;
+	if (!fragment) {
+		memcpy(&ctx->flow6.sport, frame + lay->l4, 2);
+		memcpy(&ctx->flow6.dport, frame + lay->l4 + 2, 2);
+	}
 }
 
 void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t *frame,

@@ -27,6 +27,7 @@
 
 #include "lb_counters_common.h"
 #include "lb_structs_common.h"
+#include "packet.h"
 #include "stage_fixture.h"
 #include "xdp_test_run.h"
 
@@ -183,6 +184,23 @@ int write_sysctl(const char *path, const char *value);
 /* Takes the map fds from @stage_obj (a loaded stage) and writes the backends. */
 int encap_maps_setup(struct encap_fixture *fx, const struct bpf_object *stage_obj);
 
+/* IPv6 backend slots, beside the IPv4 ones (LB_BACKEND_F_IPV6, UP, weight 1). */
+enum {
+	B6_NEIGH = 40,  /* NEIGH6_ADDR, next hop known: XDP_TX on lbt0 */
+	B6_STATIC,      /* same address, static MAC */
+	B6_NO_NEIGH,    /* on lbt0's prefix, no neighbour: to the stack */
+	B6_VIA_LBT2,    /* egress lbt2 */
+	B6_NO_ROUTE,    /* nothing routes there */
+	B6_BLACKHOLE,   /* blackhole route */
+	B6_LOCAL,       /* the LB's own address */
+};
+
+/* Writes the IPv6 backends into fx->backends_fd (after encap_maps_setup()). */
+int encap_backends6_setup(struct encap_fixture *fx);
+
+/* The address of IPv6 backend slot @id, "::" for another id. */
+const char *encap_backend6_addr(uint32_t id);
+
 /* The packet context parse and lb would leave for @frame: @backend_id, the
  * addresses, protocol, total length and payload offset (l4_offset) of the IPv4
  * header at @l3_offset, and the ports of a whole UDP or TCP packet (0 for a
@@ -190,6 +208,13 @@ int encap_maps_setup(struct encap_fixture *fx, const struct bpf_object *stage_ob
  */
 void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t *frame,
 			  size_t len, struct lb_packet_ctx *ctx);
+
+/* The same for an IPv6 frame laid out as @lay says, its L4 @proto: the ports
+ * of a whole packet, none for a @fragment (LB_CTX_F_FRAGMENT set then).
+ */
+void encap_ctx6_from_frame(uint32_t backend_id, uint8_t proto, bool fragment,
+			   const uint8_t *frame, size_t len, const struct pkt_layout *lay,
+			   struct lb_packet_ctx *ctx);
 
 /* What an encap stage must make of @in, assembled field by field from RFC 791
  * and the encapsulation's definition: the L2 header with @dmac/@smac (NULL keeps
@@ -200,6 +225,14 @@ void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t
 size_t encap_expected(const uint8_t *in, size_t in_len, size_t l2_len, const uint8_t *dmac,
 		      const uint8_t *smac, uint32_t outer_src, uint32_t outer_dst,
 		      uint8_t protocol, const uint8_t *own, size_t own_len, uint8_t *out);
+
+/* Runs @in (@len bytes) through @prog_fd on lbt0 and checks the verdict, the
+ * output (@expected, or the input when NULL) and that exactly @counter moved,
+ * by one. The NAT tests' runner.
+ */
+void encap_run_expect(struct encap_fixture *fx, int prog_fd, const uint8_t *in, size_t len,
+		      uint32_t verdict, const uint8_t *expected, enum lb_counter counter,
+		      const char *what);
 
 /* The input frame of @c; 0 when it cannot be built. */
 size_t encap_case_frame(const struct encap_case *c, uint8_t *frame, size_t cap);

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE /* sched_setaffinity, cpu_set_t */
 #include <errno.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -46,62 +47,6 @@ static struct ipip_bpf *skel_via_stack; /* ingress_tx_via_stack = 1 */
 #define SMALL_MTU 1000
 
 #define CLIENT6 "2001:db8::1"
-
-/* IPv6 backend slots, beside encap_fixture.h's IPv4 ones. */
-enum {
-	B6_NEIGH = 40,  /* next hop known: XDP_TX on lbt0 */
-	B6_STATIC,      /* same address, static MAC */
-	B6_NO_NEIGH,    /* on lbt0's prefix, no neighbour: to the stack */
-	B6_VIA_LBT2,    /* egress lbt2 */
-	B6_NO_ROUTE,    /* nothing routes there */
-	B6_BLACKHOLE,   /* blackhole route */
-	B6_LOCAL,       /* the LB's own address */
-};
-
-static const struct {
-	uint32_t id;
-	const char *addr;
-	const uint8_t *mac;
-} backends6[] = {
-	{ B6_NEIGH, NEIGH6_ADDR, NULL },
-	{ B6_STATIC, NEIGH6_ADDR, static_mac },
-	{ B6_NO_NEIGH, NO_NEIGH6_ADDR, NULL },
-	{ B6_VIA_LBT2, LBT2_NEIGH6_ADDR, NULL },
-	{ B6_NO_ROUTE, NO_ROUTE6_ADDR, NULL },
-	{ B6_BLACKHOLE, BLACKHOLE6_ADDR, NULL },
-	{ B6_LOCAL, LB6_ADDR, NULL },
-};
-
-static const char *backend6_addr(uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(backends6); i++)
-		if (backends6[i].id == id)
-			return backends6[i].addr;
-	return "::";
-}
-
-static int fill_backends6(void)
-{
-	struct lb_backend be;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(backends6); i++) {
-		memset(&be, 0, sizeof(be));
-		pkt_ip6(backends6[i].addr, be.addr6);
-		be.flags = LB_BACKEND_F_IPV6;
-		be.state = LB_BACKEND_UP;
-		be.weight = 1;
-		if (backends6[i].mac) {
-			memcpy(be.mac, backends6[i].mac, 6);
-			be.flags |= LB_BACKEND_F_STATIC_MAC;
-		}
-		if (bpf_map_update_elem(fx.backends_fd, &backends6[i].id, &be, BPF_ANY))
-			return -errno;
-	}
-	return 0;
-}
 
 static int load(struct ipip_bpf **out, const char *outer_src6, __u64 cache_ns, __u32 mtu)
 {
@@ -139,7 +84,7 @@ static void fixture_setup(void)
 	    fixture_step(&fx.status, load(&skel_via_stack, NULL, 0, LBT0_MTU),
 			 "load ipip_bpf with ingress_tx_via_stack") ||
 	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends") ||
-	    fixture_step(&fx.status, fill_backends6(), "fill IPv6 backends"))
+	    fixture_step(&fx.status, encap_backends6_setup(&fx), "fill IPv6 backends"))
 		return;
 	fx.stage.prog_fd = bpf_program__fd(skel->progs.xdp_lb_ipip);
 }
@@ -218,36 +163,24 @@ static size_t case_frame(const struct ipip6_case *c, uint8_t *frame, struct pkt_
 	return pkt_build(&spec, frame, PKT_MAX);
 }
 
-/* The context parse and lb leave for the IPv6 frame: its addresses, ports
- * (none behind a fragment header with an offset or M), lengths and offsets.
- */
+/* The context parse and lb leave for the IPv6 frame of @c. */
 static void ctx6_from_frame(const struct ipip6_case *c, const uint8_t *frame, size_t len,
 			    const struct pkt_layout *lay, struct lb_packet_ctx *ctx)
 {
-	const uint8_t *ip = frame + lay->l3;
+	bool fragment = false, later = false;
 	size_t i;
 
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->backend_id = c->backend_id;
-	ctx->l3_offset = (uint16_t)lay->l3;
-	ctx->l4_offset = (uint16_t)lay->l4;
-	ctx->frame_len = (uint32_t)len;
-	ctx->flags = LB_CTX_F_IPV6;
-	ctx->ip_tot_len = (uint16_t)(40 + pkt_get16(ip + 4));
-	memcpy(ctx->flow6.src, ip + 8, 16);
-	memcpy(ctx->flow6.dst, ip + 24, 16);
-	ctx->flow6.proto = c->proto ? c->proto : IPPROTO_UDP;
-	ctx->l4_proto = ctx->flow6.proto;
 	for (i = 0; i < c->ext_count; i++)
-		if (c->ext[i].type == 44 && (c->ext[i].frag_off & 0xfff9))
-			ctx->flags |= LB_CTX_F_FRAGMENT |
-				      (c->ext[i].frag_off & 0xfff8 ? LB_CTX_F_LATER_FRAGMENT : 0);
+		if (c->ext[i].type == 44 && (c->ext[i].frag_off & 0xfff9)) {
+			fragment = true;
+			later |= (c->ext[i].frag_off & 0xfff8) != 0;
+		}
+	encap_ctx6_from_frame(c->backend_id, c->proto ? c->proto : IPPROTO_UDP, fragment, frame,
+			      len, lay, ctx);
+	if (later)
+		ctx->flags |= LB_CTX_F_LATER_FRAGMENT;
 	if (c->icmp_error)
 		ctx->flags |= LB_CTX_F_ICMP_ERROR;
-	if (!(ctx->flags & LB_CTX_F_FRAGMENT)) {
-		memcpy(&ctx->flow6.sport, frame + lay->l4, 2);
-		memcpy(&ctx->flow6.dport, frame + lay->l4 + 2, 2);
-	}
 }
 
 /* What the stage must make of @in (RFC 2473): see the top of the file. */
@@ -337,7 +270,7 @@ static void run_case(const struct ipip6_case *c)
 	}
 	want_len = expected6(frame, len, l2_len, c->out == OUT_ENCAP ? c->dmac : NULL,
 			     c->out == OUT_ENCAP ? c->smac : NULL, &ctx,
-			     c->lb_source ? LB6_ADDR : CLIENT6, backend6_addr(c->backend_id), want);
+			     c->lb_source ? LB6_ADDR : CLIENT6, encap_backend6_addr(c->backend_id), want);
 	if (!ASSERT_BYTES(res.out, res.out_len, want, want_len, c->name))
 		test_hexdump("input", frame, len);
 }

@@ -182,18 +182,7 @@ static void write_ctx(const uint8_t *frame, size_t len, uint32_t backend_id, uin
 static void run_expect(const uint8_t *in, size_t len, uint32_t verdict, const uint8_t *expected,
 		       enum lb_counter counter, const char *what)
 {
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	const struct counter_delta delta = { counter, 1 };
-	struct xdp_result res;
-
-	counters_read(fx.counters_fd, before);
-	xdp_run(fx.stage.prog_fd, in, len, fx.lbt0, &res);
-	counters_read(fx.counters_fd, after);
-	if (!ASSERT_OK(res.err, what))
-		return;
-	ASSERT_STREQ(xdp_verdict_name(res.verdict), xdp_verdict_name(verdict), what);
-	ASSERT_BYTES(res.out, res.out_len, expected ? expected : in, len, what);
-	counters_expect(before, after, &delta, 1, what);
+	encap_run_expect(&fx, fx.stage.prog_fd, in, len, verdict, expected, counter, what);
 }
 
 /* The @i-th port the stage tries for the client flow @proto CLIENT:@sport -> VIP:80. */

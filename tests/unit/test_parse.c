@@ -988,6 +988,23 @@ out:
 	free(percpu);
 }
 
+/* A NAT reply @in with the nat slot empty: passed, counted twice. */
+static void expect_no_nat_stage(const uint8_t *in, size_t len)
+{
+	const struct counter_delta no_stage[] = {
+		{ LB_C_PARSE_TO_NAT_REPLY, 1 },
+		{ LB_C_PARSE_PASS_NO_NAT_STAGE, 1 },
+	};
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	static struct xdp_result res;
+
+	counters_read(fx.counters_fd, before);
+	xdp_run(fx.prog_fd, in, len, 0, &res);
+	counters_read(fx.counters_fd, after);
+	ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "empty nat slot: verdict");
+	counters_expect(before, after, no_stage, 2, "empty nat slot");
+}
+
 /* A NAT VIP's context names its forwarding; a frame matching no VIP but a
  * nat_reply entry goes to the nat slot, flagged; without the entry (or with an
  * empty nat slot) it is not VIP traffic.
@@ -1000,10 +1017,6 @@ static void test_nat_reply(void)
 						  0, 0, 14, UDP_TOT, UDP_FRAME,
 						  LB_CTX_F_NAT_REPLY);
 	const struct counter_delta to_nat = { LB_C_PARSE_TO_NAT_REPLY, 1 };
-	const struct counter_delta no_stage[] = {
-		{ LB_C_PARSE_TO_NAT_REPLY, 1 },
-		{ LB_C_PARSE_PASS_NO_NAT_STAGE, 1 },
-	};
 	const struct counter_delta not_vip = { LB_C_PARSE_PASS_NOT_VIP, 1 };
 	struct lb_vip_key key = { .addr = pkt_ip(VIP_B), .port = htons(8080),
 				  .proto = IPPROTO_UDP };
@@ -1079,13 +1092,8 @@ static void test_nat_reply(void)
 		ASSERT_EQ(rec_after.hits - rec_before.hits, 0, "nat sink hits of judged replies");
 	}
 
-	if (ASSERT_OK(sink_slot_empty(&nat_sink), "empty the nat slot")) {
-		counters_read(fx.counters_fd, before);
-		xdp_run(fx.prog_fd, in, len, 0, &res);
-		counters_read(fx.counters_fd, after);
-		ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "empty nat slot: verdict");
-		counters_expect(before, after, no_stage, 2, "empty nat slot");
-	}
+	if (ASSERT_OK(sink_slot_empty(&nat_sink), "empty the nat slot"))
+		expect_no_nat_stage(in, len);
 	ASSERT_OK(bpf_map_delete_elem(nat_fd, &flow), "remove NAT state");
 out:
 	sink_detach(&nat_sink);
@@ -1628,6 +1636,67 @@ static void test_ipv6_truncated(void)
 			      frame6_build(&tcp, in));
 }
 
+/* IPv4's test_nat_reply() for IPv6: a whole frame matching no IPv6 VIP but a
+ * nat_reply6 entry goes to the nat slot, flagged, after the checks of a VIP
+ * frame; a fragment, another protocol or no entry is not VIP traffic.
+ */
+static void test_ipv6_nat_reply(void)
+{
+	const struct parse6_case cases[] = {
+		{ { "reply to a NAT mapping", {}, XDP_TX,
+		    ctx6(NOT_A_VIP6, CLIENT_PORT, 7, IPPROTO_UDP, 0, 0, 14, 54, UDP6_TOT,
+			 UDP6_FRAME, LB_CTX_F_NAT_REPLY),
+		    LB_C_PARSE_TO_NAT_REPLY },
+		  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP6, .dport = 7 } },
+		{ { "reply behind a destination option", {}, XDP_TX,
+		    ctx6(NOT_A_VIP6, CLIENT_PORT, 7, IPPROTO_UDP, 0, 0, 14, 62, UDP6_TOT + 8,
+			 UDP6_FRAME + 8, LB_CTX_F_NAT_REPLY),
+		    LB_C_PARSE_TO_NAT_REPLY },
+		  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP6, .dport = 7, .ext = { DSTOPT(0) },
+		    .ext_count = 1 } },
+		{ { "reply to another host's MAC", {}, XDP_PASS, {}, LB_C_PARSE_PASS_L2_OTHER_HOST },
+		  { .dst_mac = mac_other[0], .proto = IPPROTO_UDP, .dst = NOT_A_VIP6, .dport = 7 } },
+		{ { "TCP to the UDP mapping's ports", {}, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_TCP, .dst = NOT_A_VIP6, .dport = 7 } },
+		{ { "another port", {}, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP6, .dport = 8 } },
+		{ { "first fragment of a reply", {}, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_UDP, .dst = NOT_A_VIP6, .dport = 7, .ext = { FRAG(0, 1) },
+		    .ext_count = 1 } },
+	};
+	const struct parse6_case no_state = {
+		{ "no mapping", {}, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		{ .proto = IPPROTO_UDP, .dst = NOT_A_VIP6, .dport = 7 }
+	};
+	struct lb_flow6_key flow = { .sport = htons(CLIENT_PORT), .dport = htons(7),
+				     .proto = IPPROTO_UDP };
+	struct lb_nat_reply6 state = { .client_port = htons(4321) };
+	struct stage_sink nat_sink = { 0 };
+	uint8_t in[PKT_MAX];
+	size_t len;
+	int nat_fd;
+
+	REQUIRE_FIXTURE(&fx.status);
+	pkt_ip6(CLIENT6, flow.src);
+	pkt_ip6(NOT_A_VIP6, flow.dst);
+	nat_fd = bpf_map__fd(fx.parse->maps.nat_reply6);
+	if (!ASSERT_OK(sink_attach(&nat_sink, fx.parse->obj, LB_SLOT_NAT), "sink in nat slot"))
+		return;
+	run_sink = &nat_sink;
+	run_cases6(&no_state, 1);
+	if (!ASSERT_OK(bpf_map_update_elem(nat_fd, &flow, &state, BPF_ANY), "add NAT state"))
+		goto out;
+	RUN_CASES6(cases);
+
+	len = frame6_build(&no_state.frame, in);
+	if (ASSERT_OK(sink_slot_empty(&nat_sink), "empty the nat slot"))
+		expect_no_nat_stage(in, len);
+	ASSERT_OK(bpf_map_delete_elem(nat_fd, &flow), "remove NAT state");
+out:
+	run_sink = &fx.sink;
+	sink_detach(&nat_sink);
+}
+
 int main(int argc, char **argv)
 {
 	const struct test_case cases[] = {
@@ -1653,6 +1722,7 @@ int main(int argc, char **argv)
 		TEST_CASE(test_ipv6_checks),
 		TEST_CASE(test_ipv6_every_field),
 		TEST_CASE(test_ipv6_truncated),
+		TEST_CASE(test_ipv6_nat_reply),
 	};
 	int status;
 
