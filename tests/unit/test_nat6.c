@@ -520,6 +520,38 @@ static void test_untranslatable(void)
 /* A context that does not describe the frame: dropped as drop_bad_ctx, the
  * frame as it came, no mapping made.
  */
+/* A client packet too big for the path to its backend: answered from the VIP
+ * with ICMPv6 "packet too big" carrying the path's MTU itself (NAT adds no
+ * header), nothing translated, no mapping made.
+ */
+static void test_too_big_answered(void)
+{
+	uint8_t in[PKT_MAX], want[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_layout lay;
+	struct pkt_spec spec;
+	size_t len, want_len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	pkt_spec_udp6(&spec);
+	pkt_ip6(CLIENT6, spec.src6);
+	pkt_ip6(VIP6, spec.dst6);
+	spec.sport = 41200;
+	spec.dport = VIP_PORT;
+	memcpy(spec.dst_mac, lbt0_mac, 6);
+	memcpy(spec.src_mac, client_mac, 6);
+	spec.payload_len = LBT0_MTU - 40 - 8 + 1;
+	pkt_layout(&spec, &lay);
+	len = pkt_build(&spec, in, sizeof(in));
+	encap_ctx6_from_frame(B6_NEIGH, IPPROTO_UDP, false, in, len, &lay, &ctx);
+	ctx.forwarding = LB_FORWARD_NAT;
+	want_len = pkt_packet_too_big(in, 14, 1, LBT0_MTU, want);
+	encap_run_expect_tx(&fx, &ctx, in, len, want, want_len, LB_C_ENCAP_ICMP6_PACKET_TOO_BIG,
+			    "IPv6 NAT packet one byte too big");
+	ASSERT_TRUE(!port_taken(IPPROTO_UDP, NEIGH6_ADDR, candidate_port(IPPROTO_UDP, 41200, 0)),
+		     "no mapping for a packet answered");
+}
+
 static void test_bad_context(void)
 {
 	static const struct {
@@ -570,6 +602,7 @@ int main(int argc, char **argv)
 		TEST_CASE(test_udp_without_checksum),
 		TEST_CASE(test_port_collisions),
 		TEST_CASE(test_untranslatable),
+		TEST_CASE(test_too_big_answered),
 		TEST_CASE(test_bad_context),
 	};
 	int status;
