@@ -44,7 +44,8 @@ struct parser {
 	 * needs the whole block to check.
 	 */
 	struct {
-		yaml_node_t *block, *port, *timeout, *send, *expect, *path, *status, *via;
+		yaml_node_t *block, *port, *interval, *timeout, *send, *expect, *path, *status,
+			*via;
 	} health;
 	/* The first VIP's `forwarding: ipip|gue`, checked against encap once
 	 * the whole file is read (nat's source: check_nat_sources()).
@@ -922,6 +923,7 @@ static int health_interval(struct parser *p, yaml_node_t *key, yaml_node_t *valu
 	struct lb_health_config *hc = obj;
 
 	(void)key;
+	p->health.interval = value;
 	return read_uint(p, value, LB_HEALTH_MS_MIN, LB_HEALTH_MS_MAX, &hc->interval_ms);
 }
 
@@ -1077,6 +1079,17 @@ static int vip_health(struct parser *p, yaml_node_t *key, yaml_node_t *value, vo
 		return fail(p, value, "missing key \"%s\": a udp check sends a request and "
 			    "expects a reply", p->health.send ? "expect" : "send");
 	/* A probe still running when the next is due would overlap it. */
+	/* Only an interval given below the default timeout gets here without a
+	 * timeout_ms key (both defaults fit): the interval is what to mend.
+	 */
+	if (hc->timeout_ms > hc->interval_ms && !p->health.timeout) {
+		len = path_push_key(p, "interval_ms");
+		fail(p, p->health.interval ? p->health.interval : value, "%u is shorter than "
+		     "timeout_ms's default %u, expected at least that, or a timeout_ms of at most "
+		     "%u", hc->interval_ms, hc->timeout_ms, hc->interval_ms);
+		path_pop(p, len);
+		return -1;
+	}
 	if (hc->timeout_ms > hc->interval_ms) {
 		len = path_push_key(p, "timeout_ms");
 		fail(p, p->health.timeout, "%u is longer than interval_ms %u, expected at most that",

@@ -591,6 +591,9 @@ static const struct bad_case bad_cases[] = {
 				      "(%20 for a space)"),
 	BAD("health_status_range.yaml", ":4:40: vips[0].health_check.status: 999 is out of range, "
 					"expected 100..599"),
+	BAD("health_interval_below_timeout.yaml", ":4:44: vips[0].health_check.interval_ms: 500 is "
+						  "shorter than timeout_ms's default 1000, expected at "
+						  "least that, or a timeout_ms of at most 500"),
 	BAD("health_timeout_longer.yaml", ":4:62: vips[0].health_check.timeout_ms: 1500 is longer "
 					  "than interval_ms 1000, expected at most that"),
 	BAD("health_type.yaml", ":4:26: vips[0].health_check.type: \"icmp\" is not a health check "
