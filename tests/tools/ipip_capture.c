@@ -330,24 +330,20 @@ int main(int argc, char **argv)
 		n = recvfrom(fd, frame, sizeof(frame), 0, (struct sockaddr *)&from, &from_len);
 		if (n < 0 || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		if (ipv6 && n >= 54 && pkt_get16(frame + 12) == ETH_P_IPV6 &&
-		    frame[14 + 6] == IPPROTO_IPV6) {
-			ipip6++;
-			why = check6(frame, (size_t)n, backend6, outer_src6, outer_is_client);
-			if (!why)
-				tally6(frame, &why);
-			if (why) {
-				bad++;
-				fprintf(stderr, "ipip_capture: bad frame (%s)\n", why);
+		/* To an IPv6 backend: IPv6-in-IPv6 or IPv4-in-IPv6. */
+		if (ipv6 && n >= 14 + 40 && pkt_get16(frame + 12) == ETH_P_IPV6 &&
+		    (frame[14 + 6] == IPPROTO_IPV6 || frame[14 + 6] == IPPROTO_IPIP)) {
+			if (frame[14 + 6] == IPPROTO_IPV6) {
+				ipip6++;
+				why = check6(frame, (size_t)n, backend6, outer_src6, outer_is_client);
+				if (!why)
+					tally6(frame, &why);
+			} else {
+				ipip46++;
+				why = check46(frame, (size_t)n, backend6, outer_src6);
+				if (!why)
+					tally46(frame, &why);
 			}
-			continue;
-		}
-		if (ipv6 && n >= 34 && pkt_get16(frame + 12) == ETH_P_IPV6 &&
-		    frame[14 + 6] == IPPROTO_IPIP) {
-			ipip46++;
-			why = check46(frame, (size_t)n, backend6, outer_src6);
-			if (!why)
-				tally46(frame, &why);
 			if (why) {
 				bad++;
 				fprintf(stderr, "ipip_capture: bad frame (%s)\n", why);

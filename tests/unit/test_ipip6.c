@@ -222,31 +222,47 @@ static void ctx6_from_frame(const struct ipip6_case *c, const uint8_t *frame, si
 	}
 }
 
-/* What the stage must make of @in (RFC 2473): see the top of the file. */
-static size_t expected6(const uint8_t *in, size_t in_len, size_t l2_len, const uint8_t *dmac,
-			const uint8_t *smac, const struct lb_packet_ctx *ctx, const char *src,
-			const char *dst, uint8_t *out)
+/* @in's packet behind the L2 header (MACs @dmac/@smac, NULL keeps the
+ * frame's own; the EtherType IPv6) and an outer IPv6 header carrying
+ * @nexthdr: traffic class @tclass, flow label @label, payload length the
+ * inner packet's @inner_len, hop limit 64, @src to @dst. Returns the length.
+ */
+static size_t expected_outer6(const uint8_t *in, size_t in_len, size_t l2_len,
+			      const uint8_t *dmac, const uint8_t *smac, uint8_t tclass,
+			      uint32_t label, uint16_t inner_len, uint8_t nexthdr, const char *src,
+			      const char *dst, uint8_t *out)
 {
-	const uint8_t *inner = in + l2_len;
-	uint32_t label = lb_flow_hash6(&ctx->flow6) & 0xfffff;
 	uint8_t *outer = out + l2_len;
-	uint8_t tclass = (uint8_t)((inner[0] & 0x0f) << 4 | inner[1] >> 4);
 
 	memcpy(out, in, l2_len);
 	if (dmac)
 		memcpy(out, dmac, 6);
 	if (smac)
 		memcpy(out + 6, smac, 6);
+	pkt_put16(out + l2_len - 2, 0x86dd);               /* EtherType: IPv6 */
 	outer[0] = (uint8_t)(0x60 | tclass >> 4);           /* version 6, traffic class */
 	outer[1] = (uint8_t)(tclass << 4 | label >> 16);    /* ..., flow label */
 	pkt_put16(outer + 2, (uint16_t)label);
-	pkt_put16(outer + 4, ctx->ip_tot_len);             /* payload: the inner packet */
-	outer[6] = 41;                                      /* next header: IPv6 */
+	pkt_put16(outer + 4, inner_len);                    /* payload: the inner packet */
+	outer[6] = nexthdr;
 	outer[7] = 64;                                      /* hop limit */
 	pkt_ip6(src, outer + 8);
 	pkt_ip6(dst, outer + 24);
-	memcpy(outer + 40, inner, in_len - l2_len);
+	memcpy(outer + 40, in + l2_len, in_len - l2_len);
 	return in_len + 40;
+}
+
+/* What the stage must make of @in (RFC 2473): see the top of the file. */
+static size_t expected6(const uint8_t *in, size_t in_len, size_t l2_len, const uint8_t *dmac,
+			const uint8_t *smac, const struct lb_packet_ctx *ctx, const char *src,
+			const char *dst, uint8_t *out)
+{
+	const uint8_t *inner = in + l2_len;
+	uint8_t tclass = (uint8_t)((inner[0] & 0x0f) << 4 | inner[1] >> 4);
+
+	return expected_outer6(in, in_len, l2_len, dmac, smac, tclass,
+			       lb_flow_hash6(&ctx->flow6) & 0xfffff, ctx->ip_tot_len, 41, src, dst,
+			       out);
 }
 
 static void run_case(const struct ipip6_case *c)
@@ -499,26 +515,10 @@ static size_t expected46(const uint8_t *in, size_t in_len, size_t l2_len, const 
 			 uint8_t *out)
 {
 	const uint8_t *inner = in + l2_len;
-	uint32_t label = lb_flow_hash(&ctx->flow) & 0xfffff;
-	uint8_t *outer = out + l2_len;
-	uint8_t tos = inner[1];
 
-	memcpy(out, in, l2_len);
-	if (dmac)
-		memcpy(out, dmac, 6);
-	if (smac)
-		memcpy(out + 6, smac, 6);
-	pkt_put16(out + l2_len - 2, 0x86dd);               /* EtherType: IPv6 */
-	outer[0] = (uint8_t)(0x60 | tos >> 4);              /* version 6, traffic class */
-	outer[1] = (uint8_t)(tos << 4 | label >> 16);       /* ..., flow label */
-	pkt_put16(outer + 2, (uint16_t)label);
-	pkt_put16(outer + 4, pkt_get16(inner + 2));        /* payload: the IPv4 packet */
-	outer[6] = 4;                                       /* next header: IPv4 */
-	outer[7] = 64;                                      /* hop limit */
-	pkt_ip6(LB6_ADDR, outer + 8);
-	pkt_ip6(dst, outer + 24);
-	memcpy(outer + 40, inner, in_len - l2_len);
-	return in_len + 40;
+	return expected_outer6(in, in_len, l2_len, dmac, smac, inner[1],
+			       lb_flow_hash(&ctx->flow) & 0xfffff, pkt_get16(inner + 2), 4,
+			       LB6_ADDR, dst, out);
 }
 
 static void run_case46(const struct encap_case *asked)
