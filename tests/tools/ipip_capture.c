@@ -11,7 +11,8 @@
  * limit 64 (-t), payload length = the inner packet's, destination = this
  * backend, source the inner one's (or -o), traffic class the inner one's, the
  * flow label the same for every frame of a flow; inner UDP/TCP checksums
- * intact. Its flows are listed under the last 32 bits of their addresses.
+ * intact. Its flows are listed under the last 32 bits of their addresses;
+ * IPv4 frames count as other (another capture checks the IPv4 address's).
  * Also, to an IPv6 BACKEND_IP, IPv4-in-IPv6 (next header 4): the same outer
  * checks, the traffic class the inner TOS, the source -o (an IPv4 client
  * cannot be one), the inner IPv4 header and UDP/TCP checksums intact.
@@ -350,10 +351,10 @@ int main(int argc, char **argv)
 			}
 			continue;
 		}
-		/* An IPv6 backend's capture leaves IPv4 tunnels to the capture of
-		 * the same host's IPv4 address (a pool may mix families).
+		/* An IPv6 backend's capture leaves IPv4 to the IPv4 address's
+		 * own capture (a backend with both, as in the demo).
 		 */
-		if (n < 42 || pkt_get16(frame + 12) != ETH_P_IP || ipv6) {
+		if (ipv6 || n < 42 || pkt_get16(frame + 12) != ETH_P_IP) {
 			other++;
 			continue;
 		}
