@@ -1110,6 +1110,14 @@ static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
 
 	if (hc->type == LB_HEALTH_NONE)
 		return 0;
+	/* xdp-lbd probes an IPv4 VIP's backends as IPv4 (its tunnel probes
+	 * build IPv4-in-IPv4): not yet an IPv4 VIP's IPv6 backends.
+	 */
+	if (!vip->ipv6 && lb_vip_config_backends6(vip)) {
+		path_push_key(p, "health_check");
+		return fail(p, p->health.block, "health checks of an IPv4 VIP's IPv6 backends "
+			    "are not supported yet");
+	}
 	/* The probes through the tunnel go out by an LWT route that builds
 	 * IPv4 encapsulation only (lbd_tunnel.h): an IPv6 VIP is probed
 	 * directly, at each backend's own address.
@@ -1173,33 +1181,45 @@ static yaml_node_t *mapping_value(struct parser *p, yaml_node_t *mapping, const 
 	return NULL;
 }
 
-/* After the whole VIP (its address may follow its backends): every backend is
- * of the VIP's family, since this slice tunnels IPv4 in IPv4 and IPv6 in IPv6
- * only. @node holds the VIP's keys (the top level in the seed form).
+/* The `ip` node of backend @index of the VIP whose keys @node holds, with
+ * the path pushed to it; @node itself when the list cannot be found.
+ */
+static yaml_node_t *backend_ip_node(struct parser *p, yaml_node_t *node, size_t index)
+{
+	yaml_node_t *list = mapping_value(p, node, "backends"), *ip = NULL;
+
+	if (list && list->type == YAML_SEQUENCE_NODE &&
+	    index < (size_t)(list->data.sequence.items.top - list->data.sequence.items.start))
+		ip = mapping_value(p, node_at(p, list->data.sequence.items.start[index]), "ip");
+	path_push_key(p, "backends");
+	path_push_index(p, index);
+	path_push_key(p, "ip");
+	return ip ? ip : node;
+}
+
+/* After the whole VIP (its address may follow its backends): an IPv6 VIP's
+ * backends are IPv6, since nothing tunnels IPv6 in IPv4. An IPv4 VIP's may be
+ * of either family, mixed in one pool: ipip tunnels IPv4 in IPv6 to an IPv6
+ * backend (check_backends6() checks what that needs once the file is read).
+ * @node holds the VIP's keys (the top level in the seed form).
  */
 static int check_vip_family(struct parser *p, yaml_node_t *node, const struct lb_vip_config *vip)
 {
 	char vip_text[INET6_ADDRSTRLEN], backend_text[INET6_ADDRSTRLEN];
-	yaml_node_t *list = mapping_value(p, node, "backends"), *ip = NULL;
+	yaml_node_t *ip;
 	size_t i;
 
+	if (!vip->ipv6)
+		return 0;
 	for (i = 0; i < vip->backend_count; i++) {
-		if (vip->backends[i].ipv6 == vip->ipv6)
+		if (vip->backends[i].ipv6)
 			continue;
-		if (list && list->type == YAML_SEQUENCE_NODE)
-			ip = mapping_value(p, node_at(p, list->data.sequence.items.start[i]), "ip");
-		path_push_key(p, "backends");
-		path_push_index(p, i);
-		path_push_key(p, "ip");
+		ip = backend_ip_node(p, node, i);
 		lb_vip_config_addr(vip, vip_text, sizeof(vip_text));
 		lb_backend_config_addr(&vip->backends[i], backend_text, sizeof(backend_text));
-		if (vip->ipv6)
-			return fail(p, ip ? ip : node, "%s is an IPv4 backend of IPv6 VIP %s: an "
-				    "IPv6 VIP's backends must be IPv6 (IPv6-in-IPv4 is not "
-				    "supported)", backend_text, vip_text);
-		return fail(p, ip ? ip : node, "%s is an IPv6 backend of IPv4 VIP %s: an IPv4 "
-			    "VIP's backends must be IPv4 (IPv4-in-IPv6 is not supported yet)",
-			    backend_text, vip_text);
+		return fail(p, ip, "%s is an IPv4 backend of IPv6 VIP %s: an IPv6 VIP's backends "
+			    "must be IPv6 (IPv6-in-IPv4 is not supported)", backend_text,
+			    vip_text);
 	}
 	return 0;
 }
@@ -1654,6 +1674,55 @@ static int check_nat_sources(struct parser *p, yaml_node_t *root)
 	return 0;
 }
 
+/* An IPv4 VIP's IPv6 backends (IPv4-in-IPv6), once the whole file is read:
+ * only ipip carries them (NAT rewrites IPv4 addresses in place; GUE over
+ * IPv6 is not done yet), and the outer IPv6 source must be outer_source6,
+ * since the client's IPv4 address cannot be one. Refused at the VIP's
+ * `forwarding` (nat) or at its first IPv6 backend's `ip`.
+ */
+static int check_backends6(struct parser *p, yaml_node_t *root)
+{
+	static const uint8_t client6[16];
+	yaml_node_t *list = mapping_value(p, root, "vips"), *item = root, *node;
+	char vip_text[INET6_ADDRSTRLEN], backend_text[INET6_ADDRSTRLEN];
+	const struct lb_vip_config *vip;
+	size_t i, b;
+
+	for (i = 0; i < p->cfg->vip_count; i++) {
+		vip = &p->cfg->vips[i];
+		if (vip->ipv6 || !lb_vip_config_backends6(vip))
+			continue;
+		for (b = 0; !vip->backends[b].ipv6; b++)
+			;
+		p->path[0] = '\0';
+		if (list && list->type == YAML_SEQUENCE_NODE) {
+			item = node_at(p, list->data.sequence.items.start[i]);
+			path_push_key(p, "vips");
+			path_push_index(p, i);
+		}
+		lb_vip_config_addr(vip, vip_text, sizeof(vip_text));
+		if (vip->forwarding == LB_FORWARD_NAT) {
+			node = mapping_value(p, item, "forwarding");
+			path_push_key(p, "forwarding");
+			return fail(p, node ? node : item, "nat does not reach IPv6 backends and "
+				    "IPv4 VIP %s has one: an IPv4 VIP's IPv6 backends are reached "
+				    "by ipip (IPv4-in-IPv6) only", vip_text);
+		}
+		node = backend_ip_node(p, item, b);
+		lb_backend_config_addr(&vip->backends[b], backend_text, sizeof(backend_text));
+		if (p->cfg->encap != LB_ENCAP_IPIP)
+			return fail(p, node, "%s is an IPv6 backend of IPv4 VIP %s: the "
+				    "interface's encap gue does not carry IPv4 to IPv6 backends "
+				    "yet, set encap: ipip (IPv4-in-IPv6)", backend_text, vip_text);
+		if (!memcmp(p->cfg->outer_src6, client6, sizeof(client6)))
+			return fail(p, node, "%s is an IPv6 backend of IPv4 VIP %s: IPv4-in-IPv6 "
+				    "needs outer_source6 set to an address of the balancer, since "
+				    "the client's IPv4 address cannot be the outer IPv6 source",
+				    backend_text, vip_text);
+	}
+	return 0;
+}
+
 /* The keys `forwarding:` depends on may come later in the file: checked last. */
 static int check_forwarding(struct parser *p)
 {
@@ -1691,7 +1760,7 @@ static int read_root(struct parser *p)
 		if (check_vip_family(p, root, &p->cfg->vips[0]))
 			return -1;
 	}
-	return check_forwarding6(p, root);
+	return check_forwarding6(p, root) || check_backends6(p, root) ? -1 : 0;
 }
 
 int lb_config_parse(const char *name, const char *text, size_t len, struct lb_config *cfg,
@@ -1771,6 +1840,26 @@ const char *lb_backend_config_addr(const struct lb_backend_config *backend, char
 		       (const void *)backend->addr6 : (const void *)&backend->addr, out, size))
 		snprintf(out, size, "?");
 	return out;
+}
+
+bool lb_vip_config_backends6(const struct lb_vip_config *vip)
+{
+	size_t i;
+
+	for (i = 0; i < vip->backend_count; i++)
+		if (vip->backends[i].ipv6)
+			return true;
+	return false;
+}
+
+bool lb_config_tunnels_ipv6(const struct lb_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->vip_count; i++)
+		if (lb_vip_config_backends6(&cfg->vips[i]))
+			return true;
+	return false;
 }
 
 bool lb_config_has_ipv6(const struct lb_config *cfg)

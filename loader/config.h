@@ -142,8 +142,18 @@ int lb_config_parse(const char *name, const char *text, size_t len, struct lb_co
 
 void lb_config_free(struct lb_config *cfg);
 
-/* Whether any VIP of @cfg is IPv6 (flows6's size, IPv6 forwarding, lb-load's summary). */
+/* Whether any VIP of @cfg is IPv6 (flows6's size). */
 bool lb_config_has_ipv6(const struct lb_config *cfg);
+
+/* Whether @vip has an IPv6 backend: IPv6-in-IPv6 for an IPv6 VIP,
+ * IPv4-in-IPv6 for an IPv4 one.
+ */
+bool lb_vip_config_backends6(const struct lb_vip_config *vip);
+
+/* Whether any tunnel of @cfg is IPv6, i.e. any backend is (IPv6 forwarding,
+ * outer_source6 in lb-load's summary).
+ */
+bool lb_config_tunnels_ipv6(const struct lb_config *cfg);
 
 /* @vip's or @backend's address as text ("10.0.0.1", "2001:db8::1") in @out
  * (INET6_ADDRSTRLEN bytes).

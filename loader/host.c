@@ -224,12 +224,13 @@ int lb_host_prepare(const char *ifname, int ifindex, bool native, const struct l
 		return err;
 	if (plan->forwarding_now_set)
 		plan->state.flags |= LB_HOST_F_FORWARDING_SET;
-	/* The same for IPv6 VIPs: bpf_fib_lookup(AF_INET6) answers
-	 * FWD_DISABLED on an interface that does not forward IPv6.
+	/* The same for IPv6 tunnels (an IPv6 VIP's, or an IPv4 VIP's to IPv6
+	 * backends): bpf_fib_lookup(AF_INET6) answers FWD_DISABLED on an
+	 * interface that does not forward IPv6.
 	 */
-	if (lb_config_has_ipv6(cfg)) {
+	if (lb_config_tunnels_ipv6(cfg)) {
 		err = sysctl_enable(ifname, "ipv6/forwarding", &plan->forwarding6_now_set, msg,
-				    len, "Without it every IPv6 VIP packet is dropped "
+				    len, "Without it every packet to an IPv6 backend is dropped "
 				    "(encap.drop_fwd_disabled)");
 		if (err) {
 			lb_host_undo(ifname, plan);

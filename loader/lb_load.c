@@ -210,12 +210,18 @@ static void print_summary(const struct options *opt, int ifindex, const struct l
 	printf("  outer source %s, GUE port %u, flow table %u entries, UDP flow timeout %u s\n",
 	       cfg->outer_src ? addr : "the client's address", cfg->gue_port,
 	       cfg->flow_table_size, cfg->flow_timeout_s);
-	if (lb_config_has_ipv6(cfg))
-		printf("  IPv6 outer source %s, IPv6 flow table %u entries\n",
+	/* The IPv6 flow table exists for IPv6 VIPs only; an IPv4 VIP's flows to
+	 * IPv6 backends are IPv4 flows.
+	 */
+	if (lb_config_tunnels_ipv6(cfg)) {
+		printf("  IPv6 outer source %s",
 		       inet_ntop(AF_INET6, cfg->outer_src6, addr, sizeof(addr)) &&
 				       memcmp(cfg->outer_src6, (const __u8[16]){ 0 }, 16) ?
-			       addr : "the client's address",
-		       lb_map_max_entries(maps, LB_MAP_FLOWS6));
+			       addr : "the client's address");
+		if (lb_config_has_ipv6(cfg))
+			printf(", IPv6 flow table %u entries", lb_map_max_entries(maps, LB_MAP_FLOWS6));
+		printf("\n");
+	}
 	if (reload)
 		printf("  changes: VIPs +%zu -%zu (%zu kept), backends +%zu -%zu (%zu kept); "
 		       "established flows kept\n",

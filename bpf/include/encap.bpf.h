@@ -44,9 +44,11 @@ struct encap_job {
 
 /* The start of every encap stage: @job filled, or XDP_DROP (counted as
  * drop_bad_ctx) when the context names no backend or does not match the frame.
+ * The backend may be of either family: ipip tunnels an IPv4 packet to an IPv6
+ * backend (IPv4-in-IPv6); encap_begin() is for the stages that cannot.
  * Returns LB_CONTINUE to go on.
  */
-static __always_inline int encap_begin(struct xdp_md *ctx, struct encap_job *job)
+static __always_inline int encap_begin_any(struct xdp_md *ctx, struct encap_job *job)
 {
 	job->packet = lb_packet_ctx();
 	if (!job->packet)
@@ -54,12 +56,22 @@ static __always_inline int encap_begin(struct xdp_md *ctx, struct encap_job *job
 	job->l3_offset = job->packet->l3_offset;
 	job->backend = encap_backend(job->packet);
 	job->inner = lb_ctx_ipv4(ctx, job->packet);
-	/* An IPv6 backend cannot take an IPv4 packet in this version: never
-	 * configured so, but the backends map is not this stage's to trust.
-	 */
-	if (!job->backend || !job->inner || (job->backend->flags & LB_BACKEND_F_IPV6))
+	if (!job->backend || !job->inner)
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
 	return LB_CONTINUE;
+}
+
+/* encap_begin_any() for a stage that carries IPv4 to IPv4 backends only (gue,
+ * nat): an IPv6 backend is never configured for them, but the backends map
+ * is not the stage's to trust.
+ */
+static __always_inline int encap_begin(struct xdp_md *ctx, struct encap_job *job)
+{
+	int action = encap_begin_any(ctx, job);
+
+	if (action == LB_CONTINUE && (job->backend->flags & LB_BACKEND_F_IPV6))
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
+	return action;
 }
 
 /* Fills @outer, checksum included (tunnel.bpf.h): an IPv4 header carrying

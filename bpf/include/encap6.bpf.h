@@ -14,9 +14,6 @@
 #include "flow_hash_common.h"
 #include "nexthop6.bpf.h"
 
-/* The flow label's 20 bits. */
-#define LB_FLOW_LABEL_MASK 0xfffff
-
 struct encap6_job {
 	struct lb_packet_ctx *packet;
 	const struct lb_backend *backend;
@@ -49,33 +46,58 @@ static __always_inline bool encap6_fixed_source(void)
 	return w[0] | w[1] | w[2] | w[3];
 }
 
+/* Copies outer_src_addr6 to @addr word by word through the volatile: a plain
+ * copy from the const object lets clang fold in its initializer, all zero.
+ */
+static __always_inline void encap6_fixed_source_copy(__u32 *addr)
+{
+	const volatile __u32 *w = (const volatile __u32 *)lb_tunables.outer_src_addr6;
+
+	addr[0] = w[0];
+	addr[1] = w[1];
+	addr[2] = w[2];
+	addr[3] = w[3];
+}
+
 /* Fills @outer: an IPv6 header carrying @nexthdr to the backend, whose payload
- * is @extra bytes of the stage's own headers plus the inner packet. Traffic
- * class copied from the inner header (as IPv4's TOS is); the flow label from
- * the flow hash, so ECMP and RSS on the way to the backends spread flows while
- * a flow keeps its path; hop limit LB_OUTER_TTL; source outer_source6, or the
- * client's address.
+ * is @extra bytes of the stage's own headers plus the inner packet
+ * (lb_outer_ipv6(): traffic class copied, flow label from the flow hash);
+ * source outer_source6, or the client's address.
  */
 static __always_inline void encap_outer_ipv6(const struct encap6_job *job, __u8 nexthdr,
 					     __u16 extra, struct ipv6hdr *outer)
 {
 	const struct ipv6hdr *inner = job->inner;
-	__u32 label = lb_ctx_flow_hash(job->packet) & LB_FLOW_LABEL_MASK;
+	__u8 tclass = (__u8)(inner->priority << 4) | (inner->flow_lbl[0] >> 4);
+	const void *saddr = job->packet->flow6.src;
+	__u32 fixed[4];
 
-	outer->version = 6;
-	outer->priority = inner->priority;
-	outer->flow_lbl[0] = (inner->flow_lbl[0] & 0xf0) | (__u8)(label >> 16);
-	outer->flow_lbl[1] = (__u8)(label >> 8);
-	outer->flow_lbl[2] = (__u8)label;
-	outer->payload_len = bpf_htons(job->packet->ip_tot_len + extra);
-	outer->nexthdr = nexthdr;
-	outer->hop_limit = LB_OUTER_TTL;
-	if (encap6_fixed_source())
-		__builtin_memcpy(&outer->saddr, (const void *)lb_tunables.outer_src_addr6,
-				 sizeof(outer->saddr));
-	else
-		__builtin_memcpy(&outer->saddr, job->packet->flow6.src, sizeof(outer->saddr));
-	__builtin_memcpy(&outer->daddr, job->backend->addr6, sizeof(outer->daddr));
+	if (encap6_fixed_source()) {
+		encap6_fixed_source_copy(fixed);
+		saddr = fixed;
+	}
+	lb_outer_ipv6(tclass, lb_ctx_flow_hash(job->packet), job->packet->ip_tot_len + extra,
+		      nexthdr, saddr, job->backend->addr6, outer);
+}
+
+/* encap_outer_ipv6() for an IPv4 packet to an IPv6 backend (IPv4-in-IPv6):
+ * traffic class the inner TOS, flow label from the IPv4 flow hash, source
+ * always outer_source6, since the client's IPv4 address cannot be an IPv6
+ * source. The config requires outer_source6 for such a VIP; a program loaded
+ * without one drops (drop_bad_ctx) rather than send from ::. Returns
+ * LB_CONTINUE with @outer filled, or XDP_DROP.
+ */
+static __always_inline int encap_outer_ipv6_of_ipv4(const struct encap_job *job, __u8 nexthdr,
+						    __u16 extra, struct ipv6hdr *outer)
+{
+	__u32 saddr[4];
+
+	if (!encap6_fixed_source())
+		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
+	encap6_fixed_source_copy(saddr);
+	lb_outer_ipv6(job->inner->tos, lb_flow_hash(&job->packet->flow),
+		      job->packet->ip_tot_len + extra, nexthdr, saddr, job->backend->addr6, outer);
+	return LB_CONTINUE;
 }
 
 #endif /* LB_ENCAP6_BPF_H */

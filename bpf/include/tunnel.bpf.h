@@ -8,6 +8,7 @@
 #define LB_TUNNEL_BPF_H
 
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <bpf/bpf_endian.h>
 
 #include "csum.bpf.h"
@@ -42,6 +43,33 @@ static __always_inline void lb_outer_ipv4(const struct iphdr *inner, __u16 inner
 	outer->saddr = saddr;
 	outer->daddr = daddr;
 	outer->check = ipv4_header_csum(outer);
+}
+
+/* The flow label's 20 bits. */
+#define LB_FLOW_LABEL_MASK 0xfffff
+
+/* Fills @outer: an IPv6 header from @saddr to @daddr (16 bytes each) carrying
+ * @nexthdr, whose payload is @payload_len bytes. Traffic class @tclass (the
+ * inner packet's, as IPv4's TOS is copied); the flow label from @flow_hash, so
+ * ECMP and RSS on the way to the backends spread flows while a flow keeps its
+ * path; hop limit LB_OUTER_TTL. IPv6 has no header checksum.
+ */
+static __always_inline void lb_outer_ipv6(__u8 tclass, __u32 flow_hash, __u16 payload_len,
+					  __u8 nexthdr, const void *saddr, const void *daddr,
+					  struct ipv6hdr *outer)
+{
+	__u32 label = flow_hash & LB_FLOW_LABEL_MASK;
+
+	outer->version = 6;
+	outer->priority = tclass >> 4;
+	outer->flow_lbl[0] = (__u8)(tclass << 4) | (__u8)(label >> 16);
+	outer->flow_lbl[1] = (__u8)(label >> 8);
+	outer->flow_lbl[2] = (__u8)label;
+	outer->payload_len = bpf_htons(payload_len);
+	outer->nexthdr = nexthdr;
+	outer->hop_limit = LB_OUTER_TTL;
+	__builtin_memcpy(&outer->saddr, saddr, sizeof(outer->saddr));
+	__builtin_memcpy(&outer->daddr, daddr, sizeof(outer->daddr));
 }
 
 /* GUE's UDP source port: one in the dynamic range (49152-65535) from the

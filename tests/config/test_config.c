@@ -257,6 +257,28 @@ static const struct good_case good_cases[] = {
 		},
 	},
 	{
+		/* IPv4 VIPs on IPv6 backends (IPv4-in-IPv6), alone or mixed with
+		 * IPv4 ones in one pool; outer_source6 may follow the VIPs.
+		 */
+		.file = GOOD_DIR "ipv4_in_ipv6.yaml",
+		.encap = LB_ENCAP_IPIP,
+		.gue_port = LB_DEFAULT_GUE_PORT,
+		.outer_src6 = "2001:db8:ff::10",
+		.priority = LB_DEFAULT_PRIORITY,
+		.flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S,
+		.flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE,
+		.vip_count = 2,
+		.vips = {
+			{ "10.0.0.100", 80, IPPROTO_TCP, 2, 2, {
+				{ "10.0.1.1", 1, LB_BACKEND_UP, NULL, 7 },
+				{ "2001:db8:1::1", 2, LB_BACKEND_UP, NULL, 8 },
+			}, LB_POLICY_MAGLEV },
+			{ "10.0.0.101", 0, IPPROTO_UDP, 10, 1, {
+				{ "2001:db8:1::2", 1, LB_BACKEND_UP, "02:00:00:00:01:02", 12 },
+			} },
+		},
+	},
+	{
 		/* icmp_echo belongs to the address; the ICMP limits at their edges. */
 		.file = GOOD_DIR "icmp.yaml",
 		.encap = LB_ENCAP_IPIP,
@@ -471,8 +493,22 @@ static const struct bad_case bad_cases[] = {
 				  "IPv6 VIP 2001:db8::1: an IPv6 VIP's backends must be IPv6 "
 				  "(IPv6-in-IPv4 is not supported)"),
 	BAD("vip4_backend6.yaml", ":5:13: vips[0].backends[1].ip: 2001:db8:1::2 is an IPv6 "
-				  "backend of IPv4 VIP 10.0.0.1: an IPv4 VIP's backends must be "
-				  "IPv4 (IPv4-in-IPv6 is not supported yet)"),
+				  "backend of IPv4 VIP 10.0.0.1: IPv4-in-IPv6 needs outer_source6 "
+				  "set to an address of the balancer, since the client's IPv4 "
+				  "address cannot be the outer IPv6 source"),
+	BAD("seed4_backend6.yaml", ":3:9: backends[0].ip: 2001:db8:1::1 is an IPv6 backend of "
+				   "IPv4 VIP 10.0.0.1: IPv4-in-IPv6 needs outer_source6 set to an "
+				   "address of the balancer, since the client's IPv4 address cannot "
+				   "be the outer IPv6 source"),
+	BAD("vip4_backend6_gue.yaml", ":6:13: vips[0].backends[0].ip: 2001:db8:1::1 is an IPv6 "
+				      "backend of IPv4 VIP 10.0.0.1: the interface's encap gue "
+				      "does not carry IPv4 to IPv6 backends yet, set encap: ipip "
+				      "(IPv4-in-IPv6)"),
+	BAD("vip4_backend6_nat.yaml", ":5:17: vips[0].forwarding: nat does not reach IPv6 "
+				      "backends and IPv4 VIP 10.0.0.1 has one: an IPv4 VIP's IPv6 "
+				      "backends are reached by ipip (IPv4-in-IPv6) only"),
+	BAD("vip4_backend6_health.yaml", ":6:19: vips[0].health_check: health checks of IPv6 "
+					 "backends are not supported yet"),
 	BAD("seed6_backend4.yaml", ":3:9: backends[0].ip: 10.0.1.1 is an IPv4 backend of IPv6 "
 				   "VIP 2001:db8::1: an IPv6 VIP's backends must be IPv6 "
 				   "(IPv6-in-IPv4 is not supported)"),

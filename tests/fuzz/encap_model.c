@@ -5,9 +5,12 @@
 #include <string.h>
 
 #include "encap_model.h"
+#include "flow_hash_common.h"
 #include "packet.h"
 
 #define OUTER_LEN 20
+#define OUTER_LEN6 40
+#define IPPROTO_IPV4_ 4 /* an IPv6 next header */
 /* An ICMP fragmentation needed: L2 (18 at most), 28 bytes, a 60-byte header, 8 bytes. */
 #define FRAME_MAX_ICMP 128
 #define OUTER_TTL 64
@@ -30,7 +33,7 @@ static enum lb_counter rule(struct encap_expect *out, enum lb_counter counter, c
  * forwards, nor about a later fragment.
  */
 static enum lb_counter too_big(const uint8_t *frame, const struct lb_packet_ctx *ctx,
-			       uint32_t limit, struct encap_expect *out)
+			       uint32_t limit, uint32_t outer_len, struct encap_expect *out)
 {
 	uint16_t frag = pkt_get16(frame + ctx->l3_offset + 6);
 
@@ -39,7 +42,7 @@ static enum lb_counter too_big(const uint8_t *frame, const struct lb_packet_ctx 
 	if ((ctx->flags & LB_CTX_F_ICMP_ERROR) || (frag & IP_OFFSET))
 		return rule(out, LB_C_ENCAP_DROP_MTU, "too big, DF: no ICMP about it");
 	out->frag_needed = true;
-	out->icmp_mtu = (uint16_t)(limit - OUTER_LEN);
+	out->icmp_mtu = (uint16_t)(limit - outer_len);
 	return rule(out, LB_C_ENCAP_ICMP_FRAG_NEEDED, "too big, DF: ICMP fragmentation needed");
 }
 
@@ -47,17 +50,23 @@ static enum lb_counter too_big(const uint8_t *frame, const struct lb_packet_ctx 
  * MAC, from the frame's destination MAC (the ingress interface's: the frame
  * was sent to this host), within the ingress MTU. Otherwise the order is the
  * kernel FIB's, as the table in docs/architecture.md lists it: route first,
- * then the MTU of the egress, then the neighbour.
+ * then the MTU of the egress, then the neighbour. An IPv6 backend's outer
+ * header is 40 bytes; without an outer_source6 to send from, the stage drops.
  */
 static enum lb_counter decide(const struct fuzz_backend *backend, int ingress,
 			      const uint8_t *frame, const struct lb_packet_ctx *ctx,
-			      uint32_t ingress_mtu, struct encap_expect *out)
+			      uint32_t ingress_mtu, const uint8_t *outer_src6,
+			      struct encap_expect *out)
 {
+	static const uint8_t unset6[16];
 	const struct fuzz_route *route = &backend->route;
+	uint32_t outer_len = route->ipv6 ? OUTER_LEN6 : OUTER_LEN;
 
+	if (route->ipv6 && !memcmp(outer_src6, unset6, 16))
+		return rule(out, LB_C_ENCAP_DROP_BAD_CTX, "IPv6 backend, no outer_source6");
 	if (backend->entry.flags & LB_BACKEND_F_STATIC_MAC) {
-		if ((uint32_t)ctx->ip_tot_len + OUTER_LEN > ingress_mtu)
-			return too_big(frame, ctx, ingress_mtu, out);
+		if ((uint32_t)ctx->ip_tot_len + outer_len > ingress_mtu)
+			return too_big(frame, ctx, ingress_mtu, outer_len, out);
 		out->set_macs = true;
 		memcpy(out->dmac, backend->entry.mac, 6);
 		memcpy(out->smac, frame, 6);
@@ -65,8 +74,8 @@ static enum lb_counter decide(const struct fuzz_backend *backend, int ingress,
 	}
 	if (!route->egress)
 		return rule(out, LB_C_ENCAP_DROP_NO_ROUTE, "no route to the backend");
-	if ((uint32_t)ctx->ip_tot_len + OUTER_LEN > route->egress_mtu)
-		return too_big(frame, ctx, route->egress_mtu, out);
+	if ((uint32_t)ctx->ip_tot_len + outer_len > route->egress_mtu)
+		return too_big(frame, ctx, route->egress_mtu, outer_len, out);
 	if (route->has_neigh) {
 		/* A port that cannot send XDP frames: the kernel forwards the
 		 * frame, which keeps the Ethernet header it came with.
@@ -84,10 +93,18 @@ static enum lb_counter decide(const struct fuzz_backend *backend, int ingress,
 }
 
 void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t *frame,
-		 const struct lb_packet_ctx *ctx, uint32_t ingress_mtu, struct encap_expect *out)
+		 const struct lb_packet_ctx *ctx, uint32_t ingress_mtu, const uint8_t *outer_src6,
+		 struct encap_expect *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->counter = decide(backend, ingress, frame, ctx, ingress_mtu, out);
+	out->counter = decide(backend, ingress, frame, ctx, ingress_mtu, outer_src6, out);
+	if (backend->route.ipv6) {
+		/* The flow label from the hash of the flow encap was given. */
+		out->outer6 = true;
+		out->label = lb_flow_hash(&ctx->flow) & 0xfffff;
+		memcpy(out->src6, outer_src6, 16);
+		memcpy(out->dst6, backend->route.addr6, 16);
+	}
 	switch (out->counter) {
 	case LB_C_ENCAP_TX:
 		out->verdict = XDP_TX;
@@ -116,6 +133,39 @@ void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t 
 
 #define WRONG(...) (snprintf(buf, buf_len, __VA_ARGS__), buf)
 
+/* encap_check() behind the MACs of an IPv4-in-IPv6 frame: the EtherType IPv6
+ * (the tag kept), version 6, traffic class the inner TOS, the flow label,
+ * payload length the inner packet's, next header 4, hop limit 64, the
+ * addresses, the inner packet and what follows it unchanged.
+ */
+static const char *encap_check6(const uint8_t *in, size_t in_len, const uint8_t *out, size_t l3,
+				const struct encap_expect *exp, char *buf, size_t buf_len)
+{
+	const uint8_t *inner = in + l3, *outer = out + l3;
+	uint32_t label = (uint32_t)(outer[1] & 0x0f) << 16 | pkt_get16(outer + 2);
+
+	if (memcmp(out + 12, in + 12, l3 - 14) || pkt_get16(out + l3 - 2) != 0x86dd)
+		return WRONG("VLAN tag changed or EtherType 0x%04x, expected IPv6",
+			     pkt_get16(out + l3 - 2));
+	if (outer[0] >> 4 != 6)
+		return WRONG("outer version %u, expected 6", outer[0] >> 4);
+	if (((outer[0] & 0x0f) << 4 | outer[1] >> 4) != inner[1])
+		return WRONG("outer traffic class differs from the inner TOS 0x%02x", inner[1]);
+	if (label != exp->label)
+		return WRONG("flow label 0x%05x, expected 0x%05x", label, exp->label);
+	if (pkt_get16(outer + 4) != pkt_get16(inner + 2))
+		return WRONG("outer payload length %u, expected the inner total length %u",
+			     pkt_get16(outer + 4), pkt_get16(inner + 2));
+	if (outer[6] != IPPROTO_IPV4_ || outer[7] != OUTER_TTL)
+		return WRONG("outer next header %u hop limit %u, expected %d and %d", outer[6],
+			     outer[7], IPPROTO_IPV4_, OUTER_TTL);
+	if (memcmp(outer + 8, exp->src6, 16) || memcmp(outer + 24, exp->dst6, 16))
+		return WRONG("outer IPv6 addresses");
+	if (memcmp(outer + OUTER_LEN6, inner, in_len - l3))
+		return WRONG("the inner packet (or the padding behind it) changed");
+	return NULL;
+}
+
 const char *encap_check(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len,
 			size_t l3, const struct encap_expect *exp, uint32_t outer_src,
 			uint32_t outer_dst, char *buf, size_t buf_len)
@@ -132,12 +182,15 @@ const char *encap_check(const uint8_t *in, size_t in_len, const uint8_t *out, si
 		return NULL;
 	}
 
-	if (out_len != in_len + OUTER_LEN)
-		return WRONG("length %zu, expected %zu + %d", out_len, in_len, OUTER_LEN);
+	if (out_len != in_len + (exp->outer6 ? OUTER_LEN6 : OUTER_LEN))
+		return WRONG("length %zu, expected %zu + %d", out_len, in_len,
+			     exp->outer6 ? OUTER_LEN6 : OUTER_LEN);
 	if (memcmp(out, exp->set_macs ? exp->dmac : in, 6))
 		return WRONG("destination MAC");
 	if (memcmp(out + 6, exp->set_macs ? exp->smac : in + 6, 6))
 		return WRONG("source MAC");
+	if (exp->outer6)
+		return encap_check6(in, in_len, out, l3, exp, buf, buf_len);
 	if (memcmp(out + 12, in + 12, l3 - 12))
 		return WRONG("EtherType or VLAN tag changed");
 	if (outer[0] != 0x45)

@@ -2,6 +2,8 @@
 /* What the IPIP encap stage must do with a frame for a given backend, from the
  * next-hop table of docs/architecture.md ("encap: IPIP"), and a check of the
  * frame it sends: outer header field by field, inner packet byte for byte.
+ * An IPv6 backend gets the IPv4 packet behind an outer IPv6 header
+ * (IPv4-in-IPv6, 40 bytes), from outer_source6.
  */
 #ifndef FUZZ_ENCAP_MODEL_H
 #define FUZZ_ENCAP_MODEL_H
@@ -21,18 +23,23 @@ struct encap_expect {
 	bool frag_needed;   /* answered with ICMP "fragmentation needed" (XDP_TX) */
 	uint16_t icmp_mtu;  /* ... carrying this next-hop MTU */
 	uint8_t dmac[6], smac[6];
+	bool outer6;        /* IPv4-in-IPv6: the outer header is IPv6 ... */
+	uint8_t src6[16], dst6[16];
+	uint32_t label;     /* ... with this flow label */
 	const char *why;
 };
 
-/* The outcome for @frame (parse's context @ctx) sent to @backend; @ingress_mtu
- * is the ingress interface's, the limit of a backend with a static MAC.
+/* The outcome for @frame (the context @ctx encap gets) sent to @backend;
+ * @ingress_mtu is the ingress interface's, the limit of a backend with a
+ * static MAC; @outer_src6 the outer source of an IPv6 backend's tunnel.
  */
 void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t *frame,
-		 const struct lb_packet_ctx *ctx, uint32_t ingress_mtu, struct encap_expect *out);
+		 const struct lb_packet_ctx *ctx, uint32_t ingress_mtu, const uint8_t *outer_src6,
+		 struct encap_expect *out);
 
 /* Checks that @out is @in encapsulated as @exp says, the inner IPv4 packet at
- * @l3 behind an outer header from @outer_src to @outer_dst. Returns NULL, or
- * what is wrong in @buf.
+ * @l3 behind an outer header from @outer_src to @outer_dst (for an outer IPv6
+ * header, exp's addresses). Returns NULL, or what is wrong in @buf.
  */
 const char *encap_check(const uint8_t *in, size_t in_len, const uint8_t *out, size_t out_len,
 			size_t l3, const struct encap_expect *exp, uint32_t outer_src,

@@ -158,6 +158,15 @@ static void check_config(const struct lb_config *cfg, const uint8_t *data, size_
 		if (vip->forwarding == LB_FORWARD_NAT &&
 		    (vip->ipv6 ? !memcmp(cfg->nat_src6, no_addr6, 16) : !cfg->nat_src))
 			broken("accepted a NAT VIP without its family's nat_source", "", data, size);
+		/* ... and an IPv4 VIP's IPv6 backends by ipip too (IPv4-in-IPv6), from
+		 * outer_source6: an IPv4 client's address cannot be the IPv6 source.
+		 */
+		if (!vip->ipv6 && lb_vip_config_backends6(vip) &&
+		    (vip->forwarding == LB_FORWARD_NAT || cfg->encap != LB_ENCAP_IPIP ||
+		     vip->health.type != LB_HEALTH_NONE ||
+		     !memcmp(cfg->outer_src6, (const uint8_t[16]){ 0 }, 16)))
+			broken("accepted an IPv4 VIP's IPv6 backend with nat, gue, a health check "
+			       "or no outer_source6", "", data, size);
 		if (!vip->backend_count || vip->backend_count > LB_MAX_BACKENDS_PER_VIP)
 			broken("accepted a VIP with no or too many backends", "", data, size);
 		total += vip->backend_count;
@@ -169,8 +178,10 @@ static void check_config(const struct lb_config *cfg, const uint8_t *data, size_
 		for (j = 0; j < vip->backend_count; j++) {
 			const struct lb_backend_config *b = &vip->backends[j];
 
-			/* Weight 0 takes no new flows: such a backend cannot be up. */
-			if (!address_ok(b->ipv6, b->addr, b->addr6) || b->ipv6 != vip->ipv6 ||
+			/* Weight 0 takes no new flows: such a backend cannot be up. An
+			 * IPv6 VIP's backends are IPv6; an IPv4 VIP's may be either.
+			 */
+			if (!address_ok(b->ipv6, b->addr, b->addr6) || (vip->ipv6 && !b->ipv6) ||
 			    b->weight > LB_MAX_WEIGHT ||
 			    (!b->weight && b->state == LB_BACKEND_UP) ||
 			    b->state < LB_BACKEND_UP || b->state > LB_BACKEND_DOWN ||

@@ -370,7 +370,8 @@ static void vip_frame_expect(struct frame_report *rep, const uint8_t *in, size_t
 	seen.packets[ctx.backend_id]++;
 	seen.bytes[ctx.backend_id] += len;
 
-	encap_model(backend, pipeline.ingress, in, &pe->ctx, FUZZ_LINK_MTU, encap);
+	encap_model(backend, pipeline.ingress, in, &pe->ctx, FUZZ_LINK_MTU, pipeline.outer_src6,
+		    encap);
 	want[encap->counter] = 1;
 	*verdict = encap->verdict;
 	*to = backend;
@@ -433,7 +434,10 @@ static void icmp_frame_expect(struct frame_report *rep, const uint8_t *in,
 		problem(rep, "context handed to encap does not name the quoted flow's backend %u",
 			backend->id);
 	parsed.flags |= LB_CTX_F_ICMP_ERROR;
-	encap_model(backend, pipeline.ingress, in, &parsed, FUZZ_LINK_MTU, encap);
+	/* encap gets the quoted flow's key, which an IPv6 backend's flow label is hashed from. */
+	parsed.flow = ie->flow;
+	encap_model(backend, pipeline.ingress, in, &parsed, FUZZ_LINK_MTU, pipeline.outer_src6,
+		    encap);
 	want[encap->counter] = 1;
 	*verdict = encap->verdict;
 	*to = backend;
@@ -444,9 +448,11 @@ static void expectation_text(struct frame_report *rep, const struct parse_expect
 			     const struct fuzz_backend *backend, const struct encap_expect *encap,
 			     uint32_t verdict)
 {
-	char name[64], addr[INET_ADDRSTRLEN] = "";
+	char name[64], addr[INET6_ADDRSTRLEN] = "";
 
-	if (backend)
+	if (backend && backend->route.ipv6)
+		inet_ntop(AF_INET6, backend->entry.addr6, addr, sizeof(addr));
+	else if (backend)
 		inet_ntop(AF_INET, &backend->entry.addr, addr, sizeof(addr));
 	snprintf(rep->expected, sizeof(rep->expected), "%s (%s)%s%s%s%s -> %s",
 		 counter_name(pe->counter, name, sizeof(name)), pe->why,
@@ -743,10 +749,13 @@ static void accounting_case(void)
 	for (i = 0; i < pipeline.backend_count; i++) {
 		uint32_t id = pipeline.backends[i].id;
 		struct lb_backend_stats sum = { 0 };
-		char what[64];
+		const struct fuzz_route *route = &pipeline.backends[i].route;
+		char what[96], addr[INET6_ADDRSTRLEN];
 
-		snprintf(what, sizeof(what), "backend %u (%s)", id,
-			 inet_ntoa((struct in_addr){ pipeline.backends[i].entry.addr }));
+		inet_ntop(route->ipv6 ? AF_INET6 : AF_INET,
+			  route->ipv6 ? (const void *)route->addr6 : (const void *)&route->addr,
+			  addr, sizeof(addr));
+		snprintf(what, sizeof(what), "backend %u (%s)", id, addr);
 		if (!ASSERT_OK(bpf_map_lookup_elem(stats_fd, &id, stats), what) ||
 		    !ASSERT_OK(bpf_map_lookup_elem(load_fd, &id, loads), what))
 			break;

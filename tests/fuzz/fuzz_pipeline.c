@@ -30,6 +30,7 @@
 const char fuzz_config_text[] =
 	"flow_timeout: 86400\n"
 	"flow_table_size: 65536\n"
+	"outer_source6: fd00:f::10\n"
 	"vips:\n"
 	"  - address: 10.0.0.100        # UDP, every port: XDP_TX\n"
 	"    backends:\n"
@@ -81,18 +82,35 @@ const char fuzz_config_text[] =
 	"    port: 22\n"
 	"    protocol: tcp\n"
 	"    backends:\n"
-	"      - ip: 10.0.1.1\n";
+	"      - ip: 10.0.1.1\n"
+	"  - address: 10.0.0.102        # UDP 6081: IPv4-in-IPv6, a pool of both families\n"
+	"    port: 6081\n"
+	"    backends:\n"
+	"      - ip: fd00:f::1            # XDP_TX\n"
+	"      - ip: fd00:f::2            # no neighbour: XDP_PASS\n"
+	"      - ip: fd00:f::3            # the static MAC wins\n"
+	"        mac: 02:00:00:00:0f:13\n"
+	"      - ip: 10.0.1.1\n"
+	"  - address: 10.0.0.102        # TCP 23: IPv4-in-IPv6, XDP_REDIRECT or no route\n"
+	"    port: 23\n"
+	"    protocol: tcp\n"
+	"    backends:\n"
+	"      - ip: fd00:9::1\n"
+	"      - ip: fd00:dead::1\n";
 
 struct link_def {
 	const char *name, *peer, *mac;
 	const char *l3;          /* "addr add CIDR" or "route add PREFIX" */
+	const char *l3_6;        /* an IPv6 "addr add CIDR nodad", or NULL */
 	bool after_tx_ports;     /* created once tx_ports is filled: not in it */
 };
 
 static const struct link_def links[] = {
-	{ "lbf0", "lbf1", "02:00:00:00:f0:00", "addr add 10.0.0.10/16", false },
-	{ "lbf2", "lbf3", "02:00:00:00:f2:00", "addr add 10.9.0.10/16", false },
-	{ "lbf4", "lbf5", "02:00:00:00:f4:00", "route add 10.7.0.0/16", true },
+	{ "lbf0", "lbf1", "02:00:00:00:f0:00", "addr add 10.0.0.10/16", "addr add fd00:f::10/64 nodad",
+	  false },
+	{ "lbf2", "lbf3", "02:00:00:00:f2:00", "addr add 10.9.0.10/16", "addr add fd00:9::10/64 nodad",
+	  false },
+	{ "lbf4", "lbf5", "02:00:00:00:f4:00", "route add 10.7.0.0/16", NULL, true },
 };
 
 #define INGRESS "lbf0"
@@ -119,6 +137,11 @@ static const struct route_def routes[] = {
 	{ "10.7.0.1", "lbf4", "02:00:00:00:07:01" },
 	{ "192.0.2.1", NULL, NULL },
 	{ "198.51.100.1", NULL, NULL }, /* blackhole */
+	{ "fd00:f::1", "lbf0", "02:00:00:00:0f:01" },
+	{ "fd00:f::2", "lbf0", NULL },
+	{ "fd00:f::3", "lbf0", "02:00:00:00:0f:03" },
+	{ "fd00:9::1", "lbf2", "02:00:00:00:09:11" },
+	{ "fd00:dead::1", NULL, NULL },
 };
 
 /* Records the first failing step; returns @err. */
@@ -175,7 +198,8 @@ static int link_up(struct fuzz_pipeline *p, const struct link_def *l)
 	if (run(p, "ip link add %s address %s mtu %d type veth peer name %s", l->name, l->mac,
 		LINK_MTU, l->peer) ||
 	    run(p, "ip link set %s up", l->name) || run(p, "ip link set %s up", l->peer) ||
-	    run(p, "ip %s dev %s", l->l3, l->name))
+	    run(p, "ip %s dev %s", l->l3, l->name) ||
+	    (l->l3_6 && run(p, "ip %s dev %s", l->l3_6, l->name)))
 		return p->err;
 	for (i = 0; i < ARRAY_SIZE(routes); i++) {
 		if (!routes[i].dev || !routes[i].neigh_mac || strcmp(routes[i].dev, l->name))
@@ -206,7 +230,9 @@ static int network_setup(struct fuzz_pipeline *p)
 		return p->err;
 	/* "all" also sets the default that links created later inherit. */
 	if (step(p, write_file("/proc/sys/net/ipv4/conf/all/forwarding", "1"),
-		 "enable IPv4 forwarding"))
+		 "enable IPv4 forwarding") ||
+	    step(p, write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1"),
+		 "enable IPv6 forwarding"))
 		return p->err;
 	p->ingress = (int)if_nametoindex(INGRESS);
 	return step(p, p->ingress ? 0 : -ENODEV, "find %s", INGRESS);
@@ -280,6 +306,9 @@ static int stages_load(struct fuzz_pipeline *p, const struct lb_config *cfg)
 	if (step(p, p->encap ? 0 : -errno, "open ipip"))
 		return p->err;
 	p->encap->rodata->lb_tunables.outer_src_addr = cfg->outer_src;
+	memcpy((void *)p->encap->rodata->lb_tunables.outer_src_addr6, cfg->outer_src6,
+	       sizeof(cfg->outer_src6));
+	memcpy(p->outer_src6, cfg->outer_src6, sizeof(p->outer_src6));
 	/* As lb-load sets it: the ingress MTU, the static-MAC backends' limit. */
 	p->encap->rodata->lb_tunables.ingress_mtu = LINK_MTU;
 	/* No ICMP rate limit: a frame's answer must not depend on the clock.
@@ -319,13 +348,20 @@ static int config_apply(struct fuzz_pipeline *p, struct lb_config *cfg)
 	return 0;
 }
 
-static const struct route_def *route_def_find(uint32_t addr)
+/* The route entry of backend @be, an address of either family. */
+static const struct route_def *route_def_find(const struct lb_backend *be)
 {
+	bool ipv6 = be->flags & LB_BACKEND_F_IPV6;
+	uint8_t addr6[16];
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(routes); i++)
-		if (inet_addr(routes[i].addr) == addr)
+	for (i = 0; i < ARRAY_SIZE(routes); i++) {
+		if (!ipv6 && inet_addr(routes[i].addr) == be->addr)
 			return &routes[i];
+		if (ipv6 && inet_pton(AF_INET6, routes[i].addr, addr6) == 1 &&
+		    !memcmp(addr6, be->addr6, 16))
+			return &routes[i];
+	}
 	return NULL;
 }
 
@@ -349,15 +385,21 @@ static void mac_parse(const char *text, uint8_t mac[6])
 		mac[i] = (uint8_t)b[i];
 }
 
-static int route_fill(struct fuzz_pipeline *p, struct fuzz_route *route, uint32_t addr)
+static int route_fill(struct fuzz_pipeline *p, struct fuzz_route *route,
+		      const struct lb_backend *be)
 {
-	const struct route_def *def = route_def_find(addr);
+	const struct route_def *def = route_def_find(be);
+	char text[INET6_ADDRSTRLEN];
 	const struct link_def *link;
 
 	memset(route, 0, sizeof(*route));
-	route->addr = addr;
-	if (step(p, def ? 0 : -ENOENT, "backend %s has no route entry in the fuzzer",
-		 inet_ntoa((struct in_addr){ addr })))
+	route->addr = be->addr;
+	route->ipv6 = be->flags & LB_BACKEND_F_IPV6;
+	if (route->ipv6)
+		memcpy(route->addr6, be->addr6, 16);
+	inet_ntop(route->ipv6 ? AF_INET6 : AF_INET, route->ipv6 ? (const void *)be->addr6 :
+		  (const void *)&be->addr, text, sizeof(text));
+	if (step(p, def ? 0 : -ENOENT, "backend %s has no route entry in the fuzzer", text))
 		return p->err;
 	if (!def->dev)
 		return 0;
@@ -428,7 +470,7 @@ static int view_read(struct fuzz_pipeline *p, const struct lb_config *cfg)
 							  &b->entry) ? -errno : 0,
 				   "read backend %u", b->id);
 			if (!err)
-				err = route_fill(p, &b->route, b->entry.addr);
+				err = route_fill(p, &b->route, &b->entry);
 		}
 	}
 	p->vip_count = cfg->vip_count;

@@ -11,6 +11,12 @@
  *   lbf4 (route 10.7.0.0/16)     -- lbf5   neighbour 10.7.0.1, added after
  *                                          tx_ports was filled: not in it
  *   blackhole 198.51.100.0/24; no default route (192.0.2.1 has none)
+ *
+ * and IPv6 on the same links, for an IPv4 VIP's IPv6 backends (IPv4-in-IPv6):
+ *
+ *   lbf0 fd00:f::10/64   neighbours fd00:f::1, ::3 (fd00:f::2 has none)
+ *   lbf2 fd00:9::10/64   neighbour fd00:9::1 (XDP_REDIRECT)
+ *   nothing routes fd00:dead::/48
  */
 #ifndef FUZZ_PIPELINE_H
 #define FUZZ_PIPELINE_H
@@ -32,6 +38,8 @@
 /* Where the FIB sends a backend's address, as this namespace is set up. */
 struct fuzz_route {
 	uint32_t addr;          /* network byte order */
+	bool ipv6;              /* an IPv6 backend: addr6 instead */
+	uint8_t addr6[16];
 	int egress;             /* ifindex; 0: no route (or blackhole) */
 	bool has_neigh;
 	uint8_t neigh_mac[6];
@@ -64,6 +72,7 @@ struct fuzz_pipeline {
 	int cpu;                /* the process runs on this CPU only */
 	int cpus;               /* possible CPUs: per-CPU map values */
 	uint32_t flow_table_size;
+	uint8_t outer_src6[16]; /* the config's outer_source6 */
 	/* What the maps hold after the config was applied. VIPs in config order. */
 	size_t vip_count;
 	struct model_vip model_vips[FUZZ_MAX_VIPS];

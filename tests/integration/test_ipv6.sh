@@ -4,7 +4,8 @@
 # with IPv6 beside its IPv4 (topology.sh ipv6), real IPv6 UDP and TCP packets
 # from the client to IPv6 VIPs, every IPv6-in-IPv6 frame checked at the
 # backends (tests/tools/ipip_capture.c with an IPv6 backend), and what lb-load,
-# lbctl and reloads show and do with IPv6 VIPs.
+# lbctl and reloads show and do with IPv6 VIPs. IPv4 VIPs on IPv6 backends
+# too (IPv4-in-IPv6), alone and mixed with an IPv4 backend in one pool.
 source "$(dirname "$0")/lib.sh"
 
 VIP=123.168.9.8
@@ -48,16 +49,17 @@ start_captures6() {
 	wait_file "$TMP/cap2.ready"
 }
 
-# Sends $3 packets of each of $2 UDP flows (source ports 20000...) from the
-# client to [$VIP6]:$1; with "tcp" as $4, one SYN per flow to port $1 instead.
-send6() {
-	in_net client python3 - "$VIP6" "$@" <<'EOF'
+# Sends $5 packets of each of $4 UDP flows (source ports 20000...) from the
+# client's $2 to $1:$3; with "tcp" as $6, one SYN per flow to port $3 instead.
+send_flows() {
+	in_net client python3 - "$@" <<'EOF'
 import socket, sys, time
-vip, port, flows, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-tcp = len(sys.argv) > 5 and sys.argv[5] == "tcp"
+vip, src, port, flows, per = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+tcp = len(sys.argv) > 6 and sys.argv[6] == "tcp"
+family = socket.AF_INET6 if ":" in vip else socket.AF_INET
 for n in range(flows):
-    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
-    s.bind(("fd00:10::1", 20000 + n))
+    s = socket.socket(family, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+    s.bind((src, 20000 + n))
     if tcp:
         s.setblocking(False)
         try:
@@ -70,6 +72,12 @@ for n in range(flows):
             s.sendto(b"x" * 32, (vip, port))
     s.close()
 EOF
+}
+
+# Sends $3 packets of each of $2 UDP flows from the client to [$VIP6]:$1;
+# with "tcp" as $4, one SYN per flow to port $1 instead.
+send6() {
+	send_flows "$VIP6" fd00:10::1 "$@"
 }
 
 # Each capture clean; $1 flows in all, each on one backend, $2 frames in all.
@@ -261,7 +269,62 @@ test_packet_too_big_to_client() {
 	check_eq "$(counter encap.drop_icmp_rate_limited)" 1 "encap.drop_icmp_rate_limited"
 }
 
+# IPv4-in-IPv6: an IPv4 UDP VIP whose pool mixes an IPv4 backend with two
+# IPv6 ones and an IPv4 TCP VIP on the IPv6 backends only, outer source
+# outer_source6. The captures check every frame: IPIP to the IPv4 backend,
+# IPv4-in-IPv6 (next header 4, from fd00:10::10) to the IPv6 ones.
+test_ipv4_vip_on_ipv6_backends() {
+	local out i all
+	lab_up
+	cat >"$TMP/ipv46.yaml" <<EOF
+outer_source6: fd00:10::10
+vips:
+  - address: $VIP
+    port: 5000
+    backends: [{ip: $B1}, {ip: $B61}, {ip: $B62}]
+  - address: $VIP
+    protocol: tcp
+    policy: maglev
+    backends: [{ip: $B61}, {ip: $B62}]
+EOF
+	out=$(lb_load "$TMP/ipv46.yaml" veth1) || fail "lb-load failed: $out"
+	echo "$out" | sed 's/^/    | /'
+	check_contains "$out" "VIP $VIP:5000/udp -> 3 backends: $B1 $B61 $B62; policy least-loaded; ipip" \
+		"summary: the mixed pool"
+	check_eq "$(grep -c 'IPv6 outer source fd00:10::10$' <<<"$out")" 1 \
+		"summary: the IPv6 tunnel source, no IPv6 flow table"
+	spawn b1 "$TMP/cap1.out" "$TOOLS/ipip_capture" -i eth0 -b "$B1" -o client \
+		-R "$TMP/cap1.ready"
+	spawn b1 "$TMP/cap61.out" "$TOOLS/ipip_capture" -i eth0 -b "$B61" -o fd00:10::10 \
+		-R "$TMP/cap61.ready"
+	spawn b2 "$TMP/cap62.out" "$TOOLS/ipip_capture" -i eth0 -b "$B62" -o fd00:10::10 \
+		-R "$TMP/cap62.ready"
+	for i in 1 61 62; do wait_file "$TMP/cap$i.ready"; done
+	send_flows "$VIP" 10.0.0.1 5000 200 3
+	send_flows "$VIP" 10.0.0.1 443 50 1 tcp
+	finish_captures
+	for i in 1 61 62; do
+		check_contains "$(cat "$TMP/cap$i.out")" "bad=0" "capture $i: frames well-formed"
+		check_contains "$(cat "$TMP/cap$i.out")" "socket_drops=0" "capture $i kept up"
+		grep -q '^flow ' "$TMP/cap$i.out" || fail "capture $i got no flow"
+	done
+	all=$(cat "$TMP"/cap*.out | grep '^flow ' | awk '{print $2, $3, $4}' | sort)
+	[[ -z $(uniq -d <<<"$all") ]] || fail "flows on more than one backend"
+	check_eq "$(grep -c . <<<"$all")" 250 "distinct flows received"
+	grep -q '^flow tcp' "$TMP/cap1.out" && fail "a TCP flow reached the IPv4 backend"
+	check_eq "$(($(capture_total ipip46) + $(capture_total ipip)))" 650 \
+		"frames received, IPv4-in-IPv6 and IPIP"
+	check_eq "$(capture_total ipip6)" 0 "no IPv6-in-IPv6 frame"
+	(($(capture_total ipip46) >= 50 + 2 * 3)) || fail "too few IPv4-in-IPv6 frames"
+	check_eq "$(counter encap.tx)" 650 "encap.tx: XDP_TX, IPv6 next hops resolved"
+	check_eq "$(counter lb.flow_new)" 250 "lb.flow_new: one per flow"
+	out=$(lbctl encap veth1 gue 2>&1) && fail "gue swapped in under IPv6 backends: $out"
+	check_contains "$out" "stage gue does not carry IPv4 to IPv6 backends" "encap gue refused"
+	check_contains "$(lbctl status veth1)" "xdp_lb_ipip" "ipip still in the encap slot"
+}
+
 run_tests integration-ipv6 \
+	test_ipv4_vip_on_ipv6_backends \
 	test_udp_and_tcp_reach_ipv6_backends \
 	test_packet_too_big_to_client \
 	test_lbctl_shows_ipv6 \

@@ -13,6 +13,9 @@
  * flow label the same for every frame of a flow; inner UDP/TCP checksums
  * intact. Its flows are listed under the last 32 bits of their addresses;
  * IPv4 frames count as other (another capture checks the IPv4 address's).
+ * Also, to an IPv6 BACKEND_IP, IPv4-in-IPv6 (next header 4): the same outer
+ * checks, the traffic class the inner TOS, the source -o (an IPv4 client
+ * cannot be one), the inner IPv4 header and UDP/TCP checksums intact.
  *
  *   ipip_capture -i IFNAME -b BACKEND_IP [-o OUTER_SRC|client] [-g GUE_PORT] [-t TTL]
  *                [-R READY_FILE]
@@ -21,6 +24,7 @@
  *   flow udp 10.0.0.1:10000 123.168.9.8:5000 7
  * and a closing line (fields are only ever added at its end)
  *   capture ipip=N bad=N other=N gue=N socket_drops=N flows=N packets=N untracked=N ipip6=N
+ *           ipip46=N
  * flows and packets: the inner flows and well-formed frames this backend got;
  * untracked: frames of flows beyond the first FLOW_TALLY_MAX (counted, not listed).
  * Each bad frame is reported on stderr with the reason.
@@ -113,28 +117,41 @@ static const char *check(const uint8_t *f, size_t len, size_t tunnel_len, uint32
 static uint32_t labels[FLOW_TALLY_MAX];
 static bool label_seen[FLOW_TALLY_MAX];
 
-/* check() for IPv6-in-IPv6 to @backend6; see the top of the file. */
-static const char *check6(const uint8_t *f, size_t len, const uint8_t *backend6,
-			  const uint8_t *outer_src6, int outer_is_client)
+/* The outer IPv6 header's checks shared by both inner families: version, hop
+ * limit, destination, and an inner packet of @in_len bytes inside the frame.
+ */
+static const char *check_outer6(const uint8_t *o, size_t len, size_t in_len,
+				const uint8_t *backend6)
 {
-	const uint8_t *o = f + 14, *in = o + 40;
-	size_t in_len;
-
-	if (len < 14 + 40 + 40)
-		return "frame too short for IPv6-in-IPv6";
 	if (o[0] >> 4 != 6)
 		return "outer version is not 6";
 	if (o[7] != expected_ttl)
 		return "outer hop limit is not the expected one (-t)";
 	if (memcmp(o + 24, backend6, 16))
 		return "outer destination is not this backend";
-	if (in[0] >> 4 != 6)
-		return "inner packet is not IPv6";
-	in_len = 40 + (size_t)pkt_get16(in + 4);
 	if (pkt_get16(o + 4) != in_len)
 		return "outer payload length != the inner packet's length";
 	if (14 + 40 + in_len > len)
 		return "frame shorter than the outer payload length";
+	return NULL;
+}
+
+/* check() for IPv6-in-IPv6 to @backend6; see the top of the file. */
+static const char *check6(const uint8_t *f, size_t len, const uint8_t *backend6,
+			  const uint8_t *outer_src6, int outer_is_client)
+{
+	const uint8_t *o = f + 14, *in = o + 40;
+	const char *why;
+	size_t in_len;
+
+	if (len < 14 + 40 + 40)
+		return "frame too short for IPv6-in-IPv6";
+	if (in[0] >> 4 != 6)
+		return "inner packet is not IPv6";
+	in_len = 40 + (size_t)pkt_get16(in + 4);
+	why = check_outer6(o, len, in_len, backend6);
+	if (why)
+		return why;
 	if (((o[0] & 0x0f) << 4 | o[1] >> 4) != ((in[0] & 0x0f) << 4 | in[1] >> 4))
 		return "outer traffic class differs from inner";
 	if (outer_is_client ? memcmp(o + 8, in + 8, 16) : memcmp(o + 8, outer_src6, 16))
@@ -145,28 +162,53 @@ static const char *check6(const uint8_t *f, size_t len, const uint8_t *backend6,
 	return NULL;
 }
 
-/* Tallies an IPv6-in-IPv6 frame's inner flow; false (with @why) when its flow
- * label differs from the one its flow had so far. A linear search for the
- * flow's position: the IPv6 tests send hundreds of flows, not millions.
- */
-static bool tally6(const uint8_t *f, const char **why)
+/* check() for IPv4-in-IPv6 to @backend6 from @outer_src6. */
+static const char *check46(const uint8_t *f, size_t len, const uint8_t *backend6,
+			   const uint8_t *outer_src6)
 {
 	const uint8_t *o = f + 14, *in = o + 40;
-	uint32_t src, dst, label = (uint32_t)(o[1] & 0x0f) << 16 | pkt_get16(o + 2);
-	bool l4 = in[6] == IPPROTO_UDP || in[6] == IPPROTO_TCP;
-	uint16_t sport = l4 ? pkt_get16(in + 40) : 0, dport = l4 ? pkt_get16(in + 42) : 0;
+	const char *why;
+	size_t in_ihl, in_len;
+
+	if (len < 14 + 40 + 20)
+		return "frame too short for IPv4-in-IPv6";
+	if (in[0] >> 4 != 4)
+		return "inner packet is not IPv4";
+	in_ihl = (size_t)(in[0] & 0x0f) * 4;
+	in_len = pkt_get16(in + 2);
+	why = check_outer6(o, len, in_len, backend6);
+	if (why)
+		return why;
+	if (((o[0] & 0x0f) << 4 | o[1] >> 4) != in[1])
+		return "outer traffic class differs from the inner TOS";
+	if (memcmp(o + 8, outer_src6, 16))
+		return "outer source is not outer_source6 (-o)";
+	if (pkt_csum(in, in_ihl) != 0)
+		return "inner header checksum wrong";
+	if ((in[9] == IPPROTO_UDP || in[9] == IPPROTO_TCP) &&
+	    l4_segment_check(in, in + in_ihl, in_len - in_ihl))
+		return "inner L4 checksum wrong (payload damaged)";
+	return NULL;
+}
+
+/* Tallies a frame of an inner flow under an outer IPv6 header whose flow label
+ * is @label; false (with @why) when the label differs from the one its flow
+ * had so far. A linear search for the flow's position: the IPv6 tests send
+ * hundreds of flows, not millions.
+ */
+static bool tally_label(uint8_t proto, uint32_t src, uint32_t dst, uint16_t sport,
+			uint16_t dport, uint32_t label, const char **why)
+{
 	size_t i;
 
-	memcpy(&src, in + 20, 4);
-	memcpy(&dst, in + 36, 4);
-	if (!flow_tally(in[6], src, dst, sport, dport)) {
+	if (!flow_tally(proto, src, dst, sport, dport)) {
 		untracked++;
 		return true;
 	}
 	for (i = 0; i < flow_tally_count; i++) {
 		const struct flow_count *c = &flow_tally_flows[i];
 
-		if (c->proto != in[6] || c->src != src || c->dst != dst || c->sport != sport ||
+		if (c->proto != proto || c->src != src || c->dst != dst || c->sport != sport ||
 		    c->dport != dport)
 			continue;
 		if (label_seen[i] && labels[i] != label) {
@@ -180,12 +222,48 @@ static bool tally6(const uint8_t *f, const char **why)
 	return true;
 }
 
+/* The outer flow label of frame @f. */
+static uint32_t outer_label(const uint8_t *f)
+{
+	return (uint32_t)(f[14 + 1] & 0x0f) << 16 | pkt_get16(f + 14 + 2);
+}
+
+/* Tallies an IPv6-in-IPv6 frame's inner flow (the last 32 bits of its
+ * addresses).
+ */
+static bool tally6(const uint8_t *f, const char **why)
+{
+	const uint8_t *in = f + 14 + 40;
+	bool l4 = in[6] == IPPROTO_UDP || in[6] == IPPROTO_TCP;
+	uint32_t src, dst;
+
+	memcpy(&src, in + 20, 4);
+	memcpy(&dst, in + 36, 4);
+	return tally_label(in[6], src, dst, l4 ? pkt_get16(in + 40) : 0,
+			   l4 ? pkt_get16(in + 42) : 0, outer_label(f), why);
+}
+
+/* Tallies an IPv4-in-IPv6 frame's inner flow (ports 0 for a fragment). */
+static bool tally46(const uint8_t *f, const char **why)
+{
+	const uint8_t *in = f + 14 + 40;
+	size_t ihl = (size_t)(in[0] & 0x0f) * 4;
+	bool l4 = (in[9] == IPPROTO_UDP || in[9] == IPPROTO_TCP) &&
+		  !(pkt_get16(in + 6) & 0x3fff);
+	uint32_t src, dst;
+
+	memcpy(&src, in + 12, 4);
+	memcpy(&dst, in + 16, 4);
+	return tally_label(in[9], src, dst, l4 ? pkt_get16(in + ihl) : 0,
+			   l4 ? pkt_get16(in + ihl + 2) : 0, outer_label(f), why);
+}
+
 int main(int argc, char **argv)
 {
 	const char *ifname = NULL, *ready = NULL;
 	uint32_t backend = 0, outer_src = 0;
 	uint8_t backend6[16] = { 0 }, outer_src6[16] = { 0 };
-	unsigned long ipip = 0, gue = 0, bad = 0, other = 0, ipip6 = 0;
+	unsigned long ipip = 0, gue = 0, bad = 0, other = 0, ipip6 = 0, ipip46 = 0;
 	int ipv6 = 0;
 	uint16_t gue_port = 0;
 	int outer_is_client = 1, opt, fd;
@@ -253,12 +331,20 @@ int main(int argc, char **argv)
 		n = recvfrom(fd, frame, sizeof(frame), 0, (struct sockaddr *)&from, &from_len);
 		if (n < 0 || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		if (ipv6 && n >= 54 && pkt_get16(frame + 12) == ETH_P_IPV6 &&
-		    frame[14 + 6] == IPPROTO_IPV6) {
-			ipip6++;
-			why = check6(frame, (size_t)n, backend6, outer_src6, outer_is_client);
-			if (!why)
-				tally6(frame, &why);
+		/* To an IPv6 backend: IPv6-in-IPv6 or IPv4-in-IPv6. */
+		if (ipv6 && n >= 14 + 40 && pkt_get16(frame + 12) == ETH_P_IPV6 &&
+		    (frame[14 + 6] == IPPROTO_IPV6 || frame[14 + 6] == IPPROTO_IPIP)) {
+			if (frame[14 + 6] == IPPROTO_IPV6) {
+				ipip6++;
+				why = check6(frame, (size_t)n, backend6, outer_src6, outer_is_client);
+				if (!why)
+					tally6(frame, &why);
+			} else {
+				ipip46++;
+				why = check46(frame, (size_t)n, backend6, outer_src6);
+				if (!why)
+					tally46(frame, &why);
+			}
 			if (why) {
 				bad++;
 				fprintf(stderr, "ipip_capture: bad frame (%s)\n", why);
@@ -312,9 +398,9 @@ int main(int argc, char **argv)
 		 */
 		getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &st_len);
 		printf("capture ipip=%lu bad=%lu other=%lu gue=%lu socket_drops=%u flows=%zu "
-		       "packets=%lu untracked=%lu ipip6=%lu\n",
+		       "packets=%lu untracked=%lu ipip6=%lu ipip46=%lu\n",
 		       ipip, bad, other, gue, st.tp_drops, flow_tally_count,
-		       ipip + gue + ipip6 - bad, untracked, ipip6);
+		       ipip + gue + ipip6 + ipip46 - bad, untracked, ipip6, ipip46);
 	}
 	close(fd);
 	return 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of the IPIP encap stage with IPv6 VIPs: IPv6-in-IPv6 (RFC 2473).
+/* Unit tests of the IPIP encap stage with IPv6 backends: IPv6-in-IPv6 and
+ * IPv4-in-IPv6 (RFC 2473).
  *
  * The network namespace of encap_fixture.h, with its IPv6 addresses, routes and
  * neighbours; IPv6 backends in slots of their own. The expected frame is
@@ -9,6 +10,13 @@
  * next header 41, hop limit 64, the client's or the configured source, the
  * backend's address), then the inner packet unchanged. One golden case spells
  * every byte out by hand.
+ *
+ * IPv4-in-IPv6: an IPv4 VIP's packet to an IPv6 backend (expected46()): the
+ * same outer header with next header 4, the traffic class the inner TOS, the
+ * flow label from the IPv4 flow hash, the source always outer_source6 (the
+ * IPv4 client cannot be one), the EtherType IPv6; too big, the IPv4 rules
+ * with 40 bytes of overhead (ICMP "fragmentation needed" carrying the limit
+ * less 40). The IPv4 frames and contexts are encap_fixture.h's.
  */
 #define _GNU_SOURCE /* sched_setaffinity, cpu_set_t */
 #include <errno.h>
@@ -45,6 +53,7 @@ static struct ipip_bpf *skel_via_stack; /* ingress_tx_via_stack = 1 */
  * quotes, so the answer quotes it whole.
  */
 #define SMALL_MTU 1000
+static struct ipip_bpf *skel_cached46; /* next hops cached, outer_src_addr6 = LB6_ADDR */
 
 #define CLIENT6 "2001:db8::1"
 
@@ -83,6 +92,8 @@ static void fixture_setup(void)
 			 "load ipip_bpf with an ICMP limit") ||
 	    fixture_step(&fx.status, load(&skel_via_stack, NULL, 0, LBT0_MTU),
 			 "load ipip_bpf with ingress_tx_via_stack") ||
+	    fixture_step(&fx.status, load(&skel_cached46, LB6_ADDR, 1000000000ULL, LBT0_MTU),
+			 "load ipip_bpf with a next-hop cache and outer_src_addr6") ||
 	    fixture_step(&fx.status, encap_maps_setup(&fx, skel->obj), "fill backends") ||
 	    fixture_step(&fx.status, encap_backends6_setup(&fx), "fill IPv6 backends"))
 		return;
@@ -94,6 +105,7 @@ static void fixture_teardown(void)
 	ipip_bpf__destroy(skel_via_stack);
 	ipip_bpf__destroy(skel_limited);
 	ipip_bpf__destroy(skel_small);
+	ipip_bpf__destroy(skel_cached46);
 	ipip_bpf__destroy(skel_cached);
 	ipip_bpf__destroy(skel_lb_src);
 	ipip_bpf__destroy(skel);
@@ -183,31 +195,47 @@ static void ctx6_from_frame(const struct ipip6_case *c, const uint8_t *frame, si
 		ctx->flags |= LB_CTX_F_ICMP_ERROR;
 }
 
-/* What the stage must make of @in (RFC 2473): see the top of the file. */
-static size_t expected6(const uint8_t *in, size_t in_len, size_t l2_len, const uint8_t *dmac,
-			const uint8_t *smac, const struct lb_packet_ctx *ctx, const char *src,
-			const char *dst, uint8_t *out)
+/* @in's packet behind the L2 header (MACs @dmac/@smac, NULL keeps the
+ * frame's own; the EtherType IPv6) and an outer IPv6 header carrying
+ * @nexthdr: traffic class @tclass, flow label @label, payload length the
+ * inner packet's @inner_len, hop limit 64, @src to @dst. Returns the length.
+ */
+static size_t expected_outer6(const uint8_t *in, size_t in_len, size_t l2_len,
+			      const uint8_t *dmac, const uint8_t *smac, uint8_t tclass,
+			      uint32_t label, uint16_t inner_len, uint8_t nexthdr, const char *src,
+			      const char *dst, uint8_t *out)
 {
-	const uint8_t *inner = in + l2_len;
-	uint32_t label = lb_flow_hash6(&ctx->flow6) & 0xfffff;
 	uint8_t *outer = out + l2_len;
-	uint8_t tclass = (uint8_t)((inner[0] & 0x0f) << 4 | inner[1] >> 4);
 
 	memcpy(out, in, l2_len);
 	if (dmac)
 		memcpy(out, dmac, 6);
 	if (smac)
 		memcpy(out + 6, smac, 6);
+	pkt_put16(out + l2_len - 2, 0x86dd);               /* EtherType: IPv6 */
 	outer[0] = (uint8_t)(0x60 | tclass >> 4);           /* version 6, traffic class */
 	outer[1] = (uint8_t)(tclass << 4 | label >> 16);    /* ..., flow label */
 	pkt_put16(outer + 2, (uint16_t)label);
-	pkt_put16(outer + 4, ctx->ip_tot_len);             /* payload: the inner packet */
-	outer[6] = 41;                                      /* next header: IPv6 */
+	pkt_put16(outer + 4, inner_len);                    /* payload: the inner packet */
+	outer[6] = nexthdr;
 	outer[7] = 64;                                      /* hop limit */
 	pkt_ip6(src, outer + 8);
 	pkt_ip6(dst, outer + 24);
-	memcpy(outer + 40, inner, in_len - l2_len);
+	memcpy(outer + 40, in + l2_len, in_len - l2_len);
 	return in_len + 40;
+}
+
+/* What the stage must make of @in (RFC 2473): see the top of the file. */
+static size_t expected6(const uint8_t *in, size_t in_len, size_t l2_len, const uint8_t *dmac,
+			const uint8_t *smac, const struct lb_packet_ctx *ctx, const char *src,
+			const char *dst, uint8_t *out)
+{
+	const uint8_t *inner = in + l2_len;
+	uint8_t tclass = (uint8_t)((inner[0] & 0x0f) << 4 | inner[1] >> 4);
+
+	return expected_outer6(in, in_len, l2_len, dmac, smac, tclass,
+			       lb_flow_hash6(&ctx->flow6) & 0xfffff, ctx->ip_tot_len, 41, src, dst,
+			       out);
 }
 
 static void run_case(const struct ipip6_case *c)
@@ -436,8 +464,8 @@ static void test_bad_context(void)
 	static const struct ipip6_case cases[] = {
 		{ .name = "IPv6 packet, IPv4 backend", .backend_id = B_NEIGH,
 		  DROPPED(DROP_BAD_CTX) },
-		{ .name = "IPv4 packet, IPv6 backend", .ipv4 = 1, .no_ipv6_flag = 1,
-		  .backend_id = B6_NEIGH, DROPPED(DROP_BAD_CTX) },
+		{ .name = "IPv4 packet, IPv6 backend, no outer_source6 loaded", .ipv4 = 1,
+		  .no_ipv6_flag = 1, .backend_id = B6_NEIGH, DROPPED(DROP_BAD_CTX) },
 		{ .name = "IPv6 context on an IPv4 frame", .ipv4 = 1, .backend_id = B6_NEIGH,
 		  DROPPED(DROP_BAD_CTX) },
 		{ .name = "IPv6 frame, context without the IPv6 flag", .no_ipv6_flag = 1,
@@ -570,6 +598,209 @@ static void test_packet_too_big_golden(void)
 			    LB_C_ENCAP_ICMP6_PACKET_TOO_BIG, "golden ICMPv6 packet too big");
 }
 
+/* IPv4-in-IPv6 cases run on the load with outer_source6 (lb_source 1), or
+ * on @ipip46_prog_fd when a test sets it (the cached load).
+ */
+static int ipip46_prog_fd = -1;
+
+/* What the stage must make of the IPv4 frame @in for an IPv6 backend: see
+ * the top of the file. @ctx is the IPv4 context the label is hashed from.
+ */
+static size_t expected46(const uint8_t *in, size_t in_len, size_t l2_len, const uint8_t *dmac,
+			 const uint8_t *smac, const struct lb_packet_ctx *ctx, const char *dst,
+			 uint8_t *out)
+{
+	const uint8_t *inner = in + l2_len;
+
+	return expected_outer6(in, in_len, l2_len, dmac, smac, inner[1],
+			       lb_flow_hash(&ctx->flow) & 0xfffff, pkt_get16(inner + 2), 4,
+			       LB6_ADDR, dst, out);
+}
+
+static void run_case46(const struct encap_case *asked)
+{
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	const struct counter_delta delta = { asked->counter, 1 };
+	uint8_t frame[PKT_MAX], want[PKT_MAX + 40];
+	struct encap_case c = *asked;
+	size_t len, want_len, l2_len = c.vlan ? 18 : 14;
+	static struct xdp_result res;
+	struct bpf_devmap_val port = { .ifindex = (uint32_t)fx.lbt2 };
+	uint32_t lbt2 = (uint32_t)fx.lbt2;
+	struct lb_packet_ctx ctx;
+	int prog_fd = c.lb_source ? bpf_program__fd(skel_lb_src->progs.xdp_lb_ipip) :
+				    fx.stage.prog_fd;
+
+	if (ipip46_prog_fd >= 0)
+		prog_fd = ipip46_prog_fd;
+	/* outer 40 + inner 20 + UDP 8 + payload = the MTU (+1) */
+	if (c.mtu_edge)
+		c.payload_len = LBT0_MTU - 40 - 20 - 8 + (c.mtu_edge == MTU_EXCEEDED);
+	len = encap_case_frame(&c, frame, sizeof(frame));
+	if (!ASSERT_TRUE(len > 0, c.name))
+		return;
+	encap_ctx_from_frame(c.backend_id, (uint16_t)l2_len, frame, len, &ctx);
+	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), c.name))
+		return;
+	if (c.lbt2_tx_port)
+		bpf_map_update_elem(fx.tx_ports_fd, &lbt2, &port, BPF_ANY);
+	if (c.forwarding_off)
+		write_sysctl(FWD6_LBT0, "0");
+	counters_read(fx.counters_fd, before);
+	xdp_run(prog_fd, frame, len, fx.lbt0, &res);
+	counters_read(fx.counters_fd, after);
+	if (c.forwarding_off)
+		write_sysctl(FWD6_LBT0, "1");
+	bpf_map_delete_elem(fx.tx_ports_fd, &lbt2);
+	if (!ASSERT_OK(res.err, c.name))
+		return;
+	if (res.verdict != c.verdict)
+		test_fail(__FILE__, __LINE__, "%s: verdict %s, expected %s", c.name,
+			  xdp_verdict_name(res.verdict), xdp_verdict_name(c.verdict));
+	counters_expect(before, after, &delta, 1, c.name);
+	if (c.out == OUT_UNCHANGED) {
+		want_len = len;
+		memcpy(want, frame, len);
+	} else if (c.out == OUT_ICMP_FRAG) {
+		/* The limit less the 40-byte outer IPv6 header. */
+		want_len = pkt_frag_needed(frame, l2_len, 1, LBT0_MTU - 40, want);
+		if (res.out_len == want_len)
+			ASSERT_EQ(pkt_csum(res.out + l2_len + 20, want_len - l2_len - 20), 0,
+				  c.name);
+	} else {
+		want_len = expected46(frame, len, l2_len, c.out == OUT_ENCAP ? c.dmac : NULL,
+				      c.out == OUT_ENCAP ? c.smac : NULL, &ctx,
+				      backend6_addr(c.backend_id), want);
+	}
+	if (!ASSERT_BYTES(res.out, res.out_len, want, want_len, c.name))
+		test_hexdump("input", frame, len);
+}
+
+static void run_cases46(const struct encap_case *cases, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		run_case46(&cases[i]);
+}
+
+#define TX46 .lb_source = 1, TX6
+
+static void test_ipv4_in_ipv6_format(void)
+{
+	static const struct encap_case cases[] = {
+		{ .name = "4in6: plain UDP", .backend_id = B6_NEIGH, TX46 },
+		{ .name = "4in6: plain TCP", .proto = IPPROTO_TCP, .backend_id = B6_NEIGH, TX46 },
+		{ .name = "4in6: TOS as the traffic class, DF", .tos = 0xb8, .frag_off = 0x4000,
+		  .backend_id = B6_NEIGH, TX46 },
+		{ .name = "4in6: fragment, the flow label from the key without ports",
+		  .frag_off = 0x2000 | 185, .backend_id = B6_NEIGH, TX46 },
+		{ .name = "4in6: IP options kept inside, counted in the payload length",
+		  .ip_options = 1, .backend_id = B6_NEIGH, TX46 },
+		{ .name = "4in6: VLAN tag kept, its EtherType IPv6", .vlan = 1,
+		  .proto = IPPROTO_TCP, .backend_id = B6_NEIGH, TX46 },
+		{ .name = "4in6: Ethernet padding behind, not in the payload length",
+		  .payload_len = 2, .padding = 16, .backend_id = B6_NEIGH, TX46 },
+		{ .name = "4in6: no outer_source6 loaded: never sent from ::",
+		  .backend_id = B6_NEIGH, DROPPED(DROP_BAD_CTX) },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	run_cases46(cases, ARRAY_SIZE(cases));
+}
+
+static void test_ipv4_in_ipv6_next_hop(void)
+{
+	static const struct encap_case cases[] = {
+		{ .name = "4in6: static MAC", .backend_id = B6_STATIC, .lb_source = 1,
+		  .verdict = XDP_TX, .out = OUT_ENCAP, .dmac = static_mac, .smac = lbt0_mac,
+		  .counter = LB_C_ENCAP_TX },
+		{ .name = "4in6: no neighbour: XDP_PASS, own Ethernet header, EtherType IPv6",
+		  .backend_id = B6_NO_NEIGH, .lb_source = 1, .verdict = XDP_PASS,
+		  .out = OUT_ENCAP_OWN_L2, .counter = LB_C_ENCAP_PASS_NO_NEIGH },
+		{ .name = "4in6: egress lbt2 in tx_ports", .backend_id = B6_VIA_LBT2,
+		  .lb_source = 1, .lbt2_tx_port = 1, .verdict = XDP_REDIRECT, .out = OUT_ENCAP,
+		  .dmac = lbt2_neigh_mac, .smac = lbt2_mac, .counter = LB_C_ENCAP_REDIRECT },
+		{ .name = "4in6: no route", .backend_id = B6_NO_ROUTE, .lb_source = 1,
+		  DROPPED(DROP_NO_ROUTE) },
+		{ .name = "4in6: blackhole", .backend_id = B6_BLACKHOLE, .lb_source = 1,
+		  DROPPED(DROP_NO_ROUTE) },
+		{ .name = "4in6: IPv6 forwarding off", .forwarding_off = 1,
+		  .backend_id = B6_NEIGH, .lb_source = 1, DROPPED(DROP_FWD_DISABLED) },
+		{ .name = "4in6: outer packet = MTU fits", .mtu_edge = MTU_FITS,
+		  .backend_id = B6_NEIGH, TX46 },
+		{ .name = "4in6: MTU + 1 with DF: frag needed carrying MTU - 40",
+		  .mtu_edge = MTU_EXCEEDED, .frag_off = 0x4000, .backend_id = B6_NEIGH,
+		  .lb_source = 1, FRAG_NEEDED },
+		{ .name = "4in6: MTU + 1 without DF: encapsulated for the kernel to fragment",
+		  .mtu_edge = MTU_EXCEEDED, .backend_id = B6_NEIGH, .lb_source = 1,
+		  TOO_BIG_NO_DF },
+		{ .name = "4in6: MTU + 1, DF, later fragment: dropped, no ICMP",
+		  .mtu_edge = MTU_EXCEEDED, .frag_off = 0x4000 | 185, .backend_id = B6_NEIGH,
+		  .lb_source = 1, DROPPED(DROP_MTU) },
+		{ .name = "4in6: static MAC, ingress MTU + 1 with DF", .mtu_edge = MTU_EXCEEDED,
+		  .frag_off = 0x4000, .backend_id = B6_STATIC, .lb_source = 1, FRAG_NEEDED },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	run_cases46(cases, ARRAY_SIZE(cases));
+}
+
+/* The cache answers too, with the route's MTU: too big is still the IPv4 rule. */
+static void test_ipv4_in_ipv6_cache(void)
+{
+	static const struct encap_case cases[] = {
+		{ .name = "4in6 cached", .backend_id = B6_NEIGH, TX46 },
+		{ .name = "4in6 cached: MTU + 1 with DF", .mtu_edge = MTU_EXCEEDED,
+		  .frag_off = 0x4000, .backend_id = B6_NEIGH, .lb_source = 1, FRAG_NEEDED },
+		{ .name = "4in6 cached: again", .backend_id = B6_NEIGH, TX46 },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	ipip46_prog_fd = bpf_program__fd(skel_cached46->progs.xdp_lb_ipip);
+	run_cases46(cases, ARRAY_SIZE(cases));
+	ipip46_prog_fd = -1;
+}
+
+/* Bytes worked out by hand: encap_golden_in (UDP 10.0.0.1:1234 ->
+ * 10.0.0.100:80, DF, TOS 0, 32 bytes) to backend 2001:db8:0:1::1:1 behind
+ * 02:00:00:00:01:01, from outer_source6 2001:db8:0:1::10.
+ *   flow label: lb_flow_hash() of the 5-tuple & 0xfffff = 0xf2a2f
+ *   payload length 0x0020, next header 4, hop limit 64; no header checksum
+ *   in IPv6, and the inner packet's (0x1435, UDP 0xe44b) untouched.
+ */
+static void test_ipv4_in_ipv6_golden(void)
+{
+	static const uint8_t out[] = {
+		0x02, 0x00, 0x00, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x86, 0xdd,
+		0x60, 0x0f, 0x2a, 0x2f, 0x00, 0x20, 0x04, 0x40,
+		0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0x00, 0x10,
+		0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0x01, 0x00, 0x01,
+		0x45, 0x00, 0x00, 0x20, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0x14, 0x35,
+		0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x64,
+		0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0xe4, 0x4b, 0x00, 0x01, 0x02, 0x03,
+	};
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	const struct counter_delta tx = { LB_C_ENCAP_TX, 1 };
+	static struct xdp_result res;
+	struct lb_packet_ctx ctx;
+
+	REQUIRE_FIXTURE(&fx.status);
+	ASSERT_EQ(pkt_csum(encap_golden_in + 14, 20), 0, "the inner header checksum by hand");
+	encap_ctx_from_frame(B6_NEIGH, 14, encap_golden_in, sizeof(encap_golden_in), &ctx);
+	ASSERT_EQ(lb_flow_hash(&ctx.flow) & 0xfffff, 0xf2a2f, "the flow label by hand");
+	if (!ASSERT_OK(ctx_write_all_cpus(fx.ctx_fd, &ctx), "packet ctx"))
+		return;
+	counters_read(fx.counters_fd, before);
+	xdp_run(bpf_program__fd(skel_lb_src->progs.xdp_lb_ipip), encap_golden_in,
+		sizeof(encap_golden_in), fx.lbt0, &res);
+	counters_read(fx.counters_fd, after);
+	ASSERT_OK(res.err, "test run");
+	ASSERT_EQ(res.verdict, XDP_TX, "verdict");
+	ASSERT_BYTES(res.out, res.out_len, out, sizeof(out), "golden 4in6 frame");
+	counters_expect(before, after, &tx, 1, "golden 4in6 counters");
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(test_golden_bytes),
 	TEST_CASE(test_outer_header_format),
@@ -579,6 +810,10 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_packet_too_big_rate_limit),
 	TEST_CASE(test_bad_context),
 	TEST_CASE(test_next_hop_cache),
+	TEST_CASE(test_ipv4_in_ipv6_golden),
+	TEST_CASE(test_ipv4_in_ipv6_format),
+	TEST_CASE(test_ipv4_in_ipv6_next_hop),
+	TEST_CASE(test_ipv4_in_ipv6_cache),
 };
 
 int main(int argc, char **argv)

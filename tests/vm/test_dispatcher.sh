@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The VM suites, run inside a Debian release's own kernel by tests/vm/init: libxdp's
 # dispatcher, other XDP programs sharing it, rebuilds under traffic, unloading, the legacy
-# fallback, and real backends that decapsulate (IPIP and GUE, across encap swaps) and
-# answer the client directly. Same lab and checks as the integration tests
+# fallback, and real backends that decapsulate (IPIP and GUE, across encap swaps; IPv4
+# and IPv6 in IPv6, ipv6.sh) and answer the client directly. Same lab and checks as the integration tests
 # (tests/integration/lib.sh, scripts/topology.sh).
 # VM_SUITE names the suite; VM_EXPECT says how lb-load attaches in this guest (run.sh):
 #   dispatcher  inside libxdp's dispatcher, beside other XDP programs (Debian 12, unstable)
@@ -472,17 +472,20 @@ backend_up() {
 	wait_listening "$name" t 80
 }
 
-# Three requests on one connection (one source port); prints the three replies. The
-# socket is connected to the VIP: a reply from any other address would not reach it.
+# Three requests on one connection (one source port) named $1 to ${2:-$VIP}:5000;
+# prints the three replies. The socket is connected to the VIP: a reply from any other
+# address would not reach it.
 udp_connection() {
 	in_net client timeout 20 bash -c 'exec 3<>"/dev/udp/$1/5000" || exit 1
-		for r in 1 2 3; do echo "$2-r$r" >&3; timeout 5 head -n 1 <&3; done' _ "$VIP" "$1"
+		for r in 1 2 3; do echo "$2-r$r" >&3; timeout 5 head -n 1 <&3; done' _ \
+		"${2:-$VIP}" "$1"
 }
 
+# The same over TCP to ${2:-$TCP_VIP}:80.
 tcp_connection() {
 	in_net client timeout 20 bash -c 'exec 3<>"/dev/tcp/$1/80" || exit 1
 		for r in 1 2 3; do echo "$2-r$r" >&3; read -r -t 5 line <&3; echo "$line"; done' \
-		_ "$TCP_VIP" "$1"
+		_ "${2:-$TCP_VIP}" "$1"
 }
 
 # Every request answered, all three by the same backend, which joins $BACKENDS.
@@ -729,6 +732,7 @@ cleanup_test() {
 
 source "$(dirname "$0")/health_tunnel.sh"
 source "$(dirname "$0")/pmtu.sh"
+source "$(dirname "$0")/ipv6.sh"
 
 if [[ $EXPECT == fallback ]]; then
 	TESTS=(test_fallback_mode test_fallback_refused_beside_others test_fallback_others_refused
@@ -741,5 +745,6 @@ fi
 # Whatever the mode, forced legacy and real backends.
 TESTS+=(test_legacy_fallback test_real_backends test_gue_backends_across_swaps
 	test_health_through_ipip_backends test_health_through_gue_backends
-	test_pmtu_tcp_transfer test_pmtu_error_reaches_backend test_pmtu6_tcp_transfer)
+	test_pmtu_tcp_transfer test_pmtu_error_reaches_backend test_pmtu6_tcp_transfer
+	test_ipv4_in_ipv6_backends test_ipv6_in_ipv6_backends)
 run_tests "$SUITE" "${TESTS[@]}"; exit # one command to the end: a later edit is never half read
