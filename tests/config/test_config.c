@@ -507,8 +507,8 @@ static const struct bad_case bad_cases[] = {
 	BAD("vip4_backend6_nat.yaml", ":5:17: vips[0].forwarding: nat does not reach IPv6 "
 				      "backends and IPv4 VIP 10.0.0.1 has one: an IPv4 VIP's IPv6 "
 				      "backends are reached by ipip (IPv4-in-IPv6) only"),
-	BAD("vip4_backend6_health.yaml", ":6:19: vips[0].health_check: health checks of IPv6 "
-					 "backends are not supported yet"),
+	BAD("vip4_backend6_health.yaml", ":6:19: vips[0].health_check: health checks of an IPv4 "
+					 "VIP's IPv6 backends are not supported yet"),
 	BAD("seed6_backend4.yaml", ":3:9: backends[0].ip: 10.0.1.1 is an IPv4 backend of IPv6 "
 				   "VIP 2001:db8::1: an IPv6 VIP's backends must be IPv6 "
 				   "(IPv6-in-IPv4 is not supported)"),

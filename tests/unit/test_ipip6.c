@@ -670,7 +670,7 @@ static void run_case46(const struct encap_case *asked)
 	} else {
 		want_len = expected46(frame, len, l2_len, c.out == OUT_ENCAP ? c.dmac : NULL,
 				      c.out == OUT_ENCAP ? c.smac : NULL, &ctx,
-				      backend6_addr(c.backend_id), want);
+				      encap_backend6_addr(c.backend_id), want);
 	}
 	if (!ASSERT_BYTES(res.out, res.out_len, want, want_len, c.name))
 		test_hexdump("input", frame, len);
