@@ -147,6 +147,60 @@ static __always_inline __u32 next_hop_route_mtu(struct xdp_md *ctx, const struct
 	return 0xffff;
 }
 
+/* The cache entry of @backend_id if it may answer at time @now (the coarse
+ * clock): cached from this ingress and not expired. Whether it was looked up
+ * for the address the packet goes to is the caller's check, by family.
+ */
+static __always_inline struct next_hop_entry *next_hop_cache_entry(struct xdp_md *ctx,
+								   __u32 backend_id, __u64 now)
+{
+	struct next_hop_entry *entry;
+
+	if (!lb_tunables.nexthop_cache_ns)
+		return NULL;
+	entry = bpf_map_lookup_elem(&next_hop_cache, &backend_id);
+	if (!entry || entry->ingress_ifindex != ctx->ingress_ifindex || now >= entry->expires_ns)
+		return NULL;
+	return entry;
+}
+
+/* A hit: @entry's next hop into @hop, its route MTU into @mtu. Returns 1. */
+static __always_inline int next_hop_cache_hit(const struct next_hop_entry *entry,
+					      struct next_hop *hop, __u32 *mtu)
+{
+	hop->ifindex = entry->ifindex;
+	__builtin_memcpy(hop->dmac, entry->dmac, ETH_ALEN);
+	__builtin_memcpy(hop->smac, entry->smac, ETH_ALEN);
+	*mtu = entry->mtu;
+	return 1;
+}
+
+/* The cache entry of @backend_id to write a successful lookup into, or NULL
+ * when the cache is off.
+ */
+static __always_inline struct next_hop_entry *next_hop_cache_slot(__u32 backend_id)
+{
+	if (!lb_tunables.nexthop_cache_ns)
+		return NULL;
+	return bpf_map_lookup_elem(&next_hop_cache, &backend_id);
+}
+
+/* Writes the lookup's answer @hop, made at @now from this ingress, and the
+ * route's MTU @route_mtu into @entry (its address is the caller's, by
+ * family), valid for lb_tunables.nexthop_cache_ns.
+ */
+static __always_inline void next_hop_cache_fill(struct xdp_md *ctx, struct next_hop_entry *entry,
+						const struct next_hop *hop, __u32 route_mtu,
+						__u64 now)
+{
+	entry->ingress_ifindex = ctx->ingress_ifindex;
+	entry->ifindex = hop->ifindex;
+	entry->mtu = route_mtu;
+	__builtin_memcpy(entry->dmac, hop->dmac, ETH_ALEN);
+	__builtin_memcpy(entry->smac, hop->smac, ETH_ALEN);
+	entry->expires_ns = now + lb_tunables.nexthop_cache_ns;
+}
+
 /* The cached next hop of @backend_id at time @now (the coarse clock): 1 on a
  * hit (@hop filled), 0 on a miss.
  */
@@ -154,20 +208,11 @@ static __always_inline int next_hop_cache_get(struct xdp_md *ctx, const struct i
 					      __u32 backend_id, __u64 now, struct next_hop *hop,
 					      __u32 *mtu)
 {
-	struct next_hop_entry *entry;
+	struct next_hop_entry *entry = next_hop_cache_entry(ctx, backend_id, now);
 
-	if (!lb_tunables.nexthop_cache_ns)
+	if (!entry || entry->daddr != outer->daddr)
 		return 0;
-	entry = bpf_map_lookup_elem(&next_hop_cache, &backend_id);
-	if (!entry || entry->daddr != outer->daddr ||
-	    entry->ingress_ifindex != ctx->ingress_ifindex ||
-	    now >= entry->expires_ns)
-		return 0;
-	hop->ifindex = entry->ifindex;
-	__builtin_memcpy(hop->dmac, entry->dmac, ETH_ALEN);
-	__builtin_memcpy(hop->smac, entry->smac, ETH_ALEN);
-	*mtu = entry->mtu;
-	return 1;
+	return next_hop_cache_hit(entry, hop, mtu);
 }
 
 /* Remembers a successful lookup of @backend_id, made at @now, for
@@ -177,20 +222,12 @@ static __always_inline void next_hop_cache_put(struct xdp_md *ctx, const struct 
 					       __u32 backend_id, __u64 now,
 					       const struct next_hop *hop)
 {
-	struct next_hop_entry *entry;
+	struct next_hop_entry *entry = next_hop_cache_slot(backend_id);
 
-	if (!lb_tunables.nexthop_cache_ns)
-		return;
-	entry = bpf_map_lookup_elem(&next_hop_cache, &backend_id);
 	if (!entry)
 		return;
 	entry->daddr = outer->daddr;
-	entry->ingress_ifindex = ctx->ingress_ifindex;
-	entry->ifindex = hop->ifindex;
-	entry->mtu = next_hop_route_mtu(ctx, outer);
-	__builtin_memcpy(entry->dmac, hop->dmac, ETH_ALEN);
-	__builtin_memcpy(entry->smac, hop->smac, ETH_ALEN);
-	entry->expires_ns = now + lb_tunables.nexthop_cache_ns;
+	next_hop_cache_fill(ctx, entry, hop, next_hop_route_mtu(ctx, outer), now);
 }
 
 /* Copies the destination MAC of the frame as it arrived, i.e. the address of

@@ -69,24 +69,17 @@ static __always_inline int next_hop6_cache_get(struct xdp_md *ctx, const struct 
 					       __u32 backend_id, __u64 now, struct next_hop *hop,
 					       __u32 *mtu)
 {
+	struct next_hop_entry *entry = next_hop_cache_entry(ctx, backend_id, now);
 	const __u32 *want = (const __u32 *)&outer->daddr;
-	struct next_hop_entry *entry;
 	const __u32 *have;
 
-	if (!lb_tunables.nexthop_cache_ns)
-		return 0;
-	entry = bpf_map_lookup_elem(&next_hop_cache, &backend_id);
-	if (!entry || entry->ingress_ifindex != ctx->ingress_ifindex || now >= entry->expires_ns)
+	if (!entry)
 		return 0;
 	have = (const __u32 *)entry->daddr6;
 	if ((have[0] ^ want[0]) | (have[1] ^ want[1]) | (have[2] ^ want[2]) |
 	    (have[3] ^ want[3]))
 		return 0;
-	hop->ifindex = entry->ifindex;
-	__builtin_memcpy(hop->dmac, entry->dmac, ETH_ALEN);
-	__builtin_memcpy(hop->smac, entry->smac, ETH_ALEN);
-	*mtu = entry->mtu;
-	return 1;
+	return next_hop_cache_hit(entry, hop, mtu);
 }
 
 /* next_hop_cache_put() for IPv6. */
@@ -94,20 +87,12 @@ static __always_inline void next_hop6_cache_put(struct xdp_md *ctx, const struct
 						__u32 backend_id, __u64 now,
 						const struct next_hop *hop)
 {
-	struct next_hop_entry *entry;
+	struct next_hop_entry *entry = next_hop_cache_slot(backend_id);
 
-	if (!lb_tunables.nexthop_cache_ns)
-		return;
-	entry = bpf_map_lookup_elem(&next_hop_cache, &backend_id);
 	if (!entry)
 		return;
 	__builtin_memcpy(entry->daddr6, &outer->daddr, sizeof(entry->daddr6));
-	entry->ingress_ifindex = ctx->ingress_ifindex;
-	entry->ifindex = hop->ifindex;
-	entry->mtu = next_hop6_route_mtu(ctx, outer);
-	__builtin_memcpy(entry->dmac, hop->dmac, ETH_ALEN);
-	__builtin_memcpy(entry->smac, hop->smac, ETH_ALEN);
-	entry->expires_ns = now + lb_tunables.nexthop_cache_ns;
+	next_hop_cache_fill(ctx, entry, hop, next_hop6_route_mtu(ctx, outer), now);
 }
 
 /* next_hop_resolve() for a frame carrying @outer, an IPv6 header: the same
