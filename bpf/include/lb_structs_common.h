@@ -257,6 +257,14 @@ struct lb_vip_addr {
 	__u32 flags;  /* LB_VIP_ADDR_F_* */
 };
 
+/* vip_addrs6 map key: an IPv6 VIP address, network byte order. Its value is
+ * struct lb_vip_addr, as for IPv4; parse hands ICMPv6 to the icmp stage only
+ * for an address listed there.
+ */
+struct lb_vip_addr6_key {
+	__u8 addr[16];
+};
+
 /* icmp_tokens map value (per CPU, per program): the token bucket of the ICMP
  * errors this CPU sends, in nanoseconds of credit (one message costs
  * lb_tunables.icmp_interval_ns).
