@@ -211,7 +211,8 @@ struct lb_packet_ctx {
 	__u16 policy;     /* the VIP's enum lb_policy */
 	__u16 maglev_table; /* the VIP's Maglev table, LB_NO_TABLE if none */
 	__u8 forwarding;  /* the VIP's enum lb_forwarding */
-	__u8 l4_proto;    /* flow.proto or flow6.proto: IPPROTO_UDP or IPPROTO_TCP */
+	__u8 l4_proto;    /* flow.proto or flow6.proto: IPPROTO_UDP or IPPROTO_TCP
+			   * (ICMP or ICMPv6 for the icmp slot) */
 	/* Set by lb: bpf_ktime_get_coarse_ns() as it handled the packet, so the
 	 * forwarding stage's next-hop cache needs no clock read of its own.
 	 * parse writes 0.
