@@ -245,25 +245,34 @@ static void echo_spec(struct pkt_spec *spec)
 	spec->proto = IPPROTO_ICMP;
 }
 
-/* An ICMP error from ROUTER to @vip quoting @quoted (its first @quote_max
- * bytes, 0: whole). Returns the frame length.
+/* Builds @spec (addresses and protocol set) as the ICMP or ICMPv6 error
+ * @icmp quoting @quoted (its first @quote_max bytes, 0: whole), in a VLAN
+ * tag if @vlan. Returns the frame length.
  */
-static size_t error_frame(const struct pkt_icmp *icmp, const char *vip,
+static size_t error_build(struct pkt_spec *spec, const struct pkt_icmp *icmp,
 			  const struct pkt_spec *quoted, size_t quote_max, int vlan, uint8_t *frame)
 {
 	static uint8_t quote[PKT_MAX];
+
+	spec->icmp = icmp;
+	spec->payload_len = pkt_quote(quoted, quote_max, quote, sizeof(quote));
+	spec->payload = quote;
+	if (vlan)
+		spec->tags[spec->tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 100 };
+	return spec->payload_len ? pkt_build(spec, frame, PKT_MAX) : 0;
+}
+
+/* An ICMP error from ROUTER to @vip quoting @quoted (error_build()). */
+static size_t error_frame(const struct pkt_icmp *icmp, const char *vip,
+			  const struct pkt_spec *quoted, size_t quote_max, int vlan, uint8_t *frame)
+{
 	struct pkt_spec spec;
 
 	pkt_spec_udp(&spec);
 	spec.src = pkt_ip(ROUTER);
 	spec.dst = pkt_ip(vip);
 	spec.proto = IPPROTO_ICMP;
-	spec.icmp = icmp;
-	spec.payload_len = pkt_quote(quoted, quote_max, quote, sizeof(quote));
-	spec.payload = quote;
-	if (vlan)
-		spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 100 };
-	return spec.payload_len ? pkt_build(&spec, frame, PKT_MAX) : 0;
+	return error_build(&spec, icmp, quoted, quote_max, vlan, frame);
 }
 
 /* The packet a backend sent and a router complains about: @vip:@vport ->
@@ -683,26 +692,18 @@ static void echo6_spec(struct pkt_spec *spec)
 	spec->proto = IPPROTO_ICMPV6;
 }
 
-/* An ICMPv6 error from ROUTER6 to @vip quoting @quoted (its first @quote_max
- * bytes, 0: whole). Returns the frame length.
- */
+/* An ICMPv6 error from ROUTER6 to @vip quoting @quoted (error_build()). */
 static size_t error6_frame(const struct pkt_icmp *icmp, const char *vip,
 			   const struct pkt_spec *quoted, size_t quote_max, int vlan,
 			   uint8_t *frame)
 {
-	static uint8_t quote[PKT_MAX];
 	struct pkt_spec spec;
 
 	pkt_spec_udp6(&spec);
 	pkt_ip6(ROUTER6, spec.src6);
 	pkt_ip6(vip, spec.dst6);
 	spec.proto = IPPROTO_ICMPV6;
-	spec.icmp = icmp;
-	spec.payload_len = pkt_quote(quoted, quote_max, quote, sizeof(quote));
-	spec.payload = quote;
-	if (vlan)
-		spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 100 };
-	return spec.payload_len ? pkt_build(&spec, frame, PKT_MAX) : 0;
+	return error_build(&spec, icmp, quoted, quote_max, vlan, frame);
 }
 
 /* The packet a backend sent from @vip:@vport to CLIENT6:@cport, 1400 bytes of payload. */

@@ -1091,6 +1091,28 @@ out:
 	sink_detach(&nat_sink);
 }
 
+/* With the icmp slot emptied: frame @in to a VIP address is counted twice and
+ * passed unchanged.
+ */
+static void check_empty_icmp_slot(struct stage_sink *icmp_sink, const uint8_t *in, size_t len)
+{
+	const struct counter_delta no_stage[] = {
+		{ LB_C_PARSE_TO_ICMP, 1 },
+		{ LB_C_PARSE_PASS_NO_ICMP_STAGE, 1 },
+	};
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	static struct xdp_result res;
+
+	if (!ASSERT_OK(sink_slot_empty(icmp_sink), "empty the icmp slot"))
+		return;
+	counters_read(fx.counters_fd, before);
+	xdp_run(fx.prog_fd, in, len, 0, &res);
+	counters_read(fx.counters_fd, after);
+	ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "empty icmp slot: verdict");
+	ASSERT_BYTES(res.out, res.out_len, in, len, "empty icmp slot: frame unchanged");
+	counters_expect(before, after, no_stage, 2, "empty icmp slot");
+}
+
 /* ICMP to a VIP address (vip_addrs) goes to the icmp slot whatever its type,
  * fragments included, after the checks of a VIP frame, with the address's
  * first VIP id and no ports; ICMP to another address stays the stack's; an
@@ -1129,14 +1151,8 @@ static void test_icmp(void)
 						  .dst = VIP_A },
 		  XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
 	};
-	const struct counter_delta no_stage[] = {
-		{ LB_C_PARSE_TO_ICMP, 1 },
-		{ LB_C_PARSE_PASS_NO_ICMP_STAGE, 1 },
-	};
 	const struct frame_desc echo = { .proto = IPPROTO_ICMP, .dst = VIP_A };
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
 	struct stage_sink icmp_sink = { 0 };
-	static struct xdp_result res;
 	int addrs_fd;
 	uint8_t in[PKT_MAX];
 	size_t len;
@@ -1152,14 +1168,7 @@ static void test_icmp(void)
 	run_sink = &fx.sink;
 
 	len = frame_build(&echo, in);
-	if (ASSERT_OK(sink_slot_empty(&icmp_sink), "empty the icmp slot")) {
-		counters_read(fx.counters_fd, before);
-		xdp_run(fx.prog_fd, in, len, 0, &res);
-		counters_read(fx.counters_fd, after);
-		ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "empty icmp slot: verdict");
-		ASSERT_BYTES(res.out, res.out_len, in, len, "empty icmp slot: frame unchanged");
-		counters_expect(before, after, no_stage, 2, "empty icmp slot");
-	}
+	check_empty_icmp_slot(&icmp_sink, in, len);
 	sink_detach(&icmp_sink);
 out:
 	ASSERT_OK(bpf_map_delete_elem(addrs_fd, &addr), "remove VIP_A");
@@ -1714,14 +1723,8 @@ static void test_ipv6_icmp(void)
 		    LB_C_PARSE_DROP_MARTIAN_SRC },
 		  { .proto = IPPROTO_ICMPV6, .src = "fe80::1" } },
 	};
-	const struct counter_delta no_stage[] = {
-		{ LB_C_PARSE_TO_ICMP, 1 },
-		{ LB_C_PARSE_PASS_NO_ICMP_STAGE, 1 },
-	};
 	const struct frame6_desc echo = { .proto = IPPROTO_ICMPV6 };
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
 	struct stage_sink icmp_sink = { 0 };
-	static struct xdp_result res;
 	struct lb_vip_addr6_key addr;
 	uint8_t in[PKT_MAX];
 	int addrs_fd;
@@ -1739,14 +1742,7 @@ static void test_ipv6_icmp(void)
 	run_sink = &fx.sink;
 
 	len = frame6_build(&echo, in);
-	if (ASSERT_OK(sink_slot_empty(&icmp_sink), "empty the icmp slot")) {
-		counters_read(fx.counters_fd, before);
-		xdp_run(fx.prog_fd, in, len, 0, &res);
-		counters_read(fx.counters_fd, after);
-		ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "empty icmp slot: verdict");
-		ASSERT_BYTES(res.out, res.out_len, in, len, "empty icmp slot: frame unchanged");
-		counters_expect(before, after, no_stage, 2, "empty icmp slot");
-	}
+	check_empty_icmp_slot(&icmp_sink, in, len);
 	sink_detach(&icmp_sink);
 out:
 	ASSERT_OK(bpf_map_delete_elem(addrs_fd, &addr), "remove VIP6_A");
