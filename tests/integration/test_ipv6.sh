@@ -343,6 +343,12 @@ test_echo6_replies() {
 	out=$(lb_load "$TMP/echo6.yaml" veth1) || fail "reload with icmp_echo false: $out"
 	check_eq "$(echo6 "$VIP6" 1 32)" "echo6 sent=1 replies=0" "no reply after icmp_echo: false"
 	check_eq "$(counter icmp.pass_echo_off)" 3 "icmp.pass_echo_off after the reload"
+	# A reload without IPv6 VIPs removes their addresses: no icmp stage.
+	write_config v4
+	out=$(lb_load "$TMP/ipv6.yaml" veth1) || fail "reload without IPv6 VIPs: $out"
+	check_eq "$(bpftool -j map dump pinned "$(pin_dir)/vip_addrs6")" "[]" "vip_addrs6 emptied"
+	check_eq "$(echo6 "$VIP6" 1 32)" "echo6 sent=1 replies=0" "a removed address: no reply"
+	check_eq "$(counter parse.to_icmp)" 6 "a removed address reaches no icmp stage"
 }
 
 # An ICMPv6 error about a flow reaches that flow's backend only, in the VIP's
