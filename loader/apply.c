@@ -85,6 +85,8 @@ struct current_state {
 	size_t stale_count;
 	__be32 addrs[LB_MAX_VIPS];             /* keys of vip_addrs */
 	size_t addr_count;
+	struct lb_vip_addr6_key addrs6[LB_MAX_VIPS]; /* keys of vip_addrs6 */
+	size_t addr6_count;
 };
 
 /* What the maps will hold. */
@@ -174,39 +176,68 @@ static int delete_elem(struct undo_log *log, int map_fd, const void *key, __u32 
 	return bpf_map_delete_elem(map_fd, key) && errno != ENOENT ? -errno : 0;
 }
 
-/* The addresses vip_addrs holds now. */
-static int read_vip_addrs(const struct lb_maps *maps, struct current_state *cur)
+/* The keys (@key_size bytes each, at most LB_MAX_VIPS) map @fd holds now. */
+static int read_addr_keys(int fd, void *keys, size_t key_size, size_t *count)
 {
-	int fd = maps->fd[LB_MAP_VIP_ADDRS];
-	__be32 key, next;
+	union {
+		__be32 v4;
+		struct lb_vip_addr6_key v6;
+	} key, next;
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (cur->addr_count == LB_MAX_VIPS)
+		if (*count == LB_MAX_VIPS)
 			return -EOVERFLOW;
-		cur->addrs[cur->addr_count++] = next;
+		memcpy((char *)keys + *count * key_size, &next, key_size);
+		(*count)++;
 		key = next;
 		prev = &key;
 	}
 	return errno == ENOENT ? 0 : -errno;
 }
 
-/* Whether the config has an IPv4 VIP at @addr. */
-static bool config_has_addr(const struct lb_config *cfg, __be32 addr)
+/* The addresses vip_addrs and vip_addrs6 hold now. */
+static int read_vip_addrs(const struct lb_maps *maps, struct current_state *cur)
+{
+	int err = read_addr_keys(maps->fd[LB_MAP_VIP_ADDRS], cur->addrs, sizeof(cur->addrs[0]),
+				 &cur->addr_count);
+
+	return err ?: read_addr_keys(maps->fd[LB_MAP_VIP_ADDRS6], cur->addrs6,
+				     sizeof(cur->addrs6[0]), &cur->addr6_count);
+}
+
+/* The address of config VIP @v as the key of its family's map (vip_addrs or
+ * vip_addrs6): its fd, bytes and size.
+ */
+static int vip_addr_key(const struct lb_maps *maps, const struct lb_vip_config *v,
+			const void **key, __u32 *size)
+{
+	*key = v->ipv6 ? (const void *)v->addr6 : (const void *)&v->addr;
+	*size = v->ipv6 ? sizeof(struct lb_vip_addr6_key) : sizeof(__be32);
+	return maps->fd[v->ipv6 ? LB_MAP_VIP_ADDRS6 : LB_MAP_VIP_ADDRS];
+}
+
+/* Whether the config has a VIP of the family (@ipv6) at @addr (4 or 16 bytes). */
+static bool config_has_addr(const struct lb_config *cfg, bool ipv6, const void *addr)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->vip_count; i++)
-		if (!cfg->vips[i].ipv6 && cfg->vips[i].addr == addr)
+	for (i = 0; i < cfg->vip_count; i++) {
+		const struct lb_vip_config *v = &cfg->vips[i];
+
+		if (v->ipv6 == ipv6 &&
+		    !memcmp(ipv6 ? (const void *)v->addr6 : (const void *)&v->addr, addr,
+			    ipv6 ? sizeof(v->addr6) : sizeof(v->addr)))
 			return true;
+	}
 	return false;
 }
 
-/* vip_addrs: one entry per address of the config, from its first VIP (the
- * config checked that the VIPs of one address agree on icmp_echo). Written
- * before the generation switch: ICMP to a new address is answered a moment
- * early, which harms nothing; a later VIP of an address writes nothing.
- * IPv4 only: the icmp stage answers no ICMPv6.
+/* vip_addrs (vip_addrs6 for IPv6): one entry per address of the config, from
+ * its first VIP (the config checked that the VIPs of one address agree on
+ * icmp_echo). Written before the generation switch: ICMP to a new address is
+ * answered a moment early, which harms nothing; a later VIP of an address
+ * writes nothing.
  */
 static int write_vip_addrs(struct undo_log *log, const struct lb_maps *maps,
 			   const struct lb_config *cfg, const struct plan *plan)
@@ -215,18 +246,24 @@ static int write_vip_addrs(struct undo_log *log, const struct lb_maps *maps,
 	int err;
 
 	for (i = 0; i < cfg->vip_count; i++) {
+		const struct lb_vip_config *v = &cfg->vips[i];
 		struct lb_vip_addr value = {
 			.vip_id = plan->vip_ids[i],
-			.flags = cfg->vips[i].icmp_echo ? LB_VIP_ADDR_F_ECHO : 0,
+			.flags = v->icmp_echo ? LB_VIP_ADDR_F_ECHO : 0,
 		};
-		bool first = !cfg->vips[i].ipv6;
+		const void *key;
+		bool first = true;
+		__u32 size;
+		int fd;
 
+		fd = vip_addr_key(maps, v, &key, &size);
 		for (j = 0; j < i && first; j++)
-			first = cfg->vips[j].ipv6 || cfg->vips[j].addr != cfg->vips[i].addr;
+			first = cfg->vips[j].ipv6 != v->ipv6 ||
+				memcmp(key, v->ipv6 ? (const void *)cfg->vips[j].addr6 :
+						      (const void *)&cfg->vips[j].addr, size);
 		if (!first)
 			continue;
-		err = write_elem(log, maps->fd[LB_MAP_VIP_ADDRS], &cfg->vips[i].addr,
-				 sizeof(__be32), &value, sizeof(value));
+		err = write_elem(log, fd, key, size, &value, sizeof(value));
 		if (err)
 			return err;
 	}
@@ -660,10 +697,18 @@ static int apply_steps(struct undo_log *log, const struct lb_maps *maps,
 
 	*step = "remove old VIP addresses";
 	for (i = 0; i < cur->addr_count; i++) {
-		if (config_has_addr(cfg, cur->addrs[i]))
+		if (config_has_addr(cfg, false, &cur->addrs[i]))
 			continue;
 		err = delete_elem(log, maps->fd[LB_MAP_VIP_ADDRS], &cur->addrs[i],
 				  sizeof(__be32), sizeof(struct lb_vip_addr));
+		if (err)
+			return err;
+	}
+	for (i = 0; i < cur->addr6_count; i++) {
+		if (config_has_addr(cfg, true, &cur->addrs6[i]))
+			continue;
+		err = delete_elem(log, maps->fd[LB_MAP_VIP_ADDRS6], &cur->addrs6[i],
+				  sizeof(cur->addrs6[i]), sizeof(struct lb_vip_addr));
 		if (err)
 			return err;
 	}

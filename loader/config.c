@@ -1293,8 +1293,8 @@ static int check_vip_unique(struct parser *p, yaml_node_t *node, size_t index)
 /* icmp_echo belongs to the address: every VIP of one address (ports,
  * protocols) answers echo requests or none does. VIPs that give it must
  * agree; one that does not takes the value another VIP of its address gives,
- * else the default (on). Checked once all VIPs are read. The balancer
- * answers ICMP (IPv4) only: an IPv6 VIP cannot set it.
+ * else the default (on). Checked once all VIPs are read; the same for IPv4
+ * and IPv6 addresses (ICMP and ICMPv6 echo).
  */
 static int check_icmp_echo(struct parser *p)
 {
@@ -1304,12 +1304,6 @@ static int check_icmp_echo(struct parser *p)
 	for (i = 0; i < count; i++) {
 		if (!vips[i].icmp_echo_line)
 			continue;
-		if (vips[i].ipv6) {
-			path_push_index(p, i);
-			path_push_key(p, "icmp_echo");
-			return fail(p, p->icmp_echo[i], "an IPv6 VIP: ICMPv6 echo requests go to "
-				    "the kernel, the balancer does not answer them yet");
-		}
 		for (j = 0; j < i; j++) {
 			if (!same_vip_address(&vips[j], &vips[i]) || !vips[j].icmp_echo_line ||
 			    vips[j].icmp_echo == vips[i].icmp_echo)

@@ -24,9 +24,8 @@
  * (their errors are not translated). Only a context that does not describe
  * the frame is dropped (icmp.drop_bad_ctx), never XDP_ABORTED.
  *
- * Where ICMPv6 ("packet too big", echo) would go: a second entry of this
- * stage's dispatch on the context's address family, sharing the flow lookup
- * and the hand-over to the encap slot.
+ * ICMPv6 to an IPv6 VIP address (LB_CTX_F_IPV6) is icmp6.bpf.h's, the same
+ * two jobs with the flow lookup and the hand-over to the encap slot shared.
  */
 #include "icmp_hdr.bpf.h"
 #include <linux/in.h>
@@ -127,13 +126,54 @@ static __always_inline __be16 *icmp_quoted_ports(struct xdp_md *ctx,
 	return ports;
 }
 
+/* The backend of @flow (NULL: none) of @vip as lb would keep it: still the
+ * VIP's, up or draining; else LB_NO_BACKEND (its next packet is scheduled
+ * anew anyway).
+ */
+static __always_inline __u32 icmp_flow_backend(const struct lb_flow *flow,
+					       const struct lb_vip *vip)
+{
+	const struct lb_backend *backend;
+	__u32 backend_id;
+
+	if (!flow)
+		return LB_NO_BACKEND;
+	backend_id = flow->backend_id;
+	backend = bpf_map_lookup_elem(&backends, &backend_id);
+	if (!backend || backend->vip_id != vip->vip_id ||
+	    (backend->state != LB_BACKEND_UP && backend->state != LB_BACKEND_DRAIN))
+		return LB_NO_BACKEND;
+	return backend_id;
+}
+
+/* Hands the error to the encap slot for @backend_id of @vip; the caller has
+ * put the flow's key in the context. The context now names the flow and its
+ * backend; offsets and lengths still describe the ICMP packet, which encap
+ * wraps whole. The flow key gives GUE the flow's own source port, so the
+ * error takes the flow's path, and the outer source the client's address (as
+ * the flow's packets have it unless outer_source is set).
+ */
+static __always_inline int icmp_to_backend(struct xdp_md *ctx, struct lb_packet_ctx *pkt,
+					   const struct lb_vip *vip, __u32 backend_id)
+{
+	pkt->vip_id = vip->vip_id;
+	pkt->pool_id = vip->pool_id;
+	pkt->policy = vip->policy;
+	pkt->maglev_table = vip->maglev_table;
+	pkt->forwarding = vip->forwarding;
+	pkt->backend_id = backend_id;
+	pkt->now_ns = bpf_ktime_get_coarse_ns();
+	pkt->flags |= LB_CTX_F_ICMP_ERROR;
+	lb_count(LB_C_ICMP_ERROR_TO_BACKEND);
+	return lb_next_stage(ctx, LB_SLOT_ENCAP, LB_C_ICMP_PASS_NO_ENCAP_STAGE);
+}
+
 /* An error about a VIP's flow: to the flow's backend through the encap slot.
  * Returns the final action, counted, or the tail call's.
  */
 static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_packet_ctx *pkt)
 {
 	struct icmp_error_head *head;
-	const struct lb_backend *backend;
 	struct lb_flow_key key = {};
 	struct iphdr *quoted;
 	struct lb_flow *flow;
@@ -171,35 +211,14 @@ static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_pack
 	if (vip->forwarding != LB_FORWARD_ENCAP)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NAT);
 	flow = bpf_map_lookup_elem(&flows, &key);
-	if (!flow)
+	backend_id = icmp_flow_backend(flow, vip);
+	if (backend_id == LB_NO_BACKEND)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_FLOW);
-	/* The flow's backend as lb would keep it: still the VIP's, up or
-	 * draining. Otherwise its next packet is scheduled anew anyway.
-	 */
-	backend_id = flow->backend_id;
-	backend = bpf_map_lookup_elem(&backends, &backend_id);
-	if (!backend || backend->vip_id != vip->vip_id ||
-	    (backend->state != LB_BACKEND_UP && backend->state != LB_BACKEND_DRAIN))
-		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_FLOW);
-
-	/* The context now names the flow and its backend; offsets and lengths
-	 * still describe the ICMP packet, which encap wraps whole. The flow key
-	 * gives GUE the flow's own source port, so the error takes the flow's
-	 * path, and the outer source the client's address (as the flow's
-	 * packets have it unless outer_source is set).
-	 */
 	pkt->flow = key;
-	pkt->vip_id = vip->vip_id;
-	pkt->pool_id = vip->pool_id;
-	pkt->policy = vip->policy;
-	pkt->maglev_table = vip->maglev_table;
-	pkt->forwarding = vip->forwarding;
-	pkt->backend_id = backend_id;
-	pkt->now_ns = bpf_ktime_get_coarse_ns();
-	pkt->flags |= LB_CTX_F_ICMP_ERROR;
-	lb_count(LB_C_ICMP_ERROR_TO_BACKEND);
-	return lb_next_stage(ctx, LB_SLOT_ENCAP, LB_C_ICMP_PASS_NO_ENCAP_STAGE);
+	return icmp_to_backend(ctx, pkt, vip, backend_id);
 }
+
+#include "icmp6.bpf.h"
 
 SEC("xdp")
 int xdp_lb_icmp(struct xdp_md *ctx)
@@ -210,6 +229,8 @@ int xdp_lb_icmp(struct xdp_md *ctx)
 
 	if (!pkt)
 		return ICMP_DROP_BAD_CTX_OF(pkt);
+	if (pkt->flags & LB_CTX_F_IPV6)
+		return icmp6_stage(ctx, pkt);
 	iph = lb_ctx_ipv4(ctx, pkt);
 	if (!iph || pkt->flow.proto != IPPROTO_ICMP)
 		return ICMP_DROP_BAD_CTX_OF(pkt);

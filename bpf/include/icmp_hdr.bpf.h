@@ -28,9 +28,14 @@ struct lb_icmphdr {
 	} un;
 };
 
-/* ICMPv6: next header 58, and the type of "packet too big" (code 0). */
+/* ICMPv6: next header 58, the errors (RFC 4443, 3) and echo (4.1, 4.2). */
 #define LB_IPPROTO_ICMPV6 58
-#define LB_ICMPV6_PKT_TOOBIG 2
+#define LB_ICMPV6_DEST_UNREACH 1
+#define LB_ICMPV6_PKT_TOOBIG 2 /* code 0 */
+#define LB_ICMPV6_TIME_EXCEED 3
+#define LB_ICMPV6_PARAMPROB 4
+#define LB_ICMPV6_ECHO_REQUEST 128
+#define LB_ICMPV6_ECHO_REPLY 129
 
 struct lb_icmp6hdr {
 	__u8 type;

@@ -25,6 +25,8 @@
 	X(PARSE_DROP_MARTIAN_SRC, "parse", "drop_martian_src") /* 0/8, 127/8, 224/3, VIP */ \
 	X(PARSE_TO_ICMP, "parse", "to_icmp")              /* ICMP to a VIP address */ \
 	X(PARSE_PASS_NO_ICMP_STAGE, "parse", "pass_no_icmp_stage") /* icmp slot empty */ \
+	X(PARSE_PASS_ICMP6_OTHER, "parse", "pass_icmp6_other") /* ICMPv6 to a VIP address \
+	  the icmp stage does not handle: NDP, MLD, ... */                              \
 	/* parse, IPv6: extension-header chains it does not walk to the end */       \
 	X(PARSE_PASS_IPV6_EXT_LIMIT, "parse", "pass_ipv6_ext_limit") /* > 6 or 256 B */ \
 	X(PARSE_PASS_IPV6_EXT_TRUNCATED, "parse", "pass_ipv6_ext_truncated") /* cut short */ \
@@ -72,6 +74,8 @@
 	X(ICMP_ECHO_REPLY, "icmp", "echo_reply")          /* answered, XDP_TX */       \
 	X(ICMP_PASS_ECHO_OFF, "icmp", "pass_echo_off")    /* icmp_echo: false */       \
 	X(ICMP_PASS_ECHO_NO_TX, "icmp", "pass_echo_no_tx") /* ingress takes no XDP_TX */ \
+	X(ICMP_PASS_ECHO_EXT_HDRS, "icmp", "pass_echo_ext_hdrs") /* ICMPv6 echo request \
+	  behind extension headers */                                                   \
 	X(ICMP_ERROR_TO_BACKEND, "icmp", "error_to_backend") /* to the flow's backend */ \
 	X(ICMP_PASS_ERROR_NO_FLOW, "icmp", "pass_error_no_flow") /* no flow, no backend */ \
 	X(ICMP_PASS_ERROR_NO_VIP, "icmp", "pass_error_no_vip") /* quoted port no VIP's */ \

@@ -216,6 +216,15 @@ struct {
 	__type(value, struct lb_vip_addr);
 } vip_addrs SEC(".maps");
 
+/* IPv6 VIP addresses -> what ICMPv6 to them gets, as vip_addrs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_VIPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lb_vip_addr6_key);
+	__type(value, struct lb_vip_addr);
+} vip_addrs6 SEC(".maps");
+
 /* Egress interfaces for XDP_REDIRECT, keyed by ifindex. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

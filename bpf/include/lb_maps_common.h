@@ -46,6 +46,7 @@
 	X(NAT_REPLY6, nat_reply6, SHARED)       /* IPv6 NAT state, reply direction */  \
 	X(NAT_FORWARD6, nat_forward6, SHARED)   /* IPv6 NAT state, forward direction */\
 	X(VIP_ADDRS, vip_addrs, SHARED)         /* VIP addresses: ICMP settings */     \
+	X(VIP_ADDRS6, vip_addrs6, SHARED)       /* IPv6 VIP addresses: ICMPv6 settings */ \
 	X(HOST_STATE, host_state, LOADER)       /* what lb-load set: loader/host.h */ \
 	X(BACKEND_HEALTH, backend_health, LOADER) /* probe results: loader/health.h */ \
 	X(NEXT_HOP_CACHE, next_hop_cache, OWN)  /* encap's per-CPU FIB answers */     \

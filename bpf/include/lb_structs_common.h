@@ -211,7 +211,8 @@ struct lb_packet_ctx {
 	__u16 policy;     /* the VIP's enum lb_policy */
 	__u16 maglev_table; /* the VIP's Maglev table, LB_NO_TABLE if none */
 	__u8 forwarding;  /* the VIP's enum lb_forwarding */
-	__u8 l4_proto;    /* flow.proto or flow6.proto: IPPROTO_UDP or IPPROTO_TCP */
+	__u8 l4_proto;    /* flow.proto or flow6.proto: IPPROTO_UDP or IPPROTO_TCP
+			   * (ICMP or ICMPv6 for the icmp slot) */
 	/* Set by lb: bpf_ktime_get_coarse_ns() as it handled the packet, so the
 	 * forwarding stage's next-hop cache needs no clock read of its own.
 	 * parse writes 0.
@@ -280,6 +281,14 @@ _Static_assert(sizeof(struct lb_nat_forward6) == 20, "lb_nat_forward6: 20 bytes,
 struct lb_vip_addr {
 	__u32 vip_id; /* the address's first VIP in the config: its drops count there */
 	__u32 flags;  /* LB_VIP_ADDR_F_* */
+};
+
+/* vip_addrs6 map key: an IPv6 VIP address, network byte order. Its value is
+ * struct lb_vip_addr, as for IPv4; parse hands ICMPv6 to the icmp stage only
+ * for an address listed there.
+ */
+struct lb_vip_addr6_key {
+	__u8 addr[16];
 };
 
 /* icmp_tokens map value (per CPU, per program): the token bucket of the ICMP

@@ -35,7 +35,10 @@
  * icmp: ICMP (flow.proto 1) to a VIP address goes from parse to the icmp slot:
  *   the IPv4 checks above hold, vip_id is the address's first VIP, ports are
  *   0, nothing of the ICMP message is checked (l4_offset is where it starts;
- *   LB_CTX_F_FRAGMENT for a fragment). An error about a flow goes on to the
+ *   LB_CTX_F_FRAGMENT for a fragment). So does ICMPv6 (LB_CTX_F_IPV6,
+ *   flow6.proto 58) to an IPv6 VIP address, with the IPv6 checks above, whose
+ *   first 4 bytes lie inside the packet and whose type is an echo request or
+ *   an error (1-4), unless it is a fragment. An error about a flow goes on to the
  *   encap slot with flow, the VIP's fields, backend_id and now_ns set for that
  *   flow and LB_CTX_F_ICMP_ERROR; offsets and lengths still the ICMP packet's,
  *   so encap wraps the whole ICMP packet. An encap stage may instead answer a

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Finding a VIP in the vips map: the config generation to read, one lookup.
+/* Finding a VIP in the vips (vips6) map: the config generation to read, one lookup.
  * parse finds the VIP of every frame; the icmp stage the VIP of the packet an
  * ICMP error quotes.
  */
@@ -27,6 +27,16 @@ static __always_inline struct lb_vip *vip_lookup(__be32 addr, __be16 port, __u8 
 	struct lb_vip_key key = { .addr = addr, .port = port, .proto = proto, .gen = gen };
 
 	return bpf_map_lookup_elem(&vips, &key);
+}
+
+/* One vips6 lookup; port 0 asks for the wildcard entry. */
+static __always_inline struct lb_vip *vip6_lookup(const __u8 *addr, __be16 port, __u8 proto,
+						  __u8 gen)
+{
+	struct lb_vip6_key key = { .port = port, .proto = proto, .gen = gen };
+
+	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	return bpf_map_lookup_elem(&vips6, &key);
 }
 
 #endif /* LB_VIP_LOOKUP_BPF_H */

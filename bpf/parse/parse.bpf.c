@@ -8,7 +8,12 @@
  * ICMP to a VIP address (vip_addrs: any address that carries a VIP) goes to
  * the icmp stage, after the same checks as a VIP frame (find_vip_addr()).
  *
- * parse never changes a frame. A frame that is not for a VIP (ARP, ICMPv6,
+ * ICMPv6 to an IPv6 VIP address (vip_addrs6) goes there too, but only the
+ * types the stage handles (echo request, the four errors) and fragments;
+ * NDP, MLD and every other type stay with the kernel untouched, before any
+ * frame check (parse.pass_icmp6_other).
+ *
+ * parse never changes a frame. A frame that is not for a VIP (ARP, NDP,
  * ICMP to other addresses, other addresses and ports) and a malformed frame
  * leave with XDP_PASS exactly as they came, counted by reason, so the next
  * XDP program and the kernel stack still see them. Only a VIP frame (or a NAT
@@ -41,6 +46,7 @@
 #include <stdbool.h>
 
 #include "csum.bpf.h"
+#include "icmp_hdr.bpf.h"
 #include "parsing.bpf.h"
 #include "stage.bpf.h"
 #include "vip_lookup.bpf.h"
@@ -347,6 +353,18 @@ static __always_inline int hand_on(struct xdp_md *ctx, const struct lb_packet_ct
 	return to_policy_stage(ctx, pkt->policy);
 }
 
+/* ICMP (ICMPv6) to a VIP address that passed every check: to the icmp stage. */
+static __always_inline int hand_to_icmp(struct xdp_md *ctx, const struct lb_packet_ctx *pkt)
+{
+	struct lb_packet_ctx *slot = lb_packet_ctx();
+
+	if (!slot)
+		return XDP_PASS;
+	*slot = *pkt;
+	lb_count(LB_C_PARSE_TO_ICMP);
+	return lb_next_stage(ctx, LB_SLOT_ICMP, LB_C_PARSE_PASS_NO_ICMP_STAGE);
+}
+
 #include "parse_ipv6.bpf.h"
 
 SEC("xdp")
@@ -381,15 +399,8 @@ int xdp_lb_parse(struct xdp_md *ctx)
 	action = vip_frame_check(data, data_end, iph, &pkt);
 	if (action != LB_CONTINUE)
 		return action;
-	if (pkt.flow.proto == IPPROTO_ICMP) { /* IPv4 only: ICMPv6 is not handed on */
-		struct lb_packet_ctx *slot = lb_packet_ctx();
-
-		if (!slot)
-			return XDP_PASS;
-		*slot = pkt;
-		lb_count(LB_C_PARSE_TO_ICMP);
-		return lb_next_stage(ctx, LB_SLOT_ICMP, LB_C_PARSE_PASS_NO_ICMP_STAGE);
-	}
+	if (pkt.flow.proto == IPPROTO_ICMP)
+		return hand_to_icmp(ctx, &pkt);
 	return hand_on(ctx, &pkt);
 }
 

@@ -1,21 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* parse's IPv6 half: the fixed header, the extension headers, UDP or TCP, the
- * vips6 lookup and the checks of an IPv6 VIP frame. Included by parse.bpf.c
+ * vips6 lookup (vip_addrs6 for ICMPv6) and the checks of an IPv6 VIP frame. Included by parse.bpf.c
  * behind the helpers both halves share (parse_pass, use_vip, read_ports,
  * l2_frame_check, hand_on, ...); the policy is at the top of parse.bpf.c.
  */
 #ifndef LB_PARSE_IPV6_BPF_H
 #define LB_PARSE_IPV6_BPF_H
-
-/* One vips6 lookup; port 0 asks for the wildcard entry. */
-static __always_inline struct lb_vip *vip6_lookup(const __u8 *addr, __be16 port, __u8 proto,
-						  __u8 gen)
-{
-	struct lb_vip6_key key = { .port = port, .proto = proto, .gen = gen };
-
-	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
-	return bpf_map_lookup_elem(&vips6, &key);
-}
 
 /* The counter of a walk that stopped short (parse_ipv6_exthdrs()). */
 static __always_inline enum lb_counter ipv6_ext_reason(int walk)
@@ -94,6 +84,45 @@ static __always_inline int parse_fragment6(struct hdr_cursor *nh, void *data_end
 	return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
 }
 
+/* The ICMPv6 types the icmp stage handles: echo requests and the errors. */
+static __always_inline bool icmp6_type_handled(__u8 type)
+{
+	return (type >= LB_ICMPV6_DEST_UNREACH && type <= LB_ICMPV6_PARAMPROB) ||
+	       type == LB_ICMPV6_ECHO_REQUEST;
+}
+
+/* ICMPv6 to an IPv6 VIP address (vip_addrs6), @nh at the ICMPv6 header or
+ * fragment data: the icmp stage's when the stage handles its type (a
+ * fragment, whose type a later one does not carry, the stage passes itself,
+ * counted). NDP (133-137), MLD (130-132, 143) and the other types are the
+ * kernel's. Returns XDP_PASS or LB_CONTINUE.
+ */
+static __always_inline int find_vip_addr6(struct hdr_cursor *nh, void *data_end, __u16 frag_off,
+					  int l4_len, struct lb_packet_ctx *pkt)
+{
+	struct lb_vip_addr6_key key;
+	struct lb_vip_addr *addr;
+	__u8 *type = nh->pos;
+
+	__builtin_memcpy(key.addr, pkt->flow6.dst, sizeof(key.addr));
+	addr = bpf_map_lookup_elem(&vip_addrs6, &key);
+	if (!addr)
+		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
+	if (frag_off & (LB_IP6_MF | LB_IP6_OFFSET)) {
+		pkt->flags |= LB_CTX_F_FRAGMENT;
+		if (frag_off & LB_IP6_OFFSET)
+			pkt->flags |= LB_CTX_F_LATER_FRAGMENT;
+	} else {
+		/* type, code and checksum: the least any ICMPv6 message has */
+		if ((void *)(type + 4) > data_end || l4_len < 4)
+			return parse_pass(LB_C_PARSE_PASS_MALFORMED);
+		if (!icmp6_type_handled(*type))
+			return parse_pass(LB_C_PARSE_PASS_ICMP6_OTHER);
+	}
+	pkt->vip_id = addr->vip_id;
+	return LB_CONTINUE;
+}
+
 /* An IPv6 frame, @nh behind its L2 header and pkt->l3_offset set: to its
  * VIP's lb stage, or passed (dropped: a martian source) and counted.
  */
@@ -112,7 +141,7 @@ static __always_inline int parse_ipv6_frame(struct xdp_md *ctx, struct hdr_curso
 	proto = parse_ipv6_exthdrs(nh, data_end, bpf_ntohs(ip6h->payload_len), proto, &frag_off);
 	if (proto < 0)
 		return parse_pass(ipv6_ext_reason(proto));
-	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP)
+	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP && proto != LB_IPPROTO_ICMPV6)
 		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
 	pkt->l4_offset = nh->pos - data;
 	l4_len = pkt->ip_tot_len - (pkt->l4_offset - pkt->l3_offset);
@@ -124,7 +153,9 @@ static __always_inline int parse_ipv6_frame(struct xdp_md *ctx, struct hdr_curso
 	pkt->flags = LB_CTX_F_IPV6;
 
 	gen = config_generation();
-	if (frag_off & (LB_IP6_MF | LB_IP6_OFFSET)) {
+	if (proto == LB_IPPROTO_ICMPV6) {
+		action = find_vip_addr6(nh, data_end, frag_off, l4_len, pkt);
+	} else if (frag_off & (LB_IP6_MF | LB_IP6_OFFSET)) {
 		action = parse_fragment6(nh, data_end, frag_off, l4_len, pkt, gen);
 	} else {
 		action = read_ports(nh, data_end, proto, l4_len, &pkt->flow6.sport,
@@ -140,6 +171,8 @@ static __always_inline int parse_ipv6_frame(struct xdp_md *ctx, struct hdr_curso
 		return action;
 	if (src6_is_martian(pkt->flow6.src, pkt->flow6.dst))
 		return PARSE_DROP(PARSE_DROP_MARTIAN_SRC, pkt);
+	if (proto == LB_IPPROTO_ICMPV6)
+		return hand_to_icmp(ctx, pkt);
 	return hand_on(ctx, pkt);
 }
 

@@ -302,6 +302,26 @@ static const struct good_case good_cases[] = {
 			  { { "10.0.1.3", 1, LB_BACKEND_UP, NULL, 22 } } },
 		},
 	},
+	{
+		/* icmp_echo of IPv6 addresses: the same per-address rule. */
+		.file = GOOD_DIR "icmp6.yaml",
+		.encap = LB_ENCAP_IPIP,
+		.gue_port = LB_DEFAULT_GUE_PORT,
+		.priority = LB_DEFAULT_PRIORITY,
+		.flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S,
+		.flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE,
+		.vip_count = 4,
+		.vips = {
+			{ "2001:db8::100", 80, IPPROTO_UDP, 3, 1,
+			  { { "2001:db8:1::1", 1, LB_BACKEND_UP, NULL, 6 } }, .echo_off = 1 },
+			{ "2001:db8::100", 0, IPPROTO_TCP, 8, 1,
+			  { { "2001:db8:1::1", 1, LB_BACKEND_UP, NULL, 10 } }, .echo_off = 1 },
+			{ "2001:db8::101", 0, IPPROTO_UDP, 12, 1,
+			  { { "2001:db8:1::2", 1, LB_BACKEND_UP, NULL, 13 } } },
+			{ "10.0.0.100", 0, IPPROTO_UDP, 15, 1,
+			  { { "10.0.1.1", 1, LB_BACKEND_UP, NULL, 16 } } },
+		},
+	},
 };
 
 static void check_backend(const struct lb_backend_config *actual,
@@ -544,8 +564,9 @@ static const struct bad_case bad_cases[] = {
 	BAD("health6_via_tunnel.yaml", ":4:31: vips[0].health_check.via: tunnel: probes through "
 				       "the tunnel are not supported yet for an IPv6 VIP (they are "
 				       "encapsulated in IPv4 only), expected direct"),
-	BAD("vip6_icmp_echo.yaml", ":4:16: vips[0].icmp_echo: an IPv6 VIP: ICMPv6 echo requests "
-				   "go to the kernel, the balancer does not answer them yet"),
+	BAD("vip6_icmp_echo_conflict.yaml", ":9:16: vips[1].icmp_echo: true conflicts with "
+					    "icmp_echo: false of vips[0] at line 4: echo replies "
+					    "are a setting of the address, which all its VIPs share"),
 	BAD("vip6_twice.yaml", ":5:5: vips[1]: VIP 2001:db8::1 udp port 53 is listed twice "
 			       "(first at vips[0], line 2)"),
 	BAD("backend6_twice.yaml", ":5:9: vips[0].backends[1]: backend 2001:db8:1::1 is listed "

@@ -33,6 +33,12 @@
  * fe80::/10, or the destination. A whole UDP or TCP packet that matches no
  * IPv6 VIP but a mapping of nat_reply6 by its 5-tuple is a NAT reply: the same
  * checks, then to_nat_reply.
+ * ICMPv6 to an address that carries an IPv6 VIP: a fragment, or a whole
+ * message whose first 4 bytes lie inside the frame and the payload
+ * (pass_malformed) and whose type is an echo request (128) or an error (1-4)
+ * goes to the icmp slot after the same checks; any other type (neighbour
+ * discovery, MLD, ...) is pass_icmp6_other before them. ICMPv6 to another
+ * address is pass_not_vip.
  */
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -82,6 +88,17 @@ static int addr_find(const struct model_vip *vips, size_t count, uint32_t addr)
 
 	for (i = 0; i < count; i++)
 		if (!vips[i].ipv6 && vips[i].addr == addr)
+			return (int)i;
+	return -1;
+}
+
+/* The first IPv6 VIP of address @addr, whatever its port and protocol. */
+static int addr_find6(const struct model_vip *vips, size_t count, const uint8_t *addr)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (vips[i].ipv6 && !memcmp(vips[i].addr6, addr, 16))
 			return (int)i;
 	return -1;
 }
@@ -297,8 +314,8 @@ static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 	counter = walk6(frame, len, payload_len, &pos, &next, &frag_off, out);
 	if (counter != LB_COUNTER_MAX)
 		return counter;
-	if (next != IPPROTO_UDP && next != IPPROTO_TCP)
-		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "IPv6, neither UDP nor TCP");
+	if (next != IPPROTO_UDP && next != IPPROTO_TCP && next != IPPROTO_ICMPV6)
+		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "IPv6, neither UDP, TCP nor ICMPv6");
 
 	memcpy(flow->src, frame + l3 + 8, 16);
 	memcpy(flow->dst, frame + l3 + 24, 16);
@@ -310,7 +327,21 @@ static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 	ctx->frame_len = (uint32_t)len;
 	ctx->flags = LB_CTX_F_IPV6;
 	l4_len = 40 + payload_len - (pos - l3);
-	if (frag_off & (IP6_MF | IP6_OFFSET)) {
+	if (next == IPPROTO_ICMPV6) {
+		out->vip = addr_find6(vips, vip_count, flow->dst);
+		if (out->vip < 0)
+			return rule(out, LB_C_PARSE_PASS_NOT_VIP, "ICMPv6 to no VIP address");
+		if (frag_off & (IP6_MF | IP6_OFFSET)) {
+			ctx->flags |= LB_CTX_F_FRAGMENT;
+			if (frag_off & IP6_OFFSET)
+				ctx->flags |= LB_CTX_F_LATER_FRAGMENT;
+		} else if (pos + 4 > len || l4_len < 4) {
+			return rule(out, LB_C_PARSE_PASS_MALFORMED, "ICMPv6 header truncated");
+		} else if (!((frame[pos] >= 1 && frame[pos] <= 4) || frame[pos] == 128)) {
+			return rule(out, LB_C_PARSE_PASS_ICMP6_OTHER, "ICMPv6 type not the stage's");
+		}
+		counter = rule(out, LB_C_PARSE_TO_ICMP, "ICMPv6 to a VIP address");
+	} else if (frag_off & (IP6_MF | IP6_OFFSET)) {
 		out->vip = vip_find6(vips, vip_count, flow->dst, 0, next);
 		if (out->vip >= 0) {
 			ctx->flags |= LB_CTX_F_FRAGMENT;
@@ -348,7 +379,7 @@ static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 		return counter;
 	if (martian6(flow->src, flow->dst))
 		return rule(out, LB_C_PARSE_DROP_MARTIAN_SRC, "IPv6 VIP, martian source");
-	return handed;
+	return next == IPPROTO_ICMPV6 ? LB_C_PARSE_TO_ICMP : handed;
 }
 
 /* The rules in the documented order; returns the parse counter. */

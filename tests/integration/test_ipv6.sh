@@ -3,9 +3,10 @@
 # IPv6 VIPs end to end on this machine's kernel: the lab of scripts/topology.sh
 # with IPv6 beside its IPv4 (topology.sh ipv6), real IPv6 UDP and TCP packets
 # from the client to IPv6 VIPs, every IPv6-in-IPv6 frame checked at the
-# backends (tests/tools/ipip_capture.c with an IPv6 backend), and what lb-load,
-# lbctl and reloads show and do with IPv6 VIPs. IPv4 VIPs on IPv6 backends
-# too (IPv4-in-IPv6), alone and mixed with an IPv4 backend in one pool.
+# backends (tests/tools/ipip_capture.c with an IPv6 backend), what lb-load,
+# lbctl and reloads show and do with IPv6 VIPs, and ICMPv6 to IPv6 VIP
+# addresses (echo replies, errors to a flow's backend). IPv4 VIPs on IPv6
+# backends too (IPv4-in-IPv6), alone and mixed with an IPv4 backend in one pool.
 source "$(dirname "$0")/lib.sh"
 
 VIP=123.168.9.8
@@ -323,9 +324,125 @@ EOF
 	check_contains "$(lbctl status veth1)" "xdp_lb_ipip" "ipip still in the encap slot"
 }
 
+# Sends $2 ICMPv6 echo requests of $3 bytes from the client to $1, one a
+# second at most, and prints "echo6 sent=N replies=M": the replies from $1
+# that carry the request's identifier, sequence and data (the client's kernel
+# drops a reply whose checksum is wrong before the raw socket sees it). What
+# `ping -6` does, without a dependency on iputils.
+echo6() {
+	in_net client python3 - "$@" <<'EOF2'
+import os, select, socket, struct, sys, time
+dst, count, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+ident, replies = os.getpid() & 0xffff, 0
+data = bytes(i & 0xff for i in range(size))
+for seq in range(count):
+    s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq) + data, (dst, 0))  # kernel sums
+    end = time.time() + 1
+    while time.time() < end:
+        if not select.select([s], [], [], max(0, end - time.time()))[0]:
+            break
+        msg, src = s.recvfrom(4096)
+        if (msg[0] == 129 and src[0] == dst and msg[4:8] == struct.pack("!HH", ident, seq)
+                and msg[8:] == data):
+            replies += 1
+            break
+print("echo6 sent=%d replies=%d" % (count, replies))
+EOF2
+}
+
+# Sends from the client to [$VIP6] the ICMPv6 error type $1 code $2 (second
+# word $3) that a router would send about the backend's UDP reply
+# [$VIP6]:5000 -> [client]:$4: the quote is that packet's IPv6 and UDP headers
+# and 32 bytes.
+error6() {
+	in_net client python3 - "$VIP6" "$@" <<'EOF2'
+import socket, struct, sys
+vip, (kind, code, word, cport) = sys.argv[1], map(int, sys.argv[2:6])
+a = lambda text: socket.inet_pton(socket.AF_INET6, text)
+udp = struct.pack("!HHHH", 5000, cport, 40, 0) + b"x" * 32
+quote = struct.pack("!IHBB", 0x60000000, len(udp), 17, 64) + a(vip) + a("fd00:10::1") + udp
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.sendto(struct.pack("!BBHI", kind, code, 0, word) + quote, (vip, 0))  # kernel sums
+EOF2
+}
+
+# A config of the IPv6 UDP VIP on port 5000 at $VIP6 and at $2, whose
+# icmp_echo is false; $VIP6's icmp_echo is $1.
+write_echo_config() {
+	cat >"$TMP/echo6.yaml" <<EOF
+vips:
+  - address: $VIP6
+    port: 5000
+    icmp_echo: $1
+    backends: [{ip: $B61}, {ip: $B62}]
+  - address: $2
+    port: 5000
+    icmp_echo: false
+    backends: [{ip: $B61}]
+EOF
+}
+
+# ICMPv6 echo requests to an IPv6 VIP address are answered by the balancer at
+# XDP (the address is on no interface: only the balancer can answer), and
+# with icmp_echo: false left to the kernel, which has no such address.
+test_echo6_replies() {
+	local out quiet=fd00:10::101
+	topology up "$PREFIX" "$VIP" "$B1" "$B2"
+	topology ipv6 "$PREFIX" "$VIP6 $quiet" "$B61" "$B62"
+	write_echo_config true "$quiet"
+	out=$(lb_load "$TMP/echo6.yaml" veth1) || fail "lb-load failed: $out"
+	check_contains "$out" "VIP [$quiet]:5000/udp -> 1 backends: $B61; policy least-loaded; ipip; no echo replies (icmp_echo false)" \
+		"the summary names the IPv6 address that answers no echo"
+	check_eq "$(echo6 "$VIP6" 3 1000)" "echo6 sent=3 replies=3" "ICMPv6 echo replies from the VIP"
+	check_eq "$(counter icmp.echo_reply)" 3 "icmp.echo_reply"
+	check_eq "$(counter parse.to_icmp)" 3 "parse.to_icmp"
+	check_eq "$(echo6 "$quiet" 2 32)" "echo6 sent=2 replies=0" "icmp_echo false: no reply"
+	check_eq "$(counter icmp.pass_echo_off)" 2 "icmp.pass_echo_off"
+	check_eq "$(counter icmp.echo_reply)" 3 "icmp.echo_reply unchanged"
+	# A reload turns it off for $VIP6 too.
+	write_echo_config false "$quiet"
+	out=$(lb_load "$TMP/echo6.yaml" veth1) || fail "reload with icmp_echo false: $out"
+	check_eq "$(echo6 "$VIP6" 1 32)" "echo6 sent=1 replies=0" "no reply after icmp_echo: false"
+	check_eq "$(counter icmp.pass_echo_off)" 3 "icmp.pass_echo_off after the reload"
+	# A reload without IPv6 VIPs removes their addresses: no icmp stage.
+	write_config v4
+	out=$(lb_load "$TMP/ipv6.yaml" veth1) || fail "reload without IPv6 VIPs: $out"
+	check_eq "$(bpftool -j map dump pinned "$(pin_dir)/vip_addrs6")" "[]" "vip_addrs6 emptied"
+	check_eq "$(echo6 "$VIP6" 1 32)" "echo6 sent=1 replies=0" "a removed address: no reply"
+	check_eq "$(counter parse.to_icmp)" 6 "a removed address reaches no icmp stage"
+}
+
+# An ICMPv6 error about a flow reaches that flow's backend only, in the VIP's
+# IPv6-in-IPv6 encapsulation; one about a flow nobody has goes to the kernel.
+test_error6_to_flow_backend() {
+	local c1 c2
+	lab_up
+	write_config
+	check lb_load "$TMP/ipv6.yaml" veth1 >/dev/null
+	start_captures6
+	send6 5000 1 1 # the flow [fd00:10::1]:20000 -> [$VIP6]:5000
+	sleep 0.3
+	check error6 2 0 1300 20000 # packet too big about the backend's reply to it
+	check error6 1 4 0 20001    # port unreachable about a flow nobody has
+	sleep 0.3
+	finish_captures
+	c1=$(grep -oE 'ipip6=[0-9]+' "$TMP/cap1.out" | cut -d= -f2)
+	c2=$(grep -oE 'ipip6=[0-9]+' "$TMP/cap2.out" | cut -d= -f2)
+	[[ "$c1 $c2" == "2 0" || "$c1 $c2" == "0 2" ]] ||
+		fail "backend captures ipip6=$c1 and ipip6=$c2, expected 2 and 0 (flow + error)"
+	check_contains "$(cat "$TMP/cap1.out" "$TMP/cap2.out")" "bad=0" "captures clean"
+	check_eq "$(counter icmp.error_to_backend)" 1 "icmp.error_to_backend"
+	check_eq "$(counter icmp.pass_error_no_flow)" 1 "icmp.pass_error_no_flow"
+	check_eq "$(counter parse.to_icmp)" 2 "parse.to_icmp"
+	check_eq "$(counter encap.tx)" 2 "encap.tx: the datagram and the error"
+}
+
 run_tests integration-ipv6 \
 	test_ipv4_vip_on_ipv6_backends \
 	test_udp_and_tcp_reach_ipv6_backends \
 	test_packet_too_big_to_client \
 	test_lbctl_shows_ipv6 \
-	test_reloads_add_keep_remove
+	test_reloads_add_keep_remove \
+	test_echo6_replies \
+	test_error6_to_flow_backend

@@ -10,6 +10,8 @@
 
 #define ETHERTYPE_IPV4 0x0800
 #define ICMP_ECHO_REQUEST 8
+#define ICMP6_ECHO_REQUEST 128
+#define ICMP6_ECHO_REPLY 129
 
 void pkt_spec_udp(struct pkt_spec *spec)
 {
@@ -126,6 +128,7 @@ static size_t l4_header_len(const struct pkt_spec *s)
 	switch (s->proto) {
 	case IPPROTO_UDP:
 	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
 		return 8;
 	case IPPROTO_TCP:
 		return 20 + s->tcp_options_len;
@@ -235,6 +238,18 @@ static void build_l4(const struct pkt_spec *s, uint8_t *seg, size_t seg_len)
 			pkt_put16(seg + 6, s->dport);
 		}
 		put_csum(seg + 2, pkt_csum(seg, seg_len), s->l4_csum_xor);
+		break;
+	case IPPROTO_ICMPV6:
+		if (s->icmp) {
+			seg[0] = s->icmp->type;
+			seg[1] = s->icmp->code;
+			pkt_put16(seg + 6, s->icmp->mtu);
+		} else {
+			seg[0] = ICMP6_ECHO_REQUEST;
+			pkt_put16(seg + 4, s->sport);
+			pkt_put16(seg + 6, s->dport);
+		}
+		put_csum(seg + 2, l4_csum(s, seg, seg_len), s->l4_csum_xor);
 		break;
 	}
 }
@@ -410,20 +425,32 @@ size_t pkt_packet_too_big(const uint8_t *in, size_t l2_len, int swap_macs, uint3
 size_t pkt_echo_reply(const uint8_t *in, size_t len, size_t l3, uint8_t *out)
 {
 	uint8_t *ip = out + l3, *icmp;
+	uint16_t old_word, new_word;
 	uint32_t sum;
-	size_t ihl;
 
 	memcpy(out, in, len);
 	memcpy(out, in + 6, 6);
 	memcpy(out + 6, in, 6);
-	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	memcpy(ip + 12, in + l3 + 16, 4);
-	memcpy(ip + 16, in + l3 + 12, 4);
-	ip[8] = 64;
-	pkt_ipv4_csum_fix(ip);
-	icmp = ip + ihl;
-	icmp[0] = 0;
-	sum = (uint16_t)~pkt_get16(icmp + 2) + (uint16_t)~0x0800 + 0x0000;
+	if (ip[0] >> 4 == 6) {
+		/* No extension headers: the ICMPv6 header right behind. */
+		memcpy(ip + 8, in + l3 + 24, 16);
+		memcpy(ip + 24, in + l3 + 8, 16);
+		ip[7] = 64;
+		icmp = ip + 40;
+		old_word = ICMP6_ECHO_REQUEST << 8;
+		new_word = ICMP6_ECHO_REPLY << 8;
+	} else {
+		memcpy(ip + 12, in + l3 + 16, 4);
+		memcpy(ip + 16, in + l3 + 12, 4);
+		ip[8] = 64;
+		pkt_ipv4_csum_fix(ip);
+		icmp = ip + (size_t)(ip[0] & 0x0f) * 4;
+		old_word = ICMP_ECHO_REQUEST << 8;
+		new_word = 0;
+	}
+	icmp[0] = (uint8_t)(new_word >> 8);
+	/* Incremental (RFC 1624): a wrong checksum stays as wrong. */
+	sum = (uint16_t)~pkt_get16(icmp + 2) + (uint16_t)~old_word + new_word;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	pkt_put16(icmp + 2, (uint16_t)~sum);

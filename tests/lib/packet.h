@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* The one frame builder of the unit tests, the fuzzers, the traffic tools and
  * the benchmarks: Ethernet (+ any stack of VLAN tags), IPv4 (+ options,
- * fragments), then UDP, TCP (+ options), ICMP echo or any other protocol's raw
+ * fragments) or IPv6 (+ extension headers), then UDP, TCP (+ options), ICMP or
+ * ICMPv6 (echo request, or any message with spec.icmp) or any other protocol's raw
  * payload. Checksums come out right unless a case asks for them wrong; a case
  * that breaks more (lengths, versions, cuts) edits the built frame at the
  * offsets pkt_layout() gives and, where it wants, fixes the IPv4 checksum
@@ -56,10 +57,11 @@ struct pkt_spec {
 	uint16_t ethertype;      /* 0 = IPv4 built from the fields below; else a raw
 				  * payload of payload_len bytes follows the header */
 	uint32_t src, dst;       /* IPv4, network byte order */
-	uint8_t proto;           /* IPPROTO_UDP, _TCP, _ICMP (an echo request), or any
-				  * other: the raw payload right behind the IPv4 header */
+	uint8_t proto;           /* IPPROTO_UDP, _TCP, _ICMP (an echo request), _ICMPV6
+				  * (IPv6 only, the same), or any other: the raw
+				  * payload right behind the IP header */
 	uint16_t sport, dport;   /* host byte order; ICMP: the echo's id and sequence */
-	const struct pkt_icmp *icmp; /* ICMP only: this message; NULL an echo request */
+	const struct pkt_icmp *icmp; /* ICMP, ICMPv6: this message; NULL an echo request */
 	uint8_t tos, ttl;
 	uint16_t ip_id;          /* host byte order */
 	uint16_t frag_off;       /* host order, flags included (0x4000 DF, 0x2000 MF) */
@@ -145,7 +147,9 @@ size_t pkt_packet_too_big(const uint8_t *in, size_t l2_len, int swap_macs, uint3
  * MACs and addresses swapped, TTL 64 (header checksum computed afresh), type
  * 0, the ICMP checksum by RFC 1624's equation 3, HC' = ~(~HC + ~m + m') with
  * the type and code word m = 0x0800 and m' = 0, so a wrong checksum stays as
- * wrong. Ethernet padding is kept. Returns the length.
+ * wrong. Ethernet padding is kept. Returns the length. An IPv6 frame (no
+ * extension headers) the same way: hop limit 64, type 128 -> 129 (m = 0x8000,
+ * m' = 0x8100); the pseudo-header's sum does not change with the swap.
  */
 size_t pkt_echo_reply(const uint8_t *in, size_t len, size_t l3, uint8_t *out);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests of the icmp stage: echo replies, ICMP errors handed to the
  * encap slot (a test sink there) with the context of the flow they quote, and
- * everything the stage leaves to the kernel, with its counter.
+ * everything the stage leaves to the kernel, with its counter; for ICMP to
+ * IPv4 VIP addresses and ICMPv6 to IPv6 ones.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -35,6 +36,19 @@
 #define B_DOWN 6
 #define B_OTHER_VIP 7
 #define B_TCP 8
+
+/* IPv6: VIP6_ECHO carries udp/80 and tcp on every port, VIP6_QUIET has icmp_echo: false. */
+#define CLIENT6 "2001:db8::1"
+#define ROUTER6 "2001:db8:ff::fe"
+#define VIP6_ECHO "2001:db8::100"
+#define VIP6_QUIET "2001:db8::101"
+#define VIP6_UDP_ID 11
+#define VIP6_TCP_ID 12
+#define VIP6_QUIET_ID 13
+#define B6_UP 14
+#define B6_DOWN 15
+#define B6_OTHER_VIP 16
+#define B6_TCP 17
 
 static struct {
 	struct icmp_bpf *skel;
@@ -71,6 +85,61 @@ static int flow_add(int fd, const char *vip, uint16_t cport, uint16_t vport, uin
 	struct lb_flow flow = { .backend_id = backend_id };
 
 	return bpf_map_update_elem(fd, &key, &flow, BPF_ANY) ? -errno : 0;
+}
+
+static int vip6_add(int fd, const char *addr, uint16_t port, uint8_t proto, uint32_t id)
+{
+	struct lb_vip6_key key = { .port = htons(port), .proto = proto };
+	struct lb_vip vip = { .vip_id = id, .pool_id = id * 2, .forwarding = LB_FORWARD_ENCAP,
+			      .maglev_table = LB_NO_TABLE };
+
+	pkt_ip6(addr, key.addr);
+	return bpf_map_update_elem(fd, &key, &vip, BPF_ANY) ? -errno : 0;
+}
+
+/* The flow CLIENT6:@cport -> @vip:@vport on @backend_id. */
+static int flow6_add(int fd, const char *vip, uint16_t cport, uint16_t vport, uint8_t proto,
+		     uint32_t backend_id)
+{
+	struct lb_flow6_key key = { .sport = htons(cport), .dport = htons(vport), .proto = proto };
+	struct lb_flow flow = { .backend_id = backend_id };
+
+	pkt_ip6(CLIENT6, key.src);
+	pkt_ip6(vip, key.dst);
+	return bpf_map_update_elem(fd, &key, &flow, BPF_ANY) ? -errno : 0;
+}
+
+static int addr6_add(int fd, const char *addr, uint32_t vip_id, uint32_t flags)
+{
+	struct lb_vip_addr value = { .vip_id = vip_id, .flags = flags };
+	struct lb_vip_addr6_key key;
+
+	pkt_ip6(addr, key.addr);
+	return bpf_map_update_elem(fd, &key, &value, BPF_ANY) ? -errno : 0;
+}
+
+/* The IPv6 half of the fixture: addresses, VIPs, backends, flows as IPv4's. */
+static int maps_fill6(void)
+{
+	int vips = bpf_map__fd(fx.skel->maps.vips6), flows = bpf_map__fd(fx.skel->maps.flows6);
+	int backends = bpf_map__fd(fx.skel->maps.backends);
+	int addrs = bpf_map__fd(fx.skel->maps.vip_addrs6);
+	int err;
+
+	err = addr6_add(addrs, VIP6_ECHO, VIP6_UDP_ID, LB_VIP_ADDR_F_ECHO);
+	err = err ?: addr6_add(addrs, VIP6_QUIET, VIP6_QUIET_ID, 0);
+	err = err ?: vip6_add(vips, VIP6_ECHO, 80, IPPROTO_UDP, VIP6_UDP_ID);
+	err = err ?: vip6_add(vips, VIP6_ECHO, 0, IPPROTO_TCP, VIP6_TCP_ID);
+	err = err ?: vip6_add(vips, VIP6_QUIET, 80, IPPROTO_UDP, VIP6_QUIET_ID);
+	err = err ?: backend_add(backends, B6_UP, VIP6_UDP_ID, LB_BACKEND_UP);
+	err = err ?: backend_add(backends, B6_DOWN, VIP6_UDP_ID, LB_BACKEND_DOWN);
+	err = err ?: backend_add(backends, B6_OTHER_VIP, VIP6_QUIET_ID, LB_BACKEND_UP);
+	err = err ?: backend_add(backends, B6_TCP, VIP6_TCP_ID, LB_BACKEND_DRAIN);
+	err = err ?: flow6_add(flows, VIP6_ECHO, CLIENT_PORT, 80, IPPROTO_UDP, B6_UP);
+	err = err ?: flow6_add(flows, VIP6_ECHO, CLIENT_PORT, 443, IPPROTO_TCP, B6_TCP);
+	err = err ?: flow6_add(flows, VIP6_ECHO, CLIENT_PORT + 1, 80, IPPROTO_UDP, B6_DOWN);
+	err = err ?: flow6_add(flows, VIP6_ECHO, CLIENT_PORT + 2, 80, IPPROTO_UDP, B6_OTHER_VIP);
+	return err;
 }
 
 static int maps_fill(void)
@@ -134,7 +203,8 @@ static void fixture_setup(void)
 	    fixture_step(&fx.status, load_via_stack(), "load icmp_bpf with ingress_tx_via_stack") ||
 	    fixture_step(&fx.status, sink_attach(&fx.encap_sink, fx.skel->obj, LB_SLOT_ENCAP),
 			 "put the sink in the encap slot") ||
-	    fixture_step(&fx.status, maps_fill(), "fill VIPs, backends, flows"))
+	    fixture_step(&fx.status, maps_fill(), "fill VIPs, backends, flows") ||
+	    fixture_step(&fx.status, maps_fill6(), "fill IPv6 VIPs, backends, flows"))
 		return;
 	fx.ctx_fd = bpf_map__fd(fx.skel->maps.packet_ctx);
 	fx.counters_fd = bpf_map__fd(fx.skel->maps.counters);
@@ -175,25 +245,34 @@ static void echo_spec(struct pkt_spec *spec)
 	spec->proto = IPPROTO_ICMP;
 }
 
-/* An ICMP error from ROUTER to @vip quoting @quoted (its first @quote_max
- * bytes, 0: whole). Returns the frame length.
+/* Builds @spec (addresses and protocol set) as the ICMP or ICMPv6 error
+ * @icmp quoting @quoted (its first @quote_max bytes, 0: whole), in a VLAN
+ * tag if @vlan. Returns the frame length.
  */
-static size_t error_frame(const struct pkt_icmp *icmp, const char *vip,
+static size_t error_build(struct pkt_spec *spec, const struct pkt_icmp *icmp,
 			  const struct pkt_spec *quoted, size_t quote_max, int vlan, uint8_t *frame)
 {
 	static uint8_t quote[PKT_MAX];
+
+	spec->icmp = icmp;
+	spec->payload_len = pkt_quote(quoted, quote_max, quote, sizeof(quote));
+	spec->payload = quote;
+	if (vlan)
+		spec->tags[spec->tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 100 };
+	return spec->payload_len ? pkt_build(spec, frame, PKT_MAX) : 0;
+}
+
+/* An ICMP error from ROUTER to @vip quoting @quoted (error_build()). */
+static size_t error_frame(const struct pkt_icmp *icmp, const char *vip,
+			  const struct pkt_spec *quoted, size_t quote_max, int vlan, uint8_t *frame)
+{
 	struct pkt_spec spec;
 
 	pkt_spec_udp(&spec);
 	spec.src = pkt_ip(ROUTER);
 	spec.dst = pkt_ip(vip);
 	spec.proto = IPPROTO_ICMP;
-	spec.icmp = icmp;
-	spec.payload_len = pkt_quote(quoted, quote_max, quote, sizeof(quote));
-	spec.payload = quote;
-	if (vlan)
-		spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 100 };
-	return spec.payload_len ? pkt_build(&spec, frame, PKT_MAX) : 0;
+	return error_build(&spec, icmp, quoted, quote_max, vlan, frame);
 }
 
 /* The packet a backend sent and a router complains about: @vip:@vport ->
@@ -580,6 +659,354 @@ static void test_empty_encap_slot(void)
 	ASSERT_OK(sink_slot_fill(&fx.encap_sink), "put the sink back");
 }
 
+/* --- ICMPv6 ----------------------------------------------------------------------- */
+
+/* The context parse writes for an ICMPv6 frame (IPv6 at @l3, the ICMPv6
+ * header behind @ext bytes of extension headers).
+ */
+static void ctx6_of(const uint8_t *frame, size_t len, size_t l3, size_t ext, uint32_t vip_id,
+		    struct lb_packet_ctx *ctx)
+{
+	const uint8_t *ip = frame + l3;
+
+	memset(ctx, 0, sizeof(*ctx));
+	memcpy(ctx->flow6.src, ip + 8, 16);
+	memcpy(ctx->flow6.dst, ip + 24, 16);
+	ctx->flow6.proto = IPPROTO_ICMPV6;
+	ctx->l4_proto = IPPROTO_ICMPV6;
+	ctx->vip_id = vip_id;
+	ctx->backend_id = LB_NO_BACKEND;
+	ctx->frame_len = (uint32_t)len;
+	ctx->l3_offset = (uint16_t)l3;
+	ctx->l4_offset = (uint16_t)(l3 + 40 + ext);
+	ctx->ip_tot_len = (uint16_t)(40 + pkt_get16(ip + 4));
+	ctx->flags = LB_CTX_F_IPV6;
+}
+
+/* The client's ICMPv6 echo request to VIP6_ECHO (id 1234, sequence 80). */
+static void echo6_spec(struct pkt_spec *spec)
+{
+	pkt_spec_udp6(spec);
+	pkt_ip6(CLIENT6, spec->src6);
+	pkt_ip6(VIP6_ECHO, spec->dst6);
+	spec->proto = IPPROTO_ICMPV6;
+}
+
+/* An ICMPv6 error from ROUTER6 to @vip quoting @quoted (error_build()). */
+static size_t error6_frame(const struct pkt_icmp *icmp, const char *vip,
+			   const struct pkt_spec *quoted, size_t quote_max, int vlan,
+			   uint8_t *frame)
+{
+	struct pkt_spec spec;
+
+	pkt_spec_udp6(&spec);
+	pkt_ip6(ROUTER6, spec.src6);
+	pkt_ip6(vip, spec.dst6);
+	spec.proto = IPPROTO_ICMPV6;
+	return error_build(&spec, icmp, quoted, quote_max, vlan, frame);
+}
+
+/* The packet a backend sent from @vip:@vport to CLIENT6:@cport, 1400 bytes of payload. */
+static void reply6_spec(struct pkt_spec *spec, const char *vip, uint16_t vport, uint16_t cport,
+			uint8_t proto)
+{
+	pkt_spec_udp6(spec);
+	pkt_ip6(vip, spec->src6);
+	pkt_ip6(CLIENT6, spec->dst6);
+	spec->sport = vport;
+	spec->dport = cport;
+	spec->proto = proto;
+	spec->payload_len = 1400;
+}
+
+/* Bytes worked out by hand: an echo request 2001:db8::1 -> 2001:db8::100, id
+ * 1234, sequence 80, 4 bytes of payload, hop limit 5. The ICMPv6 checksum
+ * covers the pseudo-header (addresses, upper-layer length 12, next header 58):
+ *   ~(2001+0db8+0001 + 2001+0db8+0100 + 000c + 003a + 8000+0000+04d2+0050+0001+0203)
+ *   = ~e3df = 1c20
+ * The reply: MACs and addresses swapped (the sum is the same), hop limit 64, type 129:
+ *   ~(e3df - 8000 + 8100) = ~e4df = 1b20
+ */
+static const uint8_t golden_echo6[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x86, 0xdd,
+	0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x3a, 0x05,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
+	0x80, 0x00, 0x1c, 0x20, 0x04, 0xd2, 0x00, 0x50, 0x00, 0x01, 0x02, 0x03,
+};
+static const uint8_t golden_echo6_reply[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x86, 0xdd,
+	0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x3a, 0x40,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01,
+	0x81, 0x00, 0x1b, 0x20, 0x04, 0xd2, 0x00, 0x50, 0x00, 0x01, 0x02, 0x03,
+};
+
+static void test_echo6_golden(void)
+{
+	const struct counter_delta replied = { LB_C_ICMP_ECHO_REPLY, 1 };
+	uint8_t built[PKT_MAX], helper[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_spec spec;
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	echo6_spec(&spec);
+	spec.ttl = 5;
+	spec.payload_len = 4;
+	len = pkt_build(&spec, built, sizeof(built));
+	ASSERT_BYTES(built, len, golden_echo6, sizeof(golden_echo6),
+		     "pkt_build vs hand-made input");
+	pkt_echo_reply(golden_echo6, sizeof(golden_echo6), 14, helper);
+	ASSERT_BYTES(helper, sizeof(golden_echo6), golden_echo6_reply, sizeof(golden_echo6_reply),
+		     "pkt_echo_reply vs hand-made reply");
+	ctx6_of(golden_echo6, sizeof(golden_echo6), 14, 0, VIP6_UDP_ID, &ctx);
+	run(&(struct icmp_run){ "golden ICMPv6 echo reply", golden_echo6, sizeof(golden_echo6),
+				&ctx, bpf_program__fd(fx.skel->progs.xdp_lb_icmp), EXPECT_REPLY,
+				golden_echo6_reply, sizeof(golden_echo6_reply), NULL, &replied,
+				1 });
+}
+
+static void test_echo6(void)
+{
+	const struct counter_delta replied = { LB_C_ICMP_ECHO_REPLY, 1 };
+	int fd = bpf_program__fd(fx.skel->progs.xdp_lb_icmp);
+	static uint8_t frame[PKT_MAX], want[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_spec spec;
+	size_t len, l3;
+	int i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	for (i = 0; i < 3; i++) {
+		static const char *const names[] = {
+			"ICMPv6 echo, 1000 bytes", "ICMPv6 echo behind a VLAN tag",
+			"ICMPv6 echo with a bad checksum: the reply's is as bad",
+		};
+		echo6_spec(&spec);
+		spec.payload_len = i == 0 ? 1000 : 33;
+		if (i == 1)
+			spec.tags[spec.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, 7 };
+		if (i == 2)
+			spec.l4_csum_xor = 0x0101;
+		len = pkt_build(&spec, frame, sizeof(frame));
+		l3 = i == 1 ? 18 : 14;
+		ctx6_of(frame, len, l3, 0, VIP6_UDP_ID, &ctx);
+		pkt_echo_reply(frame, len, l3, want);
+		run(&(struct icmp_run){ names[i], frame, len, &ctx, fd, EXPECT_REPLY, want, len,
+					NULL, &replied, 1 });
+	}
+
+	echo6_spec(&spec);
+	pkt_ip6(VIP6_QUIET, spec.dst6);
+	len = pkt_build(&spec, frame, sizeof(frame));
+	ctx6_of(frame, len, 14, 0, VIP6_QUIET_ID, &ctx);
+	run(&(struct icmp_run){ "ICMPv6, icmp_echo false: the kernel's", frame, len, &ctx, fd,
+				EXPECT_PASS, NULL, 0, NULL,
+				&(struct counter_delta){ LB_C_ICMP_PASS_ECHO_OFF, 1 }, 1 });
+
+	echo6_spec(&spec);
+	len = pkt_build(&spec, frame, sizeof(frame));
+	ctx6_of(frame, len, 14, 0, VIP6_UDP_ID, &ctx);
+	run(&(struct icmp_run){ "ICMPv6, ingress takes no XDP_TX: the kernel's", frame, len, &ctx,
+				bpf_program__fd(fx.skel_via_stack->progs.xdp_lb_icmp),
+				EXPECT_PASS, NULL, 0, NULL,
+				&(struct counter_delta){ LB_C_ICMP_PASS_ECHO_NO_TX, 1 }, 1 });
+
+	/* A reply must not carry a request's extension headers back. */
+	echo6_spec(&spec);
+	spec.ext6[spec.ext6_count++] = (struct pkt_ext6){ 60, 0, 0 };
+	len = pkt_build(&spec, frame, sizeof(frame));
+	ctx6_of(frame, len, 14, 8, VIP6_UDP_ID, &ctx);
+	run(&(struct icmp_run){ "ICMPv6 echo behind destination options: the kernel's", frame,
+				len, &ctx, fd, EXPECT_PASS, NULL, 0, NULL,
+				&(struct counter_delta){ LB_C_ICMP_PASS_ECHO_EXT_HDRS, 1 }, 1 });
+}
+
+/* The context the encap slot gets for an ICMPv6 error about @vip's flow from
+ * CLIENT6:@cport to @vport.
+ */
+static void forward6_ctx(const struct lb_packet_ctx *in, uint16_t cport, uint16_t vport,
+			 uint8_t proto, uint32_t vip_id, uint32_t backend_id,
+			 struct lb_packet_ctx *out)
+{
+	*out = *in;
+	memset(&out->flow6, 0, sizeof(out->flow6));
+	pkt_ip6(CLIENT6, out->flow6.src);
+	pkt_ip6(VIP6_ECHO, out->flow6.dst);
+	out->flow6.sport = htons(cport);
+	out->flow6.dport = htons(vport);
+	out->flow6.proto = proto;
+	out->vip_id = vip_id;
+	out->pool_id = vip_id * 2;
+	out->maglev_table = LB_NO_TABLE;
+	out->forwarding = LB_FORWARD_ENCAP;
+	out->backend_id = backend_id;
+	out->flags |= LB_CTX_F_ICMP_ERROR;
+}
+
+static void test_errors6_to_backend(void)
+{
+	const struct pkt_icmp too_big = { 2, 0, 1400 }, unreach = { 1, 3, 0 }, hops = { 3, 0, 0 },
+			      param = { 4, 0, 6 };
+	const struct counter_delta sent = { LB_C_ICMP_ERROR_TO_BACKEND, 1 };
+	int fd = bpf_program__fd(fx.skel->progs.xdp_lb_icmp);
+	static uint8_t frame[PKT_MAX];
+	struct lb_packet_ctx ctx, want;
+	struct pkt_spec quoted;
+	size_t len;
+	struct {
+		const char *name;
+		const struct pkt_icmp *icmp;
+		uint16_t vport;
+		uint8_t proto;
+		uint32_t vip_id, backend_id;
+		size_t quote_max;
+		int vlan;
+	} cases[] = {
+		{ "packet too big about a UDP reply, 8 bytes quoted", &too_big, 80, IPPROTO_UDP,
+		  VIP6_UDP_ID, B6_UP, 48, 0 },
+		{ "packet too big about a TCP reply: the wildcard VIP's flow, draining backend",
+		  &too_big, 443, IPPROTO_TCP, VIP6_TCP_ID, B6_TCP, 1232, 0 },
+		{ "address unreachable, the whole packet quoted", &unreach, 80, IPPROTO_UDP,
+		  VIP6_UDP_ID, B6_UP, 0, 0 },
+		{ "time exceeded, behind a VLAN tag", &hops, 80, IPPROTO_UDP, VIP6_UDP_ID, B6_UP,
+		  1232, 1 },
+		{ "parameter problem", &param, 80, IPPROTO_UDP, VIP6_UDP_ID, B6_UP, 48, 0 },
+	};
+	size_t i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		reply6_spec(&quoted, VIP6_ECHO, cases[i].vport, CLIENT_PORT, cases[i].proto);
+		len = error6_frame(cases[i].icmp, VIP6_ECHO, &quoted, cases[i].quote_max,
+				   cases[i].vlan, frame);
+		ctx6_of(frame, len, cases[i].vlan ? 18 : 14, 0, VIP6_UDP_ID, &ctx);
+		forward6_ctx(&ctx, CLIENT_PORT, cases[i].vport, cases[i].proto, cases[i].vip_id,
+			     cases[i].backend_id, &want);
+		run(&(struct icmp_run){ cases[i].name, frame, len, &ctx, fd, EXPECT_ENCAP, NULL, 0,
+					&want, &sent, 1 });
+	}
+}
+
+/* Every ICMPv6 frame the stage leaves to the kernel, and what it drops. */
+static void test_errors6_not_forwarded(void)
+{
+	const struct pkt_icmp too_big = { 2, 0, 1400 }, echo_reply = { 129, 0, 0 };
+	int fd = bpf_program__fd(fx.skel->progs.xdp_lb_icmp);
+	static uint8_t frame[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_spec quoted, spec;
+	size_t len;
+	struct {
+		const char *name;
+		const struct pkt_icmp *icmp;
+		const char *src;   /* the quoted packet's source (VIP6_ECHO) */
+		uint16_t vport, cport;
+		uint8_t proto;
+		int ext;           /* a destination options header in the quote */
+		size_t quote_max;
+		enum lb_counter counter;
+	} cases[] = {
+		{ "no flow for the quoted packet", &too_big, VIP6_ECHO, 80, CLIENT_PORT + 9,
+		  IPPROTO_UDP, 0, 48, LB_C_ICMP_PASS_ERROR_NO_FLOW },
+		{ "the flow's backend is down", &too_big, VIP6_ECHO, 80, CLIENT_PORT + 1,
+		  IPPROTO_UDP, 0, 48, LB_C_ICMP_PASS_ERROR_NO_FLOW },
+		{ "the flow's backend slot now another VIP's", &too_big, VIP6_ECHO, 80,
+		  CLIENT_PORT + 2, IPPROTO_UDP, 0, 48, LB_C_ICMP_PASS_ERROR_NO_FLOW },
+		{ "quoted port of no VIP", &too_big, VIP6_ECHO, 81, CLIENT_PORT, IPPROTO_UDP, 0, 48,
+		  LB_C_ICMP_PASS_ERROR_NO_VIP },
+		{ "quoted source another address", &too_big, CLIENT6, 80, CLIENT_PORT, IPPROTO_UDP,
+		  0, 48, LB_C_ICMP_PASS_ERROR_NO_VIP },
+		{ "quoted packet ICMPv6", &too_big, VIP6_ECHO, 0, 0, IPPROTO_ICMPV6, 0, 48,
+		  LB_C_ICMP_PASS_ERROR_NO_VIP },
+		{ "quoted packet behind extension headers", &too_big, VIP6_ECHO, 80, CLIENT_PORT,
+		  IPPROTO_UDP, 1, 0, LB_C_ICMP_PASS_ERROR_NO_VIP },
+		{ "quote cut inside the ports", &too_big, VIP6_ECHO, 80, CLIENT_PORT, IPPROTO_UDP,
+		  0, 43, LB_C_ICMP_PASS_ERROR_MALFORMED },
+		{ "quote cut inside the IPv6 header", &too_big, VIP6_ECHO, 80, CLIENT_PORT,
+		  IPPROTO_UDP, 0, 24, LB_C_ICMP_PASS_ERROR_MALFORMED },
+		{ "echo reply: another type", &echo_reply, VIP6_ECHO, 80, CLIENT_PORT, IPPROTO_UDP,
+		  0, 48, LB_C_ICMP_PASS_OTHER },
+	};
+	size_t i;
+
+	REQUIRE_FIXTURE(&fx.status);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct counter_delta d = { cases[i].counter, 1 };
+
+		reply6_spec(&quoted, cases[i].src, cases[i].vport, cases[i].cport, cases[i].proto);
+		if (cases[i].ext)
+			quoted.ext6[quoted.ext6_count++] = (struct pkt_ext6){ 60, 0, 0 };
+		len = error6_frame(cases[i].icmp, VIP6_ECHO, &quoted, cases[i].quote_max, 0, frame);
+		ctx6_of(frame, len, 14, 0, VIP6_UDP_ID, &ctx);
+		run(&(struct icmp_run){ cases[i].name, frame, len, &ctx, fd, EXPECT_PASS, NULL, 0,
+					NULL, &d, 1 });
+	}
+
+	/* A quote whose version is not 6: patched into a built frame. */
+	reply6_spec(&quoted, VIP6_ECHO, 80, CLIENT_PORT, IPPROTO_UDP);
+	len = error6_frame(&too_big, VIP6_ECHO, &quoted, 48, 0, frame);
+	frame[14 + 40 + 8] = 0x45;
+	ctx6_of(frame, len, 14, 0, VIP6_UDP_ID, &ctx);
+	run(&(struct icmp_run){ "quoted version 4", frame, len, &ctx, fd, EXPECT_PASS, NULL, 0,
+				NULL, &(struct counter_delta){ LB_C_ICMP_PASS_ERROR_MALFORMED, 1 },
+				1 });
+
+	/* A fragment: parse flags it, the stage does not read it. */
+	echo6_spec(&spec);
+	spec.ext6[spec.ext6_count++] = (struct pkt_ext6){ 44, 0, 1 };
+	len = pkt_build(&spec, frame, sizeof(frame));
+	ctx6_of(frame, len, 14, 8, VIP6_UDP_ID, &ctx);
+	ctx.flags |= LB_CTX_F_FRAGMENT;
+	run(&(struct icmp_run){ "ICMPv6 echo request in fragments: the kernel reassembles", frame,
+				len, &ctx, fd, EXPECT_PASS, NULL, 0, NULL,
+				&(struct counter_delta){ LB_C_ICMP_PASS_FRAGMENT, 1 }, 1 });
+
+	/* 4 bytes of ICMPv6: less than the 8 of a header with its second word. */
+	echo6_spec(&spec);
+	spec.proto = 0xfe; /* built raw, then called ICMPv6 */
+	spec.payload_len = 4;
+	len = pkt_build(&spec, frame, sizeof(frame));
+	frame[14 + 6] = IPPROTO_ICMPV6;
+	ctx6_of(frame, len, 14, 0, VIP6_UDP_ID, &ctx);
+	run(&(struct icmp_run){ "ICMPv6 header cut short", frame, len, &ctx, fd, EXPECT_PASS,
+				NULL, 0, NULL,
+				&(struct counter_delta){ LB_C_ICMP_PASS_OTHER, 1 }, 1 });
+}
+
+/* Contexts that do not describe the ICMPv6 frame: dropped as it came. */
+static void test_bad_ctx6(void)
+{
+	const struct counter_delta bad = { LB_C_ICMP_DROP_BAD_CTX, 1 };
+	int fd = bpf_program__fd(fx.skel->progs.xdp_lb_icmp);
+	static uint8_t frame[PKT_MAX], frame4[PKT_MAX];
+	struct lb_packet_ctx ctx;
+	struct pkt_spec spec;
+	size_t len, len4;
+
+	REQUIRE_FIXTURE(&fx.status);
+	echo6_spec(&spec);
+	len = pkt_build(&spec, frame, sizeof(frame));
+	ctx6_of(frame, len, 14, 0, VIP6_UDP_ID, &ctx);
+	ctx.frame_len -= 1;
+	run(&(struct icmp_run){ "IPv6 context of a shorter frame", frame, len, &ctx, fd,
+				EXPECT_DROP, NULL, 0, NULL, &bad, 1 });
+	ctx6_of(frame, len, 14, 0, VIP6_UDP_ID, &ctx);
+	ctx.flow6.proto = IPPROTO_UDP;
+	run(&(struct icmp_run){ "IPv6 context of a UDP packet", frame, len, &ctx, fd, EXPECT_DROP,
+				NULL, 0, NULL, &bad, 1 });
+
+	/* An IPv6 context on an IPv4 echo request of the same length. */
+	echo_spec(&spec);
+	spec.payload_len = 52;
+	len4 = pkt_build(&spec, frame4, sizeof(frame4));
+	ctx6_of(frame, len, 14, 0, VIP6_UDP_ID, &ctx);
+	if (ASSERT_EQ(len4, len, "IPv4 frame as long as the IPv6 one"))
+		run(&(struct icmp_run){ "IPv6 context on an IPv4 frame", frame4, len4, &ctx, fd,
+					EXPECT_DROP, NULL, 0, NULL, &bad, 1 });
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(test_echo_golden),
 	TEST_CASE(test_echo),
@@ -587,6 +1014,11 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_errors_not_forwarded),
 	TEST_CASE(test_other_frames),
 	TEST_CASE(test_empty_encap_slot),
+	TEST_CASE(test_echo6_golden),
+	TEST_CASE(test_echo6),
+	TEST_CASE(test_errors6_to_backend),
+	TEST_CASE(test_errors6_not_forwarded),
+	TEST_CASE(test_bad_ctx6),
 };
 
 int main(int argc, char **argv)

@@ -1099,6 +1099,28 @@ out:
 	sink_detach(&nat_sink);
 }
 
+/* With the icmp slot emptied: frame @in to a VIP address is counted twice and
+ * passed unchanged.
+ */
+static void check_empty_icmp_slot(struct stage_sink *icmp_sink, const uint8_t *in, size_t len)
+{
+	const struct counter_delta no_stage[] = {
+		{ LB_C_PARSE_TO_ICMP, 1 },
+		{ LB_C_PARSE_PASS_NO_ICMP_STAGE, 1 },
+	};
+	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
+	static struct xdp_result res;
+
+	if (!ASSERT_OK(sink_slot_empty(icmp_sink), "empty the icmp slot"))
+		return;
+	counters_read(fx.counters_fd, before);
+	xdp_run(fx.prog_fd, in, len, 0, &res);
+	counters_read(fx.counters_fd, after);
+	ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "empty icmp slot: verdict");
+	ASSERT_BYTES(res.out, res.out_len, in, len, "empty icmp slot: frame unchanged");
+	counters_expect(before, after, no_stage, 2, "empty icmp slot");
+}
+
 /* ICMP to a VIP address (vip_addrs) goes to the icmp slot whatever its type,
  * fragments included, after the checks of a VIP frame, with the address's
  * first VIP id and no ports; ICMP to another address stays the stack's; an
@@ -1137,14 +1159,8 @@ static void test_icmp(void)
 						  .dst = VIP_A },
 		  XDP_DROP, {}, LB_C_PARSE_DROP_MARTIAN_SRC },
 	};
-	const struct counter_delta no_stage[] = {
-		{ LB_C_PARSE_TO_ICMP, 1 },
-		{ LB_C_PARSE_PASS_NO_ICMP_STAGE, 1 },
-	};
 	const struct frame_desc echo = { .proto = IPPROTO_ICMP, .dst = VIP_A };
-	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
 	struct stage_sink icmp_sink = { 0 };
-	static struct xdp_result res;
 	int addrs_fd;
 	uint8_t in[PKT_MAX];
 	size_t len;
@@ -1160,14 +1176,7 @@ static void test_icmp(void)
 	run_sink = &fx.sink;
 
 	len = frame_build(&echo, in);
-	if (ASSERT_OK(sink_slot_empty(&icmp_sink), "empty the icmp slot")) {
-		counters_read(fx.counters_fd, before);
-		xdp_run(fx.prog_fd, in, len, 0, &res);
-		counters_read(fx.counters_fd, after);
-		ASSERT_STREQ(xdp_verdict_name(res.verdict), "XDP_PASS", "empty icmp slot: verdict");
-		ASSERT_BYTES(res.out, res.out_len, in, len, "empty icmp slot: frame unchanged");
-		counters_expect(before, after, no_stage, 2, "empty icmp slot");
-	}
+	check_empty_icmp_slot(&icmp_sink, in, len);
 	sink_detach(&icmp_sink);
 out:
 	ASSERT_OK(bpf_map_delete_elem(addrs_fd, &addr), "remove VIP_A");
@@ -1379,8 +1388,9 @@ static void test_ipv6_vip_lookup(void)
 		{ { "IPv6 to the IPv4 VIP's address, mapped: no VIP", {}, XDP_PASS, {},
 		    LB_C_PARSE_PASS_NOT_VIP },
 		  { .proto = IPPROTO_UDP, .dst = "::ffff:10.0.0.100", .dport = 80 } },
-		{ { "ICMPv6 to a VIP address", {}, XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
-		  { .proto = 58, .dport = 80 } },
+		{ { "ICMPv6 to a VIP address not in vip_addrs6 (test_ipv6_icmp adds it)", {},
+		    XDP_PASS, {}, LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_ICMPV6, .dport = 80 } },
 		{ { "hop limit 1 is left alone (the tunnel is one hop)", {}, XDP_TX,
 		    ctx6(VIP6_A, CLIENT_PORT, 80, IPPROTO_UDP, 5, 10, 14, 54, UDP6_TOT,
 			 UDP6_FRAME, 0),
@@ -1697,6 +1707,116 @@ out:
 	sink_detach(&nat_sink);
 }
 
+/* An ICMPv6 message of @type (code 0) in place of the echo request. */
+#define ICMP6_TYPE(type) { 40, 1, { (type) } }
+
+/* ICMPv6 to an IPv6 VIP address (vip_addrs6) goes to the icmp slot when the
+ * stage handles its type (echo request, errors 1-4) or is a fragment, after
+ * the checks of a VIP frame; NDP, MLD and other types stay the kernel's
+ * before any check, even from a link-local source.
+ */
+static void test_ipv6_icmp(void)
+{
+	const struct lb_vip_addr entry = { .vip_id = 9, .flags = LB_VIP_ADDR_F_ECHO };
+	const struct parse6_case cases[] = {
+		{ { "ICMPv6 echo request to a VIP address: to the icmp slot", {}, XDP_TX,
+		    ctx6(VIP6_A, 0, 0, IPPROTO_ICMPV6, 9, 0, 14, 54, UDP6_TOT, UDP6_FRAME, 0),
+		    LB_C_PARSE_TO_ICMP },
+		  { .proto = IPPROTO_ICMPV6 } },
+		{ { "ICMPv6 echo request in a VLAN tag", {}, XDP_TX,
+		    ctx6(VIP6_A, 0, 0, IPPROTO_ICMPV6, 9, 0, 18, 58, UDP6_TOT, UDP6_FRAME + 4, 0),
+		    LB_C_PARSE_TO_ICMP },
+		  { .vlan_tags = 1, .proto = IPPROTO_ICMPV6 } },
+		{ { "ICMPv6 behind destination options", {}, XDP_TX,
+		    ctx6(VIP6_A, 0, 0, IPPROTO_ICMPV6, 9, 0, 14, 62, UDP6_TOT + 8,
+			 UDP6_FRAME + 8, 0),
+		    LB_C_PARSE_TO_ICMP },
+		  { .proto = IPPROTO_ICMPV6, .ext = { DSTOPT(0) }, .ext_count = 1 } },
+		{ { "destination unreachable", {}, XDP_TX,
+		    ctx6(VIP6_A, 0, 0, IPPROTO_ICMPV6, 9, 0, 14, 54, UDP6_TOT, UDP6_FRAME, 0),
+		    LB_C_PARSE_TO_ICMP },
+		  { .proto = IPPROTO_ICMPV6, .patch = ICMP6_TYPE(1) } },
+		{ { "packet too big", {}, XDP_TX,
+		    ctx6(VIP6_A, 0, 0, IPPROTO_ICMPV6, 9, 0, 14, 54, UDP6_TOT, UDP6_FRAME, 0),
+		    LB_C_PARSE_TO_ICMP },
+		  { .proto = IPPROTO_ICMPV6, .patch = ICMP6_TYPE(2) } },
+		{ { "time exceeded", {}, XDP_TX,
+		    ctx6(VIP6_A, 0, 0, IPPROTO_ICMPV6, 9, 0, 14, 54, UDP6_TOT, UDP6_FRAME, 0),
+		    LB_C_PARSE_TO_ICMP },
+		  { .proto = IPPROTO_ICMPV6, .patch = ICMP6_TYPE(3) } },
+		{ { "parameter problem", {}, XDP_TX,
+		    ctx6(VIP6_A, 0, 0, IPPROTO_ICMPV6, 9, 0, 14, 54, UDP6_TOT, UDP6_FRAME, 0),
+		    LB_C_PARSE_TO_ICMP },
+		  { .proto = IPPROTO_ICMPV6, .patch = ICMP6_TYPE(4) } },
+		{ { "first fragment: to the icmp slot, flagged", {}, XDP_TX,
+		    ctx6(VIP6_A, 0, 0, IPPROTO_ICMPV6, 9, 0, 14, 62, UDP6_TOT + 8,
+			 UDP6_FRAME + 8, LB_CTX_F_FRAGMENT),
+		    LB_C_PARSE_TO_ICMP },
+		  { .proto = IPPROTO_ICMPV6, .ext = { FRAG(0, 1) }, .ext_count = 1 } },
+		{ { "later fragment of an NDP-looking type: to the icmp slot, flagged", {}, XDP_TX,
+		    ctx6(VIP6_A, 0, 0, IPPROTO_ICMPV6, 9, 0, 14, 62, UDP6_TOT + 8,
+			 UDP6_FRAME + 8, LB_CTX_F_FRAGMENT | LB_CTX_F_LATER_FRAGMENT),
+		    LB_C_PARSE_TO_ICMP },
+		  { .proto = IPPROTO_ICMPV6, .ext = { FRAG(1024, 0) }, .ext_count = 1,
+		    .patch = { 48, 1, { 135 } } } },
+		{ { "neighbor solicitation: the kernel's", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_ICMP6_OTHER },
+		  { .proto = IPPROTO_ICMPV6, .patch = ICMP6_TYPE(135) } },
+		{ { "neighbor advertisement from a link-local source: the kernel's, not dropped",
+		    {}, XDP_PASS, {}, LB_C_PARSE_PASS_ICMP6_OTHER },
+		  { .proto = IPPROTO_ICMPV6, .src = "fe80::1", .patch = ICMP6_TYPE(136) } },
+		{ { "router solicitation", {}, XDP_PASS, {}, LB_C_PARSE_PASS_ICMP6_OTHER },
+		  { .proto = IPPROTO_ICMPV6, .patch = ICMP6_TYPE(133) } },
+		{ { "redirect", {}, XDP_PASS, {}, LB_C_PARSE_PASS_ICMP6_OTHER },
+		  { .proto = IPPROTO_ICMPV6, .patch = ICMP6_TYPE(137) } },
+		{ { "MLD query", {}, XDP_PASS, {}, LB_C_PARSE_PASS_ICMP6_OTHER },
+		  { .proto = IPPROTO_ICMPV6, .patch = ICMP6_TYPE(130) } },
+		{ { "MLDv2 report", {}, XDP_PASS, {}, LB_C_PARSE_PASS_ICMP6_OTHER },
+		  { .proto = IPPROTO_ICMPV6, .patch = ICMP6_TYPE(143) } },
+		{ { "echo reply", {}, XDP_PASS, {}, LB_C_PARSE_PASS_ICMP6_OTHER },
+		  { .proto = IPPROTO_ICMPV6, .patch = ICMP6_TYPE(129) } },
+		{ { "type 0 (reserved)", {}, XDP_PASS, {}, LB_C_PARSE_PASS_ICMP6_OTHER },
+		  { .proto = IPPROTO_ICMPV6, .patch = ICMP6_TYPE(0) } },
+		{ { "ICMPv6 of 3 bytes", {}, XDP_PASS, {}, LB_C_PARSE_PASS_MALFORMED },
+		  { .proto = 0xfe, .payload_len = 3, .patch = { 6, 1, { IPPROTO_ICMPV6 } } } },
+		{ { "ICMPv6 to an address that is no VIP's", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_ICMPV6, .dst = NOT_A_VIP6 } },
+		{ { "ICMPv6 to VIP6_B, which has VIPs but no vip_addrs6 entry", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_NOT_VIP },
+		  { .proto = IPPROTO_ICMPV6, .dst = VIP6_B } },
+		{ { "ICMPv6 echo request to another host's MAC", {}, XDP_PASS, {},
+		    LB_C_PARSE_PASS_L2_OTHER_HOST },
+		  { .dst_mac = mac_other[2], .proto = IPPROTO_ICMPV6 } },
+		{ { "ICMPv6 echo request from a link-local source", {}, XDP_DROP, {},
+		    LB_C_PARSE_DROP_MARTIAN_SRC },
+		  { .proto = IPPROTO_ICMPV6, .src = "fe80::1" } },
+	};
+	const struct frame6_desc echo = { .proto = IPPROTO_ICMPV6 };
+	struct stage_sink icmp_sink = { 0 };
+	struct lb_vip_addr6_key addr;
+	uint8_t in[PKT_MAX];
+	int addrs_fd;
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	pkt_ip6(VIP6_A, addr.addr);
+	addrs_fd = bpf_map__fd(fx.parse->maps.vip_addrs6);
+	if (!ASSERT_OK(bpf_map_update_elem(addrs_fd, &addr, &entry, BPF_NOEXIST), "add VIP6_A"))
+		return;
+	if (!ASSERT_OK(sink_attach(&icmp_sink, fx.parse->obj, LB_SLOT_ICMP), "sink in icmp slot"))
+		goto out;
+	run_sink = &icmp_sink;
+	RUN_CASES6(cases);
+	run_sink = &fx.sink;
+
+	len = frame6_build(&echo, in);
+	check_empty_icmp_slot(&icmp_sink, in, len);
+	sink_detach(&icmp_sink);
+out:
+	ASSERT_OK(bpf_map_delete_elem(addrs_fd, &addr), "remove VIP6_A");
+}
+
 int main(int argc, char **argv)
 {
 	const struct test_case cases[] = {
@@ -1723,6 +1843,7 @@ int main(int argc, char **argv)
 		TEST_CASE(test_ipv6_every_field),
 		TEST_CASE(test_ipv6_truncated),
 		TEST_CASE(test_ipv6_nat_reply),
+		TEST_CASE(test_ipv6_icmp),
 	};
 	int status;
 
