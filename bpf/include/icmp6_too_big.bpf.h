@@ -54,9 +54,9 @@ __noinline int lb_icmp6_checksum(struct xdp_md *ctx, __u32 l3)
 	struct icmp6_too_big_headers *msg;
 	__u32 sum, len;
 
-	if (l3 != ETH_HLEN && l3 != FRAME_L2_TAGGED_LEN)
+	if (!lb_l3_offset_ok(l3)) /* stage.bpf.h: why not two compares */
 		return -1;
-	msg = data + l3;
+	msg = lb_l3_header(data, l3);
 	if ((void *)(msg + 1) > data_end)
 		return -1;
 	/* The upper-layer length is below 1280 (csum_to_end() refuses more):

@@ -134,6 +134,29 @@ static __always_inline struct lb_packet_ctx *lb_packet_ctx(void)
 	return bpf_map_lookup_elem(&packet_ctx, &key);
 }
 
+/* Whether @l3 is an IP header's offset parse hands on: 14, or 18 behind one
+ * 802.1Q tag. One test of (l3 - 14) & ~4, not two compares: Debian 13's
+ * kernel (6.12) lost the value of a register copied between two compares of
+ * one number (the verifier's "REG INVARIANTS VIOLATION"), and a packet
+ * pointer moved by it became a plain number ("invalid mem access 'scalar'").
+ */
+static __always_inline int lb_l3_offset_ok(__u32 l3)
+{
+	return !((l3 - ETH_HLEN) & ~4U);
+}
+
+/* The header at @l3, an offset lb_l3_offset_ok() passed, with a constant
+ * offset on each path: the verifier then knows the pointer's offset exactly,
+ * which reading the EtherType in front of it needs (see above for why not
+ * data + l3).
+ */
+static __always_inline void *lb_l3_header(void *data, __u32 l3)
+{
+	if (l3 == ETH_HLEN)
+		return data + ETH_HLEN;
+	return data + ETH_HLEN + 4;
+}
+
 /* The IPv4 header @pkt names in the frame of @xdp, with its 20 fixed bytes
  * proven to the verifier; NULL when the context cannot describe this frame:
  * another length than parse saw, an L2 header other than 14 or 18 bytes, an
@@ -155,12 +178,12 @@ static __always_inline struct iphdr *lb_ctx_ipv4(struct xdp_md *xdp,
 
 	if (data_end - data != pkt->frame_len)
 		return NULL;
-	if (l3 != ETH_HLEN && l3 != ETH_HLEN + 4)
+	if (!lb_l3_offset_ok(l3))
 		return NULL;
 	if (l4 < l3 + sizeof(*iph) || l4 > l3 + 60 || l4 - l3 > tot_len ||
 	    l3 + tot_len > pkt->frame_len)
 		return NULL;
-	iph = data + l3;
+	iph = lb_l3_header(data, l3);
 	/* True after the compares above; the verifier needs it said this way. */
 	if ((void *)(iph + 1) > data_end)
 		return NULL;
@@ -187,12 +210,12 @@ static __always_inline struct ipv6hdr *lb_ctx_ipv6(struct xdp_md *xdp,
 
 	if (data_end - data != pkt->frame_len || !(pkt->flags & LB_CTX_F_IPV6))
 		return NULL;
-	if (l3 != ETH_HLEN && l3 != ETH_HLEN + 4)
+	if (!lb_l3_offset_ok(l3))
 		return NULL;
 	if (l4 < l3 + sizeof(*ip6h) || l4 > l3 + sizeof(*ip6h) + LB_IPV6_MAX_EXT_LEN ||
 	    l4 - l3 > tot_len || l3 + tot_len > pkt->frame_len)
 		return NULL;
-	ip6h = data + l3;
+	ip6h = lb_l3_header(data, l3);
 	if ((void *)(ip6h + 1) > data_end)
 		return NULL;
 	if (*((__be16 *)ip6h - 1) != bpf_htons(ETH_P_IPV6))
