@@ -229,6 +229,10 @@ static __always_inline struct ipv6hdr *lb_ctx_ipv6(struct xdp_md *xdp,
 #define LB_L4_OFFSET_MAX (ETH_HLEN + 4 + 60)
 /* ... and of an IPv6 packet: one VLAN tag, 40 bytes and the extension headers. */
 #define LB_L4_OFFSET_MAX6 (ETH_HLEN + 4 + 40 + LB_IPV6_MAX_EXT_LEN)
+/* A mask at least both limits: lb_ctx_l4_within() says its bound with it. */
+#define LB_L4_OFFSET_BOUND 0x1ffU
+_Static_assert(LB_L4_OFFSET_MAX <= LB_L4_OFFSET_BOUND && LB_L4_OFFSET_MAX6 <= LB_L4_OFFSET_BOUND,
+	       "LB_L4_OFFSET_BOUND covers both limits");
 
 /* The L4 header of a whole packet at @pkt's l4_offset, @size bytes of it (a
  * constant) inside both the frame and the IP packet, the offset at most @max
@@ -242,20 +246,30 @@ static __always_inline void *lb_ctx_l4_within(struct xdp_md *xdp, const struct l
 	void *l4;
 
 	/* Also what the verifier needs: with an offset of up to 65535 it
-	 * cannot prove any access behind it, however data_end compares.
+	 * cannot prove any access behind it, however data_end compares. Opaque
+	 * to clang, which otherwise drops this test as implied by the caller's
+	 * lb_ctx_ipv4() (clang 19 did, and Debian 13's kernel then refused the
+	 * ipip stage: the data_end check proved nothing). So the bound is also
+	 * said as a mask the verifier tracks, of a value clang cannot see
+	 * through; it changes nothing for an offset that passed the test.
 	 */
 	if (l4_offset > max)
 		return NULL;
+	barrier_var(l4_offset);
+	l4_offset &= LB_L4_OFFSET_BOUND;
 	if (l4_offset + size > (__u32)pkt->l3_offset + pkt->ip_tot_len)
 		return NULL;
 	l4 = (void *)(long)xdp->data + l4_offset;
+	/* The pointer opaque to clang before the check and after it, so the
+	 * check and the use are of this one register: clang 19 and 21 would
+	 * otherwise compute data + l4_offset (+ size) again, in a register the
+	 * verifier knows no range for (Debian 13's and unstable's kernels
+	 * refused the NAT stage, and Debian 13's the ipip stage's
+	 * "fragmentation needed" quote: "R1 offset is outside of the packet").
+	 */
+	barrier_var(l4);
 	if (l4 + size > data_end)
 		return NULL;
-	/* The checked pointer itself, opaque to clang: clang 19 and 21 would
-	 * otherwise compute data + l4_offset again where it is used, in a
-	 * register the verifier knows no range for (Debian 13's and unstable's
-	 * kernels refused the NAT stage).
-	 */
 	barrier_var(l4);
 	return l4;
 }
