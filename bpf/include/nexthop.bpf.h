@@ -96,6 +96,35 @@ static __always_inline int encap_drop(enum lb_counter reason, enum lb_vip_drop v
 
 #define ENCAP_DROP(ID) encap_drop(LB_C_##ID, LB_VD_##ID)
 
+/* Asks the FIB @params (either family) and reads back into @hop what a
+ * next hop needs. Only ifindex and the MACs are read back: the kernel
+ * overwrites the destination with the gateway and tot_len with the MTU
+ * (mtu_result, read when the packet is too big). Returns the
+ * BPF_FIB_LKUP_RET_* code.
+ */
+static __always_inline int next_hop_fib_ask(struct xdp_md *ctx, struct bpf_fib_lookup *params,
+					    struct next_hop *hop)
+{
+	int rc = bpf_fib_lookup(ctx, params, sizeof(*params), 0);
+
+	hop->ifindex = params->ifindex;
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		hop->mtu = params->mtu_result;
+	__builtin_memcpy(hop->dmac, params->dmac, ETH_ALEN);
+	__builtin_memcpy(hop->smac, params->smac, ETH_ALEN);
+	return rc;
+}
+
+/* The route's MTU from @params asked with the largest length (either family),
+ * which the kernel answers with FRAG_NEEDED and the MTU; 0xffff otherwise.
+ */
+static __always_inline __u32 next_hop_fib_mtu(struct xdp_md *ctx, struct bpf_fib_lookup *params)
+{
+	if (bpf_fib_lookup(ctx, params, sizeof(*params), 0) == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return params->mtu_result;
+	return 0xffff;
+}
+
 /* Routes @outer as if it had arrived on the ingress interface. Fills
  * hop->ifindex, and the MACs when the neighbour is known. Returns the
  * BPF_FIB_LKUP_RET_* code, or < 0 when the kernel rejects the arguments.
@@ -104,7 +133,6 @@ static __always_inline int next_hop_fib(struct xdp_md *ctx, const struct iphdr *
 					struct next_hop *hop)
 {
 	struct bpf_fib_lookup params = {};
-	int rc;
 
 	params.family = AF_INET;
 	params.tos = outer->tos;
@@ -114,17 +142,7 @@ static __always_inline int next_hop_fib(struct xdp_md *ctx, const struct iphdr *
 	params.ifindex = ctx->ingress_ifindex;
 	params.ipv4_src = outer->saddr;
 	params.ipv4_dst = outer->daddr;
-	rc = bpf_fib_lookup(ctx, &params, sizeof(params), 0);
-	/* Only ifindex and the MACs are read back: the kernel overwrites
-	 * ipv4_dst with the gateway and tot_len with the MTU (mtu_result, read
-	 * when the packet is too big).
-	 */
-	hop->ifindex = params.ifindex;
-	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		hop->mtu = params.mtu_result;
-	__builtin_memcpy(hop->dmac, params.dmac, ETH_ALEN);
-	__builtin_memcpy(hop->smac, params.smac, ETH_ALEN);
-	return rc;
+	return next_hop_fib_ask(ctx, &params, hop);
 }
 
 /* The MTU of the route to @outer's destination: a lookup with the largest
@@ -142,9 +160,7 @@ static __always_inline __u32 next_hop_route_mtu(struct xdp_md *ctx, const struct
 	params.ifindex = ctx->ingress_ifindex;
 	params.ipv4_src = outer->saddr;
 	params.ipv4_dst = outer->daddr;
-	if (bpf_fib_lookup(ctx, &params, sizeof(params), 0) == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return params.mtu_result;
-	return 0xffff;
+	return next_hop_fib_mtu(ctx, &params);
 }
 
 /* The cache entry of @backend_id if it may answer at time @now (the coarse

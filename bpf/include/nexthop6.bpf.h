@@ -41,16 +41,9 @@ static __always_inline int next_hop6_fib(struct xdp_md *ctx, const struct ipv6hd
 					 struct next_hop *hop)
 {
 	struct bpf_fib_lookup params = {};
-	int rc;
 
 	next_hop6_params(ctx, outer, next_hop6_len(outer), &params);
-	rc = bpf_fib_lookup(ctx, &params, sizeof(params), 0);
-	hop->ifindex = params.ifindex;
-	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		hop->mtu = params.mtu_result;
-	__builtin_memcpy(hop->dmac, params.dmac, ETH_ALEN);
-	__builtin_memcpy(hop->smac, params.smac, ETH_ALEN);
-	return rc;
+	return next_hop_fib_ask(ctx, &params, hop);
 }
 
 /* next_hop_route_mtu() for IPv6. */
@@ -59,9 +52,7 @@ static __always_inline __u32 next_hop6_route_mtu(struct xdp_md *ctx, const struc
 	struct bpf_fib_lookup params = {};
 
 	next_hop6_params(ctx, outer, 0xffff, &params);
-	if (bpf_fib_lookup(ctx, &params, sizeof(params), 0) == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return params.mtu_result;
-	return 0xffff;
+	return next_hop_fib_mtu(ctx, &params);
 }
 
 /* next_hop_cache_get() for IPv6: the entry must be for the whole address. */
