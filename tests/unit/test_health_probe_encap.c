@@ -17,6 +17,10 @@
  *   marked as xdp-lbd marks a probe sends to the VIP, and an AF_PACKET socket
  *   on hc1 receives what went out of hc0: every byte of the outer IPv4 (and
  *   UDP for GUE) header, checksum included, and the inner packet as sent.
+ *   The same for an IPv6 backend: IPv4-in-IPv6 from the IPv4 route (the
+ *   kernel routes the pushed IPv6 header as IPv6) and IPv6-in-IPv6 from a
+ *   route `VIP6/128 encap bpf xmit` and the IPv6 rule, every byte of the
+ *   outer IPv6 header, flow label included.
  *   An unmarked packet to the VIP never meets the route.
  */
 #ifndef _GNU_SOURCE
@@ -80,7 +84,7 @@
 /* The program with outer sources @outer_src and @outer_src6 (NULL: none),
  * backend BACKEND_ID at BACKEND and BACKEND6_ID at BACKEND6.
  */
-static struct probe_encap_bpf *load6(__be32 outer_src, const char *outer_src6)
+static struct probe_encap_bpf *load(__be32 outer_src, const char *outer_src6)
 {
 	struct lb_backend be = {
 		.addr = pkt_ip(BACKEND), .state = LB_BACKEND_UP, .vip_id = VIP_ID, .weight = 1,
@@ -108,11 +112,6 @@ static struct probe_encap_bpf *load6(__be32 outer_src, const char *outer_src6)
 		return NULL;
 	}
 	return skel;
-}
-
-static struct probe_encap_bpf *load(__be32 outer_src)
-{
-	return load6(outer_src, NULL);
 }
 
 /* --- refusals under BPF_PROG_TEST_RUN ------------------------------------------- */
@@ -205,7 +204,7 @@ static size_t refusal_frame(enum damage damage, bool ipv6, uint8_t *buf, size_t 
 
 static void test_refusals(void)
 {
-	struct probe_encap_bpf *skel = load(0);
+	struct probe_encap_bpf *skel = load(0, NULL);
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
 	struct lb_vip_drops drops_before, drops_after;
 	uint8_t in[256], out[512];
@@ -297,11 +296,12 @@ static int wire(void)
 			return;                                                          \
 	} while (0)
 
-/* xdp-lbd's rule and a route to the VIP through @skel's program, named by
- * its id as xdp-lbd names it: the kernel tells LWT states apart by name, and
- * would keep an older program of the same name in a replaced route.
+/* xdp-lbd's rule of @family and a route to the VIP of that family (VIP/32 or
+ * VIP6/128) through @skel's program, named by its id as xdp-lbd names it: the
+ * kernel tells LWT states apart by name, and would keep an older program of
+ * the same name in a replaced route. @nl is opened unless it is already.
  */
-static int route_family(struct lbd_routes *nl, struct probe_encap_bpf *skel, int family)
+static int route(struct lbd_routes *nl, struct probe_encap_bpf *skel, int family)
 {
 	struct lbd_rule rule = { .family = family, .priority = PRIORITY, .mark = MARK_BASE,
 				 .mask = LB_PROBE_MARK_MASK };
@@ -332,11 +332,6 @@ static int route_family(struct lbd_routes *nl, struct probe_encap_bpf *skel, int
 				  bpf_program__fd(skel->progs.lb_probe_encap), name, 28);
 }
 
-static int route(struct lbd_routes *nl, struct probe_encap_bpf *skel)
-{
-	return route_family(nl, skel, AF_INET);
-}
-
 static int capture_open(void)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
@@ -352,6 +347,43 @@ static int capture_open(void)
 		return -1;
 	}
 	return fd;
+}
+
+/* One case on the wire: the program, xdp-lbd's rule and route of a family
+ * to the VIP, and the capture on hc1.
+ */
+struct wire_run {
+	struct probe_encap_bpf *skel;
+	struct lbd_routes nl;
+	int cap;
+};
+
+/* Sets @run up for case @what: the program with the outer sources given (see
+ * load()), the route of @family. False (asserted) when something failed;
+ * wire_end() in any case.
+ */
+static bool wire_begin(struct wire_run *run, const char *what, __be32 outer_src,
+		       const char *outer_src6, int family)
+{
+	char text[160];
+
+	memset(run, 0, sizeof(*run));
+	run->cap = -1;
+	run->skel = load(outer_src, outer_src6);
+	if (!run->skel)
+		return false;
+	run->cap = capture_open();
+	snprintf(text, sizeof(text), "%s: rule and route of xdp-lbd's netlink code", what);
+	return ASSERT_TRUE(run->cap >= 0, "AF_PACKET socket on hc1") &&
+	       ASSERT_OK(route(&run->nl, run->skel, family), text);
+}
+
+static void wire_end(struct wire_run *run)
+{
+	if (run->cap >= 0)
+		close(run->cap);
+	lbd_routes_close(&run->nl);
+	probe_encap_bpf__destroy(run->skel);
 }
 
 /* The next IPv4 frame to BACKEND on hc1 (its length), 0 after a second without. */
@@ -417,33 +449,26 @@ static void run_wire_case(const struct wire_case *c)
 	__be32 outer_src = c->outer_src ? pkt_ip(c->outer_src) : 0;
 	uint8_t frame[2048], want[28];
 	const uint8_t *outer, *inner;
-	struct probe_encap_bpf *skel;
-	struct lbd_routes nl = { 0 };
+	struct wire_run run;
 	struct counter_delta delta = {
 		c->gue ? LB_C_PROBE_ENCAP_GUE : LB_C_PROBE_ENCAP_IPIP, 1 };
 	size_t hdr = c->gue ? 28 : 20, n;
 	uint16_t sport, inner_len;
 	char what[160];
-	int cap;
 
 	WIRE_OR_SKIP();
-	skel = load(outer_src);
-	if (!skel)
-		return;
-	cap = capture_open();
-	snprintf(what, sizeof(what), "%s: rule and route of xdp-lbd's netlink code", c->what);
-	if (!ASSERT_TRUE(cap >= 0, "AF_PACKET socket on hc1") || !ASSERT_OK(route(&nl, skel), what))
+	if (!wire_begin(&run, c->what, outer_src, NULL, AF_INET))
 		goto out;
-	counters_read(bpf_map__fd(skel->maps.counters), before);
+	counters_read(bpf_map__fd(run.skel->maps.counters), before);
 	sport = send_probe(MARK_BASE | (c->gue ? LB_PROBE_MARK_GUE : 0) | BACKEND_ID, "probe");
 	snprintf(what, sizeof(what), "%s: the marked socket sent", c->what);
 	if (!ASSERT_TRUE(sport != 0, what))
 		goto out;
-	n = capture_next(cap, frame, sizeof(frame));
+	n = capture_next(run.cap, frame, sizeof(frame));
 	snprintf(what, sizeof(what), "%s: a frame to the backend left hc0", c->what);
 	if (!ASSERT_TRUE(n >= ETH_HLEN + hdr + 20 + 8, what))
 		goto out;
-	counters_read(bpf_map__fd(skel->maps.counters), after);
+	counters_read(bpf_map__fd(run.skel->maps.counters), after);
 	snprintf(what, sizeof(what), "%s: counters", c->what);
 	counters_expect(before, after, &delta, 1, what);
 
@@ -476,10 +501,7 @@ static void run_wire_case(const struct wire_case *c)
 	snprintf(what, sizeof(what), "%s: the outer checksum verifies", c->what);
 	ASSERT_EQ(pkt_csum(outer, 20), 0, what);
 out:
-	if (cap >= 0)
-		close(cap);
-	lbd_routes_close(&nl);
-	probe_encap_bpf__destroy(skel);
+	wire_end(&run);
 }
 
 static void test_ipip_on_the_wire(void)
@@ -572,36 +594,28 @@ static void run_wire6_case(const struct wire6_case *c)
 	struct counter_delta delta = { LB_C_PROBE_ENCAP_IPIP6, 1 };
 	uint8_t frame[2048], want[40], local6[16], vip6[16];
 	const uint8_t *outer, *inner;
-	struct probe_encap_bpf *skel;
-	struct lbd_routes nl = { 0 };
+	struct wire_run run;
 	size_t n, inner_len;
 	uint16_t sport;
 	char what[160];
 	__u32 hash;
-	int cap;
 
 	WIRE_OR_SKIP();
 	pkt_ip6(LOCAL6, local6);
 	pkt_ip6(VIP6, vip6);
-	skel = load6(0, c->outer_src6);
-	if (!skel)
-		return;
-	cap = capture_open();
-	snprintf(what, sizeof(what), "%s: rule and route of xdp-lbd's netlink code", c->what);
-	if (!ASSERT_TRUE(cap >= 0, "AF_PACKET socket on hc1") ||
-	    !ASSERT_OK(route_family(&nl, skel, c->inner6 ? AF_INET6 : AF_INET), what))
+	if (!wire_begin(&run, c->what, 0, c->outer_src6, c->inner6 ? AF_INET6 : AF_INET))
 		goto out;
-	counters_read(bpf_map__fd(skel->maps.counters), before);
+	counters_read(bpf_map__fd(run.skel->maps.counters), before);
 	sport = c->inner6 ? send_probe6(MARK_BASE | BACKEND6_ID, "probe") :
 			    send_probe(MARK_BASE | BACKEND6_ID, "probe");
 	snprintf(what, sizeof(what), "%s: the marked socket sent", c->what);
 	if (!ASSERT_TRUE(sport != 0, what))
 		goto out;
-	n = capture_next6(cap, frame, sizeof(frame));
+	n = capture_next6(run.cap, frame, sizeof(frame));
 	snprintf(what, sizeof(what), "%s: an IPv6 frame to the backend left hc0", c->what);
 	if (!ASSERT_TRUE(n >= ETH_HLEN + 40 + (c->inner6 ? 40 : 20) + 8, what))
 		goto out;
-	counters_read(bpf_map__fd(skel->maps.counters), after);
+	counters_read(bpf_map__fd(run.skel->maps.counters), after);
 	snprintf(what, sizeof(what), "%s: counters", c->what);
 	counters_expect(before, after, &delta, 1, what);
 
@@ -647,10 +661,7 @@ static void run_wire6_case(const struct wire6_case *c)
 		 c->what);
 	ASSERT_BYTES(outer, 40, want, 40, what);
 out:
-	if (cap >= 0)
-		close(cap);
-	lbd_routes_close(&nl);
-	probe_encap_bpf__destroy(skel);
+	wire_end(&run);
 }
 
 static void test_ipv4_in_ipv6_on_the_wire(void)
@@ -670,25 +681,15 @@ static void test_ipv6_in_ipv6_on_the_wire(void)
  */
 static void test_unmarked_never_meets_the_route(void)
 {
-	struct probe_encap_bpf *skel;
-	struct lbd_routes nl = { 0 };
+	struct wire_run run;
 	uint8_t frame[2048];
-	int cap;
 
 	WIRE_OR_SKIP();
-	skel = load(0);
-	if (!skel)
-		return;
-	cap = capture_open();
-	if (ASSERT_TRUE(cap >= 0, "AF_PACKET socket on hc1") &&
-	    ASSERT_OK(route(&nl, skel), "rule and route")) {
+	if (wire_begin(&run, "unmarked", 0, NULL, AF_INET)) {
 		ASSERT_EQ(send_probe(0, "plain"), 0, "an unmarked send to the VIP has no route");
-		ASSERT_EQ(capture_next(cap, frame, sizeof(frame)), 0, "nothing left hc0");
+		ASSERT_EQ(capture_next(run.cap, frame, sizeof(frame)), 0, "nothing left hc0");
 	}
-	if (cap >= 0)
-		close(cap);
-	lbd_routes_close(&nl);
-	probe_encap_bpf__destroy(skel);
+	wire_end(&run);
 }
 
 static const struct test_case cases[] = {
