@@ -186,8 +186,8 @@ static struct lbd_health_target *find_old(struct lbd_health *h, const struct lbd
 		struct lbd_health_target *o = &h->targets[i];
 
 		if (o->id == n->id && lbd_addr_eq(&o->addr, &n->addr) && o->vip_id == n->vip_id &&
-		    lbd_addr_eq(&o->vip, &n->vip) && o->via_tunnel == n->via_tunnel && o->gue == n->gue &&
-		    !memcmp(&o->hc, &n->hc, sizeof(o->hc)))
+		    lbd_addr_eq(&o->vip, &n->vip) && o->via_tunnel == n->via_tunnel &&
+		    o->gue == n->gue && !memcmp(&o->hc, &n->hc, sizeof(o->hc)))
 			return o;
 	}
 	return NULL;
