@@ -1110,25 +1110,11 @@ static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
 
 	if (hc->type == LB_HEALTH_NONE)
 		return 0;
-	/* xdp-lbd probes an IPv4 VIP's backends as IPv4 (its tunnel probes
-	 * build IPv4-in-IPv4): not yet an IPv4 VIP's IPv6 backends.
+	/* Every family is probed: a direct probe goes to the backend's own
+	 * address (IPv4 or IPv6, whatever the VIP's), a probe through the
+	 * tunnel to the VIP, wrapped in the backend's family as the ipip stage
+	 * wraps client traffic (IPv4-in-IPv6 too; probe_encap.bpf.c).
 	 */
-	if (!vip->ipv6 && lb_vip_config_backends6(vip)) {
-		path_push_key(p, "health_check");
-		return fail(p, p->health.block, "health checks of an IPv4 VIP's IPv6 backends "
-			    "are not supported yet");
-	}
-	/* The probes through the tunnel go out by an LWT route that builds
-	 * IPv4 encapsulation only (lbd_tunnel.h): an IPv6 VIP is probed
-	 * directly, at each backend's own address.
-	 */
-	if (vip->ipv6 && hc->via == LB_HEALTH_VIA_TUNNEL) {
-		path_push_key(p, "health_check");
-		path_push_key(p, "via");
-		return fail(p, p->health.via, "tunnel: probes through the tunnel are not "
-			    "supported yet for an IPv6 VIP (they are encapsulated in IPv4 only), "
-			    "expected direct");
-	}
 	if (hc->via == LB_HEALTH_VIA_TUNNEL && nat) {
 		path_push_key(p, "health_check");
 		path_push_key(p, "via");
@@ -1136,7 +1122,7 @@ static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
 			    "plain packets to their own address, expected direct");
 	}
 	if (hc->via == LB_HEALTH_VIA_DEFAULT)
-		hc->via = nat || vip->ipv6 ? LB_HEALTH_VIA_DIRECT : LB_HEALTH_VIA_TUNNEL;
+		hc->via = nat ? LB_HEALTH_VIA_DIRECT : LB_HEALTH_VIA_TUNNEL;
 	if (hc->port)
 		return 0;
 	if (!vip->port) {

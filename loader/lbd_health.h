@@ -34,7 +34,7 @@ struct lbd_health_target {
 	__u32 id;              /* backends map key */
 	struct lbd_addr addr;  /* the backend's own: a direct probe goes there */
 	__u32 vip_id;
-	__be32 vip;            /* an IPv4 VIP's address: a probe through the tunnel goes there */
+	struct lbd_addr vip;   /* the VIP's address: a probe through the tunnel goes there */
 	bool via_tunnel;       /* hc.via tunnel: encapsulated to the backend (lbd_tunnel.h) */
 	bool gue;              /* ... as GUE, the encap slot's stage; else IPIP */
 	bool probe_direct;     /* the probe in flight went direct: the tunnel was not set up */

@@ -127,15 +127,14 @@ int lbd_routes_del(struct lbd_routes *r, const struct lbd_addr *dst)
 	return err == -ESRCH ? 0 : err;
 }
 
-int lbd_routes_add_bpf(struct lbd_routes *r, __be32 dst, int oif, int prog_fd,
+int lbd_routes_add_bpf(struct lbd_routes *r, const struct lbd_addr *dst, int oif, int prog_fd,
 		       const char *prog_name, __u32 headroom)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct lbd_addr to = lbd_addr_v4(dst);
 	struct nlattr *encap, *xmit;
 	struct nlmsghdr *nlh;
 
-	nlh = route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, r->table, &to);
+	nlh = route_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, r->table, dst);
 	mnl_attr_put_u32(nlh, RTA_OIF, (__u32)oif);
 	mnl_attr_put_u16(nlh, RTA_ENCAP_TYPE, LWTUNNEL_ENCAP_BPF);
 	encap = mnl_attr_nest_start(nlh, RTA_ENCAP);
@@ -233,9 +232,9 @@ int lbd_routes_list(struct lbd_routes *r, int family, struct lbd_route *out, siz
 	return ctx.overflow ? -EOVERFLOW : (int)ctx.count;
 }
 
-int lbd_routes_count_foreign(struct lbd_routes *r)
+int lbd_routes_count_foreign(struct lbd_routes *r, int family)
 {
-	struct list_ctx ctx = { .r = r, .family = AF_INET, .foreign = true };
+	struct list_ctx ctx = { .r = r, .family = family, .foreign = true };
 	int err = dump_routes(r, &ctx);
 
 	return err ? err : (int)ctx.count;
@@ -249,7 +248,7 @@ static struct nlmsghdr *rule_msg(char *buf, __u16 type, __u16 flags, const struc
 	struct fib_rule_hdr *frh;
 	struct nlmsghdr *nlh = request(buf, type, NLM_F_ACK | flags, sizeof(*frh), (void **)&frh);
 
-	frh->family = AF_INET;
+	frh->family = (__u8)rule->family;
 	frh->action = FR_ACT_TO_TBL;
 	frh->table = r->table < 256 ? (__u8)r->table : RT_TABLE_UNSPEC;
 	mnl_attr_put_u32(nlh, FRA_PRIORITY, rule->priority);
@@ -314,7 +313,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	struct rule_ctx *ctx = data;
 	bool ours;
 
-	if (frh->family != AF_INET)
+	if (frh->family != ctx->rule->family)
 		return MNL_CB_OK;
 	if (mnl_attr_parse(nlh, sizeof(*frh), rule_attr_cb, tb) < 0)
 		return MNL_CB_ERROR;
@@ -342,7 +341,7 @@ int lbd_rule_check(struct lbd_routes *r, const struct lbd_rule *rule)
 	int err;
 
 	nlh = request(buf, RTM_GETRULE, NLM_F_DUMP, sizeof(*frh), (void **)&frh);
-	frh->family = AF_INET;
+	frh->family = (__u8)rule->family;
 	err = transact(r, nlh, rule_cb, &ctx);
 	return err ? err : ctx.found;
 }

@@ -53,23 +53,28 @@ int lbd_routes_add(struct lbd_routes *r, const struct lbd_addr *dst, int oif);
 /* Removes our host route to @dst. 0 (also when it was gone already) or -errno. */
 int lbd_routes_del(struct lbd_routes *r, const struct lbd_addr *dst);
 
-/* Adds (or replaces) the route @dst/32 via device @oif that hands every packet
- * to the LWT program @prog_fd (`encap bpf xmit`), with @headroom bytes kept
- * in front for the headers it pushes. 0 or -errno.
+/* Adds (or replaces) the host route to @dst (/32 or /128) via device @oif
+ * that hands every packet to the LWT program @prog_fd (`encap bpf xmit`), with
+ * @headroom bytes kept in front for the headers it pushes. 0 or -errno.
  */
-int lbd_routes_add_bpf(struct lbd_routes *r, __be32 dst, int oif, int prog_fd,
+int lbd_routes_add_bpf(struct lbd_routes *r, const struct lbd_addr *dst, int oif, int prog_fd,
 		       const char *prog_name, __u32 headroom);
 
-/* IPv4 routes in our table that are not ours (another protocol). The count or -errno. */
-int lbd_routes_count_foreign(struct lbd_routes *r);
+/* Routes of @family in our table that are not ours (another protocol). The
+ * count or -errno.
+ */
+int lbd_routes_count_foreign(struct lbd_routes *r, int family);
 
-/* The fwmark rule `priority P fwmark M/MASK lookup <our table>`, of our protocol. */
+/* The fwmark rule `priority P fwmark M/MASK lookup <our table>`, of our
+ * protocol, in @family's rule list (AF_INET or AF_INET6: each has its own).
+ */
 struct lbd_rule {
+	int family;
 	__u32 priority, mark, mask;
 };
 
-/* Whether an IPv4 rule has priority @rule->priority: 0 none, 1 ours exactly
- * (same selector, our table and protocol), 2 another one; or -errno.
+/* Whether a rule of @rule->family has priority @rule->priority: 0 none, 1 ours
+ * exactly (same selector, our table and protocol), 2 another one; or -errno.
  */
 int lbd_rule_check(struct lbd_routes *r, const struct lbd_rule *rule);
 

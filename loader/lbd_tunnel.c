@@ -27,6 +27,10 @@ static const struct lb_stage_def probe_def = {
 /* The most VIP addresses a table of ours holds: one per VIP. */
 #define TUNNEL_ROUTES_MAX (2 * LB_MAX_VIPS)
 
+/* The route families, each with its routes and its own rule list. */
+static const int families[] = { AF_INET, AF_INET6 };
+#define FAMILY_COUNT (sizeof(families) / sizeof(families[0]))
+
 void lbd_tunnel_init(struct lbd_tunnel *t, const char *ifname,
 		     const struct lbd_tunnel_options *opt)
 {
@@ -41,10 +45,16 @@ __u32 lbd_tunnel_mark(const struct lbd_tunnel *t, __u32 id, bool gue)
 	return t->opt.mark | (gue ? LB_PROBE_MARK_GUE : 0) | (id & LB_PROBE_MARK_ID_MASK);
 }
 
-static struct lbd_rule our_rule(const struct lbd_tunnel *t)
+static struct lbd_rule our_rule(const struct lbd_tunnel *t, int family)
 {
-	return (struct lbd_rule){ .priority = t->opt.priority, .mark = t->opt.mark,
-				  .mask = LB_PROBE_MARK_MASK };
+	return (struct lbd_rule){ .family = family, .priority = t->opt.priority,
+				  .mark = t->opt.mark, .mask = LB_PROBE_MARK_MASK };
+}
+
+/* "" or "IPv6 ": which rule a message is about. */
+static const char *family_word(int family)
+{
+	return family == AF_INET6 ? "IPv6 " : "";
 }
 
 static int open_netlink(struct lbd_tunnel *t)
@@ -99,6 +109,7 @@ static int load_program(struct lbd_tunnel *t, struct lbd_source *src, const stru
 	struct lb_stage st;
 	int err;
 
+	memcpy(tun.outer_src_addr6, cfg->outer_src6, sizeof(tun.outer_src_addr6));
 	if (t->loaded && id == t->counters_id && !memcmp(&tun, &t->tunables, sizeof(tun)))
 		return 0;
 	err = lb_stage_load(&probe_def, &src->maps, &tun, 0, &st);
@@ -122,24 +133,54 @@ static int load_program(struct lbd_tunnel *t, struct lbd_source *src, const stru
 	return 1;
 }
 
-static bool has_addr(const __be32 *list, size_t count, __be32 addr)
+static bool has_addr(const struct lbd_addr *list, size_t count, const struct lbd_addr *addr)
 {
 	size_t i;
 
 	for (i = 0; i < count; i++)
-		if (list[i] == addr)
+		if (lbd_addr_eq(&list[i], addr))
 			return true;
 	return false;
 }
 
-static bool has_route(const struct lbd_route *routes, size_t count, __be32 dst, int oif)
+static bool has_route(const struct lbd_route *routes, size_t count, const struct lbd_addr *dst,
+		      int oif)
 {
 	size_t i;
 
 	for (i = 0; i < count; i++)
-		if (routes[i].dst.v4 == dst && routes[i].oif == oif)
+		if (lbd_addr_eq(&routes[i].dst, dst) && routes[i].oif == oif)
 			return true;
 	return false;
+}
+
+/* Whether @vips holds an address of @family. */
+static bool has_family(const struct lbd_addr *vips, size_t count, int family)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (vips[i].family == family)
+			return true;
+	return false;
+}
+
+/* Our routes of both families in the table, into @out (TUNNEL_ROUTES_MAX):
+ * the count, or -errno.
+ */
+static int list_routes(struct lbd_tunnel *t, struct lbd_route *out)
+{
+	size_t f;
+	int n, total = 0;
+
+	for (f = 0; f < FAMILY_COUNT; f++) {
+		n = lbd_routes_list(&t->nl, families[f], out + total,
+				    (size_t)(TUNNEL_ROUTES_MAX - total));
+		if (n < 0)
+			return n;
+		total += n;
+	}
+	return total;
 }
 
 /* Whether route @r is this interface's: its device, or a device gone (a
@@ -193,61 +234,74 @@ static void set_problem(struct lbd_tunnel *t, const char *problem)
 	snprintf(t->problem, sizeof(t->problem), "%s", problem);
 }
 
-/* The rule and the table: ours, or refused with @problem. 0 or -1. */
-static int claim_table(struct lbd_tunnel *t, char *problem, size_t len)
+/* The table, and the rule of each family @vips holds: ours, or refused with
+ * @problem. An IPv6 rule only for IPv6 VIPs: a host without IPv6 still
+ * probes its IPv4 VIPs through the tunnel. 0 or -1.
+ */
+static int claim_table(struct lbd_tunnel *t, const struct lbd_addr *vips, size_t count,
+		       char *problem, size_t len)
 {
-	struct lbd_rule rule = our_rule(t);
+	struct lbd_rule rule;
+	size_t f;
 	int n, err;
 
-	n = lbd_routes_count_foreign(&t->nl);
-	if (n) {
+	for (f = 0; f < FAMILY_COUNT; f++) {
+		n = lbd_routes_count_foreign(&t->nl, families[f]);
 		if (n > 0)
 			snprintf(problem, len, "table %u holds others' routes", t->opt.table);
-		else
+		else if (n < 0)
 			snprintf(problem, len, "routes: %s", strerror(-n));
-		return -1;
+		if (n)
+			return -1;
 	}
-	n = lbd_rule_check(&t->nl, &rule);
-	if (n == 2) {
-		snprintf(problem, len, "rule priority %u is taken", t->opt.priority);
-		return -1;
+	for (f = 0; f < FAMILY_COUNT; f++) {
+		if (!has_family(vips, count, families[f]))
+			continue;
+		rule = our_rule(t, families[f]);
+		n = lbd_rule_check(&t->nl, &rule);
+		if (n == 2) {
+			snprintf(problem, len, "%srule priority %u is taken",
+				 family_word(families[f]), t->opt.priority);
+			return -1;
+		}
+		if (n < 0 || (n == 0 && (err = lbd_rule_add(&t->nl, &rule)))) {
+			snprintf(problem, len, "%srule: %s", family_word(families[f]),
+				 strerror(n < 0 ? -n : -err));
+			return -1;
+		}
+		if (n == 0)
+			lbd_log(LBD_INFO, "health probes through the tunnel: %srule priority %u "
+				"fwmark 0x%x/0x%x lookup %u added", family_word(families[f]),
+				t->opt.priority, t->opt.mark, LB_PROBE_MARK_MASK, t->opt.table);
 	}
-	if (n < 0 || (n == 0 && (err = lbd_rule_add(&t->nl, &rule)))) {
-		snprintf(problem, len, "rule: %s", strerror(n < 0 ? -n : -err));
-		return -1;
-	}
-	if (n == 0)
-		lbd_log(LBD_INFO, "health probes through the tunnel: rule priority %u fwmark "
-			"0x%x/0x%x lookup %u added", t->opt.priority, t->opt.mark,
-			LB_PROBE_MARK_MASK, t->opt.table);
 	t->rule_added = true;
 	return 0;
 }
 
 /* The routes to @vips, each once with the current program; others of ours go. */
-static int route_vips(struct lbd_tunnel *t, int ifindex, const __be32 *vips, size_t count,
-		      char *problem, size_t len)
+static int route_vips(struct lbd_tunnel *t, int ifindex, const struct lbd_addr *vips,
+		      size_t count, char *problem, size_t len)
 {
 	static struct lbd_route have[TUNNEL_ROUTES_MAX];
-	char addr[INET_ADDRSTRLEN];
-	__be32 *now;
+	char addr[LBD_ADDR_STRLEN];
+	struct lbd_addr *now;
 	size_t i;
 	int n, err;
 
-	n = lbd_routes_list(&t->nl, AF_INET, have, TUNNEL_ROUTES_MAX);
+	n = list_routes(t, have);
 	if (n < 0) {
 		snprintf(problem, len, "routes: %s", strerror(-n));
 		return -1;
 	}
 	for (i = 0; i < (size_t)n; i++) {
 		if (!route_is_ours(&have[i], ifindex) ||
-		    (have[i].oif == ifindex && has_addr(vips, count, have[i].dst.v4)))
+		    (have[i].oif == ifindex && has_addr(vips, count, &have[i].dst)))
 			continue;
 		err = lbd_routes_del(&t->nl, &have[i].dst);
-		inet_ntop(AF_INET, &have[i].dst.v4, addr, sizeof(addr));
+		lbd_addr_text(&have[i].dst, addr, sizeof(addr));
 		if (err)
-			lbd_log(LBD_ERR, "Failed to remove the probe route %s/32 from table %u: %s",
-				addr, t->opt.table, strerror(-err));
+			lbd_log(LBD_ERR, "Failed to remove the probe route %s/%u from table %u: %s",
+				addr, lbd_addr_bits(&have[i].dst), t->opt.table, strerror(-err));
 	}
 	now = malloc(count * sizeof(*now));
 	if (!now) {
@@ -259,13 +313,13 @@ static int route_vips(struct lbd_tunnel *t, int ifindex, const __be32 *vips, siz
 		/* Routed with this program already, and still there on this device
 		 * (an interface made anew lost it).
 		 */
-		if (has_addr(t->vips, t->vip_count, vips[i]) &&
-		    has_route(have, (size_t)n, vips[i], ifindex))
+		if (has_addr(t->vips, t->vip_count, &vips[i]) &&
+		    has_route(have, (size_t)n, &vips[i], ifindex))
 			continue;
-		err = lbd_routes_add_bpf(&t->nl, vips[i], ifindex, t->prog.prog_fd,
+		err = lbd_routes_add_bpf(&t->nl, &vips[i], ifindex, t->prog.prog_fd,
 					 t->route_name, LBD_PROBE_HEADROOM);
 		if (err) {
-			inet_ntop(AF_INET, &vips[i], addr, sizeof(addr));
+			lbd_addr_text(&vips[i], addr, sizeof(addr));
 			snprintf(problem, len, "route %s: %s", addr, strerror(-err));
 			count = i; /* what is routed now */
 			break;
@@ -278,7 +332,7 @@ static int route_vips(struct lbd_tunnel *t, int ifindex, const __be32 *vips, siz
 }
 
 void lbd_tunnel_sync(struct lbd_tunnel *t, struct lbd_source *src, const struct lb_config *cfg,
-		     const __be32 *vips, size_t count)
+		     const struct lbd_addr *vips, size_t count)
 {
 	char problem[sizeof(t->problem)] = "";
 	int ifindex, err;
@@ -295,7 +349,7 @@ void lbd_tunnel_sync(struct lbd_tunnel *t, struct lbd_source *src, const struct 
 		snprintf(problem, sizeof(problem), "rtnetlink: %s", strerror(-err));
 		goto out;
 	}
-	if (claim_table(t, problem, sizeof(problem)))
+	if (claim_table(t, vips, count, problem, sizeof(problem)))
 		goto out;
 	err = load_program(t, src, cfg);
 	if (err < 0) {
@@ -307,7 +361,8 @@ void lbd_tunnel_sync(struct lbd_tunnel *t, struct lbd_source *src, const struct 
 		t->vips = NULL;
 		t->vip_count = 0; /* every route takes the new program */
 	}
-	if (!route_vips(t, ifindex, vips, count, problem, sizeof(problem)))
+	if (!route_vips(t, ifindex, vips, count, problem, sizeof(problem)) &&
+	    has_family(vips, count, AF_INET))
 		check_rp_filter(t);
 out:
 	set_problem(t, problem);
@@ -316,10 +371,11 @@ out:
 int lbd_tunnel_remove(struct lbd_tunnel *t, const char *why)
 {
 	static struct lbd_route have[TUNNEL_ROUTES_MAX];
-	struct lbd_rule rule = our_rule(t);
 	int ifindex = (int)if_nametoindex(t->ifname), n, i, err, removed = 0, left = 0, ret = 0;
-	bool rule_removed = false;
-	char addr[INET_ADDRSTRLEN];
+	int rules_removed = 0;
+	char addr[LBD_ADDR_STRLEN];
+	struct lbd_rule rule;
+	size_t f;
 
 	free(t->vips);
 	t->vips = NULL;
@@ -331,17 +387,17 @@ int lbd_tunnel_remove(struct lbd_tunnel *t, const char *why)
 		unload_program(t);
 		return -1;
 	}
-	n = lbd_routes_list(&t->nl, AF_INET, have, TUNNEL_ROUTES_MAX);
+	n = list_routes(t, have);
 	for (i = 0; i < n; i++) {
 		if (!route_is_ours(&have[i], ifindex)) {
 			left++;
 			continue;
 		}
 		err = lbd_routes_del(&t->nl, &have[i].dst);
-		inet_ntop(AF_INET, &have[i].dst.v4, addr, sizeof(addr));
+		lbd_addr_text(&have[i].dst, addr, sizeof(addr));
 		if (err) {
-			lbd_log(LBD_ERR, "Failed to remove the probe route %s/32 from table %u: %s",
-				addr, t->opt.table, strerror(-err));
+			lbd_log(LBD_ERR, "Failed to remove the probe route %s/%u from table %u: %s",
+				addr, lbd_addr_bits(&have[i].dst), t->opt.table, strerror(-err));
 			ret = -1;
 			left++;
 		} else {
@@ -353,21 +409,25 @@ int lbd_tunnel_remove(struct lbd_tunnel *t, const char *why)
 			strerror(-n));
 		ret = -1;
 	}
-	/* Another interface's daemon may route through the same table and rule. */
-	if (n >= 0 && !left && lbd_rule_check(&t->nl, &rule) == 1) {
+	/* Another interface's daemon may route through the same table and rules. */
+	for (f = 0; n >= 0 && !left && f < FAMILY_COUNT; f++) {
+		rule = our_rule(t, families[f]);
+		if (lbd_rule_check(&t->nl, &rule) != 1)
+			continue;
 		err = lbd_rule_del(&t->nl, &rule);
 		if (err) {
-			lbd_log(LBD_ERR, "Failed to remove the rule priority %u: %s",
-				t->opt.priority, strerror(-err));
+			lbd_log(LBD_ERR, "Failed to remove the %srule priority %u: %s",
+				family_word(families[f]), t->opt.priority, strerror(-err));
 			ret = -1;
 		} else {
-			rule_removed = true;
+			rules_removed++;
 		}
 	}
-	if (removed || rule_removed)
+	if (removed || rules_removed)
 		lbd_log(LBD_INFO, "health probes through the tunnel on %s: %d route%s of table "
 			"%u%s removed (%s)", t->ifname, removed, removed == 1 ? "" : "s",
-			t->opt.table, rule_removed ? " and the rule" : "", why);
+			t->opt.table, rules_removed == 2 ? " and the rules" :
+			rules_removed ? " and the rule" : "", why);
 	t->rule_added = false;
 	unload_program(t);
 	lbd_routes_close(&t->nl);

@@ -6,10 +6,11 @@
  *   - the LWT program lb_probe_encap (bpf/health/probe_encap.bpf.c), loaded
  *     with the load's shared maps and the config's outer source and GUE port;
  *   - one route per VIP address with such probes, `VIP/32 dev IF encap bpf
- *     xmit lb_probe_encap`, in xdp-lb's probe table (--probe-table);
- *   - one rule, `priority P fwmark MARK/0xffffe000 lookup TABLE` (--probe-priority,
- *     --probe-mark), so that only the probes' sockets (SO_MARK, lbd_tunnel_mark())
- *     ever meet those routes.
+ *     xmit lb_probe_encap` (VIP/128 for an IPv6 VIP), in xdp-lb's probe table
+ *     (--probe-table);
+ *   - one rule per family with such VIPs, `priority P fwmark MARK/0xffffe000
+ *     lookup TABLE` (--probe-priority, --probe-mark), so that only the probes'
+ *     sockets (SO_MARK, lbd_tunnel_mark()) ever meet those routes.
  *
  * The routes hold the program: nothing is pinned. All of it goes when no VIP
  * needs it any more, when the daemon stops and with `xdp-lbd --withdraw`
@@ -33,8 +34,8 @@
 /* Defaults: 9671 is xdp-lb's metrics port, reused so the numbers are recognisable. */
 #define LBD_PROBE_TABLE_DEFAULT 9671
 #define LBD_PROBE_PRIORITY_DEFAULT 9671
-/* Room for the longest tunnel header pushed: IPv4 + UDP (GUE). */
-#define LBD_PROBE_HEADROOM 28
+/* Room for the longest tunnel header pushed: IPv6 (40), longer than IPv4 + UDP (GUE, 28). */
+#define LBD_PROBE_HEADROOM 40
 
 struct lbd_tunnel_options {
 	__u32 table;
@@ -53,9 +54,9 @@ struct lbd_tunnel {
 	struct lb_tunables tunables;  /* what it was loaded with */
 	char route_name[48];          /* "lb_probe_encap-<program id>", its routes' name */
 	bool rule_added;
-	__be32 *vips;                 /* the VIP addresses routed now */
+	struct lbd_addr *vips;        /* the VIP addresses routed now */
 	size_t vip_count;
-	char problem[40];             /* why probes cannot go through it; "" ready */
+	char problem[96];             /* why probes cannot go through it; "" ready */
 	bool told_rp_filter;
 };
 
@@ -67,7 +68,7 @@ void lbd_tunnel_init(struct lbd_tunnel *t, const char *ifname,
  * Problems are logged when they change and kept in t->problem.
  */
 void lbd_tunnel_sync(struct lbd_tunnel *t, struct lbd_source *src, const struct lb_config *cfg,
-		     const __be32 *vips, size_t count);
+		     const struct lbd_addr *vips, size_t count);
 
 /* The SO_MARK of a probe of backend slot @id in format @gue (else IPIP). */
 __u32 lbd_tunnel_mark(const struct lbd_tunnel *t, __u32 id, bool gue);

@@ -66,9 +66,11 @@
 	X(NAT_DROP_EXT_HEADER, "nat", "drop_ext_header")  /* IPv6 ext. headers: no NAT */ \
 	/* probe: xdp-lbd's health probes through the tunnel (LWT program) */         \
 	X(PROBE_ENCAP_IPIP, "probe", "encap_ipip")        /* sent IPIP to its backend */ \
+	X(PROBE_ENCAP_IPIP6, "probe", "encap_ipip6")      /* sent IP-in-IPv6 to its IPv6 \
+	  backend */                                                                     \
 	X(PROBE_ENCAP_GUE, "probe", "encap_gue")          /* sent GUE to its backend */ \
 	X(PROBE_DROP_UNKNOWN_MARK, "probe", "drop_unknown_mark") /* no probe's mark */ \
-	X(PROBE_DROP_MALFORMED, "probe", "drop_malformed") /* not IPv4 to the VIP's port */ \
+	X(PROBE_DROP_MALFORMED, "probe", "drop_malformed") /* cut, or not wrappable */ \
 	X(PROBE_DROP_ENCAP_FAILED, "probe", "drop_encap_failed") /* no room for headers */ \
 	/* icmp: ICMP addressed to a VIP address (bpf/encap/icmp.bpf.c) */             \
 	X(ICMP_ECHO_REPLY, "icmp", "echo_reply")          /* answered, XDP_TX */       \

@@ -527,8 +527,6 @@ static const struct bad_case bad_cases[] = {
 	BAD("vip4_backend6_nat.yaml", ":5:17: vips[0].forwarding: nat does not reach IPv6 "
 				      "backends and IPv4 VIP 10.0.0.1 has one: an IPv4 VIP's IPv6 "
 				      "backends are reached by ipip (IPv4-in-IPv6) only"),
-	BAD("vip4_backend6_health.yaml", ":6:19: vips[0].health_check: health checks of an IPv4 "
-					 "VIP's IPv6 backends are not supported yet"),
 	BAD("seed6_backend4.yaml", ":3:9: backends[0].ip: 10.0.1.1 is an IPv4 backend of IPv6 "
 				   "VIP 2001:db8::1: an IPv6 VIP's backends must be IPv6 "
 				   "(IPv6-in-IPv4 is not supported)"),
@@ -561,9 +559,6 @@ static const struct bad_case bad_cases[] = {
 	BAD("outer_source6_multicast.yaml", ":1:16: outer_source6: \"ff05::2\" is a multicast "
 					    "address (ff00::/8), expected a global unicast "
 					    "address"),
-	BAD("health6_via_tunnel.yaml", ":4:31: vips[0].health_check.via: tunnel: probes through "
-				       "the tunnel are not supported yet for an IPv6 VIP (they are "
-				       "encapsulated in IPv4 only), expected direct"),
 	BAD("vip6_icmp_echo_conflict.yaml", ":9:16: vips[1].icmp_echo: true conflicts with "
 					    "icmp_echo: false of vips[0] at line 4: echo replies "
 					    "are a setting of the address, which all its VIPs share"),
@@ -1002,17 +997,22 @@ static void test_health_values(void)
 	ASSERT_STREQ(lb_health_via_name(LB_HEALTH_VIA_TUNNEL), "tunnel", "name of tunnel");
 	ASSERT_STREQ(lb_health_via_name(LB_HEALTH_VIA_DIRECT), "direct", "name of direct");
 	lb_config_free(&cfg);
-	/* An IPv6 VIP: probed directly, whether written or not. */
+	/* IPv6 backends: through the tunnel by default, of an IPv6 VIP or an IPv4 one. */
 	if (!ASSERT_OK(lb_config_load(GOOD_DIR "health6.yaml", &cfg, err, sizeof(err)), err))
 		return;
-	ASSERT_EQ(cfg.vip_count, 2, "IPv6 vip_count");
+	ASSERT_EQ(cfg.vip_count, 4, "IPv6 vip_count");
 	h = &cfg.vips[0].health;
 	ASSERT_EQ(h->type, LB_HEALTH_HTTP, "IPv6 vips[0] type");
 	ASSERT_EQ(h->port, 80, "IPv6 vips[0] port from the VIP");
-	ASSERT_EQ(h->via, LB_HEALTH_VIA_DIRECT, "IPv6 vips[0] probed directly by default");
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_TUNNEL, "IPv6 vips[0] through the tunnel by default");
 	h = &cfg.vips[1].health;
 	ASSERT_EQ(h->type, LB_HEALTH_UDP, "IPv6 vips[1] type");
 	ASSERT_EQ(h->via, LB_HEALTH_VIA_DIRECT, "IPv6 vips[1] via direct as written");
+	h = &cfg.vips[2].health;
+	ASSERT_EQ(h->type, LB_HEALTH_TCP, "mixed vips[2] type");
+	ASSERT_EQ(h->via, LB_HEALTH_VIA_TUNNEL, "mixed vips[2] through the tunnel by default");
+	ASSERT_EQ(cfg.vips[3].health.via, LB_HEALTH_VIA_DIRECT,
+		  "IPv4 VIP's IPv6 backend via direct as written");
 	lb_config_free(&cfg);
 	/* No block: no checks. */
 	if (!ASSERT_OK(lb_config_load(GOOD_DIR "extended.yaml", &cfg, err, sizeof(err)), err))

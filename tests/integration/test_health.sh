@@ -391,9 +391,10 @@ print(dead["state"], dead["health"]["state"], dead["health"]["last_probe_ok"],
 
 VIP6=fd00:10::100 B61=fd00:10::b1 B62=fd00:10::b2
 
-# An IPv6 VIP on two ports, its backends probed directly (an IPv6 VIP's
-# default): tcp on TCP_PORT (round-robin: where a new flow goes is known),
-# http on HTTP_PORT.
+# An IPv6 VIP on two ports, its backends probed directly (via: direct: these
+# backends cannot take IPv6-in-IPv6 apart, test_probe_ipv6_through_the_tunnel
+# probes through it): tcp on TCP_PORT (round-robin: where a new flow goes is
+# known), http on HTTP_PORT.
 write_config6() {
 	cat >"$TMP/config.yaml" <<YAML
 vips:
@@ -401,27 +402,29 @@ vips:
     port: $TCP_PORT
     protocol: tcp
     policy: round-robin
-    health_check: {type: tcp, interval_ms: $INTERVAL_MS, timeout_ms: $TIMEOUT_MS,
-                   rise: $RISE, fall: $FALL}
+    health_check: {type: tcp, via: direct, interval_ms: $INTERVAL_MS,
+                   timeout_ms: $TIMEOUT_MS, rise: $RISE, fall: $FALL}
     backends: [{ip: $B61}, {ip: $B62}]
   - address: $VIP6
     port: $HTTP_PORT
     protocol: tcp
-    health_check: {type: http, path: /healthz, interval_ms: $INTERVAL_MS,
+    health_check: {type: http, via: direct, path: /healthz, interval_ms: $INTERVAL_MS,
                    timeout_ms: $TIMEOUT_MS, rise: $RISE, fall: $FALL}
     backends: [{ip: $B61}]
 YAML
 }
 
-# $1 new TCP flows from the client to [$VIP6]:$TCP_PORT, one SYN each (source
-# ports from $2 on; given up before the first retransmit). The backends here
-# cannot take IPv6-in-IPv6 apart (no ip6_tunnel on this kernel): where the
-# flows went is read from lbctl stats.
-send_syns6() {
+# $1 new TCP flows from the client to socat address $3 (default
+# TCP6:[$VIP6]:$TCP_PORT), one SYN each (source ports from $2 on; given up
+# before the first retransmit). The backends here cannot take IPv6 tunnels
+# apart (no ip6_tunnel on this kernel): where the flows went is read from
+# lbctl stats.
+send_syns() {
 	local n
 	for n in $(seq 0 $(($1 - 1))); do
 		in_net client socat -u /dev/null \
-			"TCP6:[$VIP6]:$TCP_PORT,sourceport=$(($2 + n)),connect-timeout=0.3" 2>/dev/null
+			"${3:-TCP6:[$VIP6]:$TCP_PORT},sourceport=$(($2 + n)),connect-timeout=0.3" \
+			2>/dev/null
 	done
 	return 0
 }
@@ -470,7 +473,7 @@ test_ipv6_backend_goes_down_and_comes_back() {
 	# New flows go to the live backend only.
 	b61=$(backend_packets "$B61" "$label")
 	b62=$(backend_packets "$B62" "$label")
-	send_syns6 6 30000
+	send_syns 6 30000
 	check_eq "$(backend_packets "$B61" "$label")" "$b61" "packets to the dead backend"
 	check_eq "$(backend_packets "$B62" "$label")" $((b62 + 6)) "the new flows on the live one"
 
@@ -480,9 +483,62 @@ test_ipv6_backend_goes_down_and_comes_back() {
 	check_contains "$(status_line "$B61" "$label")" "up    weight 1  health up since" \
 		"lbctl status: up again"
 	b61=$(backend_packets "$B61" "$label")
-	send_syns6 6 31000
+	send_syns 6 31000
 	(($(backend_packets "$B61" "$label") > b61)) ||
 		fail "the backend that came back takes no new flow"
+}
+
+VIP_MIX=10.0.0.102
+
+# An IPv4 VIP's mixed pool, probed directly: b1's IPv6 address (its server on
+# IPv6) and b2's IPv4 one. A direct probe goes to the backend's own address,
+# of the backend's family: the IPv6 backend goes down and comes back by IPv6
+# probes, the IPv4 one stays up, and new flows (IPv4-in-IPv6 or IPIP) avoid
+# the dead one meanwhile.
+test_ipv4_vip_ipv6_backend_direct() {
+	local label="$VIP_MIX:$TCP_PORT/tcp" b61 b2
+	topology up "$PREFIX" "$VIP_MIX" "$B1" "$B2"
+	topology ipv6 "$PREFIX" "" "$B61"
+	cat >"$TMP/config.yaml" <<YAML
+outer_source6: fd00:10::10
+vips:
+  - address: $VIP_MIX
+    port: $TCP_PORT
+    protocol: tcp
+    policy: round-robin
+    health_check: {type: tcp, via: direct, interval_ms: $INTERVAL_MS,
+                   timeout_ms: $TIMEOUT_MS, rise: $RISE, fall: $FALL}
+    backends: [{ip: $B2}, {ip: $B61}]
+YAML
+	load
+	start_server 1 6
+	start_server 2
+	run_daemon
+	wait_log "health checks: probing 2 backends of 1 VIP" 5000
+	hc_status_within "$B61" "$label" "last probe ok: connected" $((INTERVAL_MS * 2 + SLACK_MS))
+	hc_status_within "$B2" "$label" "last probe ok: connected" $((INTERVAL_MS * 2 + SLACK_MS))
+
+	stop_server 1
+	wait_log "backend $B61 of VIP $VIP_MIX tcp port $TCP_PORT is down: connect: Connection refused ($FALL failed probes in a row); set DOWN" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	check_contains "$(status_line "$B61" "$label")" "down  weight 1  health down since" \
+		"lbctl status: the IPv6 backend down by health"
+	check_contains "$(status_line "$B2" "$label")" "up    weight 1  health up since" \
+		"the IPv4 backend of the pool stays up"
+	grep -q "backend $B2 .* is down" "$TMP/lbd.log" && fail "the IPv4 backend went down:
+$(cat "$TMP/lbd.log")"
+	# The backends cannot take the tunnels apart here: the counts tell where
+	# the SYNs went.
+	b61=$(backend_packets "$B61" "$label")
+	b2=$(backend_packets "$B2" "$label")
+	send_syns 6 32000 "TCP4:$VIP_MIX:$TCP_PORT"
+	check_eq "$(backend_packets "$B61" "$label")" "$b61" "packets to the dead IPv6 backend"
+	check_eq "$(backend_packets "$B2" "$label")" $((b2 + 6)) "the new flows on the IPv4 backend"
+
+	start_server 1 6
+	wait_log "backend $B61 of VIP $VIP_MIX tcp port $TCP_PORT is up again: connected ($RISE good probes in a row); set UP" \
+		$((INTERVAL_MS * RISE + SLACK_MS))
+	stop_daemon
 }
 
 # --- probes through the tunnel ----------------------------------------------------
@@ -582,6 +638,95 @@ $(cat "$TMP/lbd.log")"
 	check_eq "$flows" "tcp $VIP:$TCP_PORT" "the inner packets' protocol and destination"
 	grep '^flow ' "$TMP/cap1.out" | awk '{print $3}' | grep -qv "^$LB:" &&
 		fail "an inner source other than the balancer: $(cat "$TMP/cap1.out")"
+	return 0
+}
+
+VIP6_DIRECT=fd00:10::101
+
+# IPv6 through the tunnel: an IPv6 VIP's backend b1 (IPv6-in-IPv6, an IPv6
+# route and rule) and an IPv4 VIP's IPv6 backend b2 (IPv4-in-IPv6 from the
+# IPv4 route), both from outer_source6. This kernel has no ip6_tunnel: the
+# probes reach the backends wrapped, as the captures there check byte by
+# byte, and fail, while a direct check of the same servers passes. Stopping
+# the daemon takes both families' routes and rules.
+test_probe_ipv6_through_the_tunnel() {
+	local hc="interval_ms: $INTERVAL_MS, timeout_ms: $TIMEOUT_MS, rise: $RISE, fall: $FALL"
+	local line
+	topology up "$PREFIX" "" "$B1" "$B2"
+	topology ipv6 "$PREFIX" "" "$B61" "$B62"
+	full_checksums
+	check in_net lb ethtool -K veth1 tx off >/dev/null
+	cat >"$TMP/config.yaml" <<YAML
+outer_source6: fd00:10::10
+vips:
+  - address: $VIP6
+    port: $TCP_PORT
+    protocol: tcp
+    health_check: {type: tcp, $hc}
+    backends: [{ip: $B61}]
+  - address: $VIP
+    port: $TCP_PORT
+    protocol: tcp
+    health_check: {type: tcp, $hc}
+    backends: [{ip: $B62}]
+  - address: $VIP6_DIRECT
+    port: $TCP_PORT
+    protocol: tcp
+    health_check: {type: tcp, via: direct, $hc}
+    backends: [{ip: $B61}, {ip: $B62}]
+YAML
+	load
+	start_server 1 6
+	start_server 2 6
+	spawn b1 "$TMP/cap1.out" "$OUTPUT/tools/ipip_capture" -i eth0 -b "$B61" -o fd00:10::10 \
+		-R "$TMP/cap1.ready"
+	spawn b2 "$TMP/cap2.out" "$OUTPUT/tools/ipip_capture" -i eth0 -b "$B62" -o fd00:10::10 \
+		-R "$TMP/cap2.ready"
+	wait_file "$TMP/cap1.ready"
+	wait_file "$TMP/cap2.ready"
+	run_daemon
+	wait_log "health checks: probing 4 backends of 3 VIPs" 5000
+	wait_log "backend $B61 of VIP $VIP6 tcp port $TCP_PORT is down: via tunnel: no connection within $TIMEOUT_MS ms ($FALL failed probes in a row); set DOWN" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	wait_log "backend $B62 of VIP $VIP tcp port $TCP_PORT is down: via tunnel: no connection within $TIMEOUT_MS ms ($FALL failed probes in a row); set DOWN" \
+		$((INTERVAL_MS * FALL + TIMEOUT_MS + SLACK_MS))
+	for line in "$B61" "$B62"; do
+		hc_status_within "$line" "[$VIP6_DIRECT]:$TCP_PORT/tcp" "last probe ok: connected" \
+			$((INTERVAL_MS * 2 + SLACK_MS))
+	done
+	grep -q "of VIP $VIP6_DIRECT .*down" "$TMP/lbd.log" && fail "a direct probe failed:
+$(cat "$TMP/lbd.log")"
+	grep -q "cannot run" "$TMP/lbd.log" && fail "the tunnel was refused:
+$(cat "$TMP/lbd.log")"
+	check_contains "$(in_net lb ip -6 rule show priority 9671)" \
+		"9671:	from all fwmark 0x96710000/0xffffe000 lookup 9671 proto 250" "the IPv6 rule"
+	check_contains "$(probe_rule)" "lookup 9671 proto 250" "the IPv4 rule"
+	line=$(in_net lb ip -6 route show table 9671)
+	check_contains "$line" "$VIP6  encap bpf xmit lb_probe_encap-" "the IPv6 VIP's probe route"
+	check_contains "$line" "dev veth1 proto 250" "its device and protocol"
+	[[ $line == *"$VIP6_DIRECT"* ]] && fail "a route for the direct VIP: $line"
+	check_contains "$(probe_routes)" "$VIP  encap bpf xmit" "the IPv4 VIP's probe route"
+	(($(counter probe.encap_ipip6) >= 2 * FALL)) ||
+		fail "probe.encap_ipip6: $(counter probe.encap_ipip6)"
+	check_eq "$(counter probe.encap_ipip)" 0 "probe.encap_ipip: no IPv4 outer header"
+	check_eq "$(counter probe.drop_malformed)" 0 "probe.drop_malformed"
+	check_eq "$(counter probe.drop_encap_failed)" 0 "probe.drop_encap_failed"
+
+	stop_daemon
+	wait_log "2 routes of table 9671 and the rules removed (xdp-lbd stops)" 1000
+	check_eq "$(in_net lb ip -6 route show table 9671)" "" "the IPv6 probe table afterwards"
+	check_eq "$(in_net lb ip -6 rule show priority 9671)" "" "the IPv6 rule afterwards"
+	check_eq "$(probe_routes)$(probe_rule)" "" "the IPv4 route and rule afterwards"
+
+	finish_captures
+	check_eq "$(capture_total bad)" 0 "malformed probe frames at the backends"
+	(($(grep -oE 'ipip6=[0-9]+' "$TMP/cap1.out" | cut -d= -f2) >= FALL)) ||
+		fail "IPv6-in-IPv6 probes at b1: $(cat "$TMP/cap1.out")"
+	(($(grep -oE 'ipip46=[0-9]+' "$TMP/cap2.out" | cut -d= -f2) >= FALL)) ||
+		fail "IPv4-in-IPv6 probes at b2: $(cat "$TMP/cap2.out")"
+	# b2's inner packets: TCP from the balancer to VIP:port.
+	check_eq "$(grep '^flow ' "$TMP/cap2.out" | awk '{print $2, $4}' | sort -u)" \
+		"tcp $VIP:$TCP_PORT" "the IPv4-in-IPv6 probes' protocol and destination"
 	return 0
 }
 
@@ -690,6 +835,6 @@ run_tests integration-health test_dead_backend_goes_down_and_comes_back \
 	test_every_other_probe_lost_does_not_flap test_reload_keeps_health \
 	test_health_check_dropped_by_reload test_all_down_withdraws_the_announcement \
 	test_operator_drain_left_alone test_http_status test_metrics_and_journal_levels \
-	test_ipv6_backend_goes_down_and_comes_back \
-	test_probe_through_the_tunnel test_killed_daemon_then_withdraw \
+	test_ipv6_backend_goes_down_and_comes_back test_ipv4_vip_ipv6_backend_direct \
+	test_probe_through_the_tunnel test_probe_ipv6_through_the_tunnel test_killed_daemon_then_withdraw \
 	test_reload_moves_the_probe_route test_tunnel_table_or_rule_taken

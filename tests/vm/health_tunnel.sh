@@ -7,7 +7,8 @@
 # direct checks of a second VIP probe: a backend that lost its VIP on lo, its tunl0 or
 # its fou port goes down through the tunnel within interval x fall while its own
 # address still passes, client connections then all go to the other backend, and
-# restoring what was taken brings it back after rise.
+# restoring what was taken brings it back after rise. test_health_through_ipv6_backends
+# does the same with IPv6 backends (ip6tnl, ipv6.sh): IPv6-in-IPv6 and IPv4-in-IPv6.
 
 # Every probe makes a backend's socat fork a shell and sed, which a guest under TCG
 # feels: one probe per backend and VIP a second keeps the guest responsive.
@@ -164,4 +165,87 @@ test_health_through_gue_backends() {
 	stop_spawned
 	check_eq "$(in_net lb ip route show table 9671)" "" "the probe table after the daemon"
 	check_eq "$(in_net lb ip rule show priority 9671)" "" "the rule after the daemon"
+}
+
+# IPv6 backends through the tunnel (ipv6.sh's lab: ip6tnl mode any on each backend, the
+# IPv6 VIP on lo): an IPv6 VIP probed IPv6-in-IPv6 and an IPv4 VIP on the same
+# backends probed IPv4-in-IPv6, both from outer_source6, and a third VIP checking the
+# backends' own IPv6 addresses directly. b1's ip6tnl down takes b1 down through the
+# tunnel for both VIPs while its own address still passes the direct check, client
+# connections to the IPv6 VIP all go to b2, and the tunnel up again brings b1 back.
+V6_DIRECT_VIP=fd00:10::101
+
+test_health_through_ipv6_backends() {
+	local hc="interval_ms: $HC_INTERVAL_MS, timeout_ms: $HC_TIMEOUT_MS, rise: $HC_RISE, fall: $HC_FALL"
+	local name addr vip c line t0
+	ipv6_backends_up
+	for name in b1 b2; do
+		addr=$([[ $name == b1 ]] && echo "$V6_B1" || echo "$V6_B2")
+		spawn "$name" "$TMP/$name-own6.log" socat "TCP6-LISTEN:80,bind=[$addr],fork,reuseaddr" \
+			SYSTEM:"exec sed -u s/^/$name=/"
+	done
+	cat >"$TMP/hc6.yaml" <<EOF
+priority: $PRIORITY
+outer_source6: $V6_LB
+vips:
+  - address: $V6_VIP
+    port: 80
+    protocol: tcp
+    health_check: {type: tcp, $hc}
+    backends: [{ip: $V6_B1}, {ip: $V6_B2}]
+  - address: $TCP_VIP
+    port: 80
+    protocol: tcp
+    health_check: {type: tcp, $hc}
+    backends: [{ip: $V6_B1}, {ip: $V6_B2}]
+  - address: $V6_DIRECT_VIP
+    port: 80
+    protocol: tcp
+    health_check: {type: tcp, via: direct, $hc}
+    backends: [{ip: $V6_B1}, {ip: $V6_B2}]
+EOF
+	check lb_load "$TMP/hc6.yaml" veth1 >/dev/null
+	spawn lb "$TMP/lbd.log" "$ROOT/xdp-lbd" --config "$TMP/hc6.yaml" --interval 0.5 veth1
+	wait_log "health checks: probing 6 backends of 3 VIPs" 10000
+	for addr in "$V6_B1" "$V6_B2"; do
+		hc_wait_status "$addr" "[$V6_VIP]:80/tcp" "last probe ok: via tunnel: connected"
+		hc_wait_status "$addr" "$TCP_VIP:80/tcp" "last probe ok: via tunnel: connected"
+		hc_wait_status "$addr" "[$V6_DIRECT_VIP]:80/tcp" "last probe ok: connected"
+	done
+	(($(counter probe.encap_ipip6) > 0)) || fail "no probe went out in IPv6"
+	check_eq "$(counter probe.encap_ipip)" 0 "probe.encap_ipip: no IPv4 outer header"
+	check_contains "$(in_net lb ip -6 route show table 9671)" \
+		"$V6_VIP  encap bpf xmit lb_probe_encap-" "the IPv6 VIP's probe route"
+
+	ip -n "$PREFIX-b1" link set "$V6_TUNNEL" down || fail "could not take b1's ip6tnl down"
+	t0=$(now_ms)
+	for vip in "$V6_VIP" "$TCP_VIP"; do
+		wait_log "backend $V6_B1 of VIP $vip tcp port 80 is down: via tunnel: " \
+			$((HC_INTERVAL_MS * HC_FALL + HC_TIMEOUT_MS + HC_SLACK_MS))
+	done
+	echo "    b1 down through both tunnels after $(($(now_ms) - t0)) ms" \
+		"(interval $HC_INTERVAL_MS ms x fall $HC_FALL)"
+	line=$(status_line "$V6_B1" "[$V6_DIRECT_VIP]:80/tcp")
+	check_contains "$line" "up    weight 1  health up since" \
+		"b1's own address still passes the direct check"
+	check_contains "$line" "last probe ok: connected" "b1's direct probe connects"
+	for vip in "[$V6_VIP]" "$TCP_VIP"; do
+		check_contains "$(status_line "$V6_B2" "$vip:80/tcp")" "up    weight 1" \
+			"b2 stays up under $vip"
+	done
+	BACKENDS=
+	for c in h1 h2 h3 h4; do
+		check_connection "$c" "$(tcp_connection "$c" "$V6_VIP")"
+	done
+	check_eq "$BACKENDS" "b2 b2 b2 b2 " "connections to the IPv6 VIP while b1 is down"
+
+	ip -n "$PREFIX-b1" link set "$V6_TUNNEL" up || fail "could not bring b1's ip6tnl up"
+	t0=$(now_ms)
+	for vip in "$V6_VIP" "$TCP_VIP"; do
+		wait_log "backend $V6_B1 of VIP $vip tcp port 80 is up again: via tunnel: connected ($HC_RISE good probes in a row); set UP" \
+			$((HC_INTERVAL_MS * HC_RISE + HC_TIMEOUT_MS + HC_SLACK_MS))
+	done
+	echo "    b1 up again after $(($(now_ms) - t0)) ms (rise $HC_RISE)"
+	check_eq "$(counter probe.drop_malformed)" 0 "probe.drop_malformed"
+	check_eq "$(counter probe.drop_encap_failed)" 0 "probe.drop_encap_failed"
 }
