@@ -193,7 +193,7 @@ static __always_inline int gue6(struct xdp_md *ctx, struct lb_packet_ctx *packet
 	 * the next hop's paths once, not once for each way the sum was made.
 	 */
 	if (!slot->udp.check && lb_gue6_checksum(ctx, l3_offset))
-		return ENCAP_DROP(ENCAP_DROP_GUE6_CSUM);
+		return ENCAP_DROP(ENCAP_DROP_CSUM_TOO_LONG);
 	return next_hop_send(&hop);
 }
 

@@ -508,7 +508,7 @@ EOF
 	check_eq "$(capture_total ipip6)" 0 "no IPv6-in-IPv6 frame"
 	check_eq "$(counter encap.tx)" 550 "encap.tx"
 	check_eq "$(counter lb.flow_new)" 250 "lb.flow_new: one per flow"
-	check_eq "$(counter encap.drop_gue6_csum)" 0 "encap.drop_gue6_csum"
+	check_eq "$(counter encap.drop_csum_too_long)" 0 "encap.drop_csum_too_long"
 }
 
 run_tests integration-ipv6 \
