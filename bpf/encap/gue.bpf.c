@@ -184,11 +184,9 @@ static __always_inline int gue6(struct xdp_md *ctx, struct lb_packet_ctx *packet
 				   &hop);
 	if (action != LB_CONTINUE)
 		return action;
-	slot = encap_push(ctx, l3_offset, sizeof(outer), &hop);
+	slot = encap6_push(ctx, l3_offset, &outer, sizeof(outer), &hop);
 	if (!slot)
 		return XDP_DROP;
-	*slot = outer;
-	encap6_ethertype(slot);
 	/* Read back from the frame, not remembered: the verifier then walks
 	 * the next hop's paths once, not once for each way the sum was made.
 	 */

@@ -31,7 +31,6 @@ static __always_inline int ipip6(struct xdp_md *ctx, struct lb_packet_ctx *packe
 	const void *inner = NULL;
 	struct next_hop hop = {};
 	struct ipv6hdr outer = {};
-	struct ipv6hdr *slot;
 	__u32 l3_offset = 0;
 	int action;
 
@@ -42,11 +41,8 @@ static __always_inline int ipip6(struct xdp_md *ctx, struct lb_packet_ctx *packe
 	action = next_hop6_resolve(ctx, &outer, packet->backend_id, backend, packet->now_ns, &hop);
 	if (action != LB_CONTINUE)
 		return action;
-	slot = encap_push(ctx, l3_offset, sizeof(outer), &hop);
-	if (!slot)
+	if (!encap6_push(ctx, l3_offset, &outer, sizeof(outer), &hop))
 		return XDP_DROP;
-	*slot = outer;
-	encap6_ethertype(slot);
 	return next_hop_send(&hop);
 }
 

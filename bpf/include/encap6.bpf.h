@@ -149,12 +149,22 @@ static __always_inline bool encap_outer_is_ipv6(const struct lb_packet_ctx *pack
 	return backend && (backend->flags & LB_BACKEND_F_IPV6);
 }
 
-/* Writes the IPv6 EtherType (the tag's inner one) in front of @outer, just
- * pushed: an IPv4 packet's said IPv4, whichever L2 header the frame keeps.
+/* encap_push() of the @len bytes of outer headers at @outer, an IPv6 one
+ * first (@len a constant at every call site): written into the frame, the
+ * EtherType in front of them (the tag's inner one) set to IPv6, as an IPv4
+ * packet's said IPv4, whichever L2 header the frame keeps. Returns where they
+ * went, or NULL after counting the drop.
  */
-static __always_inline void encap6_ethertype(void *outer)
+static __always_inline void *encap6_push(struct xdp_md *ctx, __u32 l3_offset, const void *outer,
+					 const __u32 len, const struct next_hop *hop)
 {
-	*((__be16 *)outer - 1) = bpf_htons(ETH_P_IPV6);
+	void *slot = encap_push(ctx, l3_offset, len, hop);
+
+	if (!slot)
+		return NULL;
+	__builtin_memcpy(slot, outer, len);
+	*((__be16 *)slot - 1) = bpf_htons(ETH_P_IPV6);
+	return slot;
 }
 
 #endif /* LB_ENCAP6_BPF_H */

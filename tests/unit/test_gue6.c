@@ -214,11 +214,7 @@ static size_t expected(const struct gue6_case *c, const uint8_t *in, size_t in_l
 	uint32_t label = hash & 0xfffff;
 	uint16_t check;
 
-	memcpy(out, in, l2_len);
-	if (dmac)
-		memcpy(out, dmac, 6);
-	if (smac)
-		memcpy(out + 6, smac, 6);
+	encap_expected_l2(in, l2_len, dmac, smac, out);
 	pkt_put16(out + l2_len - 2, 0x86dd);
 	outer[0] = (uint8_t)(0x60 | tclass >> 4);
 	outer[1] = (uint8_t)(tclass << 4 | label >> 16);
@@ -438,8 +434,8 @@ static void test_next_hop(void)
 	run_cases(cases, ARRAY_SIZE(cases));
 }
 
-/* Bytes worked out by hand: UDP [2001:db8::1]:1234 -> [2001:db8::100]:80, 4
- * bytes of payload (inner UDP checksum 9c3d, test_ipip6.c's golden input), to
+/* Bytes worked out by hand: encap_golden_in6 (UDP [2001:db8::1]:1234 ->
+ * [2001:db8::100]:80, 4 bytes of payload, inner UDP checksum 9c3d), to
  * backend 2001:db8:0:1::1:1 behind 02:00:00:00:01:01, default load.
  *   flow label: lb_flow_hash6() & 0xfffff = 0xa381f (test_ipip6.c's); the
  *     hash's low 14 bits 0x381f: source port 0xc000 | 0x381f = f81f
@@ -456,13 +452,7 @@ static void test_next_hop(void)
  */
 static void test_golden_ipv6(void)
 {
-	static const uint8_t in[] = {
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x86, 0xdd,
-		0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x11, 0x40,
-		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01,
-		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
-		0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0x9c, 0x3d, 0x00, 0x01, 0x02, 0x03,
-	};
+	const uint8_t *in = encap_golden_in6;
 	static const uint8_t out[] = {
 		0x02, 0x00, 0x00, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x86, 0xdd,
 		0x60, 0x0a, 0x38, 0x1f, 0x00, 0x3c, 0x11, 0x40,
@@ -482,11 +472,11 @@ static void test_golden_ipv6(void)
 
 	REQUIRE_FIXTURE(&fx.status);
 	len = case_frame(&c, built, &lay);
-	ASSERT_BYTES(built, len, in, sizeof(in), "pkt_build vs hand-made input");
-	case_ctx(&c, in, sizeof(in), &lay, &ctx);
+	ASSERT_BYTES(built, len, in, ENCAP_GOLDEN_IN6_LEN, "pkt_build vs hand-made input");
+	case_ctx(&c, in, ENCAP_GOLDEN_IN6_LEN, &lay, &ctx);
 	ASSERT_EQ(lb_flow_hash6(&ctx.flow6) & 0xfffff, 0xa381f, "the flow label by hand");
 	check_udp6_verifies(out, sizeof(out), 14, "the hand-made checksum");
-	encap_run_expect_tx(&fx, &ctx, in, sizeof(in), out, sizeof(out), LB_C_ENCAP_TX,
+	encap_run_expect_tx(&fx, &ctx, in, ENCAP_GOLDEN_IN6_LEN, out, sizeof(out), LB_C_ENCAP_TX,
 			    "golden IPv6-in-GUE6 frame");
 }
 
