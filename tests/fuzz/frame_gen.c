@@ -991,23 +991,27 @@ static void gen_pmtu(struct rng *r, const struct gen_call *call, struct frame *f
  * IPv6 takes both ways to its UDP checksum (ICMP errors, fragments and UDP
  * without a checksum summed; the rest derived from the inner checksum) and
  * its 8 more bytes meet the MTU. A pair keeps one generator: icmp's odd frame
- * draws its even one again.
+ * draws its even one again. One frame in eight has its last byte changed,
+ * mostly a payload byte: an inner checksum then fails, and the outer one GUE
+ * derives from it must fail as much.
  */
 static void gen_gue(struct rng *r, const struct gen_call *call, struct frame *f)
 {
 	switch (call->index / 2 % 4) {
 	case 0:
 		gen_icmp(r, call, f);
-		return;
+		break;
 	case 1:
 		gen_pmtu(r, call, f);
-		return;
+		break;
 	case 2:
 		gen_fragments(r, call, f);
-		return;
+		break;
 	default:
 		gen_valid(r, call, f);
 	}
+	if (f->len > FRAME_MIN && rng_one_in(r, 8))
+		f->data[f->len - 1] ^= (uint8_t)rng_range(r, 1, 255);
 }
 
 const struct gen_nat6 gen_nat6_replies[] = {
