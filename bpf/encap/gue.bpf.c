@@ -39,8 +39,8 @@ struct gue6_outer {
 };
 
 /* The longest outer packet lb_gue6_checksum() sums, from its IPv6 header on:
- * a jumbo frame's. An XDP frame is one buffer (no multi-buffer programs), so
- * every frame a port hands in is shorter.
+ * a jumbo frame's. It sums after the MTU check, so only a path with a larger
+ * MTU than that could bring a longer one (encap.drop_csum_too_long).
  */
 #define GUE6_CSUM_MAX 9216
 
