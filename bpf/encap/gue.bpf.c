@@ -176,7 +176,7 @@ static __always_inline int gue6(struct xdp_md *ctx, struct lb_packet_ctx *packet
 	outer.udp.source = lb_gue_source_port_of(lb_ctx_flow_hash(packet));
 	outer.udp.dest = lb_tunables.gue_port;
 	outer.udp.len = bpf_htons(packet->ip_tot_len + sizeof(outer.udp));
-	/* Check 0 (never a computed one) until lb_gue6_checksum() walks. */
+	/* Else check 0: lb_gue6_checksum() sums the frame once it is built. */
 	if (!gue6_inner_sum(ctx, packet, inner, &inner_sum))
 		outer.udp.check = gue6_udp_check(&outer, inner_sum);
 
@@ -187,9 +187,7 @@ static __always_inline int gue6(struct xdp_md *ctx, struct lb_packet_ctx *packet
 	slot = encap6_push(ctx, l3_offset, &outer, sizeof(outer), &hop);
 	if (!slot)
 		return XDP_DROP;
-	/* Read back from the frame, not remembered: the verifier then walks
-	 * the next hop's paths once, not once for each way the sum was made.
-	 */
+	/* Check 0 marks a checksum still to be summed: a computed one never is. */
 	if (!slot->udp.check && lb_gue6_checksum(ctx, l3_offset))
 		return ENCAP_DROP(ENCAP_DROP_CSUM_TOO_LONG);
 	return next_hop_send(&hop);
