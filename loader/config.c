@@ -1185,7 +1185,7 @@ static yaml_node_t *backend_ip_node(struct parser *p, yaml_node_t *node, size_t 
 
 /* After the whole VIP (its address may follow its backends): an IPv6 VIP's
  * backends are IPv6, since nothing tunnels IPv6 in IPv4. An IPv4 VIP's may be
- * of either family, mixed in one pool: ipip tunnels IPv4 in IPv6 to an IPv6
+ * of either family, mixed in one pool: ipip and gue tunnel IPv4 in IPv6 to an IPv6
  * backend (check_backends6() checks what that needs once the file is read).
  * @node holds the VIP's keys (the top level in the seed form).
  */
@@ -1607,28 +1607,6 @@ static yaml_node_t *vip_forwarding_node(struct parser *p, yaml_node_t *root, siz
 	return node ? node : item;
 }
 
-/* What forwards an IPv6 VIP: the interface's encap ipip (IPv6-in-IPv6) or
- * nat. GUE does not carry IPv6 yet; refused here, at the VIP's `forwarding`
- * or `address`, rather than by a data path that would pass the VIP's packets
- * unbalanced. Needs the whole file: encap may come last.
- */
-static int check_forwarding6(struct parser *p, yaml_node_t *root)
-{
-	const struct lb_vip_config *vip;
-	size_t i;
-
-	for (i = 0; i < p->cfg->vip_count; i++) {
-		vip = &p->cfg->vips[i];
-		if (!vip->ipv6 || vip->forwarding == LB_FORWARD_NAT ||
-		    p->cfg->encap == LB_ENCAP_IPIP)
-			continue;
-		return fail(p, vip_forwarding_node(p, root, i),
-			    "the interface's encap gue does not carry IPv6 VIPs yet: "
-			    "set encap: ipip (IPv6-in-IPv6) or make this VIP IPv4");
-	}
-	return 0;
-}
-
 /* A NAT VIP needs its family's source: nat_source for IPv4, nat_source6 for
  * IPv6; either key may come after the VIPs. Points at the first VIP without.
  */
@@ -1655,8 +1633,8 @@ static int check_nat_sources(struct parser *p, yaml_node_t *root)
 }
 
 /* An IPv4 VIP's IPv6 backends (IPv4-in-IPv6), once the whole file is read:
- * only ipip carries them (NAT rewrites IPv4 addresses in place; GUE over
- * IPv6 is not done yet), and the outer IPv6 source must be outer_source6,
+ * only the encapsulations carry them, ipip and gue (NAT rewrites IPv4
+ * addresses in place), and the outer IPv6 source must be outer_source6,
  * since the client's IPv4 address cannot be one. Refused at the VIP's
  * `forwarding` (nat) or at its first IPv6 backend's `ip`.
  */
@@ -1686,14 +1664,11 @@ static int check_backends6(struct parser *p, yaml_node_t *root)
 			path_push_key(p, "forwarding");
 			return fail(p, node ? node : item, "nat does not reach IPv6 backends and "
 				    "IPv4 VIP %s has one: an IPv4 VIP's IPv6 backends are reached "
-				    "by ipip (IPv4-in-IPv6) only", vip_text);
+				    "by the interface's encap (ipip or gue, IPv4 in IPv6) only",
+				    vip_text);
 		}
 		node = backend_ip_node(p, item, b);
 		lb_backend_config_addr(&vip->backends[b], backend_text, sizeof(backend_text));
-		if (p->cfg->encap != LB_ENCAP_IPIP)
-			return fail(p, node, "%s is an IPv6 backend of IPv4 VIP %s: the "
-				    "interface's encap gue does not carry IPv4 to IPv6 backends "
-				    "yet, set encap: ipip (IPv4-in-IPv6)", backend_text, vip_text);
 		if (!memcmp(p->cfg->outer_src6, client6, sizeof(client6)))
 			return fail(p, node, "%s is an IPv6 backend of IPv4 VIP %s: IPv4-in-IPv6 "
 				    "needs outer_source6 set to an address of the balancer, since "
@@ -1740,7 +1715,7 @@ static int read_root(struct parser *p)
 		if (check_vip_family(p, root, &p->cfg->vips[0]))
 			return -1;
 	}
-	return check_forwarding6(p, root) || check_backends6(p, root) ? -1 : 0;
+	return check_backends6(p, root) ? -1 : 0;
 }
 
 int lb_config_parse(const char *name, const char *text, size_t len, struct lb_config *cfg,

@@ -180,60 +180,6 @@ out:
 /* Puts stage STAGE into slot SLOT: one atomic prog-array update with the
  * program lb-load already verified and pinned. Flows and config are untouched.
  */
-/* The first IPv6 backend in @vip's pool, or false: IPv4-in-IPv6 for an IPv4
- * VIP. @addr gets its address.
- */
-static bool pool_backend6(struct ctl *ctl, const struct lb_state_vip *vip, char *addr,
-			  size_t len)
-{
-	struct lb_backend be;
-	__u32 j, id;
-
-	for (j = 0; j < vip->pool.backend_count && j < LB_MAX_BACKENDS_PER_VIP; j++) {
-		id = vip->pool.backend_ids[j];
-		memset(&be, 0, sizeof(be));
-		if (bpf_map_lookup_elem(ctl->maps.fd[LB_MAP_BACKENDS], &id, &be) ||
-		    !(be.flags & LB_BACKEND_F_IPV6))
-			continue;
-		lb_backend_addr_text(&be, addr, len);
-		return true;
-	}
-	return false;
-}
-
-/* Only ipip carries IPv6 tunnels in this version (IPv6-in-IPv6 and
- * IPv4-in-IPv6): another encap stage would drop the packets of an IPv6 VIP
- * or of an IPv4 VIP's IPv6 backends (encap.drop_bad_ctx). True, with the
- * message, when @def is such a stage and such a VIP is loaded.
- */
-static bool refuse_without_ipv6(struct ctl *ctl, const struct lb_stage_def *def)
-{
-	const struct lb_state *state = lbctl_read_state(ctl);
-	char label[LB_VIP_LABEL_LEN], addr[INET6_ADDRSTRLEN];
-	const struct lb_state_vip *vip;
-	size_t i;
-
-	if (!strcmp(def->name, "ipip"))
-		return false;
-	for (i = 0; i < state->live_count; i++) {
-		vip = &state->live[i];
-		lb_vip_label(&vip->key, vip->ipv6 ? vip->key6.addr : NULL, label, sizeof(label));
-		if (vip->ipv6) {
-			lb_err("stage %s does not carry IPv6 VIPs and %s has one (%s): it would "
-			       "drop their packets; nothing was changed", def->name, ctl->ifname,
-			       label);
-			return true;
-		}
-		if (pool_backend6(ctl, vip, addr, sizeof(addr))) {
-			lb_err("stage %s does not carry IPv4 to IPv6 backends and %s has one (%s "
-			       "of %s): it would drop their packets; nothing was changed",
-			       def->name, ctl->ifname, addr, label);
-			return true;
-		}
-	}
-	return false;
-}
-
 static int swap_slot(struct ctl *ctl, const char *slot_name, const char *stage_name)
 {
 	const struct lb_stage_def *def, *before;
@@ -253,8 +199,6 @@ static int swap_slot(struct ctl *ctl, const char *slot_name, const char *stage_n
 		       names);
 		return -EINVAL;
 	}
-	if (slot == LB_SLOT_ENCAP && refuse_without_ipv6(ctl, def))
-		return -EINVAL;
 	/* The same lock as lb-load: a reload replaces the pins we read. */
 	lock_fd = lb_lock_interface(ctl->ifname);
 	if (lock_fd < 0) {

@@ -109,20 +109,21 @@ static __always_inline __sum16 csum_apply(__sum16 check, __u32 delta)
 #define CSUM_CHUNK 64
 
 /* Adds to *@sum the one's complement sum, not folded, of the bytes from @p to
- * @data_end: at least CSUM_CHUNK, at most CSUM_TO_END_MAX of them, @p at an
+ * @data_end: at least CSUM_CHUNK, at most @max of them (a constant), @p at an
  * even distance from where the checksummed data starts (a trailing odd byte is
  * padded with zero, RFC 1071). Returns 0, or -1 when the span is shorter or
  * longer or a helper fails.
  *
  * The kernel's bpf_csum_diff() sums a multiple of 4 bytes a call, at most
  * 512. One call takes the length's bits 2 to 5 (a variable size up to 60,
- * proven by the first CSUM_CHUNK bytes), a loop of at most 19 calls the
- * chunks of CSUM_CHUNK behind them, and the last 0 to 3 bytes are added by
- * hand. The loop's pointer has a range, not a known offset, so the verifier
- * walks each turn once: some hundreds of instructions, where a word-by-word
- * loop behind a chunk loop walked every pair of their counts.
+ * proven by the first CSUM_CHUNK bytes), a loop of at most @max / CSUM_CHUNK
+ * calls the chunks of CSUM_CHUNK behind them, and the last 0 to 3 bytes are
+ * added by hand. The loop's pointer has a range, not a known offset, so the
+ * verifier walks each turn once: some hundreds of instructions, where a
+ * word-by-word loop behind a chunk loop walked every pair of their counts.
+ * Callers keep it in a global function, checked once.
  */
-static __always_inline int csum_to_end(void *p, void *data_end, __u32 *sum)
+static __always_inline int csum_span(void *p, void *data_end, __u32 *sum, const __u32 max)
 {
 	__u32 len, head;
 	__u16 last = 0;
@@ -132,14 +133,14 @@ static __always_inline int csum_to_end(void *p, void *data_end, __u32 *sum)
 	if (p + CSUM_CHUNK > data_end)
 		return -1;
 	len = data_end - p;
-	if (len > CSUM_TO_END_MAX)
+	if (len > max)
 		return -1;
 	head = len & (CSUM_CHUNK - 4);
 	total = bpf_csum_diff(NULL, 0, p, head, *sum);
 	if (total < 0)
 		return -1;
 	p += head;
-	for (i = 0; i < CSUM_TO_END_MAX / CSUM_CHUNK; i++) {
+	for (i = 0; i < (int)(max / CSUM_CHUNK); i++) {
 		if (p + CSUM_CHUNK > data_end)
 			break;
 		total = bpf_csum_diff(NULL, 0, p, CSUM_CHUNK, (__u32)total);
@@ -164,6 +165,12 @@ static __always_inline int csum_to_end(void *p, void *data_end, __u32 *sum)
 	total = (total & 0xffffffff) + (total >> 32);
 	*sum = (__u32)total;
 	return 0;
+}
+
+/* csum_span() of an ICMPv6 error: at most CSUM_TO_END_MAX bytes. */
+static __always_inline int csum_to_end(void *p, void *data_end, __u32 *sum)
+{
+	return csum_span(p, data_end, sum, CSUM_TO_END_MAX);
 }
 
 #endif /* LB_CSUM_BPF_H */

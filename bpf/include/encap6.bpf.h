@@ -100,4 +100,71 @@ static __always_inline int encap_outer_ipv6_of_ipv4(const struct encap_job *job,
 	return LB_CONTINUE;
 }
 
+/* The outer IPv6 header in front of @packet, whose backend is IPv6 (RFC 2473
+ * for ipip; gue adds its UDP header behind it): in front of an IPv6 packet,
+ * untouched, its extension headers included, next header @nexthdr6; or in
+ * front of an IPv4 one (encap_outer_ipv6_of_ipv4()), next header @nexthdr4.
+ * @extra bytes of the stage's own headers come between. Sets @backend,
+ * @l3_offset and @inner (the inner IP header, its fixed part proven to the
+ * verifier). Returns LB_CONTINUE, or XDP_DROP counted.
+ */
+static __always_inline int encap6_outer(struct xdp_md *ctx, struct lb_packet_ctx *packet,
+					__u8 nexthdr6, __u8 nexthdr4, __u16 extra,
+					struct ipv6hdr *outer, const struct lb_backend **backend,
+					__u32 *l3_offset, const void **inner)
+{
+	struct encap6_job job6;
+	struct encap_job job;
+	int action;
+
+	if (packet->flags & LB_CTX_F_IPV6) {
+		action = encap6_begin(ctx, packet, &job6);
+		if (action != LB_CONTINUE)
+			return action;
+		encap_outer_ipv6(&job6, nexthdr6, extra, outer);
+		*backend = job6.backend;
+		*l3_offset = job6.l3_offset;
+		*inner = job6.inner;
+		return LB_CONTINUE;
+	}
+	action = encap_begin_any(ctx, &job);
+	if (action != LB_CONTINUE)
+		return action;
+	*backend = job.backend;
+	*l3_offset = job.l3_offset;
+	*inner = job.inner;
+	return encap_outer_ipv6_of_ipv4(&job, nexthdr4, extra, outer);
+}
+
+/* Whether @packet goes to an IPv6 backend: an IPv6 packet's always; an IPv4
+ * packet's by its backend (an array lookup the verifier inlines).
+ */
+static __always_inline bool encap_outer_is_ipv6(const struct lb_packet_ctx *packet)
+{
+	const struct lb_backend *backend;
+
+	if (packet->flags & LB_CTX_F_IPV6)
+		return true;
+	backend = encap_backend(packet);
+	return backend && (backend->flags & LB_BACKEND_F_IPV6);
+}
+
+/* encap_push() of the @len bytes of outer headers at @outer, an IPv6 one
+ * first (@len a constant at every call site): written into the frame, the
+ * EtherType in front of them (the tag's inner one) set to IPv6, as an IPv4
+ * packet's said IPv4, whichever L2 header the frame keeps. Returns where they
+ * went, or NULL after counting the drop.
+ */
+static __always_inline void *encap6_push(struct xdp_md *ctx, __u32 l3_offset, const void *outer,
+					 const __u32 len, const struct next_hop *hop)
+{
+	void *slot = encap_push(ctx, l3_offset, len, hop);
+
+	if (!slot)
+		return NULL;
+	__builtin_memcpy(slot, outer, len);
+	*((__be16 *)slot - 1) = bpf_htons(ETH_P_IPV6);
+	return slot;
+}
+
 #endif /* LB_ENCAP6_BPF_H */

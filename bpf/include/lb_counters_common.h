@@ -58,6 +58,8 @@
 	X(ENCAP_PASS_TOO_BIG_NO_DF, "encap", "pass_too_big_no_df") /* kernel fragments */ \
 	X(ENCAP_ICMP6_PACKET_TOO_BIG, "encap", "icmp6_packet_too_big") /* IPv6 too big: \
 	  ICMPv6 sent */                                                                 \
+	X(ENCAP_DROP_CSUM_TOO_LONG, "encap", "drop_csum_too_long") /* GUE over IPv6: \
+	  frame too long to checksum */                                                 \
 	/* nat: why a NAT packet went nowhere (its sends count as encap's) */          \
 	X(NAT_DROP_NO_PORT, "nat", "drop_no_port")        /* every port tried taken */ \
 	X(NAT_DROP_FRAGMENT, "nat", "drop_fragment")      /* ports unknown, no NAT */  \
@@ -117,6 +119,7 @@ enum lb_counter {
 	X(PROBE_DROP_MALFORMED)                                                        \
 	X(PROBE_DROP_ENCAP_FAILED)                                                     \
 	X(ENCAP_DROP_ICMP_RATE_LIMITED)                                                \
+	X(ENCAP_DROP_CSUM_TOO_LONG)                                                        \
 	X(ICMP_DROP_BAD_CTX)
 
 #define LB_VIP_DROP_ENUM_ENTRY(id) LB_VD_##id,

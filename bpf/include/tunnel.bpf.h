@@ -73,11 +73,18 @@ static __always_inline void lb_outer_ipv6(__u8 tclass, __u32 flow_hash, __u16 pa
 }
 
 /* GUE's UDP source port: one in the dynamic range (49152-65535) from the
- * inner flow's hash, so ECMP and RSS spread flows and keep each on one path.
+ * inner flow's hash @flow_hash, so ECMP and RSS spread flows and keep each on
+ * one path.
  */
+static __always_inline __be16 lb_gue_source_port_of(__u32 flow_hash)
+{
+	return bpf_htons(LB_GUE_SPORT_BASE | (flow_hash & LB_GUE_SPORT_MASK));
+}
+
+/* lb_gue_source_port_of() an IPv4 flow. */
 static __always_inline __be16 lb_gue_source_port(const struct lb_flow_key *flow)
 {
-	return bpf_htons(LB_GUE_SPORT_BASE | (lb_flow_hash(flow) & LB_GUE_SPORT_MASK));
+	return lb_gue_source_port_of(lb_flow_hash(flow));
 }
 
 #endif /* LB_TUNNEL_BPF_H */

@@ -279,6 +279,28 @@ static const struct good_case good_cases[] = {
 		},
 	},
 	{
+		/* encap gue carries IPv6 VIPs and an IPv4 VIP's IPv6 backends
+		 * (GUE over IPv6), as ipip does.
+		 */
+		.file = GOOD_DIR "gue6.yaml",
+		.encap = LB_ENCAP_GUE,
+		.gue_port = 5555,
+		.outer_src6 = "2001:db8:ff::10",
+		.priority = LB_DEFAULT_PRIORITY,
+		.flow_timeout_s = LB_DEFAULT_FLOW_TIMEOUT_S,
+		.flow_table_size = LB_DEFAULT_FLOW_TABLE_SIZE,
+		.vip_count = 2,
+		.vips = {
+			{ "2001:db8::100", 443, IPPROTO_TCP, 6, 1, {
+				{ "2001:db8:1::1", 1, LB_BACKEND_UP, NULL, 10 },
+			} },
+			{ "10.0.0.100", 0, IPPROTO_UDP, 11, 2, {
+				{ "10.0.1.1", 1, LB_BACKEND_UP, NULL, 13 },
+				{ "2001:db8:1::2", 1, LB_BACKEND_UP, NULL, 14 },
+			} },
+		},
+	},
+	{
 		/* icmp_echo belongs to the address; the ICMP limits at their edges. */
 		.file = GOOD_DIR "icmp.yaml",
 		.encap = LB_ENCAP_IPIP,
@@ -520,13 +542,10 @@ static const struct bad_case bad_cases[] = {
 				   "IPv4 VIP 10.0.0.1: IPv4-in-IPv6 needs outer_source6 set to an "
 				   "address of the balancer, since the client's IPv4 address cannot "
 				   "be the outer IPv6 source"),
-	BAD("vip4_backend6_gue.yaml", ":6:13: vips[0].backends[0].ip: 2001:db8:1::1 is an IPv6 "
-				      "backend of IPv4 VIP 10.0.0.1: the interface's encap gue "
-				      "does not carry IPv4 to IPv6 backends yet, set encap: ipip "
-				      "(IPv4-in-IPv6)"),
 	BAD("vip4_backend6_nat.yaml", ":5:17: vips[0].forwarding: nat does not reach IPv6 "
 				      "backends and IPv4 VIP 10.0.0.1 has one: an IPv4 VIP's IPv6 "
-				      "backends are reached by ipip (IPv4-in-IPv6) only"),
+				      "backends are reached by the interface's encap (ipip or "
+				      "gue, IPv4 in IPv6) only"),
 	BAD("seed6_backend4.yaml", ":3:9: backends[0].ip: 10.0.1.1 is an IPv4 backend of IPv6 "
 				   "VIP 2001:db8::1: an IPv6 VIP's backends must be IPv6 "
 				   "(IPv6-in-IPv4 is not supported)"),
@@ -552,8 +571,6 @@ static const struct bad_case bad_cases[] = {
 					   "router forwards, expected a global unicast address"),
 	BAD("nat_source6_only.yaml", ":4:17: vips[0].forwarding: nat needs the top-level key "
 				     "nat_source (the balancer address the backends see and answer)"),
-	BAD("vip6_gue.yaml", ":2:14: vips[0].address: the interface's encap gue does not carry "
-			     "IPv6 VIPs yet: set encap: ipip (IPv6-in-IPv6) or make this VIP IPv4"),
 	BAD("outer_source6.yaml", ":1:16: outer_source6: \"10.0.0.1\" is neither \"client\" nor "
 				  "an IPv6 address"),
 	BAD("outer_source6_multicast.yaml", ":1:16: outer_source6: \"ff05::2\" is a multicast "

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The documented encap outcomes and the outer header check; see encap_model.h. */
+#include <arpa/inet.h>
 #include <linux/bpf.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +20,9 @@
 #define IP_DF_HIGH_BYTE 0x40 /* DF in the first byte of frag_off */
 #define IP_DF 0x4000
 #define IP_OFFSET 0x1fff
+#define GUE_UDP_LEN 8
+#define GUE_SPORT_BASE 0xc000
+#define GUE_SPORT_HASH_BITS 0x3fff
 
 /* Notes the rule that decided; returns its counter. */
 static enum lb_counter rule(struct encap_expect *out, enum lb_counter counter, const char *why)
@@ -52,15 +57,16 @@ static enum lb_counter too_big(const uint8_t *frame, const struct lb_packet_ctx 
  * kernel FIB's, as the table in docs/architecture.md lists it: route first,
  * then the MTU of the egress, then the neighbour. An IPv6 backend's outer
  * header is 40 bytes; without an outer_source6 to send from, the stage drops.
+ * GUE adds its 8-byte UDP header (@gue).
  */
 static enum lb_counter decide(const struct fuzz_backend *backend, int ingress,
 			      const uint8_t *frame, const struct lb_packet_ctx *ctx,
-			      uint32_t ingress_mtu, const uint8_t *outer_src6,
+			      uint32_t ingress_mtu, const uint8_t *outer_src6, bool gue,
 			      struct encap_expect *out)
 {
 	static const uint8_t unset6[16];
 	const struct fuzz_route *route = &backend->route;
-	uint32_t outer_len = route->ipv6 ? OUTER_LEN6 : OUTER_LEN;
+	uint32_t outer_len = (route->ipv6 ? OUTER_LEN6 : OUTER_LEN) + (gue ? GUE_UDP_LEN : 0);
 
 	if (route->ipv6 && !memcmp(outer_src6, unset6, 16))
 		return rule(out, LB_C_ENCAP_DROP_BAD_CTX, "IPv6 backend, no outer_source6");
@@ -92,12 +98,32 @@ static enum lb_counter decide(const struct fuzz_backend *backend, int ingress,
 	return rule(out, LB_C_ENCAP_PASS_NO_NEIGH, "no neighbour: the kernel forwards it");
 }
 
+/* Whether the gue stage over IPv6 sums the frame for the UDP checksum: where
+ * the inner packet's own checksum does not give the sum of its L4 segment (an
+ * ICMP error it forwards, a fragment, no TCP or UDP, UDP without checksum).
+ */
+static bool gue6_walks(const uint8_t *frame, const struct lb_packet_ctx *ctx)
+{
+	if (ctx->flags & (LB_CTX_F_ICMP_ERROR | LB_CTX_F_FRAGMENT))
+		return true;
+	if (ctx->l4_proto == IPPROTO_UDP)
+		return pkt_get16(frame + ctx->l4_offset + 6) == 0;
+	return ctx->l4_proto != IPPROTO_TCP;
+}
+
 void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t *frame,
 		 const struct lb_packet_ctx *ctx, uint32_t ingress_mtu, const uint8_t *outer_src6,
-		 struct encap_expect *out)
+		 uint16_t gue_port, struct encap_expect *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->counter = decide(backend, ingress, frame, ctx, ingress_mtu, outer_src6, out);
+	out->counter = decide(backend, ingress, frame, ctx, ingress_mtu, outer_src6, gue_port,
+			      out);
+	if (gue_port) {
+		out->gue_port = gue_port;
+		out->sport = (uint16_t)(GUE_SPORT_BASE |
+					(lb_flow_hash(&ctx->flow) & GUE_SPORT_HASH_BITS));
+		out->walked = backend->route.ipv6 && gue6_walks(frame, ctx);
+	}
 	if (backend->route.ipv6) {
 		/* The flow label from the hash of the flow encap was given. */
 		out->outer6 = true;
@@ -133,16 +159,89 @@ void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t 
 
 #define WRONG(...) (snprintf(buf, buf_len, __VA_ARGS__), buf)
 
+/* The one's complement sum over the IPv4 pseudo-header (@src, @dst, @proto)
+ * and the @len bytes of L4 segment @seg, checksum field included, folded to
+ * 16 bits, mod 0xffff (0xffff and 0 are both zero): 0 for an intact segment.
+ */
+static uint32_t sum_mod(const uint8_t *src, const uint8_t *dst, uint8_t proto,
+			const uint8_t *seg, size_t len)
+{
+	uint32_t s, d;
+	uint16_t check;
+
+	memcpy(&s, src, 4);
+	memcpy(&d, dst, 4);
+	check = pkt_l4_csum(s, d, proto, seg, len);
+
+	/* pkt_l4_csum*() complement the folded sum, in network byte order. */
+	return (uint16_t)~ntohs(check) % 0xffff;
+}
+
+/* The UDP checksum the gue stage must write over IPv6 for the IPv4 packet at
+ * @inner behind @udp (its first 6 bytes as sent) and the outer header @outer.
+ * Summed over the frame: the plain checksum over the pseudo-header and the
+ * segment (a computed 0 sent as 0xffff). Else derived from the inner L4
+ * checksum, which leaves the outer checksum as right or wrong as the inner
+ * one: it must make the outer sum (mod 0xffff) the inner one's, and a result
+ * of 0 sends the stage to summing the frame instead.
+ */
+static uint16_t gue6_check(const uint8_t *outer, const uint8_t *udp, const uint8_t *inner,
+			   bool walked)
+{
+	static uint8_t seg[GUE_UDP_LEN + 65536];
+	size_t inner_len = pkt_get16(inner + 2), ihl = (size_t)(inner[0] & 0x0f) * 4;
+	uint32_t full, inner_sum, derived;
+
+	memcpy(seg, udp, 6);
+	memset(seg + 6, 0, 2);
+	memcpy(seg + GUE_UDP_LEN, inner, inner_len);
+	/* The checksum field's value that makes the outer sum all ones. */
+	full = ntohs(pkt_l4_csum6(outer + 8, outer + 24, IPPROTO_UDP, seg,
+				  GUE_UDP_LEN + inner_len));
+	if (!walked) {
+		inner_sum = sum_mod(inner + 12, inner + 16, inner[9], inner + ihl,
+				    inner_len - ihl);
+		derived = (full + inner_sum) % 0xffff;
+		if (derived)
+			return (uint16_t)derived;
+	}
+	return full ? (uint16_t)full : 0xffff;
+}
+
+/* The GUE UDP header at @udp in front of the inner packet at @inner (over
+ * IPv6 @outer6, else NULL): ports, length and checksum as @exp says.
+ */
+static const char *gue_udp_check(const uint8_t *udp, const uint8_t *inner, const uint8_t *outer6,
+				 const struct encap_expect *exp, char *buf, size_t buf_len)
+{
+	uint16_t check = outer6 ? gue6_check(outer6, udp, inner, exp->walked) : 0;
+
+	if (pkt_get16(udp) != exp->sport || pkt_get16(udp + 2) != exp->gue_port)
+		return WRONG("GUE ports %u -> %u, expected %u -> %u", pkt_get16(udp),
+			     pkt_get16(udp + 2), exp->sport, exp->gue_port);
+	if (pkt_get16(udp + 4) != pkt_get16(inner + 2) + GUE_UDP_LEN)
+		return WRONG("GUE UDP length %u, expected the inner %u + 8", pkt_get16(udp + 4),
+			     pkt_get16(inner + 2));
+	if (pkt_get16(udp + 6) != check)
+		return WRONG("GUE UDP checksum 0x%04x, expected 0x%04x%s", pkt_get16(udp + 6),
+			     check, outer6 ? (exp->walked ? " (summed)" : " (derived)") : "");
+	return NULL;
+}
+
 /* encap_check() behind the MACs of an IPv4-in-IPv6 frame: the EtherType IPv6
  * (the tag kept), version 6, traffic class the inner TOS, the flow label,
- * payload length the inner packet's, next header 4, hop limit 64, the
- * addresses, the inner packet and what follows it unchanged.
+ * payload length the inner packet's (and GUE's UDP header), next header 4
+ * (GUE: 17), hop limit 64, the addresses, the inner packet and what follows
+ * it unchanged (GUE's summed frames: nothing follows).
  */
 static const char *encap_check6(const uint8_t *in, size_t in_len, const uint8_t *out, size_t l3,
 				const struct encap_expect *exp, char *buf, size_t buf_len)
 {
 	const uint8_t *inner = in + l3, *outer = out + l3;
 	uint32_t label = (uint32_t)(outer[1] & 0x0f) << 16 | pkt_get16(outer + 2);
+	size_t own = exp->gue_port ? GUE_UDP_LEN : 0;
+	uint8_t next = exp->gue_port ? IPPROTO_UDP : IPPROTO_IPV4_;
+	const char *wrong;
 
 	if (memcmp(out + 12, in + 12, l3 - 14) || pkt_get16(out + l3 - 2) != 0x86dd)
 		return WRONG("VLAN tag changed or EtherType 0x%04x, expected IPv6",
@@ -153,15 +252,21 @@ static const char *encap_check6(const uint8_t *in, size_t in_len, const uint8_t 
 		return WRONG("outer traffic class differs from the inner TOS 0x%02x", inner[1]);
 	if (label != exp->label)
 		return WRONG("flow label 0x%05x, expected 0x%05x", label, exp->label);
-	if (pkt_get16(outer + 4) != pkt_get16(inner + 2))
-		return WRONG("outer payload length %u, expected the inner total length %u",
-			     pkt_get16(outer + 4), pkt_get16(inner + 2));
-	if (outer[6] != IPPROTO_IPV4_ || outer[7] != OUTER_TTL)
+	if (pkt_get16(outer + 4) != pkt_get16(inner + 2) + own)
+		return WRONG("outer payload length %u, expected the inner total length %u + %zu",
+			     pkt_get16(outer + 4), pkt_get16(inner + 2), own);
+	if (outer[6] != next || outer[7] != OUTER_TTL)
 		return WRONG("outer next header %u hop limit %u, expected %d and %d", outer[6],
-			     outer[7], IPPROTO_IPV4_, OUTER_TTL);
+			     outer[7], next, OUTER_TTL);
 	if (memcmp(outer + 8, exp->src6, 16) || memcmp(outer + 24, exp->dst6, 16))
 		return WRONG("outer IPv6 addresses");
-	if (memcmp(outer + OUTER_LEN6, inner, in_len - l3))
+	if (exp->gue_port) {
+		wrong = gue_udp_check(outer + OUTER_LEN6, inner, outer, exp, buf, buf_len);
+		if (wrong)
+			return wrong;
+	}
+	if (memcmp(outer + OUTER_LEN6 + own, inner,
+		   exp->walked ? pkt_get16(inner + 2) : in_len - l3))
 		return WRONG("the inner packet (or the padding behind it) changed");
 	return NULL;
 }
@@ -171,8 +276,13 @@ const char *encap_check(const uint8_t *in, size_t in_len, const uint8_t *out, si
 			uint32_t outer_dst, char *buf, size_t buf_len)
 {
 	const uint8_t *inner = in + l3, *outer = out + l3;
+	size_t own = exp->gue_port ? GUE_UDP_LEN : 0;
+	size_t outer_len = (exp->outer6 ? OUTER_LEN6 : OUTER_LEN) + own;
+	/* A frame GUE summed loses the Ethernet padding behind its packet. */
+	size_t want_len = exp->walked ? l3 + pkt_get16(inner + 2) + outer_len : in_len + outer_len;
+	uint8_t protocol = exp->gue_port ? IPPROTO_UDP : IPPROTO_IPIP_;
 	uint8_t want[FRAME_MAX_ICMP];
-	size_t want_len;
+	const char *wrong;
 
 	if (exp->frag_needed) {
 		want_len = pkt_frag_needed(in, l3, 1, exp->icmp_mtu, want);
@@ -182,9 +292,8 @@ const char *encap_check(const uint8_t *in, size_t in_len, const uint8_t *out, si
 		return NULL;
 	}
 
-	if (out_len != in_len + (exp->outer6 ? OUTER_LEN6 : OUTER_LEN))
-		return WRONG("length %zu, expected %zu + %d", out_len, in_len,
-			     exp->outer6 ? OUTER_LEN6 : OUTER_LEN);
+	if (out_len != want_len)
+		return WRONG("length %zu, expected %zu", out_len, want_len);
 	if (memcmp(out, exp->set_macs ? exp->dmac : in, 6))
 		return WRONG("destination MAC");
 	if (memcmp(out + 6, exp->set_macs ? exp->smac : in + 6, 6))
@@ -197,21 +306,26 @@ const char *encap_check(const uint8_t *in, size_t in_len, const uint8_t *out, si
 		return WRONG("outer version/IHL 0x%02x, expected 0x45", outer[0]);
 	if (outer[1] != inner[1])
 		return WRONG("outer TOS 0x%02x, expected the inner 0x%02x", outer[1], inner[1]);
-	if (pkt_get16(outer + 2) != pkt_get16(inner + 2) + OUTER_LEN)
-		return WRONG("outer total length %u, expected %u + %d", pkt_get16(outer + 2),
-			     pkt_get16(inner + 2), OUTER_LEN);
+	if (pkt_get16(outer + 2) != pkt_get16(inner + 2) + outer_len)
+		return WRONG("outer total length %u, expected %u + %zu", pkt_get16(outer + 2),
+			     pkt_get16(inner + 2), outer_len);
 	if (memcmp(outer + 4, inner + 4, 2))
 		return WRONG("outer id differs from the inner one");
 	if (outer[6] != (inner[6] & IP_DF_HIGH_BYTE) || outer[7] != 0)
 		return WRONG("outer frag_off 0x%04x, expected the inner DF only", pkt_get16(outer + 6));
-	if (outer[8] != OUTER_TTL || outer[9] != IPPROTO_IPIP_)
+	if (outer[8] != OUTER_TTL || outer[9] != protocol)
 		return WRONG("outer TTL %u protocol %u, expected %d and %d", outer[8], outer[9],
-			     OUTER_TTL, IPPROTO_IPIP_);
+			     OUTER_TTL, protocol);
 	if (pkt_csum(outer, OUTER_LEN) != 0) /* a right checksum sums to 0 */
 		return WRONG("outer header checksum 0x%04x is wrong", pkt_get16(outer + 10));
 	if (memcmp(outer + 12, &outer_src, 4) || memcmp(outer + 16, &outer_dst, 4))
 		return WRONG("outer addresses");
-	if (memcmp(outer + OUTER_LEN, inner, in_len - l3))
+	if (exp->gue_port) {
+		wrong = gue_udp_check(outer + OUTER_LEN, inner, NULL, exp, buf, buf_len);
+		if (wrong)
+			return wrong;
+	}
+	if (memcmp(outer + OUTER_LEN + own, inner, in_len - l3))
 		return WRONG("the inner packet (or the padding behind it) changed");
 	return NULL;
 }

@@ -3,7 +3,11 @@
  * next-hop table of docs/architecture.md ("encap: IPIP"), and a check of the
  * frame it sends: outer header field by field, inner packet byte for byte.
  * An IPv6 backend gets the IPv4 packet behind an outer IPv6 header
- * (IPv4-in-IPv6, 40 bytes), from outer_source6.
+ * (IPv4-in-IPv6, 40 bytes), from outer_source6. The gue stage the same with a
+ * UDP header behind the outer one (8 bytes more): checksum 0 over IPv4; over
+ * IPv6 the checksum the stage derives from the inner packet's own, or, for a
+ * fragment, an ICMP error or UDP without a checksum, the sum over the frame
+ * (its Ethernet padding cut first).
  */
 #ifndef FUZZ_ENCAP_MODEL_H
 #define FUZZ_ENCAP_MODEL_H
@@ -26,16 +30,20 @@ struct encap_expect {
 	bool outer6;        /* IPv4-in-IPv6: the outer header is IPv6 ... */
 	uint8_t src6[16], dst6[16];
 	uint32_t label;     /* ... with this flow label */
+	uint16_t gue_port;  /* GUE: a UDP header to this port (host order); 0: IPIP */
+	uint16_t sport;     /* ... from this source port */
+	bool walked;        /* GUE over IPv6: the frame summed, its padding cut */
 	const char *why;
 };
 
 /* The outcome for @frame (the context @ctx encap gets) sent to @backend;
  * @ingress_mtu is the ingress interface's, the limit of a backend with a
- * static MAC; @outer_src6 the outer source of an IPv6 backend's tunnel.
+ * static MAC; @outer_src6 the outer source of an IPv6 backend's tunnel;
+ * @gue_port the gue stage's port when it is in the encap slot, else 0 (ipip).
  */
 void encap_model(const struct fuzz_backend *backend, int ingress, const uint8_t *frame,
 		 const struct lb_packet_ctx *ctx, uint32_t ingress_mtu, const uint8_t *outer_src6,
-		 struct encap_expect *out);
+		 uint16_t gue_port, struct encap_expect *out);
 
 /* Checks that @out is @in encapsulated as @exp says, the inner IPv4 packet at
  * @l3 behind an outer header from @outer_src to @outer_dst (for an outer IPv6

@@ -986,6 +986,34 @@ static void gen_pmtu(struct rng *r, const struct gen_call *call, struct frame *f
 	frame_build(r, &s, f, &lay);
 }
 
+/* Frames for the gue stage (the class runs with it in the encap slot): pairs
+ * of the icmp, pmtu, fragments and valid classes' frames, so that GUE over
+ * IPv6 takes both ways to its UDP checksum (ICMP errors, fragments and UDP
+ * without a checksum summed; the rest derived from the inner checksum) and
+ * its 8 more bytes meet the MTU. A pair keeps one generator: icmp's odd frame
+ * draws its even one again. One frame in eight has its last byte changed,
+ * mostly a payload byte: an inner checksum then fails, and the outer one GUE
+ * derives from it must fail as much.
+ */
+static void gen_gue(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	switch (call->index / 2 % 4) {
+	case 0:
+		gen_icmp(r, call, f);
+		break;
+	case 1:
+		gen_pmtu(r, call, f);
+		break;
+	case 2:
+		gen_fragments(r, call, f);
+		break;
+	default:
+		gen_valid(r, call, f);
+	}
+	if (f->len > FRAME_MIN && rng_one_in(r, 8))
+		f->data[f->len - 1] ^= (uint8_t)rng_range(r, 1, 255);
+}
+
 const struct gen_nat6 gen_nat6_replies[] = {
 	{ "fd00:10::b1", "fd00:10::10", 80, 16384, IPPROTO_TCP },
 	{ "fd00:10::b2", "fd00:10::10", 53, 20000, IPPROTO_UDP },
@@ -1066,9 +1094,15 @@ const struct frame_class frame_classes[] = {
 	{ "icmp", gen_icmp },
 	{ "pmtu", gen_pmtu },
 	{ "nat6-reply", gen_nat6_reply },
+	{ "gue", gen_gue },
 };
 
 const size_t frame_class_count = ARRAY_SIZE(frame_classes);
+
+bool frame_class_gue(uint32_t class)
+{
+	return frame_classes[class].generate == gen_gue;
+}
 
 void gen_frame(uint64_t seed, uint32_t class, uint64_t index, struct frame *f)
 {

@@ -49,6 +49,9 @@ struct frame_class {
 extern const struct frame_class frame_classes[];
 extern const size_t frame_class_count;
 
+/* Whether @class runs with the gue stage in the encap slot, not ipip. */
+bool frame_class_gue(uint32_t class);
+
 /* The VIPs to aim at; the table is copied. At most GEN_MAX_TARGETS. */
 #define GEN_MAX_TARGETS 16
 void gen_set_targets(const struct gen_target *targets, size_t count);

@@ -371,7 +371,7 @@ static void vip_frame_expect(struct frame_report *rep, const uint8_t *in, size_t
 	seen.bytes[ctx.backend_id] += len;
 
 	encap_model(backend, pipeline.ingress, in, &pe->ctx, FUZZ_LINK_MTU, pipeline.outer_src6,
-		    encap);
+		    pipeline.encap_gue ? pipeline.gue_port : 0, encap);
 	want[encap->counter] = 1;
 	*verdict = encap->verdict;
 	*to = backend;
@@ -437,7 +437,7 @@ static void icmp_frame_expect(struct frame_report *rep, const uint8_t *in,
 	/* encap gets the quoted flow's key, which an IPv6 backend's flow label is hashed from. */
 	parsed.flow = ie->flow;
 	encap_model(backend, pipeline.ingress, in, &parsed, FUZZ_LINK_MTU, pipeline.outer_src6,
-		    encap);
+		    pipeline.encap_gue ? pipeline.gue_port : 0, encap);
 	want[encap->counter] = 1;
 	*verdict = encap->verdict;
 	*to = backend;
@@ -617,6 +617,11 @@ static void run_class(uint32_t class)
 
 	if (!pipeline_usable())
 		return;
+	if (fuzz_pipeline_encap(&pipeline, frame_class_gue(class))) {
+		test_fail(__FILE__, __LINE__, "put %s into the encap slot: %s",
+			  frame_class_gue(class) ? "gue" : "ipip", strerror(-pipeline.err));
+		return;
+	}
 	memset(&tally, 0, sizeof(tally));
 	if (opt.index >= 0) {
 		first = (uint64_t)opt.index;
@@ -634,6 +639,7 @@ static void run_class(uint32_t class)
 			frame_check(f.data, f.len, &id, label);
 	}
 	tally_print(frame_classes[class].name, seconds_since(&start));
+	fuzz_pipeline_encap(&pipeline, false);
 }
 
 /* One case per generator class; test_main takes plain functions. */
@@ -657,11 +663,12 @@ CLASS_CASE(11)
 CLASS_CASE(12)
 CLASS_CASE(13)
 CLASS_CASE(14)
+CLASS_CASE(15)
 
 static void (*const class_cases[])(void) = {
 	class_case_0, class_case_1, class_case_2, class_case_3, class_case_4,  class_case_5,
 	class_case_6, class_case_7, class_case_8, class_case_9, class_case_10, class_case_11,
-	class_case_12, class_case_13, class_case_14,
+	class_case_12, class_case_13, class_case_14, class_case_15,
 };
 
 static int hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *len)

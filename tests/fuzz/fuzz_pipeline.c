@@ -15,6 +15,7 @@
 #include "apply.h"
 #include "config.h"
 #include "fuzz_pipeline.h"
+#include "gue.skel.h"
 #include "icmp.skel.h"
 #include "ipip.skel.h"
 #include "least_loaded.skel.h"
@@ -264,6 +265,24 @@ static int slot_set(struct fuzz_pipeline *p, __u32 slot, int prog_fd)
 
 static void mac_parse(const char *text, uint8_t mac[6]);
 
+/* What lb-load sets in an encap stage's @t, and what the fuzzer needs there. */
+static void encap_tunables(struct fuzz_pipeline *p, const struct lb_config *cfg,
+			   volatile struct lb_tunables *t)
+{
+	t->outer_src_addr = cfg->outer_src;
+	memcpy((void *)t->outer_src_addr6, cfg->outer_src6, sizeof(cfg->outer_src6));
+	memcpy(p->outer_src6, cfg->outer_src6, sizeof(p->outer_src6));
+	t->gue_port = htons(cfg->gue_port);
+	p->gue_port = cfg->gue_port;
+	/* As lb-load sets it: the ingress MTU, the static-MAC backends' limit. */
+	t->ingress_mtu = LINK_MTU;
+	/* No ICMP rate limit: a frame's answer must not depend on the clock.
+	 * (tests/unit/test_encap.c tests the limit.)
+	 */
+	t->icmp_interval_ns = 1;
+	t->icmp_burst = UINT32_MAX;
+}
+
 static int stages_load(struct fuzz_pipeline *p, const struct lb_config *cfg)
 {
 	int i, err;
@@ -305,18 +324,15 @@ static int stages_load(struct fuzz_pipeline *p, const struct lb_config *cfg)
 	p->encap = ipip_bpf__open();
 	if (step(p, p->encap ? 0 : -errno, "open ipip"))
 		return p->err;
-	p->encap->rodata->lb_tunables.outer_src_addr = cfg->outer_src;
-	memcpy((void *)p->encap->rodata->lb_tunables.outer_src_addr6, cfg->outer_src6,
-	       sizeof(cfg->outer_src6));
-	memcpy(p->outer_src6, cfg->outer_src6, sizeof(p->outer_src6));
-	/* As lb-load sets it: the ingress MTU, the static-MAC backends' limit. */
-	p->encap->rodata->lb_tunables.ingress_mtu = LINK_MTU;
-	/* No ICMP rate limit: a frame's answer must not depend on the clock.
-	 * (tests/unit/test_encap.c tests the limit.)
-	 */
-	p->encap->rodata->lb_tunables.icmp_interval_ns = 1;
-	p->encap->rodata->lb_tunables.icmp_burst = UINT32_MAX;
+	encap_tunables(p, cfg, &p->encap->rodata->lb_tunables);
 	if (share_maps(p, p->encap->obj) || step(p, ipip_bpf__load(p->encap), "load ipip"))
+		return p->err;
+	/* The gue stage, with the same tunables, for the classes that run it. */
+	p->gue = gue_bpf__open();
+	if (step(p, p->gue ? 0 : -errno, "open gue"))
+		return p->err;
+	encap_tunables(p, cfg, &p->gue->rodata->lb_tunables);
+	if (share_maps(p, p->gue->obj) || step(p, gue_bpf__load(p->gue), "load gue"))
 		return p->err;
 
 	p->icmp = icmp_bpf__open();
@@ -518,13 +534,26 @@ void fuzz_pipeline_teardown(struct fuzz_pipeline *p)
 {
 	/* The map fds belong to the parse skeleton. */
 	icmp_bpf__destroy(p->icmp);
+	gue_bpf__destroy(p->gue);
 	ipip_bpf__destroy(p->encap);
 	least_loaded_bpf__destroy(p->lb);
 	parse_bpf__destroy(p->parse);
 	p->icmp = NULL;
 	p->encap = NULL;
+	p->gue = NULL;
 	p->lb = NULL;
 	p->parse = NULL;
+}
+
+int fuzz_pipeline_encap(struct fuzz_pipeline *p, bool gue)
+{
+	int fd = gue ? bpf_program__fd(p->gue->progs.xdp_lb_gue) :
+		       bpf_program__fd(p->encap->progs.xdp_lb_ipip);
+
+	if (slot_set(p, LB_SLOT_ENCAP, fd))
+		return p->err;
+	p->encap_gue = gue;
+	return 0;
 }
 
 const struct fuzz_backend *fuzz_backend_find(const struct fuzz_pipeline *p, uint32_t id)

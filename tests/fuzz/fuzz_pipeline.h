@@ -63,7 +63,10 @@ struct fuzz_vip {
 struct fuzz_pipeline {
 	struct parse_bpf *parse;
 	struct least_loaded_bpf *lb;
-	struct ipip_bpf *encap;
+	struct ipip_bpf *encap;  /* in the encap slot, unless encap_gue */
+	struct gue_bpf *gue;     /* ... the gue stage then (fuzz_pipeline_encap()) */
+	bool encap_gue;
+	uint16_t gue_port;       /* the config's GUE port, host order */
 	struct icmp_bpf *icmp;  /* in the icmp slot: ICMP to VIP addresses */
 	struct lb_maps maps;    /* parse's map fds, shared by all three */
 	int parse_prog_fd;
@@ -92,6 +95,9 @@ int fuzz_pipeline_setup(struct fuzz_pipeline *p);
 void fuzz_pipeline_teardown(struct fuzz_pipeline *p);
 
 /* The backend in slot @id, or NULL when the pipeline has none there. */
+/* Puts the gue stage (@gue) or ipip into the encap slot. 0 or -errno. */
+int fuzz_pipeline_encap(struct fuzz_pipeline *p, bool gue);
+
 const struct fuzz_backend *fuzz_backend_find(const struct fuzz_pipeline *p, uint32_t id);
 
 /* The config the fuzzer loads, for messages and docs. */

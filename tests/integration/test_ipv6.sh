@@ -7,6 +7,8 @@
 # lbctl and reloads show and do with IPv6 VIPs, and ICMPv6 to IPv6 VIP
 # addresses (echo replies, errors to a flow's backend). IPv4 VIPs on IPv6
 # backends too (IPv4-in-IPv6), alone and mixed with an IPv4 backend in one pool.
+# And `encap: gue` over IPv6 (GUE6): both inner families in UDP to the IPv6
+# backends, every frame's UDP checksum checked at the backends.
 source "$(dirname "$0")/lib.sh"
 
 VIP=123.168.9.8
@@ -145,9 +147,9 @@ test_lbctl_shows_ipv6() {
 	check_contains "$out" "[$VIP6]:5000" "flows: IPv6 VIP endpoint"
 	out=$(lbctl policy veth1 "[$VIP6]:5000/udp" round-robin) || fail "policy [IPv6]: $out"
 	check_contains "$out" "VIP [$VIP6]:5000/udp now uses policy round-robin" "policy on IPv6"
-	out=$(lbctl encap veth1 gue 2>&1) && fail "gue swapped in under IPv6 VIPs: $out"
-	check_contains "$out" "stage gue does not carry IPv6 VIPs" "encap gue refused"
-	check_contains "$(lbctl status veth1)" "xdp_lb_ipip" "ipip still in the encap slot"
+	out=$(lbctl encap veth1 gue 2>&1) || fail "gue refused under IPv6 VIPs: $out"
+	check_contains "$out" "slot encap now runs gue" "encap gue swapped in under IPv6 VIPs"
+	check_contains "$(lbctl status veth1)" "xdp_lb_gue" "gue in the encap slot"
 }
 
 # A reload adds the IPv6 VIPs to an IPv4-only load (flows6 grows from 1
@@ -319,9 +321,28 @@ EOF
 	(($(capture_total ipip46) >= 50 + 2 * 3)) || fail "too few IPv4-in-IPv6 frames"
 	check_eq "$(counter encap.tx)" 650 "encap.tx: XDP_TX, IPv6 next hops resolved"
 	check_eq "$(counter lb.flow_new)" 250 "lb.flow_new: one per flow"
-	out=$(lbctl encap veth1 gue 2>&1) && fail "gue swapped in under IPv6 backends: $out"
-	check_contains "$out" "stage gue does not carry IPv4 to IPv6 backends" "encap gue refused"
-	check_contains "$(lbctl status veth1)" "xdp_lb_ipip" "ipip still in the encap slot"
+	# Swapped to gue, the same pools go on in GUE: IPv4-in-GUE6 to the IPv6
+	# backends, GUE over IPv4 to the IPv4 one.
+	out=$(lbctl encap veth1 gue 2>&1) || fail "gue refused under IPv6 backends: $out"
+	check_contains "$out" "slot encap now runs gue" "encap gue swapped in under IPv6 backends"
+	for i in 1 61 62; do rm -f "$TMP/cap$i.ready" "$TMP/cap$i.out"; done
+	spawn b1 "$TMP/cap1.out" "$TOOLS/ipip_capture" -i eth0 -b "$B1" -o client -g 6080 \
+		-R "$TMP/cap1.ready"
+	spawn b1 "$TMP/cap61.out" "$TOOLS/ipip_capture" -i eth0 -b "$B61" -o fd00:10::10 \
+		-g 6080 -R "$TMP/cap61.ready"
+	spawn b2 "$TMP/cap62.out" "$TOOLS/ipip_capture" -i eth0 -b "$B62" -o fd00:10::10 \
+		-g 6080 -R "$TMP/cap62.ready"
+	for i in 1 61 62; do wait_file "$TMP/cap$i.ready"; done
+	send_flows "$VIP" 10.0.0.1 5000 200 1
+	finish_captures
+	for i in 1 61 62; do
+		check_contains "$(cat "$TMP/cap$i.out")" "bad=0" "GUE capture $i: frames well-formed"
+	done
+	check_eq "$(($(capture_total gue46) + $(capture_total gue)))" 200 \
+		"frames received after the swap, IPv4-in-GUE6 and GUE"
+	check_eq "$(($(capture_total ipip46) + $(capture_total ipip)))" 0 \
+		"no IPIP frame after the swap"
+	(($(capture_total gue46) > 0)) || fail "no IPv4-in-GUE6 frame"
 }
 
 # Sends $2 ICMPv6 echo requests of $3 bytes from the client to $1, one a
@@ -438,8 +459,61 @@ test_error6_to_flow_backend() {
 	check_eq "$(counter encap.tx)" 2 "encap.tx: the datagram and the error"
 }
 
+# encap: gue with IPv6 VIPs (IPv6 in GUE over IPv6, fou ipproto 41) and an
+# IPv4 VIP on the same IPv6 backends (ipproto 4), from outer_source6. The
+# captures check every frame: the UDP header (port, length, source port) and
+# its checksum over the pseudo-header and the whole segment, then the inner
+# packet as for IPIP.
+test_gue_to_ipv6_backends() {
+	local out i
+	lab_up
+	cat >"$TMP/gue6.yaml" <<EOF
+encap: gue
+outer_source6: fd00:10::10
+vips:
+  - address: $VIP6
+    port: 5000
+    backends: [{ip: $B61}, {ip: $B62}]
+  - address: $VIP6
+    protocol: tcp
+    policy: maglev
+    backends: [{ip: $B61}, {ip: $B62}]
+  - address: $VIP
+    port: 5000
+    backends: [{ip: $B61}, {ip: $B62}]
+EOF
+	out=$(lb_load "$TMP/gue6.yaml" veth1) || fail "lb-load failed: $out"
+	echo "$out" | sed 's/^/    | /'
+	check_contains "$out" "VIP [$VIP6]:5000/udp -> 2 backends: $B61 $B62; policy least-loaded; gue" \
+		"summary: the IPv6 UDP VIP in GUE"
+	check_contains "$out" "VIP $VIP:5000/udp -> 2 backends: $B61 $B62; policy least-loaded; gue" \
+		"summary: the IPv4 VIP on IPv6 backends in GUE"
+	spawn b1 "$TMP/cap1.out" "$TOOLS/ipip_capture" -i eth0 -b "$B61" -o fd00:10::10 -g 6080 \
+		-R "$TMP/cap1.ready"
+	spawn b2 "$TMP/cap2.out" "$TOOLS/ipip_capture" -i eth0 -b "$B62" -o fd00:10::10 -g 6080 \
+		-R "$TMP/cap2.ready"
+	wait_file "$TMP/cap1.ready"
+	wait_file "$TMP/cap2.ready"
+	send6 5000 100 3
+	send6 443 50 1 tcp
+	send_flows "$VIP" 10.0.0.1 5000 100 2
+	finish_captures
+	for i in 1 2; do
+		check_contains "$(cat "$TMP/cap$i.out")" "bad=0" "backend $i GUE6 frames well-formed"
+		check_contains "$(cat "$TMP/cap$i.out")" "socket_drops=0" "backend $i capture kept up"
+		grep -q '^flow ' "$TMP/cap$i.out" || fail "backend $i got no flow"
+	done
+	check_eq "$(capture_total gue6)" 350 "IPv6-in-GUE6 frames received"
+	check_eq "$(capture_total gue46)" 200 "IPv4-in-GUE6 frames received"
+	check_eq "$(capture_total ipip6)" 0 "no IPv6-in-IPv6 frame"
+	check_eq "$(counter encap.tx)" 550 "encap.tx"
+	check_eq "$(counter lb.flow_new)" 250 "lb.flow_new: one per flow"
+	check_eq "$(counter encap.drop_csum_too_long)" 0 "encap.drop_csum_too_long"
+}
+
 run_tests integration-ipv6 \
 	test_ipv4_vip_on_ipv6_backends \
+	test_gue_to_ipv6_backends \
 	test_udp_and_tcp_reach_ipv6_backends \
 	test_packet_too_big_to_client \
 	test_lbctl_shows_ipv6 \

@@ -16,6 +16,11 @@
  * Also, to an IPv6 BACKEND_IP, IPv4-in-IPv6 (next header 4): the same outer
  * checks, the traffic class the inner TOS, the source -o (an IPv4 client
  * cannot be one), the inner IPv4 header and UDP/TCP checksums intact.
+ * With -g PORT also GUE over IPv6 to an IPv6 BACKEND_IP (next header 17, UDP
+ * to PORT): the same checks of the outer and inner headers, the inner packet
+ * IPv6 (gue6) or IPv4 (gue46) behind the UDP header, whose length is the
+ * inner packet's + 8, source port 49152-65535, and checksum not 0 and right
+ * over the pseudo-header and the whole segment (IPv6 requires it).
  *
  *   ipip_capture -i IFNAME -b BACKEND_IP [-o OUTER_SRC|client] [-g GUE_PORT] [-t TTL]
  *                [-R READY_FILE]
@@ -24,7 +29,7 @@
  *   flow udp 10.0.0.1:10000 123.168.9.8:5000 7
  * and a closing line (fields are only ever added at its end)
  *   capture ipip=N bad=N other=N gue=N socket_drops=N flows=N packets=N untracked=N ipip6=N
- *           ipip46=N
+ *           ipip46=N gue6=N gue46=N
  * flows and packets: the inner flows and well-formed frames this backend got;
  * untracked: frames of flows beyond the first FLOW_TALLY_MAX (counted, not listed).
  * Each bad frame is reported on stderr with the reason.
@@ -117,11 +122,32 @@ static const char *check(const uint8_t *f, size_t len, size_t tunnel_len, uint32
 static uint32_t labels[FLOW_TALLY_MAX];
 static bool label_seen[FLOW_TALLY_MAX];
 
-/* The outer IPv6 header's checks shared by both inner families: version, hop
- * limit, destination, and an inner packet of @in_len bytes inside the frame.
+/* GUE over IPv6's UDP header at @udp in front of an inner packet of @in_len
+ * bytes, to @port; the checksum over the outer header @o's addresses.
  */
-static const char *check_outer6(const uint8_t *o, size_t len, size_t in_len,
-				const uint8_t *backend6)
+static const char *check_gue6_udp(const uint8_t *o, const uint8_t *udp, size_t in_len,
+				  uint16_t port)
+{
+	if (pkt_get16(udp + 2) != port)
+		return "GUE6: UDP destination is not the GUE port";
+	if (pkt_get16(udp + 4) != in_len + 8)
+		return "GUE6: UDP length != inner length + 8";
+	if (pkt_get16(udp) < 49152)
+		return "GUE6: source port outside 49152-65535";
+	if (pkt_get16(udp + 6) == 0)
+		return "GUE6: UDP checksum 0 (IPv6 requires one)";
+	if (pkt_l4_csum6(o + 8, o + 24, IPPROTO_UDP, udp, in_len + 8))
+		return "GUE6: UDP checksum wrong";
+	return NULL;
+}
+
+/* The outer IPv6 header's checks shared by both inner families: version, hop
+ * limit, destination, and an inner packet of @in_len bytes inside the frame
+ * behind @tunnel_len bytes of outer headers (40; GUE 48: its UDP header too,
+ * checked to port @gue_port).
+ */
+static const char *check_outer6(const uint8_t *o, size_t len, size_t in_len, size_t tunnel_len,
+				const uint8_t *backend6, uint16_t gue_port)
 {
 	if (o[0] >> 4 != 6)
 		return "outer version is not 6";
@@ -129,27 +155,30 @@ static const char *check_outer6(const uint8_t *o, size_t len, size_t in_len,
 		return "outer hop limit is not the expected one (-t)";
 	if (memcmp(o + 24, backend6, 16))
 		return "outer destination is not this backend";
-	if (pkt_get16(o + 4) != in_len)
-		return "outer payload length != the inner packet's length";
-	if (14 + 40 + in_len > len)
+	if (pkt_get16(o + 4) != in_len + tunnel_len - 40)
+		return "outer payload length != the inner packet's length (+ UDP)";
+	if (14 + tunnel_len + in_len > len)
 		return "frame shorter than the outer payload length";
-	return NULL;
+	return tunnel_len == 48 ? check_gue6_udp(o, o + 40, in_len, gue_port) : NULL;
 }
 
-/* check() for IPv6-in-IPv6 to @backend6; see the top of the file. */
-static const char *check6(const uint8_t *f, size_t len, const uint8_t *backend6,
-			  const uint8_t *outer_src6, int outer_is_client)
+/* check() for IPv6-in-IPv6 to @backend6 (GUE over IPv6 with @tunnel_len 48);
+ * see the top of the file.
+ */
+static const char *check6(const uint8_t *f, size_t len, size_t tunnel_len,
+			  const uint8_t *backend6, const uint8_t *outer_src6, int outer_is_client,
+			  uint16_t gue_port)
 {
-	const uint8_t *o = f + 14, *in = o + 40;
+	const uint8_t *o = f + 14, *in = o + tunnel_len;
 	const char *why;
 	size_t in_len;
 
-	if (len < 14 + 40 + 40)
+	if (len < 14 + tunnel_len + 40)
 		return "frame too short for IPv6-in-IPv6";
 	if (in[0] >> 4 != 6)
 		return "inner packet is not IPv6";
 	in_len = 40 + (size_t)pkt_get16(in + 4);
-	why = check_outer6(o, len, in_len, backend6);
+	why = check_outer6(o, len, in_len, tunnel_len, backend6, gue_port);
 	if (why)
 		return why;
 	if (((o[0] & 0x0f) << 4 | o[1] >> 4) != ((in[0] & 0x0f) << 4 | in[1] >> 4))
@@ -162,21 +191,23 @@ static const char *check6(const uint8_t *f, size_t len, const uint8_t *backend6,
 	return NULL;
 }
 
-/* check() for IPv4-in-IPv6 to @backend6 from @outer_src6. */
-static const char *check46(const uint8_t *f, size_t len, const uint8_t *backend6,
-			   const uint8_t *outer_src6)
+/* check() for IPv4-in-IPv6 to @backend6 from @outer_src6 (GUE with
+ * @tunnel_len 48).
+ */
+static const char *check46(const uint8_t *f, size_t len, size_t tunnel_len,
+			   const uint8_t *backend6, const uint8_t *outer_src6, uint16_t gue_port)
 {
-	const uint8_t *o = f + 14, *in = o + 40;
+	const uint8_t *o = f + 14, *in = o + tunnel_len;
 	const char *why;
 	size_t in_ihl, in_len;
 
-	if (len < 14 + 40 + 20)
+	if (len < 14 + tunnel_len + 20)
 		return "frame too short for IPv4-in-IPv6";
 	if (in[0] >> 4 != 4)
 		return "inner packet is not IPv4";
 	in_ihl = (size_t)(in[0] & 0x0f) * 4;
 	in_len = pkt_get16(in + 2);
-	why = check_outer6(o, len, in_len, backend6);
+	why = check_outer6(o, len, in_len, tunnel_len, backend6, gue_port);
 	if (why)
 		return why;
 	if (((o[0] & 0x0f) << 4 | o[1] >> 4) != in[1])
@@ -229,11 +260,11 @@ static uint32_t outer_label(const uint8_t *f)
 }
 
 /* Tallies an IPv6-in-IPv6 frame's inner flow (the last 32 bits of its
- * addresses).
+ * addresses), the inner packet @tunnel_len bytes behind the L2 header's end.
  */
-static bool tally6(const uint8_t *f, const char **why)
+static bool tally6(const uint8_t *f, size_t tunnel_len, const char **why)
 {
-	const uint8_t *in = f + 14 + 40;
+	const uint8_t *in = f + 14 + tunnel_len;
 	bool l4 = in[6] == IPPROTO_UDP || in[6] == IPPROTO_TCP;
 	uint32_t src, dst;
 
@@ -244,9 +275,9 @@ static bool tally6(const uint8_t *f, const char **why)
 }
 
 /* Tallies an IPv4-in-IPv6 frame's inner flow (ports 0 for a fragment). */
-static bool tally46(const uint8_t *f, const char **why)
+static bool tally46(const uint8_t *f, size_t tunnel_len, const char **why)
 {
-	const uint8_t *in = f + 14 + 40;
+	const uint8_t *in = f + 14 + tunnel_len;
 	size_t ihl = (size_t)(in[0] & 0x0f) * 4;
 	bool l4 = (in[9] == IPPROTO_UDP || in[9] == IPPROTO_TCP) &&
 		  !(pkt_get16(in + 6) & 0x3fff);
@@ -264,6 +295,7 @@ int main(int argc, char **argv)
 	uint32_t backend = 0, outer_src = 0;
 	uint8_t backend6[16] = { 0 }, outer_src6[16] = { 0 };
 	unsigned long ipip = 0, gue = 0, bad = 0, other = 0, ipip6 = 0, ipip46 = 0;
+	unsigned long gue6 = 0, gue46 = 0;
 	int ipv6 = 0;
 	uint16_t gue_port = 0;
 	int outer_is_client = 1, opt, fd;
@@ -323,7 +355,9 @@ int main(int argc, char **argv)
 		struct sockaddr_ll from;
 		socklen_t from_len = sizeof(from);
 		size_t tunnel_len;
+		bool gue_frame;
 		const char *why;
+		int inner_v;
 		ssize_t n;
 
 		if (poll(&p, 1, 200) <= 0)
@@ -331,19 +365,31 @@ int main(int argc, char **argv)
 		n = recvfrom(fd, frame, sizeof(frame), 0, (struct sockaddr *)&from, &from_len);
 		if (n < 0 || from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		/* To an IPv6 backend: IPv6-in-IPv6 or IPv4-in-IPv6. */
+		/* To an IPv6 backend: IPv6-in-IPv6 or IPv4-in-IPv6, in GUE too. */
+		gue_frame = ipv6 && gue_port && n >= 14 + 48 && frame[14 + 6] == IPPROTO_UDP &&
+			    pkt_get16(frame + 14 + 42) == gue_port;
+		tunnel_len = gue_frame ? 48 : 40;
+		inner_v = n >= 14 + 49 ? frame[14 + tunnel_len] >> 4 : 0;
 		if (ipv6 && n >= 14 + 40 && pkt_get16(frame + 12) == ETH_P_IPV6 &&
-		    (frame[14 + 6] == IPPROTO_IPV6 || frame[14 + 6] == IPPROTO_IPIP)) {
-			if (frame[14 + 6] == IPPROTO_IPV6) {
-				ipip6++;
-				why = check6(frame, (size_t)n, backend6, outer_src6, outer_is_client);
+		    (frame[14 + 6] == IPPROTO_IPV6 || frame[14 + 6] == IPPROTO_IPIP || gue_frame)) {
+			if (gue_frame ? inner_v == 6 : frame[14 + 6] == IPPROTO_IPV6) {
+				if (gue_frame)
+					gue6++;
+				else
+					ipip6++;
+				why = check6(frame, (size_t)n, tunnel_len, backend6, outer_src6,
+					     outer_is_client, gue_port);
 				if (!why)
-					tally6(frame, &why);
+					tally6(frame, tunnel_len, &why);
 			} else {
-				ipip46++;
-				why = check46(frame, (size_t)n, backend6, outer_src6);
+				if (gue_frame)
+					gue46++;
+				else
+					ipip46++;
+				why = check46(frame, (size_t)n, tunnel_len, backend6, outer_src6,
+					      gue_port);
 				if (!why)
-					tally46(frame, &why);
+					tally46(frame, tunnel_len, &why);
 			}
 			if (why) {
 				bad++;
@@ -398,9 +444,10 @@ int main(int argc, char **argv)
 		 */
 		getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &st_len);
 		printf("capture ipip=%lu bad=%lu other=%lu gue=%lu socket_drops=%u flows=%zu "
-		       "packets=%lu untracked=%lu ipip6=%lu ipip46=%lu\n",
+		       "packets=%lu untracked=%lu ipip6=%lu ipip46=%lu gue6=%lu gue46=%lu\n",
 		       ipip, bad, other, gue, st.tp_drops, flow_tally_count,
-		       ipip + gue + ipip6 + ipip46 - bad, untracked, ipip6, ipip46);
+		       ipip + gue + ipip6 + ipip46 + gue6 + gue46 - bad, untracked, ipip6, ipip46,
+		       gue6, gue46);
 	}
 	close(fd);
 	return 0;

@@ -310,6 +310,16 @@ void encap_ctx_from_frame(uint32_t backend_id, uint16_t l3_offset, const uint8_t
 	}
 }
 
+void encap_expected_l2(const uint8_t *in, size_t l2_len, const uint8_t *dmac,
+		       const uint8_t *smac, uint8_t *out)
+{
+	memcpy(out, in, l2_len);
+	if (dmac)
+		memcpy(out, dmac, 6);
+	if (smac)
+		memcpy(out + 6, smac, 6);
+}
+
 size_t encap_expected(const uint8_t *in, size_t in_len, size_t l2_len, const uint8_t *dmac,
 		      const uint8_t *smac, uint32_t outer_src, uint32_t outer_dst,
 		      uint8_t protocol, const uint8_t *own, size_t own_len, uint8_t *out)
@@ -318,11 +328,7 @@ size_t encap_expected(const uint8_t *in, size_t in_len, size_t l2_len, const uin
 	uint8_t *outer = out + l2_len;
 	uint16_t csum;
 
-	memcpy(out, in, l2_len);
-	if (dmac)
-		memcpy(out, dmac, 6);
-	if (smac)
-		memcpy(out + 6, smac, 6);
+	encap_expected_l2(in, l2_len, dmac, smac, out);
 	outer[0] = 0x45;                                         /* version 4, IHL 5 */
 	outer[1] = inner[1];                                     /* TOS */
 	pkt_put16(outer + 2, (uint16_t)(pkt_get16(inner + 2) + 20 + own_len)); /* total length */
@@ -663,6 +669,19 @@ const uint8_t encap_golden_in[ENCAP_GOLDEN_IN_LEN] = {
 	0x45, 0x00, 0x00, 0x20, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11, 0x14, 0x35,
 	0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x64,
 	0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0xe4, 0x4b, 0x00, 0x01, 0x02, 0x03,
+};
+
+/* Bytes worked out by hand: UDP [2001:db8::1]:1234 -> [2001:db8::100]:80, 4
+ * bytes of payload.
+ *   UDP checksum: ~(2001+0db8+0001 + 2001+0db8+0100 + 000c+0011
+ *                   + 04d2+0050+000c + 0001+0203) = ~63c2 = 9c3d
+ */
+const uint8_t encap_golden_in6[ENCAP_GOLDEN_IN6_LEN] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x86, 0xdd,
+	0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x11, 0x40,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
+	0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0x9c, 0x3d, 0x00, 0x01, 0x02, 0x03,
 };
 
 void encap_run_golden(struct encap_fixture *fx, const uint8_t *golden_out, size_t out_len)

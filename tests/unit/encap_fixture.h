@@ -273,6 +273,18 @@ void encap_run_cases(struct encap_fixture *fx, const struct encap_case *cases, s
 #define ENCAP_GOLDEN_IN_LEN 46
 extern const uint8_t encap_golden_in[ENCAP_GOLDEN_IN_LEN];
 
+/* The IPv6 golden input (encap_fixture.c): UDP [2001:db8::1]:1234 ->
+ * [2001:db8::100]:80, 4 bytes of payload: pkt_spec_udp6() with those.
+ */
+#define ENCAP_GOLDEN_IN6_LEN 66
+extern const uint8_t encap_golden_in6[ENCAP_GOLDEN_IN6_LEN];
+
+/* The L2 header of an expected frame: @in's first @l2_len bytes into @out,
+ * the MACs @dmac and @smac (NULL keeps the frame's own).
+ */
+void encap_expected_l2(const uint8_t *in, size_t l2_len, const uint8_t *dmac,
+		       const uint8_t *smac, uint8_t *out);
+
 /* Runs the golden input, sent to B_NEIGH, through fx->stage: XDP_TX, exactly
  * @golden_out (the stage's test spells it out), encap.tx by one. Also checks
  * that pkt_build makes the golden input.

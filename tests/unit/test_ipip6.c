@@ -207,11 +207,7 @@ static size_t expected_outer6(const uint8_t *in, size_t in_len, size_t l2_len,
 {
 	uint8_t *outer = out + l2_len;
 
-	memcpy(out, in, l2_len);
-	if (dmac)
-		memcpy(out, dmac, 6);
-	if (smac)
-		memcpy(out + 6, smac, 6);
+	encap_expected_l2(in, l2_len, dmac, smac, out);
 	pkt_put16(out + l2_len - 2, 0x86dd);               /* EtherType: IPv6 */
 	outer[0] = (uint8_t)(0x60 | tclass >> 4);           /* version 6, traffic class */
 	outer[1] = (uint8_t)(tclass << 4 | label >> 16);    /* ..., flow label */
@@ -523,21 +519,14 @@ static void test_next_hop_cache(void)
 	sched_setaffinity(0, sizeof(all), &all);
 }
 
-/* Bytes worked out by hand: UDP [2001:db8::1]:1234 -> [2001:db8::100]:80, 4
- * bytes of payload, to backend 2001:db8:0:1::1:1 behind 02:00:00:00:01:01.
- *   UDP checksum: ~(2001+0db8+0001 + 2001+0db8+0100 + 000c+0011
- *                   + 04d2+0050+000c + 0001+0203) = ~63c2 = 9c3d
+/* Bytes worked out by hand: encap_golden_in6 (UDP [2001:db8::1]:1234 ->
+ * [2001:db8::100]:80, 4 bytes of payload, UDP checksum 9c3d) to backend
+ * 2001:db8:0:1::1:1 behind 02:00:00:00:01:01.
  *   flow label: lb_flow_hash6() of the 5-tuple & 0xfffff = 0xa381f
  */
 static void test_golden_bytes(void)
 {
-	static const uint8_t in[] = {
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x86, 0xdd,
-		0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x11, 0x40,
-		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01,
-		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
-		0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c, 0x9c, 0x3d, 0x00, 0x01, 0x02, 0x03,
-	};
+	const uint8_t *in = encap_golden_in6;
 	static const uint8_t out[] = {
 		0x02, 0x00, 0x00, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x86, 0xdd,
 		0x60, 0x0a, 0x38, 0x1f, 0x00, 0x34, 0x29, 0x40,
@@ -556,10 +545,10 @@ static void test_golden_bytes(void)
 
 	REQUIRE_FIXTURE(&fx.status);
 	len = case_frame(&c, built, &lay);
-	ASSERT_BYTES(built, len, in, sizeof(in), "pkt_build vs hand-made input");
-	ctx6_from_frame(&c, in, sizeof(in), &lay, &ctx);
+	ASSERT_BYTES(built, len, in, ENCAP_GOLDEN_IN6_LEN, "pkt_build vs hand-made input");
+	ctx6_from_frame(&c, in, ENCAP_GOLDEN_IN6_LEN, &lay, &ctx);
 	ASSERT_EQ(lb_flow_hash6(&ctx.flow6) & 0xfffff, 0xa381f, "the flow label by hand");
-	encap_run_expect_tx(&fx, &ctx, in, sizeof(in), out, sizeof(out), LB_C_ENCAP_TX,
+	encap_run_expect_tx(&fx, &ctx, in, ENCAP_GOLDEN_IN6_LEN, out, sizeof(out), LB_C_ENCAP_TX,
 			    "golden frame");
 }
 

@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # Sourced by tests/vm/test_dispatcher.sh: real backends that decapsulate IPv6 tunnels
 # with the kernel's ip6tnl device (mode any: IPv4 and IPv6 inside) and answer real UDP
-# and TCP clients directly, in every guest.
+# and TCP clients directly, in every guest. GUE over IPv6 reaches the same device
+# through a fou socket on the GUE port in GUE mode over IPv6, which takes both direct-IP
+# variants (inner IPv4: protocol 4, inner IPv6: 41) after the kernel's UDP layer
+# checked the UDP checksum: a wrong one is dropped there (Udp6InCsumErrors).
 #
 #   test_ipv4_in_ipv6_backends  IPv4 VIPs on IPv6 backends: IPv4-in-IPv6 (next header
 #                               4) from outer_source6, decapsulated by ip6tnl, the
 #                               replies from the IPv4 VIPs
 #   test_ipv6_in_ipv6_backends  IPv6 VIPs on the same backends: IPv6-in-IPv6 (next
 #                               header 41), the replies from the IPv6 VIPs
+#   test_ipv4_in_gue6_backends  the IPv4 VIPs with encap gue: IPv4 in GUE over IPv6
+#   test_ipv6_in_gue6_backends  the IPv6 VIPs with encap gue: IPv6 in GUE over IPv6
 
 V6_VIP=fd00:10::100
 V6_B1=fd00:10::b1 V6_B2=fd00:10::b2
@@ -43,6 +48,9 @@ ipv6_backend_up() {
 	ip -n "$ns" link add "$V6_TUNNEL" type ip6tnl mode any local "$2" ||
 		fail "ip6tnl (mode any) failed in $name"
 	ip -n "$ns" link set "$V6_TUNNEL" up
+	# GUE over IPv6: fou in GUE mode hands a direct-IP payload to the protocol its
+	# version says (4 or 41), which the ip6tnl device above takes.
+	ip -n "$ns" fou add port "$GUE_PORT" gue -6 || fail "ip fou add (IPv6, gue) failed in $name"
 	ip -n "$ns" addr add "$V6_VIP/128" dev lo nodad
 	ip netns exec "$ns" sysctl -qw "net.ipv4.conf.$V6_TUNNEL.rp_filter=0"
 	spawn "$name" "$TMP/$name-udp6.log" socat -T 5 \
@@ -91,7 +99,32 @@ ipv6_connections() {
 	for c in 1 2; do
 		(($(rx_packets "b$c" "$V6_TUNNEL") > 0)) || fail "b$c's ip6tnl received nothing"
 		check_eq "$(rx_packets "b$c" tunl0)" 0 "b$c's tunl0: no IPIP"
+		check_eq "$(udp6_csum_errors "b$c")" 0 "b$c: no UDP over IPv6 checksum error"
 	done
+}
+
+# UDP datagrams over IPv6 backend $1's kernel dropped for a wrong checksum.
+udp6_csum_errors() {
+	ip netns exec "$PREFIX-$1" awk '$1 == "Udp6InCsumErrors" { print $2 }' /proc/net/snmp6
+}
+
+# GUE over IPv6 delivered: backend $1's fou socket (UDP over IPv6 to the GUE port)
+# took datagrams, seen as UDP over IPv6 received by the kernel.
+udp6_in_datagrams() {
+	ip netns exec "$PREFIX-$1" awk '$1 == "Udp6InDatagrams" { print $2 }' /proc/net/snmp6
+}
+
+# ipv6_connections through GUE over IPv6: the encap slot swapped to gue, every
+# packet balanced reached a backend's fou socket, whose kernel found no checksum wrong.
+gue6_connections() {
+	local c
+	ipv6_backends_up
+	swap_encap gue
+	ipv6_connections "$@"
+	for c in 1 2; do
+		(($(udp6_in_datagrams "b$c") > 0)) || fail "b$c's kernel received no UDP over IPv6"
+	done
+	check_eq "$(counter encap.drop_csum_too_long)" 0 "encap.drop_csum_too_long"
 }
 
 test_ipv4_in_ipv6_backends() {
@@ -102,4 +135,12 @@ test_ipv4_in_ipv6_backends() {
 test_ipv6_in_ipv6_backends() {
 	ipv6_backends_up
 	ipv6_connections "$V6_VIP" "$V6_VIP"
+}
+
+test_ipv4_in_gue6_backends() {
+	gue6_connections "$VIP" "$TCP_VIP"
+}
+
+test_ipv6_in_gue6_backends() {
+	gue6_connections "$V6_VIP" "$V6_VIP"
 }
