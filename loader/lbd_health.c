@@ -431,16 +431,6 @@ static void start_probe(struct lbd_health *h, size_t i, uint64_t now)
 	 */
 	t->probe_direct = t->via_tunnel && *h->tunnel.problem;
 	tunnel = t->via_tunnel && !t->probe_direct;
-	/* `lbctl encap gue` with an IPv6 backend: the GUE stage does not reach
-	 * it, and a probe cannot be wrapped so either (probe_encap.bpf.c):
-	 * failed without a packet, saying why.
-	 */
-	if (tunnel && t->gue && t->addr.family == AF_INET6) {
-		res.ok = false;
-		snprintf(res.text, sizeof(res.text), "encap gue: no GUE to IPv6 backends yet");
-		on_result(h, t, &res);
-		return;
-	}
 	to = tunnel ? t->vip : t->addr;
 	ret = lbd_probe_start(&t->probe, &t->hc, &to,
 			      tunnel ? lbd_tunnel_mark(&h->tunnel, t->id, t->gue) : 0, now, &res);

@@ -46,23 +46,18 @@ struct gue6_outer {
 
 /* The one's complement sum, not folded, of the inner packet of @packet as the
  * outer UDP checksum covers it (inner IP header and L4 segment), into *@sum,
- * without reading the payload: the inner TCP or UDP checksum makes the
- * segment's sum the complement of its pseudo-header's (RFC 1071; the kernel's
- * local checksum offload, lco_csum()). The inner IPv4 header sums to zero
- * (parse checked its checksum, options included); an inner IPv6 header's
- * addresses are also its pseudo-header's and cancel, leaving its first 8
- * bytes. @inner is the inner IP header, encap6_outer()'s. Returns 0, or -1 where the inner checksum does not give the sum: an
- * ICMP error the icmp stage forwards, a fragment, UDP without a checksum,
- * IPv6 extension headers; lb_gue6_checksum() then sums the frame.
+ * from its headers alone (tunnel.bpf.h, lb_lco_sum4/6()). @inner is the inner
+ * IP header, encap6_outer()'s; parse checked an inner IPv4 header's checksum,
+ * options included. Returns 0, or -1 where the inner checksum does not give
+ * the sum: an ICMP error the icmp stage forwards, a fragment, UDP without a
+ * checksum, IPv6 extension headers; lb_gue6_checksum() then sums the frame.
  */
 static __always_inline int gue6_inner_sum(struct xdp_md *ctx, const struct lb_packet_ctx *packet,
 					  const void *inner, __u32 *sum)
 {
 	__u32 l4_len = packet->ip_tot_len - (packet->l4_offset - packet->l3_offset);
-	__u32 pseudo = bpf_htons((__u16)l4_len) + bpf_htons(packet->l4_proto);
 	bool ipv6 = packet->flags & LB_CTX_F_IPV6;
 	const struct iphdr *ip = inner;
-	const __u16 *w = inner;
 	const struct udphdr *udp;
 
 	if (packet->flags & (LB_CTX_F_ICMP_ERROR | LB_CTX_F_FRAGMENT))
@@ -78,33 +73,11 @@ static __always_inline int gue6_inner_sum(struct xdp_md *ctx, const struct lb_pa
 	if (ipv6) {
 		if (packet->l4_offset != packet->l3_offset + sizeof(struct ipv6hdr))
 			return -1;
-		*sum = w[0] + w[1] + w[2] + w[3] + csum_fold32(pseudo);
+		*sum = lb_lco_sum6(inner);
 		return 0;
 	}
-	pseudo += (ip->saddr & 0xffff) + (ip->saddr >> 16) + (ip->daddr & 0xffff) +
-		  (ip->daddr >> 16);
-	*sum = csum_fold32(pseudo);
+	*sum = lb_lco_sum4(ip->saddr, ip->daddr, l4_len, packet->l4_proto);
 	return 0;
-}
-
-/* The UDP checksum of @outer over IPv6 with @inner_sum, gue6_inner_sum()'s,
- * for the packet behind it: pseudo-header (addresses, UDP length, next header
- * 17), UDP header, inner packet. A sum that folds to 0 is sent as 0xffff, as
- * UDP over IPv6 must (RFC 8200 8.1).
- */
-static __always_inline __sum16 gue6_udp_check(const struct gue6_outer *outer, __u32 inner_sum)
-{
-	const __u16 *addr = (const __u16 *)&outer->ip.saddr;
-	__u32 sum = inner_sum + outer->udp.len + bpf_htons(IPPROTO_UDP) + outer->udp.source +
-		    outer->udp.dest + outer->udp.len;
-	__u16 check;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < 16; i++) /* saddr and daddr, one behind the other */
-		sum += addr[i];
-	check = csum_fold32(sum);
-	return check ? check : 0xffff;
 }
 
 /* Writes the UDP checksum of the GUE packet at @l3 of the frame, whose outer
@@ -178,7 +151,7 @@ static __always_inline int gue6(struct xdp_md *ctx, struct lb_packet_ctx *packet
 	outer.udp.len = bpf_htons(packet->ip_tot_len + sizeof(outer.udp));
 	/* Else check 0: lb_gue6_checksum() sums the frame once it is built. */
 	if (!gue6_inner_sum(ctx, packet, inner, &inner_sum))
-		outer.udp.check = gue6_udp_check(&outer, inner_sum);
+		outer.udp.check = lb_udp6_check(&outer.ip, &outer.udp, inner_sum);
 
 	action = next_hop6_resolve(ctx, &outer.ip, packet->backend_id, backend, packet->now_ns,
 				   &hop);

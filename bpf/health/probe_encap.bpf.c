@@ -7,13 +7,15 @@
  *
  *   before: [inner IPv4 or IPv6, probe -> VIP:port ...]
  *   after:  [outer IPv4 -> backend][UDP -> gue_port, GUE only][inner IPv4 ...]
- *           [outer IPv6 -> IPv6 backend][inner IPv4 or IPv6 ...]    (ipip)
+ *           [outer IPv6 -> IPv6 backend][UDP, GUE only][inner IPv4 or IPv6 ...]
  *
  * and has the kernel route it again by the outer destination (BPF_LWT_REROUTE),
  * so the neighbour resolved is the backend's, never the VIP's. The outer
  * family is the backend's, whatever the route's: the kernel routes a pushed
  * IPv6 header as IPv6 (bpf_lwt_xmit_reroute() looks at the new skb->protocol),
- * so an IPv4 VIP's IPv6 backend gets IPv4-in-IPv6 as the ipip stage writes it.
+ * so an IPv4 VIP's IPv6 backend gets IPv4-in-IPv6 (or GUE over IPv6) as the
+ * encap stages write it. GUE over IPv6 carries the UDP checksum IPv6 requires,
+ * from the inner packet's own checksum as the gue stage computes it.
  * The backend decapsulates it like client traffic and answers from the VIP
  * straight to the probe's socket; a backend without its tunnel, its VIP or its
  * fou port fails.
@@ -23,8 +25,9 @@
  * (lb_consts_common.h). The address is the backend's entry in the shared
  * backends map, the outer sources and GUE port the stages' own tunables. A
  * packet whose mark names no backend, or that is not one this program can
- * wrap (GUE to an IPv6 backend: not built yet; an IPv6 probe of an IPv4
- * backend), is dropped and counted (probe.*): never sent unwrapped to the VIP.
+ * wrap (an IPv6 probe of an IPv4 backend; for GUE over IPv6, a packet whose
+ * own checksum does not give the UDP checksum), is dropped and counted
+ * (probe.*): never sent unwrapped to the VIP.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -40,6 +43,11 @@
 
 struct probe_gue_outer {
 	struct iphdr ip;
+	struct udphdr udp;
+};
+
+struct probe_gue6_outer {
+	struct ipv6hdr ip;
 	struct udphdr udp;
 };
 
@@ -110,6 +118,45 @@ static __always_inline int probe_push(struct __sk_buff *skb, void *outer, __u32 
 	return BPF_LWT_REROUTE;
 }
 
+/* Whether the inner packet's own checksum gives its sum for GUE over IPv6's
+ * UDP checksum (tunnel.bpf.h, lb_lco_sum4/6()): TCP, or UDP with a checksum,
+ * the L4 header at @l4_off. xdp-lbd's probes are whole TCP or UDP packets from
+ * sockets that checksum; anything else is refused rather than sent with a
+ * checksum the backend would reject. A CHECKSUM_PARTIAL packet's field holds
+ * the pseudo-header seed, which is not 0 either.
+ */
+static __always_inline bool probe_lco_ok(struct __sk_buff *skb, __u32 l4_off, __u8 proto)
+{
+	__sum16 check = 0;
+
+	if (proto == IPPROTO_TCP)
+		return true;
+	return proto == IPPROTO_UDP &&
+	       !bpf_skb_load_bytes(skb, l4_off + offsetof(struct udphdr, check), &check,
+				   sizeof(check)) &&
+	       check;
+}
+
+/* GUE over IPv6 in front of a probe, as the gue stage writes it for an IPv6
+ * backend: outer IPv6 from @saddr with traffic class @tclass and the flow label
+ * from @flow_hash, UDP from the port the hash gives to the GUE port, its
+ * checksum from the inner packet's sum @inner_sum.
+ */
+static __always_inline int probe_push_gue6(struct __sk_buff *skb, const struct lb_backend *backend,
+					   __u8 tclass, __u32 flow_hash, const __u32 *saddr,
+					   __u32 inner_sum)
+{
+	struct probe_gue6_outer outer = {};
+
+	lb_outer_ipv6(tclass, flow_hash, (__u16)(skb->len + sizeof(outer.udp)), IPPROTO_UDP, saddr,
+		      backend->addr6, &outer.ip);
+	outer.udp.source = lb_gue_source_port_of(flow_hash);
+	outer.udp.dest = lb_tunables.gue_port;
+	outer.udp.len = bpf_htons(skb->len + sizeof(outer.udp));
+	outer.udp.check = lb_udp6_check(&outer.ip, &outer.udp, inner_sum);
+	return probe_push(skb, &outer, sizeof(outer), LB_C_PROBE_ENCAP_GUE6, backend->vip_id);
+}
+
 /* An IPv4 probe (an IPv4 VIP's): IPv4 or IPv4-in-IPv6 by the backend's family. */
 static __always_inline int probe_wrap4(struct __sk_buff *skb, const struct lb_backend *backend,
 				       bool gue)
@@ -134,13 +181,21 @@ static __always_inline int probe_wrap4(struct __sk_buff *skb, const struct lb_ba
 		/* The config asks for outer_source6 for such a VIP (as the
 		 * ipip stage, which drops without one).
 		 */
-		if (gue) {
-			LB_COUNT_VIP_DROP(PROBE_DROP_MALFORMED, backend->vip_id);
-			return BPF_DROP;
-		}
 		if (!probe_source6(NULL, saddr6)) {
 			LB_COUNT_VIP_DROP(PROBE_DROP_ENCAP_FAILED, backend->vip_id);
 			return BPF_DROP;
+		}
+		if (gue) {
+			if ((inner->frag_off & bpf_htons(0x3fff)) /* MF, offset */ ||
+			    !probe_lco_ok(skb, inner->ihl * 4, inner->protocol)) {
+				LB_COUNT_VIP_DROP(PROBE_DROP_MALFORMED, backend->vip_id);
+				return BPF_DROP;
+			}
+			return probe_push_gue6(skb, backend, inner->tos, lb_flow_hash(&flow),
+					       saddr6,
+					       lb_lco_sum4(inner->saddr, inner->daddr,
+							   skb->len - inner->ihl * 4,
+							   inner->protocol));
 		}
 		lb_outer_ipv6(inner->tos, lb_flow_hash(&flow), (__u16)skb->len, IPPROTO_IPIP,
 			      saddr6, backend->addr6, &outer6);
@@ -176,14 +231,15 @@ static __always_inline int probe_wrap6(struct __sk_buff *skb, const struct lb_ba
 	struct ipv6hdr outer = {};
 	__be16 ports[2] = {};
 	__u32 saddr[4];
+	__u8 tclass;
 
 	if ((void *)(inner + 1) > data_end || inner->version != 6 ||
 	    bpf_ntohs(inner->payload_len) + sizeof(*inner) != skb->len) {
 		LB_COUNT_VIP_DROP(PROBE_DROP_MALFORMED, backend->vip_id);
 		return BPF_DROP;
 	}
-	/* GUE over IPv6 is not built yet; an IPv4 backend cannot carry IPv6. */
-	if (gue || !(backend->flags & LB_BACKEND_F_IPV6)) {
+	/* An IPv4 backend cannot carry IPv6. */
+	if (!(backend->flags & LB_BACKEND_F_IPV6)) {
 		LB_COUNT_VIP_DROP(PROBE_DROP_MALFORMED, backend->vip_id);
 		return BPF_DROP;
 	}
@@ -195,8 +251,16 @@ static __always_inline int probe_wrap6(struct __sk_buff *skb, const struct lb_ba
 	flow.sport = ports[0];
 	flow.dport = ports[1];
 	probe_source6(&inner->saddr, saddr);
-	lb_outer_ipv6((__u8)(inner->priority << 4) | (inner->flow_lbl[0] >> 4),
-		      lb_flow_hash6(&flow), (__u16)skb->len, IPPROTO_IPV6, saddr,
+	tclass = (__u8)(inner->priority << 4) | (inner->flow_lbl[0] >> 4);
+	if (gue) {
+		if (!probe_lco_ok(skb, sizeof(*inner), inner->nexthdr)) {
+			LB_COUNT_VIP_DROP(PROBE_DROP_MALFORMED, backend->vip_id);
+			return BPF_DROP;
+		}
+		return probe_push_gue6(skb, backend, tclass, lb_flow_hash6(&flow), saddr,
+				       lb_lco_sum6(inner));
+	}
+	lb_outer_ipv6(tclass, lb_flow_hash6(&flow), (__u16)skb->len, IPPROTO_IPV6, saddr,
 		      backend->addr6, &outer);
 	return probe_push(skb, &outer, sizeof(outer), LB_C_PROBE_ENCAP_IPIP6, backend->vip_id);
 }

@@ -71,6 +71,7 @@
 	X(PROBE_ENCAP_IPIP6, "probe", "encap_ipip6")      /* sent IP-in-IPv6 to its IPv6 \
 	  backend */                                                                     \
 	X(PROBE_ENCAP_GUE, "probe", "encap_gue")          /* sent GUE to its backend */ \
+	X(PROBE_ENCAP_GUE6, "probe", "encap_gue6")        /* sent GUE over IPv6 to its IPv6 backend */ \
 	X(PROBE_DROP_UNKNOWN_MARK, "probe", "drop_unknown_mark") /* no probe's mark */ \
 	X(PROBE_DROP_MALFORMED, "probe", "drop_malformed") /* cut, or not wrappable */ \
 	X(PROBE_DROP_ENCAP_FAILED, "probe", "drop_encap_failed") /* no room for headers */ \

@@ -7,8 +7,10 @@
 #ifndef LB_TUNNEL_BPF_H
 #define LB_TUNNEL_BPF_H
 
+#include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 
 #include "csum.bpf.h"
@@ -85,6 +87,60 @@ static __always_inline __be16 lb_gue_source_port_of(__u32 flow_hash)
 static __always_inline __be16 lb_gue_source_port(const struct lb_flow_key *flow)
 {
 	return lb_gue_source_port_of(lb_flow_hash(flow));
+}
+
+/* GUE over IPv6's UDP checksum without a pass over the payload, for the XDP
+ * gue stage and the health probes' LWT program alike. A TCP or UDP segment
+ * whose own checksum is (or will be, when the device completes it) right sums
+ * to the complement of its pseudo-header's sum (RFC 1071; the kernel's local
+ * checksum offload, lco_csum()), so the inner packet's contribution to the
+ * outer sum follows from its headers. Neither holds for UDP without a checksum
+ * (IPv4's 0), a fragment, or anything but TCP and UDP: callers check that.
+ */
+
+/* The unfolded sum an inner IPv4 packet from @saddr to @daddr whose L4 segment
+ * of @l4_len bytes and protocol @proto adds: its header, checksum included,
+ * sums to zero, its segment to the complement of its pseudo-header.
+ */
+static __always_inline __u32 lb_lco_sum4(__be32 saddr, __be32 daddr, __u32 l4_len, __u8 proto)
+{
+	__u32 pseudo = bpf_htons((__u16)l4_len) + bpf_htons(proto);
+
+	pseudo += (saddr & 0xffff) + (saddr >> 16) + (daddr & 0xffff) + (daddr >> 16);
+	return csum_fold32(pseudo);
+}
+
+/* The same for an inner IPv6 packet whose header @ip6 has no extension header
+ * behind it: the addresses are also its pseudo-header's and cancel, leaving
+ * the header's first 8 bytes and the complement of length and next header.
+ */
+static __always_inline __u32 lb_lco_sum6(const struct ipv6hdr *ip6)
+{
+	const __u16 *w = (const __u16 *)ip6;
+	__u32 pseudo = ip6->payload_len + bpf_htons(ip6->nexthdr);
+
+	return w[0] + w[1] + w[2] + w[3] + csum_fold32(pseudo);
+}
+
+/* The UDP checksum of the outer IPv6 header @ip and UDP header @udp in front
+ * of an inner packet whose sum is @inner_sum (lb_lco_sum4/6()): pseudo-header
+ * (addresses, UDP length, next header 17), UDP header, inner packet. One that
+ * folds to 0 is sent as 0xffff, as UDP over IPv6 must (RFC 8200 8.1).
+ */
+static __always_inline __sum16 lb_udp6_check(const struct ipv6hdr *ip, const struct udphdr *udp,
+					     __u32 inner_sum)
+{
+	const __u16 *addr = (const __u16 *)&ip->saddr;
+	__u32 sum = inner_sum + udp->len + bpf_htons(IPPROTO_UDP) + udp->source + udp->dest +
+		    udp->len;
+	__u16 check;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 16; i++) /* saddr and daddr, one behind the other */
+		sum += addr[i];
+	check = csum_fold32(sum);
+	return check ? check : 0xffff;
 }
 
 #endif /* LB_TUNNEL_BPF_H */

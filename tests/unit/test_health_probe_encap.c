@@ -119,7 +119,12 @@ static struct probe_encap_bpf *load(__be32 outer_src, const char *outer_src6)
 /* (Shorter than an IPv4 header the test run itself refuses, EINVAL; a route
  * never hands one over.)
  */
-enum damage { INTACT, VERSION_6, IHL_4, LONGER_TOT_LEN };
+enum damage {
+	INTACT, VERSION_6, IHL_4, LONGER_TOT_LEN,
+	NO_UDP_CHECKSUM, /* IPv4 UDP's check 0 */
+	FRAGMENT,        /* IPv4 MF set */
+	NOT_TCP_UDP,     /* ICMP's protocol number (IPv4) or next header (IPv6) */
+};
 
 struct refusal_case {
 	const char *what;
@@ -128,35 +133,49 @@ struct refusal_case {
 	enum lb_counter counter;
 	bool vip_drop;         /* counted for VIP_ID too */
 	bool ipv6;             /* an IPv6 probe (LONGER_TOT_LEN: its payload length) */
+	bool source6;          /* the program loaded with outer_source6 */
 };
 
 static const struct refusal_case refusals[] = {
-	{ "an unmarked packet", 0, INTACT, LB_C_PROBE_DROP_UNKNOWN_MARK, false, false },
-	{ "another program's mark", 0x00004005, INTACT, LB_C_PROBE_DROP_UNKNOWN_MARK, false, false },
+	{ "an unmarked packet", 0, INTACT, LB_C_PROBE_DROP_UNKNOWN_MARK, false, false, false },
+	{ "another program's mark", 0x00004005, INTACT, LB_C_PROBE_DROP_UNKNOWN_MARK, false, false,
+	  false },
 	{ "our mark with a bit of the mask changed", (MARK_BASE ^ 0x2000) | BACKEND_ID, INTACT,
-	  LB_C_PROBE_DROP_UNKNOWN_MARK, false, false },
+	  LB_C_PROBE_DROP_UNKNOWN_MARK, false, false, false },
 	{ "a probe of an empty backend slot", MARK_BASE | EMPTY_ID, INTACT,
-	  LB_C_PROBE_DROP_UNKNOWN_MARK, false, false },
+	  LB_C_PROBE_DROP_UNKNOWN_MARK, false, false, false },
 	{ "a GUE probe of an empty backend slot", MARK_BASE | LB_PROBE_MARK_GUE | EMPTY_ID,
-	  INTACT, LB_C_PROBE_DROP_UNKNOWN_MARK, false, false },
+	  INTACT, LB_C_PROBE_DROP_UNKNOWN_MARK, false, false, false },
 	{ "a probe with IP version 6", MARK_BASE | BACKEND_ID, VERSION_6,
-	  LB_C_PROBE_DROP_MALFORMED, true, false },
+	  LB_C_PROBE_DROP_MALFORMED, true, false, false },
 	{ "a probe with IHL 4", MARK_BASE | LB_PROBE_MARK_GUE | BACKEND_ID, IHL_4,
-	  LB_C_PROBE_DROP_MALFORMED, true, false },
+	  LB_C_PROBE_DROP_MALFORMED, true, false, false },
 	{ "a probe whose total length exceeds the packet", MARK_BASE | BACKEND_ID,
-	  LONGER_TOT_LEN, LB_C_PROBE_DROP_MALFORMED, true, false },
+	  LONGER_TOT_LEN, LB_C_PROBE_DROP_MALFORMED, true, false, false },
 	{ "an IPv6 probe whose payload length exceeds the packet", MARK_BASE | BACKEND6_ID,
-	  LONGER_TOT_LEN, LB_C_PROBE_DROP_MALFORMED, true, true },
+	  LONGER_TOT_LEN, LB_C_PROBE_DROP_MALFORMED, true, true, false },
 	{ "an IPv6 probe of an IPv4 backend", MARK_BASE | BACKEND_ID, INTACT,
-	  LB_C_PROBE_DROP_MALFORMED, true, true },
-	/* GUE over IPv6 is not built yet: never sent as something else. */
-	{ "a GUE IPv6 probe", MARK_BASE | LB_PROBE_MARK_GUE | BACKEND6_ID, INTACT,
-	  LB_C_PROBE_DROP_MALFORMED, true, true },
-	{ "a GUE IPv4 probe of an IPv6 backend", MARK_BASE | LB_PROBE_MARK_GUE | BACKEND6_ID,
-	  INTACT, LB_C_PROBE_DROP_MALFORMED, true, false },
+	  LB_C_PROBE_DROP_MALFORMED, true, true, false },
+	/* GUE over IPv6 only where the inner checksum gives the UDP checksum:
+	 * never sent with one the backend would reject.
+	 */
+	{ "a GUE IPv6 probe neither TCP nor UDP", MARK_BASE | LB_PROBE_MARK_GUE | BACKEND6_ID,
+	  NOT_TCP_UDP, LB_C_PROBE_DROP_MALFORMED, true, true, false },
+	{ "a GUE IPv4 probe neither TCP nor UDP of an IPv6 backend",
+	  MARK_BASE | LB_PROBE_MARK_GUE | BACKEND6_ID, NOT_TCP_UDP, LB_C_PROBE_DROP_MALFORMED,
+	  true, false, true },
+	{ "a GUE IPv4 UDP probe without a checksum of an IPv6 backend",
+	  MARK_BASE | LB_PROBE_MARK_GUE | BACKEND6_ID, NO_UDP_CHECKSUM, LB_C_PROBE_DROP_MALFORMED,
+	  true, false, true },
+	{ "a GUE IPv4 probe fragment of an IPv6 backend",
+	  MARK_BASE | LB_PROBE_MARK_GUE | BACKEND6_ID, FRAGMENT, LB_C_PROBE_DROP_MALFORMED, true,
+	  false, true },
 	/* The config asks for outer_source6 there; a program without one drops. */
+	{ "a GUE IPv4 probe of an IPv6 backend without outer_source6",
+	  MARK_BASE | LB_PROBE_MARK_GUE | BACKEND6_ID, INTACT, LB_C_PROBE_DROP_ENCAP_FAILED, true,
+	  false, false },
 	{ "an IPv4 probe of an IPv6 backend without outer_source6", MARK_BASE | BACKEND6_ID,
-	  INTACT, LB_C_PROBE_DROP_ENCAP_FAILED, true, false },
+	  INTACT, LB_C_PROBE_DROP_ENCAP_FAILED, true, false, false },
 };
 
 /* An Ethernet frame (a test run of an L3 program takes one and pulls the
@@ -198,21 +217,36 @@ static size_t refusal_frame(enum damage damage, bool ipv6, uint8_t *buf, size_t 
 		pkt_put16(buf + lay.l3 + 2, (uint16_t)(len - lay.l3 + 4));
 		pkt_ipv4_csum_fix(buf + lay.l3);
 		break;
+	case NO_UDP_CHECKSUM:
+		pkt_put16(buf + lay.l4 + 6, 0);
+		break;
+	case FRAGMENT:
+		pkt_put16(buf + lay.l3 + 6, 0x2000);
+		pkt_ipv4_csum_fix(buf + lay.l3);
+		break;
+	case NOT_TCP_UDP:
+		if (ipv6) {
+			buf[lay.l3 + 6] = IPPROTO_ICMPV6;
+		} else {
+			buf[lay.l3 + 9] = IPPROTO_ICMP;
+			pkt_ipv4_csum_fix(buf + lay.l3);
+		}
+		break;
 	}
 	return len;
 }
 
 static void test_refusals(void)
 {
-	struct probe_encap_bpf *skel = load(0, NULL);
+	struct probe_encap_bpf *skel_plain = load(0, NULL), *skel6 = load(0, OUTER_SRC6), *skel;
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
 	struct lb_vip_drops drops_before, drops_after;
 	uint8_t in[256], out[512];
 	__u32 vip_id = VIP_ID;
 	size_t i, in_len;
 
-	if (!skel)
-		return;
+	if (!skel_plain || !skel6)
+		goto out;
 	for (i = 0; i < ARRAY_SIZE(refusals); i++) {
 		const struct refusal_case *c = &refusals[i];
 		struct __sk_buff ctx = { .mark = c->mark };
@@ -226,6 +260,7 @@ static void test_refusals(void)
 					      LB_VD_PROBE_DROP_UNKNOWN_MARK;
 		char what[160];
 
+		skel = c->source6 ? skel6 : skel_plain;
 		in_len = refusal_frame(c->damage, c->ipv6, in, sizeof(in));
 		opts.data_in = in;
 		opts.data_size_in = (__u32)in_len;
@@ -251,7 +286,9 @@ static void test_refusals(void)
 			ASSERT_BYTES(out + ETH_HLEN, in_len - ETH_HLEN, in + ETH_HLEN,
 				     in_len - ETH_HLEN, what);
 	}
-	probe_encap_bpf__destroy(skel);
+out:
+	probe_encap_bpf__destroy(skel_plain);
+	probe_encap_bpf__destroy(skel6);
 }
 
 /* --- the wrapping, through a route ---------------------------------------------- */
@@ -583,7 +620,34 @@ struct wire6_case {
 	const char *what;
 	bool inner6;           /* an IPv6 VIP's probe (IPv6 route), else an IPv4 VIP's */
 	const char *outer_src6; /* NULL: none, the probe's own source for IPv6 */
+	bool gue;              /* GUE over IPv6, else IP-in-IPv6 */
 };
+
+/* The UDP header GUE over IPv6 puts at @udp in front of @inner (@inner_len
+ * bytes) verifies: the test completes the inner UDP checksum first, as the
+ * device or the stack does for a local socket's packet (a veth capture may see
+ * it still partial), then sums the outer pseudo-header and the whole segment
+ * itself instead of trusting the program's formula.
+ */
+static bool gue6_checksum_verifies(const uint8_t *outer, size_t inner_len)
+{
+	uint8_t seg[2048];
+	uint8_t *inner = seg + 8;
+	bool inner6 = (outer[48] >> 4) == 6;
+	size_t l3 = inner6 ? 40 : (size_t)(outer[48] & 0x0f) * 4;
+	uint16_t check;
+
+	if (8 + inner_len > sizeof(seg) || pkt_get16(outer + 46) == 0)
+		return false;
+	memcpy(seg, outer + 40, 8 + inner_len);
+	pkt_put16(inner + l3 + 6, 0);
+	check = inner6 ? pkt_l4_csum6(inner + 8, inner + 24, IPPROTO_UDP, inner + l3,
+				      inner_len - l3) :
+			 pkt_l4_csum(*(uint32_t *)(inner + 12), *(uint32_t *)(inner + 16),
+				     IPPROTO_UDP, inner + l3, inner_len - l3);
+	memcpy(inner + l3 + 6, check ? &check : &(uint16_t){ 0xffff }, 2);
+	return pkt_l4_csum6(outer + 8, outer + 24, IPPROTO_UDP, seg, 8 + inner_len) == 0;
+}
 
 /* A probe of the IPv6 backend: IPv4-in-IPv6 from the IPv4 route (the kernel
  * routes the pushed IPv6 header as IPv6), or IPv6-in-IPv6 from the IPv6 route.
@@ -591,8 +655,11 @@ struct wire6_case {
 static void run_wire6_case(const struct wire6_case *c)
 {
 	uint64_t before[LB_COUNTER_MAX], after[LB_COUNTER_MAX];
-	struct counter_delta delta = { LB_C_PROBE_ENCAP_IPIP6, 1 };
-	uint8_t frame[2048], want[40], local6[16], vip6[16];
+	struct counter_delta delta = {
+		c->gue ? LB_C_PROBE_ENCAP_GUE6 : LB_C_PROBE_ENCAP_IPIP6, 1 };
+	uint8_t frame[2048], want[48], local6[16], vip6[16];
+	size_t hdr = c->gue ? 48 : 40;
+	__u32 mark = MARK_BASE | (c->gue ? LB_PROBE_MARK_GUE : 0) | BACKEND6_ID;
 	const uint8_t *outer, *inner;
 	struct wire_run run;
 	size_t n, inner_len;
@@ -606,21 +673,20 @@ static void run_wire6_case(const struct wire6_case *c)
 	if (!wire_begin(&run, c->what, 0, c->outer_src6, c->inner6 ? AF_INET6 : AF_INET))
 		goto out;
 	counters_read(bpf_map__fd(run.skel->maps.counters), before);
-	sport = c->inner6 ? send_probe6(MARK_BASE | BACKEND6_ID, "probe") :
-			    send_probe(MARK_BASE | BACKEND6_ID, "probe");
+	sport = c->inner6 ? send_probe6(mark, "probe") : send_probe(mark, "probe");
 	snprintf(what, sizeof(what), "%s: the marked socket sent", c->what);
 	if (!ASSERT_TRUE(sport != 0, what))
 		goto out;
 	n = capture_next6(run.cap, frame, sizeof(frame));
 	snprintf(what, sizeof(what), "%s: an IPv6 frame to the backend left hc0", c->what);
-	if (!ASSERT_TRUE(n >= ETH_HLEN + 40 + (c->inner6 ? 40 : 20) + 8, what))
+	if (!ASSERT_TRUE(n >= ETH_HLEN + hdr + (c->inner6 ? 40 : 20) + 8, what))
 		goto out;
 	counters_read(bpf_map__fd(run.skel->maps.counters), after);
 	snprintf(what, sizeof(what), "%s: counters", c->what);
 	counters_expect(before, after, &delta, 1, what);
 
 	outer = frame + ETH_HLEN;
-	inner = outer + 40;
+	inner = outer + hdr;
 	snprintf(what, sizeof(what), "%s: the inner packet is the probe, whole", c->what);
 	if (c->inner6) {
 		struct lb_flow6_key flow = { .proto = IPPROTO_UDP };
@@ -636,7 +702,7 @@ static void run_wire6_case(const struct wire6_case *c)
 		memcpy(&flow.dport, inner + 42, 2);
 		hash = lb_flow_hash6(&flow);
 		expected_outer6((uint8_t)((inner[0] & 0x0f) << 4 | inner[1] >> 4), hash,
-				(uint16_t)inner_len, IPPROTO_IPV6,
+				(uint16_t)(inner_len + hdr - 40), c->gue ? IPPROTO_UDP : IPPROTO_IPV6,
 				c->outer_src6 ? c->outer_src6 : LOCAL6, want);
 	} else {
 		struct lb_flow_key flow = { .src = pkt_ip(LOCAL), .dst = pkt_ip(VIP),
@@ -652,28 +718,44 @@ static void run_wire6_case(const struct wire6_case *c)
 		memcpy(&flow.sport, inner + 20, 2);
 		memcpy(&flow.dport, inner + 22, 2);
 		hash = lb_flow_hash(&flow);
-		expected_outer6(inner[1], hash, (uint16_t)inner_len, IPPROTO_IPIP, c->outer_src6,
-				want);
+		expected_outer6(inner[1], hash, (uint16_t)(inner_len + hdr - 40),
+				c->gue ? IPPROTO_UDP : IPPROTO_IPIP, c->outer_src6, want);
 	}
-	snprintf(what, sizeof(what), "%s: the frame is the outer header and the probe", c->what);
-	ASSERT_EQ(n, ETH_HLEN + 40 + inner_len, what);
-	snprintf(what, sizeof(what), "%s: outer IPv6 header as the ipip stage writes it",
+	if (c->gue) {
+		pkt_put16(want + 40, (uint16_t)(LB_GUE_SPORT_BASE | (hash & LB_GUE_SPORT_MASK)));
+		pkt_put16(want + 42, GUE_PORT);
+		pkt_put16(want + 44, (uint16_t)(inner_len + 8));
+		memcpy(want + 46, outer + 46, 2); /* the checksum, verified below */
+		snprintf(what, sizeof(what), "%s: the UDP checksum verifies", c->what);
+		ASSERT_TRUE(gue6_checksum_verifies(outer, inner_len), what);
+	}
+	snprintf(what, sizeof(what), "%s: the frame is the outer headers and the probe", c->what);
+	ASSERT_EQ(n, ETH_HLEN + hdr + inner_len, what);
+	snprintf(what, sizeof(what), "%s: outer headers as the encap stages write them",
 		 c->what);
-	ASSERT_BYTES(outer, 40, want, 40, what);
+	ASSERT_BYTES(outer, hdr, want, hdr, what);
 out:
 	wire_end(&run);
 }
 
 static void test_ipv4_in_ipv6_on_the_wire(void)
 {
-	run_wire6_case(&(struct wire6_case){ "IPv4-in-IPv6", false, OUTER_SRC6 });
+	run_wire6_case(&(struct wire6_case){ "IPv4-in-IPv6", false, OUTER_SRC6, false });
 }
 
 static void test_ipv6_in_ipv6_on_the_wire(void)
 {
-	run_wire6_case(&(struct wire6_case){ "IPv6-in-IPv6", true, NULL });
+	run_wire6_case(&(struct wire6_case){ "IPv6-in-IPv6", true, NULL, false });
 	run_wire6_case(&(struct wire6_case){ "IPv6-in-IPv6 from outer_source6", true,
-					     OUTER_SRC6 });
+					     OUTER_SRC6, false });
+}
+
+static void test_gue6_on_the_wire(void)
+{
+	run_wire6_case(&(struct wire6_case){ "IPv4 in GUE over IPv6", false, OUTER_SRC6, true });
+	run_wire6_case(&(struct wire6_case){ "IPv6 in GUE over IPv6", true, NULL, true });
+	run_wire6_case(&(struct wire6_case){ "IPv6 in GUE over IPv6 from outer_source6", true,
+					     OUTER_SRC6, true });
 }
 
 /* Without the mark the rule does not match: the VIP has no other route here,
@@ -698,6 +780,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_gue_on_the_wire),
 	TEST_CASE(test_outer_source_on_the_wire),
 	TEST_CASE(test_ipv4_in_ipv6_on_the_wire),
+	TEST_CASE(test_gue6_on_the_wire),
 	TEST_CASE(test_ipv6_in_ipv6_on_the_wire),
 	TEST_CASE(test_unmarked_never_meets_the_route),
 };
