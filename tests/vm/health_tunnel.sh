@@ -175,9 +175,11 @@ test_health_through_gue_backends() {
 # connections to the IPv6 VIP all go to b2, and the tunnel up again brings b1 back.
 V6_DIRECT_VIP=fd00:10::101
 
-test_health_through_ipv6_backends() {
+# The IPv6 lab with xdp-lbd probing both IPv6 backends under an IPv6 VIP and an
+# IPv4 VIP through the tunnel and under a third VIP directly, all up.
+hc6_lab_up() {
 	local hc="interval_ms: $HC_INTERVAL_MS, timeout_ms: $HC_TIMEOUT_MS, rise: $HC_RISE, fall: $HC_FALL"
-	local name addr vip c line t0
+	local name addr
 	ipv6_backends_up
 	for name in b1 b2; do
 		addr=$([[ $name == b1 ]] && echo "$V6_B1" || echo "$V6_B2")
@@ -216,6 +218,11 @@ EOF
 	check_eq "$(counter probe.encap_ipip)" 0 "probe.encap_ipip: no IPv4 outer header"
 	check_contains "$(in_net lb ip -6 route show table 9671)" \
 		"$V6_VIP  encap bpf xmit lb_probe_encap-" "the IPv6 VIP's probe route"
+}
+
+test_health_through_ipv6_backends() {
+	local vip c line t0
+	hc6_lab_up
 
 	ip -n "$PREFIX-b1" link set "$V6_TUNNEL" down || fail "could not take b1's ip6tnl down"
 	t0=$(now_ms)
@@ -248,4 +255,50 @@ EOF
 	echo "    b1 up again after $(($(now_ms) - t0)) ms (rise $HC_RISE)"
 	check_eq "$(counter probe.drop_malformed)" 0 "probe.drop_malformed"
 	check_eq "$(counter probe.drop_encap_failed)" 0 "probe.drop_encap_failed"
+}
+
+# GUE over IPv6: after lbctl encap gue both IPv6 backends stay up through the tunnel,
+# probed in GUE over IPv6, whose UDP checksum their kernels check; b1's fou port
+# deleted takes exactly b1 down under both VIPs, and restored it comes back.
+test_health_through_gue6_backends() {
+	local gue6 vip t0 c addr
+	hc6_lab_up
+	check lbctl encap veth1 gue >/dev/null
+	gue6=$(counter probe.encap_gue6)
+	local deadline=$(($(now_ms) + 2000 + HC_INTERVAL_MS * 2 + HC_SLACK_MS))
+	until (($(counter probe.encap_gue6) > gue6 + 4)); do
+		(($(now_ms) < deadline)) || fail "no GUE over IPv6 probes after lbctl encap gue"
+		sleep 0.2
+	done
+	for addr in "$V6_B1" "$V6_B2"; do
+		hc_wait_status "$addr" "[$V6_VIP]:80/tcp" "last probe ok: via tunnel: connected"
+		hc_wait_status "$addr" "$TCP_VIP:80/tcp" "last probe ok: via tunnel: connected"
+	done
+
+	ip -n "$PREFIX-b1" fou del port "$GUE_PORT" -6 || fail "could not delete b1's fou port"
+	t0=$(now_ms)
+	for vip in "$V6_VIP" "$TCP_VIP"; do
+		wait_log "backend $V6_B1 of VIP $vip tcp port 80 is down: via tunnel: " \
+			$((HC_INTERVAL_MS * HC_FALL + HC_TIMEOUT_MS + HC_SLACK_MS))
+	done
+	echo "    b1 down through GUE over IPv6 after $(($(now_ms) - t0)) ms" \
+		"(interval $HC_INTERVAL_MS ms x fall $HC_FALL)"
+	check_contains "$(status_line "$V6_B1" "[$V6_DIRECT_VIP]:80/tcp")" \
+		"up    weight 1  health up since" "b1's own address still passes the direct check"
+	for vip in "[$V6_VIP]" "$TCP_VIP"; do
+		check_contains "$(status_line "$V6_B2" "$vip:80/tcp")" "up    weight 1" \
+			"b2 stays up under $vip"
+	done
+
+	ip -n "$PREFIX-b1" fou add port "$GUE_PORT" gue -6 || fail "could not restore b1's fou port"
+	t0=$(now_ms)
+	for vip in "$V6_VIP" "$TCP_VIP"; do
+		wait_log "backend $V6_B1 of VIP $vip tcp port 80 is up again: via tunnel: connected ($HC_RISE good probes in a row); set UP" \
+			$((HC_INTERVAL_MS * HC_RISE + HC_TIMEOUT_MS + HC_SLACK_MS))
+	done
+	echo "    b1 up again after $(($(now_ms) - t0)) ms (rise $HC_RISE)"
+	for c in b1 b2; do
+		check_eq "$(udp6_csum_errors "$c")" 0 "$c's Udp6InCsumErrors"
+	done
+	check_eq "$(counter probe.drop_malformed)" 0 "probe.drop_malformed"
 }

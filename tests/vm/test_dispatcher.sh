@@ -745,7 +745,7 @@ fi
 # Whatever the mode, forced legacy and real backends.
 TESTS+=(test_legacy_fallback test_real_backends test_gue_backends_across_swaps
 	test_health_through_ipip_backends test_health_through_gue_backends
-	test_health_through_ipv6_backends
+	test_health_through_ipv6_backends test_health_through_gue6_backends
 	test_pmtu_tcp_transfer test_pmtu_error_reaches_backend test_pmtu6_tcp_transfer
 	test_ipv4_in_ipv6_backends test_ipv6_in_ipv6_backends test_ipv4_in_gue6_backends
 	test_ipv6_in_gue6_backends)
