@@ -168,8 +168,11 @@ static __always_inline int icmp_to_backend(struct xdp_md *ctx, struct lb_packet_
 	return lb_next_stage(ctx, LB_SLOT_ENCAP, LB_C_ICMP_PASS_NO_ENCAP_STAGE);
 }
 
-/* An error about a VIP's flow: to the flow's backend through the encap slot.
- * Returns the final action, counted, or the tail call's.
+#include "icmp_nat.bpf.h"
+
+/* An error about a VIP's flow: to the flow's backend through the encap slot;
+ * about a NAT VIP's reply, or a packet nat_source sent, translated
+ * (icmp_nat.bpf.h). Returns the final action, counted, or the tail call's.
  */
 static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_packet_ctx *pkt)
 {
@@ -179,7 +182,10 @@ static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_pack
 	struct lb_flow *flow;
 	struct lb_vip *vip;
 	__be16 *ports;
+	struct icmp_nat_job job;
 	__u32 backend_id;
+	bool nat_quote;
+	int action;
 
 	head = lb_ctx_l4(ctx, pkt, sizeof(*head));
 	if (!head)
@@ -187,9 +193,13 @@ static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_pack
 	quoted = &head->quoted;
 	if (quoted->version != 4 || quoted->ihl < 5)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_MALFORMED);
-	/* Only a packet this VIP address sent, of a protocol a VIP has. */
-	if (quoted->saddr != pkt->flow.dst ||
-	    (quoted->protocol != IPPROTO_TCP && quoted->protocol != IPPROTO_UDP))
+	/* Only a packet this VIP address (or nat_source, to this address)
+	 * sent, of a protocol a VIP has.
+	 */
+	if (quoted->protocol != IPPROTO_TCP && quoted->protocol != IPPROTO_UDP)
+		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_VIP);
+	nat_quote = icmp_nat_quotes_source(pkt, quoted);
+	if (!nat_quote && quoted->saddr != pkt->flow.dst)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_VIP);
 	/* A later fragment carries no ports: no flow to find. */
 	if (quoted->frag_off & bpf_htons(LB_IP_OFFSET))
@@ -197,6 +207,10 @@ static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_pack
 	ports = icmp_quoted_ports(ctx, pkt, quoted);
 	if (!ports)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_MALFORMED);
+	if (nat_quote) {
+		action = icmp_nat_to_client(pkt, quoted, ports, &job);
+		goto nat;
+	}
 
 	key.src = quoted->daddr;
 	key.dst = quoted->saddr;
@@ -208,14 +222,21 @@ static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_pack
 		vip = vip_lookup(key.dst, 0, key.proto, config_generation());
 	if (!vip)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_VIP);
-	if (vip->forwarding != LB_FORWARD_ENCAP)
-		return icmp_pass(LB_C_ICMP_PASS_ERROR_NAT);
+	if (vip->forwarding != LB_FORWARD_ENCAP) {
+		action = icmp_nat_to_backend(pkt, &key, vip, &job);
+		goto nat;
+	}
 	flow = bpf_map_lookup_elem(&flows, &key);
 	backend_id = icmp_flow_backend(flow, vip);
 	if (backend_id == LB_NO_BACKEND)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_FLOW);
 	pkt->flow = key;
 	return icmp_to_backend(ctx, pkt, vip, backend_id);
+nat:
+	/* One call site for both directions: the verifier walks the send once. */
+	if (action != LB_CONTINUE)
+		return action;
+	return icmp_nat_send(ctx, pkt, head, ports, &job);
 }
 
 #include "icmp6.bpf.h"
@@ -242,6 +263,9 @@ int xdp_lb_icmp(struct xdp_md *ctx)
 		return icmp_pass(LB_C_ICMP_PASS_OTHER);
 	switch (icmph->type) {
 	case LB_ICMP_ECHO:
+		/* To nat_source, no VIP address: the kernel's to answer. */
+		if (pkt->flags & LB_CTX_F_NAT_REPLY)
+			return icmp_pass(LB_C_ICMP_PASS_OTHER);
 		return icmp_echo_reply(ctx, pkt, iph, icmph);
 	case LB_ICMP_DEST_UNREACH:
 	case LB_ICMP_TIME_EXCEEDED:
