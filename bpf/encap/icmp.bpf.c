@@ -208,8 +208,14 @@ static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_pack
 	if (!ports)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_MALFORMED);
 	if (nat_quote) {
-		action = icmp_nat_to_client(pkt, quoted, ports, &job);
-		goto nat;
+		action = LB_CONTINUE;
+		if (icmp_nat_to_client(pkt, quoted, ports, &job))
+			goto nat;
+		/* Unless nat_source is a VIP address too: then the quote may
+		 * be a VIP's reply (VIP:vport -> client:cport).
+		 */
+		if (pkt->flags & LB_CTX_F_NAT_REPLY)
+			return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_FLOW);
 	}
 
 	key.src = quoted->daddr;

@@ -206,11 +206,13 @@ static __always_inline int icmp_nat_to_backend(struct lb_packet_ctx *pkt,
 
 /* An error about a packet nat_source sent to a backend (@quoted and its
  * @ports; icmp_nat_quotes_source()): to the mapping's client, from the VIP.
- * Fills @job and returns LB_CONTINUE, or the final action, counted.
+ * Fills @job and returns true, or false when no live mapping has the quoted
+ * 5-tuple (nothing counted: where nat_source is a VIP address too, the quote
+ * may be a VIP's reply instead).
  */
-static __always_inline int icmp_nat_to_client(struct lb_packet_ctx *pkt,
-					      const struct iphdr *quoted, const __be16 *ports,
-					      struct icmp_nat_job *job)
+static __always_inline bool icmp_nat_to_client(struct lb_packet_ctx *pkt,
+					       const struct iphdr *quoted, const __be16 *ports,
+					       struct icmp_nat_job *job)
 {
 	struct lb_flow_key key = {};
 	struct lb_nat_reply *entry;
@@ -222,7 +224,7 @@ static __always_inline int icmp_nat_to_client(struct lb_packet_ctx *pkt,
 	key.proto = quoted->protocol;
 	entry = bpf_map_lookup_elem(&nat_reply, &key);
 	if (!entry || nat_expired(entry->last_seen_ns, key.proto, bpf_ktime_get_coarse_ns()))
-		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_FLOW);
+		return false;
 	job->quote.saddr = entry->client_addr;
 	job->quote.daddr = entry->vip_addr;
 	job->quote.sport = entry->client_port;
@@ -232,7 +234,7 @@ static __always_inline int icmp_nat_to_client(struct lb_packet_ctx *pkt,
 	/* A mapping, not a VIP: drops count globally only (lb_drop_vip_id()). */
 	pkt->flags |= LB_CTX_F_NAT_REPLY;
 	job->sent = LB_C_ICMP_NAT_ERROR_TO_CLIENT;
-	return LB_CONTINUE;
+	return true;
 }
 
 #endif /* LB_ICMP_NAT_BPF_H */
