@@ -18,11 +18,16 @@
  * whole ICMP packet in the VIP's encapsulation (the encap slot, ipip or gue),
  * and its kernel, which sent the packet, learns the path MTU or the error.
  *
+ * Errors about a NAT VIP's replies, and errors to nat_source about the
+ * packets it sent to backends, are translated both ways and sent on here
+ * (icmp_nat.bpf.h).
+ *
  * Everything else goes to the kernel (XDP_PASS, unchanged), counted by reason:
  * fragments, other types, quotes that are cut short or are no IPv4 packet
- * from this address, quotes of no VIP, of no flow, and flows of NAT VIPs
- * (their errors are not translated). Only a context that does not describe
- * the frame is dropped (icmp.drop_bad_ctx), never XDP_ABORTED.
+ * from this address, quotes of no VIP, of no flow or live NAT mapping, and
+ * flows of IPv6 NAT VIPs (ICMPv6 not translated yet). Only a context that
+ * does not describe the frame is dropped (icmp.drop_bad_ctx), never
+ * XDP_ABORTED.
  *
  * ICMPv6 to an IPv6 VIP address (LB_CTX_F_IPV6) is icmp6.bpf.h's, the same
  * two jobs with the flow lookup and the hand-over to the encap slot shared.
