@@ -12,7 +12,8 @@
  * ICMPv6 to an IPv6 VIP address (vip_addrs6) goes there too, but only the
  * types the stage handles (echo request, the four errors) and fragments;
  * NDP, MLD and every other type stay with the kernel untouched, before any
- * frame check (parse.pass_icmp6_other).
+ * frame check (parse.pass_icmp6_other). ICMPv6 errors (1-4) to nat_source6
+ * go there too (LB_CTX_F_NAT_REPLY), any other ICMPv6 to it is not a VIP's.
  *
  * parse never changes a frame. A frame that is not for a VIP (ARP, NDP,
  * ICMP to other addresses, other addresses and ports) and a malformed frame
@@ -50,6 +51,7 @@
 #include "icmp_hdr.bpf.h"
 #include "parsing.bpf.h"
 #include "stage.bpf.h"
+#include "nat_state6.bpf.h"
 #include "vip_lookup.bpf.h"
 
 /* parse_l3(): the frame is IPv6, l3_offset set; parse_ipv6_frame() goes on. */

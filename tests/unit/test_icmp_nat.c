@@ -37,6 +37,13 @@
 #define NAT_PORT 20000
 #define VIP_UDP_ID 1
 #define VIP_TCP_ID 2
+/* IPv6: nat_source6 is the balancer's LB6_ADDR, the backend NEIGH6_ADDR. */
+#define VIP6 "2001:db8::100"
+#define CLIENT6 "2001:db8:0:1::c1"
+#define ROUTER6 "2001:db8:0:1::fe"
+#define NAT_SOURCE6 LB6_ADDR
+#define BACKEND6 NEIGH6_ADDR
+#define VIP6_UDP_ID 3
 
 static const uint8_t client_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 
@@ -98,6 +105,69 @@ static const uint8_t to_client_out[74] = {
 	0xbe, 0xef,
 };
 
+/* IPv6: a router's "packet too big" (MTU 1400) about the translated reply
+ * [VIP6]:80 -> [CLIENT6]:1234 (UDP, hop limit 63, payload de ad be ef);
+ * ICMPv6 checksum 0x2972, quoted UDP 0xffe2.
+ */
+static const uint8_t to_backend6_in[114] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x3c, 0x3a, 0x40, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0xfe, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x02, 0x00, 0x29, 0x72, 0x00, 0x00,
+	0x05, 0x78, 0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x11, 0x3f, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0xc1, 0x00, 0x50, 0x04, 0xd2, 0x00, 0x0c,
+	0xff, 0xe2, 0xde, 0xad, 0xbe, 0xef,
+};
+/* ... as the backend gets it: [NAT_SOURCE6] -> [BACKEND6], hop limit 63,
+ * ICMPv6 checksum 0x2b5d (pseudo-header with the new addresses); the quote
+ * [BACKEND6]:80 -> [NAT_SOURCE6]:20000, UDP 0xb842.
+ */
+static const uint8_t to_backend6_out[114] = {
+	0x02, 0x00, 0x00, 0x00, 0x01, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a,
+	0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x3c, 0x3a, 0x3f, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x10, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x02, 0x00, 0x2b, 0x5d, 0x00, 0x00,
+	0x05, 0x78, 0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x11, 0x3f, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x50, 0x4e, 0x20, 0x00, 0x0c,
+	0xb8, 0x42, 0xde, 0xad, 0xbe, 0xef,
+};
+/* The backend's "port unreachable" (1/4) about [NAT_SOURCE6]:20000 ->
+ * [BACKEND6]:80; ICMPv6 checksum 0x31d0.
+ */
+static const uint8_t to_client6_in[114] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x01, 0x01,
+	0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x3c, 0x3a, 0x40, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x01, 0x04, 0x31, 0xd0, 0x00, 0x00,
+	0x00, 0x00, 0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x11, 0x40, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x10, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x4e, 0x20, 0x00, 0x50, 0x00, 0x0c,
+	0xb8, 0x42, 0xde, 0xad, 0xbe, 0xef,
+};
+/* ... as the client gets it: [VIP6] -> [CLIENT6], hop limit 63, ICMPv6
+ * checksum 0x3022; the quote [CLIENT6]:1234 -> [VIP6]:80, UDP 0xffe2.
+ */
+static const uint8_t to_client6_out[114] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a,
+	0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x3c, 0x3a, 0x3f, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0xc1, 0x01, 0x04, 0x30, 0x22, 0x00, 0x00,
+	0x00, 0x00, 0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x11, 0x40, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0xc1, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x04, 0xd2, 0x00, 0x50, 0x00, 0x0c,
+	0xff, 0xe2, 0xde, 0xad, 0xbe, 0xef,
+};
+
 static int load_icmp(void)
 {
 	skel = icmp_bpf__open();
@@ -106,6 +176,7 @@ static int load_icmp(void)
 	skel->rodata->lb_tunables.nexthop_cache_ns = 0;
 	skel->rodata->lb_tunables.ingress_mtu = LBT0_MTU;
 	skel->rodata->lb_tunables.nat_src_addr = pkt_ip(NAT_SOURCE);
+	pkt_ip6(NAT_SOURCE6, (uint8_t *)skel->rodata->lb_tunables.nat_src_addr6);
 	return icmp_bpf__load(skel);
 }
 
@@ -122,6 +193,17 @@ static int vip_add(uint16_t port, uint8_t proto, uint32_t id)
 	return 0;
 }
 
+static int vip6_add(uint16_t port, uint8_t proto, uint32_t id)
+{
+	struct lb_vip6_key key = { .port = htons(port), .proto = proto };
+	struct lb_vip vip = { .vip_id = id, .pool_id = id, .forwarding = LB_FORWARD_NAT,
+			      .maglev_table = LB_NO_TABLE };
+
+	pkt_ip6(VIP6, key.addr);
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.vips6), &key, &vip, BPF_ANY) ? -errno :
+											  0;
+}
+
 static void fixture_setup(void)
 {
 	if (geteuid() != 0 || encap_net_setup(&fx))
@@ -133,7 +215,12 @@ static void fixture_setup(void)
 				"nud permanent >/dev/null 2>&1") ? -EIO : 0,
 			 "client neighbour") ||
 	    fixture_step(&fx.status, vip_add(VIP_PORT, IPPROTO_UDP, VIP_UDP_ID), "UDP VIP") ||
-	    fixture_step(&fx.status, vip_add(VIP_PORT, IPPROTO_TCP, VIP_TCP_ID), "TCP VIP"))
+	    fixture_step(&fx.status, vip_add(VIP_PORT, IPPROTO_TCP, VIP_TCP_ID), "TCP VIP") ||
+	    fixture_step(&fx.status, vip6_add(VIP_PORT, IPPROTO_UDP, VIP6_UDP_ID), "IPv6 VIP") ||
+	    fixture_step(&fx.status,
+			 system("ip -6 neigh replace " CLIENT6 " lladdr 02:00:00:00:00:01 dev lbt0 "
+				"nud permanent >/dev/null 2>&1") ? -EIO : 0,
+			 "IPv6 client neighbour"))
 		return;
 	prog_fd = bpf_program__fd(skel->progs.xdp_lb_icmp);
 	nat_reply_fd = bpf_map__fd(skel->maps.nat_reply);
@@ -181,14 +268,48 @@ static void mapping_add(uint8_t proto, const char *client_addr, uint16_t cport,
 	ASSERT_OK(bpf_map_update_elem(nat_reply_fd, &reply, &entry, BPF_ANY), "nat_reply");
 }
 
+/* mapping_add() for IPv6: [CLIENT6]:@cport -> [VIP6]:80 on NAT_PORT toward
+ * [BACKEND6]:80, UDP, last seen at @seen (0: now).
+ */
+static void mapping6_add(uint16_t cport, uint64_t seen)
+{
+	struct lb_flow6_key client = { .sport = htons(cport), .dport = htons(VIP_PORT),
+				       .proto = IPPROTO_UDP };
+	struct lb_flow6_key reply = { .sport = htons(VIP_PORT), .dport = htons(NAT_PORT),
+				      .proto = IPPROTO_UDP };
+	struct lb_nat_forward6 fwd = { .backend_port = htons(VIP_PORT),
+				       .nat_port = htons(NAT_PORT) };
+	struct lb_nat_reply6 entry = { .client_port = htons(cport), .vip_port = htons(VIP_PORT),
+				       .last_seen_ns = seen ? seen : coarse_now_ns() };
+
+	pkt_ip6(CLIENT6, client.src);
+	pkt_ip6(VIP6, client.dst);
+	pkt_ip6(BACKEND6, reply.src);
+	pkt_ip6(NAT_SOURCE6, reply.dst);
+	pkt_ip6(BACKEND6, fwd.backend_addr);
+	pkt_ip6(CLIENT6, entry.client_addr);
+	pkt_ip6(VIP6, entry.vip_addr);
+	ASSERT_OK(bpf_map_update_elem(bpf_map__fd(skel->maps.nat_forward6), &client, &fwd,
+				      BPF_ANY), "nat_forward6");
+	ASSERT_OK(bpf_map_update_elem(bpf_map__fd(skel->maps.nat_reply6), &reply, &entry,
+				      BPF_ANY), "nat_reply6");
+}
+
+static void map_clear(int fd, void *key)
+{
+	while (!bpf_map_get_next_key(fd, NULL, key))
+		bpf_map_delete_elem(fd, key);
+}
+
 static void mappings_clear(void)
 {
+	struct lb_flow6_key key6;
 	struct lb_flow_key key;
 
-	while (!bpf_map_get_next_key(nat_forward_fd, NULL, &key))
-		bpf_map_delete_elem(nat_forward_fd, &key);
-	while (!bpf_map_get_next_key(nat_reply_fd, NULL, &key))
-		bpf_map_delete_elem(nat_reply_fd, &key);
+	map_clear(nat_forward_fd, &key);
+	map_clear(nat_reply_fd, &key);
+	map_clear(bpf_map__fd(skel->maps.nat_forward6), &key6);
+	map_clear(bpf_map__fd(skel->maps.nat_reply6), &key6);
 }
 
 /* The context parse writes for the ICMP frame @in (no tag, no options):
@@ -197,7 +318,26 @@ static void mappings_clear(void)
 static void write_ctx(const uint8_t *in, size_t len)
 {
 	struct lb_packet_ctx ctx = { .backend_id = LB_NO_BACKEND };
+	uint8_t source6[16];
 
+	if (pkt_get16(in + 12) == PKT_ETHERTYPE_IPV6) {
+		memcpy(ctx.flow6.src, in + 22, 16);
+		memcpy(ctx.flow6.dst, in + 38, 16);
+		ctx.flow6.proto = 58;
+		ctx.l4_proto = 58;
+		ctx.l3_offset = 14;
+		ctx.l4_offset = 54;
+		ctx.ip_tot_len = (uint16_t)(40 + pkt_get16(in + 18));
+		ctx.frame_len = (uint32_t)len;
+		ctx.flags = LB_CTX_F_IPV6;
+		pkt_ip6(NAT_SOURCE6, source6);
+		if (!memcmp(ctx.flow6.dst, source6, 16))
+			ctx.flags |= LB_CTX_F_NAT_REPLY;
+		else
+			ctx.vip_id = VIP6_UDP_ID;
+		ctx_write_all_cpus(fx.ctx_fd, &ctx);
+		return;
+	}
 	memcpy(&ctx.flow.src, in + 26, 4);
 	memcpy(&ctx.flow.dst, in + 30, 4);
 	ctx.flow.proto = IPPROTO_ICMP;
@@ -213,6 +353,25 @@ static void write_ctx(const uint8_t *in, size_t len)
 	ctx_write_all_cpus(fx.ctx_fd, &ctx);
 }
 
+/* check_sums() for an IPv6 frame (no extension headers): the ICMPv6
+ * checksum over its pseudo-header, and the quoted segment's when whole.
+ */
+static void check_sums6(const uint8_t *f, size_t len, const char *what)
+{
+	const uint8_t *ip = f + 14, *icmp = ip + 40, *quoted = icmp + 8;
+	size_t icmp_len = pkt_get16(ip + 4), qlen = pkt_get16(quoted + 4);
+	char label[160];
+
+	if (!ASSERT_TRUE(len >= 14 + 40 + 8 + 40 && len >= 14 + 40 + icmp_len, what))
+		return;
+	snprintf(label, sizeof(label), "%s: ICMPv6 checksum", what);
+	ASSERT_EQ(pkt_l4_csum6(ip + 8, ip + 24, 58, icmp, icmp_len), 0, label);
+	if (icmp_len - 8 - 40 < qlen)
+		return;
+	snprintf(label, sizeof(label), "%s: quoted L4 checksum", what);
+	ASSERT_EQ(pkt_l4_csum6(quoted + 8, quoted + 24, quoted[6], quoted + 40, qlen), 0, label);
+}
+
 /* Sums the checksums of the translated frame @f (IPv4 at 14, no options)
  * afresh: each must come to 0 (RFC 1071).
  */
@@ -224,6 +383,8 @@ static void check_sums(const uint8_t *f, size_t len, const char *what)
 	uint32_t qsrc, qdst;
 	char label[160];
 
+	if (len >= 14 && pkt_get16(f + 12) == PKT_ETHERTYPE_IPV6)
+		return check_sums6(f, len, what);
 	if (!ASSERT_TRUE(len >= 14 + 20 + 8 + 20, what))
 		return;
 	snprintf(label, sizeof(label), "%s: outer header checksum", what);
@@ -455,6 +616,52 @@ static void test_not_translated(void)
 		   "to client: no route to the client");
 }
 
+static void test_golden6_to_backend(void)
+{
+	REQUIRE_FIXTURE(&fx.status);
+	mappings_clear();
+	mapping6_add(CLIENT_PORT, 0);
+	check_sums(to_backend6_in, sizeof(to_backend6_in), "golden input");
+	run_expect(to_backend6_in, sizeof(to_backend6_in), XDP_TX, to_backend6_out,
+		   LB_C_ICMP_NAT_ERROR_TO_BACKEND, LB_C_ENCAP_TX, "packet too big to the backend");
+}
+
+static void test_golden6_to_client(void)
+{
+	REQUIRE_FIXTURE(&fx.status);
+	mappings_clear();
+	mapping6_add(CLIENT_PORT, 0);
+	check_sums(to_client6_in, sizeof(to_client6_in), "golden input");
+	run_expect(to_client6_in, sizeof(to_client6_in), XDP_TX, to_client6_out,
+		   LB_C_ICMP_NAT_ERROR_TO_CLIENT, LB_C_ENCAP_TX, "port unreachable to the client");
+}
+
+/* The IPv6 errors not translated: no mapping either way, an expired one, a
+ * hop limit of 1.
+ */
+static void test_not_translated6(void)
+{
+	static uint8_t in[sizeof(to_backend6_in)];
+
+	REQUIRE_FIXTURE(&fx.status);
+	mappings_clear();
+	run_expect(to_backend6_in, sizeof(to_backend6_in), XDP_PASS, NULL,
+		   LB_C_ICMP_PASS_ERROR_NO_FLOW, LB_COUNTER_MAX, "to backend: no mapping");
+	run_expect(to_client6_in, sizeof(to_client6_in), XDP_PASS, NULL,
+		   LB_C_ICMP_PASS_ERROR_NO_FLOW, LB_COUNTER_MAX, "to client: no mapping");
+	mapping6_add(CLIENT_PORT, 1);
+	run_expect(to_backend6_in, sizeof(to_backend6_in), XDP_PASS, NULL,
+		   LB_C_ICMP_PASS_ERROR_NO_FLOW, LB_COUNTER_MAX, "to backend: UDP mapping expired");
+	run_expect(to_client6_in, sizeof(to_client6_in), XDP_PASS, NULL,
+		   LB_C_ICMP_PASS_ERROR_NO_FLOW, LB_COUNTER_MAX, "to client: UDP mapping expired");
+	mappings_clear();
+	mapping6_add(CLIENT_PORT, 0);
+	memcpy(in, to_backend6_in, sizeof(in));
+	in[14 + 7] = 1; /* the hop limit, not in the ICMPv6 checksum */
+	run_expect(in, sizeof(in), XDP_DROP, NULL, LB_C_NAT_DROP_TTL_EXCEEDED, LB_COUNTER_MAX,
+		   "to backend: hop limit 1");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -462,6 +669,9 @@ int main(int argc, char **argv)
 		TEST_CASE(test_golden_to_client),
 		TEST_CASE(test_translations),
 		TEST_CASE(test_not_translated),
+		TEST_CASE(test_golden6_to_backend),
+		TEST_CASE(test_golden6_to_client),
+		TEST_CASE(test_not_translated6),
 	};
 	int status;
 
