@@ -107,28 +107,39 @@ static __always_inline int icmp_echo_reply(struct xdp_md *ctx, const struct lb_p
 	return XDP_TX;
 }
 
-/* The ports of the quoted packet, behind its IPv4 header (options included):
- * 4 bytes inside the ICMP packet and the frame, or NULL.
+/* @size bytes at @at bytes into the quoted packet's L4 header, behind its
+ * IPv4 header (options included): inside the ICMP packet and the frame, or
+ * NULL. The ports are the first 4 (icmp_quoted_ports()); a NAT translation
+ * also reads the L4 checksum, which a quote may not hold (icmp_nat.bpf.h).
+ */
+static __always_inline void *icmp_quote_at(struct xdp_md *ctx, const struct lb_packet_ctx *pkt,
+					   const struct iphdr *quoted, __u32 at, __u32 size)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 offset = pkt->l4_offset;
+	void *p;
+
+	/* Bounded for the verifier: lb_ctx_l4() checked it already. */
+	if (offset > LB_L4_OFFSET_MAX)
+		return NULL;
+	offset += sizeof(struct lb_icmphdr) + quoted->ihl * 4 + at;
+	if (offset + size > (__u32)pkt->l3_offset + pkt->ip_tot_len)
+		return NULL;
+	p = (void *)(long)ctx->data + offset;
+	if (p + size > data_end)
+		return NULL;
+	barrier_var(p);
+	return p;
+}
+
+/* The ports of the quoted packet: 4 bytes inside the ICMP packet and the
+ * frame, or NULL.
  */
 static __always_inline __be16 *icmp_quoted_ports(struct xdp_md *ctx,
 						 const struct lb_packet_ctx *pkt,
 						 const struct iphdr *quoted)
 {
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 offset = pkt->l4_offset;
-	__be16 *ports;
-
-	/* Bounded for the verifier: lb_ctx_l4() checked it already. */
-	if (offset > LB_L4_OFFSET_MAX)
-		return NULL;
-	offset += sizeof(struct lb_icmphdr) + quoted->ihl * 4;
-	if (offset + 4 > (__u32)pkt->l3_offset + pkt->ip_tot_len)
-		return NULL;
-	ports = (void *)(long)ctx->data + offset;
-	if ((void *)(ports + 2) > data_end)
-		return NULL;
-	barrier_var(ports);
-	return ports;
+	return icmp_quote_at(ctx, pkt, quoted, 0, 4);
 }
 
 /* The backend of @flow (NULL: none) of @vip as lb would keep it: still the

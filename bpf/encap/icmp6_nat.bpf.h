@@ -57,17 +57,9 @@ static __always_inline __u32 icmp6_nat_quote_rewrite(struct ipv6hdr *quoted, __b
 	__u32 addr_delta =
 		nat6_addr_word_delta((const __u32 *)&quoted->saddr, (const __u32 *)to->saddr) +
 		nat6_addr_word_delta((const __u32 *)&quoted->daddr, (const __u32 *)to->daddr);
-	__u32 delta = addr_delta + (__u16)~ports[0] + (__u16)~ports[1] + to->sport + to->dport;
-	__sum16 old;
+	__u32 delta = addr_delta + icmp_nat_quote_ports(ports, l4_check, quoted->nexthdr,
+							addr_delta, to->sport, to->dport);
 
-	if (l4_check) {
-		old = *l4_check;
-		nat_l4_update(l4_check, ports, quoted->nexthdr, addr_delta, to->sport, to->dport);
-		delta += (__u16)~old + *l4_check;
-	} else {
-		ports[0] = to->sport;
-		ports[1] = to->dport;
-	}
 	__builtin_memcpy(&quoted->saddr, to->saddr, sizeof(quoted->saddr));
 	__builtin_memcpy(&quoted->daddr, to->daddr, sizeof(quoted->daddr));
 	return delta;

@@ -66,32 +66,39 @@ static __always_inline bool icmp_nat_quotes_source(const struct lb_packet_ctx *p
 	return nat_source && quoted->saddr == nat_source && pkt->flow.dst == nat_source;
 }
 
-/* The quoted UDP or TCP checksum behind @quoted's header (options included):
- * inside the ICMP packet and the frame, or NULL. The quote may well end before
- * it: RFC 792 asks for 8 bytes behind the IP header, which hold a TCP
- * header's ports and sequence number only.
+/* The quoted UDP or TCP checksum, or NULL when the quote ends before it:
+ * RFC 792 asks for 8 bytes behind the IP header, which hold a TCP header's
+ * ports and sequence number only.
  */
 static __always_inline __sum16 *icmp_nat_quoted_l4_check(struct xdp_md *ctx,
 							 const struct lb_packet_ctx *pkt,
 							 const struct iphdr *quoted)
 {
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 offset = pkt->l4_offset;
-	__sum16 *check;
+	return icmp_quote_at(ctx, pkt, quoted,
+			     quoted->protocol == IPPROTO_TCP ?
+				     __builtin_offsetof(struct tcphdr, check) :
+				     __builtin_offsetof(struct udphdr, check),
+			     sizeof(__sum16));
+}
 
-	/* Bounded for the verifier: lb_ctx_l4() checked it already. */
-	if (offset > LB_L4_OFFSET_MAX)
-		return NULL;
-	offset += sizeof(struct lb_icmphdr) + quoted->ihl * 4;
-	offset += quoted->protocol == IPPROTO_TCP ? __builtin_offsetof(struct tcphdr, check) :
-						    __builtin_offsetof(struct udphdr, check);
-	if (offset + sizeof(*check) > (__u32)pkt->l3_offset + pkt->ip_tot_len)
-		return NULL;
-	check = (void *)(long)ctx->data + offset;
-	if ((void *)(check + 1) > data_end)
-		return NULL;
-	barrier_var(check);
-	return check;
+/* Writes @sport and @dport into the quote's @ports, with its L4 checksum
+ * @l4_check (NULL: not in the quote) updated for them and the addresses'
+ * @addr_delta, and returns ~m + m' of the words that changed. Both families.
+ */
+static __always_inline __u32 icmp_nat_quote_ports(__be16 *ports, __sum16 *l4_check, __u8 proto,
+						  __u32 addr_delta, __be16 sport, __be16 dport)
+{
+	__u32 delta = (__u16)~ports[0] + (__u16)~ports[1] + sport + dport;
+	__sum16 old;
+
+	if (!l4_check) {
+		ports[0] = sport;
+		ports[1] = dport;
+		return delta;
+	}
+	old = *l4_check;
+	nat_l4_update(l4_check, ports, proto, addr_delta, sport, dport);
+	return delta + (__u16)~old + *l4_check;
 }
 
 /* Writes @to into the quote (@quoted, its @ports, its L4 checksum @l4_check
@@ -103,19 +110,13 @@ static __always_inline __u32 icmp_nat_quote_rewrite(struct iphdr *quoted, __be16
 {
 	struct nat_tuple from = { .saddr = quoted->saddr, .daddr = quoted->daddr };
 	__u32 addr_delta = nat_addr_delta(&from, to);
-	__u32 delta = addr_delta + (__u16)~ports[0] + (__u16)~ports[1] + to->sport + to->dport;
+	__u32 delta = addr_delta;
 	__sum16 old = quoted->check;
 
 	quoted->check = csum_apply(old, addr_delta);
 	delta += (__u16)~old + quoted->check;
-	if (l4_check) {
-		old = *l4_check;
-		nat_l4_update(l4_check, ports, quoted->protocol, addr_delta, to->sport, to->dport);
-		delta += (__u16)~old + *l4_check;
-	} else {
-		ports[0] = to->sport;
-		ports[1] = to->dport;
-	}
+	delta += icmp_nat_quote_ports(ports, l4_check, quoted->protocol, addr_delta, to->sport,
+				      to->dport);
 	quoted->saddr = to->saddr;
 	quoted->daddr = to->daddr;
 	return delta;
