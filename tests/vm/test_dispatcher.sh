@@ -332,6 +332,10 @@ check_no_lb_pins() {
 test_legacy_fallback() {
 	lab_up
 	local out
+	# No NAT VIP, but nat_source and nat_source6 set: every guest's verifier
+	# then walks the icmp stage's NAT translation and parse's nat_source
+	# checks, which it prunes while both are unset (this test runs in every mode).
+	printf 'nat_source: %s\nnat_source6: fd00:99::10\n' "$LB_ADDR" >>"$TMP/lb.yaml"
 	out=$(in_net lb env LIBXDP_SKIP_DISPATCHER=1 "$ROOT/lb-load" "$TMP/lb.yaml" veth1) ||
 		fail "lb-load failed: $out"
 	echo "$out" | sed 's/^/    | /'
