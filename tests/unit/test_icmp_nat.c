@@ -313,11 +313,12 @@ static void mappings_clear(void)
 }
 
 /* The context parse writes for the ICMP frame @in (no tag, no options):
- * to nat_source (no VIP address) with LB_CTX_F_NAT_REPLY.
+ * to nat_source, when it is no VIP address, with LB_CTX_F_NAT_REPLY.
  */
 static void write_ctx(const uint8_t *in, size_t len)
 {
 	struct lb_packet_ctx ctx = { .backend_id = LB_NO_BACKEND };
+	struct lb_vip_addr addr;
 	uint8_t source6[16];
 
 	if (pkt_get16(in + 12) == PKT_ETHERTYPE_IPV6) {
@@ -346,10 +347,11 @@ static void write_ctx(const uint8_t *in, size_t len)
 	ctx.l4_offset = 34;
 	ctx.ip_tot_len = pkt_get16(in + 16);
 	ctx.frame_len = (uint32_t)len;
-	if (ctx.flow.dst == pkt_ip(NAT_SOURCE))
+	/* As parse: a VIP address's first VIP, else nat_source's flag. */
+	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.vip_addrs), &ctx.flow.dst, &addr))
+		ctx.vip_id = addr.vip_id;
+	else if (ctx.flow.dst == pkt_ip(NAT_SOURCE))
 		ctx.flags = LB_CTX_F_NAT_REPLY;
-	else
-		ctx.vip_id = VIP_UDP_ID;
 	ctx_write_all_cpus(fx.ctx_fd, &ctx);
 }
 
@@ -616,6 +618,62 @@ static void test_not_translated(void)
 		   "to client: no route to the client");
 }
 
+/* nat_source is also a VIP's address (the lab's balancer is both): an error
+ * to it quoting that VIP's reply (NAT_SOURCE:81 -> CLIENT:1234) names no
+ * nat_reply mapping, so it is taken as one about the VIP's reply and goes to
+ * the backend.
+ */
+static void test_nat_source_is_a_vip(void)
+{
+	static const struct pkt_icmp frag = { 3, 4, 1280 };
+	static uint8_t in[PKT_MAX], want[PKT_MAX];
+	struct lb_vip_key vkey = { .addr = pkt_ip(NAT_SOURCE), .port = htons(81),
+				   .proto = IPPROTO_UDP };
+	struct lb_vip vip = { .vip_id = 9, .pool_id = 9, .forwarding = LB_FORWARD_NAT,
+			      .maglev_table = LB_NO_TABLE };
+	struct lb_flow_key client = { .src = pkt_ip(CLIENT), .dst = pkt_ip(NAT_SOURCE),
+				      .sport = htons(CLIENT_PORT), .dport = htons(81),
+				      .proto = IPPROTO_UDP };
+	struct lb_flow_key reply = { .src = pkt_ip(BACKEND), .dst = pkt_ip(NAT_SOURCE),
+				     .sport = htons(81), .dport = htons(NAT_PORT),
+				     .proto = IPPROTO_UDP };
+	struct lb_nat_forward fwd = { .backend_addr = pkt_ip(BACKEND), .backend_port = htons(81),
+				      .nat_port = htons(NAT_PORT) };
+	struct lb_nat_reply entry = { .client_addr = pkt_ip(CLIENT), .vip_addr = pkt_ip(NAT_SOURCE),
+				      .client_port = htons(CLIENT_PORT), .vip_port = htons(81),
+				      .last_seen_ns = coarse_now_ns() };
+	struct lb_vip_addr addr = { .vip_id = 9 };
+	struct pkt_spec q_in, q_out;
+	size_t len, want_len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	mappings_clear();
+	ASSERT_OK(bpf_map_update_elem(bpf_map__fd(skel->maps.vips), &vkey, &vip, BPF_ANY), "VIP");
+	ASSERT_OK(bpf_map_update_elem(bpf_map__fd(skel->maps.vip_addrs), &vkey.addr, &addr,
+				      BPF_ANY), "VIP address");
+	ASSERT_OK(bpf_map_update_elem(nat_forward_fd, &client, &fwd, BPF_ANY), "nat_forward");
+	ASSERT_OK(bpf_map_update_elem(nat_reply_fd, &reply, &entry, BPF_ANY), "nat_reply");
+	quoted_spec(&q_in, IPPROTO_UDP, NAT_SOURCE, 81, CLIENT, CLIENT_PORT);
+	quoted_spec(&q_out, IPPROTO_UDP, BACKEND, 81, NAT_SOURCE, NAT_PORT);
+	len = error_frame(&frag, ROUTER, NAT_SOURCE, lbt0_mac, client_mac, 64, &q_in, 0, in);
+	want_len = error_frame(&frag, NAT_SOURCE, BACKEND, neigh_mac, lbt0_mac, 63, &q_out, 0,
+			       want);
+	if (ASSERT_TRUE(len && len == want_len, "frames built"))
+		run_expect(in, len, XDP_TX, want, LB_C_ICMP_NAT_ERROR_TO_BACKEND, LB_C_ENCAP_TX,
+			   "error to nat_source about the VIP's reply");
+	/* The backends' side still: an error quoting the mapping's packet. */
+	mapping_add(IPPROTO_UDP, CLIENT, CLIENT_PORT, CLIENT_PORT, 0);
+	quoted_spec(&q_in, IPPROTO_UDP, NAT_SOURCE, NAT_PORT, BACKEND, VIP_PORT);
+	quoted_spec(&q_out, IPPROTO_UDP, CLIENT, CLIENT_PORT, VIP, VIP_PORT);
+	len = error_frame(&frag, BACKEND, NAT_SOURCE, lbt0_mac, neigh_mac, 64, &q_in, 0, in);
+	want_len = error_frame(&frag, VIP, CLIENT, client_mac, lbt0_mac, 63, &q_out, 0, want);
+	if (ASSERT_TRUE(len && len == want_len, "frames built"))
+		run_expect(in, len, XDP_TX, want, LB_C_ICMP_NAT_ERROR_TO_CLIENT, LB_C_ENCAP_TX,
+			   "error to nat_source, a VIP address, about a mapping's packet");
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.vips), &vkey);
+	bpf_map_delete_elem(bpf_map__fd(skel->maps.vip_addrs), &vkey.addr);
+}
+
 static void test_golden6_to_backend(void)
 {
 	REQUIRE_FIXTURE(&fx.status);
@@ -669,6 +727,7 @@ int main(int argc, char **argv)
 		TEST_CASE(test_golden_to_client),
 		TEST_CASE(test_translations),
 		TEST_CASE(test_not_translated),
+		TEST_CASE(test_nat_source_is_a_vip),
 		TEST_CASE(test_golden6_to_backend),
 		TEST_CASE(test_golden6_to_client),
 		TEST_CASE(test_not_translated6),
