@@ -78,6 +78,16 @@ YAML
 # of client packet are 1448 once encapsulated (bpf_fib_lookup() takes a
 # route's MTU only when it is locked, or with ip_forward_use_pmtu); loads the
 # config, sends one such datagram with DF; GOT: the ICMP the client received.
+# wait_type3 FILE: waits up to 3 s for an ICMP type 3 line in icmp_tool
+# listen's output FILE, and prints the lines (none: empty, status 1).
+wait_type3() {
+	for _ in $(seq 30); do
+		grep -q 'type=3' "$1" && break
+		sleep 0.1
+	done
+	grep 'type=3' "$1"
+}
+
 send_too_big() {
 	check ip -n "$PREFIX-lb" route replace "$B1/32" dev veth1 mtu lock 1400
 	check ip -n "$PREFIX-lb" route replace "$B2/32" dev veth1 mtu lock 1400
@@ -85,12 +95,9 @@ send_too_big() {
 	spawn client "$TMP/icmp.out" "$TOOLS/icmp_tool" listen -R "$TMP/listen.ready"
 	wait_file "$TMP/listen.ready"
 	check in_net client "$TOOLS/icmp_tool" udp -d "$VIP" -p 80 -s 1400 -D >/dev/null
-	for _ in $(seq 30); do
-		grep -q 'type=3' "$TMP/icmp.out" && break
-		sleep 0.1
-	done
+	GOT=$(wait_type3 "$TMP/icmp.out")
 	stop_spawned
-	GOT=$(grep 'type=3' "$TMP/icmp.out") ||
+	[[ -n $GOT ]] ||
 		fail "no ICMP reached the client: $(cat "$TMP/icmp.out")"
 }
 
@@ -190,11 +197,7 @@ YAML
 	# A router on the client's side complains about that reply (LB:8081 -> client:40000).
 	check in_net client "$TOOLS/icmp_tool" error -d "$LB" -q "$LB:8081>$CLIENT:40000/udp" \
 		-m 1300 >/dev/null
-	for _ in $(seq 30); do
-		grep -q 'type=3' "$TMP/b1-icmp.out" && break
-		sleep 0.1
-	done
-	got=$(grep 'type=3' "$TMP/b1-icmp.out") ||
+	got=$(wait_type3 "$TMP/b1-icmp.out") ||
 		fail "no ICMP error reached b1: $(cat "$TMP/b1-icmp.out")"
 	check_contains "$got" "icmp from=$LB type=3 code=4 mtu=1300 quote=$B1:8081>$LB:" \
 		"b1 got the error about its own reply, from nat_source"
