@@ -164,6 +164,7 @@ $(OUTPUT)/tests/unit/test_gue6.o: $(call skel,bpf/encap/gue.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_nat.o: $(call skel,bpf/encap/nat.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_nat6.o: $(call skel,bpf/encap/nat.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_icmp.o: $(call skel,bpf/encap/icmp.bpf.c) $(TEST_SKELS)
+$(OUTPUT)/tests/unit/test_icmp_nat.o: $(call skel,bpf/encap/icmp.bpf.c) $(TEST_SKELS)
 $(OUTPUT)/tests/lib/stage_fixture.o: $(TEST_SKELS)
 $(OUTPUT)/tests/unit/test_health_probe_encap.o: $(call skel,bpf/health/probe_encap.bpf.c)
 # The policy tests build whole balancers with the loader's own library.
@@ -207,7 +208,8 @@ $(OUTPUT)/tests/test_health_probe_encap: $(OUTPUT)/loader/lbd_routes.o
 $(OUTPUT)/tests/test_health_probe_encap: LIBS += $(shell $(PKG_CONFIG) --libs libmnl 2>/dev/null || echo -lmnl)
 # The encap stage tests share their network, backends and case runner.
 $(OUTPUT)/tests/test_encap $(OUTPUT)/tests/test_gue $(OUTPUT)/tests/test_nat \
-$(OUTPUT)/tests/test_nat6 $(OUTPUT)/tests/test_ipip6 $(OUTPUT)/tests/test_gue6: \
+$(OUTPUT)/tests/test_nat6 $(OUTPUT)/tests/test_ipip6 $(OUTPUT)/tests/test_gue6 \
+$(OUTPUT)/tests/test_icmp_nat: \
 	$(OUTPUT)/tests/unit/encap_fixture.o
 
 $(CONFIG_TEST_BIN): $(OUTPUT)/tests/config/test_config.o $(TEST_LIB_OBJS) \

@@ -18,11 +18,16 @@
  * whole ICMP packet in the VIP's encapsulation (the encap slot, ipip or gue),
  * and its kernel, which sent the packet, learns the path MTU or the error.
  *
+ * Errors about a NAT VIP's replies, and errors to nat_source about the
+ * packets it sent to backends, are translated both ways and sent on here
+ * (icmp_nat.bpf.h).
+ *
  * Everything else goes to the kernel (XDP_PASS, unchanged), counted by reason:
  * fragments, other types, quotes that are cut short or are no IPv4 packet
- * from this address, quotes of no VIP, of no flow, and flows of NAT VIPs
- * (their errors are not translated). Only a context that does not describe
- * the frame is dropped (icmp.drop_bad_ctx), never XDP_ABORTED.
+ * from this address, quotes of no VIP, of no flow or live NAT mapping, and
+ * flows of IPv6 NAT VIPs (ICMPv6 not translated yet). Only a context that
+ * does not describe the frame is dropped (icmp.drop_bad_ctx), never
+ * XDP_ABORTED.
  *
  * ICMPv6 to an IPv6 VIP address (LB_CTX_F_IPV6) is icmp6.bpf.h's, the same
  * two jobs with the flow lookup and the hand-over to the encap slot shared.
@@ -102,28 +107,39 @@ static __always_inline int icmp_echo_reply(struct xdp_md *ctx, const struct lb_p
 	return XDP_TX;
 }
 
-/* The ports of the quoted packet, behind its IPv4 header (options included):
- * 4 bytes inside the ICMP packet and the frame, or NULL.
+/* @size bytes at @at bytes into the quoted packet's L4 header, behind its
+ * IPv4 header (options included): inside the ICMP packet and the frame, or
+ * NULL. The ports are the first 4 (icmp_quoted_ports()); a NAT translation
+ * also reads the L4 checksum, which a quote may not hold (icmp_nat.bpf.h).
+ */
+static __always_inline void *icmp_quote_at(struct xdp_md *ctx, const struct lb_packet_ctx *pkt,
+					   const struct iphdr *quoted, __u32 at, __u32 size)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 offset = pkt->l4_offset;
+	void *p;
+
+	/* Bounded for the verifier: lb_ctx_l4() checked it already. */
+	if (offset > LB_L4_OFFSET_MAX)
+		return NULL;
+	offset += sizeof(struct lb_icmphdr) + quoted->ihl * 4 + at;
+	if (offset + size > (__u32)pkt->l3_offset + pkt->ip_tot_len)
+		return NULL;
+	p = (void *)(long)ctx->data + offset;
+	if (p + size > data_end)
+		return NULL;
+	barrier_var(p);
+	return p;
+}
+
+/* The ports of the quoted packet: 4 bytes inside the ICMP packet and the
+ * frame, or NULL.
  */
 static __always_inline __be16 *icmp_quoted_ports(struct xdp_md *ctx,
 						 const struct lb_packet_ctx *pkt,
 						 const struct iphdr *quoted)
 {
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 offset = pkt->l4_offset;
-	__be16 *ports;
-
-	/* Bounded for the verifier: lb_ctx_l4() checked it already. */
-	if (offset > LB_L4_OFFSET_MAX)
-		return NULL;
-	offset += sizeof(struct lb_icmphdr) + quoted->ihl * 4;
-	if (offset + 4 > (__u32)pkt->l3_offset + pkt->ip_tot_len)
-		return NULL;
-	ports = (void *)(long)ctx->data + offset;
-	if ((void *)(ports + 2) > data_end)
-		return NULL;
-	barrier_var(ports);
-	return ports;
+	return icmp_quote_at(ctx, pkt, quoted, 0, 4);
 }
 
 /* The backend of @flow (NULL: none) of @vip as lb would keep it: still the
@@ -168,8 +184,11 @@ static __always_inline int icmp_to_backend(struct xdp_md *ctx, struct lb_packet_
 	return lb_next_stage(ctx, LB_SLOT_ENCAP, LB_C_ICMP_PASS_NO_ENCAP_STAGE);
 }
 
-/* An error about a VIP's flow: to the flow's backend through the encap slot.
- * Returns the final action, counted, or the tail call's.
+#include "icmp_nat.bpf.h"
+
+/* An error about a VIP's flow: to the flow's backend through the encap slot;
+ * about a NAT VIP's reply, or a packet nat_source sent, translated
+ * (icmp_nat.bpf.h). Returns the final action, counted, or the tail call's.
  */
 static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_packet_ctx *pkt)
 {
@@ -179,7 +198,10 @@ static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_pack
 	struct lb_flow *flow;
 	struct lb_vip *vip;
 	__be16 *ports;
+	struct icmp_nat_job job;
 	__u32 backend_id;
+	bool nat_quote;
+	int action;
 
 	head = lb_ctx_l4(ctx, pkt, sizeof(*head));
 	if (!head)
@@ -187,9 +209,13 @@ static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_pack
 	quoted = &head->quoted;
 	if (quoted->version != 4 || quoted->ihl < 5)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_MALFORMED);
-	/* Only a packet this VIP address sent, of a protocol a VIP has. */
-	if (quoted->saddr != pkt->flow.dst ||
-	    (quoted->protocol != IPPROTO_TCP && quoted->protocol != IPPROTO_UDP))
+	/* Only a packet this VIP address (or nat_source, to this address)
+	 * sent, of a protocol a VIP has.
+	 */
+	if (quoted->protocol != IPPROTO_TCP && quoted->protocol != IPPROTO_UDP)
+		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_VIP);
+	nat_quote = icmp_nat_quotes_source(pkt, quoted);
+	if (!nat_quote && quoted->saddr != pkt->flow.dst)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_VIP);
 	/* A later fragment carries no ports: no flow to find. */
 	if (quoted->frag_off & bpf_htons(LB_IP_OFFSET))
@@ -197,6 +223,16 @@ static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_pack
 	ports = icmp_quoted_ports(ctx, pkt, quoted);
 	if (!ports)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_MALFORMED);
+	if (nat_quote) {
+		action = LB_CONTINUE;
+		if (icmp_nat_to_client(pkt, quoted, ports, &job))
+			goto nat;
+		/* Unless nat_source is a VIP address too: then the quote may
+		 * be a VIP's reply (VIP:vport -> client:cport).
+		 */
+		if (pkt->flags & LB_CTX_F_NAT_REPLY)
+			return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_FLOW);
+	}
 
 	key.src = quoted->daddr;
 	key.dst = quoted->saddr;
@@ -208,14 +244,21 @@ static __always_inline int icmp_error_forward(struct xdp_md *ctx, struct lb_pack
 		vip = vip_lookup(key.dst, 0, key.proto, config_generation());
 	if (!vip)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_VIP);
-	if (vip->forwarding != LB_FORWARD_ENCAP)
-		return icmp_pass(LB_C_ICMP_PASS_ERROR_NAT);
+	if (vip->forwarding != LB_FORWARD_ENCAP) {
+		action = icmp_nat_to_backend(pkt, &key, vip, &job);
+		goto nat;
+	}
 	flow = bpf_map_lookup_elem(&flows, &key);
 	backend_id = icmp_flow_backend(flow, vip);
 	if (backend_id == LB_NO_BACKEND)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_FLOW);
 	pkt->flow = key;
 	return icmp_to_backend(ctx, pkt, vip, backend_id);
+nat:
+	/* One call site for both directions: the verifier walks the send once. */
+	if (action != LB_CONTINUE)
+		return action;
+	return icmp_nat_send(ctx, pkt, head, ports, &job);
 }
 
 #include "icmp6.bpf.h"
@@ -242,6 +285,9 @@ int xdp_lb_icmp(struct xdp_md *ctx)
 		return icmp_pass(LB_C_ICMP_PASS_OTHER);
 	switch (icmph->type) {
 	case LB_ICMP_ECHO:
+		/* To nat_source, no VIP address: the kernel's to answer. */
+		if (pkt->flags & LB_CTX_F_NAT_REPLY)
+			return icmp_pass(LB_C_ICMP_PASS_OTHER);
 		return icmp_echo_reply(ctx, pkt, iph, icmph);
 	case LB_ICMP_DEST_UNREACH:
 	case LB_ICMP_TIME_EXCEEDED:

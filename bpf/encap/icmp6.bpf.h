@@ -17,7 +17,8 @@
  * backend as IPv4's do: the quote reversed is the flows6 key. Only a quote
  * whose next header is TCP or UDP right behind its fixed header is read;
  * extension headers in the quote count as no VIP's (as a quoted protocol
- * other than TCP and UDP does).
+ * other than TCP and UDP does). Errors about an IPv6 NAT VIP's replies, and
+ * errors to nat_source6, are translated (icmp6_nat.bpf.h).
  */
 #ifndef LB_ICMP6_BPF_H
 #define LB_ICMP6_BPF_H
@@ -82,17 +83,23 @@ static __always_inline int icmp6_echo_reply(struct xdp_md *ctx, const struct lb_
 	return XDP_TX;
 }
 
+#include "icmp6_nat.bpf.h"
+
 /* An error about an IPv6 VIP's flow: to the flow's backend through the encap
- * slot. Returns the final action, counted, or the tail call's.
+ * slot; about an IPv6 NAT VIP's reply or a packet nat_source6 sent,
+ * translated (icmp6_nat.bpf.h). Returns the final action, counted, or the
+ * tail call's.
  */
 static __always_inline int icmp6_error_forward(struct xdp_md *ctx, struct lb_packet_ctx *pkt)
 {
 	struct icmp6_error_head *head;
 	struct lb_flow6_key key = {};
+	struct icmp6_nat_job job;
 	struct ipv6hdr *quoted;
 	struct lb_flow *flow;
 	struct lb_vip *vip;
 	__u32 backend_id;
+	int action;
 	__u8 gen;
 
 	head = lb_ctx_l4_6(ctx, pkt, sizeof(*head));
@@ -105,6 +112,14 @@ static __always_inline int icmp6_error_forward(struct xdp_md *ctx, struct lb_pac
 	if (!icmp6_addr_eq(&quoted->saddr, pkt->flow6.dst) ||
 	    (quoted->nexthdr != IPPROTO_TCP && quoted->nexthdr != IPPROTO_UDP))
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_VIP);
+	/* From nat_source6: a NAT mapping's, translated (icmp6_nat.bpf.h). */
+	if (nat6_is_source(pkt->flow6.dst)) {
+		action = LB_CONTINUE;
+		if (icmp6_nat_to_client(pkt, quoted, head->ports, &job))
+			goto nat;
+		if (pkt->flags & LB_CTX_F_NAT_REPLY)
+			return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_FLOW);
+	}
 
 	__builtin_memcpy(key.src, &quoted->daddr, sizeof(key.src));
 	__builtin_memcpy(key.dst, &quoted->saddr, sizeof(key.dst));
@@ -117,14 +132,21 @@ static __always_inline int icmp6_error_forward(struct xdp_md *ctx, struct lb_pac
 		vip = vip6_lookup(key.dst, 0, key.proto, gen);
 	if (!vip)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_VIP);
-	if (vip->forwarding != LB_FORWARD_ENCAP)
-		return icmp_pass(LB_C_ICMP_PASS_ERROR_NAT);
+	if (vip->forwarding != LB_FORWARD_ENCAP) {
+		action = icmp6_nat_to_backend(pkt, &key, vip, &job);
+		goto nat;
+	}
 	flow = bpf_map_lookup_elem(&flows6, &key);
 	backend_id = icmp_flow_backend(flow, vip);
 	if (backend_id == LB_NO_BACKEND)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_FLOW);
 	pkt->flow6 = key;
 	return icmp_to_backend(ctx, pkt, vip, backend_id);
+nat:
+	/* One call site for both directions, as IPv4's. */
+	if (action != LB_CONTINUE)
+		return action;
+	return icmp6_nat_send(ctx, pkt, head, head->ports, &job);
 }
 
 /* The stage for a context with LB_CTX_F_IPV6. */
@@ -143,6 +165,9 @@ static __always_inline int icmp6_stage(struct xdp_md *ctx, struct lb_packet_ctx 
 		return icmp_pass(LB_C_ICMP_PASS_OTHER);
 	switch (icmph->type) {
 	case LB_ICMPV6_ECHO_REQUEST:
+		/* To nat_source6, no VIP address: the kernel's to answer. */
+		if (pkt->flags & LB_CTX_F_NAT_REPLY)
+			return icmp_pass(LB_C_ICMP_PASS_OTHER);
 		return icmp6_echo_reply(ctx, pkt, ip6h, icmph);
 	case LB_ICMPV6_DEST_UNREACH:
 	case LB_ICMPV6_PKT_TOOBIG:

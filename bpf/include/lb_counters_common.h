@@ -85,7 +85,10 @@
 	X(ICMP_PASS_ERROR_NO_FLOW, "icmp", "pass_error_no_flow") /* no flow, no backend */ \
 	X(ICMP_PASS_ERROR_NO_VIP, "icmp", "pass_error_no_vip") /* quoted port no VIP's */ \
 	X(ICMP_PASS_ERROR_MALFORMED, "icmp", "pass_error_malformed") /* quote cut/bad */ \
-	X(ICMP_PASS_ERROR_NAT, "icmp", "pass_error_nat")  /* NAT VIP: not translated */ \
+	X(ICMP_NAT_ERROR_TO_BACKEND, "icmp", "nat_error_to_backend") /* NAT VIP's reply: \
+	  translated for the backend */                                                 \
+	X(ICMP_NAT_ERROR_TO_CLIENT, "icmp", "nat_error_to_client") /* to nat_source(6): \
+	  translated for the client */                                                  \
 	X(ICMP_PASS_FRAGMENT, "icmp", "pass_fragment")    /* ICMP in fragments */      \
 	X(ICMP_PASS_OTHER, "icmp", "pass_other")          /* other types, truncated */ \
 	X(ICMP_PASS_NO_ENCAP_STAGE, "icmp", "pass_no_encap_stage") /* encap slot empty */ \

@@ -27,6 +27,16 @@ static __always_inline bool nat6_has_source(void)
 	return w[0] | w[1] | w[2] | w[3];
 }
 
+/* Whether @addr (4-byte aligned) is nat_source6; never without one. */
+static __always_inline bool nat6_is_source(const __u8 *addr)
+{
+	const volatile __u32 *w = (const volatile __u32 *)lb_tunables.nat_src_addr6;
+	const __u32 *a = (const __u32 *)addr;
+
+	return nat6_has_source() &&
+	       !((a[0] ^ w[0]) | (a[1] ^ w[1]) | (a[2] ^ w[2]) | (a[3] ^ w[3]));
+}
+
 /* Copies nat_source6 into @out (4-byte aligned), word by word through the
  * volatile tunables: a plain memcpy lets clang fold the default, all zero.
  */

@@ -41,7 +41,12 @@
  *   an error (1-4), unless it is a fragment. An error about a flow goes on to the
  *   encap slot with flow, the VIP's fields, backend_id and now_ns set for that
  *   flow and LB_CTX_F_ICMP_ERROR; offsets and lengths still the ICMP packet's,
- *   so encap wraps the whole ICMP packet. An encap stage may instead answer a
+ *   so encap wraps the whole ICMP packet. ICMP to nat_source (no VIP address),
+ *   and an ICMPv6 error (1-4, no fragment) to nat_source6, comes the same way
+ *   with LB_CTX_F_NAT_REPLY and vip_id 0; an error about
+ *   a NAT mapping, either way, the icmp stage translates and sends itself
+ *   (icmp_nat.bpf.h), as nat would: only the IPv4 header and the ICMP
+ *   message's checksum and quote change. An encap stage may instead answer a
  *   packet that is too big with an ICMP error built in its frame
  *   (icmp_frag.bpf.h; icmp6_too_big.bpf.h for IPv6): it then replaces the
  *   frame's contents behind the L2 header.

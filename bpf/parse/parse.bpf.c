@@ -6,12 +6,14 @@
  * NAT stage instead, with LB_CTX_F_NAT_REPLY set (docs/nat.md).
  *
  * ICMP to a VIP address (vip_addrs: any address that carries a VIP) goes to
- * the icmp stage, after the same checks as a VIP frame (find_vip_addr()).
+ * the icmp stage, after the same checks as a VIP frame (find_vip_addr()); so
+ * does ICMP to nat_source (errors about NAT mappings, LB_CTX_F_NAT_REPLY).
  *
  * ICMPv6 to an IPv6 VIP address (vip_addrs6) goes there too, but only the
  * types the stage handles (echo request, the four errors) and fragments;
  * NDP, MLD and every other type stay with the kernel untouched, before any
- * frame check (parse.pass_icmp6_other).
+ * frame check (parse.pass_icmp6_other). ICMPv6 errors (1-4) to nat_source6
+ * go there too (LB_CTX_F_NAT_REPLY), any other ICMPv6 to it is not a VIP's.
  *
  * parse never changes a frame. A frame that is not for a VIP (ARP, NDP,
  * ICMP to other addresses, other addresses and ports) and a malformed frame
@@ -49,6 +51,7 @@
 #include "icmp_hdr.bpf.h"
 #include "parsing.bpf.h"
 #include "stage.bpf.h"
+#include "nat_state6.bpf.h"
 #include "vip_lookup.bpf.h"
 
 /* parse_l3(): the frame is IPv6, l3_offset set; parse_ipv6_frame() goes on. */
@@ -215,16 +218,23 @@ static __always_inline int find_vip(struct lb_packet_ctx *pkt, __u8 gen)
 
 /* ICMP to a VIP address (any of its VIPs' ports and protocols): the icmp
  * stage's, whatever the type, fragments included; it answers echo requests
- * and sends errors about flows to their backends. ICMP to any other address
- * is not a VIP's. Returns XDP_PASS or LB_CONTINUE.
+ * and sends errors about flows to their backends. So is ICMP to nat_source,
+ * with LB_CTX_F_NAT_REPLY (no VIP's): errors from the backends' side about
+ * NAT mappings, which the stage translates for the client; one compare with
+ * the tunable, on ICMP only. ICMP to any other address is not a VIP's.
+ * Returns XDP_PASS or LB_CONTINUE.
  */
 static __always_inline int find_vip_addr(struct iphdr *iph, struct lb_packet_ctx *pkt)
 {
 	struct lb_vip_addr *addr = bpf_map_lookup_elem(&vip_addrs, &pkt->flow.dst);
+	__be32 nat_source = lb_tunables.nat_src_addr;
 
-	if (!addr)
+	if (addr)
+		pkt->vip_id = addr->vip_id;
+	else if (nat_source && pkt->flow.dst == nat_source)
+		pkt->flags |= LB_CTX_F_NAT_REPLY;
+	else
 		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
-	pkt->vip_id = addr->vip_id;
 	if (iph->frag_off & bpf_htons(LB_IP_MF | LB_IP_OFFSET))
 		pkt->flags |= LB_CTX_F_FRAGMENT;
 	return LB_CONTINUE;

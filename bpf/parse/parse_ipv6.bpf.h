@@ -91,6 +91,22 @@ static __always_inline bool icmp6_type_handled(__u8 type)
 	       type == LB_ICMPV6_ECHO_REQUEST;
 }
 
+/* ICMPv6 to nat_source6 (no VIP address), @type its first byte: an error
+ * (1-4, not in fragments) about a NAT mapping, which the icmp stage
+ * translates for the client, with LB_CTX_F_NAT_REPLY; anything else (NDP,
+ * echo, ...) is the kernel's, as before. Returns XDP_PASS or LB_CONTINUE.
+ */
+static __always_inline int find_nat_source6(__u8 *type, void *data_end, __u16 frag_off,
+					    int l4_len, struct lb_packet_ctx *pkt)
+{
+	if (!nat6_is_source(pkt->flow6.dst) || (frag_off & (LB_IP6_MF | LB_IP6_OFFSET)) ||
+	    (void *)(type + 4) > data_end || l4_len < 4 || *type < LB_ICMPV6_DEST_UNREACH ||
+	    *type > LB_ICMPV6_PARAMPROB)
+		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
+	pkt->flags |= LB_CTX_F_NAT_REPLY;
+	return LB_CONTINUE;
+}
+
 /* ICMPv6 to an IPv6 VIP address (vip_addrs6), @nh at the ICMPv6 header or
  * fragment data: the icmp stage's when the stage handles its type (a
  * fragment, whose type a later one does not carry, the stage passes itself,
@@ -107,7 +123,7 @@ static __always_inline int find_vip_addr6(struct hdr_cursor *nh, void *data_end,
 	__builtin_memcpy(key.addr, pkt->flow6.dst, sizeof(key.addr));
 	addr = bpf_map_lookup_elem(&vip_addrs6, &key);
 	if (!addr)
-		return parse_pass(LB_C_PARSE_PASS_NOT_VIP);
+		return find_nat_source6(type, data_end, frag_off, l4_len, pkt);
 	if (frag_off & (LB_IP6_MF | LB_IP6_OFFSET)) {
 		pkt->flags |= LB_CTX_F_FRAGMENT;
 		if (frag_off & LB_IP6_OFFSET)

@@ -10,6 +10,13 @@
  * TCP, or whose (address, source port, protocol) is no VIP's (exact, then the
  * port wildcard) is pass_error_no_vip; a later fragment is pass_error_no_flow;
  * the rest names a flow, the quote reversed. Any other type: pass_other.
+ *
+ * A NAT VIP's error would be translated (icmp.nat_error_to_backend) when the
+ * nat stage's mapping of the flow is live, else pass_error_no_flow; an error
+ * to nat_source quoting a live mapping, icmp.nat_error_to_client. The
+ * fuzzer's config has neither a NAT VIP nor nat_source (parse then hands no
+ * ICMP to nat_source on), so the model below knows encapsulating VIPs only;
+ * test_icmp_nat.c covers the translation.
  */
 #include <netinet/in.h>
 #include <string.h>

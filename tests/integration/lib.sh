@@ -221,6 +221,28 @@ start_echo_servers() {
 # receiver would complete them); NAT updates a checksum, it cannot complete
 # one, so the hosts compute full checksums like a NIC delivers them
 # (docs/nat.md, "Limits").
+# udp_connected_result NS ADDR PORT: one datagram from a connected UDP socket
+# in namespace NS to ADDR (IPv4 or IPv6):PORT, then what came back within 3 s:
+# "answered", "refused" (ECONNREFUSED: an ICMP port unreachable reached the
+# socket) or "timed out".
+udp_connected_result() {
+	in_net "$1" python3 - "$2" "$3" <<'PY'
+import socket, sys
+family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(family, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((sys.argv[1], int(sys.argv[2])))
+s.send(b"anyone there?")
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timed out")
+PY
+}
+
 full_checksums() {
 	local ns
 	for ns in client b1 b2; do

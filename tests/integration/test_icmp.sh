@@ -78,6 +78,16 @@ YAML
 # of client packet are 1448 once encapsulated (bpf_fib_lookup() takes a
 # route's MTU only when it is locked, or with ip_forward_use_pmtu); loads the
 # config, sends one such datagram with DF; GOT: the ICMP the client received.
+# wait_type3 FILE: waits up to 3 s for an ICMP type 3 line in icmp_tool
+# listen's output FILE, and prints the lines (none: empty, status 1).
+wait_type3() {
+	for _ in $(seq 30); do
+		grep -q 'type=3' "$1" && break
+		sleep 0.1
+	done
+	grep 'type=3' "$1"
+}
+
 send_too_big() {
 	check ip -n "$PREFIX-lb" route replace "$B1/32" dev veth1 mtu lock 1400
 	check ip -n "$PREFIX-lb" route replace "$B2/32" dev veth1 mtu lock 1400
@@ -85,12 +95,9 @@ send_too_big() {
 	spawn client "$TMP/icmp.out" "$TOOLS/icmp_tool" listen -R "$TMP/listen.ready"
 	wait_file "$TMP/listen.ready"
 	check in_net client "$TOOLS/icmp_tool" udp -d "$VIP" -p 80 -s 1400 -D >/dev/null
-	for _ in $(seq 30); do
-		grep -q 'type=3' "$TMP/icmp.out" && break
-		sleep 0.1
-	done
+	GOT=$(wait_type3 "$TMP/icmp.out")
 	stop_spawned
-	GOT=$(grep 'type=3' "$TMP/icmp.out") ||
+	[[ -n $GOT ]] ||
 		fail "no ICMP reached the client: $(cat "$TMP/icmp.out")"
 }
 
@@ -159,23 +166,50 @@ test_error_to_flow_backend() {
 	check_eq "$(counter encap.tx)" 2 "encap.tx: the datagram and the error"
 }
 
-test_nat_errors_passed() {
+# A NAT VIP's errors are translated both ways (docs/nat.md, "ICMP errors"):
+# b1's "port unreachable" about its packet to nat_source reaches the client's
+# connected socket as ECONNREFUSED; a router's "fragmentation needed" about a
+# translated reply reaches b1 as an error about its own packet, from
+# nat_source, and its kernel lowers the path MTU toward nat_source.
+test_nat_errors_translated() {
 	topology up "$PREFIX" "" "$B1" "$B2"
+	full_checksums
 	cat >"$TMP/nat.yaml" <<YAML
 nat_source: $LB
 vips:
-  - {address: $LB, port: 8080, protocol: tcp, forwarding: nat, backends: [{ip: $B1}]}
+  - {address: $LB, port: 8081, protocol: udp, forwarding: nat, backends: [{ip: $B1}]}
+  - {address: $LB, port: 9999, protocol: udp, forwarding: nat, backends: [{ip: $B1}]}
 YAML
-	local out
+	local out got
 	out=$(lb_load "$TMP/nat.yaml" veth1) || fail "lb-load failed: $out"
-	check in_net client "$TOOLS/icmp_tool" error -d "$LB" -q "$LB:8080>$CLIENT:40000/tcp" \
-		>/dev/null
-	sleep 0.2
-	check_eq "$(counter icmp.pass_error_nat)" 1 "icmp.pass_error_nat: not translated"
+	# Nothing listens on b1's port 9999.
+	out=$(udp_connected_result client "$LB" 9999)
+	check_eq "$out" refused "the client's socket: b1's port unreachable, translated"
+	check_eq "$(counter icmp.nat_error_to_client)" 1 "icmp.nat_error_to_client"
+
+	start_echo_servers 8080 8081
+	# One exchange: client:40000 -> LB:8081, b1's reply back through NAT.
+	out=$(echo hello | in_net client timeout 5 socat -t 1 - "UDP:$LB:8081,sourceport=40000") ||
+		fail "datagram exchange through NAT failed"
+	check_contains "$out" "b1" "b1 answered"
+	spawn b1 "$TMP/b1-icmp.out" "$TOOLS/icmp_tool" listen -R "$TMP/b1-listen.ready"
+	wait_file "$TMP/b1-listen.ready"
+	# A router on the client's side complains about that reply (LB:8081 -> client:40000).
+	check in_net client "$TOOLS/icmp_tool" error -d "$LB" -q "$LB:8081>$CLIENT:40000/udp" \
+		-m 1300 >/dev/null
+	got=$(wait_type3 "$TMP/b1-icmp.out") ||
+		fail "no ICMP error reached b1: $(cat "$TMP/b1-icmp.out")"
+	check_contains "$got" "icmp from=$LB type=3 code=4 mtu=1300 quote=$B1:8081>$LB:" \
+		"b1 got the error about its own reply, from nat_source"
+	check_contains "$got" "/udp" "the quote is UDP"
+	check_contains "$(in_net b1 ip route get "$LB")" "mtu 1300" \
+		"b1's kernel took it: path MTU toward nat_source"
+	check_eq "$(counter icmp.nat_error_to_backend)" 1 "icmp.nat_error_to_backend"
+	stop_spawned
 	# The balancer's own address is a VIP address: the balancer answers it at XDP.
 	out=$(in_net client "$TOOLS/icmp_tool" echo -d "$LB" -c 1) || fail "echo to $LB: $out"
 	check_eq "$(counter icmp.echo_reply)" 1 "icmp.echo_reply"
 }
 
 run_tests integration-icmp test_echo_replies test_frag_needed_to_client \
-	test_frag_needed_via_stack test_error_to_flow_backend test_nat_errors_passed
+	test_frag_needed_via_stack test_error_to_flow_backend test_nat_errors_translated

@@ -274,5 +274,23 @@ test_ipv6_cold_neighbours() {
 	(($(counter encap.pass_no_neigh) > 0)) || fail "no frame went to the kernel for its neighbour"
 }
 
+# ICMPv6 errors are translated too (nat.md, "ICMP errors"): nothing listens on
+# port 9999 of the backend, whose "port unreachable" to nat_source6 reaches the
+# client's connected socket as ECONNREFUSED.
+test_ipv6_port_unreachable() {
+	local out
+	lab6_up
+	cat >"$TMP/unreach6.yaml" <<YAML
+nat_source6: $LB6
+vips:
+  - {address: $LB6, port: 9999, protocol: udp, forwarding: nat, backends: [{ip: $B61}]}
+YAML
+	out=$(lb_load "$TMP/unreach6.yaml" veth1) || fail "lb-load failed: $out"
+	out=$(udp_connected_result client "$LB6" 9999)
+	check_eq "$out" refused "the client's socket: the backend's port unreachable, translated"
+	check_eq "$(counter icmp.nat_error_to_client)" 1 "icmp.nat_error_to_client"
+}
+
 run_tests integration-nat test_tcp_connections test_udp_datagrams test_reload_adds_nat \
-	test_ipv6_tcp_udp test_ipv6_reload_keeps_mappings test_ipv6_cold_neighbours
+	test_ipv6_tcp_udp test_ipv6_reload_keeps_mappings test_ipv6_cold_neighbours \
+	test_ipv6_port_unreachable

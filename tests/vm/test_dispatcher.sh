@@ -332,6 +332,10 @@ check_no_lb_pins() {
 test_legacy_fallback() {
 	lab_up
 	local out
+	# No NAT VIP, but nat_source and nat_source6 set: every guest's verifier
+	# then walks the icmp stage's NAT translation and parse's nat_source
+	# checks, which it prunes while both are unset (this test runs in every mode).
+	printf 'nat_source: %s\nnat_source6: fd00:99::10\n' "$LB_ADDR" >>"$TMP/lb.yaml"
 	out=$(in_net lb env LIBXDP_SKIP_DISPATCHER=1 "$ROOT/lb-load" "$TMP/lb.yaml" veth1) ||
 		fail "lb-load failed: $out"
 	echo "$out" | sed 's/^/    | /'
@@ -691,6 +695,8 @@ test_gue_backends_across_swaps() {
 # map, made with one entry without a NAT VIP): through the dispatcher the new
 # parse is attached beside the old one, which is then detached. One parse stays,
 # at its priority and before the program after it; flows keep their backends.
+# nat_source6, with no IPv6 NAT VIP, only makes this guest's verifier walk the
+# stages' IPv6 NAT paths (the ICMPv6 translation in icmp, nat_source6 in parse).
 test_reload_adds_nat_replaces_parse() {
 	lab_up
 	load_port_count last 60
@@ -704,6 +710,7 @@ test_reload_adds_nat_replaces_parse() {
 	cat >>"$TMP/lb.yaml" <<EOF
   - {address: $TCP_VIP, port: 81, protocol: tcp, forwarding: nat, backends: [{ip: $B1}]}
 nat_source: $LB_ADDR
+nat_source6: fd00:99::10
 EOF
 	local out
 	out=$(lb_load "$TMP/lb.yaml" veth1) || fail "reload adding NAT failed: $out"
