@@ -80,6 +80,8 @@
 	X(ICMP_PASS_ERROR_NO_FLOW, "icmp", "pass_error_no_flow") /* no flow, no backend */ \
 	X(ICMP_PASS_ERROR_NO_VIP, "icmp", "pass_error_no_vip") /* quoted port no VIP's */ \
 	X(ICMP_PASS_ERROR_MALFORMED, "icmp", "pass_error_malformed") /* quote cut/bad */ \
+	X(ICMP_PASS_ERROR_EXT_HDRS, "icmp", "pass_error_ext_hdrs") /* quoted extension \
+	  headers not walked: > 6 or 256 B, AH.. */                                     \
 	X(ICMP_PASS_ERROR_NAT, "icmp", "pass_error_nat")  /* NAT VIP: not translated */ \
 	X(ICMP_PASS_FRAGMENT, "icmp", "pass_fragment")    /* ICMP in fragments */      \
 	X(ICMP_PASS_OTHER, "icmp", "pass_other")          /* other types, truncated */ \
