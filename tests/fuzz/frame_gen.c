@@ -944,32 +944,54 @@ static void gen_error(struct rng *r, const struct frame_spec *flow, struct frame
 	f->len = pkt_build(&e, f->data, FRAME_MAX);
 }
 
-/* ICMP to VIP addresses. Even frames: an echo request or a flow to a VIP;
- * odd frames: an error about the reply to the frame before, when that was a
- * flow (so that most errors name a flow lb holds), else about a flow of the
- * same generator lb need not hold.
+/* Frames in pairs, for ICMP to VIP addresses: an even frame is an echo
+ * request (@echo, one in three) or a flow to a VIP (@flow); the odd frame is
+ * an error (@error) about the reply to the frame before, the flow drawn again
+ * from its stream (@flow_rng), so that most errors name a flow lb holds; one
+ * in three about a flow of the same generator lb need not hold.
  */
-static void gen_icmp(struct rng *r, const struct gen_call *call, struct frame *f)
+static void gen_pair(struct rng *r, const struct gen_call *call, struct frame *f,
+		     void (*echo)(struct rng *r, struct frame *f),
+		     void (*flow)(struct rng *r, struct frame *f),
+		     void (*error)(struct rng *r, struct rng *flow_rng, struct frame *f))
 {
 	struct rng base;
-	struct pkt_layout lay;
-	struct frame_spec s;
 
 	if (call->index % 2 == 0) {
-		if (rng_one_in(r, 3)) {
-			gen_echo(r, f);
-			return;
-		}
-		spec_flow(r, &s);
-		frame_build(r, &s, f, &lay);
+		if (rng_one_in(r, 3))
+			echo(r, f);
+		else
+			flow(r, f);
 		return;
 	}
 	/* The even frame's draws again, up to its flow. */
 	base = rng_for(call->seed, call->class, call->index - 1);
 	if (rng_one_in(&base, 3))
 		base = *r;
-	spec_flow(&base, &s);
+	error(r, &base, f);
+}
+
+static void gen_flow(struct rng *r, struct frame *f)
+{
+	struct pkt_layout lay;
+	struct frame_spec s;
+
+	spec_flow(r, &s);
+	frame_build(r, &s, f, &lay);
+}
+
+static void gen_flow_error(struct rng *r, struct rng *flow_rng, struct frame *f)
+{
+	struct frame_spec s;
+
+	spec_flow(flow_rng, &s);
 	gen_error(r, &s, f);
+}
+
+/* ICMP to IPv4 VIP addresses, in pairs (gen_pair()). */
+static void gen_icmp(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	gen_pair(r, call, f, gen_echo, gen_flow, gen_flow_error);
 }
 
 /* Frames to VIPs sized around the egress MTU once encapsulated (1480 bytes of
@@ -1161,29 +1183,28 @@ static void gen_error6(struct rng *r, const struct pkt_spec *flow, struct frame 
 		f->len = rng_range(r, FRAME_MIN, (uint32_t)f->len - 1);
 }
 
-/* IPv6 VIPs as gen_icmp() does IPv4's: even frames a flow to an IPv6 VIP or an
- * echo request, odd frames an ICMPv6 error about the reply to the frame before
- * (so that most name a flow lb holds), else about another flow.
+static void gen_flow6(struct rng *r, struct frame *f)
+{
+	struct pkt_spec p;
+
+	spec6_flow(r, &p);
+	f->len = pkt_build(&p, f->data, FRAME_MAX);
+}
+
+static void gen_flow6_error(struct rng *r, struct rng *flow_rng, struct frame *f)
+{
+	struct pkt_spec p;
+
+	spec6_flow(flow_rng, &p);
+	gen_error6(r, &p, f);
+}
+
+/* The IPv6 VIPs as gen_icmp() does IPv4's: flows, echo requests and ICMPv6
+ * errors about the flows' replies, in pairs (gen_pair()).
  */
 static void gen_ipv6_vip(struct rng *r, const struct gen_call *call, struct frame *f)
 {
-	struct pkt_spec p;
-	struct rng base;
-
-	if (call->index % 2 == 0) {
-		if (rng_one_in(r, 3)) {
-			gen_echo6(r, f);
-			return;
-		}
-		spec6_flow(r, &p);
-		f->len = pkt_build(&p, f->data, FRAME_MAX);
-		return;
-	}
-	base = rng_for(call->seed, call->class, call->index - 1);
-	if (rng_one_in(&base, 3))
-		base = *r;
-	spec6_flow(&base, &p);
-	gen_error6(r, &p, f);
+	gen_pair(r, call, f, gen_echo6, gen_flow6, gen_flow6_error);
 }
 
 const struct gen_nat6 gen_nat6_replies[] = {
