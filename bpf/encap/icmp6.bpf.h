@@ -14,11 +14,16 @@
  *
  * Errors (1 destination unreachable, 2 packet too big, 3 time exceeded,
  * 4 parameter problem) quoting a packet this VIP address sent go to the flow's
- * backend as IPv4's do: the quote reversed is the flows6 key. Only a quote
- * whose next header is TCP or UDP right behind its fixed header is read;
- * extension headers in the quote count as no VIP's (as a quoted protocol
- * other than TCP and UDP does). Errors about an IPv6 NAT VIP's replies, and
- * errors to nat_source6, are translated (icmp6_nat.bpf.h).
+ * backend as IPv4's do: the quote reversed is the flows6 key. The quote's
+ * extension headers are walked as parse walks a packet's (parse_ipv6_exthdrs():
+ * hop-by-hop, routing, destination options, fragment; at most
+ * LB_IPV6_MAX_EXT_HDRS headers of LB_IPV6_MAX_EXT_LEN bytes) to its TCP or UDP
+ * ports. A quoted first fragment carries them; a later one does not (no flow,
+ * as IPv4's); a chain cut short or malformed is a malformed quote, and one the
+ * walk does not follow (too long, AH, ...) is counted as such. Errors about
+ * an IPv6 NAT VIP's replies, and errors to nat_source6, are translated
+ * (icmp6_nat.bpf.h) when the quote has no extension header: the nat stage
+ * sends none, so a quote with one is no NAT flow's.
  */
 #ifndef LB_ICMP6_BPF_H
 #define LB_ICMP6_BPF_H
@@ -26,14 +31,19 @@
 /* Hop limit of the echo replies: a new packet from this host. */
 #define ICMP6_ECHO_HOP_LIMIT 64
 
-/* The ICMPv6 error header, the fixed IPv6 header it quotes and the quoted
- * packet's ports.
- */
+/* The ICMPv6 error header and the fixed IPv6 header it quotes. */
 struct icmp6_error_head {
 	struct lb_icmp6hdr icmp;
 	struct ipv6hdr quoted;
-	__be16 ports[2];
 };
+
+/* The largest offset of the quoted ports: the quote's fixed header behind the
+ * ICMPv6 header at the largest l4_offset, and its extension headers.
+ */
+#define ICMP6_QUOTE_PORTS_MAX (LB_L4_OFFSET_MAX6 + sizeof(struct icmp6_error_head) + LB_IPV6_MAX_EXT_LEN)
+/* ... as a mask the verifier tracks (see lb_ctx_l4_within()). */
+#define ICMP6_QUOTE_PORTS_BOUND 0x3ffU
+_Static_assert(ICMP6_QUOTE_PORTS_MAX <= ICMP6_QUOTE_PORTS_BOUND, "the mask covers the offset");
 
 /* Whether two IPv6 addresses (4-byte aligned) are equal: four words. */
 static __always_inline bool icmp6_addr_eq(const void *a, const void *b)
@@ -83,6 +93,60 @@ static __always_inline int icmp6_echo_reply(struct xdp_md *ctx, const struct lb_
 	return XDP_TX;
 }
 
+/* The quoted packet's ports behind its extension headers, walked from @head's
+ * quoted header up to the end of the ICMPv6 packet (not of the frame: padding
+ * may follow). Returns LB_CONTINUE with *ports (4 bytes in the packet) and
+ * *proto set, or the counter of a quote that names no flow.
+ */
+static __always_inline int icmp6_quote_ports(struct xdp_md *ctx, const struct lb_packet_ctx *pkt,
+					     struct icmp6_error_head *head, __be16 **ports,
+					     __u8 *proto)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	__u32 end = (__u32)pkt->l3_offset + pkt->ip_tot_len;
+	struct hdr_cursor nh = { .pos = head + 1 };
+	__u16 frag_off = 0;
+	__u32 offset;
+	int next;
+
+	offset = (void *)(head + 1) - data;
+	/* lb_ctx_l4_6() put the head inside the packet: end >= offset. */
+	next = parse_ipv6_exthdrs(&nh, data_end, end - offset, head->quoted.nexthdr, &frag_off);
+	switch (next) {
+	case LB_IPV6_EXT_LIMIT:
+	case LB_IPV6_EXT_UNKNOWN:
+		return LB_C_ICMP_PASS_ERROR_EXT_HDRS;
+	case LB_IPV6_EXT_TRUNCATED:
+	case LB_IPV6_EXT_MALFORMED:
+		return LB_C_ICMP_PASS_ERROR_MALFORMED;
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+		break;
+	default:
+		return LB_C_ICMP_PASS_ERROR_NO_VIP;
+	}
+	/* A later fragment carries no ports: no flow to find. */
+	if (frag_off & LB_IP6_OFFSET)
+		return LB_C_ICMP_PASS_ERROR_NO_FLOW;
+	/* The walk's end as an offset the verifier can bound whatever the
+	 * loop did to the pointer (Debian 13's kernel is strict about packet
+	 * offsets computed in loops): tested, then masked behind a barrier as
+	 * lb_ctx_l4_within() does.
+	 */
+	offset = nh.pos - data;
+	if (offset > ICMP6_QUOTE_PORTS_MAX || offset + 4 > end)
+		return LB_C_ICMP_PASS_ERROR_MALFORMED;
+	barrier_var(offset);
+	offset &= ICMP6_QUOTE_PORTS_BOUND;
+	*ports = data + offset;
+	barrier_var(*ports);
+	if ((void *)(*ports + 2) > data_end)
+		return LB_C_ICMP_PASS_ERROR_MALFORMED;
+	*proto = next;
+	return LB_CONTINUE;
+}
+
 #include "icmp6_nat.bpf.h"
 
 /* An error about an IPv6 VIP's flow: to the flow's backend through the encap
@@ -99,8 +163,10 @@ static __always_inline int icmp6_error_forward(struct xdp_md *ctx, struct lb_pac
 	struct lb_flow *flow;
 	struct lb_vip *vip;
 	__u32 backend_id;
-	int action;
-	__u8 gen;
+	__be16 *ports;
+	__u8 gen, proto;
+	int action, walk;
+	bool plain;
 
 	head = lb_ctx_l4_6(ctx, pkt, sizeof(*head));
 	if (!head)
@@ -108,14 +174,18 @@ static __always_inline int icmp6_error_forward(struct xdp_md *ctx, struct lb_pac
 	quoted = &head->quoted;
 	if (quoted->version != 6)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_MALFORMED);
-	/* Only a packet this VIP address sent, TCP or UDP right behind its header. */
-	if (!icmp6_addr_eq(&quoted->saddr, pkt->flow6.dst) ||
-	    (quoted->nexthdr != IPPROTO_TCP && quoted->nexthdr != IPPROTO_UDP))
+	/* Only a packet this VIP address sent, TCP or UDP. */
+	if (!icmp6_addr_eq(&quoted->saddr, pkt->flow6.dst))
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_VIP);
+	walk = icmp6_quote_ports(ctx, pkt, head, &ports, &proto);
+	if (walk != LB_CONTINUE)
+		return icmp_pass(walk);
+	/* TCP or UDP right behind the quote's fixed header, where NAT rewrites it. */
+	plain = quoted->nexthdr == IPPROTO_TCP || quoted->nexthdr == IPPROTO_UDP;
 	/* From nat_source6: a NAT mapping's, translated (icmp6_nat.bpf.h). */
 	if (nat6_is_source(pkt->flow6.dst)) {
 		action = LB_CONTINUE;
-		if (icmp6_nat_to_client(pkt, quoted, head->ports, &job))
+		if (plain && icmp6_nat_to_client(pkt, quoted, ports, &job))
 			goto nat;
 		if (pkt->flags & LB_CTX_F_NAT_REPLY)
 			return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_FLOW);
@@ -123,9 +193,9 @@ static __always_inline int icmp6_error_forward(struct xdp_md *ctx, struct lb_pac
 
 	__builtin_memcpy(key.src, &quoted->daddr, sizeof(key.src));
 	__builtin_memcpy(key.dst, &quoted->saddr, sizeof(key.dst));
-	key.sport = head->ports[1];
-	key.dport = head->ports[0];
-	key.proto = quoted->nexthdr;
+	key.sport = ports[1];
+	key.dport = ports[0];
+	key.proto = proto;
 	gen = config_generation();
 	vip = vip6_lookup(key.dst, key.dport, key.proto, gen);
 	if (!vip)
@@ -133,6 +203,9 @@ static __always_inline int icmp6_error_forward(struct xdp_md *ctx, struct lb_pac
 	if (!vip)
 		return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_VIP);
 	if (vip->forwarding != LB_FORWARD_ENCAP) {
+		/* The nat stage sends no extension header (nat.drop_ext_header). */
+		if (!plain)
+			return icmp_pass(LB_C_ICMP_PASS_ERROR_NO_FLOW);
 		action = icmp6_nat_to_backend(pkt, &key, vip, &job);
 		goto nat;
 	}
@@ -146,7 +219,7 @@ nat:
 	/* One call site for both directions, as IPv4's. */
 	if (action != LB_CONTINUE)
 		return action;
-	return icmp6_nat_send(ctx, pkt, head, head->ports, &job);
+	return icmp6_nat_send(ctx, pkt, head, ports, &job);
 }
 
 /* The stage for a context with LB_CTX_F_IPV6. */

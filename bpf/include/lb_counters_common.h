@@ -89,6 +89,8 @@
 	  translated for the backend */                                                 \
 	X(ICMP_NAT_ERROR_TO_CLIENT, "icmp", "nat_error_to_client") /* to nat_source(6): \
 	  translated for the client */                                                  \
+	X(ICMP_PASS_ERROR_EXT_HDRS, "icmp", "pass_error_ext_hdrs") /* quoted extension \
+	  headers not walked: > 6 or 256 B, AH.. */                                     \
 	X(ICMP_PASS_FRAGMENT, "icmp", "pass_fragment")    /* ICMP in fragments */      \
 	X(ICMP_PASS_OTHER, "icmp", "pass_other")          /* other types, truncated */ \
 	X(ICMP_PASS_NO_ENCAP_STAGE, "icmp", "pass_no_encap_stage") /* encap slot empty */ \

@@ -200,6 +200,11 @@ static __always_inline int parse_ipv6_exthdrs(struct hdr_cursor *nh, void *data_
 			return LB_IPV6_EXT_MALFORMED;
 		if (nexthdr == IPPROTO_FRAGMENT) {
 			frag = nh->pos;
+			/* Its 8 bytes count too: a stage relies on the L4 header
+			 * at most LB_IPV6_MAX_EXT_LEN bytes behind the fixed one.
+			 */
+			if (used + sizeof(*frag) > LB_IPV6_MAX_EXT_LEN)
+				return LB_IPV6_EXT_LIMIT;
 			if ((void *)(frag + 1) > data_end || used + sizeof(*frag) > payload_len)
 				return LB_IPV6_EXT_TRUNCATED;
 			if (fragment)

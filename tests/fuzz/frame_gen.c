@@ -47,6 +47,15 @@ void gen_set_targets(const struct gen_target *list, size_t count)
 	memcpy(targets, list, target_count * sizeof(*targets));
 }
 
+static struct gen_target6 targets6[GEN_MAX_TARGETS];
+static size_t target6_count;
+
+void gen_set_targets6(const struct gen_target6 *list, size_t count)
+{
+	target6_count = min_size(count, (size_t)GEN_MAX_TARGETS);
+	memcpy(targets6, list, target6_count * sizeof(*targets6));
+}
+
 /* --- building a frame -------------------------------------------------------------- */
 
 /* Everything a built frame is made of: what packet.c's builder takes, but the
@@ -935,32 +944,54 @@ static void gen_error(struct rng *r, const struct frame_spec *flow, struct frame
 	f->len = pkt_build(&e, f->data, FRAME_MAX);
 }
 
-/* ICMP to VIP addresses. Even frames: an echo request or a flow to a VIP;
- * odd frames: an error about the reply to the frame before, when that was a
- * flow (so that most errors name a flow lb holds), else about a flow of the
- * same generator lb need not hold.
+/* Frames in pairs, for ICMP to VIP addresses: an even frame is an echo
+ * request (@echo, one in three) or a flow to a VIP (@flow); the odd frame is
+ * an error (@error) about the reply to the frame before, the flow drawn again
+ * from its stream (@flow_rng), so that most errors name a flow lb holds; one
+ * in three about a flow of the same generator lb need not hold.
  */
-static void gen_icmp(struct rng *r, const struct gen_call *call, struct frame *f)
+static void gen_pair(struct rng *r, const struct gen_call *call, struct frame *f,
+		     void (*echo)(struct rng *r, struct frame *f),
+		     void (*flow)(struct rng *r, struct frame *f),
+		     void (*error)(struct rng *r, struct rng *flow_rng, struct frame *f))
 {
 	struct rng base;
-	struct pkt_layout lay;
-	struct frame_spec s;
 
 	if (call->index % 2 == 0) {
-		if (rng_one_in(r, 3)) {
-			gen_echo(r, f);
-			return;
-		}
-		spec_flow(r, &s);
-		frame_build(r, &s, f, &lay);
+		if (rng_one_in(r, 3))
+			echo(r, f);
+		else
+			flow(r, f);
 		return;
 	}
 	/* The even frame's draws again, up to its flow. */
 	base = rng_for(call->seed, call->class, call->index - 1);
 	if (rng_one_in(&base, 3))
 		base = *r;
-	spec_flow(&base, &s);
+	error(r, &base, f);
+}
+
+static void gen_flow(struct rng *r, struct frame *f)
+{
+	struct pkt_layout lay;
+	struct frame_spec s;
+
+	spec_flow(r, &s);
+	frame_build(r, &s, f, &lay);
+}
+
+static void gen_flow_error(struct rng *r, struct rng *flow_rng, struct frame *f)
+{
+	struct frame_spec s;
+
+	spec_flow(flow_rng, &s);
 	gen_error(r, &s, f);
+}
+
+/* ICMP to IPv4 VIP addresses, in pairs (gen_pair()). */
+static void gen_icmp(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	gen_pair(r, call, f, gen_echo, gen_flow, gen_flow_error);
 }
 
 /* Frames to VIPs sized around the egress MTU once encapsulated (1480 bytes of
@@ -1012,6 +1043,196 @@ static void gen_gue(struct rng *r, const struct gen_call *call, struct frame *f)
 	}
 	if (f->len > FRAME_MIN && rng_one_in(r, 8))
 		f->data[f->len - 1] ^= (uint8_t)rng_range(r, 1, 255);
+}
+
+/* --- IPv6 VIPs -------------------------------------------------------------------- */
+
+/* A client of the IPv6 VIPs: 2001:db8::/64, now and then a link-local
+ * (martian) one.
+ */
+static void client6_addr(struct rng *r, uint8_t *addr)
+{
+	pkt_ip6(rng_one_in(r, 32) ? "fe80::" : "2001:db8::", addr);
+	fill_random(r, addr + 8, 8);
+}
+
+/* A chain of up to @max extension headers: mostly routing and destination
+ * options, hop-by-hop first now and then, a fragment header (a later
+ * fragment's when @later allows) and, rarely, what parse does not walk or
+ * refuses: an authentication header, hop-by-hop not first, a second fragment
+ * header. 8 to 32 bytes each, once in a while about 256 bytes in one.
+ */
+static void ext6_chain(struct rng *r, struct pkt_spec *p, size_t max, bool later)
+{
+	size_t i, count = rng_below(r, (uint32_t)max + 1);
+	uint32_t pick;
+	uint8_t type;
+
+	for (i = 0; i < count && p->ext6_count < PKT_MAX_EXT6; i++) {
+		pick = rng_below(r, 32);
+		if (pick < 8)
+			type = i == 0 ? 0 : 60;
+		else if (pick < 11)
+			type = 44;
+		else if (pick == 11)
+			type = 51;
+		else if (pick == 12)
+			type = 0;
+		else
+			type = pick & 1 ? 43 : 60;
+		if (type == 44)
+			p->ext6[p->ext6_count++] = (struct pkt_ext6){
+				44, 0, (uint16_t)((later && rng_one_in(r, 3) ?
+						   8 * rng_range(r, 1, 1000) : 0) |
+						  rng_below(r, 2)) };
+		else
+			p->ext6[p->ext6_count++] = (struct pkt_ext6){
+				type, (uint8_t)(rng_one_in(r, 16) ? rng_range(r, 28, 32)
+								  : rng_below(r, 4)), 0 };
+	}
+}
+
+/* A frame of a flow to an IPv6 VIP: UDP or TCP from a client, any port on a
+ * wildcard VIP, extension headers in front now and then.
+ */
+static void spec6_flow(struct rng *r, struct pkt_spec *p)
+{
+	const struct gen_target6 *t = target6_count ?
+		&targets6[rng_below(r, (uint32_t)target6_count)] : NULL;
+
+	pkt_spec_udp6(p);
+	memcpy(p->dst_mac, lb_mac, 6);
+	random_unicast_mac(r, p->src_mac);
+	if (rng_one_in(r, 4))
+		p->tags[p->tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q,
+							    (uint16_t)rng_below(r, 4096) };
+	client6_addr(r, p->src6);
+	if (t)
+		memcpy(p->dst6, t->addr6, 16);
+	p->proto = t ? t->proto : IPPROTO_UDP;
+	p->sport = client_port(r);
+	p->dport = t && t->port && !rng_one_in(r, 8) ? t->port : any_port(r);
+	p->ttl = (uint8_t)rng_range(r, 1, 255);
+	p->tcp_flags = random_tcp_flags(r);
+	p->payload_len = random_payload_len(r) % 1400;
+	if (rng_one_in(r, 4))
+		ext6_chain(r, p, 3, false);
+}
+
+/* An ICMPv6 echo request to the VIP address of @flow's kind: now and then
+ * behind extension headers, in fragments, with a wrong checksum, or to an
+ * address no VIP has.
+ */
+static void gen_echo6(struct rng *r, struct frame *f)
+{
+	struct pkt_spec p;
+
+	spec6_flow(r, &p);
+	p.ext6_count = 0;
+	p.proto = IPPROTO_ICMPV6;
+	p.sport = (uint16_t)rng_next(r); /* id and sequence */
+	p.dport = (uint16_t)rng_next(r);
+	if (rng_one_in(r, 4))
+		ext6_chain(r, &p, 2, true);
+	if (rng_one_in(r, 8))
+		p.l4_csum_xor = (uint16_t)rng_range(r, 1, 0xffff);
+	if (rng_one_in(r, 16))
+		fill_random(r, p.dst6 + 8, 8);
+	f->len = pkt_build(&p, f->data, FRAME_MAX);
+}
+
+/* An ICMPv6 error from a router to the VIP of @flow about the backend's reply
+ * (VIP:vport -> client:cport): mostly the four error types, now and then an
+ * echo reply or a neighbour solicitation; the quote the reply's IPv6 header,
+ * its extension headers (a chain parse walks, or one too long, cut, or with
+ * an authentication header) and 8 bytes or more, now and then cut anywhere, a
+ * byte changed, another client port (no flow) or ICMPv6 quoted.
+ */
+static void gen_error6(struct rng *r, const struct pkt_spec *flow, struct frame *f)
+{
+	static const uint8_t types[] = { 1, 2, 2, 3, 4, 129, 135, 128 };
+	static uint8_t quote[PKT_MAX];
+	struct pkt_spec q, e;
+	struct pkt_icmp icmp;
+	size_t quote_len, headers, i;
+
+	pkt_spec_udp6(&q);
+	memcpy(q.src6, flow->dst6, 16);
+	memcpy(q.dst6, flow->src6, 16);
+	q.sport = flow->dport;
+	q.dport = rng_one_in(r, 8) ? client_port(r) : flow->sport;
+	q.proto = rng_one_in(r, 16) ? IPPROTO_ICMPV6 : flow->proto;
+	q.ttl = 64;
+	q.payload_len = rng_range(r, 0, 1400);
+	if (rng_one_in(r, 2))
+		ext6_chain(r, &q, rng_one_in(r, 4) ? 8 : 3, true);
+	headers = 40 + 8;
+	for (i = 0; i < q.ext6_count; i++)
+		headers += q.ext6[i].type == 44 ? 8 : ((size_t)q.ext6[i].hdrlen + 1) * 8;
+	switch (rng_below(r, 8)) {
+	case 0: /* cut anywhere */
+		quote_len = pkt_quote(&q, rng_range(r, 1, (uint32_t)headers), quote, sizeof(quote));
+		break;
+	case 1: /* as much as fits 1280 bytes (RFC 4443, 2.4) */
+		quote_len = pkt_quote(&q, 1232, quote, sizeof(quote));
+		break;
+	default: /* the headers and the ports at least */
+		quote_len = pkt_quote(&q, headers + rng_below(r, 16), quote, sizeof(quote));
+	}
+	if (quote_len && rng_one_in(r, 8))
+		quote[rng_below(r, (uint32_t)quote_len)] ^= (uint8_t)rng_range(r, 1, 255);
+
+	icmp.type = types[rng_below(r, ARRAY_SIZE(types))];
+	icmp.code = (uint8_t)rng_below(r, 8);
+	icmp.mtu = icmp.type == 2 ? (uint16_t)rng_range(r, 1280, 1500) : 0;
+	pkt_spec_udp6(&e);
+	memcpy(e.dst_mac, lb_mac, 6);
+	random_unicast_mac(r, e.src_mac);
+	pkt_ip6("2001:db8:ff::", e.src6); /* a router */
+	e.src6[15] = (uint8_t)rng_range(r, 1, 254);
+	memcpy(e.dst6, flow->dst6, 16);
+	if (rng_one_in(r, 16))
+		fill_random(r, e.dst6 + 8, 8);
+	e.proto = IPPROTO_ICMPV6;
+	e.icmp = &icmp;
+	e.payload = quote;
+	e.payload_len = quote_len;
+	e.ttl = 64;
+	if (rng_one_in(r, 4))
+		e.tags[e.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, (uint16_t)rng_below(r, 4096) };
+	if (rng_one_in(r, 16))
+		e.ext6[e.ext6_count++] = (struct pkt_ext6){ 44, 0, 1 }; /* in fragments */
+	else if (rng_one_in(r, 16))
+		e.ext6[e.ext6_count++] = (struct pkt_ext6){ 60, 0, 0 };
+	if (rng_one_in(r, 16))
+		e.l4_csum_xor = (uint16_t)rng_range(r, 1, 0xffff);
+	f->len = quote_len ? pkt_build(&e, f->data, FRAME_MAX) : 0;
+	if (f->len > FRAME_MIN && rng_one_in(r, 32))
+		f->len = rng_range(r, FRAME_MIN, (uint32_t)f->len - 1);
+}
+
+static void gen_flow6(struct rng *r, struct frame *f)
+{
+	struct pkt_spec p;
+
+	spec6_flow(r, &p);
+	f->len = pkt_build(&p, f->data, FRAME_MAX);
+}
+
+static void gen_flow6_error(struct rng *r, struct rng *flow_rng, struct frame *f)
+{
+	struct pkt_spec p;
+
+	spec6_flow(flow_rng, &p);
+	gen_error6(r, &p, f);
+}
+
+/* The IPv6 VIPs as gen_icmp() does IPv4's: flows, echo requests and ICMPv6
+ * errors about the flows' replies, in pairs (gen_pair()).
+ */
+static void gen_ipv6_vip(struct rng *r, const struct gen_call *call, struct frame *f)
+{
+	gen_pair(r, call, f, gen_echo6, gen_flow6, gen_flow6_error);
 }
 
 const struct gen_nat6 gen_nat6_replies[] = {
@@ -1095,6 +1316,7 @@ const struct frame_class frame_classes[] = {
 	{ "pmtu", gen_pmtu },
 	{ "nat6-reply", gen_nat6_reply },
 	{ "gue", gen_gue },
+	{ "ipv6-vip", gen_ipv6_vip },
 };
 
 const size_t frame_class_count = ARRAY_SIZE(frame_classes);

@@ -56,6 +56,16 @@ bool frame_class_gue(uint32_t class);
 #define GEN_MAX_TARGETS 16
 void gen_set_targets(const struct gen_target *targets, size_t count);
 
+/* An IPv6 VIP the class ipv6-vip aims at; port 0 is the wildcard. */
+struct gen_target6 {
+	uint8_t addr6[16];
+	uint16_t port; /* host byte order */
+	uint8_t proto; /* IPPROTO_UDP or IPPROTO_TCP */
+};
+
+/* The IPv6 VIPs to aim at; the table is copied. At most GEN_MAX_TARGETS. */
+void gen_set_targets6(const struct gen_target6 *targets, size_t count);
+
 /* IPv6 NAT mappings as their replies' 5-tuples (backend -> nat_source6), which
  * the fuzzer installs in nat_reply6 and the class nat6-reply answers; ports in
  * host byte order. The last one's backend is link-local: a martian source.

@@ -8,24 +8,54 @@
 
 #define INITIAL_CAPACITY 4096
 
-static uint64_t key_hash(const struct lb_flow_key *key)
+/* FNV-1a over the key's 40 bytes and its family, then mixed. */
+static uint64_t key_hash(const struct flow_any_key *key)
 {
-	uint64_t words[2], h;
+	const uint8_t *p = (const uint8_t *)&key->v6;
+	uint64_t h = 0xcbf29ce484222325ULL ^ key->ipv6;
+	size_t i;
 
-	memcpy(words, key, sizeof(words));
-	h = words[0] * 0x9e3779b97f4a7c15ULL ^ words[1];
+	for (i = 0; i < sizeof(key->v6); i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
 	h = (h ^ (h >> 31)) * 0xbf58476d1ce4e5b9ULL;
 	return h ^ (h >> 29);
 }
 
-_Static_assert(sizeof(struct lb_flow_key) == 16, "key_hash reads two words");
+static bool key_eq(const struct flow_any_key *a, const struct flow_any_key *b)
+{
+	return a->ipv6 == b->ipv6 && !memcmp(&a->v6, &b->v6, sizeof(a->v6));
+}
+
+struct flow_any_key flow_key_v4(const struct lb_flow_key *key)
+{
+	struct flow_any_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.v4 = *key;
+	return k;
+}
+
+struct flow_any_key flow_key_v6(const struct lb_flow6_key *key)
+{
+	struct flow_any_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.v6 = *key;
+	k.ipv6 = true;
+	return k;
+}
+
+struct flow_any_key flow_key_of(const struct lb_packet_ctx *ctx)
+{
+	return ctx->flags & LB_CTX_F_IPV6 ? flow_key_v6(&ctx->flow6) : flow_key_v4(&ctx->flow);
+}
 
 /* The slot holding @key, or the empty one where it would go. */
-static struct flow_slot *slot_of(const struct flow_model *m, const struct lb_flow_key *key)
+static struct flow_slot *slot_of(const struct flow_model *m, const struct flow_any_key *key)
 {
 	size_t i = key_hash(key) & (m->capacity - 1);
 
-	while (m->slots[i].used && memcmp(&m->slots[i].key, key, sizeof(*key)))
+	while (m->slots[i].used && !key_eq(&m->slots[i].key, key))
 		i = (i + 1) & (m->capacity - 1);
 	return &m->slots[i];
 }
@@ -58,14 +88,15 @@ void flow_model_free(struct flow_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-const struct flow_slot *flow_model_find(const struct flow_model *m, const struct lb_flow_key *key)
+const struct flow_slot *flow_model_find(const struct flow_model *m,
+					const struct flow_any_key *key)
 {
 	const struct flow_slot *slot = slot_of(m, key);
 
 	return slot->used ? slot : NULL;
 }
 
-int flow_model_set(struct flow_model *m, const struct lb_flow_key *key, uint32_t backend_id)
+int flow_model_set(struct flow_model *m, const struct flow_any_key *key, uint32_t backend_id)
 {
 	struct flow_slot *slot;
 

@@ -238,7 +238,7 @@ static void report(const struct frame_report *rep, const uint8_t *in, size_t len
  * Returns the counter; *may_be_new says that flow_new is also right (the LRU
  * table has been near full, so the flow may have been evicted).
  */
-static enum lb_counter lb_expect(const struct fuzz_vip *vip, const struct lb_flow_key *key,
+static enum lb_counter lb_expect(const struct fuzz_vip *vip, const struct flow_any_key *key,
 				 uint32_t *backend, bool *may_be_new)
 {
 	const struct flow_slot *slot;
@@ -293,7 +293,8 @@ static void ctx_check(struct frame_report *rep, const struct parse_expect *pe,
 
 	want.vip_id = vip->vip_id;
 	want.pool_id = vip->pool_id;
-	if (memcmp(&want.flow, &got->flow, sizeof(want.flow)))
+	if (want.flags & LB_CTX_F_IPV6 ? memcmp(&want.flow6, &got->flow6, sizeof(want.flow6))
+				       : memcmp(&want.flow, &got->flow, sizeof(want.flow)))
 		problem(rep, "context flow key differs from the frame's 5-tuple");
 	if (want.vip_id != got->vip_id || want.pool_id != got->pool_id)
 		problem(rep, "context VIP %u pool %u, expected VIP %u pool %u", got->vip_id,
@@ -317,6 +318,7 @@ static void vip_frame_expect(struct frame_report *rep, const uint8_t *in, size_t
 			     struct encap_expect *encap, const struct fuzz_backend **to)
 {
 	const struct fuzz_vip *vip = &pipeline.vips[pe->vip];
+	const struct flow_any_key key = flow_key_of(&pe->ctx);
 	enum lb_counter lb_want, lb_got = lb_moved(delta);
 	const struct fuzz_backend *backend;
 	struct lb_packet_ctx ctx;
@@ -332,7 +334,7 @@ static void vip_frame_expect(struct frame_report *rep, const uint8_t *in, size_t
 		return;
 	}
 	ctx_check(rep, pe, vip, &ctx);
-	lb_want = lb_expect(vip, &pe->ctx.flow, &known, &may_be_new);
+	lb_want = lb_expect(vip, &key, &known, &may_be_new);
 	if (lb_got == LB_C_LB_FLOW_NEW && may_be_new)
 		lb_want = LB_C_LB_FLOW_NEW;
 	want[lb_want] = 1;
@@ -364,7 +366,7 @@ static void vip_frame_expect(struct frame_report *rep, const uint8_t *in, size_t
 		return;
 	}
 	if (lb_want == LB_C_LB_FLOW_NEW) {
-		flow_model_set(&seen.flows, &pe->ctx.flow, ctx.backend_id);
+		flow_model_set(&seen.flows, &key, ctx.backend_id);
 		seen.new_flows[ctx.backend_id]++;
 	}
 	seen.packets[ctx.backend_id]++;
@@ -390,7 +392,9 @@ static void icmp_frame_expect(struct frame_report *rep, const uint8_t *in,
 	const struct fuzz_backend *backend;
 	const struct flow_slot *slot;
 	struct lb_packet_ctx parsed = pe->ctx, ctx;
+	struct flow_any_key key;
 	uint32_t vip_id;
+	bool named;
 	int err;
 
 	*to = NULL;
@@ -415,7 +419,8 @@ static void icmp_frame_expect(struct frame_report *rep, const uint8_t *in,
 	/* An error about a flow: the flow table decides. A flow the fuzzer saw
 	 * may have been evicted once the table filled up.
 	 */
-	slot = flow_model_find(&seen.flows, &ie->flow);
+	key = ie->ipv6 ? flow_key_v6(&ie->flow6) : flow_key_v4(&ie->flow);
+	slot = flow_model_find(&seen.flows, &key);
 	vip_id = pipeline.vips[ie->vip].vip_id;
 	backend = slot ? fuzz_backend_find(&pipeline, slot->backend_id) : NULL;
 	if (!backend || backend->entry.vip_id != vip_id ||
@@ -429,13 +434,18 @@ static void icmp_frame_expect(struct frame_report *rep, const uint8_t *in,
 		return;
 	}
 	want[LB_C_ICMP_ERROR_TO_BACKEND] = 1;
-	if (memcmp(&ctx.flow, &ie->flow, sizeof(ctx.flow)) || ctx.backend_id != backend->id ||
-	    ctx.vip_id != vip_id || !(ctx.flags & LB_CTX_F_ICMP_ERROR))
+	named = ie->ipv6 ? !memcmp(&ctx.flow6, &ie->flow6, sizeof(ctx.flow6))
+			 : !memcmp(&ctx.flow, &ie->flow, sizeof(ctx.flow));
+	if (!named || ctx.backend_id != backend->id || ctx.vip_id != vip_id ||
+	    !(ctx.flags & LB_CTX_F_ICMP_ERROR))
 		problem(rep, "context handed to encap does not name the quoted flow's backend %u",
 			backend->id);
 	parsed.flags |= LB_CTX_F_ICMP_ERROR;
 	/* encap gets the quoted flow's key, which an IPv6 backend's flow label is hashed from. */
-	parsed.flow = ie->flow;
+	if (ie->ipv6)
+		parsed.flow6 = ie->flow6;
+	else
+		parsed.flow = ie->flow;
 	encap_model(backend, pipeline.ingress, in, &parsed, FUZZ_LINK_MTU, pipeline.outer_src6,
 		    pipeline.encap_gue ? pipeline.gue_port : 0, encap);
 	want[encap->counter] = 1;
@@ -903,12 +913,23 @@ int main(int argc, char **argv)
 			     !flow_model_init(&seen.flows) && !nat6_mappings_install();
 		if (pipeline_ready) {
 			struct gen_target targets[FUZZ_MAX_VIPS];
+			struct gen_target6 targets6[FUZZ_MAX_VIPS];
+			size_t n = 0, n6 = 0;
 
-			for (i = 0; i < pipeline.vip_count; i++)
-				targets[i] = (struct gen_target){ pipeline.model_vips[i].addr,
-								  pipeline.model_vips[i].port,
-								  pipeline.model_vips[i].proto };
-			gen_set_targets(targets, pipeline.vip_count);
+			for (i = 0; i < pipeline.vip_count; i++) {
+				const struct model_vip *v = &pipeline.model_vips[i];
+
+				if (!v->ipv6) {
+					targets[n++] = (struct gen_target){ v->addr, v->port,
+									    v->proto };
+					continue;
+				}
+				targets6[n6] = (struct gen_target6){ .port = v->port,
+								     .proto = v->proto };
+				memcpy(targets6[n6++].addr6, v->addr6, 16);
+			}
+			gen_set_targets(targets, n);
+			gen_set_targets6(targets6, n6);
 		} else if (!pipeline.err) {
 			snprintf(pipeline.failed_step, sizeof(pipeline.failed_step),
 				 "read the counters");

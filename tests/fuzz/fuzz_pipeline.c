@@ -97,7 +97,18 @@ const char fuzz_config_text[] =
 	"    protocol: tcp\n"
 	"    backends:\n"
 	"      - ip: fd00:9::1\n"
-	"      - ip: fd00:dead::1\n";
+	"      - ip: fd00:dead::1\n"
+	"  - address: fd00:a::100       # IPv6, UDP every port: no route, encap drops\n"
+	"    backends:\n"
+	"      - ip: fd00:dead::1\n"
+	"      - ip: fd00:dead::2\n"
+	"        state: down\n"
+	"  - address: fd00:a::100       # IPv6, TCP 80: nothing up, lb drops\n"
+	"    port: 80\n"
+	"    protocol: tcp\n"
+	"    backends:\n"
+	"      - ip: fd00:dead::2\n"
+	"        state: down\n";
 
 struct link_def {
 	const char *name, *peer, *mac;
@@ -143,6 +154,7 @@ static const struct route_def routes[] = {
 	{ "fd00:f::3", "lbf0", "02:00:00:00:0f:03" },
 	{ "fd00:9::1", "lbf2", "02:00:00:00:09:11" },
 	{ "fd00:dead::1", NULL, NULL },
+	{ "fd00:dead::2", NULL, NULL },
 };
 
 /* Records the first failing step; returns @err. */
@@ -453,13 +465,21 @@ static int view_read(struct fuzz_pipeline *p, const struct lb_config *cfg)
 					  .port = htons(cfg->vips[i].port),
 					  .proto = cfg->vips[i].proto,
 					  .gen = (__u8)gen };
+		struct lb_vip6_key key6 = { .port = key.port, .proto = key.proto, .gen = key.gen };
 		struct fuzz_vip *vip = &p->vips[i];
 		struct lb_vip value;
 
 		p->model_vips[i] = (struct model_vip){ .addr = key.addr, .port = cfg->vips[i].port,
 						       .proto = key.proto,
+						       .ipv6 = cfg->vips[i].ipv6,
 						       .icmp_echo = cfg->vips[i].icmp_echo };
-		err = bpf_map_lookup_elem(p->maps.fd[LB_MAP_VIPS], &key, &value) ? -errno : 0;
+		memcpy(p->model_vips[i].addr6, cfg->vips[i].addr6, 16);
+		memcpy(key6.addr, cfg->vips[i].addr6, 16);
+		if (cfg->vips[i].ipv6)
+			err = bpf_map_lookup_elem(p->maps.fd[LB_MAP_VIPS6], &key6, &value);
+		else
+			err = bpf_map_lookup_elem(p->maps.fd[LB_MAP_VIPS], &key, &value);
+		err = err ? -errno : 0;
 		if (!step(p, err, "read VIP %zu", i)) {
 			err = bpf_map_lookup_elem(p->maps.fd[LB_MAP_POOLS], &value.pool_id, pool);
 			err = step(p, err ? -errno : 0, "read pool %u", value.pool_id);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The documented icmp stage rules (docs/operations.md, "ICMP"), as a userspace
+/* The documented icmp stage rules (docs/operations.md, "ICMP" and "ICMPv6 to
+ * IPv6 VIP addresses"), as a userspace
  * reference for the packet fuzzer: what the stage does with an ICMP frame parse
  * handed it, short of the flow lookup, which the fuzzer's flow record answers.
  */
 #ifndef FUZZ_ICMP_MODEL_H
 #define FUZZ_ICMP_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +24,11 @@ enum icmp_outcome {
 struct icmp_expect {
 	enum icmp_outcome outcome;
 	enum lb_counter counter; /* ICMP_TO_KERNEL's */
-	struct lb_flow_key flow; /* ICMP_FORWARD: the flow table key the quote names */
+	union {                   /* ICMP_FORWARD: the flow table key the quote names */
+		struct lb_flow_key flow;
+		struct lb_flow6_key flow6; /* ipv6 */
+	};
+	bool ipv6;                /* ICMPv6 (LB_CTX_F_IPV6): flow6 */
 	int vip;                 /* ICMP_FORWARD: the quoted packet's VIP (index) */
 	const char *why;
 };

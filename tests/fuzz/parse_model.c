@@ -69,8 +69,8 @@ int model_vip_find(const struct model_vip *vips, size_t count, uint32_t addr, ui
 	return -1;
 }
 
-static int vip_find6(const struct model_vip *vips, size_t count, const uint8_t *addr,
-		     uint16_t port, uint8_t proto)
+int model_vip_find6(const struct model_vip *vips, size_t count, const uint8_t *addr,
+		    uint16_t port, uint8_t proto)
 {
 	size_t i;
 
@@ -207,55 +207,73 @@ static int ext_kind(uint8_t next)
 	}
 }
 
-/* The extension headers from @pos; returns the parse counter when the walk
- * stops short, else LB_COUNTER_MAX with *next the upper layer and *pos its
- * header (or a later fragment's data), *frag_off the fragment header's field.
- */
-static enum lb_counter walk6(const uint8_t *frame, size_t len, size_t payload_len, size_t *pos,
-			     uint8_t *next, uint16_t *frag_off, struct parse_expect *out)
+static enum model_walk6 walk_stop(const char **why, enum model_walk6 stop, const char *text)
+{
+	*why = text;
+	return stop;
+}
+
+enum model_walk6 model_walk6(const uint8_t *frame, size_t len, size_t payload_len, size_t *pos,
+			     uint8_t *next, uint16_t *frag_off, const char **why)
 {
 	size_t used = 0, hdr_len, i;
 	bool fragment = false;
 
 	for (i = 0; i < IP6_MAX_EXT_HDRS; i++) {
 		if (ext_kind(*next) < 0)
-			return rule(out, LB_C_PARSE_PASS_IPV6_EXT_UNKNOWN, "IPv6 header not walked");
+			return walk_stop(why, MODEL_WALK6_UNKNOWN, "IPv6 header not walked");
 		if (!ext_kind(*next))
-			return LB_COUNTER_MAX;
+			return MODEL_WALK6_DONE;
 		if (*next == 0 && i)
-			return rule(out, LB_C_PARSE_PASS_MALFORMED, "hop-by-hop not first");
+			return walk_stop(why, MODEL_WALK6_MALFORMED, "hop-by-hop not first");
 		if (*next == 44) {
+			if (used + 8 > IP6_MAX_EXT_LEN)
+				return walk_stop(why, MODEL_WALK6_LIMIT, "over 256 header bytes");
 			if (*pos + 8 > len || used + 8 > payload_len)
-				return rule(out, LB_C_PARSE_PASS_IPV6_EXT_TRUNCATED,
-					    "fragment header truncated");
+				return walk_stop(why, MODEL_WALK6_TRUNCATED,
+						 "fragment header truncated");
 			if (fragment)
-				return rule(out, LB_C_PARSE_PASS_MALFORMED, "two fragment headers");
+				return walk_stop(why, MODEL_WALK6_MALFORMED, "two fragment headers");
 			fragment = true;
 			*frag_off = pkt_get16(frame + *pos + 2);
 			*next = frame[*pos];
 			*pos += 8;
 			used += 8;
 			if (*frag_off & IP6_OFFSET)
-				return LB_COUNTER_MAX;
+				return MODEL_WALK6_DONE;
 			continue;
 		}
 		if (*pos + 8 > len)
-			return rule(out, LB_C_PARSE_PASS_IPV6_EXT_TRUNCATED, "option header truncated");
+			return walk_stop(why, MODEL_WALK6_TRUNCATED, "option header truncated");
 		hdr_len = ((size_t)frame[*pos + 1] + 1) * 8;
 		if (used + hdr_len > IP6_MAX_EXT_LEN)
-			return rule(out, LB_C_PARSE_PASS_IPV6_EXT_LIMIT, "over 256 header bytes");
+			return walk_stop(why, MODEL_WALK6_LIMIT, "over 256 header bytes");
 		if (used + hdr_len > payload_len || *pos + hdr_len > len)
-			return rule(out, LB_C_PARSE_PASS_IPV6_EXT_TRUNCATED,
-				    "option header beyond the packet");
+			return walk_stop(why, MODEL_WALK6_TRUNCATED, "option header beyond the packet");
 		*next = frame[*pos];
 		*pos += hdr_len;
 		used += hdr_len;
 	}
 	if (ext_kind(*next) < 0)
-		return rule(out, LB_C_PARSE_PASS_IPV6_EXT_UNKNOWN, "IPv6 header not walked");
+		return walk_stop(why, MODEL_WALK6_UNKNOWN, "IPv6 header not walked");
 	if (ext_kind(*next))
-		return rule(out, LB_C_PARSE_PASS_IPV6_EXT_LIMIT, "over 6 extension headers");
-	return LB_COUNTER_MAX;
+		return walk_stop(why, MODEL_WALK6_LIMIT, "over 6 extension headers");
+	return MODEL_WALK6_DONE;
+}
+
+/* parse's counter of a walk that stopped short. */
+static enum lb_counter walk6_counter(enum model_walk6 stop)
+{
+	switch (stop) {
+	case MODEL_WALK6_TRUNCATED:
+		return LB_C_PARSE_PASS_IPV6_EXT_TRUNCATED;
+	case MODEL_WALK6_LIMIT:
+		return LB_C_PARSE_PASS_IPV6_EXT_LIMIT;
+	case MODEL_WALK6_UNKNOWN:
+		return LB_C_PARSE_PASS_IPV6_EXT_UNKNOWN;
+	default:
+		return LB_C_PARSE_PASS_MALFORMED;
+	}
 }
 
 static bool martian6(const uint8_t *src, const uint8_t *dst)
@@ -300,6 +318,7 @@ static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 	size_t payload_len, pos = l3 + 40, l4_len;
 	struct lb_flow6_key *flow = &ctx->flow6;
 	enum lb_counter counter, handed = LB_C_PARSE_TO_LB;
+	enum model_walk6 walk;
 	uint16_t frag_off = 0;
 	uint8_t next;
 
@@ -311,9 +330,9 @@ static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 	if (l3 + 40 + payload_len > len)
 		return rule(out, LB_C_PARSE_PASS_MALFORMED, "IPv6 payload length");
 	next = frame[l3 + 6];
-	counter = walk6(frame, len, payload_len, &pos, &next, &frag_off, out);
-	if (counter != LB_COUNTER_MAX)
-		return counter;
+	walk = model_walk6(frame, len, payload_len, &pos, &next, &frag_off, &out->why);
+	if (walk != MODEL_WALK6_DONE)
+		return walk6_counter(walk);
 	if (next != IPPROTO_UDP && next != IPPROTO_TCP && next != IPPROTO_ICMPV6)
 		return rule(out, LB_C_PARSE_PASS_NOT_VIP, "IPv6, neither UDP, TCP nor ICMPv6");
 
@@ -342,7 +361,7 @@ static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 		}
 		counter = rule(out, LB_C_PARSE_TO_ICMP, "ICMPv6 to a VIP address");
 	} else if (frag_off & (IP6_MF | IP6_OFFSET)) {
-		out->vip = vip_find6(vips, vip_count, flow->dst, 0, next);
+		out->vip = model_vip_find6(vips, vip_count, flow->dst, 0, next);
 		if (out->vip >= 0) {
 			ctx->flags |= LB_CTX_F_FRAGMENT;
 			if (frag_off & IP6_OFFSET)
@@ -352,7 +371,7 @@ static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 			return rule(out, LB_C_PARSE_PASS_NOT_VIP, "later IPv6 fragment, no VIP");
 		} else if (pos + 4 > len || l4_len < 4) {
 			return rule(out, LB_C_PARSE_PASS_NOT_VIP, "first IPv6 fragment, no ports");
-		} else if (vip_find6(vips, vip_count, flow->dst, pkt_get16(frame + pos + 2),
+		} else if (model_vip_find6(vips, vip_count, flow->dst, pkt_get16(frame + pos + 2),
 				     next) >= 0) {
 			return rule(out, LB_C_PARSE_PASS_FRAGMENT, "first IPv6 fragment, port VIP");
 		} else {
@@ -362,9 +381,9 @@ static enum lb_counter classify6(const uint8_t *frame, size_t len, size_t l3,
 		counter = ports(frame, len, pos, l4_len, next, &flow->sport, &flow->dport, out);
 		if (counter != LB_COUNTER_MAX)
 			return counter;
-		out->vip = vip_find6(vips, vip_count, flow->dst, ntohs(flow->dport), next);
+		out->vip = model_vip_find6(vips, vip_count, flow->dst, ntohs(flow->dport), next);
 		if (out->vip < 0)
-			out->vip = vip_find6(vips, vip_count, flow->dst, 0, next);
+			out->vip = model_vip_find6(vips, vip_count, flow->dst, 0, next);
 		if (out->vip < 0 && nat6_reply(flow)) {
 			ctx->flags |= LB_CTX_F_NAT_REPLY;
 			handed = rule(out, LB_C_PARSE_TO_NAT_REPLY, "IPv6 reply to a NAT mapping");

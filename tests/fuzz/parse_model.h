@@ -44,6 +44,28 @@ struct parse_expect {
 int model_vip_find(const struct model_vip *vips, size_t count, uint32_t addr, uint16_t port,
 		   uint8_t proto);
 
+/* ... among the IPv6 VIPs, @addr 16 bytes. */
+int model_vip_find6(const struct model_vip *vips, size_t count, const uint8_t *addr,
+		    uint16_t port, uint8_t proto);
+
+/* How a walk of IPv6 extension headers ended (docs/operations.md, IPv6):
+ * hop-by-hop, routing, destination options and fragment headers walked, at
+ * most 6 of them and 256 bytes, each inside @len and @payload_len bytes.
+ */
+enum model_walk6 {
+	MODEL_WALK6_DONE,      /* *next is the upper layer at *pos (a later fragment's data) */
+	MODEL_WALK6_TRUNCATED, /* a header beyond the frame or the payload length */
+	MODEL_WALK6_LIMIT,     /* more than 6 headers or 256 bytes */
+	MODEL_WALK6_UNKNOWN,   /* authentication, mobility, HIP, shim6, 253, 254 */
+	MODEL_WALK6_MALFORMED, /* hop-by-hop not first, two fragment headers */
+};
+
+/* The headers from @pos (behind a fixed header whose next header is *next);
+ * *frag_off gets a fragment header's field, *why the rule that stopped it.
+ */
+enum model_walk6 model_walk6(const uint8_t *frame, size_t len, size_t payload_len, size_t *pos,
+			     uint8_t *next, uint16_t *frag_off, const char **why);
+
 void parse_model(const uint8_t *frame, size_t len, const struct model_vip *vips,
 		 size_t vip_count, const uint8_t *if_mac, struct parse_expect *out);
 

@@ -375,14 +375,22 @@ EOF2
 # Sends from the client to [$VIP6] the ICMPv6 error type $1 code $2 (second
 # word $3) that a router would send about the backend's UDP reply
 # [$VIP6]:5000 -> [client]:$4: the quote is that packet's IPv6 and UDP headers
-# and 32 bytes.
+# and 32 bytes; with $5 "ext" hop-by-hop and destination options in front of
+# UDP, with "later" a later fragment's header.
 error6() {
 	in_net client python3 - "$VIP6" "$@" <<'EOF2'
 import socket, struct, sys
 vip, (kind, code, word, cport) = sys.argv[1], map(int, sys.argv[2:6])
+ext = sys.argv[6] if len(sys.argv) > 6 else ""
 a = lambda text: socket.inet_pton(socket.AF_INET6, text)
 udp = struct.pack("!HHHH", 5000, cport, 40, 0) + b"x" * 32
-quote = struct.pack("!IHBB", 0x60000000, len(udp), 17, 64) + a(vip) + a("fd00:10::1") + udp
+chain, first = b"", 17
+if ext == "ext":  # PadN over the 6 bytes behind next header and length
+    chain, first = bytes([60, 0, 1, 4, 0, 0, 0, 0, 17, 0, 1, 4, 0, 0, 0, 0]), 0
+elif ext == "later":  # offset 1448, no M
+    chain, first = struct.pack("!BBHI", 17, 0, 1448, 0x1234), 44
+quote = (struct.pack("!IHBB", 0x60000000, len(chain + udp), first, 64) + a(vip) +
+         a("fd00:10::1") + chain + udp)
 s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
 s.sendto(struct.pack("!BBHI", kind, code, 0, word) + quote, (vip, 0))  # kernel sums
 EOF2
@@ -435,7 +443,8 @@ test_echo6_replies() {
 }
 
 # An ICMPv6 error about a flow reaches that flow's backend only, in the VIP's
-# IPv6-in-IPv6 encapsulation; one about a flow nobody has goes to the kernel.
+# IPv6-in-IPv6 encapsulation, also when its quote has extension headers; one
+# about a flow nobody has, or quoting a later fragment, goes to the kernel.
 test_error6_to_flow_backend() {
 	local c1 c2
 	lab_up
@@ -446,17 +455,20 @@ test_error6_to_flow_backend() {
 	sleep 0.3
 	check error6 2 0 1300 20000 # packet too big about the backend's reply to it
 	check error6 1 4 0 20001    # port unreachable about a flow nobody has
+	# The quote's extension headers are walked to its ports.
+	check error6 2 0 1300 20000 ext
+	check error6 2 0 1300 20000 later # a later fragment carries no ports
 	sleep 0.3
 	finish_captures
 	c1=$(grep -oE 'ipip6=[0-9]+' "$TMP/cap1.out" | cut -d= -f2)
 	c2=$(grep -oE 'ipip6=[0-9]+' "$TMP/cap2.out" | cut -d= -f2)
-	[[ "$c1 $c2" == "2 0" || "$c1 $c2" == "0 2" ]] ||
-		fail "backend captures ipip6=$c1 and ipip6=$c2, expected 2 and 0 (flow + error)"
+	[[ "$c1 $c2" == "3 0" || "$c1 $c2" == "0 3" ]] ||
+		fail "backend captures ipip6=$c1 and ipip6=$c2, expected 3 and 0 (flow + 2 errors)"
 	check_contains "$(cat "$TMP/cap1.out" "$TMP/cap2.out")" "bad=0" "captures clean"
-	check_eq "$(counter icmp.error_to_backend)" 1 "icmp.error_to_backend"
-	check_eq "$(counter icmp.pass_error_no_flow)" 1 "icmp.pass_error_no_flow"
-	check_eq "$(counter parse.to_icmp)" 2 "parse.to_icmp"
-	check_eq "$(counter encap.tx)" 2 "encap.tx: the datagram and the error"
+	check_eq "$(counter icmp.error_to_backend)" 2 "icmp.error_to_backend"
+	check_eq "$(counter icmp.pass_error_no_flow)" 2 "icmp.pass_error_no_flow"
+	check_eq "$(counter parse.to_icmp)" 4 "parse.to_icmp"
+	check_eq "$(counter encap.tx)" 3 "encap.tx: the datagram and the errors"
 }
 
 # encap: gue with IPv6 VIPs (IPv6 in GUE over IPv6, fou ipproto 41) and an

@@ -920,8 +920,8 @@ static void test_errors6_not_forwarded(void)
 		  0, 48, LB_C_ICMP_PASS_ERROR_NO_VIP },
 		{ "quoted packet ICMPv6", &too_big, VIP6_ECHO, 0, 0, IPPROTO_ICMPV6, 0, 48,
 		  LB_C_ICMP_PASS_ERROR_NO_VIP },
-		{ "quoted packet behind extension headers", &too_big, VIP6_ECHO, 80, CLIENT_PORT,
-		  IPPROTO_UDP, 1, 0, LB_C_ICMP_PASS_ERROR_NO_VIP },
+		{ "quoted ICMPv6 behind extension headers", &too_big, VIP6_ECHO, 0, 0,
+		  IPPROTO_ICMPV6, 1, 0, LB_C_ICMP_PASS_ERROR_NO_VIP },
 		{ "quote cut inside the ports", &too_big, VIP6_ECHO, 80, CLIENT_PORT, IPPROTO_UDP,
 		  0, 43, LB_C_ICMP_PASS_ERROR_MALFORMED },
 		{ "quote cut inside the IPv6 header", &too_big, VIP6_ECHO, 80, CLIENT_PORT,
@@ -975,6 +975,142 @@ static void test_errors6_not_forwarded(void)
 				&(struct counter_delta){ LB_C_ICMP_PASS_OTHER, 1 }, 1 });
 }
 
+/* Bytes worked out by hand (the sums with a script): ROUTER6 tells VIP6_ECHO
+ * "packet too big", MTU 1400, quoting the whole packet the backend sent,
+ * 2001:db8::100 -> 2001:db8::1 with hop-by-hop options (next header 60, PadN
+ * over 4 bytes), destination options (next header 17, PadN) and UDP 80 ->
+ * 40000 with 4 bytes of payload.
+ *   quoted UDP checksum: ~(2001+0db8+0100 + 2001+0db8+0001 + 000c + 0011
+ *                          + 0050+9c40+000c + 0001+0203) = ~fb30 = 04cf
+ *   ICMPv6 checksum over the pseudo-header (ROUTER6, VIP6_ECHO, 76, 58) and
+ *   the message: ~15b5 = ea4a
+ */
+static const uint8_t golden_error6_ext[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x86, 0xdd,
+	0x60, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x3a, 0x40,
+	0x20, 0x01, 0x0d, 0xb8, 0x00, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0xfe,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
+	0x02, 0x00, 0xea, 0x4a, 0x00, 0x00, 0x05, 0x78,
+	/* the quote: IPv6, next header 0 (hop-by-hop) */
+	0x60, 0x00, 0x00, 0x00, 0x00, 0x1c, 0x00, 0x40,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
+	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x01,
+	0x3c, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
+	0x11, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x50, 0x9c, 0x40, 0x00, 0x0c, 0x04, 0xcf,
+	0x00, 0x01, 0x02, 0x03,
+};
+
+static void test_error6_ext_golden(void)
+{
+	const struct pkt_icmp too_big = { 2, 0, 1400 };
+	const struct counter_delta sent = { LB_C_ICMP_ERROR_TO_BACKEND, 1 };
+	static uint8_t built[PKT_MAX];
+	struct lb_packet_ctx ctx, want;
+	struct pkt_spec quoted;
+	size_t len;
+
+	REQUIRE_FIXTURE(&fx.status);
+	reply6_spec(&quoted, VIP6_ECHO, 80, CLIENT_PORT, IPPROTO_UDP);
+	quoted.payload_len = 4;
+	quoted.ext6[quoted.ext6_count++] = (struct pkt_ext6){ 0, 0, 0 };
+	quoted.ext6[quoted.ext6_count++] = (struct pkt_ext6){ 60, 0, 0 };
+	len = error6_frame(&too_big, VIP6_ECHO, &quoted, 0, 0, built);
+	ASSERT_BYTES(built, len, golden_error6_ext, sizeof(golden_error6_ext),
+		     "pkt_build vs hand-made error quoting extension headers");
+	ctx6_of(golden_error6_ext, sizeof(golden_error6_ext), 14, 0, VIP6_UDP_ID, &ctx);
+	forward6_ctx(&ctx, CLIENT_PORT, 80, IPPROTO_UDP, VIP6_UDP_ID, B6_UP, &want);
+	run(&(struct icmp_run){ "golden: quote with hop-by-hop and destination options",
+				golden_error6_ext, sizeof(golden_error6_ext), &ctx,
+				bpf_program__fd(fx.skel->progs.xdp_lb_icmp), EXPECT_ENCAP, NULL, 0,
+				&want, &sent, 1 });
+}
+
+/* Quotes with extension headers: walked as parse walks a packet's. */
+static void test_errors6_quote_ext(void)
+{
+	const struct pkt_icmp too_big = { 2, 0, 1400 };
+	int fd = bpf_program__fd(fx.skel->progs.xdp_lb_icmp);
+	static uint8_t frame[PKT_MAX];
+	struct lb_packet_ctx ctx, want;
+	struct pkt_spec quoted;
+	size_t len, i, j;
+	enum { HBH = 0, RT = 43, FRAG = 44, AH = 51, DST = 60 };
+	struct {
+		const char *name;
+		struct pkt_ext6 ext[PKT_MAX_EXT6];
+		size_t ext_count;
+		uint16_t vport;
+		uint8_t proto;
+		size_t quote_max;
+		int vlan;
+		enum lb_counter counter; /* LB_C_ICMP_ERROR_TO_BACKEND: forwarded */
+	} cases[] = {
+		{ "hop-by-hop and destination options", { { HBH, 0, 0 }, { DST, 1, 0 } }, 2, 80,
+		  IPPROTO_UDP, 1232, 0, LB_C_ICMP_ERROR_TO_BACKEND },
+		{ "first fragment of a TCP reply (M set)", { { FRAG, 0, 1 } }, 1, 443, IPPROTO_TCP,
+		  1232, 0, LB_C_ICMP_ERROR_TO_BACKEND },
+		{ "first fragment, M clear (a whole packet in one)", { { FRAG, 0, 0 } }, 1, 80,
+		  IPPROTO_UDP, 48 + 8, 0, LB_C_ICMP_ERROR_TO_BACKEND },
+		{ "routing and destination options behind a VLAN tag",
+		  { { RT, 2, 0 }, { DST, 2, 0 } }, 2, 80, IPPROTO_UDP, 1232, 1,
+		  LB_C_ICMP_ERROR_TO_BACKEND },
+		{ "six headers, the most parse walks",
+		  { { HBH, 0, 0 }, { DST, 0, 0 }, { RT, 0, 0 }, { DST, 0, 0 }, { FRAG, 0, 1 },
+		    { DST, 0, 0 } }, 6, 80, IPPROTO_UDP, 1232, 0, LB_C_ICMP_ERROR_TO_BACKEND },
+		{ "256 bytes of headers, the most parse walks", { { DST, 30, 0 }, { DST, 0, 0 } },
+		  2, 80, IPPROTO_UDP, 1232, 0, LB_C_ICMP_ERROR_TO_BACKEND },
+		{ "the ports the last 4 bytes of the quote", { { HBH, 0, 0 } }, 1, 80,
+		  IPPROTO_UDP, 40 + 8 + 4, 0, LB_C_ICMP_ERROR_TO_BACKEND },
+		{ "later fragment: no ports", { { FRAG, 0, 1400 } }, 1, 80, IPPROTO_UDP, 1232, 0,
+		  LB_C_ICMP_PASS_ERROR_NO_FLOW },
+		{ "later fragment, the last", { { HBH, 0, 0 }, { FRAG, 0, 1400 | 1 } }, 2, 80,
+		  IPPROTO_UDP, 1232, 0, LB_C_ICMP_PASS_ERROR_NO_FLOW },
+		{ "chain cut inside destination options", { { HBH, 0, 0 }, { DST, 1, 0 } }, 2, 80,
+		  IPPROTO_UDP, 40 + 8 + 10, 0, LB_C_ICMP_PASS_ERROR_MALFORMED },
+		{ "chain cut inside the fragment header", { { FRAG, 0, 1 } }, 1, 80, IPPROTO_UDP,
+		  40 + 6, 0, LB_C_ICMP_PASS_ERROR_MALFORMED },
+		{ "chain cut inside the ports", { { HBH, 0, 0 } }, 1, 80, IPPROTO_UDP,
+		  40 + 8 + 3, 0, LB_C_ICMP_PASS_ERROR_MALFORMED },
+		{ "hop-by-hop not first", { { DST, 0, 0 }, { HBH, 0, 0 } }, 2, 80, IPPROTO_UDP,
+		  1232, 0, LB_C_ICMP_PASS_ERROR_MALFORMED },
+		{ "two fragment headers", { { FRAG, 0, 1 }, { FRAG, 0, 1 } }, 2, 80, IPPROTO_UDP,
+		  1232, 0, LB_C_ICMP_PASS_ERROR_MALFORMED },
+		{ "seven headers: too long a chain",
+		  { { HBH, 0, 0 }, { DST, 0, 0 }, { DST, 0, 0 }, { DST, 0, 0 }, { DST, 0, 0 },
+		    { DST, 0, 0 }, { DST, 0, 0 } }, 7, 80, IPPROTO_UDP, 1232, 0,
+		  LB_C_ICMP_PASS_ERROR_EXT_HDRS },
+		{ "264 bytes of headers: too long a chain", { { DST, 32, 0 } }, 1, 80,
+		  IPPROTO_UDP, 1232, 0, LB_C_ICMP_PASS_ERROR_EXT_HDRS },
+		{ "256 bytes of headers, then a fragment header: too long a chain",
+		  { { DST, 30, 0 }, { DST, 0, 0 }, { FRAG, 0, 1 } }, 3, 80, IPPROTO_UDP, 1232, 0,
+		  LB_C_ICMP_PASS_ERROR_EXT_HDRS },
+		{ "authentication header: not walked", { { HBH, 0, 0 }, { AH, 2, 0 } }, 2, 80,
+		  IPPROTO_UDP, 1232, 0, LB_C_ICMP_PASS_ERROR_EXT_HDRS },
+		{ "behind the headers a port of no VIP", { { HBH, 0, 0 } }, 1, 81, IPPROTO_UDP,
+		  1232, 0, LB_C_ICMP_PASS_ERROR_NO_VIP },
+	};
+
+	REQUIRE_FIXTURE(&fx.status);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct counter_delta d = { cases[i].counter, 1 };
+		bool sent = cases[i].counter == LB_C_ICMP_ERROR_TO_BACKEND;
+		bool tcp = cases[i].proto == IPPROTO_TCP;
+
+		reply6_spec(&quoted, VIP6_ECHO, cases[i].vport, CLIENT_PORT, cases[i].proto);
+		for (j = 0; j < cases[i].ext_count; j++)
+			quoted.ext6[quoted.ext6_count++] = cases[i].ext[j];
+		len = error6_frame(&too_big, VIP6_ECHO, &quoted, cases[i].quote_max, cases[i].vlan,
+				   frame);
+		ctx6_of(frame, len, cases[i].vlan ? 18 : 14, 0, VIP6_UDP_ID, &ctx);
+		forward6_ctx(&ctx, CLIENT_PORT, cases[i].vport, cases[i].proto,
+			     tcp ? VIP6_TCP_ID : VIP6_UDP_ID, tcp ? B6_TCP : B6_UP, &want);
+		run(&(struct icmp_run){ cases[i].name, frame, len, &ctx, fd,
+					sent ? EXPECT_ENCAP : EXPECT_PASS, NULL, 0,
+					sent ? &want : NULL, &d, 1 });
+	}
+}
+
 /* Contexts that do not describe the ICMPv6 frame: dropped as it came. */
 static void test_bad_ctx6(void)
 {
@@ -1018,6 +1154,8 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_echo6),
 	TEST_CASE(test_errors6_to_backend),
 	TEST_CASE(test_errors6_not_forwarded),
+	TEST_CASE(test_error6_ext_golden),
+	TEST_CASE(test_errors6_quote_ext),
 	TEST_CASE(test_bad_ctx6),
 };
 
