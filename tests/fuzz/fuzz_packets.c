@@ -674,11 +674,16 @@ CLASS_CASE(12)
 CLASS_CASE(13)
 CLASS_CASE(14)
 CLASS_CASE(15)
+CLASS_CASE(16)
+CLASS_CASE(17)
+CLASS_CASE(18)
+CLASS_CASE(19)
 
 static void (*const class_cases[])(void) = {
 	class_case_0, class_case_1, class_case_2, class_case_3, class_case_4,  class_case_5,
 	class_case_6, class_case_7, class_case_8, class_case_9, class_case_10, class_case_11,
-	class_case_12, class_case_13, class_case_14, class_case_15,
+	class_case_12, class_case_13, class_case_14, class_case_15, class_case_16, class_case_17,
+	class_case_18, class_case_19,
 };
 
 static int hex_decode(const char *hex, uint8_t *out, size_t cap, size_t *len)
