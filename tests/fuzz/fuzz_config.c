@@ -146,13 +146,13 @@ static void check_config(const struct lb_config *cfg, const uint8_t *data, size_
 		if (!address_ok(vip->ipv6, vip->addr, vip->addr6) ||
 		    (vip->proto != IPPROTO_UDP && vip->proto != IPPROTO_TCP))
 			broken("accepted a bad VIP", "", data, size);
-		/* This version probes an IPv6 VIP's backends directly (the probes
-		 * through the tunnel are IPv4 only); ipip, gue and nat forward it.
+		/* A NAT VIP's backends are probed at their own address: NAT traffic
+		 * goes there, not through a tunnel (either family).
 		 */
-		if (vip->ipv6 && vip->health.type != LB_HEALTH_NONE &&
+		if (vip->forwarding == LB_FORWARD_NAT && vip->health.type != LB_HEALTH_NONE &&
 		    vip->health.via != LB_HEALTH_VIA_DIRECT)
-			broken("accepted an IPv6 VIP with health probes through the tunnel", "",
-			       data, size);
+			broken("accepted a NAT VIP with health probes through the tunnel", "", data,
+			       size);
 		/* A NAT VIP has its family's source. */
 		if (vip->forwarding == LB_FORWARD_NAT &&
 		    (vip->ipv6 ? !memcmp(cfg->nat_src6, no_addr6, 16) : !cfg->nat_src))
@@ -162,10 +162,10 @@ static void check_config(const struct lb_config *cfg, const uint8_t *data, size_
 		 * IPv6 source.
 		 */
 		if (!vip->ipv6 && lb_vip_config_backends6(vip) &&
-		    (vip->forwarding == LB_FORWARD_NAT || vip->health.type != LB_HEALTH_NONE ||
+		    (vip->forwarding == LB_FORWARD_NAT ||
 		     !memcmp(cfg->outer_src6, (const uint8_t[16]){ 0 }, 16)))
-			broken("accepted an IPv4 VIP's IPv6 backend with nat, a health check or no "
-			       "outer_source6", "", data, size);
+			broken("accepted an IPv4 VIP's IPv6 backend with nat or no outer_source6", "",
+			       data, size);
 		if (!vip->backend_count || vip->backend_count > LB_MAX_BACKENDS_PER_VIP)
 			broken("accepted a VIP with no or too many backends", "", data, size);
 		total += vip->backend_count;
