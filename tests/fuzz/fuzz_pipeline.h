@@ -18,6 +18,7 @@
  *
  *   lbf0 fd00:f::10/64   neighbours fd00:f::1, ::3 (fd00:f::2 has none)
  *   lbf2 fd00:9::10/64   neighbour fd00:9::1 (XDP_REDIRECT)
+ *   lbf4 route fd00:7::/64, neighbour fd00:7::1 (not in tx_ports)
  *   nothing routes fd00:dead::/48
  */
 #ifndef FUZZ_PIPELINE_H
