@@ -1017,18 +1017,21 @@ static void gen_pmtu(struct rng *r, const struct gen_call *call, struct frame *f
 	frame_build(r, &s, f, &lay);
 }
 
+static void gen_ipv6_vip(struct rng *r, const struct gen_call *call, struct frame *f);
+
 /* Frames for the gue stage (the class runs with it in the encap slot): pairs
- * of the icmp, pmtu, fragments and valid classes' frames, so that GUE over
- * IPv6 takes both ways to its UDP checksum (ICMP errors, fragments and UDP
- * without a checksum summed; the rest derived from the inner checksum) and
- * its 8 more bytes meet the MTU. A pair keeps one generator: icmp's odd frame
- * draws its even one again. One frame in eight has its last byte changed,
+ * of the icmp, pmtu, fragments, valid and ipv6-vip classes' frames, so that
+ * GUE over IPv6, IPv4 and IPv6 inside, takes both ways to its UDP checksum
+ * (ICMP errors, fragments, IPv6 extension headers and UDP without a checksum
+ * summed; the rest derived from the inner checksum) and its 8 more bytes meet
+ * the MTU. A pair keeps one generator: icmp's and ipv6-vip's odd frame draws
+ * its even one again. One frame in eight has its last byte changed,
  * mostly a payload byte: an inner checksum then fails, and the outer one GUE
  * derives from it must fail as much.
  */
 static void gen_gue(struct rng *r, const struct gen_call *call, struct frame *f)
 {
-	switch (call->index / 2 % 4) {
+	switch (call->index / 2 % 5) {
 	case 0:
 		gen_icmp(r, call, f);
 		break;
@@ -1037,6 +1040,9 @@ static void gen_gue(struct rng *r, const struct gen_call *call, struct frame *f)
 		break;
 	case 2:
 		gen_fragments(r, call, f);
+		break;
+	case 3:
+		gen_ipv6_vip(r, call, f);
 		break;
 	default:
 		gen_valid(r, call, f);
@@ -1093,7 +1099,10 @@ static void ext6_chain(struct rng *r, struct pkt_spec *p, size_t max, bool later
 }
 
 /* A frame of a flow to an IPv6 VIP: UDP or TCP from a client, any port on a
- * wildcard VIP, extension headers in front now and then.
+ * wildcard VIP, any traffic class and flow label (the outer header copies the
+ * one, and must not the other), extension headers in front now and then (a later fragment's
+ * among them); one in eight around or past what fits the links' MTU once
+ * encapsulated (ICMPv6 packet too big, or no answer about a later fragment).
  */
 static void spec6_flow(struct rng *r, struct pkt_spec *p)
 {
@@ -1113,10 +1122,15 @@ static void spec6_flow(struct rng *r, struct pkt_spec *p)
 	p->sport = client_port(r);
 	p->dport = t && t->port && !rng_one_in(r, 8) ? t->port : any_port(r);
 	p->ttl = (uint8_t)rng_range(r, 1, 255);
+	p->tos = (uint8_t)rng_below(r, 256);
+	p->flow_label = rng_next(r) & 0xfffff;
 	p->tcp_flags = random_tcp_flags(r);
-	p->payload_len = random_payload_len(r) % 1400;
+	if (rng_one_in(r, 8))
+		p->payload_len = rng_range(r, 1390, rng_one_in(r, 2) ? 1430 : 3000);
+	else
+		p->payload_len = random_payload_len(r) % 1400;
 	if (rng_one_in(r, 4))
-		ext6_chain(r, p, 3, false);
+		ext6_chain(r, p, 3, rng_one_in(r, 2));
 }
 
 /* An ICMPv6 echo request to the VIP address of @flow's kind: now and then
@@ -1176,6 +1190,10 @@ static void gen_error6(struct rng *r, const struct pkt_spec *flow, struct frame 
 	case 1: /* as much as fits 1280 bytes (RFC 4443, 2.4) */
 		quote_len = pkt_quote(&q, 1232, quote, sizeof(quote));
 		break;
+	case 2: /* the whole reply, more than RFC 4443 allows: too big once encapsulated */
+		q.payload_len = rng_range(r, 1300, 1500);
+		quote_len = pkt_quote(&q, 0, quote, sizeof(quote));
+		break;
 	default: /* the headers and the ports at least */
 		quote_len = pkt_quote(&q, headers + rng_below(r, 16), quote, sizeof(quote));
 	}
@@ -1198,6 +1216,7 @@ static void gen_error6(struct rng *r, const struct pkt_spec *flow, struct frame 
 	e.payload = quote;
 	e.payload_len = quote_len;
 	e.ttl = 64;
+	e.tos = (uint8_t)rng_below(r, 256);
 	if (rng_one_in(r, 4))
 		e.tags[e.tag_count++] = (struct pkt_tag){ PKT_TPID_8021Q, (uint16_t)rng_below(r, 4096) };
 	if (rng_one_in(r, 16))

@@ -14,9 +14,9 @@
  * one lb outcome for a VIP frame, one encap counter when it reaches encap);
  * the verdict follows from them; a frame that passes or is dropped leaves
  * byte-identical; a frame sent on carries a valid outer header with the input's
- * IPv4 packet unchanged behind it; parse's context is the one the rules give;
- * a new flow goes to an up backend of its VIP and a known flow keeps its
- * backend. At the end, per-backend packets, bytes and flows add up.
+ * IPv4 or IPv6 packet unchanged behind it, a too-big one the ICMP or ICMPv6
+ * answer; parse's context is the one the rules give; a new flow goes to an up
+ * backend of its VIP and a known flow keeps its backend. At the end, per-backend packets, bytes and flows add up.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -98,11 +98,19 @@ const char fuzz_config_text[] =
 	"    backends:\n"
 	"      - ip: fd00:9::1\n"
 	"      - ip: fd00:dead::1\n"
-	"  - address: fd00:a::100       # IPv6, UDP every port: no route, encap drops\n"
+	"  - address: fd00:a::100       # IPv6, UDP every port: IPv6-in-IPv6\n"
 	"    backends:\n"
-	"      - ip: fd00:dead::1\n"
+	"      - ip: fd00:f::1            # XDP_TX\n"
+	"      - ip: fd00:f::2            # no neighbour: XDP_PASS\n"
+	"      - ip: fd00:f::3            # the static MAC wins\n"
+	"        mac: 02:00:00:00:0f:13\n"
+	"      - ip: fd00:9::1            # XDP_REDIRECT\n"
+	"      - ip: fd00:7::1            # egress not in tx_ports: XDP_PASS\n"
 	"      - ip: fd00:dead::2\n"
 	"        state: down\n"
+	"  - address: fd00:a::101       # IPv6, UDP every port: no route, encap drops\n"
+	"    backends:\n"
+	"      - ip: fd00:dead::1\n"
 	"  - address: fd00:a::100       # IPv6, TCP 80: nothing up, lb drops\n"
 	"    port: 80\n"
 	"    protocol: tcp\n"
@@ -113,7 +121,7 @@ const char fuzz_config_text[] =
 struct link_def {
 	const char *name, *peer, *mac;
 	const char *l3;          /* "addr add CIDR" or "route add PREFIX" */
-	const char *l3_6;        /* an IPv6 "addr add CIDR nodad", or NULL */
+	const char *l3_6;        /* IPv6: "addr add CIDR nodad" or "route add PREFIX", or NULL */
 	bool after_tx_ports;     /* created once tx_ports is filled: not in it */
 };
 
@@ -122,7 +130,8 @@ static const struct link_def links[] = {
 	  false },
 	{ "lbf2", "lbf3", "02:00:00:00:f2:00", "addr add 10.9.0.10/16", "addr add fd00:9::10/64 nodad",
 	  false },
-	{ "lbf4", "lbf5", "02:00:00:00:f4:00", "route add 10.7.0.0/16", NULL, true },
+	{ "lbf4", "lbf5", "02:00:00:00:f4:00", "route add 10.7.0.0/16", "route add fd00:7::/64",
+	  true },
 };
 
 #define INGRESS "lbf0"
@@ -153,6 +162,7 @@ static const struct route_def routes[] = {
 	{ "fd00:f::2", "lbf0", NULL },
 	{ "fd00:f::3", "lbf0", "02:00:00:00:0f:03" },
 	{ "fd00:9::1", "lbf2", "02:00:00:00:09:11" },
+	{ "fd00:7::1", "lbf4", "02:00:00:00:07:11" },
 	{ "fd00:dead::1", NULL, NULL },
 	{ "fd00:dead::2", NULL, NULL },
 };

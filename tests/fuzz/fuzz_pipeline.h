@@ -12,10 +12,13 @@
  *                                          tx_ports was filled: not in it
  *   blackhole 198.51.100.0/24; no default route (192.0.2.1 has none)
  *
- * and IPv6 on the same links, for an IPv4 VIP's IPv6 backends (IPv4-in-IPv6):
+ * and IPv6 on the same links, for the IPv6 backends of an IPv4 VIP
+ * (IPv4-in-IPv6) and of the IPv6 VIP fd00:a::100 (IPv6-in-IPv6; fd00:a::101's
+ * has no route):
  *
  *   lbf0 fd00:f::10/64   neighbours fd00:f::1, ::3 (fd00:f::2 has none)
  *   lbf2 fd00:9::10/64   neighbour fd00:9::1 (XDP_REDIRECT)
+ *   lbf4 route fd00:7::/64, neighbour fd00:7::1 (not in tx_ports)
  *   nothing routes fd00:dead::/48
  */
 #ifndef FUZZ_PIPELINE_H
