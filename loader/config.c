@@ -1112,8 +1112,9 @@ static int check_vip_health(struct parser *p, struct lb_vip_config *vip)
 		return 0;
 	/* Every family is probed: a direct probe goes to the backend's own
 	 * address (IPv4 or IPv6, whatever the VIP's), a probe through the
-	 * tunnel to the VIP, wrapped in the backend's family as the ipip stage
-	 * wraps client traffic (IPv4-in-IPv6 too; probe_encap.bpf.c).
+	 * tunnel to the VIP, wrapped in the backend's family and the encap
+	 * slot's format as client traffic is (IPv4-in-IPv6 and GUE over IPv6
+	 * too; probe_encap.bpf.c).
 	 */
 	if (hc->via == LB_HEALTH_VIA_TUNNEL && nat) {
 		path_push_key(p, "health_check");

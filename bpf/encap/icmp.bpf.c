@@ -24,10 +24,9 @@
  *
  * Everything else goes to the kernel (XDP_PASS, unchanged), counted by reason:
  * fragments, other types, quotes that are cut short or are no IPv4 packet
- * from this address, quotes of no VIP, of no flow or live NAT mapping, and
- * flows of IPv6 NAT VIPs (ICMPv6 not translated yet). Only a context that
- * does not describe the frame is dropped (icmp.drop_bad_ctx), never
- * XDP_ABORTED.
+ * from this address, quotes of no VIP, and of no flow or live NAT mapping.
+ * Only a context that does not describe the frame is dropped
+ * (icmp.drop_bad_ctx), never XDP_ABORTED.
  *
  * ICMPv6 to an IPv6 VIP address (LB_CTX_F_IPV6) is icmp6.bpf.h's, the same
  * two jobs with the flow lookup and the hand-over to the encap slot shared.
