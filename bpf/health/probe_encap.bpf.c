@@ -85,17 +85,10 @@ static __always_inline void probe_flow(struct __sk_buff *skb, const struct iphdr
  */
 static __always_inline bool probe_source6(const void *fallback, __u32 *saddr)
 {
-	const volatile __u32 *w = (const volatile __u32 *)lb_tunables.outer_src_addr6;
-
-	/* Word by word through the volatile: a plain copy from the const
-	 * object lets clang fold in its initializer, all zero.
-	 */
-	saddr[0] = w[0];
-	saddr[1] = w[1];
-	saddr[2] = w[2];
-	saddr[3] = w[3];
-	if (saddr[0] | saddr[1] | saddr[2] | saddr[3])
+	if (lb_outer_src6_set()) {
+		lb_outer_src6_copy(saddr);
 		return true;
+	}
 	if (!fallback)
 		return false;
 	__builtin_memcpy(saddr, fallback, 16);

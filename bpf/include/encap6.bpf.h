@@ -36,29 +36,6 @@ static __always_inline int encap6_begin(struct xdp_md *ctx, struct lb_packet_ctx
 	return LB_CONTINUE;
 }
 
-/* Whether lb_tunables.outer_src_addr6 names a source: all zero keeps the
- * client's. A constant to the verifier, which drops the branch not taken.
- */
-static __always_inline bool encap6_fixed_source(void)
-{
-	const volatile __u32 *w = (const volatile __u32 *)lb_tunables.outer_src_addr6;
-
-	return w[0] | w[1] | w[2] | w[3];
-}
-
-/* Copies outer_src_addr6 to @addr word by word through the volatile: a plain
- * copy from the const object lets clang fold in its initializer, all zero.
- */
-static __always_inline void encap6_fixed_source_copy(__u32 *addr)
-{
-	const volatile __u32 *w = (const volatile __u32 *)lb_tunables.outer_src_addr6;
-
-	addr[0] = w[0];
-	addr[1] = w[1];
-	addr[2] = w[2];
-	addr[3] = w[3];
-}
-
 /* Fills @outer: an IPv6 header carrying @nexthdr to the backend, whose payload
  * is @extra bytes of the stage's own headers plus the inner packet
  * (lb_outer_ipv6(): traffic class copied, flow label from the flow hash);
@@ -72,8 +49,8 @@ static __always_inline void encap_outer_ipv6(const struct encap6_job *job, __u8 
 	const void *saddr = job->packet->flow6.src;
 	__u32 fixed[4];
 
-	if (encap6_fixed_source()) {
-		encap6_fixed_source_copy(fixed);
+	if (lb_outer_src6_set()) {
+		lb_outer_src6_copy(fixed);
 		saddr = fixed;
 	}
 	lb_outer_ipv6(tclass, lb_ctx_flow_hash(job->packet), job->packet->ip_tot_len + extra,
@@ -92,9 +69,9 @@ static __always_inline int encap_outer_ipv6_of_ipv4(const struct encap_job *job,
 {
 	__u32 saddr[4];
 
-	if (!encap6_fixed_source())
+	if (!lb_outer_src6_set())
 		return ENCAP_DROP(ENCAP_DROP_BAD_CTX);
-	encap6_fixed_source_copy(saddr);
+	lb_outer_src6_copy(saddr);
 	lb_outer_ipv6(job->inner->tos, lb_flow_hash(&job->packet->flow),
 		      job->packet->ip_tot_len + extra, nexthdr, saddr, job->backend->addr6, outer);
 	return LB_CONTINUE;

@@ -16,6 +16,7 @@
 #include "csum.bpf.h"
 #include "flow_hash_common.h"
 #include "lb_consts_common.h"
+#include "stage.bpf.h" /* lb_tunables */
 
 #ifndef IP_DF
 #define IP_DF 0x4000 /* "don't fragment" bit of frag_off (net/ip.h is not uapi) */
@@ -72,6 +73,30 @@ static __always_inline void lb_outer_ipv6(__u8 tclass, __u32 flow_hash, __u16 pa
 	outer->hop_limit = LB_OUTER_TTL;
 	__builtin_memcpy(&outer->saddr, saddr, sizeof(outer->saddr));
 	__builtin_memcpy(&outer->daddr, daddr, sizeof(outer->daddr));
+}
+
+/* Whether lb_tunables.outer_src_addr6 (outer_source6) names a source: all
+ * zero keeps the client's. A constant to the verifier, which drops the branch
+ * not taken.
+ */
+static __always_inline bool lb_outer_src6_set(void)
+{
+	const volatile __u32 *w = (const volatile __u32 *)lb_tunables.outer_src_addr6;
+
+	return w[0] | w[1] | w[2] | w[3];
+}
+
+/* Copies outer_src_addr6 to @addr word by word through the volatile: a plain
+ * copy from the const object lets clang fold in its initializer, all zero.
+ */
+static __always_inline void lb_outer_src6_copy(__u32 *addr)
+{
+	const volatile __u32 *w = (const volatile __u32 *)lb_tunables.outer_src_addr6;
+
+	addr[0] = w[0];
+	addr[1] = w[1];
+	addr[2] = w[2];
+	addr[3] = w[3];
 }
 
 /* GUE's UDP source port: one in the dynamic range (49152-65535) from the
